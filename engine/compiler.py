@@ -1,0 +1,159 @@
+"""Rules -> durable_rules rulesets (pure data; no engine import here).
+
+Each criterion becomes a small tree of nodes. Every node is one engine rule:
+
+* leaf, min_count 1:  [GATE, e0]            cap   -> fired = met, cites every match
+* leaf, aggregate:    [GATE, e0]            cap   -> asserts an $agg fact (n, distinct, mean)
+                      [$agg with thresholds]      -> fired = met (the threshold lives in the rule)
+* all_of / any_of:    [$part of each child] (all / any) -> fired = met
+* a level's sufficient-evidence policy is an aggregate leaf over recent records.
+
+A node inside a composite asserts a $part fact when it fires, which is what its parent matches.
+Only literal tests, $iany over literals, and a gate are emitted: the memory-safe subset of the
+engine (shared/durable_rules.md, pitfall 1). Dates arrive as integer day counts (`age_days`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .rules import Criterion, RuleBook, canonical_json
+
+KIND = "_kind"  # discriminator; cannot clash with evidence fields (none start with "_")
+GATE = {"go": {KIND: "$go"}}
+CAP = 1000  # > the 500 records a packet may hold, so one action sees every match
+
+
+@dataclass
+class Node:
+    idx: int
+    kind: str  # leaf | agg | all | any
+    criterion: str | None  # the criterion id at the root of this node's tree; None for sufficiency
+    level: str
+    parent: int | None
+    children: list[int] = field(default_factory=list)
+    cond: dict | None = None  # the leaf condition (for explanations)
+    agg: dict | None = None  # thresholds of an aggregate leaf
+
+
+@dataclass
+class Plan:
+    name: str
+    path: tuple[str, ...]
+    nodes: list[Node]
+    roots: dict[str, int]  # criterion id -> root node
+    sufficiency: dict[str, int]  # level -> node
+    rules: dict[str, Any]  # ruleset body; "run" values are action names resolved by the host
+    criteria: list[Criterion]
+
+
+def _pred(key: str, pred: Any) -> list[dict]:
+    ops = pred if isinstance(pred, dict) else {"eq": pred}
+    out: list[dict] = []
+    for op, v in ops.items():
+        if op == "eq":
+            out.append({key: v})
+        elif op == "ne":
+            out.append({"$or": [{"$nex": {key: 1}}, {"$neq": {key: v}}]})
+        elif op == "in":
+            out.append({key: v[0]} if len(v) == 1 else {"$or": [{key: x} for x in v]})
+        elif op == "not_in":
+            out.append({"$or": [{"$nex": {key: 1}}, {"$and": [{"$neq": {key: x}} for x in v]}]})
+        elif op in ("gt", "gte", "lt", "lte"):
+            out.append({f"${op}": {key: v}})
+        elif op == "exists":
+            out.append({"$ex" if v else "$nex": {key: 1}})
+        elif op == "contains":
+            out.append({"$iany": {key: {"$i": v}}})
+        elif op == "contains_any":
+            out.append({"$or": [{"$iany": {key: {"$i": x}}} for x in v]})
+        else:  # pragma: no cover - the rules schema rejects unknown operators
+            raise ValueError(f"unknown operator {op}")
+    return out
+
+
+def leaf_pattern(cond: dict) -> dict:
+    terms: list[dict] = [{KIND: "ev"}, {"type": cond["evidence"]}]
+    for fname, pred in sorted(cond.get("where", {}).items()):
+        terms += _pred(fname, pred)
+    if "within_days" in cond:
+        terms.append({"$lte": {"age_days": cond["within_days"]}})
+    if "any_item" in cond:
+        ai = cond["any_item"]
+        inner = [t for f, p in sorted(ai["where"].items()) for t in _pred(f"$i.{f}", p)]
+        terms.append({"$iany": {ai["field"]: inner[0] if len(inner) == 1 else {"$and": inner}}})
+    return {"$and": terms}
+
+
+def _agg_spec(cond: dict) -> dict | None:
+    if "distinct" in cond:
+        return {"field": cond["distinct"]["field"], "distinct": cond["distinct"]["min"], "n": 1}
+    if "mean" in cond:
+        m = cond["mean"]
+        return {"field": m["field"], "n": m["min_records"], **({"gte": m["gte"]} if "gte" in m else {"gt": m["gt"]})}
+    if cond.get("min_count", 1) > 1:
+        return {"n": cond["min_count"]}
+    return None
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.rules: dict[str, Any] = {}
+
+    def add(self, cond: dict, criterion: str | None, level: str, parent: int | None) -> int:
+        idx = len(self.nodes)
+        if "evidence" in cond:
+            agg = _agg_spec(cond)
+            node = Node(idx, "agg" if agg else "leaf", criterion, level, parent, cond=cond, agg=agg)
+            self.nodes.append(node)
+            self.rules[f"n{idx}"] = {"all": [GATE, {"e0": leaf_pattern(cond)}], "cap": CAP,
+                                     "run": f"{'collect' if agg else 'hit'}:{idx}"}
+            if agg:
+                terms: list[dict] = [{KIND: "$agg"}, {"node": idx}, {"$gte": {"n": agg["n"]}}]
+                if "distinct" in agg:
+                    terms.append({"$gte": {"distinct": agg["distinct"]}})
+                if "gte" in agg:
+                    terms.append({"$gte": {"mean": agg["gte"]}})
+                if "gt" in agg:
+                    terms.append({"$gt": {"mean": agg["gt"]}})
+                self.rules[f"d{idx}"] = {"all": [{"a": {"$and": terms}}], "run": f"mark:{idx}"}
+            return idx
+        key = "all_of" if "all_of" in cond else "any_of"
+        node = Node(idx, "all" if key == "all_of" else "any", criterion, level, parent)
+        self.nodes.append(node)
+        node.children = [self.add(sub, criterion, level, idx) for sub in cond[key]]
+        parts = [{f"p{i}": {"$and": [{KIND: "$part"}, {"node": c}]}} for i, c in enumerate(node.children)]
+        self.rules[f"n{idx}"] = {"all" if key == "all_of" else "any": parts, "run": f"mark:{idx}"}
+        return idx
+
+
+def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
+    b = _Builder()
+    roots: dict[str, int] = {}
+    suff: dict[str, int] = {}
+    criteria: list[Criterion] = []
+    for lv in path:
+        lr = book.level_rules[lv]
+        pol = lr.policy
+        suff[lv] = b.add({"evidence": "*", "within_days": pol.within_days, "min_count": pol.min_records}, None, lv,
+                         None)
+        for cr in lr.criteria:
+            roots[cr.id] = b.add(cr.condition, cr.id, lv, None)
+            criteria.append(cr)
+    # The sufficiency leaf counts records of every type: drop its type test.
+    for lv, idx in suff.items():
+        b.rules[f"n{idx}"]["all"][1]["e0"]["$and"] = [
+            t for t in b.rules[f"n{idx}"]["all"][1]["e0"]["$and"] if t != {"type": "*"}]
+    # Every fact kind must be accepted by some rule, or a batch assert raises (pitfall 4, 17).
+    b.rules["sink"] = {"all": [{"m": {"$ex": {KIND: 1}}}, {"never": {KIND: "$never"}}], "run": "noop"}
+    digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
+    name = f"ladder:{'+'.join(path)}#{digest}"
+    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria)
+
+
+def ruleset_json(plan: Plan) -> str:
+    """The compiled ruleset as the engine sees it (for `ladder rules show --compiled` and tests)."""
+    return json.dumps({plan.name: plan.rules}, sort_keys=True, indent=1)

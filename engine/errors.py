@@ -1,0 +1,66 @@
+"""Error types. One base, two families: bad rules (authoring) and bad packets (evidence).
+
+Errors carry fields; messages are built from them so reporters never parse strings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as we can."""
+
+    source: str  # file path, "file:line" for JSONL, or "<stdin>:N"
+    path: str  # JSON pointer into the document, "" for the whole document
+    message: str
+    line: int | None = None
+    column: int | None = None
+    kind: str = "invalid"  # parse | schema | semantic | io | rules | tenure ...
+    severity: str = "error"  # error | warning
+
+    def location(self) -> str:
+        loc = self.source
+        if self.line is not None:
+            loc += f":{self.line}"
+        return loc
+
+    def __str__(self) -> str:
+        where = self.location()
+        if self.path:
+            return f"{where}: {self.path}: {self.message}"
+        return f"{where}: {self.message}"
+
+    def as_dict(self) -> dict:
+        d = {"path": self.path, "message": self.message}
+        if self.line is not None:
+            d["line"] = self.line
+        d["kind"] = self.kind
+        if self.severity != "error":
+            d["severity"] = self.severity
+        return d
+
+
+@dataclass
+class LadderError(Exception):
+    """Base for every error `ladder` reports to a user."""
+
+    problems: list[Problem] = field(default_factory=list)
+    summary: str = ""
+
+    def __str__(self) -> str:
+        if self.summary and not self.problems:
+            return self.summary
+        return "\n".join(str(p) for p in self.problems) or self.summary
+
+
+class RulesError(LadderError):
+    """The rules directory is broken: exit code 4."""
+
+
+class EvidenceError(LadderError):
+    """A packet is broken: exit code 3."""
+
+
+class UsageError(LadderError):
+    """The command was called wrongly (bad revision, bad option value): exit code 2."""

@@ -1,0 +1,98 @@
+"""From a checked packet to a verdict: compile (cached), fire, read what fired, explain."""
+from __future__ import annotations
+
+from .compiler import Plan, compile_path
+from .evidence import Packet
+from .explain import cited, partial, unmet_reason
+from .firing import RulesEngine, rules_engine
+from .rules import RuleBook
+from .verdict import INSUFFICIENT, NOT_READY, READY, CriterionResult, LevelResult, Verdict
+
+
+class Evaluator:
+    """Evaluates packets against one rule book. Cheap to keep; plans compile once per path."""
+
+    def __init__(self, book: RuleBook, engine: RulesEngine | None = None):
+        self.book = book
+        self.engine = engine or rules_engine()
+        self._plans: dict[tuple[str, ...], Plan] = {}
+
+    def plan(self, path: tuple[str, ...]) -> Plan:
+        plan = self._plans.get(path)
+        if plan is None:
+            plan = self._plans[path] = compile_path(self.book, path)
+            self.engine.ensure(plan)
+        return plan
+
+    def close(self) -> None:
+        """Free the engine rulesets this evaluator registered (audits load two rule books)."""
+        for plan in self._plans.values():
+            self.engine.unregister(plan.name)
+        self._plans.clear()
+
+    def evaluate(self, packet: Packet) -> Verdict:
+        plan = self.plan(tuple(packet.path))
+        fr = self.engine.fire(plan, packet.facts)
+        results: list[CriterionResult] = []
+        for cr in plan.criteria:
+            idx = plan.roots[cr.id]
+            if idx in fr.marked:
+                ids = cited(plan, fr, idx)
+                results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
+                                               f"met by {', '.join(ids)}" if ids else "met", found=ids))
+            else:
+                reason, misses = unmet_reason(plan, fr, idx, packet.facts)
+                ids = partial(plan, fr, idx)
+                results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "unmet", ids,
+                                               reason, found=ids, misses=misses))
+        levels = []
+        for lv in plan.path:
+            pol = self.book.level_rules[lv].policy
+            mine = [r for r in results if r.level == lv]
+            req = [r for r in mine if r.required]
+            sup = [r for r in mine if not r.required]
+            s_idx = plan.sufficiency[lv]
+            recent = len(fr.found.get(s_idx, []))
+            if s_idx not in fr.marked:
+                lv_verdict = INSUFFICIENT
+            elif all(r.met for r in req) and sum(r.met for r in sup) >= pol.min_supporting:
+                lv_verdict = READY
+            else:
+                lv_verdict = NOT_READY
+            levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, sum(r.met for r in req), len(req),
+                                      sum(r.met for r in sup), len(sup), pol.min_supporting, recent,
+                                      pol.min_records, pol.within_days))
+        if any(lr.verdict == INSUFFICIENT for lr in levels):
+            overall = INSUFFICIENT
+        elif all(lr.verdict == READY for lr in levels):
+            overall = READY
+        else:
+            overall = NOT_READY
+        # Required gaps first: the smallest set of things to close.
+        v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(plan.path),
+                    overall, "", levels, results, self.book.version, packet.end, packet.source, fr.actions)
+        v.headline = headline(v)
+        return v
+
+
+def headline(v: Verdict) -> str:
+    target = v.target_level
+    if v.verdict == INSUFFICIENT:
+        lows = [lr for lr in v.levels if lr.verdict == INSUFFICIENT]
+        lr = lows[0]
+        return (f"insufficient evidence to judge {target}: {lr.recent_records} record(s) dated within "
+                f"{lr.recent_window_days} days of {v.as_of}; at least {lr.recent_needed} needed")
+    req_total = sum(lr.required_total for lr in v.levels)
+    req_met = sum(lr.required_met for lr in v.levels)
+    if v.verdict == READY:
+        return (f"ready for {target}: all {req_total} required criteria met, and "
+                f"{sum(lr.supporting_met for lr in v.levels)} supporting "
+                f"(at least {sum(lr.supporting_needed for lr in v.levels)} needed)")
+    parts = []
+    if req_met < req_total:
+        parts.append(f"{req_total - req_met} of {req_total} required criteria open")
+    short = [lr for lr in v.levels if lr.supporting_met < lr.supporting_needed]
+    for lr in short:
+        parts.append(f"{lr.id} needs {lr.supporting_needed - lr.supporting_met} more supporting "
+                     f"criteria ({lr.supporting_met} of {lr.supporting_needed} met)")
+    return f"not ready for {target}: " + "; ".join(parts)

@@ -1,0 +1,304 @@
+"""Evidence packets: schema validation, the checks a schema cannot express, and normalisation.
+
+`check_document` returns a Packet ready to evaluate, or raises EvidenceError listing every
+problem, each located by file, line and JSON path. Messages name fields, never echo free text.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+import jsonschema_rs
+
+from .errors import EvidenceError, Problem
+from .loader import Document
+from .resources import load_schema
+from .rules import EXTERNAL, RuleBook
+from .suggest import did_you_mean
+
+# Free text is personal data: never echoed in messages, never asserted into the engine.
+FREE_TEXT_KEYS = {"title", "notes", "quote", "links", "name", "role_text"}
+_MAX_ECHO = 40
+
+
+@dataclass
+class Packet:
+    source: str
+    candidate_id: str
+    name: str | None
+    track: str
+    current: str
+    target: str
+    path: list[str]
+    start: str
+    end: str
+    evidence: list[dict]
+    facts: list[dict] = field(repr=False)
+    by_id: dict[str, dict] = field(repr=False, default_factory=dict)
+
+
+@lru_cache(maxsize=None)
+def _validators() -> tuple[Any, Any]:
+    schema = load_schema("packet")
+    slow_cls = jsonschema.validators.validator_for(schema)
+    slow = slow_cls(schema, format_checker=slow_cls.FORMAT_CHECKER)
+    fast = jsonschema_rs.validator_for(schema, validate_formats=True)
+    return fast, slow
+
+
+def schema_problems(doc: Document) -> list[Problem]:
+    """Fast path: jsonschema-rs says valid. Otherwise jsonschema (the definition) explains why."""
+    fast, slow = _validators()
+    if fast.is_valid(doc.data):
+        return []
+    errors = list(slow.iter_errors(doc.data))
+    if not errors:  # the two validators disagree: trust the definition (jsonschema)
+        return []
+    out = []
+    for err in _flatten(errors):
+        pointer = "".join(f"/{_esc(p)}" for p in err.absolute_path)
+        out.append(Problem(doc.source, pointer, _message(err), line=doc.locate(pointer), kind="schema"))
+    return sorted(set(out), key=lambda p: (p.line or 0, p.path, p.message))
+
+
+def _esc(p: Any) -> str:
+    return str(p).replace("~", "~0").replace("/", "~1")
+
+
+def _flatten(errors: list[jsonschema.ValidationError]) -> list[jsonschema.ValidationError]:
+    out = []
+    for e in errors:
+        if e.validator == "const" and list(e.absolute_path)[-1:] == ["type"]:
+            continue  # the if/then selector; the enum error on `type` says it better
+        out.append(e)
+    return out
+
+
+def _show(value: Any, path: list) -> str:
+    """A value safe to print: short scalars of non-free-text fields only."""
+    key = str(path[-1]) if path else ""
+    if key in FREE_TEXT_KEYS or (len(path) >= 2 and path[-2] == "from" and key == "role"):
+        return "the value"
+    if isinstance(value, str):
+        if len(value) > _MAX_ECHO or not value.isprintable():
+            return f"a {len(value)}-character string"
+        return repr(value)
+    if isinstance(value, bool) or value is None:
+        return repr(value).lower() if value is not None else "null"
+    if isinstance(value, (int, float)):
+        s = repr(value)
+        return s if len(s) <= _MAX_ECHO else f"a {len(s)}-digit number"
+    return {"dict": "a mapping", "list": "a list"}.get(type(value).__name__, "the value")
+
+
+_TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+               "object": "a mapping", "array": "a list", "null": "null"}
+
+
+def _message(err: jsonschema.ValidationError) -> str:
+    v, vv, inst, path = err.validator, err.validator_value, err.instance, list(err.absolute_path)
+    if v == "required":
+        missing = [k for k in vv if isinstance(inst, dict) and k not in inst]
+        return f"missing required field {missing[0]!r}" if missing else err.message
+    if v == "additionalProperties" and isinstance(inst, dict):
+        allowed = list(err.schema.get("properties", {}))
+        extra = sorted(k for k in inst if k not in allowed)
+        return "; ".join(f"unknown field {_show(k, ['k'])}{did_you_mean(k, allowed)}" for k in extra)
+    if v == "enum":
+        where = str(path[-1]) if path else "value"
+        if where == "type" and len(path) >= 2:
+            return f"unknown evidence type {_show(inst, path)}{did_you_mean(str(inst), vv)} (known: {', '.join(vv)})"
+        return f"{_show(inst, path)} is not allowed for {where}{did_you_mean(str(inst), vv)} (one of: {', '.join(map(str, vv))})"
+    if v == "const":
+        return f"must be {vv!r}, not {_show(inst, path)}"
+    if v == "type":
+        want = " or ".join(_TYPE_NAMES.get(t, t) for t in ([vv] if isinstance(vv, str) else vv))
+        return f"must be {want}, not {_show(inst, path)}"
+    if v == "format" and vv == "date":
+        return f"{_show(inst, path)} is not a real calendar date (YYYY-MM-DD)"
+    if v == "pattern":
+        if path and str(path[-1]) in ("date", "start", "end"):
+            return f"{_show(inst, path)} is not a date in the form YYYY-MM-DD"
+        if path and str(path[-1]) == "id" or (len(path) >= 2 and str(path[-2]) in ("candidate", "mentee", "from")):
+            return (f"{_show(inst, path)} is not a valid id: use 1-64 letters, digits, '.', '_' or '-', "
+                    "starting with a letter or digit")
+        return f"{_show(inst, path)} does not have the expected form"
+    if v == "maxLength":
+        return f"is longer than {vv} characters"
+    if v == "minLength":
+        return "must not be empty"
+    if v == "maxItems":
+        return f"has more than {vv} items"
+    if v == "minItems":
+        return f"needs at least {vv} item(s)"
+    if v == "uniqueItems":
+        return "lists the same value twice"
+    if v in ("minimum", "maximum"):
+        word = "at least" if v == "minimum" else "at most"
+        return f"{_show(inst, path)} is out of range: must be {word} {vv}"
+    if v == "minProperties":
+        return "must not be empty"
+    return f"{_show(inst, path)} is not valid here ({v})"
+
+
+def _date(value: Any) -> dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None) -> tuple[list[Problem], dict]:
+    """Checks the schema cannot express. Defensive about types: the schema may have failed too."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    probs: list[Problem] = []
+    ctx: dict[str, Any] = {}
+
+    def add(pointer: str, message: str) -> None:
+        probs.append(Problem(doc.source, pointer, message, line=doc.locate(pointer), kind="semantic"))
+
+    period = data.get("period") if isinstance(data.get("period"), dict) else {}
+    start, end = _date(period.get("start")), _date(period.get("end"))
+    for key, val in (("start", start), ("end", end)):
+        raw = period.get(key)
+        if isinstance(raw, str) and len(raw) == 10 and val is None and raw[:4].isdigit():
+            pass  # the schema's format check reports impossible dates
+    if start and end and start > end:
+        add("/period/start", f"period starts ({start}) after it ends ({end})")
+    ctx["end"] = end
+
+    cand = data.get("candidate") if isinstance(data.get("candidate"), dict) else {}
+    cid = cand.get("id") if isinstance(cand.get("id"), str) else None
+    current = target = None
+    cur_raw = cand.get("current_level")
+    if isinstance(cur_raw, str):
+        current = EXTERNAL if cur_raw.strip().lower() == EXTERNAL else book.resolve(cur_raw)
+        if current is None:
+            add("/candidate/current_level", f"unknown level {_show(cur_raw, ['level'])}{book.level_hint(cur_raw)} "
+                f"(known: {', '.join(book.ordered_levels())}, or external)")
+    tgt_raw = target_override if target_override is not None else cand.get("target_level")
+    tgt_ptr = "/candidate/target_level"
+    if isinstance(tgt_raw, str):
+        target = book.resolve(tgt_raw)
+        if target is None:
+            add(tgt_ptr if target_override is None else "", f"unknown target level {_show(tgt_raw, ['level'])}"
+                f"{book.level_hint(tgt_raw)} (known: {', '.join(book.ordered_levels())})")
+    track_raw = cand.get("track")
+    track = track_raw if isinstance(track_raw, str) and track_raw in book.tracks else None
+    if current is not None and (tgt_raw is None or target is not None) and (track_raw is None or track):
+        if track is None:
+            track = book.infer_track(current, target)
+        if target is None:
+            if current == EXTERNAL:
+                add("/candidate/target_level", "an external candidate needs a target_level")
+            else:
+                target = book.next_level(track, current)
+                if target is None:
+                    add("/candidate/current_level", f"{current} is the top of the {track} track; "
+                        "give a target_level on another track")
+        if target is not None:
+            if track not in book.levels[target].tracks:
+                track = book.levels[target].tracks[0] if track_raw is None else track
+                if track not in book.levels[target].tracks:
+                    add("/candidate/track", f"{target} is not on the {track} track "
+                        f"(it is on: {', '.join(book.levels[target].tracks)})")
+            if current != EXTERNAL and book.levels[target].order <= book.levels[current].order:
+                add(tgt_ptr if target_override is None else "",
+                    f"target {target} is not above the current level {current}")
+    ctx.update(track=track, current=current, target=target, cid=cid)
+
+    evidence = data.get("evidence") if isinstance(data.get("evidence"), list) else []
+    seen: dict[str, int] = {}
+    target_order = book.levels[target].order if target in book.levels else None
+    for i, ev in enumerate(evidence):
+        if not isinstance(ev, dict):
+            continue
+        ptr = f"/evidence/{i}"
+        eid = ev.get("id")
+        if isinstance(eid, str):
+            if eid in seen:
+                add(f"{ptr}/id", f"evidence id {_show(eid, ['id'])} is used twice (first at /evidence/{seen[eid]})")
+            else:
+                seen[eid] = i
+        d = _date(ev.get("date"))
+        if d and end and d > end:
+            add(f"{ptr}/date", f"dated {d}, after the period ends ({end}); evidence from the future cannot count")
+        if ev.get("type") == "mentoring" and isinstance(ev.get("mentee"), dict):
+            lvl = ev["mentee"].get("level")
+            if isinstance(lvl, str):
+                canon = book.resolve(lvl)
+                if canon is None:
+                    add(f"{ptr}/mentee/level", f"unknown level {_show(lvl, ['level'])}{book.level_hint(lvl)}")
+                elif target_order is not None and book.levels[canon].order >= target_order:
+                    add(f"{ptr}/mentee/level", f"mentee level {canon} is not below the target level {target}; "
+                        "mentoring counts when the mentee is more junior")
+            mid = ev["mentee"].get("id")
+            if cid and mid == cid:
+                add(f"{ptr}/mentee/id", "the candidate cannot mentor themselves")
+        if ev.get("type") == "stakeholder_feedback" and isinstance(ev.get("from"), dict):
+            if cid and ev["from"].get("id") == cid:
+                add(f"{ptr}/from/id", "feedback is from the candidate's own id; self-assessment is not evidence")
+        if ev.get("type") == "people_leadership" and isinstance(ev.get("levels"), list):
+            for j, lvl in enumerate(ev["levels"]):
+                if isinstance(lvl, str) and book.resolve(lvl) is None:
+                    add(f"{ptr}/levels/{j}", f"unknown level {_show(lvl, ['level'])}{book.level_hint(lvl)}")
+    return probs, ctx
+
+
+def check_document(doc: Document, book: RuleBook, target_override: str | None = None) -> Packet:
+    """Validate and normalise one parsed packet, or raise EvidenceError with every problem."""
+    if not isinstance(doc.data, dict):
+        kind = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false",
+                type(None): "nothing"}.get(type(doc.data), "a value")
+        raise EvidenceError([Problem(doc.source, "", f"a packet must be a mapping with schema_version, candidate, "
+                                     f"period and evidence; this document is {kind}", line=doc.locate(""),
+                                     kind="schema")])
+    problems = schema_problems(doc)
+    sem, ctx = semantic_problems(doc, book, target_override)
+    problems += [p for p in sem if p not in problems]
+    if problems:
+        raise EvidenceError(problems)
+    return normalise(doc, book, ctx)
+
+
+def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
+    data = doc.data
+    end = ctx["end"]
+    end_ord = end.toordinal()
+    facts = []
+    by_id = {}
+    for ev in data["evidence"]:
+        by_id[ev["id"]] = ev
+        day = dt.date.fromisoformat(ev["date"]).toordinal()
+        f: dict[str, Any] = {"_kind": "ev", "eid": ev["id"], "day": day, "age_days": end_ord - day}
+        for k, v in ev.items():
+            if k in FREE_TEXT_KEYS or k in ("id", "date"):
+                continue
+            if k == "metrics":
+                f[k] = [_metric(m) for m in v]
+            elif k == "mentee":
+                f[k] = {kk: (book.resolve(vv) if kk == "level" else vv) for kk, vv in v.items()}
+            elif k == "from":
+                f[k] = {kk: vv for kk, vv in v.items() if kk != "role"}
+            elif k == "levels":
+                f[k] = [book.resolve(x) for x in v]
+            else:
+                f[k] = v
+        facts.append(f)
+    cand = data["candidate"]
+    return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
+                  book.path(ctx["track"], ctx["current"], ctx["target"]), data["period"]["start"],
+                  data["period"]["end"], data["evidence"], facts, by_id)
+
+
+def _metric(m: dict) -> dict:
+    out = {k: v for k, v in m.items() if k not in ("name", "unit")}
+    if "baseline" in m and "result" in m:
+        better = m.get("higher_is_better", True)
+        out["improved"] = m["result"] > m["baseline"] if better else m["result"] < m["baseline"]
+    return out

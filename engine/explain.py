@@ -1,0 +1,236 @@
+"""Words for conditions, and for why a criterion is unmet.
+
+Met or unmet is decided by the engine (engine.firing). This module only explains afterwards:
+what a criterion needs, what the engine found, and the nearest misses with the exact
+predicate each record failed. It never changes a status.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .compiler import Node, Plan
+from .firing import Firing
+from .verdict import Miss
+
+MAX_MISSES = 3
+_OPS = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
+
+
+def _label(etype: str) -> str:
+    return "evidence" if etype == "*" else etype.replace("_", " ")
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _or(vals: list) -> str:
+    vals = [_fmt(v) for v in vals]
+    return vals[0] if len(vals) == 1 else ", ".join(vals[:-1]) + " or " + vals[-1]
+
+
+def describe_pred(fname: str, pred: Any) -> str:
+    ops = pred if isinstance(pred, dict) else {"eq": pred}
+    parts = []
+    for op, v in ops.items():
+        if op == "eq":
+            parts.append(f"{fname} is {_fmt(v)}")
+        elif op == "ne":
+            parts.append(f"{fname} is not {_fmt(v)}")
+        elif op == "in":
+            parts.append(f"{fname} is {_or(v)}")
+        elif op == "not_in":
+            parts.append(f"{fname} is not {_or(v)}")
+        elif op in _OPS:
+            parts.append(f"{fname} {_OPS[op]} {_fmt(v)}")
+        elif op == "exists":
+            parts.append(f"{fname} is given" if v else f"{fname} is not given")
+        elif op == "contains":
+            parts.append(f"{fname} include {_fmt(v)}")
+        elif op == "contains_any":
+            parts.append(f"{fname} include {_or(v)}")
+    return " and ".join(parts)
+
+
+def _want(op: str, arg: Any) -> str:
+    if op == "eq":
+        return _fmt(arg)
+    if op == "in":
+        return _or(arg)
+    if op in ("ne", "not_in"):
+        return "not " + (_or(arg) if isinstance(arg, list) else _fmt(arg))
+    if op in _OPS:
+        return f"{_OPS[op]} {_fmt(arg)}"
+    if op == "exists":
+        return "to be given" if arg else "to be absent"
+    return "to include " + (_or(arg) if isinstance(arg, list) else _fmt(arg))
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+def describe(cond: dict) -> str:
+    """'at least 2 shipped outcome records where role is led and on_time is true, dated within 548 days'"""
+    if "all_of" in cond:
+        return "all of: " + "; ".join(f"({describe(c)})" for c in cond["all_of"])
+    if "any_of" in cond:
+        return "one of: " + "; ".join(f"({describe(c)})" for c in cond["any_of"])
+    n = cond.get("min_count", 1)
+    label = _label(cond["evidence"])
+    if "distinct" in cond:
+        head = f"{label} records from at least {cond['distinct']['min']} different {cond['distinct']['field']}"
+    elif "mean" in cond:
+        m = cond["mean"]
+        op = "≥" if "gte" in m else ">"
+        head = (f"at least {m['min_records']} {label} record(s) with mean {m['field']} {op} "
+                f"{m.get('gte', m.get('gt'))}")
+    else:
+        head = _a(f"{label} record") if n == 1 else f"at least {n} {label} records"
+    tail = []
+    if cond.get("where"):
+        tail.append("where " + " and ".join(describe_pred(f, p) for f, p in cond["where"].items()))
+    if "any_item" in cond:
+        ai = cond["any_item"]
+        tail.append(f"with a {ai['field']} entry where " + " and ".join(
+            describe_pred(f, p) for f, p in ai["where"].items()))
+    if "within_days" in cond:
+        tail.append(f"dated within {cond['within_days']} days of the as-of date")
+    return " ".join([head, *tail])
+
+
+# -- checking one record against one predicate (explanation only) -------------------------------
+def _get(fact: dict, dotted: str) -> Any:
+    cur: Any = fact
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return _MISSING
+        cur = cur[part]
+    return cur
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "missing"
+
+
+_MISSING = _Missing()
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _holds(val: Any, op: str, arg: Any) -> bool:
+    if op == "eq":
+        return val is not _MISSING and val == arg and type(val) is type(arg) or (_num(val) and _num(arg) and val == arg)
+    if op == "ne":
+        return val is _MISSING or val != arg
+    if op == "in":
+        return val is not _MISSING and val in arg
+    if op == "not_in":
+        return val is _MISSING or val not in arg
+    if op in _OPS:
+        if not _num(val):
+            return False
+        return {"gt": val > arg, "gte": val >= arg, "lt": val < arg, "lte": val <= arg}[op]
+    if op == "exists":
+        return (val is not _MISSING) == arg
+    if op == "contains":
+        return isinstance(val, list) and arg in val
+    if op == "contains_any":
+        return isinstance(val, list) and any(a in val for a in arg)
+    return False
+
+
+def failures(fact: dict, cond: dict) -> list[str]:
+    """Each predicate of a leaf condition this record fails, in words."""
+    out = []
+    for fname, pred in cond.get("where", {}).items():
+        ops = pred if isinstance(pred, dict) else {"eq": pred}
+        val = _get(fact, fname)
+        for op, arg in ops.items():
+            if not _holds(val, op, arg):
+                shown = "missing" if val is _MISSING else (
+                    ", ".join(map(_fmt, val)) or "empty" if isinstance(val, list) else _fmt(val))
+                out.append(f"{fname} is {shown}; needs {_want(op, arg)}")
+    if "within_days" in cond and fact.get("age_days", 0) > cond["within_days"]:
+        out.append(f"dated {fact['age_days']} days before the as-of date; needs within {cond['within_days']}")
+    if "any_item" in cond:
+        ai = cond["any_item"]
+        items = fact.get(ai["field"]) or []
+        ok = any(all(_holds(_get(it, f), op, arg)
+                     for f, p in ai["where"].items()
+                     for op, arg in (p if isinstance(p, dict) else {"eq": p}).items()) for it in items)
+        if not ok:
+            want = " and ".join(describe_pred(f, p) for f, p in ai["where"].items())
+            out.append(f"no {ai['field']} entry where {want}" if items else f"no {ai['field']} given; needs one where {want}")
+    return out
+
+
+def nearest_misses(facts: list[dict], cond: dict) -> list[Miss]:
+    same_type = [f for f in facts if cond["evidence"] in ("*", f.get("type"))]
+    scored = []
+    for f in same_type:
+        fails = failures(f, cond)
+        if fails:
+            scored.append((len(fails), f["eid"], fails))
+    scored.sort(key=lambda t: (t[0], t[1]))
+    return [Miss(eid, fails) for _, eid, fails in scored[:MAX_MISSES]]
+
+
+# -- reasons ------------------------------------------------------------------------------------
+def _ids(ids: list[str], limit: int = 8) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f", … ({len(ids) - limit} more)" if len(ids) > limit else "")
+
+
+def cited(plan: Plan, fr: Firing, idx: int) -> list[str]:
+    """Evidence behind a fired node: the matches of its fired leaves."""
+    node = plan.nodes[idx]
+    if node.kind in ("leaf", "agg"):
+        return fr.found.get(idx, []) if idx in fr.marked else []
+    return sorted({e for c in node.children for e in cited(plan, fr, c)})
+
+
+def partial(plan: Plan, fr: Firing, idx: int) -> list[str]:
+    """Evidence the engine matched under an unmet node (below a threshold, or a missing branch)."""
+    node = plan.nodes[idx]
+    if node.kind in ("leaf", "agg"):
+        return fr.found.get(idx, [])
+    return sorted({e for c in node.children for e in partial(plan, fr, c)})
+
+
+def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: list[dict]) -> tuple[str, list[Miss]]:
+    node: Node = plan.nodes[idx]
+    if node.kind in ("all", "any"):
+        open_kids = [c for c in node.children if c not in fr.marked]
+        parts, misses = [], []
+        for c in open_kids:
+            r, m = unmet_reason(plan, fr, c, facts)
+            parts.append(r.removeprefix("needs "))
+            misses += m
+        lead = "needs all of its parts; open: " if node.kind == "all" else "needs one of: "
+        return lead + " | ".join(parts), misses[:MAX_MISSES]
+    cond = node.cond or {}
+    found = fr.found.get(idx, [])
+    need = describe(cond)
+    if node.kind == "agg" and found:
+        vals = fr.aggs.get(idx, {})
+        if "distinct" in cond:
+            got = f"found {vals.get('distinct', 0)} different {cond['distinct']['field']} across {_ids(found)}"
+        elif "mean" in cond:
+            mean = vals.get("mean")
+            got = f"found {len(found)} ({_ids(found)})" + (f", mean {cond['mean']['field']} {mean:g}"
+                                                           if mean is not None else "")
+        else:
+            got = f"found {len(found)} ({_ids(found)})"
+    else:
+        got = "found none"
+    misses = nearest_misses(facts, cond)
+    reason = f"needs {need}; {got}"
+    if not found and not misses and cond.get("evidence") not in (None, "*"):
+        reason += f" (no {_label(cond['evidence'])} records in the packet)"
+    return reason, misses

@@ -1,0 +1,166 @@
+"""What a rule may ask of the evidence, derived from the packet schema itself.
+
+A predicate on a field or a value that no valid packet can have is an authoring error: it
+would silently never match. So the rules are checked against schemas/packet.schema.json.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .resources import load_schema
+from .suggest import did_you_mean
+
+NUMERIC_OPS = {"gt", "gte", "lt", "lte"}
+LIST_OPS = {"contains", "contains_any"}
+LEVEL_FIELDS = {"mentee.level", "levels"}  # values are normalised to canonical level ids
+
+
+@dataclass(frozen=True)
+class Field:
+    type: str  # string | number | integer | boolean | list | object-list
+    enum: tuple | None = None
+    item: "Field | None" = None
+    children: tuple[tuple[str, "Field"], ...] = ()  # for object-list items
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    while "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        node = {**schema["$defs"][name], **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def _field(schema: dict, node: dict) -> Field:
+    node = _resolve(schema, node)
+    t = node.get("type")
+    if "const" in node:
+        return Field("string", (node["const"],))
+    if t == "array":
+        item = _resolve(schema, node.get("items", {}))
+        if item.get("type") == "object":
+            kids = tuple(sorted((k, _field(schema, v)) for k, v in item.get("properties", {}).items()))
+            # derived by ladder when a packet is loaded: see evidence.normalise
+            kids = tuple(sorted(kids + (("improved", Field("boolean")),)))
+            return Field("object-list", children=kids)
+        return Field("list", item=_field(schema, item))
+    if t == "object":
+        kids = tuple(sorted((k, _field(schema, v)) for k, v in node.get("properties", {}).items()))
+        return Field("object", children=kids)
+    return Field(t or "string", tuple(node["enum"]) if "enum" in node else None)
+
+
+@lru_cache(maxsize=None)
+def evidence_fields() -> dict[str, dict[str, Field]]:
+    """type -> dotted field path -> Field, for every evidence type in the packet schema."""
+    schema = load_schema("packet")
+    out: dict[str, dict[str, Field]] = {}
+    for ref in schema["$defs"]["evidence"]["allOf"]:
+        etype = ref["if"]["properties"]["type"]["const"]
+        props = _resolve(schema, ref["then"])["properties"]
+        fields: dict[str, Field] = {}
+        for name, sub in props.items():
+            f = _field(schema, sub)
+            if f.type == "object":
+                for kname, kf in f.children:
+                    fields[f"{name}.{kname}"] = kf
+            else:
+                fields[name] = f
+        out[etype] = fields
+    return out
+
+
+FREE_TEXT = {"title", "notes", "quote", "links", "from.role", "id", "date"}
+
+
+class FieldChecker:
+    def __init__(self, level_ids: set[str]):
+        self.types = evidence_fields()
+        self.level_ids = level_ids
+
+    def check_condition(self, cond: dict, ptr: str) -> Iterator[tuple[str, str, str]]:
+        from .rules import TENURE_RE
+
+        for key in ("all_of", "any_of"):
+            if key in cond:
+                for i, sub in enumerate(cond[key]):
+                    yield from self.check_condition(sub, f"{ptr}/{key}/{i}")
+                return
+        etype = cond["evidence"]
+        if etype not in self.types:
+            yield (f"{ptr}/evidence", f"unknown evidence type {etype!r}{did_you_mean(etype, self.types)}", "rules")
+            return
+        fields = self.types[etype]
+        for fname, pred in cond.get("where", {}).items():
+            fp = f"{ptr}/where/{fname}"
+            if TENURE_RE.search(fname):
+                yield (fp, f"{fname!r} gates on tenure or time in level; the guide measures impact, "
+                       "not the clock", "tenure")
+                continue
+            yield from self._check_pred(fields, etype, fname, pred, fp)
+        if "any_item" in cond:
+            ai = cond["any_item"]
+            f = fields.get(ai["field"])
+            if f is None or f.type != "object-list":
+                lists = [k for k, v in fields.items() if v.type == "object-list"]
+                yield (f"{ptr}/any_item/field", f"{etype} has no list of records called {ai['field']!r}"
+                       + (f" (it has: {', '.join(lists)})" if lists else ""), "rules")
+            else:
+                kids = dict(f.children)
+                for fname, pred in ai["where"].items():
+                    yield from self._check_pred(kids, f"{etype}.{ai['field']}[]", fname, pred,
+                                                f"{ptr}/any_item/where/{fname}")
+        for agg in ("distinct", "mean"):
+            if agg in cond:
+                fname = cond[agg]["field"]
+                f = fields.get(fname)
+                fp = f"{ptr}/{agg}/field"
+                if f is None or fname in FREE_TEXT:
+                    yield (fp, f"{etype} has no field {fname!r}{did_you_mean(fname, fields)}", "rules")
+                elif agg == "mean" and f.type not in ("number", "integer"):
+                    yield (fp, f"mean needs a numeric field; {etype}.{fname} is {f.type}", "rules")
+                elif agg == "distinct" and f.type not in ("string", "integer", "boolean"):
+                    yield (fp, f"distinct needs a single-valued field; {etype}.{fname} is {f.type}", "rules")
+        if TENURE_RE.search(str(cond.get("distinct", {}).get("field", ""))):
+            yield (f"{ptr}/distinct", "gates on tenure", "tenure")
+
+    def _check_pred(self, fields: dict[str, Field], where: str, fname: str, pred, fp: str):
+        f = fields.get(fname)
+        if f is None or fname in FREE_TEXT:
+            yield (fp, f"{where} has no field {fname!r}{did_you_mean(fname, [k for k in fields if k not in FREE_TEXT])}"
+                   + (" (free text is not matched by rules)" if fname in FREE_TEXT else ""), "rules")
+            return
+        ops = pred if isinstance(pred, dict) else {"eq": pred}
+        for op, val in ops.items():
+            vals = val if isinstance(val, list) else [val]
+            if op == "exists":
+                continue
+            if op in LIST_OPS:
+                if f.type != "list":
+                    yield (fp, f"{op} needs a list field; {where}.{fname} is {f.type}", "rules")
+                    continue
+                yield from self._check_values(f.item, where, fname, vals, fp)
+                continue
+            if f.type in ("list", "object-list"):
+                yield (fp, f"{where}.{fname} is a list; use contains/contains_any (or any_item for records)", "rules")
+                continue
+            if op in NUMERIC_OPS:
+                if f.type not in ("number", "integer"):
+                    yield (fp, f"{op} compares numbers; {where}.{fname} is {f.type}", "rules")
+                continue
+            yield from self._check_values(f, where, fname, vals, fp)
+
+    def _check_values(self, f: Field, where: str, fname: str, vals: list, fp: str):
+        for v in vals:
+            if f.type == "boolean" and not isinstance(v, bool):
+                yield (fp, f"{where}.{fname} is true or false, not {v!r}", "rules")
+            elif f.type in ("number", "integer") and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                yield (fp, f"{where}.{fname} is a number, not {v!r}", "rules")
+            elif f.type == "string" and not isinstance(v, str):
+                yield (fp, f"{where}.{fname} is text, not {v!r}", "rules")
+            elif f.enum is not None and v not in f.enum:
+                yield (fp, f"{v!r} can never occur in {where}.{fname}{did_you_mean(v, f.enum)} "
+                       f"(allowed: {', '.join(map(str, f.enum))})", "rules")
+            elif fname.split(".")[-1] in ("level", "levels") and isinstance(v, str) and v not in self.level_ids:
+                yield (fp, f"unknown level {v!r}{did_you_mean(v, self.level_ids)}; use canonical level ids", "rules")

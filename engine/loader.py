@@ -1,0 +1,282 @@
+"""Reading packet and rule files: bytes -> text -> plain JSON-like data.
+
+Safe YAML only, duplicate keys are errors (a silently dropped value is lost evidence),
+dates stay strings (the schema checks them), and only JSON types come out.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 32  # packets and rules are shallow; deeper is an attack or an accident
+MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and huge documents
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader with duplicate-key detection and no implicit timestamps."""
+
+
+# Dates must stay strings: the schema checks their format and we check the calendar.
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    loader.flatten_mapping(node)
+    seen: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a mapping key must be a plain string", key_node.start_mark
+            ) from None
+        if key in seen:
+            raise DuplicateKey(
+                None, None, f"duplicate key {key!r} (the earlier value would be lost)", key_node.start_mark
+            )
+        seen[key] = loader.construct_object(value_node, deep=deep)
+    return seen
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _DupJSON(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DupJSON(k)
+            seen.add(k)
+    return d
+
+
+def _bad_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+@dataclass
+class Document:
+    """A parsed document and where it came from; `text` is kept to locate problems by line."""
+
+    source: str
+    data: Any
+    text: str
+    fmt: str  # "json" | "yaml"
+    line_offset: int = 0  # for a JSONL line: the line number of that line in the file, minus one
+
+    def locate(self, pointer: str) -> int | None:
+        """Line number of a JSON pointer, computed only when a problem needs one."""
+        if self.fmt == "json" and "\n" not in self.text.strip():
+            return self.line_offset + 1 if self.line_offset else None
+        lines = line_index(self.text)
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]] if pointer else []
+        while True:
+            hit = lines.get(tuple(parts))
+            if hit is not None:
+                return hit + self.line_offset
+            if not parts:
+                return None
+            parts.pop()
+
+
+def line_index(text: str) -> dict[tuple[str, ...], int]:
+    """Map each path in a YAML/JSON text to the 1-based line its value starts on."""
+    out: dict[tuple[str, ...], int] = {}
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except Exception:  # noqa: BLE001 - locating is best effort; the real error is reported elsewhere
+        return out
+    stack: list[tuple[Any, tuple[str, ...]]] = [(node, ())] if node is not None else []
+    count = 0
+    while stack and count < MAX_NODES:
+        count += 1
+        n, path = stack.pop()
+        out.setdefault(path, n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = str(k.value)
+                out.setdefault(path + (key,), k.start_mark.line + 1)
+                stack.append((v, path + (key,)))
+                # a key's own line is where its value is reported
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                stack.append((v, path + (str(i),)))
+    return out
+
+
+def decode(raw: bytes, source: str) -> str:
+    """UTF-8 (a BOM is tolerated), CRLF normalised; anything else is a located problem."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ParseFailure(
+            Problem(source, "", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                    "save the file as UTF-8", line=line, kind="encoding")
+        ) from None
+    if "\x00" in text:
+        raise ParseFailure(Problem(source, "", "binary data (NUL bytes), not a YAML or JSON document",
+                                   line=text[: text.index("\x00")].count("\n") + 1, kind="encoding"))
+    return text.replace("\r\n", "\n")
+
+
+class ParseFailure(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def guess_format(path: str, text: str) -> str:
+    lower = path.lower()
+    if lower.endswith((".json", ".jsonl")):
+        return "json"
+    if lower.endswith((".yaml", ".yml")):
+        return "yaml"
+    return "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+
+
+def parse_text(text: str, source: str, fmt: str, line_offset: int = 0) -> Document:
+    if not text.strip():
+        raise ParseFailure(Problem(source, "", "empty document: expected a packet (a mapping)",
+                                   line=line_offset + 1 if line_offset else None, kind="parse"))
+    if fmt == "json":
+        try:
+            data = json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_bad_constant)
+        except _DupJSON as exc:
+            doc = Document(source, None, text, fmt, line_offset)
+            raise ParseFailure(Problem(source, "", f"duplicate key {exc.key!r} (the earlier value would be lost)",
+                                       line=_first_dup_line(text, exc.key, doc), kind="parse")) from None
+        except json.JSONDecodeError as exc:
+            raise ParseFailure(Problem(source, "", f"not valid JSON: {exc.msg} (column {exc.colno})",
+                                       line=exc.lineno + line_offset, kind="parse")) from None
+        except RecursionError:
+            raise ParseFailure(Problem(source, "", f"nested deeper than {MAX_DEPTH} levels", kind="parse")) from None
+        except ValueError as exc:  # NaN/Infinity, integers too long to convert
+            raise ParseFailure(Problem(source, "", f"not valid JSON: {exc}", kind="parse",
+                                       line=line_offset + 1 if line_offset else None)) from None
+    else:
+        try:
+            docs = yaml.load_all(text, Loader=_Loader)
+            data = next(docs, None)
+            if next(docs, None) is not None:
+                raise ParseFailure(Problem(source, "", "several YAML documents in one file; put one packet per file",
+                                           kind="parse"))
+        except ParseFailure:
+            raise
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            what = exc.problem or "invalid YAML"
+            if isinstance(exc, yaml.constructor.ConstructorError) and "could not determine a constructor" in what:
+                what = "YAML tags that construct objects are not allowed (" + what.split("for the tag", 1)[-1].strip() + ")"
+            raise ParseFailure(Problem(source, "", f"not valid YAML: {what}",
+                                       line=(mark.line + 1 + line_offset) if mark else None,
+                                       column=(mark.column + 1) if mark else None, kind="parse")) from None
+        except yaml.YAMLError as exc:
+            raise ParseFailure(Problem(source, "", f"not valid YAML: {exc}", kind="parse")) from None
+        except RecursionError:
+            raise ParseFailure(Problem(source, "", f"nested deeper than {MAX_DEPTH} levels", kind="parse")) from None
+    doc = Document(source, data, text, fmt, line_offset)
+    _check_tree(doc)
+    return doc
+
+
+def _first_dup_line(text: str, key: str, doc: Document) -> int | None:
+    hits = [m.start() for m in re.finditer(re.escape(json.dumps(key)) + r"\s*:", text)]
+    if len(hits) >= 2:
+        return text[: hits[1]].count("\n") + 1 + doc.line_offset
+    return doc.line_offset + 1 if doc.line_offset else None
+
+
+def _check_tree(doc: Document) -> None:
+    """Only JSON types, bounded depth and size (also stops YAML alias bombs)."""
+    stack: list[tuple[Any, str, int]] = [(doc.data, "", 0)]
+    nodes = 0
+    while stack:
+        value, path, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            raise ParseFailure(Problem(doc.source, "", f"document too large: more than {MAX_NODES} values "
+                                       "(YAML aliases expanding?)", kind="parse"))
+        if depth > MAX_DEPTH:
+            raise ParseFailure(Problem(doc.source, path, f"nested deeper than {MAX_DEPTH} levels", kind="parse",
+                                       line=doc.locate(path)))
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if not isinstance(k, str):
+                    raise ParseFailure(Problem(doc.source, path, f"mapping key {k!r} must be a string",
+                                               line=doc.locate(path), kind="parse"))
+                stack.append((v, f"{path}/{_escape(k)}", depth + 1))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                stack.append((v, f"{path}/{i}", depth + 1))
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ParseFailure(Problem(doc.source, path, "not a finite number (NaN and Infinity are not allowed)",
+                                           line=doc.locate(path), kind="parse"))
+        elif value is None or isinstance(value, (str, int, bool)):
+            pass
+        else:
+            raise ParseFailure(Problem(doc.source, path, f"a {type(value).__name__} value is not allowed here; "
+                                       "use plain strings, numbers, lists and mappings",
+                                       line=doc.locate(path), kind="parse"))
+
+
+def _escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def read_bytes(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Read at most max_bytes; a larger file is a problem, not a memory spike."""
+    p = Path(path)
+    src = str(path)
+    try:
+        with open(p, "rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise ParseFailure(Problem(src, "", "is a folder, not a file", kind="io")) from None
+    except FileNotFoundError:
+        raise ParseFailure(Problem(src, "", "no such file", kind="io")) from None
+    except PermissionError:
+        raise ParseFailure(Problem(src, "", "permission denied", kind="io")) from None
+    except OSError as exc:
+        raise ParseFailure(Problem(src, "", f"cannot read: {exc.strerror or exc}", kind="io")) from None
+    if len(raw) > max_bytes:
+        raise ParseFailure(Problem(src, "", f"file is larger than the limit of {max_bytes} bytes "
+                                   "(raise it with --max-bytes)", kind="io"))
+    return raw
+
+
+def load_file(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    src = str(path)
+    text = decode(read_bytes(path, max_bytes), src)
+    return parse_text(text, src, guess_format(src, text))

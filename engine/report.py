@@ -1,0 +1,135 @@
+"""Reporters: verdicts and problems as json, text or markdown. Pure functions of values."""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable
+
+from .errors import Problem
+from .verdict import INSUFFICIENT, READY, Verdict
+
+FORMATS = ("text", "json", "markdown")
+
+
+def dumps(obj: Any) -> str:
+    """The one JSON encoder for output: stable key order as built, no clock, no randomness."""
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def verdict_dict(v: Verdict, redact: bool = False) -> dict:
+    cand: dict[str, Any] = {"id": v.candidate_id}
+    if v.name and not redact:
+        cand["name"] = v.name
+    crits = []
+    for c in v.criteria:
+        d: dict[str, Any] = {"id": c.id, "level": c.level, "title": c.title, "required": c.required,
+                             "status": c.status, "evidence": c.evidence, "reason": c.reason, "source": c.source}
+        if c.misses:
+            d["nearest_misses"] = [{"evidence": m.evidence, "failed": m.failed} for m in c.misses]
+        crits.append(d)
+    unmet_required = [c.id for c in v.criteria if not c.met and c.required]
+    unmet_supporting = [c.id for c in v.criteria if not c.met and not c.required]
+    return {
+        "candidate": cand,
+        "track": v.track,
+        "current_level": v.current_level,
+        "target_level": v.target_level,
+        "path": v.path,
+        "as_of": v.as_of,
+        "verdict": v.verdict,
+        "headline": v.headline,
+        "levels": [lr.__dict__ for lr in v.levels],
+        "criteria": crits,
+        "unmet": unmet_required + unmet_supporting,
+        "gaps": unmet_required,
+        "rules_version": v.rules_version,
+    }
+
+
+def verdict_json(v: Verdict, redact: bool = False) -> str:
+    return dumps(verdict_dict(v, redact))
+
+
+_MARK = {True: "✓", False: "✗"}
+_COLOUR = {READY: "green", INSUFFICIENT: "yellow"}
+
+
+def _cite(v_evidence: dict[str, dict], ids: list[str], redact: bool) -> str:
+    out = []
+    for i in ids:
+        title = v_evidence.get(i, {}).get("title")
+        out.append(f"{i} ({title})" if title and not redact else i)
+    return ", ".join(out)
+
+
+def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bool = False,
+                 style: Callable[..., str] | None = None) -> str:
+    st = style or (lambda s, **_: s)
+    evidence = evidence or {}
+    who = v.candidate_id + (f" ({v.name})" if v.name and not redact else "")
+    lines = [f"{who} · {v.track} track · {v.current_level} → {v.target_level} · as of {v.as_of}",
+             st(v.verdict.upper().replace("_", " "), fg=_COLOUR.get(v.verdict, "red"), bold=True) + f" — {v.headline}",
+             ""]
+    for lr in v.levels:
+        lines.append(st(f"{lr.id} · {lr.title}", bold=True) +
+                     f": {lr.verdict} · required {lr.required_met}/{lr.required_total} · supporting "
+                     f"{lr.supporting_met}/{lr.supporting_total} (needs {lr.supporting_needed}) · recent evidence "
+                     f"{lr.recent_records} (needs {lr.recent_needed} within {lr.recent_window_days} days)")
+        for c in [c for c in v.criteria if c.level == lr.id]:
+            tag = "required" if c.required else "supporting"
+            lines.append(f"  {st(_MARK[c.met], fg='green' if c.met else 'red')} [{tag}] {c.id} — {c.title}")
+            if c.met:
+                lines.append(f"      met by {_cite(evidence, c.evidence, redact)}")
+            else:
+                lines.append(f"      {c.reason}")
+                for m in c.misses:
+                    lines.append(f"      nearest: {m.evidence}: {'; '.join(m.failed)}")
+            lines.append(f"      source: {c.source}")
+        lines.append("")
+    gaps = [c.id for c in v.criteria if not c.met and c.required]
+    if gaps:
+        lines.append("Required gaps to close first: " + ", ".join(gaps))
+    sup = [c.id for c in v.criteria if not c.met and not c.required]
+    if sup:
+        lines.append("Supporting criteria not yet met: " + ", ".join(sup))
+    lines.append(f"rules {v.rules_version}")
+    return "\n".join(lines)
+
+
+def _md(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact: bool = False) -> str:
+    evidence = evidence or {}
+    who = v.candidate_id + (f" ({_md(v.name)})" if v.name and not redact else "")
+    out = [f"## Promotion readiness: {who}", "",
+           f"**{v.verdict.replace('_', ' ').capitalize()}** — {_md(v.headline)}", "",
+           f"- Track: {v.track}; {v.current_level} → {v.target_level} (levels assessed: {', '.join(v.path)})",
+           f"- As of: {v.as_of}", f"- Rules: `{v.rules_version}`", ""]
+    gaps = [c for c in v.criteria if not c.met and c.required]
+    if gaps:
+        out += ["### Required gaps to close first", ""]
+        out += [f"1. **{c.id}** — {_md(c.title)}: {_md(c.reason)}" for c in gaps]
+        out.append("")
+    for lr in v.levels:
+        out += [f"### {lr.id} · {_md(lr.title)} — {lr.verdict}", "",
+                f"Required {lr.required_met}/{lr.required_total} · supporting {lr.supporting_met}/"
+                f"{lr.supporting_total} (needs {lr.supporting_needed}) · recent evidence {lr.recent_records} "
+                f"(needs {lr.recent_needed} within {lr.recent_window_days} days)", "",
+                "| | Criterion | Kind | Evidence / what is missing | Source |", "|---|---|---|---|---|"]
+        for c in [c for c in v.criteria if c.level == lr.id]:
+            detail = _cite(evidence, c.evidence, redact) if c.met else c.reason
+            if not c.met and c.misses:
+                detail += "<br>nearest: " + "; ".join(f"{m.evidence}: {', '.join(m.failed)}" for m in c.misses)
+            out.append(f"| {_MARK[c.met]} | **{c.id}**<br>{_md(c.title)} | {'required' if c.required else 'supporting'}"
+                       f" | {_md(detail)} | {_md(c.source)} |")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def problem_text(p: Problem) -> str:
+    return str(p)
+
+
+def problems_json(source: str, problems: list[Problem], valid: bool) -> dict:
+    return {"source": source, "valid": valid, "problems": [p.as_dict() for p in problems]}

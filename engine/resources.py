@@ -1,0 +1,43 @@
+"""Bundled data: the default rules and the JSON Schemas.
+
+Installed from a wheel they live in engine/_bundled/; in a checkout they are the top-level
+rules/ and schemas/ folders. Both are found without depending on the working directory.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from .errors import RulesError
+
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+def _bundled(name: str) -> Path:
+    packaged = resources.files("engine") / "_bundled" / name
+    if packaged.is_dir():
+        return Path(str(packaged))
+    local = _CHECKOUT / name
+    if local.is_dir():
+        return local
+    raise RulesError(summary=f"bundled {name}/ not found (looked in {packaged} and {local}); reinstall ladder")
+
+
+def default_rules_dir() -> Path:
+    return _bundled("rules")
+
+
+def schemas_dir() -> Path:
+    return _bundled("schemas")
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    """A JSON Schema by file stem, e.g. 'packet' -> schemas/packet.schema.json."""
+    path = schemas_dir() / f"{name}.schema.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RulesError(summary=f"{path}: cannot load schema: {exc}") from None

@@ -1,0 +1,296 @@
+"""Loading the rules: rules/ladder.yaml (levels, tracks) and one YAML file per level.
+
+Everything here is checked before use: each file against its JSON Schema, then the ladder's
+structure and each criterion's predicates against the evidence schema. A broken rule is a
+RulesError (exit 4) with file:line problems, never a surprise at evaluation time.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from .errors import Problem, RulesError
+from .loader import Document, ParseFailure, load_file
+from .resources import default_rules_dir, load_schema
+from .suggest import did_you_mean
+
+EXTERNAL = "external"
+# A criterion must never gate on time served (the guide: impact, not titles or the clock).
+TENURE_RE = re.compile(r"tenure|in_level|in_role|in_position|years_|_years|time_in|months_in|since_promot|hire_date|"
+                       r"start_date|seniority|service")
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    title: str
+    guide_level: str
+    order: int
+    aliases: tuple[str, ...]
+    tracks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    min_supporting: int
+    min_records: int
+    within_days: int
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    level: str
+    title: str
+    source: str
+    required: bool
+    condition: dict
+    aspect: str | None = None
+    rationale: str | None = None
+    file: str = ""
+    line: int | None = None
+
+    @property
+    def evidence_types(self) -> list[str]:
+        return sorted(set(leaf_types(self.condition)))
+
+
+@dataclass(frozen=True)
+class LevelRules:
+    level: str
+    policy: Policy
+    criteria: tuple[Criterion, ...]
+    file: str = ""
+
+
+@dataclass
+class RuleBook:
+    levels: dict[str, Level]
+    tracks: dict[str, tuple[str, ...]]
+    default_track: str
+    level_rules: dict[str, LevelRules]
+    version: str
+    directory: str
+    raw: dict = field(default_factory=dict, repr=False)  # canonical data, for audit diffs
+
+    # -- level ids -------------------------------------------------------------------------
+    @property
+    def aliases(self) -> dict[str, str]:
+        out = {lv.id: lv.id for lv in self.levels.values()}
+        for lv in self.levels.values():
+            out.update({a: lv.id for a in lv.aliases})
+        return out
+
+    def resolve(self, name: str) -> str | None:
+        return self.aliases.get(str(name).strip().lower())
+
+    def level_hint(self, name: str) -> str:
+        return did_you_mean(str(name).lower(), list(self.aliases) + [EXTERNAL])
+
+    def criteria(self, level: str) -> tuple[Criterion, ...]:
+        return self.level_rules[level].criteria
+
+    def all_criteria(self) -> list[Criterion]:
+        return [c for lv in self.ordered_levels() for c in self.level_rules[lv].criteria]
+
+    def ordered_levels(self) -> list[str]:
+        return sorted(self.levels, key=lambda i: (self.levels[i].order, i))
+
+    # -- paths -----------------------------------------------------------------------------
+    def infer_track(self, current: str, target: str | None) -> str:
+        for lv in (target, current):
+            if lv and lv in self.levels and len(self.levels[lv].tracks) == 1:
+                return self.levels[lv].tracks[0]
+        return self.default_track
+
+    def next_level(self, track: str, current: str) -> str | None:
+        order = self.levels[current].order if current != EXTERNAL else 0
+        for lv in self.tracks[track]:
+            if self.levels[lv].order > order:
+                return lv
+        return None
+
+    def path(self, track: str, current: str, target: str) -> list[str]:
+        """Levels whose criteria a candidate must meet, lowest first (skip-level: all between)."""
+        if current == EXTERNAL:
+            return [target]
+        lo, hi = self.levels[current].order, self.levels[target].order
+        return [lv for lv in self.tracks[track] if lo < self.levels[lv].order <= hi]
+
+
+def leaf_types(cond: dict) -> list[str]:
+    if "evidence" in cond:
+        return [cond["evidence"]]
+    return [t for sub in cond.get("all_of", cond.get("any_of", [])) for t in leaf_types(sub)]
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------------------------
+def load_rules(directory: str | Path | None = None) -> RuleBook:
+    """Load and check a rules directory; raises RulesError listing every problem."""
+    d = Path(directory) if directory is not None else default_rules_dir()
+    return _load_cached(str(d.resolve()))
+
+
+@lru_cache(maxsize=8)
+def _load_cached(directory: str) -> RuleBook:
+    d = Path(directory)
+    if not d.is_dir():
+        raise RulesError([Problem(str(d), "", "rules folder not found", kind="rules")])
+    docs, problems = {}, []
+    for f in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
+        try:
+            docs[f.name] = load_file(f)
+        except ParseFailure as exc:
+            problems.append(exc.problem)
+    if problems:
+        raise RulesError(problems)
+    return build_rulebook(docs, str(d))
+
+
+def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
+    validator = _validator(schema_name)
+    out = []
+    for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
+        pointer = "".join(f"/{p}" for p in err.absolute_path)
+        out.append(Problem(doc.source, pointer, _schema_message(err), line=doc.locate(pointer), kind="rules"))
+    return out
+
+
+def _schema_message(err: jsonschema.ValidationError) -> str:
+    if err.validator == "additionalProperties":
+        return err.message.replace("Additional properties are not allowed", "unknown key")
+    if err.validator == "oneOf" and isinstance(err.instance, dict):
+        keys = ", ".join(sorted(err.instance)) or "nothing"
+        return f"not a valid {err.schema_path[-2] if len(err.schema_path) > 1 else 'value'} (has: {keys})"
+    return err.message
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    schema = load_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def build_rulebook(docs: dict[str, Document], directory: str) -> RuleBook:
+    problems: list[Problem] = []
+    ladder_doc = docs.pop("ladder.yaml", None)
+    if ladder_doc is None:
+        raise RulesError([Problem(f"{directory}/ladder.yaml", "", "missing: it lists the levels and tracks",
+                                  kind="rules")])
+    problems += _schema_problems(ladder_doc, "ladder")
+    for doc in docs.values():
+        if not isinstance(doc.data, dict):
+            problems.append(Problem(doc.source, "", "a level file must be a mapping", kind="rules"))
+        else:
+            problems += _schema_problems(doc, "rules")
+    if problems:
+        raise RulesError(problems)
+
+    lad = ladder_doc.data
+    # -- levels and tracks ------------------------------------------------------------------
+    levels: dict[str, Level] = {}
+    names: dict[str, str] = {}
+    track_of: dict[str, list[str]] = {}
+    for tname, members in lad["tracks"].items():
+        for lv in members:
+            track_of.setdefault(lv, []).append(tname)
+    for i, lv in enumerate(lad["levels"]):
+        ptr = f"/levels/{i}"
+        for name in [lv["id"], *lv.get("aliases", [])]:
+            if name in names or name == EXTERNAL:
+                problems.append(Problem(ladder_doc.source, ptr, f"level id or alias {name!r} is used twice",
+                                        line=ladder_doc.locate(ptr), kind="rules"))
+            names[name] = lv["id"]
+        levels[lv["id"]] = Level(lv["id"], lv["title"], lv["guide_level"], lv["order"],
+                                 tuple(lv.get("aliases", [])), tuple(track_of.get(lv["id"], [])))
+    for tname, members in lad["tracks"].items():
+        ptr = f"/tracks/{tname}"
+        seen: set[str] = set()
+        prev = 0
+        for lv in members:
+            if lv not in levels:
+                problems.append(Problem(ladder_doc.source, ptr, f"unknown level {lv!r}{did_you_mean(lv, levels)}",
+                                        line=ladder_doc.locate(ptr), kind="rules"))
+                continue
+            if lv in seen:
+                problems.append(Problem(ladder_doc.source, ptr, f"level {lv!r} appears twice: the track has a cycle",
+                                        line=ladder_doc.locate(ptr), kind="rules"))
+            elif levels[lv].order <= prev:
+                problems.append(Problem(ladder_doc.source, ptr,
+                                        f"level {lv!r} (order {levels[lv].order}) does not rise above the level "
+                                        f"before it (order {prev}): the track must climb", line=ladder_doc.locate(ptr),
+                                        kind="rules"))
+            seen.add(lv)
+            prev = max(prev, levels[lv].order)
+    default_track = lad.get("default_track", next(iter(lad["tracks"])))
+    if default_track not in lad["tracks"]:
+        problems.append(Problem(ladder_doc.source, "/default_track", f"unknown track {default_track!r}",
+                                line=ladder_doc.locate("/default_track"), kind="rules"))
+    for lv in levels.values():
+        if not lv.tracks:
+            problems.append(Problem(ladder_doc.source, "/levels", f"level {lv.id!r} is on no track", kind="rules",
+                                    line=ladder_doc.locate("/levels")))
+
+    # -- level files ------------------------------------------------------------------------
+    from .fields import FieldChecker  # local: fields needs the packet schema only when rules load
+
+    checker = FieldChecker(set(levels))
+    level_rules: dict[str, LevelRules] = {}
+    crit_seen: dict[str, str] = {}
+    for doc in docs.values():
+        data = doc.data
+        lv = data["level"]
+        if lv not in levels:
+            problems.append(Problem(doc.source, "/level", f"unknown level {lv!r}{did_you_mean(lv, levels)}",
+                                    line=doc.locate("/level"), kind="rules"))
+            continue
+        if lv in level_rules:
+            problems.append(Problem(doc.source, "/level", f"level {lv!r} already has a file "
+                                    f"({level_rules[lv].file})", line=doc.locate("/level"), kind="rules"))
+            continue
+        crits = []
+        for i, c in enumerate(data["criteria"]):
+            ptr = f"/criteria/{i}"
+            if c["id"] in crit_seen:
+                problems.append(Problem(doc.source, f"{ptr}/id", f"duplicate criterion id {c['id']!r} "
+                                        f"(also in {crit_seen[c['id']]})", line=doc.locate(f"{ptr}/id"), kind="rules"))
+            crit_seen[c["id"]] = doc.source
+            if not c["id"].startswith(lv + "."):
+                problems.append(Problem(doc.source, f"{ptr}/id", f"criterion id must start with '{lv}.'",
+                                        line=doc.locate(f"{ptr}/id"), kind="rules"))
+            for path, msg, kind in checker.check_condition(c["condition"], f"{ptr}/condition"):
+                problems.append(Problem(doc.source, path, msg, line=doc.locate(path), kind=kind))
+            crits.append(Criterion(c["id"], lv, c["title"], c["source"], c["required"], c["condition"],
+                                   c.get("aspect"), c.get("rationale"), doc.source, doc.locate(ptr)))
+        pol = data["policy"]
+        supporting = sum(1 for c in crits if not c.required)
+        if pol["min_supporting"] > supporting:
+            problems.append(Problem(doc.source, "/policy/min_supporting",
+                                    f"asks for {pol['min_supporting']} supporting criteria but the level has only "
+                                    f"{supporting}", line=doc.locate("/policy/min_supporting"), kind="rules"))
+        level_rules[lv] = LevelRules(lv, Policy(pol["min_supporting"], pol["sufficient_evidence"]["min_records"],
+                                                pol["sufficient_evidence"]["within_days"]), tuple(crits), doc.source)
+    for lv in levels:
+        if lv not in level_rules:
+            problems.append(Problem(f"{directory}/{lv}.yaml", "", f"level {lv!r} has no rules file", kind="rules"))
+    if problems:
+        raise RulesError(problems)
+
+    raw = {"ladder": lad, "levels": {lv: docs_data for lv, docs_data in
+                                     sorted((d.data["level"], d.data) for d in docs.values())}}
+    version = "sha256:" + hashlib.sha256(canonical_json(raw).encode()).hexdigest()
+    tracks = {t: tuple(m) for t, m in lad["tracks"].items()}
+    return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw)

@@ -1,0 +1,10 @@
+"""'Did you mean' hints for misspelt level ids, fields and evidence types."""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(str(word), sorted(set(options)), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

@@ -1,0 +1,73 @@
+"""Verdicts are values. Rendering them is engine.report's job."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+READY, NOT_READY, INSUFFICIENT = "ready", "not_ready", "insufficient_evidence"
+
+
+@dataclass
+class Miss:
+    evidence: str
+    failed: list[str]  # each: "role is contributed; needs led or co-led"
+
+
+@dataclass
+class CriterionResult:
+    id: str
+    level: str
+    title: str
+    source: str
+    required: bool
+    status: str  # met | unmet
+    evidence: list[str]  # cited evidence ids (met) or the partial matches found (unmet)
+    reason: str
+    needs: str = ""
+    found: list[str] = field(default_factory=list)
+    misses: list[Miss] = field(default_factory=list)
+
+    @property
+    def met(self) -> bool:
+        return self.status == "met"
+
+
+@dataclass
+class LevelResult:
+    id: str
+    title: str
+    verdict: str
+    required_met: int
+    required_total: int
+    supporting_met: int
+    supporting_total: int
+    supporting_needed: int
+    recent_records: int
+    recent_needed: int
+    recent_window_days: int
+
+
+@dataclass
+class Verdict:
+    candidate_id: str
+    name: str | None
+    track: str
+    current_level: str
+    target_level: str
+    path: list[str]
+    verdict: str
+    headline: str
+    levels: list[LevelResult]
+    criteria: list[CriterionResult]
+    rules_version: str
+    as_of: str
+    source: str = ""
+    engine_actions: int = 0
+
+    @property
+    def unmet(self) -> list[str]:
+        return [c.id for c in self.criteria if not c.met]
+
+    @property
+    def gaps(self) -> list[str]:
+        """The smallest set to close: required criteria still open, then supporting shortfall."""
+        return [c.id for c in self.criteria if not c.met and c.required]
