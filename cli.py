@@ -69,16 +69,18 @@ def main() -> None:
 @RULES_OPT
 @FORMAT_OPT
 @MAXB_OPT
-def validate(packets, rules_dir, fmt, max_bytes):
+@click.option("-r", "--recursive", is_flag=True, help="Check the packets inside folders too.")
+def validate(packets, rules_dir, fmt, max_bytes, recursive):
     """Check packets against the schema and the semantic rules; list every problem.
 
     \b
     Example:
       ladder validate fixtures/*.yaml
       ladder validate --format json packet.yaml
+      ladder validate -r fixtures/invalid
     """
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
-    _run(commands.validate, _book(rules_dir), list(packets), s)
+    _run(commands.validate, _book(rules_dir), list(packets), s, recursive)
 
 
 @main.command()

@@ -23,11 +23,19 @@ class Settings:
     color: bool = False
 
 
-def expand_inputs(paths: list[str]) -> list[str]:
-    """Files as given; folders expanded (recursive, sorted) to their .yaml/.yml/.json/.jsonl files."""
+def expand_inputs(paths: list[str], recursive: bool = True, skipped: list[str] | None = None) -> list[str]:
+    """Files as given; folders expanded (recursive, sorted) to their .yaml/.yml/.json/.jsonl files.
+
+    With recursive=False a folder is skipped and noted in `skipped` (like grep without -r), so
+    `ladder validate fixtures/*` checks the packets and passes over fixtures/invalid/.
+    """
     out: list[str] = []
     for p in paths:
         path = Path(p)
+        if path.is_dir() and not recursive:
+            if skipped is not None:
+                skipped.append(p)
+            continue
         if path.is_dir():
             found = sorted(str(f) for f in path.rglob("*")
                            if f.suffix.lower() in (".yaml", ".yml", ".json", ".jsonl") and f.is_file())
@@ -37,11 +45,15 @@ def expand_inputs(paths: list[str]) -> list[str]:
     return out
 
 
-def validate(book: RuleBook, paths: list[str], s: Settings) -> tuple[str, int]:
+def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = False) -> tuple[str, int]:
     lines: list[str] = []
     records = []
     bad = 0
-    for src in expand_inputs(paths):
+    skipped: list[str] = []
+    files = expand_inputs(paths, recursive, skipped)
+    if s.fmt != "json":
+        lines.extend(f"{d}: is a folder, skipped (use --recursive to check its packets)" for d in skipped)
+    for src in files:
         problems: list[Problem] = []
         try:
             doc = load_file(src, s.max_bytes)
@@ -59,8 +71,6 @@ def validate(book: RuleBook, paths: list[str], s: Settings) -> tuple[str, int]:
             lines.append(f"{src}: ok")
     if s.fmt == "json":
         return dumps({"valid": bad == 0, "files": records}), EXIT_INVALID_PACKET if bad else EXIT_OK
-    total = len(records) if s.fmt == "json" else None
-    del total
     if bad:
         lines.append(f"{bad} invalid packet file(s)")
     return "\n".join(lines), EXIT_INVALID_PACKET if bad else EXIT_OK
