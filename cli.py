@@ -104,6 +104,163 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact):
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out", required=True, help="Output JSONL file (written atomically), or - for stdout.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: the number of cores).")
+@click.option("--target", default=None, help="Evaluate every packet for this level instead of its own target.")
+@click.option("--summary", "summary_csv", default=None, help="Also write one CSV row per packet here.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--redact", is_flag=True, help="Leave names out of the output.")
+@RULES_OPT
+@MAXB_OPT
+def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes):
+    """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (JSONL on stdin).
+
+    Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
+    the source. Exits 3 if any packet could not be evaluated (the others are still written).
+
+    \b
+    Example:
+      ladder batch fixtures/*.yaml --out results.jsonl --summary results.csv
+      cat packets.jsonl | ladder batch - --out - --jobs 2
+    """
+    import os
+
+    from engine.batch import BatchOptions
+
+    _book(rules_dir)  # fail fast, once, on broken rules (exit 4)
+    if target is not None:
+        from engine.rules import load_rules as _lr
+
+        if _lr(rules_dir).resolve(target) is None:
+            click.echo(f"unknown --target {target!r}{_lr(rules_dir).level_hint(target)}", err=True)
+            sys.exit(commands.EXIT_USAGE)
+    opts = BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact)
+    progress = not quiet and sys.stderr.isatty()
+    try:
+        text, code = commands.batch(list(inputs), out, opts, summary_csv, progress)
+    except commands.Interrupted as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(130)
+    except OSError as exc:
+        click.echo(f"cannot write output: {exc}", err=True)
+        sys.exit(commands.EXIT_USAGE)
+    click.echo(text, err=True)
+    sys.exit(code)
+
+
+@main.group()
+def rules():
+    """Check, list and golden-test the rules (rules/ YAML).
+
+    \b
+    Example:
+      ladder rules lint
+      ladder rules show --level senior-pm --format markdown
+      ladder rules test --junit rules-junit.xml
+    """
+
+
+@rules.command("lint")
+@RULES_OPT
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 4).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules_lint(rules_dir, strict, fmt):
+    """Check the rules: schema, ids, fields and values against the evidence schema, tenure gating,
+    engine acceptance, and warnings (e.g. a higher level demanding less than the one below).
+
+    \b
+    Example:
+      ladder rules lint --rules rules/
+    """
+    from engine import ruletools
+
+    try:
+        book = load_rules(rules_dir)
+        problems = ruletools.engine_check(book) + ruletools.lint(book)
+    except RulesError as exc:
+        problems = exc.problems or []
+        if not problems:
+            _fail(exc, commands.EXIT_INVALID_RULES)
+    errors = [p for p in problems if p.severity == "error" or strict]
+    if fmt == "json":
+        from engine.report import dumps
+
+        click.echo(dumps({"ok": not errors, "problems": [dict(p.as_dict(), file=p.source) for p in problems]}))
+    else:
+        for p in problems:
+            click.echo(f"{p}" + (" (warning)" if p.severity == "warning" else ""), err=bool(errors))
+        if not problems:
+            click.echo("rules ok")
+        elif not errors:
+            click.echo(f"rules ok, {len(problems)} warning(s)")
+    sys.exit(commands.EXIT_INVALID_RULES if errors else commands.EXIT_OK)
+
+
+@rules.command("show")
+@RULES_OPT
+@click.option("--level", default=None, help="Only this level (id or alias).")
+@FORMAT_OPT
+def rules_show(rules_dir, level, fmt):
+    """List the ladder's levels, policies and criteria: the rules as documentation.
+
+    \b
+    Example:
+      ladder rules show --format json
+    """
+    from engine import ruletools
+    from engine.report import dumps
+
+    book = _book(rules_dir)
+    if level is not None:
+        resolved = book.resolve(level)
+        if resolved is None:
+            click.echo(f"unknown level {level!r}{book.level_hint(level)}", err=True)
+            sys.exit(commands.EXIT_USAGE)
+        level = resolved
+    if fmt == "json":
+        click.echo(dumps(ruletools.show_dict(book, level)))
+    else:
+        click.echo(ruletools.show_text(book, level, markdown=fmt == "markdown"))
+
+
+@rules.command("test")
+@RULES_OPT
+@click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False), default=None,
+              help="Fixture packets (default: fixtures/ beside the rules folder).")
+@click.option("--update", is_flag=True, help="Rewrite the golden files on purpose.")
+@click.option("--junit", "junit", type=click.Path(dir_okay=False), default=None, help="Write a JUnit XML report.")
+def rules_test(rules_dir, fixtures_dir, update, junit):
+    """Evaluate every fixture and compare with its golden verdict (fixtures/expected/*.golden).
+
+    A mismatch prints a per-criterion diff, writes NAME.golden.new beside the golden and exits 1.
+    The coverage report lists criteria no fixture meets, or none leaves unmet.
+
+    \b
+    Example:
+      ladder rules test
+      ladder rules test --update     # after an intended rule change
+    """
+    from pathlib import Path
+
+    from engine import ruletools
+
+    book = _book(rules_dir)
+    fx = Path(fixtures_dir) if fixtures_dir else Path(book.directory).parent / "fixtures"
+    cases = ruletools.default_fixtures(fx) if fx.is_dir() else []
+    if not cases:
+        click.echo(f"no fixture packets found in {fx}; pass --fixtures DIR", err=True)
+        sys.exit(commands.EXIT_USAGE)
+    results = ruletools.run_tests(book, cases, fx / "expected", update)
+    click.echo(ruletools.tests_text(results, ruletools.coverage(book, results)))
+    if junit:
+        Path(junit).write_text(ruletools.junit_xml(results), encoding="utf-8")
+    failed = any(r.status in ("fail", "error") for r in results)
+    sys.exit(commands.EXIT_FAILURES if failed else commands.EXIT_OK)
+
+
 def run() -> None:  # pragma: no cover - thin wrapper used by the console script
     main()
 

@@ -23,56 +23,37 @@ class Settings:
     color: bool = False
 
 
-def expand_inputs(paths: list[str], recursive: bool = True, skipped: list[str] | None = None) -> list[str]:
-    """Files as given; folders expanded (recursive, sorted) to their .yaml/.yml/.json/.jsonl files.
-
-    With recursive=False a folder is skipped and noted in `skipped` (like grep without -r), so
-    `ladder validate fixtures/*` checks the packets and passes over fixtures/invalid/.
-    """
-    out: list[str] = []
-    for p in paths:
-        path = Path(p)
-        if path.is_dir() and not recursive:
-            if skipped is not None:
-                skipped.append(p)
-            continue
-        if path.is_dir():
-            found = sorted(str(f) for f in path.rglob("*")
-                           if f.suffix.lower() in (".yaml", ".yml", ".json", ".jsonl") and f.is_file())
-            out.extend(found)
-        else:
-            out.append(p)
-    return out
-
-
 def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = False) -> tuple[str, int]:
+    """Check every packet of every input; report every problem. JSONL inputs: one packet a line."""
+    from .inputs import iter_inputs, load_item
+
     lines: list[str] = []
     records = []
-    bad = 0
+    bad = total = 0
     skipped: list[str] = []
-    files = expand_inputs(paths, recursive, skipped)
+    expanded = [p for p in paths if not (Path(p).is_dir() and not recursive and not skipped.append(p))]
     if s.fmt != "json":
         lines.extend(f"{d}: is a folder, skipped (use --recursive to check its packets)" for d in skipped)
-    for src in files:
+    for item in iter_inputs(expanded):
+        total += 1
         problems: list[Problem] = []
         try:
-            doc = load_file(src, s.max_bytes)
-            check_document(doc, book)
+            check_document(load_item(item, s.max_bytes), book)
         except ParseFailure as exc:
             problems = [exc.problem]
         except EvidenceError as exc:
             problems = exc.problems
         bad += bool(problems)
         if s.fmt == "json":
-            records.append(problems_json(src, problems, not problems))
+            records.append(problems_json(item.source, problems, not problems))
         elif problems:
             lines.extend(str(p) for p in problems)
-        else:
-            lines.append(f"{src}: ok")
+        elif item.kind == "file":
+            lines.append(f"{item.source}: ok")
     if s.fmt == "json":
-        return dumps({"valid": bad == 0, "files": records}), EXIT_INVALID_PACKET if bad else EXIT_OK
-    if bad:
-        lines.append(f"{bad} invalid packet file(s)")
+        return dumps({"valid": bad == 0, "packets": total, "invalid": bad, "files": records}), \
+            EXIT_INVALID_PACKET if bad else EXIT_OK
+    lines.append(f"{total - bad} of {total} packet(s) valid" if bad else f"all {total} packet(s) valid")
     return "\n".join(lines), EXIT_INVALID_PACKET if bad else EXIT_OK
 
 
@@ -88,3 +69,64 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
     if s.fmt == "markdown":
         return verdict_markdown(verdict, packet.by_id, s.redact), EXIT_OK
     return verdict_text(verdict, packet.by_id, s.redact, style), EXIT_OK
+
+
+class Interrupted(Exception):
+    def __init__(self, done: int, total: int | None):
+        super().__init__(f"interrupted after {done}" + (f" of {total}" if total else "") +
+                         " packet(s); no output file was written")
+        self.done = done
+
+
+def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
+          err=None) -> tuple[str, int]:
+    """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code."""
+    import csv
+    import signal
+
+    from .batch import CSV_HEADER, AtomicWriter, Progress, Summary, csv_row, run_batch
+    from .inputs import count_inputs, exists_or_dash
+
+    missing = [p for p in paths if not exists_or_dash(p)]
+    summary = Summary()
+    writer = AtomicWriter(out)
+    csv_writer = AtomicWriter(summary_csv) if summary_csv else None
+    table = csv.writer(csv_writer.fh, lineterminator="\n") if csv_writer else None
+    if table:
+        table.writerow(CSV_HEADER)
+    bar = Progress(progress, count_inputs(paths) if progress else None, err)
+
+    def emit(o) -> None:
+        writer.write(o.line + "\n")
+        summary.add(o)
+        if table:
+            table.writerow(csv_row(o))
+        bar.tick()
+
+    def on_term(signum, frame):  # a kill: clean up like Ctrl-C
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, on_term)
+    try:
+        run_batch(paths, opts, emit, stdin)
+    except KeyboardInterrupt:
+        writer.abort()
+        if csv_writer:
+            csv_writer.abort()
+        bar.finish()
+        raise Interrupted(summary.total, bar.total) from None
+    except BaseException:
+        writer.abort()
+        if csv_writer:
+            csv_writer.abort()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    writer.commit()
+    if csv_writer:
+        csv_writer.commit()
+    bar.finish()
+    text = summary.text()
+    if missing:
+        text += "\n" + "\n".join(f"{p}: no such file (reported as an error line)" for p in missing)
+    return text, EXIT_INVALID_PACKET if summary.invalid else EXIT_OK

@@ -149,6 +149,10 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
             t for t in b.rules[f"n{idx}"]["all"][1]["e0"]["$and"] if t != {"type": "*"}]
     # Every fact kind must be accepted by some rule, or a batch assert raises (pitfall 4, 17).
     b.rules["sink"] = {"all": [{"m": {"$ex": {KIND: 1}}}, {"never": {KIND: "$never"}}], "run": "noop"}
+    # The gate always fires this rule, so every session has engine state. delete_state on a
+    # session where no action ever ran segfaults durable_rules 2.0.28 (found here; e.g. an
+    # empty packet), and skipping the delete would leak one of the 1,024 session slots.
+    b.rules["ack"] = {"all": [GATE], "run": "noop"}
     digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
     name = f"ladder:{'+'.join(path)}#{digest}"
     return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria)

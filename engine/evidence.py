@@ -60,7 +60,12 @@ def schema_problems(doc: Document) -> list[Problem]:
     out = []
     for err in _flatten(errors):
         pointer = "".join(f"/{_esc(p)}" for p in err.absolute_path)
-        out.append(Problem(doc.source, pointer, _message(err), line=doc.locate(pointer), kind="schema"))
+        if err.validator == "required" and isinstance(err.instance, dict):
+            # one problem per missing field (the set below merges jsonschema's per-field errors)
+            msgs = [f"missing required field {k!r}" for k in err.validator_value if k not in err.instance]
+        else:
+            msgs = [_message(err)]
+        out.extend(Problem(doc.source, pointer, m, line=doc.locate(pointer), kind="schema") for m in msgs)
     return sorted(set(out), key=lambda p: (p.line or 0, p.path, p.message))
 
 
@@ -69,10 +74,19 @@ def _esc(p: Any) -> str:
 
 
 def _flatten(errors: list[jsonschema.ValidationError]) -> list[jsonschema.ValidationError]:
+    # One mistake, one problem: a wrong type makes enum/pattern/format noise; a wrong shape, format noise.
+    by_path: dict[tuple, set[str]] = {}
+    for e in errors:
+        by_path.setdefault(tuple(e.absolute_path), set()).add(str(e.validator))
     out = []
     for e in errors:
+        here = by_path[tuple(e.absolute_path)]
         if e.validator == "const" and list(e.absolute_path)[-1:] == ["type"]:
             continue  # the if/then selector; the enum error on `type` says it better
+        if e.validator in ("enum", "pattern", "format") and "type" in here:
+            continue
+        if e.validator == "format" and "pattern" in here:
+            continue
         out.append(e)
     return out
 

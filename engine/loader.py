@@ -90,18 +90,18 @@ class Document:
     data: Any
     text: str
     fmt: str  # "json" | "yaml"
-    line_offset: int = 0  # for a JSONL line: the line number of that line in the file, minus one
+    line_offset: int | None = None  # for a JSONL line: its line number in the file, minus one
 
     def locate(self, pointer: str) -> int | None:
         """Line number of a JSON pointer, computed only when a problem needs one."""
-        if self.fmt == "json" and "\n" not in self.text.strip():
-            return self.line_offset + 1 if self.line_offset else None
+        if self.line_offset is not None and "\n" not in self.text.strip():
+            return self.line_offset + 1
         lines = line_index(self.text)
         parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]] if pointer else []
         while True:
             hit = lines.get(tuple(parts))
             if hit is not None:
-                return hit + self.line_offset
+                return hit + (self.line_offset or 0)
             if not parts:
                 return None
             parts.pop()
@@ -165,10 +165,10 @@ def guess_format(path: str, text: str) -> str:
     return "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
 
 
-def parse_text(text: str, source: str, fmt: str, line_offset: int = 0) -> Document:
+def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None) -> Document:
     if not text.strip():
         raise ParseFailure(Problem(source, "", "empty document: expected a packet (a mapping)",
-                                   line=line_offset + 1 if line_offset else None, kind="parse"))
+                                   line=line_offset + 1 if line_offset is not None else None, kind="parse"))
     if fmt == "json":
         try:
             data = json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_bad_constant)
@@ -178,19 +178,25 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int = 0) -> Docume
                                        line=_first_dup_line(text, exc.key, doc), kind="parse")) from None
         except json.JSONDecodeError as exc:
             raise ParseFailure(Problem(source, "", f"not valid JSON: {exc.msg} (column {exc.colno})",
-                                       line=exc.lineno + line_offset, kind="parse")) from None
+                                       line=exc.lineno + (line_offset or 0), kind="parse")) from None
         except RecursionError:
             raise ParseFailure(Problem(source, "", f"nested deeper than {MAX_DEPTH} levels", kind="parse")) from None
         except ValueError as exc:  # NaN/Infinity, integers too long to convert
             raise ParseFailure(Problem(source, "", f"not valid JSON: {exc}", kind="parse",
-                                       line=line_offset + 1 if line_offset else None)) from None
+                                       line=line_offset + 1 if line_offset is not None else None)) from None
     else:
         try:
-            docs = yaml.load_all(text, Loader=_Loader)
-            data = next(docs, None)
-            if next(docs, None) is not None:
+            loader = _Loader(text)
+            try:
+                data = loader.get_data() if loader.check_data() else None
+                # a second document is an error unless it is empty (a trailing `---`); its node gives the line
+                second = loader.get_node() if loader.check_data() else None
+            finally:
+                loader.dispose()
+            if second is not None and not (isinstance(second, yaml.ScalarNode)
+                                           and second.tag == "tag:yaml.org,2002:null"):
                 raise ParseFailure(Problem(source, "", "several YAML documents in one file; put one packet per file",
-                                           kind="parse"))
+                                           line=second.start_mark.line + 1 + (line_offset or 0), kind="parse"))
         except ParseFailure:
             raise
         except yaml.MarkedYAMLError as exc:
@@ -199,7 +205,7 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int = 0) -> Docume
             if isinstance(exc, yaml.constructor.ConstructorError) and "could not determine a constructor" in what:
                 what = "YAML tags that construct objects are not allowed (" + what.split("for the tag", 1)[-1].strip() + ")"
             raise ParseFailure(Problem(source, "", f"not valid YAML: {what}",
-                                       line=(mark.line + 1 + line_offset) if mark else None,
+                                       line=(mark.line + 1 + (line_offset or 0)) if mark else None,
                                        column=(mark.column + 1) if mark else None, kind="parse")) from None
         except yaml.YAMLError as exc:
             raise ParseFailure(Problem(source, "", f"not valid YAML: {exc}", kind="parse")) from None
@@ -211,10 +217,27 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int = 0) -> Docume
 
 
 def _first_dup_line(text: str, key: str, doc: Document) -> int | None:
+    # The repeat inside one object, not the key's second use anywhere (JSON composes as YAML).
+    try:
+        stack = [yaml.compose(text, Loader=yaml.SafeLoader)]
+    except Exception:  # noqa: BLE001 - best effort; fall back to a text search
+        stack = []
+    repeats = []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            names = [k.value for k, _ in node.value]
+            repeats += [k.start_mark.line + 1 for i, (k, _) in enumerate(node.value) if k.value == key
+                        and key in names[:i]]
+            stack += [v for _, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    if repeats:
+        return min(repeats) + (doc.line_offset or 0)
     hits = [m.start() for m in re.finditer(re.escape(json.dumps(key)) + r"\s*:", text)]
     if len(hits) >= 2:
-        return text[: hits[1]].count("\n") + 1 + doc.line_offset
-    return doc.line_offset + 1 if doc.line_offset else None
+        return text[: hits[1]].count("\n") + 1 + (doc.line_offset or 0)
+    return doc.line_offset + 1 if doc.line_offset is not None else None
 
 
 def _check_tree(doc: Document) -> None:

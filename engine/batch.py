@@ -1,0 +1,307 @@
+"""Batch evaluation: many packets, worker processes, one output line per packet in input order.
+
+durable_rules holds the GIL and is not thread-safe, so workers are processes, each with one
+engine built once. A worker that dies (the engine's C core can segfault) takes no packet with
+it: the pool is rebuilt, the packets in flight are retried one by one, and a packet that kills
+a worker twice is reported as an error line. Memory stays flat: inputs are streamed and only a
+bounded window of packets is in flight.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import EvidenceError, LadderError
+from .inputs import Item, iter_inputs
+from .loader import ParseFailure
+from .report import dumps, verdict_dict
+
+CHUNK = 32  # packets per task: amortises inter-process overhead
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass
+class BatchOptions:
+    rules_dir: str | None = None
+    target: str | None = None
+    jobs: int = 1
+    max_bytes: int = 5 * 1024 * 1024
+    redact: bool = False
+
+
+@dataclass
+class Outcome:
+    """What the parent needs of one packet: its output line and a summary row."""
+
+    line: str
+    ok: bool
+    candidate: str | None
+    current: str | None = None
+    target: str | None = None
+    verdict: str | None = None
+    unmet: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+# -- worker side ------------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(opts: BatchOptions) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and cleans up
+    from .evaluator import Evaluator
+    from .rules import load_rules
+
+    book = load_rules(opts.rules_dir)
+    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book))
+
+
+def _candidate_id(data: Any) -> str | None:
+    if isinstance(data, dict) and isinstance(data.get("candidate"), dict):
+        cid = data["candidate"].get("id")
+        if isinstance(cid, str) and _ID_RE.match(cid):
+            return cid
+    return None
+
+
+def error_outcome(item: Item, kind: str, problems: list[dict], cid: str | None) -> Outcome:
+    line = dumps({"source": item.source, "candidate": {"id": cid} if cid else None,
+                  "error": {"kind": kind, "problems": problems}})
+    return Outcome(line, False, cid, source=item.source)
+
+
+def process_item(item: Item) -> Outcome:
+    from .evidence import check_document
+    from .inputs import load_item
+
+    opts: BatchOptions = _WORKER["opts"]
+    doc = None
+    try:
+        doc = load_item(item, opts.max_bytes)
+        packet = check_document(doc, _WORKER["book"], opts.target)
+        v = _WORKER["evaluator"].evaluate(packet)
+        d = verdict_dict(v, opts.redact)
+        return Outcome(dumps(d), True, v.candidate_id, v.current_level, v.target_level, v.verdict, d["unmet"],
+                       item.source)
+    except ParseFailure as exc:
+        return error_outcome(item, exc.problem.kind, [exc.problem.as_dict()], None)
+    except EvidenceError as exc:
+        return error_outcome(item, "invalid", [p.as_dict() for p in exc.problems],
+                             _candidate_id(doc.data) if doc else None)
+    except LadderError as exc:
+        return error_outcome(item, "invalid", [{"path": "", "message": str(exc)}], None)
+    except Exception as exc:  # noqa: BLE001 - one bad packet must not stop the batch
+        return error_outcome(item, "internal", [{"path": "", "message": f"internal error ({type(exc).__name__}); "
+                                                 "please report it"}], _candidate_id(doc.data) if doc else None)
+
+
+def _process_chunk(items: list[Item]) -> list[Outcome]:
+    return [process_item(i) for i in items]
+
+
+# -- parent side ------------------------------------------------------------------------------
+def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
+    chunk: list[Item] = []
+    for it in items:
+        chunk.append(it)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _Pool:
+    """A process pool that survives a dead worker and says which packets were lost."""
+
+    def __init__(self, opts: BatchOptions):
+        self.opts = opts
+        self.ex = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.opts.jobs, initializer=_init_worker, initargs=(self.opts,))
+
+    def submit(self, chunk: list[Item]) -> Future:
+        try:
+            return self.ex.submit(_process_chunk, chunk)
+        except BrokenProcessPool:
+            self.restart()
+            return self.ex.submit(_process_chunk, chunk)
+
+    def restart(self) -> None:
+        self.ex.shutdown(wait=False, cancel_futures=True)
+        self.ex = self._new()
+
+    def rescue(self, chunk: list[Item]) -> list[Outcome]:
+        """After a crash: run the chunk's packets one at a time; a packet that crashes again is reported."""
+        out = []
+        for item in chunk:
+            for attempt in (1, 2):
+                try:
+                    out.extend(self.submit([item]).result())
+                    break
+                except BrokenProcessPool:
+                    self.restart()
+                    if attempt == 2:
+                        out.append(error_outcome(item, "crash", [{
+                            "path": "", "message": "the rules engine crashed on this packet (twice); it was not "
+                            "evaluated. Please report it with the packet's shape, not its content"}], None))
+        return out
+
+    def close(self) -> None:
+        self.ex.shutdown(wait=True, cancel_futures=True)
+
+
+def run_batch(paths: list[str], opts: BatchOptions, emit: Callable[[Outcome], None], stdin=None) -> None:
+    """Evaluate every input, calling emit(outcome) once per packet, in input order."""
+    items = iter_inputs(paths, stdin)
+    pool = _Pool(opts)
+    window: deque[tuple[list[Item], Future]] = deque()
+    limit = max(2, opts.jobs * 4)
+    try:
+        for chunk in _chunks(items, CHUNK):
+            window.append((chunk, pool.submit(chunk)))
+            while len(window) >= limit:
+                _drain_one(pool, window, emit)
+        while window:
+            _drain_one(pool, window, emit)
+    finally:
+        pool.close()
+
+
+def _drain_one(pool: _Pool, window: deque, emit: Callable[[Outcome], None]) -> None:
+    chunk, fut = window.popleft()
+    try:
+        outcomes = fut.result()
+    except BrokenProcessPool:
+        # Every chunk in flight was lost with the pool: redo them in order, isolating the culprit.
+        pending = [chunk] + [c for c, _ in window]
+        window.clear()
+        pool.restart()
+        outcomes = pool.rescue(pending[0])
+        for c in pending[1:]:
+            window.append((c, pool.submit(c)))
+    for o in outcomes:
+        emit(o)
+
+
+# -- summary, progress, safe output -----------------------------------------------------------
+class Summary:
+    def __init__(self) -> None:
+        self.total = 0
+        self.invalid = 0
+        self.by_verdict: Counter[str] = Counter()
+        self.by_target: Counter[str] = Counter()
+        self.unmet: Counter[str] = Counter()
+
+    def add(self, o: Outcome) -> None:
+        self.total += 1
+        if not o.ok:
+            self.invalid += 1
+            return
+        self.by_verdict[o.verdict or ""] += 1
+        self.by_target[o.target or ""] += 1
+        self.unmet.update(o.unmet)
+
+    def text(self) -> str:
+        lines = [f"{self.total} packet(s): " + ", ".join(
+            f"{self.by_verdict[k]} {k}" for k in ("ready", "not_ready", "insufficient_evidence")) +
+            f", {self.invalid} could not be evaluated"]
+        if self.by_target:
+            lines.append("by target level: " + ", ".join(f"{k} {v}" for k, v in sorted(self.by_target.items())))
+        if self.unmet:
+            lines.append("most often unmet:")
+            top = sorted(self.unmet.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+            lines += [f"  {n:>6}  {cid}" for cid, n in top]
+        return "\n".join(lines)
+
+
+CSV_HEADER = ["candidate_id", "source", "current_level", "target_level", "verdict", "unmet_count", "unmet"]
+
+
+def csv_row(o: Outcome) -> list[str]:
+    if not o.ok:
+        return [o.candidate or "", o.source, "", "", "invalid", "", ""]
+    return [o.candidate or "", o.source, o.current or "", o.target or "", o.verdict or "", str(len(o.unmet)),
+            ";".join(o.unmet)]
+
+
+class AtomicWriter:
+    """Write to a temporary file beside the target; rename into place only when complete."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.stdout = path == "-"
+        if self.stdout:
+            self.fh: io.TextIOBase = sys.stdout
+            self.tmp = None
+        else:
+            folder = os.path.dirname(os.path.abspath(path)) or "."
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".partial", dir=folder)
+            self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+
+    def write(self, text: str) -> None:
+        self.fh.write(text)
+
+    def commit(self) -> None:
+        if self.stdout:
+            self.fh.flush()
+            return
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        if self.stdout:
+            return
+        try:
+            self.fh.close()
+        finally:
+            if self.tmp and os.path.exists(self.tmp):
+                os.unlink(self.tmp)
+
+
+class Progress:
+    def __init__(self, enabled: bool, total: int | None, stream=None):
+        self.enabled, self.total, self.stream = enabled, total, stream or sys.stderr
+        self.done = 0
+        self.t0 = time.monotonic()
+        self.last = 0.0
+
+    def tick(self) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.1 and self.done != self.total:
+            return
+        self.last = now
+        rate = self.done / max(now - self.t0, 1e-9)
+        if self.total:
+            eta = (self.total - self.done) / rate if rate else 0
+            bar_w = 24
+            filled = int(bar_w * self.done / self.total)
+            msg = (f"\r[{'#' * filled}{'.' * (bar_w - filled)}] {self.done}/{self.total} "
+                   f"{rate:,.0f}/s ETA {eta:,.0f}s ")
+        else:
+            msg = f"\r{self.done} done {rate:,.0f}/s "
+        self.stream.write(msg)
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()

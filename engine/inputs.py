@@ -1,0 +1,128 @@
+"""Packet sources: files, folders, JSONL files (one packet a line) and `-` (JSONL on stdin).
+
+Sources are streamed: nothing holds a whole batch. Every input yields exactly one Item, even
+when it cannot be read (the item then carries the problem), so a batch accounts for every packet.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Problem
+from .loader import Document, ParseFailure, decode, load_file, parse_text
+
+PACKET_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
+MAX_LINE_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Item:
+    """One packet to come: a file to read, a JSONL line already read, or a problem found early."""
+
+    source: str  # "file", or "file:line" for a JSONL line
+    kind: str  # file | line | problem
+    payload: str | bytes | None = None  # line text (kind=line)
+    line: int = 0
+    problem: Problem | None = None
+    file: str = ""  # the file (or "<stdin>") a JSONL line came from
+
+
+def _walk(folder: str) -> Iterator[str]:
+    """Recursive and sorted; symlinked folders are not followed (no loops)."""
+    for root, dirs, files in os.walk(folder, followlinks=False, onerror=None):
+        dirs.sort()
+        for f in sorted(files):
+            if f.lower().endswith(PACKET_SUFFIXES):
+                yield os.path.join(root, f)
+
+
+def iter_inputs(paths: list[str], stdin=None) -> Iterator[Item]:
+    for p in paths:
+        if p == "-":
+            yield from _lines((stdin or sys.stdin.buffer), "<stdin>")
+            continue
+        if os.path.isdir(p):
+            for f in _walk(p):
+                yield from _file_items(f)
+            continue
+        yield from _file_items(p)
+
+
+def _file_items(path: str) -> Iterator[Item]:
+    if path.lower().endswith(".jsonl"):
+        try:
+            fh = open(path, "rb")
+        except OSError as exc:
+            yield Item(path, "problem", problem=Problem(path, "", f"cannot read: {exc.strerror or exc}", kind="io"))
+            return
+        with fh:
+            try:
+                yield from _lines(fh, path)
+            except OSError as exc:
+                yield Item(path, "problem", problem=Problem(path, "", f"read failed part-way: {exc.strerror or exc}",
+                                                            kind="io"))
+        return
+    yield Item(path, "file")
+
+
+def _lines(fh, name: str) -> Iterator[Item]:
+    for n, raw in enumerate(iter(lambda: fh.readline(MAX_LINE_BYTES + 1), b""), start=1):
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            # skip the rest of an oversized line, then report it as one packet
+            while True:
+                more = fh.readline(MAX_LINE_BYTES)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield Item(f"{name}:{n}", "problem", line=n, file=name, problem=Problem(
+                name, "", f"line is longer than the limit of {MAX_LINE_BYTES} bytes", line=n, kind="io"))
+            continue
+        if not raw.strip():
+            continue  # blank lines are not packets
+        yield Item(f"{name}:{n}", "line", payload=raw, line=n, file=name)
+
+
+def load_item(item: Item, max_bytes: int) -> Document:
+    """Parse an item into a Document; raises ParseFailure with a located problem."""
+    if item.kind == "problem":
+        assert item.problem is not None
+        raise ParseFailure(item.problem)
+    if item.kind == "file":
+        return load_file(item.source, max_bytes)
+    raw = item.payload if isinstance(item.payload, bytes) else str(item.payload).encode()
+    if len(raw) > max_bytes:
+        raise ParseFailure(Problem(item.file, "", f"packet is larger than the limit of {max_bytes} bytes",
+                                   line=item.line, kind="io"))
+    try:
+        text = decode(raw, item.file)
+    except ParseFailure as exc:
+        p = exc.problem
+        raise ParseFailure(Problem(p.source, p.path, p.message, line=item.line, kind=p.kind)) from None
+    return parse_text(text, item.file, "json", line_offset=item.line - 1)
+
+
+def count_inputs(paths: list[str]) -> int | None:
+    """How many packets, for a progress bar; None when it cannot be known up front (stdin)."""
+    total = 0
+    for p in paths:
+        if p == "-":
+            return None
+        files = list(_walk(p)) if os.path.isdir(p) else [p]
+        for f in files:
+            if f.lower().endswith(".jsonl"):
+                try:
+                    with open(f, "rb") as fh:
+                        total += sum(1 for line in fh if line.strip())
+                except OSError:
+                    total += 1
+            else:
+                total += 1
+    return total
+
+
+def exists_or_dash(p: str) -> bool:
+    return p == "-" or Path(p).exists() or Path(p).is_symlink()

@@ -1,0 +1,266 @@
+"""Rule tooling: lint (beyond what loading rejects), show (the ladder as documentation) and
+test (golden verdicts for the fixtures, with a per-criterion diff and a coverage report)."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from .compiler import compile_path
+from .errors import EvidenceError, Problem, RulesError
+from .evaluator import Evaluator
+from .evidence import check_document
+from .explain import describe
+from .loader import ParseFailure, load_file
+from .report import verdict_dict
+from .rules import Criterion, RuleBook
+
+MIN_CRITERIA_PER_LEVEL = 6
+
+
+# -- lint --------------------------------------------------------------------------------------
+def _leaf_demand(c: Criterion) -> tuple[str, int] | None:
+    cond = c.condition
+    if "evidence" not in cond:
+        return None
+    if "distinct" in cond:
+        return cond["evidence"], cond["distinct"]["min"]
+    if "mean" in cond:
+        return cond["evidence"], cond["mean"]["min_records"]
+    return cond["evidence"], cond.get("min_count", 1)
+
+
+def lint(book: RuleBook) -> list[Problem]:
+    """Warnings about a rule book that loaded cleanly (loading already rejects the errors)."""
+    out: list[Problem] = []
+    for lv, lr in book.level_rules.items():
+        if len(lr.criteria) < MIN_CRITERIA_PER_LEVEL:
+            out.append(Problem(lr.file, "/criteria", f"{lv} has {len(lr.criteria)} criteria; a level should have at "
+                               f"least {MIN_CRITERIA_PER_LEVEL}", severity="warning", kind="lint"))
+        seen: dict[str, str] = {}
+        for c in lr.criteria:
+            key = json.dumps(c.condition, sort_keys=True)
+            if key in seen:
+                out.append(Problem(c.file, "", f"{c.id} has the same condition as {seen[key]}", line=c.line,
+                                   severity="warning", kind="lint"))
+            seen[key] = c.id
+    for track, members in book.tracks.items():
+        for lo, hi in zip(members, members[1:]):
+            for c in book.criteria(hi):
+                for below in (b for b in book.criteria(lo) if c.aspect and b.aspect == c.aspect):
+                    d_hi, d_lo = _leaf_demand(c), _leaf_demand(below)
+                    if d_hi and d_lo and d_hi[0] == d_lo[0] and d_hi[1] < d_lo[1]:
+                        out.append(Problem(c.file, "", f"{c.id} asks for {d_hi[1]} {d_hi[0]} record(s) but the level "
+                                           f"below asks for {d_lo[1]} ({below.id}); a higher level should not demand "
+                                           f"less ({track} track)", line=c.line, severity="warning", kind="lint"))
+            required_hi = {c.aspect for c in book.criteria(hi) if c.required and c.aspect}
+            for below in book.criteria(lo):
+                if below.required and below.aspect and below.aspect not in required_hi and any(
+                        c.aspect == below.aspect for c in book.criteria(hi)):
+                    out.append(Problem(book.level_rules[hi].file, "", f"{below.aspect} is required at {lo} "
+                                       f"({below.id}) but only supporting at {hi} ({track} track)",
+                                       severity="warning", kind="lint"))
+    return out
+
+
+def engine_check(book: RuleBook) -> list[Problem]:
+    """Compile every level and register it with the engine: proves durable_rules accepts the rules."""
+    from .firing import rules_engine
+
+    out = []
+    eng = rules_engine()
+    for lv in book.ordered_levels():
+        try:
+            plan = compile_path(book, (lv,))
+            eng.ensure(plan)
+        except Exception as exc:  # noqa: BLE001 - report, do not crash
+            out.append(Problem(book.level_rules[lv].file, "", f"the rules engine rejected this level: {exc}",
+                               kind="engine"))
+    return out
+
+
+# -- show --------------------------------------------------------------------------------------
+def show_dict(book: RuleBook, level: str | None = None) -> dict:
+    levels = []
+    for lv in book.ordered_levels():
+        if level and lv != level:
+            continue
+        L = book.levels[lv]
+        pol = book.level_rules[lv].policy
+        levels.append({
+            "id": lv, "title": L.title, "order": L.order, "tracks": list(L.tracks), "aliases": list(L.aliases),
+            "guide_level": L.guide_level,
+            "policy": {"min_supporting": pol.min_supporting,
+                       "sufficient_evidence": {"min_records": pol.min_records, "within_days": pol.within_days}},
+            "criteria": [{"id": c.id, "title": c.title, "source": c.source, "required": c.required,
+                          "evidence_types": c.evidence_types, "needs": describe(c.condition)}
+                         for c in book.criteria(lv)]})
+    return {"rules_version": book.version, "levels": levels}
+
+
+def show_text(book: RuleBook, level: str | None = None, markdown: bool = False) -> str:
+    d = show_dict(book, level)
+    out = []
+    if markdown:
+        out += ["# The ladder's criteria", "", f"Rules version `{d['rules_version']}`", ""]
+        for L in d["levels"]:
+            p = L["policy"]
+            out += [f"## {L['id']} — {L['title']} ({L['guide_level']}; tracks: {', '.join(L['tracks'])})", "",
+                    f"Ready when every required criterion is met and at least {p['min_supporting']} supporting "
+                    f"ones; insufficient evidence when fewer than {p['sufficient_evidence']['min_records']} records "
+                    f"are dated within {p['sufficient_evidence']['within_days']} days of the as-of date.", "",
+                    "| Criterion | Kind | Needs | Source |", "|---|---|---|---|"]
+            for c in L["criteria"]:
+                out.append(f"| **{c['id']}**<br>{c['title']} | {'required' if c['required'] else 'supporting'} | "
+                           f"{c['needs'].replace('|', '/')} | {c['source']} |")
+            out.append("")
+        return "\n".join(out)
+    for L in d["levels"]:
+        p = L["policy"]
+        out.append(f"{L['id']} · {L['title']} ({L['guide_level']}; tracks: {', '.join(L['tracks'])}; "
+                   f"aliases: {', '.join(L['aliases']) or '-'})")
+        out.append(f"  ready: all required + {p['min_supporting']} supporting · insufficient evidence below "
+                   f"{p['sufficient_evidence']['min_records']} records in {p['sufficient_evidence']['within_days']} days")
+        for c in L["criteria"]:
+            out.append(f"  {'*' if c['required'] else '-'} {c['id']}: {c['title']}")
+            out.append(f"      needs {c['needs']}")
+            out.append(f"      source: {c['source']}")
+        out.append("")
+    out.append(f"(* required, - supporting) rules {d['rules_version']}")
+    return "\n".join(out)
+
+
+# -- test --------------------------------------------------------------------------------------
+@dataclass
+class CaseResult:
+    fixture: str
+    golden: str
+    status: str  # pass | fail | new | error
+    diff: list[str] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)
+
+
+def golden_path(fixture: Path, expected_dir: Path) -> Path:
+    return expected_dir / (fixture.stem + ".golden")
+
+
+def golden_of(verdict: dict) -> dict:
+    """What a golden records: everything but the rules hash (which every rule edit changes)."""
+    return {k: v for k, v in verdict.items() if k != "rules_version"}
+
+
+def diff_verdicts(old: dict, new: dict) -> list[str]:
+    out = []
+    if old.get("verdict") != new.get("verdict"):
+        out.append(f"verdict: {old.get('verdict')} -> {new.get('verdict')}")
+    olds = {c["id"]: c for c in old.get("criteria", [])}
+    news = {c["id"]: c for c in new.get("criteria", [])}
+    for cid in sorted(set(olds) | set(news)):
+        a, b = olds.get(cid), news.get(cid)
+        if a is None:
+            out.append(f"  + {cid}: new criterion, {b['status']}")
+        elif b is None:
+            out.append(f"  - {cid}: criterion removed (was {a['status']})")
+        elif a["status"] != b["status"]:
+            out.append(f"  {cid}: {a['status']} -> {b['status']} ({b['reason']})")
+        elif a.get("evidence") != b.get("evidence"):
+            out.append(f"  {cid}: cites {a.get('evidence')} -> {b.get('evidence')}")
+        elif a != b:
+            out.append(f"  {cid}: explanation changed: {b['reason']}")
+    if not out and old != new:
+        out.append("  headline or level summary changed: " + str(new.get("headline")))
+    return out
+
+
+def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: bool) -> list[CaseResult]:
+    ev = Evaluator(book)
+    results = []
+    for fx in fixtures:
+        gp = golden_path(fx, expected_dir)
+        try:
+            packet = check_document(load_file(fx), book)
+        except (ParseFailure, EvidenceError) as exc:
+            msg = str(exc.problem) if isinstance(exc, ParseFailure) else str(exc)
+            results.append(CaseResult(str(fx), str(gp), "error", [msg]))
+            continue
+        new = golden_of(verdict_dict(ev.evaluate(packet)))
+        statuses = {c["id"]: c["status"] for c in new["criteria"]}
+        text = json.dumps(new, indent=1, ensure_ascii=False) + "\n"
+        if gp.exists():
+            try:
+                old = json.loads(gp.read_text(encoding="utf-8"))
+            except ValueError:
+                old = {}
+            if old == new:
+                results.append(CaseResult(str(fx), str(gp), "pass", statuses=statuses))
+                continue
+            d = diff_verdicts(old, new)
+            if update:
+                gp.write_text(text, encoding="utf-8")
+                results.append(CaseResult(str(fx), str(gp), "updated", d, statuses))
+            else:
+                Path(str(gp) + ".new").write_text(text, encoding="utf-8")
+                results.append(CaseResult(str(fx), str(gp), "fail", d, statuses))
+        else:
+            if update:
+                gp.parent.mkdir(parents=True, exist_ok=True)
+                gp.write_text(text, encoding="utf-8")
+                results.append(CaseResult(str(fx), str(gp), "updated", ["new golden file"], statuses))
+            else:
+                results.append(CaseResult(str(fx), str(gp), "fail", ["no golden file; run with --update to "
+                                                                     "record one"], statuses))
+    return results
+
+
+def coverage(book: RuleBook, results: list[CaseResult]) -> dict[str, dict[str, int]]:
+    cov = {c.id: {"met": 0, "unmet": 0} for c in book.all_criteria()}
+    for r in results:
+        for cid, st in r.statuses.items():
+            if cid in cov:
+                cov[cid][st] += 1
+    return cov
+
+
+def tests_text(results: list[CaseResult], cov: dict[str, dict[str, int]]) -> str:
+    out = []
+    for r in results:
+        out.append(f"{r.status.upper():7} {r.fixture}")
+        out += [f"        {line}" for line in r.diff]
+    n = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "error", "updated")}
+    never_met = [c for c, v in cov.items() if not v["met"]]
+    never_unmet = [c for c, v in cov.items() if not v["unmet"]]
+    out.append("")
+    out.append(f"coverage: {len(cov) - len(set(never_met) | set(never_unmet))} of {len(cov)} criteria are both met and "
+               "unmet by some fixture")
+    if never_met:
+        out.append("  never met by any fixture: " + ", ".join(never_met))
+    if never_unmet:
+        out.append("  never unmet by any fixture: " + ", ".join(never_unmet))
+    out.append(f"{n['pass']} passed, {n['fail'] + n['error']} failed" + (f", {n['updated']} updated" if n["updated"]
+                                                                           else ""))
+    return "\n".join(out)
+
+
+def junit_xml(results: list[CaseResult]) -> str:
+    fails = sum(r.status in ("fail", "error") for r in results)
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           f'<testsuite name="ladder rules test" tests="{len(results)}" failures="{fails}" errors="0">']
+    for r in results:
+        name = quoteattr(os.path.basename(r.fixture))
+        if r.status in ("fail", "error"):
+            out.append(f'  <testcase classname="fixtures" name={name}><failure message="verdict differs from golden">'
+                       f'{escape(chr(10).join(r.diff))}</failure></testcase>')
+        else:
+            out.append(f'  <testcase classname="fixtures" name={name}/>')
+    out.append("</testsuite>")
+    return "\n".join(out) + "\n"
+
+
+def default_fixtures(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
+
+
+__all__ = ["RulesError", "coverage", "default_fixtures", "engine_check", "junit_xml", "lint", "run_tests",
+           "show_dict", "show_text", "tests_text"]

@@ -1,0 +1,41 @@
+"""Shared test helpers: where the fixtures live, and one way to run the CLI."""
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+INVALID = FIXTURES / "invalid"
+
+
+def explain(result: Result) -> str:
+    """Everything needed to debug a CLI run from the assertion message alone."""
+    text = f"exit code {result.exit_code}\n--- stdout ---\n{result.stdout}--- stderr ---\n{result.stderr}"
+    if result.exc_info and not isinstance(result.exception, SystemExit):
+        text += "--- exception ---\n" + "".join(traceback.format_exception(*result.exc_info))
+    return text
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., Result]:
+    """Run `ladder ARGS...` in-process; assert the exit code (unless exit_code=None).
+
+    A failed assertion shows stdout, stderr, the exit code and any traceback. A Python exception
+    escaping the CLI always fails the test: bad input must never reach the user as a traceback.
+    """
+
+    def run(*args: str | Path, exit_code: int | None = 0, input: str | bytes | None = None) -> Result:
+        result = CliRunner().invoke(main, [str(a) for a in args], input=input)
+        assert result.exception is None or isinstance(result.exception, SystemExit), explain(result)
+        if exit_code is not None:
+            assert result.exit_code == exit_code, explain(result)
+        return result
+
+    return run

@@ -1,0 +1,468 @@
+"""`ladder validate` and the packet checks behind it (engine.loader, engine.evidence).
+
+Two layers: the fixture folders (every broken packet in fixtures/invalid/ names the problems it
+must produce in a sidecar .expect file; every packet at the top of fixtures/ must be valid), and
+library-level tests for each kind of problem, built from one valid packet and one change.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import FIXTURES, INVALID
+
+from engine.errors import EvidenceError, Problem
+from engine.evidence import Packet, check_document
+from engine.loader import ParseFailure, decode, parse_text
+from engine.rules import load_rules
+
+PACKET_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
+INVALID_PACKETS = sorted(p for p in INVALID.iterdir() if p.suffix.lower() in PACKET_SUFFIXES)
+
+# One valid packet; each library-level case below changes one thing in a copy of it.
+BASE = {
+    "schema_version": 1,
+    "candidate": {"id": "emp-1042", "current_level": "mid-pm", "target_level": "senior-pm"},
+    "period": {"start": "2025-07-01", "end": "2026-06-30"},
+    "evidence": [
+        {"id": "ev-01", "type": "shipped_outcome", "date": "2026-03-10", "title": "Checkout redesign",
+         "role": "led", "scope": "product-area"},
+        {"id": "ev-02", "type": "mentoring", "date": "2025-09-01", "months": 6,
+         "mentee": {"id": "emp-2001", "level": "associate-pm"}},
+        {"id": "ev-03", "type": "stakeholder_feedback", "date": "2026-05-02",
+         "from": {"id": "emp-3001", "relationship": "cross-functional"}, "rating": 5},
+    ],
+}
+
+
+def packet(**changes) -> dict:
+    """A deep copy of BASE with dotted-path changes; a value of `...` deletes the key."""
+    data = copy.deepcopy(BASE)
+    for dotted, value in changes.items():
+        *parents, last = dotted.split("__")
+        node = data
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        key = int(last) if isinstance(node, list) else last
+        if value is ...:
+            del node[key]
+        else:
+            node[key] = value
+    return data
+
+
+def as_yaml(data: dict) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def problems_in(text: str, fmt: str = "yaml", source: str = "packet.yaml") -> list[Problem]:
+    """Every problem the library finds in a packet text; [] when it is valid."""
+    try:
+        check_document(parse_text(text, source, fmt), load_rules())
+    except ParseFailure as exc:
+        return [exc.problem]
+    except EvidenceError as exc:
+        return list(exc.problems)
+    return []
+
+
+def parse_failure(text: str, fmt: str = "yaml") -> Problem:
+    with pytest.raises(ParseFailure) as info:
+        parse_text(text, f"packet.{fmt}", fmt)
+    return info.value.problem
+
+
+def read_expect(path: Path) -> tuple[list[str], list[str]]:
+    """The JSON pointers and message fragments a broken fixture must produce."""
+    pointers, fragments = [], []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("message:"):
+            fragments.append(line[len("message:"):].strip())
+        else:
+            assert line.startswith("/"), f"{path.name}: {line!r} is neither a JSON pointer nor 'message: ...'"
+            pointers.append(line)
+    assert pointers or fragments, f"{path.name} expects nothing"
+    return pointers, fragments
+
+
+# --- the fixture folders ------------------------------------------------------------------------
+
+
+def test_invalid_fixture_folder_is_populated():
+    """The negative fixtures are the main regression net for validation; an empty glob must fail."""
+    assert len(INVALID_PACKETS) >= 14
+
+
+@pytest.mark.parametrize("path", INVALID_PACKETS, ids=lambda p: p.name)
+def test_invalid_fixture_reports_expected_problems(run_cli, path):
+    """Each broken packet exits 3 alone and names every expected path/fragment, with a line in YAML.
+
+    Users fix packets from these messages, so the location (path and, for YAML, line) matters as
+    much as the exit code.
+    """
+    expect = path.with_name(path.name + ".expect")
+    assert expect.is_file(), f"{path.name} has no {expect.name}"
+    pointers, fragments = read_expect(expect)
+
+    text = run_cli("validate", path, exit_code=3)
+    for pointer in pointers:
+        assert f": {pointer}: " in text.stdout, f"{pointer} not reported:\n{text.stdout}"
+
+    result = run_cli("validate", "--format", "json", path, exit_code=3)
+    (record,) = json.loads(result.stdout)["files"]
+    problems = record["problems"]
+    is_yaml = path.suffix.lower() in (".yaml", ".yml")
+    for pointer in pointers:
+        hits = [p for p in problems if p["path"] == pointer]
+        assert hits, f"{pointer} not among {problems}"
+        if is_yaml:
+            assert all(isinstance(p.get("line"), int) for p in hits), hits
+    for fragment in fragments:
+        hits = [p for p in problems if fragment in p["message"]]
+        assert hits, f"no message contains {fragment!r}: {problems}"
+        if is_yaml:
+            assert all(isinstance(p.get("line"), int) for p in hits), hits
+
+
+def test_every_expect_file_has_its_packet():
+    """An orphaned .expect (packet renamed or deleted) would silently stop testing anything."""
+    orphans = [e.name for e in INVALID.glob("*.expect") if not e.with_suffix("").is_file()]
+    assert not orphans
+
+
+def test_valid_fixtures_all_pass(run_cli):
+    """`ladder validate fixtures/*` must pass: every top-level packet is valid, folders are skipped.
+
+    The valid fixtures double as documentation and golden-test inputs, so none may be skipped.
+    """
+    packets = sorted(p for p in FIXTURES.iterdir() if p.is_file() and p.suffix.lower() in PACKET_SUFFIXES)
+    assert packets, "no valid fixture packets at the top of fixtures/"
+    folders = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
+    result = run_cli("validate", *packets, *folders, exit_code=0)
+    for p in packets:
+        assert f"{p}: ok" in result.stdout, result.stdout
+    for d in folders:
+        assert f"{d}: is a folder, skipped" in result.stdout
+
+
+# --- library level: one problem kind at a time --------------------------------------------------
+
+
+def test_base_packet_is_valid():
+    """The cases below are only meaningful if the unchanged packet has no problems."""
+    assert problems_in(as_yaml(BASE)) == []
+    doc = parse_text(as_yaml(BASE), "packet.yaml", "yaml")
+    assert isinstance(check_document(doc, load_rules()), Packet)
+
+
+CASES = {
+    # name: (changes, expected pointer, expected message fragment)
+    "impossible date": ({"evidence__0__date": "2026-02-30"}, "/evidence/0/date", "not a real calendar date"),
+    "impossible period end": ({"period__end": "2026-13-01"}, "/period/end", "not a real calendar date"),
+    "date not ISO": ({"evidence__0__date": "10/03/2026"}, "/evidence/0/date", "YYYY-MM-DD"),
+    "evidence after period end": ({"evidence__0__date": "2026-07-01"}, "/evidence/0/date",
+                                  "after the period ends"),
+    "period start after end": ({"period__start": "2026-07-01", "period__end": "2026-06-30",
+                                "evidence": []}, "/period/start", "after it ends"),
+    "unknown current level": ({"candidate__current_level": "mid-p"}, "/candidate/current_level",
+                              "did you mean 'mid-pm'"),
+    "unknown target level": ({"candidate__target_level": "senoir-pm"}, "/candidate/target_level",
+                             "did you mean 'senior-pm'"),
+    "unknown mentee level": ({"evidence__1__mentee__level": "asociate-pm"}, "/evidence/1/mentee/level",
+                             "did you mean 'associate-pm'"),
+    "unknown evidence type": ({"evidence__0__type": "shiped_outcome"}, "/evidence/0/type",
+                              "did you mean 'shipped_outcome'"),
+    "rating above 5": ({"evidence__2__rating": 7}, "/evidence/2/rating", "at most 5"),
+    "rating below 1": ({"evidence__2__rating": 0}, "/evidence/2/rating", "at least 1"),
+    "rating not whole": ({"evidence__2__rating": 4.5}, "/evidence/2/rating", "whole number"),
+    "months below 1": ({"evidence__1__months": 0}, "/evidence/1/months", "at least 1"),
+    "missing title": ({"evidence__0__title": ...}, "/evidence/0", "missing required field 'title'"),
+    "missing period": ({"period": ...}, "", "missing required field 'period'"),
+    "missing candidate id": ({"candidate__id": ...}, "/candidate", "missing required field 'id'"),
+    "misspelt field": ({"evidence__0__on_tme": True}, "/evidence/0", "did you mean 'on_time'"),
+    "unknown top-level field": ({"evidense": []}, "", "unknown field 'evidense'"),
+    "bad enum value": ({"evidence__0__role": "lead"}, "/evidence/0/role", "did you mean 'led'"),
+    "wrong schema_version": ({"schema_version": 2}, "/schema_version", "must be 1"),
+    "bad candidate id": ({"candidate__id": "emp 1042"}, "/candidate/id", "not a valid id"),
+    "duplicate evidence id": ({"evidence__1__id": "ev-01"}, "/evidence/1/id", "used twice"),
+    "target below current": ({"candidate__current_level": "senior-pm", "candidate__target_level": "mid-pm"},
+                             "/candidate/target_level", "not above the current level"),
+    "target equals current": ({"candidate__target_level": "mid-pm"}, "/candidate/target_level",
+                              "not above the current level"),
+    "mentee above target": ({"evidence__1__mentee__level": "director"}, "/evidence/1/mentee/level",
+                            "not below the target level"),
+    "mentee at target": ({"evidence__1__mentee__level": "lead-pm"}, "/evidence/1/mentee/level",
+                         "not below the target level"),
+    "feedback from self": ({"evidence__2__from__id": "emp-1042"}, "/evidence/2/from/id",
+                           "self-assessment is not evidence"),
+    "mentoring self": ({"evidence__1__mentee__id": "emp-1042"}, "/evidence/1/mentee/id",
+                       "cannot mentor themselves"),
+    "top of the ladder": ({"candidate__current_level": "vp", "candidate__target_level": ...},
+                          "/candidate/current_level", "top of the management track"),
+    "external without target": ({"candidate__current_level": "external", "candidate__target_level": ...},
+                                "/candidate/target_level", "needs a target_level"),
+    "target off the track": ({"candidate__track": "ic", "candidate__target_level": "director"},
+                             "/candidate/track", "not on the ic track"),
+}
+
+
+@pytest.mark.parametrize(("changes", "pointer", "fragment"), CASES.values(), ids=CASES.keys())
+def test_problem_kind(changes, pointer, fragment):
+    """One mistake gives exactly one problem: at the right path, with a line, saying what to fix.
+
+    Cascades (one typo reported five ways) bury the real mistake, so the count matters too.
+    """
+    found = problems_in(as_yaml(packet(**changes)))
+    assert len(found) == 1, "\n".join(map(str, found))
+    (p,) = found
+    assert p.path == pointer
+    assert fragment in p.message
+    assert p.line is not None
+
+
+def test_every_problem_is_listed_in_one_run():
+    """validate lists every problem, not the first: fixing packets one error per run is slow."""
+    data = packet(evidence__2__rating=7, evidence__0__date="2026-07-01", evidence__1__mentee__level="director",
+                  candidate__nmae="Ada")
+    paths = {p.path for p in problems_in(as_yaml(data))}
+    assert paths == {"/evidence/2/rating", "/evidence/0/date", "/evidence/1/mentee/level", "/candidate"}
+
+
+def test_level_aliases_are_accepted_and_normalised():
+    """The contract's aliases (lead-pm, gpm, ...) are as good as ids; output uses the canonical id."""
+    data = packet(candidate__current_level="lead-pm", candidate__target_level="gpm")
+    got = check_document(parse_text(as_yaml(data), "p.yaml", "yaml"), load_rules())
+    assert (got.current, got.target) == ("senior-pm", "director")
+
+
+def test_unknown_level_without_near_miss_lists_the_levels():
+    """With no close match a guess would mislead; listing the valid ids helps instead."""
+    (p,) = problems_in(as_yaml(packet(candidate__target_level="wizard")))
+    assert "did you mean" not in p.message
+    assert "senior-pm" in p.message and "associate-pm" in p.message
+
+
+def test_unknown_evidence_type_is_a_single_problem():
+    """A misspelt type must not fan out into 'missing field' errors for every known type."""
+    data = packet(evidence__0__type="shiped_outcome")
+    data["evidence"][0].update(months=3, rating=4, on_time=True)  # fields of several types
+    found = problems_in(as_yaml(data))
+    assert [(p.path, p.kind) for p in found] == [("/evidence/0/type", "schema")], found
+    assert "did you mean 'shipped_outcome'" in found[0].message
+
+
+def test_evidence_dated_on_the_period_end_counts():
+    """period.end is the as-of date: evidence from that very day is not 'from the future'."""
+    assert problems_in(as_yaml(packet(evidence__0__date="2026-06-30"))) == []
+
+
+def test_dates_stay_strings():
+    """YAML would turn 2026-03-10 into a date object; the schema and calendar check need the text."""
+    doc = parse_text("period: {start: 2025-07-01, end: 2026-02-30}\n", "p.yaml", "yaml")
+    assert doc.data["period"] == {"start": "2025-07-01", "end": "2026-02-30"}
+
+
+def test_duplicate_key_in_yaml_is_an_error_with_the_repeat_line():
+    """A silently dropped value is lost evidence; point at the second occurrence."""
+    text = as_yaml(BASE).replace("  rating: 5\n", "  rating: 2\n  rating: 5\n")
+    p = parse_failure(text)
+    assert "duplicate key 'rating'" in p.message
+    assert text.splitlines()[p.line - 1].strip() == "rating: 5"
+
+
+def test_duplicate_key_in_yaml_flow_mapping():
+    """Flow style ({a: 1, a: 2}) goes through the same constructor and must be caught too."""
+    p = parse_failure("candidate: {id: a, id: b}\n")
+    assert "duplicate key 'id'" in p.message and p.line == 1
+
+
+def test_duplicate_key_in_json_points_at_the_repeat_in_its_own_object():
+    """`id` is used legitimately in several objects; the line must be the repeat, not any reuse."""
+    text = json.dumps(BASE, indent=1).replace('"rating": 5', '"rating": 5, "id": "ev-04"')
+    p = parse_failure(text, "json")
+    assert "duplicate key 'id'" in p.message
+    assert '"ev-04"' in text.splitlines()[p.line - 1]
+
+
+def test_non_utf8_bytes_are_located():
+    """Latin-1 exports are common; say it is an encoding problem and where, not a parser crash."""
+    raw = as_yaml(BASE).replace("Checkout", "Caf\xe9").encode("latin-1")
+    with pytest.raises(ParseFailure) as info:
+        decode(raw, "p.yaml")
+    p = info.value.problem
+    assert "not UTF-8" in p.message and p.kind == "encoding"
+    assert p.line == as_yaml(BASE).splitlines().index("  title: Checkout redesign") + 1
+
+
+def test_several_yaml_documents_are_rejected_with_a_line():
+    """One packet per file; a second packet after --- would otherwise be silently ignored."""
+    text = as_yaml(BASE) + "---\n" + as_yaml(BASE)
+    p = parse_failure(text)
+    assert "several YAML documents" in p.message
+    assert p.line == len(as_yaml(BASE).splitlines()) + 2
+
+
+def test_a_trailing_document_marker_is_harmless():
+    """Editors and generators often end YAML with a bare ---; that is not a second packet."""
+    assert problems_in(as_yaml(BASE) + "---\n") == []
+
+
+def test_empty_file_is_one_clear_problem(run_cli, tmp_path):
+    """An empty or blank file is a common export failure; say so instead of 'not a mapping'."""
+    for text in ("", "  \n\n"):
+        assert "empty document" in parse_failure(text).message
+    f = tmp_path / "empty.yaml"
+    f.write_bytes(b"")
+    assert "empty document" in run_cli("validate", f, exit_code=3).stdout
+
+
+@pytest.mark.parametrize(("text", "what"), [("- a\n- b\n", "a list"), ("just words\n", "text"),
+                                            ("[1, 2]", "a list")], ids=["yaml list", "scalar", "json list"])
+def test_top_level_must_be_a_mapping(text, what):
+    """A list of packets (or a stray scalar) is a different shape; name the shape we got."""
+    (p,) = problems_in(text, "json" if text.startswith("[") else "yaml")
+    assert "a packet must be a mapping" in p.message and what in p.message
+
+
+@pytest.mark.parametrize("tag", ["!!python/object/apply:os.mkdir", "!!python/object:builtins.dict",
+                                 "!!python/name:os.system", "!!python/object/new:builtins.list"])
+def test_object_constructing_yaml_tags_are_rejected(tag, tmp_path):
+    """Packets come from many people: loading one must never run code or build objects."""
+    target = tmp_path / "pwned"
+    p = parse_failure(f"evidence:\n  - {tag} [{json.dumps(str(target))}]\n")
+    assert "tags that construct objects are not allowed" in p.message
+    assert p.line == 2
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(("text", "fmt", "pointer"), [
+    ('{"a": NaN}', "json", ""), ('{"a": Infinity}', "json", ""), ('{"a": -Infinity}', "json", ""),
+    ("a: .nan\n", "yaml", "/a"), ("a: [.inf]\n", "yaml", "/a/0"), ("a: -.Inf\n", "yaml", "/a"),
+])
+def test_nan_and_infinity_are_rejected(text, fmt, pointer):
+    """NaN compares false with everything, so a NaN metric would silently never 'improve'."""
+    p = parse_failure(text, fmt)
+    assert p.path == pointer
+    assert "NaN" in p.message or "not a number JSON allows" in p.message
+
+
+def test_bom_and_crlf_are_accepted(run_cli, tmp_path):
+    """Windows editors save with a BOM and CRLF; those packets are valid and lines still count right."""
+    good = tmp_path / "windows.yaml"
+    good.write_bytes(b"\xef\xbb\xbf" + as_yaml(BASE).replace("\n", "\r\n").encode())
+    run_cli("validate", good, exit_code=0)
+
+    text = as_yaml(packet(evidence__2__rating=7))
+    bad = tmp_path / "windows-bad.yaml"
+    bad.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    out = run_cli("validate", bad, exit_code=3).stdout
+    line = text.splitlines().index("  rating: 7") + 1
+    assert f"{bad}:{line}: /evidence/2/rating:" in out
+
+
+# --- what messages may contain -------------------------------------------------------------------
+
+SECRET = "CONFIDENTIAL-" + "x" * 300
+
+
+@pytest.mark.parametrize("changes", [
+    {"evidence__0__title": SECRET},
+    {"candidate__name": SECRET},
+    {"evidence__2__quote": SECRET * 7},
+    {"evidence__2__from__role": SECRET},
+    {"evidence__0__notes": SECRET * 20},
+    {"evidence__0__role": SECRET},
+    {"evidence__0__type": SECRET},
+    {"candidate__current_level": SECRET.lower()},
+    {"evidence__0__" + SECRET: 1},
+], ids=["title", "name", "quote", "from.role", "notes", "enum", "type", "level", "field name"])
+def test_messages_never_echo_free_text(changes, run_cli, tmp_path):
+    """Packets hold personal data; problem reports end up in CI logs, so they name, never quote.
+
+    A too-long title must be reported as too long without repeating it.
+    """
+    text = as_yaml(packet(**changes))
+    found = problems_in(text)
+    assert found
+    assert not any("CONFIDENTIAL" in p.message.upper() for p in found), found
+    f = tmp_path / "p.yaml"
+    f.write_text(text, encoding="utf-8")
+    for fmt in ("text", "json"):
+        result = run_cli("validate", "--format", fmt, f, exit_code=3)
+        assert "CONFIDENTIAL" not in result.output.upper()
+
+
+def test_too_long_title_is_reported_as_too_long():
+    """The message must still say what is wrong (and where) without showing the value."""
+    (p,) = problems_in(as_yaml(packet(evidence__0__title="t" * 300)))
+    assert p.path == "/evidence/0/title" and "longer than 200 characters" in p.message
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def test_validate_json_output_shape(run_cli, tmp_path):
+    """Scripts read `validate --format json`: one document, one record per file, located problems."""
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(as_yaml(BASE), encoding="utf-8")
+    bad.write_text(as_yaml(packet(evidence__2__rating=7)), encoding="utf-8")
+    out = json.loads(run_cli("validate", "--format", "json", good, bad, exit_code=3).stdout)
+    assert out["valid"] is False
+    assert [f["source"] for f in out["files"]] == [str(good), str(bad)]
+    assert out["files"][0] == {"source": str(good), "valid": True, "problems": []}
+    (problem,) = out["files"][1]["problems"]
+    assert out["files"][1]["valid"] is False
+    assert problem["path"] == "/evidence/2/rating"
+    assert isinstance(problem["line"], int) and problem["kind"] == "schema"
+    assert {"path", "message", "line", "kind"} <= problem.keys()
+
+    ok = json.loads(run_cli("validate", "--format", "json", good, exit_code=0).stdout)
+    assert ok["valid"] is True
+
+
+def test_validate_mixes_good_and_bad_files(run_cli, tmp_path):
+    """One bad packet fails the run (exit 3) but every file is still checked and reported."""
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(as_yaml(BASE), encoding="utf-8")
+    bad.write_text(as_yaml(packet(evidence__0__date="2026-02-30")), encoding="utf-8")
+    out = run_cli("validate", bad, good, tmp_path / "missing.yaml", exit_code=3).stdout
+    assert f"{good}: ok" in out
+    assert f"{bad}:" in out and "/evidence/0/date" in out
+    assert "missing.yaml: no such file" in out
+
+
+def test_max_bytes_limit(run_cli, tmp_path):
+    """A size limit keeps a huge or hostile file from exhausting memory; the limit is adjustable."""
+    f = tmp_path / "p.yaml"
+    f.write_text(as_yaml(BASE), encoding="utf-8")
+    size = f.stat().st_size
+    result = run_cli("validate", "--max-bytes", size - 1, f, exit_code=3)
+    assert "larger than the limit" in result.stdout and "--max-bytes" in result.stdout
+    run_cli("validate", "--max-bytes", size, f, exit_code=0)
+    run_cli("validate", "--max-bytes", 0, f, exit_code=2)
+
+
+def test_folders_are_skipped_unless_recursive(run_cli, tmp_path):
+    """`ladder validate fixtures/*` must not descend into fixtures/invalid/; -r opts in."""
+    good = tmp_path / "good.yaml"
+    good.write_text(as_yaml(BASE), encoding="utf-8")
+    sub = tmp_path / "sub"
+    (sub / "deeper").mkdir(parents=True)
+    (sub / "bad.yaml").write_text(as_yaml(packet(evidence__2__rating=7)), encoding="utf-8")
+    (sub / "deeper" / "bad.json").write_text(json.dumps(packet(period__start="2027-01-01")), encoding="utf-8")
+    (sub / "notes.txt").write_text("not a packet", encoding="utf-8")
+
+    out = run_cli("validate", good, sub, exit_code=0).stdout
+    assert f"{sub}: is a folder, skipped" in out and "--recursive" in out
+    assert "bad" not in out
+
+    out = run_cli("validate", "--recursive", sub, exit_code=3).stdout
+    assert f"{sub / 'bad.yaml'}:" in out and "/evidence/2/rating" in out
+    assert f"{sub / 'deeper' / 'bad.json'}:" in out and "/period/start" in out
+    assert "notes.txt" not in out
