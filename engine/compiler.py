@@ -47,6 +47,17 @@ class Plan:
     sufficiency: dict[str, int]  # level -> node
     rules: dict[str, Any]  # ruleset body; "run" values are action names resolved by the host
     criteria: list[Criterion]
+    keep: frozenset[str] = frozenset()  # fact fields some rule of this plan reads
+    item_keep: dict[str, frozenset[str]] = field(default_factory=dict)  # list field -> item fields read
+
+    def project(self, fact: dict) -> dict:
+        """Only what this plan's rules read: less JSON through the engine for every action."""
+        keep = self.keep
+        out = {k: v for k, v in fact.items() if k in keep}
+        for k, sub in self.item_keep.items():
+            if k in out:
+                out[k] = [{kk: it[kk] for kk in sub if kk in it} for it in out[k]]
+        return out
 
 
 def _pred(key: str, pred: Any) -> list[dict]:
@@ -84,7 +95,29 @@ def leaf_pattern(cond: dict) -> dict:
         ai = cond["any_item"]
         inner = [t for f, p in sorted(ai["where"].items()) for t in _pred(f"$i.{f}", p)]
         terms.append({"$iany": {ai["field"]: inner[0] if len(inner) == 1 else {"$and": inner}}})
+    for agg in ("distinct", "mean"):
+        if agg in cond:  # only records carrying the field count towards min_records / distinct
+            terms.append({"$ex": {cond[agg]["field"]: 1}})
     return {"$and": terms}
+
+
+def _simple(cond: dict) -> bool:
+    return "evidence" in cond and _agg_spec(cond) is None
+
+
+def _fields(cond: dict, keep: set[str], item_keep: dict[str, set[str]]) -> None:
+    if "evidence" not in cond:
+        for sub in cond.get("all_of", cond.get("any_of", [])):
+            _fields(sub, keep, item_keep)
+        return
+    keep.update(f.split(".")[0] for f in cond.get("where", {}))
+    if "any_item" in cond:
+        ai = cond["any_item"]
+        keep.add(ai["field"])
+        item_keep.setdefault(ai["field"], set()).update(ai["where"])
+    for agg in ("distinct", "mean"):
+        if agg in cond:
+            keep.add(cond[agg]["field"].split(".")[0])
 
 
 def _agg_spec(cond: dict) -> dict | None:
@@ -105,6 +138,13 @@ class _Builder:
 
     def add(self, cond: dict, criterion: str | None, level: str, parent: int | None) -> int:
         idx = len(self.nodes)
+        if "any_of" in cond and all(_simple(c) for c in cond["any_of"]):
+            # One rule instead of one per alternative plus a join: "any record matching any
+            # alternative" is a single pattern with $or (fewer engine actions per packet).
+            self.nodes.append(Node(idx, "leaf", criterion, level, parent, cond=cond))
+            pattern = {"$or": [leaf_pattern(c) for c in cond["any_of"]]}
+            self.rules[f"n{idx}"] = {"all": [GATE, {"e0": pattern}], "cap": CAP, "run": f"hit:{idx}"}
+            return idx
         if "evidence" in cond:
             agg = _agg_spec(cond)
             node = Node(idx, "agg" if agg else "leaf", criterion, level, parent, cond=cond, agg=agg)
@@ -155,7 +195,12 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
     b.rules["ack"] = {"all": [GATE], "run": "noop"}
     digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
     name = f"ladder:{'+'.join(path)}#{digest}"
-    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria)
+    keep: set[str] = {KIND, "eid", "type", "age_days"}
+    item_keep: dict[str, set[str]] = {}
+    for cr in criteria:
+        _fields(cr.condition, keep, item_keep)
+    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria, frozenset(keep),
+                {k: frozenset(v) for k, v in item_keep.items()})
 
 
 def ruleset_json(plan: Plan) -> str:

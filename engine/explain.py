@@ -215,10 +215,21 @@ def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: list[dict]) -> tuple[s
         lead = "needs all of its parts; open: " if node.kind == "all" else "needs one of: "
         return lead + " | ".join(parts), misses[:MAX_MISSES]
     cond = node.cond or {}
-    found = fr.found.get(idx, [])
+    if "any_of" in cond:  # alternatives compiled into one rule: none of them matched
+        parts, misses = [], []
+        for alt in cond["any_of"]:
+            r, m = _leaf_reason(alt, [], {}, facts)
+            parts.append(r.removeprefix("needs "))
+            misses += m
+        misses.sort(key=lambda m: (len(m.failed), m.evidence))
+        return "needs one of: " + " | ".join(parts), misses[:MAX_MISSES]
+    return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg")
+
+
+def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: list[dict], agg: bool = False
+                 ) -> tuple[str, list[Miss]]:
     need = describe(cond)
-    if node.kind == "agg" and found:
-        vals = fr.aggs.get(idx, {})
+    if agg and found:
         if "distinct" in cond:
             got = f"found {vals.get('distinct', 0)} different {cond['distinct']['field']} across {_ids(found)}"
         elif "mean" in cond:

@@ -1,19 +1,29 @@
 """The one module that touches durable_rules.
 
-It registers compiled plans (engine.compiler) on a thread-free host and fires them over one
-candidate's facts at a time. What comes back is ladder's own `Firing` value: which nodes fired,
-which evidence each leaf matched, and the aggregates the engine's thresholds were checked on.
+It registers compiled plans (engine.compiler) with the durable_rules C engine and fires them
+over one candidate's facts at a time. What comes back is ladder's own `Firing` value: which
+nodes fired, which evidence each leaf matched, and the aggregates the engine's thresholds were
+checked against.
+
+The engine decides; this module only drives it. It drives the C core directly with the same
+calls durable's Python `Host` makes (assert, start_action_for_state, complete_and_start_action,
+delete_state), minus the per-action Closure/Content/timer plumbing that is half of the cost
+(shared/durable_rules.md section 8). There are no background threads: everything runs inside
+`fire`, synchronously, so results are deterministic.
 """
 from __future__ import annotations
 
-import copy
-import itertools
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from durable import engine as _dr  # the only import of durable_rules in ladder
+import durable_rules_engine as _dre  # the C core of durable_rules; only imported here
 
 from .compiler import KIND, Plan
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_loads = json.loads
 
 
 class EngineFailure(RuntimeError):
@@ -28,11 +38,6 @@ class Firing:
     actions: int = 0  # consequences run by the engine for this candidate
 
 
-class _QuietHost(_dr.Host):
-    def _run(self) -> None:  # no background timer threads: actions run inside assert_* calls
-        pass
-
-
 def _get(fact: dict, dotted: str) -> Any:
     cur: Any = fact
     for part in dotted.split("."):
@@ -42,109 +47,137 @@ def _get(fact: dict, dotted: str) -> Any:
     return cur
 
 
+def _check(result: Any, what: str) -> int:
+    """Mirror of durable.engine.Ruleset._handle_result: codes 1/2 are errors, 3 means no state."""
+    code = result[0]
+    if code == 1:
+        raise EngineFailure(f"{what}: no rule accepts this fact (the sink rule should)")
+    if code == 2:
+        raise EngineFailure(f"{what}: duplicate fact")
+    return 0 if code == 3 else result[1]
+
+
+Action = Callable[[Firing, Any, Callable[[dict], None]], None]
+
+
+class _Registered:
+    def __init__(self, plan: Plan, handle: int, actions: dict[str, Action]):
+        self.plan, self.handle, self.actions = plan, handle, actions
+
+
 class RulesEngine:
-    """One host per process; plans registered once by content-hash name and reused."""
+    """Registered plans by content-hash name (several rule versions can live side by side)."""
 
     def __init__(self) -> None:
-        self._host = _QuietHost()
-        self._live: dict[str, dict[str, Firing]] = {}  # plan name -> sid -> firing in progress
-        self._sids = itertools.count(1)
+        self._plans: dict[str, _Registered] = {}
+        self._sid = 0
 
     def ensure(self, plan: Plan) -> None:
-        if plan.name in self._live:
+        if plan.name in self._plans:
             return
-        live: dict[str, Firing] = {}
-        rules = copy.deepcopy(plan.rules)  # registration pops "run" from the dict
-        for body in rules.values():
-            body["run"] = self._action(plan, live, body["run"])
-        self._host.register_rulesets({plan.name: rules})
-        self._live[plan.name] = live
+        actions = {rule: self._action(plan, body["run"]) for rule, body in plan.rules.items()}
+        definition = {rule: {k: v for k, v in body.items() if k != "run"} for rule, body in plan.rules.items()}
+        handle = _dre.create_ruleset(plan.name, json.dumps(definition, ensure_ascii=False))
+        self._plans[plan.name] = _Registered(plan, handle, actions)
+
+    def registered(self, plan_name: str) -> bool:
+        return plan_name in self._plans
 
     def unregister(self, plan_name: str) -> None:
-        """Free a plan's C ruleset (durable_rules has no public API for this)."""
-        import durable_rules_engine
+        """Free a plan's C ruleset."""
+        reg = self._plans.pop(plan_name, None)
+        if reg is not None:
+            _dre.delete_ruleset(reg.handle)
 
-        r = self._host._ruleset_directory.pop(plan_name, None)
-        if r is not None:
-            self._host._ruleset_list.remove(r)
-            durable_rules_engine.delete_ruleset(r._handle)
-        self._live.pop(plan_name, None)
-
-    def _action(self, plan: Plan, live: dict[str, Firing], spec: str) -> Callable:
+    @staticmethod
+    def _action(plan: Plan, spec: str) -> Action:
         if spec == "noop":
-            return lambda c: None
+            return lambda fr, message, assert_fact: None
         verb, _, num = spec.partition(":")
         idx = int(num)
         parent = plan.nodes[idx].parent
         agg = plan.nodes[idx].agg
 
-        def mark(c: Any, fr: Firing) -> None:
+        def mark(fr: Firing, assert_fact: Callable[[dict], None]) -> None:
             if idx in fr.marked:
                 return
             fr.marked.add(idx)
             if parent is not None:
-                c.assert_fact({KIND: "$part", "node": idx})
-
-        def matched(c: Any) -> list[dict]:
-            return [t._d["e0"] for t in c.m]
+                assert_fact({KIND: "$part", "node": idx})
 
         if verb == "hit":
-            def hit(c: Any) -> None:
-                fr = live[c.s.sid]
-                fr.actions += 1
-                fr.found[idx] = sorted({f["eid"] for f in matched(c)})
-                mark(c, fr)
+            def hit(fr: Firing, message: Any, assert_fact: Callable[[dict], None]) -> None:
+                fr.found[idx] = sorted({t["e0"]["eid"] for t in message})
+                mark(fr, assert_fact)
             return hit
         if verb == "collect":
             assert agg is not None
             fname = agg.get("field")
 
-            def collect(c: Any) -> None:
-                fr = live[c.s.sid]
-                fr.actions += 1
-                facts = {f["eid"]: f for f in matched(c)}  # distinct records, not join tuples
+            def collect(fr: Firing, message: Any, assert_fact: Callable[[dict], None]) -> None:
+                facts = {t["e0"]["eid"]: t["e0"] for t in message}  # distinct records, not join tuples
                 fr.found[idx] = sorted(facts)
-                values = {"n": len(facts)}
+                values: dict[str, Any] = {"n": len(facts)}
                 if fname is not None:
-                    got = [_get(f, fname) for f in facts.values()]
-                    got = [g for g in got if g is not None]
+                    got = [g for g in (_get(f, fname) for f in facts.values()) if g is not None]
                     values["distinct"] = len({repr(g) for g in got})
                     if got and all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
                         values["mean"] = round(sum(got) / len(got), 6)
                 fr.aggs[idx] = values
-                c.assert_fact({KIND: "$agg", "node": idx, **values})
+                assert_fact({KIND: "$agg", "node": idx, **values})
             return collect
         if verb == "mark":
-            def on_mark(c: Any) -> None:
-                fr = live[c.s.sid]
-                fr.actions += 1
-                mark(c, fr)
-            return on_mark
-        raise ValueError(f"unknown action {spec}")  # pragma: no cover - compiler emits only these
+            return lambda fr, message, assert_fact: mark(fr, assert_fact)
+        raise ValueError(f"unknown action {spec}")  # pragma: no cover - the compiler emits only these
 
     def fire(self, plan: Plan, facts: list[dict]) -> Firing:
         """Assert all evidence, then the gate (negation and counts are eager), read, forget."""
         self.ensure(plan)
-        live = self._live[plan.name]
-        sid = str(next(self._sids))
-        fr = live[sid] = Firing()
+        reg = self._plans[plan.name]
+        h = reg.handle
+        self._sid += 1
+        sid = str(self._sid)
+        fr = Firing()
+
+        def assert_fact(fact: dict) -> None:
+            fact["sid"] = sid
+            _check(_dre.assert_fact(h, _dumps(fact)), plan.name)
+
         try:
             if facts:  # an empty batch segfaults the engine
-                for f in facts:
+                projected = [plan.project(f) for f in facts]
+                for f in projected:
                     f["sid"] = sid
-                self._host.assert_facts(plan.name, facts)
-            state = self._host.assert_fact(plan.name, {"sid": sid, KIND: "$go"})
-            if isinstance(state, dict) and "exception" in state:
-                raise EngineFailure(str(state["exception"]))
+                self._drive(reg, _check(_dre.assert_facts(h, _dumps(projected)), plan.name), fr, assert_fact)
+            self._drive(reg, _check(_dre.assert_fact(h, _dumps({"sid": sid, KIND: "$go"})), plan.name), fr,
+                        assert_fact)
             return fr
         finally:
-            live.pop(sid, None)
-            for f in facts:
-                f.pop("sid", None)
-            try:  # at most 1,024 live sessions per ruleset: always delete
-                self._host.delete_state(plan.name, sid)
+            # At most 1,024 live sessions per ruleset: always delete. (The compiled `ack` rule
+            # guarantees state exists; deleting a session where nothing fired segfaults.)
+            try:
+                _dre.delete_state(h, sid)
             except Exception:  # noqa: BLE001 - an unknown sid raises; nothing to free then
                 pass
+
+    @staticmethod
+    def _drive(reg: _Registered, state_handle: int, fr: Firing, assert_fact: Callable[[dict], None]) -> None:
+        """Run every queued consequence, one at a time, as durable's Host does."""
+        h = reg.handle
+        result = _dre.start_action_for_state(h, state_handle)
+        if not result:
+            return
+        pending = result[1]
+        while pending:
+            for rule, message in _loads(pending).items():
+                break
+            try:
+                fr.actions += 1
+                reg.actions[rule](fr, message, assert_fact)
+            except BaseException:
+                _dre.abandon_action(h, state_handle)
+                raise
+            pending = _dre.complete_and_start_action(h, state_handle)
 
 
 _ENGINE: RulesEngine | None = None

@@ -212,7 +212,10 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None)
         except RecursionError:
             raise ParseFailure(Problem(source, "", f"nested deeper than {MAX_DEPTH} levels", kind="parse")) from None
     doc = Document(source, data, text, fmt, line_offset)
-    _check_tree(doc)
+    if fmt == "yaml":
+        # JSON can only hold JSON types, cannot alias, and its depth is bounded by the decoder's
+        # recursion limit; YAML needs the walk (tags, aliases, non-string keys).
+        _check_tree(doc)
     return doc
 
 

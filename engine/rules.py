@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +81,7 @@ class RuleBook:
     raw: dict = field(default_factory=dict, repr=False)  # canonical data, for audit diffs
 
     # -- level ids -------------------------------------------------------------------------
-    @property
+    @cached_property
     def aliases(self) -> dict[str, str]:
         out = {lv.id: lv.id for lv in self.levels.values()}
         for lv in self.levels.values():

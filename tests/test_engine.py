@@ -187,7 +187,7 @@ def test_verdict_comes_from_durable_rules_firing(monkeypatch):
 def test_compiled_rulesets_are_registered_in_the_engine():
     """The rules run inside durable_rules: the compiled plan is a ruleset the engine holds."""
     plan = EVAL.plan(("senior-pm",))
-    assert plan.name in rules_engine()._host._ruleset_directory
+    assert rules_engine().registered(plan.name)
     assert len(plan.rules) > len(BOOK.criteria("senior-pm"))
 
 
