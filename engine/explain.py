@@ -81,7 +81,7 @@ def describe(cond: dict) -> str:
     n = cond.get("min_count", 1)
     label = _label(cond["evidence"])
     if "distinct" in cond:
-        head = f"{label} records from at least {cond['distinct']['min']} different {cond['distinct']['field']}"
+        head = f"{label} records from at least {cond['distinct']['min']} different {cond['distinct']['field']} values"
     elif "mean" in cond:
         m = cond["mean"]
         op = "≥" if "gte" in m else ">"
@@ -231,7 +231,7 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: list[dict], ag
     need = describe(cond)
     if agg and found:
         if "distinct" in cond:
-            got = f"found {vals.get('distinct', 0)} different {cond['distinct']['field']} across {_ids(found)}"
+            got = f"found {vals.get('distinct', 0)} different {cond['distinct']['field']} values across {_ids(found)}"
         elif "mean" in cond:
             mean = vals.get("mean")
             got = f"found {len(found)} ({_ids(found)})" + (f", mean {cond['mean']['field']} {mean:g}"

@@ -71,7 +71,8 @@ def evidence_fields() -> dict[str, dict[str, Field]]:
     return out
 
 
-FREE_TEXT = {"title", "notes", "quote", "links", "from.role", "id", "date"}
+# Never asserted into the engine (evidence.normalise drops them), so a predicate on one never matches.
+FREE_TEXT = {"title", "notes", "quote", "links", "from.role", "id", "date", "name", "unit"}
 
 
 class FieldChecker:

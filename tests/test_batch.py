@@ -1,0 +1,179 @@
+"""`ladder batch`: every packet accounted for, in input order, written safely, memory flat."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine import batch as batch_mod
+from engine.batch import BatchOptions, Outcome, run_batch
+
+from conftest import FIXTURES, ROOT
+
+PACKETS = sorted(FIXTURES.glob("*.yaml"))
+LADDER = [sys.executable, "-c", "import cli; cli.main()"]
+
+
+def _jsonl(tmp_path: Path, n: int, name: str = "many.jsonl") -> Path:
+    """n packets built from the fixtures, each with its own candidate id."""
+    from engine.loader import load_file
+
+    base = [load_file(p).data for p in PACKETS]
+    out = tmp_path / name
+    with out.open("w") as fh:
+        for i in range(n):
+            d = json.loads(json.dumps(base[i % len(base)]))
+            d["candidate"]["id"] = f"gen-{i:06d}"
+            fh.write(json.dumps(d) + "\n")
+    return out
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_one_line_per_packet_in_input_order_whatever_the_jobs(tmp_path, run_cli):
+    """Committees join results back to inputs by position: order and count never depend on --jobs."""
+    src = _jsonl(tmp_path, 150)
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    run_cli("batch", src, "--out", one, "--jobs", "1", "--quiet")
+    run_cli("batch", src, "--out", two, "--jobs", "2", "--quiet")
+    assert one.read_bytes() == two.read_bytes()
+    ids = [d["candidate"]["id"] for d in _lines(two)]
+    assert ids == [f"gen-{i:06d}" for i in range(150)]
+
+
+def test_batch_lines_equal_single_evaluations(tmp_path, run_cli):
+    """A batch line is exactly what `ladder evaluate --format json` prints for that packet."""
+    out = tmp_path / "out.jsonl"
+    run_cli("batch", *PACKETS, "--out", out, "--jobs", "2", "--quiet")
+    lines = out.read_text().splitlines()
+    assert len(lines) == len(PACKETS)
+    for packet, line in zip(PACKETS, lines):
+        single = run_cli("evaluate", packet, "--format", "json").stdout.strip()
+        assert line == single
+
+
+def test_invalid_packets_get_error_lines_and_exit_3(tmp_path, run_cli):
+    """Bad input is a result, not a stop: every input gets a line, valid ones are still evaluated."""
+    good = PACKETS[0]
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("schema_version: 1\ncandidate: {id: c-1, current_level: senoir-pm}\n"
+                        "period: {start: 2025-01-01, end: 2025-12-31}\nevidence: []\n")
+    jsonl = tmp_path / "mixed.jsonl"
+    valid = json.dumps(json.loads(_jsonl(tmp_path, 1, "one.jsonl").read_text()))
+    jsonl.write_text(valid + "\n" + "{not json\n" + "\n" + valid.replace("gen-000000", "gen-000001")
+                     + "\n" + '{"schema_version": 1, "candidate": {"id": "half')  # half-written last line
+    missing = tmp_path / "vanished.yaml"
+    out = tmp_path / "out.jsonl"
+    r = run_cli("batch", good, bad_yaml, jsonl, missing, "--out", out, "--jobs", "2", "--quiet", exit_code=3)
+    lines = _lines(out)
+    assert len(lines) == 7  # 1 + 1 + 4 packets in the JSONL (the blank line is not a packet) + 1 missing
+    assert "verdict" in lines[0]
+    assert lines[1]["source"] == str(bad_yaml) and lines[1]["candidate"] == {"id": "c-1"}
+    assert lines[1]["error"]["problems"][0]["path"] == "/candidate/current_level"
+    assert "verdict" in lines[2]
+    assert lines[3]["source"] == f"{jsonl}:2" and lines[3]["error"]["kind"] == "parse"
+    assert lines[4]["candidate"]["id"] == "gen-000001"
+    assert lines[5]["source"] == f"{jsonl}:5" and lines[5]["candidate"] is None
+    assert lines[6]["source"] == str(missing) and lines[6]["error"]["kind"] == "io"
+    assert "could not be evaluated" in r.stderr
+
+
+def test_stdin_and_stdout(tmp_path, run_cli):
+    """`-` reads JSONL from stdin; `--out -` writes to stdout (for pipelines)."""
+    src = _jsonl(tmp_path, 5)
+    r = run_cli("batch", "-", "--out", "-", "--jobs", "1", "--quiet", input=src.read_bytes())
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [d["candidate"]["id"] for d in lines] == [f"gen-{i:06d}" for i in range(5)]
+
+
+def test_summary_and_csv(tmp_path, run_cli):
+    """The end-of-run summary and the CSV answer a committee's first questions."""
+    out, csv_path = tmp_path / "out.jsonl", tmp_path / "summary.csv"
+    r = run_cli("batch", *PACKETS, "--out", out, "--summary", csv_path, "--quiet")
+    rows = csv_path.read_text().splitlines()
+    assert rows[0] == "candidate_id,source,current_level,target_level,verdict,unmet_count,unmet"
+    assert len(rows) == len(PACKETS) + 1
+    verdicts = [d["verdict"] for d in _lines(out)]
+    for v in ("ready", "not_ready", "insufficient_evidence"):
+        assert f"{verdicts.count(v)} {v}" in r.stderr
+    assert "most often unmet:" in r.stderr and "by target level:" in r.stderr
+
+
+def test_a_worker_crash_loses_no_packet(tmp_path, monkeypatch):
+    """The engine's C core can segfault; a dead worker must not take packets with it."""
+    src = _jsonl(tmp_path, 80)
+    real = batch_mod.process_item
+
+    def crashing(item):
+        if item.source.endswith(":7"):
+            os._exit(139)  # what a segfault looks like to the pool
+        return real(item)
+
+    monkeypatch.setattr(batch_mod, "process_item", crashing)  # forked workers inherit the patch
+    got: list[Outcome] = []
+    run_batch([str(src)], BatchOptions(jobs=2), got.append)
+    assert len(got) == 80
+    assert [o.source for o in got] == [f"{src}:{i}" for i in range(1, 81)]
+    crashed = [o for o in got if not o.ok]
+    assert [o.source for o in crashed] == [f"{src}:7"]
+    assert json.loads(crashed[0].line)["error"]["kind"] == "crash"
+
+
+def test_ctrl_c_leaves_no_partial_output(tmp_path):
+    """An interrupted run never leaves a half-written results file, and says how far it got."""
+    src = _jsonl(tmp_path, 4000)
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen([*LADDER, "batch", str(src), "--out", str(out), "--jobs", "2", "--quiet"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the batch finished before the interrupt arrived")
+    assert proc.returncode == 130, err
+    assert b"interrupted after" in err and b"no output file was written" in err
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.jsonl")]
+
+
+def test_sigterm_also_cleans_up(tmp_path):
+    """A kill (SIGTERM) is handled like Ctrl-C: no partial results file."""
+    src = _jsonl(tmp_path, 4000)
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen([*LADDER, "batch", str(src), "--out", str(out), "--jobs", "1", "--quiet"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(2.5)
+    proc.terminate()
+    proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the batch finished before the signal arrived")
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.jsonl")]
+
+
+def _peak_rss_mb(args: list[str]) -> float:
+    """Peak RSS of a batch run and all its workers, measured in a fresh intermediate process."""
+    code = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+    out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    kb, rc = out.stdout.split()
+    assert rc == "0", out.stderr
+    return int(kb) / 1024
+
+
+@pytest.mark.slow
+def test_memory_does_not_grow_with_batch_size(tmp_path):
+    """Inputs and outputs stream: 6,000 packets need no more memory than 600."""
+    small, big = _jsonl(tmp_path, 600, "small.jsonl"), _jsonl(tmp_path, 6000, "big.jsonl")
+    a = _peak_rss_mb([*LADDER, "batch", str(small), "--out", str(tmp_path / "a.jsonl"), "--jobs", "1", "--quiet"])
+    b = _peak_rss_mb([*LADDER, "batch", str(big), "--out", str(tmp_path / "b.jsonl"), "--jobs", "1", "--quiet"])
+    assert b < a + 15, f"peak RSS grew from {a:.0f} MB to {b:.0f} MB"
+    assert len((tmp_path / "b.jsonl").read_text().splitlines()) == 6000
