@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
+
+if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves start-up time)
+    import jsonschema
 
 from .errors import EvidenceError, Problem
 from .loader import Document
@@ -41,20 +43,24 @@ class Packet:
 
 
 @lru_cache(maxsize=None)
-def _validators() -> tuple[Any, Any]:
+def _fast_validator() -> Any:
+    return jsonschema_rs.validator_for(load_schema("packet"), validate_formats=True)
+
+
+@lru_cache(maxsize=None)
+def _slow_validator() -> Any:
+    import jsonschema
+
     schema = load_schema("packet")
-    slow_cls = jsonschema.validators.validator_for(schema)
-    slow = slow_cls(schema, format_checker=slow_cls.FORMAT_CHECKER)
-    fast = jsonschema_rs.validator_for(schema, validate_formats=True)
-    return fast, slow
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def schema_problems(doc: Document) -> list[Problem]:
     """Fast path: jsonschema-rs says valid. Otherwise jsonschema (the definition) explains why."""
-    fast, slow = _validators()
-    if fast.is_valid(doc.data):
+    if _fast_validator().is_valid(doc.data):
         return []
-    errors = list(slow.iter_errors(doc.data))
+    errors = list(_slow_validator().iter_errors(doc.data))
     if not errors:  # the two validators disagree: trust the definition (jsonschema)
         return []
     out = []

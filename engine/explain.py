@@ -145,19 +145,16 @@ def _holds(val: Any, op: str, arg: Any) -> bool:
     return False
 
 
-def failures(fact: dict, cond: dict) -> list[str]:
-    """Each predicate of a leaf condition this record fails, in words."""
-    out = []
+def _failed(fact: dict, cond: dict) -> list[tuple]:
+    """The predicates of a leaf this record fails, as raw tuples (cheap; words come later)."""
+    out: list[tuple] = []
     for fname, pred in cond.get("where", {}).items():
-        ops = pred if isinstance(pred, dict) else {"eq": pred}
         val = _get(fact, fname)
-        for op, arg in ops.items():
+        for op, arg in (pred.items() if isinstance(pred, dict) else (("eq", pred),)):
             if not _holds(val, op, arg):
-                shown = "missing" if val is _MISSING else (
-                    ", ".join(map(_fmt, val)) or "empty" if isinstance(val, list) else _fmt(val))
-                out.append(f"{fname} is {shown}; needs {_want(op, arg)}")
+                out.append(("pred", fname, op, arg, val))
     if "within_days" in cond and fact.get("age_days", 0) > cond["within_days"]:
-        out.append(f"dated {fact['age_days']} days before the as-of date; needs within {cond['within_days']}")
+        out.append(("age", fact["age_days"], cond["within_days"]))
     if "any_item" in cond:
         ai = cond["any_item"]
         items = fact.get(ai["field"]) or []
@@ -165,20 +162,39 @@ def failures(fact: dict, cond: dict) -> list[str]:
                      for f, p in ai["where"].items()
                      for op, arg in (p if isinstance(p, dict) else {"eq": p}).items()) for it in items)
         if not ok:
-            want = " and ".join(describe_pred(f, p) for f, p in ai["where"].items())
-            out.append(f"no {ai['field']} entry where {want}" if items else f"no {ai['field']} given; needs one where {want}")
+            out.append(("item", ai, bool(items)))
     return out
 
 
+def _words(f: tuple) -> str:
+    if f[0] == "pred":
+        _, fname, op, arg, val = f
+        shown = "missing" if val is _MISSING else (
+            ", ".join(map(_fmt, val)) or "empty" if isinstance(val, list) else _fmt(val))
+        return f"{fname} is {shown}; needs {_want(op, arg)}"
+    if f[0] == "age":
+        return f"dated {f[1]} days before the as-of date; needs within {f[2]}"
+    ai, has_items = f[1], f[2]
+    want = " and ".join(describe_pred(k, p) for k, p in ai["where"].items())
+    return f"no {ai['field']} entry where {want}" if has_items else f"no {ai['field']} given; needs one where {want}"
+
+
+def failures(fact: dict, cond: dict) -> list[str]:
+    """Each predicate of a leaf condition this record fails, in words."""
+    return [_words(f) for f in _failed(fact, cond)]
+
+
 def nearest_misses(facts: list[dict], cond: dict) -> list[Miss]:
-    same_type = [f for f in facts if cond["evidence"] in ("*", f.get("type"))]
+    """The records of the right type that fail the fewest predicates, with what each failed."""
+    etype = cond["evidence"]
     scored = []
-    for f in same_type:
-        fails = failures(f, cond)
-        if fails:
-            scored.append((len(fails), f["eid"], fails))
+    for f in facts:
+        if etype == "*" or f.get("type") == etype:
+            failed = _failed(f, cond)
+            if failed:
+                scored.append((len(failed), f["eid"], failed))
     scored.sort(key=lambda t: (t[0], t[1]))
-    return [Miss(eid, fails) for _, eid, fails in scored[:MAX_MISSES]]
+    return [Miss(eid, [_words(x) for x in failed]) for _, eid, failed in scored[:MAX_MISSES]]
 
 
 # -- reasons ------------------------------------------------------------------------------------

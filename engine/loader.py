@@ -9,7 +9,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -91,12 +91,15 @@ class Document:
     text: str
     fmt: str  # "json" | "yaml"
     line_offset: int | None = None  # for a JSONL line: its line number in the file, minus one
+    _lines: dict | None = field(default=None, repr=False, compare=False)  # built on first locate, then kept
 
     def locate(self, pointer: str) -> int | None:
         """Line number of a JSON pointer, computed only when a problem needs one."""
         if self.line_offset is not None and "\n" not in self.text.strip():
             return self.line_offset + 1
-        lines = line_index(self.text)
+        if self._lines is None:  # a rules file locates every criterion: compose the YAML once, not each time
+            self._lines = line_index(self.text)
+        lines = self._lines
         parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]] if pointer else []
         while True:
             hit = lines.get(tuple(parts))

@@ -12,9 +12,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
+import jsonschema_rs
+
+if TYPE_CHECKING:  # jsonschema is imported only when a rule file is invalid (saves start-up time)
+    import jsonschema
 
 from .errors import Problem, RulesError
 from .loader import Document, ParseFailure, load_file
@@ -159,6 +162,8 @@ def _load_cached(directory: str) -> RuleBook:
 
 
 def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
+    if _fast_validator(schema_name).is_valid(doc.data):
+        return []
     validator = _validator(schema_name)
     out = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
@@ -177,7 +182,14 @@ def _schema_message(err: jsonschema.ValidationError) -> str:
 
 
 @lru_cache(maxsize=None)
+def _fast_validator(name: str) -> Any:
+    return jsonschema_rs.validator_for(load_schema(name), validate_formats=True)
+
+
+@lru_cache(maxsize=None)
 def _validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+
     schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
