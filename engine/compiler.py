@@ -47,12 +47,12 @@ class Plan:
     sufficiency: dict[str, int]  # level -> node
     rules: dict[str, Any]  # ruleset body; "run" values are action names resolved by the host
     criteria: list[Criterion]
-    keep: frozenset[str] = frozenset()  # fact fields some rule of this plan reads
+    keep: dict[str, frozenset[str]] = field(default_factory=dict)  # evidence type -> fields its rules read
     item_keep: dict[str, frozenset[str]] = field(default_factory=dict)  # list field -> item fields read
 
     def project(self, fact: dict) -> dict:
-        """Only what this plan's rules read: less JSON through the engine for every action."""
-        keep = self.keep
+        """Only what this plan's rules read of this type: less JSON through the engine per action."""
+        keep = self.keep.get(fact["type"], _BASE)
         out = {k: v for k, v in fact.items() if k in keep}
         for k, sub in self.item_keep.items():
             if k in out:
@@ -105,11 +105,15 @@ def _simple(cond: dict) -> bool:
     return "evidence" in cond and _agg_spec(cond) is None
 
 
-def _fields(cond: dict, keep: set[str], item_keep: dict[str, set[str]]) -> None:
+_BASE = frozenset({KIND, "eid", "type", "age_days"})  # every fact: identity, type, recency
+
+
+def _fields(cond: dict, keep_by_type: dict[str, set[str]], item_keep: dict[str, set[str]]) -> None:
     if "evidence" not in cond:
         for sub in cond.get("all_of", cond.get("any_of", [])):
-            _fields(sub, keep, item_keep)
+            _fields(sub, keep_by_type, item_keep)
         return
+    keep = keep_by_type.setdefault(cond["evidence"], set(_BASE))
     keep.update(f.split(".")[0] for f in cond.get("where", {}))
     if "any_item" in cond:
         ai = cond["any_item"]
@@ -195,12 +199,12 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
     b.rules["ack"] = {"all": [GATE], "run": "noop"}
     digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
     name = f"ladder:{'+'.join(path)}#{digest}"
-    keep: set[str] = {KIND, "eid", "type", "age_days"}
+    keep: dict[str, set[str]] = {}
     item_keep: dict[str, set[str]] = {}
     for cr in criteria:
         _fields(cr.condition, keep, item_keep)
-    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria, frozenset(keep),
-                {k: frozenset(v) for k, v in item_keep.items()})
+    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria,
+                {t: frozenset(v) for t, v in keep.items()}, {k: frozenset(v) for k, v in item_keep.items()})
 
 
 def ruleset_json(plan: Plan) -> str:
