@@ -167,12 +167,35 @@ def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
     validator = _validator(schema_name)
     out = []
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
-        pointer = "".join(f"/{p}" for p in err.absolute_path)
-        out.append(Problem(doc.source, pointer, _schema_message(err), line=doc.locate(pointer), kind="rules"))
+        err = _deepest(err)
+        parts = [str(p) for p in err.absolute_path]
+        message = _schema_message(err, parts)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            extra = sorted(k for k in err.instance if k not in err.schema.get("properties", {}))
+            parts += extra[:1]  # point at the unknown key itself, on its own line
+        pointer = "".join(f"/{p}" for p in parts)
+        out.append(Problem(doc.source, pointer, message, line=doc.locate(pointer), kind="rules"))
     return out
 
 
-def _schema_message(err: jsonschema.ValidationError) -> str:
+def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For a failed oneOf (a condition, a predicate), the branch error that reaches deepest into
+    the rule: `unknown operator 'one_of'` on its own line beats `not a valid condition`."""
+    best = err
+    stack = list(err.context or [])
+    while stack:
+        e = stack.pop()
+        stack.extend(e.context or [])
+        if e.validator == "additionalProperties" and len(e.absolute_path) > len(best.absolute_path):
+            best = e
+    return best
+
+
+def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
+    if len(path) >= 2 and path[-2] == "where" and err.validator == "additionalProperties":
+        props = err.schema.get("properties", {})
+        bad = sorted(k for k in err.instance if k not in props)[0]
+        return f"unknown operator {bad!r}{did_you_mean(bad, props)} (known: {', '.join(props)})"
     if err.validator == "additionalProperties":
         return err.message.replace("Additional properties are not allowed", "unknown key")
     if err.validator == "oneOf" and isinstance(err.instance, dict):
