@@ -261,6 +261,35 @@ def rules_test(rules_dir, fixtures_dir, update, junit):
     sys.exit(commands.EXIT_FAILURES if failed else commands.EXIT_OK)
 
 
+@main.command()
+@click.option("--base", required=True, help="Revision with the old rules (a branch, tag or commit).")
+@click.option("--head", default=None, help="Revision with the new rules (default: the working tree).")
+@click.option("--packets", multiple=True, help="Packets to evaluate under both: files, folders, .jsonl or - "
+              "(repeatable; default: the packet files in fixtures/ beside the rules folder).")
+@click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+              help="Rules folder inside a git repository (default: rules/ at the top of the current one).")
+@FORMAT_OPT
+@click.option("--exit-code", is_flag=True,
+              help="Exit 1 when a verdict flips (or a packet gains or loses its verdict), like git diff.")
+@MAXB_OPT
+def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes):
+    """Show what a rule change changes: the rule diff by meaning, and every verdict it flips.
+
+    Reads the rules at --base (and --head, or the working tree) from git, evaluates every
+    packet under both versions in one process, and lists each verdict that flips with the
+    criteria whose status changed. Invalid packets are listed, not fatal.
+
+    \b
+    Example:
+      ladder audit --base main
+      ladder audit --base main --head HEAD --format markdown > audit.md
+      ladder audit --base v1.2 --packets fixtures/ --packets packets.jsonl --exit-code
+    """
+    from engine import audit as audit_mod
+
+    _run(audit_mod.execute, audit_mod.AuditOptions(base, head, list(packets), rules_dir, fmt, exit_code, max_bytes))
+
+
 def run() -> None:  # pragma: no cover - thin wrapper used by the console script
     main()
 

@@ -1,0 +1,871 @@
+"""`ladder audit`: what a rule change changes, before it merges.
+
+The flow, one stage a section below:
+git (the rules folder at a revision, read without a shell) -> two RuleBooks ->
+rule diff by meaning (parsed data, criteria keyed by id) -> impact (every packet under both
+books in one process) -> AuditResult (a value) -> renderers (text, json, markdown).
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .commands import EXIT_FAILURES as EXIT_CHANGES
+from .commands import EXIT_OK
+from .errors import EvidenceError, LadderError, Problem, RulesError, UsageError
+from .evaluator import Evaluator
+from .evidence import Packet, check_document
+from .inputs import Item, iter_inputs, load_item
+from .loader import DEFAULT_MAX_BYTES, Document, ParseFailure, decode, guess_format, load_file, parse_text
+from .report import dumps
+from .rules import RuleBook, build_rulebook, canonical_json
+from .verdict import Verdict
+
+WORKING_TREE = "working tree"
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # contract section 2
+MD_MAX_ROWS = 200  # a pull-request comment is capped at 65,536 characters; JSON has every row
+
+
+# =============================================================================================
+# git: revisions and the rules folder at a revision
+# =============================================================================================
+# Inside a git hook these point at the hook's repository and would override `-C`.
+_GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX",
+                 "GIT_COMMON_DIR")
+
+
+def _git(repo: str, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    try:
+        return subprocess.run(["git", "-C", repo, *args], capture_output=True, env=env, timeout=120, check=False)
+    except FileNotFoundError:
+        raise UsageError(summary="git is not installed (or not on PATH); the audit reads the rules from git") \
+            from None
+    except subprocess.TimeoutExpired:
+        raise UsageError(summary=f"git {args[0]} timed out in {repo}") from None
+
+
+def _stderr(cp: subprocess.CompletedProcess) -> str:
+    return cp.stderr.decode("utf-8", "replace").strip()
+
+
+@dataclass(frozen=True)
+class RulesLocation:
+    """Where the rules live: the repository's top folder and the rules folder inside it."""
+
+    top: str
+    rel: str  # posix path relative to `top`; "." when the rules are the top folder itself
+    workdir: str  # the rules folder in the working tree (absolute)
+
+
+def locate_rules(rules_dir: str | None, cwd: str | None = None) -> RulesLocation:
+    """The repository and the rules folder in it; UsageError when there is no repository."""
+    cwd = cwd or os.getcwd()
+    target = Path(rules_dir) if rules_dir is not None else None
+    probe = Path(cwd) if target is None else (target if target.is_absolute() else Path(cwd) / target)
+    start = probe
+    while not start.is_dir() and start != start.parent:  # a rules folder deleted in the working tree
+        start = start.parent
+    cp = _git(str(start), "rev-parse", "--show-toplevel")
+    if cp.returncode != 0:
+        where = f"--rules {rules_dir}" if rules_dir is not None else f"the current folder ({cwd})"
+        raise UsageError(summary=f"not a git repository: {where} is not inside one ({_stderr(cp) or 'git failed'}); "
+                         "run the audit inside the repository that holds the rules, or pass --rules DIR")
+    top = os.path.realpath(cp.stdout.decode("utf-8", "surrogateescape").strip())
+    workdir = os.path.realpath(probe / "rules" if target is None else probe)
+    rel = os.path.relpath(workdir, top)
+    if rel == ".." or rel.startswith(".." + os.sep):
+        raise UsageError(summary=f"--rules {rules_dir} is outside the repository {top}")
+    return RulesLocation(top, Path(rel).as_posix(), workdir)
+
+
+def resolve_rev(top: str, rev: str, option: str) -> str:
+    """The commit a revision names; UsageError for option-like or unknown revisions."""
+    if not rev or rev.startswith("-"):
+        raise UsageError(summary=f"{option} {rev!r}: a revision must not start with '-' (or be empty)")
+    cp = _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")  # "-" refused above
+    if cp.returncode != 0:
+        raise UsageError(summary=f"{option} {rev!r}: unknown revision in {top} (not a commit git can find)")
+    return cp.stdout.decode().strip()
+
+
+class RevisionRulesError(RulesError):
+    """Broken rules at one revision (exit 4); the message names the revision first."""
+
+    def __str__(self) -> str:
+        body = "\n".join(f"  {p}" for p in self.problems)
+        return self.summary + (":\n" + body if body else "")
+
+
+def rules_at(loc: RulesLocation, rev: str, commit: str) -> RuleBook:
+    """Load and check the rules folder as it is at `commit`, straight from git's objects.
+
+    Problems are located as `REV:rules/file.yaml:LINE`, so a broken rule names its revision.
+    """
+    prefix = "" if loc.rel == "." else loc.rel + "/"
+    cp = _git(loc.top, "ls-tree", "-z", "--full-tree", commit, "--", prefix or ".")
+    if cp.returncode != 0:
+        raise UsageError(summary=f"git ls-tree failed at {rev}: {_stderr(cp)}")
+    blobs: dict[str, str] = {}
+    for entry in cp.stdout.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, name = entry.decode("utf-8", "surrogateescape").partition("\t")
+        mode, kind, oid = meta.split(" ")
+        base = name.rsplit("/", 1)[-1]
+        if kind == "blob" and mode != "120000" and base.endswith((".yaml", ".yml")):
+            blobs[base] = oid
+    header = f"rules at {rev} ({commit[:12]}), {prefix or './'}"
+    if not blobs:
+        raise RevisionRulesError(summary=f"{header}: no rule files (*.yaml) in the folder at this revision")
+
+    def reader(base: str) -> Callable[[], Document]:
+        def read() -> Document:
+            source = f"{rev}:{prefix}{base}"
+            raw = _git(loc.top, "cat-file", "blob", blobs[base])
+            if raw.returncode != 0:
+                raise ParseFailure(Problem(source, "", f"git cat-file failed: {_stderr(raw)}", kind="io"))
+            if len(raw.stdout) > DEFAULT_MAX_BYTES:
+                raise ParseFailure(Problem(source, "", "rule file larger than the limit", kind="io"))
+            text = decode(raw.stdout, source)
+            return parse_text(text, source, guess_format(source, text))
+        return read
+
+    try:
+        return _build({base: reader(base) for base in blobs}, f"{rev}:{loc.rel}")
+    except RulesError as exc:
+        raise RevisionRulesError(exc.problems, f"{header}: the rules are invalid") from None
+
+
+def working_tree_rules(loc: RulesLocation) -> RuleBook:
+    """The rules folder as it is on disk now (read afresh: load_rules caches by path)."""
+    d = Path(loc.workdir)
+    try:
+        if not d.is_dir():
+            raise RulesError([Problem(str(d), "", "rules folder not found", kind="rules")])
+        return _build({f.name: (lambda f=f: load_file(f)) for f in d.glob("*.y*ml") if f.is_file()}, str(d))
+    except RulesError as exc:
+        raise RevisionRulesError(exc.problems, f"rules in the working tree ({loc.workdir}): the rules are invalid"
+                                 ) from None
+
+
+def _build(readers: dict[str, Callable[[], Document]], directory: str) -> RuleBook:
+    """Parse every rule file (all parse problems at once), then check and build, as load_rules does."""
+    names = sorted(n for n in readers if n.endswith(".yaml")) + sorted(n for n in readers if n.endswith(".yml"))
+    docs, problems = {}, []
+    for name in names:
+        try:
+            docs[name] = readers[name]()
+        except ParseFailure as exc:
+            problems.append(exc.problem)
+    if problems:
+        raise RulesError(problems)
+    return build_rulebook(docs, directory)
+
+
+# =============================================================================================
+# Rule diff by meaning
+# =============================================================================================
+class _Missing:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str  # dotted, e.g. condition.min_count or condition.any_of.1.where.rating.gte
+    old: Any = MISSING
+    new: Any = MISSING
+
+    def as_dict(self) -> dict:
+        d: dict[str, Any] = {"path": self.path}
+        if self.old is not MISSING:
+            d["old"] = self.old
+        if self.new is not MISSING:
+            d["new"] = self.new
+        return d
+
+    def text(self) -> str:
+        s = f"{self.path}: {show(self.old)} -> {show(self.new)}"
+        if self.path == "required" and isinstance(self.old, bool) and isinstance(self.new, bool):
+            return s + f" ({_kind(self.old)} -> {_kind(self.new)})"
+        if isinstance(self.old, list) and isinstance(self.new, list) and _scalars(self.old + self.new):
+            plus = [show(v) for v in self.new if v not in self.old]
+            minus = [show(v) for v in self.old if v not in self.new]
+            bits = ([f"added {', '.join(plus)}"] if plus else []) + ([f"removed {', '.join(minus)}"] if minus else [])
+            if bits:
+                s += f" ({'; '.join(bits)})"
+        return s
+
+
+@dataclass(frozen=True)
+class CriterionChange:
+    id: str
+    level: str
+    change: str  # added | removed | changed
+    required: bool | None = None  # for added / removed: which kind
+    fields: tuple[FieldChange, ...] = ()
+
+    def as_dict(self) -> dict:
+        d: dict[str, Any] = {"id": self.id, "level": self.level}
+        if self.change == "changed":
+            d["changes"] = [f.as_dict() for f in self.fields]
+        else:
+            d["required"] = self.required
+        return d
+
+
+@dataclass
+class RuleDiff:
+    ladder: list[FieldChange] = field(default_factory=list)  # tracks, default track, ...
+    levels_added: list[str] = field(default_factory=list)
+    levels_removed: list[str] = field(default_factory=list)
+    levels: dict[str, list[FieldChange]] = field(default_factory=dict)  # title, order, policy ...
+    criteria: list[CriterionChange] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.ladder or self.levels_added or self.levels_removed or self.levels or self.criteria)
+
+    def of(self, change: str) -> list[CriterionChange]:
+        return [c for c in self.criteria if c.change == change]
+
+    def counts(self) -> str:
+        parts = []
+        for n, one, many in ((len(self.levels_added), "level added", "levels added"),
+                             (len(self.levels_removed), "level removed", "levels removed"),
+                             (len(self.levels), "level with changed settings or policy",
+                              "levels with changed settings or policy"),
+                             (len(self.of("added")), "criterion added", "criteria added"),
+                             (len(self.of("removed")), "criterion removed", "criteria removed"),
+                             (len(self.of("changed")), "criterion changed", "criteria changed"),
+                             (len(self.ladder), "ladder change", "ladder changes")):
+            if n:
+                parts.append(f"{n} {one if n == 1 else many}")
+        return ", ".join(parts) or "no rule change in meaning"
+
+    def as_dict(self) -> dict:
+        return {"ladder": [f.as_dict() for f in self.ladder], "levels_added": self.levels_added,
+                "levels_removed": self.levels_removed,
+                "levels": {lv: [f.as_dict() for f in fs] for lv, fs in self.levels.items()},
+                "criteria_added": [c.as_dict() for c in self.of("added")],
+                "criteria_removed": [c.as_dict() for c in self.of("removed")],
+                "criteria_changed": [c.as_dict() for c in self.of("changed")]}
+
+
+def _scalars(values: list) -> bool:
+    return all(not isinstance(v, (dict, list)) for v in values)
+
+
+def show(v: Any) -> str:
+    """A rule value as a reviewer reads it: YAML-ish flow style, `(absent)` for no value."""
+    if v is MISSING:
+        return "(absent)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, str):
+        return v if v and v.strip() == v and not any(ch in v for ch in ",[]{}:#\n") else dumps(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(show(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {show(v[k])}" for k in sorted(v)) + "}"
+    return str(v)
+
+
+def _same_members(a: list, b: list) -> bool:
+    return sorted(canonical_json(x) for x in a) == sorted(canonical_json(x) for x in b)
+
+
+def diff_values(old: Any, new: Any, path: str = "", ordered: Callable[[str], bool] = lambda p: False
+                ) -> list[FieldChange]:
+    """Recursive diff of parsed data, one FieldChange per changed leaf, dotted paths.
+
+    Mappings compare by key (key order never matters). Lists compare as collections unless
+    `ordered(path)`: `in: [a, b]` and `in: [b, a]` mean the same; equal-length lists of
+    mappings (any_of branches) are diffed item by item so a changed threshold shows as itself.
+    """
+    if type(old) is type(new) and old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[FieldChange] = []
+        for k in sorted(set(old) | set(new), key=str):
+            out += diff_values(old.get(k, MISSING), new.get(k, MISSING), f"{path}.{k}" if path else str(k), ordered)
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        if not ordered(path) and _same_members(old, new):
+            return []
+        if len(old) == len(new) and all(isinstance(x, dict) for x in old + new):
+            out = []
+            for i, (a, b) in enumerate(zip(old, new)):
+                out += diff_values(a, b, f"{path}.{i}", ordered)
+            return out
+    return [FieldChange(path, old, new)]
+
+
+def _ordered(path: str) -> bool:
+    return path.startswith("tracks.")  # a track is a climb: its order is its meaning
+
+
+def diff_rules(base: RuleBook, head: RuleBook) -> RuleDiff:
+    """What changed in meaning between two rule books (formatting and ordering never show)."""
+    d = RuleDiff()
+    b_lad, h_lad = base.raw["ladder"], head.raw["ladder"]
+    b_levels = {lv["id"]: lv for lv in b_lad.get("levels", [])}
+    h_levels = {lv["id"]: lv for lv in h_lad.get("levels", [])}
+    d.ladder = diff_values({k: v for k, v in b_lad.items() if k != "levels"},
+                           {k: v for k, v in h_lad.items() if k != "levels"}, "", _ordered)
+    order = head.ordered_levels() + [lv for lv in base.ordered_levels() if lv not in head.levels]
+    d.levels_added = [lv for lv in order if lv in h_levels and lv not in b_levels]
+    d.levels_removed = [lv for lv in order if lv in b_levels and lv not in h_levels]
+    for lv in order:
+        if lv not in b_levels or lv not in h_levels:
+            continue
+        fs = diff_values({k: v for k, v in b_levels[lv].items() if k != "id"},
+                         {k: v for k, v in h_levels[lv].items() if k != "id"})
+        b_file, h_file = base.raw["levels"][lv], head.raw["levels"][lv]
+        fs += diff_values(b_file.get("policy"), h_file.get("policy"), "policy")
+        if fs:
+            d.levels[lv] = fs
+        b_crit = {c["id"]: c for c in b_file.get("criteria", [])}
+        h_crit = {c["id"]: c for c in h_file.get("criteria", [])}
+        for cid in list(b_crit) + [cid for cid in h_crit if cid not in b_crit]:
+            if cid not in h_crit:
+                d.criteria.append(CriterionChange(cid, lv, "removed", bool(b_crit[cid]["required"])))
+            elif cid not in b_crit:
+                d.criteria.append(CriterionChange(cid, lv, "added", bool(h_crit[cid]["required"])))
+            else:
+                fs = diff_values({k: v for k, v in b_crit[cid].items() if k != "id"},
+                                 {k: v for k, v in h_crit[cid].items() if k != "id"})
+                if fs:
+                    d.criteria.append(CriterionChange(cid, lv, "changed", fields=tuple(fs)))
+    return d
+
+
+# =============================================================================================
+# Impact: every packet under both rule books
+# =============================================================================================
+@dataclass(frozen=True)
+class StatusChange:
+    """A criterion whose status differs, or (to explain a flip) whose required flag does."""
+
+    id: str
+    base: str | None  # met | unmet | None (not in that version, or not on the packet's path)
+    head: str | None
+    base_required: bool | None = None
+    head_required: bool | None = None
+
+    @property
+    def status_changed(self) -> bool:
+        return self.base != self.head
+
+    @property
+    def kind_changed(self) -> bool:
+        return None not in (self.base_required, self.head_required) and self.base_required != self.head_required
+
+    def as_dict(self) -> dict:
+        d: dict[str, Any] = {"id": self.id, "base": self.base, "head": self.head}
+        if self.kind_changed:
+            d["required"] = {"base": self.base_required, "head": self.head_required}
+        return d
+
+    def text(self, arrow: str = "->") -> str:
+        s = f"{self.id}: {self.base or '(absent)'}"
+        s += f" {arrow} {self.head or '(absent)'}" if self.status_changed else ""
+        if self.kind_changed:
+            s += f", {_kind(self.base_required)} {arrow} {_kind(self.head_required)}"
+        return s
+
+
+def _kind(required: bool | None) -> str:
+    return "required" if required else "supporting"
+
+
+@dataclass
+class PacketChange:
+    """One packet whose outcome differs between the versions."""
+
+    source: str
+    candidate: str | None
+    track: str | None
+    current_level: str | None
+    target_level: str | None
+    base: str | None  # the verdict, or None when invalid under that version
+    head: str | None
+    criteria: list[StatusChange] = field(default_factory=list)
+    base_target_level: str | None = None  # set only when the versions chose different targets
+    problem: Problem | None = None  # validity changes: the first problem under the failing version
+    problems: int = 0
+
+    @property
+    def flipped(self) -> bool:
+        return self.base != self.head
+
+    def as_dict(self) -> dict:
+        d: dict[str, Any] = {"source": self.source, "candidate": {"id": self.candidate} if self.candidate else None,
+                             "track": self.track, "current_level": self.current_level,
+                             "target_level": self.target_level}
+        if self.base_target_level is not None:
+            d["base_target_level"] = self.base_target_level
+        d.update(base=self.base, head=self.head, criteria=[c.as_dict() for c in self.criteria])
+        if self.problem is not None:
+            d["invalid_under"] = "base" if self.base is None else "head"
+            d["problem"] = self.problem.as_dict()
+            d["problems"] = self.problems
+        return d
+
+
+@dataclass(frozen=True)
+class InvalidPacket:
+    source: str
+    candidate: str | None
+    problem: Problem
+    problems: int  # how many in all; the first is shown
+
+    def as_dict(self) -> dict:
+        return {"source": self.source, "candidate": {"id": self.candidate} if self.candidate else None,
+                "problem": self.problem.as_dict(), "problems": self.problems}
+
+    def text(self) -> str:
+        more = f" (and {self.problems - 1} more)" if self.problems > 1 else ""
+        return f"{self.problem}{more}"
+
+
+@dataclass
+class Tally:
+    packets: int = 0
+    flips: int = 0
+    status_changes: int = 0  # packets whose criteria changed without a flip
+    unchanged: int = 0
+    validity_changes: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Side:
+    rev: str | None  # as the user gave it; None for the working tree
+    commit: str | None
+    version: str  # rules_version
+
+    def label(self) -> str:
+        return f"{self.rev} ({self.commit[:12]})" if self.rev and self.commit else WORKING_TREE
+
+    def as_dict(self) -> dict:
+        return {"rev": self.rev, "commit": self.commit, "rules_version": self.version,
+                **({"source": WORKING_TREE} if self.rev is None else {})}
+
+
+@dataclass
+class AuditResult:
+    base: Side
+    head: Side
+    diff: RuleDiff
+    packets: int = 0
+    evaluated: int = 0  # valid under both versions
+    flips: list[PacketChange] = field(default_factory=list)
+    status_only: list[PacketChange] = field(default_factory=list)
+    validity: list[PacketChange] = field(default_factory=list)
+    invalid: list[InvalidPacket] = field(default_factory=list)
+    by_level: dict[str, Tally] = field(default_factory=dict)
+    by_track: dict[str, Tally] = field(default_factory=dict)
+    level_order: list[str] = field(default_factory=list)
+
+    @property
+    def status_change_count(self) -> int:
+        """Criterion status changes in packets whose verdict did not flip."""
+        return sum(c.status_changed for p in self.status_only for c in p.criteria)
+
+    @property
+    def changed(self) -> bool:
+        """What --exit-code reports: a verdict flipped, or a packet gained or lost its verdict."""
+        return bool(self.flips or self.validity)
+
+    def status_by_criterion(self) -> list[tuple[str, int]]:
+        n: Counter[str] = Counter(c.id for p in self.status_only for c in p.criteria if c.status_changed)
+        return sorted(n.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def summary(self) -> str:
+        bits = [f"{self.packets} packet(s)", f"{len(self.flips)} verdict flip(s)",
+                f"{self.status_change_count} criterion status change(s) without a flip "
+                f"(in {len(self.status_only)} packet(s))"]
+        if self.validity:
+            bits.append(f"{len(self.validity)} valid under one version only")
+        bits.append(f"{len(self.invalid)} invalid")
+        return ", ".join(bits)
+
+
+class _Outcome:
+    __slots__ = ("verdict", "problems", "cid")
+
+    def __init__(self, verdict: Verdict | None = None, problems: list[Problem] | None = None,
+                 cid: str | None = None):
+        self.verdict, self.problems, self.cid = verdict, problems or [], cid
+
+
+def _candidate_id(data: Any) -> str | None:
+    """The packet's candidate id when it is a valid one (to name an invalid packet), else None."""
+    if isinstance(data, dict) and isinstance(data.get("candidate"), dict):
+        cid = data["candidate"].get("id")
+        if isinstance(cid, str) and _ID_RE.match(cid):
+            return cid
+    return None
+
+
+def _check(doc, book: RuleBook, source: str) -> Packet | list[Problem]:
+    try:
+        return check_document(doc, book)
+    except EvidenceError as exc:
+        return exc.problems or [Problem(source, "", str(exc))]
+
+
+def _evaluate(ev: Evaluator, packet: Packet) -> _Outcome:
+    try:
+        return _Outcome(ev.evaluate(packet), cid=packet.candidate_id)
+    except LadderError as exc:
+        return _Outcome(problems=exc.problems or [Problem(packet.source, "", str(exc))], cid=packet.candidate_id)
+    except Exception as exc:  # noqa: BLE001 - one packet must not stop the audit
+        return _Outcome(problems=[Problem(packet.source, "", f"internal error ({type(exc).__name__}) while "
+                                          "evaluating; please report it", kind="internal")],
+                        cid=packet.candidate_id)
+
+
+def _status_changes(a: Verdict, b: Verdict) -> list[StatusChange]:
+    """Criteria whose status or required flag differs, in the head verdict's order."""
+    ca, cb = {c.id: c for c in a.criteria}, {c.id: c for c in b.criteria}
+    out = []
+    for cid in [c.id for c in b.criteria] + [c.id for c in a.criteria if c.id not in cb]:
+        x, y = ca.get(cid), cb.get(cid)
+        sc = StatusChange(cid, x.status if x else None, y.status if y else None, x.required if x else None,
+                          y.required if y else None)
+        if sc.status_changed or sc.kind_changed:
+            out.append(sc)
+    return out
+
+
+def assess(base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int = DEFAULT_MAX_BYTES,
+           base_side: Side | None = None, head_side: Side | None = None) -> AuditResult:
+    """Evaluate every packet under both books in this process; keep only what differs.
+
+    Per packet: parse once; validate once per book only when the ladders (levels, tracks,
+    aliases) differ, since only they shape validation; evaluate once per book, or once in all
+    when the books are the same rules. Both books' rulesets live in one engine host.
+    """
+    res = AuditResult(base_side or Side(None, None, base.version), head_side or Side(None, None, head.version),
+                      diff_rules(base, head))
+    res.level_order = head.ordered_levels() + [lv for lv in base.ordered_levels() if lv not in head.levels]
+    same_ladder = canonical_json(base.raw["ladder"]) == canonical_json(head.raw["ladder"])
+    same_rules = base.version == head.version
+    ev_base = Evaluator(base)
+    ev_head = ev_base if same_rules else Evaluator(head)
+    try:
+        for item in items:
+            res.packets += 1
+            b, h = _pair(item, base, head, ev_base, ev_head, same_ladder, same_rules, max_bytes)
+            _record(res, item, b, h)
+    finally:
+        ev_base.close()
+        if ev_head is not ev_base:
+            ev_head.close()
+    return res
+
+
+def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_head: Evaluator,
+          same_ladder: bool, same_rules: bool, max_bytes: int) -> tuple[_Outcome, _Outcome]:
+    try:
+        doc = load_item(item, max_bytes)
+    except ParseFailure as exc:
+        bad = _Outcome(problems=[exc.problem])
+        return bad, bad
+    cid = _candidate_id(doc.data)
+    pb = _check(doc, base, item.source)
+    ph = pb if same_ladder else _check(doc, head, item.source)
+    ob = _evaluate(ev_base, pb) if isinstance(pb, Packet) else _Outcome(problems=pb, cid=cid)
+    if same_rules and ph is pb:
+        return ob, ob
+    oh = _evaluate(ev_head, ph) if isinstance(ph, Packet) else _Outcome(problems=ph, cid=cid)
+    return ob, oh
+
+
+def _record(res: AuditResult, item: Item, b: _Outcome, h: _Outcome) -> None:
+    vb, vh = b.verdict, h.verdict
+    if vb is None and vh is None:
+        problems = h.problems or b.problems
+        res.invalid.append(InvalidPacket(item.source, h.cid or b.cid, problems[0], len(problems)))
+        return
+    some = vh or vb
+    assert some is not None
+    tallies = [res.by_level.setdefault(some.target_level, Tally()), res.by_track.setdefault(some.track, Tally())]
+    for t in tallies:
+        t.packets += 1
+    if vb is None or vh is None:
+        bad = b if vb is None else h
+        res.validity.append(PacketChange(item.source, some.candidate_id, some.track, some.current_level,
+                                         some.target_level, vb.verdict if vb else None, vh.verdict if vh else None,
+                                         problem=bad.problems[0], problems=len(bad.problems)))
+        for t in tallies:
+            t.validity_changes += 1
+        return
+    res.evaluated += 1
+    changes = [] if vb is vh else _status_changes(vb, vh)
+    pc = PacketChange(item.source, vh.candidate_id, vh.track, vh.current_level, vh.target_level, vb.verdict,
+                      vh.verdict, changes,
+                      base_target_level=vb.target_level if vb.target_level != vh.target_level else None)
+    if pc.flipped:
+        res.flips.append(pc)
+        kind = "flips"
+    elif any(c.status_changed for c in changes) or pc.base_target_level is not None:
+        res.status_only.append(pc)
+        kind = "status_changes"
+    else:
+        kind = "unchanged"
+    for t in tallies:
+        setattr(t, kind, getattr(t, kind) + 1)
+
+
+# =============================================================================================
+# The whole audit, as the CLI calls it
+# =============================================================================================
+@dataclass
+class AuditOptions:
+    base: str
+    head: str | None = None  # None: the working tree
+    packets: list[str] = field(default_factory=list)  # empty: fixtures/ beside the rules folder
+    rules_dir: str | None = None  # default: rules/ at the top of the current repository
+    fmt: str = "text"
+    exit_code: bool = False
+    max_bytes: int = DEFAULT_MAX_BYTES
+    cwd: str | None = None
+
+
+def default_packets(loc: RulesLocation, cwd: str) -> list[str]:
+    """Top-level packet files of fixtures/ beside the rules folder (as `rules test` uses)."""
+    folder = Path(loc.workdir).parent / "fixtures"
+    files = sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file()) \
+        if folder.is_dir() else []
+    if not files:
+        raise UsageError(summary=f"no packets found in {folder}; pass --packets PATH")
+    out = []
+    for p in files:
+        rel = os.path.relpath(p, cwd)
+        out.append(str(p) if rel.startswith("..") else rel)
+    return out
+
+
+def run_audit(opts: AuditOptions, stdin=None) -> AuditResult:
+    cwd = opts.cwd or os.getcwd()
+    loc = locate_rules(opts.rules_dir, cwd)
+    base_commit = resolve_rev(loc.top, opts.base, "--base")
+    head_commit = resolve_rev(loc.top, opts.head, "--head") if opts.head is not None else None
+    packets = list(opts.packets) or default_packets(loc, cwd)
+    base = rules_at(loc, opts.base, base_commit)
+    if opts.head is None:
+        head = working_tree_rules(loc)
+    else:
+        assert head_commit is not None
+        head = rules_at(loc, opts.head, head_commit)
+    return assess(base, head, iter_inputs(packets, stdin), opts.max_bytes,
+                  Side(opts.base, base_commit, base.version), Side(opts.head, head_commit, head.version))
+
+
+def execute(opts: AuditOptions, stdin=None) -> tuple[str, int]:
+    """Run the audit and render it: (output, exit code). Errors: UsageError (2), RulesError (4)."""
+    result = run_audit(opts, stdin)
+    code = EXIT_CHANGES if opts.exit_code and result.changed else EXIT_OK
+    return RENDERERS[opts.fmt](result), code
+
+
+# =============================================================================================
+# Renderers
+# =============================================================================================
+def _arrow(a: str | None, b: str | None) -> str:
+    return f"{a or '(absent)'} -> {b or '(absent)'}"
+
+
+def diff_entries(d: RuleDiff) -> list[tuple[str, str, list[str]]]:
+    """The rule diff as (mark, subject, field changes); mark is + added, - removed, ~ changed."""
+    out: list[tuple[str, str, list[str]]] = []
+    if d.ladder:
+        out.append(("~", "ladder", [f.text() for f in d.ladder]))
+    out += [("+", f"level {lv}", []) for lv in d.levels_added]
+    out += [("-", f"level {lv}", []) for lv in d.levels_removed]
+    out += [("~", f"level {lv}", [f.text() for f in fs]) for lv, fs in d.levels.items()]
+    for c in d.criteria:
+        if c.change == "changed":
+            out.append(("~", f"criterion {c.id}", [f.text() for f in c.fields]))
+        else:
+            out.append(("+" if c.change == "added" else "-",
+                        f"criterion {c.id} ({'required' if c.required else 'supporting'})", []))
+    return out
+
+
+_WORD = {"+": "added", "-": "removed", "~": "changed"}
+
+
+def _levels_text(p: PacketChange) -> str:
+    tgt = p.target_level if p.base_target_level is None else f"{p.base_target_level} -> {p.target_level}"
+    return f"{p.current_level} -> {tgt}" if p.current_level else tgt or "?"
+
+
+def render_json(r: AuditResult) -> str:
+    return dumps({
+        "base": r.base.version, "head": r.head.version,
+        "revisions": {"base": r.base.as_dict(), "head": r.head.as_dict()},
+        "rules_changed": not r.diff.empty,
+        "rule_diff": r.diff.as_dict(),
+        "summary": {"packets": r.packets, "evaluated": r.evaluated, "flips": len(r.flips),
+                    "status_changes": r.status_change_count, "packets_with_status_changes": len(r.status_only),
+                    "validity_changes": len(r.validity), "invalid": len(r.invalid)},
+        "flips": [p.as_dict() for p in r.flips],
+        "status_changes": [p.as_dict() for p in r.status_only],
+        "validity_changes": [p.as_dict() for p in r.validity],
+        "invalid": [i.as_dict() for i in r.invalid],
+        "totals": {"by_target_level": {k: r.by_level[k].as_dict() for k in _level_keys(r)},
+                   "by_track": {k: r.by_track[k].as_dict() for k in sorted(r.by_track)}},
+    })
+
+
+def _level_keys(r: AuditResult) -> list[str]:
+    known = [lv for lv in r.level_order if lv in r.by_level]
+    return known + sorted(k for k in r.by_level if k not in known)
+
+
+def _crit_text(cs: list[StatusChange], arrow: str = "->") -> str:
+    return "; ".join(c.text(arrow) for c in cs)
+
+
+def render_text(r: AuditResult) -> str:
+    out = [f"ladder audit: base {r.base.label()} -> head {r.head.label()}",
+           f"rules: {r.base.version} -> {r.head.version}", ""]
+    out.append(f"Rule changes: {r.diff.counts()}" + (" (the files differ only in order or formatting)"
+                                                    if r.diff.empty and r.base.version != r.head.version else ""))
+    for mark, subject, fields in diff_entries(r.diff):
+        out.append(f"  {mark} {subject}")
+        out += [f"      {f}" for f in fields]
+    out += ["", f"Impact: {r.summary()}"]
+    if r.flips:
+        out += ["", "Verdict flips:"]
+        for p in r.flips:
+            out.append(f"  {p.candidate}  {p.source}  {p.track}  {_levels_text(p)}  {_arrow(p.base, p.head)}")
+            out += [f"      {c.text()}" for c in p.criteria]
+    if r.status_only:
+        out += ["", f"Criterion status changes without a flip: {r.status_change_count} in {len(r.status_only)} "
+                "packet(s), by criterion:"]
+        out += [f"  {n:>6}  {cid}" for cid, n in r.status_by_criterion()]
+    if r.validity:
+        out += ["", "Valid under one version only:"]
+        for p in r.validity:
+            out.append(f"  {p.candidate}  {p.source}  {_arrow(p.base or 'invalid', p.head or 'invalid')}: "
+                       f"{p.problem}")
+    if r.invalid:
+        out += ["", f"Invalid packets ({len(r.invalid)}), not evaluated under either version:"]
+        out += [f"  {i.text()}" for i in r.invalid]
+    if r.by_level:
+        out += ["", "By target level:"] + [f"  {k}: {_tally_text(r.by_level[k])}" for k in _level_keys(r)]
+        out += ["By track:"] + [f"  {k}: {_tally_text(r.by_track[k])}" for k in sorted(r.by_track)]
+    return "\n".join(out)
+
+
+def _tally_text(t: Tally) -> str:
+    s = f"{t.packets} packet(s), {t.flips} flip(s), {t.status_changes} with criterion changes only, " \
+        f"{t.unchanged} unchanged"
+    return s + (f", {t.validity_changes} valid under one version only" if t.validity_changes else "")
+
+
+def _md(s: Any) -> str:
+    return str(s).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+
+
+def _code(s: Any) -> str:
+    text = str(s).replace("\n", " ")
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{text}{fence}".replace("|", "\\|")
+
+
+def _md_verdict(a: str | None, b: str | None) -> str:
+    return f"{a or 'invalid'} → **{b or 'invalid'}**"
+
+
+def _md_rows(rows: list[str], total: int) -> list[str]:
+    if total > len(rows):
+        rows = rows + [f"\n… and {total - len(rows)} more (see `--format json`)"]
+    return rows
+
+
+def render_markdown(r: AuditResult) -> str:
+    flips = f"**{len(r.flips)} verdict flip(s)**" if r.flips else "no verdict flips"
+    rest = [f"{r.status_change_count} criterion status change(s) without a flip"]
+    rest += [f"{len(r.validity)} valid under one version only"] if r.validity else []
+    rest += [f"{len(r.invalid)} invalid"] if r.invalid else []
+    out = [f"**ladder audit**: {flips} in {r.packets} packet(s) · {' · '.join(rest)} · rules: {r.diff.counts()}", "",
+           f"Base `{r.base.label()}` `{r.base.version}` → head `{r.head.label()}` `{r.head.version}`", "",
+           "### Rule changes", ""]
+    d = r.diff
+    if d.empty:
+        out.append("No change in meaning" + (" (the files differ only in order or formatting)."
+                                            if r.base.version != r.head.version else "."))
+    for mark, subject, fields in diff_entries(d):
+        kind, _, name = subject.partition(" ")
+        name, _, tag = name.partition(" ")
+        out.append(f"- {kind} **{_WORD[mark]}**: `{name}`" + (f" {tag}" if tag else "") + (":" if fields else ""))
+        out += [f"  - {_code(f)}" for f in fields]
+    out += ["", f"### Verdict flips ({len(r.flips)})", ""]
+    if r.flips:
+        out += ["| Candidate | Source | Track | Levels | Verdict | Criteria that changed |",
+                "|---|---|---|---|---|---|"]
+        rows = [f"| `{p.candidate}` | {_code(p.source)} | {p.track} | {_md(_levels_text(p)).replace('->', '→')} | "
+                f"{_md_verdict(p.base, p.head)} | {_md(_crit_text(p.criteria, '→')) or '—'} |"
+                for p in r.flips[:MD_MAX_ROWS]]
+        out += _md_rows(rows, len(r.flips))
+    else:
+        out.append("No verdict changes.")
+    out.append("")
+    if r.status_only:
+        out += [f"<details><summary>Criterion status changes without a verdict flip: {r.status_change_count} in "
+                f"{len(r.status_only)} packet(s)</summary>", "", "| Criterion | Packets |", "|---|---|"]
+        out += [f"| `{cid}` | {n} |" for cid, n in r.status_by_criterion()]
+        out += ["", "| Candidate | Source | Levels | Verdict | Criteria that changed |", "|---|---|---|---|---|"]
+        rows = [f"| `{p.candidate}` | {_code(p.source)} | {_md(_levels_text(p)).replace('->', '→')} | {p.head} | "
+                f"{_md(_crit_text(p.criteria, '→')) or '—'} |" for p in r.status_only[:MD_MAX_ROWS]]
+        out += _md_rows(rows, len(r.status_only)) + ["", "</details>", ""]
+    if r.validity:
+        out += [f"<details><summary>Valid under one version only: {len(r.validity)}</summary>", "",
+                "| Candidate | Source | Verdict | First problem |", "|---|---|---|---|"]
+        rows = [f"| `{p.candidate}` | {_code(p.source)} | {_md_verdict(p.base, p.head)} | {_md(p.problem)} |"
+                for p in r.validity[:MD_MAX_ROWS]]
+        out += _md_rows(rows, len(r.validity)) + ["", "</details>", ""]
+    if r.invalid:
+        out += [f"<details><summary>Invalid packets, not evaluated: {len(r.invalid)}</summary>", "",
+                "| Source | First problem |", "|---|---|"]
+        rows = [f"| {_code(i.source)} | {_md(i.text())} |" for i in r.invalid[:MD_MAX_ROWS]]
+        out += _md_rows(rows, len(r.invalid)) + ["", "</details>", ""]
+    out += ["<details><summary>Totals by target level and track</summary>", "",
+            "| Target level | Packets | Flips | Criterion changes only | Unchanged | Valid under one version |",
+            "|---|---|---|---|---|---|"]
+    out += [f"| {k} | {t.packets} | {t.flips} | {t.status_changes} | {t.unchanged} | {t.validity_changes} |"
+            for k in _level_keys(r) for t in [r.by_level[k]]]
+    out += ["", "| Track | Packets | Flips | Criterion changes only | Unchanged | Valid under one version |",
+            "|---|---|---|---|---|---|"]
+    out += [f"| {k} | {t.packets} | {t.flips} | {t.status_changes} | {t.unchanged} | {t.validity_changes} |"
+            for k in sorted(r.by_track) for t in [r.by_track[k]]]
+    out += ["", "</details>"]
+    return "\n".join(out) + "\n"
+
+
+RENDERERS: dict[str, Callable[[AuditResult], str]] = {"text": render_text, "json": render_json,
+                                                      "markdown": render_markdown}
+
+__all__ = ["AuditOptions", "AuditResult", "FieldChange", "RuleDiff", "assess", "diff_rules", "diff_values",
+           "execute", "locate_rules", "resolve_rev", "rules_at", "run_audit"]

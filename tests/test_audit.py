@@ -1,0 +1,299 @@
+"""`ladder audit` over real git repositories made in tmp_path.
+
+Each scenario commits the bundled rules and a few fixture packets, changes the rules, and checks
+that the audit's flips are exactly what evaluating every packet separately (`ladder evaluate`)
+at the two revisions gives, and that the rule diff names the change by meaning.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.rules import load_rules
+from conftest import FIXTURES, INVALID, ROOT
+
+PACKETS = ["noor-ashgrove-mid-to-senior-ready", "caspian-thistlewood-mid-to-senior-not-ready",
+           "hollis-penrake-mid-to-senior-insufficient", "marisol-featherstone-external-to-senior-ready",
+           "kofi-lanternwick-mid-to-director-ready", "linnea-quillfeather-apm-to-mid-ready",
+           "ines-quarrow-senior-to-principal-not-ready"]
+
+
+def git(repo: Path, *args: str) -> str:
+    cp = subprocess.run(["git", "-C", str(repo), "-c", "user.name=audit test", "-c", "user.email=t@example.org",
+                         "-c", "commit.gpgsign=false", *args], capture_output=True, text=True, check=True)
+    return cp.stdout.strip()
+
+
+class Repo:
+    """A git repository holding rules/ and fixtures/, with a snapshot of rules/ per commit."""
+
+    def __init__(self, root: Path, snapshots: Path):
+        self.root, self.rules, self.snapshots = root, root / "rules", snapshots
+        root.mkdir()
+        shutil.copytree(ROOT / "rules", self.rules)
+        (root / "fixtures").mkdir()
+        for name in PACKETS:
+            shutil.copy(FIXTURES / f"{name}.yaml", root / "fixtures")
+        git(root, "init", "-q", "-b", "main")
+        self.commit("base rules")
+
+    def commit(self, message: str) -> str:
+        git(self.root, "add", "-A")
+        git(self.root, "commit", "-q", "--allow-empty", "-m", message)
+        sha = git(self.root, "rev-parse", "HEAD")
+        shutil.copytree(self.rules, self.snapshots / sha)  # what `ladder evaluate --rules` sees
+        return sha
+
+    def edit(self, level: str, change: Callable[[dict], None]) -> None:
+        path = self.rules / f"{level}.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        change(data)
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return Repo(tmp_path / "repo", tmp_path / "snapshots")
+
+
+def criterion(data: dict, cid: str) -> dict:
+    return next(c for c in data["criteria"] if c["id"] == cid)
+
+
+def evaluate_all(run_cli, rules: Path, packets: list[Path]) -> dict[str, dict]:
+    """Every packet evaluated on its own, with the rules as they were at one revision."""
+    out = {}
+    for p in packets:
+        v = json.loads(run_cli("evaluate", p, "--rules", rules, "--format", "json").stdout)
+        out[p.name] = {"verdict": v["verdict"], "statuses": {c["id"]: c["status"] for c in v["criteria"]}}
+    return out
+
+
+def expected_changes(before: dict[str, dict], after: dict[str, dict]) -> tuple[dict, dict]:
+    """(flips, status-only changes) from separate evaluations: name -> (old, new, {criterion: (old, new)})."""
+    flips, only = {}, {}
+    for name in before:
+        a, b = before[name], after[name]
+        crit = {c: (a["statuses"].get(c), b["statuses"].get(c))
+                for c in a["statuses"].keys() | b["statuses"].keys() if a["statuses"].get(c) != b["statuses"].get(c)}
+        if a["verdict"] != b["verdict"]:
+            flips[name] = (a["verdict"], b["verdict"], crit)
+        elif crit:
+            only[name] = (a["verdict"], b["verdict"], crit)
+    return flips, only
+
+
+def reported(entries: list[dict]) -> dict:
+    return {Path(e["source"]).name: (e["base"], e["head"], {c["id"]: (c["base"], c["head"]) for c in e["criteria"]
+                                                           if c["base"] != c["head"]}) for e in entries}
+
+
+def audit_json(run_cli, repo: Repo, *args: str, exit_code: int = 0) -> dict:
+    return json.loads(run_cli("audit", "--rules", repo.rules, "--format", "json", *args, exit_code=exit_code).stdout)
+
+
+def check_exact(run_cli, repo: Repo, base: str, head: str | None) -> dict:
+    """Run the audit; assert its flips and status changes equal the separate evaluations'."""
+    args = ["--base", base] + (["--head", head] if head else [])
+    report = audit_json(run_cli, repo, *args)
+    packets = sorted((repo.root / "fixtures").glob("*.yaml"))
+    before = evaluate_all(run_cli, repo.snapshots / git(repo.root, "rev-parse", base), packets)
+    after = evaluate_all(run_cli, repo.snapshots / git(repo.root, "rev-parse", head) if head else repo.rules, packets)
+    flips, only = expected_changes(before, after)
+    assert reported(report["flips"]) == flips
+    assert reported(report["status_changes"]) == only
+    assert report["summary"]["packets"] == len(packets) and report["summary"]["invalid"] == 0
+    assert report["summary"]["status_changes"] == sum(len(c) for *_, c in only.values())
+    return report
+
+
+# -- the five kinds of rule change ----------------------------------------------------------------
+def test_threshold_raised(run_cli, repo):
+    """A stricter count is the commonest rule change; the diff names it and every flip it causes."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    repo.commit("two shipped outcomes are not enough")
+    report = check_exact(run_cli, repo, "HEAD~1", "HEAD")
+    assert report["rule_diff"]["criteria_changed"] == [{
+        "id": "senior-pm.moves-key-metrics", "level": "senior-pm",
+        "changes": [{"path": "condition.min_count", "old": 2, "new": 3}]}]
+    assert len(report["flips"]) >= 2  # the scenario must bite, or "exactly" proves nothing
+    by_level = report["totals"]["by_target_level"]
+    assert by_level["senior-pm"]["flips"] + by_level["director"]["flips"] == len(report["flips"])
+    assert report["base"] != report["head"] and report["base"].startswith("sha256:")
+
+
+def test_criterion_removed(run_cli, repo):
+    """Dropping a required criterion promotes people; each flip must name the vanished criterion."""
+    gone = "senior-pm.aligns-teams"
+    repo.edit("senior-pm", lambda d: d.update(criteria=[c for c in d["criteria"] if c["id"] != gone]))
+    repo.commit("drop alignment")
+    report = check_exact(run_cli, repo, "HEAD~1", "HEAD")
+    assert report["rule_diff"]["criteria_removed"] == [{"id": "senior-pm.aligns-teams", "level": "senior-pm",
+                                                        "required": True}]
+    assert report["flips"] and all(any(c["id"] == "senior-pm.aligns-teams" and c["head"] is None
+                                       for c in f["criteria"]) for f in report["flips"])
+
+
+def test_criterion_added_in_working_tree(run_cli, repo):
+    """Authors see a new criterion's effect before committing: head defaults to the working tree."""
+    def add(d: dict) -> None:
+        new = copy.deepcopy(criterion(d, "senior-pm.mentors-pms"))
+        new.update(id="senior-pm.mentors-many", title="Mentors several PMs over the period", required=True)
+        d["criteria"].append(new)
+    repo.edit("senior-pm", add)  # not committed
+    report = check_exact(run_cli, repo, "HEAD", None)
+    assert report["rule_diff"]["criteria_added"] == [{"id": "senior-pm.mentors-many", "level": "senior-pm",
+                                                      "required": True}]
+    assert report["flips"] and report["revisions"]["head"]["source"] == "working tree"
+
+
+def test_required_switched_to_supporting(run_cli, repo):
+    """A flip with no status change: the audit must still say which criterion changed kind."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.aligns-teams").update(required=False))
+    repo.commit("alignment is supporting")
+    report = check_exact(run_cli, repo, "HEAD~1", "HEAD")
+    assert report["rule_diff"]["criteria_changed"][0]["changes"] == [{"path": "required", "old": True, "new": False}]
+    assert report["flips"]
+    for f in report["flips"]:
+        assert {"id": "senior-pm.aligns-teams", "base": "unmet", "head": "unmet",
+                "required": {"base": True, "head": False}} in f["criteria"]
+    text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1").stdout
+    assert "required: true -> false (required -> supporting)" in text
+
+
+def test_reformat_is_no_change(run_cli, repo):
+    """Reordered keys, criteria and lists and new indentation change nothing a reviewer must read."""
+    for level in ("senior-pm", "mid-pm", "ladder"):
+        path = repo.rules / f"{level}.yaml"
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if "criteria" in data:
+            data["criteria"].reverse()
+            for c in data["criteria"]:
+                for pred in c["condition"].get("where", {}).values():
+                    if isinstance(pred, dict) and isinstance(pred.get("in"), list):
+                        pred["in"].reverse()
+            data = {k: data[k] for k in reversed(list(data))}
+        path.write_text(yaml.safe_dump(data, sort_keys=True, indent=4, allow_unicode=True), encoding="utf-8")
+    repo.commit("reformat")
+    assert git(repo.root, "diff", "--stat", "HEAD~1", "HEAD")  # the files really did change
+    report = check_exact(run_cli, repo, "HEAD~1", "HEAD")
+    assert report["rules_changed"] is False and not report["flips"] and not report["status_changes"]
+    run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--exit-code", exit_code=0)
+
+
+# -- packets, exit codes, formats -------------------------------------------------------------------
+def test_exit_code_only_with_flips(run_cli, repo):
+    """CI gates on --exit-code like `git diff --exit-code`: 1 with flips, 0 without, 0 without the flag."""
+    run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--exit-code", exit_code=0)
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--exit-code", exit_code=1)
+    run_cli("audit", "--rules", repo.rules, "--base", "HEAD", exit_code=0)
+
+
+def test_invalid_packets_are_listed_not_fatal(run_cli, repo, tmp_path):
+    """A bad packet in the set must not hide the impact on the good ones."""
+    report = audit_json(run_cli, repo, "--base", "HEAD", "--packets", str(INVALID / "rating-out-of-range.yaml"),
+                        "--packets", str(repo.root / "fixtures"))
+    assert report["summary"]["packets"] == len(PACKETS) + 1
+    assert [Path(i["source"]).name for i in report["invalid"]] == ["rating-out-of-range.yaml"]
+    assert report["invalid"][0]["problem"]["path"].startswith("/evidence/")
+
+
+def test_level_removed_reports_validity_changes(run_cli, repo):
+    """Packets for a level the new ladder drops lose their verdict; the audit says so, per packet."""
+    lad = yaml.safe_load((repo.rules / "ladder.yaml").read_text(encoding="utf-8"))
+    lad["levels"] = [lv for lv in lad["levels"] if lv["id"] != "principal-pm"]
+    lad["tracks"]["ic"].remove("principal-pm")
+    (repo.rules / "ladder.yaml").write_text(yaml.safe_dump(lad, sort_keys=False), encoding="utf-8")
+    (repo.rules / "principal-pm.yaml").unlink()
+    vp = repo.rules / "vp.yaml"  # a mentee may no longer be a principal-pm
+    vp.write_text(vp.read_text(encoding="utf-8").replace(", principal-pm]", "]"), encoding="utf-8")
+    repo.commit("no IC track top")
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD", "--exit-code", exit_code=1)
+    assert report["rule_diff"]["levels_removed"] == ["principal-pm"]
+    assert report["rule_diff"]["ladder"] == [{"path": "tracks.ic", "old": ["associate-pm", "mid-pm", "senior-pm",
+                                              "principal-pm"], "new": ["associate-pm", "mid-pm", "senior-pm"]}]
+    [lost] = report["validity_changes"]
+    assert lost["base"] == "not_ready" and lost["head"] is None and lost["invalid_under"] == "head"
+    assert "principal-pm" in lost["problem"]["message"]
+
+
+def test_markdown_for_a_pull_request(run_cli, repo):
+    """The PR comment: a summary line, the diff, a flips table, collapsed details, both versions."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--format", "markdown").stdout
+    assert md.startswith("**ladder audit**: ")
+    assert "`condition.min_count: 2 -> 3`" in md
+    assert "| Candidate | Source |" in md and "ready → **not_ready**" in md
+    assert "<details>" in md and "</details>" in md
+    report = audit_json(run_cli, repo, "--base", "HEAD")
+    assert report["base"] in md and report["head"] in md
+
+
+def test_default_packets_and_rules_from_the_repository(run_cli, repo, monkeypatch):
+    """Run from the repository with no options but --base: rules/ and fixtures/ are found there."""
+    monkeypatch.chdir(repo.root)
+    text = run_cli("audit", "--base", "main").stdout
+    assert f"Impact: {len(PACKETS)} packet(s), 0 verdict flip(s)" in text
+    assert "fixtures/noor-ashgrove" not in text  # nothing changed, so no packet is listed
+
+
+def test_per_packet_work_is_not_repeated(run_cli, repo, monkeypatch):
+    """Cost: one parse and one check per packet when the ladders agree; one evaluation per version."""
+    from engine import audit as audit_mod
+    from engine.evaluator import Evaluator
+    from engine.inputs import iter_inputs
+
+    calls: Counter[str] = Counter()
+
+    def counting(name: str, fn: Callable) -> Callable:
+        def wrapped(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+        return wrapped
+
+    monkeypatch.setattr(audit_mod, "load_item", counting("parse", audit_mod.load_item))
+    monkeypatch.setattr(audit_mod, "check_document", counting("check", audit_mod.check_document))
+    monkeypatch.setattr(Evaluator, "evaluate", counting("evaluate", Evaluator.evaluate))
+    base = load_rules(ROOT / "rules")
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    head = load_rules(repo.rules)
+    res = audit_mod.assess(base, head, iter_inputs([str(repo.root / "fixtures")]))
+    assert res.flips and dict(calls) == {"parse": len(PACKETS), "check": len(PACKETS), "evaluate": 2 * len(PACKETS)}
+    calls.clear()
+    audit_mod.assess(base, base, iter_inputs([str(repo.root / "fixtures")]))
+    assert dict(calls) == {"parse": len(PACKETS), "check": len(PACKETS), "evaluate": len(PACKETS)}
+
+
+# -- errors -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("args", [["--base", "-x"], ["--base", "--upload-pack=touch"], ["--base", "nope"],
+                                  ["--base", "HEAD", "--head", "-x"], ["--base", "HEAD", "--head", "HEAD~5"]])
+def test_bad_revision_is_a_usage_error(run_cli, repo, args):
+    """Revisions reach git as arguments: option-like or unknown ones are refused with exit 2."""
+    res = run_cli("audit", "--rules", repo.rules, *args, exit_code=2)
+    assert "revision" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_not_a_git_repository(run_cli, tmp_path):
+    """Rules outside any repository cannot be audited: say so plainly, exit 2."""
+    plain = tmp_path / "plain"
+    shutil.copytree(ROOT / "rules", plain / "rules")
+    res = run_cli("audit", "--rules", plain / "rules", "--base", "HEAD", exit_code=2)
+    assert "not a git repository" in res.stderr
+
+
+def test_broken_rules_at_a_revision(run_cli, repo):
+    """Broken rules at REV exit 4 and the message names the revision and the file."""
+    (repo.rules / "mid-pm.yaml").write_text("level: mid-pm\npolicy: {}\ncriteria: []\n", encoding="utf-8")
+    sha = repo.commit("break mid-pm")
+    git(repo.root, "tag", "broken")
+    res = run_cli("audit", "--rules", repo.rules, "--base", "broken", exit_code=4)
+    assert "rules at broken" in res.stderr and "broken:rules/mid-pm.yaml" in res.stderr and sha[:12] in res.stderr
