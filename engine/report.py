@@ -74,7 +74,7 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
                      f": {lr.verdict} · required {lr.required_met}/{lr.required_total} · supporting "
                      f"{lr.supporting_met}/{lr.supporting_total} (needs {lr.supporting_needed}) · recent evidence "
                      f"{lr.recent_records} (needs {lr.recent_needed} within {lr.recent_window_days} days)")
-        for c in [c for c in v.criteria if c.level == lr.id]:
+        for c in _by_kind(v, lr.id):
             tag = "required" if c.required else "supporting"
             lines.append(f"  {st(_MARK[c.met], fg='green' if c.met else 'red')} [{tag}] {c.id} — {c.title}")
             if c.met:
@@ -88,11 +88,26 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
     gaps = [c.id for c in v.criteria if not c.met and c.required]
     if gaps:
         lines.append("Required gaps to close first: " + ", ".join(gaps))
-    sup = [c.id for c in v.criteria if not c.met and not c.required]
-    if sup:
-        lines.append("Supporting criteria not yet met: " + ", ".join(sup))
+    lines.extend(_supporting_gaps(v))
     lines.append(f"rules {v.rules_version}")
     return "\n".join(lines)
+
+
+def _by_kind(v: Verdict, level: str) -> list:
+    """A level's criteria for reading: required first, then supporting, each in rule order."""
+    mine = [c for c in v.criteria if c.level == level]
+    return [c for c in mine if c.required] + [c for c in mine if not c.required]
+
+
+def _supporting_gaps(v: Verdict) -> list[str]:
+    """Only levels short of supporting criteria: how many more, and which could close the gap."""
+    out = []
+    for lr in v.levels:
+        short = lr.supporting_needed - lr.supporting_met
+        if short > 0:
+            open_ = [c.id for c in v.criteria if c.level == lr.id and not c.required and not c.met]
+            out.append(f"{lr.id} needs {short} more supporting criteria, from: {', '.join(open_)}")
+    return out
 
 
 def _md(s: str) -> str:
@@ -111,13 +126,16 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
         out += ["### Required gaps to close first", ""]
         out += [f"1. **{c.id}** — {_md(c.title)}: {_md(c.reason)}" for c in gaps]
         out.append("")
+    sup = _supporting_gaps(v)
+    if sup:
+        out += ["### Supporting criteria still needed", ""] + [f"- {_md(line)}" for line in sup] + [""]
     for lr in v.levels:
         out += [f"### {lr.id} · {_md(lr.title)} — {lr.verdict}", "",
                 f"Required {lr.required_met}/{lr.required_total} · supporting {lr.supporting_met}/"
                 f"{lr.supporting_total} (needs {lr.supporting_needed}) · recent evidence {lr.recent_records} "
                 f"(needs {lr.recent_needed} within {lr.recent_window_days} days)", "",
                 "| | Criterion | Kind | Evidence / what is missing | Source |", "|---|---|---|---|---|"]
-        for c in [c for c in v.criteria if c.level == lr.id]:
+        for c in _by_kind(v, lr.id):
             detail = _cite(evidence, c.evidence, redact) if c.met else c.reason
             if not c.met and c.misses:
                 detail += "<br>nearest: " + "; ".join(f"{m.evidence}: {', '.join(m.failed)}" for m in c.misses)
