@@ -1,0 +1,83 @@
+"""jsonschema is the definition of a valid packet; jsonschema-rs is only the fast path.
+
+They must agree on validity for every packet we know of, or a packet could be accepted by
+`ladder batch` that the schema rejects (or the reverse)."""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import random
+
+import pytest
+
+from engine.evidence import _fast_validator, _slow_validator
+from engine.loader import ParseFailure, load_file
+
+from conftest import FIXTURES, INVALID, ROOT
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _agree(data) -> tuple[bool, bool]:
+    fast = _fast_validator().is_valid(data)
+    slow = not any(True for _ in _slow_validator().iter_errors(data))
+    return fast, slow
+
+
+def _fixture_data():
+    for p in sorted(FIXTURES.glob("*.yaml")) + sorted(INVALID.glob("*.yaml")) + sorted(INVALID.glob("*.json")):
+        try:
+            yield p.name, load_file(p).data
+        except ParseFailure:
+            continue  # not a document at all: neither validator ever sees it
+
+
+@pytest.mark.parametrize("name,data", list(_fixture_data()))
+def test_validators_agree_on_fixtures(name, data):
+    """Every fixture, valid or broken, gets the same answer from both validators."""
+    fast, slow = _agree(data)
+    assert fast == slow, name
+
+
+def test_validators_agree_on_generated_and_mutated_packets():
+    """Thousands of generated packets, and single-field mutations of them, get the same answer."""
+    gen = _generator()
+    rng = random.Random(11)
+    seen = {True: 0, False: 0}
+    for line, _kind in gen.generate(400, "agree", invalid_rate=0.25):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue  # the generator's truncated-line corruption
+        for variant in (data, _mutate(data, rng), _mutate(data, rng)):
+            fast, slow = _agree(variant)
+            assert fast == slow, json.dumps(variant)[:300]
+            seen[slow] += 1
+    assert seen[True] > 100 and seen[False] > 100  # both outcomes really exercised
+
+
+def _mutate(data: dict, rng: random.Random) -> dict:
+    d = copy.deepcopy(data)
+    evs = d.get("evidence") or [{}]
+    ev = rng.choice(evs)
+    key = rng.choice(sorted(ev) or ["id"])
+    action = rng.randrange(6)
+    if action == 0:
+        ev.pop(key, None)
+    elif action == 1:
+        ev[key] = rng.choice([None, 7, "x", [], {}, True, -1, 10**20, "2026-02-30"])
+    elif action == 2:
+        ev["unexpected_" + key] = 1
+    elif action == 3:
+        d["candidate"]["current_level"] = rng.choice([5, None, "vp"])
+    elif action == 4:
+        d["period"]["end"] = rng.choice(["2026-13-01", "2026-06-31", 20260601, "2026-06-01"])
+    else:
+        ev["date"] = rng.choice(["2026-02-29", "2024-02-29", "26-01-01", "2025-1-1"])
+    return d
