@@ -38,7 +38,7 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
         total += 1
         problems: list[Problem] = []
         try:
-            check_document(load_item(item, s.max_bytes), book)
+            check_document(load_item(item, s.max_bytes), book, normalised=False)
         except ParseFailure as exc:
             problems = [exc.problem]
         except EvidenceError as exc:

@@ -6,6 +6,7 @@ problem, each located by file, line and JSON path. Messages name fields, never e
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves
     import jsonschema
 
 from .errors import EvidenceError, Problem
-from .loader import Document
+from .loader import Document, ParseFailure, check_tree
 from .resources import load_schema
 from .rules import EXTERNAL, RuleBook
 from .suggest import did_you_mean
@@ -24,6 +25,7 @@ from .suggest import did_you_mean
 # Free text is personal data: never echoed in messages, never asserted into the engine.
 FREE_TEXT_KEYS = {"title", "notes", "quote", "links", "name", "role_text"}
 _MAX_ECHO = 40
+_TOKEN = re.compile(r"[A-Za-z0-9._:+@/\\-]+")
 
 
 @dataclass
@@ -60,10 +62,19 @@ def schema_problems(doc: Document) -> list[Problem]:
     """Fast path: jsonschema-rs says valid. Otherwise jsonschema (the definition) explains why."""
     if _fast_validator().is_valid(doc.data):
         return []
-    errors = list(_slow_validator().iter_errors(doc.data))
-    if not errors:  # the two validators disagree: trust the definition (jsonschema)
+    if doc.fmt == "json":
+        check_tree(doc)  # depth and size bounds before the recursive explanation (see loader.parse_text)
+    data, out = doc.data, []
+    cap = load_schema("packet")["properties"]["evidence"].get("maxItems")
+    if isinstance(data, dict) and isinstance(data.get("evidence"), list) and cap and len(data["evidence"]) > cap:
+        # Thousands of records would take jsonschema seconds to explain one by one: say the list
+        # is too long, and explain only the records within the cap (bounded time for any packet).
+        out.append(Problem(doc.source, "/evidence", f"has more than {cap} items", line=doc.locate("/evidence"),
+                           kind="schema"))
+        data = {**data, "evidence": data["evidence"][:cap]}
+    errors = list(_slow_validator().iter_errors(data))
+    if not errors and not out:  # the two validators disagree: trust the definition (jsonschema)
         return []
-    out = []
     for err in _flatten(errors):
         pointer = "".join(f"/{_esc(p)}" for p in err.absolute_path)
         if err.validator == "required" and isinstance(err.instance, dict):
@@ -103,7 +114,9 @@ def _show(value: Any, path: list) -> str:
     if key in FREE_TEXT_KEYS or (len(path) >= 2 and path[-2] == "from" and key == "role"):
         return "the value"
     if isinstance(value, str):
-        if len(value) > _MAX_ECHO or not value.isprintable():
+        # Only token-like values (ids, dates, enum words) are echoed: text with spaces may be a
+        # sentence about a person that landed in the wrong field, and error output reaches CI logs.
+        if len(value) > _MAX_ECHO or not _TOKEN.fullmatch(value):
             return f"a {len(value)}-character string"
         return repr(value)
     if isinstance(value, bool) or value is None:
@@ -142,6 +155,8 @@ def _message(err: jsonschema.ValidationError) -> str:
     if v == "pattern":
         if path and str(path[-1]) in ("date", "start", "end"):
             return f"{_show(inst, path)} is not a date in the form YYYY-MM-DD"
+        if path and str(path[-1]) in ("current_level", "target_level", "level") or path[-2:-1] == ["levels"]:
+            return f"{_show(inst, path)} is not a level id: use lower-case letters and '-' (e.g. senior-pm)"
         if path and str(path[-1]) == "id" or (len(path) >= 2 and str(path[-2]) in ("candidate", "mentee", "from")):
             return (f"{_show(inst, path)} is not a valid id: use 1-64 letters, digits, '.', '_' or '-', "
                     "starting with a letter or digit")
@@ -184,10 +199,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
 
     period = data.get("period") if isinstance(data.get("period"), dict) else {}
     start, end = _date(period.get("start")), _date(period.get("end"))
-    for key, val in (("start", start), ("end", end)):
-        raw = period.get(key)
-        if isinstance(raw, str) and len(raw) == 10 and val is None and raw[:4].isdigit():
-            pass  # the schema's format check reports impossible dates
+    # (impossible dates are reported by the schema's format check)
     if start and end and start > end:
         add("/period/start", f"period starts ({start}) after it ends ({end})")
     ctx["end"] = end
@@ -270,20 +282,26 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
     return probs, ctx
 
 
-def check_document(doc: Document, book: RuleBook, target_override: str | None = None) -> Packet:
-    """Validate and normalise one parsed packet, or raise EvidenceError with every problem."""
+def check_document(doc: Document, book: RuleBook, target_override: str | None = None,
+                   normalised: bool = True) -> Packet | None:
+    """Validate and normalise one parsed packet, or raise EvidenceError with every problem.
+
+    normalised=False only validates (what `ladder validate` needs) and returns None."""
     if not isinstance(doc.data, dict):
         kind = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false",
                 type(None): "nothing"}.get(type(doc.data), "a value")
         raise EvidenceError([Problem(doc.source, "", f"a packet must be a mapping with schema_version, candidate, "
                                      f"period and evidence; this document is {kind}", line=doc.locate(""),
                                      kind="schema")])
-    problems = schema_problems(doc)
+    try:
+        problems = schema_problems(doc)
+    except ParseFailure as exc:  # nested too deep, or too large, to be a packet at all
+        raise EvidenceError([exc.problem]) from None
     sem, ctx = semantic_problems(doc, book, target_override)
     problems += [p for p in sem if p not in problems]
     if problems:
         raise EvidenceError(problems)
-    return normalise(doc, book, ctx)
+    return normalise(doc, book, ctx) if normalised else None
 
 
 def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:

@@ -9,9 +9,10 @@ import json
 import math
 import os
 import re
+import stat
+import sys
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -52,13 +53,19 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
             ) from None
         if key in seen:
             raise DuplicateKey(
-                None, None, f"duplicate key {key!r} (the earlier value would be lost)", key_node.start_mark
+                None, None, f"duplicate key {_key(key)} (the earlier value would be lost)", key_node.start_mark
             )
         seen[key] = loader.construct_object(value_node, deep=deep)
     return seen
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _key(key: Any) -> str:
+    """A mapping key for a message: keys name fields, but a megabyte key must not fill the log."""
+    text = repr(key)
+    return text if len(text) <= 60 else f"a {len(str(key))}-character key"
 
 
 class _DupJSON(ValueError):
@@ -78,6 +85,14 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict:
     return d
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]}{'…' if len(text) > 20 else ''} is beyond the range of a number "
+                         "(±1.8e308)")
+    return value
+
+
 def _bad_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
@@ -95,8 +110,8 @@ class Document:
 
     def locate(self, pointer: str) -> int | None:
         """Line number of a JSON pointer, computed only when a problem needs one."""
-        if self.line_offset is not None and "\n" not in self.text.strip():
-            return self.line_offset + 1
+        if "\n" not in self.text.strip():  # one line (JSONL, minified JSON): no need to compose anything
+            return (self.line_offset or 0) + 1
         if self._lines is None:  # a rules file locates every criterion: compose the YAML once, not each time
             self._lines = line_index(self.text)
         lines = self._lines
@@ -114,7 +129,8 @@ def line_index(text: str) -> dict[tuple[str, ...], int]:
     """Map each path in a YAML/JSON text to the 1-based line its value starts on."""
     out: dict[tuple[str, ...], int] = {}
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        # libyaml when present: the pure-Python composer takes seconds on a 5 MB packet
+        node = yaml.compose(text, Loader=_BaseLoader)
     except Exception:  # noqa: BLE001 - locating is best effort; the real error is reported elsewhere
         return out
     stack: list[tuple[Any, tuple[str, ...]]] = [(node, ())] if node is not None else []
@@ -170,14 +186,15 @@ def guess_format(path: str, text: str) -> str:
 
 def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None) -> Document:
     if not text.strip():
-        raise ParseFailure(Problem(source, "", "empty document: expected a packet (a mapping)",
+        raise ParseFailure(Problem(source, "", "empty document: expected a mapping (a packet, or a rules file)",
                                    line=line_offset + 1 if line_offset is not None else None, kind="parse"))
     if fmt == "json":
         try:
-            data = json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_bad_constant)
+            data = json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_bad_constant,
+                              parse_float=_finite_float)
         except _DupJSON as exc:
             doc = Document(source, None, text, fmt, line_offset)
-            raise ParseFailure(Problem(source, "", f"duplicate key {exc.key!r} (the earlier value would be lost)",
+            raise ParseFailure(Problem(source, "", f"duplicate key {_key(exc.key)} (the earlier value would be lost)",
                                        line=_first_dup_line(text, exc.key, doc), kind="parse")) from None
         except json.JSONDecodeError as exc:
             raise ParseFailure(Problem(source, "", f"not valid JSON: {exc.msg} (column {exc.colno})",
@@ -185,7 +202,7 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None)
         except RecursionError:
             raise ParseFailure(Problem(source, "", f"nested deeper than {MAX_DEPTH} levels", kind="parse")) from None
         except ValueError as exc:  # NaN/Infinity, integers too long to convert
-            raise ParseFailure(Problem(source, "", f"not valid JSON: {exc}", kind="parse",
+            raise ParseFailure(Problem(source, "", f"not valid JSON: {_value_error(exc)}", kind="parse",
                                        line=line_offset + 1 if line_offset is not None else None)) from None
     else:
         try:
@@ -214,12 +231,25 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None)
             raise ParseFailure(Problem(source, "", f"not valid YAML: {exc}", kind="parse")) from None
         except RecursionError:
             raise ParseFailure(Problem(source, "", f"nested deeper than {MAX_DEPTH} levels", kind="parse")) from None
+        except ValueError as exc:  # an integer of thousands of digits: int() refuses it (CVE-2020-10735 limit)
+            raise ParseFailure(Problem(source, "", f"not valid YAML: {_value_error(exc)}", kind="parse",
+                                       line=line_offset + 1 if line_offset is not None else None)) from None
     doc = Document(source, data, text, fmt, line_offset)
     if fmt == "yaml":
-        # JSON can only hold JSON types, cannot alias, and its depth is bounded by the decoder's
-        # recursion limit; YAML needs the walk (tags, aliases, non-string keys).
-        _check_tree(doc)
+        # YAML needs the walk (tags, aliases, non-string keys). JSON holds only JSON types, and
+        # its floats are checked as they are parsed (1e400 would be Infinity); its depth (the
+        # decoder allows ~1000 levels) is checked by check_tree only if the schema rejects the
+        # packet, since a schema-valid packet is shallow. That keeps the walk off the fast path.
+        check_tree(doc)
     return doc
+
+
+def _value_error(exc: ValueError) -> str:
+    """Python's words for a too-long integer advise a Python call; say what is wrong with the file."""
+    msg = str(exc)
+    if "integer string conversion" in msg:
+        return f"a number with more than {sys.get_int_max_str_digits()} digits"
+    return msg
 
 
 def _first_dup_line(text: str, key: str, doc: Document) -> int | None:
@@ -246,7 +276,7 @@ def _first_dup_line(text: str, key: str, doc: Document) -> int | None:
     return doc.line_offset + 1 if doc.line_offset is not None else None
 
 
-def _check_tree(doc: Document) -> None:
+def check_tree(doc: Document) -> None:
     """Only JSON types, bounded depth and size (also stops YAML alias bombs)."""
     stack: list[tuple[Any, str, int]] = [(doc.data, "", 0)]
     nodes = 0
@@ -262,7 +292,7 @@ def _check_tree(doc: Document) -> None:
         if isinstance(value, dict):
             for k, v in value.items():
                 if not isinstance(k, str):
-                    raise ParseFailure(Problem(doc.source, path, f"mapping key {k!r} must be a string",
+                    raise ParseFailure(Problem(doc.source, path, f"mapping key {_key(k)} must be a string",
                                                line=doc.locate(path), kind="parse"))
                 stack.append((v, f"{path}/{_escape(k)}", depth + 1))
         elif isinstance(value, list):
@@ -270,7 +300,8 @@ def _check_tree(doc: Document) -> None:
                 stack.append((v, f"{path}/{i}", depth + 1))
         elif isinstance(value, float):
             if not math.isfinite(value):
-                raise ParseFailure(Problem(doc.source, path, "not a finite number (NaN and Infinity are not allowed)",
+                raise ParseFailure(Problem(doc.source, path, "not a finite number (NaN and Infinity are not allowed; "
+                                           "a number beyond ±1.8e308 overflows to Infinity)",
                                            line=doc.locate(path), kind="parse"))
         elif value is None or isinstance(value, (str, int, bool)):
             pass
@@ -284,12 +315,36 @@ def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
+def open_input(path: str | os.PathLike) -> BinaryIO:
+    """Open a packet file for reading without ever blocking on it.
+
+    O_NONBLOCK: opening a fifo must not wait forever for a writer. A pipe is then read to its
+    end (`ladder evaluate <(make-packet)` works; a fifo nobody writes to reads as empty).
+    Sockets and devices (/dev/zero, a terminal) are refused. Raises OSError or ParseFailure.
+    """
+    src = str(path)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    fh = os.fdopen(fd, "rb")
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(src)
+        if stat.S_ISFIFO(mode):
+            os.set_blocking(fd, True)
+        elif not stat.S_ISREG(mode):
+            raise ParseFailure(Problem(src, "", "not a regular file (a socket or device); pass packet files, "
+                                       "or - for JSONL on stdin", kind="io"))
+    except BaseException:
+        fh.close()
+        raise
+    return fh
+
+
 def read_bytes(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """Read at most max_bytes; a larger file is a problem, not a memory spike."""
-    p = Path(path)
     src = str(path)
     try:
-        with open(p, "rb") as fh:
+        with open_input(path) as fh:
             raw = fh.read(max_bytes + 1)
     except IsADirectoryError:
         raise ParseFailure(Problem(src, "", "is a folder, not a file", kind="io")) from None
