@@ -6,6 +6,7 @@ problem, each located by file, line and JSON path. Messages name fields, never e
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +26,8 @@ from .suggest import did_you_mean
 # Free text is personal data: never echoed in messages, never asserted into the engine.
 FREE_TEXT_KEYS = {"title", "notes", "quote", "links", "name", "role_text"}
 _MAX_ECHO = 40
+_MAX_LISTED = 10
+MAX_PROBLEMS = 500  # per packet: enough to fix it by; a hostile packet must not make a huge report
 _TOKEN = re.compile(r"[A-Za-z0-9._:+@/\\-]+")
 
 
@@ -72,7 +75,9 @@ def schema_problems(doc: Document) -> list[Problem]:
         out.append(Problem(doc.source, "/evidence", f"has more than {cap} items", line=doc.locate("/evidence"),
                            kind="schema"))
         data = {**data, "evidence": data["evidence"][:cap]}
-    errors = list(_slow_validator().iter_errors(data))
+    # (the records within the cap are often fine: then the fast validator says so)
+    errors = [] if out and _fast_validator().is_valid(data) else \
+        list(itertools.islice(_slow_validator().iter_errors(data), MAX_PROBLEMS + 1))
     if not errors and not out:  # the two validators disagree: trust the definition (jsonschema)
         return []
     for err in _flatten(errors):
@@ -83,7 +88,13 @@ def schema_problems(doc: Document) -> list[Problem]:
         else:
             msgs = [_message(err)]
         out.extend(Problem(doc.source, pointer, m, line=doc.locate(pointer), kind="schema") for m in msgs)
-    return sorted(set(out), key=lambda p: (p.line or 0, p.path, p.message))
+    out = sorted(set(out), key=lambda p: (p.line or 0, p.path, p.message))
+    return out + [_too_many(doc)] if len(errors) > MAX_PROBLEMS else out
+
+
+def _too_many(doc: Document) -> Problem:
+    return Problem(doc.source, "", f"more than {MAX_PROBLEMS} problems; only the first are listed: fix them and "
+                   "check again", kind="schema")
 
 
 def _esc(p: Any) -> str:
@@ -139,7 +150,10 @@ def _message(err: jsonschema.ValidationError) -> str:
     if v == "additionalProperties" and isinstance(inst, dict):
         allowed = list(err.schema.get("properties", {}))
         extra = sorted(k for k in inst if k not in allowed)
-        return "; ".join(f"unknown field {_show(k, ['k'])}{did_you_mean(k, allowed)}" for k in extra)
+        # name the first few: a mapping of 100k unknown keys must not make a megabyte message
+        more = f"; and {len(extra) - _MAX_LISTED} more unknown fields" if len(extra) > _MAX_LISTED else ""
+        return "; ".join(f"unknown field {_show(k, ['k'])}{did_you_mean(k, allowed)}"
+                         for k in extra[:_MAX_LISTED]) + more
     if v == "enum":
         where = str(path[-1]) if path else "value"
         if where == "type" and len(path) >= 2:
@@ -299,34 +313,53 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         raise EvidenceError([exc.problem]) from None
     sem, ctx = semantic_problems(doc, book, target_override)
     problems += [p for p in sem if p not in problems]
+    if len(problems) > MAX_PROBLEMS:
+        # 150k bad list items made a 100 MB report in 30 s: list enough to act on, then stop
+        problems = [p for p in problems if p != _too_many(doc)][:MAX_PROBLEMS] + [_too_many(doc)]
     if problems:
         raise EvidenceError(problems)
     return normalise(doc, book, ctx) if normalised else None
 
 
+_SKIP = FREE_TEXT_KEYS | {"id", "date"}
+_SPECIAL = ("metrics", "mentee", "from", "levels")
+_ORDINALS: dict[str, int] = {}
+
+
+def _ordinal(day: str) -> int:
+    """Days since year 1 for an ISO date; dates repeat across a batch, so they are cached."""
+    n = _ORDINALS.get(day)
+    if n is None:
+        if len(_ORDINALS) > 100_000:
+            _ORDINALS.clear()
+        n = _ORDINALS[day] = dt.date.fromisoformat(day).toordinal()
+    return n
+
+
 def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
+    """Evidence records -> engine facts: integer day counts, canonical level ids, derived flags,
+    and no free text (it is personal data and no rule reads it)."""
     data = doc.data
-    end = ctx["end"]
-    end_ord = end.toordinal()
+    end_ord = ctx["end"].toordinal()
     facts = []
     by_id = {}
+    resolve = book.resolve
     for ev in data["evidence"]:
         by_id[ev["id"]] = ev
-        day = dt.date.fromisoformat(ev["date"]).toordinal()
-        f: dict[str, Any] = {"_kind": "ev", "eid": ev["id"], "day": day, "age_days": end_ord - day}
-        for k, v in ev.items():
-            if k in FREE_TEXT_KEYS or k in ("id", "date"):
-                continue
-            if k == "metrics":
-                f[k] = [_metric(m) for m in v]
-            elif k == "mentee":
-                f[k] = {kk: (book.resolve(vv) if kk == "level" else vv) for kk, vv in v.items()}
-            elif k == "from":
-                f[k] = {kk: vv for kk, vv in v.items() if kk != "role"}
-            elif k == "levels":
-                f[k] = [book.resolve(x) for x in v]
-            else:
-                f[k] = v
+        day = _ordinal(ev["date"])
+        f: dict[str, Any] = {k: v for k, v in ev.items() if k not in _SKIP}
+        f["_kind"], f["eid"], f["day"], f["age_days"] = "ev", ev["id"], day, end_ord - day
+        for k in _SPECIAL:
+            if k in f:
+                v = f[k]
+                if k == "metrics":
+                    f[k] = [_metric(m) for m in v]
+                elif k == "mentee":
+                    f[k] = {kk: (resolve(vv) if kk == "level" else vv) for kk, vv in v.items()}
+                elif k == "from":
+                    f[k] = {kk: vv for kk, vv in v.items() if kk != "role"}
+                else:
+                    f[k] = [resolve(x) for x in v]
         facts.append(f)
     cand = data["candidate"]
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],

@@ -72,7 +72,22 @@ def _a(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
+_DESCRIBED: dict[int, tuple[dict, str]] = {}
+
+
 def describe(cond: dict) -> str:
+    """The words for a condition; rule conditions live as long as their rule book, so cache by identity."""
+    hit = _DESCRIBED.get(id(cond))
+    if hit is not None and hit[0] is cond:
+        return hit[1]
+    text = _describe(cond)
+    if len(_DESCRIBED) > 10_000:
+        _DESCRIBED.clear()
+    _DESCRIBED[id(cond)] = (cond, text)
+    return text
+
+
+def _describe(cond: dict) -> str:
     """'at least 2 shipped outcome records where role is led and on_time is true, dated within 548 days'"""
     if "all_of" in cond:
         return "all of: " + "; ".join(f"({describe(c)})" for c in cond["all_of"])
@@ -145,14 +160,39 @@ def _holds(val: Any, op: str, arg: Any) -> bool:
     return False
 
 
+_CHECKS: dict[int, tuple[dict, list[tuple]]] = {}
+
+
+def _checks(cond: dict) -> list[tuple]:
+    """A leaf's `where` as flat (field, path parts, op, arg) tuples, built once per condition."""
+    hit = _CHECKS.get(id(cond))
+    if hit is not None and hit[0] is cond:
+        return hit[1]
+    out = [(fname, tuple(fname.split(".")), op, arg)
+           for fname, pred in cond.get("where", {}).items()
+           for op, arg in (pred.items() if isinstance(pred, dict) else (("eq", pred),))]
+    if len(_CHECKS) > 10_000:
+        _CHECKS.clear()
+    _CHECKS[id(cond)] = (cond, out)
+    return out
+
+
+def _lookup(fact: dict, parts: tuple) -> Any:
+    cur: Any = fact
+    for part in parts:
+        if not isinstance(cur, dict) or part not in cur:
+            return _MISSING
+        cur = cur[part]
+    return cur
+
+
 def _failed(fact: dict, cond: dict) -> list[tuple]:
     """The predicates of a leaf this record fails, as raw tuples (cheap; words come later)."""
     out: list[tuple] = []
-    for fname, pred in cond.get("where", {}).items():
-        val = _get(fact, fname)
-        for op, arg in (pred.items() if isinstance(pred, dict) else (("eq", pred),)):
-            if not _holds(val, op, arg):
-                out.append(("pred", fname, op, arg, val))
+    for fname, parts, op, arg in _checks(cond):
+        val = _lookup(fact, parts)
+        if not _holds(val, op, arg):
+            out.append(("pred", fname, op, arg, val))
     if "within_days" in cond and fact.get("age_days", 0) > cond["within_days"]:
         out.append(("age", fact["age_days"], cond["within_days"]))
     if "any_item" in cond:

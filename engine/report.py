@@ -1,8 +1,9 @@
 """Reporters: verdicts and problems as json, text or markdown. Pure functions of values."""
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
+
+import orjson
 
 from .errors import Problem
 from .verdict import INSUFFICIENT, READY, Verdict
@@ -11,8 +12,9 @@ FORMATS = ("text", "json", "markdown")
 
 
 def dumps(obj: Any) -> str:
-    """The one JSON encoder for output: stable key order as built, no clock, no randomness."""
-    return json.dumps(obj, ensure_ascii=False)
+    """The one JSON encoder for output: compact UTF-8, keys in the order built, no clock, no
+    randomness. orjson: a tenth of a batch's time went to encoding verdicts with the json module."""
+    return orjson.dumps(obj).decode()
 
 
 def verdict_dict(v: Verdict, redact: bool = False) -> dict:
