@@ -193,10 +193,14 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
             t for t in b.rules[f"n{idx}"]["all"][1]["e0"]["$and"] if t != {"type": "*"}]
     # Every fact kind must be accepted by some rule, or a batch assert raises (pitfall 4, 17).
     b.rules["sink"] = {"all": [{"m": {"$ex": {KIND: 1}}}, {"never": {KIND: "$never"}}], "run": "noop"}
-    # The gate always fires this rule, so every session has engine state. delete_state on a
-    # session where no action ever ran segfaults durable_rules 2.0.28 (found here; e.g. an
-    # empty packet), and skipping the delete would leak one of the 1,024 session slots.
-    b.rules["ack"] = {"all": [GATE], "run": "noop"}
+    # Some rule must fire in every session: delete_state on a session where no action ever ran
+    # segfaults durable_rules 2.0.28 (found here; e.g. an empty packet), and skipping the delete
+    # would leak one of the 1,024 session slots. A sufficiency collector fires whenever a record
+    # lies inside the widest recency window; this rule fires exactly when none does (a trailing
+    # negation after the gate, the engine's safe pattern), so each packet pays for one, not two.
+    widest = max(book.level_rules[lv].policy.within_days for lv in path)
+    b.rules["ack"] = {"all": [GATE, {"n0$not": {"$and": [{KIND: "ev"}, {"$lte": {"age_days": widest}}]}}],
+                      "run": "noop"}
     digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
     name = f"ladder:{'+'.join(path)}#{digest}"
     keep: dict[str, set[str]] = {}
