@@ -178,3 +178,31 @@ def test_memory_does_not_grow_with_batch_size(tmp_path):
     b = _peak_rss_mb([*LADDER, "batch", str(big), "--out", str(tmp_path / "b.jsonl"), "--jobs", "1", "--quiet"])
     assert b < a + 15, f"peak RSS grew from {a:.0f} MB to {b:.0f} MB"
     assert len((tmp_path / "b.jsonl").read_text().splitlines()) == 6000
+
+
+def test_progress_bar_shows_done_total_rate_and_eta():
+    """On a terminal the bar says how far, how fast and how long; off a terminal it says nothing."""
+    import io
+
+    from engine.batch import Progress
+
+    stream = io.StringIO()
+    bar = Progress(True, 3, stream)
+    for _ in range(3):
+        bar.tick()
+    bar.finish()
+    text = stream.getvalue()
+    assert "3/3" in text and "/s" in text and "ETA" in text
+    quiet = io.StringIO()
+    silent = Progress(False, 3, quiet)
+    silent.tick()
+    silent.finish()
+    assert quiet.getvalue() == ""
+
+
+def test_progress_is_off_when_stderr_is_not_a_terminal(tmp_path, run_cli):
+    """Logs and CI capture stderr: no carriage-return bar there, only the summary."""
+    out = tmp_path / "out.jsonl"
+    r = run_cli("batch", *PACKETS[:3], "--out", out)
+    assert "\r" not in r.stderr and "ETA" not in r.stderr
+    assert r.stderr.startswith("3 packet(s):")
