@@ -47,17 +47,6 @@ class Plan:
     sufficiency: dict[str, int]  # level -> node
     rules: dict[str, Any]  # ruleset body; "run" values are action names resolved by the host
     criteria: list[Criterion]
-    keep: dict[str, frozenset[str]] = field(default_factory=dict)  # evidence type -> fields its rules read
-    item_keep: dict[str, frozenset[str]] = field(default_factory=dict)  # list field -> item fields read
-
-    def project(self, fact: dict) -> dict:
-        """Only what this plan's rules read of this type: less JSON through the engine per action."""
-        keep = self.keep.get(fact["type"], _BASE)
-        out = {k: v for k, v in fact.items() if k in keep}
-        for k, sub in self.item_keep.items():
-            if k in out:
-                out[k] = [{kk: it[kk] for kk in sub if kk in it} for it in out[k]]
-        return out
 
 
 def _pred(key: str, pred: Any) -> list[dict]:
@@ -105,7 +94,31 @@ def _simple(cond: dict) -> bool:
     return "evidence" in cond and _agg_spec(cond) is None
 
 
-_BASE = frozenset({KIND, "eid", "type", "age_days"})  # every fact: identity, type, recency
+BASE_FIELDS = frozenset({KIND, "eid", "type", "age_days"})  # every fact: identity, type, recency
+
+
+@dataclass(frozen=True)
+class Reads:
+    """What the rules of a book read: per evidence type its fields, per list field its item fields.
+    Facts carry only these, so less JSON crosses into the engine and back for every consequence."""
+
+    by_type: dict[str, frozenset[str]]
+    items: dict[str, frozenset[str]]
+
+
+_READS: dict[str, Reads] = {}
+
+
+def fields_read(book: RuleBook) -> Reads:
+    reads = _READS.get(book.version)
+    if reads is None:
+        keep: dict[str, set[str]] = {}
+        item_keep: dict[str, set[str]] = {}
+        for cr in book.all_criteria():
+            _fields(cr.condition, keep, item_keep)
+        reads = _READS[book.version] = Reads({t: frozenset(v) for t, v in keep.items()},
+                                             {k: frozenset(v) for k, v in item_keep.items()})
+    return reads
 
 
 def _fields(cond: dict, keep_by_type: dict[str, set[str]], item_keep: dict[str, set[str]]) -> None:
@@ -113,7 +126,7 @@ def _fields(cond: dict, keep_by_type: dict[str, set[str]], item_keep: dict[str, 
         for sub in cond.get("all_of", cond.get("any_of", [])):
             _fields(sub, keep_by_type, item_keep)
         return
-    keep = keep_by_type.setdefault(cond["evidence"], set(_BASE))
+    keep = keep_by_type.setdefault(cond["evidence"], set(BASE_FIELDS))
     keep.update(f.split(".")[0] for f in cond.get("where", {}))
     if "any_item" in cond:
         ai = cond["any_item"]
@@ -203,12 +216,7 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
                       "run": "noop"}
     digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
     name = f"ladder:{'+'.join(path)}#{digest}"
-    keep: dict[str, set[str]] = {}
-    item_keep: dict[str, set[str]] = {}
-    for cr in criteria:
-        _fields(cr.condition, keep, item_keep)
-    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria,
-                {t: frozenset(v) for t, v in keep.items()}, {k: frozenset(v) for k, v in item_keep.items()})
+    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria)
 
 
 def ruleset_json(plan: Plan) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .compiler import Plan, compile_path
 from .evidence import Packet
-from .explain import cited, partial, unmet_reason
+from .explain import by_type, cited, partial, unmet_reason
 from .firing import RulesEngine, rules_engine
 from .rules import RuleBook
 from .verdict import INSUFFICIENT, NOT_READY, READY, CriterionResult, LevelResult, Verdict
@@ -34,6 +34,7 @@ class Evaluator:
         plan = self.plan(tuple(packet.path))
         fr = self.engine.fire(plan, packet.facts)
         results: list[CriterionResult] = []
+        grouped = None
         for cr in plan.criteria:
             idx = plan.roots[cr.id]
             if idx in fr.marked:
@@ -41,7 +42,9 @@ class Evaluator:
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
                                                f"met by {', '.join(ids)}" if ids else "met", found=ids))
             else:
-                reason, misses = unmet_reason(plan, fr, idx, packet.facts)
+                if grouped is None:
+                    grouped = by_type(packet.facts)
+                reason, misses = unmet_reason(plan, fr, idx, grouped)
                 ids = partial(plan, fr, idx)
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "unmet", ids,
                                                reason, found=ids, misses=misses))

@@ -321,8 +321,6 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
     return normalise(doc, book, ctx) if normalised else None
 
 
-_SKIP = FREE_TEXT_KEYS | {"id", "date"}
-_SPECIAL = ("metrics", "mentee", "from", "levels")
 _ORDINALS: dict[str, int] = {}
 
 
@@ -337,8 +335,12 @@ def _ordinal(day: str) -> int:
 
 
 def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
-    """Evidence records -> engine facts: integer day counts, canonical level ids, derived flags,
-    and no free text (it is personal data and no rule reads it)."""
+    """Evidence records -> engine facts: only the fields some rule reads (never free text: it is
+    personal data and no rule may read it), integer day counts, canonical level ids, and each
+    metric's derived `improved` flag."""
+    from .compiler import BASE_FIELDS, fields_read
+
+    reads = fields_read(book)
     data = doc.data
     end_ord = ctx["end"].toordinal()
     facts = []
@@ -346,20 +348,17 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
     resolve = book.resolve
     for ev in data["evidence"]:
         by_id[ev["id"]] = ev
-        day = _ordinal(ev["date"])
-        f: dict[str, Any] = {k: v for k, v in ev.items() if k not in _SKIP}
-        f["_kind"], f["eid"], f["day"], f["age_days"] = "ev", ev["id"], day, end_ord - day
-        for k in _SPECIAL:
-            if k in f:
-                v = f[k]
-                if k == "metrics":
-                    f[k] = [_metric(m) for m in v]
-                elif k == "mentee":
-                    f[k] = {kk: (resolve(vv) if kk == "level" else vv) for kk, vv in v.items()}
-                elif k == "from":
-                    f[k] = {kk: vv for kk, vv in v.items() if kk != "role"}
-                else:
-                    f[k] = [resolve(x) for x in v]
+        keep = reads.by_type.get(ev["type"], BASE_FIELDS)
+        f: dict[str, Any] = {k: v for k, v in ev.items() if k in keep and k not in FREE_TEXT_KEYS}
+        f["_kind"], f["eid"], f["age_days"] = "ev", ev["id"], end_ord - _ordinal(ev["date"])
+        if "metrics" in f:
+            f["metrics"] = [_metric(m, reads.items.get("metrics", frozenset())) for m in f["metrics"]]
+        if "mentee" in f:
+            f["mentee"] = {k: (resolve(v) if k == "level" else v) for k, v in f["mentee"].items()}
+        if "from" in f:
+            f["from"] = {k: v for k, v in f["from"].items() if k != "role"}  # role is free text
+        if "levels" in f:
+            f["levels"] = [resolve(x) for x in f["levels"]]
         facts.append(f)
     cand = data["candidate"]
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
@@ -367,9 +366,9 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
                   data["period"]["end"], data["evidence"], facts, by_id)
 
 
-def _metric(m: dict) -> dict:
-    out = {k: v for k, v in m.items() if k not in ("name", "unit")}
-    if "baseline" in m and "result" in m:
+def _metric(m: dict, keep: frozenset[str]) -> dict:
+    out = {k: v for k, v in m.items() if k in keep and k not in ("name", "unit")}
+    if "improved" in keep and "baseline" in m and "result" in m:
         better = m.get("higher_is_better", True)
         out["improved"] = m["result"] > m["baseline"] if better else m["result"] < m["baseline"]
     return out

@@ -224,15 +224,22 @@ def failures(fact: dict, cond: dict) -> list[str]:
     return [_words(f) for f in _failed(fact, cond)]
 
 
-def nearest_misses(facts: list[dict], cond: dict) -> list[Miss]:
-    """The records of the right type that fail the fewest predicates, with what each failed."""
-    etype = cond["evidence"]
-    scored = []
+def by_type(facts: list[dict]) -> dict[str, list[dict]]:
+    """Facts grouped by evidence type ("*": all), so each unmet leaf looks only at its own type."""
+    out: dict[str, list[dict]] = {"*": facts}
     for f in facts:
-        if etype == "*" or f.get("type") == etype:
-            failed = _failed(f, cond)
-            if failed:
-                scored.append((len(failed), f["eid"], failed))
+        out.setdefault(f["type"], []).append(f)
+    return out
+
+
+def nearest_misses(facts: dict[str, list[dict]] | list[dict], cond: dict) -> list[Miss]:
+    """The records of the right type that fail the fewest predicates, with what each failed."""
+    grouped = facts if isinstance(facts, dict) else by_type(facts)
+    scored = []
+    for f in grouped.get(cond["evidence"], ()):
+        failed = _failed(f, cond)
+        if failed:
+            scored.append((len(failed), f["eid"], failed))
     scored.sort(key=lambda t: (t[0], t[1]))
     return [Miss(eid, [_words(x) for x in failed]) for _, eid, failed in scored[:MAX_MISSES]]
 

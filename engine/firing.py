@@ -151,10 +151,14 @@ class RulesEngine:
 
         try:
             if facts:  # an empty batch segfaults the engine
-                projected = [plan.project(f) for f in facts]
-                for f in projected:
+                for f in facts:
                     f["sid"] = sid
-                self._drive(reg, _check(_dre.assert_facts(h, _dumps(projected)), plan.name), fr, assert_fact)
+                try:
+                    payload = _dumps(facts)
+                finally:
+                    for f in facts:
+                        del f["sid"]
+                self._drive(reg, _check(_dre.assert_facts(h, payload), plan.name), fr, assert_fact)
             self._drive(reg, _check(_dre.assert_fact(h, _dumps({"sid": sid, KIND: "$go"})), plan.name), fr,
                         assert_fact)
             return fr
