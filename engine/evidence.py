@@ -261,6 +261,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
     evidence = data.get("evidence") if isinstance(data.get("evidence"), list) else []
     seen: dict[str, int] = {}
     target_order = book.levels[target].order if target in book.levels else None
+    end_iso = end.isoformat() if end else None
     for i, ev in enumerate(evidence):
         if not isinstance(ev, dict):
             continue
@@ -271,10 +272,14 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
                 add(f"{ptr}/id", f"evidence id {_show(eid, ['id'])} is used twice (first at /evidence/{seen[eid]})")
             else:
                 seen[eid] = i
-        d = _date(ev.get("date"))
-        if d and end and d > end:
+        day = ev.get("date")
+        # ISO dates order as text; parse only the rare candidate for "after the period ends"
+        if end_iso and isinstance(day, str) and day > end_iso and (d := _date(day)) and d > end:
             add(f"{ptr}/date", f"dated {d}, after the period ends ({end}); evidence from the future cannot count")
-        if ev.get("type") == "mentoring" and isinstance(ev.get("mentee"), dict):
+        etype = ev.get("type")
+        if etype not in ("mentoring", "stakeholder_feedback", "people_leadership"):
+            continue
+        if etype == "mentoring" and isinstance(ev.get("mentee"), dict):
             lvl = ev["mentee"].get("level")
             if isinstance(lvl, str):
                 canon = book.resolve(lvl)
@@ -286,10 +291,10 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
             mid = ev["mentee"].get("id")
             if cid and mid == cid:
                 add(f"{ptr}/mentee/id", "the candidate cannot mentor themselves")
-        if ev.get("type") == "stakeholder_feedback" and isinstance(ev.get("from"), dict):
+        if etype == "stakeholder_feedback" and isinstance(ev.get("from"), dict):
             if cid and ev["from"].get("id") == cid:
                 add(f"{ptr}/from/id", "feedback is from the candidate's own id; self-assessment is not evidence")
-        if ev.get("type") == "people_leadership" and isinstance(ev.get("levels"), list):
+        if etype == "people_leadership" and isinstance(ev.get("levels"), list):
             for j, lvl in enumerate(ev["levels"]):
                 if isinstance(lvl, str) and book.resolve(lvl) is None:
                     add(f"{ptr}/levels/{j}", f"unknown level {_show(lvl, ['level'])}{book.level_hint(lvl)}")
