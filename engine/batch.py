@@ -15,6 +15,7 @@ import re
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -57,10 +58,66 @@ class Outcome:
 
 # -- worker side ------------------------------------------------------------------------------
 _WORKER: dict[str, Any] = {}
+_FORKING = False  # True while _Pool.submit may fork workers
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _worker_signals_after_fork() -> None:
+    """In a worker, right after the fork, before it runs any other Python (see _worker_signals)."""
+    if _FORKING:
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            if hasattr(signal, "pthread_sigmask"):
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # held for _sigterm_waiter
+        except ValueError:  # forked from another thread: _init_worker does it a moment later
+            pass
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; with spawn (no fork) no handler is inherited anyway
+    os.register_at_fork(after_in_child=_worker_signals_after_fork)
+
+
+def _worker_signals() -> None:
+    """Workers ignore Ctrl-C, and obey SIGTERM only from their parent (the pool's terminate()).
+
+    The parent handles Ctrl-C and SIGTERM and stops the pool itself: running chunks finish,
+    queued ones are cancelled, the partial output is removed. A `kill -TERM -PGID` (timeout, a CI
+    cancel) also reaches every worker: one that inherited the parent's handler raised
+    KeyboardInterrupt (a traceback each), and one that died could cut a result message in half,
+    after which the parent's pool shutdown waited forever (half of such runs hung). So a
+    thread waits for SIGTERM and exits the worker only if the parent sent it, or the parent is gone.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not hasattr(signal, "sigwaitinfo"):  # not POSIX: keep the default (die on SIGTERM)
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    parent = os.getppid()
+
+    def _sigterm_waiter() -> None:
+        while True:
+            info = signal.sigwaitinfo({signal.SIGTERM})
+            if info.si_pid == parent or os.getppid() != parent:
+                os._exit(128 + signal.SIGTERM)
+
+    threading.Thread(target=_sigterm_waiter, name="ladder-sigterm", daemon=True).start()
+
+
+def _hold_signals(held: list[int]) -> dict:
+    """Note SIGINT/SIGTERM instead of acting on them (main thread only); see _Pool.submit."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, lambda signum, frame: held.append(signum)) for sig in _SIGNALS}
+
+
+def _release_signals(saved: dict, held: list[int]) -> None:
+    for sig, handler in saved.items():
+        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+    if held:
+        signal.raise_signal(held[0])  # delivered now, at a safe point
 
 
 def _init_worker(opts: BatchOptions) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and cleans up
+    _worker_signals()
     from .evaluator import Evaluator
     from .rules import load_rules
 
@@ -134,11 +191,22 @@ class _Pool:
         return ProcessPoolExecutor(max_workers=self.opts.jobs, initializer=_init_worker, initargs=(self.opts,))
 
     def submit(self, chunk: list[Item]) -> Future:
+        """Workers are forked here, so a Ctrl-C or SIGTERM is held until submit is done: raised
+        inside the fork it could be swallowed by an at-fork hook (the run then ended 0, as if
+        never interrupted) or leave the pool half set up."""
+        global _FORKING
+        held: list[int] = []
+        saved = _hold_signals(held)
+        _FORKING = True
         try:
-            return self.ex.submit(_process_chunk, chunk)
-        except BrokenProcessPool:
-            self.restart()
-            return self.ex.submit(_process_chunk, chunk)
+            try:
+                return self.ex.submit(_process_chunk, chunk)
+            except BrokenProcessPool:
+                self.restart()
+                return self.ex.submit(_process_chunk, chunk)
+        finally:
+            _FORKING = False
+            _release_signals(saved, held)
 
     def restart(self) -> None:
         self.ex.shutdown(wait=False, cancel_futures=True)

@@ -6,13 +6,14 @@ when it cannot be read (the item then carries the problem), so a batch accounts 
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Problem
-from .loader import Document, ParseFailure, decode, load_file, parse_text
+from .loader import Document, ParseFailure, decode, load_file, open_input, parse_text
 
 PACKET_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 MAX_LINE_BYTES = 5 * 1024 * 1024
@@ -54,7 +55,10 @@ def iter_inputs(paths: list[str], stdin=None) -> Iterator[Item]:
 def _file_items(path: str) -> Iterator[Item]:
     if path.lower().endswith(".jsonl"):
         try:
-            fh = open(path, "rb")
+            fh = open_input(path)  # never blocks on a fifo; refuses sockets and devices
+        except ParseFailure as exc:
+            yield Item(path, "problem", problem=exc.problem)
+            return
         except OSError as exc:
             yield Item(path, "problem", problem=Problem(path, "", f"cannot read: {exc.strerror or exc}", kind="io"))
             return
@@ -115,6 +119,8 @@ def count_inputs(paths: list[str]) -> int | None:
         for f in files:
             if f.lower().endswith(".jsonl"):
                 try:
+                    if not stat.S_ISREG(os.stat(f).st_mode):
+                        return None  # counting a pipe would consume it (or wait on a fifo forever)
                     with open(f, "rb") as fh:
                         total += sum(1 for line in fh if line.strip())
                 except OSError:

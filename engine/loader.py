@@ -21,6 +21,9 @@ from .errors import Problem
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 32  # packets and rules are shallow; deeper is an attack or an accident
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") and huge documents
+# PyYAML composes at ~5 us an event, so 5 MB of tiny YAML values took seconds before MAX_NODES
+# could refuse it. A packet of 500 records with every field set is ~100k events.
+MAX_EVENTS = 120_000
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -206,6 +209,8 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None)
                                        line=line_offset + 1 if line_offset is not None else None)) from None
     else:
         try:
+            if len(text) > 2 * MAX_EVENTS:  # an event takes at least two characters: smaller texts are fine
+                _count_events(text, source, line_offset)
             loader = _Loader(text)
             try:
                 data = loader.get_data() if loader.check_data() else None
@@ -244,6 +249,22 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None)
     return doc
 
 
+def _count_events(text: str, source: str, line_offset: int | None) -> None:
+    """Refuse a YAML text with more than MAX_EVENTS parser events, before composing it (cheap)."""
+    parser = _BaseLoader(text)
+    try:
+        n = 0
+        while parser.check_event():
+            parser.get_event()
+            n += 1
+            if n > MAX_EVENTS:
+                raise ParseFailure(Problem(source, "", f"document too large: more than {MAX_EVENTS} YAML values, "
+                                           "keys and brackets (a packet holds at most 500 evidence records)",
+                                           line=line_offset + 1 if line_offset is not None else None, kind="parse"))
+    finally:
+        parser.dispose()
+
+
 def _value_error(exc: ValueError) -> str:
     """Python's words for a too-long integer advise a Python call; say what is wrong with the file."""
     msg = str(exc)
@@ -279,16 +300,20 @@ def _first_dup_line(text: str, key: str, doc: Document) -> int | None:
 def check_tree(doc: Document) -> None:
     """Only JSON types, bounded depth and size (also stops YAML alias bombs)."""
     stack: list[tuple[Any, str, int]] = [(doc.data, "", 0)]
-    nodes = 0
+    nodes = 1
     while stack:
         value, path, depth = stack.pop()
-        nodes += 1
-        if nodes > MAX_NODES:
-            raise ParseFailure(Problem(doc.source, "", f"document too large: more than {MAX_NODES} values "
-                                       "(YAML aliases expanding?)", kind="parse"))
         if depth > MAX_DEPTH:
             raise ParseFailure(Problem(doc.source, path, f"nested deeper than {MAX_DEPTH} levels", kind="parse",
                                        line=doc.locate(path)))
+        if isinstance(value, (dict, list)):
+            # children are counted before they are stacked: a list of 2.4M zeros once stacked
+            # 2.4M (value, path, depth) tuples, 300 MB, before the count stopped it
+            nodes += len(value)
+            if nodes > MAX_NODES:
+                raise ParseFailure(Problem(doc.source, "", f"document too large: more than {MAX_NODES} values"
+                                           + (" (YAML aliases expanding?)" if doc.fmt == "yaml" else ""),
+                                           kind="parse"))
         if isinstance(value, dict):
             for k, v in value.items():
                 if not isinstance(k, str):
