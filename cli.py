@@ -290,9 +290,27 @@ def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes):
     _run(audit_mod.execute, audit_mod.AuditOptions(base, head, list(packets), rules_dir, fmt, exit_code, max_bytes))
 
 
-def run() -> None:  # pragma: no cover - thin wrapper used by the console script
-    main()
+EXIT_INTERNAL = 70
+
+
+def run() -> None:
+    """The console script: `main`, with a last line of defence so a bug never shows a traceback.
+
+    Bad input is handled where it is read and gets exit 2, 3 or 4; an exception that still
+    escapes is a bug in ladder: one line naming the exception type (never the input's content)
+    and exit 70. LADDER_DEBUG=1 re-raises it for a developer.
+    """
+    import os
+
+    try:
+        main()
+    except Exception as exc:  # noqa: BLE001 - the point of this function
+        if os.environ.get("LADDER_DEBUG"):
+            raise
+        click.echo(f"ladder: internal error ({type(exc).__name__}); this is a bug, please report it "
+                   "(set LADDER_DEBUG=1 for details)", err=True)
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -89,36 +89,41 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
 
     missing = [p for p in paths if not exists_or_dash(p)]
     summary = Summary()
-    writer = AtomicWriter(out)
-    csv_writer = AtomicWriter(summary_csv) if summary_csv else None
-    table = csv.writer(csv_writer.fh, lineterminator="\n") if csv_writer else None
-    if table:
-        table.writerow(CSV_HEADER)
-    bar = Progress(progress, count_inputs(paths) if progress else None, err)
-
-    def emit(o) -> None:
-        writer.write(o.line + "\n")
-        summary.add(o)
-        if table:
-            table.writerow(csv_row(o))
-        bar.tick()
+    writers: list = []
+    bar = Progress(False, None, err)
 
     def on_term(signum, frame):  # a kill: clean up like Ctrl-C
         raise KeyboardInterrupt
 
+    # The handler goes in before any temporary file exists, so no signal can strand one.
     old = signal.signal(signal.SIGTERM, on_term)
     try:
+        writer = AtomicWriter(out)
+        writers.append(writer)
+        csv_writer = AtomicWriter(summary_csv) if summary_csv else None
+        if csv_writer:
+            writers.append(csv_writer)
+        table = csv.writer(csv_writer.fh, lineterminator="\n") if csv_writer else None
+        if table:
+            table.writerow(CSV_HEADER)
+        bar = Progress(progress, count_inputs(paths) if progress else None, err)
+
+        def emit(o) -> None:
+            writer.write(o.line + "\n")
+            summary.add(o)
+            if table:
+                table.writerow(csv_row(o))
+            bar.tick()
+
         run_batch(paths, opts, emit, stdin)
     except KeyboardInterrupt:
-        writer.abort()
-        if csv_writer:
-            csv_writer.abort()
+        for w in writers:
+            w.abort()
         bar.finish()
         raise Interrupted(summary.total, bar.total) from None
     except BaseException:
-        writer.abort()
-        if csv_writer:
-            csv_writer.abort()
+        for w in writers:
+            w.abort()
         raise
     finally:
         signal.signal(signal.SIGTERM, old)

@@ -201,3 +201,22 @@ def test_sigterm_to_the_process_group(tmp_path, progress):
     assert b"no output file was written" in err
     assert not out.exists()
     assert not _partial_size(tmp_path)
+
+
+def test_an_unexpected_bug_is_one_line_and_exit_70(monkeypatch, capsys):
+    """A bug that escapes every handler still never shows the user a traceback."""
+    import cli
+    from engine import commands
+
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("secret packet text")
+
+    monkeypatch.setattr(commands, "evaluate", boom)
+    monkeypatch.setattr(sys, "argv", ["ladder", "evaluate", "whatever.yaml"])
+    monkeypatch.delenv("LADDER_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        cli.run()
+    assert exc.value.code == 70
+    err = capsys.readouterr().err
+    assert "internal error (ZeroDivisionError)" in err
+    assert "Traceback" not in err and "secret packet text" not in err
