@@ -8,7 +8,6 @@ books in one process) -> AuditResult (a value) -> renderers (text, json, markdow
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from collections import Counter
 from collections.abc import Iterable
@@ -20,7 +19,7 @@ from .commands import EXIT_FAILURES as EXIT_CHANGES
 from .commands import EXIT_OK
 from .errors import EvidenceError, LadderError, Problem, RulesError, UsageError
 from .evaluator import Evaluator
-from .evidence import Packet, check_document
+from .evidence import Packet, candidate_id, check_document
 from .inputs import Item, iter_inputs, load_item
 from .loader import DEFAULT_MAX_BYTES, Document, ParseFailure, decode, guess_format, load_file, parse_text
 from .report import dumps
@@ -28,7 +27,6 @@ from .rules import RuleBook, build_rulebook, canonical_json
 from .verdict import Verdict
 
 WORKING_TREE = "working tree"
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # contract section 2
 MD_MAX_ROWS = 200  # a pull-request comment is capped at 65,536 characters; JSON has every row
 
 
@@ -515,15 +513,6 @@ class _Outcome:
         self.verdict, self.problems, self.cid = verdict, problems or [], cid
 
 
-def _candidate_id(data: Any) -> str | None:
-    """The packet's candidate id when it is a valid one (to name an invalid packet), else None."""
-    if isinstance(data, dict) and isinstance(data.get("candidate"), dict):
-        cid = data["candidate"].get("id")
-        if isinstance(cid, str) and _ID_RE.match(cid):
-            return cid
-    return None
-
-
 def _check(doc, book: RuleBook, source: str) -> Packet | list[Problem]:
     try:
         return check_document(doc, book)
@@ -589,7 +578,7 @@ def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_hea
     except ParseFailure as exc:
         bad = _Outcome(problems=[exc.problem])
         return bad, bad
-    cid = _candidate_id(doc.data)
+    cid = candidate_id(doc.data)
     pb = _check(doc, base, item.source)
     ph = pb if same_ladder else _check(doc, head, item.source)
     ob = _evaluate(ev_base, pb) if isinstance(pb, Packet) else _Outcome(problems=pb, cid=cid)

@@ -8,10 +8,8 @@ bounded window of packets is in flight.
 """
 from __future__ import annotations
 
-import csv
 import io
 import os
-import re
 import signal
 import sys
 import tempfile
@@ -25,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import EvidenceError, LadderError
+from .evidence import candidate_id
 from .inputs import Item, iter_inputs
 from .loader import ParseFailure
 from .report import dumps, verdict_dict
 
 CHUNK = 32  # packets per task: amortises inter-process overhead
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass
@@ -125,14 +123,6 @@ def _init_worker(opts: BatchOptions) -> None:
     _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book))
 
 
-def _candidate_id(data: Any) -> str | None:
-    if isinstance(data, dict) and isinstance(data.get("candidate"), dict):
-        cid = data["candidate"].get("id")
-        if isinstance(cid, str) and _ID_RE.match(cid):
-            return cid
-    return None
-
-
 def error_outcome(item: Item, kind: str, problems: list[dict], cid: str | None) -> Outcome:
     line = dumps({"source": item.source, "candidate": {"id": cid} if cid else None,
                   "error": {"kind": kind, "problems": problems}})
@@ -156,12 +146,12 @@ def process_item(item: Item) -> Outcome:
         return error_outcome(item, exc.problem.kind, [exc.problem.as_dict()], None)
     except EvidenceError as exc:
         return error_outcome(item, "invalid", [p.as_dict() for p in exc.problems],
-                             _candidate_id(doc.data) if doc else None)
+                             candidate_id(doc.data) if doc else None)
     except LadderError as exc:
         return error_outcome(item, "invalid", [{"path": "", "message": str(exc)}], None)
     except Exception as exc:  # noqa: BLE001 - one bad packet must not stop the batch
         return error_outcome(item, "internal", [{"path": "", "message": f"internal error ({type(exc).__name__}); "
-                                                 "please report it"}], _candidate_id(doc.data) if doc else None)
+                                                 "please report it"}], candidate_id(doc.data) if doc else None)
 
 
 def _process_chunk(items: list[Item]) -> list[Outcome]:

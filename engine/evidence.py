@@ -28,7 +28,17 @@ FREE_TEXT_KEYS = {"title", "notes", "quote", "links", "name", "role_text"}
 _MAX_ECHO = 40
 _MAX_LISTED = 10
 MAX_PROBLEMS = 500  # per packet: enough to fix it by; a hostile packet must not make a huge report
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # contract section 2
 _TOKEN = re.compile(r"[A-Za-z0-9._:+@/\\-]+")
+
+
+def candidate_id(data: Any) -> str | None:
+    """The packet's candidate id when it is a well-formed one (to name an invalid packet), else None."""
+    if isinstance(data, dict) and isinstance(data.get("candidate"), dict):
+        cid = data["candidate"].get("id")
+        if isinstance(cid, str) and _ID_RE.match(cid):
+            return cid
+    return None
 
 
 @dataclass
