@@ -70,7 +70,9 @@ def main() -> None:
 @FORMAT_OPT
 @MAXB_OPT
 @click.option("-r", "--recursive", is_flag=True, help="Check the packets inside folders too.")
-def validate(packets, rules_dir, fmt, max_bytes, recursive):
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Worker processes for large inputs (default: the number of cores).")
+def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs):
     """Check packets against the schema and the semantic rules; list every problem.
 
     \b
@@ -80,7 +82,9 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive):
       ladder validate -r fixtures/invalid
     """
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
-    _run(commands.validate, _book(rules_dir), list(packets), s, recursive)
+    import os
+
+    _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1)
 
 
 @main.command()

@@ -38,6 +38,7 @@ class BatchOptions:
     jobs: int = 1
     max_bytes: int = 5 * 1024 * 1024
     redact: bool = False
+    validate_only: bool = False  # `ladder validate` on a large input: check, do not evaluate
 
 
 @dataclass
@@ -52,6 +53,8 @@ class Outcome:
     verdict: str | None = None
     unmet: list[str] = field(default_factory=list)
     source: str = ""
+    problems: list = field(default_factory=list)  # validate_only: the packet's problems
+    kind: str = ""  # validate_only: the input item's kind (file | line | problem)
 
 
 # -- worker side ------------------------------------------------------------------------------
@@ -134,6 +137,9 @@ def process_item(item: Item) -> Outcome:
     from .inputs import load_item
 
     opts: BatchOptions = _WORKER["opts"]
+    if opts.validate_only:
+        problems = validate_item(item, _WORKER["book"], opts.max_bytes)
+        return Outcome("", not problems, None, source=item.source, problems=problems, kind=item.kind)
     doc = None
     try:
         doc = load_item(item, opts.max_bytes)
@@ -152,6 +158,20 @@ def process_item(item: Item) -> Outcome:
     except Exception as exc:  # noqa: BLE001 - one bad packet must not stop the batch
         return error_outcome(item, "internal", [{"path": "", "message": f"internal error ({type(exc).__name__}); "
                                                  "please report it"}], candidate_id(doc.data) if doc else None)
+
+
+def validate_item(item: Item, book: Any, max_bytes: int) -> list:
+    """Every problem of one input (empty when valid): what `ladder validate` reports per packet."""
+    from .evidence import check_document
+    from .inputs import load_item
+
+    try:
+        check_document(load_item(item, max_bytes), book, normalised=False)
+    except ParseFailure as exc:
+        return [exc.problem]
+    except EvidenceError as exc:
+        return exc.problems
+    return []
 
 
 def _process_chunk(items: list[Item]) -> list[Outcome]:

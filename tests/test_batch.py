@@ -206,3 +206,22 @@ def test_progress_is_off_when_stderr_is_not_a_terminal(tmp_path, run_cli):
     r = run_cli("batch", *PACKETS[:3], "--out", out)
     assert "\r" not in r.stderr and "ETA" not in r.stderr
     assert r.stderr.startswith("3 packet(s):")
+
+
+def test_parallel_validate_reports_exactly_what_sequential_does(tmp_path, run_cli):
+    """Large inputs are validated by worker processes; the report must not change by a byte."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    src = tmp_path / "mixed.jsonl"
+    with src.open("w") as fh:
+        for line, _kind in gen.generate(1000, "validate-parallel", invalid_rate=0.15):
+            fh.write(line + "\n")
+    assert src.stat().st_size > 4 * 1024 * 1024  # above the threshold where workers are used
+    for fmt in ("text", "json"):
+        one = run_cli("validate", src, "--jobs", "1", "--format", fmt, exit_code=3).stdout
+        two = run_cli("validate", src, "--jobs", "2", "--format", fmt, exit_code=3).stdout
+        assert one == two
+    assert "of 1000 packet(s) valid" in one if fmt == "text" else '"packets":1000' in two
