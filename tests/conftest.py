@@ -39,3 +39,13 @@ def run_cli() -> Callable[..., Result]:
         return result
 
     return run
+
+
+def bench_generator():
+    """bench/generate.py as a module: realistic, deterministic packets for tests that need many."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -14,7 +14,7 @@ import pytest
 from engine import batch as batch_mod
 from engine.batch import BatchOptions, Outcome, run_batch
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, bench_generator
 
 PACKETS = sorted(FIXTURES.glob("*.yaml"))
 LADDER = [sys.executable, "-c", "import cli; cli.main()"]
@@ -210,11 +210,7 @@ def test_progress_is_off_when_stderr_is_not_a_terminal(tmp_path, run_cli):
 
 def test_parallel_validate_reports_exactly_what_sequential_does(tmp_path, run_cli):
     """Large inputs are validated by worker processes; the report must not change by a byte."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
+    gen = bench_generator()
     src = tmp_path / "mixed.jsonl"
     with src.open("w") as fh:
         for line, _kind in gen.generate(1000, "validate-parallel", invalid_rate=0.15):

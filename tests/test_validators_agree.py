@@ -5,7 +5,6 @@ They must agree on validity for every packet we know of, or a packet could be ac
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import random
 
@@ -14,14 +13,7 @@ import pytest
 from engine.evidence import _fast_validator, _slow_validator
 from engine.loader import ParseFailure, load_file
 
-from conftest import FIXTURES, INVALID, ROOT
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from conftest import FIXTURES, INVALID, bench_generator
 
 
 def _agree(data) -> tuple[bool, bool]:
@@ -47,7 +39,7 @@ def test_validators_agree_on_fixtures(name, data):
 
 def test_validators_agree_on_generated_and_mutated_packets():
     """Thousands of generated packets, and single-field mutations of them, get the same answer."""
-    gen = _generator()
+    gen = bench_generator()
     rng = random.Random(11)
     seen = {True: 0, False: 0}
     for line, _kind in gen.generate(400, "agree", invalid_rate=0.25):
