@@ -15,7 +15,6 @@ engine (shared/durable_rules.md, pitfall 1). Dates arrive as integer day counts 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -217,8 +216,3 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
     digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
     name = f"ladder:{'+'.join(path)}#{digest}"
     return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria)
-
-
-def ruleset_json(plan: Plan) -> str:
-    """The compiled ruleset as the engine sees it (for `ladder rules show --compiled` and tests)."""
-    return json.dumps({plan.name: plan.rules}, sort_keys=True, indent=1)

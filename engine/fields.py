@@ -14,7 +14,6 @@ from .suggest import did_you_mean
 
 NUMERIC_OPS = {"gt", "gte", "lt", "lte"}
 LIST_OPS = {"contains", "contains_any"}
-LEVEL_FIELDS = {"mentee.level", "levels"}  # values are normalised to canonical level ids
 
 
 @dataclass(frozen=True)

@@ -147,9 +147,5 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
     return "\n".join(out).rstrip() + "\n"
 
 
-def problem_text(p: Problem) -> str:
-    return str(p)
-
-
 def problems_json(source: str, problems: list[Problem], valid: bool) -> dict:
     return {"source": source, "valid": valid, "problems": [p.as_dict() for p in problems]}
