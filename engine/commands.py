@@ -39,7 +39,9 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
     records = []
     bad = total = 0
     skipped: list[str] = []
-    expanded = [p for p in paths if not (Path(p).is_dir() and not recursive and not skipped.append(p))]
+    expanded: list[str] = []
+    for p in paths:
+        (skipped if Path(p).is_dir() and not recursive else expanded).append(p)
     if s.fmt != "json":
         lines.extend(f"{d}: is a folder, skipped (use --recursive to check its packets)" for d in skipped)
 

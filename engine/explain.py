@@ -118,12 +118,7 @@ def _describe(cond: dict) -> str:
 
 # -- checking one record against one predicate (explanation only) -------------------------------
 def _get(fact: dict, dotted: str) -> Any:
-    cur: Any = fact
-    for part in dotted.split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            return _MISSING
-        cur = cur[part]
-    return cur
+    return _lookup(fact, tuple(dotted.split(".")))
 
 
 class _Missing:
