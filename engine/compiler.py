@@ -2,11 +2,16 @@
 
 Each criterion becomes a small tree of nodes. Every node is one engine rule:
 
-* leaf, min_count 1:  [GATE, e0]            cap   -> fired = met, cites every match
-* leaf, aggregate:    [GATE, e0]            cap   -> asserts an $agg fact (n, distinct, mean)
+* leaf, min_count 1:  [e0]                  cap   -> fired = met, cites every match
+* leaf, aggregate:    [e0]                  cap   -> asserts an $agg fact (n, distinct, mean)
                       [$agg with thresholds]      -> fired = met (the threshold lives in the rule)
 * all_of / any_of:    [$part of each child] (all / any) -> fired = met
 * a level's sufficient-evidence policy is an aggregate leaf over recent records.
+
+Leaf rules need no gate: a packet's evidence goes in as one batch before any consequence runs,
+and a leaf has neither a negation nor a count that could be decided early (pitfall 6), so each
+leaf's single action sees every match. Joining every match to a gate fact cost ~12% of engine
+time. The gate stays where eager evaluation matters: the trailing negation of `ack`.
 
 A node inside a composite asserts a $part fact when it fires, which is what its parent matches.
 Only literal tests, $iany over literals, and a gate are emitted: the memory-safe subset of the
@@ -159,13 +164,13 @@ class _Builder:
             # alternative" is a single pattern with $or (fewer engine actions per packet).
             self.nodes.append(Node(idx, "leaf", criterion, level, parent, cond=cond))
             pattern = {"$or": [leaf_pattern(c) for c in cond["any_of"]]}
-            self.rules[f"n{idx}"] = {"all": [GATE, {"e0": pattern}], "cap": CAP, "run": f"hit:{idx}"}
+            self.rules[f"n{idx}"] = {"all": [{"e0": pattern}], "cap": CAP, "run": f"hit:{idx}"}
             return idx
         if "evidence" in cond:
             agg = _agg_spec(cond)
             node = Node(idx, "agg" if agg else "leaf", criterion, level, parent, cond=cond, agg=agg)
             self.nodes.append(node)
-            self.rules[f"n{idx}"] = {"all": [GATE, {"e0": leaf_pattern(cond)}], "cap": CAP,
+            self.rules[f"n{idx}"] = {"all": [{"e0": leaf_pattern(cond)}], "cap": CAP,
                                      "run": f"{'collect' if agg else 'hit'}:{idx}"}
             if agg:
                 terms: list[dict] = [{KIND: "$agg"}, {"node": idx}, {"$gte": {"n": agg["n"]}}]
@@ -201,8 +206,8 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
             criteria.append(cr)
     # The sufficiency leaf counts records of every type: drop its type test.
     for lv, idx in suff.items():
-        b.rules[f"n{idx}"]["all"][1]["e0"]["$and"] = [
-            t for t in b.rules[f"n{idx}"]["all"][1]["e0"]["$and"] if t != {"type": "*"}]
+        b.rules[f"n{idx}"]["all"][0]["e0"]["$and"] = [
+            t for t in b.rules[f"n{idx}"]["all"][0]["e0"]["$and"] if t != {"type": "*"}]
     # Every fact kind must be accepted by some rule, or a batch assert raises (pitfall 4, 17).
     b.rules["sink"] = {"all": [{"m": {"$ex": {KIND: 1}}}, {"never": {KIND: "$never"}}], "run": "noop"}
     # Some rule must fire in every session: delete_state on a session where no action ever ran

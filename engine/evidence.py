@@ -353,21 +353,20 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
     """Evidence records -> engine facts: only the fields some rule reads (never free text: it is
     personal data and no rule may read it), integer day counts, canonical level ids, and each
     metric's derived `improved` flag."""
-    from .compiler import BASE_FIELDS, fields_read
-
-    reads = fields_read(book)
+    copy_keys, metric_keep = _copy_plan(book)
     data = doc.data
     end_ord = ctx["end"].toordinal()
     facts = []
     by_id = {}
     resolve = book.resolve
+    only_type = ("type",)
     for ev in data["evidence"]:
-        by_id[ev["id"]] = ev
-        keep = reads.by_type.get(ev["type"], BASE_FIELDS)
-        f: dict[str, Any] = {k: v for k, v in ev.items() if k in keep and k not in FREE_TEXT_KEYS}
-        f["_kind"], f["eid"], f["age_days"] = "ev", ev["id"], end_ord - _ordinal(ev["date"])
+        eid = ev["id"]
+        by_id[eid] = ev
+        f: dict[str, Any] = {k: ev[k] for k in copy_keys.get(ev["type"], only_type) if k in ev}
+        f["_kind"], f["eid"], f["age_days"] = "ev", eid, end_ord - _ordinal(ev["date"])
         if "metrics" in f:
-            f["metrics"] = [_metric(m, reads.items.get("metrics", frozenset())) for m in f["metrics"]]
+            f["metrics"] = [_metric(m, metric_keep) for m in f["metrics"]]
         if "mentee" in f:
             f["mentee"] = {k: (resolve(v) if k == "level" else v) for k, v in f["mentee"].items()}
         if "from" in f:
@@ -379,6 +378,24 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   book.path(ctx["track"], ctx["current"], ctx["target"]), data["period"]["start"],
                   data["period"]["end"], data["evidence"], facts, by_id)
+
+
+_COPY_PLANS: dict[str, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
+
+
+def _copy_plan(book: RuleBook) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+    """Per evidence type, the record fields a fact copies (sorted, so facts are the same whatever
+    the key order in the file), and the metric item fields; built once per rule book."""
+    from .compiler import BASE_FIELDS, fields_read
+
+    plan = _COPY_PLANS.get(book.version)
+    if plan is None:
+        reads = fields_read(book)
+        skip = (BASE_FIELDS - {"type"}) | FREE_TEXT_KEYS
+        plan = _COPY_PLANS[book.version] = (
+            {t: tuple(sorted(keep - skip)) for t, keep in reads.by_type.items()},
+            reads.items.get("metrics", frozenset()))
+    return plan
 
 
 def _metric(m: dict, keep: frozenset[str]) -> dict:

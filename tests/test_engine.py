@@ -184,6 +184,24 @@ def test_verdict_comes_from_durable_rules_firing(monkeypatch):
     assert silent.verdict == "insufficient_evidence"
 
 
+def test_citations_survive_ids_the_schema_would_refuse():
+    """Consequences read evidence ids off the engine's JSON text when ids have the schema's form;
+    any other id (the engine is a library and can be fed directly) is parsed in full, so what
+    fired and what it cites are the same either way."""
+    fx = max(FIXTURES, key=lambda p: len(_data(p)["evidence"]))
+    p = check_document(_doc(_data(fx)), BOOK)
+    plan = EVAL.plan(tuple(p.path))
+    plain = rules_engine().fire(plan, copy.deepcopy(p.facts))
+    odd = {f["eid"]: f'{f["eid"]} "quoted" \\ é' for f in p.facts}
+    facts = copy.deepcopy(p.facts)
+    for f in facts:
+        f["eid"] = odd[f["eid"]]
+    renamed = rules_engine().fire(plan, facts)
+    assert plain.found and renamed.marked == plain.marked
+    assert renamed.found == {n: sorted(odd[e] for e in ids) for n, ids in plain.found.items()}
+    assert renamed.aggs == plain.aggs
+
+
 def test_compiled_rulesets_are_registered_in_the_engine():
     """The rules run inside durable_rules: the compiled plan is a ruleset the engine holds."""
     plan = EVAL.plan(("senior-pm",))
