@@ -75,6 +75,7 @@ def schema_problems(doc: Document) -> list[Problem]:
     """Fast path: jsonschema-rs says valid. Otherwise jsonschema (the definition) explains why."""
     if _fast_validator().is_valid(doc.data):
         return []
+    doc.exactly()  # problems quote values: take them from the strict parse
     if doc.fmt == "json":
         check_tree(doc)  # depth and size bounds before the recursive explanation (see loader.parse_text)
     data, out = doc.data, []

@@ -279,3 +279,51 @@ def test_repeating_evidence_never_unmeets(data):
         if status == "met":
             assert statuses(after)[cid] == "met", cid
     assert ORDER.index(after["verdict"]) >= ORDER.index(base["verdict"])
+
+
+# -- the fast JSON path (orjson) gives what the strict parser gives, or defers to it ------------
+def _json_string(draw_text: str, ascii_only: bool) -> str:
+    return json.dumps(draw_text, ensure_ascii=ascii_only)
+
+
+_WS = st.sampled_from(["", " ", "\n", "\t "])
+_SCALARS = st.one_of(
+    st.integers(min_value=-(2**63), max_value=2**63 - 1).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["true", "false", "null", "1e400", "NaN", "-0.0", "1E5", "0.1e-400"]),
+    st.builds(_json_string, st.text(alphabet=':"\\é\u2028ab \x01', max_size=6), st.booleans()),
+)
+
+
+@st.composite
+def _json_object(draw, children):
+    keys = st.builds(_json_string, st.text(alphabet='ab:"\\é', max_size=3), st.booleans())
+    members = draw(st.lists(st.tuples(keys, _WS, _WS, children), max_size=5))
+    # Duplicates: plain, and written with a \u escape of a colon; and a colon escaped in a key
+    # that is kept, which would offset a dropped duplicate in a naive count of colons.
+    if members and draw(st.booleans()):
+        k, a, b, v = members[0]
+        members.append((k.replace(":", "\\u003a") if draw(st.booleans()) else k, a, b, v))
+    if draw(st.booleans()):
+        members.append(('"z\\u003a"', "", "", draw(children)))
+    return "{" + ",".join(f"{k}{a}:{b}{v}" for k, a, b, v in members) + "}"
+
+
+_JSON_TEXTS = st.recursive(_SCALARS, lambda kids: st.one_of(
+    st.lists(kids, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]"), _json_object(kids)), max_leaves=12)
+
+
+def _parsed(text: str, fast: bool):
+    try:
+        doc = parse_text(text, "t.json", "json", fast=fast)
+    except ParseFailure as exc:
+        return ("problem", exc.problem.message, exc.problem.line)
+    return ("data", json.dumps(doc.data))  # types and key order included (1 is not 1.0 or true)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(_JSON_TEXTS)
+def test_fast_json_parse_equals_the_strict_one(text):
+    """Duplicate keys (escaped or not), NaN, 1e400, whitespace before colons: whatever the text,
+    the fast path yields the strict parser's data or its exact problem."""
+    assert _parsed(text, fast=True) == _parsed(text, fast=False)

@@ -290,6 +290,27 @@ def test_duplicate_key_in_json_points_at_the_repeat_in_its_own_object():
     assert '"ev-04"' in text.splitlines()[p.line - 1]
 
 
+def test_duplicate_key_in_a_jsonl_line_is_caught(run_cli, tmp_path):
+    """JSONL lines take the fast parser, which keeps the last duplicate silently: the duplicate
+    must still be an error with its line, also when a colon elsewhere is written as \\u003a."""
+    good = json.dumps(BASE)
+    dup = good.replace('"rating": 5', '"rating": 2, "rating": 5')
+    escaped = dup.replace('"Checkout redesign"', '"Checkout\\u003a redesign"')
+    (p := tmp_path / "b.jsonl").write_text("\n".join([good, dup, escaped]) + "\n", encoding="utf-8")
+    out = run_cli("validate", p, exit_code=3).stdout
+    assert f"{p}:2: duplicate key 'rating'" in out and f"{p}:3: duplicate key 'rating'" in out
+    assert f"{p}:1:" not in out
+
+
+def test_an_integer_beyond_64_bits_is_quoted_exactly(run_cli, tmp_path):
+    """The fast parser reads such an integer as a float; problems come from the exact parse."""
+    data = copy.deepcopy(BASE)
+    data["evidence"][0]["teams"] = 123456789012345678901234
+    (p := tmp_path / "big.jsonl").write_text(json.dumps(data) + "\n", encoding="utf-8")
+    out = run_cli("validate", p, exit_code=3).stdout
+    assert "123456789012345678901234 is out of range: must be at most" in out
+
+
 def test_non_utf8_bytes_are_located():
     """Latin-1 exports are common; say it is an encoding problem and where, not a parser crash."""
     raw = as_yaml(BASE).replace("Checkout", "Caf\xe9").encode("latin-1")
