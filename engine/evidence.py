@@ -57,9 +57,52 @@ class Packet:
     by_id: dict[str, dict] = field(repr=False, default_factory=dict)
 
 
+class _Dispatching:
+    """jsonschema-rs over the packet schema, with each evidence record checked only against the
+    $defs entry its `type` selects.
+
+    The schema picks a record's definition with one if/then per type, so a validator evaluates
+    twelve `if`s per record; going straight to the one that applies took validation from ~56 to
+    ~40 us per bench packet. It is the same check: a record is valid when it is a mapping whose
+    `type` is one of the selectable types and it is valid under that type's definition. The
+    schema's shape is checked when this is built; any other shape validates as one whole."""
+
+    def __init__(self, schema: dict):
+        self.whole = jsonschema_rs.validator_for(schema, validate_formats=True)
+        self.by_type: dict[str, Any] | None = None
+        ev = schema.get("$defs", {}).get("evidence", {})
+        branches = ev.get("allOf", [])
+        types = ev.get("properties", {}).get("type", {}).get("enum", [])
+        shaped = (schema.get("properties", {}).get("evidence", {}).get("items") == {"$ref": "#/$defs/evidence"}
+                  and set(ev) == {"type", "required", "properties", "allOf"} and ev["type"] == "object"
+                  and ev["required"] == ["type"] and len(branches) == len(types) and all(
+                      b == {"if": {"properties": {"type": {"const": t}}, "required": ["type"]},
+                            "then": {"$ref": f"#/$defs/{t}"}} for b, t in zip(branches, types)))
+        if not shaped:
+            return
+        outer = {**schema, "properties": {**schema["properties"],
+                                          "evidence": {**schema["properties"]["evidence"], "items": True}}}
+        self.whole = jsonschema_rs.validator_for(outer, validate_formats=True)
+        base = {k: schema[k] for k in ("$schema", "$defs") if k in schema}
+        self.by_type = {t: jsonschema_rs.validator_for({**base, "$ref": f"#/$defs/{t}"}, validate_formats=True)
+                        for t in types}
+
+    def is_valid(self, data: Any) -> bool:
+        if not self.whole.is_valid(data):
+            return False
+        if self.by_type is None:
+            return True
+        by_type = self.by_type
+        for ev in data["evidence"]:  # the outer schema made this a list, and `data` a mapping
+            v = by_type.get(ev.get("type")) if isinstance(ev, dict) and isinstance(ev.get("type"), str) else None
+            if v is None or not v.is_valid(ev):
+                return False
+        return True
+
+
 @lru_cache(maxsize=None)
 def _fast_validator() -> Any:
-    return jsonschema_rs.validator_for(load_schema("packet"), validate_formats=True)
+    return _Dispatching(load_schema("packet"))
 
 
 @lru_cache(maxsize=None)

@@ -54,13 +54,26 @@ def test_validators_agree_on_generated_and_mutated_packets():
     assert seen[True] > 100 and seen[False] > 100  # both outcomes really exercised
 
 
+def test_the_fast_validator_dispatches_records_by_type():
+    """The schema keeps the if/then-by-type shape the fast path relies on (else it still works,
+    validating whole packets, but about a quarter slower): a schema edit that changes the shape
+    should be a decision, not an accident."""
+    assert _fast_validator().by_type is not None
+
+
 def _mutate(data: dict, rng: random.Random) -> dict:
     d = copy.deepcopy(data)
     evs = d.get("evidence") or [{}]
+    if not isinstance(d.get("evidence"), list) or not d["evidence"]:
+        d["evidence"] = evs
     ev = rng.choice(evs)
     key = rng.choice(sorted(ev) or ["id"])
-    action = rng.randrange(6)
-    if action == 0:
+    action = rng.randrange(8)
+    if action == 6:  # the fast validator dispatches records by type: break the type itself
+        ev["type"] = rng.choice([None, 3, "shipped", "Mentoring", ["mentoring"], "learning", "decision"])
+    elif action == 7:
+        evs.append(rng.choice([None, "ev-9", [], {}, {"type": "learning"}, {"id": "ev-99", "type": 5}]))
+    elif action == 0:
         ev.pop(key, None)
     elif action == 1:
         ev[key] = rng.choice([None, 7, "x", [], {}, True, -1, 10**20, "2026-02-30"])
