@@ -35,9 +35,14 @@ class Evaluator:
         fr = self.engine.fire(plan, packet.facts)
         results: list[CriterionResult] = []
         grouped = None
+        tally = {lv: [0, 0, 0, 0] for lv in plan.path}  # required met, required, supporting met, supporting
         for cr in plan.criteria:
             idx = plan.roots[cr.id]
-            if idx in fr.marked:
+            met = idx in fr.marked
+            t = tally[cr.level]
+            t[0 if cr.required else 2] += met
+            t[1 if cr.required else 3] += 1
+            if met:
                 ids = cited(plan, fr, idx)
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
                                                f"met by {', '.join(ids)}" if ids else "met", found=ids))
@@ -51,20 +56,17 @@ class Evaluator:
         levels = []
         for lv in plan.path:
             pol = self.book.level_rules[lv].policy
-            mine = [r for r in results if r.level == lv]
-            req = [r for r in mine if r.required]
-            sup = [r for r in mine if not r.required]
+            req_met, req, sup_met, sup = tally[lv]
             s_idx = plan.sufficiency[lv]
             recent = len(fr.found.get(s_idx, []))
             if s_idx not in fr.marked:
                 lv_verdict = INSUFFICIENT
-            elif all(r.met for r in req) and sum(r.met for r in sup) >= pol.min_supporting:
+            elif req_met == req and sup_met >= pol.min_supporting:
                 lv_verdict = READY
             else:
                 lv_verdict = NOT_READY
-            levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, sum(r.met for r in req), len(req),
-                                      sum(r.met for r in sup), len(sup), pol.min_supporting, recent,
-                                      pol.min_records, pol.within_days))
+            levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, sup_met, sup,
+                                      pol.min_supporting, recent, pol.min_records, pol.within_days))
         if any(lr.verdict == INSUFFICIENT for lr in levels):
             overall = INSUFFICIENT
         elif all(lr.verdict == READY for lr in levels):

@@ -6,6 +6,7 @@ predicate each record failed. It never changes a status.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from .compiler import Node, Plan
@@ -159,17 +160,37 @@ _CHECKS: dict[int, tuple[dict, list[tuple]]] = {}
 
 
 def _checks(cond: dict) -> list[tuple]:
-    """A leaf's `where` as flat (field, path parts, op, arg) tuples, built once per condition."""
+    """A leaf's `where` as flat (field, key, path parts, wanted, test) tuples, built once per
+    condition: `key` is the field when it is not dotted, `wanted` the words for what the predicate
+    needs, and `test(value)` is `_holds(value, op, arg)`."""
     hit = _CHECKS.get(id(cond))
     if hit is not None and hit[0] is cond:
         return hit[1]
-    out = [(fname, tuple(fname.split(".")), op, arg)
+    out = [(fname, None if "." in fname else fname, tuple(fname.split(".")), _want(op, arg), _tester(op, arg))
            for fname, pred in cond.get("where", {}).items()
            for op, arg in (pred.items() if isinstance(pred, dict) else (("eq", pred),))]
     if len(_CHECKS) > 10_000:
         _CHECKS.clear()
     _CHECKS[id(cond)] = (cond, out)
     return out
+
+
+def _tester(op: str, arg: Any) -> Any:
+    """`_holds` for one (op, arg), specialised for the common cases (explanations test every
+    record of a type against every unmet leaf, so this is the explainer's inner loop)."""
+    num = (int, float)
+    if op == "eq" and type(arg) is str:
+        return lambda v: v == arg  # only a str equals a str; _MISSING equals nothing
+    if op == "eq" and type(arg) is bool:
+        return lambda v: v is arg
+    if op == "eq" and type(arg) in num:
+        return lambda v: type(v) in num and v == arg  # true, false are not numbers
+    if op == "in":
+        return lambda v: v is not _MISSING and v in arg
+    if op in _OPS:
+        cmp = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}[op]
+        return lambda v: type(v) in num and cmp(v, arg)
+    return lambda v: _holds(v, op, arg)
 
 
 def _lookup(fact: dict, parts: tuple) -> Any:
@@ -184,10 +205,10 @@ def _lookup(fact: dict, parts: tuple) -> Any:
 def _failed(fact: dict, cond: dict) -> list[tuple]:
     """The predicates of a leaf this record fails, as raw tuples (cheap; words come later)."""
     out: list[tuple] = []
-    for fname, parts, op, arg in _checks(cond):
-        val = _lookup(fact, parts)
-        if not _holds(val, op, arg):
-            out.append(("pred", fname, op, arg, val))
+    for fname, key, parts, wanted, test in _checks(cond):
+        val = fact.get(key, _MISSING) if key is not None else _lookup(fact, parts)
+        if not test(val):
+            out.append(("pred", fname, wanted, val))
     if "within_days" in cond and fact.get("age_days", 0) > cond["within_days"]:
         out.append(("age", fact["age_days"], cond["within_days"]))
     if "any_item" in cond:
@@ -203,10 +224,10 @@ def _failed(fact: dict, cond: dict) -> list[tuple]:
 
 def _words(f: tuple) -> str:
     if f[0] == "pred":
-        _, fname, op, arg, val = f
+        _, fname, wanted, val = f
         shown = "missing" if val is _MISSING else (
             ", ".join(map(_fmt, val)) or "empty" if isinstance(val, list) else _fmt(val))
-        return f"{fname} is {shown}; needs {_want(op, arg)}"
+        return f"{fname} is {shown}; needs {wanted}"
     if f[0] == "age":
         return f"dated {f[1]} days before the as-of date; needs within {f[2]}"
     ai, has_items = f[1], f[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import Evaluator, check_document, load_rules
-from engine.explain import failures
+from engine.explain import _MISSING, _holds, _tester, failures
 from engine.firing import Firing, RulesEngine, rules_engine
 from engine.loader import Document, load_file
 from engine.report import verdict_dict, verdict_json
@@ -247,3 +247,21 @@ def test_cli_output_is_byte_identical_across_processes():
     b = subprocess.run(cmd, capture_output=True, cwd=ROOT, timeout=60)
     assert a.returncode == 0, a.stderr
     assert a.stdout == b.stdout
+
+
+_VALUES = [_MISSING, None, True, False, 0, 1, 1.0, 2.5, -3, 2**60, "x", "led", "", [], ["a"], ["a", "b"],
+           {"k": 1}]
+_PREDICATES = [("eq", a) for a in ("led", "", True, False, 1, 1.0, 0, None, ["a"])] + \
+    [("ne", a) for a in ("led", True, 1)] + [("in", ["led", "co-led"]), ("in", [1, 2]), ("not_in", ["x"])] + \
+    [(op, a) for op in ("gt", "gte", "lt", "lte") for a in (1, 2.5, 0)] + \
+    [("exists", True), ("exists", False), ("contains", "a"), ("contains_any", ["a", "b"])]
+
+
+@pytest.mark.parametrize("op,arg", _PREDICATES, ids=[f"{o}-{a!r}" for o, a in _PREDICATES])
+def test_explanation_predicates_match_the_reference(op, arg):
+    """Nearest misses test each predicate through a specialised function; for every kind of value
+    a record can hold (or not), it answers as the plain reference does (true is not 1, a missing
+    field is not null, only numbers compare)."""
+    test = _tester(op, arg)
+    for v in _VALUES:
+        assert test(v) == _holds(v, op, arg), (op, arg, v)
