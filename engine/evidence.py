@@ -403,12 +403,12 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
     facts = []
     by_id = {}
     resolve = book.resolve
-    only_type = ("type",)
+    only_id_type = ("id", "type")
     for ev in data["evidence"]:
         eid = ev["id"]
         by_id[eid] = ev
-        f: dict[str, Any] = {k: ev[k] for k in copy_keys.get(ev["type"], only_type) if k in ev}
-        f["_kind"], f["eid"], f["age_days"] = "ev", eid, end_ord - _ordinal(ev["date"])
+        f: dict[str, Any] = {k: ev[k] for k in copy_keys.get(ev["type"], only_id_type) if k in ev}
+        f["_kind"], f["age_days"] = "ev", end_ord - _ordinal(ev["date"])
         if "metrics" in f:
             f["metrics"] = [_metric(m, metric_keep) for m in f["metrics"]]
         if "mentee" in f:
@@ -428,8 +428,9 @@ _COPY_PLANS: dict[str, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
 
 
 def _copy_plan(book: RuleBook) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
-    """Per evidence type, the record fields a fact copies (sorted, so facts are the same whatever
-    the key order in the file), and the metric item fields; built once per rule book."""
+    """Per evidence type, the record fields a fact copies, and the metric item fields; built once
+    per rule book. `id` comes first (consequences read it off the engine's message text:
+    engine.firing), the rest sorted, so facts are the same whatever the key order in the file."""
     from .compiler import BASE_FIELDS, fields_read
 
     plan = _COPY_PLANS.get(book.version)
@@ -437,7 +438,7 @@ def _copy_plan(book: RuleBook) -> tuple[dict[str, tuple[str, ...]], frozenset[st
         reads = fields_read(book)
         skip = (BASE_FIELDS - {"type"}) | FREE_TEXT_KEYS
         plan = _COPY_PLANS[book.version] = (
-            {t: tuple(sorted(keep - skip)) for t, keep in reads.by_type.items()},
+            {t: ("id", *sorted(keep - skip)) for t, keep in reads.by_type.items()},
             reads.items.get("metrics", frozenset()))
     return plan
 

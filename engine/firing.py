@@ -116,7 +116,7 @@ class RulesEngine:
 
         if verb == "hit":
             def hit(fr: Firing, message: str, assert_fact: Callable[[dict], None]) -> None:
-                fr.found[idx] = sorted(set(_eids(message)))
+                fr.found[idx] = sorted(set(_ids(message)))
                 mark(fr, assert_fact)
             return hit
         if verb == "collect":
@@ -126,10 +126,10 @@ class RulesEngine:
             def collect(fr: Firing, message: str, assert_fact: Callable[[dict], None]) -> None:
                 values: dict[str, Any]
                 if fname is None:  # a count: the distinct records are enough
-                    fr.found[idx] = sorted(set(_eids(message)))
+                    fr.found[idx] = sorted(set(_ids(message)))
                     values = {"n": len(fr.found[idx])}
                 else:
-                    facts = {t["e0"]["eid"]: t["e0"] for t in _tuples(message)}  # records, not join tuples
+                    facts = {t["e0"]["id"]: t["e0"] for t in _tuples(message)}  # records, not join tuples
                     fr.found[idx] = sorted(facts)
                     values = {"n": len(facts)}
                     got = [g for g in (_get(f, fname) for f in facts.values()) if g is not None]
@@ -197,10 +197,11 @@ class RulesEngine:
 
 # A consequence's message is `{"<rule>": [{"<alias>": <fact as we asserted it>, ...}, ...]}`: the
 # engine hands back the JSON text each fact was asserted with. Rule names are ours (n12, d12, ack,
-# sink) and evidence ids match `[A-Za-z0-9._-]+` (the packet schema), so both can be read off the
-# text without parsing every fact into dicts, which was the largest Python cost per consequence.
-# `"eid":` can only be the key our facts carry: inside a JSON string a quote is always escaped.
-_EID = re.compile(r'"eid":"([A-Za-z0-9._-]+)"')
+# sink), an evidence fact's first key is its `id` (engine.evidence.normalise), and evidence ids
+# match `[A-Za-z0-9._-]+` (the packet schema). So names and ids are read off the text, without
+# parsing every fact into dicts, which was the largest Python cost per consequence. `"e0":{` can
+# only be the engine's alias for a fact: inside a JSON string a quote is always escaped.
+_ID = re.compile(r'"e0":\{"id":"([A-Za-z0-9._-]+)"')
 
 
 def _rule_name(message: str) -> str:
@@ -216,11 +217,11 @@ def _tuples(message: str) -> list[dict]:
     return body if isinstance(body, list) else [body]
 
 
-def _eids(message: str) -> list[str]:
-    """Every evidence id in a message; parsed in full when an id is not of the schema's form."""
-    found = _EID.findall(message)
-    if len(found) != message.count('"eid":'):
-        return [t["e0"]["eid"] for t in _tuples(message)]
+def _ids(message: str) -> list[str]:
+    """The evidence id of every matched fact; parsed in full unless each id reads as above."""
+    found = _ID.findall(message)
+    if len(found) != message.count('"e0":{'):
+        return [t["e0"]["id"] for t in _tuples(message)]
     return found
 
 
