@@ -397,7 +397,8 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
     """Evidence records -> engine facts: only the fields some rule reads (never free text: it is
     personal data and no rule may read it), integer day counts, canonical level ids, and each
     metric's derived `improved` flag."""
-    copy_keys, metric_keep = _copy_plan(book)
+    path = book.path(ctx["track"], ctx["current"], ctx["target"])
+    copy_keys, metric_keep = _copy_plan(book, tuple(path))
     data = doc.data
     end_ord = ctx["end"].toordinal()
     facts = []
@@ -420,24 +421,27 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
         facts.append(f)
     cand = data["candidate"]
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
-                  book.path(ctx["track"], ctx["current"], ctx["target"]), data["period"]["start"],
+                  path, data["period"]["start"],
                   data["period"]["end"], data["evidence"], facts, by_id)
 
 
-_COPY_PLANS: dict[str, tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
+_COPY_PLANS: dict[tuple[str, tuple[str, ...]], tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
 
 
-def _copy_plan(book: RuleBook) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
-    """Per evidence type, the record fields a fact copies, and the metric item fields; built once
-    per rule book. `id` comes first (consequences read it off the engine's message text:
-    engine.firing), the rest sorted, so facts are the same whatever the key order in the file."""
+def _copy_plan(book: RuleBook, path: tuple[str, ...]) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+    """Per evidence type, the record fields a fact copies for the rules of this path, and the
+    metric item fields; built once per path. `id` comes first (consequences read it off the
+    engine's message text: engine.firing), the rest sorted, so facts are the same whatever the
+    key order in the file."""
     from .compiler import BASE_FIELDS, fields_read
 
-    plan = _COPY_PLANS.get(book.version)
+    plan = _COPY_PLANS.get((book.version, path))
     if plan is None:
-        reads = fields_read(book)
+        reads = fields_read(book, path)
         skip = (BASE_FIELDS - {"type"}) | FREE_TEXT_KEYS
-        plan = _COPY_PLANS[book.version] = (
+        if len(_COPY_PLANS) > 1000:
+            _COPY_PLANS.clear()
+        plan = _COPY_PLANS[(book.version, path)] = (
             {t: ("id", *sorted(keep - skip)) for t, keep in reads.by_type.items()},
             reads.items.get("metrics", frozenset()))
     return plan
