@@ -256,6 +256,9 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
+_PERSON_TYPES = frozenset({"mentoring", "stakeholder_feedback", "people_leadership"})  # name other people
+
+
 def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None) -> tuple[list[Problem], dict]:
     """Checks the schema cannot express. Defensive about types: the schema may have failed too."""
     data = doc.data if isinstance(doc.data, dict) else {}
@@ -316,23 +319,25 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
     seen: dict[str, int] = {}
     target_order = book.levels[target].order if target in book.levels else None
     end_iso = end.isoformat() if end else None
+    late = end_iso or "\uffff"  # ISO dates order as text: only a later text can be a later date
     for i, ev in enumerate(evidence):
-        if not isinstance(ev, dict):
+        if type(ev) is not dict:
             continue
-        ptr = f"/evidence/{i}"
         eid = ev.get("id")
-        if isinstance(eid, str):
+        if type(eid) is str:
             if eid in seen:
-                add(f"{ptr}/id", f"evidence id {_show(eid, ['id'])} is used twice (first at /evidence/{seen[eid]})")
+                add(f"/evidence/{i}/id", f"evidence id {_show(eid, ['id'])} is used twice "
+                    f"(first at /evidence/{seen[eid]})")
             else:
                 seen[eid] = i
         day = ev.get("date")
-        # ISO dates order as text; parse only the rare candidate for "after the period ends"
-        if end_iso and isinstance(day, str) and day > end_iso and (d := _date(day)) and d > end:
-            add(f"{ptr}/date", f"dated {d}, after the period ends ({end}); evidence from the future cannot count")
+        if type(day) is str and day > late and (d := _date(day)) and d > end:
+            add(f"/evidence/{i}/date", f"dated {d}, after the period ends ({end}); evidence from the future "
+                "cannot count")
         etype = ev.get("type")
-        if etype not in ("mentoring", "stakeholder_feedback", "people_leadership"):
+        if etype not in _PERSON_TYPES:
             continue
+        ptr = f"/evidence/{i}"
         if etype == "mentoring" and isinstance(ev.get("mentee"), dict):
             lvl = ev["mentee"].get("level")
             if isinstance(lvl, str):
@@ -405,11 +410,12 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
     by_id = {}
     resolve = book.resolve
     only_id_type = ("id", "type")
+    ordinals = _ORDINALS
     for ev in data["evidence"]:
         eid = ev["id"]
         by_id[eid] = ev
         f: dict[str, Any] = {k: ev[k] for k in copy_keys.get(ev["type"], only_id_type) if k in ev}
-        f["_kind"], f["age_days"] = "ev", end_ord - _ordinal(ev["date"])
+        f["_kind"], f["age_days"] = "ev", end_ord - (ordinals.get(ev["date"]) or _ordinal(ev["date"]))
         if "metrics" in f:
             f["metrics"] = [_metric(m, metric_keep) for m in f["metrics"]]
         if "mentee" in f:
