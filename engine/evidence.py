@@ -403,27 +403,30 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
     personal data and no rule may read it), integer day counts, canonical level ids, and each
     metric's derived `improved` flag."""
     path = book.path(ctx["track"], ctx["current"], ctx["target"])
-    copy_keys, metric_keep = _copy_plan(book, tuple(path))
+    by_type, metric_keys, improved = _copy_plan(book, tuple(path))
     data = doc.data
     end_ord = ctx["end"].toordinal()
     facts = []
     by_id = {}
     resolve = book.resolve
-    only_id_type = ("id", "type")
+    bare = (("id", "type"), False)
     ordinals = _ORDINALS
     for ev in data["evidence"]:
         eid = ev["id"]
         by_id[eid] = ev
-        f: dict[str, Any] = {k: ev[k] for k in copy_keys.get(ev["type"], only_id_type) if k in ev}
-        f["_kind"], f["age_days"] = "ev", end_ord - (ordinals.get(ev["date"]) or _ordinal(ev["date"]))
-        if "metrics" in f:
-            f["metrics"] = [_metric(m, metric_keep) for m in f["metrics"]]
-        if "mentee" in f:
-            f["mentee"] = {k: (resolve(v) if k == "level" else v) for k, v in f["mentee"].items()}
-        if "from" in f:
-            f["from"] = {k: v for k, v in f["from"].items() if k != "role"}  # role is free text
-        if "levels" in f:
-            f["levels"] = [resolve(x) for x in f["levels"]]
+        keys, nested = by_type.get(ev["type"], bare)
+        f: dict[str, Any] = {k: ev[k] for k in keys if k in ev}
+        day = ev["date"]
+        f["_kind"], f["age_days"] = "ev", end_ord - (ordinals.get(day) or _ordinal(day))
+        if nested:  # a field that needs more than a copy
+            if "metrics" in f:
+                f["metrics"] = [_metric(m, metric_keys, improved) for m in f["metrics"]]
+            if "mentee" in f:
+                f["mentee"] = {k: (resolve(v) if k == "level" else v) for k, v in f["mentee"].items()}
+            if "from" in f:
+                f["from"] = {k: v for k, v in f["from"].items() if k != "role"}  # role is free text
+            if "levels" in f:
+                f["levels"] = [resolve(x) for x in f["levels"]]
         facts.append(f)
     cand = data["candidate"]
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
@@ -431,31 +434,34 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
                   data["period"]["end"], data["evidence"], facts, by_id)
 
 
-_COPY_PLANS: dict[tuple[str, tuple[str, ...]], tuple[dict[str, tuple[str, ...]], frozenset[str]]] = {}
+_NESTED = frozenset({"metrics", "mentee", "from", "levels"})  # fields normalise rewrites, not copies
+_COPY_PLANS: dict[tuple[str, tuple[str, ...]], tuple[dict[str, tuple[tuple[str, ...], bool]], tuple[str, ...], bool]] = {}
 
 
-def _copy_plan(book: RuleBook, path: tuple[str, ...]) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
-    """Per evidence type, the record fields a fact copies for the rules of this path, and the
-    metric item fields; built once per path. `id` comes first (consequences read it off the
-    engine's message text: engine.firing), the rest sorted, so facts are the same whatever the
-    key order in the file."""
+def _copy_plan(book: RuleBook, path: tuple[str, ...]) -> tuple[dict[str, tuple[tuple[str, ...], bool]],
+                                                              tuple[str, ...], bool]:
+    """What normalise copies for the rules of this path, built once per path: per evidence type
+    the record fields (`id` first, since consequences read it off the engine's message text,
+    the rest sorted so facts do not depend on key order in the file) and whether one of them
+    needs rewriting; the metric item fields; and whether a metric's `improved` is read."""
     from .compiler import BASE_FIELDS, fields_read
 
     plan = _COPY_PLANS.get((book.version, path))
     if plan is None:
         reads = fields_read(book, path)
         skip = (BASE_FIELDS - {"type"}) | FREE_TEXT_KEYS
+        metric_keep = reads.items.get("metrics", frozenset())
         if len(_COPY_PLANS) > 1000:
             _COPY_PLANS.clear()
         plan = _COPY_PLANS[(book.version, path)] = (
-            {t: ("id", *sorted(keep - skip)) for t, keep in reads.by_type.items()},
-            reads.items.get("metrics", frozenset()))
+            {t: (("id", *sorted(keep - skip)), bool(keep & _NESTED)) for t, keep in reads.by_type.items()},
+            tuple(sorted(metric_keep - {"name", "unit", "improved"})), "improved" in metric_keep)
     return plan
 
 
-def _metric(m: dict, keep: frozenset[str]) -> dict:
-    out = {k: v for k, v in m.items() if k in keep and k not in ("name", "unit")}
-    if "improved" in keep and "baseline" in m and "result" in m:
+def _metric(m: dict, keys: tuple[str, ...], improved: bool) -> dict:
+    out = {k: m[k] for k in keys if k in m}  # (name and unit are free text: never copied)
+    if improved and "baseline" in m and "result" in m:
         better = m.get("higher_is_better", True)
         out["improved"] = m["result"] > m["baseline"] if better else m["result"] < m["baseline"]
     return out
