@@ -487,3 +487,28 @@ def test_folders_are_skipped_unless_recursive(run_cli, tmp_path):
     assert f"{sub / 'bad.yaml'}:" in out and "/evidence/2/rating" in out
     assert f"{sub / 'deeper' / 'bad.json'}:" in out and "/period/start" in out
     assert "notes.txt" not in out
+
+
+def test_every_number_in_the_schema_is_bounded_within_exact_float_range():
+    """JSON packets are parsed with orjson, which reads an integer beyond 64 bits as a float; a
+    packet is re-parsed exactly only when it is invalid. That is sound while no valid packet can
+    hold such a number: every numeric field must keep a minimum and a maximum within 2**53."""
+    from engine.resources import load_schema
+
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") in ("integer", "number"):
+                lo, hi = node.get("minimum", node.get("exclusiveMinimum")), node.get("maximum",
+                                                                                    node.get("exclusiveMaximum"))
+                found.append((lo, hi))
+                assert lo is not None and hi is not None and -(2**53) <= lo and hi <= 2**53, node
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(load_schema("packet"))
+    assert len(found) >= 10
