@@ -185,10 +185,13 @@ class RulesEngine:
         if not result:
             return
         pending = result[1]
+        actions = reg.actions
         while pending:
             try:
                 fr.actions += 1
-                reg.actions[_rule_name(pending)](fr, pending, assert_fact)
+                end = pending.find('"', 2)  # the rule's name: see _rule_name
+                rule = pending[2:end] if end > 2 and pending[:2] == '{"' else _rule_name(pending)
+                actions[rule](fr, pending, assert_fact)
             except BaseException:
                 _dre.abandon_action(h, state_handle)
                 raise
@@ -201,7 +204,7 @@ class RulesEngine:
 # match `[A-Za-z0-9._-]+` (the packet schema). So names and ids are read off the text, without
 # parsing every fact into dicts, which was the largest Python cost per consequence. `"e0":{` can
 # only be the engine's alias for a fact: inside a JSON string a quote is always escaped.
-_ID = re.compile(r'"e0":\{"id":"([A-Za-z0-9._-]+)"')
+_ID = re.compile(r'"e0":\{(?:"id":"([A-Za-z0-9._-]+)")?')  # '' for a fact whose id does not read so
 
 
 def _rule_name(message: str) -> str:
@@ -220,7 +223,7 @@ def _tuples(message: str) -> list[dict]:
 def _ids(message: str) -> list[str]:
     """The evidence id of every matched fact; parsed in full unless each id reads as above."""
     found = _ID.findall(message)
-    if len(found) != message.count('"e0":{'):
+    if "" in found:
         return [t["e0"]["id"] for t in _tuples(message)]
     return found
 
