@@ -22,14 +22,15 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
     if v.name and not redact:
         cand["name"] = v.name
     crits = []
+    unmet_required, unmet_supporting = [], []
     for c in v.criteria:
         d: dict[str, Any] = {"id": c.id, "level": c.level, "title": c.title, "required": c.required,
                              "status": c.status, "evidence": c.evidence, "reason": c.reason, "source": c.source}
         if c.misses:
             d["nearest_misses"] = [{"evidence": m.evidence, "failed": m.failed} for m in c.misses]
         crits.append(d)
-    unmet_required = [c.id for c in v.criteria if not c.met and c.required]
-    unmet_supporting = [c.id for c in v.criteria if not c.met and not c.required]
+        if c.status != "met":
+            (unmet_required if c.required else unmet_supporting).append(c.id)
     return {
         "candidate": cand,
         "track": v.track,
