@@ -111,22 +111,14 @@ class Reads:
     items: dict[str, frozenset[str]]
 
 
-_READS: dict[tuple[str, tuple[str, ...]], Reads] = {}
-
-
 def fields_read(book: RuleBook, path: tuple[str, ...]) -> Reads:
-    reads = _READS.get((book.version, path))
-    if reads is None:
-        keep: dict[str, set[str]] = {}
-        item_keep: dict[str, set[str]] = {}
-        for lv in path:
-            for cr in book.level_rules[lv].criteria:
-                _fields(cr.condition, keep, item_keep)
-        if len(_READS) > 1000:  # several rule books in one process (audits), each a few dozen paths
-            _READS.clear()
-        reads = _READS[(book.version, path)] = Reads({t: frozenset(v) for t, v in keep.items()},
-                                                     {k: frozenset(v) for k, v in item_keep.items()})
-    return reads
+    """(Callers cache it: engine.evidence builds one copy plan per path from it.)"""
+    keep: dict[str, set[str]] = {}
+    item_keep: dict[str, set[str]] = {}
+    for lv in path:
+        for cr in book.level_rules[lv].criteria:
+            _fields(cr.condition, keep, item_keep)
+    return Reads({t: frozenset(v) for t, v in keep.items()}, {k: frozenset(v) for k, v in item_keep.items()})
 
 
 def _fields(cond: dict, keep_by_type: dict[str, set[str]], item_keep: dict[str, set[str]]) -> None:

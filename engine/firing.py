@@ -189,9 +189,7 @@ class RulesEngine:
         while pending:
             try:
                 fr.actions += 1
-                end = pending.find('"', 2)  # the rule's name: see _rule_name
-                rule = pending[2:end] if end > 2 and pending[:2] == '{"' else _rule_name(pending)
-                actions[rule](fr, pending, assert_fact)
+                actions[_rule_name(pending)](fr, pending, assert_fact)
             except BaseException:
                 _dre.abandon_action(h, state_handle)
                 raise

@@ -199,12 +199,12 @@ def guess_format(path: str, text: str) -> str:
 
 
 def _fast_json(text: str) -> Any:
-    """orjson's parse when it provably equals the strict one's (else _SLOW): about a third of the
-    time, which matters for a batch of 100,000 packets.
+    """orjson's parse when it provably equals the strict one's (else _SLOW): two thirds of the
+    strict parser's time on a bench line (50 against 76 us), for every packet of a batch.
 
     orjson keeps the last of duplicate keys silently, so the members are counted: outside strings
     every colon separates one member, and inside them a colon is written as itself unless escaped
-    as \u003a. So when the text has no such escape, a dropped duplicate leaves the text with more
+    as \\u003a. So when the text has no such escape, a dropped duplicate leaves the text with more
     colons than the parsed value re-serialized (which writes each member once, colons as
     themselves). Any orjson error (NaN, 1e400, depth, bad surrogates) goes to the strict parser,
     whose messages are the documented ones."""
