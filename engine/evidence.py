@@ -17,6 +17,7 @@ import jsonschema_rs
 if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves start-up time)
     import jsonschema
 
+from .compiler import BASE_FIELDS, fields_read
 from .errors import EvidenceError, Problem
 from .loader import Document, ParseFailure, check_tree
 from .resources import load_schema
@@ -444,8 +445,6 @@ def _copy_plan(book: RuleBook, path: tuple[str, ...]) -> tuple[dict[str, tuple[t
     the record fields (`id` first, since consequences read it off the engine's message text,
     the rest sorted so facts do not depend on key order in the file) and whether one of them
     needs rewriting; the metric item fields; and whether a metric's `improved` is read."""
-    from .compiler import BASE_FIELDS, fields_read
-
     plan = _COPY_PLANS.get((book.version, path))
     if plan is None:
         reads = fields_read(book, path)

@@ -127,17 +127,23 @@ def test_a_worker_crash_loses_no_packet(tmp_path, monkeypatch):
     assert json.loads(crashed[0].line)["error"]["kind"] == "crash"
 
 
-def test_ctrl_c_leaves_no_partial_output(tmp_path):
-    """An interrupted run never leaves a half-written results file, and says how far it got."""
+def _interrupted_batch(tmp_path, jobs: int, stop) -> tuple[subprocess.Popen, bytes, Path]:
+    """A 20,000-packet batch, stopped by `stop(proc)` after 2.5 s; skips if it finished first."""
     src = _jsonl(tmp_path, 20000)
     out = tmp_path / "out.jsonl"
-    proc = subprocess.Popen([*LADDER, "batch", str(src), "--out", str(out), "--jobs", "2", "--quiet"],
+    proc = subprocess.Popen([*LADDER, "batch", str(src), "--out", str(out), "--jobs", str(jobs), "--quiet"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(2.5)
-    proc.send_signal(signal.SIGINT)
+    stop(proc)
     _, err = proc.communicate(timeout=60)
     if proc.returncode == 0:
-        pytest.skip("the batch finished before the interrupt arrived")
+        pytest.skip("the batch finished before the signal arrived")
+    return proc, err, out
+
+
+def test_ctrl_c_leaves_no_partial_output(tmp_path):
+    """An interrupted run never leaves a half-written results file, and says how far it got."""
+    proc, err, out = _interrupted_batch(tmp_path, 2, lambda p: p.send_signal(signal.SIGINT))
     assert proc.returncode == 130, err
     assert b"interrupted after" in err and b"no output file was written" in err
     assert not out.exists()
@@ -146,15 +152,7 @@ def test_ctrl_c_leaves_no_partial_output(tmp_path):
 
 def test_sigterm_also_cleans_up(tmp_path):
     """A kill (SIGTERM) is handled like Ctrl-C: no partial results file."""
-    src = _jsonl(tmp_path, 20000)
-    out = tmp_path / "out.jsonl"
-    proc = subprocess.Popen([*LADDER, "batch", str(src), "--out", str(out), "--jobs", "1", "--quiet"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(2.5)
-    proc.terminate()
-    proc.communicate(timeout=60)
-    if proc.returncode == 0:
-        pytest.skip("the batch finished before the signal arrived")
+    _, _, out = _interrupted_batch(tmp_path, 1, lambda p: p.terminate())
     # Either nothing was written, or (signal after the rename) the complete file.
     assert not out.exists() or len(out.read_text().splitlines()) == 20000
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.jsonl")]
