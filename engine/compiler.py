@@ -98,7 +98,7 @@ def _simple(cond: dict) -> bool:
     return "evidence" in cond and _agg_spec(cond) is None
 
 
-BASE_FIELDS = frozenset({KIND, "id", "type", "age_days"})  # every fact: identity, type, recency
+BASE_FIELDS = frozenset({KIND, "eid", "type", "age_days"})  # every fact: identity, type, recency
 
 
 @dataclass(frozen=True)

@@ -410,7 +410,7 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
     facts = []
     by_id = {}
     resolve = book.resolve
-    bare = (("id", "type"), False)
+    bare = (("type",), False)
     ordinals = _ORDINALS
     for ev in data["evidence"]:
         eid = ev["id"]
@@ -418,7 +418,7 @@ def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
         keys, nested = by_type.get(ev["type"], bare)
         f: dict[str, Any] = {k: ev[k] for k in keys if k in ev}
         day = ev["date"]
-        f["_kind"], f["age_days"] = "ev", end_ord - (ordinals.get(day) or _ordinal(day))
+        f["_kind"], f["eid"], f["age_days"] = "ev", eid, end_ord - (ordinals.get(day) or _ordinal(day))
         if nested:  # a field that needs more than a copy
             if "metrics" in f:
                 f["metrics"] = [_metric(m, metric_keys, improved) for m in f["metrics"]]
@@ -442,9 +442,8 @@ _COPY_PLANS: dict[tuple[str, tuple[str, ...]], tuple[dict[str, tuple[tuple[str, 
 def _copy_plan(book: RuleBook, path: tuple[str, ...]) -> tuple[dict[str, tuple[tuple[str, ...], bool]],
                                                               tuple[str, ...], bool]:
     """What normalise copies for the rules of this path, built once per path: per evidence type
-    the record fields (`id` first, since consequences read it off the engine's message text,
-    the rest sorted so facts do not depend on key order in the file) and whether one of them
-    needs rewriting; the metric item fields; and whether a metric's `improved` is read."""
+    the record fields (sorted, so facts do not depend on key order in the file) and whether one
+    of them needs rewriting; the metric item fields; and whether a metric's `improved` is read."""
     plan = _COPY_PLANS.get((book.version, path))
     if plan is None:
         reads = fields_read(book, path)
@@ -453,7 +452,7 @@ def _copy_plan(book: RuleBook, path: tuple[str, ...]) -> tuple[dict[str, tuple[t
         if len(_COPY_PLANS) > 1000:
             _COPY_PLANS.clear()
         plan = _COPY_PLANS[(book.version, path)] = (
-            {t: (("id", *sorted(keep - skip)), bool(keep & _NESTED)) for t, keep in reads.by_type.items()},
+            {t: (tuple(sorted(keep - skip)), bool(keep & _NESTED)) for t, keep in reads.by_type.items()},
             tuple(sorted(metric_keep - {"name", "unit", "improved"})), "improved" in metric_keep)
     return plan
 

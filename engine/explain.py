@@ -255,7 +255,7 @@ def nearest_misses(facts: dict[str, list[dict]] | list[dict], cond: dict) -> lis
     for f in grouped.get(cond["evidence"], ()):
         failed = _failed(f, cond)
         if failed:
-            scored.append((len(failed), f["id"], failed))
+            scored.append((len(failed), f["eid"], failed))
     scored.sort(key=lambda t: (t[0], t[1]))
     return [Miss(eid, [_words(x) for x in failed]) for _, eid, failed in scored[:MAX_MISSES]]
 

@@ -129,7 +129,7 @@ class RulesEngine:
                     fr.found[idx] = sorted(set(_ids(message)))
                     values = {"n": len(fr.found[idx])}
                 else:
-                    facts = {t["e0"]["id"]: t["e0"] for t in _tuples(message)}  # records, not join tuples
+                    facts = {t["e0"]["eid"]: t["e0"] for t in _tuples(message)}  # records, not join tuples
                     fr.found[idx] = sorted(facts)
                     values = {"n": len(facts)}
                     got = [g for g in (_get(f, fname) for f in facts.values()) if g is not None]
@@ -198,11 +198,11 @@ class RulesEngine:
 
 # A consequence's message is `{"<rule>": [{"<alias>": <fact as we asserted it>, ...}, ...]}`: the
 # engine hands back the JSON text each fact was asserted with. Rule names are ours (n12, d12, ack,
-# sink), an evidence fact's first key is its `id` (engine.evidence.normalise), and evidence ids
-# match `[A-Za-z0-9._-]+` (the packet schema). So names and ids are read off the text, without
-# parsing every fact into dicts, which was the largest Python cost per consequence. `"e0":{` can
-# only be the engine's alias for a fact: inside a JSON string a quote is always escaped.
-_ID = re.compile(r'"e0":\{(?:"id":"([A-Za-z0-9._-]+)")?')  # '' for a fact whose id does not read so
+# sink), and evidence ids match `[A-Za-z0-9._-]+` (the packet schema). So names and ids are read
+# off the text, without parsing every fact into dicts, which was the largest Python cost per
+# consequence. `"eid":` can only be the key our evidence facts carry (no nested field has that
+# name, and inside a JSON string a quote is always escaped).
+_ID = re.compile(r'"eid":(?:"([A-Za-z0-9._-]+)")?')  # '' for a fact whose id does not read so
 
 
 def _rule_name(message: str) -> str:
@@ -222,7 +222,7 @@ def _ids(message: str) -> list[str]:
     """The evidence id of every matched fact; parsed in full unless each id reads as above."""
     found = _ID.findall(message)
     if "" in found:
-        return [t["e0"]["id"] for t in _tuples(message)]
+        return [t["e0"]["eid"] for t in _tuples(message)]
     return found
 
 

@@ -115,7 +115,7 @@ def test_met_citations_satisfy_the_rule_as_written(packet):
     p = check_document(_doc(packet), BOOK)
     plan = EVAL.plan(tuple(p.path))
     fr = rules_engine().fire(plan, p.facts)
-    facts = {f["id"]: f for f in p.facts}
+    facts = {f["eid"]: f for f in p.facts}
     for node in plan.nodes:
         if node.kind in ("leaf", "agg") and node.criterion:
             for eid in fr.found.get(node.idx, []):
@@ -192,10 +192,10 @@ def test_citations_survive_ids_the_schema_would_refuse():
     p = check_document(_doc(_data(fx)), BOOK)
     plan = EVAL.plan(tuple(p.path))
     plain = rules_engine().fire(plan, copy.deepcopy(p.facts))
-    odd = {f["id"]: f'{f["id"]} "quoted" \\ é' for f in p.facts}
+    odd = {f["eid"]: f'{f["eid"]} "quoted" \\ é' for f in p.facts}
     facts = copy.deepcopy(p.facts)
     for f in facts:
-        f["id"] = odd[f["id"]]
+        f["eid"] = odd[f["eid"]]
     renamed = rules_engine().fire(plan, facts)
     assert plain.found and renamed.marked == plain.marked
     assert renamed.found == {n: sorted(odd[e] for e in ids) for n, ids in plain.found.items()}
