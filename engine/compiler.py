@@ -9,13 +9,13 @@ Each criterion becomes a small tree of nodes. Every node is one engine rule:
 * a level's sufficient-evidence policy is an aggregate leaf over recent records.
 
 Leaf rules need no gate: a packet's evidence goes in as one batch before any consequence runs,
-and a leaf has neither a negation nor a count that could be decided early (pitfall 6), so each
+and a leaf has neither a negation nor a count that could be decided early (docs/engine.md), so each
 leaf's single action sees every match. Joining every match to a gate fact cost ~12% of engine
 time. The gate stays where eager evaluation matters: the trailing negation of `ack`.
 
 A node inside a composite asserts a $part fact when it fires, which is what its parent matches.
 Only literal tests, $iany over literals, and a gate are emitted: the memory-safe subset of the
-engine (shared/durable_rules.md, pitfall 1). Dates arrive as integer day counts (`age_days`).
+engine (docs/engine.md). Dates arrive as integer day counts (`age_days`).
 """
 from __future__ import annotations
 
@@ -87,11 +87,33 @@ def leaf_pattern(cond: dict) -> dict:
     if "any_item" in cond:
         ai = cond["any_item"]
         inner = [t for f, p in sorted(ai["where"].items()) for t in _pred(f"$i.{f}", p)]
-        terms.append({"$iany": {ai["field"]: inner[0] if len(inner) == 1 else {"$and": inner}}})
+        terms.append(_any_item(ai["field"], inner))
     for agg in ("distinct", "mean"):
         if agg in cond:  # only records carrying the field count towards min_records / distinct
             terms.append({"$ex": {cond[agg]["field"]: 1}})
     return {"$and": terms}
+
+
+def _conjunctions(terms: list[dict]) -> list[list[dict]]:
+    """The terms as a disjunction of conjunctions of literal tests (an `$or` term is a choice;
+    each alternative is a literal test or an `$and` of them, as `_pred` emits)."""
+    out: list[list[dict]] = [[]]
+    for t in terms:
+        alts = t["$or"] if "$or" in t else [t]
+        out = [conj + (a["$and"] if "$and" in a else [a]) for conj in out for a in alts]
+    return out
+
+
+def _any_item(field: str, inner: list[dict]) -> dict:
+    """"Some item of the list satisfies every test", with no `$or` inside `$iany`.
+
+    durable_rules 2.0.28 compiles an `$or` to a forward node whose operand it never initialises
+    (rete.c createForwardAlpha), and createAlpha then reads that operand when the `$or` is the
+    last thing inside an `$iany`: create_ruleset failed with error 102 whenever the heap
+    happened to hold 0x09 or 0x0c there (1 run in 10-20 of some batches; docs/engine.md). So
+    `$iany(A and (B or C))` is written `$iany(A and B) or $iany(A and C)`, the same condition."""
+    alts = [{"$iany": {field: conj[0] if len(conj) == 1 else {"$and": conj}}} for conj in _conjunctions(inner)]
+    return alts[0] if len(alts) == 1 else {"$or": alts}
 
 
 def _simple(cond: dict) -> bool:
@@ -204,7 +226,7 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
     for lv, idx in suff.items():
         b.rules[f"n{idx}"]["all"][0]["e0"]["$and"] = [
             t for t in b.rules[f"n{idx}"]["all"][0]["e0"]["$and"] if t != {"type": "*"}]
-    # Every fact kind must be accepted by some rule, or a batch assert raises (pitfall 4, 17).
+    # Every fact kind must be accepted by some rule, or a batch assert raises (docs/engine.md).
     b.rules["sink"] = {"all": [{"m": {"$ex": {KIND: 1}}}, {"never": {KIND: "$never"}}], "run": "noop"}
     # Some rule must fire in every session: delete_state on a session where no action ever ran
     # segfaults durable_rules 2.0.28 (found here; e.g. an empty packet), and skipping the delete

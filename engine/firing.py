@@ -8,7 +8,7 @@ checked against.
 The engine decides; this module only drives it. It drives the C core directly with the same
 calls durable's Python `Host` makes (assert, start_action_for_state, complete_and_start_action,
 delete_state), minus the per-action Closure/Content/timer plumbing that is half of the cost
-(shared/durable_rules.md section 8). There are no background threads: everything runs inside
+(docs/engine.md). There are no background threads: everything runs inside
 `fire`, synchronously, so results are deterministic.
 """
 from __future__ import annotations
