@@ -24,6 +24,7 @@ from .inputs import Item, iter_inputs, load_item
 from .loader import DEFAULT_MAX_BYTES, Document, ParseFailure, decode, guess_format, load_file, parse_text
 from .report import dumps
 from .rules import RuleBook, build_rulebook, canonical_json
+from .schema import PacketSchema, packet_schema_beside, read_packet_schema
 from .verdict import Verdict
 
 WORKING_TREE = "working tree"
@@ -136,25 +137,38 @@ def rules_at(loc: RulesLocation, rev: str, commit: str) -> RuleBook:
             return parse_text(text, source, guess_format(source, text))
         return read
 
+    schema_path = _schema_path(loc)
+    schema_source = f"{rev}:{schema_path}"
+    shown = _git(loc.top, "cat-file", "blob", f"{commit}:{schema_path}")
     try:
-        return _build({base: reader(base) for base in blobs}, f"{rev}:{loc.rel}")
+        schema = read_packet_schema(shown.stdout, schema_source) if shown.returncode == 0 else None
+        return _build({base: reader(base) for base in blobs}, f"{rev}:{loc.rel}", schema)
     except RulesError as exc:
         raise RevisionRulesError(exc.problems, f"{header}: the rules are invalid") from None
+
+
+def _schema_path(loc: RulesLocation) -> str:
+    """schemas/packet.schema.json beside the rules folder, relative to the repository's top
+    (where load_rules looks for a rules folder's packet schema)."""
+    parent = os.path.dirname(loc.rel) if loc.rel != "." else ""
+    return f"{parent}/schemas/packet.schema.json" if parent else "schemas/packet.schema.json"
 
 
 def working_tree_rules(loc: RulesLocation) -> RuleBook:
     """The rules folder as it is on disk now (read afresh: load_rules caches by path)."""
     d = Path(loc.workdir)
     try:
+        schema = packet_schema_beside(d)
         if not d.is_dir():
             raise RulesError([Problem(str(d), "", "rules folder not found", kind="rules")])
-        return _build({f.name: (lambda f=f: load_file(f)) for f in d.glob("*.y*ml") if f.is_file()}, str(d))
+        return _build({f.name: (lambda f=f: load_file(f)) for f in d.glob("*.y*ml") if f.is_file()}, str(d), schema)
     except RulesError as exc:
         raise RevisionRulesError(exc.problems, f"rules in the working tree ({loc.workdir}): the rules are invalid"
                                  ) from None
 
 
-def _build(readers: dict[str, Callable[[], Document]], directory: str) -> RuleBook:
+def _build(readers: dict[str, Callable[[], Document]], directory: str,
+           schema: PacketSchema | None = None) -> RuleBook:
     """Parse every rule file (all parse problems at once), then check and build, as load_rules does."""
     names = sorted(n for n in readers if n.endswith(".yaml")) + sorted(n for n in readers if n.endswith(".yml"))
     docs, problems = {}, []
@@ -165,7 +179,7 @@ def _build(readers: dict[str, Callable[[], Document]], directory: str) -> RuleBo
             problems.append(exc.problem)
     if problems:
         raise RulesError(problems)
-    return build_rulebook(docs, directory)
+    return build_rulebook(docs, directory, schema)
 
 
 # =============================================================================================
@@ -354,6 +368,43 @@ def diff_rules(base: RuleBook, head: RuleBook) -> RuleDiff:
 # =============================================================================================
 # Impact: every packet under both rule books
 # =============================================================================================
+def diff_schemas(old: dict, new: dict, path: str = "") -> list[dict]:
+    """What a packet schema change means for packets: fields, enum values and required fields
+    added or removed (by name, whatever the order), and any other change by its JSON path."""
+    out: list[dict] = []
+    for key in sorted(old.keys() | new.keys()):
+        here = f"{path}/{key}" if path else key
+        a, b = old.get(key, MISSING), new.get(key, MISSING)
+        if a == b:
+            continue
+        if key in ("enum", "required") and isinstance(a, list) and isinstance(b, list):
+            what = "values" if key == "enum" else "required fields"
+            added, removed = [v for v in b if v not in a], [v for v in a if v not in b]
+            out += [{"path": here, "change": f"{what} added", "values": added}] if added else []
+            out += [{"path": here, "change": f"{what} removed", "values": removed}] if removed else []
+            if not added and not removed:
+                out.append({"path": here, "change": "reordered"})
+        elif key == "properties" and isinstance(a, dict) and isinstance(b, dict):
+            added, removed = sorted(b.keys() - a.keys()), sorted(a.keys() - b.keys())
+            out += [{"path": here, "change": "fields added", "values": added}] if added else []
+            out += [{"path": here, "change": "fields removed", "values": removed}] if removed else []
+            for k in sorted(a.keys() & b.keys()):
+                if isinstance(a[k], dict) and isinstance(b[k], dict):
+                    out += diff_schemas(a[k], b[k], f"{here}/{k}")
+                elif a[k] != b[k]:
+                    out.append({"path": f"{here}/{k}", "change": "changed"})
+        elif isinstance(a, dict) and isinstance(b, dict):
+            out += diff_schemas(a, b, here)
+        else:
+            out.append({"path": here, "change": "added" if a is MISSING else "removed" if b is MISSING
+                        else "changed"})
+    return out
+
+
+def schema_change_text(c: dict) -> str:
+    return f"{c['path']}: {c['change']}" + (f": {', '.join(map(str, c['values']))}" if c.get("values") else "")
+
+
 @dataclass(frozen=True)
 class StatusChange:
     """A criterion whose status differs, or (to explain a flip) whose required flag does."""
@@ -457,13 +508,14 @@ class Side:
     rev: str | None  # as the user gave it; None for the working tree
     commit: str | None
     version: str  # rules_version
+    schema_version: str = ""  # the packet schema's sha256
 
     def label(self) -> str:
         return f"{self.rev} ({self.commit[:12]})" if self.rev and self.commit else WORKING_TREE
 
     def as_dict(self) -> dict:
         return {"rev": self.rev, "commit": self.commit, "rules_version": self.version,
-                **({"source": WORKING_TREE} if self.rev is None else {})}
+                "schema_version": self.schema_version, **({"source": WORKING_TREE} if self.rev is None else {})}
 
 
 @dataclass
@@ -480,6 +532,7 @@ class AuditResult:
     by_level: dict[str, Tally] = field(default_factory=dict)
     by_track: dict[str, Tally] = field(default_factory=dict)
     level_order: list[str] = field(default_factory=list)
+    schema_diff: list[dict] = field(default_factory=list)  # the packet schema, base -> head
 
     @property
     def status_change_count(self) -> int:
@@ -554,9 +607,13 @@ def assess(base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int
     """
     res = AuditResult(base_side or Side(None, None, base.version), head_side or Side(None, None, head.version),
                       diff_rules(base, head))
+    res.base.schema_version, res.head.schema_version = base.packet_schema.version, head.packet_schema.version
+    res.schema_diff = diff_schemas(base.packet_schema.data, head.packet_schema.data)
     res.level_order = head.ordered_levels() + [lv for lv in base.ordered_levels() if lv not in head.levels]
-    same_ladder = canonical_json(base.raw["ladder"]) == canonical_json(head.raw["ladder"])
-    same_rules = base.version == head.version
+    # Checking a packet depends on the ladder and the packet schema only (RuleBook.ladder_version):
+    # when both revisions have the same, one check serves both; facts are built per book.
+    same_ladder = base.ladder_version == head.ladder_version
+    same_rules = base.version == head.version and base.packet_schema == head.packet_schema
     ev_base = Evaluator(base)
     ev_head = ev_base if same_rules else Evaluator(head)
     try:
@@ -714,6 +771,7 @@ def render_json(r: AuditResult) -> str:
         "revisions": {"base": r.base.as_dict(), "head": r.head.as_dict()},
         "rules_changed": not r.diff.empty,
         "rule_diff": r.diff.as_dict(),
+        "schema_diff": r.schema_diff,
         "summary": {"packets": r.packets, "evaluated": r.evaluated, "flips": len(r.flips),
                     "status_changes": r.status_change_count, "packets_with_status_changes": len(r.status_only),
                     "validity_changes": len(r.validity), "invalid": len(r.invalid)},
@@ -743,6 +801,8 @@ def render_text(r: AuditResult) -> str:
     for mark, subject, fields in diff_entries(r.diff):
         out.append(f"  {mark} {subject}")
         out += [f"      {f}" for f in fields]
+    if r.schema_diff:
+        out += ["", "Packet schema changes:"] + [f"  ~ {schema_change_text(c)}" for c in r.schema_diff]
     out += ["", f"Impact: {r.summary()}"]
     if r.flips:
         out += ["", "Verdict flips:"]
@@ -810,6 +870,8 @@ def render_markdown(r: AuditResult) -> str:
         name, _, tag = name.partition(" ")
         out.append(f"- {kind} **{_WORD[mark]}**: `{name}`" + (f" {tag}" if tag else "") + (":" if fields else ""))
         out += [f"  - {_code(f)}" for f in fields]
+    if r.schema_diff:
+        out += ["", "### Packet schema changes", ""] + [f"- {_code(schema_change_text(c))}" for c in r.schema_diff]
     out += ["", f"### Verdict flips ({len(r.flips)})", ""]
     if r.flips:
         out += ["| Candidate | Source | Track | Levels | Verdict | Criteria that changed |",

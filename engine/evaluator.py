@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from .compiler import Plan, compile_path
+from .errors import UsageError
 from .evidence import Packet
 from .explain import by_type, cited, partial, unmet_reason
+from .facts import build_facts
 from .firing import RulesEngine, rules_engine
 from .rules import RuleBook
 from .verdict import INSUFFICIENT, NOT_READY, READY, CriterionResult, LevelResult, Verdict
@@ -30,9 +32,19 @@ class Evaluator:
             self.engine.unregister(plan.name)
         self._plans.clear()
 
+    def path(self, packet: Packet) -> tuple[str, ...]:
+        """The levels this book judges the packet at (skip-level: every level in between)."""
+        if packet.ladder != self.book.ladder_version:
+            # Level ids were resolved, and the packet checked, with another ladder or schema.
+            raise UsageError(summary=f"{packet.source}: the packet was checked with another ladder or packet "
+                             "schema than these rules use; check it with these rules")
+        return tuple(self.book.path(packet.track, packet.current, packet.target))
+
     def evaluate(self, packet: Packet) -> Verdict:
-        plan = self.plan(tuple(packet.path))
-        fr = self.engine.fire(plan, packet.facts)
+        path = self.path(packet)
+        plan = self.plan(path)
+        facts = build_facts(packet, self.book, path)
+        fr = self.engine.fire(plan, facts)
         results: list[CriterionResult] = []
         grouped = None
         tally = {lv: [0, 0, 0, 0] for lv in plan.path}  # required met, required, supporting met, supporting
@@ -48,7 +60,7 @@ class Evaluator:
                                                f"met by {', '.join(ids)}" if ids else "met", found=ids))
             else:
                 if grouped is None:
-                    grouped = by_type(packet.facts)
+                    grouped = by_type(facts)
                 reason, misses = unmet_reason(plan, fr, idx, grouped)
                 ids = partial(plan, fr, idx)
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "unmet", ids,

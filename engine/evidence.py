@@ -9,7 +9,6 @@ import datetime as dt
 import itertools
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
@@ -17,11 +16,10 @@ import jsonschema_rs
 if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves start-up time)
     import jsonschema
 
-from .compiler import BASE_FIELDS, fields_read
 from .errors import EvidenceError, Problem
 from .loader import Document, ParseFailure, check_tree
-from .resources import load_schema
 from .rules import EXTERNAL, RuleBook
+from .schema import PacketSchema, bundled_packet_schema
 from .suggest import did_you_mean
 
 # Free text is personal data: never echoed in messages, never asserted into the engine.
@@ -50,12 +48,11 @@ class Packet:
     track: str
     current: str
     target: str
-    path: list[str]
     start: str
     end: str
-    evidence: list[dict]
-    facts: list[dict] = field(repr=False)
+    evidence: list[dict] = field(repr=False)  # the records as validated (the author's words)
     by_id: dict[str, dict] = field(repr=False, default_factory=dict)
+    ladder: str = ""  # identity of the ladder (levels, tracks) the levels above were resolved with
 
 
 class _Dispatching:
@@ -101,29 +98,44 @@ class _Dispatching:
         return True
 
 
-@lru_cache(maxsize=None)
-def _fast_validator() -> Any:
-    return _Dispatching(load_schema("packet"))
+_VALIDATORS: dict[tuple[str, str], Any] = {}
 
 
-@lru_cache(maxsize=None)
-def _slow_validator() -> Any:
-    import jsonschema
-
-    schema = load_schema("packet")
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+def _fast_validator(schema: PacketSchema | None = None) -> Any:
+    """jsonschema-rs over a packet schema (default: the bundled one), built once per schema."""
+    return _cached("fast", schema or bundled_packet_schema(), lambda s: _Dispatching(s))
 
 
-def schema_problems(doc: Document) -> list[Problem]:
+def _slow_validator(schema: PacketSchema | None = None) -> Any:
+    """jsonschema over a packet schema: the definition of validity, and its explanations."""
+    def build(s: dict) -> Any:
+        import jsonschema
+
+        cls = jsonschema.validators.validator_for(s)
+        return cls(s, format_checker=cls.FORMAT_CHECKER)
+    return _cached("slow", schema or bundled_packet_schema(), build)
+
+
+def _cached(kind: str, schema: PacketSchema, build: Any) -> Any:
+    key = (kind, schema.version)
+    v = _VALIDATORS.get(key)
+    if v is None:
+        if len(_VALIDATORS) > 16:  # an audit holds two schemas; a long-lived process may see more
+            _VALIDATORS.clear()
+        v = _VALIDATORS[key] = build(schema.data)
+    return v
+
+
+def schema_problems(doc: Document, schema: PacketSchema | None = None) -> list[Problem]:
     """Fast path: jsonschema-rs says valid. Otherwise jsonschema (the definition) explains why."""
-    if _fast_validator().is_valid(doc.data):
+    schema = schema or bundled_packet_schema()
+    if _fast_validator(schema).is_valid(doc.data):
         return []
     doc.exactly()  # problems quote values: take them from the strict parse
     if doc.fmt == "json":
         check_tree(doc)  # depth and size bounds before the recursive explanation (see loader.parse_text)
     data, out = doc.data, []
-    cap = load_schema("packet")["properties"]["evidence"].get("maxItems")
+    cap = schema.data.get("properties", {}).get("evidence", {}).get("maxItems")
     if isinstance(data, dict) and isinstance(data.get("evidence"), list) and cap and len(data["evidence"]) > cap:
         # Thousands of records would take jsonschema seconds to explain one by one: say the list
         # is too long, and explain only the records within the cap (bounded time for any packet).
@@ -131,8 +143,8 @@ def schema_problems(doc: Document) -> list[Problem]:
                            kind="schema"))
         data = {**data, "evidence": data["evidence"][:cap]}
     # (the records within the cap are often fine: then the fast validator says so)
-    errors = [] if out and _fast_validator().is_valid(data) else \
-        list(itertools.islice(_slow_validator().iter_errors(data), MAX_PROBLEMS + 1))
+    errors = [] if out and _fast_validator(schema).is_valid(data) else \
+        list(itertools.islice(_slow_validator(schema).iter_errors(data), MAX_PROBLEMS + 1))
     if not errors and not out:  # the two validators disagree: trust the definition (jsonschema)
         return []
     for err in _flatten(errors):
@@ -363,7 +375,9 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
 
 def check_document(doc: Document, book: RuleBook, target_override: str | None = None,
                    normalised: bool = True) -> Packet | None:
-    """Validate and normalise one parsed packet, or raise EvidenceError with every problem.
+    """Validate one parsed packet against this book's ladder and packet schema, or raise
+    EvidenceError with every problem. The Packet holds validated data only: the engine's facts
+    belong to the rule book that fires them (engine.facts).
 
     normalised=False only validates (what `ladder validate` needs) and returns None."""
     if not isinstance(doc.data, dict):
@@ -373,7 +387,7 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
                                      f"period and evidence; this document is {kind}", line=doc.locate(""),
                                      kind="schema")])
     try:
-        problems = schema_problems(doc)
+        problems = schema_problems(doc, book.packet_schema)
     except ParseFailure as exc:  # nested too deep, or too large, to be a packet at all
         raise EvidenceError([exc.problem]) from None
     sem, ctx = semantic_problems(doc, book, target_override)
@@ -383,83 +397,12 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         problems = [p for p in problems if p != _too_many(doc)][:MAX_PROBLEMS] + [_too_many(doc)]
     if problems:
         raise EvidenceError(problems)
-    return normalise(doc, book, ctx) if normalised else None
-
-
-_ORDINALS: dict[str, int] = {}
-
-
-def _ordinal(day: str) -> int:
-    """Days since year 1 for an ISO date; dates repeat across a batch, so they are cached."""
-    n = _ORDINALS.get(day)
-    if n is None:
-        if len(_ORDINALS) > 100_000:
-            _ORDINALS.clear()
-        n = _ORDINALS[day] = dt.date.fromisoformat(day).toordinal()
-    return n
-
-
-def normalise(doc: Document, book: RuleBook, ctx: dict) -> Packet:
-    """Evidence records -> engine facts: only the fields some rule reads (never free text: it is
-    personal data and no rule may read it), integer day counts, canonical level ids, and each
-    metric's derived `improved` flag."""
-    path = book.path(ctx["track"], ctx["current"], ctx["target"])
-    by_type, metric_keys, improved = _copy_plan(book, tuple(path))
+    if not normalised:
+        return None
     data = doc.data
-    end_ord = ctx["end"].toordinal()
-    facts = []
-    by_id = {}
-    resolve = book.resolve
-    bare = (("type",), False)
-    ordinals = _ORDINALS
-    for ev in data["evidence"]:
-        eid = ev["id"]
-        by_id[eid] = ev
-        keys, nested = by_type.get(ev["type"], bare)
-        f: dict[str, Any] = {k: ev[k] for k in keys if k in ev}
-        day = ev["date"]
-        f["_kind"], f["eid"], f["age_days"] = "ev", eid, end_ord - (ordinals.get(day) or _ordinal(day))
-        if nested:  # a field that needs more than a copy
-            if "metrics" in f:
-                f["metrics"] = [_metric(m, metric_keys, improved) for m in f["metrics"]]
-            if "mentee" in f:
-                f["mentee"] = {k: (resolve(v) if k == "level" else v) for k, v in f["mentee"].items()}
-            if "from" in f:
-                f["from"] = {k: v for k, v in f["from"].items() if k != "role"}  # role is free text
-            if "levels" in f:
-                f["levels"] = [resolve(x) for x in f["levels"]]
-        facts.append(f)
     cand = data["candidate"]
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
-                  path, data["period"]["start"],
-                  data["period"]["end"], data["evidence"], facts, by_id)
+                  data["period"]["start"], data["period"]["end"], data["evidence"],
+                  {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version)
 
 
-_NESTED = frozenset({"metrics", "mentee", "from", "levels"})  # fields normalise rewrites, not copies
-_COPY_PLANS: dict[tuple[str, tuple[str, ...]], tuple[dict[str, tuple[tuple[str, ...], bool]], tuple[str, ...], bool]] = {}
-
-
-def _copy_plan(book: RuleBook, path: tuple[str, ...]) -> tuple[dict[str, tuple[tuple[str, ...], bool]],
-                                                              tuple[str, ...], bool]:
-    """What normalise copies for the rules of this path, built once per path: per evidence type
-    the record fields (sorted, so facts do not depend on key order in the file) and whether one
-    of them needs rewriting; the metric item fields; and whether a metric's `improved` is read."""
-    plan = _COPY_PLANS.get((book.version, path))
-    if plan is None:
-        reads = fields_read(book, path)
-        skip = (BASE_FIELDS - {"type"}) | FREE_TEXT_KEYS
-        metric_keep = reads.items.get("metrics", frozenset())
-        if len(_COPY_PLANS) > 1000:
-            _COPY_PLANS.clear()
-        plan = _COPY_PLANS[(book.version, path)] = (
-            {t: (tuple(sorted(keep - skip)), bool(keep & _NESTED)) for t, keep in reads.by_type.items()},
-            tuple(sorted(metric_keep - {"name", "unit", "improved"})), "improved" in metric_keep)
-    return plan
-
-
-def _metric(m: dict, keys: tuple[str, ...], improved: bool) -> dict:
-    out = {k: m[k] for k in keys if k in m}  # (name and unit are free text: never copied)
-    if improved and "baseline" in m and "result" in m:
-        better = m.get("higher_is_better", True)
-        out["improved"] = m["result"] > m["baseline"] if better else m["result"] < m["baseline"]
-    return out

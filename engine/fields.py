@@ -5,13 +5,17 @@ would silently never match. So the rules are checked against schemas/packet.sche
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .resources import load_schema
+from .schema import PacketSchema, bundled_packet_schema
 from .suggest import did_you_mean
 
+# A criterion must never gate on time served (the guide: impact, not titles or the clock).
+TENURE_RE = re.compile(r"tenure|in_level|in_role|in_position|years_|_years|time_in|months_in|since_promot|hire_date|"
+                       r"start_date|seniority|service")
 NUMERIC_OPS = {"gt", "gte", "lt", "lte"}
 LIST_OPS = {"contains", "contains_any"}
 
@@ -50,10 +54,10 @@ def _field(schema: dict, node: dict) -> Field:
     return Field(t or "string", tuple(node["enum"]) if "enum" in node else None)
 
 
-@lru_cache(maxsize=None)
-def evidence_fields() -> dict[str, dict[str, Field]]:
+@lru_cache(maxsize=8)
+def evidence_fields(schema: PacketSchema | None = None) -> dict[str, dict[str, Field]]:
     """type -> dotted field path -> Field, for every evidence type in the packet schema."""
-    schema = load_schema("packet")
+    schema = (schema or bundled_packet_schema()).data
     out: dict[str, dict[str, Field]] = {}
     for ref in schema["$defs"]["evidence"]["allOf"]:
         etype = ref["if"]["properties"]["type"]["const"]
@@ -75,13 +79,11 @@ FREE_TEXT = {"title", "notes", "quote", "links", "from.role", "id", "date", "nam
 
 
 class FieldChecker:
-    def __init__(self, level_ids: set[str]):
-        self.types = evidence_fields()
+    def __init__(self, level_ids: set[str], schema: PacketSchema | None = None):
+        self.types = evidence_fields(schema)
         self.level_ids = level_ids
 
     def check_condition(self, cond: dict, ptr: str) -> Iterator[tuple[str, str, str]]:
-        from .rules import TENURE_RE
-
         for key in ("all_of", "any_of"):
             if key in cond:
                 for i, sub in enumerate(cond[key]):

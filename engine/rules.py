@@ -7,8 +7,6 @@ RulesError (exit 4) with file:line problems, never a surprise at evaluation time
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -20,15 +18,13 @@ if TYPE_CHECKING:  # jsonschema is imported only when a rule file is invalid (sa
     import jsonschema
 
 from .errors import Problem, RulesError
+from .fields import FieldChecker
 from .loader import Document, ParseFailure, load_file
 from .resources import default_rules_dir, load_schema
+from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside
 from .suggest import did_you_mean
 
 EXTERNAL = "external"
-# A criterion must never gate on time served (the guide: impact, not titles or the clock).
-TENURE_RE = re.compile(r"tenure|in_level|in_role|in_position|years_|_years|time_in|months_in|since_promot|hire_date|"
-                       r"start_date|seniority|service")
-
 
 @dataclass(frozen=True)
 class Level:
@@ -82,6 +78,15 @@ class RuleBook:
     version: str
     directory: str
     raw: dict = field(default_factory=dict, repr=False)  # canonical data, for audit diffs
+    packet_schema: PacketSchema = field(default_factory=lambda: bundled_packet_schema(), repr=False)
+
+    @cached_property
+    def ladder_version(self) -> str:
+        """What checking a packet depends on besides the packet: the ladder (level ids, aliases,
+        order, tracks) and the packet schema. Two books with the same value check every packet
+        alike; anything else about them (criteria, policies) is for evaluation."""
+        text = canonical_json(self.raw.get("ladder")) + self.packet_schema.version
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
     # -- level ids -------------------------------------------------------------------------
     @cached_property
@@ -134,10 +139,6 @@ def leaf_types(cond: dict) -> list[str]:
     return [t for sub in cond.get("all_of", cond.get("any_of", [])) for t in leaf_types(sub)]
 
 
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 # ---------------------------------------------------------------------------------------------
 def load_rules(directory: str | Path | None = None) -> RuleBook:
     """Load and check a rules directory; raises RulesError listing every problem."""
@@ -158,7 +159,7 @@ def _load_cached(directory: str) -> RuleBook:
             problems.append(exc.problem)
     if problems:
         raise RulesError(problems)
-    return build_rulebook(docs, str(d))
+    return build_rulebook(docs, str(d), packet_schema_beside(d))
 
 
 def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
@@ -219,7 +220,10 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
-def build_rulebook(docs: dict[str, Document], directory: str) -> RuleBook:
+def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None) -> RuleBook:
+    """Check and build a rule book. Criteria are checked against `packet_schema` (default: the
+    bundled one), which is also what packets evaluated with this book are checked against."""
+    packet_schema = packet_schema or bundled_packet_schema()
     problems: list[Problem] = []
     ladder_doc = docs.pop("ladder.yaml", None)
     if ladder_doc is None:
@@ -280,9 +284,7 @@ def build_rulebook(docs: dict[str, Document], directory: str) -> RuleBook:
                                     line=ladder_doc.locate("/levels")))
 
     # -- level files ------------------------------------------------------------------------
-    from .fields import FieldChecker  # local: fields needs the packet schema only when rules load
-
-    checker = FieldChecker(set(levels))
+    checker = FieldChecker(set(levels), packet_schema)
     level_rules: dict[str, LevelRules] = {}
     crit_seen: dict[str, str] = {}
     for doc in docs.values():
@@ -328,4 +330,4 @@ def build_rulebook(docs: dict[str, Document], directory: str) -> RuleBook:
                                      sorted((d.data["level"], d.data) for d in docs.values())}}
     version = "sha256:" + hashlib.sha256(canonical_json(raw).encode()).hexdigest()
     tracks = {t: tuple(m) for t, m in lad["tracks"].items()}
-    return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw)
+    return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw, packet_schema)

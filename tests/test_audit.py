@@ -37,8 +37,10 @@ class Repo:
 
     def __init__(self, root: Path, snapshots: Path):
         self.root, self.rules, self.snapshots = root, root / "rules", snapshots
+        self.schema = root / "schemas" / "packet.schema.json"
         root.mkdir()
         shutil.copytree(ROOT / "rules", self.rules)
+        shutil.copytree(ROOT / "schemas", root / "schemas")
         (root / "fixtures").mkdir()
         for name in PACKETS:
             shutil.copy(FIXTURES / f"{name}.yaml", root / "fixtures")
@@ -49,7 +51,9 @@ class Repo:
         git(self.root, "add", "-A")
         git(self.root, "commit", "-q", "--allow-empty", "-m", message)
         sha = git(self.root, "rev-parse", "HEAD")
-        shutil.copytree(self.rules, self.snapshots / sha)  # what `ladder evaluate --rules` sees
+        # what `ladder evaluate --rules` sees: the rules, and the packet schema beside them
+        shutil.copytree(self.rules, self.snapshots / sha / "rules")
+        shutil.copytree(self.root / "schemas", self.snapshots / sha / "schemas")
         return sha
 
     def edit(self, level: str, change: Callable[[dict], None]) -> None:
@@ -105,8 +109,9 @@ def check_exact(run_cli, repo: Repo, base: str, head: str | None) -> dict:
     args = ["--base", base] + (["--head", head] if head else [])
     report = audit_json(run_cli, repo, *args)
     packets = sorted((repo.root / "fixtures").glob("*.yaml"))
-    before = evaluate_all(run_cli, repo.snapshots / git(repo.root, "rev-parse", base), packets)
-    after = evaluate_all(run_cli, repo.snapshots / git(repo.root, "rev-parse", head) if head else repo.rules, packets)
+    before = evaluate_all(run_cli, repo.snapshots / git(repo.root, "rev-parse", base) / "rules", packets)
+    after = evaluate_all(run_cli, repo.snapshots / git(repo.root, "rev-parse", head) / "rules" if head else repo.rules,
+                         packets)
     flips, only = expected_changes(before, after)
     assert reported(report["flips"]) == flips
     assert reported(report["status_changes"]) == only
@@ -297,3 +302,51 @@ def test_broken_rules_at_a_revision(run_cli, repo):
     git(repo.root, "tag", "broken")
     res = run_cli("audit", "--rules", repo.rules, "--base", "broken", exit_code=4)
     assert "rules at broken" in res.stderr and "broken:rules/mid-pm.yaml" in res.stderr and sha[:12] in res.stderr
+
+
+# -- each revision judges with its own facts, rules and schema (regressions) ------------------------
+def test_a_criterion_on_a_field_no_rule_read_before(run_cli, repo):
+    """A new required criterion reads `participants`, which no base rule reads. Facts built for the
+    base rules lacked the field, so the audit reported a flip that evaluation does not give."""
+    shutil.copy(FIXTURES / "tamsin-brightwater-external-to-associate-ready.yaml", repo.root / "fixtures")
+    repo.commit("an associate-pm packet")
+    repo.edit("associate-pm", lambda d: d["criteria"].append({
+        "id": "associate-pm.user-contact", "title": "Has met users in discovery sessions",
+        "source": "Level 1 · Core responsibilities", "required": True,
+        "condition": {"evidence": "discovery", "where": {"participants": {"gte": 3}}}}))
+    repo.commit("meet users")
+    report = check_exact(run_cli, repo, "HEAD~1", "HEAD")
+    assert "tamsin-brightwater-external-to-associate-ready.yaml" not in reported(report["flips"])
+    assert report["rule_diff"]["criteria_added"][0]["id"] == "associate-pm.user-contact"
+
+
+def test_a_predicate_on_a_field_no_rule_read_before(run_cli, repo):
+    """`audience: {ne: leadership}` on a criterion whose facts never carried `audience`: evaluation
+    makes Noor not_ready; the audit reported 0 flips."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.area-direction")["condition"]["where"].update(
+        audience={"ne": "leadership"}))
+    repo.commit("not a leadership-only roadmap")
+    report = check_exact(run_cli, repo, "HEAD~1", "HEAD")
+    assert reported(report["flips"])["noor-ashgrove-mid-to-senior-ready.yaml"][:2] == ("ready", "not_ready")
+
+
+def test_each_revision_uses_its_own_packet_schema(run_cli, repo):
+    """An enum value added to the schema and used by a rule in the same commit is consistent at
+    the head; the audit read the installed schema and called the rule impossible (exit 4)."""
+    schema = json.loads(repo.schema.read_text(encoding="utf-8"))
+    schema["$defs"]["audience"]["enum"].append("investors")
+    repo.schema.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.area-direction")["condition"]["where"].update(
+        audience={"in": ["leadership", "investors"]}))
+    repo.commit("roadmaps shown to investors")
+    report = check_exact(run_cli, repo, "HEAD~1", "HEAD")
+    assert report["schema_diff"] == [{"path": "$defs/audience/enum", "change": "values added",
+                                      "values": ["investors"]}]
+    # the base revision does not know the value: a packet using it is valid at the head only
+    noor = yaml.safe_load((repo.root / "fixtures" / "noor-ashgrove-mid-to-senior-ready.yaml").read_text())
+    art = next(e for e in noor["evidence"] if e["type"] == "artifact" and e.get("kind") in ("roadmap", "strategy"))
+    art["audience"] = "investors"
+    (repo.root / "fixtures" / "noor-investors.yaml").write_text(yaml.safe_dump(noor, sort_keys=False))
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD",
+                        "--packets", repo.root / "fixtures" / "noor-investors.yaml")
+    assert [(e["base"], e["head"]) for e in report["validity_changes"]] == [(None, "ready")]

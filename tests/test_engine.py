@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import Evaluator, check_document, load_rules
+from engine.facts import build_facts
 from engine.explain import _MISSING, _holds, _tester, failures
 from engine.firing import Firing, RulesEngine, rules_engine
 from engine.loader import Document, load_file
@@ -113,9 +114,11 @@ def test_met_citations_satisfy_the_rule_as_written(packet):
     """The compiled engine rule and the rule text agree: a cited record passes every predicate of
     the leaf it was cited for, and every nearest miss fails at least one."""
     p = check_document(_doc(packet), BOOK)
-    plan = EVAL.plan(tuple(p.path))
-    fr = rules_engine().fire(plan, p.facts)
-    facts = {f["eid"]: f for f in p.facts}
+    path = EVAL.path(p)
+    plan = EVAL.plan(path)
+    built = build_facts(p, BOOK, path)
+    fr = rules_engine().fire(plan, built)
+    facts = {f["eid"]: f for f in built}
     for node in plan.nodes:
         if node.kind in ("leaf", "agg") and node.criterion:
             for eid in fr.found.get(node.idx, []):
@@ -190,10 +193,12 @@ def test_citations_survive_ids_the_schema_would_refuse():
     fired and what it cites are the same either way."""
     fx = max(FIXTURES, key=lambda p: len(_data(p)["evidence"]))
     p = check_document(_doc(_data(fx)), BOOK)
-    plan = EVAL.plan(tuple(p.path))
-    plain = rules_engine().fire(plan, copy.deepcopy(p.facts))
-    odd = {f["eid"]: f'{f["eid"]} "quoted" \\ é' for f in p.facts}
-    facts = copy.deepcopy(p.facts)
+    path = EVAL.path(p)
+    plan = EVAL.plan(path)
+    built = build_facts(p, BOOK, path)
+    plain = rules_engine().fire(plan, copy.deepcopy(built))
+    odd = {f["eid"]: f'{f["eid"]} "quoted" \\ é' for f in built}
+    facts = copy.deepcopy(built)
     for f in facts:
         f["eid"] = odd[f["eid"]]
     renamed = rules_engine().fire(plan, facts)

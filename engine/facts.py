@@ -1,0 +1,86 @@
+"""A checked packet -> the engine's facts, for the rule book that will fire them.
+
+Facts carry only the fields the rules of the candidate's path read (never free text: it is
+personal data and no rule may read it), integer day counts, canonical level ids, and each metric's
+derived `improved` flag. What a fact carries depends on the rule book, so facts are built for one
+book and never reused for another (an audit fires each revision's facts under its own rules).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .compiler import BASE_FIELDS, fields_read
+from .evidence import FREE_TEXT_KEYS, Packet
+from .rules import RuleBook
+
+_ORDINALS: dict[str, int] = {}
+
+
+def _ordinal(day: str) -> int:
+    """Days since year 1 for an ISO date; dates repeat across a batch, so they are cached."""
+    n = _ORDINALS.get(day)
+    if n is None:
+        if len(_ORDINALS) > 100_000:
+            _ORDINALS.clear()
+        n = _ORDINALS[day] = dt.date.fromisoformat(day).toordinal()
+    return n
+
+
+def build_facts(packet: Packet, book: RuleBook, path: tuple[str, ...]) -> list[dict]:
+    """One fact per evidence record, shaped for the rules of `path` in `book`."""
+    by_type, metric_keys, improved = _copy_plan(book, path)
+    end_ord = _ordinal(packet.end)
+    facts = []
+    resolve = book.resolve
+    bare = (("type",), False)
+    ordinals = _ORDINALS
+    for ev in packet.evidence:
+        keys, nested = by_type.get(ev["type"], bare)
+        f: dict[str, Any] = {k: ev[k] for k in keys if k in ev}
+        day = ev["date"]
+        f["_kind"], f["eid"], f["age_days"] = "ev", ev["id"], end_ord - (ordinals.get(day) or _ordinal(day))
+        if nested:  # a field that needs more than a copy
+            if "metrics" in f:
+                f["metrics"] = [_metric(m, metric_keys, improved) for m in f["metrics"]]
+            if "mentee" in f:
+                f["mentee"] = {k: (resolve(v) if k == "level" else v) for k, v in f["mentee"].items()}
+            if "from" in f:
+                f["from"] = {k: v for k, v in f["from"].items() if k != "role"}  # role is free text
+            if "levels" in f:
+                f["levels"] = [resolve(x) for x in f["levels"]]
+        facts.append(f)
+    return facts
+
+
+_NESTED = frozenset({"metrics", "mentee", "from", "levels"})  # fields build_facts rewrites, not copies
+_CopyPlan = tuple[dict[str, tuple[tuple[str, ...], bool]], tuple[str, ...], bool]
+_COPY_PLANS: dict[tuple[str, tuple[str, ...]], _CopyPlan] = {}
+
+
+def _copy_plan(book: RuleBook, path: tuple[str, ...]) -> _CopyPlan:
+    """What build_facts copies for the rules of this path, built once per (rule book, path): per
+    evidence type the record fields (sorted, so facts do not depend on key order in the file) and
+    whether one of them needs rewriting; the metric item fields; and whether a metric's
+    `improved` is read. Keyed by the book's version (a hash of all its rules), so two revisions
+    of a ladder never share a plan."""
+    key = (book.version, path)
+    plan = _COPY_PLANS.get(key)
+    if plan is None:
+        reads = fields_read(book, path)
+        skip = (BASE_FIELDS - {"type"}) | FREE_TEXT_KEYS
+        metric_keep = reads.items.get("metrics", frozenset())
+        if len(_COPY_PLANS) > 1000:
+            _COPY_PLANS.clear()
+        plan = _COPY_PLANS[key] = (
+            {t: (tuple(sorted(keep - skip)), bool(keep & _NESTED)) for t, keep in reads.by_type.items()},
+            tuple(sorted(metric_keep - {"name", "unit", "improved"})), "improved" in metric_keep)
+    return plan
+
+
+def _metric(m: dict, keys: tuple[str, ...], improved: bool) -> dict:
+    out = {k: m[k] for k in keys if k in m}  # (name and unit are free text: never copied)
+    if improved and "baseline" in m and "result" in m:
+        better = m.get("higher_is_better", True)
+        out["improved"] = m["result"] > m["baseline"] if better else m["result"] < m["baseline"]
+    return out

@@ -1,0 +1,76 @@
+"""The packet JSON Schema a rule book checks packets with, identified by its content.
+
+A rule book carries its packet schema: the bundled one, or in an audit the schemas/ folder as it
+is at that revision, so each revision judges packets by its own schema.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .errors import Problem, RulesError
+from .resources import load_schema
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class PacketSchema:
+    """A packet schema and its version (sha256 of its canonical JSON); equal when the versions are."""
+
+    __slots__ = ("data", "version")
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.version = "sha256:" + hashlib.sha256(canonical_json(data).encode()).hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PacketSchema) and other.version == self.version
+
+    def __hash__(self) -> int:
+        return hash(self.version)
+
+    def __repr__(self) -> str:
+        return f"PacketSchema({self.version[:19]})"
+
+
+@lru_cache(maxsize=None)
+def bundled_packet_schema() -> PacketSchema:
+    return PacketSchema(load_schema("packet"))
+
+
+def read_packet_schema(raw: bytes, source: str) -> PacketSchema:
+    """A packet schema from its bytes: JSON, an object, and a valid JSON Schema; else RulesError."""
+    import jsonschema
+
+    def bad(message: str) -> RulesError:
+        return RulesError([Problem(source, "", message, kind="rules")])
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise bad(f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise bad("a packet schema must be a JSON object")
+    try:
+        jsonschema.validators.validator_for(data).check_schema(data)
+    except jsonschema.SchemaError as exc:
+        raise bad(f"not a valid JSON Schema ({exc.message})") from None
+    return PacketSchema(data)
+
+
+def packet_schema_beside(rules_dir: Path) -> PacketSchema | None:
+    """The packet schema of a rules folder: schemas/packet.schema.json beside it (as in this
+    repository and in the installed package), or None (then the bundled one applies)."""
+    f = Path(rules_dir).parent / "schemas" / "packet.schema.json"
+    if not f.is_file():
+        return None
+    try:
+        raw = f.read_bytes()
+    except OSError as exc:
+        raise RulesError([Problem(str(f), "", f"cannot read: {exc.strerror}", kind="io")]) from None
+    schema = read_packet_schema(raw, str(f))
+    return None if schema == bundled_packet_schema() else schema
