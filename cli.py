@@ -10,8 +10,8 @@ from typing import NoReturn
 
 import click
 
-from engine import commands
-from engine.errors import EvidenceError, LadderError, RulesError, UsageError
+from engine import commands, errors
+from engine.errors import LadderError, RulesError
 from engine.loader import DEFAULT_MAX_BYTES
 from engine.report import FORMATS
 from engine.rules import load_rules
@@ -33,12 +33,8 @@ def _run(fn, *args, **kwargs) -> None:
     """Call a command; print its output; exit with its code. Errors become messages, not tracebacks."""
     try:
         out, code = fn(*args, **kwargs)
-    except RulesError as exc:
-        _fail(exc, commands.EXIT_INVALID_RULES)
-    except EvidenceError as exc:
-        _fail(exc, commands.EXIT_INVALID_PACKET)
-    except UsageError as exc:
-        _fail(exc, commands.EXIT_USAGE)
+    except LadderError as exc:  # each error class carries its exit code (engine/errors.py)
+        _fail(exc, exc.exit_code)
     if out:
         click.echo(out)
     sys.exit(code)
@@ -48,7 +44,7 @@ def _book(rules_dir):
     try:
         return load_rules(rules_dir)
     except RulesError as exc:
-        _fail(exc, commands.EXIT_INVALID_RULES)
+        _fail(exc, exc.exit_code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -294,7 +290,7 @@ def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes):
     _run(audit_mod.execute, audit_mod.AuditOptions(base, head, list(packets), rules_dir, fmt, exit_code, max_bytes))
 
 
-EXIT_INTERNAL = 70
+EXIT_INTERNAL = errors.EXIT_INTERNAL
 
 
 def run() -> None:

@@ -22,8 +22,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import EvidenceError, LadderError
-from .evidence import candidate_id
+from . import pipeline
+from .errors import EvidenceError
 from .inputs import Item, iter_inputs
 from .loader import ParseFailure
 from .report import dumps, verdict_dict
@@ -133,31 +133,17 @@ def error_outcome(item: Item, kind: str, problems: list[dict], cid: str | None) 
 
 
 def process_item(item: Item) -> Outcome:
-    from .evidence import check_document
-    from .inputs import load_item
-
     opts: BatchOptions = _WORKER["opts"]
     if opts.validate_only:
         problems = validate_item(item, _WORKER["book"], opts.max_bytes)
         return Outcome("", not problems, None, source=item.source, problems=problems, kind=item.kind)
-    doc = None
-    try:
-        doc = load_item(item, opts.max_bytes)
-        packet = check_document(doc, _WORKER["book"], opts.target)
-        v = _WORKER["evaluator"].evaluate(packet)
-        d = verdict_dict(v, opts.redact)
-        return Outcome(dumps(d), True, v.candidate_id, v.current_level, v.target_level, v.verdict, d["unmet"],
-                       item.source)
-    except ParseFailure as exc:
-        return error_outcome(item, exc.problem.kind, [exc.problem.as_dict()], None)
-    except EvidenceError as exc:
-        return error_outcome(item, "invalid", [p.as_dict() for p in exc.problems],
-                             candidate_id(doc.data) if doc else None)
-    except LadderError as exc:
-        return error_outcome(item, "invalid", [{"path": "", "message": str(exc)}], None)
-    except Exception as exc:  # noqa: BLE001 - one bad packet must not stop the batch
-        return error_outcome(item, "internal", [{"path": "", "message": f"internal error ({type(exc).__name__}); "
-                                                 "please report it"}], candidate_id(doc.data) if doc else None)
+    r = pipeline.run(item, _WORKER["evaluator"], opts.target, opts.max_bytes)
+    v = r.verdict
+    if v is None:
+        return error_outcome(item, r.kind, [p.as_dict() for p in r.problems], r.candidate)
+    d = verdict_dict(v, opts.redact)
+    return Outcome(dumps(d), True, v.candidate_id, v.current_level, v.target_level, v.verdict, d["unmet"],
+                   item.source)
 
 
 def validate_item(item: Item, book: Any, max_bytes: int) -> list:

@@ -5,14 +5,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import EvidenceError, Problem
+from . import pipeline
+from .errors import EngineError, EvidenceError, Problem
 from .evaluator import Evaluator
-from .evidence import check_document
-from .loader import DEFAULT_MAX_BYTES, ParseFailure, load_file
+from .loader import DEFAULT_MAX_BYTES
 from .report import dumps, problems_json, verdict_json, verdict_markdown, verdict_text
 from .rules import RuleBook
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INVALID_PACKET, EXIT_INVALID_RULES = 0, 1, 2, 3, 4
+from .errors import (EXIT_FAILURES, EXIT_INVALID_PACKET, EXIT_INVALID_RULES, EXIT_OK,  # noqa: F401 - re-exported
+                     EXIT_USAGE)
 
 
 @dataclass
@@ -88,12 +89,13 @@ def _input_bytes(paths: list[str]) -> int:
 
 
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None) -> tuple[str, int]:
-    try:
-        doc = load_file(path, s.max_bytes)
-        packet = check_document(doc, book, target)
-    except ParseFailure as exc:
-        raise EvidenceError([exc.problem]) from None
-    verdict = Evaluator(book).evaluate(packet)
+    r = pipeline.run(path, Evaluator(book), target, s.max_bytes)
+    if r.kind == pipeline.INTERNAL:
+        raise EngineError(r.problems)
+    if not r.ok:
+        raise EvidenceError(r.problems)
+    verdict, packet = r.verdict, r.packet
+    assert verdict is not None and packet is not None
     if s.fmt == "json":
         return verdict_json(verdict, s.redact), EXIT_OK
     if s.fmt == "markdown":

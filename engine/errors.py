@@ -41,12 +41,19 @@ class Problem:
         return d
 
 
+# Exit codes (contract section 4), decided here: each error class carries its own.
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INVALID_PACKET, EXIT_INVALID_RULES = 0, 1, 2, 3, 4
+EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in ladder or the engine, never bad input
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention
+
+
 @dataclass
 class LadderError(Exception):
     """Base for every error `ladder` reports to a user."""
 
     problems: list[Problem] = field(default_factory=list)
     summary: str = ""
+    exit_code = EXIT_USAGE
 
     def __str__(self) -> str:
         if self.summary and not self.problems:
@@ -57,10 +64,22 @@ class LadderError(Exception):
 class RulesError(LadderError):
     """The rules directory is broken: exit code 4."""
 
+    exit_code = EXIT_INVALID_RULES
+
 
 class EvidenceError(LadderError):
-    """A packet is broken: exit code 3."""
+    """A packet is broken (it cannot be parsed, or it is invalid): exit code 3."""
+
+    exit_code = EXIT_INVALID_PACKET
 
 
 class UsageError(LadderError):
     """The command was called wrongly (bad revision, bad option value): exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class EngineError(LadderError):
+    """The rules engine failed on valid input: a bug, exit code 70."""
+
+    exit_code = EXIT_INTERNAL

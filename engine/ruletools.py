@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+from . import pipeline
 from .compiler import compile_path
-from .errors import EvidenceError, Problem, RulesError
+from .errors import Problem, RulesError
 from .evaluator import Evaluator
-from .evidence import check_document
 from .explain import describe
-from .loader import ParseFailure, load_file
 from .report import verdict_dict
 from .rules import Criterion, RuleBook
 
@@ -179,13 +178,11 @@ def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: 
     results = []
     for fx in fixtures:
         gp = golden_path(fx, expected_dir)
-        try:
-            packet = check_document(load_file(fx), book)
-        except (ParseFailure, EvidenceError) as exc:
-            msg = str(exc.problem) if isinstance(exc, ParseFailure) else str(exc)
-            results.append(CaseResult(str(fx), str(gp), "error", [msg]))
+        r = pipeline.run(fx, ev)
+        if r.verdict is None:
+            results.append(CaseResult(str(fx), str(gp), "error", ["\n".join(str(p) for p in r.problems)]))
             continue
-        new = golden_of(verdict_dict(ev.evaluate(packet)))
+        new = golden_of(verdict_dict(r.verdict))
         statuses = {c["id"]: c["status"] for c in new["criteria"]}
         text = json.dumps(new, indent=1, ensure_ascii=False) + "\n"
         if gp.exists():

@@ -1,0 +1,87 @@
+"""The one path from an input to a verdict: load -> check -> (facts, fire, explain) -> Verdict.
+
+Every command that evaluates packets (evaluate, batch, rules test, audit) goes through here, so
+what a packet gets cannot differ between them. Each stage either hands on a value or stops with
+located problems; `run` never raises for a bad packet (one packet must not stop a batch).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import LadderError, Problem
+from .evaluator import Evaluator
+from .evidence import Packet, candidate_id, check_document
+from .inputs import Item, load_item
+from .loader import DEFAULT_MAX_BYTES, Document, ParseFailure, load_file
+from .rules import RuleBook
+from .verdict import Verdict
+
+# What stopped a packet, as a batch error line's `kind`.
+PARSE, INVALID, INTERNAL = "parse", "invalid", "internal"
+
+
+@dataclass
+class Result:
+    """A verdict, or the problems of the stage that refused the packet (never both)."""
+
+    source: str
+    verdict: Verdict | None = None
+    packet: Packet | None = None
+    problems: list[Problem] = field(default_factory=list)
+    kind: str = ""  # "" for a verdict; else the problem kind (io/parse/...), INVALID or INTERNAL
+    candidate: str | None = None  # the candidate id when the packet names one well-formed
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is not None
+
+
+def load(item: Item | str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document | Result:
+    """Bytes -> document, or a Result with the located parse problem."""
+    source = item.source if isinstance(item, Item) else str(item)
+    try:
+        return load_item(item, max_bytes) if isinstance(item, Item) else load_file(item, max_bytes)
+    except ParseFailure as exc:
+        return Result(source, problems=[exc.problem], kind=exc.problem.kind)
+
+
+def check(doc: Document, book: RuleBook, target: str | None = None) -> Packet | Result:
+    """Document -> packet checked against the book's ladder and packet schema, or its problems."""
+    try:
+        packet = check_document(doc, book, target)
+    except LadderError as exc:
+        return Result(doc.source, problems=exc.problems or [Problem(doc.source, "", str(exc))], kind=INVALID,
+                      candidate=candidate_id(doc.data))
+    except Exception as exc:  # noqa: BLE001 - one packet must not stop the others
+        return _internal(doc.source, exc, "checking", candidate_id(doc.data))
+    assert packet is not None
+    return packet
+
+
+def _internal(source: str, exc: Exception, stage: str, cid: str | None) -> Result:
+    return Result(source, problems=[Problem(source, "", f"internal error ({type(exc).__name__}) while {stage}; "
+                                            "please report it", kind=INTERNAL)], kind=INTERNAL, candidate=cid)
+
+
+def evaluate(packet: Packet, evaluator: Evaluator) -> Result:
+    """Checked packet -> verdict under the evaluator's rule book (facts are built for that book)."""
+    try:
+        return Result(packet.source, evaluator.evaluate(packet), packet, candidate=packet.candidate_id)
+    except LadderError as exc:
+        return Result(packet.source, problems=exc.problems or [Problem(packet.source, "", str(exc))], kind=INVALID,
+                      candidate=packet.candidate_id)
+    except Exception as exc:  # noqa: BLE001 - one packet must not stop the others
+        return _internal(packet.source, exc, "evaluating", packet.candidate_id)
+
+
+def run(item: Item | str | Path, evaluator: Evaluator, target: str | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES) -> Result:
+    """The whole path for one input."""
+    doc = load(item, max_bytes)
+    if isinstance(doc, Result):
+        return doc
+    packet = check(doc, evaluator.book, target)
+    if isinstance(packet, Result):
+        return packet
+    return evaluate(packet, evaluator)
