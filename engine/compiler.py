@@ -23,6 +23,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from .operators import OPERATORS, ops_of
 from .rules import Criterion, RuleBook, canonical_json
 
 KIND = "_kind"  # discriminator; cannot clash with evidence fields (none start with "_")
@@ -54,28 +55,7 @@ class Plan:
 
 
 def _pred(key: str, pred: Any) -> list[dict]:
-    ops = pred if isinstance(pred, dict) else {"eq": pred}
-    out: list[dict] = []
-    for op, v in ops.items():
-        if op == "eq":
-            out.append({key: v})
-        elif op == "ne":
-            out.append({"$or": [{"$nex": {key: 1}}, {"$neq": {key: v}}]})
-        elif op == "in":
-            out.append({key: v[0]} if len(v) == 1 else {"$or": [{key: x} for x in v]})
-        elif op == "not_in":
-            out.append({"$or": [{"$nex": {key: 1}}, {"$and": [{"$neq": {key: x}} for x in v]}]})
-        elif op in ("gt", "gte", "lt", "lte"):
-            out.append({f"${op}": {key: v}})
-        elif op == "exists":
-            out.append({"$ex" if v else "$nex": {key: 1}})
-        elif op == "contains":
-            out.append({"$iany": {key: {"$i": v}}})
-        elif op == "contains_any":
-            out.append({"$or": [{"$iany": {key: {"$i": x}}} for x in v]})
-        else:  # pragma: no cover - the rules schema rejects unknown operators
-            raise ValueError(f"unknown operator {op}")
-    return out
+    return [OPERATORS[op].pattern(key, arg) for op, arg in ops_of(pred)]
 
 
 def leaf_pattern(cond: dict) -> dict:

@@ -6,67 +6,29 @@ predicate each record failed. It never changes a status.
 """
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 from .compiler import Node, Plan
 from .firing import Firing
+from .operators import MISSING as _MISSING
+from .operators import OPERATORS, ops_of
+from .operators import fmt as _fmt
+from .operators import holds as _holds
 from .verdict import Miss
 
 MAX_MISSES = 3
-_OPS = {"gt": ">", "gte": "≥", "lt": "<", "lte": "≤"}
 
 
 def _label(etype: str) -> str:
     return "evidence" if etype == "*" else etype.replace("_", " ")
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
-
-def _or(vals: list) -> str:
-    vals = [_fmt(v) for v in vals]
-    return vals[0] if len(vals) == 1 else ", ".join(vals[:-1]) + " or " + vals[-1]
-
-
 def describe_pred(fname: str, pred: Any) -> str:
-    ops = pred if isinstance(pred, dict) else {"eq": pred}
-    parts = []
-    for op, v in ops.items():
-        if op == "eq":
-            parts.append(f"{fname} is {_fmt(v)}")
-        elif op == "ne":
-            parts.append(f"{fname} is not {_fmt(v)}")
-        elif op == "in":
-            parts.append(f"{fname} is {_or(v)}")
-        elif op == "not_in":
-            parts.append(f"{fname} is not {_or(v)}")
-        elif op in _OPS:
-            parts.append(f"{fname} {_OPS[op]} {_fmt(v)}")
-        elif op == "exists":
-            parts.append(f"{fname} is given" if v else f"{fname} is not given")
-        elif op == "contains":
-            parts.append(f"{fname} include {_fmt(v)}")
-        elif op == "contains_any":
-            parts.append(f"{fname} include {_or(v)}")
-    return " and ".join(parts)
+    return " and ".join(OPERATORS[op].words(fname, arg) for op, arg in ops_of(pred))
 
 
 def _want(op: str, arg: Any) -> str:
-    if op == "eq":
-        return _fmt(arg)
-    if op == "in":
-        return _or(arg)
-    if op in ("ne", "not_in"):
-        return "not " + (_or(arg) if isinstance(arg, list) else _fmt(arg))
-    if op in _OPS:
-        return f"{_OPS[op]} {_fmt(arg)}"
-    if op == "exists":
-        return "to be given" if arg else "to be absent"
-    return "to include " + (_or(arg) if isinstance(arg, list) else _fmt(arg))
+    return OPERATORS[op].want(arg)
 
 
 def _a(word: str) -> str:
@@ -122,40 +84,6 @@ def _get(fact: dict, dotted: str) -> Any:
     return _lookup(fact, tuple(dotted.split(".")))
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "missing"
-
-
-_MISSING = _Missing()
-
-
-def _num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _holds(val: Any, op: str, arg: Any) -> bool:
-    if op == "eq":
-        return val is not _MISSING and val == arg and type(val) is type(arg) or (_num(val) and _num(arg) and val == arg)
-    if op == "ne":
-        return val is _MISSING or val != arg
-    if op == "in":
-        return val is not _MISSING and val in arg
-    if op == "not_in":
-        return val is _MISSING or val not in arg
-    if op in _OPS:
-        if not _num(val):
-            return False
-        return {"gt": val > arg, "gte": val >= arg, "lt": val < arg, "lte": val <= arg}[op]
-    if op == "exists":
-        return (val is not _MISSING) == arg
-    if op == "contains":
-        return isinstance(val, list) and arg in val
-    if op == "contains_any":
-        return isinstance(val, list) and any(a in val for a in arg)
-    return False
-
-
 _CHECKS: dict[int, tuple[dict, list[tuple]]] = {}
 
 
@@ -168,7 +96,7 @@ def _checks(cond: dict) -> list[tuple]:
         return hit[1]
     out = [(fname, None if "." in fname else fname, tuple(fname.split(".")), _want(op, arg), _tester(op, arg))
            for fname, pred in cond.get("where", {}).items()
-           for op, arg in (pred.items() if isinstance(pred, dict) else (("eq", pred),))]
+           for op, arg in ops_of(pred)]
     if len(_CHECKS) > 10_000:
         _CHECKS.clear()
     _CHECKS[id(cond)] = (cond, out)
@@ -176,21 +104,7 @@ def _checks(cond: dict) -> list[tuple]:
 
 
 def _tester(op: str, arg: Any) -> Any:
-    """`_holds` for one (op, arg), specialised for the common cases (explanations test every
-    record of a type against every unmet leaf, so this is the explainer's inner loop)."""
-    num = (int, float)
-    if op == "eq" and type(arg) is str:
-        return lambda v: v == arg  # only a str equals a str; _MISSING equals nothing
-    if op == "eq" and type(arg) is bool:
-        return lambda v: v is arg
-    if op == "eq" and type(arg) in num:
-        return lambda v: type(v) in num and v == arg  # true, false are not numbers
-    if op == "in":
-        return lambda v: v is not _MISSING and v in arg
-    if op in _OPS:
-        cmp = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}[op]
-        return lambda v: type(v) in num and cmp(v, arg)
-    return lambda v: _holds(v, op, arg)
+    return OPERATORS[op].tester(arg)
 
 
 def _lookup(fact: dict, parts: tuple) -> Any:

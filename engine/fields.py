@@ -10,14 +10,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .operators import OPERATORS, ops_of
 from .schema import PacketSchema, bundled_packet_schema
 from .suggest import did_you_mean
 
 # A criterion must never gate on time served (the guide: impact, not titles or the clock).
 TENURE_RE = re.compile(r"tenure|in_level|in_role|in_position|years_|_years|time_in|months_in|since_promot|hire_date|"
                        r"start_date|seniority|service")
-NUMERIC_OPS = {"gt", "gte", "lt", "lte"}
-LIST_OPS = {"contains", "contains_any"}
+NUMERIC_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "number"}
+LIST_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "list"}
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,9 @@ class FieldChecker:
             yield (fp, f"{where} has no field {fname!r}{did_you_mean(fname, [k for k in fields if k not in FREE_TEXT])}"
                    + (" (free text is not matched by rules)" if fname in FREE_TEXT else ""), "rules")
             return
-        ops = pred if isinstance(pred, dict) else {"eq": pred}
-        for op, val in ops.items():
+        for op, val in ops_of(pred):
             vals = val if isinstance(val, list) else [val]
-            if op == "exists":
+            if OPERATORS[op].applies_to == "any":
                 continue
             if op in LIST_OPS:
                 if f.type != "list":
