@@ -16,6 +16,7 @@ import jsonschema_rs
 if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves start-up time)
     import jsonschema
 
+from . import clock
 from .errors import EvidenceError, Problem
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook
@@ -270,6 +271,22 @@ def _date(value: Any) -> dt.date | None:
 
 
 _PERSON_TYPES = frozenset({"mentoring", "stakeholder_feedback", "people_leadership"})  # name other people
+_PLACEHOLDERS = frozenset({"tbd", "tbc", "todo", "to do", "n/a", "na", "none", "x", "xx", "xxx", "test", "placeholder",
+                           "title", "untitled", "lorem ipsum", "asdf", "foo", "bar", "-", "?", "..."})
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _person(pid: Any) -> str | None:
+    """A person id as compared for identity: `EMP-0988 ` is `emp-0988`."""
+    return pid.strip().casefold() or None if isinstance(pid, str) else None
+
+
+def _placeholder(text: Any) -> bool:
+    """Text that stands in for a title (TBD, x, lorem ipsum..., or no letters at all)."""
+    if not isinstance(text, str):
+        return False
+    t = " ".join(text.strip().casefold().split()).strip(".!?:;,-_ ")
+    return not _LETTER.search(text) or t in _PLACEHOLDERS or t.startswith("lorem ipsum") or len(t) < 2
 
 
 def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None) -> tuple[list[Problem], dict]:
@@ -286,10 +303,14 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
     # (impossible dates are reported by the schema's format check)
     if start and end and start > end:
         add("/period/start", f"period starts ({start}) after it ends ({end})")
+    if end and end > clock.today():
+        add("/period/end", f"the period ends on {end}, after today ({clock.today()}): evidence cannot be dated in "
+            "the future (use --today DATE to replay a cycle as of another day)")
     ctx["end"] = end
 
     cand = data.get("candidate") if isinstance(data.get("candidate"), dict) else {}
     cid = cand.get("id") if isinstance(cand.get("id"), str) else None
+    me = _person(cid)
     current = target = None
     cur_raw = cand.get("current_level")
     if isinstance(cur_raw, str):
@@ -347,6 +368,8 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
         if type(day) is str and day > late and (d := _date(day)) and d > end:
             add(f"/evidence/{i}/date", f"dated {d}, after the period ends ({end}); evidence from the future "
                 "cannot count")
+        if _placeholder(ev.get("title")):
+            add(f"/evidence/{i}/title", "placeholder text, not a title: say what the work was")
         etype = ev.get("type")
         if etype not in _PERSON_TYPES:
             continue
@@ -360,11 +383,10 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
                 elif target_order is not None and book.levels[canon].order >= target_order:
                     add(f"{ptr}/mentee/level", f"mentee level {canon} is not below the target level {target}; "
                         "mentoring counts when the mentee is more junior")
-            mid = ev["mentee"].get("id")
-            if cid and mid == cid:
+            if me and _person(ev["mentee"].get("id")) == me:
                 add(f"{ptr}/mentee/id", "the candidate cannot mentor themselves")
         if etype == "stakeholder_feedback" and isinstance(ev.get("from"), dict):
-            if cid and ev["from"].get("id") == cid:
+            if me and _person(ev["from"].get("id")) == me:
                 add(f"{ptr}/from/id", "feedback is from the candidate's own id; self-assessment is not evidence")
         if etype == "people_leadership" and isinstance(ev.get("levels"), list):
             for j, lvl in enumerate(ev["levels"]):

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -82,9 +83,15 @@ print(json.dumps(out))
 def _failures_after_spray(patterns: list[dict]) -> list[int]:
     """For each pattern: how many of 40 creations of a one-rule ruleset fail, each right after
     freed heap blocks were filled with the operand type codes the engine rejects."""
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)}  # same heap each run
-    proc = subprocess.run([sys.executable, "-c", _PROBE], input=json.dumps(patterns), capture_output=True,
-                          text=True, cwd=ROOT, timeout=120, check=True, env=env)
+    # The same heap every time: a fixed hash seed, and bytecode always loaded from a cache of the
+    # probe's own (compiling it instead, as on a fresh clone's first run, leaves another heap).
+    with tempfile.TemporaryDirectory() as cache:
+        env = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT),
+               "PYTHONPYCACHEPREFIX": cache}
+        subprocess.run([sys.executable, "-c", "import engine.compiler, engine.firing"], cwd=ROOT, timeout=120,
+                       check=True, env=env)  # fills the cache
+        proc = subprocess.run([sys.executable, "-c", _PROBE], input=json.dumps(patterns), capture_output=True,
+                              text=True, cwd=ROOT, timeout=120, check=True, env=env)
     return json.loads(proc.stdout)
 
 

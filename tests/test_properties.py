@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from engine.errors import EvidenceError
 from engine.evaluator import Evaluator
-from engine.evidence import check_document, semantic_problems
+from engine.evidence import _placeholder, check_document, semantic_problems
 from engine.loader import Document, ParseFailure, parse_text
 from engine.report import verdict_dict, verdict_markdown, verdict_text
 from engine.resources import load_schema
@@ -82,7 +82,7 @@ def strategy(node: dict) -> st.SearchStrategy:
             return DATES
         if "pattern" in node:
             return PERSON_IDS
-        return TEXT.filter(lambda s: len(s) <= node.get("maxLength", 30))
+        return TEXT.filter(lambda s: len(s) <= node.get("maxLength", 30) and not _placeholder(s))
     if t == "array":
         return st.lists(strategy(node["items"]), max_size=min(node.get("maxItems", 3), 3),
                         unique=node.get("uniqueItems", False))

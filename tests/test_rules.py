@@ -153,12 +153,12 @@ def packet(evidence: list[dict]) -> dict:
 
 def rec(eid: str, etype: str, age: int = 10, **fields) -> dict:
     """One evidence record with the fields its type requires filled in."""
-    need = {"shipped_outcome": {"title": "t", "role": "contributed", "scope": "feature"},
-            "decision": {"title": "t", "kind": "trade-off"},
-            "risk_raised": {"title": "t", "kind": "risk"}, "learning": {"title": "t", "area": "domain"},
-            "artifact": {"title": "t", "kind": "spec"}, "business_ownership": {"area": "revenue"},
-            "executive_engagement": {"forum": "exec-team"}, "discovery": {"title": "t", "method": "survey"},
-            "org_initiative": {"title": "t", "kind": "tooling"},
+    need = {"shipped_outcome": {"title": "Probe work", "role": "contributed", "scope": "feature"},
+            "decision": {"title": "Probe work", "kind": "trade-off"},
+            "risk_raised": {"title": "Probe work", "kind": "risk"}, "learning": {"title": "Probe work", "area": "domain"},
+            "artifact": {"title": "Probe work", "kind": "spec"}, "business_ownership": {"area": "revenue"},
+            "executive_engagement": {"forum": "exec-team"}, "discovery": {"title": "Probe work", "method": "survey"},
+            "org_initiative": {"title": "Probe work", "kind": "tooling"},
             "stakeholder_feedback": {"from": {"relationship": "peer"}, "rating": 4},
             "mentoring": {"months": 6, "mentee": {"level": "base"}},
             "people_leadership": {"activity": "managing"}}[etype]
