@@ -5,16 +5,35 @@ Exit codes: 0 done · 1 rules-test failures / audit --exit-code with flips · 2 
 """
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
 from typing import NoReturn
 
 import click
 
-from engine import commands
-from engine.errors import EvidenceError, LadderError, RulesError, UsageError
-from engine.loader import DEFAULT_MAX_BYTES
-from engine.report import FORMATS
-from engine.rules import load_rules
+# Installed from the wheel this module is ladder.cli, beside the package ladder.engine; in a
+# checkout it is the top-level cli.py beside engine/ (the tests, `python -m cli`, an editable
+# install's sys.path entry). One import for each layout, never both: no generic top-level name
+# is needed once installed.
+if __package__:
+    from .engine import commands
+    from .engine.errors import EvidenceError, LadderError, RulesError, UsageError
+    from .engine.loader import DEFAULT_MAX_BYTES
+    from .engine.report import FORMATS, dumps
+    from .engine.rules import load_rules
+else:
+    from engine import commands
+    from engine.errors import EvidenceError, LadderError, RulesError, UsageError
+    from engine.loader import DEFAULT_MAX_BYTES
+    from engine.report import FORMATS, dumps
+    from engine.rules import load_rules
+
+
+def _engine(module: str) -> ModuleType:
+    """engine.<module> under whichever name the engine package has here, imported when a command
+    first needs it (keeps start-up light)."""
+    return importlib.import_module(f"{commands.__package__}.{module}")
 
 RULES_OPT = click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
                          help="Rules folder (default: the bundled rules).")
@@ -132,14 +151,12 @@ def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_
     """
     import os
 
-    from engine.batch import BatchOptions
+    BatchOptions = _engine("batch").BatchOptions  # noqa: N806 - a class
 
     _book(rules_dir)  # fail fast, once, on broken rules (exit 4)
     if target is not None:
-        from engine.rules import load_rules as _lr
-
-        if _lr(rules_dir).resolve(target) is None:
-            click.echo(f"unknown --target {target!r}{_lr(rules_dir).level_hint(target)}", err=True)
+        if load_rules(rules_dir).resolve(target) is None:
+            click.echo(f"unknown --target {target!r}{load_rules(rules_dir).level_hint(target)}", err=True)
             sys.exit(commands.EXIT_USAGE)
     opts = BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact)
     progress = not quiet and sys.stderr.isatty()
@@ -179,7 +196,7 @@ def rules_lint(rules_dir, strict, fmt):
     Example:
       ladder rules lint --rules rules/
     """
-    from engine import ruletools
+    ruletools = _engine("ruletools")
 
     try:
         book = load_rules(rules_dir)
@@ -190,8 +207,6 @@ def rules_lint(rules_dir, strict, fmt):
             _fail(exc, commands.EXIT_INVALID_RULES)
     errors = [p for p in problems if p.severity == "error" or strict]
     if fmt == "json":
-        from engine.report import dumps
-
         click.echo(dumps({"ok": not errors, "problems": [dict(p.as_dict(), file=p.source) for p in problems]}))
     else:
         for p in problems:
@@ -214,8 +229,7 @@ def rules_show(rules_dir, level, fmt):
     Example:
       ladder rules show --format json
     """
-    from engine import ruletools
-    from engine.report import dumps
+    ruletools = _engine("ruletools")
 
     book = _book(rules_dir)
     if level is not None:
@@ -249,7 +263,7 @@ def rules_test(rules_dir, fixtures_dir, update, junit):
     """
     from pathlib import Path
 
-    from engine import ruletools
+    ruletools = _engine("ruletools")
 
     book = _book(rules_dir)
     fx = Path(fixtures_dir) if fixtures_dir else Path(book.directory).parent / "fixtures"
@@ -289,7 +303,7 @@ def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes):
       ladder audit --base main --head HEAD --format markdown > audit.md
       ladder audit --base v1.2 --packets fixtures/ --packets packets.jsonl --exit-code
     """
-    from engine import audit as audit_mod
+    audit_mod = _engine("audit")
 
     _run(audit_mod.execute, audit_mod.AuditOptions(base, head, list(packets), rules_dir, fmt, exit_code, max_bytes))
 
