@@ -1,11 +1,13 @@
 """`ladder` command line: parse options, call engine.commands, map results to exit codes.
 
 Exit codes: 0 done · 1 rules-test failures / audit --exit-code with flips · 2 usage error ·
-3 invalid packet(s) · 4 invalid rules · 70 internal error (a bug; please report it).
+3 invalid packet(s) · 4 invalid rules · 70 internal error (a bug; please report it) or a broken
+installation (a dependency missing or at the wrong version).
 """
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from types import ModuleType
 from typing import NoReturn
@@ -16,18 +18,28 @@ import click
 # checkout it is the top-level cli.py beside engine/ (the tests, `python -m cli`, an editable
 # install's sys.path entry). One import for each layout, never both: no generic top-level name
 # is needed once installed.
-if __package__:
-    from .engine import commands
-    from .engine.errors import EvidenceError, LadderError, RulesError, UsageError
-    from .engine.loader import DEFAULT_MAX_BYTES
-    from .engine.report import FORMATS, dumps
-    from .engine.rules import load_rules
-else:
-    from engine import commands
-    from engine.errors import EvidenceError, LadderError, RulesError, UsageError
-    from engine.loader import DEFAULT_MAX_BYTES
-    from engine.report import FORMATS, dumps
-    from engine.rules import load_rules
+EXIT_INTERNAL = 70
+try:
+    if __package__:
+        from .engine import commands
+        from .engine.errors import EvidenceError, LadderError, RulesError, UsageError
+        from .engine.loader import DEFAULT_MAX_BYTES
+        from .engine.report import FORMATS, dumps
+        from .engine.rules import load_rules
+    else:
+        from engine import commands
+        from engine.errors import EvidenceError, LadderError, RulesError, UsageError
+        from engine.loader import DEFAULT_MAX_BYTES
+        from engine.report import FORMATS, dumps
+        from engine.rules import load_rules
+except ImportError as exc:
+    # A broken installation: engine.errors.DependencyError (durable_rules at another version than
+    # the one engine.firing drives) or a missing dependency. One line that says how to fix it, not
+    # a traceback; LADDER_DEBUG=1 re-raises.
+    if os.environ.get("LADDER_DEBUG"):
+        raise
+    click.echo(f"ladder: cannot start: {exc}", err=True)
+    sys.exit(EXIT_INTERNAL)
 
 
 def _engine(module: str) -> ModuleType:
@@ -101,8 +113,6 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs):
       ladder validate -r fixtures/invalid
     """
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
-    import os
-
     _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1)
 
 
@@ -149,8 +159,6 @@ def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_
       ladder batch fixtures/*.yaml --out results.jsonl --summary results.csv
       cat packets.jsonl | ladder batch - --out - --jobs 2
     """
-    import os
-
     BatchOptions = _engine("batch").BatchOptions  # noqa: N806 - a class
 
     _book(rules_dir)  # fail fast, once, on broken rules (exit 4)
@@ -308,9 +316,6 @@ def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes):
     _run(audit_mod.execute, audit_mod.AuditOptions(base, head, list(packets), rules_dir, fmt, exit_code, max_bytes))
 
 
-EXIT_INTERNAL = 70
-
-
 def run() -> None:
     """The console script: `main`, with a last line of defence so a bug never shows a traceback.
 
@@ -318,8 +323,6 @@ def run() -> None:
     escapes is a bug in ladder: one line naming the exception type (never the input's content)
     and exit 70. LADDER_DEBUG=1 re-raises it for a developer.
     """
-    import os
-
     try:
         main()
     except Exception as exc:  # noqa: BLE001 - the point of this function

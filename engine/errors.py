@@ -64,3 +64,8 @@ class EvidenceError(LadderError):
 
 class UsageError(LadderError):
     """The command was called wrongly (bad revision, bad option value): exit code 2."""
+
+
+class DependencyError(LadderError, ImportError):
+    """A dependency is missing or at a version ladder cannot use; raised when the module that
+    needs it is imported (an ImportError too), so nothing runs against the wrong library."""
