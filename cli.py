@@ -1,20 +1,51 @@
 """`ladder` command line: parse options, call engine.commands, map results to exit codes.
 
 Exit codes: 0 done · 1 rules-test failures / audit --exit-code with flips · 2 usage error ·
-3 invalid packet(s) · 4 invalid rules · 70 internal error (a bug; please report it).
+3 invalid packet(s) · 4 invalid rules · 70 internal error (a bug; please report it) or a broken
+installation (a dependency missing or at the wrong version).
 """
 from __future__ import annotations
 
+import importlib
+import os
 import sys
+from types import ModuleType
 from typing import NoReturn
 
 import click
 
-from engine import commands, errors
-from engine.errors import LadderError, RulesError
-from engine.loader import DEFAULT_MAX_BYTES
-from engine.report import FORMATS
-from engine.rules import load_rules
+# Installed from the wheel this module is ladder.cli, beside the package ladder.engine; in a
+# checkout it is the top-level cli.py beside engine/ (the tests, `python -m cli`, an editable
+# install's sys.path entry). One import for each layout, never both: no generic top-level name
+# is needed once installed.
+EXIT_INTERNAL = 70  # = engine.errors.EXIT_INTERNAL (not importable yet when the engine is broken)
+try:
+    if __package__:
+        from .engine import commands
+        from .engine.errors import LadderError, RulesError
+        from .engine.loader import DEFAULT_MAX_BYTES
+        from .engine.report import FORMATS, dumps
+        from .engine.rules import load_rules
+    else:
+        from engine import commands
+        from engine.errors import LadderError, RulesError
+        from engine.loader import DEFAULT_MAX_BYTES
+        from engine.report import FORMATS, dumps
+        from engine.rules import load_rules
+except ImportError as exc:
+    # A broken installation: engine.errors.DependencyError (durable_rules at another version than
+    # the one engine.firing drives) or a missing dependency. One line that says how to fix it, not
+    # a traceback; LADDER_DEBUG=1 re-raises.
+    if os.environ.get("LADDER_DEBUG"):
+        raise
+    click.echo(f"ladder: cannot start: {exc}", err=True)
+    sys.exit(EXIT_INTERNAL)
+
+
+def _engine(module: str) -> ModuleType:
+    """engine.<module> under whichever name the engine package has here, imported when a command
+    first needs it (keeps start-up light)."""
+    return importlib.import_module(f"{commands.__package__}.{module}")
 
 RULES_OPT = click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
                          help="Rules folder (default: the bundled rules).")
@@ -78,8 +109,6 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs):
       ladder validate -r fixtures/invalid
     """
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
-    import os
-
     _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1)
 
 
@@ -126,16 +155,12 @@ def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_
       ladder batch fixtures/*.yaml --out results.jsonl --summary results.csv
       cat packets.jsonl | ladder batch - --out - --jobs 2
     """
-    import os
-
-    from engine.batch import BatchOptions
+    BatchOptions = _engine("batch").BatchOptions  # noqa: N806 - a class
 
     _book(rules_dir)  # fail fast, once, on broken rules (exit 4)
     if target is not None:
-        from engine.rules import load_rules as _lr
-
-        if _lr(rules_dir).resolve(target) is None:
-            click.echo(f"unknown --target {target!r}{_lr(rules_dir).level_hint(target)}", err=True)
+        if load_rules(rules_dir).resolve(target) is None:
+            click.echo(f"unknown --target {target!r}{load_rules(rules_dir).level_hint(target)}", err=True)
             sys.exit(commands.EXIT_USAGE)
     opts = BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact)
     progress = not quiet and sys.stderr.isatty()
@@ -175,7 +200,7 @@ def rules_lint(rules_dir, strict, fmt):
     Example:
       ladder rules lint --rules rules/
     """
-    from engine import ruletools
+    ruletools = _engine("ruletools")
 
     try:
         book = load_rules(rules_dir)
@@ -186,8 +211,6 @@ def rules_lint(rules_dir, strict, fmt):
             _fail(exc, commands.EXIT_INVALID_RULES)
     errors = [p for p in problems if p.severity == "error" or strict]
     if fmt == "json":
-        from engine.report import dumps
-
         click.echo(dumps({"ok": not errors, "problems": [dict(p.as_dict(), file=p.source) for p in problems]}))
     else:
         for p in problems:
@@ -210,8 +233,7 @@ def rules_show(rules_dir, level, fmt):
     Example:
       ladder rules show --format json
     """
-    from engine import ruletools
-    from engine.report import dumps
+    ruletools = _engine("ruletools")
 
     book = _book(rules_dir)
     if level is not None:
@@ -245,7 +267,7 @@ def rules_test(rules_dir, fixtures_dir, update, junit):
     """
     from pathlib import Path
 
-    from engine import ruletools
+    ruletools = _engine("ruletools")
 
     book = _book(rules_dir)
     fx = Path(fixtures_dir) if fixtures_dir else Path(book.directory).parent / "fixtures"
@@ -285,12 +307,9 @@ def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes):
       ladder audit --base main --head HEAD --format markdown > audit.md
       ladder audit --base v1.2 --packets fixtures/ --packets packets.jsonl --exit-code
     """
-    from engine import audit as audit_mod
+    audit_mod = _engine("audit")
 
     _run(audit_mod.execute, audit_mod.AuditOptions(base, head, list(packets), rules_dir, fmt, exit_code, max_bytes))
-
-
-EXIT_INTERNAL = errors.EXIT_INTERNAL
 
 
 def run() -> None:
@@ -300,8 +319,6 @@ def run() -> None:
     escapes is a bug in ladder: one line naming the exception type (never the input's content)
     and exit 70. LADDER_DEBUG=1 re-raises it for a developer.
     """
-    import os
-
     try:
         main()
     except Exception as exc:  # noqa: BLE001 - the point of this function

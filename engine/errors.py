@@ -83,3 +83,10 @@ class EngineError(LadderError):
     """The rules engine failed on valid input: a bug, exit code 70."""
 
     exit_code = EXIT_INTERNAL
+
+
+class DependencyError(LadderError, ImportError):
+    """A dependency is missing or at a version ladder cannot use; raised when the module that
+    needs it is imported (an ImportError too), so nothing runs against the wrong library."""
+
+    exit_code = EXIT_INTERNAL

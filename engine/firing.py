@@ -17,12 +17,37 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
-import durable_rules_engine as _dre  # the C core of durable_rules; only imported here
 import orjson
 
 from .compiler import KIND, Plan
+from .errors import DependencyError
+
+# The version this module drives: its C API, its limits and the workarounds for its bugs
+# (docs/engine.md) were all established on this release and on no other.
+DURABLE_RULES = "2.0.28"
+
+
+def check_durable_rules() -> None:
+    """Refuse any durable_rules but DURABLE_RULES (DependencyError says what to install)."""
+    try:
+        installed: str | None = metadata.version("durable_rules")
+    except metadata.PackageNotFoundError:
+        installed = None
+    if installed == DURABLE_RULES:
+        return
+    found = f"durable_rules {installed} is installed" if installed else "durable_rules is not installed"
+    raise DependencyError(summary=(
+        f"{found}, but ladder needs durable_rules {DURABLE_RULES}: it drives that version's C core directly "
+        f"and relies on its exact behaviour. Fix: pip install 'durable-rules=={DURABLE_RULES}' (in the "
+        f"environment ladder is installed in), or reinstall ladder."))
+
+
+check_durable_rules()  # at import, before the C core is loaded: never drive another version
+
+import durable_rules_engine as _dre  # noqa: E402 - the C core of durable_rules; only imported here
 
 # Every fact goes into the engine as JSON and every consequence comes back as JSON; orjson does
 # both several times faster than the json module (the engine takes any valid JSON text).

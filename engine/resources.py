@@ -1,7 +1,9 @@
 """Bundled data: the default rules and the JSON Schemas.
 
-Installed from a wheel they live in engine/_bundled/; in a checkout they are the top-level
-rules/ and schemas/ folders. Both are found without depending on the working directory.
+Installed from a wheel they live in ladder/engine/_bundled/; in a checkout they are the
+top-level rules/ and schemas/ folders. Both are found without depending on the working directory,
+and whichever name this package was imported under (`ladder.engine` installed, `engine` in a
+checkout).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def _bundled(name: str) -> Path:
-    packaged = resources.files("engine") / "_bundled" / name
+    packaged = resources.files(__package__) / "_bundled" / name
     if packaged.is_dir():
         return Path(str(packaged))
     local = _CHECKOUT / name

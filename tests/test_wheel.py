@@ -2,6 +2,9 @@
 
 A checkout hides packaging mistakes (rules/ found beside the code, the repo on sys.path), so this
 builds the wheel, installs it into a fresh virtualenv and runs `ladder` from another folder.
+
+The wheel installs one top-level name, `ladder` (ladder.cli, ladder.engine), never the generic
+`engine` and `cli` the repository keeps at its top: those would collide with other packages.
 """
 from __future__ import annotations
 
@@ -43,9 +46,16 @@ def installed(tmp_path_factory) -> Path:
     (wheel,) = (tmp / "dist").glob("ladder-*.whl")
 
     names = zipfile.ZipFile(wheel).namelist()
-    assert "cli.py" in names
-    assert any(n.startswith("engine/_bundled/rules/") and n.endswith(".yaml") for n in names), names
-    assert "engine/_bundled/schemas/packet.schema.json" in names, names
+    top = {n.split("/", 1)[0] for n in names}  # what the wheel adds to site-packages
+    dist_info = {t for t in top if t.endswith(".dist-info")}
+    assert top - dist_info == {"ladder"}, sorted(top)
+    assert len(dist_info) == 1 and dist_info.pop().startswith("ladder-"), sorted(top)
+    assert {"ladder/__init__.py", "ladder/cli.py", "ladder/engine/__init__.py", "ladder/engine/firing.py"} <= set(names)
+    assert any(n.startswith("ladder/engine/_bundled/rules/") and n.endswith(".yaml") for n in names), names
+    assert "ladder/engine/_bundled/schemas/packet.schema.json" in names, names
+    assert not any("__pycache__" in n for n in names), names
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/entry_points.txt")))
+    assert "ladder = ladder.cli:run" in entry_points.decode(), entry_points
 
     venv = tmp / "venv"
     proc = _run([sys.executable, "-m", "venv", venv], cwd=tmp)
@@ -58,6 +68,31 @@ def installed(tmp_path_factory) -> Path:
 
 def _packets() -> list[Path]:
     return sorted(p for p in FIXTURES.glob("*.yaml") if p.is_file())
+
+
+def test_installed_wheel_adds_only_the_ladder_package(installed, tmp_path):
+    """`engine` and `cli` are not importable from the venv; `ladder.engine` finds its bundled data."""
+    python = installed / "python"
+    for generic in ("engine", "cli"):
+        proc = _run([python, "-c", f"import {generic}"], cwd=tmp_path)
+        assert proc.returncode != 0 and "ModuleNotFoundError" in proc.stderr, _explain(proc)
+    proc = _run([python, "-c", "import ladder.cli, ladder.engine.resources as r; "
+                 "print(r.default_rules_dir()); print(r.schemas_dir())"], cwd=tmp_path)
+    assert proc.returncode == 0, _explain(proc)
+    for line in proc.stdout.splitlines():
+        assert Path(line).is_dir() and Path(line).parent.name == "_bundled", _explain(proc)
+        assert ROOT not in Path(line).parents, _explain(proc)
+
+
+def test_installed_ladder_evaluates_a_fixture(installed, tmp_path):
+    """`ladder evaluate FIXTURE`, the plain text report, from the installed console script."""
+    packet = _packets()[0]
+    proc = _run([installed / "ladder", "evaluate", packet], cwd=tmp_path)
+    assert proc.returncode == 0, _explain(proc)
+    local = subprocess.run([sys.executable, "-m", "cli", "evaluate", packet], cwd=ROOT, capture_output=True,
+                           text=True, check=False, timeout=120)
+    assert local.returncode == 0, _explain(local)
+    assert proc.stdout == local.stdout
 
 
 def test_installed_ladder_validates_fixtures(installed, tmp_path):
@@ -86,3 +121,24 @@ def test_installed_ladder_evaluates_with_bundled_rules(installed, tmp_path):
                            cwd=ROOT, capture_output=True, text=True, check=False, timeout=120)
     assert local.returncode == 0, _explain(local)
     assert json.loads(local.stdout)["rules_version"] == verdict["rules_version"]
+
+
+def test_editable_install_runs_the_checkout(tmp_path):
+    """An editable install (what CI does: pip install -e .) maps `ladder` onto this checkout, so the
+    `ladder` command beside this interpreter runs the checkout's files, from any folder."""
+    from importlib import metadata
+
+    try:
+        direct_url = json.loads(metadata.distribution("ladder").read_text("direct_url.json") or "{}")
+    except metadata.PackageNotFoundError:
+        direct_url = {}
+    if not direct_url.get("dir_info", {}).get("editable"):
+        pytest.skip("ladder is not installed in editable mode in this environment")
+    bindir = Path(sys.executable).parent
+    proc = _run([bindir / "python", "-c", "import ladder.cli, ladder.engine; print(ladder.cli.__file__); "
+                 "print(ladder.engine.__file__)"], cwd=tmp_path)
+    assert proc.returncode == 0, _explain(proc)
+    assert proc.stdout.split() == [str(ROOT / "cli.py"), str(ROOT / "engine" / "__init__.py")], _explain(proc)
+    proc = _run([bindir / "ladder", "evaluate", _packets()[0], "--format", "json"], cwd=tmp_path)
+    assert proc.returncode == 0, _explain(proc)
+    assert json.loads(proc.stdout)["rules_version"].startswith("sha256:")
