@@ -24,13 +24,13 @@ try:
         from .engine import commands
         from .engine.errors import LadderError, RulesError
         from .engine.loader import DEFAULT_MAX_BYTES
-        from .engine.report import FORMATS, dumps
+        from .engine.report import FORMATS
         from .engine.rules import load_rules
     else:
         from engine import commands
         from engine.errors import LadderError, RulesError
         from engine.loader import DEFAULT_MAX_BYTES
-        from engine.report import FORMATS, dumps
+        from engine.report import FORMATS
         from engine.rules import load_rules
 except ImportError as exc:
     # A broken installation: engine.errors.DependencyError (durable_rules at another version than
@@ -53,6 +53,16 @@ FORMAT_OPT = click.option("--format", "fmt", type=click.Choice(FORMATS), default
                           help="Output format.")
 MAXB_OPT = click.option("--max-bytes", type=click.IntRange(1), default=DEFAULT_MAX_BYTES, show_default=True,
                         help="Largest packet file accepted.")
+TODAY_OPT = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+                         help="The day of the run, for the one check that reads the clock (a period may not end "
+                              "after it); default: today. For tests and replaying an old cycle.")
+
+
+def _today(today) -> None:
+    """Fix the day of the run now, once, before any worker process starts."""
+    clock = _engine("clock")
+    clock.set_today(today.date() if today is not None else None)
+    clock.today()
 
 
 def _fail(exc: LadderError, code: int) -> NoReturn:
@@ -60,14 +70,16 @@ def _fail(exc: LadderError, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def _run(fn, *args, **kwargs) -> None:
+def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
     """Call a command; print its output; exit with its code. Errors become messages, not tracebacks."""
     try:
-        out, code = fn(*args, **kwargs)
+        out, code, *err = fn(*args, **kwargs)  # (stdout, exit code) or (stdout, exit code, stderr)
     except LadderError as exc:  # each error class carries its exit code (engine/errors.py)
         _fail(exc, exc.exit_code)
     if out:
-        click.echo(out)
+        click.echo(out, err=to_stderr)
+    if err and err[0]:
+        click.echo(err[0], err=True)
     sys.exit(code)
 
 
@@ -99,7 +111,8 @@ def main() -> None:
 @click.option("-r", "--recursive", is_flag=True, help="Check the packets inside folders too.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes for large inputs (default: the number of cores).")
-def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs):
+@TODAY_OPT
+def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today):
     """Check packets against the schema and the semantic rules; list every problem.
 
     \b
@@ -108,6 +121,7 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs):
       ladder validate --format json packet.yaml
       ladder validate -r fixtures/invalid
     """
+    _today(today)
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
     _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1)
 
@@ -119,7 +133,8 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs):
 @FORMAT_OPT
 @MAXB_OPT
 @click.option("--redact", is_flag=True, help="Leave names and free text (titles, quotes) out of the output.")
-def evaluate(packet, target, rules_dir, fmt, max_bytes, redact):
+@TODAY_OPT
+def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today):
     """Evaluate one packet and explain the verdict criterion by criterion.
 
     \b
@@ -127,6 +142,7 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact):
       ladder evaluate fixtures/ada-obi-mid-to-senior.yaml
       ladder evaluate packet.yaml --target director --format markdown
     """
+    _today(today)
     s = commands.Settings(rules_dir, fmt, max_bytes, redact)
     colour = sys.stdout.isatty()
     _run(commands.evaluate, _book(rules_dir), packet, target, s,
@@ -144,7 +160,8 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact):
 @click.option("--redact", is_flag=True, help="Leave names out of the output.")
 @RULES_OPT
 @MAXB_OPT
-def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes):
+@TODAY_OPT
+def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes, today):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (JSONL on stdin).
 
     Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
@@ -155,25 +172,10 @@ def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_
       ladder batch fixtures/*.yaml --out results.jsonl --summary results.csv
       cat packets.jsonl | ladder batch - --out - --jobs 2
     """
-    BatchOptions = _engine("batch").BatchOptions  # noqa: N806 - a class
-
-    _book(rules_dir)  # fail fast, once, on broken rules (exit 4)
-    if target is not None:
-        if load_rules(rules_dir).resolve(target) is None:
-            click.echo(f"unknown --target {target!r}{load_rules(rules_dir).level_hint(target)}", err=True)
-            sys.exit(commands.EXIT_USAGE)
-    opts = BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact)
-    progress = not quiet and sys.stderr.isatty()
-    try:
-        text, code = commands.batch(list(inputs), out, opts, summary_csv, progress)
-    except commands.Interrupted as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(130)
-    except OSError as exc:
-        click.echo(f"cannot write output: {exc}", err=True)
-        sys.exit(commands.EXIT_USAGE)
-    click.echo(text, err=True)
-    sys.exit(code)
+    _today(today)
+    opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact)
+    _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
+         book=_book(rules_dir), to_stderr=True)  # stdout may be the verdicts (--out -)
 
 
 @main.group()
@@ -200,26 +202,7 @@ def rules_lint(rules_dir, strict, fmt):
     Example:
       ladder rules lint --rules rules/
     """
-    ruletools = _engine("ruletools")
-
-    try:
-        book = load_rules(rules_dir)
-        problems = ruletools.engine_check(book) + ruletools.lint(book)
-    except RulesError as exc:
-        problems = exc.problems or []
-        if not problems:
-            _fail(exc, commands.EXIT_INVALID_RULES)
-    errors = [p for p in problems if p.severity == "error" or strict]
-    if fmt == "json":
-        click.echo(dumps({"ok": not errors, "problems": [dict(p.as_dict(), file=p.source) for p in problems]}))
-    else:
-        for p in problems:
-            click.echo(f"{p}" + (" (warning)" if p.severity == "warning" else ""), err=bool(errors))
-        if not problems:
-            click.echo("rules ok")
-        elif not errors:
-            click.echo(f"rules ok, {len(problems)} warning(s)")
-    sys.exit(commands.EXIT_INVALID_RULES if errors else commands.EXIT_OK)
+    _run(commands.rules_lint, rules_dir, strict, fmt)
 
 
 @rules.command("show")
@@ -233,19 +216,7 @@ def rules_show(rules_dir, level, fmt):
     Example:
       ladder rules show --format json
     """
-    ruletools = _engine("ruletools")
-
-    book = _book(rules_dir)
-    if level is not None:
-        resolved = book.resolve(level)
-        if resolved is None:
-            click.echo(f"unknown level {level!r}{book.level_hint(level)}", err=True)
-            sys.exit(commands.EXIT_USAGE)
-        level = resolved
-    if fmt == "json":
-        click.echo(dumps(ruletools.show_dict(book, level)))
-    else:
-        click.echo(ruletools.show_text(book, level, markdown=fmt == "markdown"))
+    _run(commands.rules_show, _book(rules_dir), level, fmt)
 
 
 @rules.command("test")
@@ -265,22 +236,7 @@ def rules_test(rules_dir, fixtures_dir, update, junit):
       ladder rules test
       ladder rules test --update     # after an intended rule change
     """
-    from pathlib import Path
-
-    ruletools = _engine("ruletools")
-
-    book = _book(rules_dir)
-    fx = Path(fixtures_dir) if fixtures_dir else Path(book.directory).parent / "fixtures"
-    cases = ruletools.default_fixtures(fx) if fx.is_dir() else []
-    if not cases:
-        click.echo(f"no fixture packets found in {fx}; pass --fixtures DIR", err=True)
-        sys.exit(commands.EXIT_USAGE)
-    results = ruletools.run_tests(book, cases, fx / "expected", update)
-    click.echo(ruletools.tests_text(results, ruletools.coverage(book, results)))
-    if junit:
-        Path(junit).write_text(ruletools.junit_xml(results), encoding="utf-8")
-    failed = any(r.status in ("fail", "error") for r in results)
-    sys.exit(commands.EXIT_FAILURES if failed else commands.EXIT_OK)
+    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit)
 
 
 @main.command()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import pipeline
-from .errors import EngineError, EvidenceError, Problem
+from .errors import EngineError, EvidenceError, Interrupted, OutputError, Problem, RulesError, UsageError
 from .evaluator import Evaluator
 from .loader import DEFAULT_MAX_BYTES
 from .report import dumps, problems_json, verdict_json, verdict_markdown, verdict_text
@@ -103,16 +103,19 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
     return verdict_text(verdict, packet.by_id, s.redact, style), EXIT_OK
 
 
-class Interrupted(Exception):
-    def __init__(self, done: int, total: int | None):
-        super().__init__(f"interrupted after {done}" + (f" of {total}" if total else "") +
-                         " packet(s); no output file was written")
-        self.done = done
-
-
 def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
-          err=None) -> tuple[str, int]:
-    """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code."""
+          err=None, book: RuleBook | None = None) -> tuple[str, int]:
+    """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
+    Raises UsageError (an unknown --target), OutputError, Interrupted."""
+    if book is not None and opts.target is not None and book.resolve(opts.target) is None:
+        raise UsageError(summary=f"unknown --target {opts.target!r}{book.level_hint(opts.target)}")
+    try:
+        return _batch(paths, out, opts, summary_csv, progress, stdin, err)
+    except OSError as exc:
+        raise OutputError(summary=f"cannot write output: {exc}") from None
+
+
+def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err) -> tuple[str, int]:
     import csv
     import signal
 
@@ -167,3 +170,57 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
     if missing:
         text += "\n" + "\n".join(f"{p}: no such file (reported as an error line)" for p in missing)
     return text, EXIT_INVALID_PACKET if summary.invalid else EXIT_OK
+
+
+def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> tuple[str, int, str]:
+    """(stdout, exit code, stderr): every rule problem; errors (or warnings with --strict) exit 4."""
+    from . import ruletools
+    from .rules import load_rules
+
+    try:
+        book = load_rules(rules_dir)
+        problems = ruletools.engine_check(book) + ruletools.lint(book)
+    except RulesError as exc:
+        problems = exc.problems or []
+        if not problems:
+            raise
+    errors = [p for p in problems if p.severity == "error" or strict]
+    code = EXIT_INVALID_RULES if errors else EXIT_OK
+    if fmt == "json":
+        return dumps({"ok": not errors, "problems": [dict(p.as_dict(), file=p.source) for p in problems]}), code, ""
+    lines = [f"{p}" + (" (warning)" if p.severity == "warning" else "") for p in problems]
+    if errors:
+        return "", code, "\n".join(lines)
+    return "\n".join(lines + ["rules ok" if not problems else f"rules ok, {len(problems)} warning(s)"]), code, ""
+
+
+def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:
+    from . import ruletools
+
+    if level is not None:
+        resolved = book.resolve(level)
+        if resolved is None:
+            raise UsageError(summary=f"unknown level {level!r}{book.level_hint(level)}")
+        level = resolved
+    if fmt == "json":
+        return dumps(ruletools.show_dict(book, level)), EXIT_OK
+    return ruletools.show_text(book, level, markdown=fmt == "markdown"), EXIT_OK
+
+
+def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: str | None) -> tuple[str, int]:
+    """Every fixture against its golden verdict; exit 1 on a mismatch or an error."""
+    from . import ruletools
+
+    fx = Path(fixtures_dir) if fixtures_dir else Path(book.directory).parent / "fixtures"
+    cases = ruletools.default_fixtures(fx) if fx.is_dir() else []
+    if not cases:
+        raise UsageError(summary=f"no fixture packets found in {fx}; pass --fixtures DIR")
+    results = ruletools.run_tests(book, cases, fx / "expected", update)
+    text = ruletools.tests_text(results, ruletools.coverage(book, results))
+    if junit:
+        try:
+            Path(junit).write_text(ruletools.junit_xml(results), encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(summary=f"cannot write {junit}: {exc.strerror}") from None
+    failed = any(r.status in ("fail", "error") for r in results)
+    return text, EXIT_FAILURES if failed else EXIT_OK

@@ -85,6 +85,23 @@ class EngineError(LadderError):
     exit_code = EXIT_INTERNAL
 
 
+class OutputError(LadderError):
+    """An output could not be written (a folder that is not there, a full disk): exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class Interrupted(LadderError):
+    """Ctrl-C or SIGTERM: nothing half-written is left; exit 130 (the shell's convention)."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, done: int, total: int | None):
+        super().__init__(summary=f"interrupted after {done}" + (f" of {total}" if total else "") +
+                         " packet(s); no output file was written")
+        self.done = done
+
+
 class DependencyError(LadderError, ImportError):
     """A dependency is missing or at a version ladder cannot use; raised when the module that
     needs it is imported (an ImportError too), so nothing runs against the wrong library."""
