@@ -56,3 +56,16 @@ def test_a_period_ending_after_today_is_refused():
         assert _with(lambda d: None) == []
     finally:
         clock.set_today(None)
+
+
+def test_today_replays_a_cycle_from_the_command_line(run_cli):
+    """--today is the day of the run for validate, evaluate and batch; the period may not end after it."""
+    from conftest import FIXTURES
+
+    fx = FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"  # period ends 2026-06-30
+    r = run_cli("evaluate", fx, "--today", "2026-06-29", exit_code=3)
+    assert "/period/end" in r.stderr and "--today" in r.stderr
+    run_cli("evaluate", fx, "--today", "2026-06-30")
+    run_cli("validate", fx, "--today", "2026-06-29", exit_code=3)
+    out = run_cli("batch", fx, "--out", "-", "--today", "2026-06-29", "--quiet", exit_code=3).stdout
+    assert '"/period/end"' in out
