@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -78,7 +79,8 @@ def locate_rules(rules_dir: str | None, cwd: str | None = None) -> RulesLocation
         raise UsageError(summary=f"not a git repository: {where} is not inside one ({_stderr(cp) or 'git failed'}); "
                          "run the audit inside the repository that holds the rules, or pass --rules DIR")
     top = os.path.realpath(cp.stdout.decode("utf-8", "surrogateescape").strip())
-    workdir = os.path.realpath(probe / "rules" if target is None else probe)
+    # No --rules: rules/ at the top of the repository, wherever in it the audit is run from.
+    workdir = os.path.realpath(Path(top) / "rules" if target is None else probe)
     rel = os.path.relpath(workdir, top)
     if rel == ".." or rel.startswith(".." + os.sep):
         raise UsageError(summary=f"--rules {rules_dir} is outside the repository {top}")
@@ -91,8 +93,31 @@ def resolve_rev(top: str, rev: str, option: str) -> str:
         raise UsageError(summary=f"{option} {rev!r}: a revision must not start with '-' (or be empty)")
     cp = _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")  # "-" refused above
     if cp.returncode != 0:
-        raise UsageError(summary=f"{option} {rev!r}: unknown revision in {top} (not a commit git can find)")
+        hint = ""
+        if is_shallow(top):
+            hint = ("; this is a shallow clone, so older history may be missing: fetch it with "
+                    "`git fetch --unshallow` (in GitHub Actions: actions/checkout with `fetch-depth: 0`)")
+        raise UsageError(summary=f"{option} {rev!r}: unknown revision in {top} (not a commit git can find){hint}")
     return cp.stdout.decode().strip()
+
+
+def is_shallow(top: str) -> bool:
+    cp = _git(top, "rev-parse", "--is-shallow-repository")
+    return cp.returncode == 0 and cp.stdout.decode().strip() == "true"
+
+
+def uncommitted(loc: RulesLocation) -> list[str]:
+    """Paths under the rules folder or the packet schema's folder that differ from HEAD (or are
+    untracked): what an explicit --head does not see."""
+    schemas = os.path.dirname(_schema_path(loc))
+    cp = _git(loc.top, "status", "--porcelain", "-z", "--untracked-files=all", "--", loc.rel, schemas)
+    if cp.returncode != 0:
+        return []
+    out = []
+    for entry in cp.stdout.split(b"\0"):
+        if len(entry) > 3 and entry[2:3] == b" ":
+            out.append(entry[3:].decode("utf-8", "surrogateescape"))
+    return out
 
 
 class RevisionRulesError(RulesError):
@@ -710,11 +735,37 @@ def default_packets(loc: RulesLocation, cwd: str) -> list[str]:
     return out
 
 
-def run_audit(opts: AuditOptions, stdin=None) -> AuditResult:
+def check_packet_paths(paths: list[str], cwd: str) -> None:
+    """Every --packets path must exist (a typo must not read as "no verdict flips")."""
+    for p in paths:
+        if p != "-" and not os.path.lexists(p if os.path.isabs(p) else os.path.join(cwd, p)):
+            raise UsageError(summary=f"--packets {p}: no such file or folder")
+
+
+class _Counted:
+    """The input items, counted as they stream past (zero packets is a usage error)."""
+
+    def __init__(self, items: Iterable[Item]):
+        self.items, self.n = items, 0
+
+    def __iter__(self):
+        for item in self.items:
+            self.n += 1
+            yield item
+
+
+def run_audit(opts: AuditOptions, stdin=None, notes: list[str] | None = None) -> AuditResult:
     cwd = opts.cwd or os.getcwd()
     loc = locate_rules(opts.rules_dir, cwd)
+    check_packet_paths(list(opts.packets), cwd)
     base_commit = resolve_rev(loc.top, opts.base, "--base")
     head_commit = resolve_rev(loc.top, opts.head, "--head") if opts.head is not None else None
+    if opts.head is not None and notes is not None:
+        dirty = uncommitted(loc)
+        if dirty:
+            notes.append(f"note: {len(dirty)} uncommitted change(s) under {loc.rel}/ or "
+                         f"{os.path.dirname(_schema_path(loc))}/ (e.g. {dirty[0]}) are ignored: --head {opts.head} "
+                         "reads the committed rules; leave out --head to audit the working tree")
     packets = list(opts.packets) or default_packets(loc, cwd)
     base = rules_at(loc, opts.base, base_commit)
     if opts.head is None:
@@ -722,13 +773,22 @@ def run_audit(opts: AuditOptions, stdin=None) -> AuditResult:
     else:
         assert head_commit is not None
         head = rules_at(loc, opts.head, head_commit)
-    return assess(base, head, iter_inputs(packets, stdin), opts.max_bytes,
-                  Side(opts.base, base_commit, base.version), Side(opts.head, head_commit, head.version))
+    items = _Counted(iter_inputs(packets, stdin))
+    result = assess(base, head, items, opts.max_bytes,
+                    Side(opts.base, base_commit, base.version), Side(opts.head, head_commit, head.version))
+    if items.n == 0:
+        raise UsageError(summary=f"no packets found in {', '.join(packets)}: nothing to audit "
+                         "(packets are .yaml, .yml, .json or .jsonl files)")
+    return result
 
 
 def execute(opts: AuditOptions, stdin=None) -> tuple[str, int]:
-    """Run the audit and render it: (output, exit code). Errors: UsageError (2), RulesError (4)."""
-    result = run_audit(opts, stdin)
+    """Run the audit and render it: (output, exit code). Errors: UsageError (2), RulesError (4).
+    Notes (e.g. uncommitted rule changes an explicit --head ignores) go to stderr."""
+    notes: list[str] = []
+    result = run_audit(opts, stdin, notes)
+    for n in notes:
+        print(n, file=sys.stderr)
     code = EXIT_CHANGES if opts.exit_code and result.changed else EXIT_OK
     return RENDERERS[opts.fmt](result), code
 

@@ -350,3 +350,65 @@ def test_each_revision_uses_its_own_packet_schema(run_cli, repo):
     report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD",
                         "--packets", repo.root / "fixtures" / "noor-investors.yaml")
     assert [(e["base"], e["head"]) for e in report["validity_changes"]] == [(None, "ready")]
+
+
+# -- usage errors and notes ------------------------------------------------------------------------
+def test_a_packets_path_that_does_not_exist(run_cli, repo):
+    """A typo in --packets must not read as "no verdict flips": exit 2, naming the path."""
+    res = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--packets", repo.root / "fixturez", exit_code=2)
+    assert "--packets" in res.stderr and "fixturez" in res.stderr and "no such file" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_zero_packets_found(run_cli, repo):
+    """An empty folder holds nothing to audit: exit 2, naming the folder."""
+    (repo.root / "empty").mkdir()
+    res = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--packets", repo.root / "empty", exit_code=2)
+    assert "no packets found" in res.stderr and "empty" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_shallow_clone_hint(run_cli, repo, tmp_path):
+    """In a shallow clone the base may be missing: the message says how to fetch the history."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    repo.commit("stricter")
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(shallow)], check=True,
+                   capture_output=True)
+    res = run_cli("audit", "--rules", shallow / "rules", "--base", "HEAD~1", "--head", "HEAD", exit_code=2)
+    assert "shallow" in res.stderr and "git fetch --unshallow" in res.stderr and "fetch-depth: 0" in res.stderr
+    res = run_cli("audit", "--rules", repo.rules, "--base", "nope", exit_code=2)
+    assert "unshallow" not in res.stderr
+
+
+def test_explicit_head_ignores_uncommitted_rule_changes_with_a_note(run_cli, repo):
+    """--head reads git; edits under rules/ or schemas/ not committed are ignored, and the note says so."""
+    clean = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--head", "HEAD")
+    assert "uncommitted" not in clean.stderr
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    res = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--head", "HEAD")
+    assert "note:" in res.stderr and "uncommitted" in res.stderr and "rules/senior-pm.yaml" in res.stderr
+    assert "0 verdict flip(s)" in res.stdout
+    assert "uncommitted" not in run_cli("audit", "--rules", repo.rules, "--base", "HEAD").stderr  # working tree
+    git(repo.root, "checkout", "--", "rules")
+    repo.schema.write_text(repo.schema.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    res = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--head", "HEAD")
+    assert "schemas/packet.schema.json" in res.stderr
+    (repo.root / "notes.txt").write_text("elsewhere")  # outside rules/ and schemas/: no note
+    git(repo.root, "checkout", "--", "schemas")
+    assert "uncommitted" not in run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--head", "HEAD").stderr
+
+
+def test_runs_from_a_subfolder_of_the_repository(run_cli, repo, monkeypatch):
+    """Without --rules, rules/ and fixtures/ at the top of the repository are found from any folder in it."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    monkeypatch.chdir(repo.root)
+    top = run_cli("audit", "--base", "HEAD", "--format", "json").stdout
+    (repo.root / "docs" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(repo.root / "docs" / "deep")
+    sub = run_cli("audit", "--base", "HEAD", "--format", "json").stdout
+    a, b = json.loads(top), json.loads(sub)
+    assert a["flips"] and [Path(f["source"]).name for f in a["flips"]] == [Path(f["source"]).name for f in b["flips"]]
+    assert a["summary"] == b["summary"]
+    monkeypatch.chdir(repo.rules)  # inside the rules folder itself
+    assert json.loads(run_cli("audit", "--base", "HEAD", "--format", "json").stdout)["summary"] == a["summary"]
