@@ -26,7 +26,7 @@ from .loader import DEFAULT_MAX_BYTES, Document, ParseFailure, decode, guess_for
 from .report import dumps
 from .rules import RuleBook, build_rulebook, canonical_json
 from .schema import PacketSchema, packet_schema_beside, read_packet_schema
-from .verdict import Verdict
+from .verdict import LevelResult, Verdict
 
 WORKING_TREE = "working tree"
 MD_MAX_ROWS = 200  # a pull-request comment is capped at 65,536 characters; JSON has every row
@@ -466,6 +466,64 @@ def _kind(required: bool | None) -> str:
     return "required" if required else "supporting"
 
 
+_FIGURES = ("verdict", "required_met", "required_total", "supporting_met", "supporting_total", "supporting_needed",
+            "recent_records", "recent_needed", "recent_window_days")
+
+
+def _figures(lr: LevelResult | None) -> dict | None:
+    return None if lr is None else {k: getattr(lr, k) for k in _FIGURES}
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    """A level on the packet's path whose verdict or figures differ: how its policy decided."""
+
+    id: str
+    base: dict | None  # _FIGURES of the level, or None when the level is not on that version's path
+    head: dict | None
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "base": self.base, "head": self.head}
+
+    def text(self, arrow: str = "->") -> str:
+        b, h = self.base, self.head
+        if b is None or h is None:
+            some = h or b
+            assert some is not None
+            return (f"{self.id}: {'(absent)' if b is None else _level_figures(b)} {arrow} "
+                    f"{'(absent)' if h is None else _level_figures(h)}")
+
+        def n(k: str) -> str:
+            return str(b[k]) if b[k] == h[k] else f"{b[k]} {arrow} {h[k]}"
+
+        parts = [n("verdict")] if b["verdict"] != h["verdict"] else []
+        if any(b[k] != h[k] for k in ("required_met", "required_total")):
+            parts.append(f"required {n('required_met')} of {n('required_total')}")
+        if any(b[k] != h[k] for k in ("supporting_met", "supporting_total", "supporting_needed")):
+            parts.append(f"supporting {n('supporting_met')} of {n('supporting_total')}, "
+                         f"needed {n('supporting_needed')}")
+        if any(b[k] != h[k] for k in ("recent_records", "recent_needed", "recent_window_days")):
+            parts.append(f"records within {n('recent_window_days')} days {n('recent_records')}, "
+                         f"needed {n('recent_needed')}")
+        return f"{self.id}: " + "; ".join(parts)
+
+
+def _level_figures(f: dict) -> str:
+    return (f"{f['verdict']} (required {f['required_met']} of {f['required_total']}, supporting "
+            f"{f['supporting_met']} of {f['supporting_total']}, needed {f['supporting_needed']})")
+
+
+def _level_changes(a: Verdict, b: Verdict) -> list[LevelChange]:
+    """Levels whose verdict or figures differ, in path order (the head's, then levels only the base judged)."""
+    la, lb = {lr.id: lr for lr in a.levels}, {lr.id: lr for lr in b.levels}
+    out = []
+    for lv in [lr.id for lr in b.levels] + [lr.id for lr in a.levels if lr.id not in lb]:
+        fa, fb = _figures(la.get(lv)), _figures(lb.get(lv))
+        if fa != fb:
+            out.append(LevelChange(lv, fa, fb))
+    return out
+
+
 @dataclass
 class PacketChange:
     """One packet whose outcome differs between the versions."""
@@ -481,6 +539,7 @@ class PacketChange:
     base_target_level: str | None = None  # set only when the versions chose different targets
     problem: Problem | None = None  # validity changes: the first problem under the failing version
     problems: int = 0
+    levels: list[LevelChange] = field(default_factory=list)  # levels whose verdict or figures changed
 
     @property
     def flipped(self) -> bool:
@@ -493,6 +552,8 @@ class PacketChange:
         if self.base_target_level is not None:
             d["base_target_level"] = self.base_target_level
         d.update(base=self.base, head=self.head, criteria=[c.as_dict() for c in self.criteria])
+        if self.problem is None:
+            d["levels"] = [lc.as_dict() for lc in self.levels]
         if self.problem is not None:
             d["invalid_under"] = "base" if self.base is None else "head"
             d["problem"] = self.problem.as_dict()
@@ -693,7 +754,8 @@ def _record(res: AuditResult, item: Item, b: _Outcome, h: _Outcome) -> None:
     changes = [] if vb is vh else _status_changes(vb, vh)
     pc = PacketChange(item.source, vh.candidate_id, vh.track, vh.current_level, vh.target_level, vb.verdict,
                       vh.verdict, changes,
-                      base_target_level=vb.target_level if vb.target_level != vh.target_level else None)
+                      base_target_level=vb.target_level if vb.target_level != vh.target_level else None,
+                      levels=[] if vb is vh else _level_changes(vb, vh))
     if pc.flipped:
         res.flips.append(pc)
         kind = "flips"
@@ -869,6 +931,7 @@ def render_text(r: AuditResult) -> str:
         for p in r.flips:
             out.append(f"  {p.candidate}  {p.source}  {p.track}  {_levels_text(p)}  {_arrow(p.base, p.head)}")
             out += [f"      {c.text()}" for c in p.criteria]
+            out += [f"      level {lc.text()}" for lc in p.levels]
     if r.status_only:
         out += ["", f"Criterion status changes without a flip: {r.status_change_count} in {len(r.status_only)} "
                 "packet(s), by criterion:"]
@@ -934,10 +997,11 @@ def render_markdown(r: AuditResult) -> str:
         out += ["", "### Packet schema changes", ""] + [f"- {_code(schema_change_text(c))}" for c in r.schema_diff]
     out += ["", f"### Verdict flips ({len(r.flips)})", ""]
     if r.flips:
-        out += ["| Candidate | Source | Track | Levels | Verdict | Criteria that changed |",
-                "|---|---|---|---|---|---|"]
+        out += ["| Candidate | Source | Track | Levels | Verdict | Criteria that changed | How the levels decided |",
+                "|---|---|---|---|---|---|---|"]
         rows = [f"| `{p.candidate}` | {_code(p.source)} | {p.track} | {_md(_levels_text(p)).replace('->', '→')} | "
-                f"{_md_verdict(p.base, p.head)} | {_md(_crit_text(p.criteria, '→')) or '—'} |"
+                f"{_md_verdict(p.base, p.head)} | {_md(_crit_text(p.criteria, '→')) or '—'} | "
+                f"{_md(' · '.join(lc.text('→') for lc in p.levels)) or '—'} |"
                 for p in r.flips[:MD_MAX_ROWS]]
         out += _md_rows(rows, len(r.flips))
     else:

@@ -412,3 +412,38 @@ def test_runs_from_a_subfolder_of_the_repository(run_cli, repo, monkeypatch):
     assert a["summary"] == b["summary"]
     monkeypatch.chdir(repo.rules)  # inside the rules folder itself
     assert json.loads(run_cli("audit", "--base", "HEAD", "--format", "json").stdout)["summary"] == a["summary"]
+
+
+# -- every flip says why -----------------------------------------------------------------------------
+def test_a_flip_decided_by_a_level_policy_names_the_level(run_cli, repo):
+    """Raising min_supporting flips verdicts with no criterion status change: the level line says why."""
+    repo.edit("senior-pm", lambda d: d["policy"].update(min_supporting=10))
+    repo.commit("more supporting evidence")
+    report = check_exact(run_cli, repo, "HEAD~1", "HEAD")
+    assert report["flips"]
+    for f in report["flips"]:
+        [lv] = [lv for lv in f["levels"] if lv["id"] == "senior-pm"]
+        assert lv["base"]["supporting_needed"] == 3 and lv["head"]["supporting_needed"] == 10
+        assert lv["head"]["verdict"] == "not_ready" and lv["base"]["verdict"] != lv["head"]["verdict"]
+        assert lv["base"]["supporting_met"] == lv["head"]["supporting_met"]
+    noor = next(f for f in report["flips"] if "noor-ashgrove" in f["source"])
+    lv = next(lv for lv in noor["levels"] if lv["id"] == "senior-pm")
+    met, total = lv["head"]["supporting_met"], lv["head"]["supporting_total"]
+    line = f"senior-pm: ready -> not_ready; supporting {met} of {total}, needed 3 -> 10"
+    text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
+    assert f"level {line}" in text
+    md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD", "--format", "markdown").stdout
+    assert "How the levels decided" in md and line.replace("->", "→") in md
+
+
+def test_flip_levels_list_only_levels_that_changed(run_cli, repo):
+    """A flip by a criterion lists the level whose required count moved; unchanged levels are left out."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    repo.commit("stricter")
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")
+    kofi = next(f for f in report["flips"] if "kofi-lanternwick" in f["source"])  # mid-pm -> director: 2 levels
+    assert [lv["id"] for lv in kofi["levels"]] == ["senior-pm"]
+    [lv] = kofi["levels"]
+    assert lv["head"]["required_met"] == lv["base"]["required_met"] - 1
+    for f in report["flips"]:
+        assert all(lv["base"] != lv["head"] for lv in f["levels"])
