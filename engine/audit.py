@@ -249,11 +249,14 @@ class FieldChange:
 class CriterionChange:
     id: str
     level: str
-    change: str  # added | removed | changed
+    change: str  # added | removed | changed | renamed (id is the new id)
     required: bool | None = None  # for added / removed: which kind
     fields: tuple[FieldChange, ...] = ()
+    old_id: str = ""  # renamed: the id at the base
 
     def as_dict(self) -> dict:
+        if self.change == "renamed":
+            return {"from": self.old_id, "to": self.id, "level": self.level}
         d: dict[str, Any] = {"id": self.id, "level": self.level}
         if self.change == "changed":
             d["changes"] = [f.as_dict() for f in self.fields]
@@ -269,6 +272,7 @@ class RuleDiff:
     levels_removed: list[str] = field(default_factory=list)
     levels: dict[str, list[FieldChange]] = field(default_factory=dict)  # title, order, policy ...
     criteria: list[CriterionChange] = field(default_factory=list)
+    level_contents: dict[str, dict] = field(default_factory=dict)  # added/removed level -> criteria, policy
 
     @property
     def empty(self) -> bool:
@@ -286,6 +290,7 @@ class RuleDiff:
                              (len(self.of("added")), "criterion added", "criteria added"),
                              (len(self.of("removed")), "criterion removed", "criteria removed"),
                              (len(self.of("changed")), "criterion changed", "criteria changed"),
+                             (len(self.of("renamed")), "criterion renamed", "criteria renamed"),
                              (len(self.ladder), "ladder change", "ladder changes")):
             if n:
                 parts.append(f"{n} {one if n == 1 else many}")
@@ -297,7 +302,9 @@ class RuleDiff:
                 "levels": {lv: [f.as_dict() for f in fs] for lv, fs in self.levels.items()},
                 "criteria_added": [c.as_dict() for c in self.of("added")],
                 "criteria_removed": [c.as_dict() for c in self.of("removed")],
-                "criteria_changed": [c.as_dict() for c in self.of("changed")]}
+                "criteria_changed": [c.as_dict() for c in self.of("changed")],
+                "criteria_renamed": [c.as_dict() for c in self.of("renamed")],
+                "level_contents": self.level_contents}
 
 
 def _scalars(values: list) -> bool:
@@ -355,6 +362,58 @@ def _ordered(path: str) -> bool:
     return path.startswith("tracks.")  # a track is a climb: its order is its meaning
 
 
+def _norm_predicate(pred: Any) -> Any:
+    """One spelling per meaning: `led`, `{eq: led}` and `{in: [led]}` are all `led`;
+    `{not_in: [x]}` is `{ne: x}` (the compiler gives both the same test)."""
+    if not isinstance(pred, dict):
+        return pred
+    ops = dict(pred)
+    if isinstance(ops.get("in"), list) and len({canonical_json(x) for x in ops["in"]}) == 1 and "eq" not in ops:
+        ops["eq"] = ops.pop("in")[0]
+    if isinstance(ops.get("not_in"), list) and len({canonical_json(x) for x in ops["not_in"]}) == 1 \
+            and "ne" not in ops:
+        ops["ne"] = ops.pop("not_in")[0]
+    return ops["eq"] if list(ops) == ["eq"] else ops
+
+
+def _norm_where(where: Any) -> Any:
+    return {k: _norm_predicate(v) for k, v in where.items()} if isinstance(where, dict) else where
+
+
+def norm_condition(cond: Any) -> Any:
+    """A condition as it means: predicates in one spelling, and `min_count: 1` where it is absent
+    (the default) on a leaf that counts records (no `distinct` or `mean`)."""
+    if not isinstance(cond, dict):
+        return cond
+    out = dict(cond)
+    for key in ("all_of", "any_of"):
+        if isinstance(out.get(key), list):
+            out[key] = [norm_condition(c) for c in out[key]]
+    if "evidence" in out:
+        if "where" in out:
+            out["where"] = _norm_where(out["where"])
+        if isinstance(out.get("any_item"), dict) and "where" in out["any_item"]:
+            out["any_item"] = {**out["any_item"], "where": _norm_where(out["any_item"]["where"])}
+        if "min_count" not in out and "distinct" not in out and "mean" not in out:
+            out["min_count"] = 1
+    return out
+
+
+def _body(c: dict) -> dict:
+    """A criterion without its id, its condition in one spelling: what a rename keeps."""
+    body = {k: v for k, v in c.items() if k != "id"}
+    if "condition" in body:
+        body["condition"] = norm_condition(body["condition"])
+    return body
+
+
+def _level_summary(book: RuleBook, lv: str) -> dict:
+    f = book.raw["levels"].get(lv) or {}
+    crits = [c for c in f.get("criteria", []) if isinstance(c, dict)]
+    return {"criteria": [c["id"] for c in crits], "required": [c["id"] for c in crits if c.get("required")],
+            "policy": f.get("policy")}
+
+
 def diff_rules(base: RuleBook, head: RuleBook) -> RuleDiff:
     """What changed in meaning between two rule books (formatting and ordering never show)."""
     d = RuleDiff()
@@ -366,6 +425,8 @@ def diff_rules(base: RuleBook, head: RuleBook) -> RuleDiff:
     order = head.ordered_levels() + [lv for lv in base.ordered_levels() if lv not in head.levels]
     d.levels_added = [lv for lv in order if lv in h_levels and lv not in b_levels]
     d.levels_removed = [lv for lv in order if lv in b_levels and lv not in h_levels]
+    d.level_contents = {lv: {"change": "added", **_level_summary(head, lv)} for lv in d.levels_added}
+    d.level_contents.update({lv: {"change": "removed", **_level_summary(base, lv)} for lv in d.levels_removed})
     for lv in order:
         if lv not in b_levels or lv not in h_levels:
             continue
@@ -377,14 +438,30 @@ def diff_rules(base: RuleBook, head: RuleBook) -> RuleDiff:
             d.levels[lv] = fs
         b_crit = {c["id"]: c for c in b_file.get("criteria", [])}
         h_crit = {c["id"]: c for c in h_file.get("criteria", [])}
-        for cid in list(b_crit) + [cid for cid in h_crit if cid not in b_crit]:
+        # A removed id and an added id whose bodies (all but the id) mean the same: a rename.
+        renamed: dict[str, str] = {}
+        added_bodies: dict[str, list[str]] = {}
+        for cid in h_crit:
+            if cid not in b_crit:
+                added_bodies.setdefault(canonical_json(_body(h_crit[cid])), []).append(cid)
+        for cid in b_crit:
             if cid not in h_crit:
+                same = added_bodies.get(canonical_json(_body(b_crit[cid])))
+                if same:
+                    renamed[cid] = same.pop(0)
+        new_ids = set(renamed.values())
+        for cid in list(b_crit) + [cid for cid in h_crit if cid not in b_crit]:
+            if cid in renamed:
+                d.criteria.append(CriterionChange(renamed[cid], lv, "renamed", bool(h_crit[renamed[cid]]["required"]),
+                                                  old_id=cid))
+            elif cid in new_ids:
+                continue
+            elif cid not in h_crit:
                 d.criteria.append(CriterionChange(cid, lv, "removed", bool(b_crit[cid]["required"])))
             elif cid not in b_crit:
                 d.criteria.append(CriterionChange(cid, lv, "added", bool(h_crit[cid]["required"])))
             else:
-                fs = diff_values({k: v for k, v in b_crit[cid].items() if k != "id"},
-                                 {k: v for k, v in h_crit[cid].items() if k != "id"})
+                fs = diff_values(_body(b_crit[cid]), _body(h_crit[cid]))
                 if fs:
                     d.criteria.append(CriterionChange(cid, lv, "changed", fields=tuple(fs)))
     return d
@@ -867,11 +944,13 @@ def diff_entries(d: RuleDiff) -> list[tuple[str, str, list[str]]]:
     out: list[tuple[str, str, list[str]]] = []
     if d.ladder:
         out.append(("~", "ladder", [f.text() for f in d.ladder]))
-    out += [("+", f"level {lv}", []) for lv in d.levels_added]
-    out += [("-", f"level {lv}", []) for lv in d.levels_removed]
+    out += [("+", f"level {lv}", _contents_text(d.level_contents.get(lv))) for lv in d.levels_added]
+    out += [("-", f"level {lv}", _contents_text(d.level_contents.get(lv))) for lv in d.levels_removed]
     out += [("~", f"level {lv}", [f.text() for f in fs]) for lv, fs in d.levels.items()]
     for c in d.criteria:
-        if c.change == "changed":
+        if c.change == "renamed":
+            out.append(("r", f"criterion {c.old_id} -> {c.id}", []))
+        elif c.change == "changed":
             out.append(("~", f"criterion {c.id}", [f.text() for f in c.fields]))
         else:
             out.append(("+" if c.change == "added" else "-",
@@ -879,7 +958,15 @@ def diff_entries(d: RuleDiff) -> list[tuple[str, str, list[str]]]:
     return out
 
 
-_WORD = {"+": "added", "-": "removed", "~": "changed"}
+def _contents_text(c: dict | None) -> list[str]:
+    if not c:
+        return []
+    req = set(c["required"])
+    crits = ", ".join(f"{cid} ({'required' if cid in req else 'supporting'})" for cid in c["criteria"])
+    return [f"policy: {show(c['policy'])}", f"criteria: {crits or '(none)'}"]
+
+
+_WORD = {"+": "added", "-": "removed", "~": "changed", "r": "renamed"}
 
 
 def _levels_text(p: PacketChange) -> str:
@@ -921,7 +1008,7 @@ def render_text(r: AuditResult) -> str:
     out.append(f"Rule changes: {r.diff.counts()}" + (" (the files differ only in order or formatting)"
                                                     if r.diff.empty and r.base.version != r.head.version else ""))
     for mark, subject, fields in diff_entries(r.diff):
-        out.append(f"  {mark} {subject}")
+        out.append(f"  {'~' if mark == 'r' else mark} {subject}" + (" (renamed)" if mark == "r" else ""))
         out += [f"      {f}" for f in fields]
     if r.schema_diff:
         out += ["", "Packet schema changes:"] + [f"  ~ {schema_change_text(c)}" for c in r.schema_diff]
@@ -989,6 +1076,10 @@ def render_markdown(r: AuditResult) -> str:
         out.append("No change in meaning" + (" (the files differ only in order or formatting)."
                                             if r.base.version != r.head.version else "."))
     for mark, subject, fields in diff_entries(d):
+        if mark == "r":
+            old, _, new = subject.partition(" ")[2].partition(" -> ")
+            out.append(f"- criterion **renamed**: `{old}` → `{new}`")
+            continue
         kind, _, name = subject.partition(" ")
         name, _, tag = name.partition(" ")
         out.append(f"- {kind} **{_WORD[mark]}**: `{name}`" + (f" {tag}" if tag else "") + (":" if fields else ""))

@@ -447,3 +447,79 @@ def test_flip_levels_list_only_levels_that_changed(run_cli, repo):
     assert lv["head"]["required_met"] == lv["base"]["required_met"] - 1
     for f in report["flips"]:
         assert all(lv["base"] != lv["head"] for lv in f["levels"])
+
+
+# -- rule diff by meaning: renames, spellings, levels --------------------------------------------------
+def test_a_renamed_criterion_is_a_rename(run_cli, repo):
+    """Only the id changed: one rename, not a removal and an addition."""
+    def rename(d: dict) -> None:
+        criterion(d, "senior-pm.aligns-teams")["id"] = "senior-pm.aligns-the-teams"
+    repo.edit("senior-pm", rename)
+    repo.commit("rename")
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")
+    diff = report["rule_diff"]
+    assert diff["criteria_renamed"] == [{"from": "senior-pm.aligns-teams", "to": "senior-pm.aligns-the-teams",
+                                         "level": "senior-pm"}]
+    assert diff["criteria_added"] == [] and diff["criteria_removed"] == [] and diff["criteria_changed"] == []
+    assert report["flips"] == []
+    text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
+    assert "1 criterion renamed" in text and "criterion senior-pm.aligns-teams -> senior-pm.aligns-the-teams" in text
+    md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD", "--format", "markdown").stdout
+    assert "criterion **renamed**: `senior-pm.aligns-teams` → `senior-pm.aligns-the-teams`" in md
+
+
+def test_a_renamed_and_changed_criterion_is_removed_and_added(run_cli, repo):
+    """A new id with a new body is not a rename."""
+    def change(d: dict) -> None:
+        c = criterion(d, "senior-pm.moves-key-metrics")
+        c["id"] = "senior-pm.moves-metrics"
+        c["condition"]["min_count"] = 3
+    repo.edit("senior-pm", change)
+    repo.commit("rename and change")
+    diff = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")["rule_diff"]
+    assert diff["criteria_renamed"] == []
+    assert [c["id"] for c in diff["criteria_removed"]] == ["senior-pm.moves-key-metrics"]
+    assert [c["id"] for c in diff["criteria_added"]] == ["senior-pm.moves-metrics"]
+
+
+def test_equivalent_spellings_compare_equal(run_cli, repo):
+    """`led`, `{eq: led}` and `{in: [led]}` mean the same; so do no min_count and `min_count: 1`."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.area-direction")["condition"]["where"].update(
+        role="led"))
+    repo.commit("led only, shorthand")
+    def respell(d: dict) -> None:
+        cond = criterion(d, "senior-pm.area-direction")["condition"]
+        cond["where"]["role"] = {"in": ["led"]}
+        cond["min_count"] = 1
+    repo.edit("senior-pm", respell)
+    repo.commit("led only, in-list")
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")
+    assert report["rule_diff"]["criteria_changed"] == [] and not report["rules_changed"]
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.area-direction")["condition"]["where"].update(
+        role={"eq": "led"}))
+    report = audit_json(run_cli, repo, "--base", "HEAD~1")
+    assert not report["rules_changed"]
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.area-direction")["condition"].update(min_count=2))
+    [c] = audit_json(run_cli, repo, "--base", "HEAD~1")["rule_diff"]["criteria_changed"]
+    assert c["changes"] == [{"path": "condition.min_count", "old": 1, "new": 2}]
+
+
+def test_an_added_level_lists_its_criteria_and_policy(run_cli, repo):
+    """A level added or removed shows what it holds: its criteria ids and its policy."""
+    lad = yaml.safe_load((repo.rules / "ladder.yaml").read_text(encoding="utf-8"))
+    lad["levels"] = [lv for lv in lad["levels"] if lv["id"] != "principal-pm"]
+    lad["tracks"]["ic"].remove("principal-pm")
+    (repo.rules / "ladder.yaml").write_text(yaml.safe_dump(lad, sort_keys=False), encoding="utf-8")
+    (repo.rules / "principal-pm.yaml").unlink()
+    vp = repo.rules / "vp.yaml"
+    vp.write_text(vp.read_text(encoding="utf-8").replace(", principal-pm]", "]"), encoding="utf-8")
+    repo.commit("no IC track top")
+    base_file = yaml.safe_load((ROOT / "rules" / "principal-pm.yaml").read_text(encoding="utf-8"))
+    ids = [c["id"] for c in base_file["criteria"]]
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")
+    got = report["rule_diff"]["level_contents"]["principal-pm"]
+    assert got["change"] == "removed" and got["criteria"] == ids and got["policy"] == base_file["policy"]
+    text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
+    assert f"criteria: {ids[0]} (" in text and "policy: {min_supporting:" in text
+    back = audit_json(run_cli, repo, "--base", "HEAD", "--head", "HEAD~1")["rule_diff"]["level_contents"]
+    assert back["principal-pm"]["change"] == "added" and back["principal-pm"]["criteria"] == ids
