@@ -30,6 +30,7 @@ from .verdict import LevelResult, Verdict
 
 WORKING_TREE = "working tree"
 MD_MAX_ROWS = 200  # a pull-request comment is capped at 65,536 characters; JSON has every row
+MD_MAX_CHARS = 60_000  # the whole markdown stays under this, leaving room for a wrapper around it
 
 
 # =============================================================================================
@@ -1063,19 +1064,57 @@ def _md_rows(rows: list[str], total: int) -> list[str]:
     return rows
 
 
-def render_markdown(r: AuditResult) -> str:
+def render_markdown(r: AuditResult, limit: int = MD_MAX_CHARS) -> str:
+    """The PR comment, at most `limit` characters: when the full tables would be longer, the
+    tables (and a long rule diff) keep their first rows, and a note says how to get every row."""
+    md = _render_markdown(r, MD_MAX_ROWS, None)
+    if len(md) <= limit:
+        return md
+    for rows in (100, 50, 20, 10, 5, 0):
+        md = _render_markdown(r, rows, max(rows, 10), shortened=True)
+        if len(md) <= limit:
+            return md
+    return _cut(md, limit)
+
+
+_SHORT_NOTE = ("> **Shortened to fit a pull-request comment**: counts are complete, tables show their first "
+               "rows only. Run `ladder audit` with `--format json` for the full list.")
+
+
+def _cut(md: str, limit: int) -> str:
+    """Last resort (huge single cells): keep whole lines up to the limit, close open <details>."""
+    tail = "\n\n… cut here to fit a pull-request comment; `--format json` has everything.\n"
+    kept: list[str] = []
+    size = len(tail) + 40
+    for line in md.split("\n"):
+        if size + len(line) + 1 > limit:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    text = "\n".join(kept)
+    opened = text.count("<details>") - text.count("</details>")
+    return text + tail + "\n</details>" * max(opened, 0) + ("\n" if opened > 0 else "")
+
+
+def _render_markdown(r: AuditResult, max_rows: int, max_diff: int | None, shortened: bool = False) -> str:
     flips = f"**{len(r.flips)} verdict flip(s)**" if r.flips else "no verdict flips"
     rest = [f"{r.status_change_count} criterion status change(s) without a flip"]
     rest += [f"{len(r.validity)} valid under one version only"] if r.validity else []
     rest += [f"{len(r.invalid)} invalid"] if r.invalid else []
     out = [f"**ladder audit**: {flips} in {r.packets} packet(s) · {' · '.join(rest)} · rules: {r.diff.counts()}", "",
-           f"Base `{r.base.label()}` `{r.base.version}` → head `{r.head.label()}` `{r.head.version}`", "",
-           "### Rule changes", ""]
+           f"Base `{r.base.label()}` `{r.base.version}` → head `{r.head.label()}` `{r.head.version}`", ""]
+    if shortened:
+        out += [_SHORT_NOTE, ""]
+    out += ["### Rule changes", ""]
     d = r.diff
     if d.empty:
         out.append("No change in meaning" + (" (the files differ only in order or formatting)."
                                             if r.base.version != r.head.version else "."))
-    for mark, subject, fields in diff_entries(d):
+    entries = diff_entries(d)
+    if max_diff is not None and len(entries) > max_diff:
+        out.append(f"_{len(entries)} rule changes; the first {max_diff} are shown (`--format json` has all)._")
+        entries = entries[:max_diff]
+    for mark, subject, fields in entries:
         if mark == "r":
             old, _, new = subject.partition(" ")[2].partition(" -> ")
             out.append(f"- criterion **renamed**: `{old}` → `{new}`")
@@ -1093,7 +1132,7 @@ def render_markdown(r: AuditResult) -> str:
         rows = [f"| `{p.candidate}` | {_code(p.source)} | {p.track} | {_md(_levels_text(p)).replace('->', '→')} | "
                 f"{_md_verdict(p.base, p.head)} | {_md(_crit_text(p.criteria, '→')) or '—'} | "
                 f"{_md(' · '.join(lc.text('→') for lc in p.levels)) or '—'} |"
-                for p in r.flips[:MD_MAX_ROWS]]
+                for p in r.flips[:max_rows]]
         out += _md_rows(rows, len(r.flips))
     else:
         out.append("No verdict changes.")
@@ -1101,21 +1140,22 @@ def render_markdown(r: AuditResult) -> str:
     if r.status_only:
         out += [f"<details><summary>Criterion status changes without a verdict flip: {r.status_change_count} in "
                 f"{len(r.status_only)} packet(s)</summary>", "", "| Criterion | Packets |", "|---|---|"]
-        out += [f"| `{cid}` | {n} |" for cid, n in r.status_by_criterion()]
+        by_crit = r.status_by_criterion()
+        out += _md_rows([f"| `{cid}` | {n} |" for cid, n in by_crit[:max(max_rows, 20)]], len(by_crit))
         out += ["", "| Candidate | Source | Levels | Verdict | Criteria that changed |", "|---|---|---|---|---|"]
         rows = [f"| `{p.candidate}` | {_code(p.source)} | {_md(_levels_text(p)).replace('->', '→')} | {p.head} | "
-                f"{_md(_crit_text(p.criteria, '→')) or '—'} |" for p in r.status_only[:MD_MAX_ROWS]]
+                f"{_md(_crit_text(p.criteria, '→')) or '—'} |" for p in r.status_only[:max_rows]]
         out += _md_rows(rows, len(r.status_only)) + ["", "</details>", ""]
     if r.validity:
         out += [f"<details><summary>Valid under one version only: {len(r.validity)}</summary>", "",
                 "| Candidate | Source | Verdict | First problem |", "|---|---|---|---|"]
         rows = [f"| `{p.candidate}` | {_code(p.source)} | {_md_verdict(p.base, p.head)} | {_md(p.problem)} |"
-                for p in r.validity[:MD_MAX_ROWS]]
+                for p in r.validity[:max_rows]]
         out += _md_rows(rows, len(r.validity)) + ["", "</details>", ""]
     if r.invalid:
         out += [f"<details><summary>Invalid packets, not evaluated: {len(r.invalid)}</summary>", "",
                 "| Source | First problem |", "|---|---|"]
-        rows = [f"| {_code(i.source)} | {_md(i.text())} |" for i in r.invalid[:MD_MAX_ROWS]]
+        rows = [f"| {_code(i.source)} | {_md(i.text())} |" for i in r.invalid[:max_rows]]
         out += _md_rows(rows, len(r.invalid)) + ["", "</details>", ""]
     out += ["<details><summary>Totals by target level and track</summary>", "",
             "| Target level | Packets | Flips | Criterion changes only | Unchanged | Valid under one version |",

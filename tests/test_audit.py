@@ -523,3 +523,52 @@ def test_an_added_level_lists_its_criteria_and_policy(run_cli, repo):
     assert f"criteria: {ids[0]} (" in text and "policy: {min_supporting:" in text
     back = audit_json(run_cli, repo, "--base", "HEAD", "--head", "HEAD~1")["rule_diff"]["level_contents"]
     assert back["principal-pm"]["change"] == "added" and back["principal-pm"]["criteria"] == ids
+
+
+# -- markdown stays under a pull-request comment's limit -----------------------------------------------
+def _many_flips(tmp_path: Path, count: int):
+    """Bundled rules vs. a copy asking for every supporting criterion at every level, over generated packets."""
+    from engine import audit as audit_mod
+    from engine.inputs import iter_inputs
+    from conftest import bench_generator
+
+    gen = bench_generator()
+    packets = tmp_path / "many.jsonl"
+    packets.write_text("".join(line + "\n" for line, _ in gen.generate(count, "audit-md", invalid_rate=0.2)), encoding="utf-8")
+    shutil.copytree(ROOT / "rules", tmp_path / "strict" / "rules")
+    shutil.copytree(ROOT / "schemas", tmp_path / "strict" / "schemas")
+    for f in (tmp_path / "strict" / "rules").glob("*.yaml"):
+        data = yaml.safe_load(f.read_text(encoding="utf-8"))
+        if "policy" in data:
+            data["policy"]["min_supporting"] = sum(not c["required"] for c in data["criteria"])
+            for c in data["criteria"]:  # and one more record for each counted criterion: long rows
+                if "min_count" in c["condition"]:
+                    c["condition"]["min_count"] += 1
+            f.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return audit_mod.assess(load_rules(ROOT / "rules"), load_rules(tmp_path / "strict" / "rules"),
+                            iter_inputs([str(packets)]))
+
+
+def test_markdown_stays_under_the_comment_limit(tmp_path):
+    from engine import audit as audit_mod
+
+    res = _many_flips(tmp_path, 1500)
+    assert len(res.flips) > 300
+    full = audit_mod._render_markdown(res, 10**6, None)
+    assert len(full) > 60_000  # the scenario must need shortening
+    md = audit_mod.render_markdown(res)
+    assert len(md) <= 60_000
+    assert f"**{len(res.flips)} verdict flip(s)**" in md  # counts are complete
+    assert "Shortened to fit a pull-request comment" in md and "--format json" in md
+    assert f"### Verdict flips ({len(res.flips)})" in md and "more (see `--format json`)" in md
+    assert md.count("<details>") == md.count("</details>")
+    first = res.flips[0]
+    assert f"| `{first.candidate}` |" in md  # the first rows are kept
+    small = audit_mod.render_markdown(res, limit=3_000)  # even a tiny limit holds, tags balanced
+    assert len(small) <= 3_000 and small.count("<details>") == small.count("</details>")
+
+
+def test_markdown_not_shortened_when_it_fits(run_cli, repo):
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--format", "markdown").stdout
+    assert "Shortened" not in md and "more (see" not in md
