@@ -762,34 +762,102 @@ def _status_changes(a: Verdict, b: Verdict) -> list[StatusChange]:
 
 
 def assess(base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int = DEFAULT_MAX_BYTES,
-           base_side: Side | None = None, head_side: Side | None = None) -> AuditResult:
-    """Evaluate every packet under both books in this process; keep only what differs.
+           base_side: Side | None = None, head_side: Side | None = None, jobs: int = 1) -> AuditResult:
+    """Evaluate every packet under both books; keep only what differs.
 
     Per packet: parse once; validate once per book only when the ladders (levels, tracks,
     aliases) differ, since only they shape validation; evaluate once per book, or once in all
-    when the books are the same rules. Both books' rulesets live in one engine host.
+    when the books are the same rules. Both books' rulesets live in one engine host per process.
+    With jobs > 1 the packets go to worker processes in chunks, in input order; each worker
+    compares a packet's two outcomes and sends back only the row the result keeps, so the result
+    is the same as with jobs 1.
     """
     res = AuditResult(base_side or Side(None, None, base.version), head_side or Side(None, None, head.version),
                       diff_rules(base, head))
     res.base.schema_version, res.head.schema_version = base.packet_schema.version, head.packet_schema.version
     res.schema_diff = diff_schemas(base.packet_schema.data, head.packet_schema.data)
     res.level_order = head.ordered_levels() + [lv for lv in base.ordered_levels() if lv not in head.levels]
-    # Checking a packet depends on the ladder and the packet schema only (RuleBook.ladder_version):
-    # when both revisions have the same, one check serves both; facts are built per book.
-    same_ladder = base.ladder_version == head.ladder_version
-    same_rules = base.version == head.version and base.packet_schema == head.packet_schema
-    ev_base = Evaluator(base)
-    ev_head = ev_base if same_rules else Evaluator(head)
+    if jobs > 1:
+        _assess_parallel(res, base, head, items, max_bytes, jobs)
+        return res
+    pairer = _Pairer(base, head, max_bytes)
     try:
         for item in items:
-            res.packets += 1
-            b, h = _pair(item, base, head, ev_base, ev_head, same_ladder, same_rules, max_bytes)
-            _record(res, item, b, h)
+            _add(res, pairer.row(item))
     finally:
-        ev_base.close()
-        if ev_head is not ev_base:
-            ev_head.close()
+        pairer.close()
     return res
+
+
+class _Pairer:
+    """Both books' evaluators in one process: a packet in, the row the result keeps out."""
+
+    def __init__(self, base: RuleBook, head: RuleBook, max_bytes: int):
+        self.base, self.head, self.max_bytes = base, head, max_bytes
+        # Checking a packet depends on the ladder and the packet schema only (RuleBook.ladder_version):
+        # when both revisions have the same, one check serves both; facts are built per book.
+        self.same_ladder = base.ladder_version == head.ladder_version
+        self.same_rules = base.version == head.version and base.packet_schema == head.packet_schema
+        self.ev_base = Evaluator(base)
+        self.ev_head = self.ev_base if self.same_rules else Evaluator(head)
+
+    def row(self, item: Item) -> _Row:
+        b, h = _pair(item, self.base, self.head, self.ev_base, self.ev_head, self.same_ladder, self.same_rules,
+                     self.max_bytes)
+        return _compare(item, b, h)
+
+    def close(self) -> None:
+        self.ev_base.close()
+        if self.ev_head is not self.ev_base:
+            self.ev_head.close()
+
+
+# -- worker processes (audit --jobs N): batch's pool, this module's task --------------------------
+_AUDIT_WORKER: dict[str, Any] = {}
+
+
+def _init_audit_worker(base: RuleBook, head: RuleBook, max_bytes: int) -> None:
+    from .batch import _worker_signals
+
+    _worker_signals()
+    _AUDIT_WORKER["pairer"] = _Pairer(base, head, max_bytes)
+
+
+def _audit_chunk(items: list[Item]) -> list[_Row]:
+    pairer: _Pairer = _AUDIT_WORKER["pairer"]
+    return [pairer.row(item) for item in items]
+
+
+def _crashed_row(item: Item) -> _Row:
+    from .batch import CRASH_MESSAGE
+
+    return _Row("invalid", None, None, InvalidPacket(item.source, None, Problem(item.source, "", CRASH_MESSAGE,
+                                                                               kind="crash"), 1))
+
+
+def _assess_parallel(res: AuditResult, base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int,
+                     jobs: int) -> None:
+    from collections import deque
+
+    from .batch import CHUNK, BatchOptions, _chunks, _drain_one, _Pool
+
+    pool = _Pool(BatchOptions(jobs=jobs, max_bytes=max_bytes), initializer=_init_audit_worker,
+                 initargs=(base, head, max_bytes), task=_audit_chunk, crashed=_crashed_row)
+    window: deque = deque()
+    limit = max(2, jobs * 4)
+
+    def emit(row: _Row) -> None:
+        _add(res, row)
+
+    try:
+        for chunk in _chunks(iter(items), CHUNK):
+            window.append((chunk, pool.submit(chunk)))
+            while len(window) >= limit:
+                _drain_one(pool, window, emit)
+        while window:
+            _drain_one(pool, window, emit)
+    finally:
+        pool.close()
 
 
 def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_head: Evaluator,
@@ -809,41 +877,59 @@ def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_hea
     return ob, oh
 
 
-def _record(res: AuditResult, item: Item, b: _Outcome, h: _Outcome) -> None:
+@dataclass
+class _Row:
+    """What the result keeps of one packet: its kind, the tally keys, and the entry to list."""
+
+    kind: str  # invalid | validity_changes | flips | status_changes | unchanged
+    level: str | None  # target level and track for the totals (None for invalid packets)
+    track: str | None
+    entry: PacketChange | InvalidPacket | None = None
+    evaluated: bool = False
+
+
+def _compare(item: Item, b: _Outcome, h: _Outcome) -> _Row:
     vb, vh = b.verdict, h.verdict
     if vb is None and vh is None:
         problems = h.problems or b.problems
-        res.invalid.append(InvalidPacket(item.source, h.cid or b.cid, problems[0], len(problems)))
-        return
+        return _Row("invalid", None, None, InvalidPacket(item.source, h.cid or b.cid, problems[0], len(problems)))
     some = vh or vb
     assert some is not None
-    tallies = [res.by_level.setdefault(some.target_level, Tally()), res.by_track.setdefault(some.track, Tally())]
-    for t in tallies:
-        t.packets += 1
     if vb is None or vh is None:
         bad = b if vb is None else h
-        res.validity.append(PacketChange(item.source, some.candidate_id, some.track, some.current_level,
-                                         some.target_level, vb.verdict if vb else None, vh.verdict if vh else None,
-                                         problem=bad.problems[0], problems=len(bad.problems)))
-        for t in tallies:
-            t.validity_changes += 1
-        return
-    res.evaluated += 1
+        return _Row("validity_changes", some.target_level, some.track,
+                    PacketChange(item.source, some.candidate_id, some.track, some.current_level, some.target_level,
+                                 vb.verdict if vb else None, vh.verdict if vh else None,
+                                 problem=bad.problems[0], problems=len(bad.problems)))
     changes = [] if vb is vh else _status_changes(vb, vh)
     pc = PacketChange(item.source, vh.candidate_id, vh.track, vh.current_level, vh.target_level, vb.verdict,
                       vh.verdict, changes,
                       base_target_level=vb.target_level if vb.target_level != vh.target_level else None,
                       levels=[] if vb is vh else _level_changes(vb, vh))
     if pc.flipped:
-        res.flips.append(pc)
-        kind = "flips"
-    elif any(c.status_changed for c in changes) or pc.base_target_level is not None:
-        res.status_only.append(pc)
-        kind = "status_changes"
-    else:
-        kind = "unchanged"
+        return _Row("flips", some.target_level, some.track, pc, True)
+    if any(c.status_changed for c in changes) or pc.base_target_level is not None:
+        return _Row("status_changes", some.target_level, some.track, pc, True)
+    return _Row("unchanged", some.target_level, some.track, None, True)
+
+
+def _add(res: AuditResult, row: _Row) -> None:
+    res.packets += 1
+    if row.kind == "invalid":
+        assert isinstance(row.entry, InvalidPacket)
+        res.invalid.append(row.entry)
+        return
+    tallies = [res.by_level.setdefault(row.level, Tally()), res.by_track.setdefault(row.track, Tally())]
     for t in tallies:
-        setattr(t, kind, getattr(t, kind) + 1)
+        t.packets += 1
+        setattr(t, row.kind, getattr(t, row.kind) + 1)
+    res.evaluated += row.evaluated
+    if row.kind == "validity_changes":
+        res.validity.append(row.entry)
+    elif row.kind == "flips":
+        res.flips.append(row.entry)
+    elif row.kind == "status_changes":
+        res.status_only.append(row.entry)
 
 
 # =============================================================================================
@@ -859,6 +945,7 @@ class AuditOptions:
     exit_code: bool = False
     max_bytes: int = DEFAULT_MAX_BYTES
     cwd: str | None = None
+    jobs: int = 1  # worker processes; the output is the same for any number
 
 
 def default_packets(loc: RulesLocation, cwd: str) -> list[str]:
@@ -915,7 +1002,8 @@ def run_audit(opts: AuditOptions, stdin=None, notes: list[str] | None = None) ->
         head = rules_at(loc, opts.head, head_commit)
     items = _Counted(iter_inputs(packets, stdin))
     result = assess(base, head, items, opts.max_bytes,
-                    Side(opts.base, base_commit, base.version), Side(opts.head, head_commit, head.version))
+                    Side(opts.base, base_commit, base.version), Side(opts.head, head_commit, head.version),
+                    jobs=opts.jobs)
     if items.n == 0:
         raise UsageError(summary=f"no packets found in {', '.join(packets)}: nothing to audit "
                          "(packets are .yaml, .yml, .json or .jsonl files)")

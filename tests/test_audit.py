@@ -572,3 +572,26 @@ def test_markdown_not_shortened_when_it_fits(run_cli, repo):
     repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
     md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--format", "markdown").stdout
     assert "Shortened" not in md and "more (see" not in md
+
+
+# -- worker processes ---------------------------------------------------------------------------------
+def test_jobs_gives_the_same_output_as_one_process(run_cli, repo):
+    """--jobs N: chunks go to worker processes; every format is byte-identical to --jobs 1."""
+    from conftest import bench_generator
+
+    gen = bench_generator()
+    many = repo.root / "many.jsonl"
+    many.write_text("".join(line + "\n" for line, _ in gen.generate(300, "audit-jobs", invalid_rate=0.1)),
+                    encoding="utf-8")
+    repo.edit("senior-pm", lambda d: d["policy"].update(min_supporting=5))
+    repo.edit("mid-pm", lambda d: criterion(d, "mid-pm.ships-reliably")["condition"].update(min_count=3))
+    repo.commit("stricter")
+    outputs = {}
+    for fmt in ("json", "text", "markdown"):
+        args = ["audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD", "--packets", many,
+                "--packets", repo.root / "fixtures", "--format", fmt]
+        outputs[fmt] = run_cli(*args, "--jobs", "1").stdout
+        assert run_cli(*args, "--jobs", "3").stdout == outputs[fmt]
+    report = json.loads(outputs["json"])
+    assert report["flips"] and report["status_changes"] and report["invalid"]
+    assert report["summary"]["packets"] == 300 + len(PACKETS)
