@@ -7,6 +7,7 @@ books in one process) -> AuditResult (a value) -> renderers (text, json, markdow
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -762,7 +763,8 @@ def _status_changes(a: Verdict, b: Verdict) -> list[StatusChange]:
 
 
 def assess(base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int = DEFAULT_MAX_BYTES,
-           base_side: Side | None = None, head_side: Side | None = None, jobs: int = 1) -> AuditResult:
+           base_side: Side | None = None, head_side: Side | None = None, jobs: int = 1,
+           reuse: bool = False) -> AuditResult:
     """Evaluate every packet under both books; keep only what differs.
 
     Per packet: parse once; validate once per book only when the ladders (levels, tracks,
@@ -770,7 +772,8 @@ def assess(base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int
     when the books are the same rules. Both books' rulesets live in one engine host per process.
     With jobs > 1 the packets go to worker processes in chunks, in input order; each worker
     compares a packet's two outcomes and sends back only the row the result keeps, so the result
-    is the same as with jobs 1.
+    is the same as with jobs 1. With `reuse` (the CLI's audit), a packet whose path has the same
+    criteria and policies in both books is evaluated once (see _Pairer.path_unchanged).
     """
     res = AuditResult(base_side or Side(None, None, base.version), head_side or Side(None, None, head.version),
                       diff_rules(base, head))
@@ -778,9 +781,9 @@ def assess(base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int
     res.schema_diff = diff_schemas(base.packet_schema.data, head.packet_schema.data)
     res.level_order = head.ordered_levels() + [lv for lv in base.ordered_levels() if lv not in head.levels]
     if jobs > 1:
-        _assess_parallel(res, base, head, items, max_bytes, jobs)
+        _assess_parallel(res, base, head, items, max_bytes, jobs, reuse)
         return res
-    pairer = _Pairer(base, head, max_bytes)
+    pairer = _Pairer(base, head, max_bytes, reuse)
     try:
         for item in items:
             _add(res, pairer.row(item))
@@ -789,10 +792,24 @@ def assess(base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int
     return res
 
 
+def _path_rules(book: RuleBook, path: tuple[str, ...]) -> str:
+    """Everything of `book` that compile_path, build_facts and Evaluator.evaluate read for `path`,
+    besides the ladder: each level's policy and criteria (all their fields but file and line)."""
+    out = []
+    for lv in path:
+        lr = book.level_rules.get(lv)
+        if lr is None:
+            return f"(no level {lv})"
+        out.append([lv, dataclasses.asdict(lr.policy),
+                    [{k: v for k, v in dataclasses.asdict(c).items() if k not in ("file", "line")}
+                     for c in lr.criteria]])
+    return canonical_json(out)
+
+
 class _Pairer:
     """Both books' evaluators in one process: a packet in, the row the result keeps out."""
 
-    def __init__(self, base: RuleBook, head: RuleBook, max_bytes: int):
+    def __init__(self, base: RuleBook, head: RuleBook, max_bytes: int, reuse: bool = False):
         self.base, self.head, self.max_bytes = base, head, max_bytes
         # Checking a packet depends on the ladder and the packet schema only (RuleBook.ladder_version):
         # when both revisions have the same, one check serves both; facts are built per book.
@@ -800,11 +817,30 @@ class _Pairer:
         self.same_rules = base.version == head.version and base.packet_schema == head.packet_schema
         self.ev_base = Evaluator(base)
         self.ev_head = self.ev_base if self.same_rules else Evaluator(head)
+        self.reuse = reuse and self.same_ladder and not self.same_rules
+        self._same_path: dict[tuple[str, ...], bool] = {}
 
     def row(self, item: Item) -> _Row:
         b, h = _pair(item, self.base, self.head, self.ev_base, self.ev_head, self.same_ladder, self.same_rules,
-                     self.max_bytes)
+                     self.max_bytes, self.path_unchanged if self.reuse else None)
         return _compare(item, b, h)
+
+    def path_unchanged(self, packet: Packet) -> bool:
+        """True when the head would judge this packet exactly as the base did, so the base verdict
+        serves both. Only called when one check served both books (same ladder and packet schema,
+        so the same checked packet, the same path and the same level-id resolution). A verdict is
+        then a function of the packet and the path's criteria and policies: the compiled plan is
+        built from them alone (compile_path), and so are the facts (fields_read reads the path's
+        criteria; resolve comes from the ladder). Equal criteria and policies on the path, equal
+        verdicts; anything else on the path that differs (a title, a source) also disables it."""
+        try:
+            path = self.ev_base.path(packet)
+        except LadderError:
+            return False
+        same = self._same_path.get(path)
+        if same is None:
+            same = self._same_path[path] = _path_rules(self.base, path) == _path_rules(self.head, path)
+        return same
 
     def close(self) -> None:
         self.ev_base.close()
@@ -816,11 +852,11 @@ class _Pairer:
 _AUDIT_WORKER: dict[str, Any] = {}
 
 
-def _init_audit_worker(base: RuleBook, head: RuleBook, max_bytes: int) -> None:
+def _init_audit_worker(base: RuleBook, head: RuleBook, max_bytes: int, reuse: bool) -> None:
     from .batch import _worker_signals
 
     _worker_signals()
-    _AUDIT_WORKER["pairer"] = _Pairer(base, head, max_bytes)
+    _AUDIT_WORKER["pairer"] = _Pairer(base, head, max_bytes, reuse)
 
 
 def _audit_chunk(items: list[Item]) -> list[_Row]:
@@ -836,13 +872,13 @@ def _crashed_row(item: Item) -> _Row:
 
 
 def _assess_parallel(res: AuditResult, base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int,
-                     jobs: int) -> None:
+                     jobs: int, reuse: bool) -> None:
     from collections import deque
 
     from .batch import CHUNK, BatchOptions, _chunks, _drain_one, _Pool
 
     pool = _Pool(BatchOptions(jobs=jobs, max_bytes=max_bytes), initializer=_init_audit_worker,
-                 initargs=(base, head, max_bytes), task=_audit_chunk, crashed=_crashed_row)
+                 initargs=(base, head, max_bytes, reuse), task=_audit_chunk, crashed=_crashed_row)
     window: deque = deque()
     limit = max(2, jobs * 4)
 
@@ -861,7 +897,8 @@ def _assess_parallel(res: AuditResult, base: RuleBook, head: RuleBook, items: It
 
 
 def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_head: Evaluator,
-          same_ladder: bool, same_rules: bool, max_bytes: int) -> tuple[_Outcome, _Outcome]:
+          same_ladder: bool, same_rules: bool, max_bytes: int,
+          reuse: Callable[[Packet], bool] | None = None) -> tuple[_Outcome, _Outcome]:
     try:
         doc = load_item(item, max_bytes)
     except ParseFailure as exc:
@@ -871,7 +908,7 @@ def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_hea
     pb = _check(doc, base, item.source)
     ph = pb if same_ladder else _check(doc, head, item.source)
     ob = _evaluate(ev_base, pb) if isinstance(pb, Packet) else _Outcome(problems=pb, cid=cid)
-    if same_rules and ph is pb:
+    if ph is pb and (same_rules or (reuse is not None and isinstance(pb, Packet) and reuse(pb))):
         return ob, ob
     oh = _evaluate(ev_head, ph) if isinstance(ph, Packet) else _Outcome(problems=ph, cid=cid)
     return ob, oh
@@ -1003,7 +1040,7 @@ def run_audit(opts: AuditOptions, stdin=None, notes: list[str] | None = None) ->
     items = _Counted(iter_inputs(packets, stdin))
     result = assess(base, head, items, opts.max_bytes,
                     Side(opts.base, base_commit, base.version), Side(opts.head, head_commit, head.version),
-                    jobs=opts.jobs)
+                    jobs=opts.jobs, reuse=True)
     if items.n == 0:
         raise UsageError(summary=f"no packets found in {', '.join(packets)}: nothing to audit "
                          "(packets are .yaml, .yml, .json or .jsonl files)")

@@ -595,3 +595,41 @@ def test_jobs_gives_the_same_output_as_one_process(run_cli, repo):
     report = json.loads(outputs["json"])
     assert report["flips"] and report["status_changes"] and report["invalid"]
     assert report["summary"]["packets"] == 300 + len(PACKETS)
+
+
+def test_a_path_the_change_does_not_touch_is_evaluated_once(run_cli, repo, monkeypatch):
+    """A packet whose path has the same criteria and policies in both books (and one check served
+    both) is evaluated once; the audit still equals separate evaluation at both revisions."""
+    from engine import audit as audit_mod
+    from engine.evaluator import Evaluator
+    from engine.inputs import iter_inputs
+
+    n = Counter()
+    real = Evaluator.evaluate
+
+    def counting(self, packet):
+        n[packet.source] += 1
+        return real(self, packet)
+
+    monkeypatch.setattr(Evaluator, "evaluate", counting)
+    base = load_rules(ROOT / "rules")
+    repo.edit("mid-pm", lambda d: criterion(d, "mid-pm.ships-reliably")["condition"].update(min_count=3))
+    head = load_rules(repo.rules)
+    audit_mod.assess(base, head, iter_inputs([str(repo.root / "fixtures")]), reuse=True)
+    once = {Path(s).name for s, c in n.items() if c == 1}
+    twice = {Path(s).name for s, c in n.items() if c == 2}
+    assert once and twice and len(once) + len(twice) == len(PACKETS)
+    assert "linnea-quillfeather-apm-to-mid-ready.yaml" in twice  # mid-pm is on its path
+    assert "ines-quarrow-senior-to-principal-not-ready.yaml" in once  # and not on this one
+    monkeypatch.setattr(Evaluator, "evaluate", real)
+    repo.commit("mid-pm ships more")
+    check_exact(run_cli, repo, "HEAD~1", "HEAD")
+    # a reworded title on the path is a difference too: no reuse for those packets
+    n.clear()
+    monkeypatch.setattr(Evaluator, "evaluate", counting)
+    repo.edit("principal-pm", lambda d: d["criteria"][0].update(title="Reworded"))
+    fresh = repo.root.parent / "reworded"  # load_rules caches by folder: load the edit from a new one
+    shutil.copytree(repo.rules, fresh / "rules")
+    shutil.copytree(repo.root / "schemas", fresh / "schemas")
+    audit_mod.assess(head, load_rules(fresh / "rules"), iter_inputs([str(repo.root / "fixtures")]), reuse=True)
+    assert {Path(s).name for s, c in n.items() if c == 2} == {"ines-quarrow-senior-to-principal-not-ready.yaml"}
