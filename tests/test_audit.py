@@ -534,7 +534,8 @@ def _many_flips(tmp_path: Path, count: int):
 
     gen = bench_generator()
     packets = tmp_path / "many.jsonl"
-    packets.write_text("".join(line + "\n" for line, _ in gen.generate(count, "audit-md", invalid_rate=0.2)), encoding="utf-8")
+    lines = (line + "\n" for line, _ in gen.generate(count, "audit-md", invalid_rate=0.2))
+    packets.write_text("".join(lines), encoding="utf-8")
     shutil.copytree(ROOT / "rules", tmp_path / "strict" / "rules")
     shutil.copytree(ROOT / "schemas", tmp_path / "strict" / "schemas")
     for f in (tmp_path / "strict" / "rules").glob("*.yaml"):
