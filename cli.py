@@ -250,7 +250,9 @@ def rules_test(rules_dir, fixtures_dir, update, junit):
 @click.option("--exit-code", is_flag=True,
               help="Exit 1 when a verdict flips (or a packet gains or loses its verdict), like git diff.")
 @MAXB_OPT
-def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes):
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes, as for batch (for many packets); the output is the same for any number.")
+def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes, jobs):
     """Show what a rule change changes: the rule diff by meaning, and every verdict it flips.
 
     Reads the rules at --base (and --head, or the working tree) from git, evaluates every
@@ -262,10 +264,12 @@ def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes):
       ladder audit --base main
       ladder audit --base main --head HEAD --format markdown > audit.md
       ladder audit --base v1.2 --packets fixtures/ --packets packets.jsonl --exit-code
+      ladder audit --base main --packets packets.jsonl --jobs 4
     """
     audit_mod = _engine("audit")
 
-    _run(audit_mod.execute, audit_mod.AuditOptions(base, head, list(packets), rules_dir, fmt, exit_code, max_bytes))
+    _run(audit_mod.execute, audit_mod.AuditOptions(base, head, list(packets), rules_dir, fmt, exit_code, max_bytes,
+                                                   jobs=jobs))
 
 
 def run() -> None:

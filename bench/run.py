@@ -43,6 +43,7 @@ TARGET_BATCH_J1 = 1100.0
 TARGET_VALIDATE = 5000.0
 TARGET_RSS_MB = 250.0
 TARGET_EVALUATE_MS = 400.0
+TARGET_AUDIT_RATIO = 1.3  # ladder audit --jobs 2 (one rule changed) over ladder batch --jobs 2, same packets
 # "The same at 100,000 packets as at 10,000": the big run's peak may exceed the small one's by
 # sampling noise only, i.e. at most 10% or 16 MB, whichever is larger.
 RSS_FLAT_RATIO, RSS_FLAT_SLACK_MB = 1.10, 16.0
@@ -308,6 +309,23 @@ def verdict_line(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v:,} ({100 * v / total:.1f}%)" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
+def audit_repo(work: Path) -> Path:
+    """A git repository holding the bundled rules and packet schema, committed, with one rule
+    changed in the working tree (senior-pm's first `min_count: 2` -> 3, the change docs/review.md
+    shows): what `ladder audit --base HEAD` compares. Returns its rules folder."""
+    repo = work / "audit-repo"
+    shutil.rmtree(repo, ignore_errors=True)
+    shutil.copytree(BENCH.parent / "rules", repo / "rules")
+    shutil.copytree(BENCH.parent / "schemas", repo / "schemas")
+    git = ["git", "-C", str(repo), "-c", "user.name=bench", "-c", "user.email=bench@example.org",
+           "-c", "commit.gpgsign=false"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base rules"]):
+        subprocess.run(git + args, check=True, capture_output=True)
+    f = repo / "rules" / "senior-pm.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("min_count: 2\n", "min_count: 3\n", 1), encoding="utf-8")
+    return repo / "rules"
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -392,8 +410,10 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
     # Rounds of the four throughput rows, interleaved, so each row samples the machine at several
     # moments; a row reports its fastest run (the least disturbed: this machine class varies by
     # up to half from one second to the next), with every run's rate and the median in a note.
-    names = ["parse only (floor)", "ladder validate", "ladder batch --jobs 1", "ladder batch --jobs 2"]
+    names = ["parse only (floor)", "ladder validate", "ladder batch --jobs 1", "ladder batch --jobs 2",
+             "ladder audit --jobs 2 (1 rule changed)"]
     runs: dict[str, list[Result]] = {n: [] for n in names}
+    audit_rules = audit_repo(work)
     outs = {j: work / f"out-jobs{j}.jsonl" for j in (1, 2)}
     mixes: dict[int, dict[str, int]] = {}
     digests: dict[int, set] = {1: set(), 2: set()}
@@ -412,12 +432,16 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
                 mixes[j] = check_batch_output(r, outs[j], a.count)
                 digests[j].add(sha256(outs[j]))
             outs[j].unlink(missing_ok=True)
+        runs[names[4]].append(measure(names[4], [ladder, "audit", "--rules", str(audit_rules), "--base", "HEAD",
+                                                 "--packets", str(packets), "--jobs", "2", "--format", "json"],
+                                      a.count, work, **kw))
         print(f"  round {rnd + 1}: " + ", ".join(
             f"{n.removeprefix('ladder ')} {'ERROR' if rs[-1].error else f'{rs[-1].rate:,.0f}/s'}"
             for n, rs in runs.items()), file=sys.stderr, flush=True)
     picked = {n: _fastest(rs) for n, rs in runs.items()}
     floor, validate = picked[names[0]], picked[names[1]]
     batch = {1: picked[names[2]], 2: picked[names[3]]}
+    audit = picked[names[4]]
     if floor_note:
         floor.notes.append(floor_note)
     rows.extend(picked.values())
@@ -512,6 +536,13 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
         checks.append(("PASS" if big_mb <= limit else "FAIL",
                        f"peak RSS flat from {a.count:,} to {a.big_count:,} packets: {small_mb:.1f} -> {big_mb:.1f} MB "
                        f"(allowed up to {limit:.1f})"))
+    if audit.error or batch[2].error:
+        checks.append(("ERROR", f"audit --jobs 2 <= {TARGET_AUDIT_RATIO}x batch --jobs 2: a command failed"))
+    else:
+        ratio = audit.wall / batch[2].wall
+        checks.append(("PASS" if ratio <= TARGET_AUDIT_RATIO else "FAIL",
+                       f"audit --jobs 2 <= {TARGET_AUDIT_RATIO}x batch --jobs 2 (same {a.count:,} packets): "
+                       f"{audit.wall:.2f} s / {batch[2].wall:.2f} s = {ratio:.2f}x (fastest of each)"))
     if ev.error:
         checks.append(("ERROR", f"evaluate, new process <= {TARGET_EVALUATE_MS:.0f} ms: the command failed"))
     else:

@@ -176,15 +176,30 @@ def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
         yield chunk
 
 
+CRASH_MESSAGE = ("the rules engine crashed on this packet (twice); it was not evaluated. Please report it with "
+                 "the packet's shape, not its content")
+
+
+def _crash_outcome(item: Item) -> Outcome:
+    return error_outcome(item, "crash", [{"path": "", "message": CRASH_MESSAGE}], None)
+
+
 class _Pool:
     """A process pool that survives a dead worker and says which packets were lost."""
 
-    def __init__(self, opts: BatchOptions):
+    def __init__(self, opts: BatchOptions, initializer: Callable[..., None] = _init_worker,
+                 initargs: tuple | None = None, task: Callable[[list[Item]], list] | None = None,
+                 crashed: Callable[[Item], Any] | None = None):
+        """Defaults: batch's workers. `ladder audit --jobs` passes its own initializer (which must
+        call _worker_signals), chunk task, and the outcome for a packet that crashed a worker twice."""
         self.opts = opts
+        self.initializer, self.initargs = initializer, (opts,) if initargs is None else initargs
+        self.task = task or _process_chunk
+        self.crashed = crashed or _crash_outcome
         self.ex = self._new()
 
     def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.opts.jobs, initializer=_init_worker, initargs=(self.opts,))
+        return ProcessPoolExecutor(max_workers=self.opts.jobs, initializer=self.initializer, initargs=self.initargs)
 
     def submit(self, chunk: list[Item]) -> Future:
         """Workers are forked here, so a Ctrl-C or SIGTERM is held until submit is done: raised
@@ -196,10 +211,10 @@ class _Pool:
         _FORKING = True
         try:
             try:
-                return self.ex.submit(_process_chunk, chunk)
+                return self.ex.submit(self.task, chunk)
             except BrokenProcessPool:
                 self.restart()
-                return self.ex.submit(_process_chunk, chunk)
+                return self.ex.submit(self.task, chunk)
         finally:
             _FORKING = False
             _release_signals(saved, held)
@@ -219,9 +234,7 @@ class _Pool:
                 except BrokenProcessPool:
                     self.restart()
                     if attempt == 2:
-                        out.append(error_outcome(item, "crash", [{
-                            "path": "", "message": "the rules engine crashed on this packet (twice); it was not "
-                            "evaluated. Please report it with the packet's shape, not its content"}], None))
+                        out.append(self.crashed(item))
         return out
 
     def close(self) -> None:

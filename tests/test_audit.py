@@ -350,3 +350,287 @@ def test_each_revision_uses_its_own_packet_schema(run_cli, repo):
     report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD",
                         "--packets", repo.root / "fixtures" / "noor-investors.yaml")
     assert [(e["base"], e["head"]) for e in report["validity_changes"]] == [(None, "ready")]
+
+
+# -- usage errors and notes ------------------------------------------------------------------------
+def test_a_packets_path_that_does_not_exist(run_cli, repo):
+    """A typo in --packets must not read as "no verdict flips": exit 2, naming the path."""
+    res = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--packets", repo.root / "fixturez", exit_code=2)
+    assert "--packets" in res.stderr and "fixturez" in res.stderr and "no such file" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_zero_packets_found(run_cli, repo):
+    """An empty folder holds nothing to audit: exit 2, naming the folder."""
+    (repo.root / "empty").mkdir()
+    res = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--packets", repo.root / "empty", exit_code=2)
+    assert "no packets found" in res.stderr and "empty" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_shallow_clone_hint(run_cli, repo, tmp_path):
+    """In a shallow clone the base may be missing: the message says how to fetch the history."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    repo.commit("stricter")
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(shallow)], check=True,
+                   capture_output=True)
+    res = run_cli("audit", "--rules", shallow / "rules", "--base", "HEAD~1", "--head", "HEAD", exit_code=2)
+    assert "shallow" in res.stderr and "git fetch --unshallow" in res.stderr and "fetch-depth: 0" in res.stderr
+    res = run_cli("audit", "--rules", repo.rules, "--base", "nope", exit_code=2)
+    assert "unshallow" not in res.stderr
+
+
+def test_explicit_head_ignores_uncommitted_rule_changes_with_a_note(run_cli, repo):
+    """--head reads git; edits under rules/ or schemas/ not committed are ignored, and the note says so."""
+    clean = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--head", "HEAD")
+    assert "uncommitted" not in clean.stderr
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    res = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--head", "HEAD")
+    assert "note:" in res.stderr and "uncommitted" in res.stderr and "rules/senior-pm.yaml" in res.stderr
+    assert "0 verdict flip(s)" in res.stdout
+    assert "uncommitted" not in run_cli("audit", "--rules", repo.rules, "--base", "HEAD").stderr  # working tree
+    git(repo.root, "checkout", "--", "rules")
+    repo.schema.write_text(repo.schema.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    res = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--head", "HEAD")
+    assert "schemas/packet.schema.json" in res.stderr
+    (repo.root / "notes.txt").write_text("elsewhere")  # outside rules/ and schemas/: no note
+    git(repo.root, "checkout", "--", "schemas")
+    assert "uncommitted" not in run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--head", "HEAD").stderr
+
+
+def test_runs_from_a_subfolder_of_the_repository(run_cli, repo, monkeypatch):
+    """Without --rules, rules/ and fixtures/ at the top of the repository are found from any folder in it."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    monkeypatch.chdir(repo.root)
+    top = run_cli("audit", "--base", "HEAD", "--format", "json").stdout
+    (repo.root / "docs" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(repo.root / "docs" / "deep")
+    sub = run_cli("audit", "--base", "HEAD", "--format", "json").stdout
+    a, b = json.loads(top), json.loads(sub)
+    assert a["flips"] and [Path(f["source"]).name for f in a["flips"]] == [Path(f["source"]).name for f in b["flips"]]
+    assert a["summary"] == b["summary"]
+    monkeypatch.chdir(repo.rules)  # inside the rules folder itself
+    assert json.loads(run_cli("audit", "--base", "HEAD", "--format", "json").stdout)["summary"] == a["summary"]
+
+
+# -- every flip says why -----------------------------------------------------------------------------
+def test_a_flip_decided_by_a_level_policy_names_the_level(run_cli, repo):
+    """Raising min_supporting flips verdicts with no criterion status change: the level line says why."""
+    repo.edit("senior-pm", lambda d: d["policy"].update(min_supporting=10))
+    repo.commit("more supporting evidence")
+    report = check_exact(run_cli, repo, "HEAD~1", "HEAD")
+    assert report["flips"]
+    for f in report["flips"]:
+        [lv] = [lv for lv in f["levels"] if lv["id"] == "senior-pm"]
+        assert lv["base"]["supporting_needed"] == 3 and lv["head"]["supporting_needed"] == 10
+        assert lv["head"]["verdict"] == "not_ready" and lv["base"]["verdict"] != lv["head"]["verdict"]
+        assert lv["base"]["supporting_met"] == lv["head"]["supporting_met"]
+    noor = next(f for f in report["flips"] if "noor-ashgrove" in f["source"])
+    lv = next(lv for lv in noor["levels"] if lv["id"] == "senior-pm")
+    met, total = lv["head"]["supporting_met"], lv["head"]["supporting_total"]
+    line = f"senior-pm: ready -> not_ready; supporting {met} of {total}, needed 3 -> 10"
+    text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
+    assert f"level {line}" in text
+    md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD", "--format", "markdown").stdout
+    assert "How the levels decided" in md and line.replace("->", "→") in md
+
+
+def test_flip_levels_list_only_levels_that_changed(run_cli, repo):
+    """A flip by a criterion lists the level whose required count moved; unchanged levels are left out."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    repo.commit("stricter")
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")
+    kofi = next(f for f in report["flips"] if "kofi-lanternwick" in f["source"])  # mid-pm -> director: 2 levels
+    assert [lv["id"] for lv in kofi["levels"]] == ["senior-pm"]
+    [lv] = kofi["levels"]
+    assert lv["head"]["required_met"] == lv["base"]["required_met"] - 1
+    for f in report["flips"]:
+        assert all(lv["base"] != lv["head"] for lv in f["levels"])
+
+
+# -- rule diff by meaning: renames, spellings, levels --------------------------------------------------
+def test_a_renamed_criterion_is_a_rename(run_cli, repo):
+    """Only the id changed: one rename, not a removal and an addition."""
+    def rename(d: dict) -> None:
+        criterion(d, "senior-pm.aligns-teams")["id"] = "senior-pm.aligns-the-teams"
+    repo.edit("senior-pm", rename)
+    repo.commit("rename")
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")
+    diff = report["rule_diff"]
+    assert diff["criteria_renamed"] == [{"from": "senior-pm.aligns-teams", "to": "senior-pm.aligns-the-teams",
+                                         "level": "senior-pm"}]
+    assert diff["criteria_added"] == [] and diff["criteria_removed"] == [] and diff["criteria_changed"] == []
+    assert report["flips"] == []
+    text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
+    assert "1 criterion renamed" in text and "criterion senior-pm.aligns-teams -> senior-pm.aligns-the-teams" in text
+    md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD", "--format", "markdown").stdout
+    assert "criterion **renamed**: `senior-pm.aligns-teams` → `senior-pm.aligns-the-teams`" in md
+
+
+def test_a_renamed_and_changed_criterion_is_removed_and_added(run_cli, repo):
+    """A new id with a new body is not a rename."""
+    def change(d: dict) -> None:
+        c = criterion(d, "senior-pm.moves-key-metrics")
+        c["id"] = "senior-pm.moves-metrics"
+        c["condition"]["min_count"] = 3
+    repo.edit("senior-pm", change)
+    repo.commit("rename and change")
+    diff = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")["rule_diff"]
+    assert diff["criteria_renamed"] == []
+    assert [c["id"] for c in diff["criteria_removed"]] == ["senior-pm.moves-key-metrics"]
+    assert [c["id"] for c in diff["criteria_added"]] == ["senior-pm.moves-metrics"]
+
+
+def test_equivalent_spellings_compare_equal(run_cli, repo):
+    """`led`, `{eq: led}` and `{in: [led]}` mean the same; so do no min_count and `min_count: 1`."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.area-direction")["condition"]["where"].update(
+        role="led"))
+    repo.commit("led only, shorthand")
+    def respell(d: dict) -> None:
+        cond = criterion(d, "senior-pm.area-direction")["condition"]
+        cond["where"]["role"] = {"in": ["led"]}
+        cond["min_count"] = 1
+    repo.edit("senior-pm", respell)
+    repo.commit("led only, in-list")
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")
+    assert report["rule_diff"]["criteria_changed"] == [] and not report["rules_changed"]
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.area-direction")["condition"]["where"].update(
+        role={"eq": "led"}))
+    report = audit_json(run_cli, repo, "--base", "HEAD~1")
+    assert not report["rules_changed"]
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.area-direction")["condition"].update(min_count=2))
+    [c] = audit_json(run_cli, repo, "--base", "HEAD~1")["rule_diff"]["criteria_changed"]
+    assert c["changes"] == [{"path": "condition.min_count", "old": 1, "new": 2}]
+
+
+def test_an_added_level_lists_its_criteria_and_policy(run_cli, repo):
+    """A level added or removed shows what it holds: its criteria ids and its policy."""
+    lad = yaml.safe_load((repo.rules / "ladder.yaml").read_text(encoding="utf-8"))
+    lad["levels"] = [lv for lv in lad["levels"] if lv["id"] != "principal-pm"]
+    lad["tracks"]["ic"].remove("principal-pm")
+    (repo.rules / "ladder.yaml").write_text(yaml.safe_dump(lad, sort_keys=False), encoding="utf-8")
+    (repo.rules / "principal-pm.yaml").unlink()
+    vp = repo.rules / "vp.yaml"
+    vp.write_text(vp.read_text(encoding="utf-8").replace(", principal-pm]", "]"), encoding="utf-8")
+    repo.commit("no IC track top")
+    base_file = yaml.safe_load((ROOT / "rules" / "principal-pm.yaml").read_text(encoding="utf-8"))
+    ids = [c["id"] for c in base_file["criteria"]]
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")
+    got = report["rule_diff"]["level_contents"]["principal-pm"]
+    assert got["change"] == "removed" and got["criteria"] == ids and got["policy"] == base_file["policy"]
+    text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
+    assert f"criteria: {ids[0]} (" in text and "policy: {min_supporting:" in text
+    back = audit_json(run_cli, repo, "--base", "HEAD", "--head", "HEAD~1")["rule_diff"]["level_contents"]
+    assert back["principal-pm"]["change"] == "added" and back["principal-pm"]["criteria"] == ids
+
+
+# -- markdown stays under a pull-request comment's limit -----------------------------------------------
+def _many_flips(tmp_path: Path, count: int):
+    """Bundled rules vs. a copy asking for every supporting criterion at every level, over generated packets."""
+    from engine import audit as audit_mod
+    from engine.inputs import iter_inputs
+    from conftest import bench_generator
+
+    gen = bench_generator()
+    packets = tmp_path / "many.jsonl"
+    lines = (line + "\n" for line, _ in gen.generate(count, "audit-md", invalid_rate=0.2))
+    packets.write_text("".join(lines), encoding="utf-8")
+    shutil.copytree(ROOT / "rules", tmp_path / "strict" / "rules")
+    shutil.copytree(ROOT / "schemas", tmp_path / "strict" / "schemas")
+    for f in (tmp_path / "strict" / "rules").glob("*.yaml"):
+        data = yaml.safe_load(f.read_text(encoding="utf-8"))
+        if "policy" in data:
+            data["policy"]["min_supporting"] = sum(not c["required"] for c in data["criteria"])
+            for c in data["criteria"]:  # and one more record for each counted criterion: long rows
+                if "min_count" in c["condition"]:
+                    c["condition"]["min_count"] += 1
+            f.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return audit_mod.assess(load_rules(ROOT / "rules"), load_rules(tmp_path / "strict" / "rules"),
+                            iter_inputs([str(packets)]))
+
+
+def test_markdown_stays_under_the_comment_limit(tmp_path):
+    from engine import audit as audit_mod
+
+    res = _many_flips(tmp_path, 1500)
+    assert len(res.flips) > 300
+    full = audit_mod._render_markdown(res, 10**6, None)
+    assert len(full) > 60_000  # the scenario must need shortening
+    md = audit_mod.render_markdown(res)
+    assert len(md) <= 60_000
+    assert f"**{len(res.flips)} verdict flip(s)**" in md  # counts are complete
+    assert "Shortened to fit a pull-request comment" in md and "--format json" in md
+    assert f"### Verdict flips ({len(res.flips)})" in md and "more (see `--format json`)" in md
+    assert md.count("<details>") == md.count("</details>")
+    first = res.flips[0]
+    assert f"| `{first.candidate}` |" in md  # the first rows are kept
+    small = audit_mod.render_markdown(res, limit=3_000)  # even a tiny limit holds, tags balanced
+    assert len(small) <= 3_000 and small.count("<details>") == small.count("</details>")
+
+
+def test_markdown_not_shortened_when_it_fits(run_cli, repo):
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--format", "markdown").stdout
+    assert "Shortened" not in md and "more (see" not in md
+
+
+# -- worker processes ---------------------------------------------------------------------------------
+def test_jobs_gives_the_same_output_as_one_process(run_cli, repo):
+    """--jobs N: chunks go to worker processes; every format is byte-identical to --jobs 1."""
+    from conftest import bench_generator
+
+    gen = bench_generator()
+    many = repo.root / "many.jsonl"
+    many.write_text("".join(line + "\n" for line, _ in gen.generate(300, "audit-jobs", invalid_rate=0.1)),
+                    encoding="utf-8")
+    repo.edit("senior-pm", lambda d: d["policy"].update(min_supporting=5))
+    repo.edit("mid-pm", lambda d: criterion(d, "mid-pm.ships-reliably")["condition"].update(min_count=3))
+    repo.commit("stricter")
+    outputs = {}
+    for fmt in ("json", "text", "markdown"):
+        args = ["audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD", "--packets", many,
+                "--packets", repo.root / "fixtures", "--format", fmt]
+        outputs[fmt] = run_cli(*args, "--jobs", "1").stdout
+        assert run_cli(*args, "--jobs", "3").stdout == outputs[fmt]
+    report = json.loads(outputs["json"])
+    assert report["flips"] and report["status_changes"] and report["invalid"]
+    assert report["summary"]["packets"] == 300 + len(PACKETS)
+
+
+def test_a_path_the_change_does_not_touch_is_evaluated_once(run_cli, repo, monkeypatch):
+    """A packet whose path has the same criteria and policies in both books (and one check served
+    both) is evaluated once; the audit still equals separate evaluation at both revisions."""
+    from engine import audit as audit_mod
+    from engine.evaluator import Evaluator
+    from engine.inputs import iter_inputs
+
+    n = Counter()
+    real = Evaluator.evaluate
+
+    def counting(self, packet):
+        n[packet.source] += 1
+        return real(self, packet)
+
+    monkeypatch.setattr(Evaluator, "evaluate", counting)
+    base = load_rules(ROOT / "rules")
+    repo.edit("mid-pm", lambda d: criterion(d, "mid-pm.ships-reliably")["condition"].update(min_count=3))
+    head = load_rules(repo.rules)
+    audit_mod.assess(base, head, iter_inputs([str(repo.root / "fixtures")]), reuse=True)
+    once = {Path(s).name for s, c in n.items() if c == 1}
+    twice = {Path(s).name for s, c in n.items() if c == 2}
+    assert once and twice and len(once) + len(twice) == len(PACKETS)
+    assert "linnea-quillfeather-apm-to-mid-ready.yaml" in twice  # mid-pm is on its path
+    assert "ines-quarrow-senior-to-principal-not-ready.yaml" in once  # and not on this one
+    monkeypatch.setattr(Evaluator, "evaluate", real)
+    repo.commit("mid-pm ships more")
+    check_exact(run_cli, repo, "HEAD~1", "HEAD")
+    # a reworded title on the path is a difference too: no reuse for those packets
+    n.clear()
+    monkeypatch.setattr(Evaluator, "evaluate", counting)
+    repo.edit("principal-pm", lambda d: d["criteria"][0].update(title="Reworded"))
+    fresh = repo.root.parent / "reworded"  # load_rules caches by folder: load the edit from a new one
+    shutil.copytree(repo.rules, fresh / "rules")
+    shutil.copytree(repo.root / "schemas", fresh / "schemas")
+    audit_mod.assess(head, load_rules(fresh / "rules"), iter_inputs([str(repo.root / "fixtures")]), reuse=True)
+    assert {Path(s).name for s, c in n.items() if c == 2} == {"ines-quarrow-senior-to-principal-not-ready.yaml"}
