@@ -265,13 +265,15 @@ def test_per_packet_work_is_not_repeated(run_cli, repo, monkeypatch):
             return fn(*args, **kwargs)
         return wrapped
 
-    monkeypatch.setattr(audit_mod, "load_item", counting("parse", audit_mod.load_item))
-    monkeypatch.setattr(audit_mod, "check_document", counting("check", audit_mod.check_document))
+    from engine import pipeline
+
+    monkeypatch.setattr(pipeline, "load", counting("parse", pipeline.load))
+    monkeypatch.setattr(pipeline, "check", counting("check", pipeline.check))
     monkeypatch.setattr(Evaluator, "evaluate", counting("evaluate", Evaluator.evaluate))
     base = load_rules(ROOT / "rules")
     repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
     head = load_rules(repo.rules)
-    res = audit_mod.assess(base, head, iter_inputs([str(repo.root / "fixtures")]))
+    res = audit_mod.assess(base, head, iter_inputs([str(repo.root / "fixtures")]), reuse=False)
     assert res.flips and dict(calls) == {"parse": len(PACKETS), "check": len(PACKETS), "evaluate": 2 * len(PACKETS)}
     calls.clear()
     audit_mod.assess(base, base, iter_inputs([str(repo.root / "fixtures")]))
@@ -555,7 +557,9 @@ def test_markdown_stays_under_the_comment_limit(tmp_path):
 
     res = _many_flips(tmp_path, 1500)
     assert len(res.flips) > 300
-    full = audit_mod._render_markdown(res, 10**6, None)
+    from engine.audit.render import _render_markdown
+
+    full = _render_markdown(res, 10**6, None)
     assert len(full) > 60_000  # the scenario must need shortening
     md = audit_mod.render_markdown(res)
     assert len(md) <= 60_000

@@ -157,8 +157,12 @@ def test_audit_equals_evaluating_each_revision_separately(change):
         head = _book(files, schema)
     except RulesError:  # the change broke the rules (lint would refuse it): nothing to audit
         return
-    result = assess(BASE, head, ITEMS)
     alone = _separately(head)
+    for reuse in (True, False):  # the CLI reuses a base verdict when the path's rules are the same
+        _same_as_alone(assess(BASE, head, ITEMS, reuse=reuse), alone, said)
+
+
+def _same_as_alone(result, alone, said):
     want_flips, want_status, want_validity = {}, {}, {}
     for src, (vb, sb) in BASE_ALONE.items():
         vh, sh = alone[src]

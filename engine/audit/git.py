@@ -1,0 +1,186 @@
+"""Revisions, and the rules folder (with its packet schema) as it is at a revision, read from git's
+objects without a shell."""
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import Problem, RulesError, UsageError
+from ..loader import DEFAULT_MAX_BYTES, Document, ParseFailure, decode, guess_format, load_file, parse_text
+from ..rules import RuleBook, build_rulebook
+from ..schema import PacketSchema, packet_schema_beside, read_packet_schema
+
+
+# Inside a git hook these point at the hook's repository and would override `-C`.
+_GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX",
+                 "GIT_COMMON_DIR")
+
+
+def _git(repo: str, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_ENV_DROP}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    try:
+        return subprocess.run(["git", "-C", repo, *args], capture_output=True, env=env, timeout=120, check=False)
+    except FileNotFoundError:
+        raise UsageError(summary="git is not installed (or not on PATH); the audit reads the rules from git") \
+            from None
+    except subprocess.TimeoutExpired:
+        raise UsageError(summary=f"git {args[0]} timed out in {repo}") from None
+
+
+def _stderr(cp: subprocess.CompletedProcess) -> str:
+    return cp.stderr.decode("utf-8", "replace").strip()
+
+
+@dataclass(frozen=True)
+class RulesLocation:
+    """Where the rules live: the repository's top folder and the rules folder inside it."""
+
+    top: str
+    rel: str  # posix path relative to `top`; "." when the rules are the top folder itself
+    workdir: str  # the rules folder in the working tree (absolute)
+
+
+def locate_rules(rules_dir: str | None, cwd: str | None = None) -> RulesLocation:
+    """The repository and the rules folder in it; UsageError when there is no repository."""
+    cwd = cwd or os.getcwd()
+    target = Path(rules_dir) if rules_dir is not None else None
+    probe = Path(cwd) if target is None else (target if target.is_absolute() else Path(cwd) / target)
+    start = probe
+    while not start.is_dir() and start != start.parent:  # a rules folder deleted in the working tree
+        start = start.parent
+    cp = _git(str(start), "rev-parse", "--show-toplevel")
+    if cp.returncode != 0:
+        where = f"--rules {rules_dir}" if rules_dir is not None else f"the current folder ({cwd})"
+        raise UsageError(summary=f"not a git repository: {where} is not inside one ({_stderr(cp) or 'git failed'}); "
+                         "run the audit inside the repository that holds the rules, or pass --rules DIR")
+    top = os.path.realpath(cp.stdout.decode("utf-8", "surrogateescape").strip())
+    # No --rules: rules/ at the top of the repository, wherever in it the audit is run from.
+    workdir = os.path.realpath(Path(top) / "rules" if target is None else probe)
+    rel = os.path.relpath(workdir, top)
+    if rel == ".." or rel.startswith(".." + os.sep):
+        raise UsageError(summary=f"--rules {rules_dir} is outside the repository {top}")
+    return RulesLocation(top, Path(rel).as_posix(), workdir)
+
+
+def resolve_rev(top: str, rev: str, option: str) -> str:
+    """The commit a revision names; UsageError for option-like or unknown revisions."""
+    if not rev or rev.startswith("-"):
+        raise UsageError(summary=f"{option} {rev!r}: a revision must not start with '-' (or be empty)")
+    cp = _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")  # "-" refused above
+    if cp.returncode != 0:
+        hint = ""
+        if is_shallow(top):
+            hint = ("; this is a shallow clone, so older history may be missing: fetch it with "
+                    "`git fetch --unshallow` (in GitHub Actions: actions/checkout with `fetch-depth: 0`)")
+        raise UsageError(summary=f"{option} {rev!r}: unknown revision in {top} (not a commit git can find){hint}")
+    return cp.stdout.decode().strip()
+
+
+def is_shallow(top: str) -> bool:
+    cp = _git(top, "rev-parse", "--is-shallow-repository")
+    return cp.returncode == 0 and cp.stdout.decode().strip() == "true"
+
+
+def uncommitted(loc: RulesLocation) -> list[str]:
+    """Paths under the rules folder or the packet schema's folder that differ from HEAD (or are
+    untracked): what an explicit --head does not see."""
+    schemas = os.path.dirname(_schema_path(loc))
+    cp = _git(loc.top, "status", "--porcelain", "-z", "--untracked-files=all", "--", loc.rel, schemas)
+    if cp.returncode != 0:
+        return []
+    out = []
+    for entry in cp.stdout.split(b"\0"):
+        if len(entry) > 3 and entry[2:3] == b" ":
+            out.append(entry[3:].decode("utf-8", "surrogateescape"))
+    return out
+
+
+class RevisionRulesError(RulesError):
+    """Broken rules at one revision (exit 4); the message names the revision first."""
+
+    def __str__(self) -> str:
+        body = "\n".join(f"  {p}" for p in self.problems)
+        return self.summary + (":\n" + body if body else "")
+
+
+def rules_at(loc: RulesLocation, rev: str, commit: str) -> RuleBook:
+    """Load and check the rules folder as it is at `commit`, straight from git's objects.
+
+    Problems are located as `REV:rules/file.yaml:LINE`, so a broken rule names its revision.
+    """
+    prefix = "" if loc.rel == "." else loc.rel + "/"
+    cp = _git(loc.top, "ls-tree", "-z", "--full-tree", commit, "--", prefix or ".")
+    if cp.returncode != 0:
+        raise UsageError(summary=f"git ls-tree failed at {rev}: {_stderr(cp)}")
+    blobs: dict[str, str] = {}
+    for entry in cp.stdout.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, name = entry.decode("utf-8", "surrogateescape").partition("\t")
+        mode, kind, oid = meta.split(" ")
+        base = name.rsplit("/", 1)[-1]
+        if kind == "blob" and mode != "120000" and base.endswith((".yaml", ".yml")):
+            blobs[base] = oid
+    header = f"rules at {rev} ({commit[:12]}), {prefix or './'}"
+    if not blobs:
+        raise RevisionRulesError(summary=f"{header}: no rule files (*.yaml) in the folder at this revision")
+
+    def reader(base: str) -> Callable[[], Document]:
+        def read() -> Document:
+            source = f"{rev}:{prefix}{base}"
+            raw = _git(loc.top, "cat-file", "blob", blobs[base])
+            if raw.returncode != 0:
+                raise ParseFailure(Problem(source, "", f"git cat-file failed: {_stderr(raw)}", kind="io"))
+            if len(raw.stdout) > DEFAULT_MAX_BYTES:
+                raise ParseFailure(Problem(source, "", "rule file larger than the limit", kind="io"))
+            text = decode(raw.stdout, source)
+            return parse_text(text, source, guess_format(source, text))
+        return read
+
+    schema_path = _schema_path(loc)
+    schema_source = f"{rev}:{schema_path}"
+    shown = _git(loc.top, "cat-file", "blob", f"{commit}:{schema_path}")
+    try:
+        schema = read_packet_schema(shown.stdout, schema_source) if shown.returncode == 0 else None
+        return _build({base: reader(base) for base in blobs}, f"{rev}:{loc.rel}", schema)
+    except RulesError as exc:
+        raise RevisionRulesError(exc.problems, f"{header}: the rules are invalid") from None
+
+
+def _schema_path(loc: RulesLocation) -> str:
+    """schemas/packet.schema.json beside the rules folder, relative to the repository's top
+    (where load_rules looks for a rules folder's packet schema)."""
+    parent = os.path.dirname(loc.rel) if loc.rel != "." else ""
+    return f"{parent}/schemas/packet.schema.json" if parent else "schemas/packet.schema.json"
+
+
+def working_tree_rules(loc: RulesLocation) -> RuleBook:
+    """The rules folder as it is on disk now (read afresh: load_rules caches by path)."""
+    d = Path(loc.workdir)
+    try:
+        schema = packet_schema_beside(d)
+        if not d.is_dir():
+            raise RulesError([Problem(str(d), "", "rules folder not found", kind="rules")])
+        return _build({f.name: (lambda f=f: load_file(f)) for f in d.glob("*.y*ml") if f.is_file()}, str(d), schema)
+    except RulesError as exc:
+        raise RevisionRulesError(exc.problems, f"rules in the working tree ({loc.workdir}): the rules are invalid"
+                                 ) from None
+
+
+def _build(readers: dict[str, Callable[[], Document]], directory: str,
+           schema: PacketSchema | None = None) -> RuleBook:
+    """Parse every rule file (all parse problems at once), then check and build, as load_rules does."""
+    names = sorted(n for n in readers if n.endswith(".yaml")) + sorted(n for n in readers if n.endswith(".yml"))
+    docs, problems = {}, []
+    for name in names:
+        try:
+            docs[name] = readers[name]()
+        except ParseFailure as exc:
+            problems.append(exc.problem)
+    if problems:
+        raise RulesError(problems)
+    return build_rulebook(docs, directory, schema)

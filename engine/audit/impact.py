@@ -1,0 +1,240 @@
+"""Impact: every packet through the pipeline under both rule books (in this process or in
+batch's worker pool), keeping only what differs."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .. import pipeline
+from ..errors import LadderError, Problem
+from ..evaluator import Evaluator
+from ..evidence import Packet
+from ..inputs import Item
+from ..loader import DEFAULT_MAX_BYTES
+from ..rules import RuleBook, canonical_json
+from ..pipeline import Result
+from ..verdict import Verdict
+from .diff import diff_rules, diff_schemas
+from .result import AuditResult, InvalidPacket, PacketChange, Side, StatusChange, Tally, _level_changes
+
+
+def _status_changes(a: Verdict, b: Verdict) -> list[StatusChange]:
+    """Criteria whose status or required flag differs, in the head verdict's order."""
+    ca, cb = {c.id: c for c in a.criteria}, {c.id: c for c in b.criteria}
+    out = []
+    for cid in [c.id for c in b.criteria] + [c.id for c in a.criteria if c.id not in cb]:
+        x, y = ca.get(cid), cb.get(cid)
+        sc = StatusChange(cid, x.status if x else None, y.status if y else None, x.required if x else None,
+                          y.required if y else None)
+        if sc.status_changed or sc.kind_changed:
+            out.append(sc)
+    return out
+
+
+def assess(base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int = DEFAULT_MAX_BYTES,
+           base_side: Side | None = None, head_side: Side | None = None, jobs: int = 1,
+           reuse: bool = True) -> AuditResult:
+    """Evaluate every packet under both books; keep only what differs.
+
+    Per packet: parse once; validate once per book only when the ladders (levels, tracks,
+    aliases) differ, since only they shape validation; evaluate once per book, or once in all
+    when the books are the same rules. Both books' rulesets live in one engine host per process.
+    With jobs > 1 the packets go to worker processes in chunks, in input order; each worker
+    compares a packet's two outcomes and sends back only the row the result keeps, so the result
+    is the same as with jobs 1. With `reuse` (the CLI's audit), a packet whose path has the same
+    criteria and policies in both books is evaluated once (see _Pairer.path_unchanged).
+    """
+    res = AuditResult(base_side or Side(None, None, base.version), head_side or Side(None, None, head.version),
+                      diff_rules(base, head))
+    res.base.schema_version, res.head.schema_version = base.packet_schema.version, head.packet_schema.version
+    res.schema_diff = diff_schemas(base.packet_schema.data, head.packet_schema.data)
+    res.level_order = head.ordered_levels() + [lv for lv in base.ordered_levels() if lv not in head.levels]
+    if jobs > 1:
+        _assess_parallel(res, base, head, items, max_bytes, jobs, reuse)
+        return res
+    pairer = _Pairer(base, head, max_bytes, reuse)
+    try:
+        for item in items:
+            _add(res, pairer.row(item))
+    finally:
+        pairer.close()
+    return res
+
+
+def _path_rules(book: RuleBook, path: tuple[str, ...]) -> str:
+    """Everything of `book` that compile_path, build_facts and Evaluator.evaluate read for `path`,
+    besides the ladder: each level's policy and criteria (all their fields but file and line)."""
+    out = []
+    for lv in path:
+        lr = book.level_rules.get(lv)
+        if lr is None:
+            return f"(no level {lv})"
+        out.append([lv, dataclasses.asdict(lr.policy),
+                    [{k: v for k, v in dataclasses.asdict(c).items() if k not in ("file", "line")}
+                     for c in lr.criteria]])
+    return canonical_json(out)
+
+
+class _Pairer:
+    """Both books' evaluators in one process: a packet in, the row the result keeps out."""
+
+    def __init__(self, base: RuleBook, head: RuleBook, max_bytes: int, reuse: bool = False):
+        self.base, self.head, self.max_bytes = base, head, max_bytes
+        # Checking a packet depends on the ladder and the packet schema only (RuleBook.ladder_version):
+        # when both revisions have the same, one check serves both; facts are built per book.
+        self.same_ladder = base.ladder_version == head.ladder_version
+        self.same_rules = base.version == head.version and base.packet_schema == head.packet_schema
+        self.ev_base = Evaluator(base)
+        self.ev_head = self.ev_base if self.same_rules else Evaluator(head)
+        self.reuse = reuse and self.same_ladder and not self.same_rules
+        self._same_path: dict[tuple[str, ...], bool] = {}
+
+    def row(self, item: Item) -> _Row:
+        b, h = _pair(item, self.base, self.head, self.ev_base, self.ev_head, self.same_ladder, self.same_rules,
+                     self.max_bytes, self.path_unchanged if self.reuse else None)
+        return _compare(item, b, h)
+
+    def path_unchanged(self, packet: Packet) -> bool:
+        """True when the head would judge this packet exactly as the base did, so the base verdict
+        serves both. Only called when one check served both books (same ladder and packet schema,
+        so the same checked packet, the same path and the same level-id resolution). A verdict is
+        then a function of the packet and the path's criteria and policies: the compiled plan is
+        built from them alone (compile_path), and so are the facts (fields_read reads the path's
+        criteria; resolve comes from the ladder). Equal criteria and policies on the path, equal
+        verdicts; anything else on the path that differs (a title, a source) also disables it."""
+        try:
+            path = self.ev_base.path(packet)
+        except LadderError:
+            return False
+        same = self._same_path.get(path)
+        if same is None:
+            same = self._same_path[path] = _path_rules(self.base, path) == _path_rules(self.head, path)
+        return same
+
+    def close(self) -> None:
+        self.ev_base.close()
+        if self.ev_head is not self.ev_base:
+            self.ev_head.close()
+
+
+# -- worker processes (audit --jobs N): batch's pool, this module's task --------------------------
+_AUDIT_WORKER: dict[str, Any] = {}
+
+
+def _init_audit_worker(base: RuleBook, head: RuleBook, max_bytes: int, reuse: bool) -> None:
+    from ..batch import _worker_signals
+
+    _worker_signals()
+    _AUDIT_WORKER["pairer"] = _Pairer(base, head, max_bytes, reuse)
+
+
+def _audit_chunk(items: list[Item]) -> list[_Row]:
+    pairer: _Pairer = _AUDIT_WORKER["pairer"]
+    return [pairer.row(item) for item in items]
+
+
+def _crashed_row(item: Item) -> _Row:
+    from ..batch import CRASH_MESSAGE
+
+    return _Row("invalid", None, None, InvalidPacket(item.source, None, Problem(item.source, "", CRASH_MESSAGE,
+                                                                               kind="crash"), 1))
+
+
+def _assess_parallel(res: AuditResult, base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int,
+                     jobs: int, reuse: bool) -> None:
+    from collections import deque
+
+    from ..batch import CHUNK, BatchOptions, _chunks, _drain_one, _Pool
+
+    pool = _Pool(BatchOptions(jobs=jobs, max_bytes=max_bytes), initializer=_init_audit_worker,
+                 initargs=(base, head, max_bytes, reuse), task=_audit_chunk, crashed=_crashed_row)
+    window: deque = deque()
+    limit = max(2, jobs * 4)
+
+    def emit(row: _Row) -> None:
+        _add(res, row)
+
+    try:
+        for chunk in _chunks(iter(items), CHUNK):
+            window.append((chunk, pool.submit(chunk)))
+            while len(window) >= limit:
+                _drain_one(pool, window, emit)
+        while window:
+            _drain_one(pool, window, emit)
+    finally:
+        pool.close()
+
+
+def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_head: Evaluator,
+          same_ladder: bool, same_rules: bool, max_bytes: int,
+          reuse: Callable[[Packet], bool] | None = None) -> tuple[Result, Result]:
+    """One packet through the pipeline under both books: parsed once; checked once when the
+    books check alike (same ladder and packet schema); evaluated under each book (facts built
+    for it), or once when `reuse` says the head would judge it exactly as the base."""
+    doc = pipeline.load(item, max_bytes)
+    if isinstance(doc, Result):
+        return doc, doc
+    pb = pipeline.check(doc, base)
+    ph = pb if same_ladder else pipeline.check(doc, head)
+    ob = pipeline.evaluate(pb, ev_base) if isinstance(pb, Packet) else pb
+    if ph is pb and (same_rules or (reuse is not None and isinstance(pb, Packet) and reuse(pb))):
+        return ob, ob
+    oh = pipeline.evaluate(ph, ev_head) if isinstance(ph, Packet) else ph
+    return ob, oh
+
+
+@dataclass
+class _Row:
+    """What the result keeps of one packet: its kind, the tally keys, and the entry to list."""
+
+    kind: str  # invalid | validity_changes | flips | status_changes | unchanged
+    level: str | None  # target level and track for the totals (None for invalid packets)
+    track: str | None
+    entry: PacketChange | InvalidPacket | None = None
+    evaluated: bool = False
+
+
+def _compare(item: Item, b: Result, h: Result) -> _Row:
+    vb, vh = b.verdict, h.verdict
+    if vb is None and vh is None:
+        problems = h.problems or b.problems
+        return _Row("invalid", None, None, InvalidPacket(item.source, h.candidate or b.candidate, problems[0], len(problems)))
+    some = vh or vb
+    assert some is not None
+    if vb is None or vh is None:
+        bad = b if vb is None else h
+        return _Row("validity_changes", some.target_level, some.track,
+                    PacketChange(item.source, some.candidate_id, some.track, some.current_level, some.target_level,
+                                 vb.verdict if vb else None, vh.verdict if vh else None,
+                                 problem=bad.problems[0], problems=len(bad.problems)))
+    changes = [] if vb is vh else _status_changes(vb, vh)
+    pc = PacketChange(item.source, vh.candidate_id, vh.track, vh.current_level, vh.target_level, vb.verdict,
+                      vh.verdict, changes,
+                      base_target_level=vb.target_level if vb.target_level != vh.target_level else None,
+                      levels=[] if vb is vh else _level_changes(vb, vh))
+    if pc.flipped:
+        return _Row("flips", some.target_level, some.track, pc, True)
+    if any(c.status_changed for c in changes) or pc.base_target_level is not None:
+        return _Row("status_changes", some.target_level, some.track, pc, True)
+    return _Row("unchanged", some.target_level, some.track, None, True)
+
+
+def _add(res: AuditResult, row: _Row) -> None:
+    res.packets += 1
+    if row.kind == "invalid":
+        assert isinstance(row.entry, InvalidPacket)
+        res.invalid.append(row.entry)
+        return
+    tallies = [res.by_level.setdefault(row.level, Tally()), res.by_track.setdefault(row.track, Tally())]
+    for t in tallies:
+        t.packets += 1
+        setattr(t, row.kind, getattr(t, row.kind) + 1)
+    res.evaluated += row.evaluated
+    if row.kind == "validity_changes":
+        res.validity.append(row.entry)
+    elif row.kind == "flips":
+        res.flips.append(row.entry)
+    elif row.kind == "status_changes":
+        res.status_only.append(row.entry)
