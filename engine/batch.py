@@ -243,10 +243,14 @@ class _Pool:
 
 def run_batch(paths: list[str], opts: BatchOptions, emit: Callable[[Outcome], None], stdin=None) -> None:
     """Evaluate every input, calling emit(outcome) once per packet, in input order."""
-    items = iter_inputs(paths, stdin)
-    pool = _Pool(opts)
+    in_order(_Pool(opts), iter_inputs(paths, stdin), opts.jobs, emit)
+
+
+def in_order(pool: _Pool, items: Iterator[Item], jobs: int, emit: Callable[[Any], None]) -> None:
+    """Stream items through the pool in chunks, a bounded window in flight, emitting every result
+    in input order; the pool is closed however this ends."""
     window: deque[tuple[list[Item], Future]] = deque()
-    limit = max(2, opts.jobs * 4)
+    limit = max(2, jobs * 4)
     try:
         for chunk in _chunks(items, CHUNK):
             window.append((chunk, pool.submit(chunk)))

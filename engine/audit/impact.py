@@ -144,27 +144,11 @@ def _crashed_row(item: Item) -> _Row:
 
 def _assess_parallel(res: AuditResult, base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int,
                      jobs: int, reuse: bool) -> None:
-    from collections import deque
-
-    from ..batch import CHUNK, BatchOptions, _chunks, _drain_one, _Pool
+    from ..batch import BatchOptions, _Pool, in_order
 
     pool = _Pool(BatchOptions(jobs=jobs, max_bytes=max_bytes), initializer=_init_audit_worker,
                  initargs=(base, head, max_bytes, reuse), task=_audit_chunk, crashed=_crashed_row)
-    window: deque = deque()
-    limit = max(2, jobs * 4)
-
-    def emit(row: _Row) -> None:
-        _add(res, row)
-
-    try:
-        for chunk in _chunks(iter(items), CHUNK):
-            window.append((chunk, pool.submit(chunk)))
-            while len(window) >= limit:
-                _drain_one(pool, window, emit)
-        while window:
-            _drain_one(pool, window, emit)
-    finally:
-        pool.close()
+    in_order(pool, iter(items), jobs, lambda row: _add(res, row))
 
 
 def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_head: Evaluator,
