@@ -103,3 +103,21 @@ def test_batch_output_is_the_same_bytes_for_any_jobs(tmp_path):
     lines = outputs[0].decode().splitlines()
     assert len(lines) == len(PACKETS)
     assert not [ln for ln in lines if '"error"' in ln]
+
+
+@pytest.mark.slow
+def test_the_pair_that_hit_error_102(tmp_path):
+    """The reported case: an associate-pm packet aimed at vp (four levels), then Jasper, in one
+    worker. It failed Jasper with error 102 in 2 of 40 runs; now every run gives the same bytes."""
+    a = load_file(FIXTURES / "jasper-fenwhistle-apm-to-senior-not-ready.yaml").data
+    a["candidate"].update(id="emp-9001", target_level="vp")
+    src = tmp_path / "a.json"
+    src.write_text(json.dumps(a), encoding="utf-8")
+    runs = set()
+    for _ in range(8):
+        cp = subprocess.run([sys.executable, "-c", "import cli; cli.run()", "batch", str(src),
+                             str(FIXTURES / "jasper-fenwhistle-apm-to-senior-not-ready.yaml"), "--out", "-",
+                             "--jobs", "1", "--quiet"], cwd=ROOT, capture_output=True, timeout=120)
+        assert cp.returncode == 0 and b'"internal"' not in cp.stdout, cp.stdout[-500:]
+        runs.add(cp.stdout)
+    assert len(runs) == 1
