@@ -87,7 +87,8 @@ class Evaluator:
             overall = NOT_READY
         # Required gaps first: the smallest set of things to close.
         v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(plan.path),
-                    overall, "", levels, results, self.book.version, packet.end, packet.source, fr.actions)
+                    overall, "", levels, results, self.book.version, packet.end, packet.source, fr.actions,
+                    packet.warnings)
         v.headline = headline(v)
         return v
 

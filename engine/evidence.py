@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves
 
 from . import clock
 from .errors import EvidenceError, Problem
+from .integrity import integrity_warnings
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook
 from .schema import PacketSchema, bundled_packet_schema
@@ -54,6 +55,8 @@ class Packet:
     evidence: list[dict] = field(repr=False)  # the records as validated (the author's words)
     by_id: dict[str, dict] = field(repr=False, default_factory=dict)
     ladder: str = ""  # identity of the ladder (levels, tracks) the levels above were resolved with
+    warnings: list[Problem] = field(default_factory=list)  # engine.integrity: for a committee to look at
+    repeats: frozenset[str] = frozenset()  # ids of records that repeat an earlier one: counted once
 
 
 class _Dispatching:
@@ -423,8 +426,9 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         return None
     data = doc.data
     cand = data["candidate"]
+    warnings, repeats = integrity_warnings(doc, ctx["track"], ctx["current"], ctx["end"])
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   data["period"]["start"], data["period"]["end"], data["evidence"],
-                  {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version)
+                  {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings, repeats)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from .compiler import BASE_FIELDS, fields_read
 from .evidence import FREE_TEXT_KEYS, Packet
+from .integrity import MATERIALITY
 from .rules import RuleBook
 
 _ORDINALS: dict[str, int] = {}
@@ -35,7 +36,10 @@ def build_facts(packet: Packet, book: RuleBook, path: tuple[str, ...]) -> list[d
     resolve = book.resolve
     bare = (("type",), False)
     ordinals = _ORDINALS
+    repeats = packet.repeats
     for ev in packet.evidence:
+        if repeats and ev["id"] in repeats:
+            continue  # the same record entered again counts once (engine.integrity warns)
         keys, nested = by_type.get(ev["type"], bare)
         f: dict[str, Any] = {k: ev[k] for k in keys if k in ev}
         day = ev["date"]
@@ -81,6 +85,9 @@ def _copy_plan(book: RuleBook, path: tuple[str, ...]) -> _CopyPlan:
 def _metric(m: dict, keys: tuple[str, ...], improved: bool) -> dict:
     out = {k: m[k] for k in keys if k in m}  # (name and unit are free text: never copied)
     if improved and "baseline" in m and "result" in m:
-        better = m.get("higher_is_better", True)
-        out["improved"] = m["result"] > m["baseline"] if better else m["result"] < m["baseline"]
+        base, res = m["baseline"], m["result"]
+        change = (res - base) if m.get("higher_is_better", True) else (base - res)
+        scale = abs(base) or abs(res)
+        # moved in the right direction, by at least the materiality threshold (engine.integrity)
+        out["improved"] = change > 0 and change >= MATERIALITY * scale
     return out

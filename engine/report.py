@@ -44,6 +44,7 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         "criteria": crits,
         "unmet": unmet_required + unmet_supporting,
         "gaps": unmet_required,
+        "warnings": [w.as_dict() for w in v.warnings],
         "rules_version": v.rules_version,
     }
 
@@ -92,8 +93,15 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
     if gaps:
         lines.append("Required gaps to close first: " + ", ".join(gaps))
     lines.extend(_supporting_gaps(v))
+    if v.warnings:
+        lines.append(f"Warnings for the committee ({len(v.warnings)}):")
+        lines += [f"  {_warning_text(w)}" for w in v.warnings]
     lines.append(f"rules {v.rules_version}")
     return "\n".join(lines)
+
+
+def _warning_text(w: Problem) -> str:
+    return (f"line {w.line}: " if w.line is not None else "") + f"{w.path}: {w.message}"
 
 
 def _by_kind(v: Verdict, level: str) -> list:
@@ -132,6 +140,9 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
     sup = _supporting_gaps(v)
     if sup:
         out += ["### Supporting criteria still needed", ""] + [f"- {_md(line)}" for line in sup] + [""]
+    if v.warnings:
+        out += [f"### Warnings for the committee ({len(v.warnings)})", ""]
+        out += [f"- {_md(_warning_text(w))}" for w in v.warnings] + [""]
     for lr in v.levels:
         out += [f"### {lr.id} · {_md(lr.title)} — {lr.verdict}", "",
                 f"Required {lr.required_met}/{lr.required_total} · supporting {lr.supporting_met}/"

@@ -62,6 +62,7 @@ class Verdict:
     as_of: str
     source: str = ""
     engine_actions: int = 0
+    warnings: list = field(default_factory=list)  # engine.errors.Problem, severity "warning"
 
     @property
     def unmet(self) -> list[str]:

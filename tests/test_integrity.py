@@ -69,3 +69,84 @@ def test_today_replays_a_cycle_from_the_command_line(run_cli):
     run_cli("validate", fx, "--today", "2026-06-29", exit_code=3)
     out = run_cli("batch", fx, "--out", "-", "--today", "2026-06-29", "--quiet", exit_code=3).stdout
     assert '"/period/end"' in out
+
+
+# -- warnings: what a committee should look at; repeats count once ----------------------------------
+def _noor(change=None) -> dict:
+    from conftest import FIXTURES
+    from engine.loader import load_file
+
+    data = copy.deepcopy(load_file(FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml").data)
+    if change:
+        change(data)
+    return data
+
+
+def _verdict(data: dict) -> dict:
+    import json
+
+    from engine import Evaluator, check_document, load_rules
+    from engine.loader import Document
+    from engine.report import verdict_dict
+
+    book = load_rules()
+    return verdict_dict(Evaluator(book).evaluate(check_document(Document("noor.json", data, json.dumps(data),
+                                                                            "json"), book)))
+
+
+def _status(v: dict, cid: str) -> str:
+    return next(c["status"] for c in v["criteria"] if c["id"] == cid)
+
+
+def test_the_same_launch_twice_counts_once():
+    """Two launches are needed; the second, entered again under a new title, does not make two."""
+    def twice(d):
+        first = d["evidence"][0]
+        d["evidence"][1] = {**copy.deepcopy(first), "id": "ev-02", "title": "Upgrades in the merchant dashboard, v2"}
+    assert _status(_verdict(_noor()), "senior-pm.moves-key-metrics") == "met"
+    v = _verdict(_noor(twice))
+    assert _status(v, "senior-pm.moves-key-metrics") == "unmet" and v["verdict"] == "not_ready"
+    assert [(w["path"], w["kind"], w["severity"]) for w in v["warnings"]] == [("/evidence/1", "integrity", "warning")]
+    assert "counted once" in v["warnings"][0]["message"]
+
+
+def test_a_metric_that_barely_moved_did_not_move():
+    def barely(d):
+        d["evidence"][1]["metrics"][0].update(baseline=3.1, result=3.1001)
+    v = _verdict(_noor(barely))
+    assert _status(v, "senior-pm.moves-key-metrics") == "unmet"
+    assert any(w["path"] == "/evidence/1/metrics/0" and "below the 1%" in w["message"] for w in v["warnings"])
+
+
+def test_a_falling_revenue_metric_marked_lower_is_better_is_flagged():
+    def falling(d):
+        d["evidence"][1]["metrics"][0].update(name="revenue per visitor", baseline=1.20, result=0.95,
+                                             higher_is_better=False)
+    v = _verdict(_noor(falling))
+    assert any(w["path"] == "/evidence/1/metrics/0/higher_is_better" for w in v["warnings"])
+    assert all("revenue" not in w["message"] for w in v["warnings"])  # free text is never echoed
+
+
+def test_one_person_under_several_relationships_is_one_voice_flagged():
+    def same(d):
+        fbs = [e for e in d["evidence"] if e["type"] == "stakeholder_feedback"]
+        for e in fbs:
+            e["from"]["id"] = "emp-7777"
+    v = _verdict(_noor(same))
+    assert any("one person is one voice" in w["message"] for w in v["warnings"])
+
+
+def test_implausible_claims_are_flagged_and_shown_in_every_format():
+    from engine import Evaluator, check_document, load_rules
+    from engine.loader import Document
+    from engine.report import verdict_markdown, verdict_text
+
+    def odd(d):
+        d["evidence"].append({"id": "ev-90", "type": "mentoring", "date": "2026-05-01", "months": 9,
+                              "mentee": {"id": "emp-4444", "level": "associate-pm"}})
+    data = _noor(odd)
+    book = load_rules()
+    v = Evaluator(book).evaluate(check_document(Document("noor.json", data, "{}", "json"), book))
+    assert [w.path for w in v.warnings] == [f"/evidence/{len(data['evidence']) - 1}/months"]
+    assert "Warnings for the committee (1)" in verdict_text(v) and "months of mentoring" in verdict_text(v)
+    assert "### Warnings for the committee (1)" in verdict_markdown(v)

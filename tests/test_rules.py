@@ -162,6 +162,8 @@ def rec(eid: str, etype: str, age: int = 10, **fields) -> dict:
             "stakeholder_feedback": {"from": {"relationship": "peer"}, "rating": 4},
             "mentoring": {"months": 6, "mentee": {"level": "base"}},
             "people_leadership": {"activity": "managing"}}[etype]
+    if "title" in need:
+        need["title"] = f"Probe work {eid}"  # distinct titles: the same title twice counts once
     return {"id": eid, "type": etype, "date": day(age), **need, **fields}
 
 
