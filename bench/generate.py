@@ -524,15 +524,17 @@ RECIPES: dict[str, list[Recipe]] = {
     "associate-pm": [
         ("associate-pm.writes-stories", True, lambda g, ok: _art(
             g, kind=g.one(["user-stories", "tickets", "spec", "prd"]) if ok else "status-update")),
-        ("associate-pm.supports-delivery", True, lambda g, ok: _ship(
+        ("associate-pm.supports-delivery", False, lambda g, ok: _ship(
             g, role=g.one(["contributed", "co-led"]), scope="feature") if ok else []),
         ("associate-pm.works-with-makers", False, lambda g, ok: _fb(g, ["cross-functional", "peer"], True) if ok
          else _fb(g, ["cross-functional"], False, rating=2)),
         ("associate-pm.guided-research", False, lambda g, ok: _typed(g, "discovery", guided=True) if ok else []),
-        ("associate-pm.learns-the-product", False, lambda g, ok: _typed(
+        ("associate-pm.learns-the-product", True, lambda g, ok: _typed(
             g, "learning", area=g.one(["technical", "domain", "craft"]) if ok else "business")),
-        ("associate-pm.curiosity-noticed", False, lambda g, ok: _fb(
+        ("associate-pm.curiosity-noticed", True, lambda g, ok: _fb(
             g, ["manager", "peer"], ok, themes=g.themes(["technical-curiosity", "product-thinking", "initiative"], 1))),
+        ("associate-pm.communicates-clearly", False, lambda g, ok: _art(
+            g, kind=g.one(["status-update", "research-report", "decision-record"]) if ok else "talk")),
     ],
     "mid-pm": [
         ("mid-pm.ships-reliably", True, lambda g, ok: _n(g, ok, 2, lambda: _ship(
@@ -610,8 +612,12 @@ RECIPES: dict[str, list[Recipe]] = {
             g, role="led", ambiguity="high" if ok else "low")),
         ("director.influence-without-ownership", False, lambda g, ok: _typed(
             g, "org_initiative", reach="several-teams", adoption="adopted" if ok else "proposed", role="led")),
+        ("director.manages-pms", True, lambda g, ok: _typed(
+            g, "people_leadership", activity="managing", reports=g.r.randint(1, 4),
+            levels=["associate-pm", "mid-pm"] if ok else [])),
         ("director.builds-a-team", False, lambda g, ok: _typed(
-            g, "people_leadership", activity=g.one(["hiring", "coaching", "managing"]) if ok else "goal-setting")),
+            g, "people_leadership", activity=g.one(["hiring", "coaching", "career-development"]) if ok
+            else "goal-setting")),
     ],
     "vp": [
         ("vp.teams-deliver-outcomes", True, lambda g, ok: _n(g, True, 2, lambda: _ship(
@@ -638,10 +644,13 @@ RECIPES: dict[str, list[Recipe]] = {
         ("vp.executive-partner", False, lambda g, ok: _n(g, ok, 2, lambda: _fb(g, ["executive", "skip-level"], True))),
         ("vp.cultural-leadership", False, lambda g, ok: _typed(
             g, "org_initiative", kind=g.one(["culture", "rituals"]), adoption="adopted" if ok else "proposed")),
-        ("vp.business-fluency", False, lambda g, ok: _typed(
+        ("vp.business-fluency", True, lambda g, ok: _typed(
             g, "business_ownership", area=g.one(["p-and-l", "budget", "unit-economics"]), accountable=ok)),
+        ("vp.board-exposure", True, lambda g, ok: _typed(
+            g, "executive_engagement", forum=g.one(["board", "investors"]),
+            part=g.one(["led", "presented", "advised"]) if ok else "attended")),
         ("vp.external-representation", False, lambda g, ok: _typed(
-            g, "executive_engagement", forum=g.one(["board", "investors", "partners"]),
+            g, "executive_engagement", forum=g.one(["analysts", "partners", "press"]),
             part="presented" if ok else "attended")),
         ("vp.hiring", False, lambda g, ok: _typed(
             g, "people_leadership", activity="hiring", hires=g.r.randint(2, 6) if ok else 1)),

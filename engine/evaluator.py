@@ -57,14 +57,16 @@ class Evaluator:
             if met:
                 ids = cited(plan, fr, idx)
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
-                                               f"met by {', '.join(ids)}" if ids else "met", found=ids))
+                                               f"met by {', '.join(ids)}" if ids else "met", found=ids,
+                                               basis=cr.basis, basis_note=cr.basis_note))
             else:
                 if grouped is None:
                     grouped = by_type(facts)
                 reason, misses = unmet_reason(plan, fr, idx, grouped)
                 ids = partial(plan, fr, idx)
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "unmet", ids,
-                                               reason, found=ids, misses=misses))
+                                               reason, found=ids, misses=misses, basis=cr.basis,
+                                               basis_note=cr.basis_note))
         levels = []
         for lv in plan.path:
             pol = self.book.level_rules[lv].policy

@@ -26,6 +26,9 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
     for c in v.criteria:
         d: dict[str, Any] = {"id": c.id, "level": c.level, "title": c.title, "required": c.required,
                              "status": c.status, "evidence": c.evidence, "reason": c.reason, "source": c.source}
+        d["basis"] = c.basis or "guide"
+        if c.basis_note:
+            d["basis_note"] = c.basis_note
         if c.misses:
             d["nearest_misses"] = [{"evidence": m.evidence, "failed": m.failed} for m in c.misses]
         crits.append(d)
@@ -79,7 +82,7 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
                      f"{lr.supporting_met}/{lr.supporting_total} (needs {lr.supporting_needed}) · recent evidence "
                      f"{lr.recent_records} (needs {lr.recent_needed} within {lr.recent_window_days} days)")
         for c in _by_kind(v, lr.id):
-            tag = "required" if c.required else "supporting"
+            tag = ("required" if c.required else "supporting") + (" · policy" if c.basis == "policy" else "")
             lines.append(f"  {st(_MARK[c.met], fg='green' if c.met else 'red')} [{tag}] {c.id} — {c.title}")
             if c.met:
                 lines.append(f"      met by {_cite(evidence, c.evidence, redact)}")
@@ -88,6 +91,8 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
                 for m in c.misses:
                     lines.append(f"      nearest: {m.evidence}: {'; '.join(m.failed)}")
             lines.append(f"      source: {c.source}")
+            if c.basis_note:
+                lines.append(f"      policy: {c.basis_note}")
         lines.append("")
     gaps = [c.id for c in v.criteria if not c.met and c.required]
     if gaps:
@@ -153,8 +158,9 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
             detail = _cite(evidence, c.evidence, redact) if c.met else c.reason
             if not c.met and c.misses:
                 detail += "<br>nearest: " + "; ".join(f"{m.evidence}: {', '.join(m.failed)}" for m in c.misses)
-            out.append(f"| {_MARK[c.met]} | **{c.id}**<br>{_md(c.title)} | {'required' if c.required else 'supporting'}"
-                       f" | {_md(detail)} | {_md(c.source)} |")
+            kind = ("required" if c.required else "supporting") + (
+                f"<br>policy: {_md(c.basis_note)}" if c.basis == "policy" else "")
+            out.append(f"| {_MARK[c.met]} | **{c.id}**<br>{_md(c.title)} | {kind} | {_md(detail)} | {_md(c.source)} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 

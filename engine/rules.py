@@ -41,6 +41,8 @@ class Policy:
     min_supporting: int
     min_records: int
     within_days: int
+    basis: str | None = None
+    basis_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Criterion:
     rationale: str | None = None
     file: str = ""
     line: int | None = None
+    basis: str | None = None  # "policy": its numbers are the ladder's choice, not the guide's
+    basis_note: str | None = None
 
     @property
     def evidence_types(self) -> list[str]:
@@ -79,6 +83,7 @@ class RuleBook:
     directory: str
     raw: dict = field(default_factory=dict, repr=False)  # canonical data, for audit diffs
     packet_schema: PacketSchema = field(default_factory=lambda: bundled_packet_schema(), repr=False)
+    label_policy_numbers: bool = False  # ladder.yaml: lint rejects unlabelled policy numbers
 
     @cached_property
     def ladder_version(self) -> str:
@@ -311,7 +316,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
             for path, msg, kind in checker.check_condition(c["condition"], f"{ptr}/condition"):
                 problems.append(Problem(doc.source, path, msg, line=doc.locate(path), kind=kind))
             crits.append(Criterion(c["id"], lv, c["title"], c["source"], c["required"], c["condition"],
-                                   c.get("aspect"), c.get("rationale"), doc.source, doc.locate(ptr)))
+                                   c.get("aspect"), c.get("rationale"), doc.source, doc.locate(ptr),
+                                   c.get("basis"), c.get("basis_note")))
         pol = data["policy"]
         supporting = sum(1 for c in crits if not c.required)
         if pol["min_supporting"] > supporting:
@@ -319,7 +325,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                                     f"asks for {pol['min_supporting']} supporting criteria but the level has only "
                                     f"{supporting}", line=doc.locate("/policy/min_supporting"), kind="rules"))
         level_rules[lv] = LevelRules(lv, Policy(pol["min_supporting"], pol["sufficient_evidence"]["min_records"],
-                                                pol["sufficient_evidence"]["within_days"]), tuple(crits), doc.source)
+                                                pol["sufficient_evidence"]["within_days"], pol.get("basis"),
+                                                pol.get("basis_note")), tuple(crits), doc.source)
     for lv in levels:
         if lv not in level_rules:
             problems.append(Problem(f"{directory}/{lv}.yaml", "", f"level {lv!r} has no rules file", kind="rules"))
@@ -330,4 +337,5 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                                      sorted((d.data["level"], d.data) for d in docs.values())}}
     version = "sha256:" + hashlib.sha256(canonical_json(raw).encode()).hexdigest()
     tracks = {t: tuple(m) for t, m in lad["tracks"].items()}
-    return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw, packet_schema)
+    return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw, packet_schema,
+                    bool(lad.get("label_policy_numbers", False)))

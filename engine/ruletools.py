@@ -31,9 +31,68 @@ def _leaf_demand(c: Criterion) -> tuple[str, int] | None:
     return cond["evidence"], cond.get("min_count", 1)
 
 
-def lint(book: RuleBook) -> list[Problem]:
-    """Warnings about a rule book that loaded cleanly (loading already rejects the errors)."""
+_NUMERIC_OPS = ("gt", "gte", "lt", "lte")
+
+
+def _where_numbers(where: dict, at: str) -> list[str]:
+    out = []
+    for fld, pred in (where or {}).items():
+        preds = pred if isinstance(pred, dict) else {"eq": pred}
+        for op, val in preds.items():
+            vals = val if isinstance(val, list) else [val]
+            if op in _NUMERIC_OPS or any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+                out.append(f"{at}{fld} {op} {val}")
+    return out
+
+
+def policy_numbers(cond: dict) -> list[str]:
+    """The numbers in a condition that the guide does not give: min_count above 1, within_days,
+    distinct, mean, and any number in a predicate (a comparison, or a number compared for
+    equality). min_count 1 is the default "at least one" and is not a number here."""
+    if "evidence" not in cond:
+        return [n for sub in cond.get("all_of", cond.get("any_of", [])) for n in policy_numbers(sub)]
+    out = _where_numbers(cond.get("where", {}), "")
+    if "any_item" in cond:
+        out += _where_numbers(cond["any_item"]["where"], f"{cond['any_item']['field']}[].")
+    if cond.get("min_count", 1) > 1:
+        out.append(f"min_count {cond['min_count']}")
+    if "within_days" in cond:
+        out.append(f"within_days {cond['within_days']}")
+    if "distinct" in cond:
+        out.append(f"distinct {cond['distinct']['field']} min {cond['distinct']['min']}")
+    if "mean" in cond:
+        m = cond["mean"]
+        out.append(f"mean {m['field']} {'gte' if 'gte' in m else 'gt'} {m.get('gte', m.get('gt'))} over "
+                   f"{m['min_records']} records")
+    return out
+
+
+def basis_problems(book: RuleBook) -> list[Problem]:
+    """With `label_policy_numbers: true` in ladder.yaml: every criterion holding a number the guide
+    does not give, and every level's policy block, must say `basis: policy` (errors). A label on a
+    criterion without such a number is a warning."""
     out: list[Problem] = []
+    for lv in book.ordered_levels():
+        lr = book.level_rules[lv]
+        if book.label_policy_numbers and lr.policy.basis != "policy":
+            out.append(Problem(lr.file, "/policy", f"{lv}: the policy block's numbers (min_supporting, "
+                               "sufficient_evidence) are not in the guide; label them basis: policy with a "
+                               "basis_note", kind="lint"))
+        for c in lr.criteria:
+            nums = policy_numbers(c.condition)
+            if nums and c.basis != "policy" and book.label_policy_numbers:
+                out.append(Problem(c.file, "", f"{c.id}: {', '.join(nums)}: a number the guide does not give; "
+                                   "label the criterion basis: policy with a basis_note", line=c.line, kind="lint"))
+            elif not nums and c.basis == "policy":
+                out.append(Problem(c.file, "", f"{c.id} is labelled basis: policy but holds no number",
+                                   line=c.line, severity="warning", kind="lint"))
+    return out
+
+
+def lint(book: RuleBook) -> list[Problem]:
+    """Problems in a rule book that loaded cleanly (loading already rejects the rest): unlabelled
+    policy numbers (errors, when ladder.yaml asks) and warnings."""
+    out: list[Problem] = basis_problems(book)
     for lv, lr in book.level_rules.items():
         if len(lr.criteria) < MIN_CRITERIA_PER_LEVEL:
             out.append(Problem(lr.file, "/criteria", f"{lv} has {len(lr.criteria)} criteria; a level should have at "
@@ -92,11 +151,20 @@ def show_dict(book: RuleBook, level: str | None = None) -> dict:
             "id": lv, "title": L.title, "order": L.order, "tracks": list(L.tracks), "aliases": list(L.aliases),
             "guide_level": L.guide_level,
             "policy": {"min_supporting": pol.min_supporting,
-                       "sufficient_evidence": {"min_records": pol.min_records, "within_days": pol.within_days}},
+                       "sufficient_evidence": {"min_records": pol.min_records, "within_days": pol.within_days},
+                       **_basis(pol)},
             "criteria": [{"id": c.id, "title": c.title, "source": c.source, "required": c.required,
-                          "evidence_types": c.evidence_types, "needs": describe(c.condition)}
+                          "evidence_types": c.evidence_types, "needs": describe(c.condition), **_basis(c)}
                          for c in book.criteria(lv)]})
     return {"rules_version": book.version, "levels": levels}
+
+
+def _basis(x) -> dict:
+    return {"basis": x.basis or "guide", **({"basis_note": x.basis_note} if x.basis_note else {})}
+
+
+def _kind(c: dict) -> str:
+    return "required" if c["required"] else "supporting"
 
 
 def show_text(book: RuleBook, level: str | None = None, markdown: bool = False) -> str:
@@ -109,10 +177,12 @@ def show_text(book: RuleBook, level: str | None = None, markdown: bool = False) 
             out += [f"## {L['id']} — {L['title']} ({L['guide_level']}; tracks: {', '.join(L['tracks'])})", "",
                     f"Ready when every required criterion is met and at least {p['min_supporting']} supporting "
                     f"ones; insufficient evidence when fewer than {p['sufficient_evidence']['min_records']} records "
-                    f"are dated within {p['sufficient_evidence']['within_days']} days of the as-of date.", "",
+                    f"are dated within {p['sufficient_evidence']['within_days']} days of the as-of date."
+                    + (f" Policy: {p['basis_note']}" if p.get("basis_note") else ""), "",
                     "| Criterion | Kind | Needs | Source |", "|---|---|---|---|"]
             for c in L["criteria"]:
-                out.append(f"| **{c['id']}**<br>{c['title']} | {'required' if c['required'] else 'supporting'} | "
+                kind = _kind(c) + (f"<br>policy: {c['basis_note']}" if c["basis"] == "policy" else "")
+                out.append(f"| **{c['id']}**<br>{c['title']} | {kind.replace('|', '/')} | "
                            f"{c['needs'].replace('|', '/')} | {c['source']} |")
             out.append("")
         return "\n".join(out)
@@ -121,13 +191,18 @@ def show_text(book: RuleBook, level: str | None = None, markdown: bool = False) 
         out.append(f"{L['id']} · {L['title']} ({L['guide_level']}; tracks: {', '.join(L['tracks'])}; "
                    f"aliases: {', '.join(L['aliases']) or '-'})")
         out.append(f"  ready: all required + {p['min_supporting']} supporting · insufficient evidence below "
-                   f"{p['sufficient_evidence']['min_records']} records in {p['sufficient_evidence']['within_days']} days")
+                   f"{p['sufficient_evidence']['min_records']} records in {p['sufficient_evidence']['within_days']} days"
+                   + (" (policy)" if p["basis"] == "policy" else ""))
+        if p.get("basis_note"):
+            out.append(f"  policy: {p['basis_note']}")
         for c in L["criteria"]:
             out.append(f"  {'*' if c['required'] else '-'} {c['id']}: {c['title']}")
             out.append(f"      needs {c['needs']}")
             out.append(f"      source: {c['source']}")
+            if c["basis"] == "policy":
+                out.append(f"      policy: {c.get('basis_note', '')}")
         out.append("")
-    out.append(f"(* required, - supporting) rules {d['rules_version']}")
+    out.append(f"(* required, - supporting; policy: a number the guide does not give) rules {d['rules_version']}")
     return "\n".join(out)
 
 

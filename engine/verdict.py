@@ -25,6 +25,8 @@ class CriterionResult:
     needs: str = ""
     found: list[str] = field(default_factory=list)
     misses: list[Miss] = field(default_factory=list)
+    basis: str | None = None  # "policy" when a number in the criterion is the ladder's, not the guide's
+    basis_note: str | None = None
 
     @property
     def met(self) -> bool:

@@ -522,7 +522,7 @@ def test_an_added_level_lists_its_criteria_and_policy(run_cli, repo):
     got = report["rule_diff"]["level_contents"]["principal-pm"]
     assert got["change"] == "removed" and got["criteria"] == ids and got["policy"] == base_file["policy"]
     text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
-    assert f"criteria: {ids[0]} (" in text and "policy: {min_supporting:" in text
+    assert f"criteria: {ids[0]} (" in text and "policy: {" in text and "min_supporting: " in text
     back = audit_json(run_cli, repo, "--base", "HEAD", "--head", "HEAD~1")["rule_diff"]["level_contents"]
     assert back["principal-pm"]["change"] == "added" and back["principal-pm"]["criteria"] == ids
 

@@ -614,13 +614,13 @@ def _words(text: str) -> list[str]:
 
 @pytest.mark.skipif(not GUIDE.exists(), reason="docs/guide.txt is not in this checkout")
 def test_no_rule_text_copies_the_guide():
-    """Titles and rationales paraphrase the guide (contract §3): no run of 8+ words is copied."""
+    """Titles, rationales and basis notes paraphrase the guide (contract §3): no run of 8+ words is copied."""
     words = _words(GUIDE.read_text(encoding="utf-8"))
     grams = {tuple(words[i:i + 8]) for i in range(len(words) - 7)}
     copied = []
     for f in sorted(RULES.glob("*.yaml")):
         for c in yaml.safe_load(f.read_text(encoding="utf-8")).get("criteria", []):
-            for key in ("title", "rationale"):
+            for key in ("title", "rationale", "basis_note"):
                 w = _words(c.get(key) or "")
                 copied += [(c["id"], key, " ".join(w[i:i + 8])) for i in range(len(w) - 7)
                            if tuple(w[i:i + 8]) in grams]
