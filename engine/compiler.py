@@ -23,6 +23,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from .fields import PERSON_FIELD
 from .operators import OPERATORS, ops_of
 from .rules import Criterion, RuleBook, canonical_json
 
@@ -71,6 +72,8 @@ def leaf_pattern(cond: dict) -> dict:
     for agg in ("distinct", "mean"):
         if agg in cond:  # only records carrying the field count towards min_records / distinct
             terms.append({"$ex": {cond[agg]["field"]: 1}})
+    if "min_people" in cond:  # a record that names no person is nobody's voice
+        terms.append({"$ex": {PERSON_FIELD[cond["evidence"]]: 1}})
     return {"$and": terms}
 
 
@@ -101,6 +104,7 @@ def _simple(cond: dict) -> bool:
 
 
 BASE_FIELDS = frozenset({KIND, "eid", "type", "age_days"})  # every fact: identity, type, recency
+
 
 
 @dataclass(frozen=True)
@@ -137,17 +141,22 @@ def _fields(cond: dict, keep_by_type: dict[str, set[str]], item_keep: dict[str, 
     for agg in ("distinct", "mean"):
         if agg in cond:
             keep.add(cond[agg]["field"].split(".")[0])
+    if "min_people" in cond:
+        keep.add(PERSON_FIELD[cond["evidence"]].split(".")[0])
 
 
 def _agg_spec(cond: dict) -> dict | None:
+    spec: dict | None = None
     if "distinct" in cond:
-        return {"field": cond["distinct"]["field"], "distinct": cond["distinct"]["min"], "n": 1}
-    if "mean" in cond:
+        spec = {"field": cond["distinct"]["field"], "distinct": cond["distinct"]["min"], "n": 1}
+    elif "mean" in cond:
         m = cond["mean"]
-        return {"field": m["field"], "n": m["min_records"], **({"gte": m["gte"]} if "gte" in m else {"gt": m["gt"]})}
-    if cond.get("min_count", 1) > 1:
-        return {"n": cond["min_count"]}
-    return None
+        spec = {"field": m["field"], "n": m["min_records"], **({"gte": m["gte"]} if "gte" in m else {"gt": m["gt"]})}
+    elif cond.get("min_count", 1) > 1:
+        spec = {"n": cond["min_count"]}
+    if "min_people" in cond:  # distinct people among the matches (counted in the consequence)
+        spec = {**(spec or {"n": 1}), "people_field": PERSON_FIELD[cond["evidence"]], "people": cond["min_people"]}
+    return spec
 
 
 class _Builder:
@@ -174,6 +183,8 @@ class _Builder:
                 terms: list[dict] = [{KIND: "$agg"}, {"node": idx}, {"$gte": {"n": agg["n"]}}]
                 if "distinct" in agg:
                     terms.append({"$gte": {"distinct": agg["distinct"]}})
+                if "people" in agg:
+                    terms.append({"$gte": {"people": agg["people"]}})
                 if "gte" in agg:
                     terms.append({"$gte": {"mean": agg["gte"]}})
                 if "gt" in agg:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .compiler import Node, Plan
+from .fields import PERSON_FIELD
 from .firing import Firing
 from .operators import MISSING as _MISSING
 from .operators import OPERATORS, ops_of
@@ -65,8 +66,12 @@ def _describe(cond: dict) -> str:
         op = "≥" if "gte" in m else ">"
         head = (f"at least {m['min_records']} {label} record(s) with mean {m['field']} {op} "
                 f"{m.get('gte', m.get('gt'))}")
+    elif "min_people" in cond and n == 1:
+        head = f"{label} records"
     else:
         head = _a(f"{label} record") if n == 1 else f"at least {n} {label} records"
+    if "min_people" in cond:
+        head += (" and" if "distinct" in cond else " from") + f" at least {cond['min_people']} different people"
     tail = []
     if cond.get("where"):
         tail.append("where " + " and ".join(describe_pred(f, p) for f, p in cond["where"].items()))
@@ -219,6 +224,10 @@ def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: list[dict]) -> tuple[s
     return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg")
 
 
+def _person_named(fact: dict, cond: dict) -> bool:
+    return _lookup(fact, tuple(PERSON_FIELD[cond["evidence"]].split("."))) is not _MISSING
+
+
 def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: list[dict], agg: bool = False
                  ) -> tuple[str, list[Miss]]:
     need = describe(cond)
@@ -231,10 +240,16 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: list[dict], ag
                                                            if mean is not None else "")
         else:
             got = f"found {len(found)} ({_ids(found)})"
+        if "min_people" in cond:
+            got += f", from {vals.get('people', 0)} different people"
     else:
         got = "found none"
     misses = nearest_misses(facts, cond)
     reason = f"needs {need}; {got}"
-    if not found and not misses and cond.get("evidence") not in (None, "*"):
+    same_type = facts.get(cond.get("evidence"), []) if isinstance(facts, dict) else \
+        [f for f in facts if f.get("type") == cond.get("evidence")]
+    if "min_people" in cond and any(not _person_named(f, cond) for f in same_type):
+        reason += " (records that name no person count for nobody)"
+    elif not found and not misses and cond.get("evidence") not in (None, "*"):
         reason += f" (no {_label(cond['evidence'])} records in the packet)"
     return reason, misses

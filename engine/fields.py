@@ -17,6 +17,9 @@ from .suggest import did_you_mean
 # A criterion must never gate on time served (the guide: impact, not titles or the clock).
 TENURE_RE = re.compile(r"tenure|in_level|in_role|in_position|years_|_years|time_in|months_in|since_promot|hire_date|"
                        r"start_date|seniority|service")
+# Whose record it is, for `min_people`: the evidence types that name another person, and where.
+PERSON_FIELD = {"stakeholder_feedback": "from.id", "mentoring": "mentee.id"}
+PEOPLE_TYPES = frozenset(PERSON_FIELD)
 NUMERIC_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "number"}
 LIST_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "list"}
 
@@ -127,6 +130,9 @@ class FieldChecker:
                     yield (fp, f"distinct needs a single-valued field; {etype}.{fname} is {f.type}", "rules")
         if TENURE_RE.search(str(cond.get("distinct", {}).get("field", ""))):
             yield (f"{ptr}/distinct", "gates on tenure", "tenure")
+        if "min_people" in cond and etype not in PEOPLE_TYPES:
+            yield (f"{ptr}/min_people", f"min_people counts the people a record names; {etype} names none "
+                   f"(it applies to: {', '.join(sorted(PEOPLE_TYPES))})", "rules")
 
     def _check_pred(self, fields: dict[str, Field], where: str, fname: str, pred, fp: str):
         f = fields.get(fname)

@@ -147,20 +147,26 @@ class RulesEngine:
         if verb == "collect":
             assert agg is not None
             fname = agg.get("field")
+            pfield = agg.get("people_field")
 
             def collect(fr: Firing, message: str, assert_fact: Callable[[dict], None]) -> None:
                 values: dict[str, Any]
-                if fname is None:  # a count: the distinct records are enough
+                if fname is None and pfield is None:  # a count: the distinct records are enough
                     fr.found[idx] = sorted(set(_ids(message)))
                     values = {"n": len(fr.found[idx])}
                 else:
                     facts = {t["e0"]["eid"]: t["e0"] for t in _tuples(message)}  # records, not join tuples
                     fr.found[idx] = sorted(facts)
                     values = {"n": len(facts)}
-                    got = [g for g in (_get(f, fname) for f in facts.values()) if g is not None]
-                    values["distinct"] = len({repr(g) for g in got})
-                    if got and all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
-                        values["mean"] = round(sum(got) / len(got), 6)
+                    if fname is not None:
+                        got = [g for g in (_get(f, fname) for f in facts.values()) if g is not None]
+                        values["distinct"] = len({repr(g) for g in got})
+                        if got and all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
+                            values["mean"] = round(sum(got) / len(got), 6)
+                    if pfield is not None:  # people, not records: one person's ids in any case are one
+                        people = {p.strip().casefold() for p in (_get(f, pfield) for f in facts.values())
+                                  if isinstance(p, str)}
+                        values["people"] = len(people)
                 fr.aggs[idx] = values
                 assert_fact({KIND: "$agg", "node": idx, **values})
             return collect

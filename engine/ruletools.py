@@ -24,11 +24,12 @@ def _leaf_demand(c: Criterion) -> tuple[str, int] | None:
     cond = c.condition
     if "evidence" not in cond:
         return None
+    need = cond.get("min_count", 1)
     if "distinct" in cond:
-        return cond["evidence"], cond["distinct"]["min"]
+        need = cond["distinct"]["min"]
     if "mean" in cond:
-        return cond["evidence"], cond["mean"]["min_records"]
-    return cond["evidence"], cond.get("min_count", 1)
+        need = cond["mean"]["min_records"]
+    return cond["evidence"], max(need, cond.get("min_people", 1))  # n people need n records
 
 
 _NUMERIC_OPS = ("gt", "gte", "lt", "lte")
@@ -64,6 +65,8 @@ def policy_numbers(cond: dict) -> list[str]:
         m = cond["mean"]
         out.append(f"mean {m['field']} {'gte' if 'gte' in m else 'gt'} {m.get('gte', m.get('gt'))} over "
                    f"{m['min_records']} records")
+    if "min_people" in cond:
+        out.append(f"min_people {cond['min_people']}")
     return out
 
 

@@ -91,6 +91,10 @@ def _consequence(plan: Plan, spec: str, current: Callable[[], Record]) -> Callab
                     values["distinct"] = len({repr(g) for g in got})
                     if got and all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
                         values["mean"] = round(sum(got) / len(got), 6)
+                pfield = plan.nodes[idx].agg.get("people_field")
+                if pfield is not None:
+                    values["people"] = len({p.strip().casefold() for p in (_get(f, pfield) for f in facts.values())
+                                            if isinstance(p, str)})
                 rec.aggs[idx] = values
                 c.assert_fact({KIND: "$agg", "node": idx, **values})
             elif verb == "mark":

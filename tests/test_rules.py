@@ -562,7 +562,8 @@ def test_rules_version_ignores_formatting_but_not_thresholds(tmp_path, run_cli):
     changed = shutil.copytree(rules, tmp_path / "changed")  # a new path: loaded rule books are cached by path
     f = changed / "senior-pm.yaml"
     data = yaml.safe_load(f.read_text())
-    data["criteria"][8]["condition"]["mean"]["gte"] = 3.5  # senior-pm.stakeholder-confidence
+    crit = next(c for c in data["criteria"] if c["id"] == "senior-pm.stakeholder-confidence")
+    crit["condition"]["min_people"] = 4
     f.write_text(yaml.safe_dump(data, sort_keys=False))
     assert _version(run_cli, changed) != before
 
