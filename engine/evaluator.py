@@ -56,9 +56,11 @@ class Evaluator:
             t[1 if cr.required else 3] += 1
             if met:
                 ids = cited(plan, fr, idx)
+                by_id = packet.by_id
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
                                                f"met by {', '.join(ids)}" if ids else "met", found=ids,
-                                               basis=cr.basis, basis_note=cr.basis_note))
+                                               basis=cr.basis, basis_note=cr.basis_note,
+                                               verified=any("verified_by" in by_id[i] for i in ids)))
             else:
                 if grouped is None:
                     grouped = by_type(facts)

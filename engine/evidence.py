@@ -371,6 +371,8 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
         if type(day) is str and day > late and (d := _date(day)) and d > end:
             add(f"/evidence/{i}/date", f"dated {d}, after the period ends ({end}); evidence from the future "
                 "cannot count")
+        if me and _person(ev.get("verified_by")) == me:
+            add(f"/evidence/{i}/verified_by", "a record cannot be verified by the candidate; name who confirms it")
         if _placeholder(ev.get("title")):
             add(f"/evidence/{i}/title", "placeholder text, not a title: say what the work was")
         etype = ev.get("type")

@@ -31,6 +31,8 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
             d["basis_note"] = c.basis_note
         if c.misses:
             d["nearest_misses"] = [{"evidence": m.evidence, "failed": m.failed} for m in c.misses]
+        if c.met:
+            d["verified"] = c.verified  # false: it rests only on records no one else confirms
         crits.append(d)
         if c.status != "met":
             (unmet_required if c.required else unmet_supporting).append(c.id)
@@ -98,11 +100,20 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
     if gaps:
         lines.append("Required gaps to close first: " + ", ".join(gaps))
     lines.extend(_supporting_gaps(v))
+    lines.extend(_self_declared(v))
     if v.warnings:
         lines.append(f"Warnings for the committee ({len(v.warnings)}):")
         lines += [f"  {_warning_text(w)}" for w in v.warnings]
     lines.append(f"rules {v.rules_version}")
     return "\n".join(lines)
+
+
+def _self_declared(v: Verdict) -> list[str]:
+    own = [c.id for c in v.criteria if c.met and not c.verified]
+    if not own:
+        return []
+    return [f"Met on self-declared records only (no verified_by): {len(own)} of "
+            f"{sum(c.met for c in v.criteria)} met criteria"]
 
 
 def _warning_text(w: Problem) -> str:
@@ -145,6 +156,7 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
     sup = _supporting_gaps(v)
     if sup:
         out += ["### Supporting criteria still needed", ""] + [f"- {_md(line)}" for line in sup] + [""]
+    out += [f"- {_md(line)}" for line in _self_declared(v)] + ([""] if _self_declared(v) else [])
     if v.warnings:
         out += [f"### Warnings for the committee ({len(v.warnings)})", ""]
         out += [f"- {_md(_warning_text(w))}" for w in v.warnings] + [""]

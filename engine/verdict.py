@@ -25,6 +25,7 @@ class CriterionResult:
     needs: str = ""
     found: list[str] = field(default_factory=list)
     misses: list[Miss] = field(default_factory=list)
+    verified: bool = False  # met, and some cited record names who confirms it (verified_by)
     basis: str | None = None  # "policy" when a number in the criterion is the ladder's, not the guide's
     basis_note: str | None = None
 

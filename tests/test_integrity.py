@@ -150,3 +150,40 @@ def test_implausible_claims_are_flagged_and_shown_in_every_format():
     assert [w.path for w in v.warnings] == [f"/evidence/{len(data['evidence']) - 1}/months"]
     assert "Warnings for the committee (1)" in verdict_text(v) and "months of mentoring" in verdict_text(v)
     assert "### Warnings for the committee (1)" in verdict_markdown(v)
+
+
+# -- provenance: who confirms a record ------------------------------------------------------------
+def test_a_record_verified_by_the_candidate_is_refused():
+    found = _with(lambda d: d["evidence"][0].update(verified_by="Emp-1042"))
+    assert [p.path for p in found] == ["/evidence/0/verified_by"]
+
+
+def test_met_criteria_say_whether_anyone_confirms_them():
+    v = _verdict(_noor())
+    met = {c["id"]: c["verified"] for c in v["criteria"] if c["status"] == "met"}
+    assert met["senior-pm.moves-key-metrics"] is True  # ev-01 is verified_by a colleague
+    assert list(met.values()).count(False) == len(met) - 2
+    assert all("verified" not in c for c in v["criteria"] if c["status"] == "unmet")
+
+
+def test_a_criterion_may_require_verified_evidence():
+    """`where: {verified_by: {exists: true}}`: only records someone else confirms count."""
+    import json
+
+    from engine import Evaluator, check_document
+    from engine.loader import Document, load_file
+    from engine.rules import build_rulebook
+    from conftest import ROOT
+
+    files = {f.name: load_file(f).data for f in sorted((ROOT / "rules").glob("*.yaml"))}
+    crit = next(c for c in files["senior-pm.yaml"]["criteria"] if c["id"] == "senior-pm.moves-key-metrics")
+    crit["condition"].setdefault("where", {})["verified_by"] = {"exists": True}
+    book = build_rulebook({n: Document(n, d, json.dumps(d), "json") for n, d in files.items()}, "mem")
+
+    def status(data):
+        v = Evaluator(book).evaluate(check_document(Document("n.json", data, json.dumps(data), "json"), book))
+        return next(c for c in v.criteria if c.id == "senior-pm.moves-key-metrics")
+
+    c = status(_noor())
+    assert c.status == "unmet" and "verified_by is given" in c.reason  # only ev-01 is confirmed
+    assert status(_noor(lambda d: d["evidence"][1].update(verified_by="emp-0207"))).status == "met"
