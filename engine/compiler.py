@@ -25,7 +25,7 @@ from typing import Any
 
 from .fields import PERSON_FIELD
 from .operators import OPERATORS, ops_of
-from .rules import Criterion, RuleBook, canonical_json
+from .rules import Criterion, RuleBook, canonical_json, leaf_types
 
 KIND = "_kind"  # discriminator; cannot clash with evidence fields (none start with "_")
 GATE = {"go": {KIND: "$go"}}
@@ -65,6 +65,8 @@ def leaf_pattern(cond: dict) -> dict:
         terms += _pred(fname, pred)
     if "within_days" in cond:
         terms.append({"$lte": {"age_days": cond["within_days"]}})
+    elif "default_window" in cond:  # the ladder's window: recent enough, and not before the period
+        terms += [{"$lte": {"age_days": cond["default_window"]}}, {"$nex": {"before_start": 1}}]
     if "any_item" in cond:
         ai = cond["any_item"]
         inner = [t for f, p in sorted(ai["where"].items()) for t in _pred(f"$i.{f}", p)]
@@ -213,20 +215,25 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
         for cr in lr.criteria:
             roots[cr.id] = b.add(cr.condition, cr.id, lv, None)
             criteria.append(cr)
-    # The sufficiency leaf counts records of every type: drop its type test.
+    # The sufficiency leaf counts the records some criterion of its level can use: any of the
+    # evidence types the level's criteria read (a pile of unrelated records is not evidence).
+    usable: dict[str, dict] = {}  # level -> its sufficiency leaf's record test, recency included
     for lv, idx in suff.items():
-        b.rules[f"n{idx}"]["all"][0]["e0"]["$and"] = [
-            t for t in b.rules[f"n{idx}"]["all"][0]["e0"]["$and"] if t != {"type": "*"}]
+        types = sorted({t for cr in book.level_rules[lv].criteria for t in leaf_types(cr.condition)})
+        type_test = {"$or": [{"type": t} for t in types]} if len(types) > 1 else {"type": types[0]}
+        terms = [type_test if t == {"type": "*"} else t for t in b.rules[f"n{idx}"]["all"][0]["e0"]["$and"]]
+        b.rules[f"n{idx}"]["all"][0]["e0"]["$and"] = terms
+        usable[lv] = {"$and": [type_test, {"$lte": {"age_days": book.level_rules[lv].policy.within_days}}]}
     # Every fact kind must be accepted by some rule, or a batch assert raises (docs/engine.md).
     b.rules["sink"] = {"all": [{"m": {"$ex": {KIND: 1}}}, {"never": {KIND: "$never"}}], "run": "noop"}
     # Some rule must fire in every session: delete_state on a session where no action ever ran
     # segfaults durable_rules 2.0.28 (found here; e.g. an empty packet), and skipping the delete
     # would leak one of the 1,024 session slots. A sufficiency collector fires whenever a record
-    # lies inside the widest recency window; this rule fires exactly when none does (a trailing
-    # negation after the gate, the engine's safe pattern), so each packet pays for one, not two.
-    widest = max(book.level_rules[lv].policy.within_days for lv in path)
-    b.rules["ack"] = {"all": [GATE, {"n0$not": {"$and": [{KIND: "ev"}, {"$lte": {"age_days": widest}}]}}],
-                      "run": "noop"}
+    # it can use is recent enough for its level; this rule fires exactly when none is (the
+    # complement of their union, as a trailing negation after the gate: the engine's safe
+    # pattern), so each packet pays for one, not two.
+    any_usable = {"$or": list(usable.values())} if len(usable) > 1 else next(iter(usable.values()))
+    b.rules["ack"] = {"all": [GATE, {"n0$not": {"$and": [{KIND: "ev"}, any_usable]}}], "run": "noop"}
     digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
     name = f"ladder:{'+'.join(path)}#{digest}"
     return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria)

@@ -81,6 +81,8 @@ def _describe(cond: dict) -> str:
             describe_pred(f, p) for f, p in ai["where"].items()))
     if "within_days" in cond:
         tail.append(f"dated within {cond['within_days']} days of the as-of date")
+    elif "default_window" in cond:
+        tail.append(f"dated inside the period and within {cond['default_window']} days of the as-of date")
     return " ".join([head, *tail])
 
 
@@ -128,8 +130,11 @@ def _failed(fact: dict, cond: dict) -> list[tuple]:
         val = fact.get(key, _MISSING) if key is not None else _lookup(fact, parts)
         if not test(val):
             out.append(("pred", fname, wanted, val))
-    if "within_days" in cond and fact.get("age_days", 0) > cond["within_days"]:
-        out.append(("age", fact["age_days"], cond["within_days"]))
+    window = cond.get("within_days", cond.get("default_window"))
+    if window is not None and fact.get("age_days", 0) > window:
+        out.append(("age", fact["age_days"], window))
+    if "default_window" in cond and fact.get("before_start"):
+        out.append(("before",))
     if "any_item" in cond:
         ai = cond["any_item"]
         items = fact.get(ai["field"]) or []
@@ -149,6 +154,8 @@ def _words(f: tuple) -> str:
         return f"{fname} is {shown}; needs {wanted}"
     if f[0] == "age":
         return f"dated {f[1]} days before the as-of date; needs within {f[2]}"
+    if f[0] == "before":
+        return "dated before the period starts; needs a date inside it"
     ai, has_items = f[1], f[2]
     want = " and ".join(describe_pred(k, p) for k, p in ai["where"].items())
     return f"no {ai['field']} entry where {want}" if has_items else f"no {ai['field']} given; needs one where {want}"

@@ -32,6 +32,7 @@ def build_facts(packet: Packet, book: RuleBook, path: tuple[str, ...]) -> list[d
     """One fact per evidence record, shaped for the rules of `path` in `book`."""
     by_type, metric_keys, improved = _copy_plan(book, path)
     end_ord = _ordinal(packet.end)
+    start = packet.start
     facts = []
     resolve = book.resolve
     bare = (("type",), False)
@@ -44,6 +45,8 @@ def build_facts(packet: Packet, book: RuleBook, path: tuple[str, ...]) -> list[d
         f: dict[str, Any] = {k: ev[k] for k in keys if k in ev}
         day = ev["date"]
         f["_kind"], f["eid"], f["age_days"] = "ev", ev["id"], end_ord - (ordinals.get(day) or _ordinal(day))
+        if day < start:  # ISO dates order as text
+            f["before_start"] = True
         if nested:  # a field that needs more than a copy
             if "metrics" in f:
                 f["metrics"] = [_metric(m, metric_keys, improved) for m in f["metrics"]]

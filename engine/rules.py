@@ -225,6 +225,16 @@ def _validator(name: str) -> jsonschema.protocols.Validator:
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
+def with_default_window(cond: dict, days: int) -> dict:
+    """The condition as evaluated: every leaf without a window of its own gets the ladder's
+    default (`default_window`: at most `days` old and inside the packet's period). A criterion
+    that gives `within_days` says how old its evidence may be, before the period included."""
+    if "evidence" in cond:
+        return cond if "within_days" in cond else {**cond, "default_window": days}
+    key = "all_of" if "all_of" in cond else "any_of"
+    return {**cond, key: [with_default_window(c, days) for c in cond[key]]}
+
+
 def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None) -> RuleBook:
     """Check and build a rule book. Criteria are checked against `packet_schema` (default: the
     bundled one), which is also what packets evaluated with this book are checked against."""
@@ -290,6 +300,7 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
 
     # -- level files ------------------------------------------------------------------------
     checker = FieldChecker(set(levels), packet_schema)
+    window = lad.get("default_window_days")
     level_rules: dict[str, LevelRules] = {}
     crit_seen: dict[str, str] = {}
     for doc in docs.values():
@@ -315,7 +326,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                                         line=doc.locate(f"{ptr}/id"), kind="rules"))
             for path, msg, kind in checker.check_condition(c["condition"], f"{ptr}/condition"):
                 problems.append(Problem(doc.source, path, msg, line=doc.locate(path), kind=kind))
-            crits.append(Criterion(c["id"], lv, c["title"], c["source"], c["required"], c["condition"],
+            cond = c["condition"] if window is None else with_default_window(c["condition"], window)
+            crits.append(Criterion(c["id"], lv, c["title"], c["source"], c["required"], cond,
                                    c.get("aspect"), c.get("rationale"), doc.source, doc.locate(ptr),
                                    c.get("basis"), c.get("basis_note")))
         pol = data["policy"]

@@ -7,6 +7,8 @@ the worst heap content there on purpose, so they fail every time the compiler em
 """
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import itertools
 import json
 import os
@@ -177,3 +179,43 @@ def test_any_item_choices_mean_the_same_on_the_engine(where):
             expect.add(eid)
     fired = engine.fire(plan, facts)
     assert set(fired.found.get(0, [])) == expect
+
+
+def test_every_session_fires_something_whatever_the_evidence(tmp_path):
+    """delete_state on a session where no consequence ran segfaults the engine: for every path,
+    a packet with no evidence, with only records no level on its path can use, and with records
+    just outside each level's recency window must evaluate (in a child process, so a crash is a
+    failure, not the end of the test run)."""
+    import random
+
+    from conftest import bench_generator
+
+    gen = bench_generator()
+    end = dt.date(2026, 6, 30)
+    packets = []
+    for path in _every_path():
+        target = path[-1]
+        for ages in ([], [10], [400], [549], [731], [2000]):
+            for etype in gen.EVIDENCE_TYPES:
+                g = gen.Gen(random.Random(f"{target}{etype}{ages}"), "emp-1", gen.ORDER[target], target,
+                            dt.date(2019, 1, 1), end)
+                p = {"schema_version": 1, "candidate": {"id": "emp-1", "current_level": "external",
+                                                       "target_level": target},
+                     "period": {"start": "2019-01-01", "end": end.isoformat()}, "evidence": []}
+                for k, age in enumerate(ages):
+                    rec = getattr(g, etype)()
+                    if rec is None:
+                        continue
+                    rec.pop("_within", None)
+                    rec["date"] = (end - dt.timedelta(days=age)).isoformat()
+                    title = g.title(rec)
+                    p["evidence"].append({"id": f"ev-{k}", "type": rec.pop("type"), "date": rec.pop("date"),
+                                          **({"title": title} if title else {}), **rec})
+                packets.append(p)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(p, default=str) + "\n" for p in packets), encoding="utf-8")
+    cp = subprocess.run([sys.executable, "-c", "import cli; cli.run()", "batch", str(src), "--out", "-", "--jobs",
+                         "1", "--quiet", "--today", "2026-06-30"], cwd=ROOT, capture_output=True, timeout=300)
+    lines = cp.stdout.decode().splitlines()
+    assert cp.returncode in (0, 3) and len(lines) == len(packets), cp.stderr.decode()[-500:]
+    assert not [ln for ln in lines if '"internal"' in ln or '"crash"' in ln]
