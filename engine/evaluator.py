@@ -84,26 +84,50 @@ class Evaluator:
             req_met, req, sup_met, sup = tally[lv]
             s_idx = plan.sufficiency[lv]
             recent = len(fr.found.get(s_idx, []))
-            if s_idx not in fr.marked:
-                lv_verdict = INSUFFICIENT
-            elif req_met == req and sup_met >= pol.min_supporting:
-                lv_verdict = READY
-            else:
-                lv_verdict = NOT_READY
+            lv_verdict = _level_verdict(s_idx in fr.marked, req_met == req, sup_met >= pol.min_supporting)
             levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, sup_met, sup,
                                       pol.min_supporting, recent, pol.min_records, pol.within_days))
-        if any(lr.verdict == INSUFFICIENT for lr in levels):
-            overall = INSUFFICIENT
-        elif all(lr.verdict == READY for lr in levels):
-            overall = READY
-        else:
-            overall = NOT_READY
+        overall = _overall([lr.verdict for lr in levels])
         # Required gaps first: the smallest set of things to close.
         v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(plan.path),
                     overall, "", levels, results, self.book.version, packet.end, packet.source, fr.actions,
                     packet.warnings)
         v.headline = headline(v)
         return v
+
+
+    def status(self, packet: Packet) -> str:
+        """Only the overall verdict (ready / not_ready / insufficient_evidence): the same firing
+        and the same counting as evaluate, without explanations (engine.plan proves with it)."""
+        path = self.path(packet)
+        plan = self.plan(path)
+        fr = self.engine.fire(plan, build_facts(packet, self.book, path))
+        verdicts = []
+        for lv in plan.path:
+            req_ok, sup = True, 0
+            for cr in plan.criteria:
+                if cr.level != lv:
+                    continue
+                met = plan.roots[cr.id] in fr.marked
+                if cr.required:
+                    req_ok = req_ok and met
+                else:
+                    sup += met
+            pol = self.book.level_rules[lv].policy
+            verdicts.append(_level_verdict(plan.sufficiency[lv] in fr.marked, req_ok, sup >= pol.min_supporting))
+        return _overall(verdicts)
+
+
+def _level_verdict(sufficient: bool, required_met: bool, supporting_met: bool) -> str:
+    if not sufficient:
+        return INSUFFICIENT
+    return READY if required_met and supporting_met else NOT_READY
+
+
+def _overall(level_verdicts: list[str]) -> str:
+    if INSUFFICIENT in level_verdicts:
+        return INSUFFICIENT
+    return READY if all(v == READY for v in level_verdicts) else NOT_READY
 
 
 def headline(v: Verdict) -> str:

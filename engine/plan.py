@@ -17,6 +17,7 @@ gap; it is not searched for a global minimum.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
@@ -333,15 +334,27 @@ def _with(packet: Packet, records: list[dict], book: Any) -> Packet:
     return checked
 
 
-def prove(evaluator: Evaluator, packet: Packet, records: list[dict]) -> Verdict | None:
-    """The verdict with the records appended when they add no problem and no warning, else None."""
+def _number(plan: list[dict], packet: Packet) -> None:
+    """Ids plan-01, plan-02, ... in order, skipping any the packet uses."""
+    taken = {ev["id"] for ev in packet.evidence}
+    n = 0
+    for r in plan:
+        n += 1
+        while f"plan-{n:02d}" in taken:
+            n += 1
+        r["id"] = f"plan-{n:02d}"
+
+
+def prove(evaluator: Evaluator, packet: Packet, records: list[dict]) -> Packet | None:
+    """The packet with the records appended when it is valid, raises no integrity warning the
+    packet did not have, and the engine finds it ready; else None."""
     try:
         combined = _with(packet, records, evaluator.book)
     except LadderError:
         return None
     if len(combined.warnings) != len(packet.warnings):
         return None
-    return evaluator.evaluate(combined, plan=False)
+    return combined if evaluator.status(combined) == READY else None
 
 
 def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict) -> list[dict]:
@@ -415,6 +428,7 @@ def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[
             plan += add
             if len(plan) > MAX_RECORDS:
                 raise _NoPlan(f"more than {MAX_RECORDS} records would be needed")
+            _number(plan, packet)
             try:
                 combined = _with(packet, plan, evaluator.book)
             except LadderError as exc:
@@ -423,32 +437,28 @@ def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[
             if len(combined.warnings) != len(packet.warnings):
                 raise _NoPlan("the records that would close the gaps raise an integrity warning: "
                               + combined.warnings[-1].message)
-            v = evaluator.evaluate(combined, plan=False)
-            if v.verdict == READY:
+            if evaluator.status(combined) == READY:
                 break
+            v = evaluator.evaluate(combined, plan=False)  # what is still open, for the next round
         else:
             raise _NoPlan(f"no ready plan found in {ROUNDS} rounds of added evidence")
     except _NoPlan as exc:
         return None, str(exc)
-    # minimise: drop each record whose removal still gives ready (re-firing each time)
+    # Minimise: drop each record whose removal still gives ready, firing each time. A subset of
+    # the proved packet's planned records needs no new check: dropping a record can break no
+    # schema or semantic rule, and planned records repeat nothing, so no warning can appear.
+    n_before = len(plan)
     i = len(plan) - 1
     while i >= 0:
         trial = plan[:i] + plan[i + 1:]
-        got = prove(evaluator, packet, trial)
-        if got is not None and got.verdict == READY:
+        fewer = dataclasses.replace(combined, evidence=list(packet.evidence) + trial, by_id={})
+        if evaluator.status(fewer) == READY:
             plan = trial
         i -= 1
-    # number what is left plan-01, plan-02, ... (free in the packet) and prove the final plan
-    taken = {ev["id"] for ev in packet.evidence}
-    n = 0
-    for r in plan:
-        n += 1
-        while f"plan-{n:02d}" in taken:
-            n += 1
-        r["id"] = f"plan-{n:02d}"
-    final = prove(evaluator, packet, plan)
-    if final is None or final.verdict != READY:
-        return None, "internal: the minimised plan did not prove ready; please report it"
+    if len(plan) != n_before:  # renumbered: prove the plan exactly as it is given
+        _number(plan, packet)
+        if prove(evaluator, packet, plan) is None:
+            return None, "internal: the minimised plan did not prove ready; please report it"
     return [_ordered(r) for r in plan], None
 
 
