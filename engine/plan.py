@@ -64,6 +64,7 @@ class _Synth:
         self.people = people
         self.titles = {(ev["type"], _norm(ev.get("title"))) for ev in packet.evidence}
         self.n_rec = self.n_person = 0
+        self.free: dict[tuple[str, str], set[str]] = {}  # (type, title) -> fields given only because the schema requires them
         target_order = book.levels[packet.target].order
         # mentees must be more junior than the target (engine.evidence): lowest level first
         self.below = [lv for lv in book.ordered_levels() if book.levels[lv].order < target_order]
@@ -218,9 +219,12 @@ class _Synth:
                 if sub not in obj:
                     obj[sub] = self.value(self.prop(etype, f"{top}.{sub}"), [], True, f"{top}.{sub}")
             rec[top] = obj
+        free = set()
         for fname in defn.get("required", []):
             if fname not in rec:
                 rec[fname] = self.value(self.prop(etype, fname), [], True, fname)
+                free.add(fname)
+        self.free[(etype, rec["title"])] = free  # required by the schema, not by the rule: a merge may change it
         if etype == "mentoring":
             # `date` is when mentoring began: early enough for its months (engine.integrity)
             rec["date"] = _months_before(self.end, int(rec["months"]) - 1).isoformat()
@@ -444,9 +448,39 @@ def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[
             raise _NoPlan(f"no ready plan found in {ROUNDS} rounds of added evidence")
     except _NoPlan as exc:
         return None, str(exc)
-    # Minimise: drop each record whose removal still gives ready, firing each time. A subset of
-    # the proved packet's planned records needs no new check: dropping a record can break no
-    # schema or semantic rule, and planned records repeat nothing, so no warning can appear.
+    plan = _minimise(evaluator, packet, combined, plan)
+    # Merge two records of a type into one where nothing conflicts (one launch can show two
+    # things), each merge proved; then minimise again, since a merged record may cover another.
+    merged, tries = False, 0
+    while tries < MAX_MERGES:
+        hit = None
+        for i, j in ((i, j) for i in range(len(plan)) for j in range(i + 1, len(plan))):
+            m = _merged(plan[i], plan[j], s.free)
+            if m is None:
+                continue
+            tries += 1
+            trial = [dict(r) for r in plan[:i]] + [m] + [dict(r) for r in plan[i + 1:j] + plan[j + 1:]]
+            _number(trial, packet)
+            got = prove(evaluator, packet, trial)
+            if got is not None:
+                hit = (trial, got)
+                break
+            if tries >= MAX_MERGES:
+                break
+        if hit is None:
+            break
+        plan, combined = hit
+        merged = True
+    if merged:
+        plan = _minimise(evaluator, packet, combined, plan)
+    return [_ordered(r) for r in plan], None
+
+
+def _minimise(evaluator: Evaluator, packet: Packet, combined: Packet, plan: list[dict]) -> list[dict]:
+    """Drop each record whose removal still gives ready, firing each time. A subset of the proved
+    packet's planned records needs no new check: dropping a record breaks no schema or semantic
+    rule, and planned records repeat nothing, so no warning can appear. When a record was dropped
+    the rest are numbered again and proved exactly as they will be given."""
     n_before = len(plan)
     i = len(plan) - 1
     while i >= 0:
@@ -455,11 +489,41 @@ def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[
         if evaluator.status(fewer) == READY:
             plan = trial
         i -= 1
-    if len(plan) != n_before:  # renumbered: prove the plan exactly as it is given
+    if len(plan) != n_before:
         _number(plan, packet)
         if prove(evaluator, packet, plan) is None:
-            return None, "internal: the minimised plan did not prove ready; please report it"
-    return [_ordered(r) for r in plan], None
+            raise RuntimeError("the minimised plan did not prove ready")
+    return plan
+
+
+MAX_MERGES = 20  # merge attempts per plan, each proved
+
+
+def _merged(a: dict, b: dict, free: dict[tuple[str, str], set[str]]) -> dict | None:
+    """One record saying what both say (same type and date, no field in conflict but one the
+    schema alone asked for), or None."""
+    if a["type"] != b["type"] or a["date"] != b["date"] or a["type"] == "mentoring":
+        return None
+    free_a, free_b = free.get((a["type"], a["title"]), set()), free.get((b["type"], b["title"]), set())
+    out = dict(a)
+    for k, vb in b.items():
+        if k in ("id", "type", "date", "title"):
+            continue
+        va = a.get(k, MISSING)
+        if va is MISSING or va == vb or k in free_a:
+            out[k] = vb
+        elif k in free_b:
+            continue
+        elif isinstance(va, list) and isinstance(vb, list):
+            out[k] = va + [x for x in vb if x not in va]
+        elif isinstance(va, dict) and isinstance(vb, dict) and \
+                {k2: v for k2, v in va.items() if k2 != "id"} == {k2: v for k2, v in vb.items() if k2 != "id"}:
+            out[k] = va
+        else:
+            return None
+    out["title"] = (a["title"] + " / " + b["title"].removeprefix("Planned: "))[:200]
+    free[(out["type"], out["title"])] = {k for k in free_a & free_b if out.get(k) == a.get(k)}
+    return out
 
 
 _FIRST = ("id", "type", "date", "title")
