@@ -14,8 +14,9 @@ from .verdict import INSUFFICIENT, NOT_READY, READY, CriterionResult, LevelResul
 class Evaluator:
     """Evaluates packets against one rule book. Cheap to keep; plans compile once per path."""
 
-    def __init__(self, book: RuleBook, engine: RulesEngine | None = None):
+    def __init__(self, book: RuleBook, engine: RulesEngine | None = None, plan: bool = True):
         self.book = book
+        self.with_plan = plan  # a not-ready verdict carries engine.plan's plan (computed when shown)
         self.engine = engine or rules_engine()
         self._plans: dict[tuple[str, ...], Plan] = {}
 
@@ -40,7 +41,17 @@ class Evaluator:
                              "schema than these rules use; check it with these rules")
         return tuple(self.book.path(packet.track, packet.current, packet.target))
 
-    def evaluate(self, packet: Packet) -> Verdict:
+    def evaluate(self, packet: Packet, plan: bool | None = None) -> Verdict:
+        """The verdict; when not ready and plans are on (the evaluator's default unless `plan`
+        says), it carries a planner that engine.plan runs when the verdict is first shown."""
+        v = self._evaluate(packet)
+        if v.verdict != READY and (self.with_plan if plan is None else plan):
+            from .plan import make_plan
+
+            v.planner = lambda: make_plan(self, packet, v)
+        return v
+
+    def _evaluate(self, packet: Packet) -> Verdict:
         path = self.path(packet)
         plan = self.plan(path)
         facts = build_facts(packet, self.book, path)
@@ -75,26 +86,50 @@ class Evaluator:
             req_met, req, sup_met, sup = tally[lv]
             s_idx = plan.sufficiency[lv]
             recent = len(fr.found.get(s_idx, []))
-            if s_idx not in fr.marked:
-                lv_verdict = INSUFFICIENT
-            elif req_met == req and sup_met >= pol.min_supporting:
-                lv_verdict = READY
-            else:
-                lv_verdict = NOT_READY
+            lv_verdict = _level_verdict(s_idx in fr.marked, req_met == req, sup_met >= pol.min_supporting)
             levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, sup_met, sup,
                                       pol.min_supporting, recent, pol.min_records, pol.within_days))
-        if any(lr.verdict == INSUFFICIENT for lr in levels):
-            overall = INSUFFICIENT
-        elif all(lr.verdict == READY for lr in levels):
-            overall = READY
-        else:
-            overall = NOT_READY
+        overall = _overall([lr.verdict for lr in levels])
         # Required gaps first: the smallest set of things to close.
         v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(plan.path),
                     overall, "", levels, results, self.book.version, packet.end, packet.source, fr.actions,
                     packet.warnings)
         v.headline = headline(v)
         return v
+
+
+    def status(self, packet: Packet) -> str:
+        """Only the overall verdict (ready / not_ready / insufficient_evidence): the same firing
+        and the same counting as evaluate, without explanations (engine.plan proves with it)."""
+        path = self.path(packet)
+        plan = self.plan(path)
+        fr = self.engine.fire(plan, build_facts(packet, self.book, path))
+        verdicts = []
+        for lv in plan.path:
+            req_ok, sup = True, 0
+            for cr in plan.criteria:
+                if cr.level != lv:
+                    continue
+                met = plan.roots[cr.id] in fr.marked
+                if cr.required:
+                    req_ok = req_ok and met
+                else:
+                    sup += met
+            pol = self.book.level_rules[lv].policy
+            verdicts.append(_level_verdict(plan.sufficiency[lv] in fr.marked, req_ok, sup >= pol.min_supporting))
+        return _overall(verdicts)
+
+
+def _level_verdict(sufficient: bool, required_met: bool, supporting_met: bool) -> str:
+    if not sufficient:
+        return INSUFFICIENT
+    return READY if required_met and supporting_met else NOT_READY
+
+
+def _overall(level_verdicts: list[str]) -> str:
+    if INSUFFICIENT in level_verdicts:
+        return INSUFFICIENT
+    return READY if all(v == READY for v in level_verdicts) else NOT_READY
 
 
 def headline(v: Verdict) -> str:

@@ -50,8 +50,55 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         "unmet": unmet_required + unmet_supporting,
         "gaps": unmet_required,
         "warnings": [w.as_dict() for w in v.warnings],
+        **_plan_keys(v),
         "rules_version": v.rules_version,
     }
+
+
+def _plan_keys(v: Verdict) -> dict:
+    """`plan` (records to add) for a not-ready verdict; `plan: null` and `plan_note` when none
+    was found within the bounds (engine.plan); nothing for a ready verdict or with plans off."""
+    if not v.planned():
+        return {}
+    if v.plan is None:
+        return {"plan": None, "plan_note": v.plan_note}
+    return {"plan": v.plan}
+
+
+_PLAN_SKIP = frozenset({"id", "type", "date", "title"})
+
+
+def _plan_fields(r: dict) -> str:
+    """A planned record's key fields, short: `role led, scope product-area, metrics [kind business, improved]`."""
+    out = []
+    for k, val in r.items():
+        if k in _PLAN_SKIP:
+            continue
+        if isinstance(val, dict):
+            val = ", ".join(f"{k2} {_val(v2)}" for k2, v2 in val.items())
+            out.append(f"{k} ({val})")
+        elif isinstance(val, list) and val and isinstance(val[0], dict):
+            out.append(f"{k} [" + "; ".join(", ".join(f"{k2} {_val(v2)}" for k2, v2 in m.items()) for m in val) + "]")
+        else:
+            out.append(f"{k} {_val(val)}")
+    return ", ".join(out)
+
+
+def _val(x: Any) -> str:
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, list):
+        return "[" + ", ".join(map(_val, x)) + "]"
+    return str(x)
+
+
+def plan_lines(v: Verdict) -> list[str]:
+    """"What would make this ready": one line per planned record, or why there is no plan."""
+    if not v.planned():
+        return []
+    if v.plan is None:
+        return [f"no plan found: {v.plan_note}"]
+    return [f"{r['id']} · {r['type']} · {r.get('title', '')} · dated {r['date']}: {_plan_fields(r)}" for r in v.plan]
 
 
 def verdict_json(v: Verdict, redact: bool = False) -> str:
@@ -101,6 +148,10 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
         lines.append("Required gaps to close first: " + ", ".join(gaps))
     lines.extend(_supporting_gaps(v))
     lines.extend(_self_declared(v))
+    plan = plan_lines(v)
+    if plan:
+        lines.append(f"What would make this ready ({len(v.plan or [])} record(s) to add):")
+        lines += [f"  {p}" for p in plan]
     if v.warnings:
         lines.append(f"Warnings for the committee ({len(v.warnings)}):")
         lines += [f"  {_warning_text(w)}" for w in v.warnings]
@@ -157,6 +208,9 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
     if sup:
         out += ["### Supporting criteria still needed", ""] + [f"- {_md(line)}" for line in sup] + [""]
     out += [f"- {_md(line)}" for line in _self_declared(v)] + ([""] if _self_declared(v) else [])
+    plan = plan_lines(v)
+    if plan:
+        out += ["### What would make this ready", ""] + [f"- {_md(p)}" for p in plan] + [""]
     if v.warnings:
         out += [f"### Warnings for the committee ({len(v.warnings)})", ""]
         out += [f"- {_md(_warning_text(w))}" for w in v.warnings] + [""]

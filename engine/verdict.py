@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 READY, NOT_READY, INSUFFICIENT = "ready", "not_ready", "insufficient_evidence"
 
@@ -66,6 +67,21 @@ class Verdict:
     source: str = ""
     engine_actions: int = 0
     warnings: list = field(default_factory=list)  # engine.errors.Problem, severity "warning"
+    # engine.plan: records that would make a not-ready candidate ready. Computed on first use
+    # (planned()), so callers that never show a verdict (audits) never pay for it.
+    planner: Callable[[], tuple[list[dict] | None, str | None]] | None = field(default=None, repr=False,
+                                                                                compare=False)
+    plan: list[dict] | None = None
+    plan_note: str | None = None
+
+    def planned(self) -> bool:
+        """Compute the plan if it is due; True when this verdict carries one (a list, or None
+        with plan_note saying why there is none). A ready verdict, or one evaluated with plans
+        off, carries none."""
+        if self.planner is not None:
+            planner, self.planner = self.planner, None
+            self.plan, self.plan_note = planner()
+        return self.plan is not None or self.plan_note is not None
 
     @property
     def unmet(self) -> list[str]:

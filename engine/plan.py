@@ -1,0 +1,543 @@
+"""A plan that really makes the candidate ready: the evidence records that, added to the packet,
+turn a not_ready or insufficient_evidence verdict into ready.
+
+Records are synthesised in plain Python from the rules (each open criterion's condition: values
+chosen to satisfy every predicate with the operator table; counts, distinct values and means topped
+up from what the packet already has; enough recent records where evidence is insufficient; the
+cheapest open supporting criteria where a level is short of them). Nothing here decides readiness:
+every candidate plan is PROVED by checking the packet with the plan appended (schema, semantic
+checks, no new integrity warning) and firing the engine on it through the Evaluator. The plan is
+then minimised: each record whose removal still gives ready is dropped (re-firing each time), so
+no record of a plan can be left out. When no proved plan is found within the bounds, there is no
+plan and a note says why.
+
+The plan is minimal (nothing can be dropped), built greedily from the cheapest way to close each
+gap; it is not searched for a global minimum.
+"""
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from .errors import LadderError
+from .evidence import Packet, check_document
+from .explain import _failed, by_type
+from .facts import build_facts
+from .fields import PERSON_FIELD
+from .loader import Document
+from .operators import MISSING, holds, ops_of
+from .verdict import READY
+
+if TYPE_CHECKING:
+    from .evaluator import Evaluator
+    from .verdict import Verdict
+
+ROUNDS = 3  # synthesise, fire, top up what is still open: at most this many times
+MAX_RECORDS = 60  # a plan longer than this is no plan a person can act on
+MEAN_BOUND = 40  # records added to lift a mean before giving up on it
+_WORDS = re.compile(r"[^\W_]+")
+
+
+class _NoPlan(Exception):
+    """No plan within the bounds; the message says why."""
+
+
+def _norm(t: Any) -> str | None:
+    return " ".join(_WORDS.findall(t.casefold())) or None if isinstance(t, str) else None
+
+
+class _Synth:
+    """Builds records for one packet: ids, person ids and titles that clash with nothing in it."""
+
+    def __init__(self, packet: Packet, book: Any, path: tuple[str, ...]):
+        self.packet, self.book, self.path = packet, book, path
+        self.defs = book.packet_schema.data["$defs"]
+        self.end = dt.date.fromisoformat(packet.end)
+        self.ids = {ev["id"] for ev in packet.evidence}
+        people = {packet.candidate_id.casefold()}
+        for ev in packet.evidence:
+            for k in ("from", "mentee"):
+                if isinstance(ev.get(k), dict) and isinstance(ev[k].get("id"), str):
+                    people.add(ev[k]["id"].strip().casefold())
+        self.people = people
+        self.titles = {(ev["type"], _norm(ev.get("title"))) for ev in packet.evidence}
+        self.n_rec = self.n_person = 0
+        self.free: dict[tuple[str, str], set[str]] = {}  # (type, title) -> fields given only because the schema requires them
+        target_order = book.levels[packet.target].order
+        # mentees must be more junior than the target (engine.evidence): lowest level first
+        self.below = [lv for lv in book.ordered_levels() if book.levels[lv].order < target_order]
+
+    # -- identities ------------------------------------------------------------------------------
+    def new_id(self) -> str:
+        while True:
+            self.n_rec += 1
+            rid = f"plan-{self.n_rec:02d}"
+            if rid not in self.ids:
+                self.ids.add(rid)
+                return rid
+
+    def new_person(self) -> str:
+        while True:
+            self.n_person += 1
+            pid = f"plan-person-{self.n_person:02d}"
+            if pid.casefold() not in self.people:
+                self.people.add(pid.casefold())
+                return pid
+
+    def title(self, etype: str, base: str) -> str:
+        base = base[:180]
+        t, n = f"Planned: {base}", 1
+        while (etype, _norm(t)) in self.titles:
+            n += 1
+            t = f"Planned: {base} ({n})"
+        self.titles.add((etype, _norm(t)))
+        return t
+
+    # -- schema ----------------------------------------------------------------------------------
+    def _resolve(self, prop: dict) -> dict:
+        while "$ref" in prop:
+            prop = self.defs[prop["$ref"].rsplit("/", 1)[1]]
+        return prop
+
+    def prop(self, etype: str, dotted: str) -> dict:
+        cur = self.defs[etype]
+        for part in dotted.split("."):
+            cur = self._resolve(cur.get("properties", {}).get(part, {}))
+        return cur
+
+    def value(self, prop: dict, preds: list[tuple[str, Any]], required: bool, fname: str,
+              prefer_max: bool = False) -> Any:
+        """A value of the field's schema type satisfying every predicate (MISSING: leave it out)."""
+        if any(op == "exists" and not arg for op, arg in preds):
+            return MISSING
+        if not required and preds and all(op in ("ne", "not_in") for op, _ in preds):
+            return MISSING  # an absent field is neither
+        leaf = fname.rsplit(".", 1)[-1]
+        typ = prop.get("type")
+        if typ == "array":
+            return self._list(prop, preds, fname)
+        if leaf == "level" or fname == "mentee.level":
+            domain: list[Any] = list(self.below)
+        elif "enum" in prop:
+            domain = list(prop["enum"])
+        elif typ == "boolean":
+            domain = [True, False]
+        elif typ in ("integer", "number"):
+            return self._number(prop, preds, typ, prefer_max)
+        else:
+            domain = []
+        # a value an `eq`/`in` names comes first, in the rule's order
+        wanted = [arg for op, arg in preds if op == "eq"] + [x for op, arg in preds if op == "in" for x in arg]
+        for v in wanted + domain:
+            if all(holds(v, op, arg) for op, arg in preds) and (not domain or v in domain):
+                return v
+        raise _NoPlan(f"no value of {fname} satisfies its predicates")
+
+    @staticmethod
+    def _number(prop: dict, preds: list[tuple[str, Any]], typ: str, prefer_max: bool) -> Any:
+        lo, hi = prop.get("minimum", -10**6), prop.get("maximum", 10**6)
+        step = 1 if typ == "integer" else 0.5
+        for op, arg in preds:
+            if op == "gte":
+                lo = max(lo, arg)
+            elif op == "gt":
+                lo = max(lo, arg + step)
+            elif op == "lte":
+                hi = min(hi, arg)
+            elif op == "lt":
+                hi = min(hi, arg - step)
+        if typ == "integer":
+            lo, hi = -(-lo // 1), hi // 1
+            lo, hi = int(lo), int(hi)
+        # a small bounded scale (a rating) reads best at its top; otherwise the least that satisfies
+        pick_max = prefer_max or ("maximum" in prop and prop["maximum"] <= 10)
+        for v in ([hi, lo] if pick_max else [lo, hi]) + [a for op, a in preds if op == "eq"]:
+            if lo <= v <= hi and all(holds(v, op, arg) for op, arg in preds):
+                return v
+        raise _NoPlan("no number satisfies the predicates")
+
+    def _list(self, prop: dict, preds: list[tuple[str, Any]], fname: str) -> Any:
+        items: list[Any] = []
+        for op, arg in preds:
+            if op == "contains" and arg not in items:
+                items.append(arg)
+        for op, arg in preds:
+            if op == "contains_any" and not any(x in items for x in arg):
+                items.append(arg[0])
+        if not items and not any(op == "exists" and arg for op, arg in preds):
+            return MISSING
+        if not items:
+            item = self._resolve(prop.get("items", {}))
+            items = [item["enum"][0] if "enum" in item else self.below[0]]
+        if not all(holds(items, op, arg) for op, arg in preds):
+            raise _NoPlan(f"no list for {fname} satisfies its predicates")
+        return items
+
+    # -- records ---------------------------------------------------------------------------------
+    def record(self, cond: dict, title: str, fixed: dict[str, Any] | None = None) -> dict:
+        """One record of the condition's type satisfying every predicate of the leaf."""
+        etype = cond["evidence"]
+        defn = self.defs[etype]
+        required = set(defn.get("required", []))
+        fixed = fixed or {}
+        preds: dict[str, list] = {}
+        for fname, pred in cond.get("where", {}).items():
+            preds.setdefault(fname, []).extend(ops_of(pred))
+        rec: dict[str, Any] = {"id": self.new_id(), "type": etype, "date": self.end.isoformat(),
+                               "title": self.title(etype, title)}
+        nested: dict[str, dict] = {}
+        for fname, ps in preds.items():
+            if fname in fixed:
+                continue
+            top, _, sub = fname.partition(".")
+            if sub:
+                sp = self.prop(etype, top)
+                v = self.value(self.prop(etype, fname), ps, sub in sp.get("required", []), fname)
+                if v is not MISSING:
+                    nested.setdefault(top, {})[sub] = v
+            else:
+                v = self.value(self.prop(etype, fname), ps, fname in required, fname)
+                if v is not MISSING:
+                    rec[fname] = v
+        for fname, v in fixed.items():
+            top, _, sub = fname.partition(".")
+            if sub:
+                nested.setdefault(top, {})[sub] = v
+            else:
+                rec[fname] = v
+        if "any_item" in cond:
+            rec[cond["any_item"]["field"]] = [self.item(etype, cond["any_item"])]
+        for top in ("from", "mentee"):  # objects naming a person: a new person each time
+            if top in defn.get("properties", {}) and (top in required or top in nested):
+                obj = nested.setdefault(top, {})
+                obj.setdefault("id", self.new_person())
+        for top, obj in nested.items():
+            sp = self.prop(etype, top)
+            for sub in sp.get("required", []):
+                if sub not in obj:
+                    obj[sub] = self.value(self.prop(etype, f"{top}.{sub}"), [], True, f"{top}.{sub}")
+            rec[top] = obj
+        free = set()
+        for fname in defn.get("required", []):
+            if fname not in rec:
+                rec[fname] = self.value(self.prop(etype, fname), [], True, fname)
+                free.add(fname)
+        self.free[(etype, rec["title"])] = free  # required by the schema, not by the rule: a merge may change it
+        if etype == "mentoring":
+            # `date` is when mentoring began: early enough for its months (engine.integrity)
+            rec["date"] = _months_before(self.end, int(rec["months"]) - 1).isoformat()
+        return rec
+
+    def item(self, etype: str, ai: dict) -> dict:
+        """A list item (a metric) satisfying the any_item predicates; `improved` is derived from
+        baseline and result (engine.facts), so it is written as a real movement (or none)."""
+        iprop = self._resolve(self.prop(etype, ai["field"]).get("items", {}))
+        out: dict[str, Any] = {}
+        for f, pred in ai["where"].items():
+            ps = ops_of(pred)
+            if f == "improved":
+                up = all(holds(True, op, arg) for op, arg in ps)
+                base = 100 + self.n_rec
+                out.update(baseline=base, result=base * 2 if up else base, higher_is_better=True)
+                continue
+            v = self.value(self._resolve(iprop.get("properties", {}).get(f, {})), ps, False, f)
+            if v is not MISSING:
+                out[f] = v
+        return out
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(y, m + 1, min(day.day, calendar.monthrange(y, m + 1)[1]))
+
+
+# -- what each condition still needs -----------------------------------------------------------
+def _needs(s: _Synth, cond: dict, grouped: dict[str, list[dict]], title: str) -> list[dict]:
+    """Records that close this condition given the facts already there (raises _NoPlan)."""
+    if "all_of" in cond:
+        return [r for c in cond["all_of"] for r in _needs(s, c, grouped, title)]
+    if "any_of" in cond:
+        best: list[dict] | None = None
+        why = "no alternative can be met"
+        for alt in cond["any_of"]:
+            try:
+                got = _needs(s, alt, grouped, title)
+            except _NoPlan as exc:
+                why = str(exc)
+                got = None
+            if got is not None and (best is None or len(got) < len(best)):
+                if best is not None:
+                    _release(s, best)
+                best = got
+            elif got is not None:
+                _release(s, got)
+        if best is None:
+            raise _NoPlan(why)
+        return best
+    matching = [f for f in grouped.get(cond["evidence"], ()) if not _failed(f, cond)]
+    recs = _leaf_needs(s, cond, matching, title)
+    if "min_people" in cond:  # every planned record names a new person; top up to enough people
+        pf = PERSON_FIELD[cond["evidence"]]
+        have = {p.strip().casefold() for f in matching if isinstance(p := _dig(f, pf), str)}
+        recs += [s.record(cond, title) for _ in range(cond["min_people"] - len(have) - len(recs))]
+    return recs
+
+
+def _leaf_needs(s: _Synth, cond: dict, matching: list[dict], title: str) -> list[dict]:
+    if "distinct" in cond:
+        fname, want = cond["distinct"]["field"], cond["distinct"]["min"]
+        have = {_dig(f, fname) for f in matching} - {MISSING, None}
+        k = want - len(have)
+        if k <= 0:
+            return []
+        prop = s.prop(cond["evidence"], fname)
+        preds = ops_of(cond.get("where", {}).get(fname, {}))
+        domain = [v for v in prop.get("enum", []) if v not in have and all(holds(v, op, a) for op, a in preds)]
+        if len(domain) < k:
+            raise _NoPlan(f"not enough different {fname} values for {want}")
+        return [s.record(cond, title, {fname: v}) for v in domain[:k]]
+    if "mean" in cond:
+        m = cond["mean"]
+        fname = m["field"]
+        vals = [v for f in matching if isinstance(v := _dig(f, fname), (int, float))]
+        preds = ops_of(cond.get("where", {}).get(fname, {}))
+        top = s.value(s.prop(cond["evidence"], fname), preds, True, fname, prefer_max=True)
+        k = 0
+        while True:
+            n, total = len(vals) + k, sum(vals) + k * top
+            mean = total / n if n else 0
+            if n >= m["min_records"] and (mean >= m["gte"] if "gte" in m else mean > m["gt"]):
+                break
+            k += 1
+            if k > MEAN_BOUND:
+                raise _NoPlan(f"the mean {fname} cannot reach its threshold within {MEAN_BOUND} records")
+        return [s.record(cond, title, {fname: top}) for _ in range(k)]
+    k = cond.get("min_count", 1) - len(matching)
+    return [s.record(cond, title) for _ in range(max(k, 0))]
+
+
+def _release(s: _Synth, recs: list[dict]) -> None:
+    """Give back the titles of records not used (ids are only numbered at the end)."""
+    for r in recs:
+        s.titles.discard((r["type"], _norm(r.get("title"))))
+
+
+def _dig(fact: dict, dotted: str) -> Any:
+    cur: Any = fact
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            return MISSING
+        cur = cur[part]
+    return cur
+
+
+# -- proving -----------------------------------------------------------------------------------
+def _with(packet: Packet, records: list[dict], book: Any) -> Packet:
+    """The packet with the records appended, checked as any packet is (raises LadderError)."""
+    cand: dict[str, Any] = {"id": packet.candidate_id, "current_level": packet.current,
+                            "target_level": packet.target, "track": packet.track}
+    if packet.name:
+        cand["name"] = packet.name
+    data = {"schema_version": 1, "candidate": cand, "period": {"start": packet.start, "end": packet.end},
+            "evidence": list(packet.evidence) + records}
+    checked = check_document(Document(packet.source, data, "{}", "json"), book)
+    assert checked is not None
+    return checked
+
+
+def _number(plan: list[dict], packet: Packet) -> None:
+    """Ids plan-01, plan-02, ... in order, skipping any the packet uses."""
+    taken = {ev["id"] for ev in packet.evidence}
+    n = 0
+    for r in plan:
+        n += 1
+        while f"plan-{n:02d}" in taken:
+            n += 1
+        r["id"] = f"plan-{n:02d}"
+
+
+def prove(evaluator: Evaluator, packet: Packet, records: list[dict]) -> Packet | None:
+    """The packet with the records appended when it is valid, raises no integrity warning the
+    packet did not have, and the engine finds it ready; else None."""
+    try:
+        combined = _with(packet, records, evaluator.book)
+    except LadderError:
+        return None
+    if len(combined.warnings) != len(packet.warnings):
+        return None
+    return combined if evaluator.status(combined) == READY else None
+
+
+def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict) -> list[dict]:
+    book, path = evaluator.book, s.path
+    grouped = by_type(build_facts(combined, book, path))
+    add: list[dict] = []
+    for lr in v.levels:
+        for c in v.criteria:
+            if c.level == lr.id and c.required and not c.met:
+                try:
+                    add += _needs(s, _cond(book, c.id), grouped, c.title)
+                except _NoPlan as exc:
+                    raise _NoPlan(f"required criterion {c.id} cannot be met by added evidence: {exc}") from None
+        short = lr.supporting_needed - lr.supporting_met
+        if short > 0:
+            options = []
+            for c in v.criteria:
+                if c.level == lr.id and not c.required and not c.met:
+                    try:
+                        recs = _needs(s, _cond(book, c.id), grouped, c.title)
+                    except _NoPlan:
+                        continue
+                    options.append((len(recs), len(options), recs))
+            if len(options) < short:
+                raise _NoPlan(f"{lr.id} needs {short} more supporting criteria and only {len(options)} "
+                              "can be met by added evidence")
+            options.sort(key=lambda o: (o[0], o[1]))
+            for _, _, recs in options[short:]:
+                _release(s, recs)
+            add += [r for _, _, recs in options[:short] for r in recs]
+    # recent evidence: each level's window must hold enough records, counting those added
+    facts = grouped["*"]
+    for lr in v.levels:
+        pol = book.level_rules[lr.id].policy
+        recent = sum(1 for f in facts if f["age_days"] <= pol.within_days)
+        recent += sum(1 for r in add if (s.end - dt.date.fromisoformat(r["date"])).days <= pol.within_days)
+        for _ in range(pol.min_records - recent):
+            add.append(s.record({"evidence": "learning", "where": {}},
+                                f"recent evidence for {book.levels[lr.id].title}"))
+    return add
+
+
+def _cond(book: Any, cid: str) -> dict:
+    for cr in book.all_criteria():
+        if cr.id == cid:
+            return cr.condition
+    raise KeyError(cid)
+
+
+def make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[list[dict] | None, str | None]:
+    """(records, None) for a proved, minimal plan; (None, why) when there is none within the bounds.
+    Never raises: a plan is advice, and failing to find one must not lose the verdict."""
+    try:
+        return _make_plan(evaluator, packet, verdict)
+    except Exception as exc:  # noqa: BLE001
+        return None, f"internal error ({type(exc).__name__}) while planning; please report it"
+
+
+def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[list[dict] | None, str | None]:
+    if verdict.verdict == READY:
+        return [], None
+    s = _Synth(packet, evaluator.book, tuple(verdict.path))
+    plan: list[dict] = []
+    v = verdict
+    combined = packet
+    try:
+        for _ in range(ROUNDS):
+            add = _round(s, evaluator, combined, v)
+            if not add:
+                raise _NoPlan("the open criteria cannot be closed by added evidence")
+            plan += add
+            if len(plan) > MAX_RECORDS:
+                raise _NoPlan(f"more than {MAX_RECORDS} records would be needed")
+            _number(plan, packet)
+            try:
+                combined = _with(packet, plan, evaluator.book)
+            except LadderError as exc:
+                raise _NoPlan("the records that would close the gaps do not make a valid packet: "
+                              + "; ".join(p.message for p in exc.problems[:3])) from None
+            if len(combined.warnings) != len(packet.warnings):
+                raise _NoPlan("the records that would close the gaps raise an integrity warning: "
+                              + combined.warnings[-1].message)
+            if evaluator.status(combined) == READY:
+                break
+            v = evaluator.evaluate(combined, plan=False)  # what is still open, for the next round
+        else:
+            raise _NoPlan(f"no ready plan found in {ROUNDS} rounds of added evidence")
+    except _NoPlan as exc:
+        return None, str(exc)
+    plan = _minimise(evaluator, packet, combined, plan)
+    # Merge two records of a type into one where nothing conflicts (one launch can show two
+    # things), each merge proved; then minimise again, since a merged record may cover another.
+    merged, tries = False, 0
+    while tries < MAX_MERGES:
+        hit = None
+        for i, j in ((i, j) for i in range(len(plan)) for j in range(i + 1, len(plan))):
+            m = _merged(plan[i], plan[j], s.free)
+            if m is None:
+                continue
+            tries += 1
+            trial = [dict(r) for r in plan[:i]] + [m] + [dict(r) for r in plan[i + 1:j] + plan[j + 1:]]
+            _number(trial, packet)
+            got = prove(evaluator, packet, trial)
+            if got is not None:
+                hit = (trial, got)
+                break
+            if tries >= MAX_MERGES:
+                break
+        if hit is None:
+            break
+        plan, combined = hit
+        merged = True
+    if merged:
+        plan = _minimise(evaluator, packet, combined, plan)
+    return [_ordered(r) for r in plan], None
+
+
+def _minimise(evaluator: Evaluator, packet: Packet, combined: Packet, plan: list[dict]) -> list[dict]:
+    """Drop each record whose removal still gives ready, firing each time. A subset of the proved
+    packet's planned records needs no new check: dropping a record breaks no schema or semantic
+    rule, and planned records repeat nothing, so no warning can appear. When a record was dropped
+    the rest are numbered again and proved exactly as they will be given."""
+    n_before = len(plan)
+    i = len(plan) - 1
+    while i >= 0:
+        trial = plan[:i] + plan[i + 1:]
+        fewer = dataclasses.replace(combined, evidence=list(packet.evidence) + trial, by_id={})
+        if evaluator.status(fewer) == READY:
+            plan = trial
+        i -= 1
+    if len(plan) != n_before:
+        _number(plan, packet)
+        if prove(evaluator, packet, plan) is None:
+            raise RuntimeError("the minimised plan did not prove ready")
+    return plan
+
+
+MAX_MERGES = 20  # merge attempts per plan, each proved
+
+
+def _merged(a: dict, b: dict, free: dict[tuple[str, str], set[str]]) -> dict | None:
+    """One record saying what both say (same type and date, no field in conflict but one the
+    schema alone asked for), or None."""
+    if a["type"] != b["type"] or a["date"] != b["date"] or a["type"] == "mentoring":
+        return None
+    free_a, free_b = free.get((a["type"], a["title"]), set()), free.get((b["type"], b["title"]), set())
+    out = dict(a)
+    for k, vb in b.items():
+        if k in ("id", "type", "date", "title"):
+            continue
+        va = a.get(k, MISSING)
+        if va is MISSING or va == vb or k in free_a:
+            out[k] = vb
+        elif k in free_b:
+            continue
+        elif isinstance(va, list) and isinstance(vb, list):
+            out[k] = va + [x for x in vb if x not in va]
+        elif isinstance(va, dict) and isinstance(vb, dict) and \
+                {k2: v for k2, v in va.items() if k2 != "id"} == {k2: v for k2, v in vb.items() if k2 != "id"}:
+            out[k] = va
+        else:
+            return None
+    out["title"] = (a["title"] + " / " + b["title"].removeprefix("Planned: "))[:200]
+    free[(out["type"], out["title"])] = {k for k in free_a & free_b if out.get(k) == a.get(k)}
+    return out
+
+
+_FIRST = ("id", "type", "date", "title")
+
+
+def _ordered(r: dict) -> dict:
+    return {**{k: r[k] for k in _FIRST if k in r}, **{k: v for k, v in r.items() if k not in _FIRST}}

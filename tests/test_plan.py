@@ -1,0 +1,145 @@
+"""engine.plan: the records that would make a not-ready candidate ready, proved by the engine.
+
+For every plan given: the packet with the plan appended is valid (schema and semantic checks),
+raises no integrity warning it did not have, and is ready; leaving out any one planned record is
+not ready (the plan is minimal). A ready verdict carries no plan.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import clock
+from engine.evaluator import Evaluator
+from engine.evidence import check_document
+from engine.loader import Document, load_file
+from engine.report import verdict_dict, verdict_markdown, verdict_text
+from engine.rules import load_rules
+from engine.verdict import READY
+
+from conftest import FIXTURES, bench_generator
+
+BOOK = load_rules()
+EVAL = Evaluator(BOOK)
+BARE = Evaluator(BOOK, plan=False)  # proves plans without planning again
+GEN = bench_generator()
+
+
+def _check(data: dict):
+    return check_document(Document("p.json", data, json.dumps(data), "json"), BOOK)
+
+
+def _with(data: dict, records: list[dict]) -> dict:
+    out = copy.deepcopy(data)
+    out["evidence"] = list(out["evidence"]) + copy.deepcopy(records)
+    return out
+
+
+def assert_plan_works(data: dict) -> dict:
+    """The verdict of `data`; when it carries a plan, the plan is proved and minimal."""
+    packet = _check(data)
+    d = verdict_dict(EVAL.evaluate(packet))
+    if d["verdict"] == READY:
+        assert "plan" not in d and "plan_note" not in d
+        return d
+    assert "plan" in d
+    plan = d["plan"]
+    if plan is None:
+        assert d["plan_note"]
+        return d
+    assert plan, "a not-ready candidate's plan has at least one record"
+    ids = [r["id"] for r in plan]
+    assert len(set(ids)) == len(ids) and not set(ids) & {ev["id"] for ev in data["evidence"]}
+    me = data["candidate"]["id"].casefold()
+    for r in plan:
+        assert r["date"] <= data["period"]["end"]
+        for k in ("from", "mentee"):
+            if k in r:
+                assert r[k]["id"].casefold() != me
+    after = _check(_with(data, plan))  # valid, or this raises
+    assert len(after.warnings) == len(packet.warnings), [w.message for w in after.warnings]
+    assert BARE.evaluate(after).verdict == READY
+    for i in range(len(plan)):
+        fewer = _check(_with(data, plan[:i] + plan[i + 1:]))
+        assert BARE.evaluate(fewer).verdict != READY, f"{plan[i]['id']} is not needed"
+    return d
+
+
+def _fixture(p: Path) -> dict:
+    return load_file(p).data
+
+
+NOT_READY = sorted(FIXTURES.glob("*not-ready.yaml")) + sorted(FIXTURES.glob("*insufficient.yaml"))
+
+
+@pytest.mark.parametrize("path", NOT_READY, ids=lambda p: p.stem)
+def test_every_not_ready_fixture_gets_a_proved_minimal_plan(path):
+    d = assert_plan_works(_fixture(path))
+    assert d["verdict"] != READY and d["plan"], d.get("plan_note")
+    assert [r["id"] for r in d["plan"]] == [f"plan-{i:02d}" for i in range(1, len(d["plan"]) + 1)]
+    for r in d["plan"]:
+        assert r["title"].startswith("Planned: ")
+
+
+@pytest.mark.parametrize("path", [p for p in sorted(FIXTURES.glob("*-ready.yaml"))
+                                  if not p.stem.endswith("not-ready")], ids=lambda p: p.stem)
+def test_a_ready_verdict_has_no_plan(path):
+    d = verdict_dict(EVAL.evaluate(_check(_fixture(path))))
+    assert d["verdict"] == READY and "plan" not in d
+
+
+def test_plans_can_be_turned_off():
+    data = _fixture(FIXTURES / "bram-ellingworth-apm-to-mid-not-ready.yaml")
+    assert "plan" not in verdict_dict(BARE.evaluate(_check(data)))
+    assert "plan" not in verdict_dict(EVAL.evaluate(_check(data), plan=False))
+
+
+def test_text_and_markdown_show_what_would_make_it_ready():
+    data = _fixture(FIXTURES / "hollis-penrake-mid-to-senior-insufficient.yaml")
+    v = EVAL.evaluate(_check(data))
+    text, md = verdict_text(v), verdict_markdown(v)
+    assert "What would make this ready" in text and "plan-01 · " in text
+    assert "### What would make this ready" in md and "- plan-01 · " in md
+
+
+def test_the_cli_json_carries_the_plan_and_the_plan_makes_it_ready(run_cli, tmp_path):
+    src = FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml"
+    d = json.loads(run_cli("evaluate", src, "--format", "json", exit_code=None).stdout)
+    assert d["verdict"] == "not_ready" and d["plan"]
+    full = tmp_path / "with-plan.json"
+    full.write_text(json.dumps(_with(_fixture(src), d["plan"])), encoding="utf-8")
+    after = json.loads(run_cli("evaluate", full, "--format", "json", exit_code=None).stdout)
+    assert after["verdict"] == "ready" and after["warnings"] == [] and "plan" not in after
+
+
+def test_no_plan_within_the_bounds_says_why(monkeypatch):
+    from engine import plan as plan_mod
+
+    monkeypatch.setattr(plan_mod, "MAX_RECORDS", 0)
+    data = _fixture(FIXTURES / "hollis-penrake-mid-to-senior-insufficient.yaml")
+    d = verdict_dict(EVAL.evaluate(_check(data)))
+    assert d["plan"] is None and "more than 0 records" in d["plan_note"]
+
+
+# -- properties over the bench generator's realistic packets -----------------------------------
+def _not_ready(seed: int, i: int) -> dict | None:
+    data = GEN.make_packet(seed, i)
+    v = BARE.evaluate(_check(data))
+    return data if v.verdict != READY else None
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(st.integers(0, 10_000), st.integers(0, 200))
+def test_a_plan_always_makes_a_generated_packet_ready_and_none_of_it_can_be_dropped(seed, i):
+    clock.set_today(None)
+    data = _not_ready(seed, i)
+    if data is None:
+        return  # ready packets carry no plan (checked above); only not-ready ones are interesting
+    d = assert_plan_works(data)
+    assert d["plan"] is not None, d["plan_note"]
