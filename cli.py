@@ -134,7 +134,9 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today):
 @MAXB_OPT
 @click.option("--redact", is_flag=True, help="Leave names and free text (titles, quotes) out of the output.")
 @TODAY_OPT
-def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today):
+@click.option("--no-plan", "no_plan", is_flag=True, help="Leave out the plan (the records that would make a "
+              "not-ready candidate ready): faster.")
+def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
     """Evaluate one packet and explain the verdict criterion by criterion.
 
     \b
@@ -143,7 +145,7 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today):
       ladder evaluate packet.yaml --target director --format markdown
     """
     _today(today)
-    s = commands.Settings(rules_dir, fmt, max_bytes, redact)
+    s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan)
     colour = sys.stdout.isatty()
     _run(commands.evaluate, _book(rules_dir), packet, target, s,
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
@@ -161,7 +163,9 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today):
 @RULES_OPT
 @MAXB_OPT
 @TODAY_OPT
-def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes, today):
+@click.option("--no-plan", "no_plan", is_flag=True, help="Leave out each not-ready verdict's plan: about "
+              "three times faster on a cycle where most candidates are not ready.")
+def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes, today, no_plan):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (JSONL on stdin).
 
     Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
@@ -173,7 +177,8 @@ def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_
       cat packets.jsonl | ladder batch - --out - --jobs 2
     """
     _today(today)
-    opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact)
+    opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
+                                         plan=not no_plan)
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
          book=_book(rules_dir), to_stderr=True)  # stdout may be the verdicts (--out -)
 

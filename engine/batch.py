@@ -39,6 +39,7 @@ class BatchOptions:
     max_bytes: int = 5 * 1024 * 1024
     redact: bool = False
     validate_only: bool = False  # `ladder validate` on a large input: check, do not evaluate
+    plan: bool = True  # a not-ready verdict carries its plan (engine.plan); --no-plan leaves it out
 
 
 @dataclass
@@ -123,7 +124,7 @@ def _init_worker(opts: BatchOptions) -> None:
     from .rules import load_rules
 
     book = load_rules(opts.rules_dir)
-    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book))
+    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book, plan=opts.plan))
 
 
 def error_outcome(item: Item, kind: str, problems: list[dict], cid: str | None) -> Outcome:

@@ -23,6 +23,7 @@ class Settings:
     max_bytes: int = DEFAULT_MAX_BYTES
     redact: bool = False
     color: bool = False
+    plan: bool = True  # a not-ready verdict carries its plan (engine.plan)
 
 
 PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
@@ -89,7 +90,7 @@ def _input_bytes(paths: list[str]) -> int:
 
 
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None) -> tuple[str, int]:
-    r = pipeline.run(path, Evaluator(book), target, s.max_bytes)
+    r = pipeline.run(path, Evaluator(book, plan=s.plan), target, s.max_bytes)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
     if not r.ok:

@@ -288,6 +288,8 @@ def _placeholder(text: Any) -> bool:
     """Text that stands in for a title (TBD, x, lorem ipsum..., or no letters at all)."""
     if not isinstance(text, str):
         return False
+    if len(text) > 24:  # longer than any placeholder word: only "no letters" or lorem ipsum (fast path)
+        return not _LETTER.search(text) or text.lstrip()[:11].casefold() == "lorem ipsum"
     t = " ".join(text.strip().casefold().split()).strip(".!?:;,-_ ")
     return not _LETTER.search(text) or t in _PLACEHOLDERS or t.startswith("lorem ipsum") or len(t) < 2
 

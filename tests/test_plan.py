@@ -143,3 +143,18 @@ def test_a_plan_always_makes_a_generated_packet_ready_and_none_of_it_can_be_drop
         return  # ready packets carry no plan (checked above); only not-ready ones are interesting
     d = assert_plan_works(data)
     assert d["plan"] is not None, d["plan_note"]
+
+
+def test_no_plan_leaves_out_only_the_plan(run_cli):
+    """`batch --no-plan` (and `evaluate --no-plan`) is the same verdict without the plan keys."""
+    import json as _json
+
+    from conftest import FIXTURES as _FX
+
+    fx = sorted(str(p) for p in _FX.glob("*.yaml"))
+    with_plan = [_json.loads(x) for x in run_cli("batch", *fx, "--out", "-", "--quiet").stdout.splitlines()]
+    without = [_json.loads(x) for x in run_cli("batch", *fx, "--out", "-", "--quiet", "--no-plan").stdout.splitlines()]
+    assert any("plan" in v for v in with_plan) and not any("plan" in v for v in without)
+    assert [{k: v for k, v in d.items() if k not in ("plan", "plan_note")} for d in with_plan] == without
+    one = _json.loads(run_cli("evaluate", fx[0], "--format", "json", "--no-plan").stdout)
+    assert "plan" not in one

@@ -86,8 +86,8 @@ class _Pairer:
         # when both revisions have the same, one check serves both; facts are built per book.
         self.same_ladder = base.ladder_version == head.ladder_version
         self.same_rules = base.version == head.version and base.packet_schema == head.packet_schema
-        self.ev_base = Evaluator(base)
-        self.ev_head = self.ev_base if self.same_rules else Evaluator(head)
+        self.ev_base = Evaluator(base, plan=False)  # an audit compares verdicts; it never shows a plan
+        self.ev_head = self.ev_base if self.same_rules else Evaluator(head, plan=False)
         self.reuse = reuse and self.same_ladder and not self.same_rules
         self._same_path: dict[tuple[str, ...], bool] = {}
 
