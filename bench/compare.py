@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seed", default="20260630")
+    ap.add_argument("--head-flag", action="append", default=[],
+                    help="an extra option for the head build's batch runs (repeatable), e.g. --head-flag=--no-plan")
     ap.add_argument("--audit-repo", default=None,
                     help="a git repository with rules/ whose HEAD~1 and HEAD differ: adds the audit row")
     args = ap.parse_args(argv)
@@ -59,16 +61,18 @@ def main(argv: list[str] | None = None) -> int:
             for jobs in ("1", "2"):
                 for b in order:
                     cmd = [builds[b], "batch", packets, "--out", os.path.join(tmp, f"{b}.jsonl"), "--jobs", jobs,
-                           "--quiet"]
+                           "--quiet", *(args.head_flag if b == "head" else [])]
                     rows.setdefault((f"batch --jobs {jobs}", b), []).append(_time(cmd))
             if args.audit_repo:
                 rows.setdefault(("batch --jobs 2 (audit row)", "head"), []).append(_time(
-                    [args.head, "batch", packets, "--out", os.path.join(tmp, "a.jsonl"), "--jobs", "2", "--quiet"]))
+                    [args.head, "batch", packets, "--out", os.path.join(tmp, "a.jsonl"), "--jobs", "2", "--quiet",
+                     *args.head_flag]))
                 rows.setdefault(("audit --jobs 2", "head"), []).append(_time(
                     [args.head, "audit", "--base", "HEAD~1", "--head", "HEAD", "--packets", packets,
                      "--format", "json", "--jobs", "2"], cwd=args.audit_repo))
 
     print(f"{args.count} packets, {args.rounds} interleaved rounds; seconds per run, median, packets/s")
+    print(f"base {args.base}\nhead {args.head} {' '.join(args.head_flag)}")
     med = {k: statistics.median(v) for k, v in rows.items()}
     for (row, b), runs in rows.items():
         print(f"  {row:<28} {b:<5} {' '.join(f'{t:6.2f}' for t in runs)}   median {med[(row, b)]:6.2f} s"
