@@ -286,9 +286,12 @@ def _person(pid: Any) -> str | None:
 
 def _placeholder(text: Any) -> bool:
     """Text that stands in for a title (TBD, x, lorem ipsum..., or no letters at all)."""
-    if not isinstance(text, str):
+    if type(text) is not str:
         return False
-    if len(text) > 24:  # longer than any placeholder word: only "no letters" or lorem ipsum (fast path)
+    if len(text) > 11:  # longer than every placeholder word: only lorem ipsum or no letters left
+        first = text[0]
+        if first.isalpha() and first not in "lL":  # a real title, the usual case: decided at once
+            return False
         return not _LETTER.search(text) or text.lstrip()[:11].casefold() == "lorem ipsum"
     t = " ".join(text.strip().casefold().split()).strip(".!?:;,-_ ")
     return not _LETTER.search(text) or t in _PLACEHOLDERS or t.startswith("lorem ipsum") or len(t) < 2
