@@ -30,8 +30,9 @@ def _norm_title(t: Any) -> str | None:
 
 
 def _metric_key(ms: list) -> tuple:
-    return tuple(sorted((str(m.get("kind")), repr(m.get("baseline")), repr(m.get("result")),
-                         repr(m.get("higher_is_better", True))) for m in ms))
+    """The metric values of a record, whatever their order (numbers compare by value)."""
+    keys = [(str(m.get("kind")), m.get("baseline"), m.get("result"), m.get("higher_is_better", True)) for m in ms]
+    return tuple(keys) if len(keys) == 1 else tuple(sorted(keys, key=repr))
 
 
 def _person(pid: Any) -> str | None:
@@ -75,16 +76,15 @@ _PLAUSIBILITY = {"stakeholder_feedback": _feedback, "people_leadership": _leader
 
 def _metric_warnings(warn, ptr: str, ms: list) -> None:
     for j, m in enumerate(ms):
-        mptr = f"{ptr}/metrics/{j}"
         base, res = m.get("baseline"), m.get("result")
-        if isinstance(base, (int, float)) and isinstance(res, (int, float)) and res != base:
+        if res != base and isinstance(base, (int, float)) and isinstance(res, (int, float)):
             scale = abs(base) if base else abs(res)
-            if scale and abs(res - base) / scale < MATERIALITY:
-                warn(mptr, f"moved {abs(res - base) / scale:.2%} of its baseline, below the "
+            if scale and abs(res - base) < MATERIALITY * scale:
+                warn(f"{ptr}/metrics/{j}", f"moved {abs(res - base) / scale:.2%} of its baseline, below the "
                      f"{MATERIALITY:.0%} a change must reach to count as moved")
         if m.get("higher_is_better") is False and _HIGHER_BETTER.search(str(m.get("name", ""))):
-            warn(f"{mptr}/higher_is_better", "false for a metric of a kind that is better higher (its name): "
-                 "check it")
+            warn(f"{ptr}/metrics/{j}/higher_is_better", "false for a metric of a kind that is better higher (its "
+                 "name): check it")
 
 
 def integrity_warnings(doc: Document, track: str, current: str, end: dt.date) -> tuple[list[Problem], frozenset[str]]:
