@@ -49,6 +49,7 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         "criteria": crits,
         "unmet": unmet_required + unmet_supporting,
         "gaps": unmet_required,
+        "supporting_gaps": _supporting_shortfall(v),
         "warnings": [w.as_dict() for w in v.warnings],
         **_plan_keys(v),
         "rules_version": v.rules_version,
@@ -99,6 +100,20 @@ def plan_lines(v: Verdict) -> list[str]:
     if v.plan is None:
         return [f"no plan found: {v.plan_note}"]
     return [f"{r['id']} · {r['type']} · {r.get('title', '')} · dated {r['date']}: {_plan_fields(r)}" for r in v.plan]
+
+
+def _supporting_shortfall(v: Verdict) -> list[dict]:
+    """Per level short of supporting criteria: how many more, and the closest open ones first
+    (those where the engine already found some of the evidence)."""
+    out = []
+    for lr in v.levels:
+        more = lr.supporting_needed - lr.supporting_met
+        if more > 0:
+            open_ = [c for c in v.criteria if c.level == lr.id and not c.required and not c.met]
+            open_.sort(key=lambda c: -len(c.found))  # stable: rule order among equals
+            out.append({"level": lr.id, "needed": lr.supporting_needed, "met": lr.supporting_met, "more": more,
+                        "closest": [c.id for c in open_[:max(more, 3)]]})
+    return out
 
 
 def verdict_json(v: Verdict, redact: bool = False) -> str:

@@ -187,3 +187,23 @@ def test_a_criterion_may_require_verified_evidence():
     c = status(_noor())
     assert c.status == "unmet" and "verified_by is given" in c.reason  # only ev-01 is confirmed
     assert status(_noor(lambda d: d["evidence"][1].update(verified_by="emp-0207"))).status == "met"
+
+
+def test_a_supporting_shortfall_is_a_gap_too(run_cli):
+    """`gaps` lists the required criteria still open; `supporting_gaps` says, per level short of
+    supporting criteria, how many more and the closest open ones: a not-ready verdict is never
+    gap-free."""
+    import json
+
+    from conftest import FIXTURES
+
+    for fx in sorted(FIXTURES.glob("*.yaml")):
+        v = json.loads(run_cli("evaluate", fx, "--format", "json", "--no-plan").stdout)
+        for g in v["supporting_gaps"]:
+            lv = next(lr for lr in v["levels"] if lr["id"] == g["level"])
+            assert g["more"] == lv["supporting_needed"] - lv["supporting_met"] > 0
+            assert len(g["closest"]) >= g["more"] and all(c in v["unmet"] for c in g["closest"])
+        if v["verdict"] == "not_ready":
+            assert v["gaps"] or v["supporting_gaps"], fx.name
+        if v["verdict"] == "ready":
+            assert not v["gaps"] and not v["supporting_gaps"]
