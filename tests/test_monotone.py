@@ -143,3 +143,23 @@ def test_ready_for_a_level_is_ready_for_every_level_below_it_on_the_path():
             assert low.verdict == "ready", (data["candidate"]["id"], lower)
             checked += 1
     assert checked >= 5  # some generated candidates are skip-level (about 1 in 60 of the ready)
+
+
+def test_principal_mentoring_needs_named_pm_mentees_with_some_effect():
+    """The gaming case: "ready for principal-pm" on two anonymous mentees, one not a PM, outcome
+    none. Each of those alone now leaves principal-pm.mentors-without-managing unmet."""
+    cid = "principal-pm.mentors-without-managing"
+    assert _status(_verdict(_fixture("yara-kestrelton-senior-to-principal-ready")), cid) == "met"
+    for change in ({"id": None}, {"discipline": "design"}, {"outcome": "none"}):
+        data = _fixture("yara-kestrelton-senior-to-principal-ready")
+        for e in data["evidence"]:
+            if e["type"] == "mentoring":
+                for k, val in change.items():
+                    if k == "outcome":
+                        e["outcome"] = val
+                    elif val is None:
+                        e["mentee"].pop(k, None)
+                    else:
+                        e["mentee"][k] = val
+        v = _verdict(data)
+        assert _status(v, cid) == "unmet" and v.verdict != "ready", change
