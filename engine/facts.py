@@ -37,10 +37,7 @@ def build_facts(packet: Packet, book: RuleBook, path: tuple[str, ...]) -> list[d
     resolve = book.resolve
     bare = (("type",), False)
     ordinals = _ORDINALS
-    repeats = packet.repeats
     for ev in packet.evidence:
-        if repeats and ev["id"] in repeats:
-            continue  # the same record entered again counts once (engine.integrity warns)
         keys, nested = by_type.get(ev["type"], bare)
         f: dict[str, Any] = {k: ev[k] for k in keys if k in ev}
         day = ev["date"]

@@ -1,10 +1,10 @@
 """Integrity warnings: what a committee should look at in a valid packet.
 
 Every field of a packet is its author's claim. Errors (engine.evidence) refuse what a packet
-cannot say; these warnings flag what it should not need to say: the same record twice (counted
-once), one person under several relationships (one voice), and claims far from plausible. Each
+cannot say; these warnings flag what it should not need to say: the same record twice, one
+person under several relationships (one voice), and claims far from plausible. Each
 warning is located by JSON path and line, names fields, never echoes free text, and is shown in
-every output format and counted in a batch summary.
+every output format.
 """
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def integrity_warnings(doc: Document, track: str, current: str, end: dt.date) ->
             why = "the same title"
         if first is not None and first != i:
             repeats.add(ev["id"])
-            warn(f"/evidence/{i}", f"repeats the {etype} at /evidence/{first} ({why}); counted once")
+            warn(f"/evidence/{i}", f"repeats the {etype} at /evidence/{first} ({why}): is it the same record twice?")
             continue
         if etype in _PLAUSIBILITY:
             _PLAUSIBILITY[etype](warn, f"/evidence/{i}", ev, voices, track, current, end, i)
