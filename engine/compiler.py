@@ -120,7 +120,7 @@ class Reads:
 
 
 def fields_read(book: RuleBook, path: tuple[str, ...]) -> Reads:
-    """(Callers cache it: engine.evidence builds one copy plan per path from it.)"""
+    """(Callers cache it: engine.facts builds one copy plan per rule book and path from it.)"""
     keep: dict[str, set[str]] = {}
     item_keep: dict[str, set[str]] = {}
     for lv in path:

@@ -56,7 +56,6 @@ class Packet:
     by_id: dict[str, dict] = field(repr=False, default_factory=dict)
     ladder: str = ""  # identity of the ladder (levels, tracks) the levels above were resolved with
     warnings: list[Problem] = field(default_factory=list)  # engine.integrity: for a committee to look at
-    repeats: frozenset[str] = frozenset()  # ids of records that repeat an earlier one: counted once
 
 
 class _Dispatching:
@@ -433,9 +432,9 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         return None
     data = doc.data
     cand = data["candidate"]
-    warnings, repeats = integrity_warnings(doc, ctx["track"], ctx["current"], ctx["end"])
+    warnings = integrity_warnings(doc, ctx["track"], ctx["current"], ctx["end"])
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   data["period"]["start"], data["period"]["end"], data["evidence"],
-                  {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings, repeats)
+                  {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings)
 
 

@@ -87,8 +87,8 @@ def _metric_warnings(warn, ptr: str, ms: list) -> None:
                  "name): check it")
 
 
-def integrity_warnings(doc: Document, track: str, current: str, end: dt.date) -> tuple[list[Problem], frozenset[str]]:
-    """(warnings, ids of records that repeat an earlier one and count once) for a valid packet."""
+def integrity_warnings(doc: Document, track: str, current: str, end: dt.date) -> list[Problem]:
+    """The warnings for a valid packet, in evidence order."""
     out: list[Problem] = []
 
     def warn(pointer: str, message: str) -> None:
@@ -98,7 +98,6 @@ def integrity_warnings(doc: Document, track: str, current: str, end: dt.date) ->
     seen_metrics: dict[tuple, int] = {}
     seen_titles: dict[tuple, int] = {}
     voices: dict[str, tuple[str, int]] = {}
-    repeats: set[str] = set()
     for i, ev in enumerate(doc.data["evidence"]):
         etype = ev["type"]
         ms = ev.get("metrics")
@@ -111,11 +110,10 @@ def integrity_warnings(doc: Document, track: str, current: str, end: dt.date) ->
             first = seen_titles.setdefault((etype, _norm_title(title)), i)
             why = "the same title"
         if first is not None and first != i:
-            repeats.add(ev["id"])
             warn(f"/evidence/{i}", f"repeats the {etype} at /evidence/{first} ({why}): is it the same record twice?")
             continue
         if etype in _PLAUSIBILITY:
             _PLAUSIBILITY[etype](warn, f"/evidence/{i}", ev, voices, track, current, end, i)
         if ms:
             _metric_warnings(warn, f"/evidence/{i}", ms)
-    return out, frozenset(repeats)
+    return out

@@ -71,7 +71,7 @@ def test_today_replays_a_cycle_from_the_command_line(run_cli):
     assert '"/period/end"' in out
 
 
-# -- warnings: what a committee should look at; repeats count once ----------------------------------
+# -- warnings: what a committee should look at ------------------------------------------------------
 def _noor(change=None) -> dict:
     from conftest import FIXTURES
     from engine.loader import load_file
