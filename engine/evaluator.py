@@ -93,7 +93,8 @@ class Evaluator:
         # Required gaps first: the smallest set of things to close.
         v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(plan.path),
                     overall, "", levels, results, self.book.version, packet.end, packet.source, fr.actions,
-                    packet.warnings)
+                    packet.warnings, from_track=packet.from_track,
+                    lateral=self.book.lateral(packet.current, packet.target))
         v.headline = headline(v)
         return v
 
@@ -133,6 +134,13 @@ def _overall(level_verdicts: list[str]) -> str:
 
 
 def headline(v: Verdict) -> str:
+    if v.move and v.lateral:  # not a promotion: say so before anything else
+        return (f"lateral move from {v.current_level} ({v.from_track} track) to {v.target_level} ({v.track} "
+                f"track), judged on {v.target_level}'s criteria: " + _headline(v))
+    return _headline(v)
+
+
+def _headline(v: Verdict) -> str:
     target = v.target_level
     if v.verdict == INSUFFICIENT:
         lows = [lr for lr in v.levels if lr.verdict == INSUFFICIENT]

@@ -56,6 +56,7 @@ class Packet:
     by_id: dict[str, dict] = field(repr=False, default_factory=dict)
     ladder: str = ""  # identity of the ladder (levels, tracks) the levels above were resolved with
     warnings: list[Problem] = field(default_factory=list)  # engine.integrity: for a committee to look at
+    from_track: str = ""  # the track the candidate is on now; differs from `track` on a move between tracks
 
 
 class _Dispatching:
@@ -334,6 +335,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
                 f"{book.level_hint(tgt_raw)} (known: {', '.join(book.ordered_levels())})")
     track_raw = cand.get("track")
     track = track_raw if isinstance(track_raw, str) and track_raw in book.tracks else None
+    from_track = None
     if current is not None and (tgt_raw is None or target is not None) and (track_raw is None or track):
         if track is None:
             track = book.infer_track(current, target)
@@ -346,15 +348,18 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
                     add("/candidate/current_level", f"{current} is the top of the {track} track; "
                         "give a target_level on another track")
         if target is not None:
+            # A move between tracks (contract section 1) is judged on the target's track; the
+            # declared track is then the one the candidate is on now.
+            declared = track
             if track not in book.levels[target].tracks:
-                track = book.levels[target].tracks[0] if track_raw is None else track
-                if track not in book.levels[target].tracks:
-                    add("/candidate/track", f"{target} is not on the {track} track "
-                        f"(it is on: {', '.join(book.levels[target].tracks)})")
-            if current != EXTERNAL and book.levels[target].order <= book.levels[current].order:
+                track = book.levels[target].tracks[0]
+            from_track = book.own_track(declared, current, track)
+            if current != EXTERNAL and (target == current or book.levels[target].order < book.levels[current].order):
                 add(tgt_ptr if target_override is None else "",
-                    f"target {target} is not above the current level {current}")
-    ctx.update(track=track, current=current, target=target, cid=cid)
+                    f"target {target} is not above the current level {current}"
+                    + ("" if target == current else " (a move to another track is to a level of the same order "
+                       "or above)"))
+    ctx.update(track=track, current=current, target=target, cid=cid, from_track=from_track)
 
     evidence = data.get("evidence") if isinstance(data.get("evidence"), list) else []
     seen: dict[str, int] = {}
@@ -432,9 +437,12 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         return None
     data = doc.data
     cand = data["candidate"]
-    warnings = integrity_warnings(doc, ctx["track"], ctx["current"], ctx["end"])
+    # On a move between tracks no track is the candidate's throughout: direct reports are no
+    # surprise from a manager moving to the IC track, nor needed of an IC moving to management.
+    stays = ctx["track"] if ctx["from_track"] == ctx["track"] else None
+    warnings = integrity_warnings(doc, stays, ctx["current"], ctx["end"])
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   data["period"]["start"], data["period"]["end"], data["evidence"],
-                  {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings)
+                  {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings, ctx["from_track"])
 
 

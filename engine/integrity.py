@@ -87,8 +87,9 @@ def _metric_warnings(warn, ptr: str, ms: list) -> None:
                  "name): check it")
 
 
-def integrity_warnings(doc: Document, track: str, current: str, end: dt.date) -> list[Problem]:
-    """The warnings for a valid packet, in evidence order."""
+def integrity_warnings(doc: Document, track: str | None, current: str, end: dt.date) -> list[Problem]:
+    """The warnings for a valid packet, in evidence order. `track` is the candidate's track, or
+    None for a move between tracks."""
     out: list[Problem] = []
 
     def warn(pointer: str, message: str) -> None:

@@ -338,7 +338,7 @@ def _dig(fact: dict, dotted: str) -> Any:
 def _with(packet: Packet, records: list[dict], book: Any) -> Packet:
     """The packet with the records appended, checked as any packet is (raises LadderError)."""
     cand: dict[str, Any] = {"id": packet.candidate_id, "current_level": packet.current,
-                            "target_level": packet.target, "track": packet.track}
+                            "target_level": packet.target, "track": packet.from_track or packet.track}
     if packet.name:
         cand["name"] = packet.name
     data = {"schema_version": 1, "candidate": cand, "period": {"start": packet.start, "end": packet.end},

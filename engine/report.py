@@ -42,6 +42,7 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         "current_level": v.current_level,
         "target_level": v.target_level,
         "path": v.path,
+        **({"move": v.move} if v.move else {}),
         "as_of": v.as_of,
         "verdict": v.verdict,
         "headline": v.headline,
@@ -137,7 +138,7 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
     st = style or (lambda s, **_: s)
     evidence = evidence or {}
     who = v.candidate_id + (f" ({v.name})" if v.name and not redact else "")
-    lines = [f"{who} · {v.track} track · {v.current_level} → {v.target_level} · as of {v.as_of}",
+    lines = [f"{who} · {_track_text(v)} · {v.current_level} → {v.target_level} · as of {v.as_of}",
              st(v.verdict.upper().replace("_", " "), fg=_COLOUR.get(v.verdict, "red"), bold=True) + f" — {v.headline}",
              ""]
     for lr in v.levels:
@@ -172,6 +173,11 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
         lines += [f"  {_warning_text(w)}" for w in v.warnings]
     lines.append(f"rules {v.rules_version}")
     return "\n".join(lines)
+
+
+def _track_text(v: Verdict) -> str:
+    """`management track`, or `management → ic track` for a move between tracks."""
+    return f"{v.from_track} → {v.track} track" if v.move else f"{v.track} track"
 
 
 def _self_declared(v: Verdict) -> list[str]:
@@ -212,7 +218,8 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
     who = v.candidate_id + (f" ({_md(v.name)})" if v.name and not redact else "")
     out = [f"## Promotion readiness: {who}", "",
            f"**{v.verdict.replace('_', ' ').capitalize()}** — {_md(v.headline)}", "",
-           f"- Track: {v.track}; {v.current_level} → {v.target_level} (levels assessed: {', '.join(v.path)})",
+           f"- Track: {_track_text(v).removesuffix(' track')}; {v.current_level} → {v.target_level} "
+           f"(levels assessed: {', '.join(v.path)})",
            f"- As of: {v.as_of}", f"- Rules: `{v.rules_version}`", ""]
     gaps = [c for c in v.criteria if not c.met and c.required]
     if gaps:

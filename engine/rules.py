@@ -131,11 +131,32 @@ class RuleBook:
         return None
 
     def path(self, track: str, current: str, target: str) -> list[str]:
-        """Levels whose criteria a candidate must meet, lowest first (skip-level: all between)."""
-        if current == EXTERNAL:
+        """Levels whose criteria a candidate must meet, lowest first (skip-level: all between).
+
+        The levels of `track` above the current level's order: a level of the same order on
+        another track counts as held (the guide puts IC PMs at the influence of a Group PM or
+        Director), so a lateral move is judged on the target's criteria alone."""
+        if current == EXTERNAL or self.lateral(current, target):
             return [target]
         lo, hi = self.levels[current].order, self.levels[target].order
         return [lv for lv in self.tracks[track] if lo < self.levels[lv].order <= hi]
+
+    def lateral(self, current: str, target: str) -> bool:
+        """A move to another level of the same order (on another track: a track's order climbs)."""
+        return (current != EXTERNAL and current != target and current in self.levels and target in self.levels
+                and self.levels[current].order == self.levels[target].order)
+
+    def own_track(self, declared: str, current: str, judged: str) -> str:
+        """The track a candidate is on now: the one the packet declares (or infers) when the
+        current level is on it, else the judged track when it is, else the current level's first.
+        It differs from the judged track exactly when the candidate moves between tracks."""
+        if current == EXTERNAL:
+            return judged
+        tracks = self.levels[current].tracks
+        for t in (declared, judged):
+            if t in tracks:
+                return t
+        return tracks[0]
 
 
 def leaf_types(cond: dict) -> list[str]:

@@ -73,6 +73,15 @@ class Verdict:
                                                                                 compare=False)
     plan: list[dict] | None = None
     plan_note: str | None = None
+    from_track: str = ""  # the candidate's track now, when it is not `track` (a move between tracks)
+    lateral: bool = False  # a move to a level of the same order on another track
+
+    @property
+    def move(self) -> dict | None:
+        """A move between tracks: from which, to which, and whether it is lateral; else None."""
+        if not self.from_track or self.from_track == self.track:
+            return None
+        return {"from_track": self.from_track, "to_track": self.track, "lateral": self.lateral}
 
     def planned(self) -> bool:
         """Compute the plan if it is due; True when this verdict carries one (a list, or None

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import Evaluator, check_document, load_rules
+from engine.errors import EvidenceError
 from engine.facts import build_facts
 from engine.explain import _MISSING, failures
 from engine.firing import Firing, RulesEngine, rules_engine
@@ -170,6 +171,55 @@ def test_track_switch_and_external_paths():
     assert v["path"] == ["director"]
     v = _evaluate(dict(base, candidate={"id": "c3", "current_level": "lead-pm", "track": "ic"}))
     assert (v["target_level"], v["path"]) == ("principal-pm", ["principal-pm"])
+
+
+MOVES = {  # (declared track or None, current, target) -> (judged track, from track, path, lateral)
+    "director to principal-pm, declared ic": (("ic", "director", "principal-pm"),
+                                              ("ic", "management", ["principal-pm"], True)),
+    "director to principal-pm, declared management": (("management", "gpm", "staff-pm"),
+                                                      ("ic", "management", ["principal-pm"], True)),
+    "principal-pm to director, no track": ((None, "principal-pm", "director"),
+                                           ("management", "ic", ["director"], True)),
+    "senior-pm on management to principal-pm": (("management", "senior-pm", "principal-pm"),
+                                                ("ic", "management", ["principal-pm"], False)),
+    "senior-pm on ic to director": (("ic", "lead-pm", "director"), ("management", "ic", ["director"], False)),
+    "mid-pm on ic to director: both levels": (("ic", "mid-pm", "director"),
+                                              ("management", "ic", ["senior-pm", "director"], False)),
+}
+
+
+@pytest.mark.parametrize(("given", "expected"), MOVES.values(), ids=MOVES.keys())
+def test_moves_between_tracks_are_evaluated(given, expected):
+    """Contract section 1: a candidate may switch track. A move is judged on the target's track,
+    against every level of it above the current level's order (a level of the same order on the
+    other track counts as held, so a lateral move meets the target's criteria alone), never
+    rejected; the verdict says it is a move, and a lateral one says so in its headline."""
+    track, current, target = given
+    cand = {"id": "c-move", "current_level": current, "target_level": target, **({"track": track} if track else {})}
+    v = _evaluate({"schema_version": 1, "candidate": cand, "period": {"start": "2025-01-01", "end": "2025-12-31"},
+                   "evidence": []})
+    judged, from_track, path, lateral = expected
+    assert (v["track"], v["path"]) == (judged, path)
+    assert v["move"] == {"from_track": from_track, "to_track": judged, "lateral": lateral}
+    assert v["headline"].startswith("lateral move from ") == lateral
+    assert {c["level"] for c in v["criteria"]} == set(path)
+
+
+def test_a_move_down_is_still_refused():
+    """Only a move to a level of the same order or above is evaluated: director to senior-pm is not
+    a promotion on either track."""
+    data = {"schema_version": 1, "candidate": {"id": "c-down", "current_level": "director", "track": "ic",
+                                               "target_level": "senior-pm"},
+            "period": {"start": "2025-01-01", "end": "2025-12-31"}, "evidence": []}
+    with pytest.raises(EvidenceError, match="not above the current level"):
+        check_document(_doc(data), BOOK)
+
+
+def test_no_move_no_move_key():
+    """A candidate who stays on their track gets no `move` key (verdicts of the ladder are unchanged)."""
+    base = {"schema_version": 1, "period": {"start": "2025-01-01", "end": "2025-12-31"}, "evidence": []}
+    v = _evaluate(dict(base, candidate={"id": "c1", "current_level": "senior-pm", "track": "ic"}))
+    assert "move" not in v and v["track"] == "ic"
 
 
 def test_verdict_comes_from_durable_rules_firing(monkeypatch):

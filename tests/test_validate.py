@@ -207,8 +207,9 @@ CASES = {
                           "/candidate/current_level", "top of the management track"),
     "external without target": ({"candidate__current_level": "external", "candidate__target_level": ...},
                                 "/candidate/target_level", "needs a target_level"),
-    "target off the track": ({"candidate__track": "ic", "candidate__target_level": "director"},
-                             "/candidate/track", "not on the ic track"),
+    "move down to another track": ({"candidate__current_level": "director", "candidate__track": "ic",
+                                    "candidate__target_level": "senior-pm"},
+                                   "/candidate/target_level", "not above the current level"),
 }
 
 
