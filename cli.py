@@ -53,6 +53,9 @@ FORMAT_OPT = click.option("--format", "fmt", type=click.Choice(FORMATS), default
                           help="Output format.")
 MAXB_OPT = click.option("--max-bytes", type=click.IntRange(1), default=DEFAULT_MAX_BYTES, show_default=True,
                         help="Largest packet file accepted.")
+PATHS_OPT = click.option("--paths", "with_paths", is_flag=True,
+                         help="Also assess the fit with the guide's adjacent career paths (as `ladder paths`); "
+                              "the verdict is unchanged.")
 TODAY_OPT = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
                          help="The day of the run, for the one check that reads the clock (a period may not end "
                               "after it); default: today. For tests and replaying an old cycle.")
@@ -136,16 +139,18 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today):
 @TODAY_OPT
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out the plan (the records that would make a "
               "not-ready candidate ready): faster.")
-def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
+@PATHS_OPT
+def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, with_paths):
     """Evaluate one packet and explain the verdict criterion by criterion.
 
     \b
     Example:
       ladder evaluate fixtures/ada-obi-mid-to-senior.yaml
       ladder evaluate packet.yaml --target director --format markdown
+      ladder evaluate packet.yaml --paths
     """
     _today(today)
-    s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan)
+    s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan, paths=with_paths)
     colour = sys.stdout.isatty()
     _run(commands.evaluate, _book(rules_dir), packet, target, s,
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
@@ -165,7 +170,8 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
 @TODAY_OPT
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out each not-ready verdict's plan: about "
               "three times faster on a cycle where most candidates are not ready.")
-def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes, today, no_plan):
+@PATHS_OPT
+def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes, today, no_plan, with_paths):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (JSONL on stdin).
 
     Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
@@ -175,12 +181,40 @@ def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_
     Example:
       ladder batch fixtures/*.yaml --out results.jsonl --summary results.csv
       cat packets.jsonl | ladder batch - --out - --jobs 2
+      ladder batch packets.jsonl --out results.jsonl --paths
     """
     _today(today)
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
-                                         plan=not no_plan)
+                                         plan=not no_plan, paths=with_paths)
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
          book=_book(rules_dir), to_stderr=True)  # stdout may be the verdicts (--out -)
+
+
+@main.command()
+@click.argument("packet")
+@RULES_OPT
+@FORMAT_OPT
+@MAXB_OPT
+@click.option("--redact", is_flag=True, help="Leave names and free text (titles) out of the output.")
+@TODAY_OPT
+def paths(packet, rules_dir, fmt, max_bytes, redact, today):
+    """How well a candidate's evidence fits each of the guide's adjacent career paths.
+
+    For product operations, partnerships, founder/GM, product marketing and innovation/R&D
+    (rules/paths/): a fit of strong, some or none, the evidence that shows it and the signals
+    still missing, strongest first. A career-conversation aid, never a promotion verdict: the
+    packet needs no target level.
+
+    \b
+    Example:
+      ladder paths fixtures/amara-stonebridge-senior-to-director-not-ready.yaml
+      ladder paths packet.yaml --format json
+    """
+    _today(today)
+    s = commands.Settings(rules_dir, fmt, max_bytes, redact)
+    colour = sys.stdout.isatty()
+    _run(commands.paths, _book(rules_dir), packet, s,
+         style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
 
 
 @main.group()

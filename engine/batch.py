@@ -26,7 +26,7 @@ from . import pipeline
 from .errors import EvidenceError
 from .inputs import Item, iter_inputs
 from .loader import ParseFailure
-from .report import dumps, verdict_dict
+from .report import dumps, paths_list, verdict_dict
 
 CHUNK = 32  # packets per task: amortises inter-process overhead
 
@@ -40,6 +40,7 @@ class BatchOptions:
     redact: bool = False
     validate_only: bool = False  # `ladder validate` on a large input: check, do not evaluate
     plan: bool = True  # a not-ready verdict carries its plan (engine.plan); --no-plan leaves it out
+    paths: bool = False  # each verdict line gains `paths`, the adjacent paths' fit (engine.paths)
 
 
 @dataclass
@@ -124,7 +125,12 @@ def _init_worker(opts: BatchOptions) -> None:
     from .rules import load_rules
 
     book = load_rules(opts.rules_dir)
-    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book, plan=opts.plan))
+    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book, plan=opts.plan), assessor=None)
+    if opts.paths and not opts.validate_only:
+        from .pathrules import load_paths
+        from .paths import PathAssessor
+
+        _WORKER["assessor"] = PathAssessor(book, load_paths(book))  # checked by the parent first
 
 
 def error_outcome(item: Item, kind: str, problems: list[dict], cid: str | None) -> Outcome:
@@ -143,6 +149,13 @@ def process_item(item: Item) -> Outcome:
     if v is None:
         return error_outcome(item, r.kind, [p.as_dict() for p in r.problems], r.candidate)
     d = verdict_dict(v, opts.redact)
+    assessor = _WORKER["assessor"]
+    if assessor is not None:  # appended: the verdict's keys and bytes are those of a run without
+        assert r.packet is not None
+        fits = pipeline.fit(r.packet, assessor)
+        if isinstance(fits, pipeline.Result):
+            return error_outcome(item, fits.kind, [p.as_dict() for p in fits.problems], fits.candidate)
+        d["paths"] = paths_list(fits)
     return Outcome(dumps(d), True, v.candidate_id, v.current_level, v.target_level, v.verdict, d["unmet"],
                    item.source)
 

@@ -9,7 +9,8 @@ from . import pipeline
 from .errors import EngineError, EvidenceError, Interrupted, OutputError, Problem, RulesError, UsageError
 from .evaluator import Evaluator
 from .loader import DEFAULT_MAX_BYTES
-from .report import dumps, problems_json, verdict_json, verdict_markdown, verdict_text
+from .report import (dumps, paths_json, paths_markdown, paths_text, problems_json, verdict_json, verdict_markdown,
+                     verdict_text, with_paths_json)
 from .rules import RuleBook
 
 from .errors import (EXIT_FAILURES, EXIT_INVALID_PACKET, EXIT_INVALID_RULES, EXIT_OK,  # noqa: F401 - re-exported
@@ -24,6 +25,7 @@ class Settings:
     redact: bool = False
     color: bool = False
     plan: bool = True  # a not-ready verdict carries its plan (engine.plan)
+    paths: bool = False  # evaluate: the adjacent paths' fit after the verdict (engine.paths)
 
 
 PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
@@ -90,6 +92,9 @@ def _input_bytes(paths: list[str]) -> int:
 
 
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None) -> tuple[str, int]:
+    """One verdict; with s.paths the adjacent paths' fit follows it, and the verdict's own output
+    is byte for byte what it is without (JSON: a `paths` key appended after its keys)."""
+    assessor = _assessor(book) if s.paths else None  # a broken path profile: exit 4 before any work
     r = pipeline.run(path, Evaluator(book, plan=s.plan), target, s.max_bytes)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
@@ -97,11 +102,46 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
         raise EvidenceError(r.problems)
     verdict, packet = r.verdict, r.packet
     assert verdict is not None and packet is not None
+    fits = _fit(packet, assessor) if assessor else None
     if s.fmt == "json":
-        return verdict_json(verdict, s.redact), EXIT_OK
+        return (with_paths_json(verdict, fits, s.redact) if fits else verdict_json(verdict, s.redact)), EXIT_OK
     if s.fmt == "markdown":
-        return verdict_markdown(verdict, packet.by_id, s.redact), EXIT_OK
-    return verdict_text(verdict, packet.by_id, s.redact, style), EXIT_OK
+        text = verdict_markdown(verdict, packet.by_id, s.redact)
+        return (text + "\n" + paths_markdown(fits, packet.by_id, s.redact) if fits else text), EXIT_OK
+    text = verdict_text(verdict, packet.by_id, s.redact, style)
+    return (text + "\n\n" + paths_text(fits, packet.by_id, s.redact, style) if fits else text), EXIT_OK
+
+
+def _fit(packet, assessor):
+    fits = pipeline.fit(packet, assessor)
+    if isinstance(fits, pipeline.Result):
+        raise EngineError(fits.problems)
+    return fits
+
+
+def _assessor(book: RuleBook):
+    from .pathrules import load_paths
+    from .paths import PathAssessor
+
+    return PathAssessor(book, load_paths(book))
+
+
+def paths(book: RuleBook, path: str, s: Settings, style=None) -> tuple[str, int]:
+    """The fit with each adjacent career path, strongest first: never a promotion verdict, so a
+    packet needs no level to be promoted to (a VP, an external candidate without a target)."""
+    assessor = _assessor(book)
+    doc = pipeline.load(path, s.max_bytes)
+    if isinstance(doc, pipeline.Result):
+        raise EvidenceError(doc.problems)
+    packet = pipeline.check(doc, book, need_target=False)
+    if isinstance(packet, pipeline.Result):
+        raise (EngineError if packet.kind == pipeline.INTERNAL else EvidenceError)(packet.problems)
+    fits = _fit(packet, assessor)
+    if s.fmt == "json":
+        return paths_json(fits, s.redact), EXIT_OK
+    if s.fmt == "markdown":
+        return paths_markdown(fits, packet.by_id, s.redact), EXIT_OK
+    return paths_text(fits, packet.by_id, s.redact, style), EXIT_OK
 
 
 def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
@@ -110,6 +150,8 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
     Raises UsageError (an unknown --target), OutputError, Interrupted."""
     if book is not None and opts.target is not None and book.resolve(opts.target) is None:
         raise UsageError(summary=f"unknown --target {opts.target!r}{book.level_hint(opts.target)}")
+    if book is not None and opts.paths:
+        _assessor(book)  # a broken path profile: exit 4 here, not in every worker
     try:
         return _batch(paths, out, opts, summary_csv, progress, stdin, err)
     except OSError as exc:
@@ -178,9 +220,18 @@ def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> tuple[str, int,
     from . import ruletools
     from .rules import load_rules
 
+    from .pathrules import load_paths
+
     try:
         book = load_rules(rules_dir)
         problems = ruletools.engine_check(book) + ruletools.lint(book)
+        try:  # the adjacent paths, checked against the book (only a loaded book can check them)
+            paths = load_paths(book)
+            problems += ruletools.paths_engine_check(paths) + ruletools.lint_paths(book, paths)
+        except RulesError as exc:
+            if not exc.problems:
+                raise
+            problems += exc.problems
     except RulesError as exc:
         problems = exc.problems or []
         if not problems:
@@ -203,9 +254,12 @@ def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:
         if resolved is None:
             raise UsageError(summary=f"unknown level {level!r}{book.level_hint(level)}")
         level = resolved
+    from .pathrules import load_paths
+
+    paths = None if level is not None else load_paths(book)  # --level: that level only
     if fmt == "json":
-        return dumps(ruletools.show_dict(book, level)), EXIT_OK
-    return ruletools.show_text(book, level, markdown=fmt == "markdown"), EXIT_OK
+        return dumps(ruletools.show_dict(book, level, paths)), EXIT_OK
+    return ruletools.show_text(book, level, markdown=fmt == "markdown", paths=paths), EXIT_OK
 
 
 def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: str | None) -> tuple[str, int]:
@@ -216,8 +270,12 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
     cases = ruletools.default_fixtures(fx) if fx.is_dir() else []
     if not cases:
         raise UsageError(summary=f"no fixture packets found in {fx}; pass --fixtures DIR")
-    results = ruletools.run_tests(book, cases, fx / "expected", update)
-    text = ruletools.tests_text(results, ruletools.coverage(book, results))
+    from .pathrules import load_paths
+
+    paths = load_paths(book)
+    results = ruletools.run_tests(book, cases, fx / "expected", update, paths)
+    text = ruletools.tests_text(results, ruletools.coverage(book, results),
+                                ruletools.coverage(book, results, paths.signals) if paths.paths else None)
     if junit:
         try:
             Path(junit).write_text(ruletools.junit_xml(results), encoding="utf-8")

@@ -20,6 +20,7 @@ engine (docs/engine.md). Dates arrive as integer day counts (`age_days`).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,13 +120,13 @@ class Reads:
     items: dict[str, frozenset[str]]
 
 
-def fields_read(book: RuleBook, path: tuple[str, ...]) -> Reads:
-    """(Callers cache it: engine.facts builds one copy plan per rule book and path from it.)"""
+def fields_read(criteria: Iterable[Criterion]) -> Reads:
+    """What these criteria read: a path's levels' criteria, or the adjacent paths' signals.
+    (Callers cache it: engine.facts builds one copy plan per rule book and path from it.)"""
     keep: dict[str, set[str]] = {}
     item_keep: dict[str, set[str]] = {}
-    for lv in path:
-        for cr in book.level_rules[lv].criteria:
-            _fields(cr.condition, keep, item_keep)
+    for cr in criteria:
+        _fields(cr.condition, keep, item_keep)
     return Reads({t: frozenset(v) for t, v in keep.items()}, {k: frozenset(v) for k, v in item_keep.items()})
 
 
@@ -200,6 +201,26 @@ class _Builder:
         parts = [{f"p{i}": {"$and": [{KIND: "$part"}, {"node": c}]}} for i, c in enumerate(node.children)]
         self.rules[f"n{idx}"] = {"all" if key == "all_of" else "any": parts, "run": f"mark:{idx}"}
         return idx
+
+
+def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]]) -> Plan:
+    """The adjacent paths' signals (engine.pathrules), each group a path id and its signals, as one
+    ruleset: a tree of nodes per signal exactly as for a criterion, no sufficiency policy (a path
+    is a fit, not a verdict on enough evidence). Named `ladder-paths:<ids>#<sha256>`."""
+    b = _Builder()
+    roots: dict[str, int] = {}
+    signals: list[Criterion] = []
+    for pid, group in groups:
+        for sig in group:
+            roots[sig.id] = b.add(sig.condition, sig.id, pid, None)
+            signals.append(sig)
+    b.rules["sink"] = {"all": [{"m": {"$ex": {KIND: 1}}}, {"never": {KIND: "$never"}}], "run": "noop"}
+    # Some rule must fire in every session (delete_state on a session where nothing fired
+    # segfaults; see compile_path): with no sufficiency collector to lean on, the gate itself.
+    b.rules["ack"] = {"all": [GATE], "run": "noop"}
+    digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
+    ids = tuple(pid for pid, _ in groups)
+    return Plan(f"ladder-paths:{'+'.join(ids)}#{digest}", ids, b.nodes, roots, {}, b.rules, signals)
 
 
 def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:

@@ -49,7 +49,7 @@ class Packet:
     name: str | None
     track: str
     current: str
-    target: str
+    target: str  # (None only from check_document(need_target=False): `ladder paths` needs no target)
     start: str
     end: str
     evidence: list[dict] = field(repr=False)  # the records as validated (the author's words)
@@ -297,8 +297,12 @@ def _placeholder(text: Any) -> bool:
     return not _LETTER.search(text) or t in _PLACEHOLDERS or t.startswith("lorem ipsum") or len(t) < 2
 
 
-def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None) -> tuple[list[Problem], dict]:
-    """Checks the schema cannot express. Defensive about types: the schema may have failed too."""
+def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None,
+                      need_target: bool = True) -> tuple[list[Problem], dict]:
+    """Checks the schema cannot express. Defensive about types: the schema may have failed too.
+
+    need_target=False (`ladder paths`): a packet with no level to be promoted to (the top of a
+    track, an external candidate) is not an error; a target it does give is checked as ever."""
     data = doc.data if isinstance(doc.data, dict) else {}
     probs: list[Problem] = []
     ctx: dict[str, Any] = {}
@@ -339,12 +343,14 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
     if current is not None and (tgt_raw is None or target is not None) and (track_raw is None or track):
         if track is None:
             track = book.infer_track(current, target)
+        from_track = book.own_track(track, current, track)
         if target is None:
             if current == EXTERNAL:
-                add("/candidate/target_level", "an external candidate needs a target_level")
+                if need_target:
+                    add("/candidate/target_level", "an external candidate needs a target_level")
             else:
                 target = book.next_level(track, current)
-                if target is None:
+                if target is None and need_target:
                     add("/candidate/current_level", f"{current} is the top of the {track} track; "
                         "give a target_level on another track")
         if target is not None:
@@ -410,7 +416,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
 
 
 def check_document(doc: Document, book: RuleBook, target_override: str | None = None,
-                   normalised: bool = True) -> Packet | None:
+                   normalised: bool = True, need_target: bool = True) -> Packet | None:
     """Validate one parsed packet against this book's ladder and packet schema, or raise
     EvidenceError with every problem. The Packet holds validated data only: the engine's facts
     belong to the rule book that fires them (engine.facts).
@@ -426,7 +432,7 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         problems = schema_problems(doc, book.packet_schema)
     except ParseFailure as exc:  # nested too deep, or too large, to be a packet at all
         raise EvidenceError([exc.problem]) from None
-    sem, ctx = semantic_problems(doc, book, target_override)
+    sem, ctx = semantic_problems(doc, book, target_override, need_target)
     problems += [p for p in sem if p not in problems]
     if len(problems) > MAX_PROBLEMS:
         # 150k bad list items made a 100 MB report in 30 s: list enough to act on, then stop

@@ -8,12 +8,13 @@ book and never reused for another (an audit fires each revision's facts under it
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .compiler import BASE_FIELDS, fields_read
 from .evidence import FREE_TEXT_KEYS, Packet
 from .integrity import MATERIALITY
-from .rules import RuleBook
+from .rules import Criterion, RuleBook
 
 _ORDINALS: dict[str, int] = {}
 
@@ -30,7 +31,17 @@ def _ordinal(day: str) -> int:
 
 def build_facts(packet: Packet, book: RuleBook, path: tuple[str, ...]) -> list[dict]:
     """One fact per evidence record, shaped for the rules of `path` in `book`."""
-    by_type, metric_keys, improved = _copy_plan(book, path)
+    return _build(packet, book, _copy_plan(book, path, lambda: [c for lv in path for c in book.criteria(lv)]))
+
+
+def build_facts_for(packet: Packet, book: RuleBook, key: tuple[str, ...], criteria: Iterable[Criterion]) -> list[dict]:
+    """One fact per evidence record, shaped for these criteria (the adjacent paths' signals);
+    `key` names them for the cache (with the book's version)."""
+    return _build(packet, book, _copy_plan(book, key, lambda: criteria))
+
+
+def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan) -> list[dict]:
+    by_type, metric_keys, improved = copy_plan
     end_ord = _ordinal(packet.end)
     start = packet.start
     facts = []
@@ -62,7 +73,7 @@ _CopyPlan = tuple[dict[str, tuple[tuple[str, ...], bool]], tuple[str, ...], bool
 _COPY_PLANS: dict[tuple[str, tuple[str, ...]], _CopyPlan] = {}
 
 
-def _copy_plan(book: RuleBook, path: tuple[str, ...]) -> _CopyPlan:
+def _copy_plan(book: RuleBook, path: tuple[str, ...], criteria: Callable[[], Iterable[Criterion]]) -> _CopyPlan:
     """What build_facts copies for the rules of this path, built once per (rule book, path): per
     evidence type the record fields (sorted, so facts do not depend on key order in the file) and
     whether one of them needs rewriting; the metric item fields; and whether a metric's
@@ -71,7 +82,7 @@ def _copy_plan(book: RuleBook, path: tuple[str, ...]) -> _CopyPlan:
     key = (book.version, path)
     plan = _COPY_PLANS.get(key)
     if plan is None:
-        reads = fields_read(book, path)
+        reads = fields_read(criteria())
         skip = (BASE_FIELDS - {"type"}) | FREE_TEXT_KEYS
         metric_keep = reads.items.get("metrics", frozenset())
         if len(_COPY_PLANS) > 1000:

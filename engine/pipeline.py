@@ -1,4 +1,5 @@
 """The one path from an input to a verdict: load -> check -> (facts, fire, explain) -> Verdict.
+(`fit` is the same path's branch to the adjacent career paths: check -> engine.paths.)
 
 Every command that evaluates packets (evaluate, batch, rules test, audit) goes through here, so
 what a packet gets cannot differ between them. Each stage either hands on a value or stops with
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import LadderError, Problem
 from .evaluator import Evaluator
@@ -15,7 +17,10 @@ from .evidence import Packet, candidate_id, check_document
 from .inputs import Item, load_item
 from .loader import DEFAULT_MAX_BYTES, Document, ParseFailure, load_file
 from .rules import RuleBook
-from .verdict import Verdict
+from .verdict import PathsReport, Verdict
+
+if TYPE_CHECKING:  # engine.paths is imported only by the commands that assess paths
+    from .paths import PathAssessor
 
 # What stopped a packet, as a batch error line's `kind`.
 PARSE, INVALID, INTERNAL = "parse", "invalid", "internal"
@@ -46,10 +51,11 @@ def load(item: Item | str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Documen
         return Result(source, problems=[exc.problem], kind=exc.problem.kind)
 
 
-def check(doc: Document, book: RuleBook, target: str | None = None) -> Packet | Result:
-    """Document -> packet checked against the book's ladder and packet schema, or its problems."""
+def check(doc: Document, book: RuleBook, target: str | None = None, need_target: bool = True) -> Packet | Result:
+    """Document -> packet checked against the book's ladder and packet schema, or its problems.
+    need_target=False: a packet with no level to be promoted to is fine (`ladder paths`)."""
     try:
-        packet = check_document(doc, book, target)
+        packet = check_document(doc, book, target, need_target=need_target)
     except LadderError as exc:
         return Result(doc.source, problems=exc.problems or [Problem(doc.source, "", str(exc))], kind=INVALID,
                       candidate=candidate_id(doc.data))
@@ -73,6 +79,14 @@ def evaluate(packet: Packet, evaluator: Evaluator) -> Result:
                       candidate=packet.candidate_id)
     except Exception as exc:  # noqa: BLE001 - one packet must not stop the others
         return _internal(packet.source, exc, "evaluating", packet.candidate_id)
+
+
+def fit(packet: Packet, assessor: PathAssessor) -> PathsReport | Result:
+    """Checked packet -> its fit with the adjacent career paths (engine.paths); never a verdict."""
+    try:
+        return assessor.assess(packet)
+    except Exception as exc:  # noqa: BLE001 - one packet must not stop the others
+        return _internal(packet.source, exc, "assessing the adjacent paths", packet.candidate_id)
 
 
 def run(item: Item | str | Path, evaluator: Evaluator, target: str | None = None,

@@ -6,7 +6,7 @@ from typing import Any, Callable
 import orjson
 
 from .errors import Problem
-from .verdict import INSUFFICIENT, READY, Verdict
+from .verdict import INSUFFICIENT, NONE, READY, SOME, STRONG, PathFit, PathsReport, Verdict
 
 FORMATS = ("text", "json", "markdown")
 
@@ -255,3 +255,98 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
 
 def problems_json(source: str, problems: list[Problem], valid: bool) -> dict:
     return {"source": source, "valid": valid, "problems": [p.as_dict() for p in problems]}
+
+
+# -- adjacent career paths (engine.paths) -------------------------------------------------------
+PATHS_NOTE = "a career-conversation aid, never a promotion verdict"
+
+
+def paths_list(r: PathsReport) -> list[dict]:
+    """The `paths` of `ladder paths --format json` (contract section 6), also the `paths` key that
+    `--paths` appends to a verdict."""
+    out = []
+    for p in r.paths:
+        signals = []
+        for s in p.signals:
+            d: dict[str, Any] = {"id": s.id, "title": s.title, "required": s.required,
+                                 "status": "met" if s.met else "unmet", "evidence": s.evidence}
+            if not s.met:
+                d["needs"] = s.needs
+            d["source"] = s.source
+            d["basis"] = s.basis or "guide"
+            if s.basis_note:
+                d["basis_note"] = s.basis_note
+            signals.append(d)
+        out.append({"id": p.id, "title": p.title, "fit": p.fit, "evidence": p.evidence, "missing": p.missing,
+                    "source": p.source, "signals": signals})
+    return out
+
+
+def paths_dict(r: PathsReport, redact: bool = False) -> dict:
+    cand: dict[str, Any] = {"id": r.candidate_id}
+    if r.name and not redact:
+        cand["name"] = r.name
+    return {"candidate": cand, "current_level": r.current_level, "track": r.track, "as_of": r.as_of,
+            "note": PATHS_NOTE, "paths": paths_list(r), "paths_version": r.paths_version}
+
+
+def paths_json(r: PathsReport, redact: bool = False) -> str:
+    return dumps(paths_dict(r, redact))
+
+
+def with_paths_json(v: Verdict, r: PathsReport, redact: bool = False) -> str:
+    """The verdict's JSON with `paths` appended: every byte before it is the verdict's own."""
+    return dumps({**verdict_dict(v, redact), "paths": paths_list(r)})
+
+
+def _fit_word(p: PathFit) -> str:
+    return f"{'no' if p.fit == NONE else p.fit} fit ({p.met_count} of {len(p.signals)} signals)"
+
+
+_FIT_COLOUR = {STRONG: "green", SOME: "yellow"}
+
+
+def paths_text(r: PathsReport, evidence: dict[str, dict] | None = None, redact: bool = False,
+               style: Callable[..., str] | None = None) -> str:
+    st = style or (lambda s, **_: s)
+    evidence = evidence or {}
+    who = r.candidate_id + (f" ({r.name})" if r.name and not redact else "")
+    lines = [f"Adjacent paths for {who} · {r.current_level} on the {r.track} track · as of {r.as_of}",
+             f"({PATHS_NOTE}; strongest first)", ""]
+    for p in r.paths:
+        lines.append(st(f"{p.id} · {p.title}", bold=True) + ": " +
+                     st(_fit_word(p), fg=_FIT_COLOUR.get(p.fit, "red")))
+        for s in p.signals:
+            tag = ("required" if s.required else "supporting") + (" · policy" if s.basis == "policy" else "")
+            lines.append(f"  {st(_MARK[s.met], fg='green' if s.met else 'red')} [{tag}] {s.id} — {s.title}")
+            if s.met:
+                lines.append(f"      shown by {_cite(evidence, s.evidence, redact)}")
+            else:
+                lines.append(f"      needs {s.needs}" + (f"; found {', '.join(s.evidence)}" if s.evidence else ""))
+        lines.append(f"  source: {p.source}" + (f" · strong: every required signal and {p.min_supporting} "
+                                                 "supporting" if p.min_supporting else ""))
+        lines.append("")
+    lines.append(f"paths {r.paths_version}")
+    return "\n".join(lines)
+
+
+def paths_markdown(r: PathsReport, evidence: dict[str, dict] | None = None, redact: bool = False) -> str:
+    evidence = evidence or {}
+    who = r.candidate_id + (f" ({_md(r.name)})" if r.name and not redact else "")
+    out = [f"## Adjacent paths: {who}", "", f"*{PATHS_NOTE.capitalize()}.* {r.current_level} on the {r.track} "
+           f"track, as of {r.as_of}; strongest first.", "",
+           "| Path | Fit | Evidence | Missing |", "|---|---|---|---|"]
+    for p in r.paths:
+        out.append(f"| **{p.id}**<br>{_md(p.title)} | {_fit_word(p)} | {_md(_cite(evidence, p.evidence, redact)) or '-'}"
+                   f" | {', '.join(p.missing) or '-'} |")
+    out.append("")
+    for p in r.paths:
+        out += [f"### {p.id} · {_md(p.title)} — {p.fit}", "", f"Source: {_md(p.source)}", "",
+                "| | Signal | Kind | Evidence / what is missing |", "|---|---|---|---|"]
+        for s in p.signals:
+            detail = _cite(evidence, s.evidence, redact) if s.met else "needs " + s.needs
+            out.append(f"| {_MARK[s.met]} | **{s.id}**<br>{_md(s.title)} | "
+                       f"{'required' if s.required else 'supporting'} | {_md(detail)} |")
+        out.append("")
+    out.append(f"Paths version `{r.paths_version}`")
+    return "\n".join(out).rstrip() + "\n"

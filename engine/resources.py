@@ -37,9 +37,16 @@ def schemas_dir() -> Path:
 
 @lru_cache(maxsize=None)
 def load_schema(name: str) -> dict:
-    """A JSON Schema by file stem, e.g. 'packet' -> schemas/packet.schema.json."""
+    """A JSON Schema by file stem, e.g. 'packet' -> schemas/packet.schema.json.
+
+    A schema naming another in `x-ladder-defs-from` gets that one's `$defs` under its own (the
+    path profiles' signals use the rule language's conditions: one definition, never two)."""
     path = schemas_dir() / f"{name}.schema.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise RulesError(summary=f"{path}: cannot load schema: {exc}") from None
+    base = data.get("x-ladder-defs-from")
+    if isinstance(base, str) and base != name:
+        data["$defs"] = {**load_schema(base).get("$defs", {}), **data.get("$defs", {})}
+    return data

@@ -13,7 +13,9 @@ from .compiler import compile_path
 from .errors import Problem, RulesError
 from .evaluator import Evaluator
 from .explain import describe
-from .report import verdict_dict
+from .pathrules import PathBook
+from .paths import PathAssessor
+from .report import paths_dict, verdict_dict
 from .rules import Criterion, RuleBook
 
 MIN_CRITERIA_PER_LEVEL = 6
@@ -126,6 +128,45 @@ def lint(book: RuleBook) -> list[Problem]:
     return out
 
 
+def lint_paths(book: RuleBook, paths: PathBook) -> list[Problem]:
+    """Problems in adjacent-path profiles that loaded cleanly (engine.pathrules rejects the rest):
+    unlabelled policy numbers (errors, as for levels, when ladder.yaml asks) and warnings."""
+    out: list[Problem] = []
+    for p in paths.paths.values():
+        if book.label_policy_numbers and p.min_supporting and p.basis != "policy":
+            out.append(Problem(p.file, "/policy", f"{p.id}: the policy's min_supporting is not in the guide; label "
+                               "it basis: policy with a basis_note", kind="lint"))
+        seen: dict[str, str] = {}
+        for s in p.signals:
+            nums = policy_numbers(s.condition)
+            if nums and s.basis != "policy" and book.label_policy_numbers:
+                out.append(Problem(s.file, "", f"{s.id}: {', '.join(nums)}: a number the guide does not give; "
+                                   "label the signal basis: policy with a basis_note", line=s.line, kind="lint"))
+            elif not nums and s.basis == "policy":
+                out.append(Problem(s.file, "", f"{s.id} is labelled basis: policy but holds no number",
+                                   line=s.line, severity="warning", kind="lint"))
+            key = json.dumps(s.condition, sort_keys=True)
+            if key in seen:
+                out.append(Problem(s.file, "", f"{s.id} has the same condition as {seen[key]}", line=s.line,
+                                   severity="warning", kind="lint"))
+            seen[key] = s.id
+    return out
+
+
+def paths_engine_check(paths: PathBook) -> list[Problem]:
+    """Compile the adjacent paths and register them with the engine: proves durable_rules accepts them."""
+    from .compiler import compile_signals
+    from .firing import rules_engine
+
+    if not paths.paths:
+        return []
+    try:
+        rules_engine().ensure(compile_signals([(p.id, p.signals) for p in paths.paths.values()]))
+    except Exception as exc:  # noqa: BLE001 - report, do not crash
+        return [Problem(paths.directory, "", f"the rules engine rejected the adjacent paths: {exc}", kind="engine")]
+    return []
+
+
 def engine_check(book: RuleBook) -> list[Problem]:
     """Compile every level and register it with the engine: proves durable_rules accepts the rules."""
     from .firing import rules_engine
@@ -143,7 +184,20 @@ def engine_check(book: RuleBook) -> list[Problem]:
 
 
 # -- show --------------------------------------------------------------------------------------
-def show_dict(book: RuleBook, level: str | None = None) -> dict:
+def show_dict(book: RuleBook, level: str | None = None, paths: PathBook | None = None) -> dict:
+    """The levels (or one), and with `paths` the adjacent paths after them."""
+    out = _levels_dict(book, level)
+    if paths is not None and paths.paths:
+        out["paths"] = [{"id": p.id, "title": p.title, "source": p.source,
+                         "policy": {"min_supporting": p.min_supporting, **_basis(p)},
+                         "signals": [{"id": s.id, "title": s.title, "source": s.source, "required": s.required,
+                                      "evidence_types": s.evidence_types, "needs": describe(s.condition),
+                                      **_basis(s)} for s in p.signals]} for p in paths.paths.values()]
+        out["paths_version"] = paths.version
+    return out
+
+
+def _levels_dict(book: RuleBook, level: str | None = None) -> dict:
     levels = []
     for lv in book.ordered_levels():
         if level and lv != level:
@@ -170,8 +224,49 @@ def _kind(c: dict) -> str:
     return "required" if c["required"] else "supporting"
 
 
-def show_text(book: RuleBook, level: str | None = None, markdown: bool = False) -> str:
-    d = show_dict(book, level)
+def show_text(book: RuleBook, level: str | None = None, markdown: bool = False, paths: PathBook | None = None) -> str:
+    d = show_dict(book, level, paths)
+    text = _levels_text(d, markdown)
+    if "paths" in d:
+        text += "\n" + _paths_text(d, markdown)
+    return text
+
+
+def _paths_text(d: dict, markdown: bool) -> str:
+    out = []
+    if markdown:
+        out += ["# Adjacent career paths", "", "A fit of strong, some or none: a career-conversation aid, never a "
+                f"promotion verdict. Paths version `{d['paths_version']}`.", ""]
+        for p in d["paths"]:
+            pol = p["policy"]
+            out += [f"## {p['id']} — {p['title']}", "", f"Source: {p['source']}. Strong: every required signal and "
+                    f"at least {pol['min_supporting']} supporting; some: any signal."
+                    + (f" Policy: {pol['basis_note']}" if pol.get("basis_note") else ""), "",
+                    "| Signal | Kind | Needs |", "|---|---|---|"]
+            for s in p["signals"]:
+                kind = _kind(s) + (f"<br>policy: {s['basis_note']}" if s["basis"] == "policy" else "")
+                out.append(f"| **{s['id']}**<br>{s['title']} | {kind.replace('|', '/')} | "
+                           f"{s['needs'].replace('|', '/')} |")
+            out.append("")
+        return "\n".join(out)
+    out.append("Adjacent career paths (a fit of strong, some or none; never a promotion verdict)")
+    out.append("")
+    for p in d["paths"]:
+        pol = p["policy"]
+        out.append(f"{p['id']} · {p['title']} (source: {p['source']})")
+        out.append(f"  strong: all required + {pol['min_supporting']} supporting · some: any signal"
+                   + (" (policy)" if pol["basis"] == "policy" else ""))
+        for s in p["signals"]:
+            out.append(f"  {'*' if s['required'] else '-'} {s['id']}: {s['title']}")
+            out.append(f"      needs {s['needs']}")
+            if s["basis"] == "policy":
+                out.append(f"      policy: {s.get('basis_note', '')}")
+        out.append("")
+    out.append(f"paths {d['paths_version']}")
+    return "\n".join(out)
+
+
+def _levels_text(d: dict, markdown: bool) -> str:
     out = []
     if markdown:
         out += ["# The ladder's criteria", "", f"Rules version `{d['rules_version']}`", ""]
@@ -251,8 +346,66 @@ def diff_verdicts(old: dict, new: dict) -> list[str]:
     return out
 
 
-def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: bool) -> list[CaseResult]:
+def diff_paths(old: dict, new: dict) -> list[str]:
+    """What changed in a fixture's fit with the adjacent paths, path by path, signal by signal."""
+    out = []
+    olds = {p["id"]: p for p in old.get("paths", [])}
+    news = {p["id"]: p for p in new.get("paths", [])}
+    for pid in sorted(set(olds) | set(news)):
+        a, b = olds.get(pid), news.get(pid)
+        if a is None or b is None:
+            out.append(f"path {pid}: " + ("new path, " + b["fit"] if b else "path removed"))
+            continue
+        if a["fit"] != b["fit"]:
+            out.append(f"path {pid}: {a['fit']} -> {b['fit']}")
+        sa = {s["id"]: s for s in a.get("signals", [])}
+        sb = {s["id"]: s for s in b.get("signals", [])}
+        for sid in sorted(set(sa) | set(sb)):
+            x, y = sa.get(sid), sb.get(sid)
+            if x is None or y is None:
+                out.append(f"  {sid}: " + (f"new signal, {y['status']}" if y else "signal removed"))
+            elif x["status"] != y["status"]:
+                out.append(f"  {sid}: {x['status']} -> {y['status']}")
+            elif x != y:
+                out.append(f"  {sid}: cites or wording changed")
+    if not out and old != new:
+        out.append("  paths: order or wording changed")
+    return out
+
+
+def _check_golden(gp: Path, new: dict, update: bool, differ) -> tuple[str, list[str]]:
+    """(pass | updated | fail, diff lines) for one golden file; a mismatch writes NAME.new beside
+    it, or with `update` rewrites it."""
+    text = json.dumps(new, indent=1, ensure_ascii=False) + "\n"
+    if gp.exists():
+        try:
+            old = json.loads(gp.read_text(encoding="utf-8"))
+        except ValueError:
+            old = {}
+        if old == new:
+            return "pass", []
+        d = differ(old, new)
+        if update:
+            gp.write_text(text, encoding="utf-8")
+            return "updated", d
+        Path(str(gp) + ".new").write_text(text, encoding="utf-8")
+        return "fail", d
+    if update:
+        gp.parent.mkdir(parents=True, exist_ok=True)
+        gp.write_text(text, encoding="utf-8")
+        return "updated", [f"new golden file {gp.name}"]
+    return "fail", [f"no golden file {gp.name}; run with --update to record one"]
+
+
+_WORST = ("pass", "updated", "fail")
+
+
+def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: bool,
+              paths: PathBook | None = None) -> list[CaseResult]:
+    """Each fixture's verdict against NAME.golden, and with adjacent paths its fit against
+    NAME.paths.golden (both without the rules or paths version, which every edit changes)."""
     ev = Evaluator(book)
+    assessor = PathAssessor(book, paths) if paths is not None and paths.paths else None
     results = []
     for fx in fixtures:
         gp = golden_path(fx, expected_dir)
@@ -262,35 +415,31 @@ def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: 
             continue
         new = golden_of(verdict_dict(r.verdict))
         statuses = {c["id"]: c["status"] for c in new["criteria"]}
-        text = json.dumps(new, indent=1, ensure_ascii=False) + "\n"
-        if gp.exists():
-            try:
-                old = json.loads(gp.read_text(encoding="utf-8"))
-            except ValueError:
-                old = {}
-            if old == new:
-                results.append(CaseResult(str(fx), str(gp), "pass", statuses=statuses))
+        status, diff = _check_golden(gp, new, update, diff_verdicts)
+        if assessor is not None:
+            assert r.packet is not None
+            fits = pipeline.fit(r.packet, assessor)
+            if isinstance(fits, pipeline.Result):
+                results.append(CaseResult(str(fx), str(gp), "error", ["\n".join(str(p) for p in fits.problems)]))
                 continue
-            d = diff_verdicts(old, new)
-            if update:
-                gp.write_text(text, encoding="utf-8")
-                results.append(CaseResult(str(fx), str(gp), "updated", d, statuses))
-            else:
-                Path(str(gp) + ".new").write_text(text, encoding="utf-8")
-                results.append(CaseResult(str(fx), str(gp), "fail", d, statuses))
-        else:
-            if update:
-                gp.parent.mkdir(parents=True, exist_ok=True)
-                gp.write_text(text, encoding="utf-8")
-                results.append(CaseResult(str(fx), str(gp), "updated", ["new golden file"], statuses))
-            else:
-                results.append(CaseResult(str(fx), str(gp), "fail", ["no golden file; run with --update to "
-                                                                     "record one"], statuses))
+            pnew = {k: v for k, v in paths_dict(fits).items() if k != "paths_version"}
+            statuses.update({s["id"]: s["status"] for p in pnew["paths"] for s in p["signals"]})
+            pstatus, pdiff = _check_golden(paths_golden_path(fx, expected_dir), pnew, update, diff_paths)
+            status = max(status, pstatus, key=_WORST.index)
+            diff += pdiff
+        results.append(CaseResult(str(fx), str(gp), status, diff, statuses))
     return results
 
 
-def coverage(book: RuleBook, results: list[CaseResult]) -> dict[str, dict[str, int]]:
-    cov = {c.id: {"met": 0, "unmet": 0} for c in book.all_criteria()}
+def paths_golden_path(fixture: Path, expected_dir: Path) -> Path:
+    return expected_dir / (fixture.stem + ".paths.golden")
+
+
+def coverage(book: RuleBook, results: list[CaseResult], criteria: list[Criterion] | None = None
+             ) -> dict[str, dict[str, int]]:
+    """How many fixtures meet and leave unmet each criterion (default: the book's; or the adjacent
+    paths' signals)."""
+    cov = {c.id: {"met": 0, "unmet": 0} for c in (book.all_criteria() if criteria is None else criteria)}
     for r in results:
         for cid, st in r.statuses.items():
             if cid in cov:
@@ -298,21 +447,23 @@ def coverage(book: RuleBook, results: list[CaseResult]) -> dict[str, dict[str, i
     return cov
 
 
-def tests_text(results: list[CaseResult], cov: dict[str, dict[str, int]]) -> str:
+def tests_text(results: list[CaseResult], cov: dict[str, dict[str, int]],
+               signal_cov: dict[str, dict[str, int]] | None = None) -> str:
     out = []
     for r in results:
         out.append(f"{r.status.upper():7} {r.fixture}")
         out += [f"        {line}" for line in r.diff]
     n = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "error", "updated")}
-    never_met = [c for c, v in cov.items() if not v["met"]]
-    never_unmet = [c for c, v in cov.items() if not v["unmet"]]
     out.append("")
-    out.append(f"coverage: {len(cov) - len(set(never_met) | set(never_unmet))} of {len(cov)} criteria are both met and "
-               "unmet by some fixture")
-    if never_met:
-        out.append("  never met by any fixture: " + ", ".join(never_met))
-    if never_unmet:
-        out.append("  never unmet by any fixture: " + ", ".join(never_unmet))
+    for what, c in [("criteria", cov)] + ([("adjacent-path signals", signal_cov)] if signal_cov else []):
+        never_met = [k for k, v in c.items() if not v["met"]]
+        never_unmet = [k for k, v in c.items() if not v["unmet"]]
+        out.append(f"coverage: {len(c) - len(set(never_met) | set(never_unmet))} of {len(c)} {what} are both met "
+                   "and unmet by some fixture")
+        if never_met:
+            out.append("  never met by any fixture: " + ", ".join(never_met))
+        if never_unmet:
+            out.append("  never unmet by any fixture: " + ", ".join(never_unmet))
     out.append(f"{n['pass']} passed, {n['fail'] + n['error']} failed" + (f", {n['updated']} updated" if n["updated"]
                                                                            else ""))
     return "\n".join(out)

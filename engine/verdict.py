@@ -100,3 +100,58 @@ class Verdict:
     def gaps(self) -> list[str]:
         """The smallest set to close: required criteria still open, then supporting shortfall."""
         return [c.id for c in self.criteria if not c.met and c.required]
+
+
+# -- adjacent career paths (engine.paths): a fit, never a promotion verdict -----------------------
+STRONG, SOME, NONE = "strong", "some", "none"
+FITS = (STRONG, SOME, NONE)  # strongest first
+
+
+@dataclass
+class SignalResult:
+    id: str
+    title: str
+    source: str
+    required: bool
+    met: bool
+    evidence: list[str]  # cited (met) or what the engine found towards it (unmet)
+    needs: str  # what the signal asks for, in words
+    basis: str | None = None
+    basis_note: str | None = None
+
+
+@dataclass
+class PathFit:
+    id: str
+    title: str
+    source: str
+    fit: str  # strong | some | none
+    signals: list[SignalResult]
+    min_supporting: int
+
+    @property
+    def evidence(self) -> list[str]:
+        """Every record a met signal cites, once, sorted."""
+        return sorted({e for s in self.signals if s.met for e in s.evidence})
+
+    @property
+    def missing(self) -> list[str]:
+        """The signals not met: required ones first, each in the profile's order."""
+        return [s.id for s in self.signals if not s.met and s.required] + \
+            [s.id for s in self.signals if not s.met and not s.required]
+
+    @property
+    def met_count(self) -> int:
+        return sum(s.met for s in self.signals)
+
+
+@dataclass
+class PathsReport:
+    candidate_id: str
+    name: str | None
+    current_level: str
+    track: str  # the track the candidate is on now
+    as_of: str
+    paths: list[PathFit]  # strongest first
+    paths_version: str
+    source: str = ""

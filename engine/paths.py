@@ -1,0 +1,66 @@
+"""Fit with the adjacent career paths: each profile's signals fired by durable_rules, read into values.
+
+The engine decides which signals are met, as it decides criteria (engine.firing); this module
+only counts them against the profile's policy: `strong` when every required signal and at least
+`min_supporting` supporting ones are met, `some` when any signal is, `none` otherwise. A
+career-conversation aid, never a promotion verdict: nothing here touches a Verdict.
+"""
+from __future__ import annotations
+
+from .compiler import Plan, compile_signals
+from .evidence import Packet
+from .explain import cited, describe, partial
+from .facts import build_facts_for
+from .firing import RulesEngine, rules_engine
+from .pathrules import AdjacentPath, PathBook
+from .rules import RuleBook
+from .verdict import FITS, NONE, SOME, STRONG, PathFit, PathsReport, SignalResult
+
+
+class PathAssessor:
+    """Assesses packets against one rule book's adjacent paths; the plan compiles once."""
+
+    def __init__(self, book: RuleBook, paths: PathBook, engine: RulesEngine | None = None):
+        self.book, self.paths = book, paths
+        self.engine = engine or rules_engine()
+        self.signals = paths.signals
+        self._key = (f"paths:{paths.version}",)  # facts' cache key: never a tuple of level ids
+        self._plan: Plan | None = None
+
+    def plan(self) -> Plan:
+        if self._plan is None:
+            self._plan = compile_signals([(p.id, p.signals) for p in self.paths.paths.values()])
+            self.engine.ensure(self._plan)
+        return self._plan
+
+    def close(self) -> None:
+        if self._plan is not None:
+            self.engine.unregister(self._plan.name)
+            self._plan = None
+
+    def assess(self, packet: Packet) -> PathsReport:
+        plan = self.plan()
+        fr = self.engine.fire(plan, build_facts_for(packet, self.book, self._key, self.signals))
+        fits = []
+        for p in self.paths.paths.values():
+            results = []
+            for s in p.signals:
+                idx = plan.roots[s.id]
+                met = idx in fr.marked
+                results.append(SignalResult(s.id, s.title, s.source, s.required, met,
+                                            cited(plan, fr, idx) if met else partial(plan, fr, idx),
+                                            describe(s.condition), s.basis, s.basis_note))
+            fits.append(PathFit(p.id, p.title, p.source, fit(p, results), results, p.min_supporting))
+        # strongest first; among equals the one with more signals met; then by id (deterministic)
+        fits.sort(key=lambda f: (FITS.index(f.fit), -f.met_count, f.id))
+        return PathsReport(packet.candidate_id, packet.name, packet.current, packet.from_track or packet.track,
+                           packet.end, fits, self.paths.version, packet.source)
+
+
+def fit(path: AdjacentPath, results: list[SignalResult]) -> str:
+    met = [r for r in results if r.met]
+    if not met:
+        return NONE
+    if all(r.met for r in results if r.required) and sum(not r.required for r in met) >= path.min_supporting:
+        return STRONG
+    return SOME
