@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.compiler import compile_path, leaf_pattern
+from engine.compiler import compile_path, compile_signals, leaf_pattern
 from engine.firing import RulesEngine
+from engine.pathrules import load_paths
 from engine.rules import EXTERNAL, load_rules
 
 BOOK = load_rules()
@@ -34,6 +35,13 @@ def _every_path() -> list[tuple[str, ...]]:
                 if current == EXTERNAL or BOOK.levels[target].order > BOOK.levels[current].order:
                     paths.add(tuple(BOOK.path(track, current, target)))
     return sorted(paths)
+
+
+def _every_plan():
+    """Every bundled level path's plan, and the adjacent paths' plan (the same compiler)."""
+    paths = load_paths(BOOK)
+    return [compile_path(BOOK, path) for path in _every_path()] + [
+        compile_signals([(p.id, p.signals) for p in paths.paths.values()])]
 
 
 def _iany_bodies(node):
@@ -109,8 +117,8 @@ def test_the_engine_hazard_is_real_and_every_compiled_item_test_avoids_it():
     heap content; the shape the compiler emits for the same condition, and every item test of
     every bundled plan, never does."""
     bundled = []
-    for path in _every_path():
-        for rule in compile_path(BOOK, path).rules.values():
+    for plan in _every_plan():
+        for rule in plan.rules.values():
             for pat in rule.get("all", []):
                 body = next(iter(pat.values()))
                 if list(_iany_bodies(body)) and body not in bundled:
@@ -124,8 +132,7 @@ def test_the_engine_hazard_is_real_and_every_compiled_item_test_avoids_it():
 
 def test_every_bundled_plan_registers():
     """And every whole plan registers, a few times over, after the same treatment."""
-    for path in _every_path():
-        plan = compile_path(BOOK, path)
+    for plan in _every_plan():
         for byte in (0x09, 0x0C):
             engine = RulesEngine()
             _spray_heap(byte)
@@ -135,10 +142,9 @@ def test_every_bundled_plan_registers():
 
 def test_no_choice_inside_an_item_test():
     """Structural: nothing inside `$iany` is an `$or`, for every bundled plan."""
-    for path in _every_path():
-        plan = compile_path(BOOK, path)
+    for plan in _every_plan():
         for body in _iany_bodies(plan.rules):
-            assert not _has_or(body), (path, body)
+            assert not _has_or(body), (plan.name, body)
 
 
 @pytest.mark.parametrize("where", [

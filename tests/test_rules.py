@@ -619,8 +619,9 @@ def test_no_rule_text_copies_the_guide():
     words = _words(GUIDE.read_text(encoding="utf-8"))
     grams = {tuple(words[i:i + 8]) for i in range(len(words) - 7)}
     copied = []
-    for f in sorted(RULES.glob("*.yaml")):
-        for c in yaml.safe_load(f.read_text(encoding="utf-8")).get("criteria", []):
+    for f in sorted(RULES.glob("*.yaml")) + sorted(RULES.glob("paths/*.yaml")):
+        data = yaml.safe_load(f.read_text(encoding="utf-8"))
+        for c in data.get("criteria", []) + data.get("signals", []) + [{"id": f.name, **data}]:
             for key in ("title", "rationale", "basis_note"):
                 w = _words(c.get(key) or "")
                 copied += [(c["id"], key, " ".join(w[i:i + 8])) for i in range(len(w) - 7)
