@@ -3,6 +3,7 @@
 
     python bench/compare.py --base /path/to/old/.venv/bin/ladder            # head: this venv's ladder
     python bench/compare.py --base OLD --head NEW --count 10000 --rounds 5
+    python bench/compare.py --base .venv/bin/ladder --head-flag=--paths     # what --paths costs
 
 This machine's speed drifts by up to half from minute to minute, so a figure from another run
 says little about a change. Here every round runs each row for the base build, then the head
@@ -46,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", default="20260630")
     ap.add_argument("--head-flag", action="append", default=[],
                     help="an extra option for the head build's batch runs (repeatable), e.g. --head-flag=--no-plan")
+    ap.add_argument("--base-flag", action="append", default=[],
+                    help="an extra option for the base build's batch runs (repeatable). With --base and --head "
+                         "the same build, one option's cost: --head-flag=--paths (and --base-flag=--no-plan "
+                         "--head-flag=--no-plan to compare without plans)")
     ap.add_argument("--audit-repo", default=None,
                     help="a git repository with rules/ whose HEAD~1 and HEAD differ: adds the audit row")
     args = ap.parse_args(argv)
@@ -61,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             for jobs in ("1", "2"):
                 for b in order:
                     cmd = [builds[b], "batch", packets, "--out", os.path.join(tmp, f"{b}.jsonl"), "--jobs", jobs,
-                           "--quiet", *(args.head_flag if b == "head" else [])]
+                           "--quiet", *(args.head_flag if b == "head" else args.base_flag)]
                     rows.setdefault((f"batch --jobs {jobs}", b), []).append(_time(cmd))
             if args.audit_repo:
                 rows.setdefault(("batch --jobs 2 (audit row)", "head"), []).append(_time(
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
                      "--format", "json", "--jobs", "2"], cwd=args.audit_repo))
 
     print(f"{args.count} packets, {args.rounds} interleaved rounds; seconds per run, median, packets/s")
-    print(f"base {args.base}\nhead {args.head} {' '.join(args.head_flag)}")
+    print(f"base {args.base} {' '.join(args.base_flag)}\nhead {args.head} {' '.join(args.head_flag)}")
     med = {k: statistics.median(v) for k, v in rows.items()}
     for (row, b), runs in rows.items():
         print(f"  {row:<28} {b:<5} {' '.join(f'{t:6.2f}' for t in runs)}   median {med[(row, b)]:6.2f} s"

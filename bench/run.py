@@ -44,6 +44,7 @@ TARGET_VALIDATE = 5000.0
 TARGET_RSS_MB = 250.0
 TARGET_EVALUATE_MS = 400.0
 TARGET_AUDIT_RATIO = 1.3  # ladder audit --jobs 2 (one rule changed) over ladder batch --jobs 2, same packets
+TARGET_PATHS_RATIO = 1.3  # ladder batch --jobs 2 --paths over ladder batch --jobs 2, same packets, same run
 # "The same at 100,000 packets as at 10,000": the big run's peak may exceed the small one's by
 # sampling noise only, i.e. at most 10% or 16 MB, whichever is larger.
 RSS_FLAT_RATIO, RSS_FLAT_SLACK_MB = 1.10, 16.0
@@ -411,7 +412,7 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
     # moments; a row reports its fastest run (the least disturbed: this machine class varies by
     # up to half from one second to the next), with every run's rate and the median in a note.
     names = ["parse only (floor)", "ladder validate", "ladder batch --jobs 1", "ladder batch --jobs 2",
-             "ladder audit --jobs 2 (1 rule changed)"]
+             "ladder audit --jobs 2 (1 rule changed)", "ladder batch --jobs 2 --paths"]
     runs: dict[str, list[Result]] = {n: [] for n in names}
     audit_rules = audit_repo(work)
     outs = {j: work / f"out-jobs{j}.jsonl" for j in (1, 2)}
@@ -435,6 +436,13 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
         runs[names[4]].append(measure(names[4], [ladder, "audit", "--rules", str(audit_rules), "--base", "HEAD",
                                                  "--packets", str(packets), "--jobs", "2", "--format", "json"],
                                       a.count, work, **kw))
+        paths_out = work / "out-paths.jsonl"
+        r = measure(names[5], [ladder, "batch", str(packets), "--out", str(paths_out), "--jobs", "2", "--quiet",
+                               "--paths"], a.count, work, **kw)
+        runs[names[5]].append(r)
+        if not r.error:
+            check_batch_output(r, paths_out, a.count)
+        paths_out.unlink(missing_ok=True)
         print(f"  round {rnd + 1}: " + ", ".join(
             f"{n.removeprefix('ladder ')} {'ERROR' if rs[-1].error else f'{rs[-1].rate:,.0f}/s'}"
             for n, rs in runs.items()), file=sys.stderr, flush=True)
@@ -442,6 +450,7 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
     floor, validate = picked[names[0]], picked[names[1]]
     batch = {1: picked[names[2]], 2: picked[names[3]]}
     audit = picked[names[4]]
+    with_paths = picked[names[5]]
     if floor_note:
         floor.notes.append(floor_note)
     rows.extend(picked.values())
@@ -543,6 +552,13 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
         checks.append(("PASS" if ratio <= TARGET_AUDIT_RATIO else "FAIL",
                        f"audit --jobs 2 <= {TARGET_AUDIT_RATIO}x batch --jobs 2 (same {a.count:,} packets): "
                        f"{audit.wall:.2f} s / {batch[2].wall:.2f} s = {ratio:.2f}x (fastest of each)"))
+    if with_paths.error or batch[2].error:
+        checks.append(("ERROR", f"batch --jobs 2 --paths <= {TARGET_PATHS_RATIO}x batch --jobs 2: a command failed"))
+    else:
+        ratio = with_paths.wall / batch[2].wall
+        checks.append(("PASS" if ratio <= TARGET_PATHS_RATIO else "FAIL",
+                       f"batch --jobs 2 --paths <= {TARGET_PATHS_RATIO}x batch --jobs 2 (same {a.count:,} packets): "
+                       f"{with_paths.wall:.2f} s / {batch[2].wall:.2f} s = {ratio:.2f}x (fastest of each)"))
     if ev.error:
         checks.append(("ERROR", f"evaluate, new process <= {TARGET_EVALUATE_MS:.0f} ms: the command failed"))
     else:

@@ -35,12 +35,13 @@ def build_facts(packet: Packet, book: RuleBook, path: tuple[str, ...]) -> list[d
 
 
 def build_facts_for(packet: Packet, book: RuleBook, key: tuple[str, ...], criteria: Iterable[Criterion]) -> list[dict]:
-    """One fact per evidence record, shaped for these criteria (the adjacent paths' signals);
-    `key` names them for the cache (with the book's version)."""
-    return _build(packet, book, _copy_plan(book, key, lambda: criteria))
+    """A fact per evidence record of a type these criteria read (the adjacent paths' signals: they
+    have no sufficiency policy counting other records), shaped for them; `key` names them for the
+    cache (with the book's version)."""
+    return _build(packet, book, _copy_plan(book, key, lambda: criteria), read_only=True)
 
 
-def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan) -> list[dict]:
+def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan, read_only: bool = False) -> list[dict]:
     by_type, metric_keys, improved = copy_plan
     end_ord = _ordinal(packet.end)
     start = packet.start
@@ -49,7 +50,10 @@ def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan) -> list[dict]:
     bare = (("type",), False)
     ordinals = _ORDINALS
     for ev in packet.evidence:
-        keys, nested = by_type.get(ev["type"], bare)
+        got = by_type.get(ev["type"])
+        if got is None and read_only:
+            continue  # no rule reads its type: it could match nothing
+        keys, nested = got or bare
         f: dict[str, Any] = {k: ev[k] for k in keys if k in ev}
         day = ev["date"]
         f["_kind"], f["eid"], f["age_days"] = "ev", ev["id"], end_ord - (ordinals.get(day) or _ordinal(day))

@@ -26,6 +26,7 @@ class PathAssessor:
         self.signals = paths.signals
         self._key = (f"paths:{paths.version}",)  # facts' cache key: never a tuple of level ids
         self._plan: Plan | None = None
+        self._needs = {s.id: describe(s.condition) for s in self.signals}
 
     def plan(self) -> Plan:
         if self._plan is None:
@@ -42,14 +43,15 @@ class PathAssessor:
         plan = self.plan()
         fr = self.engine.fire(plan, build_facts_for(packet, self.book, self._key, self.signals))
         fits = []
+        roots, marked, needs = plan.roots, fr.marked, self._needs
         for p in self.paths.paths.values():
             results = []
             for s in p.signals:
-                idx = plan.roots[s.id]
-                met = idx in fr.marked
+                idx = roots[s.id]
+                met = idx in marked
                 results.append(SignalResult(s.id, s.title, s.source, s.required, met,
                                             cited(plan, fr, idx) if met else partial(plan, fr, idx),
-                                            describe(s.condition), s.basis, s.basis_note))
+                                            needs[s.id], s.basis, s.basis_note))
             fits.append(PathFit(p.id, p.title, p.source, fit(p, results), results, p.min_supporting))
         # strongest first; among equals the one with more signals met; then by id (deterministic)
         fits.sort(key=lambda f: (FITS.index(f.fit), -f.met_count, f.id))

@@ -264,22 +264,11 @@ PATHS_NOTE = "a career-conversation aid, never a promotion verdict"
 def paths_list(r: PathsReport) -> list[dict]:
     """The `paths` of `ladder paths --format json` (contract section 6), also the `paths` key that
     `--paths` appends to a verdict."""
-    out = []
-    for p in r.paths:
-        signals = []
-        for s in p.signals:
-            d: dict[str, Any] = {"id": s.id, "title": s.title, "required": s.required,
-                                 "status": "met" if s.met else "unmet", "evidence": s.evidence}
-            if not s.met:
-                d["needs"] = s.needs
-            d["source"] = s.source
-            d["basis"] = s.basis or "guide"
-            if s.basis_note:
-                d["basis_note"] = s.basis_note
-            signals.append(d)
-        out.append({"id": p.id, "title": p.title, "fit": p.fit, "evidence": p.evidence, "missing": p.missing,
-                    "source": p.source, "signals": signals})
-    return out
+    # Each signal by id, status and evidence only: its title, source and what it needs are the
+    # rules' (`ladder rules show`, text and markdown output), the same for every packet.
+    return [{"id": p.id, "title": p.title, "fit": p.fit, "evidence": p.evidence, "missing": p.missing,
+             "signals": [{"id": s.id, "required": s.required, "status": "met" if s.met else "unmet",
+                          "evidence": s.evidence} for s in p.signals]} for p in r.paths]
 
 
 def paths_dict(r: PathsReport, redact: bool = False) -> dict:

@@ -70,7 +70,7 @@ def test_json_is_the_contracts_shape_strongest_first(run_cli):
         assert {"id", "title", "fit", "evidence", "missing"} <= set(p)
         assert p["missing"] == [s["id"] for s in p["signals"] if s["status"] == "unmet" and s["required"]] + \
             [s["id"] for s in p["signals"] if s["status"] == "unmet" and not s["required"]]
-        assert all("needs" in s for s in p["signals"] if s["status"] == "unmet")
+        assert p["evidence"] == sorted({e for s in p["signals"] if s["status"] == "met" for e in s["evidence"]})
     keys = [(rank[p["fit"]], -sum(s["status"] == "met" for s in p["signals"]), p["id"]) for p in out["paths"]]
     assert keys == sorted(keys)
 
