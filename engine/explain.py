@@ -79,6 +79,8 @@ def _describe(cond: dict) -> str:
         ai = cond["any_item"]
         tail.append(f"with a {ai['field']} entry where " + " and ".join(
             describe_pred(f, p) for f, p in ai["where"].items()))
+    if cond.get("unflagged"):
+        tail.append("carrying no integrity warning (or confirmed by verified_by)")
     if "within_days" in cond:
         tail.append(f"dated within {cond['within_days']} days of the as-of date")
     elif "default_window" in cond:
@@ -135,6 +137,8 @@ def _failed(fact: dict, cond: dict) -> list[tuple]:
         out.append(("age", fact["age_days"], window))
     if "default_window" in cond and fact.get("before_start"):
         out.append(("before",))
+    if cond.get("unflagged") and fact.get("_flagged"):
+        out.append(("flagged",))
     if "any_item" in cond:
         ai = cond["any_item"]
         items = fact.get(ai["field"]) or []
@@ -156,6 +160,8 @@ def _words(f: tuple) -> str:
         return f"dated {f[1]} days before the as-of date; needs within {f[2]}"
     if f[0] == "before":
         return "dated before the period starts; needs a date inside it"
+    if f[0] == "flagged":
+        return "carries an integrity warning (see Warnings); counts once someone confirms it with verified_by"
     ai, has_items = f[1], f[2]
     want = " and ".join(describe_pred(k, p) for k, p in ai["where"].items())
     return f"no {ai['field']} entry where {want}" if has_items else f"no {ai['field']} given; needs one where {want}"
@@ -247,6 +253,8 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: list[dict], ag
                                                            if mean is not None else "")
         else:
             got = f"found {len(found)} ({_ids(found)})"
+        if vals.get("n", len(found)) < len(found):  # engine.integrity.repeat_groups
+            got += f", which count as {vals['n']}: some repeat one another"
         if "min_people" in cond:
             got += f", from {vals.get('people', 0)} different people"
     else:
