@@ -237,6 +237,26 @@ def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: list[dict]) -> tuple[s
     return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg")
 
 
+def _still(cond: dict, vals: dict, found: list[str], facts: Any) -> str:
+    """What the thresholds still want, counted: "; still needs 1 more record" or "; still needs 2
+    more different from.relationship values (has: manager, peer)". Explanation only: whether the
+    criterion is met came from the engine."""
+    wants = []
+    if "distinct" in cond:
+        fname, want = cond["distinct"]["field"], cond["distinct"]["min"]
+        if vals.get("distinct", 0) < want:
+            pool = facts.get(cond["evidence"], []) if isinstance(facts, dict) else facts
+            ids = set(found)
+            has = sorted({_fmt(v) for f in pool if f.get("eid") in ids and (v := _get(f, fname)) is not _MISSING})
+            wants.append(f"{want - vals.get('distinct', 0)} more different {fname} value(s)"
+                         + (f" (has: {', '.join(has)})" if has else ""))
+    elif "mean" not in cond and vals.get("n", 0) < cond.get("min_count", 1):
+        wants.append(f"{cond['min_count'] - vals.get('n', 0)} more record(s)")
+    if "min_people" in cond and vals.get("people", 0) < cond["min_people"]:
+        wants.append(f"{cond['min_people'] - vals.get('people', 0)} more different people")
+    return "; still needs " + " and ".join(wants) if wants else ""
+
+
 def _person_named(fact: dict, cond: dict) -> bool:
     return _lookup(fact, tuple(PERSON_FIELD[cond["evidence"]].split("."))) is not _MISSING
 
@@ -257,6 +277,7 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: list[dict], ag
             got += f", which count as {vals['n']}: some repeat one another"
         if "min_people" in cond:
             got += f", from {vals.get('people', 0)} different people"
+        got += _still(cond, vals, found, facts)
     else:
         got = "found none"
     misses = nearest_misses(facts, cond)
