@@ -91,9 +91,17 @@ def _input_bytes(paths: list[str]) -> int:
     return total
 
 
+def check_target(book: RuleBook, target: str | None) -> None:
+    """An unknown --target is the command line's mistake, not the packet's (UsageError, exit 2)."""
+    if target is not None and book.resolve(target) is None:
+        raise UsageError(summary=f"--target: unknown level {target!r}{book.level_hint(target)} "
+                                 f"(known: {', '.join(book.ordered_levels())})")
+
+
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None) -> tuple[str, int]:
     """One verdict; with s.paths the adjacent paths' fit follows it, and the verdict's own output
     is byte for byte what it is without (JSON: a `paths` key appended after its keys)."""
+    check_target(book, target)
     assessor = _assessor(book) if s.paths else None  # a broken path profile: exit 4 before any work
     r = pipeline.run(path, Evaluator(book, plan=s.plan), target, s.max_bytes)
     if r.kind == pipeline.INTERNAL:
@@ -148,10 +156,10 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
           err=None, book: RuleBook | None = None) -> tuple[str, int]:
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
     Raises UsageError (an unknown --target), OutputError, Interrupted."""
-    if book is not None and opts.target is not None and book.resolve(opts.target) is None:
-        raise UsageError(summary=f"unknown --target {opts.target!r}{book.level_hint(opts.target)}")
-    if book is not None and opts.paths:
-        _assessor(book)  # a broken path profile: exit 4 here, not in every worker
+    if book is not None:
+        check_target(book, opts.target)
+        if opts.paths:
+            _assessor(book)  # a broken path profile: exit 4 here, not in every worker
     try:
         return _batch(paths, out, opts, summary_csv, progress, stdin, err)
     except OSError as exc:

@@ -49,6 +49,7 @@ def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan, read_only: bool
     resolve = book.resolve
     bare = (("type",), False)
     ordinals = _ORDINALS
+    repeats, flagged = packet.repeats, packet.flagged
     for ev in packet.evidence:
         got = by_type.get(ev["type"])
         if got is None and read_only:
@@ -59,6 +60,10 @@ def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan, read_only: bool
         f["_kind"], f["eid"], f["age_days"] = "ev", ev["id"], end_ord - (ordinals.get(day) or _ordinal(day))
         if day < start:  # ISO dates order as text
             f["before_start"] = True
+        if flagged and ev["id"] in flagged and "verified_by" not in ev:  # for `unflagged` leaves
+            f["_flagged"] = True
+        if repeats and ev["id"] in repeats:  # one record entered twice is counted once (engine.firing)
+            f["_grp"] = repeats[ev["id"]]
         if nested:  # a field that needs more than a copy
             if "metrics" in f:
                 f["metrics"] = [_metric(m, metric_keys, improved) for m in f["metrics"]]

@@ -219,3 +219,21 @@ def test_parallel_validate_reports_exactly_what_sequential_does(tmp_path, run_cl
         two = run_cli("validate", src, "--jobs", "2", "--format", fmt, exit_code=3).stdout
         assert one == two
     assert "of 1000 packet(s) valid" in one if fmt == "text" else '"packets":1000' in two
+
+
+def test_the_summary_counts_integrity_warnings(tmp_path, run_cli):
+    """A committee reading the summary learns that some verdicts carry warnings to look at."""
+    import yaml as _yaml
+
+    fx = FIXTURES / "amara-stonebridge-senior-to-director-not-ready.yaml"
+    data = _yaml.safe_load(fx.read_text(encoding="utf-8"))
+    twice = dict(data["evidence"][0], id="again")  # the same record again: a flagged repeat
+    data["evidence"].append(twice)
+    warned = tmp_path / "warned.yaml"
+    warned.write_text(_yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    r = run_cli("batch", fx, warned, "--out", out, "--quiet")
+    lines = _lines(out)
+    n = len(lines[1]["warnings"])
+    assert lines[0]["warnings"] == [] and n >= 1
+    assert f"1 packet(s) carry {n} integrity warning(s)" in r.stderr
