@@ -264,11 +264,11 @@ PATHS_NOTE = "a career-conversation aid, never a promotion verdict"
 def paths_list(r: PathsReport) -> list[dict]:
     """The `paths` of `ladder paths --format json` (contract section 6), also the `paths` key that
     `--paths` appends to a verdict."""
-    # Each signal by id, status and evidence only: its title, source and what it needs are the
-    # rules' (`ladder rules show`, text and markdown output), the same for every packet.
+    # `met`: each met signal's id and the records it cites; `missing` names the others. What a
+    # signal is and needs belongs to the rules (`ladder rules show`; text and markdown output),
+    # the same for every packet, so a batch line does not repeat it.
     return [{"id": p.id, "title": p.title, "fit": p.fit, "evidence": p.evidence, "missing": p.missing,
-             "signals": [{"id": s.id, "required": s.required, "status": "met" if s.met else "unmet",
-                          "evidence": s.evidence} for s in p.signals]} for p in r.paths]
+             "met": {s.id: s.evidence for s in p.signals if s.met}} for p in r.paths]
 
 
 def paths_dict(r: PathsReport, redact: bool = False) -> dict:

@@ -358,18 +358,24 @@ def diff_paths(old: dict, new: dict) -> list[str]:
             continue
         if a["fit"] != b["fit"]:
             out.append(f"path {pid}: {a['fit']} -> {b['fit']}")
-        sa = {s["id"]: s for s in a.get("signals", [])}
-        sb = {s["id"]: s for s in b.get("signals", [])}
+        sa, sb = _signal_statuses(a), _signal_statuses(b)
         for sid in sorted(set(sa) | set(sb)):
             x, y = sa.get(sid), sb.get(sid)
             if x is None or y is None:
-                out.append(f"  {sid}: " + (f"new signal, {y['status']}" if y else "signal removed"))
-            elif x["status"] != y["status"]:
-                out.append(f"  {sid}: {x['status']} -> {y['status']}")
+                out.append(f"  {sid}: " + (f"new signal, {y[0]}" if y else "signal removed"))
+            elif x[0] != y[0]:
+                out.append(f"  {sid}: {x[0]} -> {y[0]}" + (f" ({', '.join(y[1])})" if y[1] else ""))
             elif x != y:
-                out.append(f"  {sid}: cites or wording changed")
+                out.append(f"  {sid}: cites {x[1]} -> {y[1]}")
     if not out and old != new:
         out.append("  paths: order or wording changed")
+    return out
+
+
+def _signal_statuses(p: dict) -> dict[str, tuple[str, list[str]]]:
+    """A path's signals from its JSON: id -> (met | unmet, cited evidence)."""
+    out = {sid: ("met", ids) for sid, ids in p.get("met", {}).items()}
+    out.update({sid: ("unmet", []) for sid in p.get("missing", [])})
     return out
 
 
@@ -423,7 +429,7 @@ def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: 
                 results.append(CaseResult(str(fx), str(gp), "error", ["\n".join(str(p) for p in fits.problems)]))
                 continue
             pnew = {k: v for k, v in paths_dict(fits).items() if k != "paths_version"}
-            statuses.update({s["id"]: s["status"] for p in pnew["paths"] for s in p["signals"]})
+            statuses.update({sid: st for p in pnew["paths"] for sid, (st, _) in _signal_statuses(p).items()})
             pstatus, pdiff = _check_golden(paths_golden_path(fx, expected_dir), pnew, update, diff_paths)
             status = max(status, pstatus, key=_WORST.index)
             diff += pdiff

@@ -55,8 +55,8 @@ def test_each_paths_fixture_is_a_strong_fit_for_it(run_cli, path_id):
     fits = {p["id"]: p for p in out["paths"]}
     assert fits[path_id]["fit"] == "strong", fits[path_id]
     assert out["paths"][0]["id"] == path_id
-    assert fits[path_id]["evidence"] and not [s for s in fits[path_id]["signals"]
-                                              if s["required"] and s["status"] != "met"]
+    required = [s.id for s in load_paths(load_rules()).paths[path_id].signals if s.required]
+    assert fits[path_id]["evidence"] and set(required) <= set(fits[path_id]["met"])
 
 
 def test_json_is_the_contracts_shape_strongest_first(run_cli):
@@ -66,12 +66,15 @@ def test_json_is_the_contracts_shape_strongest_first(run_cli):
     assert out["candidate"]["id"] == "emp-0204"
     assert sorted(p["id"] for p in out["paths"]) == PATH_IDS
     rank = {"strong": 0, "some": 1, "none": 2}
+    profiles = load_paths(load_rules()).paths
     for p in out["paths"]:
         assert {"id", "title", "fit", "evidence", "missing"} <= set(p)
-        assert p["missing"] == [s["id"] for s in p["signals"] if s["status"] == "unmet" and s["required"]] + \
-            [s["id"] for s in p["signals"] if s["status"] == "unmet" and not s["required"]]
-        assert p["evidence"] == sorted({e for s in p["signals"] if s["status"] == "met" for e in s["evidence"]})
-    keys = [(rank[p["fit"]], -sum(s["status"] == "met" for s in p["signals"]), p["id"]) for p in out["paths"]]
+        signals = profiles[p["id"]].signals
+        assert list(p["met"]) == [s.id for s in signals if s.id not in p["missing"]]  # profile order
+        assert p["missing"] == [s.id for s in signals if s.id not in p["met"] and s.required] + \
+            [s.id for s in signals if s.id not in p["met"] and not s.required]
+        assert p["evidence"] == sorted({e for ids in p["met"].values() for e in ids})
+    keys = [(rank[p["fit"]], -len(p["met"]), p["id"]) for p in out["paths"]]
     assert keys == sorted(keys)
 
 
