@@ -557,3 +557,23 @@ def test_what_the_schema_lets_through_never_crashes_a_later_check(where, value, 
     for cmd in ("validate", "evaluate"):
         r = run_cli(cmd, f, exit_code=3)
         assert f": {pointer}: " in r.stdout + r.stderr
+
+
+def test_letter_case_of_level_names_and_person_ids(run_cli, tmp_path):
+    """The decided rule. A packet is a record kept and compared across cycles, so it spells levels
+    one way: ids and aliases in lower case (the packet schema), and any other case is a located
+    problem that names the canonical id. On the command line a person types, so `--target` is
+    matched without regard to case or surrounding spaces. Output always prints canonical ids.
+    Person ids keep their case in output but are one person whatever the case
+    (engine.fields.person_key; see tests/test_integrity.py)."""
+    src = FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"
+    data = yaml.safe_load(src.read_text(encoding="utf-8"))
+    data["candidate"]["target_level"] = "Senior-PM"
+    f = tmp_path / "cased.yaml"
+    f.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    r = run_cli("evaluate", f, exit_code=3)
+    assert "/candidate/target_level:" in r.stderr and "senior-pm" in r.stderr
+    w = json.loads(run_cli("evaluate", src, "--target", " DIRECTOR ", "--format", "json", "--no-plan").stdout)
+    assert w["target_level"] == "director" and w["path"] == ["senior-pm", "director"]
+    assert run_cli("evaluate", src, "--target", "Group-PM", "--format", "json", "--no-plan").stdout == \
+        run_cli("evaluate", src, "--target", "gpm", "--format", "json", "--no-plan").stdout
