@@ -104,7 +104,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("packets", nargs=-1, required=True)
+@click.argument("packets", nargs=-1)
 @RULES_OPT
 @FORMAT_OPT
 @MAXB_OPT
@@ -112,18 +112,27 @@ def main() -> None:
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes for large inputs (default: the number of cores).")
 @TODAY_OPT
-def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today):
-    """Check packets against the schema and the semantic rules; list every problem.
+@click.option("--decisions", "decisions", multiple=True, metavar="FILE",
+              help="A committee's decisions file (CSV or YAML) to check too (repeatable).")
+@click.option("--results", default=None, metavar="RESULTS.jsonl",
+              help="Check the decisions against these verdicts: every candidate has one, every override "
+                   "contradicts it.")
+@click.option("--cycle", default=None, help="With --results: only the decisions of this cycle.")
+def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle):
+    """Check packets against the schema and the semantic rules, and decisions files against
+    theirs; list every problem.
 
     \b
     Example:
       ladder validate fixtures/*.yaml
       ladder validate --format json packet.yaml
       ladder validate -r fixtures/invalid
+      ladder validate --decisions fixtures/decisions-2026-h1.csv --results results.jsonl
     """
     _today(today)
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
-    _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1)
+    _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1,
+         decisions=list(decisions), results=results, cycle=cycle)
 
 
 @main.command()
