@@ -94,6 +94,7 @@ def _validate_decisions(book: RuleBook, files: list[str], results: str | None,
         problems = list(d.problems)
         if results is not None:
             problems += check_against_results(d, results, book, cycle)
+            problems.sort(key=lambda p: (p.source != f, p.line or 0))  # stable: file order within a line
         bad += bool(problems)
         records.append({"source": f, "valid": not problems, "decisions": len(d.rows),
                         "problems": [p.as_dict() for p in problems]})

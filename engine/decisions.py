@@ -30,7 +30,7 @@ MAX_BYTES = 256 * 1024 * 1024  # a decisions file is a few hundred bytes a row: 
 MAX_PROBLEMS = 500
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_TOKEN = re.compile(r"^[A-Za-z0-9._:+@/-]{1,40}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9._:+@/=-]{1,60}$")
 
 
 @dataclass(frozen=True, slots=True)
