@@ -185,21 +185,28 @@ def _changed(c: Change) -> bool:
 
 
 def render_text(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
-    unchanged = 0
+    unchanged, left = 0, []
     for c in items:
-        if not _changed(c):
+        if c.movement == LEFT:
+            left.append(c.candidate)  # one line for them all: often most of the last cycle
+        elif not _changed(c):
             unchanged += 1
-            continue
-        yield f"{c.candidate}: {c.movement.replace('_', ' ')}: {_verdicts(c)}{_criteria(c)}\n"
+        else:
+            yield f"{c.candidate}: {c.movement.replace('_', ' ')}: {_verdicts(c)}{_criteria(c)}\n"
     if unchanged:
         yield f"{unchanged} candidate(s) with the same verdict and the same unmet criteria\n"
+    if left:
+        yield f"{len(left)} candidate(s) not in the new results: {', '.join(left)}\n"
     yield "\n".join(_summary_lines(cohort)) + "\n"
 
 
 def render_markdown(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
     yield "## Since the last cycle\n\n| candidate | movement | then | now | closed | opened |\n|---|---|---|---|---|---|\n"
-    unchanged = 0
+    unchanged, left = 0, []
     for c in items:
+        if c.movement == LEFT:
+            left.append(c.candidate)
+            continue
         if not _changed(c):
             unchanged += 1
             continue
@@ -208,6 +215,8 @@ def render_markdown(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
                f"{f'{n.verdict} ({n.target})' if n else ''} | {', '.join(c.closed)} | "
                f"{', '.join(c.opened) if c.compared or not (o and n) else 'other levels: not compared'} |\n")
     yield "\n" + (f"{unchanged} candidate(s) unchanged.\n\n" if unchanged else "")
+    if left:
+        yield f"Not in the new results ({len(left)}): {', '.join(left)}.\n\n"
     yield "".join(f"- {line}\n" for line in _summary_lines(cohort))
 
 
