@@ -8,6 +8,7 @@ cohort commands need. A line that is neither a verdict nor an error line is a lo
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -170,17 +171,7 @@ def statuses(d: dict) -> dict[str, str]:
     return {c["id"]: c["status"] for c in d["criteria"]}
 
 
-_INTERN: dict[str, str] = {}
-
-
-def _intern(s: str) -> str:
-    """Level, track and criterion ids repeat on every line: keep one copy of each."""
-    got = _INTERN.get(s)
-    if got is None:
-        if len(_INTERN) > 100_000:  # a hostile file of unique ids must not grow this forever
-            _INTERN.clear()
-        got = _INTERN[s] = s
-    return got
+_intern = sys.intern  # level, track and criterion ids repeat on every line: keep one copy of each
 
 
 def _ids(xs: list[str]) -> frozenset[str]:
@@ -221,10 +212,6 @@ _HEAD, _HEADLINE, _UNMET, _SUP, _RULES = (b'{"candidate":', b',"headline":', b']
                                           b'],"supporting_gaps":', b',"rules_version":"')
 
 
-def _strs(x: Any) -> bool:
-    return type(x) is list and all(type(i) is str for i in x)
-
-
 def _fast(line: Line) -> Summary | None:
     buf, a, z = line.buf, line.start, line.end
     if not buf.startswith(_HEAD, a, z):
@@ -243,13 +230,18 @@ def _fast(line: Line) -> Summary | None:
         return None
     cand, unmet, gaps, path = head.get("candidate"), lists.get("unmet"), lists.get("gaps"), head.get("path")
     track, cur, tgt, verdict = head.get("track"), head.get("current_level"), head.get("target_level"), head.get("verdict")
-    if not (type(cand) is dict and type(cand.get("id")) is str and len(lists) == 2 and _strs(unmet) and _strs(gaps)
-            and _strs(path) and type(track) is str and type(cur) is str and type(tgt) is str and verdict in VERDICTS
-            and type(rv) is str and type(cand.get("org", "")) is str and type(cand.get("cycle", "")) is str):
+    if not (type(cand) is dict and type(cand.get("id")) is str and len(lists) == 2 and type(unmet) is list
+            and type(gaps) is list and type(path) is list and type(track) is str and type(cur) is str
+            and type(tgt) is str and verdict in VERDICTS and type(rv) is str
+            and type(cand.get("org", "")) is str and type(cand.get("cycle", "")) is str):
         return None
-    it = _intern
-    return Summary(cand["id"], cand.get("org"), cand.get("cycle"), it(track), it(cur), it(tgt), tuple(map(it, path)),
-                   it(verdict), frozenset(map(it, unmet)), frozenset(map(it, gaps)), it(rv), line.number)
+    it = sys.intern  # ids repeat on every line: one copy each (and a TypeError for anything but text)
+    try:
+        return Summary(cand["id"], cand.get("org"), cand.get("cycle"), it(track), it(cur), it(tgt),
+                       tuple(map(it, path)), it(verdict), frozenset(map(it, unmet)), frozenset(map(it, gaps)), it(rv),
+                       line.number)
+    except TypeError:  # a list holding something other than ids: the whole parse says what
+        return None
 
 
 def read_verdict_at(path: str, offset: int) -> dict | None:
