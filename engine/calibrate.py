@@ -173,8 +173,8 @@ def suggestions(cal: Calibration, book: RuleBook, rows: list[dict]) -> list[dict
         way = "met" if r["overridden_to_met"] >= r["overridden_to_unmet"] else "unmet"
         out.append({"id": r["id"], "overrides": r["overridden_to_met"] + r["overridden_to_unmet"],
                     "committee_says": way, "rules_file": rel,
-                    "try": f"ladder audit --base HEAD --packets PACKETS" + (f" --rules {_rel(str(Path(file).parent))}"
-                                                                            if file and not _bundled(file) else "")})
+                    "try": "ladder audit --base HEAD --packets PACKETS" + (f" --rules {_rel(str(Path(file).parent))}"
+                                                                           if file and not _bundled(file) else "")})
     return out
 
 

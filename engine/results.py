@@ -11,8 +11,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-
 import orjson
 
 from .errors import Problem, UsageError
