@@ -2,7 +2,7 @@
 
 Exit codes: 0 done · 1 rules-test failures / audit --exit-code with flips · 2 usage error ·
 3 invalid packet(s) · 4 invalid rules · 70 internal error (a bug; please report it) or a broken
-installation (a dependency missing or at the wrong version).
+installation (a dependency missing or at the wrong version) · 130 interrupted.
 """
 from __future__ import annotations
 
@@ -105,7 +105,8 @@ def main() -> None:
     (durable_rules) and explains, criterion by criterion, what is met and what is missing.
 
     Exit codes: 0 done, 1 test failures or audit flips (with --exit-code), 2 usage error,
-    3 invalid packet(s), 4 invalid rules.
+    3 invalid packet(s), 4 invalid rules, 70 internal error or broken installation,
+    130 interrupted.
     """
 
 
@@ -156,7 +157,7 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
 
     \b
     Example:
-      ladder evaluate fixtures/ada-obi-mid-to-senior.yaml
+      ladder evaluate fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml
       ladder evaluate packet.yaml --target director --format markdown
     """
     _today(today)
@@ -193,7 +194,7 @@ def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_
     """
     _today(today)
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
-                                         plan=not no_plan)
+                                         plan=not no_plan, today=_engine("clock").today().isoformat())
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
          book=_book(rules_dir), to_stderr=True)  # stdout may be the verdicts (--out -)
 

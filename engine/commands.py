@@ -125,7 +125,15 @@ def _input_bytes(paths: list[str]) -> int:
     return total
 
 
+def check_target(book: RuleBook, target: str | None) -> None:
+    """An unknown --target is the command line's mistake, not the packet's (UsageError, exit 2)."""
+    if target is not None and book.resolve(target) is None:
+        raise UsageError(summary=f"--target: unknown level {target!r}{book.level_hint(target)} "
+                                 f"(known: {', '.join(book.ordered_levels())})")
+
+
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None) -> tuple[str, int]:
+    check_target(book, target)
     r = pipeline.run(path, Evaluator(book, plan=s.plan), target, s.max_bytes)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
@@ -144,8 +152,8 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
           err=None, book: RuleBook | None = None) -> tuple[str, int]:
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
     Raises UsageError (an unknown --target), OutputError, Interrupted."""
-    if book is not None and opts.target is not None and book.resolve(opts.target) is None:
-        raise UsageError(summary=f"unknown --target {opts.target!r}{book.level_hint(opts.target)}")
+    if book is not None:
+        check_target(book, opts.target)
     try:
         return _batch(paths, out, opts, summary_csv, progress, stdin, err)
     except OSError as exc:
