@@ -6,9 +6,11 @@ problem, each located by file, line and JSON path. Messages name fields, never e
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
@@ -22,7 +24,7 @@ from .fields import person_key
 from .integrity import integrity_warnings, repeat_groups
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook
-from .schema import PacketSchema, bundled_packet_schema
+from .schema import PacketSchema, bundled_packet_schema, canonical_json
 from .suggest import did_you_mean
 
 # Free text is personal data: never echoed in messages, never asserted into the engine.
@@ -43,6 +45,19 @@ def candidate_id(data: Any) -> str | None:
     return None
 
 
+# Written after the verdict, about it: not part of what the verdict was made from (packet_sha256).
+UNHASHED_KEYS = frozenset({"committee"})
+
+
+def packet_sha256(data: Any) -> str:
+    """The packet's content hash: sha256 of its canonical form (engine.schema.canonical_json: keys
+    sorted, no whitespace, UTF-8), less the `committee` section. The same packet as YAML or
+    JSON, reformatted or with its keys reordered, has the same hash; any changed value changes it."""
+    if isinstance(data, dict) and UNHASHED_KEYS.intersection(data):
+        data = {k: v for k, v in data.items() if k not in UNHASHED_KEYS}
+    return "sha256:" + hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
 @dataclass
 class Packet:
     source: str
@@ -59,6 +74,14 @@ class Packet:
     warnings: list[Problem] = field(default_factory=list)  # engine.integrity: for a committee to look at
     repeats: dict[str, str] = field(default_factory=dict)  # engine.integrity.repeat_groups: counted once
     flagged: frozenset[str] = frozenset()  # records with an integrity warning of their own (engine.integrity)
+    org: str | None = None  # candidate.org and candidate.cycle: cohort views (calibrate, compare)
+    cycle: str | None = None
+    data: Any = field(default=None, repr=False, compare=False)  # the whole document, for the hash
+
+    @cached_property
+    def sha256(self) -> str:
+        """packet_sha256 of the document, computed on first use (a plan's trial packets never need it)."""
+        return packet_sha256(self.data)
 
 
 class _Dispatching:
@@ -211,6 +234,14 @@ def _show(value: Any, path: list) -> str:
     return {"dict": "a mapping", "list": "a list"}.get(type(value).__name__, "the value")
 
 
+_CANDIDATE_KEYS = frozenset({"id", "name", "track", "current_level", "target_level", "org", "manager", "cycle"})
+
+
+def _misplaced(key: str, path: list) -> str:
+    """A candidate field written at the top of the packet (`cycle: 2026-h1`): say where it goes."""
+    return " (it belongs under candidate:)" if not path and key in _CANDIDATE_KEYS else ""
+
+
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
                "object": "a mapping", "array": "a list", "null": "null"}
 
@@ -222,10 +253,11 @@ def _message(err: jsonschema.ValidationError) -> str:
         return f"missing required field {missing[0]!r}" if missing else err.message
     if v == "additionalProperties" and isinstance(inst, dict):
         allowed = list(err.schema.get("properties", {}))
-        extra = sorted(k for k in inst if k not in allowed)
+        patterns = [re.compile(rx) for rx in err.schema.get("patternProperties", {})]
+        extra = sorted(k for k in inst if k not in allowed and not any(rx.search(k) for rx in patterns))
         # name the first few: a mapping of 100k unknown keys must not make a megabyte message
         more = f"; and {len(extra) - _MAX_LISTED} more unknown fields" if len(extra) > _MAX_LISTED else ""
-        return "; ".join(f"unknown field {_show(k, ['k'])}{did_you_mean(k, allowed)}"
+        return "; ".join(f"unknown field {_show(k, ['k'])}{_misplaced(k, path) or did_you_mean(k, allowed)}"
                          for k in extra[:_MAX_LISTED]) + more
     if v == "enum":
         where = str(path[-1]) if path else "value"
@@ -447,6 +479,6 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   data["period"]["start"], data["period"]["end"], data["evidence"],
                   {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings,
-                  repeat_groups(data["evidence"]), flagged)
+                  repeat_groups(data["evidence"]), flagged, org=cand.get("org"), cycle=cand.get("cycle"), data=data)
 
 
