@@ -173,7 +173,12 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: the number of cores).")
 @click.option("--target", default=None, help="Evaluate every packet for this level instead of its own target.")
-@click.option("--summary", "summary_csv", default=None, help="Also write one CSV row per packet here.")
+@click.option("--summary", "summary_csv", default=None, metavar="FILE.csv",
+              help="Also write one CSV row per packet here (spreadsheet-ready, formula-safe).")
+@click.option("--criteria-csv", "criteria_csv", default=None, metavar="FILE.csv",
+              help="Also write one CSV row per candidate and criterion here (the long form, for pivot tables).")
+@click.option("--html", "html", default=None, metavar="FILE.html",
+              help="Also write the cycle as one self-contained HTML report (as ladder report does).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--redact", is_flag=True, help="Leave names out of the output.")
 @RULES_OPT
@@ -181,7 +186,8 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
 @TODAY_OPT
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out each not-ready verdict's plan: about "
               "three times faster on a cycle where most candidates are not ready.")
-def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes, today, no_plan):
+def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, rules_dir, max_bytes, today,
+          no_plan):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (JSONL on stdin).
 
     Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
@@ -196,7 +202,31 @@ def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
                                          plan=not no_plan, today=_engine("clock").today().isoformat())
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
-         book=_book(rules_dir), to_stderr=True)  # stdout may be the verdicts (--out -)
+         book=_book(rules_dir), criteria_csv=criteria_csv, html=html, to_stderr=True)  # stdout may be the verdicts (--out -)
+
+
+@main.command()
+@click.argument("results", metavar="RESULTS.jsonl")
+@click.argument("packets", nargs=-1)
+@click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -.")
+@click.option("--redact", is_flag=True, help="Leave names and evidence titles out.")
+@RULES_OPT
+@MAXB_OPT
+def report(results, out, packets, redact, rules_dir, max_bytes):
+    """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
+    cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
+    filters by level, track, verdict and org, and a section per candidate: criteria with the
+    cited evidence, gaps, plan, warnings and an evidence appendix.
+
+    Evidence titles come from the PACKETS given (files, folders, .jsonl), each matched to its
+    verdict by packet_sha256; without them the report cites evidence ids only.
+
+    \b
+    Example:
+      ladder batch fixtures/*.yaml --out results.jsonl
+      ladder report results.jsonl fixtures/ --out cycle.html
+    """
+    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes)
 
 
 @main.group()

@@ -149,28 +149,34 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
 
 
 def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
-          err=None, book: RuleBook | None = None) -> tuple[str, int]:
+          err=None, book: RuleBook | None = None, criteria_csv: str | None = None,
+          html: str | None = None) -> tuple[str, int]:
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
+    Beside it, all derived from its lines: `summary_csv`, `criteria_csv` and the `html` report.
     Raises UsageError (an unknown --target), OutputError, Interrupted."""
     if book is not None:
         check_target(book, opts.target)
     try:
-        return _batch(paths, out, opts, summary_csv, progress, stdin, err)
+        return _batch(paths, out, opts, summary_csv, progress, stdin, err, criteria_csv, html, book)
     except OSError as exc:
         raise OutputError(summary=f"cannot write output: {exc}") from None
 
 
-def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err) -> tuple[str, int]:
-    import csv
+def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err,
+           criteria_csv: str | None = None, html: str | None = None, book: RuleBook | None = None) -> tuple[str, int]:
     import signal
 
-    from .batch import CSV_HEADER, AtomicWriter, Progress, Summary, csv_row, run_batch
+    from . import outputs
+    from .batch import AtomicWriter, Progress, Summary, run_batch
     from .inputs import count_inputs, exists_or_dash
 
     missing = [p for p in paths if not exists_or_dash(p)]
     summary = Summary()
     writers: list = []
     bar = Progress(False, None, err)
+    titles: list | None = [] if html else None
+    if html:
+        opts.titles = True
 
     def on_term(signum, frame):  # a kill: clean up like Ctrl-C
         raise KeyboardInterrupt
@@ -178,24 +184,29 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     # The handler goes in before any temporary file exists, so no signal can strand one.
     old = signal.signal(signal.SIGTERM, on_term)
     try:
-        writer = AtomicWriter(out)
+        writer = AtomicWriter(out) if out != "-" else outputs.Spool()
         writers.append(writer)
-        csv_writer = AtomicWriter(summary_csv) if summary_csv else None
-        if csv_writer:
-            writers.append(csv_writer)
-        table = csv.writer(csv_writer.fh, lineterminator="\n") if csv_writer else None
-        if table:
-            table.writerow(CSV_HEADER)
+        extra = {name: AtomicWriter(path) if path else None
+                 for name, path in (("summary", summary_csv), ("criteria", criteria_csv), ("html", html))}
+        writers.extend(w for w in extra.values() if w)
         bar = Progress(progress, count_inputs(paths) if progress else None, err)
 
         def emit(o) -> None:
             writer.write(o.line + "\n")
             summary.add(o)
-            if table:
-                table.writerow(csv_row(o))
+            if titles is not None:
+                titles.append(o.titles)
             bar.tick()
 
         run_batch(paths, opts, emit, stdin)
+        report = None
+        if html:
+            from .report_html import Report
+            report = Report(redact=opts.redact, level_order=book.ordered_levels() if book else ())
+        if summary.repeated or summary_csv or criteria_csv or html:
+            outputs.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles)
+        if report is not None:
+            extra["html"].write(report.render())
     except KeyboardInterrupt:
         for w in writers:
             w.abort()
@@ -207,9 +218,10 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         raise
     finally:
         signal.signal(signal.SIGTERM, old)
+    for w in extra.values():
+        if w:
+            w.commit()
     writer.commit()
-    if csv_writer:
-        csv_writer.commit()
     bar.finish()
     text = summary.text()
     if missing:
@@ -269,3 +281,55 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
             raise OutputError(summary=f"cannot write {junit}: {exc.strerror}") from None
     failed = any(r.status in ("fail", "error") for r in results)
     return text, EXIT_FAILURES if failed else EXIT_OK
+
+
+def report(book: RuleBook, results: str, out: str, redact: bool = False, packets: list[str] | tuple = (),
+           max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, int, str]:
+    """RESULTS.jsonl (as batch writes it) -> one self-contained HTML file at `out` (atomic; `-`:
+    stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
+    a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
+    error line is left out and named on stderr (exit 3)."""
+    from .batch import AtomicWriter
+    from .report_html import Report
+    from .results import iter_lines, parse, problems_text
+
+    titles = {} if redact else _titles_by_hash(packets, max_bytes)
+    rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels())
+    problems: list[Problem] = []
+    for line in iter_lines(results):
+        d = line if isinstance(line, Problem) else parse(line)
+        if isinstance(d, Problem):
+            problems.append(d)
+            continue
+        rep.add(d, titles.get(d.get("packet_sha256")))
+    try:
+        w = AtomicWriter(out)
+        try:
+            w.write(rep.render())
+        except BaseException:
+            w.abort()
+            raise
+        w.commit()
+    except OSError as exc:
+        raise OutputError(summary=f"cannot write {out}: {exc.strerror or exc}") from None
+    n = len(rep.rows) + len(rep.errors)
+    note = "" if out == "-" else f"{out}: {n} result line(s), {len(rep.rows)} verdict(s)"
+    err = "\n".join(x for x in (note, problems_text(problems)) if x)
+    return "", EXIT_INVALID_PACKET if problems else EXIT_OK, err
+
+
+def _titles_by_hash(paths: list[str] | tuple, max_bytes: int) -> dict[str, dict]:
+    """packet_sha256 -> evidence id -> [type, date, title], for every readable packet of `paths`."""
+    from .evidence import packet_sha256
+    from .inputs import iter_inputs
+
+    out: dict[str, dict] = {}
+    for item in iter_inputs(list(paths)):
+        doc = pipeline.load(item, max_bytes)
+        if isinstance(doc, pipeline.Result) or not isinstance(doc.data, dict):
+            continue
+        ev = doc.data.get("evidence")
+        if isinstance(ev, list):
+            out[packet_sha256(doc.data)] = {e["id"]: [e.get("type"), e.get("date"), e.get("title")]
+                                            for e in ev if isinstance(e, dict) and isinstance(e.get("id"), str)}
+    return out
