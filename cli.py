@@ -115,7 +115,8 @@ def main() -> None:
 @RULES_OPT
 @FORMAT_OPT
 @MAXB_OPT
-@click.option("-r", "--recursive", is_flag=True, help="Check the packets inside folders too.")
+@click.option("-r", "--recursive", is_flag=True, hidden=True,
+              help="Folders are always read (as batch reads them); kept for old scripts.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes for large inputs (default: the number of cores).")
 @TODAY_OPT
@@ -127,14 +128,16 @@ def main() -> None:
 @click.option("--cycle", default=None, help="With --results: only the decisions of this cycle.")
 def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle):
     """Check packets against the schema and the semantic rules, and decisions files against
-    theirs; list every problem.
+    theirs; list every problem. PACKETS are files, folders (read as batch reads them), .jsonl
+    files (a packet a line) or - (one YAML or JSON packet on stdin).
 
     \b
     Example:
       ladder validate fixtures/*.yaml
-      ladder validate --format json packet.yaml
-      ladder validate -r fixtures/invalid
-      ladder validate --decisions fixtures/decisions-2026-h1.csv --results results.jsonl
+      ladder validate --format json fixtures/noor-ashgrove-mid-to-senior-ready.yaml
+      ladder validate fixtures/cycle-2026-h2
+      ladder new --target senior-pm | ladder validate -
+      ladder validate --decisions fixtures/decisions-2026-h1.csv
     """
     _today(today)
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
@@ -152,16 +155,19 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
 @TODAY_OPT
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out the plan (the records that would make a "
               "not-ready candidate ready): faster.")
-def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
-    """Evaluate one packet and explain the verdict criterion by criterion.
+@click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 unless the verdict is ready (for scripts).")
+def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, exit_code):
+    """Evaluate one packet (a file, or - for one YAML or JSON packet on stdin) and explain the
+    verdict criterion by criterion.
 
     \b
     Example:
       ladder evaluate fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml
-      ladder evaluate packet.yaml --target director --format markdown
+      ladder evaluate fixtures/noor-ashgrove-mid-to-senior-ready.yaml --target director --format markdown
+      cat fixtures/noor-ashgrove-mid-to-senior-ready.yaml | ladder evaluate - --exit-code
     """
     _today(today)
-    s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan)
+    s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan, exit_code=exit_code)
     colour = sys.stdout.isatty()
     _run(commands.evaluate, _book(rules_dir), packet, target, s,
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
@@ -188,15 +194,17 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
               "three times faster on a cycle where most candidates are not ready.")
 def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, rules_dir, max_bytes, today,
           no_plan):
-    """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (JSONL on stdin).
+    """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (stdin: JSONL, or
+    YAML documents separated by --- lines).
 
     Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
     the source. Exits 3 if any packet could not be evaluated (the others are still written).
 
     \b
     Example:
-      ladder batch fixtures/*.yaml --out results.jsonl --summary results.csv
-      cat packets.jsonl | ladder batch - --out - --jobs 2
+      ladder batch fixtures/*.yaml --out results.jsonl --summary results.csv --html cycle.html
+      ladder batch fixtures/ --out results.jsonl --criteria-csv criteria.csv --redact
+      cat fixtures/noor-ashgrove-mid-to-senior-ready.yaml | ladder batch - --out - --jobs 2
     """
     _today(today)
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,

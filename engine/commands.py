@@ -24,6 +24,7 @@ class Settings:
     redact: bool = False
     color: bool = False
     plan: bool = True  # a not-ready verdict carries its plan (engine.plan)
+    exit_code: bool = False  # evaluate --exit-code: exit 1 unless the verdict is ready
 
 
 PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
@@ -41,17 +42,12 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
     if not paths and not decisions:
         raise UsageError(summary="nothing to check: give packet files, or --decisions FILE")
     from .batch import BatchOptions, run_batch, validate_item
-    from .inputs import iter_inputs
+    from .inputs import PACKET_SUFFIXES, iter_inputs
 
     lines: list[str] = []
     records = []
     bad = total = 0
-    skipped: list[str] = []
-    expanded: list[str] = []
-    for p in paths:
-        (skipped if Path(p).is_dir() and not recursive else expanded).append(p)
-    if s.fmt != "json":
-        lines.extend(f"{d}: is a folder, skipped (use --recursive to check its packets)" for d in skipped)
+    expanded = list(paths)  # folders are read as batch reads them (--recursive is kept for old scripts)
 
     def report(source: str, kind: str, problems: list[Problem]) -> None:
         nonlocal bad, total
@@ -61,16 +57,19 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
             records.append(problems_json(source, problems, not problems))
         elif problems:
             lines.extend(str(p) for p in problems)
-        elif kind == "file":
+        elif kind in ("file", "doc"):
             lines.append(f"{source}: ok")
 
-    if jobs > 1 and _input_bytes(expanded) > PARALLEL_VALIDATE_BYTES:
+    if jobs > 1 and "-" not in expanded and _input_bytes(expanded) > PARALLEL_VALIDATE_BYTES:
         opts = BatchOptions(s.rules_dir, None, jobs, s.max_bytes, validate_only=True)
         run_batch(expanded, opts, lambda o: report(o.source, o.kind, o.problems if o.kind else [
             Problem(o.source, "", "could not be checked (the worker crashed)", kind="crash")]))
     else:
-        for item in iter_inputs(expanded):
+        for item in iter_inputs(expanded, one_packet=True):
             report(item.source, item.kind, validate_item(item, book, s.max_bytes))
+    if paths and total == 0:
+        raise UsageError(summary=f"no packets found in {', '.join(paths)} (packets are {', '.join(PACKET_SUFFIXES)} "
+                                 "files)")
     dec_records, dec_lines, dec_bad = _validate_decisions(book, list(decisions), results, cycle)
     if s.fmt == "json":
         doc = {"valid": bad == 0 and not dec_bad, "packets": total, "invalid": bad, "files": records}
@@ -133,19 +132,22 @@ def check_target(book: RuleBook, target: str | None) -> None:
 
 
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None) -> tuple[str, int]:
+    from .inputs import stdin_packet
+
     check_target(book, target)
-    r = pipeline.run(path, Evaluator(book, plan=s.plan), target, s.max_bytes)
+    r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book, plan=s.plan), target, s.max_bytes)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
     if not r.ok:
         raise EvidenceError(r.problems)
     verdict, packet = r.verdict, r.packet
     assert verdict is not None and packet is not None
+    code = EXIT_FAILURES if s.exit_code and verdict.verdict != "ready" else EXIT_OK
     if s.fmt == "json":
-        return verdict_json(verdict, s.redact), EXIT_OK
+        return verdict_json(verdict, s.redact), code
     if s.fmt == "markdown":
-        return verdict_markdown(verdict, packet.by_id, s.redact), EXIT_OK
-    return verdict_text(verdict, packet.by_id, s.redact, style), EXIT_OK
+        return verdict_markdown(verdict, packet.by_id, s.redact), code
+    return verdict_text(verdict, packet.by_id, s.redact, style), code
 
 
 def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
@@ -224,8 +226,9 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     writer.commit()
     bar.finish()
     text = summary.text()
-    if missing:
-        text += "\n" + "\n".join(f"{p}: no such file (reported as an error line)" for p in missing)
+    listed = {src for src, _ in summary.failed}
+    if any(p not in listed for p in missing):  # past the summary's list: still say which files were not there
+        text += "\n" + "\n".join(f"{p}: no such file (reported as an error line)" for p in missing if p not in listed)
     return text, EXIT_INVALID_PACKET if summary.invalid else EXIT_OK
 
 
