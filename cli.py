@@ -137,7 +137,7 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
       ladder validate --format json fixtures/noor-ashgrove-mid-to-senior-ready.yaml
       ladder validate fixtures/cycle-2026-h2
       ladder new --target senior-pm | ladder validate -
-      ladder validate --decisions fixtures/decisions-2026-h1.csv
+      ladder validate --decisions fixtures/decisions-2026-h1.csv --results results.jsonl
     """
     _today(today)
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
@@ -235,6 +235,38 @@ def report(results, out, packets, redact, rules_dir, max_bytes):
       ladder report results.jsonl fixtures/ --out cycle.html
     """
     _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes)
+
+
+@main.command()
+@click.option("--target", required=True, help="The level the packet is for (id or alias).")
+@click.option("--track", default=None, help="The candidate's track (default: the level's first).")
+@RULES_OPT
+def new(target, track, rules_dir):
+    """Print a commented YAML packet template for a target level: every evidence type its criteria
+    use, each field with its allowed values. Every value is an example that validates: replace
+    them with the candidate's evidence.
+
+    \b
+    Example:
+      ladder new --target senior-pm > packet.yaml
+      ladder new --target principal-pm --track ic | ladder validate -
+    """
+    _run(commands.new, _book(rules_dir), target, track)
+
+
+@main.command()
+@RULES_OPT
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
+              help="json: the JSON Schema; markdown: the field reference (docs/packets.md).")
+def schema(rules_dir, fmt):
+    """Print the packet schema that packets are checked with under these rules.
+
+    \b
+    Example:
+      ladder schema > packet.schema.json
+      ladder schema --format markdown > docs/packets.md
+    """
+    _run(commands.schema, _book(rules_dir), fmt)
 
 
 @main.group()

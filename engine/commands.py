@@ -336,3 +336,22 @@ def _titles_by_hash(paths: list[str] | tuple, max_bytes: int) -> dict[str, dict]
             out[packet_sha256(doc.data)] = {e["id"]: [e.get("type"), e.get("date"), e.get("title")]
                                             for e in ev if isinstance(e, dict) and isinstance(e.get("id"), str)}
     return out
+
+
+def new(book: RuleBook, target: str, track: str | None = None) -> tuple[str, int]:
+    """`ladder new`: a commented packet template for a target level (engine.authoring)."""
+    from .authoring import template
+
+    return template(book, Evaluator(book), target, track).rstrip("\n"), EXIT_OK
+
+
+def schema(book: RuleBook, fmt: str = "json") -> tuple[str, int]:
+    """`ladder schema`: the packet schema the rules in use check packets with, or its field reference."""
+    import json
+
+    from .authoring import field_reference
+
+    data = book.packet_schema.data
+    if fmt == "markdown":
+        return field_reference(data).rstrip("\n"), EXIT_OK
+    return json.dumps(data, indent=2, ensure_ascii=False), EXIT_OK

@@ -72,3 +72,75 @@ def test_sentences_and_free_text_stay_hidden(run_cli, tmp_path):
     out = _validate(run_cli, tmp_path, data)
     assert "Secret" not in out
     assert "a 25-character string is not a level id" in out
+
+
+def test_stdin_takes_one_yaml_or_json_packet_for_evaluate_and_validate(run_cli):
+    text = READY.read_text(encoding="utf-8")
+    from_file = run_cli("evaluate", READY, "--format", "json").stdout
+    assert run_cli("evaluate", "-", "--format", "json", input=text).stdout == from_file
+    as_json = json.dumps(yaml.safe_load(text), default=str, indent=2)
+    assert run_cli("evaluate", "-", "--format", "json", input=as_json).stdout == from_file
+    assert run_cli("validate", "-", input=text).stdout.startswith("<stdin>: ok")
+    r = run_cli("validate", "-", input=text.replace("role: led", "role: \u201cled\u201d", 1), exit_code=3)
+    assert r.stdout.startswith("<stdin>:") and "curly quotes" in r.stdout
+
+
+def test_evaluate_exit_code_says_ready_or_not(run_cli):
+    run_cli("evaluate", READY, "--exit-code")
+    r = run_cli("evaluate", FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml", "--exit-code", exit_code=1)
+    assert "NOT READY" in r.stdout
+    run_cli("evaluate", FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml")  # 0 without it
+
+
+def _levels():
+    from engine.rules import load_rules
+
+    book = load_rules(None)
+    return [(lv, t) for lv in book.ordered_levels() for t in book.levels[lv].tracks]
+
+
+def test_every_level_has_a_template_that_validates_and_evaluates(run_cli, tmp_path):
+    """The template covers every evidence type the target's criteria use, lists allowed values,
+    and, filled in, validates and evaluates (here: filled with another candidate's id and titles)."""
+    from engine.rules import load_rules
+
+    from engine.authoring import _types
+
+    book = load_rules(None)
+    for level, track in _levels():
+        text = run_cli("new", "--target", level, "--track", track).stdout
+        data = yaml.safe_load(text)
+        used = {t for c in book.criteria(level) for t in _types(c.condition)}
+        assert used <= {r["type"] for r in data["evidence"]}, level
+        assert "one of: led, co-led, contributed" in text or "role" not in text
+        data["candidate"].update(id="emp-4242", name="Ottilie Brackwater")
+        for i, r in enumerate(data["evidence"]):
+            r["title"] = f"Relaunch of the supplier portal, part {i + 1}"
+        p = tmp_path / f"{level}-{track}.yaml"
+        p.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        run_cli("validate", p)
+        v = json.loads(run_cli("evaluate", p, "--format", "json").stdout)
+        assert (v["target_level"], v["track"], v["verdict"]) == (level, track, "ready")
+
+
+def test_new_refuses_an_unknown_level_or_track(run_cli):
+    assert "did you mean 'senior-pm'?" in run_cli("new", "--target", "senior", exit_code=2).stderr
+    assert "vp is not on the ic track" in run_cli("new", "--target", "vp", "--track", "ic", exit_code=2).stderr
+
+
+def test_schema_prints_the_packet_schema(run_cli):
+    from engine.resources import load_schema
+
+    assert json.loads(run_cli("schema").stdout) == load_schema("packet")
+
+
+def test_the_field_reference_is_generated_from_the_schema(run_cli):
+    """docs/packets.md cannot drift: regenerate it with `ladder schema --format markdown`."""
+    from conftest import ROOT
+
+    fresh = run_cli("schema", "--format", "markdown").stdout
+    doc = (ROOT / "docs" / "packets.md").read_text(encoding="utf-8")
+    assert doc == fresh, "docs/packets.md is stale: ladder schema --format markdown > docs/packets.md"
+    for t in ("shipped_outcome", "mentoring", "stakeholder_feedback", "org_initiative"):
+        assert f"### {t}" in doc
+    assert "docs/packets.md" in (ROOT / "README.md").read_text(encoding="utf-8")
