@@ -56,6 +56,7 @@ class Report:
         self.rules: Counter[str] = Counter()
         self.cycles: Counter[str] = Counter()
         self.seen: Counter[str] = Counter()
+        self.needs: dict[str, str] = {}  # criterion id -> what it needs (the first part of its unmet reason)
 
     # -- reading ----------------------------------------------------------------------------
     def add(self, d: dict, titles: dict | None = None) -> None:
@@ -93,20 +94,34 @@ class Report:
         row.section = self._section(d, row, titles)
         self.rows.append(row)
 
+    def _found(self, c: dict) -> str:
+        """An unmet criterion's reason less its `needs ...;` part (the same for every candidate,
+        shown once in the key)."""
+        reason = str(c.get("reason", ""))
+        head, sep, tail = reason.partition("; found")
+        if reason.startswith("needs ") and sep:
+            self.needs.setdefault(c["id"], head)
+            return "found" + tail
+        return reason
+
     # -- rendering --------------------------------------------------------------------------
     def _who(self, r: _Row) -> str:
         return e(r.cid) + (f" <span class=nm>{e(r.name)}</span>" if r.name else "")
 
     def _attrs(self, r: _Row) -> str:
         return (f' data-level="{e(r.level)}" data-track="{e(r.track)}" data-verdict="{e(r.verdict)}"'
-                f' data-org="{e(r.org)}" data-id="{e(r.cid.lower())}" data-name="{e(r.name.lower())}"'
-                f' data-k="{r.key[0]}.{r.key[1]:04d}.{r.key[2]:04d}.{r.key[3]}.{r.n:07d}"')
+                + (f' data-org="{e(r.org)}"' if r.org else "") + f' data-id="{e(r.cid.lower())}"'
+                + (f' data-name="{e(r.name.lower())}"' if r.name else "")
+                + f' data-k="{r.key[0]}.{r.key[1]:04d}.{r.key[2]:04d}.{r.key[3]}.{r.n:07d}"')
 
     def _cite(self, ids: list[str], titles: dict | None, a: str) -> str:
+        if not titles:  # no appendix to link to
+            return ", ".join(map(e, ids))
         out = []
         for i in ids:
-            t = titles.get(i) if titles else None
-            out.append(f"<a href=#{a}-{e(i)}>{e(i)}</a>" + (f" {e(t[2])}" if t and t[2] else ""))
+            t = titles.get(i)
+            label = (t[2] or str(t[0]).replace("_", " ")) if t else ""  # feedback has no title: its type
+            out.append(f"<a href=#{a}-{e(i)}>{e(i)}</a>" + (f" {e(label)}" if label else ""))
         return "; ".join(out)
 
     def _section(self, d: dict, r: _Row, titles: dict | None) -> str:
@@ -119,45 +134,49 @@ class Report:
                 facts.append(f"{k} {e(cand[k])}")
         if d.get("also_in"):
             facts.append("<strong>also in " + e(", ".join(d["also_in"])) + "</strong>")
-        out = [f"<section class=cand id={a}{self._attrs(r)} aria-labelledby={a}h>",
-               f"<h3 id={a}h>{self._who(r)} <span class='v {e(r.verdict)}'>{e(_LABEL.get(r.verdict, r.verdict))}"
+        out = [f"<section class=cand id={a} data-verdict={e(r.verdict)}>",
+               f"<h3>{self._who(r)} <span class='v {e(r.verdict)}'>{e(_LABEL.get(r.verdict, r.verdict))}"
                f"</span></h3><p class=hl>{e(d.get('headline'))}</p><p class=facts>{' · '.join(facts)} · source "
                f"<code>{e(d.get('source', ''))}</code></p>"]
         levels = d.get("levels", [])
-        if levels:
+        if len(levels) > 1 or r.verdict == "insufficient_evidence":  # else the headline says it
             out.append("<ul class=lv>" + "".join(
                 f"<li>{e(lv['id'])}: {e(_LABEL.get(lv['verdict'], lv['verdict']))} · required "
                 f"{lv['required_met']}/{lv['required_total']} · supporting {lv['supporting_met']} (needs "
                 f"{lv['supporting_needed']}) · recent evidence {lv['recent_records']} (needs {lv['recent_needed']})"
                 "</li>" for lv in levels) + "</ul>")
+        # Criterion titles and what each criterion needs are in the level's key, once: at 10,000
+        # candidates, repeating them made a 72 MB page. A section says what is particular to the
+        # candidate: what was found, what is still missing, the nearest misses, the evidence cited.
         crits = d.get("criteria", [])
+        closest = {cid for g in d.get("supporting_gaps", []) for cid in g.get("closest", [])}
         unmet = [c for c in crits if c["status"] != "met"]
+        detail = [c for c in unmet if c.get("required") or c["id"] in closest]
+        detail.sort(key=lambda c: not c.get("required"))  # stable: rule order within each kind
+        rest = [c for c in unmet if c not in detail]
         met = [c for c in crits if c["status"] == "met"]
-        unmet.sort(key=lambda c: not c.get("required"))  # stable: rule order within each kind
-        if unmet:
-            out.append("<h4>Open</h4><ul class=crit>")
-            for c in unmet:
+        if detail:
+            out.append("<h4>Not met</h4><ul class='crit u'>")
+            for c in detail:
                 miss = "".join(f"<br><small>nearest: {e(m['evidence'])}: {e('; '.join(m['failed']))}</small>"
-                               for m in c.get("nearest_misses", []))
-                out.append(f"<li class='u{' req' if c.get('required') else ''}'><b>{e(c['id'])}</b>"
-                           f"{' <i>required</i>' if c.get('required') else ''} — {e(c.get('title'))}<br>"
-                           f"<small>{e(c.get('reason'))}</small>{miss}</li>")
+                               for m in c.get("nearest_misses", [])[:1])
+                out.append(f"<li{' class=req' if c.get('required') else ''}><b>{e(c['id'])}</b>"
+                           "<br>"
+                           f"<small>{e(self._found(c))}</small>{miss}")
             out.append("</ul>")
+        if rest:
+            out.append("<p class=rest>Also not met (supporting): " + ", ".join(e(c["id"]) for c in rest) + "</p>")
         if met:
-            out.append("<h4>Met</h4><ul class=crit>")
-            for c in met:
-                ver = "" if c.get("verified", True) else " <small>(self-declared)</small>"
-                out.append(f"<li class=m><b>{e(c['id'])}</b> — {e(c.get('title'))}<br><small>by "
-                           f"{self._cite(c.get('evidence', []), titles, a)}</small>{ver}</li>")
+            own = sum(1 for c in met if not c.get("verified", True))
+            out.append(f"<h4>Met</h4>" + (f"<p class=rest>{own} of {len(met)} on self-declared records only (no "
+                                          "verified_by)</p>" if own else "") + "<ul class='crit m'>")
+            out += [f"<li><b>{e(c['id'])}</b> {self._cite(c.get('evidence', []), titles, a)}" for c in met]
             out.append("</ul>")
         gaps, sup = d.get("gaps", []), d.get("supporting_gaps", [])
-        if gaps or sup:
-            out.append("<h4>Gaps to close</h4><ul>")
-            if gaps:
-                out.append("<li>required: " + ", ".join(f"<b>{e(g)}</b>" for g in gaps) + "</li>")
-            out += [f"<li>{e(g['level'])}: {g['more']} more supporting criteria, closest: "
-                    f"{e(', '.join(g['closest']))}</li>" for g in sup]
-            out.append("</ul>")
+        if gaps or sup:  # the required ones are listed above, marked required
+            out.append(f"<p><b>Gaps to close:</b> {len(gaps)} required" + "".join(
+                f"; {e(g['level'])} needs {g['more']} more supporting, closest: {e(', '.join(g['closest']))}"
+                for g in sup) + "</p>")
         if "plan" in d:
             if d["plan"] is None:
                 out.append(f"<h4>Plan</h4><p>No plan found: {e(d.get('plan_note'))}</p>")
@@ -172,8 +191,7 @@ class Report:
             out += [f"<li>{'line ' + e(w['line']) + ': ' if w.get('line') is not None else ''}"
                     f"<code>{e(w.get('path'))}</code> {e(w.get('message'))}</li>" for w in warns]
             out.append("</ul>")
-        cited = sorted({i for c in crits for i in c.get("evidence", [])})
-        ids = list(titles) if titles else cited
+        ids = list(titles) if titles else []  # without titles the appendix would only repeat the ids cited
         if ids:
             out.append(f"<details class=ev><summary>Evidence ({len(ids)} record(s))</summary><table><thead><tr>"
                        "<th scope=col>id<th scope=col>type<th scope=col>date<th scope=col>title</thead><tbody>")
@@ -217,15 +235,16 @@ class Report:
             for cid, _ in cols:
                 st = r.statuses.get(cid)
                 if st is None:
-                    cells.append("<td class=na>")
+                    cells.append("<td>")
                 elif st[0] == "met":
                     cells.append("<td class=y>✓")
                 else:
-                    cells.append(f"<td class={'nr' if st[1] else 'n'}>✗")
+                    cells.append(f"<td class={'r' if st[1] else 'n'}>✗")
             body.append(f"<tr{self._attrs(r)}><th scope=row><a href=#c{r.n}>{self._who(r)}</a>"
                         f"<td class='v {e(r.verdict)}'>{e(_LABEL.get(r.verdict, r.verdict))}"
                         f"<td>{r.open_required}<td>{r.short}{''.join(cells)}")
         legend = "".join(f"<li id=k-{e(level)}-{i + 1}><code>{e(cid)}</code> {e(t)}{' <i>(required)</i>' if req else ''}"
+                         + (f"<br><small>{e(self.needs[cid])}</small>" if cid in self.needs else "")
                          for i, (cid, (t, req)) in enumerate(cols))
         return (f"<div class=wrap><table class=mx><caption>Candidates × criteria (✓ met, ✗ open; * required; "
                 f"sorted by closeness to ready)</caption><thead><tr><th scope=col>candidate<th scope=col>verdict"
@@ -292,7 +311,7 @@ table.by{display:inline-table;vertical-align:top}caption{text-align:left;font-we
 .wrap{overflow-x:auto}
 .mx td{text-align:center;min-width:1.8em}.mx th[scope=row]{white-space:nowrap;font-weight:normal}
 .mx td.y{background:#e3f3e6;color:var(--ok)}.mx td.n{background:#fbecec;color:var(--no)}
-.mx td.nr{background:#f5c9c9;color:var(--no);font-weight:700}.mx td.na{background:#fafafa}
+.mx td.r{background:#f5c9c9;color:var(--no);font-weight:700}.mx td:empty{background:#fafafa}
 .v{font-weight:600;white-space:nowrap}.v.ready{color:var(--ok)}.v.not_ready{color:var(--no)}.v.insufficient_evidence{color:var(--ins)}
 h3 .v{font-size:.8em;border:1px solid currentColor;border-radius:.3em;padding:0 .3em}
 .nm{color:var(--mut);font-weight:normal}
@@ -300,8 +319,8 @@ h3 .v{font-size:.8em;border:1px solid currentColor;border-radius:.3em;padding:0 
 .cand[data-verdict=ready]{border-left-color:var(--ok)}.cand[data-verdict=not_ready]{border-left-color:var(--no)}
 .cand[data-verdict=insufficient_evidence]{border-left-color:var(--ins)}
 .hl{font-weight:600;margin:.2em 0}.facts,small{color:var(--mut)}
-.crit{padding-left:1.2em}.crit li{margin:.2em 0}.crit li.u::marker{content:"✗ ";color:var(--no)}.crit li.m::marker{content:"✓ ";color:var(--ok)}
-.crit li.req b{color:var(--no)}.warn{color:#7a4a00}
+.crit{padding-left:1.2em}.crit li{margin:.2em 0}.crit.u li::marker{content:"✗ ";color:var(--no)}.crit.m li::marker{content:"✓ ";color:var(--ok)}
+.crit li.req b{color:var(--no)}.crit li.req b::after{content:" (required)";font-weight:normal;font-style:italic}.warn{color:#7a4a00}.rest{color:var(--mut);margin:.2em 0}
 details.ev table{font-size:.92em}
 [hidden]{display:none!important}
 @media print{.ctl,.skip{display:none}body{max-width:none;padding:0;font-size:11px}.cand{break-inside:avoid}
@@ -317,33 +336,32 @@ _HEAD = ("<!doctype html><html lang=en><head><meta charset=utf-8>"
 _SCRIPT = """<script>
 (function(){
 var d=document,f={},q='';
-var items=[].slice.call(d.querySelectorAll('.mx tbody tr,.cand'));
+var rows=[].slice.call(d.querySelectorAll('.mx tbody tr'));
 var shown=d.querySelector('[data-shown]');
+function sec(r){return d.getElementById(r.querySelector('a').getAttribute('href').slice(1));}
 function apply(){
- var n=0,t=0;
- items.forEach(function(el){
+ var n=0;
+ rows.forEach(function(el){
   var ok=true;
-  for(var k in f){if(f[k]&&el.getAttribute('data-'+k)!==f[k]){ok=false;}}
-  if(ok&&q){ok=el.getAttribute('data-id').indexOf(q)>=0||el.getAttribute('data-name').indexOf(q)>=0;}
-  el.hidden=!ok;
-  if(el.tagName==='SECTION'){t++;if(ok)n++;}
+  for(var k in f){if(f[k]&&(el.getAttribute('data-'+k)||'')!==f[k]){ok=false;}}
+  if(ok&&q){ok=el.getAttribute('data-id').indexOf(q)>=0||(el.getAttribute('data-name')||'').indexOf(q)>=0;}
+  el.hidden=!ok;sec(el).hidden=!ok;if(ok)n++;
  });
- [].forEach.call(d.querySelectorAll('.grp'),function(g){
-  g.hidden=!g.querySelector('.cand:not([hidden])');
- });
- shown.textContent=n+' of '+t+' shown';
+ [].forEach.call(d.querySelectorAll('.grp'),function(g){g.hidden=!g.querySelector('.mx tbody tr:not([hidden])');});
+ shown.textContent=n+' of '+rows.length+' shown';
 }
 [].forEach.call(d.querySelectorAll('[data-f]'),function(s){
  s.addEventListener('change',function(){f[s.getAttribute('data-f')]=s.value;apply();});
 });
 d.querySelector('[data-q]').addEventListener('input',function(ev){q=ev.target.value.trim().toLowerCase();apply();});
 d.querySelector('[data-sort]').addEventListener('change',function(ev){
- var by=ev.target.value,a='data-'+by;
- [].forEach.call(d.querySelectorAll('.mx tbody,.secs'),function(box){
+ var a='data-'+ev.target.value;
+ [].forEach.call(d.querySelectorAll('.mx tbody'),function(box){
   var kids=[].slice.call(box.children);
-  kids.sort(function(x,y){var p=x.getAttribute(a),r=y.getAttribute(a);
+  kids.sort(function(x,y){var p=x.getAttribute(a)||'',r=y.getAttribute(a)||'';
    return p<r?-1:p>r?1:(x.getAttribute('data-k')<y.getAttribute('data-k')?-1:1);});
-  kids.forEach(function(k){box.appendChild(k);});
+  var secs=box.closest('.grp').querySelector('.secs');
+  kids.forEach(function(k){box.appendChild(k);secs.appendChild(sec(k));});
  });
 });
 window.addEventListener('beforeprint',function(){
@@ -352,6 +370,5 @@ window.addEventListener('beforeprint',function(){
 window.addEventListener('afterprint',function(){
  [].forEach.call(d.querySelectorAll('details[data-was]'),function(x){x.open=!!x.getAttribute('data-was');});
 });
-d.documentElement.setAttribute('data-ready','1');
 })();
 </script>"""
