@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves
 from . import clock
 from .errors import EvidenceError, Problem
 from .fields import person_key
-from .integrity import integrity_warnings, repeat_groups
+from .integrity import integrity_warnings
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook
 from .schema import PacketSchema, bundled_packet_schema, canonical_json
@@ -475,10 +475,10 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         return None
     data = doc.data
     cand = data["candidate"]
-    warnings, flagged = integrity_warnings(doc, ctx["track"], ctx["current"], ctx["end"])
+    warnings, flagged, repeats = integrity_warnings(doc, ctx["track"], ctx["current"], ctx["end"])
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   data["period"]["start"], data["period"]["end"], data["evidence"],
                   {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings,
-                  repeat_groups(data["evidence"]), flagged, org=cand.get("org"), cycle=cand.get("cycle"), data=data)
+                  repeats, flagged, org=cand.get("org"), cycle=cand.get("cycle"), data=data)
 
 
