@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
+import orjson
 
 if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves start-up time)
     import jsonschema
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves
 from . import clock
 from .errors import EvidenceError, Problem
 from .fields import person_key
-from .integrity import integrity_warnings, repeat_groups
+from .integrity import integrity_warnings
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook
 from .schema import PacketSchema, bundled_packet_schema, canonical_json
@@ -55,7 +56,11 @@ def packet_sha256(data: Any) -> str:
     JSON, reformatted or with its keys reordered, has the same hash; any changed value changes it."""
     if isinstance(data, dict) and UNHASHED_KEYS.intersection(data):
         data = {k: v for k, v in data.items() if k not in UNHASHED_KEYS}
-    return "sha256:" + hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    try:  # orjson writes the same canonical form several times faster (a tenth of a batch's time)
+        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer beyond 64 bits: the json module writes it exactly
+        text = canonical_json(data).encode("utf-8")
+    return "sha256:" + hashlib.sha256(text).hexdigest()
 
 
 @dataclass
@@ -149,8 +154,8 @@ def _cached(kind: str, schema: PacketSchema, build: Any) -> Any:
     key = (kind, schema.version)
     v = _VALIDATORS.get(key)
     if v is None:
-        if len(_VALIDATORS) > 16:  # an audit holds two schemas; a long-lived process may see more
-            _VALIDATORS.clear()
+        if len(_VALIDATORS) > 16:  # an audit holds two schemas; a long-lived process may see more; pragma: no mutate
+            _VALIDATORS.clear()  # pragma: no mutate - a cache bound, not behaviour
         v = _VALIDATORS[key] = build(schema.data)
     return v
 
@@ -512,10 +517,10 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         return None
     data = doc.data
     cand = data["candidate"]
-    warnings, flagged = integrity_warnings(doc, ctx["track"], ctx["current"], ctx["end"])
+    warnings, flagged, repeats = integrity_warnings(doc, ctx["track"], ctx["current"], ctx["end"])
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   data["period"]["start"], data["period"]["end"], data["evidence"],
                   {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings,
-                  repeat_groups(data["evidence"]), flagged, org=cand.get("org"), cycle=cand.get("cycle"), data=data)
+                  repeats, flagged, org=cand.get("org"), cycle=cand.get("cycle"), data=data)
 
 
