@@ -61,7 +61,10 @@ class Outcome:
 # -- worker side ------------------------------------------------------------------------------
 _WORKER: dict[str, Any] = {}
 _FORKING = False  # True while _Pool.submit may fork workers
+_FORKER = (0, False)  # (the parent's pid, forking from its main thread?), set by _Pool.submit before forking
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL = 0.5  # seconds: how often a worker checks that its parent is alive
 
 
 def _worker_signals_after_fork() -> None:
@@ -79,8 +82,30 @@ if hasattr(os, "register_at_fork"):  # POSIX; with spawn (no fork) no handler is
     os.register_at_fork(after_in_child=_worker_signals_after_fork)
 
 
+def _die_with_parent(parent: int, from_main_thread: bool) -> None:
+    """A worker never outlives its parent, however the parent died (kill -9, the OOM killer).
+
+    Measured before this: the parent SIGKILLed mid-batch left both workers running under init for
+    48 s and more. On Linux the kernel kills the worker the moment its parent dies
+    (PR_SET_PDEATHSIG). That signal follows the *thread* that forked the worker, so it is asked
+    for only when the main thread forked it (a worker must not die with a helper thread); the
+    waiter thread of _worker_signals, which polls getppid(), covers every other case within
+    PARENT_POLL seconds. The parent may have died before this ran: check once now."""
+    if from_main_thread and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no libc prctl: the waiter thread still watches
+            pass
+    if os.getppid() != parent:
+        os._exit(128 + signal.SIGKILL)
+
+
 def _worker_signals() -> None:
-    """Workers ignore Ctrl-C, and obey SIGTERM only from their parent (the pool's terminate()).
+    """Workers ignore Ctrl-C, obey SIGTERM only from their parent (the pool's terminate()), and
+    end when their parent is gone (_die_with_parent).
 
     The parent handles Ctrl-C and SIGTERM and stops the pool itself: running chunks finish,
     queued ones are cancelled, the partial output is removed. A `kill -TERM -PGID` (timeout, a CI
@@ -90,15 +115,17 @@ def _worker_signals() -> None:
     thread waits for SIGTERM and exits the worker only if the parent sent it, or the parent is gone.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if not hasattr(signal, "sigwaitinfo"):  # not POSIX: keep the default (die on SIGTERM)
+    pid, from_main = _FORKER
+    parent = pid or os.getppid()  # pid: the parent as it was before the fork (it may be dead by now)
+    _die_with_parent(parent, from_main and pid != 0)
+    if not hasattr(signal, "sigtimedwait"):  # not POSIX: keep the default (die on SIGTERM)
         return
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    parent = os.getppid()
 
     def _sigterm_waiter() -> None:
         while True:
-            info = signal.sigwaitinfo({signal.SIGTERM})
-            if info.si_pid == parent or os.getppid() != parent:
+            info = signal.sigtimedwait({signal.SIGTERM}, PARENT_POLL)
+            if os.getppid() != parent or (info is not None and info.si_pid == parent):
                 os._exit(128 + signal.SIGTERM)
 
     threading.Thread(target=_sigterm_waiter, name="ladder-sigterm", daemon=True).start()
@@ -206,10 +233,11 @@ class _Pool:
         """Workers are forked here, so a Ctrl-C or SIGTERM is held until submit is done: raised
         inside the fork it could be swallowed by an at-fork hook (the run then ended 0, as if
         never interrupted) or leave the pool half set up."""
-        global _FORKING
+        global _FORKING, _FORKER
         held: list[int] = []
         saved = _hold_signals(held)
         _FORKING = True
+        _FORKER = (os.getpid(), threading.current_thread() is threading.main_thread())
         try:
             try:
                 return self.ex.submit(self.task, chunk)
