@@ -8,11 +8,9 @@ bounded window of packets is in flight.
 """
 from __future__ import annotations
 
-import io
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, deque
@@ -346,42 +344,6 @@ def csv_row(o: Outcome) -> list[str]:
         return [o.candidate or "", o.source, "", "", "invalid", "", ""]
     return [o.candidate or "", o.source, o.current or "", o.target or "", o.verdict or "", str(len(o.unmet)),
             ";".join(o.unmet)]
-
-
-class AtomicWriter:
-    """Write to a temporary file beside the target; rename into place only when complete."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.stdout = path == "-"
-        if self.stdout:
-            self.fh: io.TextIOBase = sys.stdout
-            self.tmp = None
-        else:
-            folder = os.path.dirname(os.path.abspath(path)) or "."
-            fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".partial", dir=folder)
-            self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-
-    def write(self, text: str) -> None:
-        self.fh.write(text)
-
-    def commit(self) -> None:
-        if self.stdout:
-            self.fh.flush()
-            return
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
-        os.replace(self.tmp, self.path)
-
-    def abort(self) -> None:
-        if self.stdout:
-            return
-        try:
-            self.fh.close()
-        finally:
-            if self.tmp and os.path.exists(self.tmp):
-                os.unlink(self.tmp)
 
 
 class Progress:

@@ -107,21 +107,26 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
 def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
           err=None, book: RuleBook | None = None) -> tuple[str, int]:
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
-    Raises UsageError (an unknown --target), OutputError, Interrupted."""
+    Raises UsageError (an unknown --target), OutputError (exit 74), Interrupted; BrokenPipeError
+    when the reader of `--out -` goes away (the CLI ends quietly)."""
     if book is not None and opts.target is not None and book.resolve(opts.target) is None:
         raise UsageError(summary=f"unknown --target {opts.target!r}{book.level_hint(opts.target)}")
     try:
         return _batch(paths, out, opts, summary_csv, progress, stdin, err)
-    except OSError as exc:
-        raise OutputError(summary=f"cannot write output: {exc}") from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # the writers name their file; this is anything else that failed to write
+        raise OutputError(summary=f"cannot write output: {exc.strerror or exc}") from None
 
 
 def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err) -> tuple[str, int]:
     import csv
     import signal
+    import sys
 
-    from .batch import CSV_HEADER, AtomicWriter, Progress, Summary, csv_row, run_batch
+    from .batch import CSV_HEADER, Progress, Summary, csv_row, run_batch
     from .inputs import count_inputs, exists_or_dash
+    from .output import AtomicWriter, leftover_note
 
     missing = [p for p in paths if not exists_or_dash(p)]
     summary = Summary()
@@ -134,12 +139,13 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     # The handler goes in before any temporary file exists, so no signal can strand one.
     old = signal.signal(signal.SIGTERM, on_term)
     try:
-        writer = AtomicWriter(out)
-        writers.append(writer)
-        csv_writer = AtomicWriter(summary_csv) if summary_csv else None
-        if csv_writer:
-            writers.append(csv_writer)
-        table = csv.writer(csv_writer.fh, lineterminator="\n") if csv_writer else None
+        for target in [out] + ([summary_csv] if summary_csv else []):
+            writers.append(AtomicWriter(target))
+            for note in leftover_note(target, writers[-1].removed):
+                print(note, file=err or sys.stderr)
+        writer = writers[0]
+        csv_writer = writers[1] if summary_csv else None
+        table = csv.writer(csv_writer, lineterminator="\n") if csv_writer else None
         if table:
             table.writerow(CSV_HEADER)
         bar = Progress(progress, count_inputs(paths) if progress else None, err)
@@ -152,6 +158,8 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
             bar.tick()
 
         run_batch(paths, opts, emit, stdin)
+        for w in writers:  # all on disk before any is renamed into place: all or none
+            w.finish()
     except KeyboardInterrupt:
         for w in writers:
             w.abort()
@@ -163,13 +171,21 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         raise
     finally:
         signal.signal(signal.SIGTERM, old)
-    writer.commit()
-    if csv_writer:
-        csv_writer.commit()
+    try:
+        for w in writers:
+            w.commit()
+    except BaseException:
+        for w in writers:
+            w.abort()
+        raise
     bar.finish()
     text = summary.text()
     if missing:
-        text += "\n" + "\n".join(f"{p}: no such file (reported as an error line)" for p in missing)
+        text += "\n" + ("\n".join(f"{p}: no such file (reported as an error line)" for p in missing) if not opts.redact
+                        else f"{len(missing)} input(s) not found (reported as error lines)")
+    if not summary.total:
+        text += "\nno packets were read" + ("" if opts.redact else f" from {', '.join(paths)}") + \
+            f"; {'the output is empty' if out == '-' else out + ' is empty'}"
     return text, EXIT_INVALID_PACKET if summary.invalid else EXIT_OK
 
 
