@@ -22,7 +22,7 @@ from typing import Any
 
 from . import pipeline
 from .errors import EvidenceError
-from .inputs import Item, iter_inputs
+from .inputs import Item, iter_inputs, redacted
 from .loader import ParseFailure
 from .report import dumps, verdict_dict
 
@@ -153,9 +153,9 @@ def _init_worker(opts: BatchOptions) -> None:
 
 
 def error_outcome(item: Item, kind: str, problems: list[dict], cid: str | None) -> Outcome:
-    line = dumps({"source": item.source, "candidate": {"id": cid} if cid else None,
+    line = dumps({"source": item.shown, "candidate": {"id": cid} if cid else None,
                   "error": {"kind": kind, "problems": problems}})
-    return Outcome(line, False, cid, source=item.source)
+    return Outcome(line, False, cid, source=item.shown)
 
 
 def process_item(item: Item) -> Outcome:
@@ -169,7 +169,7 @@ def process_item(item: Item) -> Outcome:
         return error_outcome(item, r.kind, [p.as_dict() for p in r.problems], r.candidate)
     d = verdict_dict(v, opts.redact)
     return Outcome(dumps(d), True, v.candidate_id, v.current_level, v.target_level, v.verdict, d["unmet"],
-                   item.source)
+                   item.shown)
 
 
 def validate_item(item: Item, book: Any, max_bytes: int) -> list:
@@ -270,7 +270,8 @@ class _Pool:
 
 def run_batch(paths: list[str], opts: BatchOptions, emit: Callable[[Outcome], None], stdin=None) -> None:
     """Evaluate every input, calling emit(outcome) once per packet, in input order."""
-    in_order(_Pool(opts), iter_inputs(paths, stdin), opts.jobs, emit)
+    items = iter_inputs(paths, stdin)
+    in_order(_Pool(opts), redacted(items) if opts.redact else items, opts.jobs, emit)
 
 
 def in_order(pool: _Pool, items: Iterator[Item], jobs: int, emit: Callable[[Any], None]) -> None:

@@ -65,6 +65,10 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
     else:
         for item in iter_inputs(expanded):
             report(item.source, item.kind, validate_item(item, book, s.max_bytes))
+    if not total:
+        raise UsageError(summary="\n".join(lines[:len(skipped)] + [
+            f"no packets found in {', '.join(paths)}: nothing was checked (packets are .yaml, .yml or .json "
+            "files, or the lines of a .jsonl file)"]))
     if s.fmt == "json":
         return dumps({"valid": bad == 0, "packets": total, "invalid": bad, "files": records}), \
             EXIT_INVALID_PACKET if bad else EXIT_OK
