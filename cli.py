@@ -112,9 +112,9 @@ def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
             _fail(exc, exc.exit_code)
         try:
             if out:
-                click.echo(out, err=to_stderr)
+                _echo(out, err=to_stderr)
             if err and err[0]:
-                click.echo(err[0], err=True)
+                _echo(err[0], err=True)
         except BrokenPipeError:
             raise
         except OSError as exc:  # stdout on a full disk, say
@@ -127,6 +127,15 @@ def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
         if outer is not None:
             _on_ctrl_c(outer)
     sys.exit(code)
+
+
+def _echo(text: str, err: bool = False, piece: int = 1 << 16) -> None:
+    """click.echo in pieces, then the line end: a reader that leaves while a large write is under
+    way cuts it short without an error (Python reports the bytes written), so only a further write
+    shows the broken pipe."""
+    for i in range(0, len(text), piece):
+        click.echo(text[i:i + piece], err=err, nl=False)
+    click.echo("", err=err)
 
 
 def _reader_gone() -> NoReturn:
