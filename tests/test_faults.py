@@ -111,9 +111,28 @@ def _partials(folder: Path) -> list[Path]:
     return sorted(folder.glob(".*.partial"))
 
 
-def _launch(args: list, **kw) -> subprocess.Popen:
-    return subprocess.Popen([*LADDER, *map(str, args)], cwd=ROOT, stdout=kw.pop("stdout", subprocess.PIPE),
-                            stderr=subprocess.PIPE, **kw)
+def _launch(args: list, tmp_path: Path, code: str = "import cli; cli.run()") -> subprocess.Popen:
+    """A run in the background, its stdout and stderr in files (tmp_path/stdout, tmp_path/stderr):
+    workers that wrongly outlive it would hold a pipe open, and waiting for the pipe's end would
+    hang the test instead of failing it."""
+    with (tmp_path / "stdout").open("wb") as out, (tmp_path / "stderr").open("wb") as err:
+        return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, stdout=out, stderr=err)
+
+
+def _stderr(tmp_path: Path) -> str:
+    return (tmp_path / "stderr").read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(autouse=True)
+def _reaper(tmp_path):
+    """Whatever a test leaves running (a regression: workers outliving their parent) is killed
+    at teardown, so one failure does not leave processes behind for the next tests."""
+    yield
+    for pid in _running_with(str(tmp_path)):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def _ladder(args: list, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
@@ -165,12 +184,10 @@ def test_parent_killed_workers_end_and_the_next_run_cleans_up(tmp_path, watch):
     src = _jsonl(tmp_path / "in.jsonl", 3000)
     out = tmp_path / "out.jsonl"
     args = [src, "--out", out, "--jobs", "2", "--quiet", "--no-plan"]
+    code = "import cli; cli.run()"
     if watch == "workers poll their parent":
         code = "import cli; from engine import batch; batch._PR_SET_PDEATHSIG = 0; cli.run()"
-        proc = subprocess.Popen([sys.executable, "-c", code, "batch", *map(str, args)], cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    else:
-        proc = _launch(["batch", *args])
+    proc = _launch(["batch", *args], tmp_path, code)
     try:
         workers = _wait_for(lambda: len(_children(proc.pid)) == 2 and _partials(tmp_path)
                             and _partials(tmp_path)[0].stat().st_size > 0 and _children(proc.pid), 60,
@@ -183,7 +200,7 @@ def test_parent_killed_workers_end_and_the_next_run_cleans_up(tmp_path, watch):
     finally:
         if proc.poll() is None:
             proc.kill()
-        proc.communicate()
+            proc.wait(timeout=10)
     (leftover,) = _partials(tmp_path)
     assert leftover.name.startswith(".out.jsonl.ladder-")
     assert not out.exists()
@@ -203,7 +220,7 @@ def test_a_worker_killed_loses_no_packet(tmp_path):
     left: no worker, no partial file."""
     src = _jsonl(tmp_path / "in.jsonl", 1500)
     out = tmp_path / "out.jsonl"
-    proc = _launch(["batch", src, "--out", out, "--jobs", "2", "--quiet", "--no-plan"])
+    proc = _launch(["batch", src, "--out", out, "--jobs", "2", "--quiet", "--no-plan"], tmp_path)
     try:
         workers = _wait_for(lambda: len(_children(proc.pid)) == 2 and _partials(tmp_path)
                             and _partials(tmp_path)[0].stat().st_size > 0 and _children(proc.pid), 60,
@@ -211,13 +228,14 @@ def test_a_worker_killed_loses_no_packet(tmp_path):
         if proc.poll() is not None:
             pytest.skip("the batch finished before a worker could be killed")
         os.kill(workers[0], signal.SIGKILL)
-        _, err = proc.communicate(timeout=120)
+        proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, err.decode()[-2000:]
-    assert b"Traceback" not in err
+            proc.wait(timeout=10)
+    err = _stderr(tmp_path)
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
     ids = [json.loads(line)["candidate"]["id"] for line in out.read_text().splitlines()]
     assert ids == [f"gen-{i:06d}" for i in range(1500)]
     assert not _partials(tmp_path)
@@ -312,11 +330,13 @@ def test_a_closed_reader_ends_the_run_quietly(tmp_path, command):
         src = tmp_path / "in.jsonl"
         src.write_text("{not json\n" * 20000)  # a report of 20,000 lines: far beyond a pipe's buffer
         args = ["validate", src, "--jobs", "1"]
-    got = tmp_path / "head.out"
-    script = f"set -o pipefail; {shlex.join([*LADDER, *map(str, args)])} | head -c 100 > {shlex.quote(str(got))}"
-    r = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 128 + signal.SIGPIPE, r.stderr
-    assert r.stderr == ""
+    got, err = tmp_path / "head.out", tmp_path / "stderr"
+    script = (f"set -o pipefail; {shlex.join([*LADDER, *map(str, args)])} 2> {shlex.quote(str(err))} | "
+              f"head -c 100 > {shlex.quote(str(got))}")
+    r = subprocess.run(["bash", "-c", script], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=120)
+    assert r.returncode == 128 + signal.SIGPIPE, err.read_text()
+    assert err.read_text() == ""
     assert len(got.read_bytes()) == 100
     _no_process_left(tmp_path)
 
@@ -453,7 +473,7 @@ def test_a_real_ctrl_c_during_start_up(tmp_path):
     start-up): one line, 130, no worker and no file left."""
     src = _jsonl(tmp_path / "in.jsonl", 50)
     out = tmp_path / "out.jsonl"
-    proc = _launch(["batch", src, "--out", out, "--jobs", "2", "--quiet"])
+    proc = _launch(["batch", src, "--out", out, "--jobs", "2", "--quiet"], tmp_path)
 
     def engine_mapped() -> bool:
         try:
@@ -461,13 +481,19 @@ def test_a_real_ctrl_c_during_start_up(tmp_path):
         except OSError:
             return proc.poll() is not None
 
-    _wait_for(engine_mapped, 60, "the rules engine to load")
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:
+        _wait_for(engine_mapped, 60, "the rules engine to load")
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
     if proc.returncode == 0:
         pytest.skip("the batch finished before the signal")
+    err = _stderr(tmp_path)
     assert proc.returncode == 130, err
-    lines = err.decode().splitlines()
+    lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("interrupted"), lines
     assert not out.exists() and not _partials(tmp_path)
     _no_process_left(tmp_path)
