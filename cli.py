@@ -107,18 +107,19 @@ def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
     outer = _on_ctrl_c(signal.default_int_handler)
     try:
         try:
-            out, code, *err = fn(*args, **kwargs)  # (stdout, exit code) or (stdout, exit code, stderr)
-        except LadderError as exc:  # each error class carries its exit code (engine/errors.py)
-            _fail(exc, exc.exit_code)
-        try:
+            res = fn(*args, **kwargs)  # (stdout, exit code), (stdout, exit code, stderr), or a stream
+            if hasattr(res, "chunks"):  # written as it is made (compare over 100,000 results)
+                for chunk in res.chunks:
+                    _echo(chunk, err=to_stderr, nl=False)
+                out, code, err = "", res.exit_code, [res.stderr]
+            else:
+                out, code, *err = res
             if out:
                 _echo(out, err=to_stderr)
             if err and err[0]:
                 _echo(err[0], err=True)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:  # stdout on a full disk, say
-            _fail(OutputError(summary=f"cannot write to standard output: {exc.strerror or exc}"), OutputError.exit_code)
+        except LadderError as exc:  # each error class carries its exit code (engine/errors.py)
+            _fail(exc, exc.exit_code)
     except KeyboardInterrupt:
         _fail(Interrupted(), Interrupted.exit_code)
     except BrokenPipeError:  # from the command (batch --out -) or from printing its output
@@ -129,13 +130,20 @@ def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
     sys.exit(code)
 
 
-def _echo(text: str, err: bool = False, piece: int = 1 << 16) -> None:
-    """click.echo in pieces, then the line end: a reader that leaves while a large write is under
-    way cuts it short without an error (Python reports the bytes written), so only a further write
-    shows the broken pipe."""
-    for i in range(0, len(text), piece):
-        click.echo(text[i:i + piece], err=err, nl=False)
-    click.echo("", err=err)
+def _echo(text: str, err: bool = False, nl: bool = True, piece: int = 1 << 16) -> None:
+    """click.echo in pieces: a reader that leaves while a large write is under way cuts it short
+    without an error (Python reports the bytes written), so only a further write shows the broken
+    pipe. Any other failure (stdout on a full disk) is an OutputError, exit 74."""
+    try:
+        for i in range(0, len(text), piece):
+            click.echo(text[i:i + piece], err=err, nl=False)
+        if nl:
+            click.echo("", err=err)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(summary=f"cannot write to standard {'error' if err else 'output'}: "
+                                  f"{exc.strerror or exc}") from None
 
 
 def _reader_gone() -> NoReturn:
@@ -175,7 +183,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("packets", nargs=-1, required=True)
+@click.argument("packets", nargs=-1)
 @RULES_OPT
 @FORMAT_OPT
 @MAXB_OPT
@@ -183,18 +191,27 @@ def main() -> None:
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes for large inputs (default: the number of cores).")
 @TODAY_OPT
-def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today):
-    """Check packets against the schema and the semantic rules; list every problem.
+@click.option("--decisions", "decisions", multiple=True, metavar="FILE",
+              help="A committee's decisions file (CSV or YAML) to check too (repeatable).")
+@click.option("--results", default=None, metavar="RESULTS.jsonl",
+              help="Check the decisions against these verdicts: every candidate has one, every override "
+                   "contradicts it.")
+@click.option("--cycle", default=None, help="With --results: only the decisions of this cycle.")
+def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle):
+    """Check packets against the schema and the semantic rules, and decisions files against
+    theirs; list every problem.
 
     \b
     Example:
       ladder validate fixtures/*.yaml
       ladder validate --format json packet.yaml
       ladder validate -r fixtures/invalid
+      ladder validate --decisions fixtures/decisions-2026-h1.csv --results results.jsonl
     """
     _today(today)
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
-    _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1)
+    _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1,
+         decisions=list(decisions), results=results, cycle=cycle)
 
 
 @main.command()
@@ -212,7 +229,7 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
 
     \b
     Example:
-      ladder evaluate fixtures/ada-obi-mid-to-senior.yaml
+      ladder evaluate fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml
       ladder evaluate packet.yaml --target director --format markdown
     """
     _today(today)
@@ -249,7 +266,7 @@ def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_
     """
     _today(today)
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
-                                         plan=not no_plan)
+                                         plan=not no_plan, today=_engine("clock").today().isoformat())
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
          book=_book(rules_dir), to_stderr=True)  # stdout may be the verdicts (--out -)
 
@@ -346,6 +363,72 @@ def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes, jobs):
 
     _run(audit_mod.execute, audit_mod.AuditOptions(base, head, list(packets), rules_dir, fmt, exit_code, max_bytes,
                                                    jobs=jobs))
+
+
+@main.command()
+@click.argument("results", metavar="RESULTS.jsonl")
+@click.argument("packets", nargs=-1, required=True)
+@RULES_OPT
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@MAXB_OPT
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Worker processes, as for batch (default: the number of cores).")
+def reverify(results, packets, rules_dir, fmt, max_bytes, jobs):
+    """Prove recorded verdicts: re-evaluate each packet whose packet_sha256 is in RESULTS.jsonl and
+    report every verdict that no longer replays byte for byte (a changed packet, changed rules).
+
+    Exit 0 when every verdict replays, 1 otherwise. The clock plays no part: a recorded verdict
+    shows its packet passed the period check on the day it was made.
+
+    \b
+    Example:
+      ladder batch fixtures/*.yaml --out results.jsonl
+      ladder reverify results.jsonl fixtures/*.yaml
+      ladder reverify results.jsonl packets/ --format json
+    """
+    _run(_engine("reverify").execute, _book(rules_dir), results, list(packets), fmt, max_bytes,
+         jobs or os.cpu_count() or 1)
+
+
+@main.command()
+@click.option("--results", required=True, metavar="RESULTS.jsonl", help="Verdicts, as ladder batch --out writes.")
+@click.option("--decisions", required=True, metavar="FILE", help="The committee's decisions file (CSV or YAML).")
+@click.option("--cycle", default=None, help="Only this cycle's decisions (needed when a candidate has several "
+              "and the verdicts name no cycle).")
+@RULES_OPT
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
+              show_default=True, help="Output format.")
+def calibrate(results, decisions, cycle, rules_dir, fmt):
+    """Where the committee and the rules disagree: the agreement matrix (tool verdict x decision),
+    agreement rate, Cohen's kappa, overrides per criterion and which way, the same per level,
+    track and org (groups and cells under 5 candidates suppressed), and the criteria disagreed
+    with most, with the ladder audit command to try a change.
+
+    \b
+    Example:
+      ladder calibrate --results results.jsonl --decisions fixtures/decisions-2026-h1.csv
+      ladder calibrate --results results.jsonl --decisions decisions.yaml --format html > calibration.html
+    """
+    _run(_engine("calibrate").execute, _book(rules_dir), results, decisions, fmt, cycle)
+
+
+@main.command()
+@click.argument("old", metavar="OLD.jsonl")
+@click.argument("new", metavar="NEW.jsonl")
+@RULES_OPT
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "csv"]), default="text",
+              show_default=True, help="Output format.")
+def compare(old, new, rules_dir, fmt):
+    """History across cycles: per candidate, the verdict change and the unmet criteria closed and
+    opened since the last cycle; for the cohort, how many moved up, stayed, fell back.
+
+    \b
+    Example:
+      ladder compare results-2026-h1.jsonl results-2026-h2.jsonl
+      ladder compare old.jsonl new.jsonl --format csv > progress.csv
+    """
+    _run(_engine("compare").execute, _book(rules_dir), old, new, fmt)
 
 
 def run() -> None:

@@ -8,6 +8,7 @@ bounded window of packets is in flight.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import sys
@@ -20,7 +21,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import pipeline
+from . import clock, pipeline
 from .errors import EvidenceError
 from .inputs import Item, iter_inputs, redacted
 from .loader import ParseFailure
@@ -38,6 +39,7 @@ class BatchOptions:
     redact: bool = False
     validate_only: bool = False  # `ladder validate` on a large input: check, do not evaluate
     plan: bool = True  # a not-ready verdict carries its plan (engine.plan); --no-plan leaves it out
+    today: str | None = None  # the day of the run, read once in the parent (workers may not be forked)
 
 
 @dataclass
@@ -54,6 +56,7 @@ class Outcome:
     source: str = ""
     problems: list = field(default_factory=list)  # validate_only: the packet's problems
     kind: str = ""  # validate_only: the input item's kind (file | line | problem)
+    warnings: int = 0  # integrity warnings on the evaluated packet (engine.integrity)
 
 
 # -- worker side ------------------------------------------------------------------------------
@@ -148,6 +151,8 @@ def _init_worker(opts: BatchOptions) -> None:
     from .evaluator import Evaluator
     from .rules import load_rules
 
+    if opts.today is not None:
+        clock.set_today(dt.date.fromisoformat(opts.today))
     book = load_rules(opts.rules_dir)
     _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book, plan=opts.plan))
 
@@ -169,7 +174,7 @@ def process_item(item: Item) -> Outcome:
         return error_outcome(item, r.kind, [p.as_dict() for p in r.problems], r.candidate)
     d = verdict_dict(v, opts.redact)
     return Outcome(dumps(d), True, v.candidate_id, v.current_level, v.target_level, v.verdict, d["unmet"],
-                   item.shown)
+                   item.shown, warnings=len(v.warnings))
 
 
 def validate_item(item: Item, book: Any, max_bytes: int) -> list:
@@ -314,6 +319,8 @@ class Summary:
         self.by_verdict: Counter[str] = Counter()
         self.by_target: Counter[str] = Counter()
         self.unmet: Counter[str] = Counter()
+        self.warned = 0  # evaluated packets with integrity warnings
+        self.warnings = 0
 
     def add(self, o: Outcome) -> None:
         self.total += 1
@@ -323,11 +330,16 @@ class Summary:
         self.by_verdict[o.verdict or ""] += 1
         self.by_target[o.target or ""] += 1
         self.unmet.update(o.unmet)
+        self.warned += o.warnings > 0
+        self.warnings += o.warnings
 
     def text(self) -> str:
         lines = [f"{self.total} packet(s): " + ", ".join(
             f"{self.by_verdict[k]} {k}" for k in ("ready", "not_ready", "insufficient_evidence")) +
             f", {self.invalid} could not be evaluated"]
+        if self.warned:
+            lines.append(f"{self.warned} packet(s) carry {self.warnings} integrity warning(s) for the committee "
+                         "to look at (each verdict line lists them under \"warnings\")")
         if self.by_target:
             lines.append("by target level: " + ", ".join(f"{k} {v}" for k, v in sorted(self.by_target.items())))
         if self.unmet:

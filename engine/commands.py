@@ -30,10 +30,16 @@ PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs m
 
 
 def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = False,
-             jobs: int = 1) -> tuple[str, int]:
-    """Check every packet of every input; report every problem. JSONL inputs: one packet a line.
+             jobs: int = 1, decisions: list[str] | tuple = (), results: str | None = None,
+             cycle: str | None = None) -> tuple[str, int]:
+    """Check every packet of every input, and every decisions file; report every problem. JSONL
+    inputs: one packet a line. With `results`, decisions are checked against those verdicts too.
 
     Large inputs are checked by `jobs` worker processes (the batch pool); the report is the same."""
+    if results is not None and not decisions:
+        raise UsageError(summary="--results checks decisions files against verdicts: give --decisions FILE too")
+    if not paths and not decisions:
+        raise UsageError(summary="nothing to check: give packet files, or --decisions FILE")
     from .batch import BatchOptions, run_batch, validate_item
     from .inputs import iter_inputs
 
@@ -65,15 +71,45 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
     else:
         for item in iter_inputs(expanded):
             report(item.source, item.kind, validate_item(item, book, s.max_bytes))
-    if not total:
+    if paths and not total:
         raise UsageError(summary="\n".join(lines[:len(skipped)] + [
             f"no packets found in {', '.join(paths)}: nothing was checked (packets are .yaml, .yml or .json "
             "files, or the lines of a .jsonl file)"]))
+    dec_records, dec_lines, dec_bad = _validate_decisions(book, list(decisions), results, cycle)
     if s.fmt == "json":
-        return dumps({"valid": bad == 0, "packets": total, "invalid": bad, "files": records}), \
-            EXIT_INVALID_PACKET if bad else EXIT_OK
-    lines.append(f"{total - bad} of {total} packet(s) valid" if bad else f"all {total} packet(s) valid")
-    return "\n".join(lines), EXIT_INVALID_PACKET if bad else EXIT_OK
+        doc = {"valid": bad == 0 and not dec_bad, "packets": total, "invalid": bad, "files": records}
+        if decisions:
+            doc["decisions"] = dec_records
+        return dumps(doc), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
+    if paths:
+        lines.append(f"{total - bad} of {total} packet(s) valid" if bad else f"all {total} packet(s) valid")
+    lines.extend(dec_lines)
+    return "\n".join(lines), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
+
+
+def _validate_decisions(book: RuleBook, files: list[str], results: str | None,
+                        cycle: str | None) -> tuple[list[dict], list[str], int]:
+    """Each decisions file against its schema and the rules, and against `results` when given."""
+    from .decisions import check_against_results, load_decisions
+
+    records, lines, bad = [], [], 0
+    for f in files:
+        d = load_decisions(f, book)
+        problems = list(d.problems)
+        if results is not None:
+            problems += check_against_results(d, results, book, cycle)
+            problems.sort(key=lambda p: (p.source != f, p.line or 0))  # stable: file order within a line
+        bad += bool(problems)
+        records.append({"source": f, "valid": not problems, "decisions": len(d.rows),
+                        "problems": [p.as_dict() for p in problems]})
+        lines.extend(str(p) for p in problems)
+        if not problems:
+            lines.append(f"{f}: ok ({len(d.rows)} decision(s)" + (f", each with a verdict in {results})" if results
+                                                                  else ")"))
+    if files:
+        lines.append(f"{len(files) - bad} of {len(files)} decisions file(s) valid" if bad else
+                     f"all {len(files)} decisions file(s) valid")
+    return records, lines, bad
 
 
 def _input_bytes(paths: list[str]) -> int:
@@ -93,7 +129,15 @@ def _input_bytes(paths: list[str]) -> int:
     return total
 
 
+def check_target(book: RuleBook, target: str | None) -> None:
+    """An unknown --target is the command line's mistake, not the packet's (UsageError, exit 2)."""
+    if target is not None and book.resolve(target) is None:
+        raise UsageError(summary=f"--target: unknown level {target!r}{book.level_hint(target)} "
+                                 f"(known: {', '.join(book.ordered_levels())})")
+
+
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None) -> tuple[str, int]:
+    check_target(book, target)
     r = pipeline.run(path, Evaluator(book, plan=s.plan), target, s.max_bytes)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
@@ -113,8 +157,8 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
     Raises UsageError (an unknown --target), OutputError (exit 74), Interrupted; BrokenPipeError
     when the reader of `--out -` goes away (the CLI ends quietly)."""
-    if book is not None and opts.target is not None and book.resolve(opts.target) is None:
-        raise UsageError(summary=f"unknown --target {opts.target!r}{book.level_hint(opts.target)}")
+    if book is not None:
+        check_target(book, opts.target)
     try:
         return _batch(paths, out, opts, summary_csv, progress, stdin, err)
     except BrokenPipeError:

@@ -25,7 +25,7 @@ from typing import Any
 
 from .fields import PERSON_FIELD
 from .operators import OPERATORS, ops_of
-from .rules import Criterion, RuleBook, canonical_json, leaf_types
+from .rules import Criterion, RuleBook, canonical_json
 
 KIND = "_kind"  # discriminator; cannot clash with evidence fields (none start with "_")
 GATE = {"go": {KIND: "$go"}}
@@ -67,6 +67,8 @@ def leaf_pattern(cond: dict) -> dict:
         terms.append({"$lte": {"age_days": cond["within_days"]}})
     elif "default_window" in cond:  # the ladder's window: recent enough, and not before the period
         terms += [{"$lte": {"age_days": cond["default_window"]}}, {"$nex": {"before_start": 1}}]
+    if cond.get("unflagged"):  # not a record with an unconfirmed integrity warning (engine.facts)
+        terms.append({"$nex": {"_flagged": 1}})
     if "any_item" in cond:
         ai = cond["any_item"]
         inner = [t for f, p in sorted(ai["where"].items()) for t in _pred(f"$i.{f}", p)]
@@ -219,7 +221,7 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
     # evidence types the level's criteria read (a pile of unrelated records is not evidence).
     usable: dict[str, dict] = {}  # level -> its sufficiency leaf's record test, recency included
     for lv, idx in suff.items():
-        types = sorted({t for cr in book.level_rules[lv].criteria for t in leaf_types(cr.condition)})
+        types = book.level_rules[lv].usable_types
         type_test = {"$or": [{"type": t} for t in types]} if len(types) > 1 else {"type": types[0]}
         terms = [type_test if t == {"type": "*"} else t for t in b.rules[f"n{idx}"]["all"][0]["e0"]["$and"]]
         b.rules[f"n{idx}"]["all"][0]["e0"]["$and"] = terms

@@ -6,7 +6,7 @@ from .errors import UsageError
 from .evidence import Packet
 from .explain import by_type, cited, partial, unmet_reason
 from .facts import build_facts
-from .firing import RulesEngine, rules_engine
+from .firing import Firing, RulesEngine, rules_engine
 from .rules import RuleBook
 from .verdict import INSUFFICIENT, NOT_READY, READY, CriterionResult, LevelResult, Verdict
 
@@ -58,14 +58,9 @@ class Evaluator:
         fr = self.engine.fire(plan, facts)
         results: list[CriterionResult] = []
         grouped = None
-        tally = {lv: [0, 0, 0, 0] for lv in plan.path}  # required met, required, supporting met, supporting
         for cr in plan.criteria:
             idx = plan.roots[cr.id]
-            met = idx in fr.marked
-            t = tally[cr.level]
-            t[0 if cr.required else 2] += met
-            t[1 if cr.required else 3] += 1
-            if met:
+            if idx in fr.marked:
                 ids = cited(plan, fr, idx)
                 by_id = packet.by_id
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
@@ -81,22 +76,19 @@ class Evaluator:
                                                reason, found=ids, misses=misses, basis=cr.basis,
                                                basis_note=cr.basis_note))
         levels = []
-        for lv in plan.path:
+        for lv, lv_verdict, (req_met, req, sup_met, sup) in self._levels(plan, fr):
             pol = self.book.level_rules[lv].policy
-            req_met, req, sup_met, sup = tally[lv]
-            s_idx = plan.sufficiency[lv]
-            recent = len(fr.found.get(s_idx, []))
-            lv_verdict = _level_verdict(s_idx in fr.marked, req_met == req, sup_met >= pol.min_supporting)
+            recent = len(fr.found.get(plan.sufficiency[lv], []))
             levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, sup_met, sup,
                                       pol.min_supporting, recent, pol.min_records, pol.within_days))
         overall = _overall([lr.verdict for lr in levels])
         # Required gaps first: the smallest set of things to close.
         v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(plan.path),
                     overall, "", levels, results, self.book.version, packet.end, packet.source, fr.actions,
-                    packet.warnings)
+                    packet.warnings, packet_sha256=packet.sha256, schema_version=self.book.packet_schema.version,
+                    org=packet.org, cycle=packet.cycle)
         v.headline = headline(v)
         return v
-
 
     def status(self, packet: Packet) -> str:
         """Only the overall verdict (ready / not_ready / insufficient_evidence): the same firing
@@ -104,20 +96,23 @@ class Evaluator:
         path = self.path(packet)
         plan = self.plan(path)
         fr = self.engine.fire(plan, build_facts(packet, self.book, path))
-        verdicts = []
+        return _overall([lv_verdict for _, lv_verdict, _ in self._levels(plan, fr)])
+
+    def _levels(self, plan: Plan, fr: Firing) -> list[tuple[str, str, tuple[int, int, int, int]]]:
+        """Per level on the path: its verdict and (required met, required, supporting met,
+        supporting), counted from what fired. The one place a level's verdict is decided."""
+        tally = {lv: [0, 0, 0, 0] for lv in plan.path}
+        for cr in plan.criteria:
+            t = tally[cr.level]
+            t[0 if cr.required else 2] += plan.roots[cr.id] in fr.marked
+            t[1 if cr.required else 3] += 1
+        out = []
         for lv in plan.path:
-            req_ok, sup = True, 0
-            for cr in plan.criteria:
-                if cr.level != lv:
-                    continue
-                met = plan.roots[cr.id] in fr.marked
-                if cr.required:
-                    req_ok = req_ok and met
-                else:
-                    sup += met
+            req_met, req, sup_met, sup = tally[lv]
             pol = self.book.level_rules[lv].policy
-            verdicts.append(_level_verdict(plan.sufficiency[lv] in fr.marked, req_ok, sup >= pol.min_supporting))
-        return _overall(verdicts)
+            out.append((lv, _level_verdict(plan.sufficiency[lv] in fr.marked, req_met == req,
+                                           sup_met >= pol.min_supporting), (req_met, req, sup_met, sup)))
+        return out
 
 
 def _level_verdict(sufficient: bool, required_met: bool, supporting_met: bool) -> str:

@@ -6,9 +6,11 @@ problem, each located by file, line and JSON path. Messages name fields, never e
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
@@ -18,10 +20,11 @@ if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves
 
 from . import clock
 from .errors import EvidenceError, Problem
+from .fields import person_key
 from .integrity import integrity_warnings
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook
-from .schema import PacketSchema, bundled_packet_schema
+from .schema import PacketSchema, bundled_packet_schema, canonical_json
 from .suggest import did_you_mean
 
 # Free text is personal data: never echoed in messages, never asserted into the engine.
@@ -42,6 +45,19 @@ def candidate_id(data: Any) -> str | None:
     return None
 
 
+# Written after the verdict, about it: not part of what the verdict was made from (packet_sha256).
+UNHASHED_KEYS = frozenset({"committee"})
+
+
+def packet_sha256(data: Any) -> str:
+    """The packet's content hash: sha256 of its canonical form (engine.schema.canonical_json: keys
+    sorted, no whitespace, UTF-8), less the `committee` section. The same packet as YAML or
+    JSON, reformatted or with its keys reordered, has the same hash; any changed value changes it."""
+    if isinstance(data, dict) and UNHASHED_KEYS.intersection(data):
+        data = {k: v for k, v in data.items() if k not in UNHASHED_KEYS}
+    return "sha256:" + hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
 @dataclass
 class Packet:
     source: str
@@ -56,6 +72,16 @@ class Packet:
     by_id: dict[str, dict] = field(repr=False, default_factory=dict)
     ladder: str = ""  # identity of the ladder (levels, tracks) the levels above were resolved with
     warnings: list[Problem] = field(default_factory=list)  # engine.integrity: for a committee to look at
+    repeats: dict[str, str] = field(default_factory=dict)  # engine.integrity.repeat_groups: counted once
+    flagged: frozenset[str] = frozenset()  # records with an integrity warning of their own (engine.integrity)
+    org: str | None = None  # candidate.org and candidate.cycle: cohort views (calibrate, compare)
+    cycle: str | None = None
+    data: Any = field(default=None, repr=False, compare=False)  # the whole document, for the hash
+
+    @cached_property
+    def sha256(self) -> str:
+        """packet_sha256 of the document, computed on first use (a plan's trial packets never need it)."""
+        return packet_sha256(self.data)
 
 
 class _Dispatching:
@@ -208,6 +234,14 @@ def _show(value: Any, path: list) -> str:
     return {"dict": "a mapping", "list": "a list"}.get(type(value).__name__, "the value")
 
 
+_CANDIDATE_KEYS = frozenset({"id", "name", "track", "current_level", "target_level", "org", "manager", "cycle"})
+
+
+def _misplaced(key: str, path: list) -> str:
+    """A candidate field written at the top of the packet (`cycle: 2026-h1`): say where it goes."""
+    return " (it belongs under candidate:)" if not path and key in _CANDIDATE_KEYS else ""
+
+
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
                "object": "a mapping", "array": "a list", "null": "null"}
 
@@ -219,10 +253,11 @@ def _message(err: jsonschema.ValidationError) -> str:
         return f"missing required field {missing[0]!r}" if missing else err.message
     if v == "additionalProperties" and isinstance(inst, dict):
         allowed = list(err.schema.get("properties", {}))
-        extra = sorted(k for k in inst if k not in allowed)
+        patterns = [re.compile(rx) for rx in err.schema.get("patternProperties", {})]
+        extra = sorted(k for k in inst if k not in allowed and not any(rx.search(k) for rx in patterns))
         # name the first few: a mapping of 100k unknown keys must not make a megabyte message
         more = f"; and {len(extra) - _MAX_LISTED} more unknown fields" if len(extra) > _MAX_LISTED else ""
-        return "; ".join(f"unknown field {_show(k, ['k'])}{did_you_mean(k, allowed)}"
+        return "; ".join(f"unknown field {_show(k, ['k'])}{_misplaced(k, path) or did_you_mean(k, allowed)}"
                          for k in extra[:_MAX_LISTED]) + more
     if v == "enum":
         where = str(path[-1]) if path else "value"
@@ -272,15 +307,18 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
+# The schema's date format (RFC 3339) allows the year 0000, which no calendar here has.
+_YEAR_ZERO = "the year 0000 is not a date: use a real date (YYYY-MM-DD, year 0001 or later)"
+
+
+def _year_zero(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("0000-")
+
+
 _PERSON_TYPES = frozenset({"mentoring", "stakeholder_feedback", "people_leadership"})  # name other people
 _PLACEHOLDERS = frozenset({"tbd", "tbc", "todo", "to do", "n/a", "na", "none", "x", "xx", "xxx", "test", "placeholder",
                            "title", "untitled", "lorem ipsum", "asdf", "foo", "bar", "-", "?", "..."})
 _LETTER = re.compile(r"[^\W\d_]")
-
-
-def _person(pid: Any) -> str | None:
-    """A person id as compared for identity: `EMP-0988 ` is `emp-0988`."""
-    return pid.strip().casefold() or None if isinstance(pid, str) else None
 
 
 def _placeholder(text: Any) -> bool:
@@ -307,6 +345,9 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
 
     period = data.get("period") if isinstance(data.get("period"), dict) else {}
     start, end = _date(period.get("start")), _date(period.get("end"))
+    for key in ("start", "end"):
+        if _year_zero(period.get(key)):
+            add(f"/period/{key}", _YEAR_ZERO)
     # (impossible dates are reported by the schema's format check)
     if start and end and start > end:
         add("/period/start", f"period starts ({start}) after it ends ({end})")
@@ -317,7 +358,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
 
     cand = data.get("candidate") if isinstance(data.get("candidate"), dict) else {}
     cid = cand.get("id") if isinstance(cand.get("id"), str) else None
-    me = _person(cid)
+    me = person_key(cid)
     current = target = None
     cur_raw = cand.get("current_level")
     if isinstance(cur_raw, str):
@@ -372,15 +413,17 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
             else:
                 seen[eid] = i
         day = ev.get("date")
+        if _year_zero(day):
+            add(f"/evidence/{i}/date", _YEAR_ZERO)
         if type(day) is str and day > late and (d := _date(day)) and d > end:
             add(f"/evidence/{i}/date", f"dated {d}, after the period ends ({end}); evidence from the future "
                 "cannot count")
-        if me and _person(ev.get("verified_by")) == me:
+        if me and person_key(ev.get("verified_by")) == me:
             add(f"/evidence/{i}/verified_by", "a record cannot be verified by the candidate; name who confirms it")
         if _placeholder(ev.get("title")):
             add(f"/evidence/{i}/title", "placeholder text, not a title: say what the work was")
         etype = ev.get("type")
-        if etype not in _PERSON_TYPES:
+        if not isinstance(etype, str) or etype not in _PERSON_TYPES:
             continue
         ptr = f"/evidence/{i}"
         if etype == "mentoring" and isinstance(ev.get("mentee"), dict):
@@ -392,10 +435,10 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
                 elif target_order is not None and book.levels[canon].order >= target_order:
                     add(f"{ptr}/mentee/level", f"mentee level {canon} is not below the target level {target}; "
                         "mentoring counts when the mentee is more junior")
-            if me and _person(ev["mentee"].get("id")) == me:
+            if me and person_key(ev["mentee"].get("id")) == me:
                 add(f"{ptr}/mentee/id", "the candidate cannot mentor themselves")
         if etype == "stakeholder_feedback" and isinstance(ev.get("from"), dict):
-            if me and _person(ev["from"].get("id")) == me:
+            if me and person_key(ev["from"].get("id")) == me:
                 add(f"{ptr}/from/id", "feedback is from the candidate's own id; self-assessment is not evidence")
         if etype == "people_leadership" and isinstance(ev.get("levels"), list):
             for j, lvl in enumerate(ev["levels"]):
@@ -432,9 +475,10 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         return None
     data = doc.data
     cand = data["candidate"]
-    warnings = integrity_warnings(doc, ctx["track"], ctx["current"], ctx["end"])
+    warnings, flagged, repeats = integrity_warnings(doc, ctx["track"], ctx["current"], ctx["end"])
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   data["period"]["start"], data["period"]["end"], data["evidence"],
-                  {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings)
+                  {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings,
+                  repeats, flagged, org=cand.get("org"), cycle=cand.get("cycle"), data=data)
 
 

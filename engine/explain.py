@@ -79,6 +79,8 @@ def _describe(cond: dict) -> str:
         ai = cond["any_item"]
         tail.append(f"with a {ai['field']} entry where " + " and ".join(
             describe_pred(f, p) for f, p in ai["where"].items()))
+    if cond.get("unflagged"):
+        tail.append("carrying no integrity warning (or confirmed by verified_by)")
     if "within_days" in cond:
         tail.append(f"dated within {cond['within_days']} days of the as-of date")
     elif "default_window" in cond:
@@ -135,6 +137,8 @@ def _failed(fact: dict, cond: dict) -> list[tuple]:
         out.append(("age", fact["age_days"], window))
     if "default_window" in cond and fact.get("before_start"):
         out.append(("before",))
+    if cond.get("unflagged") and fact.get("_flagged"):
+        out.append(("flagged",))
     if "any_item" in cond:
         ai = cond["any_item"]
         items = fact.get(ai["field"]) or []
@@ -156,6 +160,8 @@ def _words(f: tuple) -> str:
         return f"dated {f[1]} days before the as-of date; needs within {f[2]}"
     if f[0] == "before":
         return "dated before the period starts; needs a date inside it"
+    if f[0] == "flagged":
+        return "carries an integrity warning (see Warnings); counts once someone confirms it with verified_by"
     ai, has_items = f[1], f[2]
     want = " and ".join(describe_pred(k, p) for k, p in ai["where"].items())
     return f"no {ai['field']} entry where {want}" if has_items else f"no {ai['field']} given; needs one where {want}"
@@ -231,6 +237,26 @@ def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: list[dict]) -> tuple[s
     return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg")
 
 
+def _still(cond: dict, vals: dict, found: list[str], facts: Any) -> str:
+    """What the thresholds still want, counted: "; still needs 1 more record" or "; still needs 2
+    more different from.relationship values (has: manager, peer)". Explanation only: whether the
+    criterion is met came from the engine."""
+    wants = []
+    if "distinct" in cond:
+        fname, want = cond["distinct"]["field"], cond["distinct"]["min"]
+        if vals.get("distinct", 0) < want:
+            pool = facts.get(cond["evidence"], []) if isinstance(facts, dict) else facts
+            ids = set(found)
+            has = sorted({_fmt(v) for f in pool if f.get("eid") in ids and (v := _get(f, fname)) is not _MISSING})
+            wants.append(f"{want - vals.get('distinct', 0)} more different {fname} value(s)"
+                         + (f" (has: {', '.join(has)})" if has else ""))
+    elif "mean" not in cond and vals.get("n", 0) < cond.get("min_count", 1):
+        wants.append(f"{cond['min_count'] - vals.get('n', 0)} more record(s)")
+    if "min_people" in cond and vals.get("people", 0) < cond["min_people"]:
+        wants.append(f"{cond['min_people'] - vals.get('people', 0)} more different people")
+    return "; still needs " + " and ".join(wants) if wants else ""
+
+
 def _person_named(fact: dict, cond: dict) -> bool:
     return _lookup(fact, tuple(PERSON_FIELD[cond["evidence"]].split("."))) is not _MISSING
 
@@ -247,8 +273,11 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: list[dict], ag
                                                            if mean is not None else "")
         else:
             got = f"found {len(found)} ({_ids(found)})"
+        if vals.get("n", len(found)) < len(found):  # engine.integrity.repeat_groups
+            got += f", which count as {vals['n']}: some repeat one another"
         if "min_people" in cond:
             got += f", from {vals.get('people', 0)} different people"
+        got += _still(cond, vals, found, facts)
     else:
         got = "found none"
     misses = nearest_misses(facts, cond)

@@ -37,6 +37,7 @@ def build_facts(packet: Packet, book: RuleBook, path: tuple[str, ...]) -> list[d
     resolve = book.resolve
     bare = (("type",), False)
     ordinals = _ORDINALS
+    repeats, flagged = packet.repeats, packet.flagged
     for ev in packet.evidence:
         keys, nested = by_type.get(ev["type"], bare)
         f: dict[str, Any] = {k: ev[k] for k in keys if k in ev}
@@ -44,6 +45,10 @@ def build_facts(packet: Packet, book: RuleBook, path: tuple[str, ...]) -> list[d
         f["_kind"], f["eid"], f["age_days"] = "ev", ev["id"], end_ord - (ordinals.get(day) or _ordinal(day))
         if day < start:  # ISO dates order as text
             f["before_start"] = True
+        if flagged and ev["id"] in flagged and "verified_by" not in ev:  # for `unflagged` leaves
+            f["_flagged"] = True
+        if repeats and ev["id"] in repeats:  # one record entered twice is counted once (engine.firing)
+            f["_grp"] = repeats[ev["id"]]
         if nested:  # a field that needs more than a copy
             if "metrics" in f:
                 f["metrics"] = [_metric(m, metric_keys, improved) for m in f["metrics"]]

@@ -20,6 +20,11 @@ TENURE_RE = re.compile(r"tenure|in_level|in_role|in_position|years_|_years|time_
 # Whose record it is, for `min_people`: the evidence types that name another person, and where.
 PERSON_FIELD = {"stakeholder_feedback": "from.id", "mentoring": "mentee.id"}
 PEOPLE_TYPES = frozenset(PERSON_FIELD)
+
+
+def person_key(pid: object) -> str | None:
+    """A person id as compared for identity: `EMP-0988 ` is `emp-0988` (None: no usable id)."""
+    return pid.strip().casefold() or None if isinstance(pid, str) else None
 NUMERIC_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "number"}
 LIST_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "list"}
 

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from .compiler import KIND, Plan
+from .fields import person_key
 from .errors import DependencyError
 
 # The version this module drives: its C API, its limits and the workarounds for its bugs
@@ -151,21 +152,21 @@ class RulesEngine:
 
             def collect(fr: Firing, message: str, assert_fact: Callable[[dict], None]) -> None:
                 values: dict[str, Any]
-                if fname is None and pfield is None:  # a count: the distinct records are enough
-                    fr.found[idx] = sorted(set(_ids(message)))
+                if fname is None and pfield is None and '"_grp":' not in message:
+                    fr.found[idx] = sorted(set(_ids(message)))  # a count of records that repeat nothing
                     values = {"n": len(fr.found[idx])}
                 else:
                     facts = {t["e0"]["eid"]: t["e0"] for t in _tuples(message)}  # records, not join tuples
                     fr.found[idx] = sorted(facts)
-                    values = {"n": len(facts)}
+                    # a record entered twice (engine.integrity.repeat_groups) is one record
+                    values = {"n": len({f.get("_grp", eid) for eid, f in facts.items()})}
                     if fname is not None:
                         got = [g for g in (_get(f, fname) for f in facts.values()) if g is not None]
                         values["distinct"] = len({repr(g) for g in got})
                         if got and all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
                             values["mean"] = round(sum(got) / len(got), 6)
                     if pfield is not None:  # people, not records: one person's ids in any case are one
-                        people = {p.strip().casefold() for p in (_get(f, pfield) for f in facts.values())
-                                  if isinstance(p, str)}
+                        people = {person_key(_get(f, pfield)) for f in facts.values()} - {None}
                         values["people"] = len(people)
                 fr.aggs[idx] = values
                 assert_fact({KIND: "$agg", "node": idx, **values})

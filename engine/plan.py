@@ -19,14 +19,14 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, Any
 
 from .errors import LadderError
 from .evidence import Packet, check_document
-from .explain import _failed, by_type
+from .explain import _failed, _get, by_type
 from .facts import build_facts
-from .fields import PERSON_FIELD
+from .fields import PERSON_FIELD, person_key
+from .integrity import norm_title
 from .loader import Document
 from .operators import MISSING, holds, ops_of
 from .verdict import READY
@@ -38,15 +38,10 @@ if TYPE_CHECKING:
 ROUNDS = 3  # synthesise, fire, top up what is still open: at most this many times
 MAX_RECORDS = 60  # a plan longer than this is no plan a person can act on
 MEAN_BOUND = 40  # records added to lift a mean before giving up on it
-_WORDS = re.compile(r"[^\W_]+")
 
 
 class _NoPlan(Exception):
     """No plan within the bounds; the message says why."""
-
-
-def _norm(t: Any) -> str | None:
-    return " ".join(_WORDS.findall(t.casefold())) or None if isinstance(t, str) else None
 
 
 class _Synth:
@@ -61,9 +56,9 @@ class _Synth:
         for ev in packet.evidence:
             for k in ("from", "mentee"):
                 if isinstance(ev.get(k), dict) and isinstance(ev[k].get("id"), str):
-                    people.add(ev[k]["id"].strip().casefold())
+                    people.add(person_key(ev[k]["id"]))
         self.people = people
-        self.titles = {(ev["type"], _norm(ev.get("title"))) for ev in packet.evidence}
+        self.titles = {(ev["type"], norm_title(ev.get("title"))) for ev in packet.evidence}
         self.n_rec = self.n_person = 0
         self.free: dict[tuple[str, str], set[str]] = {}  # (type, title) -> fields given only because the schema requires them
         target_order = book.levels[packet.target].order
@@ -90,10 +85,10 @@ class _Synth:
     def title(self, etype: str, base: str) -> str:
         base = base[:180]
         t, n = f"Planned: {base}", 1
-        while (etype, _norm(t)) in self.titles:
+        while (etype, norm_title(t)) in self.titles:
             n += 1
             t = f"Planned: {base} ({n})"
-        self.titles.add((etype, _norm(t)))
+        self.titles.add((etype, norm_title(t)))
         return t
 
     # -- schema ----------------------------------------------------------------------------------
@@ -281,15 +276,24 @@ def _needs(s: _Synth, cond: dict, grouped: dict[str, list[dict]], title: str) ->
     recs = _leaf_needs(s, cond, matching, title)
     if "min_people" in cond:  # every planned record names a new person; top up to enough people
         pf = PERSON_FIELD[cond["evidence"]]
-        have = {p.strip().casefold() for f in matching if isinstance(p := _dig(f, pf), str)}
-        recs += [s.record(cond, title) for _ in range(cond["min_people"] - len(have) - len(recs))]
+        have = {person_key(_get(f, pf)) for f in matching} - {None}
+        extra = cond["min_people"] - len(have) - len(recs)
+        if extra > 0 and "distinct" in cond:  # new people bring values not seen yet where any are left
+            fname = cond["distinct"]["field"]
+            seen = {_get(f, fname) for f in matching} | {_get(r, fname) for r in recs}
+            preds = ops_of(cond.get("where", {}).get(fname, {}))
+            allowed = [v for v in s.prop(cond["evidence"], fname).get("enum", []) if all(holds(v, o, a) for o, a in preds)]
+            fresh = [v for v in allowed if v not in seen] + allowed
+            recs += [s.record(cond, title, {fname: fresh[k % len(fresh)]} if fresh else None) for k in range(extra)]
+        else:
+            recs += [s.record(cond, title) for _ in range(extra)]
     return recs
 
 
 def _leaf_needs(s: _Synth, cond: dict, matching: list[dict], title: str) -> list[dict]:
     if "distinct" in cond:
         fname, want = cond["distinct"]["field"], cond["distinct"]["min"]
-        have = {_dig(f, fname) for f in matching} - {MISSING, None}
+        have = {_get(f, fname) for f in matching} - {MISSING, None}
         k = want - len(have)
         if k <= 0:
             return []
@@ -302,7 +306,7 @@ def _leaf_needs(s: _Synth, cond: dict, matching: list[dict], title: str) -> list
     if "mean" in cond:
         m = cond["mean"]
         fname = m["field"]
-        vals = [v for f in matching if isinstance(v := _dig(f, fname), (int, float))]
+        vals = [v for f in matching if isinstance(v := _get(f, fname), (int, float))]
         preds = ops_of(cond.get("where", {}).get(fname, {}))
         top = s.value(s.prop(cond["evidence"], fname), preds, True, fname, prefer_max=True)
         k = 0
@@ -315,23 +319,14 @@ def _leaf_needs(s: _Synth, cond: dict, matching: list[dict], title: str) -> list
             if k > MEAN_BOUND:
                 raise _NoPlan(f"the mean {fname} cannot reach its threshold within {MEAN_BOUND} records")
         return [s.record(cond, title, {fname: top}) for _ in range(k)]
-    k = cond.get("min_count", 1) - len(matching)
+    k = cond.get("min_count", 1) - len({f.get("_grp", f["eid"]) for f in matching})  # repeats count once
     return [s.record(cond, title) for _ in range(max(k, 0))]
 
 
 def _release(s: _Synth, recs: list[dict]) -> None:
     """Give back the titles of records not used (ids are only numbered at the end)."""
     for r in recs:
-        s.titles.discard((r["type"], _norm(r.get("title"))))
-
-
-def _dig(fact: dict, dotted: str) -> Any:
-    cur: Any = fact
-    for part in dotted.split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            return MISSING
-        cur = cur[part]
-    return cur
+        s.titles.discard((r["type"], norm_title(r.get("title"))))
 
 
 # -- proving -----------------------------------------------------------------------------------
@@ -366,9 +361,15 @@ def prove(evaluator: Evaluator, packet: Packet, records: list[dict]) -> Packet |
         combined = _with(packet, records, evaluator.book)
     except LadderError:
         return None
-    if len(combined.warnings) != len(packet.warnings):
+    if _new_warnings(packet, combined):
         return None
     return combined if evaluator.status(combined) == READY else None
+
+
+def _new_warnings(packet: Packet, combined: Packet) -> list:
+    """Warnings the appended records raise (by path and message), not a count that could hide one."""
+    had = {(w.path, w.message) for w in packet.warnings}
+    return [w for w in combined.warnings if (w.path, w.message) not in had]
 
 
 def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict) -> list[dict]:
@@ -399,15 +400,19 @@ def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict) -> lis
             for _, _, recs in options[short:]:
                 _release(s, recs)
             add += [r for _, _, recs in options[:short] for r in recs]
-    # recent evidence: each level's window must hold enough records, counting those added
+    # recent evidence: each level's window must hold enough records it can use (the types its
+    # criteria read, as engine.compiler's sufficiency rule counts them), counting those added
     facts = grouped["*"]
     for lr in v.levels:
         pol = book.level_rules[lr.id].policy
-        recent = sum(1 for f in facts if f["age_days"] <= pol.within_days)
-        recent += sum(1 for r in add if (s.end - dt.date.fromisoformat(r["date"])).days <= pol.within_days)
+        usable = book.level_rules[lr.id].usable_types
+        recent = len({f.get("_grp", f["eid"]) for f in facts  # repeats count once, as the engine counts
+                      if f["type"] in usable and f["age_days"] <= pol.within_days})
+        recent += sum(1 for r in add if r["type"] in usable
+                      and (s.end - dt.date.fromisoformat(r["date"])).days <= pol.within_days)
+        filler = "learning" if "learning" in usable else ("artifact" if "artifact" in usable else sorted(usable)[0])
         for _ in range(pol.min_records - recent):
-            add.append(s.record({"evidence": "learning", "where": {}},
-                                f"recent evidence for {book.levels[lr.id].title}"))
+            add.append(s.record({"evidence": filler, "where": {}}, f"recent evidence for {book.levels[lr.id].title}"))
     return add
 
 
@@ -448,9 +453,8 @@ def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[
             except LadderError as exc:
                 raise _NoPlan("the records that would close the gaps do not make a valid packet: "
                               + "; ".join(p.message for p in exc.problems[:3])) from None
-            if len(combined.warnings) != len(packet.warnings):
-                raise _NoPlan("the records that would close the gaps raise an integrity warning: "
-                              + combined.warnings[-1].message)
+            if new := _new_warnings(packet, combined):
+                raise _NoPlan("the records that would close the gaps raise an integrity warning: " + new[0].message)
             if evaluator.status(combined) == READY:
                 break
             v = evaluator.evaluate(combined, plan=False)  # what is still open, for the next round

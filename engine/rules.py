@@ -72,6 +72,12 @@ class LevelRules:
     criteria: tuple[Criterion, ...]
     file: str = ""
 
+    @property
+    def usable_types(self) -> list[str]:
+        """The evidence types this level's criteria read: all its sufficient-evidence rule counts
+        (a pile of unrelated records is not evidence)."""
+        return sorted({t for cr in self.criteria for t in leaf_types(cr.condition)})
+
 
 @dataclass
 class RuleBook:

@@ -73,6 +73,10 @@ class Verdict:
                                                                                 compare=False)
     plan: list[dict] | None = None
     plan_note: str | None = None
+    packet_sha256: str = ""  # what the verdict was made from (engine.evidence.packet_sha256) ...
+    schema_version: str = ""  # ... checked with this packet schema (its sha256), under rules_version
+    org: str | None = None
+    cycle: str | None = None
 
     def planned(self) -> bool:
         """Compute the plan if it is due; True when this verdict carries one (a list, or None

@@ -158,3 +158,28 @@ def test_no_plan_leaves_out_only_the_plan(run_cli):
     assert [{k: v for k, v in d.items() if k not in ("plan", "plan_note")} for d in with_plan] == without
     one = _json.loads(run_cli("evaluate", fx[0], "--format", "json", "--no-plan").stdout)
     assert "plan" not in one
+
+
+def test_a_plan_tops_up_recent_evidence_with_records_the_level_can_use(run_cli, tmp_path):
+    """A level short of recent evidence counts only the types its criteria read; the plan adds
+    those (it added `learning`, which vp does not read, then said no plan was possible)."""
+    import json as _json
+    import shutil
+
+    import yaml as _yaml
+
+    from conftest import FIXTURES as _FX, ROOT as _ROOT
+
+    shutil.copytree(_ROOT / "rules", tmp_path / "rules")
+    shutil.copytree(_ROOT / "schemas", tmp_path / "schemas")
+    vp = tmp_path / "rules" / "vp.yaml"
+    vp.write_text(vp.read_text(encoding="utf-8").replace("min_records: 6,", "min_records: 20,"), encoding="utf-8")
+    fx = _FX / "ottoline-marsh-director-to-vp-ready.yaml"
+    v = _json.loads(run_cli("evaluate", fx, "--rules", tmp_path / "rules", "--format", "json").stdout)
+    assert v["verdict"] == "insufficient_evidence" and v["plan"], v.get("plan_note")
+    data = _yaml.safe_load(fx.read_text(encoding="utf-8"))
+    data["evidence"] += v["plan"]
+    out = tmp_path / "with-plan.yaml"
+    out.write_text(_yaml.safe_dump(data, sort_keys=False, default_flow_style=False), encoding="utf-8")
+    again = _json.loads(run_cli("evaluate", out, "--rules", tmp_path / "rules", "--format", "json").stdout)
+    assert again["verdict"] == "ready" and again["warnings"] == []

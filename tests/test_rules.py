@@ -293,7 +293,8 @@ def test_distinct_counts_different_values_once(probe):
 
 def test_mean_threshold_and_min_records(probe):
     """mean: just below the threshold fails, at it passes (gte) or fails (gt); too few records fail."""
-    fb = lambda eid, rating: rec(eid, "stakeholder_feedback", rating=rating, sought_input=True)  # noqa: E731
+    fb = lambda eid, rating: rec(eid, "stakeholder_feedback", rating=rating, sought_input=True,  # noqa: E731
+                                 **{"from": {"id": f"giver-{eid}", "relationship": "peer"}})  # not one record thrice
     unrelated = rec("u", "stakeholder_feedback", rating=1)  # not sought_input: outside the mean
     r = probe(fb("a", 4), fb("b", 4), fb("c", 3), unrelated)  # mean 3.67
     assert r["mean-gte-4"] == (UNMET, ["a", "b", "c"])

@@ -3,11 +3,12 @@ batch's worker pool), keeping only what differs."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .. import pipeline
+from .. import clock, pipeline
 from ..errors import LadderError, Problem
 from ..evaluator import Evaluator
 from ..evidence import Packet
@@ -123,10 +124,11 @@ class _Pairer:
 _AUDIT_WORKER: dict[str, Any] = {}
 
 
-def _init_audit_worker(base: RuleBook, head: RuleBook, max_bytes: int, reuse: bool) -> None:
+def _init_audit_worker(base: RuleBook, head: RuleBook, max_bytes: int, reuse: bool, today: str) -> None:
     from ..batch import _worker_signals
 
     _worker_signals()
+    clock.set_today(dt.date.fromisoformat(today))  # the parent's day, however the worker started
     _AUDIT_WORKER["pairer"] = _Pairer(base, head, max_bytes, reuse)
 
 
@@ -147,7 +149,7 @@ def _assess_parallel(res: AuditResult, base: RuleBook, head: RuleBook, items: It
     from ..batch import BatchOptions, _Pool, in_order
 
     pool = _Pool(BatchOptions(jobs=jobs, max_bytes=max_bytes), initializer=_init_audit_worker,
-                 initargs=(base, head, max_bytes, reuse), task=_audit_chunk, crashed=_crashed_row)
+                 initargs=(base, head, max_bytes, reuse, clock.today().isoformat()), task=_audit_chunk, crashed=_crashed_row)
     in_order(pool, iter(items), jobs, lambda row: _add(res, row))
 
 
