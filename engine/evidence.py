@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
+import orjson
 
 if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves start-up time)
     import jsonschema
@@ -55,7 +56,11 @@ def packet_sha256(data: Any) -> str:
     JSON, reformatted or with its keys reordered, has the same hash; any changed value changes it."""
     if isinstance(data, dict) and UNHASHED_KEYS.intersection(data):
         data = {k: v for k, v in data.items() if k not in UNHASHED_KEYS}
-    return "sha256:" + hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    try:  # orjson writes the same canonical form several times faster (a tenth of a batch's time)
+        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer beyond 64 bits: the json module writes it exactly
+        text = canonical_json(data).encode("utf-8")
+    return "sha256:" + hashlib.sha256(text).hexdigest()
 
 
 @dataclass
