@@ -2,17 +2,44 @@
 
 Exit codes: 0 done · 1 rules-test failures / audit --exit-code with flips · 2 usage error ·
 3 invalid packet(s) · 4 invalid rules · 70 internal error (a bug; please report it) or a broken
-installation (a dependency missing or at the wrong version) · 130 interrupted.
+installation (a dependency missing or at the wrong version) · 74 an output could not be written ·
+130 interrupted · 141 the reader of stdout went away (`| head`), quietly.
 """
 from __future__ import annotations
 
-import importlib
 import os
+import signal
 import sys
-from types import ModuleType
-from typing import NoReturn
 
-import click
+EXIT_INTERRUPTED = 130  # = engine.errors.EXIT_INTERRUPTED (the engine is not imported yet)
+
+
+def _interrupted_at_once(signum, frame) -> None:
+    """Ctrl-C outside a running command (start-up, option parsing, loading the rules, printing):
+    nothing is half-written, so one line and exit 130 now, not click's "Aborted!" and exit 1, nor
+    a traceback from an import. While a command runs (_run), Ctrl-C is a KeyboardInterrupt it
+    cleans up after."""
+    os.write(2, b"interrupted\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _on_ctrl_c(handler):
+    """Install a SIGINT handler; returns the previous one (None: not the main thread, unchanged)."""
+    try:
+        if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:  # whoever started us ignores it (`cmd &`): so do we
+            return None
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:
+        return None
+
+
+_BEFORE_IMPORT = _on_ctrl_c(_interrupted_at_once)  # imports take ~0.3 s: the longest part of start-up
+
+import importlib  # noqa: E402 - after the Ctrl-C handler, on purpose
+from types import ModuleType  # noqa: E402
+from typing import NoReturn  # noqa: E402
+
+import click  # noqa: E402
 
 # Installed from the wheel this module is ladder.cli, beside the package ladder.engine; in a
 # checkout it is the top-level cli.py beside engine/ (the tests, `python -m cli`, an editable
@@ -22,13 +49,13 @@ EXIT_INTERNAL = 70  # = engine.errors.EXIT_INTERNAL (not importable yet when the
 try:
     if __package__:
         from .engine import commands
-        from .engine.errors import LadderError, RulesError
+        from .engine.errors import EXIT_READER_GONE, Interrupted, LadderError, OutputError, RulesError
         from .engine.loader import DEFAULT_MAX_BYTES
         from .engine.report import FORMATS
         from .engine.rules import load_rules
     else:
         from engine import commands
-        from engine.errors import LadderError, RulesError
+        from engine.errors import EXIT_READER_GONE, Interrupted, LadderError, OutputError, RulesError
         from engine.loader import DEFAULT_MAX_BYTES
         from engine.report import FORMATS
         from engine.rules import load_rules
@@ -40,6 +67,8 @@ except ImportError as exc:
         raise
     click.echo(f"ladder: cannot start: {exc}", err=True)
     sys.exit(EXIT_INTERNAL)
+if _BEFORE_IMPORT is not None:  # imported as a library (the tests): leave Ctrl-C as it was; run() sets it
+    _on_ctrl_c(_BEFORE_IMPORT)
 
 
 def _engine(module: str) -> ModuleType:
@@ -71,22 +100,64 @@ def _fail(exc: LadderError, code: int) -> NoReturn:
 
 
 def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
-    """Call a command; print its output; exit with its code. Errors become messages, not tracebacks."""
+    """Call a command; print its output; exit with its code. Errors become messages, not tracebacks.
+
+    Ctrl-C while the command runs is a KeyboardInterrupt (batch removes its partial files): one
+    line, exit 130. A reader of stdout that goes away (`| head`) ends the run quietly."""
+    outer = _on_ctrl_c(signal.default_int_handler)
     try:
-        res = fn(*args, **kwargs)  # (stdout, exit code), (stdout, exit code, stderr), or a stream
-        if hasattr(res, "chunks"):  # written as it is made (compare over 100,000 results)
-            for chunk in res.chunks:
-                click.echo(chunk, nl=False, err=to_stderr)
-            out, code, err = "", res.exit_code, [res.stderr]
-        else:
-            out, code, *err = res
-    except LadderError as exc:  # each error class carries its exit code (engine/errors.py)
-        _fail(exc, exc.exit_code)
-    if out:
-        click.echo(out, err=to_stderr)
-    if err and err[0]:
-        click.echo(err[0], err=True)
+        try:
+            res = fn(*args, **kwargs)  # (stdout, exit code), (stdout, exit code, stderr), or a stream
+            if hasattr(res, "chunks"):  # written as it is made (compare over 100,000 results)
+                for chunk in res.chunks:
+                    _echo(chunk, err=to_stderr, nl=False)
+                out, code, err = "", res.exit_code, [res.stderr]
+            else:
+                out, code, *err = res
+            if out:
+                _echo(out, err=to_stderr)
+            if err and err[0]:
+                _echo(err[0], err=True)
+        except LadderError as exc:  # each error class carries its exit code (engine/errors.py)
+            _fail(exc, exc.exit_code)
+    except KeyboardInterrupt:
+        _fail(Interrupted(), Interrupted.exit_code)
+    except BrokenPipeError:  # from the command (batch --out -) or from printing its output
+        _reader_gone()
+    finally:
+        if outer is not None:
+            _on_ctrl_c(outer)
     sys.exit(code)
+
+
+def _echo(text: str, err: bool = False, nl: bool = True, piece: int = 1 << 16) -> None:
+    """click.echo in pieces: a reader that leaves while a large write is under way cuts it short
+    without an error (Python reports the bytes written), so only a further write shows the broken
+    pipe. Any other failure (stdout on a full disk) is an OutputError, exit 74."""
+    try:
+        for i in range(0, len(text), piece):
+            click.echo(text[i:i + piece], err=err, nl=False)
+        if nl:
+            click.echo("", err=err)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(summary=f"cannot write to standard {'error' if err else 'output'}: "
+                                  f"{exc.strerror or exc}") from None
+
+
+def _reader_gone() -> NoReturn:
+    """`ladder ... | head`: the reader went away. End quietly, as Unix tools do, with the shell's
+    status for a process its reader left (128 + SIGPIPE). Standard output is pointed at /dev/null
+    first, so leaving Python flushes nothing more into the closed pipe (which would print
+    "Exception ignored ... BrokenPipeError")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor (a test's captured stdout): nothing to flush
+        pass
+    sys.exit(EXIT_READER_GONE)
 
 
 def _book(rules_dir):
@@ -105,8 +176,9 @@ def main() -> None:
     (durable_rules) and explains, criterion by criterion, what is met and what is missing.
 
     Exit codes: 0 done, 1 test failures or audit flips (with --exit-code), 2 usage error,
-    3 invalid packet(s), 4 invalid rules, 70 internal error or broken installation,
-    130 interrupted.
+    3 invalid packet(s), 4 invalid rules, 70 internal error or broken installation, 74 an output
+    could not be written (full disk, unwritable or missing folder), 130 interrupted, 141 the
+    reader of stdout went away (`| head`; no message).
     """
 
 
@@ -436,6 +508,7 @@ def run() -> None:
     escapes is a bug in ladder: one line naming the exception type (never the input's content)
     and exit 70. LADDER_DEBUG=1 re-raises it for a developer.
     """
+    _on_ctrl_c(_interrupted_at_once)
     try:
         main()
     except Exception as exc:  # noqa: BLE001 - the point of this function

@@ -67,9 +67,10 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
     else:
         for item in iter_inputs(expanded, one_packet=True):
             report(item.source, item.kind, validate_item(item, book, s.max_bytes))
-    if paths and total == 0:
-        raise UsageError(summary=f"no packets found in {', '.join(paths)} (packets are {', '.join(PACKET_SUFFIXES)} "
-                                 "files)")
+    if paths and not total:
+        raise UsageError(summary="\n".join([
+            f"no packets found in {', '.join(paths)}: nothing was checked (packets are .yaml, .yml or .json "
+            "files, or the lines of a .jsonl file)"]))
     dec_records, dec_lines, dec_bad = _validate_decisions(book, list(decisions), results, cycle)
     if s.fmt == "json":
         doc = {"valid": bad == 0 and not dec_bad, "packets": total, "invalid": bad, "files": records}
@@ -155,22 +156,27 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
           html: str | None = None) -> tuple[str, int]:
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
     Beside it, all derived from its lines: `summary_csv`, `criteria_csv` and the `html` report.
-    Raises UsageError (an unknown --target), OutputError, Interrupted."""
+    Raises UsageError (an unknown --target), OutputError (exit 74), Interrupted; BrokenPipeError
+    when the reader of `--out -` goes away (the CLI ends quietly)."""
     if book is not None:
         check_target(book, opts.target)
     try:
         return _batch(paths, out, opts, summary_csv, progress, stdin, err, criteria_csv, html, book)
-    except OSError as exc:
-        raise OutputError(summary=f"cannot write output: {exc}") from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # the writers name their file; this is anything else that failed to write
+        raise OutputError(summary=f"cannot write output: {exc.strerror or exc}") from None
 
 
 def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err,
            criteria_csv: str | None = None, html: str | None = None, book: RuleBook | None = None) -> tuple[str, int]:
     import signal
+    import sys
 
-    from . import outputs
-    from .batch import AtomicWriter, Progress, Summary, run_batch
+    from . import derived
+    from .batch import Progress, Summary, run_batch
     from .inputs import count_inputs, exists_or_dash
+    from .output import AtomicWriter, leftover_note
 
     missing = [p for p in paths if not exists_or_dash(p)]
     summary = Summary()
@@ -186,11 +192,16 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     # The handler goes in before any temporary file exists, so no signal can strand one.
     old = signal.signal(signal.SIGTERM, on_term)
     try:
-        writer = AtomicWriter(out) if out != "-" else outputs.Spool()
-        writers.append(writer)
-        extra = {name: AtomicWriter(path) if path else None
-                 for name, path in (("summary", summary_csv), ("criteria", criteria_csv), ("html", html))}
-        writers.extend(w for w in extra.values() if w)
+        for target in [out] + [p for p in (summary_csv, criteria_csv, html) if p]:
+            writers.append(AtomicWriter(target) if target != "-" or writers else derived.Spool())
+            for note in leftover_note(target, writers[-1].removed):
+                print(note, file=err or sys.stderr)
+        writer = writers[0]
+        extra = dict(zip(("summary", "criteria", "html"), [None] * 3))
+        rest = iter(writers[1:])
+        for name, p in (("summary", summary_csv), ("criteria", criteria_csv), ("html", html)):
+            if p:
+                extra[name] = next(rest)
         bar = Progress(progress, count_inputs(paths) if progress else None, err)
 
         def emit(o) -> None:
@@ -206,9 +217,14 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
             from .report_html import Report
             report = Report(redact=opts.redact, level_order=book.ordered_levels() if book else ())
         if summary.repeated or summary_csv or criteria_csv or html:
-            outputs.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles)
+            flagged = derived.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles)
+            if flagged is not writer:  # the lines again, each repeated candidate flagged
+                writer.abort()
+                writers[0] = writer = flagged
         if report is not None:
             extra["html"].write(report.render())
+        for w in writers:  # all on disk before any is renamed into place: all or none
+            w.finish()
     except KeyboardInterrupt:
         for w in writers:
             w.abort()
@@ -220,15 +236,23 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         raise
     finally:
         signal.signal(signal.SIGTERM, old)
-    for w in extra.values():
-        if w:
+    try:
+        for w in writers:
             w.commit()
-    writer.commit()
+    except BaseException:
+        for w in writers:
+            w.abort()
+        raise
     bar.finish()
     text = summary.text()
     listed = {src for src, _ in summary.failed}
-    if any(p not in listed for p in missing):  # past the summary's list: still say which files were not there
+    if missing and opts.redact:
+        text += f"\n{len(missing)} input(s) not found (reported as error lines)"
+    elif any(p not in listed for p in missing):  # past the summary's list: still say which were not there
         text += "\n" + "\n".join(f"{p}: no such file (reported as an error line)" for p in missing if p not in listed)
+    if not summary.total:
+        text += "\nno packets were read" + ("" if opts.redact else f" from {', '.join(paths)}") + \
+            f"; {'the output is empty' if out == '-' else out + ' is empty'}"
     return text, EXIT_INVALID_PACKET if summary.invalid else EXIT_OK
 
 
@@ -292,7 +316,7 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
     stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
     a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
     error line is left out and named on stderr (exit 3)."""
-    from .batch import AtomicWriter
+    from .output import AtomicWriter
     from .report_html import Report
     from .results import iter_lines, parse, problems_text
 

@@ -10,7 +10,7 @@ import os
 import stat
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import Problem
@@ -31,6 +31,12 @@ class Item:
     line: int = 0
     problem: Problem | None = None
     file: str = ""  # the file (or "<stdin>") a JSONL line came from
+    label: str = ""  # how output names the source when not by `source` (`batch --redact`)
+
+    @property
+    def shown(self) -> str:
+        """The source as output shows it."""
+        return self.label or self.source
 
 
 def _walk(folder: str) -> Iterator[str]:
@@ -161,6 +167,20 @@ def _yaml_documents(fh) -> Iterator[Item]:
         yield Item(f"{STDIN}:{start}", "doc", payload=b"".join(doc), line=start, file=STDIN)
 
 
+def redacted(items: Iterator[Item]) -> Iterator[Item]:
+    """The items, each labelled `input-N` (`input-N:LINE` for a JSONL line) instead of its path: a
+    file named after a person is personal data. N counts distinct files in input order, so the
+    label is the same in every output of a run and the same run to run; stdin keeps its name."""
+    numbers: dict[str, int] = {}
+    for item in items:
+        name = item.file or item.source
+        if name == "<stdin>":
+            yield item
+            continue
+        n = numbers.setdefault(name, len(numbers) + 1)
+        yield replace(item, label=f"input-{n}" + (f":{item.line}" if item.file else ""))
+
+
 def load_item(item: Item, max_bytes: int) -> Document:
     """Parse an item into a Document; raises ParseFailure with a located problem."""
     if item.kind == "problem":
@@ -184,7 +204,8 @@ def load_item(item: Item, max_bytes: int) -> Document:
     except ParseFailure as exc:
         p = exc.problem
         raise ParseFailure(Problem(p.source, p.path, p.message, line=item.line, kind=p.kind)) from None
-    return parse_text(text, item.file, "json", line_offset=item.line - 1)
+    # Without its line end: a packet cut off before it ends "at" the next line, which is not its own.
+    return parse_text(text.rstrip("\r\n"), item.file, "json", line_offset=item.line - 1)
 
 
 def count_inputs(paths: list[str]) -> int | None:

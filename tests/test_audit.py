@@ -661,3 +661,26 @@ def test_a_schema_diff_says_what_changed_for_packets_by_name():
     assert diff_schemas(old, old) == []
     reordered = {"$defs": {"rec": dict(old["$defs"]["rec"], required=["date", "id"])}}
     assert diff_schemas(old, reordered) == [{"path": "$defs/rec/required", "change": "reordered"}]
+
+
+def test_totals_by_level_and_track_add_up_to_the_packets(run_cli, repo):
+    """A reviewer reads 'by target level' and 'by track' as a partition of the packets: each
+    tally's parts add up to its packets, and the tallies add up to the summary."""
+    repo.edit("senior-pm", lambda d: d["policy"]["sufficient_evidence"].update(min_records=40))
+    repo.commit("much more recent evidence")
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")
+    packets = report["summary"]["packets"]
+    assert packets == len(PACKETS)
+    for totals in report["totals"].values():
+        assert sum(t["packets"] for t in totals.values()) == packets
+        for t in totals.values():
+            assert t["packets"] == t["flips"] + t["status_changes"] + t["unchanged"] + t["validity_changes"]
+    by_level = report["totals"]["by_target_level"]
+    targets = Counter(json.loads(run_cli("evaluate", repo.root / "fixtures" / f"{p}.yaml", "--format", "json",
+                                         "--no-plan").stdout)["target_level"] for p in PACKETS)
+    assert {k: t["packets"] for k, t in by_level.items()} == dict(targets)
+    # the level line names the sufficiency change, and the header names both revisions
+    text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
+    assert "records within 730 days" in text and "needed 4 -> 40" in text
+    sha = git(repo.root, "rev-parse", "HEAD~1")[:12]
+    assert f"HEAD~1 ({sha})" in text

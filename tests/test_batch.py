@@ -374,7 +374,7 @@ def test_summary_cells_cannot_run_as_formulas(tmp_path, run_cli):
 
 
 def test_safe_cell_quotes_every_formula_lead():
-    from engine.outputs import safe_cell
+    from engine.derived import safe_cell
 
     for lead in ("=", "+", "-", "@", "\t", "\r"):
         assert safe_cell(lead + "1") == "'" + lead + "1"

@@ -17,7 +17,14 @@ from typing import Any
 
 import orjson
 
-from .batch import AtomicWriter, first_problem
+from .batch import first_problem
+from .errors import OutputError
+from .output import AtomicWriter
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: engine.output takes no locks either
+    fcntl = None  # type: ignore[assignment]
 
 SUMMARY_HEADER = ["candidate_id", "name", "source", "org", "manager", "cycle", "track", "current_level",
                   "target_level", "as_of", "verdict", "required_met", "required_total", "supporting_met",
@@ -94,41 +101,58 @@ class Spool(AtomicWriter):
 
     def __init__(self) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".ladder-batch.", suffix=".jsonl")
-        self.path, self.stdout, self.tmp = "-", False, tmp
+        self.path, self.stdout, self.tmp, self.removed = "-", False, tmp, []
         self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
+    def finish(self) -> None:
+        if not self.fh.closed:
+            self.fh.flush()
+
     def commit(self) -> None:
-        self.fh.flush()
+        if self.tmp is None:
+            return
         self.fh.close()
-        with open(self.tmp, encoding="utf-8", newline="") as src:
-            shutil.copyfileobj(src, sys.stdout)
-        sys.stdout.flush()
-        os.unlink(self.tmp)
+        try:
+            with open(self.tmp, encoding="utf-8", newline="") as src:
+                shutil.copyfileobj(src, sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # as engine.output says it for stdout (a full disk: exit 74)
+            raise OutputError(summary=f"cannot write to standard output: {exc.strerror or exc}; the output is "
+                              "incomplete") from None
+        finally:
+            os.unlink(self.tmp)
+            self.tmp = None
+
+
+def _relock(w: AtomicWriter) -> None:
+    """Reading a partial file by its name and closing it drops the writer's POSIX lock on it
+    (engine.output: the lock says the file is not a killed run's leftover): take it again."""
+    if fcntl is not None and not w.stdout and not w.fh.closed and not isinstance(w, Spool):
+        fcntl.lockf(w.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: AtomicWriter | None,
-           criteria: AtomicWriter | None, report: Any | None, titles: list | None) -> None:
-    """Read the finished JSONL back once: flag repeated candidates in it, and write the CSVs and
-    feed the report (engine.report_html.Report) from its lines."""
+           criteria: AtomicWriter | None, report: Any | None, titles: list | None) -> AtomicWriter:
+    """Read the finished JSONL back once: write the CSVs and feed the report (engine.report_html
+    .Report) from its lines. Returns the writer holding the lines to keep: `writer`, or a new one
+    with every repeated candidate flagged (the caller aborts the old one)."""
     writer.fh.flush()
     tables = []
     for w, header in ((summary, SUMMARY_HEADER), (criteria, CRITERIA_HEADER)):
-        t = csv.writer(w.fh, lineterminator="\n") if w else None
+        t = csv.writer(w, lineterminator="\n") if w else None
         if t:
             t.writerow(header)
         tables.append(t)
-    rewrite = None
-    if repeated:
-        fd, rewrite = tempfile.mkstemp(prefix=".ladder-flagged.", suffix=".partial",
-                                       dir=os.path.dirname(writer.tmp) or ".")
-        out = os.fdopen(fd, "wb")
+    flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path)) if repeated else writer
     try:
         with open(writer.tmp, "rb") as fh:
             for n, raw in enumerate(fh):
                 d = orjson.loads(raw)
                 if repeated:
                     d2 = flag_repeats(d, repeated)
-                    out.write(orjson.dumps(d2) + b"\n" if d2 is not d else raw)
+                    flagged.write((orjson.dumps(d2) + b"\n").decode() if d2 is not d else raw.decode())
                     d = d2
                 if tables[0]:
                     tables[0].writerow(summary_row(d))
@@ -136,13 +160,10 @@ def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: Atomic
                     tables[1].writerows(criteria_rows(d))
                 if report is not None:
                     report.add(d, titles[n] if titles else None)
-        if rewrite:
-            out.flush()
-            os.fsync(out.fileno())
-            out.close()
-            os.replace(rewrite, writer.tmp)
-            rewrite = None
+    except BaseException:
+        if flagged is not writer:
+            flagged.abort()
+        raise
     finally:
-        if rewrite:
-            out.close()
-            os.unlink(rewrite)
+        _relock(writer)
+    return flagged
