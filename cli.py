@@ -2,17 +2,44 @@
 
 Exit codes: 0 done · 1 rules-test failures / audit --exit-code with flips · 2 usage error ·
 3 invalid packet(s) · 4 invalid rules · 70 internal error (a bug; please report it) or a broken
-installation (a dependency missing or at the wrong version) · 130 interrupted.
+installation (a dependency missing or at the wrong version) · 74 an output could not be written ·
+130 interrupted · 141 the reader of stdout went away (`| head`), quietly.
 """
 from __future__ import annotations
 
-import importlib
 import os
+import signal
 import sys
-from types import ModuleType
-from typing import NoReturn
 
-import click
+EXIT_INTERRUPTED = 130  # = engine.errors.EXIT_INTERRUPTED (the engine is not imported yet)
+
+
+def _interrupted_at_once(signum, frame) -> None:
+    """Ctrl-C outside a running command (start-up, option parsing, loading the rules, printing):
+    nothing is half-written, so one line and exit 130 now, not click's "Aborted!" and exit 1, nor
+    a traceback from an import. While a command runs (_run), Ctrl-C is a KeyboardInterrupt it
+    cleans up after."""
+    os.write(2, b"interrupted\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _on_ctrl_c(handler):
+    """Install a SIGINT handler; returns the previous one (None: not the main thread, unchanged)."""
+    try:
+        if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:  # whoever started us ignores it (`cmd &`): so do we
+            return None
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:
+        return None
+
+
+_BEFORE_IMPORT = _on_ctrl_c(_interrupted_at_once)  # imports take ~0.3 s: the longest part of start-up
+
+import importlib  # noqa: E402 - after the Ctrl-C handler, on purpose
+from types import ModuleType  # noqa: E402
+from typing import NoReturn  # noqa: E402
+
+import click  # noqa: E402
 
 # Installed from the wheel this module is ladder.cli, beside the package ladder.engine; in a
 # checkout it is the top-level cli.py beside engine/ (the tests, `python -m cli`, an editable
@@ -22,13 +49,13 @@ EXIT_INTERNAL = 70  # = engine.errors.EXIT_INTERNAL (not importable yet when the
 try:
     if __package__:
         from .engine import commands
-        from .engine.errors import LadderError, RulesError
+        from .engine.errors import EXIT_READER_GONE, Interrupted, LadderError, OutputError, RulesError
         from .engine.loader import DEFAULT_MAX_BYTES
         from .engine.report import FORMATS
         from .engine.rules import load_rules
     else:
         from engine import commands
-        from engine.errors import LadderError, RulesError
+        from engine.errors import EXIT_READER_GONE, Interrupted, LadderError, OutputError, RulesError
         from engine.loader import DEFAULT_MAX_BYTES
         from engine.report import FORMATS
         from engine.rules import load_rules
@@ -40,6 +67,8 @@ except ImportError as exc:
         raise
     click.echo(f"ladder: cannot start: {exc}", err=True)
     sys.exit(EXIT_INTERNAL)
+if _BEFORE_IMPORT is not None:  # imported as a library (the tests): leave Ctrl-C as it was; run() sets it
+    _on_ctrl_c(_BEFORE_IMPORT)
 
 
 def _engine(module: str) -> ModuleType:
@@ -74,16 +103,64 @@ def _fail(exc: LadderError, code: int) -> NoReturn:
 
 
 def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
-    """Call a command; print its output; exit with its code. Errors become messages, not tracebacks."""
+    """Call a command; print its output; exit with its code. Errors become messages, not tracebacks.
+
+    Ctrl-C while the command runs is a KeyboardInterrupt (batch removes its partial files): one
+    line, exit 130. A reader of stdout that goes away (`| head`) ends the run quietly."""
+    outer = _on_ctrl_c(signal.default_int_handler)
     try:
-        out, code, *err = fn(*args, **kwargs)  # (stdout, exit code) or (stdout, exit code, stderr)
-    except LadderError as exc:  # each error class carries its exit code (engine/errors.py)
-        _fail(exc, exc.exit_code)
-    if out:
-        click.echo(out, err=to_stderr)
-    if err and err[0]:
-        click.echo(err[0], err=True)
+        try:
+            res = fn(*args, **kwargs)  # (stdout, exit code), (stdout, exit code, stderr), or a stream
+            if hasattr(res, "chunks"):  # written as it is made (compare over 100,000 results)
+                for chunk in res.chunks:
+                    _echo(chunk, err=to_stderr, nl=False)
+                out, code, err = "", res.exit_code, [res.stderr]
+            else:
+                out, code, *err = res
+            if out:
+                _echo(out, err=to_stderr)
+            if err and err[0]:
+                _echo(err[0], err=True)
+        except LadderError as exc:  # each error class carries its exit code (engine/errors.py)
+            _fail(exc, exc.exit_code)
+    except KeyboardInterrupt:
+        _fail(Interrupted(), Interrupted.exit_code)
+    except BrokenPipeError:  # from the command (batch --out -) or from printing its output
+        _reader_gone()
+    finally:
+        if outer is not None:
+            _on_ctrl_c(outer)
     sys.exit(code)
+
+
+def _echo(text: str, err: bool = False, nl: bool = True, piece: int = 1 << 16) -> None:
+    """click.echo in pieces: a reader that leaves while a large write is under way cuts it short
+    without an error (Python reports the bytes written), so only a further write shows the broken
+    pipe. Any other failure (stdout on a full disk) is an OutputError, exit 74."""
+    try:
+        for i in range(0, len(text), piece):
+            click.echo(text[i:i + piece], err=err, nl=False)
+        if nl:
+            click.echo("", err=err)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(summary=f"cannot write to standard {'error' if err else 'output'}: "
+                                  f"{exc.strerror or exc}") from None
+
+
+def _reader_gone() -> NoReturn:
+    """`ladder ... | head`: the reader went away. End quietly, as Unix tools do, with the shell's
+    status for a process its reader left (128 + SIGPIPE). Standard output is pointed at /dev/null
+    first, so leaving Python flushes nothing more into the closed pipe (which would print
+    "Exception ignored ... BrokenPipeError")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor (a test's captured stdout): nothing to flush
+        pass
+    sys.exit(EXIT_READER_GONE)
 
 
 def _book(rules_dir):
@@ -102,32 +179,45 @@ def main() -> None:
     (durable_rules) and explains, criterion by criterion, what is met and what is missing.
 
     Exit codes: 0 done, 1 test failures or audit flips (with --exit-code), 2 usage error,
-    3 invalid packet(s), 4 invalid rules, 70 internal error or broken installation,
-    130 interrupted.
+    3 invalid packet(s), 4 invalid rules, 70 internal error or broken installation, 74 an output
+    could not be written (full disk, unwritable or missing folder), 130 interrupted, 141 the
+    reader of stdout went away (`| head`; no message).
     """
 
 
 @main.command()
-@click.argument("packets", nargs=-1, required=True)
+@click.argument("packets", nargs=-1)
 @RULES_OPT
 @FORMAT_OPT
 @MAXB_OPT
-@click.option("-r", "--recursive", is_flag=True, help="Check the packets inside folders too.")
+@click.option("-r", "--recursive", is_flag=True, hidden=True,
+              help="Folders are always read (as batch reads them); kept for old scripts.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes for large inputs (default: the number of cores).")
 @TODAY_OPT
-def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today):
-    """Check packets against the schema and the semantic rules; list every problem.
+@click.option("--decisions", "decisions", multiple=True, metavar="FILE",
+              help="A committee's decisions file (CSV or YAML) to check too (repeatable).")
+@click.option("--results", default=None, metavar="RESULTS.jsonl",
+              help="Check the decisions against these verdicts: every candidate has one, every override "
+                   "contradicts it.")
+@click.option("--cycle", default=None, help="With --results: only the decisions of this cycle.")
+def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle):
+    """Check packets against the schema and the semantic rules, and decisions files against
+    theirs; list every problem. PACKETS are files, folders (read as batch reads them), .jsonl
+    files (a packet a line) or - (one YAML or JSON packet on stdin).
 
     \b
     Example:
       ladder validate fixtures/*.yaml
-      ladder validate --format json packet.yaml
-      ladder validate -r fixtures/invalid
+      ladder validate --format json fixtures/noor-ashgrove-mid-to-senior-ready.yaml
+      ladder validate fixtures/cycle-2026-h2
+      ladder new --target senior-pm | ladder validate -
+      ladder validate --decisions fixtures/decisions-2026-h1.csv --results results.jsonl
     """
     _today(today)
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
-    _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1)
+    _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1,
+         decisions=list(decisions), results=results, cycle=cycle)
 
 
 @main.command()
@@ -140,18 +230,23 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today):
 @TODAY_OPT
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out the plan (the records that would make a "
               "not-ready candidate ready): faster.")
+@click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 unless the verdict is ready (for scripts).")
 @PATHS_OPT
-def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, with_paths):
-    """Evaluate one packet and explain the verdict criterion by criterion.
+def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, exit_code,
+             with_paths):
+    """Evaluate one packet (a file, or - for one YAML or JSON packet on stdin) and explain the
+    verdict criterion by criterion.
 
     \b
     Example:
       ladder evaluate fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml
-      ladder evaluate packet.yaml --target director --format markdown
-      ladder evaluate packet.yaml --paths
+      ladder evaluate fixtures/noor-ashgrove-mid-to-senior-ready.yaml --target director --format markdown
+      cat fixtures/noor-ashgrove-mid-to-senior-ready.yaml | ladder evaluate - --exit-code
+      ladder evaluate fixtures/noor-ashgrove-mid-to-senior-ready.yaml --paths
     """
     _today(today)
-    s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan, paths=with_paths)
+    s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan, exit_code=exit_code,
+                          paths=with_paths)
     colour = sys.stdout.isatty()
     _run(commands.evaluate, _book(rules_dir), packet, target, s,
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
@@ -163,7 +258,12 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: the number of cores).")
 @click.option("--target", default=None, help="Evaluate every packet for this level instead of its own target.")
-@click.option("--summary", "summary_csv", default=None, help="Also write one CSV row per packet here.")
+@click.option("--summary", "summary_csv", default=None, metavar="FILE.csv",
+              help="Also write one CSV row per packet here (spreadsheet-ready, formula-safe).")
+@click.option("--criteria-csv", "criteria_csv", default=None, metavar="FILE.csv",
+              help="Also write one CSV row per candidate and criterion here (the long form, for pivot tables).")
+@click.option("--html", "html", default=None, metavar="FILE.html",
+              help="Also write the cycle as one self-contained HTML report (as ladder report does).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--redact", is_flag=True, help="Leave names out of the output.")
 @RULES_OPT
@@ -172,24 +272,83 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out each not-ready verdict's plan: about "
               "three times faster on a cycle where most candidates are not ready.")
 @PATHS_OPT
-def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes, today, no_plan, with_paths):
-    """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (JSONL on stdin).
+def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, rules_dir, max_bytes, today,
+          no_plan, with_paths):
+    """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (stdin: JSONL, or
+    YAML documents separated by --- lines).
 
     Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
     the source. Exits 3 if any packet could not be evaluated (the others are still written).
 
     \b
     Example:
-      ladder batch fixtures/*.yaml --out results.jsonl --summary results.csv
-      cat packets.jsonl | ladder batch - --out - --jobs 2
-      ladder batch packets.jsonl --out results.jsonl --paths
+      ladder batch fixtures/*.yaml --out results.jsonl --summary results.csv --html cycle.html
+      ladder batch fixtures/ --out results.jsonl --criteria-csv criteria.csv --redact
+      cat fixtures/noor-ashgrove-mid-to-senior-ready.yaml | ladder batch - --out - --jobs 2
+      ladder batch fixtures/ --out results.jsonl --paths
     """
     _today(today)
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
                                          plan=not no_plan, today=_engine("clock").today().isoformat(),
                                          paths=with_paths)
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
-         book=_book(rules_dir), to_stderr=True)  # stdout may be the verdicts (--out -)
+         book=_book(rules_dir), criteria_csv=criteria_csv, html=html, to_stderr=True)  # stdout may be the verdicts (--out -)
+
+
+@main.command()
+@click.argument("results", metavar="RESULTS.jsonl")
+@click.argument("packets", nargs=-1)
+@click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -.")
+@click.option("--redact", is_flag=True, help="Leave names and evidence titles out.")
+@RULES_OPT
+@MAXB_OPT
+def report(results, out, packets, redact, rules_dir, max_bytes):
+    """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
+    cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
+    filters by level, track, verdict and org, and a section per candidate: criteria with the
+    cited evidence, gaps, plan, warnings and an evidence appendix.
+
+    Evidence titles come from the PACKETS given (files, folders, .jsonl), each matched to its
+    verdict by packet_sha256; without them the report cites evidence ids only.
+
+    \b
+    Example:
+      ladder batch fixtures/*.yaml --out results.jsonl
+      ladder report results.jsonl fixtures/ --out cycle.html
+    """
+    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes)
+
+
+@main.command()
+@click.option("--target", required=True, help="The level the packet is for (id or alias).")
+@click.option("--track", default=None, help="The candidate's track (default: the level's first).")
+@RULES_OPT
+def new(target, track, rules_dir):
+    """Print a commented YAML packet template for a target level: every evidence type its criteria
+    use, each field with its allowed values. Every value is an example that validates: replace
+    them with the candidate's evidence.
+
+    \b
+    Example:
+      ladder new --target senior-pm > packet.yaml
+      ladder new --target principal-pm --track ic | ladder validate -
+    """
+    _run(commands.new, _book(rules_dir), target, track)
+
+
+@main.command()
+@RULES_OPT
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
+              help="json: the JSON Schema; markdown: the field reference (docs/packets.md).")
+def schema(rules_dir, fmt):
+    """Print the packet schema that packets are checked with under these rules.
+
+    \b
+    Example:
+      ladder schema > packet.schema.json
+      ladder schema --format markdown > docs/packets.md
+    """
+    _run(commands.schema, _book(rules_dir), fmt)
 
 
 @main.command()
@@ -210,7 +369,7 @@ def paths(packet, rules_dir, fmt, max_bytes, redact, today):
     \b
     Example:
       ladder paths fixtures/amara-stonebridge-senior-to-director-not-ready.yaml
-      ladder paths packet.yaml --format json
+      ladder paths fixtures/petra-silvermoss-senior-to-principal-not-ready.yaml --format json
     """
     _today(today)
     s = commands.Settings(rules_dir, fmt, max_bytes, redact)
@@ -313,6 +472,72 @@ def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes, jobs):
                                                    jobs=jobs))
 
 
+@main.command()
+@click.argument("results", metavar="RESULTS.jsonl")
+@click.argument("packets", nargs=-1, required=True)
+@RULES_OPT
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@MAXB_OPT
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Worker processes, as for batch (default: the number of cores).")
+def reverify(results, packets, rules_dir, fmt, max_bytes, jobs):
+    """Prove recorded verdicts: re-evaluate each packet whose packet_sha256 is in RESULTS.jsonl and
+    report every verdict that no longer replays byte for byte (a changed packet, changed rules).
+
+    Exit 0 when every verdict replays, 1 otherwise. The clock plays no part: a recorded verdict
+    shows its packet passed the period check on the day it was made.
+
+    \b
+    Example:
+      ladder batch fixtures/*.yaml --out results.jsonl
+      ladder reverify results.jsonl fixtures/*.yaml
+      ladder reverify results.jsonl packets/ --format json
+    """
+    _run(_engine("reverify").execute, _book(rules_dir), results, list(packets), fmt, max_bytes,
+         jobs or os.cpu_count() or 1)
+
+
+@main.command()
+@click.option("--results", required=True, metavar="RESULTS.jsonl", help="Verdicts, as ladder batch --out writes.")
+@click.option("--decisions", required=True, metavar="FILE", help="The committee's decisions file (CSV or YAML).")
+@click.option("--cycle", default=None, help="Only this cycle's decisions (needed when a candidate has several "
+              "and the verdicts name no cycle).")
+@RULES_OPT
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
+              show_default=True, help="Output format.")
+def calibrate(results, decisions, cycle, rules_dir, fmt):
+    """Where the committee and the rules disagree: the agreement matrix (tool verdict x decision),
+    agreement rate, Cohen's kappa, overrides per criterion and which way, the same per level,
+    track and org (groups and cells under 5 candidates suppressed), and the criteria disagreed
+    with most, with the ladder audit command to try a change.
+
+    \b
+    Example:
+      ladder calibrate --results results.jsonl --decisions fixtures/decisions-2026-h1.csv
+      ladder calibrate --results results.jsonl --decisions decisions.yaml --format html > calibration.html
+    """
+    _run(_engine("calibrate").execute, _book(rules_dir), results, decisions, fmt, cycle)
+
+
+@main.command()
+@click.argument("old", metavar="OLD.jsonl")
+@click.argument("new", metavar="NEW.jsonl")
+@RULES_OPT
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "csv"]), default="text",
+              show_default=True, help="Output format.")
+def compare(old, new, rules_dir, fmt):
+    """History across cycles: per candidate, the verdict change and the unmet criteria closed and
+    opened since the last cycle; for the cohort, how many moved up, stayed, fell back.
+
+    \b
+    Example:
+      ladder compare results-2026-h1.jsonl results-2026-h2.jsonl
+      ladder compare old.jsonl new.jsonl --format csv > progress.csv
+    """
+    _run(_engine("compare").execute, _book(rules_dir), old, new, fmt)
+
+
 def run() -> None:
     """The console script: `main`, with a last line of defence so a bug never shows a traceback.
 
@@ -320,6 +545,7 @@ def run() -> None:
     escapes is a bug in ladder: one line naming the exception type (never the input's content)
     and exit 70. LADDER_DEBUG=1 re-raises it for a developer.
     """
+    _on_ctrl_c(_interrupted_at_once)
     try:
         main()
     except Exception as exc:  # noqa: BLE001 - the point of this function

@@ -9,11 +9,9 @@ bounded window of packets is in flight.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, deque
@@ -25,7 +23,7 @@ from typing import Any
 
 from . import clock, pipeline
 from .errors import EvidenceError
-from .inputs import Item, iter_inputs
+from .inputs import Item, iter_inputs, redacted
 from .loader import ParseFailure
 from .report import dumps, paths_list, verdict_dict
 
@@ -43,6 +41,7 @@ class BatchOptions:
     plan: bool = True  # a not-ready verdict carries its plan (engine.plan); --no-plan leaves it out
     today: str | None = None  # the day of the run, read once in the parent (workers may not be forked)
     paths: bool = False  # each verdict line gains `paths`, the adjacent paths' fit (engine.paths)
+    titles: bool = False  # --html: send each packet's evidence titles back for the report's appendix
 
 
 @dataclass
@@ -60,12 +59,17 @@ class Outcome:
     problems: list = field(default_factory=list)  # validate_only: the packet's problems
     kind: str = ""  # validate_only: the input item's kind (file | line | problem)
     warnings: int = 0  # integrity warnings on the evaluated packet (engine.integrity)
+    reason: str = ""  # why the packet could not be evaluated: its first problem
+    titles: dict | None = None  # evidence id -> [type, date, title] (BatchOptions.titles)
 
 
 # -- worker side ------------------------------------------------------------------------------
 _WORKER: dict[str, Any] = {}
 _FORKING = False  # True while _Pool.submit may fork workers
+_FORKER = (0, False)  # (the parent's pid, forking from its main thread?), set by _Pool.submit before forking
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL = 0.5  # seconds: how often a worker checks that its parent is alive
 
 
 def _worker_signals_after_fork() -> None:
@@ -83,8 +87,30 @@ if hasattr(os, "register_at_fork"):  # POSIX; with spawn (no fork) no handler is
     os.register_at_fork(after_in_child=_worker_signals_after_fork)
 
 
+def _die_with_parent(parent: int, from_main_thread: bool) -> None:
+    """A worker never outlives its parent, however the parent died (kill -9, the OOM killer).
+
+    Measured before this: the parent SIGKILLed mid-batch left both workers running under init for
+    48 s and more. On Linux the kernel kills the worker the moment its parent dies
+    (PR_SET_PDEATHSIG). That signal follows the *thread* that forked the worker, so it is asked
+    for only when the main thread forked it (a worker must not die with a helper thread); the
+    waiter thread of _worker_signals, which polls getppid(), covers every other case within
+    PARENT_POLL seconds. The parent may have died before this ran: check once now."""
+    if from_main_thread and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no libc prctl: the waiter thread still watches
+            pass
+    if os.getppid() != parent:
+        os._exit(128 + signal.SIGKILL)
+
+
 def _worker_signals() -> None:
-    """Workers ignore Ctrl-C, and obey SIGTERM only from their parent (the pool's terminate()).
+    """Workers ignore Ctrl-C, obey SIGTERM only from their parent (the pool's terminate()), and
+    end when their parent is gone (_die_with_parent).
 
     The parent handles Ctrl-C and SIGTERM and stops the pool itself: running chunks finish,
     queued ones are cancelled, the partial output is removed. A `kill -TERM -PGID` (timeout, a CI
@@ -94,15 +120,17 @@ def _worker_signals() -> None:
     thread waits for SIGTERM and exits the worker only if the parent sent it, or the parent is gone.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if not hasattr(signal, "sigwaitinfo"):  # not POSIX: keep the default (die on SIGTERM)
+    pid, from_main = _FORKER
+    parent = pid or os.getppid()  # pid: the parent as it was before the fork (it may be dead by now)
+    _die_with_parent(parent, from_main and pid != 0)
+    if not hasattr(signal, "sigtimedwait"):  # not POSIX: keep the default (die on SIGTERM)
         return
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    parent = os.getppid()
 
     def _sigterm_waiter() -> None:
         while True:
-            info = signal.sigwaitinfo({signal.SIGTERM})
-            if info.si_pid == parent or os.getppid() != parent:
+            info = signal.sigtimedwait({signal.SIGTERM}, PARENT_POLL)
+            if os.getppid() != parent or (info is not None and info.si_pid == parent):
                 os._exit(128 + signal.SIGTERM)
 
     threading.Thread(target=_sigterm_waiter, name="ladder-sigterm", daemon=True).start()
@@ -139,9 +167,19 @@ def _init_worker(opts: BatchOptions) -> None:
 
 
 def error_outcome(item: Item, kind: str, problems: list[dict], cid: str | None) -> Outcome:
-    line = dumps({"source": item.source, "candidate": {"id": cid} if cid else None,
+    line = dumps({"source": item.shown, "candidate": {"id": cid} if cid else None,
                   "error": {"kind": kind, "problems": problems}})
-    return Outcome(line, False, cid, source=item.source)
+    return Outcome(line, False, cid, source=item.shown, reason=first_problem(problems))
+
+
+def first_problem(problems: list[dict]) -> str:
+    """An error line's first problem in one line: `line 3: /evidence/0/role: ...`."""
+    if not problems:
+        return ""
+    p = problems[0]
+    return (f"line {p['line']}: " if p.get("line") is not None else "") + \
+        (f"{p['path']}: " if p.get("path") else "") + str(p.get("message", "")) + \
+        (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
 
 
 def process_item(item: Item) -> Outcome:
@@ -153,7 +191,7 @@ def process_item(item: Item) -> Outcome:
     v = r.verdict
     if v is None:
         return error_outcome(item, r.kind, [p.as_dict() for p in r.problems], r.candidate)
-    d = verdict_dict(v, opts.redact)
+    d = {"source": item.shown, **verdict_dict(v, opts.redact)}
     assessor = _WORKER["assessor"]
     if assessor is not None:  # appended: the verdict's keys and bytes are those of a run without
         assert r.packet is not None
@@ -161,8 +199,11 @@ def process_item(item: Item) -> Outcome:
         if isinstance(fits, pipeline.Result):
             return error_outcome(item, fits.kind, [p.as_dict() for p in fits.problems], fits.candidate)
         d["paths"] = paths_list(fits)
+    titles = None
+    if opts.titles and not opts.redact and r.packet is not None:
+        titles = {e["id"]: [e.get("type"), e.get("date"), e.get("title")] for e in r.packet.evidence}
     return Outcome(dumps(d), True, v.candidate_id, v.current_level, v.target_level, v.verdict, d["unmet"],
-                   item.source, warnings=len(v.warnings))
+                   item.shown, warnings=len(v.warnings), titles=titles)
 
 
 def validate_item(item: Item, book: Any, max_bytes: int) -> list:
@@ -224,10 +265,11 @@ class _Pool:
         """Workers are forked here, so a Ctrl-C or SIGTERM is held until submit is done: raised
         inside the fork it could be swallowed by an at-fork hook (the run then ended 0, as if
         never interrupted) or leave the pool half set up."""
-        global _FORKING
+        global _FORKING, _FORKER
         held: list[int] = []
         saved = _hold_signals(held)
         _FORKING = True
+        _FORKER = (os.getpid(), threading.current_thread() is threading.main_thread())
         try:
             try:
                 return self.ex.submit(self.task, chunk)
@@ -262,7 +304,8 @@ class _Pool:
 
 def run_batch(paths: list[str], opts: BatchOptions, emit: Callable[[Outcome], None], stdin=None) -> None:
     """Evaluate every input, calling emit(outcome) once per packet, in input order."""
-    in_order(_Pool(opts), iter_inputs(paths, stdin), opts.jobs, emit)
+    items = iter_inputs(paths, stdin)
+    in_order(_Pool(opts), redacted(items) if opts.redact else items, opts.jobs, emit)
 
 
 def in_order(pool: _Pool, items: Iterator[Item], jobs: int, emit: Callable[[Any], None]) -> None:
@@ -307,12 +350,30 @@ class Summary:
         self.unmet: Counter[str] = Counter()
         self.warned = 0  # evaluated packets with integrity warnings
         self.warnings = 0
+        self.first: dict[str, str] = {}  # candidate id -> the first input that named it
+        self.repeated: dict[str, list[str]] = {}  # candidate id -> every input naming it, when more than one
+        self.failed: list[tuple[str, str]] = []  # (source, first problem), the first MAX_FAILED
+        self.counted: set[str] = set()  # candidates whose verdict is in the counts
+
+    MAX_FAILED = 20
 
     def add(self, o: Outcome) -> None:
         self.total += 1
+        cid = o.candidate
+        if cid is not None:
+            if cid in self.first:
+                self.repeated.setdefault(cid, [self.first[cid]]).append(o.source)
+            else:
+                self.first[cid] = o.source
         if not o.ok:
             self.invalid += 1
+            if len(self.failed) < self.MAX_FAILED:
+                self.failed.append((o.source, o.reason))
             return
+        if cid is not None:
+            if cid in self.counted:
+                return  # one candidate, counted once: by its first evaluated input
+            self.counted.add(cid)
         self.by_verdict[o.verdict or ""] += 1
         self.by_target[o.target or ""] += 1
         self.unmet.update(o.unmet)
@@ -323,6 +384,16 @@ class Summary:
         lines = [f"{self.total} packet(s): " + ", ".join(
             f"{self.by_verdict[k]} {k}" for k in ("ready", "not_ready", "insufficient_evidence")) +
             f", {self.invalid} could not be evaluated"]
+        if self.repeated:
+            extra = sum(len(v) - 1 for v in self.repeated.values())
+            lines.append(f"{len(self.repeated)} candidate id(s) in more than one input, counted once (by the first "
+                         f"evaluated); {extra} later input(s) left out of the verdict counts, flagged on every line (\"also_in\"):")
+            lines += [f"  {cid}: {', '.join(srcs)}" for cid, srcs in list(self.repeated.items())[:self.MAX_FAILED]]
+        if self.failed:
+            lines.append("could not be evaluated:")
+            lines += [f"  {src}: {why}" for src, why in self.failed]
+            if self.invalid > len(self.failed):
+                lines.append(f"  ... and {self.invalid - len(self.failed)} more (each has an error line)")
         if self.warned:
             lines.append(f"{self.warned} packet(s) carry {self.warnings} integrity warning(s) for the committee "
                          "to look at (each verdict line lists them under \"warnings\")")
@@ -335,50 +406,6 @@ class Summary:
         return "\n".join(lines)
 
 
-CSV_HEADER = ["candidate_id", "source", "current_level", "target_level", "verdict", "unmet_count", "unmet"]
-
-
-def csv_row(o: Outcome) -> list[str]:
-    if not o.ok:
-        return [o.candidate or "", o.source, "", "", "invalid", "", ""]
-    return [o.candidate or "", o.source, o.current or "", o.target or "", o.verdict or "", str(len(o.unmet)),
-            ";".join(o.unmet)]
-
-
-class AtomicWriter:
-    """Write to a temporary file beside the target; rename into place only when complete."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self.stdout = path == "-"
-        if self.stdout:
-            self.fh: io.TextIOBase = sys.stdout
-            self.tmp = None
-        else:
-            folder = os.path.dirname(os.path.abspath(path)) or "."
-            fd, self.tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".partial", dir=folder)
-            self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-
-    def write(self, text: str) -> None:
-        self.fh.write(text)
-
-    def commit(self) -> None:
-        if self.stdout:
-            self.fh.flush()
-            return
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
-        os.replace(self.tmp, self.path)
-
-    def abort(self) -> None:
-        if self.stdout:
-            return
-        try:
-            self.fh.close()
-        finally:
-            if self.tmp and os.path.exists(self.tmp):
-                os.unlink(self.tmp)
 
 
 class Progress:

@@ -25,6 +25,7 @@ class Settings:
     redact: bool = False
     color: bool = False
     plan: bool = True  # a not-ready verdict carries its plan (engine.plan)
+    exit_code: bool = False  # evaluate --exit-code: exit 1 unless the verdict is ready
     paths: bool = False  # evaluate: the adjacent paths' fit after the verdict (engine.paths)
 
 
@@ -32,22 +33,23 @@ PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs m
 
 
 def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = False,
-             jobs: int = 1) -> tuple[str, int]:
-    """Check every packet of every input; report every problem. JSONL inputs: one packet a line.
+             jobs: int = 1, decisions: list[str] | tuple = (), results: str | None = None,
+             cycle: str | None = None) -> tuple[str, int]:
+    """Check every packet of every input, and every decisions file; report every problem. JSONL
+    inputs: one packet a line. With `results`, decisions are checked against those verdicts too.
 
     Large inputs are checked by `jobs` worker processes (the batch pool); the report is the same."""
+    if results is not None and not decisions:
+        raise UsageError(summary="--results checks decisions files against verdicts: give --decisions FILE too")
+    if not paths and not decisions:
+        raise UsageError(summary="nothing to check: give packet files, or --decisions FILE")
     from .batch import BatchOptions, run_batch, validate_item
-    from .inputs import iter_inputs
+    from .inputs import PACKET_SUFFIXES, iter_inputs
 
     lines: list[str] = []
     records = []
     bad = total = 0
-    skipped: list[str] = []
-    expanded: list[str] = []
-    for p in paths:
-        (skipped if Path(p).is_dir() and not recursive else expanded).append(p)
-    if s.fmt != "json":
-        lines.extend(f"{d}: is a folder, skipped (use --recursive to check its packets)" for d in skipped)
+    expanded = list(paths)  # folders are read as batch reads them (--recursive is kept for old scripts)
 
     def report(source: str, kind: str, problems: list[Problem]) -> None:
         nonlocal bad, total
@@ -57,21 +59,55 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
             records.append(problems_json(source, problems, not problems))
         elif problems:
             lines.extend(str(p) for p in problems)
-        elif kind == "file":
+        elif kind in ("file", "doc"):
             lines.append(f"{source}: ok")
 
-    if jobs > 1 and _input_bytes(expanded) > PARALLEL_VALIDATE_BYTES:
+    if jobs > 1 and "-" not in expanded and _input_bytes(expanded) > PARALLEL_VALIDATE_BYTES:
         opts = BatchOptions(s.rules_dir, None, jobs, s.max_bytes, validate_only=True)
         run_batch(expanded, opts, lambda o: report(o.source, o.kind, o.problems if o.kind else [
             Problem(o.source, "", "could not be checked (the worker crashed)", kind="crash")]))
     else:
-        for item in iter_inputs(expanded):
+        for item in iter_inputs(expanded, one_packet=True):
             report(item.source, item.kind, validate_item(item, book, s.max_bytes))
+    if paths and not total:
+        raise UsageError(summary="\n".join([
+            f"no packets found in {', '.join(paths)}: nothing was checked (packets are .yaml, .yml or .json "
+            "files, or the lines of a .jsonl file)"]))
+    dec_records, dec_lines, dec_bad = _validate_decisions(book, list(decisions), results, cycle)
     if s.fmt == "json":
-        return dumps({"valid": bad == 0, "packets": total, "invalid": bad, "files": records}), \
-            EXIT_INVALID_PACKET if bad else EXIT_OK
-    lines.append(f"{total - bad} of {total} packet(s) valid" if bad else f"all {total} packet(s) valid")
-    return "\n".join(lines), EXIT_INVALID_PACKET if bad else EXIT_OK
+        doc = {"valid": bad == 0 and not dec_bad, "packets": total, "invalid": bad, "files": records}
+        if decisions:
+            doc["decisions"] = dec_records
+        return dumps(doc), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
+    if paths:
+        lines.append(f"{total - bad} of {total} packet(s) valid" if bad else f"all {total} packet(s) valid")
+    lines.extend(dec_lines)
+    return "\n".join(lines), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
+
+
+def _validate_decisions(book: RuleBook, files: list[str], results: str | None,
+                        cycle: str | None) -> tuple[list[dict], list[str], int]:
+    """Each decisions file against its schema and the rules, and against `results` when given."""
+    from .decisions import check_against_results, load_decisions
+
+    records, lines, bad = [], [], 0
+    for f in files:
+        d = load_decisions(f, book)
+        problems = list(d.problems)
+        if results is not None:
+            problems += check_against_results(d, results, book, cycle)
+            problems.sort(key=lambda p: (p.source != f, p.line or 0))  # stable: file order within a line
+        bad += bool(problems)
+        records.append({"source": f, "valid": not problems, "decisions": len(d.rows),
+                        "problems": [p.as_dict() for p in problems]})
+        lines.extend(str(p) for p in problems)
+        if not problems:
+            lines.append(f"{f}: ok ({len(d.rows)} decision(s)" + (f", each with a verdict in {results})" if results
+                                                                  else ")"))
+    if files:
+        lines.append(f"{len(files) - bad} of {len(files)} decisions file(s) valid" if bad else
+                     f"all {len(files)} decisions file(s) valid")
+    return records, lines, bad
 
 
 def _input_bytes(paths: list[str]) -> int:
@@ -101,9 +137,11 @@ def check_target(book: RuleBook, target: str | None) -> None:
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None) -> tuple[str, int]:
     """One verdict; with s.paths the adjacent paths' fit follows it, and the verdict's own output
     is byte for byte what it is without (JSON: a `paths` key appended after its keys)."""
+    from .inputs import stdin_packet
+
     check_target(book, target)
     assessor = _assessor(book) if s.paths else None  # a broken path profile: exit 4 before any work
-    r = pipeline.run(path, Evaluator(book, plan=s.plan), target, s.max_bytes)
+    r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book, plan=s.plan), target, s.max_bytes)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
     if not r.ok:
@@ -111,13 +149,14 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
     verdict, packet = r.verdict, r.packet
     assert verdict is not None and packet is not None
     fits = _fit(packet, assessor) if assessor else None
+    code = EXIT_FAILURES if s.exit_code and verdict.verdict != "ready" else EXIT_OK
     if s.fmt == "json":
-        return (with_paths_json(verdict, fits, s.redact) if fits else verdict_json(verdict, s.redact)), EXIT_OK
+        return (with_paths_json(verdict, fits, s.redact) if fits else verdict_json(verdict, s.redact)), code
     if s.fmt == "markdown":
         text = verdict_markdown(verdict, packet.by_id, s.redact)
-        return (text + "\n" + paths_markdown(fits, packet.by_id, s.redact) if fits else text), EXIT_OK
+        return (text + "\n" + paths_markdown(fits, packet.by_id, s.redact) if fits else text), code
     text = verdict_text(verdict, packet.by_id, s.redact, style)
-    return (text + "\n\n" + paths_text(fits, packet.by_id, s.redact, style) if fits else text), EXIT_OK
+    return (text + "\n\n" + paths_text(fits, packet.by_id, s.redact, style) if fits else text), code
 
 
 def _fit(packet, assessor):
@@ -137,8 +176,10 @@ def _assessor(book: RuleBook):
 def paths(book: RuleBook, path: str, s: Settings, style=None) -> tuple[str, int]:
     """The fit with each adjacent career path, strongest first: never a promotion verdict, so a
     packet needs no level to be promoted to (a VP, an external candidate without a target)."""
+    from .inputs import stdin_packet
+
     assessor = _assessor(book)
-    doc = pipeline.load(path, s.max_bytes)
+    doc = pipeline.load(stdin_packet() if path == "-" else path, s.max_bytes)
     if isinstance(doc, pipeline.Result):
         raise EvidenceError(doc.problems)
     packet = pipeline.check(doc, book, need_target=False)
@@ -153,30 +194,41 @@ def paths(book: RuleBook, path: str, s: Settings, style=None) -> tuple[str, int]
 
 
 def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
-          err=None, book: RuleBook | None = None) -> tuple[str, int]:
+          err=None, book: RuleBook | None = None, criteria_csv: str | None = None,
+          html: str | None = None) -> tuple[str, int]:
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
-    Raises UsageError (an unknown --target), OutputError, Interrupted."""
+    Beside it, all derived from its lines: `summary_csv`, `criteria_csv` and the `html` report.
+    Raises UsageError (an unknown --target), OutputError (exit 74), Interrupted; BrokenPipeError
+    when the reader of `--out -` goes away (the CLI ends quietly)."""
     if book is not None:
         check_target(book, opts.target)
         if opts.paths:
             _assessor(book)  # a broken path profile: exit 4 here, not in every worker
     try:
-        return _batch(paths, out, opts, summary_csv, progress, stdin, err)
-    except OSError as exc:
-        raise OutputError(summary=f"cannot write output: {exc}") from None
+        return _batch(paths, out, opts, summary_csv, progress, stdin, err, criteria_csv, html, book)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # the writers name their file; this is anything else that failed to write
+        raise OutputError(summary=f"cannot write output: {exc.strerror or exc}") from None
 
 
-def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err) -> tuple[str, int]:
-    import csv
+def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err,
+           criteria_csv: str | None = None, html: str | None = None, book: RuleBook | None = None) -> tuple[str, int]:
     import signal
+    import sys
 
-    from .batch import CSV_HEADER, AtomicWriter, Progress, Summary, csv_row, run_batch
+    from . import derived
+    from .batch import Progress, Summary, run_batch
     from .inputs import count_inputs, exists_or_dash
+    from .output import AtomicWriter, leftover_note
 
     missing = [p for p in paths if not exists_or_dash(p)]
     summary = Summary()
     writers: list = []
     bar = Progress(False, None, err)
+    titles: list | None = [] if html else None
+    if html:
+        opts.titles = True
 
     def on_term(signum, frame):  # a kill: clean up like Ctrl-C
         raise KeyboardInterrupt
@@ -184,24 +236,39 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     # The handler goes in before any temporary file exists, so no signal can strand one.
     old = signal.signal(signal.SIGTERM, on_term)
     try:
-        writer = AtomicWriter(out)
-        writers.append(writer)
-        csv_writer = AtomicWriter(summary_csv) if summary_csv else None
-        if csv_writer:
-            writers.append(csv_writer)
-        table = csv.writer(csv_writer.fh, lineterminator="\n") if csv_writer else None
-        if table:
-            table.writerow(CSV_HEADER)
+        for target in [out] + [p for p in (summary_csv, criteria_csv, html) if p]:
+            writers.append(AtomicWriter(target) if target != "-" or writers else derived.Spool())
+            for note in leftover_note(target, writers[-1].removed):
+                print(note, file=err or sys.stderr)
+        writer = writers[0]
+        extra = dict(zip(("summary", "criteria", "html"), [None] * 3))
+        rest = iter(writers[1:])
+        for name, p in (("summary", summary_csv), ("criteria", criteria_csv), ("html", html)):
+            if p:
+                extra[name] = next(rest)
         bar = Progress(progress, count_inputs(paths) if progress else None, err)
 
         def emit(o) -> None:
             writer.write(o.line + "\n")
             summary.add(o)
-            if table:
-                table.writerow(csv_row(o))
+            if titles is not None:
+                titles.append(o.titles)
             bar.tick()
 
         run_batch(paths, opts, emit, stdin)
+        report = None
+        if html:
+            from .report_html import Report
+            report = Report(redact=opts.redact, level_order=book.ordered_levels() if book else ())
+        if summary.repeated or summary_csv or criteria_csv or html:
+            flagged = derived.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles)
+            if flagged is not writer:  # the lines again, each repeated candidate flagged
+                writer.abort()
+                writers[0] = writer = flagged
+        if report is not None:
+            extra["html"].write(report.render())
+        for w in writers:  # all on disk before any is renamed into place: all or none
+            w.finish()
     except KeyboardInterrupt:
         for w in writers:
             w.abort()
@@ -213,13 +280,23 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         raise
     finally:
         signal.signal(signal.SIGTERM, old)
-    writer.commit()
-    if csv_writer:
-        csv_writer.commit()
+    try:
+        for w in writers:
+            w.commit()
+    except BaseException:
+        for w in writers:
+            w.abort()
+        raise
     bar.finish()
     text = summary.text()
-    if missing:
-        text += "\n" + "\n".join(f"{p}: no such file (reported as an error line)" for p in missing)
+    listed = {src for src, _ in summary.failed}
+    if missing and opts.redact:
+        text += f"\n{len(missing)} input(s) not found (reported as error lines)"
+    elif any(p not in listed for p in missing):  # past the summary's list: still say which were not there
+        text += "\n" + "\n".join(f"{p}: no such file (reported as an error line)" for p in missing if p not in listed)
+    if not summary.total:
+        text += "\nno packets were read" + ("" if opts.redact else f" from {', '.join(paths)}") + \
+            f"; {'the output is empty' if out == '-' else out + ' is empty'}"
     return text, EXIT_INVALID_PACKET if summary.invalid else EXIT_OK
 
 
@@ -291,3 +368,74 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
             raise OutputError(summary=f"cannot write {junit}: {exc.strerror}") from None
     failed = any(r.status in ("fail", "error") for r in results)
     return text, EXIT_FAILURES if failed else EXIT_OK
+
+
+def report(book: RuleBook, results: str, out: str, redact: bool = False, packets: list[str] | tuple = (),
+           max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, int, str]:
+    """RESULTS.jsonl (as batch writes it) -> one self-contained HTML file at `out` (atomic; `-`:
+    stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
+    a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
+    error line is left out and named on stderr (exit 3)."""
+    from .output import AtomicWriter
+    from .report_html import Report
+    from .results import iter_lines, parse, problems_text
+
+    titles = {} if redact else _titles_by_hash(packets, max_bytes)
+    rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels())
+    problems: list[Problem] = []
+    for line in iter_lines(results):
+        d = line if isinstance(line, Problem) else parse(line)
+        if isinstance(d, Problem):
+            problems.append(d)
+            continue
+        rep.add(d, titles.get(d.get("packet_sha256")))
+    try:
+        w = AtomicWriter(out)
+        try:
+            w.write(rep.render())
+        except BaseException:
+            w.abort()
+            raise
+        w.commit()
+    except OSError as exc:
+        raise OutputError(summary=f"cannot write {out}: {exc.strerror or exc}") from None
+    n = len(rep.rows) + len(rep.errors)
+    note = "" if out == "-" else f"{out}: {n} result line(s), {len(rep.rows)} verdict(s)"
+    err = "\n".join(x for x in (note, problems_text(problems)) if x)
+    return "", EXIT_INVALID_PACKET if problems else EXIT_OK, err
+
+
+def _titles_by_hash(paths: list[str] | tuple, max_bytes: int) -> dict[str, dict]:
+    """packet_sha256 -> evidence id -> [type, date, title], for every readable packet of `paths`."""
+    from .evidence import packet_sha256
+    from .inputs import iter_inputs
+
+    out: dict[str, dict] = {}
+    for item in iter_inputs(list(paths)):
+        doc = pipeline.load(item, max_bytes)
+        if isinstance(doc, pipeline.Result) or not isinstance(doc.data, dict):
+            continue
+        ev = doc.data.get("evidence")
+        if isinstance(ev, list):
+            out[packet_sha256(doc.data)] = {e["id"]: [e.get("type"), e.get("date"), e.get("title")]
+                                            for e in ev if isinstance(e, dict) and isinstance(e.get("id"), str)}
+    return out
+
+
+def new(book: RuleBook, target: str, track: str | None = None) -> tuple[str, int]:
+    """`ladder new`: a commented packet template for a target level (engine.authoring)."""
+    from .authoring import template
+
+    return template(book, Evaluator(book), target, track).rstrip("\n"), EXIT_OK
+
+
+def schema(book: RuleBook, fmt: str = "json") -> tuple[str, int]:
+    """`ladder schema`: the packet schema the rules in use check packets with, or its field reference."""
+    import json
+
+    from .authoring import field_reference
+
+    data = book.packet_schema.data
+    if fmt == "markdown":
+        return field_reference(data).rstrip("\n"), EXIT_OK
+    return json.dumps(data, indent=2, ensure_ascii=False), EXIT_OK

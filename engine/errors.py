@@ -44,7 +44,9 @@ class Problem:
 # Exit codes (contract section 4), decided here: each error class carries its own.
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INVALID_PACKET, EXIT_INVALID_RULES = 0, 1, 2, 3, 4
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in ladder or the engine, never bad input
+EXIT_IO = 74  # EX_IOERR: an output could not be written (a full disk, an unwritable or vanished folder)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention
+EXIT_READER_GONE = 141  # 128 + SIGPIPE: stdout's reader went away (`| head`); the shell's convention
 
 
 @dataclass
@@ -86,9 +88,10 @@ class EngineError(LadderError):
 
 
 class OutputError(LadderError):
-    """An output could not be written (a folder that is not there, a full disk): exit code 2."""
+    """An output could not be written (a full disk, a folder that is not there or not writable):
+    exit code 74, never the usage error's 2, so a script can tell a full disk from a typo."""
 
-    exit_code = EXIT_USAGE
+    exit_code = EXIT_IO
 
 
 class Interrupted(LadderError):
@@ -96,9 +99,10 @@ class Interrupted(LadderError):
 
     exit_code = EXIT_INTERRUPTED
 
-    def __init__(self, done: int, total: int | None):
-        super().__init__(summary=f"interrupted after {done}" + (f" of {total}" if total else "") +
-                         " packet(s); no output file was written")
+    def __init__(self, done: int | None = None, total: int | None = None):
+        """done: packets finished before the interrupt, for a command that writes them (batch)."""
+        super().__init__(summary="interrupted" if done is None else f"interrupted after {done}" +
+                         (f" of {total}" if total else "") + " packet(s); no output file was written")
         self.done = done
 
 

@@ -6,12 +6,15 @@ problem, each located by file, line and JSON path. Messages name fields, never e
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
+import orjson
 
 if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves start-up time)
     import jsonschema
@@ -19,10 +22,10 @@ if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves
 from . import clock
 from .errors import EvidenceError, Problem
 from .fields import person_key
-from .integrity import integrity_warnings, repeat_groups
+from .integrity import integrity_warnings
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook
-from .schema import PacketSchema, bundled_packet_schema
+from .schema import PacketSchema, bundled_packet_schema, canonical_json
 from .suggest import did_you_mean
 
 # Free text is personal data: never echoed in messages, never asserted into the engine.
@@ -43,6 +46,23 @@ def candidate_id(data: Any) -> str | None:
     return None
 
 
+# Written after the verdict, about it: not part of what the verdict was made from (packet_sha256).
+UNHASHED_KEYS = frozenset({"committee"})
+
+
+def packet_sha256(data: Any) -> str:
+    """The packet's content hash: sha256 of its canonical form (engine.schema.canonical_json: keys
+    sorted, no whitespace, UTF-8), less the `committee` section. The same packet as YAML or
+    JSON, reformatted or with its keys reordered, has the same hash; any changed value changes it."""
+    if isinstance(data, dict) and UNHASHED_KEYS.intersection(data):
+        data = {k: v for k, v in data.items() if k not in UNHASHED_KEYS}
+    try:  # orjson writes the same canonical form several times faster (a tenth of a batch's time)
+        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer beyond 64 bits: the json module writes it exactly
+        text = canonical_json(data).encode("utf-8")
+    return "sha256:" + hashlib.sha256(text).hexdigest()
+
+
 @dataclass
 class Packet:
     source: str
@@ -59,7 +79,15 @@ class Packet:
     warnings: list[Problem] = field(default_factory=list)  # engine.integrity: for a committee to look at
     repeats: dict[str, str] = field(default_factory=dict)  # engine.integrity.repeat_groups: counted once
     flagged: frozenset[str] = frozenset()  # records with an integrity warning of their own (engine.integrity)
+    org: str | None = None  # candidate.org and candidate.cycle: cohort views (calibrate, compare)
+    cycle: str | None = None
+    data: Any = field(default=None, repr=False, compare=False)  # the whole document, for the hash
     from_track: str = ""  # the track the candidate is on now; differs from `track` on a move between tracks
+
+    @cached_property
+    def sha256(self) -> str:
+        """packet_sha256 of the document, computed on first use (a plan's trial packets never need it)."""
+        return packet_sha256(self.data)
 
 
 class _Dispatching:
@@ -127,8 +155,8 @@ def _cached(kind: str, schema: PacketSchema, build: Any) -> Any:
     key = (kind, schema.version)
     v = _VALIDATORS.get(key)
     if v is None:
-        if len(_VALIDATORS) > 16:  # an audit holds two schemas; a long-lived process may see more
-            _VALIDATORS.clear()
+        if len(_VALIDATORS) > 16:  # an audit holds two schemas; a long-lived process may see more; pragma: no mutate
+            _VALIDATORS.clear()  # pragma: no mutate - a cache bound, not behaviour
         v = _VALIDATORS[key] = build(schema.data)
     return v
 
@@ -158,12 +186,22 @@ def schema_problems(doc: Document, schema: PacketSchema | None = None) -> list[P
         pointer = "".join(f"/{_esc(p)}" for p in err.absolute_path)
         if err.validator == "required" and isinstance(err.instance, dict):
             # one problem per missing field (the set below merges jsonschema's per-field errors)
-            msgs = [f"missing required field {k!r}" for k in err.validator_value if k not in err.instance]
+            msgs = [f"missing required field {k!r}{_allowed(schema.data, err.schema, k)}"
+                    for k in err.validator_value if k not in err.instance]
         else:
             msgs = [_message(err)]
         out.extend(Problem(doc.source, pointer, m, line=doc.locate(pointer), kind="schema") for m in msgs)
     out = sorted(set(out), key=lambda p: (p.line or 0, p.path, p.message))
     return out + [_too_many(doc)] if len(errors) > MAX_PROBLEMS else out
+
+
+def _allowed(root: dict, node: dict, key: str) -> str:
+    """' (one of: a, b, c)' for a missing field that takes a fixed set of values."""
+    sub = node.get("properties", {}).get(key, {}) if isinstance(node, dict) else {}
+    while isinstance(sub, dict) and "$ref" in sub:
+        sub = root.get("$defs", {}).get(sub["$ref"].rsplit("/", 1)[-1], {})
+    values = sub.get("enum") if isinstance(sub, dict) else None
+    return f" (one of: {', '.join(map(str, values))})" if values else ""
 
 
 def _too_many(doc: Document) -> Problem:
@@ -193,17 +231,31 @@ def _flatten(errors: list[jsonschema.ValidationError]) -> list[jsonschema.Valida
     return out
 
 
+_CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+                       "\u2018": "'", "\u2019": "'", "\u201a": "'"})
+_MAX_WORDS = 3  # more words than a value of a non-free-text field has: likely a sentence about someone
+
+
+def unquoted(value: Any) -> str:
+    """A value with the typographic quotes a word processor adds taken off: `“led”` -> `led`."""
+    return str(value).translate(_CURLY).strip("\"'") if isinstance(value, str) else str(value)
+
+
 def _show(value: Any, path: list) -> str:
-    """A value safe to print: short scalars of non-free-text fields only."""
+    """A value for a message, so the author sees what to fix: control characters escaped, and
+    typographic quotes named. Never free text (titles, notes, quotes, names), and never a string
+    that looks like a sentence (long, or more than a few words): only its length then."""
     key = str(path[-1]) if path else ""
     if key in FREE_TEXT_KEYS or (len(path) >= 2 and path[-2] == "from" and key == "role"):
         return "the value"
     if isinstance(value, str):
-        # Only token-like values (ids, dates, enum words) are echoed: text with spaces may be a
-        # sentence about a person that landed in the wrong field, and error output reaches CI logs.
-        if len(value) > _MAX_ECHO or not _TOKEN.fullmatch(value):
+        if len(value) > _MAX_ECHO or len(value.split()) > _MAX_WORDS:
             return f"a {len(value)}-character string"
-        return repr(value)
+        shown = repr(value)  # escapes control characters: a message must not move the terminal's cursor
+        plain = unquoted(value)
+        if plain != value and value.translate(_CURLY) != value:
+            shown += f" ({value.strip()} is {plain!r} in curly quotes: write it without them)"
+        return shown
     if isinstance(value, bool) or value is None:
         return repr(value).lower() if value is not None else "null"
     if isinstance(value, (int, float)):
@@ -212,6 +264,23 @@ def _show(value: Any, path: list) -> str:
     return {"dict": "a mapping", "list": "a list"}.get(type(value).__name__, "the value")
 
 
+# Fields a first-time author writes where the packet has them elsewhere.
+_WHERE_INSTEAD = {"as_of": " (the as-of date is period.end)", "asof": " (the as-of date is period.end)",
+                  "as-of": " (the as-of date is period.end)", "start": " (it belongs under period:)",
+                  "end": " (it belongs under period:)", "level": " (current_level or target_level, under candidate:)"}
+
+
+_CANDIDATE_KEYS = frozenset({"id", "name", "track", "current_level", "target_level", "org", "manager", "cycle"})
+
+
+def _misplaced(key: str, path: list) -> str:
+    """A candidate field written at the top of the packet (`cycle: 2026-h1`): say where it goes."""
+    if not path and key in _CANDIDATE_KEYS:
+        return " (it belongs under candidate:)"
+    return _WHERE_INSTEAD.get(unquoted(key), "") if not path else ""
+
+
+_NUMBER_WITH_UNIT = re.compile(r"[-+]?[$€£]?\d[\d,]*(\.\d+)?\s*(%|[a-zA-Z$€£]{1,5})?")
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
                "object": "a mapping", "array": "a list", "null": "null"}
 
@@ -223,21 +292,26 @@ def _message(err: jsonschema.ValidationError) -> str:
         return f"missing required field {missing[0]!r}" if missing else err.message
     if v == "additionalProperties" and isinstance(inst, dict):
         allowed = list(err.schema.get("properties", {}))
-        extra = sorted(k for k in inst if k not in allowed)
+        patterns = [re.compile(rx) for rx in err.schema.get("patternProperties", {})]
+        extra = sorted(k for k in inst if k not in allowed and not any(rx.search(k) for rx in patterns))
         # name the first few: a mapping of 100k unknown keys must not make a megabyte message
         more = f"; and {len(extra) - _MAX_LISTED} more unknown fields" if len(extra) > _MAX_LISTED else ""
-        return "; ".join(f"unknown field {_show(k, ['k'])}{did_you_mean(k, allowed)}"
+        return "; ".join(f"unknown field {_show(k, ['k'])}{_misplaced(k, path) or did_you_mean(unquoted(k), allowed)}"
                          for k in extra[:_MAX_LISTED]) + more
     if v == "enum":
         where = str(path[-1]) if path else "value"
         if where == "type" and len(path) >= 2:
-            return f"unknown evidence type {_show(inst, path)}{did_you_mean(str(inst), vv)} (known: {', '.join(vv)})"
-        return f"{_show(inst, path)} is not allowed for {where}{did_you_mean(str(inst), vv)} (one of: {', '.join(map(str, vv))})"
+            return f"unknown evidence type {_show(inst, path)}{did_you_mean(unquoted(inst), vv)} (known: {', '.join(vv)})"
+        return (f"{_show(inst, path)} is not allowed for {where}{did_you_mean(unquoted(inst), vv)} "
+                f"(one of: {', '.join(map(str, vv))})")
     if v == "const":
         return f"must be {vv!r}, not {_show(inst, path)}"
     if v == "type":
         want = " or ".join(_TYPE_NAMES.get(t, t) for t in ([vv] if isinstance(vv, str) else vv))
-        return f"must be {want}, not {_show(inst, path)}"
+        hint = ""
+        if "number" in str(vv) and isinstance(inst, str) and _NUMBER_WITH_UNIT.fullmatch(inst.strip()):
+            hint = " (write the number alone; a metric's unit goes in unit:)"
+        return f"must be {want}, not {_show(inst, path)}{hint}"
     if v == "format" and vv == "date":
         return f"{_show(inst, path)} is not a real calendar date (YYYY-MM-DD)"
     if v == "pattern":
@@ -457,10 +531,11 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
     # On a move between tracks no track is the candidate's throughout: direct reports are no
     # surprise from a manager moving to the IC track, nor needed of an IC moving to management.
     stays = ctx["track"] if ctx["from_track"] == ctx["track"] else None
-    warnings, flagged = integrity_warnings(doc, stays, ctx["current"], ctx["end"])
+    warnings, flagged, repeats = integrity_warnings(doc, stays, ctx["current"], ctx["end"])
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   data["period"]["start"], data["period"]["end"], data["evidence"],
                   {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings,
-                  repeat_groups(data["evidence"]), flagged, ctx["from_track"])
+                  repeats, flagged, org=cand.get("org"), cycle=cand.get("cycle"), data=data,
+                  from_track=ctx["from_track"])
 
 

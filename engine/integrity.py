@@ -12,9 +12,10 @@ import datetime as dt
 import re
 from typing import Any
 
+import orjson
+
 from .errors import Problem
 from .fields import person_key
-from .schema import canonical_json
 from .loader import Document
 
 MATERIALITY = 0.01  # a metric that moved less than 1 % of its baseline did not move (policy)
@@ -89,11 +90,13 @@ _WHY = {"m": "the same date and metric values", "t": "the same title", "c": "the
 
 
 def _repeat_keys(ev: dict) -> list[tuple]:
-    keys = [("c", canonical_json({k: v for k, v in ev.items() if k != "id"}))]
+    keys = []
     if ev.get("metrics"):
         keys.append(("m", ev["type"], ev["date"], _metric_key(ev["metrics"])))
     if (t := norm_title(ev.get("title"))) is not None:
         keys.append(("t", ev["type"], t))
+    else:  # a record with a title that repeats another's content repeats its title already
+        keys.append(("c", orjson.dumps({k: v for k, v in ev.items() if k != "id"}, option=orjson.OPT_SORT_KEYS)))
     return keys
 
 
@@ -122,11 +125,12 @@ def _repeats(evidence: list[dict]) -> tuple[list[int], dict[int, str]]:
     return [root(i) for i in range(len(evidence))], why
 
 
-def repeat_groups(evidence: list[dict]) -> dict[str, str]:
+def repeat_groups(evidence: list[dict], groups: list[int] | None = None) -> dict[str, str]:
     """Records that repeat one another (see _repeats), as evidence id -> the group's label (the
     least id in it); records that repeat nothing are left out. The engine counts a group once
     (engine.facts, engine.firing)."""
-    groups, _ = _repeats(evidence)
+    if groups is None:
+        groups, _ = _repeats(evidence)
     members: dict[int, list[str]] = {}
     for i, g in enumerate(groups):
         members.setdefault(g, []).append(evidence[i]["id"])
@@ -134,13 +138,13 @@ def repeat_groups(evidence: list[dict]) -> dict[str, str]:
 
 
 def integrity_warnings(doc: Document, track: str | None, current: str, end: dt.date
-                       ) -> tuple[list[Problem], frozenset[str]]:
+                       ) -> tuple[list[Problem], frozenset[str], dict[str, str]]:
     """The warnings for a valid packet, in evidence order, and the ids of the records flagged by a
     warning about the record itself (an implausible claim, a metric that barely moved or runs the
     wrong way): what an `unflagged` condition leaves out. A repeat or a voice given under two
     relationships is not such a flag: which copy is warned about depends on order, and both are
-    counted already (repeats once, voices by person). `track` is the candidate's track, or None
-    for a move between tracks."""
+    counted already (repeats once, voices by person). Third, the repeat groups (repeat_groups).
+    `track` is the candidate's track, or None for a move between tracks."""
     out: list[Problem] = []
     flagged: set[str] = set()
     evidence = doc.data["evidence"]
@@ -166,4 +170,4 @@ def integrity_warnings(doc: Document, track: str | None, current: str, end: dt.d
     # a flag holds for every copy of a record, whichever copy came first
     flagged_groups = {groups[i] for i, ev in enumerate(evidence) if ev["id"] in flagged}
     flagged.update(ev["id"] for i, ev in enumerate(evidence) if groups[i] in flagged_groups)
-    return out, frozenset(flagged)
+    return out, frozenset(flagged), repeat_groups(evidence, groups)

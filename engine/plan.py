@@ -495,6 +495,8 @@ def _minimise(evaluator: Evaluator, packet: Packet, combined: Packet, plan: list
     packet's planned records needs no new check: dropping a record breaks no schema or semantic
     rule, and planned records repeat nothing, so no warning can appear. When a record was dropped
     the rest are numbered again and proved exactly as they will be given."""
+    if len(plan) == 1:  # without its one record the packet is the one the engine found not ready
+        return plan
     n_before = len(plan)
     i = len(plan) - 1
     while i >= 0:

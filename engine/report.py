@@ -21,6 +21,10 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
     cand: dict[str, Any] = {"id": v.candidate_id}
     if v.name and not redact:
         cand["name"] = v.name
+    if v.org is not None:
+        cand["org"] = v.org
+    if v.cycle is not None:
+        cand["cycle"] = v.cycle
     crits = []
     unmet_required, unmet_supporting = [], []
     for c in v.criteria:
@@ -54,6 +58,8 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         "warnings": [w.as_dict() for w in v.warnings],
         **_plan_keys(v),
         "rules_version": v.rules_version,
+        "schema_version": v.schema_version,
+        "packet_sha256": v.packet_sha256,
     }
 
 
@@ -84,6 +90,9 @@ def _plan_fields(r: dict) -> str:
         else:
             out.append(f"{k} {_val(val)}")
     return ", ".join(out)
+
+
+plan_fields = _plan_fields  # engine.report_html
 
 
 def _val(x: Any) -> str:

@@ -7,6 +7,7 @@ RulesError (exit 4) with file:line problems, never a surprise at evaluation time
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -22,7 +23,7 @@ from .fields import FieldChecker
 from .loader import Document, ParseFailure, load_file
 from .resources import default_rules_dir, load_schema
 from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside
-from .suggest import did_you_mean
+from .suggest import closest, did_you_mean
 
 EXTERNAL = "external"
 
@@ -111,7 +112,13 @@ class RuleBook:
         return self.aliases.get(str(name).strip().lower())
 
     def level_hint(self, name: str) -> str:
-        return did_you_mean(str(name).lower(), list(self.aliases) + [EXTERNAL])
+        """'; did you mean 'mid-pm'?' naming a level id (or external), never a spelling that is
+        not one: `Mid-level PM` is the alias mid-level-pm written as words, so it hints mid-pm."""
+        word = re.sub(r"[\s_]+", "-", str(name).strip().lower().strip("\"'“”‘’"))
+        if word in self.aliases:
+            return f"; did you mean {self.aliases[word]!r}?"
+        close = closest(word, list(self.aliases) + [EXTERNAL])
+        return f"; did you mean {self.aliases.get(close, close)!r}?" if close else ""
 
     def criteria(self, level: str) -> tuple[Criterion, ...]:
         return self.level_rules[level].criteria

@@ -73,6 +73,10 @@ class Verdict:
                                                                                 compare=False)
     plan: list[dict] | None = None
     plan_note: str | None = None
+    packet_sha256: str = ""  # what the verdict was made from (engine.evidence.packet_sha256) ...
+    schema_version: str = ""  # ... checked with this packet schema (its sha256), under rules_version
+    org: str | None = None
+    cycle: str | None = None
     from_track: str = ""  # the candidate's track now, when it is not `track` (a move between tracks)
     lateral: bool = False  # a move to a level of the same order on another track
 

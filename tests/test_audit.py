@@ -638,3 +638,49 @@ def test_a_path_the_change_does_not_touch_is_evaluated_once(run_cli, repo, monke
     shutil.copytree(repo.root / "schemas", fresh / "schemas")
     audit_mod.assess(head, load_rules(fresh / "rules"), iter_inputs([str(repo.root / "fixtures")]), reuse=True)
     assert {Path(s).name for s, c in n.items() if c == 2} == {"ines-quarrow-senior-to-principal-not-ready.yaml"}
+
+
+def test_a_schema_diff_says_what_changed_for_packets_by_name():
+    """The audit's packet-schema diff (what a reviewer reads when schemas/ changes in a pull
+    request): fields, enum values and required fields added or removed by name, whatever their
+    order; anything else by its path."""
+    from engine.audit import diff_schemas
+
+    old = {"$defs": {"rec": {"required": ["id", "date"], "properties": {
+        "id": {"type": "string"}, "kind": {"enum": ["a", "b"]}, "gone": {"type": "string"}}}}}
+    new = {"$defs": {"rec": {"required": ["date", "id", "title"], "properties": {
+        "id": {"type": "integer"}, "kind": {"enum": ["b", "c"]}, "title": {"type": "string"}}}}}
+    got = diff_schemas(old, new)
+    assert {"path": "$defs/rec/properties", "change": "fields added", "values": ["title"]} in got
+    assert {"path": "$defs/rec/properties", "change": "fields removed", "values": ["gone"]} in got
+    assert {"path": "$defs/rec/properties/kind/enum", "change": "values added", "values": ["c"]} in got
+    assert {"path": "$defs/rec/properties/kind/enum", "change": "values removed", "values": ["a"]} in got
+    assert {"path": "$defs/rec/required", "change": "required fields added", "values": ["title"]} in got
+    assert {"path": "$defs/rec/properties/id/type", "change": "changed"} in got
+    assert len(got) == 6
+    assert diff_schemas(old, old) == []
+    reordered = {"$defs": {"rec": dict(old["$defs"]["rec"], required=["date", "id"])}}
+    assert diff_schemas(old, reordered) == [{"path": "$defs/rec/required", "change": "reordered"}]
+
+
+def test_totals_by_level_and_track_add_up_to_the_packets(run_cli, repo):
+    """A reviewer reads 'by target level' and 'by track' as a partition of the packets: each
+    tally's parts add up to its packets, and the tallies add up to the summary."""
+    repo.edit("senior-pm", lambda d: d["policy"]["sufficient_evidence"].update(min_records=40))
+    repo.commit("much more recent evidence")
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")
+    packets = report["summary"]["packets"]
+    assert packets == len(PACKETS)
+    for totals in report["totals"].values():
+        assert sum(t["packets"] for t in totals.values()) == packets
+        for t in totals.values():
+            assert t["packets"] == t["flips"] + t["status_changes"] + t["unchanged"] + t["validity_changes"]
+    by_level = report["totals"]["by_target_level"]
+    targets = Counter(json.loads(run_cli("evaluate", repo.root / "fixtures" / f"{p}.yaml", "--format", "json",
+                                         "--no-plan").stdout)["target_level"] for p in PACKETS)
+    assert {k: t["packets"] for k, t in by_level.items()} == dict(targets)
+    # the level line names the sufficiency change, and the header names both revisions
+    text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
+    assert "records within 730 days" in text and "needed 4 -> 40" in text
+    sha = git(repo.root, "rev-parse", "HEAD~1")[:12]
+    assert f"HEAD~1 ({sha})" in text

@@ -75,18 +75,30 @@ def test_a_folder_of_traps_gives_one_line_per_input(tmp_path):
     assert sum("verdict" in x for x in lines) == 3  # the two good packets and folder.yaml/inner.yaml
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file: permissions cannot make one unreadable")
-def test_an_unreadable_file_is_an_error_line(tmp_path):
-    """chmod 000: reported as 'permission denied', the others still evaluated."""
+def test_an_unreadable_file_is_an_error_line(tmp_path, monkeypatch):
+    """chmod 000: reported as 'permission denied', the others still evaluated. Where the tests run
+    as root (CI), which reads any file, the kernel's refusal is simulated at the one place packets
+    are opened (engine.loader), in the same process and in the forked workers."""
+    from engine import loader
+    from engine.batch import BatchOptions, run_batch
+
     bad = tmp_path / "secret.yaml"
     bad.write_bytes(GOOD[0].read_bytes())
     bad.chmod(0)
-    out = tmp_path / "out.jsonl"
-    r = _batch([GOOD[1], bad, "--out", out])
-    assert r.returncode == 3
-    lines = _lines(out)
-    assert len(lines) == 2 and "verdict" in lines[0]
-    assert _errors(lines) == {str(bad): "permission denied"}
+    if os.geteuid() == 0:
+        real_open = os.open
+
+        def refusing(path, *a, **k):
+            if os.fspath(path) == str(bad):
+                raise PermissionError(13, "Permission denied", str(bad))
+            return real_open(path, *a, **k)
+
+        monkeypatch.setattr(loader.os, "open", refusing)
+    got = []
+    run_batch([str(GOOD[1]), str(bad)], BatchOptions(jobs=2), got.append)
+    assert len(got) == 2 and got[0].ok and not got[1].ok
+    err = json.loads(got[1].line)["error"]
+    assert got[1].source == str(bad) and err["problems"][0]["message"] == "permission denied"
 
 
 def test_an_unreadable_jsonl_counts_as_one_input(tmp_path):
@@ -118,7 +130,8 @@ def test_a_half_written_last_jsonl_line(tmp_path):
     r = _batch([src, "--out", out])
     assert r.returncode == 3
     lines = _lines(out)
-    assert [x.get("source") for x in lines] == [None, None, f"{src}:3"]
+    assert [x["source"] for x in lines] == [f"{src}:{i}" for i in (1, 2, 3)]  # every line says where it came from
+    assert ["error" in x for x in lines] == [False, False, True]
     assert "not valid JSON" in _errors(lines)[f"{src}:3"]
 
 
@@ -152,7 +165,8 @@ def test_a_file_that_vanishes_after_listing(tmp_path, run_cli, monkeypatch):
     run_cli("batch", d, "--out", out, "--jobs", "1", "--quiet", exit_code=3)
     lines = _lines(out)
     assert len(lines) == 5
-    assert [x.get("source") for x in lines] == [None, None, str(d / "p2.yaml"), None, None]
+    assert [x["source"] for x in lines] == [str(d / f"p{i}.yaml") for i in range(5)]
+    assert ["error" in x for x in lines] == [False, False, True, False, False]
     assert _errors(lines) == {str(d / "p2.yaml"): "no such file"}
 
 

@@ -63,7 +63,7 @@ def test_json_is_the_contracts_shape_strongest_first(run_cli):
     """`{"candidate": ..., "paths": [{"id", "title", "fit", "evidence", "missing"}]}`, every path
     once, ordered strong > some > none, then by signals met, then by id."""
     out = _paths_json(run_cli, FIXTURES / PATH_FIXTURES["founder-gm"])
-    assert out["candidate"]["id"] == "emp-0204"
+    assert out["candidate"]["id"] == "emp-2911"
     assert sorted(p["id"] for p in out["paths"]) == PATH_IDS
     rank = {"strong": 0, "some": 1, "none": 2}
     profiles = load_paths(load_rules()).paths

@@ -163,3 +163,30 @@ def test_fixtures_use_fictional_people():
             names.append(cand["name"])
     assert len(names) >= len(PACKETS) // 2
     assert not {n.lower() for n in names} & FAMOUS
+
+
+def test_batch_redact_covers_source_paths(tmp_path, run_cli):
+    """A file named after a person is personal data: with --redact, batch lines, the summary CSV
+    and stderr name each input `input-N` (`input-N:LINE` for a JSONL line) instead of its path,
+    the same N for the same file everywhere, and the same run to run."""
+    person = tmp_path / "zebediah-quillon-marsh.yaml"
+    person.write_bytes(PACKETS[0].read_bytes())
+    jsonl = tmp_path / "ada-obi-cycle.jsonl"
+    jsonl.write_text(json.dumps(load_file(PACKETS[1]).data) + "\n{not json\n", encoding="utf-8")
+    gone = tmp_path / "bob-smith.yaml"
+    outs = []
+    for run in ("first", "second"):
+        out, csv = tmp_path / f"{run}.jsonl", tmp_path / f"{run}.csv"
+        r = run_cli("batch", person, jsonl, gone, "--out", out, "--summary", csv, "--redact", "--quiet", exit_code=3)
+        text = out.read_text(encoding="utf-8") + csv.read_text(encoding="utf-8") + r.stderr
+        for name in ("zebediah", "ada-obi", "bob-smith", str(tmp_path)):
+            assert name not in text, name
+        outs.append(out.read_bytes() + csv.read_bytes())
+        rows = csv.read_text().splitlines()
+        at = rows[0].split(",").index("source")
+        sources = [row.split(",")[at] for row in rows[1:]]
+        assert all(row.split(",")[rows[0].split(",").index("name")] == "" for row in rows[1:])  # no names either
+        assert sources == ["input-1", "input-2:1", "input-2:2", "input-3"]
+        errors = [json.loads(line)["source"] for line in out.read_text().splitlines() if "error" in line]
+        assert errors == ["input-2:2", "input-3"]
+    assert outs[0] == outs[1]

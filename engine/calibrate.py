@@ -1,0 +1,339 @@
+"""`ladder calibrate`: where the committee and the rules agree, and where they do not.
+
+Reads a results file (streamed, a line at a time) and a decisions file, pairs each verdict with
+the committee's decision, and returns a `Calibration` value: the agreement matrix (tool verdict x
+decision), the agreement rate and Cohen's kappa, per criterion how often the committee overrode
+it and which way, the same figures per target level, track and org with small cells suppressed,
+and the criteria most disagreed with. Rendering (text, json, markdown, html) is separate.
+
+Agreement pairs each verdict with one decision: ready with promoted, not_ready with
+not_promoted, insufficient_evidence with deferred (too little evidence to judge now, and a
+decision put off, are the same call). Kappa is Cohen's over that 3 x 3 table.
+"""
+from __future__ import annotations
+
+import html
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .decisions import DECISIONS, Matcher, load_decisions, override_status
+from .errors import EXIT_INVALID_PACKET, EXIT_OK, Problem
+from .report import dumps
+from .results import VERDICTS, iter_lines, problems_text, summarise
+from .rules import RuleBook
+
+PAIRED = dict(zip(VERDICTS, DECISIONS))  # ready->promoted, not_ready->not_promoted, insufficient->deferred
+SUPPRESS_BELOW = 5  # a group or a cell of fewer candidates is not shown: it could single a person out
+TOP = 5
+FORMATS = ("text", "json", "markdown", "html")
+
+
+def _matrix() -> dict[str, dict[str, int]]:
+    return {v: {d: 0 for d in DECISIONS} for v in VERDICTS}
+
+
+def agreement(m: dict[str, dict[str, int]]) -> tuple[int, float | None, float | None]:
+    """(candidates, agreement rate, Cohen's kappa) of a matrix; None where undefined."""
+    n = sum(sum(row.values()) for row in m.values())
+    if not n:
+        return 0, None, None
+    po = sum(m[v][PAIRED[v]] for v in VERDICTS) / n
+    pe = sum(sum(m[v].values()) * sum(m[u][PAIRED[v]] for u in VERDICTS) for v in VERDICTS) / (n * n)
+    kappa = None if pe >= 1 else (po - pe) / (1 - pe)
+    return n, round(po, 4), None if kappa is None else round(kappa, 4)
+
+
+@dataclass
+class Calibration:
+    results: str
+    decisions: str
+    cycle: str | None
+    matrix: dict[str, dict[str, int]] = field(default_factory=_matrix)
+    overrides: dict[str, Counter] = field(default_factory=dict)  # criterion -> Counter(met=.., unmet=..)
+    tool_unmet: Counter = field(default_factory=Counter)  # criterion -> candidates the tool left it unmet
+    paths: Counter = field(default_factory=Counter)  # path (levels) -> candidates: who was assessed on what
+    groups: dict[str, dict[str, dict[str, dict[str, int]]]] = field(
+        default_factory=lambda: {"level": {}, "track": {}, "org": {}})
+    without_decision: int = 0
+    without_verdict: int = 0
+    not_evaluated: int = 0
+    duplicates: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # overrides the tool already agrees with
+    more_problems: int = 0
+
+    def problem(self, p: Problem) -> None:
+        if len(self.problems) < 1000:
+            self.problems.append(p)
+        else:
+            self.more_problems += 1
+
+
+def calibrate(book: RuleBook, results_path: str, decisions_path: str, cycle: str | None = None) -> Calibration:
+    decs = load_decisions(decisions_path, book)
+    cal = Calibration(results_path, decisions_path, cycle)
+    cal.problems.extend(decs.problems)
+    matcher = Matcher(decs.rows, cycle)
+    level_of = {c.id: c.level for c in book.all_criteria()}
+    used: set[int] = set()
+    seen: set[tuple[str, str | None]] = set()
+    for item in iter_lines(results_path):
+        if isinstance(item, Problem):
+            cal.problem(item)
+            continue
+        s = summarise(item)
+        if isinstance(s, Problem):
+            cal.problem(s)
+            continue
+        if isinstance(s, dict):
+            cal.not_evaluated += 1
+            continue
+        if cycle is not None and s.cycle is not None and s.cycle != cycle:
+            continue
+        key = (s.candidate, s.cycle)
+        if key in seen:  # the same candidate twice in one results file: counted once
+            cal.duplicates += 1
+            continue
+        seen.add(key)
+        d = matcher.match(s.candidate, s.cycle)
+        if isinstance(d, str):
+            cal.problem(Problem(results_path, "", d, line=item.number, kind="decisions"))
+            continue
+        if d is None:
+            cal.without_decision += 1
+            continue
+        used.add(d.line)
+        cal.matrix[s.verdict][d.decision] += 1
+        for dim, value in (("level", s.target), ("track", s.track), ("org", s.org)):
+            if value is not None:
+                cal.groups[dim].setdefault(value, _matrix())[s.verdict][d.decision] += 1
+        cal.paths[s.path] += 1
+        cal.tool_unmet.update(s.unmet)
+        for crit, value in d.overrides:
+            tool = override_status(crit, s, level_of)
+            if tool is None:
+                cal.problem(Problem(decisions_path, "overrides", f"{crit!r} was not assessed for {d.candidate!r} "
+                                    f"(target {s.target}, {results_path}:{item.number})", line=d.line,
+                                    kind="decisions"))
+            elif tool == value:
+                cal.notes.append(Problem(decisions_path, "overrides", f"{crit}={value} agrees with the tool "
+                                         f"({results_path}:{item.number}): not counted as an override",
+                                         line=d.line, kind="decisions", severity="warning"))
+            else:
+                cal.overrides.setdefault(crit, Counter())[value] += 1
+    cal.without_verdict = sum(1 for d in decs.rows if d.line not in used and (cycle is None or d.cycle == cycle))
+    return cal
+
+
+# -- the figures, as data -------------------------------------------------------------------------
+def _assessed(cal: Calibration, level: str) -> int:
+    return sum(n for path, n in cal.paths.items() if level in path)
+
+
+def criteria_rows(cal: Calibration, book: RuleBook) -> list[dict]:
+    """Every overridden criterion, the most overridden first (then by id)."""
+    level_of = {c.id: c.level for c in book.all_criteria()}
+    rows = []
+    for crit, c in cal.overrides.items():
+        assessed = _assessed(cal, level_of.get(crit, crit.split(".", 1)[0]))
+        unmet = cal.tool_unmet[crit]
+        rows.append({"id": crit, "level": level_of.get(crit), "overridden_to_met": c["met"],
+                     "overridden_to_unmet": c["unmet"], "assessed": assessed, "tool_met": assessed - unmet,
+                     "tool_unmet": unmet})
+    rows.sort(key=lambda r: (-(r["overridden_to_met"] + r["overridden_to_unmet"]), r["id"]))
+    return rows
+
+
+def _suppressed(m: dict[str, dict[str, int]]) -> dict[str, dict[str, int | None]]:
+    return {v: {d: (None if 0 < n < SUPPRESS_BELOW else n) for d, n in row.items()} for v, row in m.items()}
+
+
+def group_rows(cal: Calibration) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for dim, groups in cal.groups.items():
+        rows = []
+        for key in sorted(groups):
+            n, agree, kappa = agreement(groups[key])
+            if n < SUPPRESS_BELOW:
+                rows.append({"id": key, "suppressed": True})
+            else:
+                rows.append({"id": key, "candidates": n, "agreement": agree, "kappa": kappa,
+                             "matrix": _suppressed(groups[key])})
+        out[dim] = rows
+    return out
+
+
+def suggestions(cal: Calibration, book: RuleBook, rows: list[dict]) -> list[dict]:
+    """The criteria disagreed with most: each with the rule file to edit and the audit to run."""
+    out = []
+    for r in rows[:TOP]:
+        file = book.level_rules[r["level"]].file if r["level"] in book.level_rules else ""
+        rel = _rel(file)
+        way = "met" if r["overridden_to_met"] >= r["overridden_to_unmet"] else "unmet"
+        out.append({"id": r["id"], "overrides": r["overridden_to_met"] + r["overridden_to_unmet"],
+                    "committee_says": way, "rules_file": rel,
+                    "try": "ladder audit --base HEAD --packets PACKETS" + (f" --rules {_rel(str(Path(file).parent))}"
+                                                                           if file and not _bundled(file) else "")})
+    return out
+
+
+def _bundled(file: str) -> bool:
+    from .resources import default_rules_dir
+
+    try:
+        return Path(file).resolve().parent == default_rules_dir().resolve()
+    except OSError:
+        return False
+
+
+def _rel(file: str) -> str:
+    if not file:
+        return ""
+    try:
+        return str(Path(file).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return file
+
+
+def as_dict(cal: Calibration, book: RuleBook) -> dict:
+    n, agree, kappa = agreement(cal.matrix)
+    rows = criteria_rows(cal, book)
+    return {"results": cal.results, "decisions": cal.decisions, "cycle": cal.cycle,
+            "candidates": n, "matrix": cal.matrix, "agreement": agree, "kappa": kappa,
+            "pairs": PAIRED, "criteria": rows, "groups": group_rows(cal),
+            "disagreed_most": suggestions(cal, book, rows),
+            "unmatched": {"verdicts_without_decision": cal.without_decision,
+                          "decisions_without_verdict": cal.without_verdict,
+                          "not_evaluated": cal.not_evaluated, "duplicate_verdicts": cal.duplicates},
+            "suppressed_below": SUPPRESS_BELOW}
+
+
+# -- reporters ------------------------------------------------------------------------------------
+def _f(x: float | None, pct: bool = False) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x * 100:.1f}%" if pct else f"{x:.4f}"
+
+
+def _cell(n: int | None) -> str:
+    return f"<{SUPPRESS_BELOW}" if n is None else str(n)
+
+
+def render_text(d: dict) -> str:
+    out = [f"calibration: {d['results']} against {d['decisions']}" + (f" (cycle {d['cycle']})" if d["cycle"] else ""),
+           f"{d['candidates']} candidate(s) with a verdict and a decision; agreement {_f(d['agreement'], True)}, "
+           f"Cohen's kappa {_f(d['kappa'])}", ""]
+    out += _table_text(d["matrix"])
+    u = d["unmatched"]
+    out += ["", f"not paired: {u['verdicts_without_decision']} verdict(s) without a decision, "
+            f"{u['decisions_without_verdict']} decision(s) without a verdict, {u['not_evaluated']} packet(s) not "
+            f"evaluated, {u['duplicate_verdicts']} repeated verdict(s)"]
+    out += ["", "overrides by criterion (the committee judged it met / unmet against the tool):"]
+    if not d["criteria"]:
+        out.append("  none")
+    for r in d["criteria"]:
+        out.append(f"  {r['id']}: to met {r['overridden_to_met']} of {r['tool_unmet']} unmet, to unmet "
+                   f"{r['overridden_to_unmet']} of {r['tool_met']} met")
+    for dim, rows in d["groups"].items():
+        if not rows:
+            continue
+        out += ["", f"by {dim} (groups and cells under {d['suppressed_below']} candidates suppressed):"]
+        for r in rows:
+            if r.get("suppressed"):
+                out.append(f"  {r['id']}: fewer than {d['suppressed_below']} candidates")
+            else:
+                out.append(f"  {r['id']}: {r['candidates']} candidates, agreement {_f(r['agreement'], True)}, "
+                           f"kappa {_f(r['kappa'])}")
+    if d["disagreed_most"]:
+        out += ["", "disagreed with most (candidates for a rule change):"]
+        for s in d["disagreed_most"]:
+            out.append(f"  {s['id']}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}; edit it in "
+                       f"{s['rules_file']}, then `{s['try']}` lists whose verdict the change flips")
+    return "\n".join(out)
+
+
+def _table_text(m: dict) -> list[str]:
+    w = max(len(v) for v in VERDICTS)
+    label = "tool \\ committee"
+    out = [f"  {label:<{w}}  " + "  ".join(f"{d:>12}" for d in DECISIONS)]
+    for v in VERDICTS:
+        out.append(f"  {v:<{w}}  " + "  ".join(f"{_cell(m[v][d]):>12}" for d in DECISIONS))
+    return out
+
+
+def render_markdown(d: dict) -> str:
+    out = [f"## Calibration: {d['candidates']} candidates" + (f", cycle {d['cycle']}" if d["cycle"] else ""), "",
+           f"Agreement **{_f(d['agreement'], True)}**, Cohen's kappa **{_f(d['kappa'])}** (ready pairs with "
+           "promoted, not ready with not promoted, insufficient evidence with deferred).", "",
+           "| tool \\ committee | " + " | ".join(DECISIONS) + " |", "|---|" + "---:|" * len(DECISIONS)]
+    out += [f"| {v} | " + " | ".join(_cell(d["matrix"][v][x]) for x in DECISIONS) + " |" for v in VERDICTS]
+    out += ["", "### Overrides by criterion", ""]
+    if d["criteria"]:
+        out += ["| criterion | to met | tool unmet | to unmet | tool met |", "|---|---:|---:|---:|---:|"]
+        out += [f"| `{r['id']}` | {r['overridden_to_met']} | {r['tool_unmet']} | {r['overridden_to_unmet']} | "
+                f"{r['tool_met']} |" for r in d["criteria"]]
+    else:
+        out.append("None.")
+    for dim, rows in d["groups"].items():
+        if rows:
+            out += ["", f"### By {dim}", "", "| " + dim + " | candidates | agreement | kappa |", "|---|---:|---:|---:|"]
+            out += [f"| {_md(r['id'])} | <{d['suppressed_below']} | | |" if r.get("suppressed") else
+                    f"| {_md(r['id'])} | {r['candidates']} | {_f(r['agreement'], True)} | {_f(r['kappa'])} |"
+                    for r in rows]
+    if d["disagreed_most"]:
+        out += ["", "### Disagreed with most", ""]
+        out += [f"1. `{s['id']}`: overridden {s['overrides']} time(s), mostly to {s['committee_says']}. Edit it in "
+                f"`{s['rules_file']}`, then run `{s['try']}`." for s in d["disagreed_most"]]
+    return "\n".join(out) + "\n"
+
+
+def _md(s: str) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def render_html(d: dict) -> str:
+    e = html.escape
+    rows = "".join(f"<tr><th scope=row>{e(v)}</th>" + "".join(f"<td>{e(_cell(d['matrix'][v][x]))}</td>"
+                                                               for x in DECISIONS) + "</tr>" for v in VERDICTS)
+    crit = "".join(f"<tr><td><code>{e(r['id'])}</code></td><td>{r['overridden_to_met']}</td><td>{r['tool_unmet']}</td>"
+                   f"<td>{r['overridden_to_unmet']}</td><td>{r['tool_met']}</td></tr>" for r in d["criteria"])
+    groups = ""
+    for dim, rs in d["groups"].items():
+        if not rs:
+            continue
+        body = "".join(f"<tr><td>{e(str(r['id']))}</td><td colspan=3>fewer than {d['suppressed_below']}</td></tr>"
+                       if r.get("suppressed") else
+                       f"<tr><td>{e(str(r['id']))}</td><td>{r['candidates']}</td><td>{_f(r['agreement'], True)}</td>"
+                       f"<td>{_f(r['kappa'])}</td></tr>" for r in rs)
+        groups += (f"<h2>By {e(dim)}</h2><table><thead><tr><th>{e(dim)}</th><th>candidates</th><th>agreement</th>"
+                   f"<th>kappa</th></tr></thead><tbody>{body}</tbody></table>")
+    sugg = "".join(f"<li><code>{e(s['id'])}</code>: overridden {s['overrides']} time(s), mostly to "
+                   f"{e(s['committee_says'])}. Edit it in <code>{e(s['rules_file'])}</code>, then run "
+                   f"<code>{e(s['try'])}</code>.</li>" for s in d["disagreed_most"])
+    return ("<!doctype html><html lang=en><head><meta charset=utf-8><title>ladder calibration</title><style>"
+            "body{font:15px/1.4 system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse;"
+            "margin:.5em 0}td,th{border:1px solid #999;padding:.2em .6em;text-align:right}"
+            "th[scope=row],td:first-child{text-align:left}</style></head><body>"
+            f"<h1>Calibration: {d['candidates']} candidates{e(', cycle ' + d['cycle']) if d['cycle'] else ''}</h1>"
+            f"<p>Agreement <strong>{_f(d['agreement'], True)}</strong>, Cohen's kappa <strong>{_f(d['kappa'])}</strong>"
+            " (ready pairs with promoted, not ready with not promoted, insufficient evidence with deferred).</p>"
+            "<table><thead><tr><th>tool \\ committee</th>" + "".join(f"<th>{e(x)}</th>" for x in DECISIONS) +
+            f"</tr></thead><tbody>{rows}</tbody></table><h2>Overrides by criterion</h2>" +
+            (f"<table><thead><tr><th>criterion</th><th>to met</th><th>tool unmet</th><th>to unmet</th>"
+             f"<th>tool met</th></tr></thead><tbody>{crit}</tbody></table>" if crit else "<p>None.</p>") + groups +
+            (f"<h2>Disagreed with most</h2><ol>{sugg}</ol>" if sugg else "") + "</body></html>\n")
+
+
+RENDER = {"text": render_text, "json": dumps, "markdown": render_markdown, "html": render_html}
+
+
+def execute(book: RuleBook, results_path: str, decisions_path: str, fmt: str = "text",
+            cycle: str | None = None) -> tuple[str, int, str]:
+    """(stdout, exit code, stderr): the figures; exit 3 when a line or row had to be left out."""
+    cal = calibrate(book, results_path, decisions_path, cycle)
+    d = as_dict(cal, book)
+    err = problems_text(cal.problems, cal.more_problems)
+    notes = "\n".join(str(p) + " (warning)" for p in cal.notes[:100])
+    errors = [p for p in cal.problems if p.severity == "error"]
+    return RENDER[fmt](d), EXIT_INVALID_PACKET if errors else EXIT_OK, "\n".join(x for x in (err, notes) if x)

@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""A small mutation run: does the test suite notice a realistic one-line bug?
+
+    python tools/mutate.py --list                         # every mutant, nothing run
+    python tools/mutate.py --sample 40 --seed 1           # 40 mutants of engine/, tests run
+    python tools/mutate.py --module engine/explain.py     # every mutant of one module
+    python tools/mutate.py --only explain.py:133:cmp      # one mutant, to see it die
+
+Mutations, made on the syntax tree one at a time (each is one small edit a person could make):
+  cmp     a comparison turned into its neighbour (< <=, > >=, == !=, in / not in, is / is not)
+  bool    `and` <-> `or`, `not x` -> `x`
+  const   an integer n -> n + 1, True <-> False
+  stmt    a call statement, an augmented assignment or a `continue` removed (-> pass)
+  ret     `return <expr>` -> `return None`
+  args    the first two positional arguments of a call swapped
+  sort    `reverse=` flipped, `sorted(x)` -> `list(x)`
+
+Each mutant is written into a scratch copy of the repository (the working tree is never touched)
+and the tests that cover its module run there, stopping at the first failure (-x) and given a
+time limit (a mutant that hangs the tests counts as killed: a user would notice too). The score
+is killed / (killed + survived). Survivors are printed with file, line and the edit, to be killed
+with a test or listed with why they are equivalent. Not part of CI's required run: it takes about
+half a minute per mutant on a 2-core machine. Lines marked `# pragma: no mutate` are skipped.
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Tests that exercise most of the engine quickly, and the slower ones for the modules they own.
+FAST = ["test_exact", "test_boundaries", "test_golden", "test_engine", "test_gaming", "test_integrity",
+        "test_validate", "test_rules", "test_plan", "test_monotone", "test_rules_faithful", "test_engine_driver"]
+EXTRA = {"batch.py": ["test_batch", "test_batch_robust"], "inputs.py": ["test_batch", "test_batch_robust"],
+         "audit": ["test_audit", "test_audit_differential"], "loader.py": ["test_corpus", "test_properties"],
+         "ruletools.py": ["test_rules"], "commands.py": ["test_batch", "test_docs"],
+         "report.py": ["test_batch", "test_privacy"], "firing.py": ["test_engine_safety"],
+         "compiler.py": ["test_engine_safety"], "cli.py": ["test_docs", "test_batch"]}
+
+_CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+        ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    file: str  # relative to ROOT
+    line: int
+    kind: str
+    index: int  # which candidate of this kind on this line
+    before: str
+    after: str
+
+    @property
+    def key(self) -> str:
+        return f"{Path(self.file).name}:{self.line}:{self.kind}" + (f":{self.index}" if self.index else "")
+
+
+class _Finder(ast.NodeVisitor):
+    """Every mutation site, in source order: (node path, kind, line)."""
+
+    def __init__(self) -> None:
+        self.sites: list[tuple[tuple, str, int]] = []
+        self._path: list = []
+        self._doc: set[int] = set()
+
+    def visit(self, node):  # noqa: D401 - track the path to each node
+        self._path.append(node)
+        try:
+            super().visit(node)
+        finally:
+            self._path.pop()
+
+    def _add(self, node, kind: str) -> None:
+        self.sites.append((tuple(self._path_ids()), kind, getattr(node, "lineno", 0)))
+
+    def _path_ids(self):
+        return [id(n) for n in self._path]
+
+    def generic_visit(self, node):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                self._doc.add(id(first.value))
+        if isinstance(node, ast.Compare):
+            for i, op in enumerate(node.ops):
+                if type(op) in _CMP:
+                    self._add(node, f"cmp{i}")
+        elif isinstance(node, ast.BoolOp):
+            self._add(node, "bool")
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            self._add(node, "not")
+        elif isinstance(node, ast.Constant) and id(node) not in self._doc:
+            if isinstance(node.value, bool) or (isinstance(node.value, int) and not isinstance(node.value, bool)):
+                self._add(node, "const")
+        elif isinstance(node, (ast.Expr, ast.AugAssign, ast.Continue)) and not (
+                isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+            self._add(node, "stmt")
+        elif isinstance(node, ast.Return) and node.value is not None and not (
+                isinstance(node.value, ast.Constant) and node.value.value is None):
+            self._add(node, "ret")
+        elif isinstance(node, ast.Call):
+            if len([a for a in node.args if not isinstance(a, ast.Starred)]) >= 2 and not isinstance(node.args[0], ast.Starred):
+                self._add(node, "args")
+            if any(k.arg == "reverse" for k in node.keywords) or (isinstance(node.func, ast.Name) and node.func.id == "sorted"):
+                self._add(node, "sort")
+        super().generic_visit(node)
+
+
+def _apply(node: ast.AST, kind: str) -> bool:
+    """Mutate this node in place; False when the mutation does not apply."""
+    if kind.startswith("cmp"):
+        i = int(kind[3:])
+        node.ops[i] = _CMP[type(node.ops[i])]()
+    elif kind == "bool":
+        node.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+    elif kind == "not":
+        return False  # handled by the parent replacement in _mutated_source
+    elif kind == "const":
+        if isinstance(node.value, bool):
+            node.value = not node.value
+        else:
+            node.value = node.value + 1
+    elif kind == "args":
+        node.args[0], node.args[1] = node.args[1], node.args[0]
+    elif kind == "sort":
+        rev = [k for k in node.keywords if k.arg == "reverse"]
+        if rev:
+            rev[0].value = ast.UnaryOp(ast.Not(), rev[0].value)
+        else:
+            node.func = ast.Name("list", ast.Load())
+            node.keywords = []
+    return True
+
+
+def mutants_of(path: Path) -> list[tuple[Mutant, str]]:
+    """Every mutant of one file with its mutated source."""
+    src = path.read_text(encoding="utf-8")
+    lines = src.splitlines()
+    tree = ast.parse(src)
+    finder = _Finder()
+    finder.visit(tree)
+    out: list[tuple[Mutant, str]] = []
+    per_line: dict[tuple[int, str], int] = {}
+    for n, (_, kind, line) in enumerate(finder.sites):
+        if not line or "pragma: no mutate" in lines[line - 1]:
+            continue
+        t2 = ast.parse(src)
+        f2 = _Finder()
+        f2.visit(t2)
+        ids, _, _ = f2.sites[n]
+        node = _node_by_id(t2, ids[-1])
+        if kind == "not":
+            new_node = node.operand
+        elif kind in ("stmt", "ret"):
+            new_node = ast.Pass() if kind == "stmt" else ast.Return(ast.Constant(None))
+        else:
+            new_node = node
+            if not _apply(node, kind):
+                continue
+        try:
+            mutated = _splice(src, node, new_node)
+        except Exception:  # noqa: BLE001 - an edit that cannot be written is no mutant
+            continue
+        k = per_line.get((line, kind), 0)
+        per_line[(line, kind)] = k + 1
+        before = lines[line - 1].strip()
+        after = _line_after(kind, new_node, before)
+        out.append((Mutant(str(path.relative_to(ROOT)), line, kind.rstrip("0123456789") if kind.startswith("cmp") else kind,
+                           k, before, after), mutated))
+    return out
+
+
+def _splice(src: str, old: ast.AST, new: ast.AST) -> str:
+    """The source with `old`'s text replaced by `new` written out: only the mutated span changes
+    (comments, layout and every other line stay as they are). A statement is replaced whole, on
+    its own lines; an expression in parentheses, in place."""
+    lines = src.splitlines(keepends=True)
+    starts = [0]
+    for ln in lines:
+        starts.append(starts[-1] + len(ln))
+    a = starts[old.lineno - 1] + len(lines[old.lineno - 1].encode()[:old.col_offset].decode())
+    b = starts[old.end_lineno - 1] + len(lines[old.end_lineno - 1].encode()[:old.end_col_offset].decode())
+    text = ast.unparse(new)
+    if not isinstance(new, ast.stmt):
+        text = f"({text})"
+    out = src[:a] + text + src[b:]
+    ast.parse(out)  # still Python
+    return out
+
+
+def _line_after(kind: str, node, before: str) -> str:
+    try:
+        return {"stmt": "pass", "ret": "return None"}.get(kind) or ast.unparse(node)
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+def _node_by_id(tree: ast.AST, wanted: int):
+    for n in ast.walk(tree):
+        if id(n) == wanted:
+            return n
+    raise LookupError
+
+
+def _tests_for(rel: str) -> list[str]:
+    """FAST, the module's EXTRA, and every test file that names the module (its stem as a word:
+    `engine.calibrate`, `from engine import calibrate`, the `calibrate` command)."""
+    names = list(FAST)
+    for key, extra in EXTRA.items():
+        if rel.endswith(key) or f"/{key}/" in rel:
+            names += [e for e in extra if e not in names]
+    stem = Path(rel).stem
+    if stem not in ("__init__",):
+        word = re.compile(rf"\b{re.escape(stem)}\b")
+        for t in sorted((ROOT / "tests").glob("test_*.py")):
+            if t.stem not in names and word.search(t.read_text(encoding="utf-8")):
+                names.append(t.stem)
+    return [f"tests/{n}.py" for n in names if (ROOT / "tests" / f"{n}.py").exists()]
+
+
+def run(mutants: list[tuple[Mutant, str]], timeout: float, python: str) -> tuple[list[Mutant], list[Mutant]]:
+    scratch = Path(tempfile.mkdtemp(prefix="ladder-mutate-"))
+    try:
+        shutil.copytree(ROOT, scratch / "repo", ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__",
+                                                                              "*.egg-info", "build", "dist"))
+        repo = scratch / "repo"
+        killed, survived = [], []
+        env = dict(os.environ, PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1")
+        for n, (m, source) in enumerate(mutants, 1):
+            target = repo / m.file
+            original = target.read_text(encoding="utf-8")
+            target.write_text(source, encoding="utf-8")
+            t0 = time.monotonic()
+            try:
+                rc = subprocess.run([python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                                     *_tests_for(m.file)], cwd=repo, env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, timeout=timeout).returncode
+            except subprocess.TimeoutExpired:
+                rc = -1
+            finally:
+                target.write_text(original, encoding="utf-8")
+            (survived if rc == 0 else killed).append(m)
+            verdict = "survived" if rc == 0 else ("killed (timeout)" if rc == -1 else "killed")
+            print(f"[{n}/{len(mutants)}] {m.key:<40} {verdict:<16} {time.monotonic() - t0:5.1f}s", flush=True)
+        return killed, survived
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--module", action="append", help="a file to mutate (repeatable; default: engine/**.py)")
+    ap.add_argument("--sample", type=int, default=0, help="run this many mutants, chosen by --seed")
+    ap.add_argument("--seed", default="1")
+    ap.add_argument("--only", action="append", help="run the mutant with this key (file:line:kind[:n])")
+    ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds before a mutant's tests count as hung")
+    ap.add_argument("--python", default=sys.executable)
+    args = ap.parse_args()
+    files = [ROOT / m for m in args.module] if args.module else sorted((ROOT / "engine").rglob("*.py"))
+    every = [mu for f in files for mu in mutants_of(f)]
+    chosen = every
+    if args.only:
+        chosen = [mu for mu in every if mu[0].key in args.only]
+    elif args.sample:
+        chosen = sorted(random.Random(args.seed).sample(every, min(args.sample, len(every))),
+                        key=lambda mu: (mu[0].file, mu[0].line, mu[0].kind, mu[0].index))
+    if args.list:
+        for m, _ in chosen:
+            print(f"{m.key:<40} {m.before}")
+        print(f"{len(chosen)} of {len(every)} mutants")
+        return 0
+    print(f"{len(chosen)} of {len(every)} mutants of {len(files)} file(s); tests per mutant: -x, "
+          f"time limit {args.timeout:.0f}s", flush=True)
+    killed, survived = run(chosen, args.timeout, args.python)
+    total = len(killed) + len(survived)
+    print(f"\nscore: {len(killed)}/{total} killed = {100 * len(killed) / max(total, 1):.1f} %")
+    if survived:
+        print("survivors:")
+        for m in survived:
+            print(f"  {m.file}:{m.line} [{m.kind}] {m.before}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
