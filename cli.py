@@ -224,7 +224,8 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
 @TODAY_OPT
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out the plan (the records that would make a "
               "not-ready candidate ready): faster.")
-def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
+@click.option("--track", default=None, help="Judge on this track of the ladder instead of the packet's own.")
+def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, track):
     """Evaluate one packet and explain the verdict criterion by criterion.
 
     \b
@@ -236,7 +237,7 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
     s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan)
     colour = sys.stdout.isatty()
     _run(commands.evaluate, _book(rules_dir), packet, target, s,
-         style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
+         style=(lambda t, **kw: click.style(t, **kw)) if colour else None, track=track)
 
 
 @main.command()
@@ -253,7 +254,8 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan):
 @TODAY_OPT
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out each not-ready verdict's plan: about "
               "three times faster on a cycle where most candidates are not ready.")
-def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes, today, no_plan):
+@click.option("--track", default=None, help="Judge every packet on this track instead of its own.")
+def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes, today, no_plan, track):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (JSONL on stdin).
 
     Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
@@ -266,7 +268,7 @@ def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_
     """
     _today(today)
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
-                                         plan=not no_plan, today=_engine("clock").today().isoformat())
+                                         plan=not no_plan, today=_engine("clock").today().isoformat(), track=track)
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
          book=_book(rules_dir), to_stderr=True)  # stdout may be the verdicts (--out -)
 

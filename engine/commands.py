@@ -11,6 +11,7 @@ from .evaluator import Evaluator
 from .loader import DEFAULT_MAX_BYTES
 from .report import dumps, problems_json, verdict_json, verdict_markdown, verdict_text
 from .rules import RuleBook
+from .suggest import did_you_mean
 
 from .errors import (EXIT_FAILURES, EXIT_INVALID_PACKET, EXIT_INVALID_RULES, EXIT_OK,  # noqa: F401 - re-exported
                      EXIT_USAGE)
@@ -136,9 +137,18 @@ def check_target(book: RuleBook, target: str | None) -> None:
                                  f"(known: {', '.join(book.ordered_levels())})")
 
 
-def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None) -> tuple[str, int]:
+def check_track(book: RuleBook, track: str | None) -> None:
+    """An unknown --track is the command line's mistake (UsageError, exit 2)."""
+    if track is not None and track not in book.tracks:
+        raise UsageError(summary=f"--track: unknown track {track!r}{did_you_mean(track, book.tracks)} "
+                                 f"(this ladder's tracks: {', '.join(book.tracks)})")
+
+
+def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None,
+             track: str | None = None) -> tuple[str, int]:
     check_target(book, target)
-    r = pipeline.run(path, Evaluator(book, plan=s.plan), target, s.max_bytes)
+    check_track(book, track)
+    r = pipeline.run(path, Evaluator(book, plan=s.plan), target, s.max_bytes, track)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
     if not r.ok:
@@ -159,6 +169,7 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
     when the reader of `--out -` goes away (the CLI ends quietly)."""
     if book is not None:
         check_target(book, opts.target)
+        check_track(book, opts.track)
     try:
         return _batch(paths, out, opts, summary_csv, progress, stdin, err)
     except BrokenPipeError:

@@ -280,6 +280,9 @@ def _message(err: jsonschema.ValidationError) -> str:
         if path and str(path[-1]) in ("date", "start", "end"):
             return f"{_show(inst, path)} is not a date in the form YYYY-MM-DD"
         if path and str(path[-1]) in ("current_level", "target_level", "level") or path[-2:-1] == ["levels"]:
+            if "0-9" in str(vv):  # a pack whose level ids have digits (engine.schema.specialise)
+                return f"{_show(inst, path)} is not a level id: use lower-case letters, digits and '-', starting " \
+                       "with a letter"
             return f"{_show(inst, path)} is not a level id: use lower-case letters and '-' (e.g. senior-pm)"
         if path and str(path[-1]) == "id" or (len(path) >= 2 and str(path[-2]) in ("candidate", "mentee", "from")):
             return (f"{_show(inst, path)} is not a valid id: use 1-64 letters, digits, '.', '_' or '-', "
@@ -339,8 +342,10 @@ def _placeholder(text: Any) -> bool:
     return not _LETTER.search(text) or t in _PLACEHOLDERS or t.startswith("lorem ipsum") or len(t) < 2
 
 
-def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None) -> tuple[list[Problem], dict]:
-    """Checks the schema cannot express. Defensive about types: the schema may have failed too."""
+def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None,
+                      track_override: str | None = None) -> tuple[list[Problem], dict]:
+    """Checks the schema cannot express. Defensive about types: the schema may have failed too.
+    The overrides (--target, --track) stand in for the packet's own values."""
     data = doc.data if isinstance(doc.data, dict) else {}
     probs: list[Problem] = []
     ctx: dict[str, Any] = {}
@@ -378,7 +383,8 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
         if target is None:
             add(tgt_ptr if target_override is None else "", f"unknown target level {_show(tgt_raw, ['level'])}"
                 f"{book.level_hint(tgt_raw)} (known: {', '.join(book.ordered_levels())})")
-    track_raw = cand.get("track")
+    track_raw = track_override if track_override is not None else cand.get("track")
+    track_ptr = "/candidate/track" if track_override is None else ""
     track = track_raw if isinstance(track_raw, str) and track_raw in book.tracks else None
     if current is not None and (tgt_raw is None or target is not None) and (track_raw is None or track):
         if track is None:
@@ -395,7 +401,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
             if track not in book.levels[target].tracks:
                 track = book.levels[target].tracks[0] if track_raw is None else track
                 if track not in book.levels[target].tracks:
-                    add("/candidate/track", f"{target} is not on the {track} track "
+                    add(track_ptr, f"{target} is not on the {track} track "
                         f"(it is on: {', '.join(book.levels[target].tracks)})")
             if current != EXTERNAL and book.levels[target].order <= book.levels[current].order:
                 add(tgt_ptr if target_override is None else "",
@@ -453,7 +459,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
 
 
 def check_document(doc: Document, book: RuleBook, target_override: str | None = None,
-                   normalised: bool = True) -> Packet | None:
+                   normalised: bool = True, track_override: str | None = None) -> Packet | None:
     """Validate one parsed packet against this book's ladder and packet schema, or raise
     EvidenceError with every problem. The Packet holds validated data only: the engine's facts
     belong to the rule book that fires them (engine.facts).
@@ -469,7 +475,7 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         problems = schema_problems(doc, book.packet_schema)
     except ParseFailure as exc:  # nested too deep, or too large, to be a packet at all
         raise EvidenceError([exc.problem]) from None
-    sem, ctx = semantic_problems(doc, book, target_override)
+    sem, ctx = semantic_problems(doc, book, target_override, track_override)
     problems += [p for p in sem if p not in problems]
     if len(problems) > MAX_PROBLEMS:
         # 150k bad list items made a 100 MB report in 30 s: list enough to act on, then stop

@@ -46,10 +46,10 @@ def load(item: Item | str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Documen
         return Result(source, problems=[exc.problem], kind=exc.problem.kind)
 
 
-def check(doc: Document, book: RuleBook, target: str | None = None) -> Packet | Result:
+def check(doc: Document, book: RuleBook, target: str | None = None, track: str | None = None) -> Packet | Result:
     """Document -> packet checked against the book's ladder and packet schema, or its problems."""
     try:
-        packet = check_document(doc, book, target)
+        packet = check_document(doc, book, target, track_override=track)
     except LadderError as exc:
         return Result(doc.source, problems=exc.problems or [Problem(doc.source, "", str(exc))], kind=INVALID,
                       candidate=candidate_id(doc.data))
@@ -76,12 +76,12 @@ def evaluate(packet: Packet, evaluator: Evaluator) -> Result:
 
 
 def run(item: Item | str | Path, evaluator: Evaluator, target: str | None = None,
-        max_bytes: int = DEFAULT_MAX_BYTES) -> Result:
+        max_bytes: int = DEFAULT_MAX_BYTES, track: str | None = None) -> Result:
     """The whole path for one input."""
     doc = load(item, max_bytes)
     if isinstance(doc, Result):
         return doc
-    packet = check(doc, evaluator.book, target)
+    packet = check(doc, evaluator.book, target, track)
     if isinstance(packet, Result):
         return packet
     return evaluate(packet, evaluator)

@@ -7,6 +7,7 @@ RulesError (exit 4) with file:line problems, never a surprise at evaluation time
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from .errors import Problem, RulesError
 from .fields import FieldChecker
 from .loader import Document, ParseFailure, load_file
 from .resources import default_rules_dir, load_schema
-from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside
+from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside, specialise
 from .suggest import did_you_mean
 
 EXTERNAL = "external"
@@ -90,6 +91,8 @@ class RuleBook:
     raw: dict = field(default_factory=dict, repr=False)  # canonical data, for audit diffs
     packet_schema: PacketSchema = field(default_factory=lambda: bundled_packet_schema(), repr=False)
     label_policy_numbers: bool = False  # ladder.yaml: lint rejects unlabelled policy numbers
+    ladder_file: str = ""  # ladder.yaml, and the line of each level ("level:ID") and track ("track:NAME") in it
+    ladder_lines: dict[str, int | None] = field(default_factory=dict, repr=False)
 
     @cached_property
     def ladder_version(self) -> str:
@@ -241,6 +244,19 @@ def with_default_window(cond: dict, days: int) -> dict:
     return {**cond, key: [with_default_window(c, days) for c in cond[key]]}
 
 
+def _source_pattern(ladder_doc: Document) -> tuple[re.Pattern | None, list[Problem]]:
+    """ladder.yaml's `source_pattern`: the form every criterion's `source` must take in this pack
+    (none: free text)."""
+    rx = ladder_doc.data.get("source_pattern")
+    if rx is None:
+        return None, []
+    try:
+        return re.compile(rx), []
+    except re.error as exc:
+        return None, [Problem(ladder_doc.source, "/source_pattern", f"not a valid regular expression ({exc})",
+                              line=ladder_doc.locate("/source_pattern"), kind="rules")]
+
+
 def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None) -> RuleBook:
     """Check and build a rule book. Criteria are checked against `packet_schema` (default: the
     bundled one), which is also what packets evaluated with this book are checked against."""
@@ -303,6 +319,10 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
         if not lv.tracks:
             problems.append(Problem(ladder_doc.source, "/levels", f"level {lv.id!r} is on no track", kind="rules",
                                     line=ladder_doc.locate("/levels")))
+    # The pack is the authority on levels and tracks: packets are checked with the schema they specialise.
+    packet_schema = specialise(packet_schema, list(names), list(lad["tracks"]))
+    source_rx, source_problem = _source_pattern(ladder_doc)
+    problems += source_problem
 
     # -- level files ------------------------------------------------------------------------
     checker = FieldChecker(set(levels), packet_schema)
@@ -327,6 +347,12 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                 problems.append(Problem(doc.source, f"{ptr}/id", f"duplicate criterion id {c['id']!r} "
                                         f"(also in {crit_seen[c['id']]})", line=doc.locate(f"{ptr}/id"), kind="rules"))
             crit_seen[c["id"]] = doc.source
+            if source_rx is not None and not source_rx.search(c["source"]):
+                example = lad.get("source_example")
+                problems.append(Problem(doc.source, f"{ptr}/source", f"source {c['source']!r} is not in this ladder's "
+                                        "form for sources (ladder.yaml source_pattern)"
+                                        + (f"; e.g. {example!r}" if example else ""),
+                                        line=doc.locate(f"{ptr}/source"), kind="rules"))
             if not c["id"].startswith(lv + "."):
                 problems.append(Problem(doc.source, f"{ptr}/id", f"criterion id must start with '{lv}.'",
                                         line=doc.locate(f"{ptr}/id"), kind="rules"))
@@ -355,5 +381,7 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                                      sorted((d.data["level"], d.data) for d in docs.values())}}
     version = "sha256:" + hashlib.sha256(canonical_json(raw).encode()).hexdigest()
     tracks = {t: tuple(m) for t, m in lad["tracks"].items()}
+    lines = {f"level:{lv['id']}": ladder_doc.locate(f"/levels/{i}") for i, lv in enumerate(lad["levels"])}
+    lines.update({f"track:{t}": ladder_doc.locate(f"/tracks/{t}") for t in lad["tracks"]})
     return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw, packet_schema,
-                    bool(lad.get("label_policy_numbers", False)))
+                    bool(lad.get("label_policy_numbers", False)), ladder_doc.source, lines)

@@ -95,7 +95,7 @@ def basis_problems(book: RuleBook) -> list[Problem]:
 def lint(book: RuleBook) -> list[Problem]:
     """Problems in a rule book that loaded cleanly (loading already rejects the rest): unlabelled
     policy numbers (errors, when ladder.yaml asks) and warnings."""
-    out: list[Problem] = basis_problems(book)
+    out: list[Problem] = basis_problems(book) + schema_agreement(book)
     for lv, lr in book.level_rules.items():
         if len(lr.criteria) < MIN_CRITERIA_PER_LEVEL:
             out.append(Problem(lr.file, "/criteria", f"{lv} has {len(lr.criteria)} criteria; a level should have at "
@@ -123,6 +123,32 @@ def lint(book: RuleBook) -> list[Problem]:
                     out.append(Problem(book.level_rules[hi].file, "", f"{below.aspect} is required at {lo} "
                                        f"({below.id}) but only supporting at {hi} ({track} track)",
                                        severity="warning", kind="lint"))
+    return out
+
+
+def schema_agreement(book: RuleBook) -> list[Problem]:
+    """The pack and the packet schema agree: every level id, alias and track name of ladder.yaml can
+    be written in a packet. (A packet schema beside the rules folder may not let it, and then the
+    pack's own ids would be rejected in every packet that names them.)"""
+    import jsonschema_rs
+
+    validator = jsonschema_rs.validator_for(book.packet_schema.data)
+
+    def packet(**cand: str) -> dict:
+        return {"schema_version": 1, "candidate": {"id": "lint", **cand},
+                "period": {"start": "2025-01-01", "end": "2025-01-02"}, "evidence": []}
+    out = []
+    for lv in book.ordered_levels():
+        for name in (lv, *book.levels[lv].aliases):
+            if not validator.is_valid(packet(current_level=name)):
+                what = "level id" if name == lv else f"alias of {lv}"
+                out.append(Problem(book.ladder_file, "", f"the packet schema rejects {name!r} ({what}) as a "
+                                   "candidate's current_level: no packet could name it", kind="lint",
+                                   line=book.ladder_lines.get(f"level:{lv}")))
+    for track in book.tracks:
+        if not validator.is_valid(packet(current_level=book.tracks[track][0], track=track)):
+            out.append(Problem(book.ladder_file, "", f"the packet schema rejects the track {track!r}: no packet "
+                               "could name it", kind="lint", line=book.ladder_lines.get(f"track:{track}")))
     return out
 
 
