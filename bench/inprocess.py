@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""CPU time per packet of one build's engine, in process (no start-up, no workers, no I/O).
+
+    python bench/inprocess.py TREE PACKETS.jsonl [--no-plan]
+
+TREE is a checkout of ladder (its engine/ is imported from there, so two checkouts can be
+compared with one interpreter: run them alternately and compare the figures of the same round).
+The first 50 packets warm up; the figure is process CPU time over all packets.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("tree")
+    ap.add_argument("packets")
+    ap.add_argument("--no-plan", action="store_true")
+    ap.add_argument("--count-firings", action="store_true",
+                    help="also count engine firings by phase of engine.plan (build, minimise, merge)")
+    a = ap.parse_args()
+    sys.path.insert(0, a.tree)
+    from engine import batch, clock
+    from engine.inputs import iter_inputs
+
+    clock.set_today(dt.date(2026, 11, 30))
+    batch._init_worker(batch.BatchOptions(plan=not a.no_plan))
+    items = list(iter_inputs([a.packets]))
+    counts = _instrument() if a.count_firings else None
+    for it in items[:50]:
+        batch.process_item(it)
+    if counts is not None:
+        counts.clear()
+    t = time.process_time()
+    for it in items:
+        batch.process_item(it)
+    us = 1e6 * (time.process_time() - t) / len(items)
+    print(f"{a.tree} plans={'off' if a.no_plan else 'on'}: {us:.0f} us/packet CPU over {len(items)} packets")
+    if counts is not None:
+        print("engine firings by phase:", dict(sorted(counts.items())))
+    return 0
+
+
+def _instrument():
+    """Count Evaluator.status calls (each one firing) by the plan phase that made them."""
+    from collections import Counter
+
+    from engine import batch
+    from engine import plan as P
+
+    counts: Counter[str] = Counter()
+    phase = ["verdict"]
+    ev = batch._WORKER["evaluator"]
+    status = ev.status
+
+    def counted(p):
+        counts[phase[0]] += 1
+        return status(p)
+
+    ev.status = counted
+
+    def during(name, fn):
+        def wrapped(*args, **kw):
+            old = phase[0]
+            phase[0] = name if name != "merge" or old == "build" else old
+            try:
+                return fn(*args, **kw)
+            finally:
+                phase[0] = old
+        return wrapped
+
+    P._make_plan = during("build", P._make_plan)
+    P._minimise = during("minimise", P._minimise)
+    P.prove = during("merge", P.prove)
+    return counts
+
+
+if __name__ == "__main__":
+    sys.exit(main())
