@@ -273,6 +273,19 @@ def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_
          book=_book(rules_dir), to_stderr=True)  # stdout may be the verdicts (--out -)
 
 
+@main.command()
+@click.argument("directory")
+def init(directory):
+    """Start a rules pack of your own: ladder.yaml, one level file, a fixture with its expected
+    verdict and golden, and a README, in DIRECTORY (new or empty). It lints and tests clean.
+
+    \b
+    Example:
+      ladder init our-ladder && ladder rules test --rules our-ladder/rules
+    """
+    _run(commands.init, directory)
+
+
 @main.group()
 def rules():
     """Check, list and golden-test the rules (rules/ YAML).

@@ -260,14 +260,27 @@ def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> tuple[str, int,
         problems = exc.problems or []
         if not problems:
             raise
-    errors = [p for p in problems if p.severity == "error" or strict]
+    errors = [p for p in problems if p.severity == "error" or (strict and p.severity == "warning")]
     code = EXIT_INVALID_RULES if errors else EXIT_OK
     if fmt == "json":
         return dumps({"ok": not errors, "problems": [dict(p.as_dict(), file=p.source) for p in problems]}), code, ""
-    lines = [f"{p}" + (" (warning)" if p.severity == "warning" else "") for p in problems]
+    lines = [f"{p}" + (f" ({p.severity})" if p.severity != "error" else "") for p in problems]
     if errors:
         return "", code, "\n".join(lines)
-    return "\n".join(lines + ["rules ok" if not problems else f"rules ok, {len(problems)} warning(s)"]), code, ""
+    warned = sum(p.severity == "warning" for p in problems)
+    acked = sum(p.severity == "acknowledged" for p in problems)
+    tail = ", ".join([f"{warned} warning(s)"] * bool(warned) + [f"{acked} acknowledged"] * bool(acked))
+    return "\n".join(lines + ["rules ok" + (f", {tail}" if tail else "")]), code, ""
+
+
+def init(directory: str) -> tuple[str, int]:
+    """`ladder init DIR`: a new pack that lints and tests clean."""
+    from .scaffold import init_pack
+
+    files = init_pack(directory)
+    return "\n".join([*(f"wrote {f}" for f in files), "",
+                      f"next: ladder rules lint --rules {Path(directory) / 'rules'} --strict; "
+                      f"ladder rules test --rules {Path(directory) / 'rules'}"]), EXIT_OK
 
 
 def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:

@@ -60,6 +60,7 @@ class Criterion:
     line: int | None = None
     basis: str | None = None  # "policy": its numbers are the ladder's choice, not the guide's
     basis_note: str | None = None
+    acknowledge: dict = field(default_factory=dict)  # lint warning code -> why it is not a problem here
 
     @property
     def evidence_types(self) -> list[str]:
@@ -72,6 +73,7 @@ class LevelRules:
     policy: Policy
     criteria: tuple[Criterion, ...]
     file: str = ""
+    line: int | None = None  # of the `criteria:` key
 
     @property
     def usable_types(self) -> list[str]:
@@ -195,15 +197,33 @@ def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
 
 def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
     """For a failed oneOf (a condition, a predicate), the branch error that reaches deepest into
-    the rule: `unknown operator 'one_of'` on its own line beats `not a valid condition`."""
+    the rule: `unknown operator 'one_of'` on its own line beats `not a valid condition`, and
+    `in needs a list` on the predicate beats both. With nothing deeper, a leaf's `not` (keys that
+    cannot go together) says more than the oneOf."""
     best = err
+    together = None
     stack = list(err.context or [])
     while stack:
         e = stack.pop()
         stack.extend(e.context or [])
-        if e.validator == "additionalProperties" and len(e.absolute_path) > len(best.absolute_path):
+        deeper = len(e.absolute_path) > len(best.absolute_path)
+        if e.validator == "additionalProperties" and (deeper or (
+                best.validator == "type" and len(e.absolute_path) == len(best.absolute_path))):
             best = e
-    return best
+        elif e.validator == "type" and deeper and isinstance(e.validator_value, str):
+            best = e
+        elif e.validator == "not" and len(e.absolute_path) == len(err.absolute_path):
+            together = e
+    return together if best is err and together is not None else best
+
+
+# Keys of one condition that cannot go together, and what to write instead.
+_EXCLUSIVE = {
+    ("distinct", "min_count"): "distinct already needs as many records as different values; use distinct alone, "
+                               "or an all_of of two conditions",
+    ("mean", "min_count"): "mean counts its records with its own min_records; use that",
+    ("distinct", "mean"): "write an all_of of two conditions, one with each",
+}
 
 
 def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
@@ -213,6 +233,17 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
         return f"unknown operator {bad!r}{did_you_mean(bad, props)} (known: {', '.join(props)})"
     if err.validator == "additionalProperties":
         return err.message.replace("Additional properties are not allowed", "unknown key")
+    if err.validator == "type" and err.validator_value == "array" and not isinstance(err.instance, (list, dict)):
+        key = path[-1] if path else "this"
+        return (f"{key} needs a list, not a single value: write {key}: [{err.instance}]")
+    if err.validator == "type" and isinstance(err.instance, list) and len(path) >= 2 and path[-2] == "where":
+        vals = ", ".join(map(str, err.instance))
+        return (f"a list is not a value to compare: write {path[-1]}: {{in: [{vals}]}} (one of these values), or "
+                f"{{contains_any: [{vals}]}} for a list field")
+    if err.validator == "not" and isinstance(err.instance, dict):
+        for (a, b), why in _EXCLUSIVE.items():
+            if a in err.instance and b in err.instance:
+                return f"{a} and {b} cannot go together in one condition: {why}"
     if err.validator == "oneOf" and isinstance(err.instance, dict):
         keys = ", ".join(sorted(err.instance)) or "nothing"
         return f"not a valid {err.schema_path[-2] if len(err.schema_path) > 1 else 'value'} (has: {keys})"
@@ -361,7 +392,7 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
             cond = c["condition"] if window is None else with_default_window(c["condition"], window)
             crits.append(Criterion(c["id"], lv, c["title"], c["source"], c["required"], cond,
                                    c.get("aspect"), c.get("rationale"), doc.source, doc.locate(ptr),
-                                   c.get("basis"), c.get("basis_note")))
+                                   c.get("basis"), c.get("basis_note"), dict(c.get("acknowledge", {}))))
         pol = data["policy"]
         supporting = sum(1 for c in crits if not c.required)
         if pol["min_supporting"] > supporting:
@@ -370,7 +401,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                                     f"{supporting}", line=doc.locate("/policy/min_supporting"), kind="rules"))
         level_rules[lv] = LevelRules(lv, Policy(pol["min_supporting"], pol["sufficient_evidence"]["min_records"],
                                                 pol["sufficient_evidence"]["within_days"], pol.get("basis"),
-                                                pol.get("basis_note")), tuple(crits), doc.source)
+                                                pol.get("basis_note")), tuple(crits), doc.source,
+                                         doc.locate("/criteria"))
     for lv in levels:
         if lv not in level_rules:
             problems.append(Problem(f"{directory}/{lv}.yaml", "", f"level {lv!r} has no rules file", kind="rules"))

@@ -87,42 +87,92 @@ def basis_problems(book: RuleBook) -> list[Problem]:
                 out.append(Problem(c.file, "", f"{c.id}: {', '.join(nums)}: a number the guide does not give; "
                                    "label the criterion basis: policy with a basis_note", line=c.line, kind="lint"))
             elif not nums and c.basis == "policy":
-                out.append(Problem(c.file, "", f"{c.id} is labelled basis: policy but holds no number",
-                                   line=c.line, severity="warning", kind="lint"))
+                out.append(_warning(c, "label-without-number", f"{c.id} is labelled basis: policy but holds no number"))
     return out
+
+
+# Lint warnings a criterion can acknowledge (`acknowledge: {code: why}` in the criterion).
+WARNING_CODES = ("same-condition", "demands-less", "required-below", "label-without-number")
+
+
+def _warning(c: Criterion, code: str, message: str) -> Problem:
+    """A warning about one criterion, on its line, with the code that acknowledges it."""
+    return Problem(c.file, "", f"{message} [{code}]", line=c.line, severity="warning", kind=f"lint:{code}:{c.id}")
+
+
+def _counts_alike(a: Criterion, b: Criterion) -> bool:
+    """Two leaf demands measure the same thing: the same evidence type, the same kind of count
+    (records, different values of the same field, a mean, people) and the same themes asked for."""
+    ca, cb = a.condition, b.condition
+    if "evidence" not in ca or "evidence" not in cb or ca["evidence"] != cb["evidence"]:
+        return False
+    for key in ("distinct", "mean"):
+        if (key in ca) != (key in cb) or (key in ca and ca[key]["field"] != cb[key]["field"]):
+            return False
+    if ("min_people" in ca) != ("min_people" in cb):
+        return False
+    return ca.get("where", {}).get("themes") == cb.get("where", {}).get("themes")
 
 
 def lint(book: RuleBook) -> list[Problem]:
     """Problems in a rule book that loaded cleanly (loading already rejects the rest): unlabelled
-    policy numbers (errors, when ladder.yaml asks) and warnings."""
+    policy numbers (errors, when ladder.yaml asks), the pack against its packet schema, and
+    warnings. A criterion's `acknowledge` takes its warnings out (acknowledged, with a reason);
+    an acknowledgement no warning needs is itself a warning."""
     out: list[Problem] = basis_problems(book) + schema_agreement(book)
     for lv, lr in book.level_rules.items():
         if len(lr.criteria) < MIN_CRITERIA_PER_LEVEL:
             out.append(Problem(lr.file, "/criteria", f"{lv} has {len(lr.criteria)} criteria; a level should have at "
-                               f"least {MIN_CRITERIA_PER_LEVEL}", severity="warning", kind="lint"))
+                               f"least {MIN_CRITERIA_PER_LEVEL}", line=lr.line, severity="warning", kind="lint"))
         seen: dict[str, str] = {}
         for c in lr.criteria:
             key = json.dumps(c.condition, sort_keys=True)
             if key in seen:
-                out.append(Problem(c.file, "", f"{c.id} has the same condition as {seen[key]}", line=c.line,
-                                   severity="warning", kind="lint"))
+                out.append(_warning(c, "same-condition", f"{c.id} has the same condition as {seen[key]}"))
             seen[key] = c.id
     for track, members in book.tracks.items():
         for lo, hi in zip(members, members[1:]):
             for c in book.criteria(hi):
                 for below in (b for b in book.criteria(lo) if c.aspect and b.aspect == c.aspect):
                     d_hi, d_lo = _leaf_demand(c), _leaf_demand(below)
-                    if d_hi and d_lo and d_hi[0] == d_lo[0] and d_hi[1] < d_lo[1]:
-                        out.append(Problem(c.file, "", f"{c.id} asks for {d_hi[1]} {d_hi[0]} record(s) but the level "
-                                           f"below asks for {d_lo[1]} ({below.id}); a higher level should not demand "
-                                           f"less ({track} track)", line=c.line, severity="warning", kind="lint"))
+                    if d_hi and d_lo and _counts_alike(c, below) and d_hi[1] < d_lo[1]:
+                        out.append(_warning(c, "demands-less", f"{c.id} asks for {d_hi[1]} {d_hi[0]} record(s) but "
+                                            f"the level below asks for {d_lo[1]} ({below.id}); a higher level should "
+                                            f"not demand less ({track} track)"))
             required_hi = {c.aspect for c in book.criteria(hi) if c.required and c.aspect}
             for below in book.criteria(lo):
-                if below.required and below.aspect and below.aspect not in required_hi and any(
-                        c.aspect == below.aspect for c in book.criteria(hi)):
-                    out.append(Problem(book.level_rules[hi].file, "", f"{below.aspect} is required at {lo} "
-                                       f"({below.id}) but only supporting at {hi} ({track} track)",
-                                       severity="warning", kind="lint"))
+                if below.required and below.aspect and below.aspect not in required_hi:
+                    for c in (c for c in book.criteria(hi) if c.aspect == below.aspect):
+                        out.append(_warning(c, "required-below", f"{below.aspect} is required at {lo} ({below.id}) "
+                                            f"but only supporting at {hi} ({c.id}; {track} track)"))
+    return _acknowledged(book, _unique(out))
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    return [p for p in problems if not (p in seen or seen.add(p))]
+
+
+def _acknowledged(book: RuleBook, problems: list[Problem]) -> list[Problem]:
+    """Warnings a criterion acknowledges become severity "acknowledged" (kept, with the reason)."""
+    acks = {c.id: c for c in book.all_criteria() if c.acknowledge}
+    used: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        parts = p.kind.split(":")
+        if len(parts) == 3 and parts[2] in acks and parts[1] in acks[parts[2]].acknowledge:
+            used.add((parts[2], parts[1]))
+            why = acks[parts[2]].acknowledge[parts[1]]
+            p = Problem(p.source, p.path, f"{p.message}; acknowledged: {why}", p.line, p.column, "lint",
+                        "acknowledged")
+        elif len(parts) == 3:
+            p = Problem(p.source, p.path, p.message, p.line, p.column, "lint", p.severity)
+        out.append(p)
+    for cid, c in acks.items():
+        for code in c.acknowledge:
+            if (cid, code) not in used:
+                out.append(Problem(c.file, "", f"{cid} acknowledges a {code} warning that lint does not raise; "
+                                   "remove the acknowledgement", line=c.line, severity="warning", kind="lint"))
     return out
 
 
@@ -273,15 +323,49 @@ def diff_verdicts(old: dict, new: dict) -> list[str]:
         elif a.get("evidence") != b.get("evidence"):
             out.append(f"  {cid}: cites {a.get('evidence')} -> {b.get('evidence')}")
         elif a != b:
-            out.append(f"  {cid}: explanation changed: {b['reason']}")
+            out += [f"  {cid}: {line}" for line in _what_changed(a, b)]
     if not out and old != new:
-        out.append("  headline or level summary changed: " + str(new.get("headline")))
+        for key in sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)):
+            out.append(f"  {key} changed" + (f": {new.get(key)}" if key == "headline" else ""))
     return out
+
+
+# What a criterion's golden entry holds, in the words a diff uses for it.
+_FIELD_WORDS = {"title": "title", "reason": "explanation", "required": "required/supporting", "level": "level",
+                "misses": "nearest misses"}
+
+
+def _what_changed(a: dict, b: dict) -> list[str]:
+    """Each field of one criterion's entry that changed, named: a title edit is not an explanation change."""
+    out = []
+    for key in sorted(set(a) | set(b), key=lambda k: (k != "title", k != "reason", k)):
+        if a.get(key) == b.get(key):
+            continue
+        word = _FIELD_WORDS.get(key, key)
+        if key in ("title", "reason"):
+            out.append(f"{word} changed: {a.get(key)!r} -> {b.get(key)!r}")
+        else:
+            out.append(f"{word} changed")
+    return out
+
+
+EXPECT_KEY = "x-expected-verdict"  # a fixture's stated intent (an x- field: packets may carry it)
+
+
+def _intent(packet_data: object, verdict: str) -> list[str]:
+    """The fixture's expected verdict against the one it got ([] when it states none or they agree)."""
+    want = packet_data.get(EXPECT_KEY) if isinstance(packet_data, dict) else None
+    if want is None or want == verdict:
+        return []
+    return [f"expected verdict {want} ({EXPECT_KEY}), got {verdict}"]
 
 
 def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: bool) -> list[CaseResult]:
     ev = Evaluator(book)
     results = []
+    if update and expected_dir.is_dir():  # snapshots of earlier failed runs: --update settles them all
+        for stale in sorted(expected_dir.glob("*.golden.new")):
+            stale.unlink()
     for fx in fixtures:
         gp = golden_path(fx, expected_dir)
         r = pipeline.run(fx, ev)
@@ -291,12 +375,17 @@ def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: 
         new = golden_of(verdict_dict(r.verdict))
         statuses = {c["id"]: c["status"] for c in new["criteria"]}
         text = json.dumps(new, indent=1, ensure_ascii=False) + "\n"
+        intent = _intent(r.packet.data if r.packet else None, new["verdict"])
+        if intent:  # the fixture says what it is for: a golden cannot make a wrong verdict pass
+            results.append(CaseResult(str(fx), str(gp), "fail", intent, statuses))
+            continue
         if gp.exists():
             try:
                 old = json.loads(gp.read_text(encoding="utf-8"))
             except ValueError:
                 old = {}
             if old == new:
+                Path(str(gp) + ".new").unlink(missing_ok=True)  # a snapshot of a failure since fixed
                 results.append(CaseResult(str(fx), str(gp), "pass", statuses=statuses))
                 continue
             d = diff_verdicts(old, new)

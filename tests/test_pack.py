@@ -186,3 +186,123 @@ def test_example_pack_batches(tmp_path, run_cli):
     for ln in lines:
         p = kpacket(tmp_path, current_level=ln["current_level"], target_level=ln["target_level"])
         run_cli("validate", p, "--rules", KRULES, "--today", TODAY)
+
+
+# -- authoring: rules test, lint ---------------------------------------------------------------
+def _pack_with_fixtures(tmp_path: Path) -> tuple[Path, Path]:
+    root = tmp_path / "pack"
+    shutil.copytree(KESTREL, root)
+    return root / "rules", root / "fixtures"
+
+
+def test_a_fixture_states_its_expected_verdict_and_rules_test_checks_it(tmp_path, run_cli):
+    """A golden recorded from a wrong verdict would pass forever; the fixture's intent does not."""
+    rules, fx = _pack_with_fixtures(tmp_path)
+    f = fx / "bo-l1-to-l2-ready.yaml"
+    f.write_text(f.read_text().replace("x-expected-verdict: ready", "x-expected-verdict: not_ready"))
+    r = run_cli("rules", "test", "--rules", rules, exit_code=1)
+    assert "expected verdict not_ready (x-expected-verdict), got ready" in r.stdout
+    r = run_cli("rules", "test", "--rules", rules, "--update", exit_code=1)  # --update cannot paper over it
+    assert "expected verdict not_ready" in r.stdout
+
+
+def test_update_removes_stale_golden_new_files(tmp_path, run_cli):
+    rules, fx = _pack_with_fixtures(tmp_path)
+    stale = fx / "expected" / "bo-l1-to-l2-ready.golden.new"
+    orphan = fx / "expected" / "someone-removed.golden.new"
+    stale.write_text("{}")
+    orphan.write_text("{}")
+    run_cli("rules", "test", "--rules", rules)  # a passing case's leftover snapshot goes
+    assert not stale.exists() and orphan.exists()
+    run_cli("rules", "test", "--rules", rules, "--update")
+    assert not orphan.exists()
+
+
+def test_golden_diff_names_a_title_change_as_a_title_change(tmp_path, run_cli):
+    rules, fx = _pack_with_fixtures(tmp_path)
+    f = rules / "product-l2.yaml"
+    f.write_text(f.read_text().replace("Ships features on time, more than once", "Ships on time, again and again"))
+    r = run_cli("rules", "test", "--rules", rules, exit_code=1)
+    assert ("product-l2.ships-on-time: title changed: 'Ships features on time, more than once' -> "
+            "'Ships on time, again and again'") in r.stdout
+    assert "explanation changed" not in r.stdout
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("kind: {in: [trade-off, prioritisation, say-no]}", "kind: {in: say-no}",
+     "/criteria/5/condition/where/kind/in: in needs a list, not a single value: write in: [say-no]"),
+    ("kind: {in: [trade-off, prioritisation, say-no]}", "kind: [say-no]",
+     "/criteria/5/condition/where/kind: a list is not a value to compare: write kind: {in: [say-no]}"),
+    ("      min_people: 2\n", "      min_people: 2\n      min_count: 2\n      distinct: {field: from.relationship, min: 2}\n",
+     "/criteria/4/condition: distinct and min_count cannot go together in one condition"),
+])
+def test_precise_messages_for_common_authoring_mistakes(tmp_path, run_cli, old, new, message):
+    d = _copy_pack(tmp_path)
+    f = d / "product-l2.yaml"
+    f.write_text(f.read_text().replace(old, new, 1))
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert message in r.stderr and "not a valid condition" not in r.stderr
+
+
+def test_every_lint_warning_has_a_line_and_can_be_acknowledged_per_criterion(tmp_path, run_cli):
+    d = _copy_pack(tmp_path)
+    f = d / "product-l3.yaml"
+    text = f.read_text()
+    f.write_text(text.replace("    acknowledge:\n      required-below: \"at PM3 craft shows in the area's strategy; "
+                              "the framework makes it a supporting signal\"\n", ""))
+    r = run_cli("rules", "lint", "--rules", d)
+    line = next(i for i, ln in enumerate(f.read_text().splitlines(), 1) if "id: product-l3.strategy-doc" in ln)
+    assert (f"{f}:{line}: craft is required at product-l2 (product-l2.clear-specs) but only supporting at "
+            "product-l3 (product-l3.strategy-doc; product track) [required-below] (warning)") in r.stdout
+    run_cli("rules", "lint", "--rules", d, "--strict", exit_code=4)
+    r = run_cli("rules", "lint", "--rules", KRULES, "--strict")  # (rule books are cached by folder)
+    assert "acknowledged: at PM3 craft shows" in r.stdout and "rules ok, 1 acknowledged" in r.stdout
+
+
+def test_an_acknowledgement_no_warning_needs_is_a_warning(tmp_path, run_cli):
+    d = _copy_pack(tmp_path)
+    f = d / "product-l2.yaml"
+    f.write_text(f.read_text().replace("    aspect: judgement\n", "    aspect: judgement\n    acknowledge:\n"
+                                       "      demands-less: \"we ask for fewer decisions on purpose\"\n", 1))
+    r = run_cli("rules", "lint", "--rules", d)
+    assert "product-l2.makes-calls acknowledges a demands-less warning that lint does not raise" in r.stdout
+
+
+def test_demand_warnings_compare_only_counts_of_the_same_kind(tmp_path, run_cli):
+    """A distinct count is not compared with a min_count of records of another theme (the issue's
+    unrelated warning); the same kind of count still is."""
+    d = _copy_pack(tmp_path)
+    f2, f3 = d / "product-l2.yaml", d / "product-l3.yaml"
+    f2.write_text(f2.read_text().replace("        rating: {gte: 4}\n      min_people: 2",
+                                         "        rating: {gte: 4}\n        themes: {contains: delivery}\n"
+                                         "      min_count: 3"))
+    l3 = f3.read_text()
+    f3.write_text(l3.replace("      min_people: 2", "      distinct: {field: from.relationship, min: 2}"))
+    assert "demands-less" not in run_cli("rules", "lint", "--rules", d).stdout
+    d2 = tmp_path / "again"
+    shutil.copytree(d, d2)  # (rule books are cached by folder)
+    f3 = d2 / "product-l3.yaml"
+    f3.write_text(l3.replace("        rating: {gte: 4}\n      min_people: 2",
+                             "        rating: {gte: 4}\n        themes: {contains: delivery}\n      min_count: 2"))
+    assert "product-l3.cross-team asks for 2 stakeholder_feedback record(s) but the level below asks for 3 " \
+           "(product-l2.trusted)" in run_cli("rules", "lint", "--rules", d2).stdout
+
+
+def test_init_scaffolds_a_pack_that_lints_tests_and_evaluates_clean(tmp_path, run_cli):
+    d = tmp_path / "our-ladder"
+    r = run_cli("init", d)
+    assert f"wrote {d / 'rules' / 'ladder.yaml'}" in r.stdout
+    assert run_cli("rules", "lint", "--rules", d / "rules", "--strict").stdout.strip() == "rules ok"
+    assert "1 passed, 0 failed" in run_cli("rules", "test", "--rules", d / "rules").stdout
+    fx = next((d / "fixtures").glob("*.yaml"))
+    v = json.loads(run_cli("evaluate", fx, "--rules", d / "rules", "--format", "json").stdout)
+    assert v["verdict"] == "ready" and v["target_level"] == "pm-1"
+    assert not list(d.rglob("*.new"))
+
+
+def test_init_refuses_a_folder_that_has_files(tmp_path, run_cli):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "keep.txt").write_text("mine")
+    r = run_cli("init", tmp_path / "x", exit_code=2)
+    assert "already exists and is not an empty folder" in r.stderr
+    assert (tmp_path / "x" / "keep.txt").read_text() == "mine"
