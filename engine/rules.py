@@ -223,6 +223,7 @@ _EXCLUSIVE = {
                                "or an all_of of two conditions",
     ("mean", "min_count"): "mean counts its records with its own min_records; use that",
     ("distinct", "mean"): "write an all_of of two conditions, one with each",
+    ("any_time", "within_days"): "any_time sets no window at all; within_days sets one: keep one",
 }
 
 
@@ -270,7 +271,7 @@ def with_default_window(cond: dict, days: int) -> dict:
     default (`default_window`: at most `days` old and inside the packet's period). A criterion
     that gives `within_days` says how old its evidence may be, before the period included."""
     if "evidence" in cond:
-        return cond if "within_days" in cond else {**cond, "default_window": days}
+        return cond if "within_days" in cond or cond.get("any_time") else {**cond, "default_window": days}
     key = "all_of" if "all_of" in cond else "any_of"
     return {**cond, key: [with_default_window(c, days) for c in cond[key]]}
 

@@ -306,3 +306,30 @@ def test_init_refuses_a_folder_that_has_files(tmp_path, run_cli):
     r = run_cli("init", tmp_path / "x", exit_code=2)
     assert "already exists and is not an empty folder" in r.stderr
     assert (tmp_path / "x" / "keep.txt").read_text() == "mine"
+
+
+# -- the language -------------------------------------------------------------------------------
+def test_any_time_ignores_the_default_window_on_the_engine(tmp_path, run_cli):
+    """product-l4.grows-people says `any_time: true`: a mentee promoted before the period counts;
+    the same record under a criterion with the default window does not."""
+    data = yaml.safe_load((KFIX / "dee-l3-to-l4-insufficient.yaml").read_text())
+    data["evidence"][1]["date"] = "2021-02-01"  # long before the period and the 730-day window
+    data["evidence"].append({"id": "ev-3", "type": "decision", "date": "2021-03-01", "title": "Sunset the old app",
+                             "kind": "sunset", "stakes": "high", "ambiguity": "high"})
+    p = tmp_path / "p.yaml"
+    p.write_text(yaml.safe_dump(data))
+    v = json.loads(run_cli("evaluate", p, "--rules", KRULES, "--format", "json", "--no-plan").stdout)
+    status = {c["id"]: c for c in v["criteria"]}
+    assert status["product-l4.grows-people"]["status"] == "met"
+    assert status["product-l4.grows-people"]["evidence"] == ["ev-2"]
+    assert status["product-l4.hard-calls"]["status"] == "unmet"
+    show = run_cli("rules", "show", "--rules", KRULES).stdout
+    assert "a mentoring record where outcome is promoted dated any time" in show
+
+
+def test_any_time_with_within_days_is_a_precise_error(tmp_path, run_cli):
+    d = _copy_pack(tmp_path)
+    f = d / "product-l4.yaml"
+    f.write_text(f.read_text().replace("      any_time: true ", "      any_time: true\n      within_days: 90 "))
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert "any_time and within_days cannot go together in one condition" in r.stderr
