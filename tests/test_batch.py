@@ -298,3 +298,32 @@ def test_a_slow_first_packet_does_not_let_later_ones_overtake_it(tmp_path, monke
     run_batch([str(src)], BatchOptions(jobs=2), got.append)
     assert [o.source for o in got] == [f"{src}:{i}" for i in range(1, 81)]
     assert all(o.ok for o in got)
+
+
+def test_a_packet_that_crashed_a_worker_once_is_retried_and_evaluated(tmp_path, monkeypatch):
+    """A worker can die for reasons that are not the packet's (the OOM killer, a stray signal):
+    a packet whose worker died once is run again on a fresh one and gets its verdict; only a
+    packet that kills a worker twice is reported as a crash."""
+    src = _jsonl(tmp_path, 40)
+    marker = tmp_path / "crashed-once"
+    real = batch_mod.process_item
+
+    def crash_once(item):
+        if item.source.endswith(":5") and not marker.exists():
+            marker.write_text("x")
+            os._exit(137)
+        return real(item)
+
+    monkeypatch.setattr(batch_mod, "process_item", crash_once)
+    got: list[Outcome] = []
+    run_batch([str(src)], BatchOptions(jobs=2), got.append)
+    assert [o.source for o in got] == [f"{src}:{i}" for i in range(1, 41)]
+    assert marker.exists() and all(o.ok for o in got)
+
+
+def test_the_library_default_carries_plans(tmp_path):
+    """BatchOptions() as a library caller makes it: not-ready verdicts carry their plan, as the
+    CLI's default does."""
+    got: list[Outcome] = []
+    run_batch([str(FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml")], BatchOptions(), got.append)
+    assert json.loads(got[0].line)["plan"]

@@ -183,3 +183,22 @@ def test_a_plan_tops_up_recent_evidence_with_records_the_level_can_use(run_cli, 
     out.write_text(_yaml.safe_dump(data, sort_keys=False, default_flow_style=False), encoding="utf-8")
     again = _json.loads(run_cli("evaluate", out, "--rules", tmp_path / "rules", "--format", "json").stdout)
     assert again["verdict"] == "ready" and again["warnings"] == []
+
+
+def test_plan_ids_skip_the_ids_the_packet_already_uses(run_cli, tmp_path):
+    """A packet whose own records are called plan-01 and plan-02 (a plan applied earlier, say)
+    gets planned records with ids it does not use, so appending the plan keeps ids unique."""
+    import json as _json
+
+    import yaml as _yaml
+
+    from conftest import FIXTURES as _FX
+
+    data = _yaml.safe_load((_FX / "caspian-thistlewood-mid-to-senior-not-ready.yaml").read_text(encoding="utf-8"))
+    data["evidence"][0]["id"], data["evidence"][1]["id"] = "plan-01", "plan-02"
+    f = tmp_path / "p.yaml"
+    f.write_text(_yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    v = _json.loads(run_cli("evaluate", f, "--format", "json").stdout)
+    ids = [r["id"] for r in v["plan"]]
+    assert ids and not {"plan-01", "plan-02"} & set(ids)
+    assert ids == [f"plan-{n:02d}" for n in range(3, 3 + len(ids))]

@@ -629,3 +629,17 @@ def test_no_rule_text_copies_the_guide():
                 copied += [(c["id"], key, " ".join(w[i:i + 8])) for i in range(len(w) - 7)
                            if tuple(w[i:i + 8]) in grams]
     assert not copied, copied
+
+
+@pytest.mark.parametrize("where, message", [
+    ({"rating": "4"}, "stakeholder_feedback.rating is a number, not '4'"),
+    ({"rating": {"in": [4, True]}}, "stakeholder_feedback.rating is a number, not True"),
+    ({"sought_input": "yes"}, "stakeholder_feedback.sought_input is true or false, not 'yes'"),
+])
+def test_a_value_of_the_wrong_type_is_a_lint_error(where, message, run_cli, tmp_path):
+    """A rule comparing a number field with text (or a boolean with a word) would never match a
+    valid packet: lint refuses it and says which value (a mutation survivor: the number check)."""
+    rules = write_mini(tmp_path / "rules", {"typed": {"evidence": "stakeholder_feedback", "where": where}})
+    assert message in lint_fails(run_cli, rules)
+    ok = write_mini(tmp_path / "ok", {"typed": {"evidence": "stakeholder_feedback", "where": {"rating": 4}}})
+    run_cli("rules", "lint", "--rules", ok)

@@ -28,6 +28,7 @@ import argparse
 import ast
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -213,10 +214,18 @@ def _node_by_id(tree: ast.AST, wanted: int):
 
 
 def _tests_for(rel: str) -> list[str]:
+    """FAST, the module's EXTRA, and every test file that names the module (its stem as a word:
+    `engine.calibrate`, `from engine import calibrate`, the `calibrate` command)."""
     names = list(FAST)
     for key, extra in EXTRA.items():
         if rel.endswith(key) or f"/{key}/" in rel:
             names += [e for e in extra if e not in names]
+    stem = Path(rel).stem
+    if stem not in ("__init__",):
+        word = re.compile(rf"\b{re.escape(stem)}\b")
+        for t in sorted((ROOT / "tests").glob("test_*.py")):
+            if t.stem not in names and word.search(t.read_text(encoding="utf-8")):
+                names.append(t.stem)
     return [f"tests/{n}.py" for n in names if (ROOT / "tests" / f"{n}.py").exists()]
 
 
