@@ -187,7 +187,8 @@ def main() -> None:
 @RULES_OPT
 @FORMAT_OPT
 @MAXB_OPT
-@click.option("-r", "--recursive", is_flag=True, help="Check the packets inside folders too.")
+@click.option("-r", "--recursive", is_flag=True, hidden=True,
+              help="Folders are always read (as batch reads them); kept for old scripts.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes for large inputs (default: the number of cores).")
 @TODAY_OPT
@@ -199,13 +200,15 @@ def main() -> None:
 @click.option("--cycle", default=None, help="With --results: only the decisions of this cycle.")
 def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle):
     """Check packets against the schema and the semantic rules, and decisions files against
-    theirs; list every problem.
+    theirs; list every problem. PACKETS are files, folders (read as batch reads them), .jsonl
+    files (a packet a line) or - (one YAML or JSON packet on stdin).
 
     \b
     Example:
       ladder validate fixtures/*.yaml
-      ladder validate --format json packet.yaml
-      ladder validate -r fixtures/invalid
+      ladder validate --format json fixtures/noor-ashgrove-mid-to-senior-ready.yaml
+      ladder validate fixtures/cycle-2026-h2
+      ladder new --target senior-pm | ladder validate -
       ladder validate --decisions fixtures/decisions-2026-h1.csv --results results.jsonl
     """
     _today(today)
@@ -224,17 +227,20 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
 @TODAY_OPT
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out the plan (the records that would make a "
               "not-ready candidate ready): faster.")
+@click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 unless the verdict is ready (for scripts).")
 @click.option("--track", default=None, help="Judge on this track of the ladder instead of the packet's own.")
-def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, track):
-    """Evaluate one packet and explain the verdict criterion by criterion.
+def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, exit_code, track):
+    """Evaluate one packet (a file, or - for one YAML or JSON packet on stdin) and explain the
+    verdict criterion by criterion.
 
     \b
     Example:
       ladder evaluate fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml
-      ladder evaluate packet.yaml --target director --format markdown
+      ladder evaluate fixtures/noor-ashgrove-mid-to-senior-ready.yaml --target director --format markdown
+      cat fixtures/noor-ashgrove-mid-to-senior-ready.yaml | ladder evaluate - --exit-code
     """
     _today(today)
-    s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan)
+    s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan, exit_code=exit_code)
     colour = sys.stdout.isatty()
     _run(commands.evaluate, _book(rules_dir), packet, target, s,
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None, track=track)
@@ -246,7 +252,12 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: the number of cores).")
 @click.option("--target", default=None, help="Evaluate every packet for this level instead of its own target.")
-@click.option("--summary", "summary_csv", default=None, help="Also write one CSV row per packet here.")
+@click.option("--summary", "summary_csv", default=None, metavar="FILE.csv",
+              help="Also write one CSV row per packet here (spreadsheet-ready, formula-safe).")
+@click.option("--criteria-csv", "criteria_csv", default=None, metavar="FILE.csv",
+              help="Also write one CSV row per candidate and criterion here (the long form, for pivot tables).")
+@click.option("--html", "html", default=None, metavar="FILE.html",
+              help="Also write the cycle as one self-contained HTML report (as ladder report does).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--redact", is_flag=True, help="Leave names out of the output.")
 @RULES_OPT
@@ -255,22 +266,81 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out each not-ready verdict's plan: about "
               "three times faster on a cycle where most candidates are not ready.")
 @click.option("--track", default=None, help="Judge every packet on this track instead of its own.")
-def batch(inputs, out, jobs, target, summary_csv, quiet, redact, rules_dir, max_bytes, today, no_plan, track):
-    """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (JSONL on stdin).
+def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, rules_dir, max_bytes, today,
+          no_plan, track):
+    """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (stdin: JSONL, or
+    YAML documents separated by --- lines).
 
     Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
     the source. Exits 3 if any packet could not be evaluated (the others are still written).
 
     \b
     Example:
-      ladder batch fixtures/*.yaml --out results.jsonl --summary results.csv
-      cat packets.jsonl | ladder batch - --out - --jobs 2
+      ladder batch fixtures/*.yaml --out results.jsonl --summary results.csv --html cycle.html
+      ladder batch fixtures/ --out results.jsonl --criteria-csv criteria.csv --redact
+      cat fixtures/noor-ashgrove-mid-to-senior-ready.yaml | ladder batch - --out - --jobs 2
     """
     _today(today)
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
                                          plan=not no_plan, today=_engine("clock").today().isoformat(), track=track)
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
-         book=_book(rules_dir), to_stderr=True)  # stdout may be the verdicts (--out -)
+         book=_book(rules_dir), criteria_csv=criteria_csv, html=html, to_stderr=True)  # stdout may be the verdicts (--out -)
+
+
+@main.command()
+@click.argument("results", metavar="RESULTS.jsonl")
+@click.argument("packets", nargs=-1)
+@click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -.")
+@click.option("--redact", is_flag=True, help="Leave names and evidence titles out.")
+@RULES_OPT
+@MAXB_OPT
+def report(results, out, packets, redact, rules_dir, max_bytes):
+    """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
+    cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
+    filters by level, track, verdict and org, and a section per candidate: criteria with the
+    cited evidence, gaps, plan, warnings and an evidence appendix.
+
+    Evidence titles come from the PACKETS given (files, folders, .jsonl), each matched to its
+    verdict by packet_sha256; without them the report cites evidence ids only.
+
+    \b
+    Example:
+      ladder batch fixtures/*.yaml --out results.jsonl
+      ladder report results.jsonl fixtures/ --out cycle.html
+    """
+    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes)
+
+
+@main.command()
+@click.option("--target", required=True, help="The level the packet is for (id or alias).")
+@click.option("--track", default=None, help="The candidate's track (default: the level's first).")
+@RULES_OPT
+def new(target, track, rules_dir):
+    """Print a commented YAML packet template for a target level: every evidence type its criteria
+    use, each field with its allowed values. Every value is an example that validates: replace
+    them with the candidate's evidence.
+
+    \b
+    Example:
+      ladder new --target senior-pm > packet.yaml
+      ladder new --target principal-pm --track ic | ladder validate -
+    """
+    _run(commands.new, _book(rules_dir), target, track)
+
+
+@main.command()
+@RULES_OPT
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
+              help="json: the JSON Schema; markdown: the field reference (docs/packets.md).")
+def schema(rules_dir, fmt):
+    """Print the packet schema that packets are checked with under these rules.
+
+    \b
+    Example:
+      ladder schema > packet.schema.json
+      ladder schema --format markdown > docs/packets.md
+    """
+    _run(commands.schema, _book(rules_dir), fmt)
 
 
 @main.command()

@@ -43,6 +43,7 @@ TARGET_BATCH_J1 = 1100.0
 TARGET_VALIDATE = 5000.0
 TARGET_RSS_MB = 250.0
 TARGET_EVALUATE_MS = 400.0
+TARGET_REPORT_S, TARGET_REPORT_LOAD_S, TARGET_REPORT_MB = 3.0, 3.0, 25.0  # issue 13: ladder report on 10,000
 TARGET_AUDIT_RATIO = 1.3  # ladder audit --jobs 2 (one rule changed) over ladder batch --jobs 2, same packets
 # "The same at 100,000 packets as at 10,000": the big run's peak may exceed the small one's by
 # sampling noise only, i.e. at most 10% or 16 MB, whichever is larger.
@@ -350,6 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=10_000, help="packets for the throughput rows (default 10000)")
     ap.add_argument("--big-count", type=int, default=100_000, help="packets for the memory row (default 100000)")
     ap.add_argument("--skip-big", action="store_true", help="leave out the big-count memory row")
+    ap.add_argument("--report-only", action="store_true",
+                    help="only the ladder report rows: one batch --jobs 2 for the verdicts, then the report built "
+                         "and loaded in headless Chromium")
     ap.add_argument("--seed", default=str(DEFAULT_SEED), help=f"generator seed (default {DEFAULT_SEED})")
     ap.add_argument("--ladder", default=None, help="the ladder executable (default: the one next to sys.executable)")
     ap.add_argument("--repeat", type=int, default=3,
@@ -372,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(a.workdir) if a.workdir else Path(tempfile.mkdtemp(prefix="ladder-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        return run(a, ladder, work)
+        return run_report_only(a, ladder, work) if a.report_only else run(a, ladder, work)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
@@ -431,7 +435,8 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
             if not r.error:
                 mixes[j] = check_batch_output(r, outs[j], a.count)
                 digests[j].add(sha256(outs[j]))
-            outs[j].unlink(missing_ok=True)
+            if not (j == 2 and rnd == max(1, a.repeat) - 1):  # the last one feeds the report rows
+                outs[j].unlink(missing_ok=True)
         runs[names[4]].append(measure(names[4], [ladder, "audit", "--rules", str(audit_rules), "--base", "HEAD",
                                                  "--packets", str(packets), "--jobs", "2", "--format", "json"],
                                       a.count, work, **kw))
@@ -466,6 +471,11 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
         ev.error = ev.error or next(r.error for r in evals if r.error)
     rows.append(ev)
     print(f"  {ev.name}: {'ERROR' if ev.error else f'{ev.wall * 1000:.0f} ms'}", file=sys.stderr, flush=True)
+    report_checks: list[tuple[str, str]] = []
+    if outs[2].exists():
+        rep_rows, report_checks = report_rows(ladder, outs[2], a.count, work, kw)
+        rows.extend(rep_rows)
+        outs[2].unlink(missing_ok=True)
 
     big = None
     if not a.skip_big:
@@ -549,6 +559,7 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
         ms = ev.wall * 1000
         checks.append(("PASS" if ms <= TARGET_EVALUATE_MS else "FAIL",
                        f"evaluate, new process <= {TARGET_EVALUATE_MS:.0f} ms: {ms:.0f} ms (median)"))
+    checks += report_checks
     print("\ntargets:")
     for status, text in checks:
         print(f"  {status:<5} {text}")
@@ -566,6 +577,65 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
                "targets": [{"status": s, "target": t} for s, t in checks]}
         Path(a.json_out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return 0 if all(s in ("PASS", "SKIP") for s, _ in checks) else 1
+
+
+
+# --- the HTML report (issue 13) ------------------------------------------------------------------
+def report_rows(ladder: str, results: Path, count: int, work: Path, kw: dict) -> tuple[list[Result], list]:
+    """`ladder report` over `results` (seconds, file size) and the page's load in headless Chromium
+    (tools/browser.py: navigation to the load event, median of 3 fresh tabs)."""
+    html = work / "cycle.html"
+    r = measure(f"ladder report, {count:,} verdicts", [ladder, "report", str(results), "--out", str(html)], None,
+                work, **kw)
+    rows, checks = [r], []
+    if r.error or not html.exists():
+        return rows, [("ERROR", f"ladder report <= {TARGET_REPORT_S:g} s: the command failed")]
+    mb = html.stat().st_size / 1e6
+    r.notes.append(f"file size {mb:.1f} MB")
+    checks.append(("PASS" if r.wall <= TARGET_REPORT_S else "FAIL",
+                   f"ladder report on {count:,} verdicts <= {TARGET_REPORT_S:g} s: {r.wall:.2f} s"))
+    checks.append(("PASS" if mb <= TARGET_REPORT_MB else "FAIL", f"report file <= {TARGET_REPORT_MB:g} MB: {mb:.1f} MB"))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    import browser
+
+    if browser.find() is None:
+        checks.append(("SKIP", "report page load: no chromium"))
+        return rows, checks
+    loads, sections = [], None
+    with browser.Chromium() as b:
+        for _ in range(3):
+            page = b.open(html)
+            loads.append(page.load_seconds)
+            sections = page.eval("document.querySelectorAll('.cand').length")
+            if page.errors():
+                r.notes.append(f"console errors: {page.errors()[:3]}")
+    load = statistics.median(loads)
+    lr = Result(f"report page load in headless Chromium (median of 3), {sections:,} sections", None, [], wall=load)
+    lr.notes.append("loads s: " + ", ".join(f"{x:.2f}" for x in loads))
+    rows.append(lr)
+    checks.append(("PASS" if load <= TARGET_REPORT_LOAD_S else "FAIL",
+                   f"report page loads in <= {TARGET_REPORT_LOAD_S:g} s: {load:.2f} s (median of 3)"))
+    return rows, checks
+
+
+def run_report_only(a: argparse.Namespace, ladder: str, work: Path) -> int:
+    packets, out = work / "packets.jsonl", work / "out.jsonl"
+    generate(packets, a.count, a.seed, min(4, os.cpu_count() or 1))
+    kw = {"timeout": a.timeout, "poll_ms": a.poll_ms}
+    b = measure("ladder batch --jobs 2", [ladder, "batch", str(packets), "--out", str(out), "--jobs", "2", "--quiet"],
+                a.count, work, **kw)
+    if b.error:
+        print(b.error)
+        return 1
+    rows, checks = report_rows(ladder, out, a.count, work, kw)
+    print(table([b] + rows, None))
+    for r in rows:
+        for n in r.notes:
+            print(f"note: {r.name}: {n}")
+    print("\ntargets:")
+    for status, text in checks:
+        print(f"  {status:<5} {text}")
+    return 0 if all(st in ("PASS", "SKIP") for st, _ in checks) else 1
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ class BatchOptions:
     plan: bool = True  # a not-ready verdict carries its plan (engine.plan); --no-plan leaves it out
     today: str | None = None  # the day of the run, read once in the parent (workers may not be forked)
     track: str | None = None  # --track: every packet judged on this track instead of its own
+    titles: bool = False  # --html: send each packet's evidence titles back for the report's appendix
 
 
 @dataclass
@@ -58,6 +59,8 @@ class Outcome:
     problems: list = field(default_factory=list)  # validate_only: the packet's problems
     kind: str = ""  # validate_only: the input item's kind (file | line | problem)
     warnings: int = 0  # integrity warnings on the evaluated packet (engine.integrity)
+    reason: str = ""  # why the packet could not be evaluated: its first problem
+    titles: dict | None = None  # evidence id -> [type, date, title] (BatchOptions.titles)
 
 
 # -- worker side ------------------------------------------------------------------------------
@@ -161,7 +164,17 @@ def _init_worker(opts: BatchOptions) -> None:
 def error_outcome(item: Item, kind: str, problems: list[dict], cid: str | None) -> Outcome:
     line = dumps({"source": item.shown, "candidate": {"id": cid} if cid else None,
                   "error": {"kind": kind, "problems": problems}})
-    return Outcome(line, False, cid, source=item.shown)
+    return Outcome(line, False, cid, source=item.shown, reason=first_problem(problems))
+
+
+def first_problem(problems: list[dict]) -> str:
+    """An error line's first problem in one line: `line 3: /evidence/0/role: ...`."""
+    if not problems:
+        return ""
+    p = problems[0]
+    return (f"line {p['line']}: " if p.get("line") is not None else "") + \
+        (f"{p['path']}: " if p.get("path") else "") + str(p.get("message", "")) + \
+        (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
 
 
 def process_item(item: Item) -> Outcome:
@@ -173,9 +186,12 @@ def process_item(item: Item) -> Outcome:
     v = r.verdict
     if v is None:
         return error_outcome(item, r.kind, [p.as_dict() for p in r.problems], r.candidate)
-    d = verdict_dict(v, opts.redact)
+    d = {"source": item.shown, **verdict_dict(v, opts.redact)}
+    titles = None
+    if opts.titles and not opts.redact and r.packet is not None:
+        titles = {e["id"]: [e.get("type"), e.get("date"), e.get("title")] for e in r.packet.evidence}
     return Outcome(dumps(d), True, v.candidate_id, v.current_level, v.target_level, v.verdict, d["unmet"],
-                   item.shown, warnings=len(v.warnings))
+                   item.shown, warnings=len(v.warnings), titles=titles)
 
 
 def validate_item(item: Item, book: Any, max_bytes: int) -> list:
@@ -322,12 +338,30 @@ class Summary:
         self.unmet: Counter[str] = Counter()
         self.warned = 0  # evaluated packets with integrity warnings
         self.warnings = 0
+        self.first: dict[str, str] = {}  # candidate id -> the first input that named it
+        self.repeated: dict[str, list[str]] = {}  # candidate id -> every input naming it, when more than one
+        self.failed: list[tuple[str, str]] = []  # (source, first problem), the first MAX_FAILED
+        self.counted: set[str] = set()  # candidates whose verdict is in the counts
+
+    MAX_FAILED = 20
 
     def add(self, o: Outcome) -> None:
         self.total += 1
+        cid = o.candidate
+        if cid is not None:
+            if cid in self.first:
+                self.repeated.setdefault(cid, [self.first[cid]]).append(o.source)
+            else:
+                self.first[cid] = o.source
         if not o.ok:
             self.invalid += 1
+            if len(self.failed) < self.MAX_FAILED:
+                self.failed.append((o.source, o.reason))
             return
+        if cid is not None:
+            if cid in self.counted:
+                return  # one candidate, counted once: by its first evaluated input
+            self.counted.add(cid)
         self.by_verdict[o.verdict or ""] += 1
         self.by_target[o.target or ""] += 1
         self.unmet.update(o.unmet)
@@ -338,6 +372,16 @@ class Summary:
         lines = [f"{self.total} packet(s): " + ", ".join(
             f"{self.by_verdict[k]} {k}" for k in ("ready", "not_ready", "insufficient_evidence")) +
             f", {self.invalid} could not be evaluated"]
+        if self.repeated:
+            extra = sum(len(v) - 1 for v in self.repeated.values())
+            lines.append(f"{len(self.repeated)} candidate id(s) in more than one input, counted once (by the first "
+                         f"evaluated); {extra} later input(s) left out of the verdict counts, flagged on every line (\"also_in\"):")
+            lines += [f"  {cid}: {', '.join(srcs)}" for cid, srcs in list(self.repeated.items())[:self.MAX_FAILED]]
+        if self.failed:
+            lines.append("could not be evaluated:")
+            lines += [f"  {src}: {why}" for src, why in self.failed]
+            if self.invalid > len(self.failed):
+                lines.append(f"  ... and {self.invalid - len(self.failed)} more (each has an error line)")
         if self.warned:
             lines.append(f"{self.warned} packet(s) carry {self.warnings} integrity warning(s) for the committee "
                          "to look at (each verdict line lists them under \"warnings\")")
@@ -350,14 +394,6 @@ class Summary:
         return "\n".join(lines)
 
 
-CSV_HEADER = ["candidate_id", "source", "current_level", "target_level", "verdict", "unmet_count", "unmet"]
-
-
-def csv_row(o: Outcome) -> list[str]:
-    if not o.ok:
-        return [o.candidate or "", o.source, "", "", "invalid", "", ""]
-    return [o.candidate or "", o.source, o.current or "", o.target or "", o.verdict or "", str(len(o.unmet)),
-            ";".join(o.unmet)]
 
 
 class Progress:

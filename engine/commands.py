@@ -25,6 +25,7 @@ class Settings:
     redact: bool = False
     color: bool = False
     plan: bool = True  # a not-ready verdict carries its plan (engine.plan)
+    exit_code: bool = False  # evaluate --exit-code: exit 1 unless the verdict is ready
 
 
 PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
@@ -42,17 +43,12 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
     if not paths and not decisions:
         raise UsageError(summary="nothing to check: give packet files, or --decisions FILE")
     from .batch import BatchOptions, run_batch, validate_item
-    from .inputs import iter_inputs
+    from .inputs import PACKET_SUFFIXES, iter_inputs
 
     lines: list[str] = []
     records = []
     bad = total = 0
-    skipped: list[str] = []
-    expanded: list[str] = []
-    for p in paths:
-        (skipped if Path(p).is_dir() and not recursive else expanded).append(p)
-    if s.fmt != "json":
-        lines.extend(f"{d}: is a folder, skipped (use --recursive to check its packets)" for d in skipped)
+    expanded = list(paths)  # folders are read as batch reads them (--recursive is kept for old scripts)
 
     def report(source: str, kind: str, problems: list[Problem]) -> None:
         nonlocal bad, total
@@ -62,18 +58,18 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
             records.append(problems_json(source, problems, not problems))
         elif problems:
             lines.extend(str(p) for p in problems)
-        elif kind == "file":
+        elif kind in ("file", "doc"):
             lines.append(f"{source}: ok")
 
-    if jobs > 1 and _input_bytes(expanded) > PARALLEL_VALIDATE_BYTES:
+    if jobs > 1 and "-" not in expanded and _input_bytes(expanded) > PARALLEL_VALIDATE_BYTES:
         opts = BatchOptions(s.rules_dir, None, jobs, s.max_bytes, validate_only=True)
         run_batch(expanded, opts, lambda o: report(o.source, o.kind, o.problems if o.kind else [
             Problem(o.source, "", "could not be checked (the worker crashed)", kind="crash")]))
     else:
-        for item in iter_inputs(expanded):
+        for item in iter_inputs(expanded, one_packet=True):
             report(item.source, item.kind, validate_item(item, book, s.max_bytes))
     if paths and not total:
-        raise UsageError(summary="\n".join(lines[:len(skipped)] + [
+        raise UsageError(summary="\n".join([
             f"no packets found in {', '.join(paths)}: nothing was checked (packets are .yaml, .yml or .json "
             "files, or the lines of a .jsonl file)"]))
     dec_records, dec_lines, dec_bad = _validate_decisions(book, list(decisions), results, cycle)
@@ -146,44 +142,51 @@ def check_track(book: RuleBook, track: str | None) -> None:
 
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None,
              track: str | None = None) -> tuple[str, int]:
+    from .inputs import stdin_packet
+
     check_target(book, target)
     check_track(book, track)
-    r = pipeline.run(path, Evaluator(book, plan=s.plan), target, s.max_bytes, track)
+    r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book, plan=s.plan), target, s.max_bytes,
+                     track)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
     if not r.ok:
         raise EvidenceError(r.problems)
     verdict, packet = r.verdict, r.packet
     assert verdict is not None and packet is not None
+    code = EXIT_FAILURES if s.exit_code and verdict.verdict != "ready" else EXIT_OK
     if s.fmt == "json":
-        return verdict_json(verdict, s.redact), EXIT_OK
+        return verdict_json(verdict, s.redact), code
     if s.fmt == "markdown":
-        return verdict_markdown(verdict, packet.by_id, s.redact), EXIT_OK
-    return verdict_text(verdict, packet.by_id, s.redact, style), EXIT_OK
+        return verdict_markdown(verdict, packet.by_id, s.redact), code
+    return verdict_text(verdict, packet.by_id, s.redact, style), code
 
 
 def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
-          err=None, book: RuleBook | None = None) -> tuple[str, int]:
+          err=None, book: RuleBook | None = None, criteria_csv: str | None = None,
+          html: str | None = None) -> tuple[str, int]:
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
+    Beside it, all derived from its lines: `summary_csv`, `criteria_csv` and the `html` report.
     Raises UsageError (an unknown --target), OutputError (exit 74), Interrupted; BrokenPipeError
     when the reader of `--out -` goes away (the CLI ends quietly)."""
     if book is not None:
         check_target(book, opts.target)
         check_track(book, opts.track)
     try:
-        return _batch(paths, out, opts, summary_csv, progress, stdin, err)
+        return _batch(paths, out, opts, summary_csv, progress, stdin, err, criteria_csv, html, book)
     except BrokenPipeError:
         raise
     except OSError as exc:  # the writers name their file; this is anything else that failed to write
         raise OutputError(summary=f"cannot write output: {exc.strerror or exc}") from None
 
 
-def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err) -> tuple[str, int]:
-    import csv
+def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err,
+           criteria_csv: str | None = None, html: str | None = None, book: RuleBook | None = None) -> tuple[str, int]:
     import signal
     import sys
 
-    from .batch import CSV_HEADER, Progress, Summary, csv_row, run_batch
+    from . import derived
+    from .batch import Progress, Summary, run_batch
     from .inputs import count_inputs, exists_or_dash
     from .output import AtomicWriter, leftover_note
 
@@ -191,6 +194,9 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     summary = Summary()
     writers: list = []
     bar = Progress(False, None, err)
+    titles: list | None = [] if html else None
+    if html:
+        opts.titles = True
 
     def on_term(signum, frame):  # a kill: clean up like Ctrl-C
         raise KeyboardInterrupt
@@ -198,25 +204,37 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     # The handler goes in before any temporary file exists, so no signal can strand one.
     old = signal.signal(signal.SIGTERM, on_term)
     try:
-        for target in [out] + ([summary_csv] if summary_csv else []):
-            writers.append(AtomicWriter(target))
+        for target in [out] + [p for p in (summary_csv, criteria_csv, html) if p]:
+            writers.append(AtomicWriter(target) if target != "-" or writers else derived.Spool())
             for note in leftover_note(target, writers[-1].removed):
                 print(note, file=err or sys.stderr)
         writer = writers[0]
-        csv_writer = writers[1] if summary_csv else None
-        table = csv.writer(csv_writer, lineterminator="\n") if csv_writer else None
-        if table:
-            table.writerow(CSV_HEADER)
+        extra = dict(zip(("summary", "criteria", "html"), [None] * 3))
+        rest = iter(writers[1:])
+        for name, p in (("summary", summary_csv), ("criteria", criteria_csv), ("html", html)):
+            if p:
+                extra[name] = next(rest)
         bar = Progress(progress, count_inputs(paths) if progress else None, err)
 
         def emit(o) -> None:
             writer.write(o.line + "\n")
             summary.add(o)
-            if table:
-                table.writerow(csv_row(o))
+            if titles is not None:
+                titles.append(o.titles)
             bar.tick()
 
         run_batch(paths, opts, emit, stdin)
+        report = None
+        if html:
+            from .report_html import Report
+            report = Report(redact=opts.redact, level_order=book.ordered_levels() if book else ())
+        if summary.repeated or summary_csv or criteria_csv or html:
+            flagged = derived.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles)
+            if flagged is not writer:  # the lines again, each repeated candidate flagged
+                writer.abort()
+                writers[0] = writer = flagged
+        if report is not None:
+            extra["html"].write(report.render())
         for w in writers:  # all on disk before any is renamed into place: all or none
             w.finish()
     except KeyboardInterrupt:
@@ -239,9 +257,11 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         raise
     bar.finish()
     text = summary.text()
-    if missing:
-        text += "\n" + ("\n".join(f"{p}: no such file (reported as an error line)" for p in missing) if not opts.redact
-                        else f"{len(missing)} input(s) not found (reported as error lines)")
+    listed = {src for src, _ in summary.failed}
+    if missing and opts.redact:
+        text += f"\n{len(missing)} input(s) not found (reported as error lines)"
+    elif any(p not in listed for p in missing):  # past the summary's list: still say which were not there
+        text += "\n" + "\n".join(f"{p}: no such file (reported as an error line)" for p in missing if p not in listed)
     if not summary.total:
         text += "\nno packets were read" + ("" if opts.redact else f" from {', '.join(paths)}") + \
             f"; {'the output is empty' if out == '-' else out + ' is empty'}"
@@ -313,3 +333,74 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
             raise OutputError(summary=f"cannot write {junit}: {exc.strerror}") from None
     failed = any(r.status in ("fail", "error") for r in results)
     return text, EXIT_FAILURES if failed else EXIT_OK
+
+
+def report(book: RuleBook, results: str, out: str, redact: bool = False, packets: list[str] | tuple = (),
+           max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, int, str]:
+    """RESULTS.jsonl (as batch writes it) -> one self-contained HTML file at `out` (atomic; `-`:
+    stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
+    a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
+    error line is left out and named on stderr (exit 3)."""
+    from .output import AtomicWriter
+    from .report_html import Report
+    from .results import iter_lines, parse, problems_text
+
+    titles = {} if redact else _titles_by_hash(packets, max_bytes)
+    rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels())
+    problems: list[Problem] = []
+    for line in iter_lines(results):
+        d = line if isinstance(line, Problem) else parse(line)
+        if isinstance(d, Problem):
+            problems.append(d)
+            continue
+        rep.add(d, titles.get(d.get("packet_sha256")))
+    try:
+        w = AtomicWriter(out)
+        try:
+            w.write(rep.render())
+        except BaseException:
+            w.abort()
+            raise
+        w.commit()
+    except OSError as exc:
+        raise OutputError(summary=f"cannot write {out}: {exc.strerror or exc}") from None
+    n = len(rep.rows) + len(rep.errors)
+    note = "" if out == "-" else f"{out}: {n} result line(s), {len(rep.rows)} verdict(s)"
+    err = "\n".join(x for x in (note, problems_text(problems)) if x)
+    return "", EXIT_INVALID_PACKET if problems else EXIT_OK, err
+
+
+def _titles_by_hash(paths: list[str] | tuple, max_bytes: int) -> dict[str, dict]:
+    """packet_sha256 -> evidence id -> [type, date, title], for every readable packet of `paths`."""
+    from .evidence import packet_sha256
+    from .inputs import iter_inputs
+
+    out: dict[str, dict] = {}
+    for item in iter_inputs(list(paths)):
+        doc = pipeline.load(item, max_bytes)
+        if isinstance(doc, pipeline.Result) or not isinstance(doc.data, dict):
+            continue
+        ev = doc.data.get("evidence")
+        if isinstance(ev, list):
+            out[packet_sha256(doc.data)] = {e["id"]: [e.get("type"), e.get("date"), e.get("title")]
+                                            for e in ev if isinstance(e, dict) and isinstance(e.get("id"), str)}
+    return out
+
+
+def new(book: RuleBook, target: str, track: str | None = None) -> tuple[str, int]:
+    """`ladder new`: a commented packet template for a target level (engine.authoring)."""
+    from .authoring import template
+
+    return template(book, Evaluator(book), target, track).rstrip("\n"), EXIT_OK
+
+
+def schema(book: RuleBook, fmt: str = "json") -> tuple[str, int]:
+    """`ladder schema`: the packet schema the rules in use check packets with, or its field reference."""
+    import json
+
+    from .authoring import field_reference
+
+    data = book.packet_schema.data
+    if fmt == "markdown":
+        return field_reference(data).rstrip("\n"), EXIT_OK
+    return json.dumps(data, indent=2, ensure_ascii=False), EXIT_OK

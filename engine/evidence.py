@@ -185,12 +185,22 @@ def schema_problems(doc: Document, schema: PacketSchema | None = None) -> list[P
         pointer = "".join(f"/{_esc(p)}" for p in err.absolute_path)
         if err.validator == "required" and isinstance(err.instance, dict):
             # one problem per missing field (the set below merges jsonschema's per-field errors)
-            msgs = [f"missing required field {k!r}" for k in err.validator_value if k not in err.instance]
+            msgs = [f"missing required field {k!r}{_allowed(schema.data, err.schema, k)}"
+                    for k in err.validator_value if k not in err.instance]
         else:
             msgs = [_message(err)]
         out.extend(Problem(doc.source, pointer, m, line=doc.locate(pointer), kind="schema") for m in msgs)
     out = sorted(set(out), key=lambda p: (p.line or 0, p.path, p.message))
     return out + [_too_many(doc)] if len(errors) > MAX_PROBLEMS else out
+
+
+def _allowed(root: dict, node: dict, key: str) -> str:
+    """' (one of: a, b, c)' for a missing field that takes a fixed set of values."""
+    sub = node.get("properties", {}).get(key, {}) if isinstance(node, dict) else {}
+    while isinstance(sub, dict) and "$ref" in sub:
+        sub = root.get("$defs", {}).get(sub["$ref"].rsplit("/", 1)[-1], {})
+    values = sub.get("enum") if isinstance(sub, dict) else None
+    return f" (one of: {', '.join(map(str, values))})" if values else ""
 
 
 def _too_many(doc: Document) -> Problem:
@@ -220,17 +230,31 @@ def _flatten(errors: list[jsonschema.ValidationError]) -> list[jsonschema.Valida
     return out
 
 
+_CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
+                       "\u2018": "'", "\u2019": "'", "\u201a": "'"})
+_MAX_WORDS = 3  # more words than a value of a non-free-text field has: likely a sentence about someone
+
+
+def unquoted(value: Any) -> str:
+    """A value with the typographic quotes a word processor adds taken off: `“led”` -> `led`."""
+    return str(value).translate(_CURLY).strip("\"'") if isinstance(value, str) else str(value)
+
+
 def _show(value: Any, path: list) -> str:
-    """A value safe to print: short scalars of non-free-text fields only."""
+    """A value for a message, so the author sees what to fix: control characters escaped, and
+    typographic quotes named. Never free text (titles, notes, quotes, names), and never a string
+    that looks like a sentence (long, or more than a few words): only its length then."""
     key = str(path[-1]) if path else ""
     if key in FREE_TEXT_KEYS or (len(path) >= 2 and path[-2] == "from" and key == "role"):
         return "the value"
     if isinstance(value, str):
-        # Only token-like values (ids, dates, enum words) are echoed: text with spaces may be a
-        # sentence about a person that landed in the wrong field, and error output reaches CI logs.
-        if len(value) > _MAX_ECHO or not _TOKEN.fullmatch(value):
+        if len(value) > _MAX_ECHO or len(value.split()) > _MAX_WORDS:
             return f"a {len(value)}-character string"
-        return repr(value)
+        shown = repr(value)  # escapes control characters: a message must not move the terminal's cursor
+        plain = unquoted(value)
+        if plain != value and value.translate(_CURLY) != value:
+            shown += f" ({value.strip()} is {plain!r} in curly quotes: write it without them)"
+        return shown
     if isinstance(value, bool) or value is None:
         return repr(value).lower() if value is not None else "null"
     if isinstance(value, (int, float)):
@@ -239,14 +263,23 @@ def _show(value: Any, path: list) -> str:
     return {"dict": "a mapping", "list": "a list"}.get(type(value).__name__, "the value")
 
 
+# Fields a first-time author writes where the packet has them elsewhere.
+_WHERE_INSTEAD = {"as_of": " (the as-of date is period.end)", "asof": " (the as-of date is period.end)",
+                  "as-of": " (the as-of date is period.end)", "start": " (it belongs under period:)",
+                  "end": " (it belongs under period:)", "level": " (current_level or target_level, under candidate:)"}
+
+
 _CANDIDATE_KEYS = frozenset({"id", "name", "track", "current_level", "target_level", "org", "manager", "cycle"})
 
 
 def _misplaced(key: str, path: list) -> str:
     """A candidate field written at the top of the packet (`cycle: 2026-h1`): say where it goes."""
-    return " (it belongs under candidate:)" if not path and key in _CANDIDATE_KEYS else ""
+    if not path and key in _CANDIDATE_KEYS:
+        return " (it belongs under candidate:)"
+    return _WHERE_INSTEAD.get(unquoted(key), "") if not path else ""
 
 
+_NUMBER_WITH_UNIT = re.compile(r"[-+]?[$€£]?\d[\d,]*(\.\d+)?\s*(%|[a-zA-Z$€£]{1,5})?")
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
                "object": "a mapping", "array": "a list", "null": "null"}
 
@@ -262,18 +295,22 @@ def _message(err: jsonschema.ValidationError) -> str:
         extra = sorted(k for k in inst if k not in allowed and not any(rx.search(k) for rx in patterns))
         # name the first few: a mapping of 100k unknown keys must not make a megabyte message
         more = f"; and {len(extra) - _MAX_LISTED} more unknown fields" if len(extra) > _MAX_LISTED else ""
-        return "; ".join(f"unknown field {_show(k, ['k'])}{_misplaced(k, path) or did_you_mean(k, allowed)}"
+        return "; ".join(f"unknown field {_show(k, ['k'])}{_misplaced(k, path) or did_you_mean(unquoted(k), allowed)}"
                          for k in extra[:_MAX_LISTED]) + more
     if v == "enum":
         where = str(path[-1]) if path else "value"
         if where == "type" and len(path) >= 2:
-            return f"unknown evidence type {_show(inst, path)}{did_you_mean(str(inst), vv)} (known: {', '.join(vv)})"
-        return f"{_show(inst, path)} is not allowed for {where}{did_you_mean(str(inst), vv)} (one of: {', '.join(map(str, vv))})"
+            return f"unknown evidence type {_show(inst, path)}{did_you_mean(unquoted(inst), vv)} (known: {', '.join(vv)})"
+        return (f"{_show(inst, path)} is not allowed for {where}{did_you_mean(unquoted(inst), vv)} "
+                f"(one of: {', '.join(map(str, vv))})")
     if v == "const":
         return f"must be {vv!r}, not {_show(inst, path)}"
     if v == "type":
         want = " or ".join(_TYPE_NAMES.get(t, t) for t in ([vv] if isinstance(vv, str) else vv))
-        return f"must be {want}, not {_show(inst, path)}"
+        hint = ""
+        if "number" in str(vv) and isinstance(inst, str) and _NUMBER_WITH_UNIT.fullmatch(inst.strip()):
+            hint = " (write the number alone; a metric's unit goes in unit:)"
+        return f"must be {want}, not {_show(inst, path)}{hint}"
     if v == "format" and vv == "date":
         return f"{_show(inst, path)} is not a real calendar date (YYYY-MM-DD)"
     if v == "pattern":

@@ -1,4 +1,5 @@
-"""Packet sources: files, folders, JSONL files (one packet a line) and `-` (JSONL on stdin).
+"""Packet sources: files, folders, JSONL files (one packet a line) and `-` (stdin: JSONL or YAML
+documents for a batch; one YAML or JSON packet for validate and evaluate).
 
 Sources are streamed: nothing holds a whole batch. Every input yields exactly one Item, even
 when it cannot be read (the item then carries the problem), so a batch accounts for every packet.
@@ -17,6 +18,7 @@ from .loader import Document, ParseFailure, decode, load_file, open_input, parse
 
 PACKET_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 MAX_LINE_BYTES = 5 * 1024 * 1024
+STDIN_MAX = 64 * 1024 * 1024  # one packet on stdin; --max-bytes then applies as to a file
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Item:
     """One packet to come: a file to read, a JSONL line already read, or a problem found early."""
 
     source: str  # "file", or "file:line" for a JSONL line
-    kind: str  # file | line | problem
+    kind: str  # file | line | doc (a YAML or JSON document read from stdin) | problem
     payload: str | bytes | None = None  # line text (kind=line)
     line: int = 0
     problem: Problem | None = None
@@ -46,10 +48,16 @@ def _walk(folder: str) -> Iterator[str]:
                 yield os.path.join(root, f)
 
 
-def iter_inputs(paths: list[str], stdin=None) -> Iterator[Item]:
+STDIN = "<stdin>"
+
+
+def iter_inputs(paths: list[str], stdin=None, one_packet: bool = False) -> Iterator[Item]:
+    """Every input's items. `-` is stdin: with one_packet (validate, evaluate) the whole of it is
+    one YAML or JSON packet; else JSONL, or YAML documents separated by `---` lines."""
     for p in paths:
         if p == "-":
-            yield from _lines((stdin or sys.stdin.buffer), "<stdin>")
+            fh = stdin or sys.stdin.buffer
+            yield from ([stdin_packet(fh)] if one_packet else _stream(fh))
             continue
         if os.path.isdir(p):
             for f in _walk(p):
@@ -96,6 +104,69 @@ def _lines(fh, name: str) -> Iterator[Item]:
         yield Item(f"{name}:{n}", "line", payload=raw, line=n, file=name)
 
 
+def stdin_packet(fh=None) -> Item:
+    """All of stdin as one packet (YAML or JSON, told apart by its first character)."""
+    fh = fh or sys.stdin.buffer
+    raw = fh.read(STDIN_MAX + 1)
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    if len(raw) > STDIN_MAX:
+        return Item(STDIN, "problem", problem=Problem(STDIN, "", f"more than {STDIN_MAX} bytes on stdin: not a packet",
+                                                      kind="io"))
+    return Item(STDIN, "doc", payload=raw, line=1, file=STDIN)
+
+
+def _stream(fh) -> Iterator[Item]:
+    """Batch's stdin: JSONL when the first non-blank line starts with `{`, else YAML documents
+    (`cat packet.yaml | ladder batch -` is one packet, not one JSON error per YAML line)."""
+    head: list[bytes] = []
+    for raw in iter(lambda: fh.readline(MAX_LINE_BYTES + 1), b""):
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        head.append(raw)
+        if raw.strip():
+            break
+    if not head or head[-1].lstrip()[:1] == b"{":
+        yield from _lines(_Replay(head, fh), STDIN)
+        return
+    yield from _yaml_documents(_Replay(head, fh))
+
+
+class _Replay:
+    """A file's first lines (already read) followed by the rest of it."""
+
+    def __init__(self, head: list[bytes], fh):
+        self.head, self.fh = list(head), fh
+
+    def readline(self, size: int = -1) -> bytes:
+        if self.head:
+            return self.head.pop(0)
+        raw = self.fh.readline(size)
+        return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else raw
+
+
+def _yaml_documents(fh) -> Iterator[Item]:
+    """One item per YAML document, each ended by a `---` line (or the end of the input)."""
+    doc: list[bytes] = []
+    start, size, skipping = 1, 0, False
+    for n, raw in enumerate(iter(lambda: fh.readline(MAX_LINE_BYTES + 1), b""), start=1):
+        if raw.rstrip() in (b"---", b"..."):
+            if doc and b"".join(doc).strip():
+                yield Item(f"{STDIN}:{start}", "doc", payload=b"".join(doc), line=start, file=STDIN)
+            doc, start, size, skipping = [], n + 1, 0, False
+            continue
+        if skipping:
+            continue
+        doc.append(raw)
+        size += len(raw)
+        if size > MAX_LINE_BYTES:
+            yield Item(f"{STDIN}:{start}", "problem", line=start, file=STDIN, problem=Problem(
+                STDIN, "", f"document is longer than the limit of {MAX_LINE_BYTES} bytes", line=start, kind="io"))
+            doc, skipping = [], True
+    if doc and b"".join(doc).strip():
+        yield Item(f"{STDIN}:{start}", "doc", payload=b"".join(doc), line=start, file=STDIN)
+
+
 def redacted(items: Iterator[Item]) -> Iterator[Item]:
     """The items, each labelled `input-N` (`input-N:LINE` for a JSONL line) instead of its path: a
     file named after a person is personal data. N counts distinct files in input order, so the
@@ -118,6 +189,13 @@ def load_item(item: Item, max_bytes: int) -> Document:
     if item.kind == "file":
         return load_file(item.source, max_bytes)
     raw = item.payload if isinstance(item.payload, bytes) else str(item.payload).encode()
+    if item.kind == "doc":
+        if len(raw) > max_bytes:
+            raise ParseFailure(Problem(item.file, "", f"packet is larger than the limit of {max_bytes} bytes",
+                                       line=item.line, kind="io"))
+        text = decode(raw, item.file)
+        fmt = "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
+        return parse_text(text, item.file, fmt, line_offset=item.line - 1)
     if len(raw) > max_bytes:
         raise ParseFailure(Problem(item.file, "", f"packet is larger than the limit of {max_bytes} bytes",
                                    line=item.line, kind="io"))

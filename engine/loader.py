@@ -396,7 +396,7 @@ def open_input(path: str | os.PathLike) -> BinaryIO:
             os.set_blocking(fd, True)
         elif not stat.S_ISREG(mode):
             raise ParseFailure(Problem(src, "", "not a regular file (a socket or device); pass packet files, "
-                                       "or - for JSONL on stdin", kind="io"))
+                                       "or - for stdin", kind="io"))
     except BaseException:
         fh.close()
         raise

@@ -91,6 +91,9 @@ def _plan_fields(r: dict) -> str:
     return ", ".join(out)
 
 
+plan_fields = _plan_fields  # engine.report_html
+
+
 def _val(x: Any) -> str:
     if isinstance(x, bool):
         return "true" if x else "false"

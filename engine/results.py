@@ -206,13 +206,14 @@ def _summary(d: dict, number: int) -> Summary:
                    _ids(gaps), _intern(rv) if isinstance(rv, str) else "", number)
 
 
+_SOURCE = b'{"source":'
 _HEAD, _HEADLINE, _UNMET, _SUP, _RULES = (b'{"candidate":', b',"headline":', b'],"unmet":[',
                                           b'],"supporting_gaps":', b',"rules_version":"')
 
 
 def _fast(line: Line) -> Summary | None:
     buf, a, z = line.buf, line.start, line.end
-    if not buf.startswith(_HEAD, a, z):
+    if not (buf.startswith(_HEAD, a, z) or buf.startswith(_SOURCE, a, z)):  # batch lines lead with source
         return None
     i = buf.find(_HEADLINE, a, z)
     j = buf.find(_UNMET, i, z)

@@ -59,10 +59,14 @@ class Index:
 
 
 def comparable(d: dict) -> bytes:
-    """What must replay: the verdict line without `source`."""
-    if "source" in d:
-        d = {k: v for k, v in d.items() if k != "source"}
+    """What must replay: the verdict line without `source` (and `also_in`: where a packet was read
+    from, and which other inputs named its candidate, are not what the verdict was made from)."""
+    if "source" in d or "also_in" in d:
+        d = {k: v for k, v in d.items() if k not in _WHERE}
     return orjson.dumps(d)
+
+
+_WHERE = frozenset({"source", "also_in"})
 
 
 def index(path: str) -> Index:
@@ -83,7 +87,7 @@ def index(path: str) -> Index:
         if not isinstance(sha, str):
             idx.unhashed.setdefault(cid, []).append(item.number)
             continue
-        raw = bytes(item.raw) if "source" not in d else comparable(d)
+        raw = bytes(item.raw) if "source" not in d and "also_in" not in d else comparable(d)
         plan = "plan" in d or "plan_note" in d or d["verdict"] == "ready"
         e = Entry(item.number, item.offset, hashlib.sha256(raw).digest(), d["target_level"],
                   "name" not in d["candidate"], plan, cid)

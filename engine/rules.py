@@ -23,7 +23,7 @@ from .fields import FieldChecker
 from .loader import Document, ParseFailure, load_file
 from .resources import default_rules_dir, load_schema
 from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside, specialise
-from .suggest import did_you_mean
+from .suggest import closest, did_you_mean
 
 EXTERNAL = "external"
 
@@ -116,7 +116,13 @@ class RuleBook:
         return self.aliases.get(str(name).strip().lower())
 
     def level_hint(self, name: str) -> str:
-        return did_you_mean(str(name).lower(), list(self.aliases) + [EXTERNAL])
+        """'; did you mean 'mid-pm'?' naming a level id (or external), never a spelling that is
+        not one: `Mid-level PM` is the alias mid-level-pm written as words, so it hints mid-pm."""
+        word = re.sub(r"[\s_]+", "-", str(name).strip().lower().strip("\"'“”‘’"))
+        if word in self.aliases:
+            return f"; did you mean {self.aliases[word]!r}?"
+        close = closest(word, list(self.aliases) + [EXTERNAL])
+        return f"; did you mean {self.aliases.get(close, close)!r}?" if close else ""
 
     def criteria(self, level: str) -> tuple[Criterion, ...]:
         return self.level_rules[level].criteria

@@ -5,6 +5,11 @@ import difflib
 from collections.abc import Iterable
 
 
-def did_you_mean(word: str, options: Iterable[str]) -> str:
+def closest(word: str, options: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(str(word), sorted(set(options)), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    close = closest(word, options)
+    return f"; did you mean {close!r}?" if close else ""

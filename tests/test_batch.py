@@ -50,14 +50,15 @@ def test_one_line_per_packet_in_input_order_whatever_the_jobs(tmp_path, run_cli)
 
 
 def test_batch_lines_equal_single_evaluations(tmp_path, run_cli):
-    """A batch line is exactly what `ladder evaluate --format json` prints for that packet."""
+    """A batch line is exactly what `ladder evaluate --format json` prints for that packet, led by
+    the `source` it was read from."""
     out = tmp_path / "out.jsonl"
     run_cli("batch", *PACKETS, "--out", out, "--jobs", "2", "--quiet")
     lines = out.read_text().splitlines()
     assert len(lines) == len(PACKETS)
     for packet, line in zip(PACKETS, lines):
         single = run_cli("evaluate", packet, "--format", "json").stdout.strip()
-        assert line == single
+        assert line == '{"source":' + json.dumps(str(packet)) + "," + single[1:]
 
 
 def test_invalid_packets_get_error_lines_and_exit_3(tmp_path, run_cli):
@@ -99,7 +100,9 @@ def test_summary_and_csv(tmp_path, run_cli):
     out, csv_path = tmp_path / "out.jsonl", tmp_path / "summary.csv"
     r = run_cli("batch", *PACKETS, "--out", out, "--summary", csv_path, "--quiet")
     rows = csv_path.read_text().splitlines()
-    assert rows[0] == "candidate_id,source,current_level,target_level,verdict,unmet_count,unmet"
+    assert rows[0] == ("candidate_id,name,source,org,manager,cycle,track,current_level,target_level,as_of,verdict,"
+                       "required_met,required_total,supporting_met,supporting_needed,supporting_short,required_gaps,"
+                       "supporting_gaps,warnings,also_in,invalid_reason,rules_version")
     assert len(rows) == len(PACKETS) + 1
     verdicts = [d["verdict"] for d in _lines(out)]
     for v in ("ready", "not_ready", "insufficient_evidence"):
@@ -229,6 +232,7 @@ def test_the_summary_counts_integrity_warnings(tmp_path, run_cli):
     data = _yaml.safe_load(fx.read_text(encoding="utf-8"))
     twice = dict(data["evidence"][0], id="again")  # the same record again: a flagged repeat
     data["evidence"].append(twice)
+    data["candidate"]["id"] += "-b"  # another candidate: the same id twice would count once
     warned = tmp_path / "warned.yaml"
     warned.write_text(_yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     out = tmp_path / "out.jsonl"
@@ -253,15 +257,29 @@ def test_each_csv_row_says_what_its_jsonl_line_says(tmp_path, run_cli):
     lines = _lines(out)
     assert len(rows) == len(lines) == len(PACKETS) + 1
     for row, line, src in zip(rows, lines, [*map(str, PACKETS), str(bad)]):
-        assert row["source"] == src
+        assert row["source"] == src == line["source"]
         if "error" in line:
             assert row["verdict"] == "invalid" and row["candidate_id"] == (line["candidate"] or {}).get("id", "")
+            first = line["error"]["problems"][0]
+            assert row["invalid_reason"].startswith(f"line {first['line']}: {first['path']}: {first['message']}".replace(
+                ": : ", ": "))
+            assert row["required_met"] == row["track"] == row["rules_version"] == ""
             continue
-        assert row["candidate_id"] == line["candidate"]["id"]
-        assert (row["current_level"], row["target_level"]) == (line["current_level"], line["target_level"])
-        assert row["verdict"] == line["verdict"]
-        assert (row["unmet"].split(";") if row["unmet"] else []) == line["unmet"]
-        assert int(row["unmet_count"]) == len(line["unmet"])
+        assert row["invalid_reason"] == "" and row["candidate_id"] == line["candidate"]["id"]
+        assert row["name"] == line["candidate"]["name"]
+        for k in ("track", "current_level", "target_level", "as_of", "verdict", "rules_version"):
+            assert row[k] == line[k], k
+        assert (row["required_gaps"].split(";") if row["required_gaps"] else []) == line["gaps"]
+        req = [c for c in line["criteria"] if c["required"]]
+        assert int(row["required_met"]) == sum(c["status"] == "met" for c in req)
+        assert int(row["required_total"]) == len(req)
+        assert int(row["supporting_needed"]) == sum(lv["supporting_needed"] for lv in line["levels"])
+        short = sum(g["more"] for g in line["supporting_gaps"])
+        assert int(row["supporting_short"]) == short == int(row["supporting_needed"]) - int(row["supporting_met"])
+        assert row["supporting_gaps"].split(";") if short else row["supporting_gaps"] == ""
+        assert int(row["warnings"]) == len(line["warnings"])
+        if line["verdict"] == "ready":  # a ready row shows nothing open (issue 13: "ready ... unmet_count 5")
+            assert row["required_gaps"] == row["supporting_gaps"] == "" and row["supporting_short"] == "0"
 
 
 def test_the_summary_lists_the_most_often_unmet_first(tmp_path, run_cli):
@@ -298,6 +316,90 @@ def test_a_slow_first_packet_does_not_let_later_ones_overtake_it(tmp_path, monke
     run_batch([str(src)], BatchOptions(jobs=2), got.append)
     assert [o.source for o in got] == [f"{src}:{i}" for i in range(1, 81)]
     assert all(o.ok for o in got)
+
+
+def test_a_candidate_in_two_inputs_is_flagged_on_both_lines_and_counted_once(tmp_path, run_cli):
+    """Two packets for one candidate id (last cycle's file left in the folder): each line names the
+    other input, the CSV says so too, and the summary counts the candidate once and says why."""
+    import csv as _csv
+
+    fx = FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"
+    copy = tmp_path / "noor-again.yaml"
+    copy.write_bytes(fx.read_bytes())
+    other = FIXTURES / "amara-stonebridge-senior-to-director-not-ready.yaml"
+    out, csv_path = tmp_path / "out.jsonl", tmp_path / "s.csv"
+    r = run_cli("batch", fx, other, copy, "--out", out, "--summary", csv_path, "--quiet")
+    lines = _lines(out)
+    assert [d["source"] for d in lines] == [str(fx), str(other), str(copy)]
+    assert lines[0]["also_in"] == [str(copy)] and lines[2]["also_in"] == [str(fx)]
+    assert "also_in" not in lines[1]
+    assert list(lines[0])[:3] == ["source", "also_in", "candidate"]
+    assert r.stderr.startswith("3 packet(s): 1 ready, 1 not_ready, 0 insufficient_evidence, 0 could not be evaluated")
+    assert f"emp-0988: {fx}, {copy}" in r.stderr
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        rows = list(_csv.DictReader(fh))
+    assert [row["also_in"] for row in rows] == [str(copy), "", str(fx)]
+    # stdout too: the first line is flagged although it was made before the second was read
+    std = run_cli("batch", fx, copy, "--out", "-", "--quiet").stdout.splitlines()
+    assert [json.loads(x)["also_in"] for x in std] == [[str(copy)], [str(fx)]]
+
+
+def test_the_summary_lists_what_could_not_be_evaluated_and_why(tmp_path, run_cli):
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("schema_version: 1\ncandidate: {id: emp-9}\n", encoding="utf-8")
+    r = run_cli("batch", PACKETS[0], bad, tmp_path / "missing.yaml", "--out", tmp_path / "o.jsonl", "--quiet",
+                exit_code=3)
+    assert "could not be evaluated:\n" in r.stderr
+    assert f"  {bad}: line 1: missing required field 'evidence' (and 2 more)" in r.stderr
+    assert f"  {tmp_path / 'missing.yaml'}: no such file" in r.stderr
+
+
+def test_summary_cells_cannot_run_as_formulas(tmp_path, run_cli):
+    """A file named `=SUM(1+1).yaml` must not put a formula into a spreadsheet."""
+    evil = tmp_path / "=SUM(1+1).yaml"
+    evil.write_bytes(PACKETS[0].read_bytes())
+    out, s, c = tmp_path / "o.jsonl", tmp_path / "s.csv", tmp_path / "c.csv"
+    import os as _os
+
+    here = _os.getcwd()
+    _os.chdir(tmp_path)
+    try:
+        run_cli("batch", evil.name, "--out", out, "--summary", s, "--criteria-csv", c, "--quiet")
+    finally:
+        _os.chdir(here)
+    for f in (s, c):
+        for line in f.read_text(encoding="utf-8").splitlines()[1:]:
+            assert ",'=SUM(1+1).yaml," in line, line
+            assert ",=" not in line and not line.startswith(("=", "+", "-", "@"))
+
+
+def test_safe_cell_quotes_every_formula_lead():
+    from engine.derived import safe_cell
+
+    for lead in ("=", "+", "-", "@", "\t", "\r"):
+        assert safe_cell(lead + "1") == "'" + lead + "1"
+    assert safe_cell("emp-1") == "emp-1" and safe_cell(True) == "true" and safe_cell(None) == ""
+
+
+def test_criteria_csv_is_the_long_form_of_the_verdicts(tmp_path, run_cli):
+    import csv as _csv
+
+    out, c = tmp_path / "o.jsonl", tmp_path / "c.csv"
+    run_cli("batch", *PACKETS[:4], "--out", out, "--criteria-csv", c, "--quiet")
+    with c.open(encoding="utf-8", newline="") as fh:
+        rows = list(_csv.DictReader(fh))
+    want = [(d["candidate"]["id"], cr["id"], cr["status"], str(cr["required"]).lower(), str(len(cr["evidence"])))
+            for d in _lines(out) for cr in d["criteria"]]
+    assert [(r["candidate_id"], r["criterion_id"], r["status"], r["required"], r["evidence_count"]) for r in rows] == want
+
+
+def test_batch_reads_yaml_documents_on_stdin(run_cli):
+    """`cat a.yaml b.yaml | ladder batch -`: one verdict per document, not an error per YAML line."""
+    a, b = PACKETS[0].read_text(encoding="utf-8"), PACKETS[1].read_text(encoding="utf-8")
+    r = run_cli("batch", "-", "--out", "-", "--quiet", input=(a + "\n---\n" + b).encode())
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert len(lines) == 2 and all("verdict" in d for d in lines)
+    assert lines[0]["source"] == "<stdin>:1" and lines[1]["source"].startswith("<stdin>:")
 
 
 def test_a_packet_that_crashed_a_worker_once_is_retried_and_evaluated(tmp_path, monkeypatch):

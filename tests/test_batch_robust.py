@@ -130,7 +130,8 @@ def test_a_half_written_last_jsonl_line(tmp_path):
     r = _batch([src, "--out", out])
     assert r.returncode == 3
     lines = _lines(out)
-    assert [x.get("source") for x in lines] == [None, None, f"{src}:3"]
+    assert [x["source"] for x in lines] == [f"{src}:{i}" for i in (1, 2, 3)]  # every line says where it came from
+    assert ["error" in x for x in lines] == [False, False, True]
     assert "not valid JSON" in _errors(lines)[f"{src}:3"]
 
 
@@ -164,7 +165,8 @@ def test_a_file_that_vanishes_after_listing(tmp_path, run_cli, monkeypatch):
     run_cli("batch", d, "--out", out, "--jobs", "1", "--quiet", exit_code=3)
     lines = _lines(out)
     assert len(lines) == 5
-    assert [x.get("source") for x in lines] == [None, None, str(d / "p2.yaml"), None, None]
+    assert [x["source"] for x in lines] == [str(d / f"p{i}.yaml") for i in range(5)]
+    assert ["error" in x for x in lines] == [False, False, True, False, False]
     assert _errors(lines) == {str(d / "p2.yaml"): "no such file"}
 
 

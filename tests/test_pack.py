@@ -333,3 +333,17 @@ def test_any_time_with_within_days_is_a_precise_error(tmp_path, run_cli):
     f.write_text(f.read_text().replace("      any_time: true ", "      any_time: true\n      within_days: 90 "))
     r = run_cli("rules", "lint", "--rules", d, exit_code=4)
     assert "any_time and within_days cannot go together in one condition" in r.stderr
+
+
+def test_schema_prints_the_schema_the_pack_checks_packets_with(run_cli):
+    """`ladder schema --rules DIR`: the effective schema, for editors and other tools."""
+    d = json.loads(run_cli("schema", "--rules", KRULES).stdout)
+    assert d == load_rules(KRULES).packet_schema.data
+    assert d["properties"]["candidate"]["properties"]["track"]["enum"] == ["product"]
+    assert json.loads(run_cli("schema").stdout) == bundled_packet_schema().data
+
+
+def test_new_writes_a_template_for_the_packs_levels(run_cli):
+    r = run_cli("new", "--target", "product-l2", "--rules", KRULES)
+    assert "product-l2" in r.stdout
+    run_cli("validate", "-", "--rules", KRULES, input=r.stdout)

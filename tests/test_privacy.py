@@ -182,7 +182,10 @@ def test_batch_redact_covers_source_paths(tmp_path, run_cli):
         for name in ("zebediah", "ada-obi", "bob-smith", str(tmp_path)):
             assert name not in text, name
         outs.append(out.read_bytes() + csv.read_bytes())
-        sources = [row.split(",")[1] for row in csv.read_text().splitlines()[1:]]
+        rows = csv.read_text().splitlines()
+        at = rows[0].split(",").index("source")
+        sources = [row.split(",")[at] for row in rows[1:]]
+        assert all(row.split(",")[rows[0].split(",").index("name")] == "" for row in rows[1:])  # no names either
         assert sources == ["input-1", "input-2:1", "input-2:2", "input-3"]
         errors = [json.loads(line)["source"] for line in out.read_text().splitlines() if "error" in line]
         assert errors == ["input-2:2", "input-3"]

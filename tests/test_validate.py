@@ -143,12 +143,9 @@ def test_valid_fixtures_all_pass(run_cli):
     """
     packets = sorted(p for p in FIXTURES.iterdir() if p.is_file() and p.suffix.lower() in PACKET_SUFFIXES)
     assert packets, "no valid fixture packets at the top of fixtures/"
-    folders = sorted(p for p in FIXTURES.iterdir() if p.is_dir())
-    result = run_cli("validate", *packets, *folders, exit_code=0)
+    result = run_cli("validate", *packets, exit_code=0)
     for p in packets:
         assert f"{p}: ok" in result.stdout, result.stdout
-    for d in folders:
-        assert f"{d}: is a folder, skipped" in result.stdout
 
 
 # --- library level: one problem kind at a time --------------------------------------------------
@@ -469,8 +466,9 @@ def test_max_bytes_limit(run_cli, tmp_path):
     run_cli("validate", "--max-bytes", 0, f, exit_code=2)
 
 
-def test_folders_are_skipped_unless_recursive(run_cli, tmp_path):
-    """`ladder validate fixtures/*` must not descend into fixtures/invalid/; -r opts in."""
+def test_folders_are_read_like_batch(run_cli, tmp_path):
+    """`ladder validate FOLDER` checks the packets in it, at any depth, as batch would evaluate
+    them (it once skipped the folder and said "all 0 packet(s) valid", exit 0)."""
     good = tmp_path / "good.yaml"
     good.write_text(as_yaml(BASE), encoding="utf-8")
     sub = tmp_path / "sub"
@@ -479,14 +477,17 @@ def test_folders_are_skipped_unless_recursive(run_cli, tmp_path):
     (sub / "deeper" / "bad.json").write_text(json.dumps(packet(period__start="2027-01-01")), encoding="utf-8")
     (sub / "notes.txt").write_text("not a packet", encoding="utf-8")
 
-    out = run_cli("validate", good, sub, exit_code=0).stdout
-    assert f"{sub}: is a folder, skipped" in out and "--recursive" in out
-    assert "bad" not in out
+    for extra in ([], ["--recursive"]):  # -r is kept for old scripts; it changes nothing
+        out = run_cli("validate", *extra, good, sub, exit_code=3).stdout
+        assert f"{good}: ok" in out
+        assert f"{sub / 'bad.yaml'}:" in out and "/evidence/2/rating" in out
+        assert f"{sub / 'deeper' / 'bad.json'}:" in out and "/period/start" in out
+        assert "notes.txt" not in out and out.rstrip().endswith("1 of 3 packet(s) valid")
 
-    out = run_cli("validate", "--recursive", sub, exit_code=3).stdout
-    assert f"{sub / 'bad.yaml'}:" in out and "/evidence/2/rating" in out
-    assert f"{sub / 'deeper' / 'bad.json'}:" in out and "/period/start" in out
-    assert "notes.txt" not in out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run_cli("validate", empty, exit_code=2)
+    assert f"no packets found in {empty}" in r.stderr and "valid" not in r.stdout
 
 
 def test_every_number_in_the_schema_is_bounded_within_exact_float_range():

@@ -1,0 +1,169 @@
+"""What a batch writes beside its JSONL, all derived from the JSONL lines themselves: the summary
+CSV (a row per packet), the criteria CSV (a row per candidate x criterion) and the HTML report;
+and the flag on every line of a candidate id that more than one input names.
+
+Deriving everything from the lines, after the run, keeps the CSV and the report saying exactly
+what the JSONL says, and lets a repeated candidate be flagged on its first line too.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+from .batch import first_problem
+from .errors import OutputError
+from .output import AtomicWriter
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: engine.output takes no locks either
+    fcntl = None  # type: ignore[assignment]
+
+SUMMARY_HEADER = ["candidate_id", "name", "source", "org", "manager", "cycle", "track", "current_level",
+                  "target_level", "as_of", "verdict", "required_met", "required_total", "supporting_met",
+                  "supporting_needed", "supporting_short", "required_gaps", "supporting_gaps", "warnings", "also_in",
+                  "invalid_reason", "rules_version"]
+CRITERIA_HEADER = ["candidate_id", "source", "org", "cycle", "track", "target_level", "verdict", "criterion_id",
+                   "level", "required", "status", "evidence_count", "verified"]
+INVALID = "invalid"  # the verdict column of a packet that could not be evaluated
+ALSO_IN = "also_in"  # a line's key: the other inputs naming the same candidate id
+
+
+def safe_cell(cell: Any) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (a file named `=SUM(1+1).yaml`)."""
+    text = "" if cell is None else ("true" if cell is True else "false" if cell is False else str(cell))
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _cand(d: dict) -> dict:
+    return d.get("candidate") if isinstance(d.get("candidate"), dict) else {}
+
+
+def summary_row(d: dict) -> list[str]:
+    """One packet's row: a verdict line's figures, or an error line's first problem."""
+    c = _cand(d)
+    also = ";".join(d.get(ALSO_IN, []))
+    if "error" in d:
+        row = [c.get("id"), "", d.get("source"), "", "", "", "", "", "", "", INVALID] + [""] * 8 + \
+            [also, first_problem((d.get("error") or {}).get("problems") or []), ""]
+        return [safe_cell(x) for x in row]
+    levels = d.get("levels", [])
+    short = [g for g in d.get("supporting_gaps", [])]
+    row = [c.get("id"), c.get("name"), d.get("source"), c.get("org"), c.get("manager"), c.get("cycle"), d.get("track"),
+           d.get("current_level"), d.get("target_level"), d.get("as_of"), d.get("verdict"),
+           sum(lv["required_met"] for lv in levels), sum(lv["required_total"] for lv in levels),
+           # counted up to what each level needs: below supporting_needed exactly when some level is short
+           sum(min(lv["supporting_met"], lv["supporting_needed"]) for lv in levels),
+           sum(lv["supporting_needed"] for lv in levels), sum(g["more"] for g in short),
+           ";".join(d.get("gaps", [])), ";".join(cid for g in short for cid in g["closest"]),
+           len(d.get("warnings", [])), also, "", d.get("rules_version")]
+    return [safe_cell(x) for x in row]
+
+
+def criteria_rows(d: dict) -> Iterator[list[str]]:
+    """The long form, for pivot tables: a row per criterion of an evaluated packet (none for an
+    error line). evidence_count: records cited (met) or found toward it (unmet)."""
+    if "error" in d:
+        return
+    c = _cand(d)
+    head = [c.get("id"), d.get("source"), c.get("org"), c.get("cycle"), d.get("track"), d.get("target_level"),
+            d.get("verdict")]
+    for cr in d.get("criteria", []):
+        yield [safe_cell(x) for x in head + [cr["id"], cr["level"], cr["required"], cr["status"],
+                                             len(cr.get("evidence", [])), cr.get("verified", "")]]
+
+
+def flag_repeats(d: dict, repeated: dict[str, list[str]]) -> dict:
+    """The line with `also_in` (the other inputs naming its candidate id) after `source`."""
+    cid = _cand(d).get("id")
+    srcs = repeated.get(cid) if cid is not None else None
+    if not srcs:
+        return d
+    others = [s for s in srcs if s != d.get("source")] or srcs[1:]
+    out = {}
+    for k, v in d.items():
+        out[k] = v
+        if k == "source":
+            out[ALSO_IN] = others
+    return out
+
+
+class Spool(AtomicWriter):
+    """`--out -`: the lines wait in a temporary file until the run ends (a repeated candidate is
+    flagged on its first line too), then go to stdout."""
+
+    def __init__(self) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=".ladder-batch.", suffix=".jsonl")
+        self.path, self.stdout, self.tmp, self.removed = "-", False, tmp, []
+        self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+
+    def finish(self) -> None:
+        if not self.fh.closed:
+            self.fh.flush()
+
+    def commit(self) -> None:
+        if self.tmp is None:
+            return
+        self.fh.close()
+        try:
+            with open(self.tmp, encoding="utf-8", newline="") as src:
+                shutil.copyfileobj(src, sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # as engine.output says it for stdout (a full disk: exit 74)
+            raise OutputError(summary=f"cannot write to standard output: {exc.strerror or exc}; the output is "
+                              "incomplete") from None
+        finally:
+            os.unlink(self.tmp)
+            self.tmp = None
+
+
+def _relock(w: AtomicWriter) -> None:
+    """Reading a partial file by its name and closing it drops the writer's POSIX lock on it
+    (engine.output: the lock says the file is not a killed run's leftover): take it again."""
+    if fcntl is not None and not w.stdout and not w.fh.closed and not isinstance(w, Spool):
+        fcntl.lockf(w.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: AtomicWriter | None,
+           criteria: AtomicWriter | None, report: Any | None, titles: list | None) -> AtomicWriter:
+    """Read the finished JSONL back once: write the CSVs and feed the report (engine.report_html
+    .Report) from its lines. Returns the writer holding the lines to keep: `writer`, or a new one
+    with every repeated candidate flagged (the caller aborts the old one)."""
+    writer.fh.flush()
+    tables = []
+    for w, header in ((summary, SUMMARY_HEADER), (criteria, CRITERIA_HEADER)):
+        t = csv.writer(w, lineterminator="\n") if w else None
+        if t:
+            t.writerow(header)
+        tables.append(t)
+    flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path)) if repeated else writer
+    try:
+        with open(writer.tmp, "rb") as fh:
+            for n, raw in enumerate(fh):
+                d = orjson.loads(raw)
+                if repeated:
+                    d2 = flag_repeats(d, repeated)
+                    flagged.write((orjson.dumps(d2) + b"\n").decode() if d2 is not d else raw.decode())
+                    d = d2
+                if tables[0]:
+                    tables[0].writerow(summary_row(d))
+                if tables[1]:
+                    tables[1].writerows(criteria_rows(d))
+                if report is not None:
+                    report.add(d, titles[n] if titles else None)
+    except BaseException:
+        if flagged is not writer:
+            flagged.abort()
+        raise
+    finally:
+        _relock(writer)
+    return flagged

@@ -1,0 +1,376 @@
+"""The committee's cycle on one screen: verdict lines -> one self-contained HTML file.
+
+A cohort overview (counts by verdict, target level, track and org), per target level a candidate x
+criterion matrix sorted by closeness to ready, and a section per candidate (headline, criteria
+with the cited evidence, gaps, plan, warnings, evidence appendix). CSS and JS are inline and a
+Content-Security-Policy forbids every request, so the file works offline and nothing leaves it.
+Filtering and sorting are small inline JS over data attributes; without JS everything is shown.
+Matrices and sections are `content-visibility: auto` (laid out when scrolled to): at 10,000
+candidates the page took 30 s to load without it and about 3.5 s with it (bench/run.py).
+
+`Report` is fed one line at a time (a verdict or an error line, as `ladder batch` writes them)
+and keeps each candidate's section already rendered, so a 10,000-line cycle is never held as
+parsed JSON. The output is a pure function of the lines in order: no clock, no randomness.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from html import escape as _e
+from typing import Any
+
+from .report import plan_fields
+
+VERDICT_ORDER = ("ready", "not_ready", "insufficient_evidence")
+_LABEL = {"ready": "ready", "not_ready": "not ready", "insufficient_evidence": "insufficient evidence"}
+_REDACTED = "(redacted)"
+
+
+def e(x: Any) -> str:
+    return _e("" if x is None else str(x), quote=True)
+
+
+@dataclass
+class _Row:
+    n: int  # input order
+    key: tuple  # closeness to ready (smaller is closer), then input order
+    cid: str
+    name: str
+    verdict: str
+    level: str
+    track: str
+    org: str
+    statuses: dict[str, tuple[str, bool]]  # criterion id -> (met|unmet, required)
+    open_required: int
+    short: int
+    section: str
+
+
+class Report:
+    def __init__(self, redact: bool = False, titled: bool = True, level_order: list[str] | tuple = ()):
+        self.redact = redact
+        self.level_order = list(level_order)
+        self.titled = titled  # False: no evidence titles were available (ladder report without --packets)
+        self.rows: list[_Row] = []
+        self.errors: list[tuple[str, str]] = []
+        self.criteria: dict[str, dict[str, tuple[str, bool]]] = {}  # target level -> criterion id -> (title, required)
+        self.level_titles: dict[str, str] = {}
+        self.rules: Counter[str] = Counter()
+        self.cycles: Counter[str] = Counter()
+        self.seen: Counter[str] = Counter()
+        self.needs: dict[str, str] = {}  # criterion id -> what it needs (the first part of its unmet reason)
+
+    # -- reading ----------------------------------------------------------------------------
+    def add(self, d: dict, titles: dict | None = None) -> None:
+        n = len(self.rows) + len(self.errors)
+        if "error" in d or "verdict" not in d:
+            from .batch import first_problem
+
+            problems = (d.get("error") or {}).get("problems") or []
+            self.errors.append((str(d.get("source", f"line {n + 1}")), first_problem(problems)))
+            return
+        cand = d.get("candidate") or {}
+        cid = str(cand.get("id", ""))
+        self.seen[cid] += 1
+        name = "" if self.redact else str(cand.get("name") or "")
+        level, verdict = str(d.get("target_level", "")), str(d.get("verdict", ""))
+        crit = self.criteria.setdefault(level, {})
+        statuses = {}
+        for c in d.get("criteria", []):
+            crit.setdefault(c["id"], (c.get("title", ""), bool(c.get("required"))))
+            statuses[c["id"]] = (c["status"], bool(c.get("required")))
+        for lv in d.get("levels", []):
+            self.level_titles.setdefault(lv["id"], lv.get("title", ""))
+        open_required = len(d.get("gaps", []))
+        short = sum(g.get("more", 0) for g in d.get("supporting_gaps", []))
+        rank = VERDICT_ORDER.index(verdict) if verdict in VERDICT_ORDER else 3
+        # ready first; then the fewest required criteria open, the fewest supporting short, and
+        # insufficient evidence after not ready at equal distance (there is more to gather)
+        key = (0 if verdict == "ready" else 1, open_required, short, rank, n)
+        self.rules[str(d.get("rules_version", ""))] += 1
+        if cand.get("cycle"):
+            self.cycles[str(cand["cycle"])] += 1
+        titles = None if self.redact else titles
+        row = _Row(n, key, cid, name, verdict, level, str(d.get("track", "")), str(cand.get("org") or ""),
+                   statuses, open_required, short, "")
+        row.section = self._section(d, row, titles)
+        self.rows.append(row)
+
+    def _found(self, c: dict) -> str:
+        """An unmet criterion's reason less its `needs ...;` part (the same for every candidate,
+        shown once in the key)."""
+        reason = str(c.get("reason", ""))
+        head, sep, tail = reason.partition("; found")
+        if reason.startswith("needs ") and sep:
+            self.needs.setdefault(c["id"], head)
+            return "found" + tail
+        return reason
+
+    # -- rendering --------------------------------------------------------------------------
+    def _who(self, r: _Row) -> str:
+        return e(r.cid) + (f" <span class=nm>{e(r.name)}</span>" if r.name else "")
+
+    def _attrs(self, r: _Row) -> str:
+        return (f' data-level="{e(r.level)}" data-track="{e(r.track)}" data-verdict="{e(r.verdict)}"'
+                + (f' data-org="{e(r.org)}"' if r.org else "") + f' data-id="{e(r.cid.lower())}"'
+                + (f' data-name="{e(r.name.lower())}"' if r.name else "")
+                + f' data-k="{r.key[0]}.{r.key[1]:04d}.{r.key[2]:04d}.{r.key[3]}.{r.n:07d}"')
+
+    def _cite(self, ids: list[str], titles: dict | None, a: str) -> str:
+        if not titles:  # no appendix to link to
+            return ", ".join(map(e, ids))
+        out = []
+        for i in ids:
+            t = titles.get(i)
+            label = (t[2] or str(t[0]).replace("_", " ")) if t else ""  # feedback has no title: its type
+            out.append(f"<a href=#{a}-{e(i)}>{e(i)}</a>" + (f" {e(label)}" if label else ""))
+        return "; ".join(out)
+
+    def _section(self, d: dict, r: _Row, titles: dict | None) -> str:
+        a = f"c{r.n}"
+        cand = d.get("candidate") or {}
+        facts = [f"{e(d.get('track'))} track", f"{e(d.get('current_level'))} → {e(d.get('target_level'))}",
+                 f"as of {e(d.get('as_of'))}"]
+        for k in ("org", "manager", "cycle"):
+            if cand.get(k):
+                facts.append(f"{k} {e(cand[k])}")
+        if d.get("also_in"):
+            facts.append("<strong>also in " + e(", ".join(d["also_in"])) + "</strong>")
+        out = [f"<section class=cand id={a} data-verdict={e(r.verdict)}>",
+               f"<h3>{self._who(r)} <span class='v {e(r.verdict)}'>{e(_LABEL.get(r.verdict, r.verdict))}"
+               f"</span></h3><p class=hl>{e(d.get('headline'))}</p><p class=facts>{' · '.join(facts)} · source "
+               f"<code>{e(d.get('source', ''))}</code></p>"]
+        levels = d.get("levels", [])
+        if len(levels) > 1 or r.verdict == "insufficient_evidence":  # else the headline says it
+            out.append("<ul class=lv>" + "".join(
+                f"<li>{e(lv['id'])}: {e(_LABEL.get(lv['verdict'], lv['verdict']))} · required "
+                f"{lv['required_met']}/{lv['required_total']} · supporting {lv['supporting_met']} (needs "
+                f"{lv['supporting_needed']}) · recent evidence {lv['recent_records']} (needs {lv['recent_needed']})"
+                "</li>" for lv in levels) + "</ul>")
+        # Criterion titles and what each criterion needs are in the level's key, once: at 10,000
+        # candidates, repeating them made a 72 MB page. A section says what is particular to the
+        # candidate: what was found, what is still missing, the nearest misses, the evidence cited.
+        crits = d.get("criteria", [])
+        closest = {cid for g in d.get("supporting_gaps", []) for cid in g.get("closest", [])}
+        unmet = [c for c in crits if c["status"] != "met"]
+        detail = [c for c in unmet if c.get("required") or c["id"] in closest]
+        detail.sort(key=lambda c: not c.get("required"))  # stable: rule order within each kind
+        rest = [c for c in unmet if c not in detail]
+        met = [c for c in crits if c["status"] == "met"]
+        if detail:
+            out.append("<h4>Not met</h4><ul class='crit u'>")
+            for c in detail:
+                miss = "".join(f"<br><small>nearest: {e(m['evidence'])}: {e('; '.join(m['failed']))}</small>"
+                               for m in c.get("nearest_misses", [])[:1])
+                out.append(f"<li{' class=req' if c.get('required') else ''}><b>{e(c['id'])}</b>"
+                           "<br>"
+                           f"<small>{e(self._found(c))}</small>{miss}")
+            out.append("</ul>")
+        if rest:
+            out.append("<p class=rest>Also not met (supporting): " + ", ".join(e(c["id"]) for c in rest) + "</p>")
+        if met:
+            own = sum(1 for c in met if not c.get("verified", True))
+            out.append(f"<h4>Met</h4>" + (f"<p class=rest>{own} of {len(met)} on self-declared records only (no "
+                                          "verified_by)</p>" if own else "") + "<ul class='crit m'>")
+            out += [f"<li><b>{e(c['id'])}</b> {self._cite(c.get('evidence', []), titles, a)}" for c in met]
+            out.append("</ul>")
+        gaps, sup = d.get("gaps", []), d.get("supporting_gaps", [])
+        if gaps or sup:  # the required ones are listed above, marked required
+            out.append(f"<p><b>Gaps to close:</b> {len(gaps)} required" + "".join(
+                f"; {e(g['level'])} needs {g['more']} more supporting, closest: {e(', '.join(g['closest']))}"
+                for g in sup) + "</p>")
+        if "plan" in d:
+            if d["plan"] is None:
+                out.append(f"<h4>Plan</h4><p>No plan found: {e(d.get('plan_note'))}</p>")
+            else:
+                out.append(f"<h4>What would make this ready ({len(d['plan'])} record(s) to add)</h4><ol class=plan>")
+                out += [f"<li>{e(p.get('type'))}, dated {e(p.get('date'))}: {e(plan_fields(p))}</li>"
+                        for p in d["plan"]]
+                out.append("</ol>")
+        warns = d.get("warnings", [])
+        if warns:
+            out.append(f"<h4>Warnings for the committee ({len(warns)})</h4><ul class=warn>")
+            out += [f"<li>{'line ' + e(w['line']) + ': ' if w.get('line') is not None else ''}"
+                    f"<code>{e(w.get('path'))}</code> {e(w.get('message'))}</li>" for w in warns]
+            out.append("</ul>")
+        ids = list(titles) if titles else []  # without titles the appendix would only repeat the ids cited
+        if ids:
+            out.append(f"<details class=ev><summary>Evidence ({len(ids)} record(s))</summary><table><thead><tr>"
+                       "<th scope=col>id<th scope=col>type<th scope=col>date<th scope=col>title</thead><tbody>")
+            for i in ids:
+                t = titles.get(i) if titles else None
+                out.append(f"<tr id={a}-{e(i)}><td>{e(i)}<td>{e(t[0]) if t else ''}<td>{e(t[1]) if t else ''}"
+                           f"<td>{e(t[2]) if t else ''}")
+            out.append("</tbody></table></details>")
+        out.append("</section>")
+        return "".join(out)
+
+    def _counts(self) -> str:
+        first: dict[str, _Row] = {}
+        for r in self.rows:  # a candidate id in several inputs counts once, by its first (as batch's summary)
+            first.setdefault(r.cid, r)
+        rows = list(first.values())
+        verdicts = Counter(r.verdict for r in rows)
+        parts = [f"<li><b>{verdicts[v]}</b> {e(_LABEL[v])}" for v in VERDICT_ORDER]
+        if self.errors:
+            parts.append(f"<li><b>{len(self.errors)}</b> could not be evaluated")
+        out = [f"<ul class=counts>{''.join(parts)}</ul>"]
+        for dim, attr in (("target level", "level"), ("track", "track"), ("org", "org")):
+            c = Counter(getattr(r, attr) for r in rows if getattr(r, attr))
+            if not c:
+                continue
+            cells = "".join(f"<tr><th scope=row>{e(k)}" + "".join(
+                f"<td>{sum(1 for r in rows if getattr(r, attr) == k and r.verdict == v)}" for v in VERDICT_ORDER)
+                + f"<td>{n}" for k, n in sorted(c.items()))
+            out.append(f"<table class=by><caption>By {dim}</caption><thead><tr><th scope=col>{dim}" +
+                       "".join(f"<th scope=col>{e(_LABEL[v])}" for v in VERDICT_ORDER) +
+                       f"<th scope=col>all</thead><tbody>{cells}</tbody></table>")
+        return "".join(out)
+
+    def _matrix(self, level: str, rows: list[_Row]) -> str:
+        cols = list(self.criteria.get(level, {}).items())
+        head = "".join(f"<th scope=col title='{e(cid)}: {e(t)}'><a href=#k-{e(level)}-{i + 1}>{i + 1}</a>"
+                       f"{'<sup>*</sup>' if req else ''}" for i, (cid, (t, req)) in enumerate(cols))
+        body = []
+        for r in rows:
+            cells = []
+            for cid, _ in cols:
+                st = r.statuses.get(cid)
+                if st is None:
+                    cells.append("<td>")
+                elif st[0] == "met":
+                    cells.append("<td class=y>✓")
+                else:
+                    cells.append(f"<td class={'r' if st[1] else 'n'}>✗")
+            body.append(f"<tr{self._attrs(r)}><th scope=row><a href=#c{r.n}>{self._who(r)}</a>"
+                        f"<td class='v {e(r.verdict)}'>{e(_LABEL.get(r.verdict, r.verdict))}"
+                        f"<td>{r.open_required}<td>{r.short}{''.join(cells)}")
+        legend = "".join(f"<li id=k-{e(level)}-{i + 1}><code>{e(cid)}</code> {e(t)}{' <i>(required)</i>' if req else ''}"
+                         + (f"<br><small>{e(self.needs[cid])}</small>" if cid in self.needs else "")
+                         for i, (cid, (t, req)) in enumerate(cols))
+        return (f"<div class=wrap><table class=mx><caption>Candidates × criteria (✓ met, ✗ open; * required; "
+                f"sorted by closeness to ready)</caption><thead><tr><th scope=col>candidate<th scope=col>verdict"
+                f"<th scope=col title='required criteria open'>req. open<th scope=col "
+                f"title='supporting criteria short'>supp. short{head}</thead><tbody>{''.join(body)}</tbody></table></div>"
+                f"<details class=key><summary>Criteria key ({len(cols)})</summary><ol>{legend}</ol></details>")
+
+    def render(self) -> str:
+        rows = sorted(self.rows, key=lambda r: r.key)
+        order = {lv: i for i, lv in enumerate(self.level_order)}
+        levels = sorted({r.level for r in rows}, key=lambda lv: (order.get(lv, len(order)), lv))  # the ladder's order
+        cycles = ", ".join(sorted(self.cycles))
+        title = "Promotion cycle" + (f" {cycles}" if cycles else "")
+        repeated = sorted(k for k, n in self.seen.items() if n > 1)
+        opts = {dim: sorted({getattr(r, dim) for r in rows if getattr(r, dim)}) for dim in ("level", "track", "org")}
+        filters = "".join(
+            f"<label>{label} <select data-f={dim}><option value=''>all</option>" +
+            "".join(f"<option value='{e(v)}'>{e(_LABEL.get(v, v))}</option>" for v in values) + "</select></label>"
+            for dim, label, values in (("level", "Target level", opts["level"]), ("track", "Track", opts["track"]),
+                                       ("verdict", "Verdict", [v for v in VERDICT_ORDER
+                                                               if any(r.verdict == v for r in rows)]),
+                                       ("org", "Org", opts["org"])) if values)
+        parts = [_HEAD.format(title=e(title)), f"<a class=skip href=#main>Skip to the candidates</a>",
+                 f"<header><h1>{e(title)}</h1><p>{len(rows) + len(self.errors)} packet(s), {len(rows)} evaluated"
+                 f"{', ' + str(len(set(r.cid for r in rows))) + ' candidate(s)' if repeated else ''}. Rules "
+                 + ", ".join(f"<code>{e(v[:19])}…</code>" for v in sorted(self.rules)) +
+                 (". Names and evidence titles left out (--redact)." if self.redact else
+                  "" if self.titled else ". Evidence titles not shown: give the packets too (ladder report RESULTS.jsonl PACKET...).")
+                 + "</p></header>",
+                 f"<nav class=ctl aria-label='Filter and sort'>{filters}<label>Find <input type=search data-q "
+                 f"placeholder='id or name'></label><label>Sort <select data-sort><option value=k>closeness to ready"
+                 f"</option><option value=id>candidate id</option>{'' if self.redact else '<option value=name>name</option>'}"
+                 f"</select></label><output aria-live=polite data-shown>{len(rows)} of {len(rows)} shown</output></nav>",
+                 "<h2>Cohort</h2>", self._counts()]
+        if repeated:
+            parts.append("<p class=warn>Candidate id(s) in more than one input (each has a section; check which "
+                         "packet is current): " + ", ".join(f"<code>{e(c)}</code>" for c in repeated) + "</p>")
+        if self.errors:
+            parts.append(f"<details class=errs open><summary>Could not be evaluated ({len(self.errors)})</summary><ul>"
+                         + "".join(f"<li><code>{e(s)}</code>: {e(p)}" for s, p in self.errors) + "</ul></details>")
+        parts.append("<main id=main tabindex=-1>")
+        for lv in levels:
+            mine = [r for r in rows if r.level == lv]
+            parts.append(f"<section class=grp data-level='{e(lv)}'><h2>{e(lv)} · {e(self.level_titles.get(lv, ''))}"
+                         f" <small>({len(mine)})</small></h2>{self._matrix(lv, mine)}<div class=secs>")
+            parts += [r.section for r in mine]
+            parts.append("</div></section>")
+        parts.append("</main>" + _SCRIPT + "</body></html>\n")
+        return "".join(parts)
+
+
+_CSS = """
+:root{--ok:#1b6e35;--no:#a4161a;--ins:#8a5a00;--mut:#555;--line:#ccc}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;padding:1em 1.5em;max-width:80em;color:#111}
+h1{margin:.2em 0}h2{margin:1.2em 0 .4em;border-bottom:2px solid #333}h3{margin:.2em 0}h4{margin:.6em 0 .2em}
+a{color:#0b4f9c}:focus-visible{outline:3px solid #e0a400;outline-offset:1px}
+.skip{position:absolute;left:-999px}.skip:focus{left:1em;top:1em;background:#fff;padding:.4em;z-index:2}
+.ctl{position:sticky;top:0;background:#f4f4f4;border:1px solid var(--line);padding:.5em;display:flex;flex-wrap:wrap;gap:.4em 1.2em;align-items:center;z-index:1}
+.ctl select,.ctl input{font:inherit}
+.counts{display:flex;gap:1.5em;list-style:none;padding:0;font-size:1.1em}
+table{border-collapse:collapse;margin:.4em 1.5em .4em 0}td,th{border:1px solid var(--line);padding:.15em .45em;text-align:left}
+table.by{display:inline-table;vertical-align:top}caption{text-align:left;font-weight:600}
+.wrap{overflow-x:auto;content-visibility:auto;contain-intrinsic-size:auto 1500px}
+.mx td{text-align:center;min-width:1.8em}.mx th[scope=row]{white-space:nowrap;font-weight:normal}
+.mx td.y{background:#e3f3e6;color:var(--ok)}.mx td.n{background:#fbecec;color:var(--no)}
+.mx td.r{background:#f5c9c9;color:var(--no);font-weight:700}.mx td:empty{background:#fafafa}
+.v{font-weight:600;white-space:nowrap}.v.ready{color:var(--ok)}.v.not_ready{color:var(--no)}.v.insufficient_evidence{color:var(--ins)}
+h3 .v{font-size:.8em;border:1px solid currentColor;border-radius:.3em;padding:0 .3em}
+.nm{color:var(--mut);font-weight:normal}
+.cand{content-visibility:auto;contain-intrinsic-size:auto 500px;border:1px solid var(--line);border-left:5px solid var(--mut);padding:.5em .9em;margin:.8em 0;break-inside:avoid-page}
+.cand[data-verdict=ready]{border-left-color:var(--ok)}.cand[data-verdict=not_ready]{border-left-color:var(--no)}
+.cand[data-verdict=insufficient_evidence]{border-left-color:var(--ins)}
+.hl{font-weight:600;margin:.2em 0}.facts,small{color:var(--mut)}
+.crit{padding-left:1.2em}.crit li{margin:.2em 0}.crit.u li::marker{content:"✗ ";color:var(--no)}.crit.m li::marker{content:"✓ ";color:var(--ok)}
+.crit li.req b{color:var(--no)}.crit li.req b::after{content:" (required)";font-weight:normal;font-style:italic}.warn{color:#7a4a00}.rest{color:var(--mut);margin:.2em 0}
+details.ev table{font-size:.92em}
+[hidden]{display:none!important}
+@media print{.ctl,.skip{display:none}.wrap,.cand{content-visibility:visible}body{max-width:none;padding:0;font-size:11px}.cand{break-inside:avoid}
+.grp{break-before:page}a{color:inherit;text-decoration:none}.wrap{overflow:visible}}
+"""
+
+_HEAD = ("<!doctype html><html lang=en><head><meta charset=utf-8>"
+         "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'; style-src 'unsafe-inline'; "
+         "script-src 'unsafe-inline'; img-src data:\">"
+         "<meta name=viewport content='width=device-width,initial-scale=1'><meta name=generator content=ladder>"
+         "<title>{title}</title><style>" + _CSS.replace("{", "{{").replace("}", "}}") + "</style></head><body>")
+
+_SCRIPT = """<script>
+(function(){
+var d=document,f={},q='';
+var rows=[].slice.call(d.querySelectorAll('.mx tbody tr'));
+var shown=d.querySelector('[data-shown]');
+function sec(r){return d.getElementById(r.querySelector('a').getAttribute('href').slice(1));}
+function apply(){
+ var n=0;
+ rows.forEach(function(el){
+  var ok=true;
+  for(var k in f){if(f[k]&&(el.getAttribute('data-'+k)||'')!==f[k]){ok=false;}}
+  if(ok&&q){ok=el.getAttribute('data-id').indexOf(q)>=0||(el.getAttribute('data-name')||'').indexOf(q)>=0;}
+  el.hidden=!ok;sec(el).hidden=!ok;if(ok)n++;
+ });
+ [].forEach.call(d.querySelectorAll('.grp'),function(g){g.hidden=!g.querySelector('.mx tbody tr:not([hidden])');});
+ shown.textContent=n+' of '+rows.length+' shown';
+}
+[].forEach.call(d.querySelectorAll('[data-f]'),function(s){
+ s.addEventListener('change',function(){f[s.getAttribute('data-f')]=s.value;apply();});
+});
+d.querySelector('[data-q]').addEventListener('input',function(ev){q=ev.target.value.trim().toLowerCase();apply();});
+d.querySelector('[data-sort]').addEventListener('change',function(ev){
+ var a='data-'+ev.target.value;
+ [].forEach.call(d.querySelectorAll('.mx tbody'),function(box){
+  var kids=[].slice.call(box.children);
+  kids.sort(function(x,y){var p=x.getAttribute(a)||'',r=y.getAttribute(a)||'';
+   return p<r?-1:p>r?1:(x.getAttribute('data-k')<y.getAttribute('data-k')?-1:1);});
+  var secs=box.closest('.grp').querySelector('.secs');
+  kids.forEach(function(k){box.appendChild(k);secs.appendChild(sec(k));});
+ });
+});
+window.addEventListener('beforeprint',function(){
+ [].forEach.call(d.querySelectorAll('details'),function(x){x.setAttribute('data-was',x.open?'1':'');x.open=true;});
+});
+window.addEventListener('afterprint',function(){
+ [].forEach.call(d.querySelectorAll('details[data-was]'),function(x){x.open=!!x.getAttribute('data-was');});
+});
+})();
+</script>"""

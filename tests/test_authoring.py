@@ -1,0 +1,146 @@
+"""Writing packets (issue 13): messages a Word user can act on, a template, stdin, folders."""
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from conftest import FIXTURES
+
+READY = FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"
+
+
+def _packet(**candidate) -> dict:
+    data = yaml.safe_load(READY.read_text(encoding="utf-8"))
+    data["candidate"].update(candidate)
+    return data
+
+
+def _validate(run_cli, tmp_path, data, name="p.yaml") -> str:
+    p = tmp_path / name
+    text = json.dumps(data, default=str) if name.endswith(".json") else yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    p.write_text(text, encoding="utf-8")
+    return run_cli("validate", p, exit_code=3).stdout
+
+
+def test_messages_show_the_wrong_value_and_name_curly_quotes(run_cli, tmp_path):
+    """A value pasted from a word processor is shown as it is, with the straight form to write."""
+    data = _packet()
+    data["evidence"][0]["role"] = "\u201cled\u201d"
+    data["evidence"][0]["metrics"] = [{"name": "conversion", "kind": "business", "baseline": "2.1%", "result": 3}]
+    data["candidate"]["\u201ctrack\u201d"] = "management"
+    out = _validate(run_cli, tmp_path, data)
+    assert "'\u201cled\u201d' (\u201cled\u201d is 'led' in curly quotes" in out
+    assert "did you mean 'led'?" in out
+    assert "must be a number, not '2.1%'" in out
+    assert "unknown field '\u201ctrack\u201d' (\u201ctrack\u201d is 'track' in curly quotes" in out
+
+
+def test_control_characters_are_escaped_not_printed(run_cli, tmp_path):
+    data = _packet()
+    data["evidence"][0]["id"] = "ev\x1b[2J01"
+    out = _validate(run_cli, tmp_path, data, "p.json")
+    assert "'ev\\x1b[2J01' is not a valid id" in out
+    assert "\x1b" not in out
+
+
+def test_level_hints_name_only_real_levels(run_cli, tmp_path):
+    """`Mid-level PM` is the alias mid-level-pm in words: the hint names the level id itself."""
+    out = _validate(run_cli, tmp_path, _packet(current_level="Mid-level PM"))
+    assert "unknown level 'Mid-level PM'; did you mean 'mid-pm'?" in out
+    r = run_cli("evaluate", READY, "--target", "senior", exit_code=2)
+    assert "--target: unknown level 'senior'; did you mean 'senior-pm'?" in r.stderr
+
+
+def test_a_missing_field_with_fixed_values_lists_them(run_cli, tmp_path):
+    data = _packet()
+    data["evidence"].append({"id": "ev-new", "type": "artifact", "date": "2026-01-05", "title": "Pricing PRD"})
+    out = _validate(run_cli, tmp_path, data)
+    assert "missing required field 'kind' (one of: user-stories, spec, prd," in out
+
+
+def test_as_of_says_where_the_date_comes_from(run_cli, tmp_path):
+    data = _packet()
+    data["as_of"] = "2026-01-01"
+    assert "unknown field 'as_of' (the as-of date is period.end)" in _validate(run_cli, tmp_path, data)
+
+
+def test_sentences_and_free_text_stay_hidden(run_cli, tmp_path):
+    """Showing values must not leak a sentence about someone that landed in the wrong field."""
+    data = _packet(current_level="Secret Person is on a PIP")
+    data["evidence"][0]["title"] = ["Secret title"]
+    out = _validate(run_cli, tmp_path, data)
+    assert "Secret" not in out
+    assert "a 25-character string is not a level id" in out
+
+
+def test_stdin_takes_one_yaml_or_json_packet_for_evaluate_and_validate(run_cli):
+    text = READY.read_text(encoding="utf-8")
+    from_file = run_cli("evaluate", READY, "--format", "json").stdout
+    assert run_cli("evaluate", "-", "--format", "json", input=text).stdout == from_file
+    as_json = json.dumps(yaml.safe_load(text), default=str, indent=2)
+    assert run_cli("evaluate", "-", "--format", "json", input=as_json).stdout == from_file
+    assert run_cli("validate", "-", input=text).stdout.startswith("<stdin>: ok")
+    r = run_cli("validate", "-", input=text.replace("role: led", "role: \u201cled\u201d", 1), exit_code=3)
+    assert r.stdout.startswith("<stdin>:") and "curly quotes" in r.stdout
+
+
+def test_evaluate_exit_code_says_ready_or_not(run_cli):
+    run_cli("evaluate", READY, "--exit-code")
+    r = run_cli("evaluate", FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml", "--exit-code", exit_code=1)
+    assert "NOT READY" in r.stdout
+    run_cli("evaluate", FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml")  # 0 without it
+
+
+def _levels():
+    from engine.rules import load_rules
+
+    book = load_rules(None)
+    return [(lv, t) for lv in book.ordered_levels() for t in book.levels[lv].tracks]
+
+
+def test_every_level_has_a_template_that_validates_and_evaluates(run_cli, tmp_path):
+    """The template covers every evidence type the target's criteria use, lists allowed values,
+    and, filled in, validates and evaluates (here: filled with another candidate's id and titles)."""
+    from engine.rules import load_rules
+
+    from engine.authoring import _types
+
+    book = load_rules(None)
+    for level, track in _levels():
+        text = run_cli("new", "--target", level, "--track", track).stdout
+        data = yaml.safe_load(text)
+        used = {t for c in book.criteria(level) for t in _types(c.condition)}
+        assert used <= {r["type"] for r in data["evidence"]}, level
+        assert "one of: led, co-led, contributed" in text or "role" not in text
+        data["candidate"].update(id="emp-4242", name="Ottilie Brackwater")
+        for i, r in enumerate(data["evidence"]):
+            r["title"] = f"Relaunch of the supplier portal, part {i + 1}"
+        p = tmp_path / f"{level}-{track}.yaml"
+        p.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        run_cli("validate", p)
+        v = json.loads(run_cli("evaluate", p, "--format", "json").stdout)
+        assert (v["target_level"], v["track"], v["verdict"]) == (level, track, "ready")
+
+
+def test_new_refuses_an_unknown_level_or_track(run_cli):
+    assert "did you mean 'senior-pm'?" in run_cli("new", "--target", "senior", exit_code=2).stderr
+    assert "vp is not on the ic track" in run_cli("new", "--target", "vp", "--track", "ic", exit_code=2).stderr
+
+
+def test_schema_prints_the_packet_schema(run_cli):
+    from engine.resources import load_schema
+
+    assert json.loads(run_cli("schema").stdout) == load_schema("packet")
+
+
+def test_the_field_reference_is_generated_from_the_schema(run_cli):
+    """docs/packets.md cannot drift: regenerate it with `ladder schema --format markdown`."""
+    from conftest import ROOT
+
+    fresh = run_cli("schema", "--format", "markdown").stdout
+    doc = (ROOT / "docs" / "packets.md").read_text(encoding="utf-8")
+    assert doc == fresh, "docs/packets.md is stale: ladder schema --format markdown > docs/packets.md"
+    for t in ("shipped_outcome", "mentoring", "stakeholder_feedback", "org_initiative"):
+        assert f"### {t}" in doc
+    assert "docs/packets.md" in (ROOT / "README.md").read_text(encoding="utf-8")

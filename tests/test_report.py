@@ -1,0 +1,59 @@
+"""`ladder report` and `batch --html` without a browser: the same bytes from either, every run;
+titles only from the packet a verdict was made from; --redact; bad lines named, not fatal."""
+from __future__ import annotations
+
+import json
+
+from conftest import FIXTURES
+
+PACKETS = sorted(FIXTURES.glob("*.yaml"))
+
+
+def test_report_equals_batch_html_and_is_byte_identical_run_to_run(run_cli, tmp_path):
+    out, html = tmp_path / "r.jsonl", tmp_path / "b.html"
+    run_cli("batch", *PACKETS, "--out", out, "--html", html, "--quiet")
+    a, b = tmp_path / "a.html", tmp_path / "a2.html"
+    run_cli("report", out, *PACKETS, "--out", a)
+    run_cli("report", out, FIXTURES, "--out", b)  # a folder gives the same titles
+    assert a.read_bytes() == html.read_bytes() == b.read_bytes()
+    text = a.read_text(encoding="utf-8")
+    assert "Content-Security-Policy" in text and "<script src" not in text and "http://" not in text
+    assert "https://" not in text and "<link" not in text
+    for d in (json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()):
+        assert f">{d['candidate']['id']} <span class=nm>{d['candidate']['name']}</span>" in text
+
+
+def test_titles_come_only_from_the_packet_the_verdict_was_made_from(run_cli, tmp_path):
+    """A packet edited since its verdict (another packet_sha256) lends it no titles."""
+    fx = FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml"
+    out = tmp_path / "r.jsonl"
+    run_cli("batch", fx, "--out", out, "--quiet")
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(fx.read_text(encoding="utf-8").replace("Route optimisation", "Route optimization"),
+                      encoding="utf-8")
+    run_cli("report", out, edited, "--out", tmp_path / "x.html")
+    assert "Route optimi" not in (tmp_path / "x.html").read_text(encoding="utf-8")
+    run_cli("report", out, fx, "--out", tmp_path / "y.html")
+    assert "Route optimisation for same-day couriers" in (tmp_path / "y.html").read_text(encoding="utf-8")
+
+
+def test_redact_leaves_names_and_titles_out(run_cli, tmp_path):
+    out = tmp_path / "r.jsonl"
+    run_cli("batch", *PACKETS[:5], "--out", out, "--quiet")
+    run_cli("report", out, *PACKETS[:5], "--out", tmp_path / "x.html", "--redact")
+    text = (tmp_path / "x.html").read_text(encoding="utf-8")
+    for d in (json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()):
+        assert d["candidate"]["id"] in text and d["candidate"]["name"] not in text
+    assert "Route optimisation" not in text and "left out (--redact)" in text
+
+
+def test_a_bad_results_line_is_named_and_the_rest_reported(run_cli, tmp_path):
+    out = tmp_path / "r.jsonl"
+    run_cli("batch", PACKETS[0], "--out", out, "--quiet")
+    with out.open("a", encoding="utf-8") as fh:
+        fh.write("not json\n")
+    r = run_cli("report", out, "--out", tmp_path / "x.html", exit_code=3)
+    assert f"{out}:2: not valid JSON" in r.stderr
+    assert "1 verdict(s)" in r.stderr and (tmp_path / "x.html").exists()
+    r = run_cli("report", tmp_path / "missing.jsonl", "--out", tmp_path / "y.html", exit_code=2)
+    assert "no such file" in r.stderr and not (tmp_path / "y.html").exists()

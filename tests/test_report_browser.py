@@ -1,0 +1,146 @@
+"""The HTML report in a real browser (headless Chromium over the DevTools protocol, tools/browser.py):
+every candidate is there, the filters and sorting work, the keyboard reaches the controls, nothing
+is logged as an error and no request leaves the page. Skipped only when no Chromium is installed
+(.ci/run installs Debian's `chromium`). LADDER_UPDATE_SCREENSHOT=1 rewrites docs/report.png."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+import yaml
+
+from conftest import FIXTURES, ROOT
+
+sys.path.insert(0, str(ROOT / "tools"))
+import browser  # noqa: E402
+
+pytestmark = pytest.mark.skipif(browser.find() is None, reason="chromium is not installed (.ci/run installs it)")
+ORGS = ["Payments", "Growth", "Platform"]
+
+
+@pytest.fixture(scope="module")
+def cycle(tmp_path_factory):
+    """The bundled fixtures as one cycle, with orgs, a candidate in two files and a broken packet."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    d = tmp_path_factory.mktemp("cycle")
+    for i, p in enumerate(sorted(FIXTURES.glob("*.yaml"))):
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data["candidate"].update(org=ORGS[i % 3], cycle="2026-h1")
+        (d / p.name).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    (d / "zz-again.yaml").write_bytes((d / "noor-ashgrove-mid-to-senior-ready.yaml").read_bytes())
+    (d / "zz-broken.yaml").write_text("schema_version: 1\ncandidate: {id: emp-9}\n", encoding="utf-8")
+    out, html = d / "results.jsonl", d / "cycle.html"
+    r = CliRunner().invoke(main, ["batch", str(d), "--out", str(out), "--html", str(html), "--quiet"])
+    assert r.exit_code == 3, r.output
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    return html, lines
+
+
+@pytest.fixture(scope="module")
+def page(cycle):
+    with browser.Chromium(width=1400, height=1000) as b:
+        yield b.open(cycle[0])
+
+
+def _select(page, dim: str, value: str) -> None:
+    page.eval(f"(function(s){{s.value={json.dumps(value)};s.dispatchEvent(new Event('change'))}})"
+              f"(document.querySelector('[data-f={dim}]'))")
+
+
+def _visible(page) -> list[list[str]]:
+    """What is shown: each visible section's row (id, verdict, org, level); a visible section
+    must have a visible row and the other way round."""
+    rows = page.eval("[].map.call(document.querySelectorAll('.mx tbody tr:not([hidden])'),"
+                     "function(s){return [s.dataset.id,s.dataset.verdict,s.dataset.org||'',s.dataset.level,"
+                     "s.querySelector('a').getAttribute('href').slice(1)]})")
+    secs = page.eval("[].map.call(document.querySelectorAll('.cand:not([hidden])'),function(s){return s.id})")
+    assert sorted(r[4] for r in rows) == sorted(secs)
+    return [r[:4] for r in rows]
+
+
+def test_every_candidate_has_a_section_and_a_matrix_row(page, cycle):
+    _, lines = cycle
+    verdicts = [d for d in lines if "verdict" in d]
+    ids = page.eval("[].map.call(document.querySelectorAll('.cand h3'),function(h){return h.firstChild.textContent.trim()})")
+    assert sorted(ids) == sorted(d["candidate"]["id"] for d in verdicts)
+    assert page.eval("document.querySelectorAll('.mx tbody tr').length") == len(verdicts)
+    text = page.eval("document.body.innerText")
+    assert "zz-broken.yaml" in text and "missing required field" in text  # what could not be evaluated, and why
+    assert "emp-0988" in page.eval("document.querySelector('p.warn').innerText")  # in two files
+    # cited evidence has its title: the first met criterion of the first candidate
+    first = verdicts[0]
+    met = next(c for c in first["criteria"] if c["status"] == "met")
+    assert met["evidence"][0] in text
+
+
+def test_filters_and_search_show_only_what_matches(page, cycle):
+    _, lines = cycle
+    verdicts = [d for d in lines if "verdict" in d]
+    _select(page, "verdict", "ready")
+    shown = _visible(page)
+    assert shown and {v for _, v, _, _ in shown} == {"ready"}
+    assert len(shown) == sum(d["verdict"] == "ready" for d in verdicts)
+    _select(page, "org", "Growth")
+    shown = _visible(page)
+    assert shown and all(v == "ready" and o == "Growth" for _, v, o, _ in shown)
+    assert page.eval("document.querySelector('[data-shown]').textContent") == f"{len(shown)} of {len(verdicts)} shown"
+    _select(page, "verdict", "")
+    _select(page, "org", "")
+    _select(page, "level", "director")
+    assert {lv for *_, lv in _visible(page)} == {"director"}
+    assert page.eval("[].filter.call(document.querySelectorAll('.grp'),function(g){return !g.hidden}).length") == 1
+    _select(page, "level", "")
+    page.eval("(function(i){i.value='EMP-0988';i.dispatchEvent(new Event('input'))})(document.querySelector('[data-q]'))")
+    assert [i for i, *_ in _visible(page)] == ["emp-0988", "emp-0988"]
+    page.eval("(function(i){i.value='';i.dispatchEvent(new Event('input'))})(document.querySelector('[data-q]'))")
+    assert len(_visible(page)) == len(verdicts)
+
+
+def test_sorting_by_id_and_back_to_closeness(page):
+    first_rows = "[].map.call(document.querySelector('.mx tbody').children,function(r){return r.dataset.id})"
+    closeness = page.eval(first_rows)
+    page.eval("(function(s){s.value='id';s.dispatchEvent(new Event('change'))})(document.querySelector('[data-sort]'))")
+    assert page.eval(first_rows) == sorted(closeness)
+    page.eval("(function(s){s.value='k';s.dispatchEvent(new Event('change'))})(document.querySelector('[data-sort]'))")
+    assert page.eval(first_rows) == closeness
+    verdicts = page.eval("[].map.call(document.querySelector('.mx tbody').children,function(r){return r.dataset.verdict})")
+    assert verdicts == sorted(verdicts, key=lambda v: v != "ready")  # ready first: closest to ready
+
+
+def test_the_keyboard_reaches_the_controls(page):
+    page.eval("document.activeElement && document.activeElement.blur(); window.focus()")
+    page.key("Tab")
+    assert page.eval("document.activeElement.className") == "skip"
+    page.key("Tab")
+    assert page.eval("document.activeElement.getAttribute('data-f')") == "level"
+
+
+def test_no_request_leaves_the_page_and_nothing_is_logged(page, cycle):
+    assert page.requests() == [cycle[0].resolve().as_uri()]
+    assert page.errors() == []
+
+
+def test_print_hides_the_controls_and_opens_nothing_external(page, tmp_path):
+    page.b.send("Emulation.setEmulatedMedia", {"media": "print"}, page.session)
+    try:
+        assert page.eval("getComputedStyle(document.querySelector('.ctl')).display") == "none"
+    finally:
+        page.b.send("Emulation.setEmulatedMedia", {"media": ""}, page.session)
+    assert page.pdf()[:4] == b"%PDF"
+
+
+def test_screenshot(page, tmp_path):
+    """Saved for a person to look at; docs/report.png is the one in the README."""
+    shot = tmp_path / "report.png"
+    page.eval("document.activeElement.blur(); window.scrollTo(0,0)")
+    page.b.send("Emulation.setDeviceMetricsOverride", {"width": 1200, "height": 1700, "deviceScaleFactor": 1,
+                                                       "mobile": False}, page.session)
+    page.screenshot(shot)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    if os.environ.get("LADDER_UPDATE_SCREENSHOT"):
+        (ROOT / "docs" / "report.png").write_bytes(shot.read_bytes())
