@@ -347,3 +347,14 @@ def test_new_writes_a_template_for_the_packs_levels(run_cli):
     r = run_cli("new", "--target", "product-l2", "--rules", KRULES)
     assert "product-l2" in r.stdout
     run_cli("validate", "-", "--rules", KRULES, input=r.stdout)
+
+
+def test_example_pack_audits(run_cli):
+    """audit reads the pack at two revisions of this repository: 302178c is before any_time."""
+    import subprocess
+
+    if subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", "302178c"], capture_output=True).returncode:
+        pytest.skip("not a clone with this branch's history")
+    r = run_cli("audit", "--base", "302178c", "--rules", KRULES, "--packets", KFIX, "--format", "json")
+    d = json.loads(r.stdout)
+    assert "product-l4.grows-people" in json.dumps(d["rule_diff"]) and d["flips"] == [] and not d["invalid"]
