@@ -231,8 +231,9 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out the plan (the records that would make a "
               "not-ready candidate ready): faster.")
 @click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 unless the verdict is ready (for scripts).")
+@click.option("--track", default=None, help="Judge on this track of the ladder instead of the packet's own.")
 @PATHS_OPT
-def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, exit_code,
+def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, exit_code, track,
              with_paths):
     """Evaluate one packet (a file, or - for one YAML or JSON packet on stdin) and explain the
     verdict criterion by criterion.
@@ -249,7 +250,7 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
                           paths=with_paths)
     colour = sys.stdout.isatty()
     _run(commands.evaluate, _book(rules_dir), packet, target, s,
-         style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
+         style=(lambda t, **kw: click.style(t, **kw)) if colour else None, track=track)
 
 
 @main.command()
@@ -271,9 +272,10 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
 @TODAY_OPT
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out each not-ready verdict's plan: about "
               "three times faster on a cycle where most candidates are not ready.")
+@click.option("--track", default=None, help="Judge every packet on this track instead of its own.")
 @PATHS_OPT
 def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, rules_dir, max_bytes, today,
-          no_plan, with_paths):
+          no_plan, track, with_paths):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (stdin: JSONL, or
     YAML documents separated by --- lines).
 
@@ -289,7 +291,7 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
     """
     _today(today)
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
-                                         plan=not no_plan, today=_engine("clock").today().isoformat(),
+                                         plan=not no_plan, today=_engine("clock").today().isoformat(), track=track,
                                          paths=with_paths)
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
          book=_book(rules_dir), criteria_csv=criteria_csv, html=html, to_stderr=True)  # stdout may be the verdicts (--out -)
@@ -349,6 +351,19 @@ def schema(rules_dir, fmt):
       ladder schema --format markdown > docs/packets.md
     """
     _run(commands.schema, _book(rules_dir), fmt)
+
+
+@main.command()
+@click.argument("directory")
+def init(directory):
+    """Start a rules pack of your own: ladder.yaml, one level file, a fixture with its expected
+    verdict and golden, and a README, in DIRECTORY (new or empty). It lints and tests clean.
+
+    \b
+    Example:
+      ladder init our-ladder && ladder rules test --rules our-ladder/rules
+    """
+    _run(commands.init, directory)
 
 
 @main.command()

@@ -40,6 +40,7 @@ class BatchOptions:
     validate_only: bool = False  # `ladder validate` on a large input: check, do not evaluate
     plan: bool = True  # a not-ready verdict carries its plan (engine.plan); --no-plan leaves it out
     today: str | None = None  # the day of the run, read once in the parent (workers may not be forked)
+    track: str | None = None  # --track: every packet judged on this track instead of its own
     paths: bool = False  # each verdict line gains `paths`, the adjacent paths' fit (engine.paths)
     titles: bool = False  # --html: send each packet's evidence titles back for the report's appendix
 
@@ -187,7 +188,7 @@ def process_item(item: Item) -> Outcome:
     if opts.validate_only:
         problems = validate_item(item, _WORKER["book"], opts.max_bytes)
         return Outcome("", not problems, None, source=item.source, problems=problems, kind=item.kind)
-    r = pipeline.run(item, _WORKER["evaluator"], opts.target, opts.max_bytes)
+    r = pipeline.run(item, _WORKER["evaluator"], opts.target, opts.max_bytes, opts.track)
     v = r.verdict
     if v is None:
         return error_outcome(item, r.kind, [p.as_dict() for p in r.problems], r.candidate)

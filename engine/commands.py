@@ -12,6 +12,7 @@ from .loader import DEFAULT_MAX_BYTES
 from .report import (dumps, paths_json, paths_markdown, paths_text, problems_json, verdict_json, verdict_markdown,
                      verdict_text, with_paths_json)
 from .rules import RuleBook
+from .suggest import did_you_mean
 
 from .errors import (EXIT_FAILURES, EXIT_INVALID_PACKET, EXIT_INVALID_RULES, EXIT_OK,  # noqa: F401 - re-exported
                      EXIT_USAGE)
@@ -134,14 +135,24 @@ def check_target(book: RuleBook, target: str | None) -> None:
                                  f"(known: {', '.join(book.ordered_levels())})")
 
 
-def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None) -> tuple[str, int]:
+def check_track(book: RuleBook, track: str | None) -> None:
+    """An unknown --track is the command line's mistake (UsageError, exit 2)."""
+    if track is not None and track not in book.tracks:
+        raise UsageError(summary=f"--track: unknown track {track!r}{did_you_mean(track, book.tracks)} "
+                                 f"(this ladder's tracks: {', '.join(book.tracks)})")
+
+
+def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None,
+             track: str | None = None) -> tuple[str, int]:
     """One verdict; with s.paths the adjacent paths' fit follows it, and the verdict's own output
     is byte for byte what it is without (JSON: a `paths` key appended after its keys)."""
     from .inputs import stdin_packet
 
     check_target(book, target)
+    check_track(book, track)
     assessor = _assessor(book) if s.paths else None  # a broken path profile: exit 4 before any work
-    r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book, plan=s.plan), target, s.max_bytes)
+    r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book, plan=s.plan), target, s.max_bytes,
+                     track)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
     if not r.ok:
@@ -202,6 +213,7 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
     when the reader of `--out -` goes away (the CLI ends quietly)."""
     if book is not None:
         check_target(book, opts.target)
+        check_track(book, opts.track)
         if opts.paths:
             _assessor(book)  # a broken path profile: exit 4 here, not in every worker
     try:
@@ -321,14 +333,27 @@ def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> tuple[str, int,
         problems = exc.problems or []
         if not problems:
             raise
-    errors = [p for p in problems if p.severity == "error" or strict]
+    errors = [p for p in problems if p.severity == "error" or (strict and p.severity == "warning")]
     code = EXIT_INVALID_RULES if errors else EXIT_OK
     if fmt == "json":
         return dumps({"ok": not errors, "problems": [dict(p.as_dict(), file=p.source) for p in problems]}), code, ""
-    lines = [f"{p}" + (" (warning)" if p.severity == "warning" else "") for p in problems]
+    lines = [f"{p}" + (f" ({p.severity})" if p.severity != "error" else "") for p in problems]
     if errors:
         return "", code, "\n".join(lines)
-    return "\n".join(lines + ["rules ok" if not problems else f"rules ok, {len(problems)} warning(s)"]), code, ""
+    warned = sum(p.severity == "warning" for p in problems)
+    acked = sum(p.severity == "acknowledged" for p in problems)
+    tail = ", ".join([f"{warned} warning(s)"] * bool(warned) + [f"{acked} acknowledged"] * bool(acked))
+    return "\n".join(lines + ["rules ok" + (f", {tail}" if tail else "")]), code, ""
+
+
+def init(directory: str) -> tuple[str, int]:
+    """`ladder init DIR`: a new pack that lints and tests clean."""
+    from .scaffold import init_pack
+
+    files = init_pack(directory)
+    return "\n".join([*(f"wrote {f}" for f in files), "",
+                      f"next: ladder rules lint --rules {Path(directory) / 'rules'} --strict; "
+                      f"ladder rules test --rules {Path(directory) / 'rules'}"]), EXIT_OK
 
 
 def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:

@@ -318,6 +318,9 @@ def _message(err: jsonschema.ValidationError) -> str:
         if path and str(path[-1]) in ("date", "start", "end"):
             return f"{_show(inst, path)} is not a date in the form YYYY-MM-DD"
         if path and str(path[-1]) in ("current_level", "target_level", "level") or path[-2:-1] == ["levels"]:
+            if "0-9" in str(vv):  # a pack whose level ids have digits (engine.schema.specialise)
+                return f"{_show(inst, path)} is not a level id: use lower-case letters, digits and '-', starting " \
+                       "with a letter"
             return f"{_show(inst, path)} is not a level id: use lower-case letters and '-' (e.g. senior-pm)"
         if path and str(path[-1]) == "id" or (len(path) >= 2 and str(path[-2]) in ("candidate", "mentee", "from")):
             return (f"{_show(inst, path)} is not a valid id: use 1-64 letters, digits, '.', '_' or '-', "
@@ -378,8 +381,9 @@ def _placeholder(text: Any) -> bool:
 
 
 def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None,
-                      need_target: bool = True) -> tuple[list[Problem], dict]:
+                      track_override: str | None = None, need_target: bool = True) -> tuple[list[Problem], dict]:
     """Checks the schema cannot express. Defensive about types: the schema may have failed too.
+    The overrides (--target, --track) stand in for the packet's own values.
 
     need_target=False (`ladder paths`): a packet with no level to be promoted to (the top of a
     track, an external candidate) is not an error; a target it does give is checked as ever."""
@@ -420,7 +424,8 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
         if target is None:
             add(tgt_ptr if target_override is None else "", f"unknown target level {_show(tgt_raw, ['level'])}"
                 f"{book.level_hint(tgt_raw)} (known: {', '.join(book.ordered_levels())})")
-    track_raw = cand.get("track")
+    track_raw = track_override if track_override is not None else cand.get("track")
+    track_ptr = "/candidate/track" if track_override is None else ""
     track = track_raw if isinstance(track_raw, str) and track_raw in book.tracks else None
     from_track = None
     if current is not None and (tgt_raw is None or target is not None) and (track_raw is None or track):
@@ -441,7 +446,11 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
             # declared track is then the one the candidate is on now.
             declared = track
             if track not in book.levels[target].tracks:
-                track = book.levels[target].tracks[0]
+                if track_override is not None:  # --track names the track to judge on: it must hold the target
+                    add(track_ptr, f"{target} is not on the {track} track "
+                        f"(it is on: {', '.join(book.levels[target].tracks)})")
+                else:
+                    track = book.levels[target].tracks[0]
             from_track = book.own_track(declared, current, track)
             if current != EXTERNAL and (target == current or book.levels[target].order < book.levels[current].order):
                 add(tgt_ptr if target_override is None else "",
@@ -501,7 +510,8 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
 
 
 def check_document(doc: Document, book: RuleBook, target_override: str | None = None,
-                   normalised: bool = True, need_target: bool = True) -> Packet | None:
+                   normalised: bool = True, track_override: str | None = None,
+                   need_target: bool = True) -> Packet | None:
     """Validate one parsed packet against this book's ladder and packet schema, or raise
     EvidenceError with every problem. The Packet holds validated data only: the engine's facts
     belong to the rule book that fires them (engine.facts).
@@ -517,7 +527,7 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         problems = schema_problems(doc, book.packet_schema)
     except ParseFailure as exc:  # nested too deep, or too large, to be a packet at all
         raise EvidenceError([exc.problem]) from None
-    sem, ctx = semantic_problems(doc, book, target_override, need_target)
+    sem, ctx = semantic_problems(doc, book, target_override, track_override, need_target)
     problems += [p for p in sem if p not in problems]
     if len(problems) > MAX_PROBLEMS:
         # 150k bad list items made a 100 MB report in 30 s: list enough to act on, then stop

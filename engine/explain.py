@@ -85,6 +85,8 @@ def _describe(cond: dict) -> str:
         tail.append(f"dated within {cond['within_days']} days of the as-of date")
     elif "default_window" in cond:
         tail.append(f"dated inside the period and within {cond['default_window']} days of the as-of date")
+    elif cond.get("any_time"):
+        tail.append("dated any time")
     return " ".join([head, *tail])
 
 

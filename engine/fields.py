@@ -106,7 +106,7 @@ class FieldChecker:
         for fname, pred in cond.get("where", {}).items():
             fp = f"{ptr}/where/{fname}"
             if TENURE_RE.search(fname):
-                yield (fp, f"{fname!r} gates on tenure or time in level; the guide measures impact, "
+                yield (fp, f"{fname!r} gates on tenure or time in level; the ladder measures impact, "
                        "not the clock", "tenure")
                 continue
             yield from self._check_pred(fields, etype, fname, pred, fp)

@@ -51,11 +51,12 @@ def load(item: Item | str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Documen
         return Result(source, problems=[exc.problem], kind=exc.problem.kind)
 
 
-def check(doc: Document, book: RuleBook, target: str | None = None, need_target: bool = True) -> Packet | Result:
+def check(doc: Document, book: RuleBook, target: str | None = None, track: str | None = None,
+          need_target: bool = True) -> Packet | Result:
     """Document -> packet checked against the book's ladder and packet schema, or its problems.
     need_target=False: a packet with no level to be promoted to is fine (`ladder paths`)."""
     try:
-        packet = check_document(doc, book, target, need_target=need_target)
+        packet = check_document(doc, book, target, track_override=track, need_target=need_target)
     except LadderError as exc:
         return Result(doc.source, problems=exc.problems or [Problem(doc.source, "", str(exc))], kind=INVALID,
                       candidate=candidate_id(doc.data))
@@ -90,12 +91,12 @@ def fit(packet: Packet, assessor: PathAssessor) -> PathsReport | Result:
 
 
 def run(item: Item | str | Path, evaluator: Evaluator, target: str | None = None,
-        max_bytes: int = DEFAULT_MAX_BYTES) -> Result:
+        max_bytes: int = DEFAULT_MAX_BYTES, track: str | None = None) -> Result:
     """The whole path for one input."""
     doc = load(item, max_bytes)
     if isinstance(doc, Result):
         return doc
-    packet = check(doc, evaluator.book, target)
+    packet = check(doc, evaluator.book, target, track)
     if isinstance(packet, Result):
         return packet
     return evaluate(packet, evaluator)

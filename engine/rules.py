@@ -22,7 +22,7 @@ from .errors import Problem, RulesError
 from .fields import FieldChecker
 from .loader import Document, ParseFailure, load_file
 from .resources import default_rules_dir, load_schema
-from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside
+from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside, specialise
 from .suggest import closest, did_you_mean
 
 EXTERNAL = "external"
@@ -60,6 +60,7 @@ class Criterion:
     line: int | None = None
     basis: str | None = None  # "policy": its numbers are the ladder's choice, not the guide's
     basis_note: str | None = None
+    acknowledge: dict = field(default_factory=dict)  # lint warning code -> why it is not a problem here
 
     @property
     def evidence_types(self) -> list[str]:
@@ -72,6 +73,7 @@ class LevelRules:
     policy: Policy
     criteria: tuple[Criterion, ...]
     file: str = ""
+    line: int | None = None  # of the `criteria:` key
 
     @property
     def usable_types(self) -> list[str]:
@@ -91,6 +93,8 @@ class RuleBook:
     raw: dict = field(default_factory=dict, repr=False)  # canonical data, for audit diffs
     packet_schema: PacketSchema = field(default_factory=lambda: bundled_packet_schema(), repr=False)
     label_policy_numbers: bool = False  # ladder.yaml: lint rejects unlabelled policy numbers
+    ladder_file: str = ""  # ladder.yaml, and the line of each level ("level:ID") and track ("track:NAME") in it
+    ladder_lines: dict[str, int | None] = field(default_factory=dict, repr=False)
 
     @cached_property
     def ladder_version(self) -> str:
@@ -220,15 +224,34 @@ def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
 
 def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
     """For a failed oneOf (a condition, a predicate), the branch error that reaches deepest into
-    the rule: `unknown operator 'one_of'` on its own line beats `not a valid condition`."""
+    the rule: `unknown operator 'one_of'` on its own line beats `not a valid condition`, and
+    `in needs a list` on the predicate beats both. With nothing deeper, a leaf's `not` (keys that
+    cannot go together) says more than the oneOf."""
     best = err
+    together = None
     stack = list(err.context or [])
     while stack:
         e = stack.pop()
         stack.extend(e.context or [])
-        if e.validator == "additionalProperties" and len(e.absolute_path) > len(best.absolute_path):
+        deeper = len(e.absolute_path) > len(best.absolute_path)
+        if e.validator == "additionalProperties" and (deeper or (
+                best.validator == "type" and len(e.absolute_path) == len(best.absolute_path))):
             best = e
-    return best
+        elif e.validator == "type" and deeper and isinstance(e.validator_value, str):
+            best = e
+        elif e.validator == "not" and len(e.absolute_path) == len(err.absolute_path):
+            together = e
+    return together if best is err and together is not None else best
+
+
+# Keys of one condition that cannot go together, and what to write instead.
+_EXCLUSIVE = {
+    ("distinct", "min_count"): "distinct already needs as many records as different values; use distinct alone, "
+                               "or an all_of of two conditions",
+    ("mean", "min_count"): "mean counts its records with its own min_records; use that",
+    ("distinct", "mean"): "write an all_of of two conditions, one with each",
+    ("any_time", "within_days"): "any_time sets no window at all; within_days sets one: keep one",
+}
 
 
 def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
@@ -238,6 +261,17 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
         return f"unknown operator {bad!r}{did_you_mean(bad, props)} (known: {', '.join(props)})"
     if err.validator == "additionalProperties":
         return err.message.replace("Additional properties are not allowed", "unknown key")
+    if err.validator == "type" and err.validator_value == "array" and not isinstance(err.instance, (list, dict)):
+        key = path[-1] if path else "this"
+        return (f"{key} needs a list, not a single value: write {key}: [{err.instance}]")
+    if err.validator == "type" and isinstance(err.instance, list) and len(path) >= 2 and path[-2] == "where":
+        vals = ", ".join(map(str, err.instance))
+        return (f"a list is not a value to compare: write {path[-1]}: {{in: [{vals}]}} (one of these values), or "
+                f"{{contains_any: [{vals}]}} for a list field")
+    if err.validator == "not" and isinstance(err.instance, dict):
+        for (a, b), why in _EXCLUSIVE.items():
+            if a in err.instance and b in err.instance:
+                return f"{a} and {b} cannot go together in one condition: {why}"
     if err.validator == "oneOf" and isinstance(err.instance, dict):
         keys = ", ".join(sorted(err.instance)) or "nothing"
         return f"not a valid {err.schema_path[-2] if len(err.schema_path) > 1 else 'value'} (has: {keys})"
@@ -264,9 +298,22 @@ def with_default_window(cond: dict, days: int) -> dict:
     default (`default_window`: at most `days` old and inside the packet's period). A criterion
     that gives `within_days` says how old its evidence may be, before the period included."""
     if "evidence" in cond:
-        return cond if "within_days" in cond else {**cond, "default_window": days}
+        return cond if "within_days" in cond or cond.get("any_time") else {**cond, "default_window": days}
     key = "all_of" if "all_of" in cond else "any_of"
     return {**cond, key: [with_default_window(c, days) for c in cond[key]]}
+
+
+def _source_pattern(ladder_doc: Document) -> tuple[re.Pattern | None, list[Problem]]:
+    """ladder.yaml's `source_pattern`: the form every criterion's `source` must take in this pack
+    (none: free text)."""
+    rx = ladder_doc.data.get("source_pattern")
+    if rx is None:
+        return None, []
+    try:
+        return re.compile(rx), []
+    except re.error as exc:
+        return None, [Problem(ladder_doc.source, "/source_pattern", f"not a valid regular expression ({exc})",
+                              line=ladder_doc.locate("/source_pattern"), kind="rules")]
 
 
 def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None) -> RuleBook:
@@ -331,6 +378,10 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
         if not lv.tracks:
             problems.append(Problem(ladder_doc.source, "/levels", f"level {lv.id!r} is on no track", kind="rules",
                                     line=ladder_doc.locate("/levels")))
+    # The pack is the authority on levels and tracks: packets are checked with the schema they specialise.
+    packet_schema = specialise(packet_schema, list(names), list(lad["tracks"]))
+    source_rx, source_problem = _source_pattern(ladder_doc)
+    problems += source_problem
 
     # -- level files ------------------------------------------------------------------------
     checker = FieldChecker(set(levels), packet_schema)
@@ -355,6 +406,12 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                 problems.append(Problem(doc.source, f"{ptr}/id", f"duplicate criterion id {c['id']!r} "
                                         f"(also in {crit_seen[c['id']]})", line=doc.locate(f"{ptr}/id"), kind="rules"))
             crit_seen[c["id"]] = doc.source
+            if source_rx is not None and not source_rx.search(c["source"]):
+                example = lad.get("source_example")
+                problems.append(Problem(doc.source, f"{ptr}/source", f"source {c['source']!r} is not in this ladder's "
+                                        "form for sources (ladder.yaml source_pattern)"
+                                        + (f"; e.g. {example!r}" if example else ""),
+                                        line=doc.locate(f"{ptr}/source"), kind="rules"))
             if not c["id"].startswith(lv + "."):
                 problems.append(Problem(doc.source, f"{ptr}/id", f"criterion id must start with '{lv}.'",
                                         line=doc.locate(f"{ptr}/id"), kind="rules"))
@@ -363,7 +420,7 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
             cond = c["condition"] if window is None else with_default_window(c["condition"], window)
             crits.append(Criterion(c["id"], lv, c["title"], c["source"], c["required"], cond,
                                    c.get("aspect"), c.get("rationale"), doc.source, doc.locate(ptr),
-                                   c.get("basis"), c.get("basis_note")))
+                                   c.get("basis"), c.get("basis_note"), dict(c.get("acknowledge", {}))))
         pol = data["policy"]
         supporting = sum(1 for c in crits if not c.required)
         if pol["min_supporting"] > supporting:
@@ -372,7 +429,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                                     f"{supporting}", line=doc.locate("/policy/min_supporting"), kind="rules"))
         level_rules[lv] = LevelRules(lv, Policy(pol["min_supporting"], pol["sufficient_evidence"]["min_records"],
                                                 pol["sufficient_evidence"]["within_days"], pol.get("basis"),
-                                                pol.get("basis_note")), tuple(crits), doc.source)
+                                                pol.get("basis_note")), tuple(crits), doc.source,
+                                         doc.locate("/criteria"))
     for lv in levels:
         if lv not in level_rules:
             problems.append(Problem(f"{directory}/{lv}.yaml", "", f"level {lv!r} has no rules file", kind="rules"))
@@ -383,5 +441,7 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                                      sorted((d.data["level"], d.data) for d in docs.values())}}
     version = "sha256:" + hashlib.sha256(canonical_json(raw).encode()).hexdigest()
     tracks = {t: tuple(m) for t, m in lad["tracks"].items()}
+    lines = {f"level:{lv['id']}": ladder_doc.locate(f"/levels/{i}") for i, lv in enumerate(lad["levels"])}
+    lines.update({f"track:{t}": ladder_doc.locate(f"/tracks/{t}") for t in lad["tracks"]})
     return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw, packet_schema,
-                    bool(lad.get("label_policy_numbers", False)))
+                    bool(lad.get("label_policy_numbers", False)), ladder_doc.source, lines)

@@ -89,42 +89,118 @@ def basis_problems(book: RuleBook) -> list[Problem]:
                 out.append(Problem(c.file, "", f"{c.id}: {', '.join(nums)}: a number the guide does not give; "
                                    "label the criterion basis: policy with a basis_note", line=c.line, kind="lint"))
             elif not nums and c.basis == "policy":
-                out.append(Problem(c.file, "", f"{c.id} is labelled basis: policy but holds no number",
-                                   line=c.line, severity="warning", kind="lint"))
+                out.append(_warning(c, "label-without-number", f"{c.id} is labelled basis: policy but holds no number"))
     return out
+
+
+# Lint warnings a criterion can acknowledge (`acknowledge: {code: why}` in the criterion).
+WARNING_CODES = ("same-condition", "demands-less", "required-below", "label-without-number")
+
+
+def _warning(c: Criterion, code: str, message: str) -> Problem:
+    """A warning about one criterion, on its line, with the code that acknowledges it."""
+    return Problem(c.file, "", f"{message} [{code}]", line=c.line, severity="warning", kind=f"lint:{code}:{c.id}")
+
+
+def _counts_alike(a: Criterion, b: Criterion) -> bool:
+    """Two leaf demands measure the same thing: the same evidence type, the same kind of count
+    (records, different values of the same field, a mean, people) and the same themes asked for."""
+    ca, cb = a.condition, b.condition
+    if "evidence" not in ca or "evidence" not in cb or ca["evidence"] != cb["evidence"]:
+        return False
+    for key in ("distinct", "mean"):
+        if (key in ca) != (key in cb) or (key in ca and ca[key]["field"] != cb[key]["field"]):
+            return False
+    if ("min_people" in ca) != ("min_people" in cb):
+        return False
+    return ca.get("where", {}).get("themes") == cb.get("where", {}).get("themes")
 
 
 def lint(book: RuleBook) -> list[Problem]:
     """Problems in a rule book that loaded cleanly (loading already rejects the rest): unlabelled
-    policy numbers (errors, when ladder.yaml asks) and warnings."""
-    out: list[Problem] = basis_problems(book)
+    policy numbers (errors, when ladder.yaml asks), the pack against its packet schema, and
+    warnings. A criterion's `acknowledge` takes its warnings out (acknowledged, with a reason);
+    an acknowledgement no warning needs is itself a warning."""
+    out: list[Problem] = basis_problems(book) + schema_agreement(book)
     for lv, lr in book.level_rules.items():
         if len(lr.criteria) < MIN_CRITERIA_PER_LEVEL:
             out.append(Problem(lr.file, "/criteria", f"{lv} has {len(lr.criteria)} criteria; a level should have at "
-                               f"least {MIN_CRITERIA_PER_LEVEL}", severity="warning", kind="lint"))
+                               f"least {MIN_CRITERIA_PER_LEVEL}", line=lr.line, severity="warning", kind="lint"))
         seen: dict[str, str] = {}
         for c in lr.criteria:
             key = json.dumps(c.condition, sort_keys=True)
             if key in seen:
-                out.append(Problem(c.file, "", f"{c.id} has the same condition as {seen[key]}", line=c.line,
-                                   severity="warning", kind="lint"))
+                out.append(_warning(c, "same-condition", f"{c.id} has the same condition as {seen[key]}"))
             seen[key] = c.id
     for track, members in book.tracks.items():
         for lo, hi in zip(members, members[1:]):
             for c in book.criteria(hi):
                 for below in (b for b in book.criteria(lo) if c.aspect and b.aspect == c.aspect):
                     d_hi, d_lo = _leaf_demand(c), _leaf_demand(below)
-                    if d_hi and d_lo and d_hi[0] == d_lo[0] and d_hi[1] < d_lo[1]:
-                        out.append(Problem(c.file, "", f"{c.id} asks for {d_hi[1]} {d_hi[0]} record(s) but the level "
-                                           f"below asks for {d_lo[1]} ({below.id}); a higher level should not demand "
-                                           f"less ({track} track)", line=c.line, severity="warning", kind="lint"))
+                    if d_hi and d_lo and _counts_alike(c, below) and d_hi[1] < d_lo[1]:
+                        out.append(_warning(c, "demands-less", f"{c.id} asks for {d_hi[1]} {d_hi[0]} record(s) but "
+                                            f"the level below asks for {d_lo[1]} ({below.id}); a higher level should "
+                                            f"not demand less ({track} track)"))
             required_hi = {c.aspect for c in book.criteria(hi) if c.required and c.aspect}
             for below in book.criteria(lo):
-                if below.required and below.aspect and below.aspect not in required_hi and any(
-                        c.aspect == below.aspect for c in book.criteria(hi)):
-                    out.append(Problem(book.level_rules[hi].file, "", f"{below.aspect} is required at {lo} "
-                                       f"({below.id}) but only supporting at {hi} ({track} track)",
-                                       severity="warning", kind="lint"))
+                if below.required and below.aspect and below.aspect not in required_hi:
+                    for c in (c for c in book.criteria(hi) if c.aspect == below.aspect):
+                        out.append(_warning(c, "required-below", f"{below.aspect} is required at {lo} ({below.id}) "
+                                            f"but only supporting at {hi} ({c.id}; {track} track)"))
+    return _acknowledged(book, _unique(out))
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    return [p for p in problems if not (p in seen or seen.add(p))]
+
+
+def _acknowledged(book: RuleBook, problems: list[Problem]) -> list[Problem]:
+    """Warnings a criterion acknowledges become severity "acknowledged" (kept, with the reason)."""
+    acks = {c.id: c for c in book.all_criteria() if c.acknowledge}
+    used: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        parts = p.kind.split(":")
+        if len(parts) == 3 and parts[2] in acks and parts[1] in acks[parts[2]].acknowledge:
+            used.add((parts[2], parts[1]))
+            why = acks[parts[2]].acknowledge[parts[1]]
+            p = Problem(p.source, p.path, f"{p.message}; acknowledged: {why}", p.line, p.column, "lint",
+                        "acknowledged")
+        elif len(parts) == 3:
+            p = Problem(p.source, p.path, p.message, p.line, p.column, "lint", p.severity)
+        out.append(p)
+    for cid, c in acks.items():
+        for code in c.acknowledge:
+            if (cid, code) not in used:
+                out.append(Problem(c.file, "", f"{cid} acknowledges a {code} warning that lint does not raise; "
+                                   "remove the acknowledgement", line=c.line, severity="warning", kind="lint"))
+    return out
+
+
+def schema_agreement(book: RuleBook) -> list[Problem]:
+    """The pack and the packet schema agree: every level id, alias and track name of ladder.yaml can
+    be written in a packet. (A packet schema beside the rules folder may not let it, and then the
+    pack's own ids would be rejected in every packet that names them.)"""
+    import jsonschema_rs
+
+    validator = jsonschema_rs.validator_for(book.packet_schema.data)
+
+    def packet(**cand: str) -> dict:
+        return {"schema_version": 1, "candidate": {"id": "lint", **cand},
+                "period": {"start": "2025-01-01", "end": "2025-01-02"}, "evidence": []}
+    out = []
+    for lv in book.ordered_levels():
+        for name in (lv, *book.levels[lv].aliases):
+            if not validator.is_valid(packet(current_level=name)):
+                what = "level id" if name == lv else f"alias of {lv}"
+                out.append(Problem(book.ladder_file, "", f"the packet schema rejects {name!r} ({what}) as a "
+                                   "candidate's current_level: no packet could name it", kind="lint",
+                                   line=book.ladder_lines.get(f"level:{lv}")))
+    for track in book.tracks:
+        if not validator.is_valid(packet(current_level=book.tracks[track][0], track=track)):
+            out.append(Problem(book.ladder_file, "", f"the packet schema rejects the track {track!r}: no packet "
+                               "could name it", kind="lint", line=book.ladder_lines.get(f"track:{track}")))
     return out
 
 
@@ -342,10 +418,41 @@ def diff_verdicts(old: dict, new: dict) -> list[str]:
         elif a.get("evidence") != b.get("evidence"):
             out.append(f"  {cid}: cites {a.get('evidence')} -> {b.get('evidence')}")
         elif a != b:
-            out.append(f"  {cid}: explanation changed: {b['reason']}")
+            out += [f"  {cid}: {line}" for line in _what_changed(a, b)]
     if not out and old != new:
-        out.append("  headline or level summary changed: " + str(new.get("headline")))
+        for key in sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)):
+            out.append(f"  {key} changed" + (f": {new.get(key)}" if key == "headline" else ""))
     return out
+
+
+# What a criterion's golden entry holds, in the words a diff uses for it.
+_FIELD_WORDS = {"title": "title", "reason": "explanation", "required": "required/supporting", "level": "level",
+                "misses": "nearest misses"}
+
+
+def _what_changed(a: dict, b: dict) -> list[str]:
+    """Each field of one criterion's entry that changed, named: a title edit is not an explanation change."""
+    out = []
+    for key in sorted(set(a) | set(b), key=lambda k: (k != "title", k != "reason", k)):
+        if a.get(key) == b.get(key):
+            continue
+        word = _FIELD_WORDS.get(key, key)
+        if key in ("title", "reason"):
+            out.append(f"{word} changed: {a.get(key)!r} -> {b.get(key)!r}")
+        else:
+            out.append(f"{word} changed")
+    return out
+
+
+EXPECT_KEY = "x-expected-verdict"  # a fixture's stated intent (an x- field: packets may carry it)
+
+
+def _intent(packet_data: object, verdict: str) -> list[str]:
+    """The fixture's expected verdict against the one it got ([] when it states none or they agree)."""
+    want = packet_data.get(EXPECT_KEY) if isinstance(packet_data, dict) else None
+    if want is None or want == verdict:
+        return []
+    return [f"expected verdict {want} ({EXPECT_KEY}), got {verdict}"]
 
 
 def diff_paths(old: dict, new: dict) -> list[str]:
@@ -381,16 +488,18 @@ def _signal_statuses(p: dict) -> dict[str, tuple[str, list[str]]]:
     return out
 
 
-def _check_golden(gp: Path, new: dict, update: bool, differ) -> tuple[str, list[str]]:
+def _check_golden(gp: Path, new: dict, update: bool, differ, name: str = "") -> tuple[str, list[str]]:
     """(pass | updated | fail, diff lines) for one golden file; a mismatch writes NAME.new beside
-    it, or with `update` rewrites it."""
+    it, or with `update` rewrites it. `name` names the file in the messages (the paths golden)."""
     text = json.dumps(new, indent=1, ensure_ascii=False) + "\n"
+    name = f" {name}" if name else ""
     if gp.exists():
         try:
             old = json.loads(gp.read_text(encoding="utf-8"))
         except ValueError:
             old = {}
         if old == new:
+            Path(str(gp) + ".new").unlink(missing_ok=True)  # a snapshot of a failure since fixed
             return "pass", []
         d = differ(old, new)
         if update:
@@ -401,8 +510,8 @@ def _check_golden(gp: Path, new: dict, update: bool, differ) -> tuple[str, list[
     if update:
         gp.parent.mkdir(parents=True, exist_ok=True)
         gp.write_text(text, encoding="utf-8")
-        return "updated", [f"new golden file {gp.name}"]
-    return "fail", [f"no golden file {gp.name}; run with --update to record one"]
+        return "updated", [f"new golden file{name}"]
+    return "fail", [f"no golden file{name}; run with --update to record one"]
 
 
 _WORST = ("pass", "updated", "fail")
@@ -415,6 +524,9 @@ def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: 
     ev = Evaluator(book)
     assessor = PathAssessor(book, paths) if paths is not None and paths.paths else None
     results = []
+    if update and expected_dir.is_dir():  # snapshots of earlier failed runs: --update settles them all
+        for stale in sorted(expected_dir.glob("*.golden.new")):
+            stale.unlink()
     for fx in fixtures:
         gp = golden_path(fx, expected_dir)
         r = pipeline.run(fx, ev)
@@ -423,6 +535,10 @@ def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: 
             continue
         new = golden_of(verdict_dict(r.verdict))
         statuses = {c["id"]: c["status"] for c in new["criteria"]}
+        intent = _intent(r.packet.data if r.packet else None, new["verdict"])
+        if intent:  # the fixture says what it is for: a golden cannot make a wrong verdict pass
+            results.append(CaseResult(str(fx), str(gp), "fail", intent, statuses))
+            continue
         status, diff = _check_golden(gp, new, update, diff_verdicts)
         if assessor is not None:
             assert r.packet is not None
@@ -432,7 +548,8 @@ def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: 
                 continue
             pnew = {k: v for k, v in paths_dict(fits).items() if k != "paths_version"}
             statuses.update({sid: st for p in pnew["paths"] for sid, (st, _) in _signal_statuses(p).items()})
-            pstatus, pdiff = _check_golden(paths_golden_path(fx, expected_dir), pnew, update, diff_paths)
+            pgp = paths_golden_path(fx, expected_dir)
+            pstatus, pdiff = _check_golden(pgp, pnew, update, diff_paths, pgp.name)
             status = max(status, pstatus, key=_WORST.index)
             diff += pdiff
         results.append(CaseResult(str(fx), str(gp), status, diff, statuses))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,36 @@ def packet_schema_beside(rules_dir: Path) -> PacketSchema | None:
         raise RulesError([Problem(str(f), "", f"cannot read: {exc.strerror}", kind="io")]) from None
     schema = read_packet_schema(raw, str(f))
     return None if schema == bundled_packet_schema() else schema
+
+
+# The bundled schema's pattern for a level id or alias in a packet; ladder.yaml allows digits too.
+BUNDLED_LEVEL_PATTERN = "^[a-z][a-z-]*$"
+PACK_LEVEL_PATTERN = "^[a-z][a-z0-9-]*$"
+
+
+def specialise(schema: PacketSchema, level_names: list[str], tracks: list[str]) -> PacketSchema:
+    """The packet schema as a rules pack uses it: the pack's track names are the only tracks a
+    packet may name, and its level ids and aliases are ids a packet can write (digits allowed when
+    the pack uses them). The bundled pack's levels and tracks give back the bundled schema itself,
+    byte for byte (the same schema_version on every verdict)."""
+    import copy
+
+    data = copy.deepcopy(schema.data)
+    pattern = BUNDLED_LEVEL_PATTERN if all(re.fullmatch(BUNDLED_LEVEL_PATTERN, n) for n in level_names) \
+        else PACK_LEVEL_PATTERN
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("pattern") == BUNDLED_LEVEL_PATTERN:
+                node["pattern"] = pattern
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(data)
+    track = data.get("properties", {}).get("candidate", {}).get("properties", {}).get("track")
+    if isinstance(track, dict) and "enum" in track:
+        track["enum"] = list(tracks)
+    out = PacketSchema(data)
+    return schema if out == schema else out

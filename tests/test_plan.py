@@ -202,3 +202,19 @@ def test_plan_ids_skip_the_ids_the_packet_already_uses(run_cli, tmp_path):
     ids = [r["id"] for r in v["plan"]]
     assert ids and not {"plan-01", "plan-02"} & set(ids)
     assert ids == [f"plan-{n:02d}" for n in range(3, 3 + len(ids))]
+
+
+def test_a_plan_that_would_raise_a_new_warning_is_not_proved():
+    """prove() refuses records that make the packet ready only by adding something a committee
+    would be warned about (here: the plan's record repeats one of the packet's own, which would
+    also count once), even when the warning count alone would not show it."""
+    from engine import plan as P
+
+    fx = FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml"
+    packet = check_document(load_file(fx), BOOK)
+    v = EVAL.evaluate(packet)
+    good = copy.deepcopy(verdict_dict(v)["plan"])
+    assert P.prove(BARE, packet, good) is not None
+    echo = dict(copy.deepcopy(packet.evidence[0]), id="plan-99")  # the same record again
+    assert P.prove(BARE, packet, good + [echo]) is None
+    assert P._new_warnings(packet, check_document(load_file(fx), BOOK)) == []

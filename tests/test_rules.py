@@ -501,7 +501,7 @@ def test_higher_level_demanding_less_is_a_warning(tmp_path, run_cli):
          "        where: {kind: business, improved: true}\n      within_days: 730\n")
     r = run_cli("rules", "lint", "--rules", rules)
     want = ("director.drives-business-growth asks for 1 shipped_outcome record(s) but the level below asks for 2 "
-            "(senior-pm.moves-key-metrics); a higher level should not demand less (management track) (warning)")
+            "(senior-pm.moves-key-metrics); a higher level should not demand less (management track) [demands-less] (warning)")
     assert want in r.stdout and "rules ok, 1 warning(s)" in r.stdout, r.stdout
     r = run_cli("rules", "lint", "--rules", rules, "--strict", exit_code=4)
     assert want in r.stderr
@@ -513,7 +513,7 @@ def test_small_level_and_duplicate_condition_warnings(tmp_path, run_cli):
     r = run_cli("rules", "lint", "--rules", d, "--format", "json")
     msgs = [p["message"] for p in json.loads(r.stdout)["problems"]]
     assert "probe has 2 criteria; a level should have at least 6" in msgs
-    assert "probe.b has the same condition as probe.a" in msgs
+    assert "probe.b has the same condition as probe.a [same-condition]" in msgs
     assert json.loads(r.stdout)["ok"] is True
 
 
@@ -603,9 +603,11 @@ def test_rules_test_diffs_updates_and_writes_junit(tmp_path, run_cli):
     assert failed == [f"{GOLDEN_CASES[1]}.yaml"]
     assert crit["id"] in suite.find(".//failure").text
 
+    snapshot = json.loads(new.read_text())
     r = run_cli("rules", "test", "--fixtures", fx, "--update")
     assert "1 updated" in r.stdout
-    assert json.loads(golden.read_text()) == json.loads(new.read_text())
+    assert json.loads(golden.read_text()) == snapshot
+    assert not new.exists()  # --update settles the snapshot: no stale .golden.new is left
     assert "3 passed, 0 failed" in run_cli("rules", "test", "--fixtures", fx).stdout
 
 

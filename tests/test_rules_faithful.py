@@ -212,7 +212,7 @@ def test_a_label_without_a_number_is_a_warning(tmp_path, run_cli):
     edit(d / "probe.yaml", "    title: Has led a high-risk piece of work\n",
          "    title: Has led a high-risk piece of work\n    basis: policy\n    basis_note: no number here at all\n")
     r = run_cli("rules", "lint", "--rules", d)
-    assert "probe.risky is labelled basis: policy but holds no number (warning)" in r.stdout
+    assert "probe.risky is labelled basis: policy but holds no number [label-without-number] (warning)" in r.stdout
 
 
 def test_policy_is_shown_in_every_output(run_cli):

@@ -1,0 +1,141 @@
+"""`ladder init DIR`: a new rules pack that lints and tests clean, to grow into a company's ladder.
+
+The pack is plain files (ladder.yaml, one level file, one fixture with its expected verdict and
+its golden, a README); nothing here is needed to use it afterwards."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import OutputError, UsageError
+
+LADDER = """\
+# The ladder: its levels (ids: lower-case letters, digits and '-'), their order and its tracks.
+# Packets name these ids (candidate.current_level / target_level) and these track names.
+ladder_version: 1
+guide: "Our product career framework (say where it is published)"
+# Optional: the form every criterion's `source` takes; without it, source is free text.
+source_pattern: "^PM[1-9] — [A-Z][A-Za-z ]+$"
+source_example: "PM1 — Delivery"
+levels:
+  - id: pm-1
+    title: Product Manager 1
+    guide_level: PM1
+    order: 1
+    aliases: [pm1]
+tracks:
+  product: [pm-1]
+default_track: product
+# Evidence counts when it is inside the packet's period and at most this many days old.
+default_window_days: 730
+"""
+
+LEVEL = """\
+# What it takes to be at PM1: one file per level (docs/rules.md, "Bring your own ladder").
+level: pm-1
+policy:
+  min_supporting: 1          # supporting (required: false) criteria that must be met too
+  sufficient_evidence: {min_records: 2, within_days: 730}
+criteria:
+  - id: pm-1.ships
+    title: Has shipped work as part of a team
+    source: "PM1 — Delivery"
+    required: true
+    aspect: delivery
+    condition:
+      evidence: shipped_outcome
+  - id: pm-1.writes-specs
+    title: Writes specs or user stories a team can build from
+    source: "PM1 — Craft"
+    required: true
+    aspect: craft
+    condition:
+      evidence: artifact
+      where:
+        kind: {in: [user-stories, spec, prd]}
+  - id: pm-1.user-research
+    title: Takes part in user research
+    source: "PM1 — Insight"
+    required: false
+    aspect: insight
+    condition:
+      evidence: discovery
+  - id: pm-1.good-colleague
+    title: Colleagues rate working with them highly
+    source: "PM1 — Collaboration"
+    required: false
+    aspect: collaboration
+    condition:
+      evidence: stakeholder_feedback
+      where:
+        rating: {gte: 4}
+  - id: pm-1.learns
+    title: Learns the product's technology and domain
+    source: "PM1 — Craft"
+    required: false
+    aspect: learning
+    condition:
+      evidence: learning
+  - id: pm-1.raises-risks
+    title: Raises blockers and risks early
+    source: "PM1 — Communication"
+    required: false
+    aspect: communication
+    condition:
+      evidence: risk_raised
+"""
+
+FIXTURE = """\
+# A fixture: a packet whose verdict `ladder rules test` checks. x-expected-verdict states the
+# intent (ready | not_ready | insufficient_evidence); fixtures/expected/ holds the full golden.
+schema_version: 1
+x-expected-verdict: ready
+candidate:
+  id: example-1
+  track: product
+  current_level: external
+  target_level: pm-1
+period: {start: 2025-01-01, end: 2025-12-31}
+evidence:
+  - {id: ev-1, type: shipped_outcome, date: 2025-03-04, title: Saved searches, role: contributed, scope: feature}
+  - {id: ev-2, type: artifact, date: 2025-02-10, title: Stories for saved searches, kind: user-stories}
+  - {id: ev-3, type: discovery, date: 2025-01-20, title: Six user interviews, method: user-interviews}
+"""
+
+README = """\
+# A ladder rules pack
+
+    ladder rules lint --rules {d}/rules --strict     # the pack is well formed
+    ladder rules show --rules {d}/rules              # the criteria, as people read them
+    ladder rules test --rules {d}/rules              # every fixture gives its golden verdict
+    ladder schema --rules {d}/rules                  # the packet schema packets are checked with
+    ladder evaluate PACKET --rules {d}/rules
+
+- `rules/ladder.yaml`: levels, tracks, the form of `source`.
+- `rules/<level>.yaml`: one file per level: its policy and criteria.
+- `fixtures/*.yaml`: packets with their expected verdicts; `fixtures/expected/`: goldens
+  (`ladder rules test --update` records them after an intended change).
+
+docs/rules.md, "Bring your own ladder", walks through growing this into your framework.
+"""
+
+
+def init_pack(directory: str) -> list[Path]:
+    """Write a new pack into `directory` (new or empty); returns the files written."""
+    from .rules import load_rules
+    from .ruletools import run_tests
+
+    d = Path(directory)
+    if d.exists() and (not d.is_dir() or any(d.iterdir())):
+        raise UsageError(summary=f"{d} already exists and is not an empty folder; ladder init writes a new pack")
+    files = {d / "rules" / "ladder.yaml": LADDER, d / "rules" / "pm-1.yaml": LEVEL,
+             d / "fixtures" / "example-external-to-pm-1-ready.yaml": FIXTURE,
+             d / "README.md": README.replace("{d}", str(d))}
+    try:
+        for f, text in files.items():
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_text(text, encoding="utf-8")
+        fixture = d / "fixtures" / "example-external-to-pm-1-ready.yaml"
+        run_tests(load_rules(d / "rules"), [fixture], d / "fixtures" / "expected", update=True)
+    except OSError as exc:
+        raise OutputError(summary=f"cannot write the pack into {d}: {exc.strerror or exc}") from None
+    return sorted(files) + sorted((d / "fixtures" / "expected").glob("*.golden"))
