@@ -67,8 +67,6 @@ except ImportError as exc:
         raise
     click.echo(f"ladder: cannot start: {exc}", err=True)
     sys.exit(EXIT_INTERNAL)
-if _BEFORE_IMPORT is not None:  # imported as a library (the tests): leave Ctrl-C as it was; run() sets it
-    _on_ctrl_c(_BEFORE_IMPORT)
 
 
 def _engine(module: str) -> ModuleType:
@@ -570,6 +568,13 @@ def run() -> None:
                    "(set LADDER_DEBUG=1 for details)", err=True)
         sys.exit(EXIT_INTERNAL)
 
+
+# The module body (imports, then the commands' decorators) is start-up too: only now, at its
+# very end, is Ctrl-C given back to whoever imported us (the tests import cli as a library);
+# run() installs the one-line handler again for the console script. Restoring it after the
+# imports but before the decorators left a window where a Ctrl-C showed a traceback.
+if _BEFORE_IMPORT is not None:
+    _on_ctrl_c(_BEFORE_IMPORT)
 
 if __name__ == "__main__":  # pragma: no cover
     run()
