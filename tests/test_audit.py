@@ -684,3 +684,25 @@ def test_totals_by_level_and_track_add_up_to_the_packets(run_cli, repo):
     assert "records within 730 days" in text and "needed 4 -> 40" in text
     sha = git(repo.root, "rev-parse", "HEAD~1")[:12]
     assert f"HEAD~1 ({sha})" in text
+
+
+def test_rule_changes_are_cut_only_when_there_are_more_than_shown(tmp_path):
+    """The markdown's rule-change list says "the first N are shown" only when something is
+    left out: exactly N changes are all shown, without the note."""
+    from engine import audit as audit_mod
+    from engine.audit.render import _render_markdown, diff_entries
+    from engine.inputs import iter_inputs
+
+    shutil.copytree(ROOT / "rules", tmp_path / "head" / "rules")
+    shutil.copytree(ROOT / "schemas", tmp_path / "head" / "schemas")
+    f = tmp_path / "head" / "rules" / "senior-pm.yaml"
+    data = yaml.safe_load(f.read_text(encoding="utf-8"))
+    for cid in ("senior-pm.moves-key-metrics", "senior-pm.sound-trade-offs"):
+        criterion(data, cid)["condition"]["min_count"] = 3
+    f.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    res = audit_mod.assess(load_rules(ROOT / "rules"), load_rules(tmp_path / "head" / "rules"),
+                           iter_inputs([str(FIXTURES / f"{p}.yaml") for p in PACKETS]))
+    n = len(diff_entries(res.diff))
+    assert n >= 2
+    assert "are shown" not in _render_markdown(res, 10**6, n)
+    assert f"_{n} rule changes; the first {n - 1} are shown" in _render_markdown(res, 10**6, n - 1)

@@ -36,6 +36,8 @@ def test_a_gamed_packet_gets_what_the_manifest_says(case, run_cli, tmp_path):
     by_id = {c["id"]: c for c in v["criteria"]}
     for cid, words in case.get("reason", {}).items():
         assert words in by_id[cid]["reason"], by_id[cid]["reason"]
+    for cid, words in case.get("reason_not", {}).items():
+        assert words not in by_id[cid]["reason"], by_id[cid]["reason"]
     for cid, words in case.get("misses", {}).items():
         assert any(words in f for m in by_id[cid].get("nearest_misses", []) for f in m["failed"]), by_id[cid]
     for want in case.get("warnings", []):

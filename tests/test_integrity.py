@@ -207,3 +207,18 @@ def test_a_supporting_shortfall_is_a_gap_too(run_cli):
             assert v["gaps"] or v["supporting_gaps"], fx.name
         if v["verdict"] == "ready":
             assert not v["gaps"] and not v["supporting_gaps"]
+
+
+@pytest.mark.parametrize("base, result, improved", [
+    (100, 101, True),      # exactly the 1 % materiality of the baseline: moved
+    (100, 100.99, False),  # just under it
+    (0, 5, True),          # from nothing: measured against the result
+    (2.0, 1.97, False),    # the wrong way
+])
+def test_a_metric_counts_as_improved_from_exactly_the_materiality(base, result, improved):
+    """engine.facts derives `improved` before the engine sees the fact: the threshold is measured
+    against the baseline (the result when the baseline is 0), and a change of exactly 1 % counts."""
+    from engine.facts import _metric
+
+    got = _metric({"kind": "business", "baseline": base, "result": result}, ("kind",), True)
+    assert got["improved"] is improved

@@ -57,3 +57,36 @@ def test_a_bad_results_line_is_named_and_the_rest_reported(run_cli, tmp_path):
     assert "1 verdict(s)" in r.stderr and (tmp_path / "x.html").exists()
     r = run_cli("report", tmp_path / "missing.jsonl", "--out", tmp_path / "y.html", exit_code=2)
     assert "no such file" in r.stderr and not (tmp_path / "y.html").exists()
+
+
+def test_the_page_is_well_formed(run_cli, tmp_path):
+    """Every element the report opens it closes, in order (a browser forgives a missing </ol>;
+    a screen reader's outline and the print layout do not)."""
+    from html.parser import HTMLParser
+
+    void = {"meta", "br", "input", "img", "hr", "link", "col", "wbr"}
+    optional = {"p", "li", "tr", "td", "th", "thead", "tbody", "option", "dt", "dd"}  # HTML may omit these ends
+
+    class Balance(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack, self.errors = [], []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in void:
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag):
+            while self.stack and self.stack[-1] != tag and self.stack[-1] in optional:
+                self.stack.pop()
+            if not self.stack or self.stack[-1] != tag:
+                self.errors.append(f"</{tag}> closes {self.stack[-1] if self.stack else 'nothing'}")
+            else:
+                self.stack.pop()
+
+    out, html = tmp_path / "r.jsonl", tmp_path / "b.html"
+    run_cli("batch", *PACKETS, "--out", out, "--html", html, "--quiet")
+    b = Balance()
+    b.feed(html.read_text(encoding="utf-8"))
+    b.close()
+    assert b.errors == [] and [t for t in b.stack if t not in optional] == []

@@ -320,6 +320,9 @@ def test_all_of_needs_every_part_and_cites_each(probe):
     assert probe(mentor, hire)["all-of"] == (MET, ["hr", "mt"])
     status, found = probe(mentor)["all-of"]
     assert (status, found) == (UNMET, ["mt"])  # the part that is there is shown as found
+    reason = next(c["reason"] for c in probe.last["criteria"] if c["id"] == "probe.all-of")
+    assert reason.startswith("needs all of its parts; open: a people leadership record where activity is hiring")
+    assert "mentoring" not in reason  # the part that is met is not named as open
 
 
 def test_any_of_needs_one_part(probe):
@@ -601,6 +604,7 @@ def test_rules_test_diffs_updates_and_writes_junit(tmp_path, run_cli):
     assert suite.tag == "testsuite" and suite.get("tests") == "3" and suite.get("failures") == "1"
     failed = [tc.get("name") for tc in suite.iter("testcase") if tc.find("failure") is not None]
     assert failed == [f"{GOLDEN_CASES[1]}.yaml"]
+    assert sorted(tc.get("name") for tc in suite.iter("testcase")) == sorted(f"{n}.yaml" for n in GOLDEN_CASES)
     assert crit["id"] in suite.find(".//failure").text
 
     snapshot = json.loads(new.read_text())
@@ -644,3 +648,24 @@ def test_a_value_of_the_wrong_type_is_a_lint_error(where, message, run_cli, tmp_
     assert message in lint_fails(run_cli, rules)
     ok = write_mini(tmp_path / "ok", {"typed": {"evidence": "stakeholder_feedback", "where": {"rating": 4}}})
     run_cli("rules", "lint", "--rules", ok)
+
+
+def test_a_changed_explanation_and_a_broken_fixture_are_named(tmp_path, run_cli):
+    """rules test says which criterion's explanation changed (status unchanged), and a fixture
+    that no longer validates is an error naming the fixture and the problem."""
+    fx = tmp_path / "fixtures"
+    fx.mkdir()
+    shutil.copy(FIXTURES / f"{GOLDEN_CASES[1]}.yaml", fx)
+    run_cli("rules", "test", "--fixtures", fx, "--update")
+    golden = fx / "expected" / f"{GOLDEN_CASES[1]}.golden"
+    recorded = json.loads(golden.read_text())
+    crit = next(c for c in recorded["criteria"] if c["status"] == "unmet")
+    crit["reason"] = "an older wording"
+    golden.write_text(json.dumps(recorded, indent=1))
+    r = run_cli("rules", "test", "--fixtures", fx, exit_code=1)
+    assert f"  {crit['id']}: explanation changed" in r.stdout
+    broken = fx / "broken.yaml"
+    broken.write_text("schema_version: 1\ncandidate: {id: emp-1}\n", encoding="utf-8")
+    r = run_cli("rules", "test", "--fixtures", fx, exit_code=1)
+    assert f"ERROR   {broken}\n" in r.stdout
+    assert "missing required field 'evidence'" in r.stdout
