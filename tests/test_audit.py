@@ -116,6 +116,7 @@ def check_exact(run_cli, repo: Repo, base: str, head: str | None) -> dict:
     assert reported(report["flips"]) == flips
     assert reported(report["status_changes"]) == only
     assert report["summary"]["packets"] == len(packets) and report["summary"]["invalid"] == 0
+    assert report["summary"]["evaluated"] == len(packets)  # every packet judged under both versions
     assert report["summary"]["status_changes"] == sum(len(c) for *_, c in only.values())
     return report
 
@@ -706,3 +707,17 @@ def test_rule_changes_are_cut_only_when_there_are_more_than_shown(tmp_path):
     assert n >= 2
     assert "are shown" not in _render_markdown(res, 10**6, n)
     assert f"_{n} rule changes; the first {n - 1} are shown" in _render_markdown(res, 10**6, n - 1)
+
+
+@pytest.mark.parametrize("a, b", [
+    ({"ne": "none"}, {"not_in": ["none"]}),
+    ("led", {"in": ["led"]}),
+    ("led", {"eq": "led"}),
+    ({"in": ["a", "b"]}, {"in": ["a", "b"]}),
+])
+def test_one_meaning_is_one_spelling_in_the_rule_diff(a, b):
+    """What the compiler tests alike, the audit's rule diff reads alike (no change to review)."""
+    from engine.audit.diff import _norm_predicate
+
+    assert _norm_predicate(a) == _norm_predicate(b)
+    assert _norm_predicate({"not_in": ["x"]}) == {"ne": "x"} and _norm_predicate({"in": ["x"]}) == "x"
