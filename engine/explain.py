@@ -182,9 +182,9 @@ def by_type(facts: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-def nearest_misses(facts: dict[str, list[dict]] | list[dict], cond: dict) -> list[Miss]:
-    """The records of the right type that fail the fewest predicates, with what each failed."""
-    grouped = facts if isinstance(facts, dict) else by_type(facts)
+def nearest_misses(grouped: dict[str, list[dict]], cond: dict) -> list[Miss]:
+    """The records of the right type (facts grouped by_type) that fail the fewest predicates,
+    with what each failed."""
     scored = []
     for f in grouped.get(cond["evidence"], ()):
         failed = _failed(f, cond)
@@ -216,7 +216,7 @@ def partial(plan: Plan, fr: Firing, idx: int) -> list[str]:
     return sorted({e for c in node.children for e in partial(plan, fr, c)})
 
 
-def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: list[dict]) -> tuple[str, list[Miss]]:
+def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: dict[str, list[dict]]) -> tuple[str, list[Miss]]:
     node: Node = plan.nodes[idx]
     if node.kind in ("all", "any"):
         open_kids = [c for c in node.children if c not in fr.marked]
@@ -239,7 +239,7 @@ def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: list[dict]) -> tuple[s
     return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg")
 
 
-def _still(cond: dict, vals: dict, found: list[str], facts: Any) -> str:
+def _still(cond: dict, vals: dict, found: list[str], facts: dict[str, list[dict]]) -> str:
     """What the thresholds still want, counted: "; still needs 1 more record" or "; still needs 2
     more different from.relationship values (has: manager, peer)". Explanation only: whether the
     criterion is met came from the engine."""
@@ -247,7 +247,7 @@ def _still(cond: dict, vals: dict, found: list[str], facts: Any) -> str:
     if "distinct" in cond:
         fname, want = cond["distinct"]["field"], cond["distinct"]["min"]
         if vals.get("distinct", 0) < want:
-            pool = facts.get(cond["evidence"], []) if isinstance(facts, dict) else facts
+            pool = facts.get(cond["evidence"], [])
             ids = set(found)
             has = sorted({_fmt(v) for f in pool if f.get("eid") in ids and (v := _get(f, fname)) is not _MISSING})
             wants.append(f"{want - vals.get('distinct', 0)} more different {fname} value(s)"
@@ -263,7 +263,7 @@ def _person_named(fact: dict, cond: dict) -> bool:
     return _lookup(fact, tuple(PERSON_FIELD[cond["evidence"]].split("."))) is not _MISSING
 
 
-def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: list[dict], agg: bool = False
+def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list[dict]], agg: bool = False
                  ) -> tuple[str, list[Miss]]:
     need = describe(cond)
     if agg and found:
@@ -284,8 +284,7 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: list[dict], ag
         got = "found none"
     misses = nearest_misses(facts, cond)
     reason = f"needs {need}; {got}"
-    same_type = facts.get(cond.get("evidence"), []) if isinstance(facts, dict) else \
-        [f for f in facts if f.get("type") == cond.get("evidence")]
+    same_type = facts.get(cond.get("evidence"), [])
     if "min_people" in cond and any(not _person_named(f, cond) for f in same_type):
         reason += " (records that name no person count for nobody)"
     elif not found and not misses and cond.get("evidence") not in (None, "*"):

@@ -45,7 +45,7 @@ FAST = ["test_exact", "test_boundaries", "test_golden", "test_engine", "test_gam
 EXTRA = {"batch.py": ["test_batch", "test_batch_robust"], "inputs.py": ["test_batch", "test_batch_robust"],
          "audit": ["test_audit", "test_audit_differential"], "loader.py": ["test_corpus", "test_properties"],
          "ruletools.py": ["test_rules"], "commands.py": ["test_batch", "test_docs"],
-         "report.py": ["test_batch", "test_privacy"], "firing.py": ["test_engine_safety"],
+         "report.py": ["test_batch", "test_privacy"], "report_html.py": ["test_report", "test_report_browser"], "firing.py": ["test_engine_safety"],
          "compiler.py": ["test_engine_safety"], "cli.py": ["test_docs", "test_batch"]}
 
 _CMP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
