@@ -211,6 +211,11 @@ def test_invalid_packets_are_listed_not_fatal(run_cli, repo, tmp_path):
     assert report["summary"]["packets"] == len(PACKETS) + 1
     assert [Path(i["source"]).name for i in report["invalid"]] == ["rating-out-of-range.yaml"]
     assert report["invalid"][0]["problem"]["path"].startswith("/evidence/")
+    text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--packets", str(INVALID / "rating-out-of-range.yaml"),
+                   "--packets", str(repo.root / "fixtures")).stdout
+    n = report["invalid"][0]["problems"]
+    line = next(x for x in text.splitlines() if "rating-out-of-range.yaml" in x)
+    assert ("more)" in line) == (n > 1) and "(and 0 more)" not in line  # one problem: no "and 0 more"
 
 
 def test_level_removed_reports_validity_changes(run_cli, repo):

@@ -487,3 +487,13 @@ def test_results_reader_cuts_lines_across_chunks(tmp_path, monkeypatch):
     assert [x.line for x in got if not isinstance(x, results_mod.Line)] == [3]
     assert [x.number for x in got if isinstance(x, results_mod.Line)] == [1, 4, 5]
     assert f.read_bytes()[got[2].offset:].startswith(b'{"b"')
+
+
+def test_blank_lines_in_a_decisions_csv_are_not_rows(run_cli, tmp_path, cycle_results):
+    """A spreadsheet export often ends with (or holds) empty lines: they are skipped, not
+    reported as rows with the wrong number of cells (a mutation survivor)."""
+    lines = DECISIONS.read_text(encoding="utf-8").splitlines()
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text("\n".join(lines[:3] + ["", ",,,,,"] + lines[3:] + ["", ""]) + "\n", encoding="utf-8")
+    out = run_cli("validate", "--decisions", spaced, "--results", cycle_results).stdout
+    assert "27 decision(s), each with a verdict" in out
