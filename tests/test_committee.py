@@ -254,6 +254,9 @@ def test_calibrate_formats(run_cli, cohort):
     res, dec = cohort
     text = run_cli("calibrate", "--results", res, "--decisions", dec).stdout
     assert "agreement 66.7%, Cohen's kappa 0.4667" in text
+    d = json.loads(run_cli("calibrate", "--results", res, "--decisions", dec, "--format", "json").stdout)
+    north = {g["id"]: g for g in d["groups"]["org"]}["north"]  # the per-group lines read like the cohort's
+    assert f"north: 7 candidates, agreement {north['agreement'] * 100:.1f}%, kappa " in text
     md = run_cli("calibrate", "--results", res, "--decisions", dec, "--format", "markdown").stdout
     assert "| ready | 4 | 1 | 0 |" in md
     page = run_cli("calibrate", "--results", res, "--decisions", dec, "--format", "html").stdout
