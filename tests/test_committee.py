@@ -500,3 +500,10 @@ def test_blank_lines_in_a_decisions_csv_are_not_rows(run_cli, tmp_path, cycle_re
     spaced.write_text("\n".join(lines[:3] + ["", ",,,,,"] + lines[3:] + ["", ""]) + "\n", encoding="utf-8")
     out = run_cli("validate", "--decisions", spaced, "--results", cycle_results).stdout
     assert "27 decision(s), each with a verdict" in out
+
+
+def test_a_yaml_decisions_file_that_is_not_a_list_is_located(run_cli, tmp_path):
+    f = tmp_path / "d.yaml"
+    f.write_text("cycle: 2026-h1\ncandidate_id: emp-1\n", encoding="utf-8")
+    out = run_cli("validate", "--decisions", f, exit_code=3).stdout
+    assert f"{f}:1: a decisions file is a list of decisions" in out
