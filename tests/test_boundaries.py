@@ -112,3 +112,5 @@ def test_min_supporting_is_met_by_exactly_that_many(drop, needed, verdict, run_c
     if verdict == "not_ready":
         assert v["supporting_gaps"][0]["more"] == 1
         assert v["supporting_gaps"][0]["closest"][0] == "mid-pm.technical-curiosity"
+        # every required criterion is met: the headline names only the supporting shortfall
+        assert v["headline"] == "not ready for mid-pm: mid-pm needs 1 more supporting criteria (4 of 5 met)"
