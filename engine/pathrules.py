@@ -14,8 +14,8 @@ from pathlib import Path
 
 from .errors import Problem, RulesError
 from .fields import FieldChecker
-from .loader import Document, ParseFailure, load_file
-from .rules import Criterion, RuleBook, _schema_problems, canonical_json, with_default_window
+from .loader import Document
+from .rules import Criterion, RuleBook, _schema_problems, canonical_json, read_yaml_folder, with_default_window
 from .suggest import did_you_mean
 
 FOLDER = "paths"  # beside ladder.yaml
@@ -69,16 +69,7 @@ _LOADED: dict[tuple[str, str, str], PathBook] = {}  # like load_rules, read once
 
 def _load(directory: str, book: RuleBook) -> PathBook:
     d = Path(directory)
-    docs: dict[str, Document] = {}
-    problems: list[Problem] = []
-    if d.is_dir():
-        for f in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
-            try:
-                docs[f.name] = load_file(f)
-            except ParseFailure as exc:
-                problems.append(exc.problem)
-    if problems:
-        raise RulesError(problems)
+    docs: dict[str, Document] = read_yaml_folder(d) if d.is_dir() else {}
     return build_paths(docs, book, directory)
 
 

@@ -194,6 +194,12 @@ def _load_cached(directory: str) -> RuleBook:
     d = Path(directory)
     if not d.is_dir():
         raise RulesError([Problem(str(d), "", "rules folder not found", kind="rules")])
+    return build_rulebook(read_yaml_folder(d), str(d), packet_schema_beside(d))
+
+
+def read_yaml_folder(d: Path) -> dict[str, Document]:
+    """Every .yaml and .yml file of a folder, parsed, by file name; RulesError listing every file
+    that does not parse (the rules folder and rules/paths/ are read alike)."""
     docs, problems = {}, []
     for f in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
         try:
@@ -202,7 +208,7 @@ def _load_cached(directory: str) -> RuleBook:
             problems.append(exc.problem)
     if problems:
         raise RulesError(problems)
-    return build_rulebook(docs, str(d), packet_schema_beside(d))
+    return docs
 
 
 def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
