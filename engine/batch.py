@@ -1,23 +1,17 @@
 """Batch evaluation: many packets, worker processes, one output line per packet in input order.
 
-durable_rules holds the GIL and is not thread-safe, so workers are processes, each with one
-engine built once. A worker that dies (the engine's C core can segfault) takes no packet with
-it: the pool is rebuilt, the packets in flight are retried one by one, and a packet that kills
-a worker twice is reported as an error line. Memory stays flat: inputs are streamed and only a
-bounded window of packets is in flight.
+Workers are processes (engine.workers), each with one engine built once. A worker that dies (the
+engine's C core can segfault) takes no packet with it: the packets it held are retried one by
+one on a fresh worker, and a packet that kills a worker twice is reported as an error line.
+Memory stays flat: inputs are streamed and only a bounded window of packets is in flight.
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
 import sys
-import threading
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +20,7 @@ from .errors import EvidenceError
 from .inputs import Item, iter_inputs, redacted
 from .loader import ParseFailure
 from .report import dumps, paths_list, verdict_dict
-
-CHUNK = 32  # packets per task: amortises inter-process overhead
+from .workers import WorkerPool, in_order
 
 
 @dataclass
@@ -66,93 +59,9 @@ class Outcome:
 
 # -- worker side ------------------------------------------------------------------------------
 _WORKER: dict[str, Any] = {}
-_FORKING = False  # True while _Pool.submit may fork workers
-_FORKER = (0, False)  # (the parent's pid, forking from its main thread?), set by _Pool.submit before forking
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
-PARENT_POLL = 0.5  # seconds: how often a worker checks that its parent is alive
-
-
-def _worker_signals_after_fork() -> None:
-    """In a worker, right after the fork, before it runs any other Python (see _worker_signals)."""
-    if _FORKING:
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            if hasattr(signal, "pthread_sigmask"):
-                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # held for _sigterm_waiter
-        except ValueError:  # forked from another thread: _init_worker does it a moment later
-            pass
-
-
-if hasattr(os, "register_at_fork"):  # POSIX; with spawn (no fork) no handler is inherited anyway
-    os.register_at_fork(after_in_child=_worker_signals_after_fork)
-
-
-def _die_with_parent(parent: int, from_main_thread: bool) -> None:
-    """A worker never outlives its parent, however the parent died (kill -9, the OOM killer).
-
-    Measured before this: the parent SIGKILLed mid-batch left both workers running under init for
-    48 s and more. On Linux the kernel kills the worker the moment its parent dies
-    (PR_SET_PDEATHSIG). That signal follows the *thread* that forked the worker, so it is asked
-    for only when the main thread forked it (a worker must not die with a helper thread); the
-    waiter thread of _worker_signals, which polls getppid(), covers every other case within
-    PARENT_POLL seconds. The parent may have died before this ran: check once now."""
-    if from_main_thread and sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):  # no libc prctl: the waiter thread still watches
-            pass
-    if os.getppid() != parent:
-        os._exit(128 + signal.SIGKILL)
-
-
-def _worker_signals() -> None:
-    """Workers ignore Ctrl-C, obey SIGTERM only from their parent (the pool's terminate()), and
-    end when their parent is gone (_die_with_parent).
-
-    The parent handles Ctrl-C and SIGTERM and stops the pool itself: running chunks finish,
-    queued ones are cancelled, the partial output is removed. A `kill -TERM -PGID` (timeout, a CI
-    cancel) also reaches every worker: one that inherited the parent's handler raised
-    KeyboardInterrupt (a traceback each), and one that died could cut a result message in half,
-    after which the parent's pool shutdown waited forever (half of such runs hung). So a
-    thread waits for SIGTERM and exits the worker only if the parent sent it, or the parent is gone.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    pid, from_main = _FORKER
-    parent = pid or os.getppid()  # pid: the parent as it was before the fork (it may be dead by now)
-    _die_with_parent(parent, from_main and pid != 0)
-    if not hasattr(signal, "sigtimedwait"):  # not POSIX: keep the default (die on SIGTERM)
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-
-    def _sigterm_waiter() -> None:
-        while True:
-            info = signal.sigtimedwait({signal.SIGTERM}, PARENT_POLL)
-            if os.getppid() != parent or (info is not None and info.si_pid == parent):
-                os._exit(128 + signal.SIGTERM)
-
-    threading.Thread(target=_sigterm_waiter, name="ladder-sigterm", daemon=True).start()
-
-
-def _hold_signals(held: list[int]) -> dict:
-    """Note SIGINT/SIGTERM instead of acting on them (main thread only); see _Pool.submit."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    return {sig: signal.signal(sig, lambda signum, frame: held.append(signum)) for sig in _SIGNALS}
-
-
-def _release_signals(saved: dict, held: list[int]) -> None:
-    for sig, handler in saved.items():
-        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-    if held:
-        signal.raise_signal(held[0])  # delivered now, at a safe point
 
 
 def _init_worker(opts: BatchOptions) -> None:
-    _worker_signals()
     from .evaluator import Evaluator
     from .rules import load_rules
 
@@ -226,17 +135,6 @@ def _process_chunk(items: list[Item]) -> list[Outcome]:
 
 
 # -- parent side ------------------------------------------------------------------------------
-def _chunks(items: Iterator[Item], size: int) -> Iterator[list[Item]]:
-    chunk: list[Item] = []
-    for it in items:
-        chunk.append(it)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 CRASH_MESSAGE = ("the rules engine crashed on this packet (twice); it was not evaluated. Please report it with "
                  "the packet's shape, not its content")
 
@@ -245,100 +143,11 @@ def _crash_outcome(item: Item) -> Outcome:
     return error_outcome(item, "crash", [{"path": "", "message": CRASH_MESSAGE}], None)
 
 
-class _Pool:
-    """A process pool that survives a dead worker and says which packets were lost."""
-
-    def __init__(self, opts: BatchOptions, initializer: Callable[..., None] = _init_worker,
-                 initargs: tuple | None = None, task: Callable[[list[Item]], list] | None = None,
-                 crashed: Callable[[Item], Any] | None = None):
-        """Defaults: batch's workers. `ladder audit --jobs` passes its own initializer (which must
-        call _worker_signals), chunk task, and the outcome for a packet that crashed a worker twice."""
-        self.opts = opts
-        self.initializer, self.initargs = initializer, (opts,) if initargs is None else initargs
-        self.task = task or _process_chunk
-        self.crashed = crashed or _crash_outcome
-        self.ex = self._new()
-
-    def _new(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.opts.jobs, initializer=self.initializer, initargs=self.initargs)
-
-    def submit(self, chunk: list[Item]) -> Future:
-        """Workers are forked here, so a Ctrl-C or SIGTERM is held until submit is done: raised
-        inside the fork it could be swallowed by an at-fork hook (the run then ended 0, as if
-        never interrupted) or leave the pool half set up."""
-        global _FORKING, _FORKER
-        held: list[int] = []
-        saved = _hold_signals(held)
-        _FORKING = True
-        _FORKER = (os.getpid(), threading.current_thread() is threading.main_thread())
-        try:
-            try:
-                return self.ex.submit(self.task, chunk)
-            except BrokenProcessPool:
-                self.restart()
-                return self.ex.submit(self.task, chunk)
-        finally:
-            _FORKING = False
-            _release_signals(saved, held)
-
-    def restart(self) -> None:
-        self.ex.shutdown(wait=False, cancel_futures=True)
-        self.ex = self._new()
-
-    def rescue(self, chunk: list[Item]) -> list[Outcome]:
-        """After a crash: run the chunk's packets one at a time; a packet that crashes again is reported."""
-        out = []
-        for item in chunk:
-            for attempt in (1, 2):
-                try:
-                    out.extend(self.submit([item]).result())
-                    break
-                except BrokenProcessPool:
-                    self.restart()
-                    if attempt == 2:
-                        out.append(self.crashed(item))
-        return out
-
-    def close(self) -> None:
-        self.ex.shutdown(wait=True, cancel_futures=True)
-
-
 def run_batch(paths: list[str], opts: BatchOptions, emit: Callable[[Outcome], None], stdin=None) -> None:
     """Evaluate every input, calling emit(outcome) once per packet, in input order."""
     items = iter_inputs(paths, stdin)
-    in_order(_Pool(opts), redacted(items) if opts.redact else items, opts.jobs, emit)
-
-
-def in_order(pool: _Pool, items: Iterator[Item], jobs: int, emit: Callable[[Any], None]) -> None:
-    """Stream items through the pool in chunks, a bounded window in flight, emitting every result
-    in input order; the pool is closed however this ends."""
-    window: deque[tuple[list[Item], Future]] = deque()
-    limit = max(2, jobs * 4)
-    try:
-        for chunk in _chunks(items, CHUNK):
-            window.append((chunk, pool.submit(chunk)))
-            while len(window) >= limit:
-                _drain_one(pool, window, emit)
-        while window:
-            _drain_one(pool, window, emit)
-    finally:
-        pool.close()
-
-
-def _drain_one(pool: _Pool, window: deque, emit: Callable[[Outcome], None]) -> None:
-    chunk, fut = window.popleft()
-    try:
-        outcomes = fut.result()
-    except BrokenProcessPool:
-        # Every chunk in flight was lost with the pool: redo them in order, isolating the culprit.
-        pending = [chunk] + [c for c, _ in window]
-        window.clear()
-        pool.restart()
-        outcomes = pool.rescue(pending[0])
-        for c in pending[1:]:
-            window.append((c, pool.submit(c)))
-    for o in outcomes:
-        emit(o)
+    pool = WorkerPool(opts.jobs, _init_worker, (opts,), _process_chunk, _crash_outcome)
+    in_order(pool, redacted(items) if opts.redact else items, emit)
 
 
 # -- summary, progress, safe output -----------------------------------------------------------

@@ -23,13 +23,13 @@ from typing import Any
 import orjson
 
 from . import clock, pipeline
-from .batch import BatchOptions, _Pool, _worker_signals, in_order
 from .errors import EXIT_FAILURES, EXIT_OK, LadderError, Problem
 from .evidence import candidate_id, check_document, packet_sha256
 from .inputs import Item, iter_inputs
 from .report import dumps, verdict_dict
 from .results import iter_lines, parse, read_verdict_at
 from .rules import RuleBook
+from .workers import WorkerPool, in_order
 
 REPLAYS, DIFFERS, CHANGED, UNRECORDED, UNREADABLE, NO_HASH = (
     "replays", "differs", "packet_changed", "no_verdict", "unreadable", "no_hash")
@@ -130,7 +130,6 @@ def _setup(book: RuleBook | None, rules_dir: str | None, idx: Index, results: st
 
 
 def _init_worker(rules_dir: str | None, idx: Index, results: str, max_bytes: int) -> None:
-    _worker_signals()
     _setup(None, rules_dir, idx, results, max_bytes)
 
 
@@ -209,9 +208,8 @@ def run(book: RuleBook, results: str, packets: list[str], max_bytes: int, jobs: 
             _setup(book, None, idx, results, max_bytes)
             checks = [check_item(i) for i in iter_inputs(packets)]
         else:
-            opts = BatchOptions(book.directory, None, jobs, max_bytes)
-            pool = _Pool(opts, _init_worker, (book.directory, idx, results, max_bytes), _chunk, _crashed)
-            in_order(pool, iter_inputs(packets), jobs, checks.append)
+            pool = WorkerPool(jobs, _init_worker, (book.directory, idx, results, max_bytes), _chunk, _crashed)
+            in_order(pool, iter_inputs(packets), checks.append)
     finally:
         clock.set_today(saved)
         _STATE.clear()

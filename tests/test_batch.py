@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import batch as batch_mod
+from engine import workers as workers_mod
 from engine.batch import BatchOptions, Outcome, run_batch
 
 from conftest import FIXTURES, ROOT, bench_generator
@@ -307,7 +308,7 @@ def test_a_slow_first_packet_does_not_let_later_ones_overtake_it(tmp_path, monke
 
     def slow_first(item):
         line = int(item.source.rsplit(":", 1)[1])
-        if line <= batch_mod.CHUNK:
+        if line <= workers_mod.CHUNK:
             time.sleep(0.03)
         return real(item)
 

@@ -125,9 +125,6 @@ _AUDIT_WORKER: dict[str, Any] = {}
 
 
 def _init_audit_worker(base: RuleBook, head: RuleBook, max_bytes: int, reuse: bool, today: str) -> None:
-    from ..batch import _worker_signals
-
-    _worker_signals()
     clock.set_today(dt.date.fromisoformat(today))  # the parent's day, however the worker started
     _AUDIT_WORKER["pairer"] = _Pairer(base, head, max_bytes, reuse)
 
@@ -146,11 +143,11 @@ def _crashed_row(item: Item) -> _Row:
 
 def _assess_parallel(res: AuditResult, base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int,
                      jobs: int, reuse: bool) -> None:
-    from ..batch import BatchOptions, _Pool, in_order
+    from ..workers import WorkerPool, in_order
 
-    pool = _Pool(BatchOptions(jobs=jobs, max_bytes=max_bytes), initializer=_init_audit_worker,
-                 initargs=(base, head, max_bytes, reuse, clock.today().isoformat()), task=_audit_chunk, crashed=_crashed_row)
-    in_order(pool, iter(items), jobs, lambda row: _add(res, row))
+    pool = WorkerPool(jobs, _init_audit_worker, (base, head, max_bytes, reuse, clock.today().isoformat()),
+                      _audit_chunk, _crashed_row)
+    in_order(pool, items, lambda row: _add(res, row))
 
 
 def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_head: Evaluator,

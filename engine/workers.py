@@ -1,0 +1,362 @@
+"""Worker processes for batch, audit --jobs and reverify --jobs: a pool that a dead worker cannot
+hang, and results in input order.
+
+durable_rules holds the GIL and is not thread-safe, so workers are processes, each with one
+engine built once. The engine's C core can segfault and the OOM killer picks the biggest process,
+so a worker may die at any moment, even halfway through sending a result.
+
+Why not concurrent.futures.ProcessPoolExecutor: its workers share one result pipe guarded by one
+lock. A worker killed while it writes a result leaves that lock held and half a message in the
+pipe; the other workers wait for the lock and the executor's reader waits for the rest of the
+message, for ever. Measured on Python 3.11.7: 1 run in 7 of a 1,500-packet batch hung when one
+worker was SIGKILLed (tests/test_faults.py). Here each worker has its own pipe, and only the parent
+holds the other end: a worker's death is the end of its pipe (EOF), a torn message included, and
+costs only the packets that worker held. Those are run again one at a time on a fresh worker; a
+packet that kills a worker twice is reported by `crashed(item)`.
+
+A worker never outlives its parent, ignores Ctrl-C (the parent stops the pool itself) and obeys
+SIGTERM only from its parent: see _worker_signals.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+_FORKING = False  # True while the pool forks a worker
+_FORKER = (0, False)  # (the parent's pid, forking from its main thread?), set just before a fork
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL = 0.5  # seconds: how often a worker checks that its parent is alive
+STOP_WAIT = 10.0  # seconds a worker is given to end before it is killed
+_PARENT_ENDS: list[Connection] = []  # the parent's ends of the live workers' pipes (a child closes its copies)
+
+
+# -- signals, in the worker ---------------------------------------------------------------------
+def _worker_signals_after_fork() -> None:
+    """In a worker, right after the fork, before it runs any other Python (see _worker_signals)."""
+    if _FORKING:
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            if hasattr(signal, "pthread_sigmask"):
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # held for _sigterm_waiter
+        except ValueError:  # forked from another thread: _worker_signals does it a moment later
+            pass
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; with spawn (no fork) no handler is inherited anyway
+    os.register_at_fork(after_in_child=_worker_signals_after_fork)
+
+
+def _die_with_parent(parent: int, from_main_thread: bool) -> None:
+    """A worker never outlives its parent, however the parent died (kill -9, the OOM killer).
+
+    Measured before this: the parent SIGKILLed mid-batch left both workers running under init for
+    48 s and more. On Linux the kernel kills the worker the moment its parent dies
+    (PR_SET_PDEATHSIG). That signal follows the *thread* that forked the worker, so it is asked
+    for only when the main thread forked it (a worker must not die with a helper thread); the
+    waiter thread of _worker_signals, which polls getppid(), covers every other case within
+    PARENT_POLL seconds. The parent may have died before this ran: check once now."""
+    if from_main_thread and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no libc prctl: the waiter thread still watches
+            pass
+    if os.getppid() != parent:
+        os._exit(128 + signal.SIGKILL)
+
+
+def _worker_signals(parent: int, from_main_thread: bool) -> None:
+    """Workers ignore Ctrl-C, obey SIGTERM only from their parent, and end when their parent is
+    gone (_die_with_parent).
+
+    The parent handles Ctrl-C and SIGTERM and stops the pool itself. A `kill -TERM -PGID` (timeout,
+    a CI cancel) also reaches every worker: one that inherited the parent's handler raised
+    KeyboardInterrupt (a traceback each). So a thread waits for SIGTERM and exits the worker only
+    if the parent sent it, or the parent is gone.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent, from_main_thread)
+    if not hasattr(signal, "sigtimedwait"):  # not POSIX: keep the default (die on SIGTERM)
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+    def _sigterm_waiter() -> None:
+        while True:
+            info = signal.sigtimedwait({signal.SIGTERM}, PARENT_POLL)
+            if os.getppid() != parent or (info is not None and info.si_pid == parent):
+                os._exit(128 + signal.SIGTERM)
+
+    threading.Thread(target=_sigterm_waiter, name="ladder-sigterm", daemon=True).start()
+
+
+def _hold_signals(held: list[int]) -> dict:
+    """Note SIGINT/SIGTERM instead of acting on them (main thread only); see WorkerPool._spawn."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, lambda signum, frame: held.append(signum)) for sig in _SIGNALS}
+
+
+def _release_signals(saved: dict, held: list[int]) -> None:
+    for sig, handler in saved.items():
+        signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+    if held:
+        signal.raise_signal(held[0])  # delivered now, at a safe point
+
+
+# -- the worker's loop --------------------------------------------------------------------------
+class WorkerError(Exception):
+    """A task raised in a worker: a bug in ladder. Carries the worker's traceback as text."""
+
+
+def _portable(exc: BaseException) -> tuple[BaseException, str]:
+    """`exc` if it survives pickling (else a WorkerError naming it), and the worker's traceback."""
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc, tb
+    except Exception:  # noqa: BLE001 - any exception type may fail to pickle in its own way
+        return WorkerError(f"{type(exc).__name__} in a worker"), tb
+
+
+def _worker_main(conn: Connection, forker: tuple[int, bool], initializer: Callable[..., None], initargs: tuple,
+                 task: Callable[[list], list]) -> None:
+    for other in _PARENT_ENDS:  # inherited over fork: holding them would keep a sibling's pipe open
+        other.close()
+    _worker_signals(*forker)
+    try:
+        initializer(*initargs)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        conn.send(("failed", _portable(exc)))
+        return
+    while True:
+        try:
+            items = conn.recv()
+        except (EOFError, OSError):  # the parent is gone or closed the pool
+            return
+        if items is None:
+            return
+        try:
+            reply = ("ok", task(items))
+        except Exception as exc:  # noqa: BLE001 - as above
+            reply = ("failed", _portable(exc))
+        conn.send(reply)
+
+
+# -- the parent's side --------------------------------------------------------------------------
+@dataclass(eq=False)
+class _Part:
+    """Packets sent to one worker as one task; `slot` is the input chunk they belong to."""
+
+    items: list
+    slot: "_Slot"
+    deaths: int = 0  # how many workers died holding this part
+    results: list | None = None
+
+
+@dataclass(eq=False)
+class _Slot:
+    """One input chunk, in input order; split into one-packet parts after a worker died on it."""
+
+    parts: list[_Part] = field(default_factory=list)
+
+    def done(self) -> bool:
+        return all(p.results is not None for p in self.parts)
+
+
+@dataclass(eq=False)
+class _Worker:
+    proc: Any
+    conn: Connection
+    part: _Part | None = None
+
+
+CHUNK = 32  # packets per task: amortises inter-process overhead
+
+
+def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list]:
+    chunk: list = []
+    for it in items:
+        chunk.append(it)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def in_order(pool: "WorkerPool", items: Iterable[Any], emit: Callable[[Any], None], chunk: int = CHUNK) -> None:
+    """Stream items through the pool in chunks, a bounded window read ahead (memory stays flat),
+    calling emit(result) once per item, in input order; the pool is closed however this ends."""
+    pool.run(chunks(items, chunk), emit, window=max(2, pool.jobs * 4))
+
+
+class WorkerPool:
+    """`jobs` worker processes, each running initializer(*initargs) once and then task(chunk) for
+    each chunk it is sent. run() streams chunks through them and emits every result in input order."""
+
+    def __init__(self, jobs: int, initializer: Callable[..., None], initargs: tuple, task: Callable[[list], list],
+                 crashed: Callable[[Any], Any]):
+        self.jobs = max(1, jobs)
+        self.initializer, self.initargs, self.task, self.crashed = initializer, initargs, task, crashed
+        self.ctx = multiprocessing.get_context()
+        self.workers: list[_Worker] = []
+
+    def _spawn(self) -> _Worker:
+        """Fork (or spawn) one worker. A Ctrl-C or SIGTERM is held until it is done: raised inside the
+        fork it could be swallowed by an at-fork hook (the run then ended 0, as if never
+        interrupted) or leave a worker half set up."""
+        global _FORKING, _FORKER
+        held: list[int] = []
+        saved = _hold_signals(held)
+        forker = (os.getpid(), threading.current_thread() is threading.main_thread())
+        _FORKING, _FORKER = True, forker
+        try:
+            mine, theirs = self.ctx.Pipe(duplex=True)
+            proc = self.ctx.Process(target=_worker_main, name="ladder-worker", daemon=True,
+                                    args=(theirs, forker, self.initializer, self.initargs, self.task))
+            _PARENT_ENDS.append(mine)  # listed before the fork: the worker closes its copy of our end too
+            try:
+                proc.start()
+            except BaseException:
+                _PARENT_ENDS.remove(mine)
+                mine.close()
+                raise
+            finally:
+                theirs.close()  # only the worker holds its end now: its death is our EOF
+            return _Worker(proc, mine)
+        finally:
+            _FORKING = False
+            _release_signals(saved, held)
+
+    def run(self, chunks: Iterable[list], emit: Callable[[Any], None], window: int) -> None:
+        """Send every chunk to a worker, at most `window` chunks read ahead, and emit each chunk's
+        results in input order; the pool is closed however this ends."""
+        slots: deque[_Slot] = deque()
+        todo: deque[_Part] = deque()  # parts waiting for a worker; a retried part goes first
+        source: Iterator[list] = iter(chunks)
+        more = True
+        try:
+            while True:  # emit what is done, read ahead, hand out work, wait: in that order
+                while slots and slots[0].done():
+                    slot = slots.popleft()
+                    for part in slot.parts:
+                        for result in part.results or ():
+                            emit(result)
+                    slot.parts.clear()  # parts point back at their slot: free them now, not at the next gc
+                while more and len(slots) < window:
+                    chunk = next(source, None)
+                    if chunk is None:
+                        more = False
+                        break
+                    slot = _Slot()
+                    slot.parts.append(_Part(chunk, slot))
+                    slots.append(slot)
+                    todo.append(slot.parts[0])
+                if not slots and not more:
+                    return
+                self._dispatch(todo)
+                self._wait(todo)
+        finally:
+            self.close()
+
+    def _dispatch(self, todo: deque[_Part]) -> None:
+        """Give waiting parts to idle workers, starting workers up to `jobs`. Only an idle worker is
+        sent a task: it is reading, so the send cannot block on a full pipe."""
+        while len(self.workers) < self.jobs and todo:
+            self.workers.append(self._spawn())
+        for w in self.workers:
+            if w.part is None and todo:
+                w.part = todo.popleft()
+                try:
+                    w.conn.send(w.part.items)
+                except OSError:  # it died: _wait sees its end
+                    pass
+
+    def _wait(self, todo: deque[_Part]) -> None:
+        """Wait until a worker replies or dies, and take what it said."""
+        by_key: dict[Any, _Worker] = {}
+        for w in self.workers:
+            by_key[w.conn] = w
+            by_key[w.proc.sentinel] = w
+        for key in wait(list(by_key)):
+            w = by_key[key]
+            if w not in self.workers:  # already handled through its other key
+                continue
+            if key is w.conn and self._receive(w):
+                continue
+            self._bury(w, todo)
+
+    def _receive(self, w: _Worker) -> bool:
+        """Take the worker's reply; False if it is dead (its pipe ended, maybe mid-message)."""
+        try:
+            status, payload = w.conn.recv()
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError):
+            return False
+        if status == "failed":
+            exc, tb = payload
+            raise exc from WorkerError(tb)
+        if w.part is not None:
+            w.part.results = payload
+            w.part = None
+        return True
+
+    def _bury(self, w: _Worker, todo: deque[_Part]) -> None:
+        """A worker died: take any whole reply it sent first, then run what it held again, one
+        packet at a time; a packet on which a second worker dies is reported by `crashed`."""
+        while w.part is not None and w.conn.poll(0) and self._receive(w):
+            pass
+        self._end(w, kill=True)
+        self.workers.remove(w)
+        part = w.part
+        if part is None:
+            return
+        part.deaths += 1
+        slot = part.slot
+        at = slot.parts.index(part)
+        if len(part.items) > 1:
+            singles = [_Part([item], slot) for item in part.items]
+            slot.parts[at:at + 1] = singles
+            todo.extendleft(reversed(singles))
+        elif part.deaths >= 2:
+            part.results = [self.crashed(part.items[0])]
+        else:
+            todo.appendleft(part)
+
+    def _end(self, w: _Worker, kill: bool) -> None:
+        if kill and w.proc.is_alive():
+            w.proc.kill()
+        w.proc.join(STOP_WAIT)
+        if w.proc.is_alive():  # pragma: no cover - only a process stuck in the kernel gets here
+            w.proc.kill()
+            w.proc.join()
+        if w.conn in _PARENT_ENDS:
+            _PARENT_ENDS.remove(w.conn)
+        w.conn.close()
+
+    def close(self) -> None:
+        """Stop every worker: an idle one is told to end, a busy one (the run was interrupted or
+        failed) is terminated: its parent's SIGTERM, which it obeys at once."""
+        for w in self.workers:
+            try:
+                if w.part is None:
+                    w.conn.send(None)
+                else:
+                    w.proc.terminate()
+            except OSError:
+                pass
+        for w in self.workers:
+            self._end(w, kill=False)
+        self.workers.clear()
