@@ -29,9 +29,13 @@ NUMERIC_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "number"
 LIST_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "list"}
 
 
+# Marks a field a pack declared as free text (engine.vocabulary): kept in the packet, never read by a rule.
+FREE_TEXT_MARK = "x-ladder-free-text"
+
+
 @dataclass(frozen=True)
 class Field:
-    type: str  # string | number | integer | boolean | list | object-list
+    type: str  # string | number | integer | boolean | list | object-list | text (free text)
     enum: tuple | None = None
     item: "Field | None" = None
     children: tuple[tuple[str, "Field"], ...] = ()  # for object-list items
@@ -47,6 +51,8 @@ def _resolve(schema: dict, node: dict) -> dict:
 def _field(schema: dict, node: dict) -> Field:
     node = _resolve(schema, node)
     t = node.get("type")
+    if node.get(FREE_TEXT_MARK):
+        return Field("text")
     if "const" in node:
         return Field("string", (node["const"],))
     if t == "array":
@@ -85,6 +91,11 @@ def evidence_fields(schema: PacketSchema | None = None) -> dict[str, dict[str, F
 
 # Never asserted into the engine (evidence.normalise drops them), so a predicate on one never matches.
 FREE_TEXT = {"title", "notes", "quote", "links", "from.role", "id", "date", "name", "unit"}
+
+
+def _free_text(name: str, f: Field) -> bool:
+    """Free text by name (the bundled schema's titles, notes, quotes...) or by a pack's declaration."""
+    return name in FREE_TEXT or f.type == "text"
 
 
 class FieldChecker:
@@ -127,7 +138,7 @@ class FieldChecker:
                 fname = cond[agg]["field"]
                 f = fields.get(fname)
                 fp = f"{ptr}/{agg}/field"
-                if f is None or fname in FREE_TEXT:
+                if f is None or _free_text(fname, f):
                     yield (fp, f"{etype} has no field {fname!r}{did_you_mean(fname, fields)}", "rules")
                 elif agg == "mean" and f.type not in ("number", "integer"):
                     yield (fp, f"mean needs a numeric field; {etype}.{fname} is {f.type}", "rules")
@@ -141,9 +152,10 @@ class FieldChecker:
 
     def _check_pred(self, fields: dict[str, Field], where: str, fname: str, pred, fp: str):
         f = fields.get(fname)
-        if f is None or fname in FREE_TEXT:
-            yield (fp, f"{where} has no field {fname!r}{did_you_mean(fname, [k for k in fields if k not in FREE_TEXT])}"
-                   + (" (free text is not matched by rules)" if fname in FREE_TEXT else ""), "rules")
+        if f is None or _free_text(fname, f):
+            readable = [k for k, v in fields.items() if not _free_text(k, v)]
+            yield (fp, f"{where} has no field {fname!r}{did_you_mean(fname, readable)}"
+                   + (" (free text is not matched by rules)" if f is not None or fname in FREE_TEXT else ""), "rules")
             return
         for op, val in ops_of(pred):
             vals = val if isinstance(val, list) else [val]

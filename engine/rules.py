@@ -24,6 +24,7 @@ from .loader import Document, ParseFailure, load_file
 from .resources import default_rules_dir, load_schema
 from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside, specialise
 from .suggest import closest, did_you_mean
+from .vocabulary import extend, vocabulary_doc
 
 EXTERNAL = "external"
 
@@ -332,6 +333,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
         raise RulesError([Problem(f"{directory}/ladder.yaml", "", "missing: it lists the levels and tracks",
                                   kind="rules")])
     problems += _schema_problems(ladder_doc, "ladder")
+    vocab_doc, vocab_problems = vocabulary_doc(docs, directory)
+    problems += vocab_problems + (_schema_problems(vocab_doc, "vocabulary") if vocab_doc else [])
     for doc in docs.values():
         if not isinstance(doc.data, dict):
             problems.append(Problem(doc.source, "", "a level file must be a mapping", kind="rules"))
@@ -384,6 +387,10 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
         if not lv.tracks:
             problems.append(Problem(ladder_doc.source, "/levels", f"level {lv.id!r} is on no track", kind="rules",
                                     line=ladder_doc.locate("/levels")))
+    if vocab_doc is not None:  # the pack's own words, before any criterion is checked against them
+        packet_schema, vocab_problems = extend(packet_schema, vocab_doc)
+        if vocab_problems:
+            raise RulesError(problems + vocab_problems)
     # The pack is the authority on levels and tracks: packets are checked with the schema they specialise.
     packet_schema = specialise(packet_schema, list(names), list(lad["tracks"]))
     source_rx, source_problem = _source_pattern(ladder_doc)
@@ -445,6 +452,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
 
     raw = {"ladder": lad, "levels": {lv: docs_data for lv, docs_data in
                                      sorted((d.data["level"], d.data) for d in docs.values())}}
+    if vocab_doc is not None:  # (only then: a pack without one keeps its rules_version)
+        raw["vocabulary"] = vocab_doc.data
     version = "sha256:" + hashlib.sha256(canonical_json(raw).encode()).hexdigest()
     tracks = {t: tuple(m) for t, m in lad["tracks"].items()}
     lines = {f"level:{lv['id']}": ladder_doc.locate(f"/levels/{i}") for i, lv in enumerate(lad["levels"])}
