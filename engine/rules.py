@@ -224,6 +224,8 @@ def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             extra = sorted(k for k in err.instance if k not in err.schema.get("properties", {}))
             parts += extra[:1]  # point at the unknown key itself, on its own line
+        elif "propertyNames" in err.schema_path and isinstance(err.instance, str):
+            parts.append(err.instance)  # a badly formed name: point at it
         pointer = "".join(f"/{p}" for p in parts)
         out.append(Problem(doc.source, pointer, message, line=doc.locate(pointer), kind="rules"))
     return out
@@ -268,6 +270,8 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
         return f"unknown operator {bad!r}{did_you_mean(bad, props)} (known: {', '.join(props)})"
     if err.validator == "additionalProperties":
         return err.message.replace("Additional properties are not allowed", "unknown key")
+    if "propertyNames" in err.schema_path and err.schema.get("description"):
+        return f"{err.instance!r} is not {err.schema['description']}"
     if err.validator == "type" and err.validator_value == "array" and not isinstance(err.instance, (list, dict)):
         key = path[-1] if path else "this"
         return (f"{key} needs a list, not a single value: write {key}: [{err.instance}]")
