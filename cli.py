@@ -354,8 +354,9 @@ def schema(rules_dir, fmt):
 @main.command()
 @click.argument("directory")
 def init(directory):
-    """Start a rules pack of your own: ladder.yaml, one level file, a fixture with its expected
-    verdict and golden, and a README, in DIRECTORY (new or empty). It lints and tests clean.
+    """Start a rules pack of your own: ladder.yaml, one level file, an empty vocabulary file, a
+    fixture with its expected verdict and golden, and a README, in DIRECTORY (new or empty). It
+    lints and tests clean.
 
     \b
     Example:
