@@ -66,8 +66,8 @@ def extend(schema: PacketSchema, doc: Document) -> tuple[PacketSchema, list[Prob
     for etype, body in vocab.get("extend", {}).items():
         ptr = f"/extend/{etype}"
         if etype not in nodes:
-            bad(ptr, f"unknown evidence type {etype!r}{did_you_mean(etype, nodes)}: extend: adds to a type the "
-                f"packet schema has ({', '.join(nodes)}); a type of the pack's own goes under types:")
+            bad(ptr, f"unknown evidence type {etype!r}{did_you_mean(etype, nodes)} (extend: adds to the packet "
+                f"schema's types: {', '.join(nodes)}; a type of the pack's own goes under types:)")
             continue
         for fname, decl in body.get("fields", {}).items():
             _extend_field(data, nodes[etype], etype, fname, decl, f"{ptr}/fields/{fname}", bad)
@@ -100,9 +100,11 @@ def _resolve(data: dict, node: dict) -> dict:
 
 
 def _add_themes(data: dict, themes: list[str], bad: Report) -> None:
+    if not themes:
+        return
     theme = data["$defs"].get("theme", {})
     known = theme.get("enum")
-    if themes and known is None:
+    if known is None:
         bad("/themes", "this packet schema has no theme vocabulary to add to")
         return
     for i, t in enumerate(themes):
@@ -140,6 +142,8 @@ def _extend_field(data: dict, node: dict, etype: str, fname: str, decl: dict, pt
     have, want = kind_of(data, props[fname]), decl["type"]
     if fname == "themes":
         bad(ptr, "themes are one vocabulary for every evidence type: add them under themes: at the top of the file")
+    elif fname in ENVELOPE:
+        bad(ptr, f"{fname!r} is a field every record has; it cannot be redeclared")
     elif have != want:
         bad(f"{ptr}/type", f"{etype}.{fname} is already a field of type {have}; it cannot be redefined as {want}")
     elif have not in ("string", "list"):

@@ -148,6 +148,22 @@ def test_a_new_type_that_does_not_match_leaves_the_criterion_unmet_with_a_reason
     assert "needs at least 2 experiment records where acted_on is true" in crit["reason"]
 
 
+def test_a_plan_proposes_records_of_a_new_type_that_prove_ready(tmp_path, run_cli):
+    """The plan is synthesised from the pack's schema, so it can write records of the pack's types."""
+    d = pack(tmp_path, (KRULES / "vocabulary.yaml").read_text(), base=KRULES)
+    lv = d / "product-l4.yaml"
+    head, tail = lv.read_text().split("  - id: product-l4.settles-by-experiment")
+    lv.write_text(head + "  - id: product-l4.settles-by-experiment" + tail.replace("required: false", "required: true"))
+    data = yaml.safe_load((KFIX / "eve-l3-to-l4-ready.yaml").read_text())
+    data["evidence"] = [e for e in data["evidence"] if e["type"] != "experiment"]
+    p = tmp_path / "eve.yaml"
+    p.write_text(yaml.safe_dump(data, sort_keys=False))
+    v = json.loads(run_cli("evaluate", p, "--rules", d, "--format", "json").stdout)
+    planned = [r for r in v["plan"] if r["type"] == "experiment"]
+    assert v["verdict"] != "ready" and len(planned) == 2
+    assert all(r["acted_on"] is True and r["result"] in ("win", "loss", "flat") for r in planned)
+
+
 def test_facts_carry_the_new_fields_rules_read_and_never_free_text():
     book = load_rules(KRULES)
     pk = check_document(load_file(KFIX / "eve-l3-to-l4-ready.yaml"), book)
@@ -257,6 +273,8 @@ BAD = [
     ("required-on-bundled", "extend:\n  artifact:\n    fields:\n      reviewed: {type: boolean, required: true}\n",
      "reviewed:", "/extend/artifact/fields/reviewed/required: a field added to an existing evidence type stays "
      "optional"),
+    ("envelope-on-bundled", "extend:\n  artifact:\n    fields:\n      type: {type: string, values: [memo]}\n",
+     "type:", "/extend/artifact/fields/type: 'type' is a field every record has; it cannot be redeclared"),
     ("type-clash", "types:\n  artifact:\n    fields: {}\n", "artifact:",
      "/types/artifact: 'artifact' is already an evidence type of the packet schema: add to it under extend:"),
     ("def-clash", "types:\n  metric:\n    fields: {}\n", "metric:",
