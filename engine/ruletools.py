@@ -308,6 +308,13 @@ def show_text(book: RuleBook, level: str | None = None, markdown: bool = False, 
     return text
 
 
+def _md_row(x: dict, *more: str) -> str:
+    """A criterion's or a path signal's markdown table row: id and title, kind, needs, then `more`."""
+    kind = _kind(x) + (f"<br>policy: {x['basis_note']}" if x["basis"] == "policy" else "")
+    return f"| **{x['id']}**<br>{x['title']} | {kind.replace('|', '/')} | {x['needs'].replace('|', '/')} |" + \
+        "".join(f" {m} |" for m in more)
+
+
 def _paths_text(d: dict, markdown: bool) -> str:
     out = []
     if markdown:
@@ -319,10 +326,7 @@ def _paths_text(d: dict, markdown: bool) -> str:
                     f"at least {pol['min_supporting']} supporting; some: any signal."
                     + (f" Policy: {pol['basis_note']}" if pol.get("basis_note") else ""), "",
                     "| Signal | Kind | Needs |", "|---|---|---|"]
-            for s in p["signals"]:
-                kind = _kind(s) + (f"<br>policy: {s['basis_note']}" if s["basis"] == "policy" else "")
-                out.append(f"| **{s['id']}**<br>{s['title']} | {kind.replace('|', '/')} | "
-                           f"{s['needs'].replace('|', '/')} |")
+            out += [_md_row(s) for s in p["signals"]]
             out.append("")
         return "\n".join(out)
     out.append("Adjacent career paths (a fit of strong, some or none; never a promotion verdict)")
@@ -354,10 +358,7 @@ def _levels_text(d: dict, markdown: bool) -> str:
                     f"are dated within {p['sufficient_evidence']['within_days']} days of the as-of date."
                     + (f" Policy: {p['basis_note']}" if p.get("basis_note") else ""), "",
                     "| Criterion | Kind | Needs | Source |", "|---|---|---|---|"]
-            for c in L["criteria"]:
-                kind = _kind(c) + (f"<br>policy: {c['basis_note']}" if c["basis"] == "policy" else "")
-                out.append(f"| **{c['id']}**<br>{c['title']} | {kind.replace('|', '/')} | "
-                           f"{c['needs'].replace('|', '/')} | {c['source']} |")
+            out += [_md_row(c, c["source"]) for c in L["criteria"]]
             out.append("")
         return "\n".join(out)
     for L in d["levels"]:
