@@ -114,8 +114,9 @@ class Evaluator:
             pol = self.book.level_rules[lv].policy
             # each per-aspect threshold is an engine node: met when its rule fired
             aspects_met = all(plan.aspects[(lv, a)] in fr.marked for a, _ in pol.per_aspect)
-            out.append((lv, _level_verdict(plan.sufficiency[lv] in fr.marked, req_met == req,
-                                           sup_met >= pol.min_supporting and aspects_met), (req_met, req, sup_met, sup)))
+            supporting_ok = sup_met >= pol.min_supporting and aspects_met
+            out.append((lv, _level_verdict(plan.sufficiency[lv] in fr.marked, req_met == req, supporting_ok),
+                        (req_met, req, sup_met, sup)))
         return out
 
 

@@ -234,8 +234,9 @@ def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
 def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
     """For a failed oneOf (a condition, a predicate), the branch error that reaches deepest into
     the rule: `unknown operator 'one_of'` on its own line beats `not a valid condition`, and
-    `in needs a list` on the predicate beats both. With nothing deeper, a leaf's `not` (keys that
-    cannot go together) says more than the oneOf."""
+    `in needs a list` on the predicate beats both, as does a number out of its range
+    (`at_least: 0`). With nothing deeper, a leaf's `not` (keys that cannot go together) says more
+    than the oneOf."""
     best = err
     together = None
     stack = list(err.context or [])
@@ -246,7 +247,7 @@ def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
         if e.validator == "additionalProperties" and (deeper or (
                 best.validator == "type" and len(e.absolute_path) == len(best.absolute_path))):
             best = e
-        elif e.validator == "type" and deeper and isinstance(e.validator_value, str):
+        elif e.validator in ("type", "minimum", "maximum") and deeper and isinstance(e.validator_value, (str, int)):
             best = e
         elif e.validator == "not" and len(e.absolute_path) == len(err.absolute_path):
             together = e

@@ -32,6 +32,8 @@ def _leaf_demand(c: Criterion) -> tuple[str, int] | None:
         need = cond["distinct"]["min"]
     if "mean" in cond:
         need = cond["mean"]["min_records"]
+    if "regularly" in cond:
+        need = cond["regularly"]["min_periods"]  # a record in each of that many periods
     return cond["evidence"], max(need, cond.get("min_people", 1))  # n people need n records
 
 
@@ -109,14 +111,14 @@ def _warning(c: Criterion, code: str, message: str) -> Problem:
 
 def _counts_alike(a: Criterion, b: Criterion) -> bool:
     """Two leaf demands measure the same thing: the same evidence type, the same kind of count
-    (records, different values of the same field, a mean, people) and the same themes asked for."""
+    (records, different values of the same field, a mean, people, periods) and the same themes asked for."""
     ca, cb = a.condition, b.condition
     if "evidence" not in ca or "evidence" not in cb or ca["evidence"] != cb["evidence"]:
         return False
     for key in ("distinct", "mean"):
         if (key in ca) != (key in cb) or (key in ca and ca[key]["field"] != cb[key]["field"]):
             return False
-    if ("min_people" in ca) != ("min_people" in cb):
+    if ("min_people" in ca) != ("min_people" in cb) or ("regularly" in ca) != ("regularly" in cb):
         return False
     return ca.get("where", {}).get("themes") == cb.get("where", {}).get("themes")
 
@@ -364,7 +366,8 @@ def _levels_text(d: dict, markdown: bool) -> str:
             p = L["policy"]
             out += [f"## {L['id']} — {L['title']} ({L['guide_level']}; tracks: {', '.join(L['tracks'])})", "",
                     f"Ready when every required criterion is met and at least {p['min_supporting']} supporting "
-                    f"ones{_per_aspect_words(p)}; insufficient evidence when fewer than {p['sufficient_evidence']['min_records']} records "
+                    f"ones{_per_aspect_words(p)}; insufficient evidence when fewer than "
+                    f"{p['sufficient_evidence']['min_records']} records "
                     f"are dated within {p['sufficient_evidence']['within_days']} days of the as-of date."
                     + (f" Policy: {p['basis_note']}" if p.get("basis_note") else ""), "",
                     "| Criterion | Kind | Needs | Source |", "|---|---|---|---|"]
