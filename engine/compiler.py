@@ -26,9 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .conditions import item_clauses, parts
 from .fields import PERSON_FIELD
 from .operators import OPERATORS, ops_of
-from .conditions import item_clauses, parts
 from .rules import Criterion, RuleBook, canonical_json
 
 KIND = "_kind"  # discriminator; cannot clash with evidence fields (none start with "_")
