@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .operators import OPERATORS, ops_of
+from .conditions import item_clauses
 from .schema import PacketSchema, bundled_packet_schema
 from .suggest import did_you_mean
 
@@ -104,8 +105,11 @@ class FieldChecker:
         self.level_ids = level_ids
 
     def check_condition(self, cond: dict, ptr: str) -> Iterator[tuple[str, str, str]]:
-        for key in ("all_of", "any_of"):
+        for key in ("all_of", "any_of", "of"):
             if key in cond:
+                if key == "of" and cond["at_least"] > len(cond["of"]):
+                    yield (f"{ptr}/at_least", f"at_least {cond['at_least']} of {len(cond['of'])} conditions can never "
+                           f"be met: use 1..{len(cond['of'])}", "rules")
                 for i, sub in enumerate(cond[key]):
                     yield from self.check_condition(sub, f"{ptr}/{key}/{i}")
                 return
@@ -121,18 +125,21 @@ class FieldChecker:
                        "not the clock", "tenure")
                 continue
             yield from self._check_pred(fields, etype, fname, pred, fp)
-        if "any_item" in cond:
-            ai = cond["any_item"]
+        clauses = item_clauses(cond)
+        for i, ai in enumerate(clauses):
+            at = f"{ptr}/any_item" + (f"/{i}" if isinstance(cond["any_item"], list) else "")
             f = fields.get(ai["field"])
             if f is None or f.type != "object-list":
                 lists = [k for k, v in fields.items() if v.type == "object-list"]
-                yield (f"{ptr}/any_item/field", f"{etype} has no list of records called {ai['field']!r}"
+                yield (f"{at}/field", f"{etype} has no list of records called {ai['field']!r}"
                        + (f" (it has: {', '.join(lists)})" if lists else ""), "rules")
             else:
                 kids = dict(f.children)
                 for fname, pred in ai["where"].items():
                     yield from self._check_pred(kids, f"{etype}.{ai['field']}[]", fname, pred,
-                                                f"{ptr}/any_item/where/{fname}")
+                                                f"{at}/where/{fname}")
+        if "regularly" in cond:
+            yield from _check_regularly(cond["regularly"], f"{ptr}/regularly")
         for agg in ("distinct", "mean"):
             if agg in cond:
                 fname = cond[agg]["field"]
@@ -189,3 +196,17 @@ class FieldChecker:
                        f"(allowed: {', '.join(map(str, f.enum))})", "rules")
             elif fname.split(".")[-1] in ("level", "levels") and isinstance(v, str) and v not in self.level_ids:
                 yield (fp, f"unknown level {v!r}{did_you_mean(v, self.level_ids)}; use canonical level ids", "rules")
+
+
+MAX_REGULAR_SPAN = 3660  # days: the longest window any condition may look back (within_days' bound)
+
+
+def _check_regularly(reg: dict, ptr: str) -> Iterator[tuple[str, str, str]]:
+    """`regularly` holds numbers the schema cannot relate to one another."""
+    if reg["min_periods"] > reg["periods"]:
+        yield (f"{ptr}/min_periods", f"min_periods {reg['min_periods']} of {reg['periods']} periods can never be met: "
+               f"use 1..{reg['periods']}", "rules")
+    span = reg["periods"] * reg["of_days"]
+    if span > MAX_REGULAR_SPAN:
+        yield (ptr, f"{reg['periods']} periods of {reg['of_days']} days look back {span} days; at most "
+               f"{MAX_REGULAR_SPAN}", "rules")

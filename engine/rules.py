@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a rule file is invalid (sa
     import jsonschema
 
 from .errors import Problem, RulesError
+from .conditions import COMPOSITES, parts
 from .fields import FieldChecker
 from .loader import Document, ParseFailure, load_file
 from .resources import default_rules_dir, load_schema
@@ -45,6 +46,8 @@ class Policy:
     within_days: int
     basis: str | None = None
     basis_note: str | None = None
+    # aspect -> supporting criteria of that aspect that must be met (a competency's own threshold)
+    per_aspect: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,7 @@ class RuleBook:
 def leaf_types(cond: dict) -> list[str]:
     if "evidence" in cond:
         return [cond["evidence"]]
-    return [t for sub in cond.get("all_of", cond.get("any_of", [])) for t in leaf_types(sub)]
+    return [t for sub in parts(cond) for t in leaf_types(sub)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,8 +237,9 @@ def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
 def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
     """For a failed oneOf (a condition, a predicate), the branch error that reaches deepest into
     the rule: `unknown operator 'one_of'` on its own line beats `not a valid condition`, and
-    `in needs a list` on the predicate beats both. With nothing deeper, a leaf's `not` (keys that
-    cannot go together) says more than the oneOf."""
+    `in needs a list` on the predicate beats both, as does a number out of its range
+    (`at_least: 0`). With nothing deeper, a leaf's `not` (keys that cannot go together) says more
+    than the oneOf."""
     best = err
     together = None
     stack = list(err.context or [])
@@ -246,7 +250,7 @@ def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
         if e.validator == "additionalProperties" and (deeper or (
                 best.validator == "type" and len(e.absolute_path) == len(best.absolute_path))):
             best = e
-        elif e.validator == "type" and deeper and isinstance(e.validator_value, str):
+        elif e.validator in ("type", "minimum", "maximum") and deeper and isinstance(e.validator_value, (str, int)):
             best = e
         elif e.validator == "not" and len(e.absolute_path) == len(err.absolute_path):
             together = e
@@ -260,6 +264,13 @@ _EXCLUSIVE = {
     ("mean", "min_count"): "mean counts its records with its own min_records; use that",
     ("distinct", "mean"): "write an all_of of two conditions, one with each",
     ("any_time", "within_days"): "any_time sets no window at all; within_days sets one: keep one",
+    **{("regularly", k): why for k, why in (
+        ("within_days", "regularly sets its own window (periods x of_days): keep one"),
+        ("any_time", "regularly sets its own window (periods x of_days): keep one"),
+        ("min_count", "regularly counts periods, not records; write an all_of of two conditions, one with each"),
+        ("distinct", "write an all_of of two conditions, one with each"),
+        ("mean", "write an all_of of two conditions, one with each"),
+        ("min_people", "write an all_of of two conditions, one with each"))},
 }
 
 
@@ -275,10 +286,17 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
     if err.validator == "type" and err.validator_value == "array" and not isinstance(err.instance, (list, dict)):
         key = path[-1] if path else "this"
         return (f"{key} needs a list, not a single value: write {key}: [{err.instance}]")
+    if err.validator == "type" and err.validator_value == "array" and isinstance(err.instance, dict):
+        key = path[-1] if path else "this"
+        return f"{key} needs a list, not a single mapping: begin each of its entries with '- '"
     if err.validator == "type" and isinstance(err.instance, list) and len(path) >= 2 and path[-2] == "where":
         vals = ", ".join(map(str, err.instance))
         return (f"a list is not a value to compare: write {path[-1]}: {{in: [{vals}]}} (one of these values), or "
                 f"{{contains_any: [{vals}]}} for a list field")
+    if err.validator == "type" and err.validator_value == "object" and not isinstance(err.instance, dict):
+        key = path[-1] if path else "this"
+        keys = ", ".join(err.schema.get("properties", {})) or "name: value"
+        return f"{key} needs a mapping ({{{keys}}}), not {err.instance!r}"
     if err.validator == "not" and isinstance(err.instance, dict):
         for (a, b), why in _EXCLUSIVE.items():
             if a in err.instance and b in err.instance:
@@ -309,8 +327,9 @@ def with_default_window(cond: dict, days: int) -> dict:
     default (`default_window`: at most `days` old and inside the packet's period). A criterion
     that gives `within_days` says how old its evidence may be, before the period included."""
     if "evidence" in cond:
-        return cond if "within_days" in cond or cond.get("any_time") else {**cond, "default_window": days}
-    key = "all_of" if "all_of" in cond else "any_of"
+        own = "within_days" in cond or cond.get("any_time") or "regularly" in cond
+        return cond if own else {**cond, "default_window": days}
+    key = next(k for k in COMPOSITES if k in cond)
     return {**cond, key: [with_default_window(c, days) for c in cond[key]]}
 
 
@@ -325,6 +344,22 @@ def _source_pattern(ladder_doc: Document) -> tuple[re.Pattern | None, list[Probl
     except re.error as exc:
         return None, [Problem(ladder_doc.source, "/source_pattern", f"not a valid regular expression ({exc})",
                               line=ladder_doc.locate("/source_pattern"), kind="rules")]
+
+
+def _per_aspect_problems(doc: Document, per_aspect: dict[str, int], crits: list[Criterion]) -> list[Problem]:
+    """Each per-aspect threshold can be met: the level has that many supporting criteria of the aspect."""
+    out = []
+    for aspect, n in per_aspect.items():
+        have = [c.id for c in crits if not c.required and c.aspect == aspect]
+        if n > len(have):
+            ptr = f"/policy/min_supporting_per_aspect/{aspect}"
+            aspects = sorted({c.aspect for c in crits if not c.required and c.aspect})
+            out.append(Problem(doc.source, ptr, f"asks for {n} supporting {aspect} criteria but the level has "
+                               f"{len(have)}" + (f" ({', '.join(have)})" if have else
+                                                 f"{did_you_mean(aspect, aspects)} (supporting aspects here: "
+                                                 f"{', '.join(aspects) or 'none'})"),
+                               line=doc.locate(ptr), kind="rules"))
+    return out
 
 
 def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None) -> RuleBook:
@@ -444,10 +479,12 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
             problems.append(Problem(doc.source, "/policy/min_supporting",
                                     f"asks for {pol['min_supporting']} supporting criteria but the level has only "
                                     f"{supporting}", line=doc.locate("/policy/min_supporting"), kind="rules"))
+        per_aspect = pol.get("min_supporting_per_aspect", {})
+        problems += _per_aspect_problems(doc, per_aspect, crits)
         level_rules[lv] = LevelRules(lv, Policy(pol["min_supporting"], pol["sufficient_evidence"]["min_records"],
                                                 pol["sufficient_evidence"]["within_days"], pol.get("basis"),
-                                                pol.get("basis_note")), tuple(crits), doc.source,
-                                         doc.locate("/criteria"))
+                                                pol.get("basis_note"), tuple(sorted(per_aspect.items()))),
+                                     tuple(crits), doc.source, doc.locate("/criteria"))
     for lv in levels:
         if lv not in level_rules:
             problems.append(Problem(f"{directory}/{lv}.yaml", "", f"level {lv!r} has no rules file", kind="rules"))
