@@ -15,7 +15,7 @@ import yaml
 from engine.rules import load_rules
 from engine.schema import bundled_packet_schema
 
-from conftest import ROOT
+from conftest import FIXTURES, ROOT
 
 KESTREL = ROOT / "examples" / "kestrel"
 KRULES = KESTREL / "rules"
@@ -363,3 +363,13 @@ def test_example_pack_audits(run_cli):
     assert "min_supporting_per_aspect" in json.dumps(d["rule_diff"])
     assert sorted((f["candidate"]["id"], f["base"], f["head"]) for f in d["flips"]) == [
         ("kw-0106", "ready", "not_ready"), ("kw-0107", "not_ready", "ready")]
+
+
+@pytest.mark.parametrize("fixtures", [FIXTURES, KFIX], ids=["bundled", "kestrel"])
+def test_each_fixture_is_its_own_candidate(fixtures):
+    """A batch over a fixture folder takes one candidate id in two packets for one person
+    entered twice (it flags both lines), so each fixture has its own id. Two fixtures written on
+    separate branches once shared one."""
+    ids = [yaml.safe_load(p.read_text(encoding="utf-8"))["candidate"]["id"] for p in sorted(fixtures.glob("*.yaml"))]
+    assert len(ids) >= 5
+    assert sorted(set(ids)) == sorted(ids)

@@ -131,14 +131,14 @@ def test_fields_added_to_a_bundled_type_stay_optional_and_bundled_packets_still_
 # -- a new evidence type in rules and in the engine -------------------------------------------
 def test_a_new_type_is_used_by_a_rule_and_fired_by_the_engine(run_cli):
     """examples/kestrel's `experiment` (vocabulary.yaml) counts for product-l4.settles-by-experiment."""
-    v = json.loads(run_cli("evaluate", KFIX / "eve-l3-to-l4-ready.yaml", "--rules", KRULES,
+    v = json.loads(run_cli("evaluate", KFIX / "hal-l3-to-l4-ready.yaml", "--rules", KRULES,
                            "--format", "json").stdout)
     crit = next(c for c in v["criteria"] if c["id"] == "product-l4.settles-by-experiment")
     assert (crit["status"], crit["evidence"], v["verdict"]) == ("met", ["ev-4", "ev-5"], "ready")
 
 
 def test_a_new_type_that_does_not_match_leaves_the_criterion_unmet_with_a_reason(tmp_path, run_cli):
-    data = yaml.safe_load((KFIX / "eve-l3-to-l4-ready.yaml").read_text())
+    data = yaml.safe_load((KFIX / "hal-l3-to-l4-ready.yaml").read_text())
     data["evidence"][4]["acted_on"] = False
     p = tmp_path / "eve.yaml"
     p.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -154,7 +154,7 @@ def test_a_plan_proposes_records_of_a_new_type_that_prove_ready(tmp_path, run_cl
     lv = d / "product-l4.yaml"
     head, tail = lv.read_text().split("  - id: product-l4.settles-by-experiment")
     lv.write_text(head + "  - id: product-l4.settles-by-experiment" + tail.replace("required: false", "required: true"))
-    data = yaml.safe_load((KFIX / "eve-l3-to-l4-ready.yaml").read_text())
+    data = yaml.safe_load((KFIX / "hal-l3-to-l4-ready.yaml").read_text())
     data["evidence"] = [e for e in data["evidence"] if e["type"] != "experiment"]
     p = tmp_path / "eve.yaml"
     p.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -166,7 +166,7 @@ def test_a_plan_proposes_records_of_a_new_type_that_prove_ready(tmp_path, run_cl
 
 def test_facts_carry_the_new_fields_rules_read_and_never_free_text():
     book = load_rules(KRULES)
-    pk = check_document(load_file(KFIX / "eve-l3-to-l4-ready.yaml"), book)
+    pk = check_document(load_file(KFIX / "hal-l3-to-l4-ready.yaml"), book)
     facts = [f for f in build_facts(pk, book, ("product-l4",)) if f["type"] == "experiment"]
     assert [(f["acted_on"], f["result"]) for f in facts] == [(True, "win"), (True, "flat")]
     assert not any({"hypothesis", "title", "arms"} & set(f) for f in facts)
