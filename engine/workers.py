@@ -321,6 +321,7 @@ class WorkerPool:
             if key is w.conn and self._receive(w):
                 continue
             self._bury(w, todo)
+        self._dispatch(todo)  # a worker that just replied gets its next part before results are emitted
 
     def _receive(self, w: _Worker) -> bool:
         """Take the worker's message; False if it is dead (its pipe ended, maybe mid-message)."""
