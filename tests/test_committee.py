@@ -258,6 +258,8 @@ def test_calibrate_suppresses_small_groups_and_cells(run_cli, cohort):
     d = json.loads(run_cli("calibrate", "--results", res, "--decisions", dec, "--format", "json").stdout)
     assert {g["id"]: g for g in d["groups"]["org"]}["south"] == {"id": "south", "suppressed": True}
     assert d["unmatched"]["verdicts_without_decision"] == 2
+    text = run_cli("calibrate", "--results", res, "--decisions", dec).stdout
+    assert "  south: fewer than 5 candidates\n" in text and "  north: 7 candidates, agreement" in text
 
 
 def test_calibrate_formats(run_cli, cohort):
@@ -319,6 +321,18 @@ def test_calibrate_counts_decisions_without_a_verdict(run_cli, cohort, tmp_path)
     d = json.loads(run_cli("calibrate", "--results", res, "--decisions", dec, "--cycle", "2026-h1",
                            "--format", "json").stdout)
     assert d["unmatched"]["decisions_without_verdict"] == 2
+
+
+def test_validate_decisions_needs_a_cycle_when_a_verdict_matches_several(run_cli, tmp_path):
+    """validate --results, like calibrate: a candidate decided in two cycles, a verdict naming none:
+    a located problem saying to pass --cycle, not a traceback; --cycle settles it."""
+    res = _write_jsonl(tmp_path / "r.jsonl", [_verdict("c1", "ready")])
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", "c1", "deferred", "2026-01-01", "", ""),
+                                          ("2026-h2", "c1", "promoted", "2026-07-01", "", "")])
+    r = run_cli("validate", "--decisions", dec, "--results", res, exit_code=3)
+    assert f"{res}:1: candidate 'c1' has decisions in several cycles (2026-h1, 2026-h2)" in r.stdout
+    assert "pass --cycle" in r.stdout and "Traceback" not in r.stdout + r.stderr
+    run_cli("validate", "--decisions", dec, "--results", res, "--cycle", "2026-h2")
 
 
 def test_calibrate_needs_a_cycle_when_decisions_span_several(run_cli, tmp_path):
