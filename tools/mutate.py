@@ -44,7 +44,7 @@ FAST = ["test_exact", "test_boundaries", "test_golden", "test_engine", "test_gam
         "test_validate", "test_rules", "test_plan", "test_monotone", "test_rules_faithful", "test_engine_driver"]
 EXTRA = {"batch.py": ["test_batch", "test_batch_robust"], "inputs.py": ["test_batch", "test_batch_robust"],
          "audit": ["test_audit", "test_audit_differential"], "loader.py": ["test_corpus", "test_properties"],
-         "ruletools.py": ["test_rules"], "commands.py": ["test_batch", "test_docs"],
+         "ruletools.py": ["test_rules", "test_pack"], "commands.py": ["test_batch", "test_docs"],
          "report.py": ["test_batch", "test_privacy"], "report_html.py": ["test_report", "test_report_browser"], "firing.py": ["test_engine_safety"],
          "compiler.py": ["test_engine_safety"], "cli.py": ["test_docs", "test_batch"]}
 
