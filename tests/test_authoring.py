@@ -5,7 +5,7 @@ import json
 
 import yaml
 
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
 
 READY = FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"
 
@@ -150,6 +150,11 @@ def test_a_template_says_what_each_record_is_for_and_lists_the_fields_left_out(r
         assert left_out and not set(left_out) & set(record), (t, left_out)
         assert "notes" in set(left_out) | set(record), t
     assert text.count("    # notes:") == len(first)  # once per type, not once per record
+    schema = json.loads((ROOT / "schemas" / "packet.schema.json").read_text(encoding="utf-8"))
+    cand = lines[lines.index("candidate:") + 1:lines.index("period:")]
+    for k in schema["properties"]["candidate"]["properties"]:  # the candidate's, too: org, manager, cycle
+        given = k in data["candidate"]
+        assert sum(ln.startswith(f"  {k}: " if given else f"  # {k}: ") for ln in cand) == 1, k
 
 
 def test_new_refuses_an_unknown_level_or_track(run_cli):
