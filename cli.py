@@ -37,6 +37,7 @@ _BEFORE_IMPORT = _on_ctrl_c(_interrupted_at_once)  # imports take ~0.3 s: the lo
 
 import importlib  # noqa: E402 - after the Ctrl-C handler, on purpose
 from types import ModuleType  # noqa: E402
+from collections.abc import Iterable, Iterator  # noqa: E402
 from typing import NoReturn  # noqa: E402
 
 import click  # noqa: E402
@@ -110,8 +111,8 @@ def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
         try:
             res = fn(*args, **kwargs)  # (stdout, exit code), (stdout, exit code, stderr), or a stream
             if hasattr(res, "chunks"):  # written as it is made (compare over 100,000 results)
-                for chunk in res.chunks:
-                    _echo(chunk, err=to_stderr, nl=False)
+                for piece in _gathered(res.chunks):
+                    _echo(piece, err=to_stderr, nl=False)
                 out, code, err = "", res.exit_code, [res.stderr]
             else:
                 out, code, *err = res
@@ -129,6 +130,21 @@ def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
         if outer is not None:
             _on_ctrl_c(outer)
     sys.exit(code)
+
+
+def _gathered(chunks: Iterable[str], size: int = 1 << 16) -> Iterator[str]:
+    """Small chunks joined into pieces of about `size` characters: one write per line cost a
+    fifth of compare's time over 100,000 results."""
+    held: list[str] = []
+    n = 0
+    for chunk in chunks:
+        held.append(chunk)
+        n += len(chunk)
+        if n >= size:
+            yield "".join(held)
+            held, n = [], 0
+    if held:
+        yield "".join(held)
 
 
 def _echo(text: str, err: bool = False, nl: bool = True, piece: int = 1 << 16) -> None:
@@ -354,8 +370,9 @@ def schema(rules_dir, fmt):
 @main.command()
 @click.argument("directory")
 def init(directory):
-    """Start a rules pack of your own: ladder.yaml, one level file, a fixture with its expected
-    verdict and golden, and a README, in DIRECTORY (new or empty). It lints and tests clean.
+    """Start a rules pack of your own: ladder.yaml, one level file, an empty vocabulary file, a
+    fixture with its expected verdict and golden, and a README, in DIRECTORY (new or empty). It
+    lints and tests clean.
 
     \b
     Example:

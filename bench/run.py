@@ -35,6 +35,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 GENERATOR = BENCH / "generate.py"
+KESTREL = BENCH.parent / "examples" / "kestrel"  # the example pack of a company's own (issue 15)
 DEFAULT_SEED = 20260630
 
 # Targets from the benchmark issue, on the 2-core development machine.
@@ -247,6 +248,20 @@ def small_packet(seed: str, path: Path) -> None:
     raise SystemExit("run.py: no small packet found")
 
 
+def kestrel_packets(path: Path, count: int) -> None:
+    """examples/kestrel's fixtures repeated to `count` packets as JSONL, each candidate id made
+    unique (the same id twice in a batch is flagged on both lines: work a real cycle does not do).
+    Its packets need its own rules: the generator writes packets for the bundled ladder only."""
+    import yaml  # noqa: PLC0415 - installed with ladder; only this row needs it
+
+    fixtures = [yaml.safe_load(f.read_text(encoding="utf-8")) for f in sorted((KESTREL / "fixtures").glob("*.yaml"))]
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(count):
+            p = fixtures[i % len(fixtures)]
+            p = {**p, "candidate": {**p["candidate"], "id": f"{p['candidate']['id']}-{i}"}}
+            fh.write(json.dumps(p, default=str, separators=(",", ":")) + "\n")
+
+
 def check_batch_output(r: Result, out: Path, expected: int) -> dict[str, int]:
     """One line per packet, and what they say. Problems become notes on the row."""
     verdicts: Counter[str] = Counter()
@@ -416,13 +431,17 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
     # moments; a row reports its fastest run (the least disturbed: this machine class varies by
     # up to half from one second to the next), with every run's rate and the median in a note.
     names = ["parse only (floor)", "ladder validate", "ladder batch --jobs 1", "ladder batch --jobs 2",
-             "ladder audit --jobs 2 (1 rule changed)", "ladder batch --jobs 2 --paths"]
+             "ladder audit --jobs 2 (1 rule changed)", "ladder batch --jobs 2 --paths",
+             "ladder batch --jobs 1, examples/kestrel"]
     runs: dict[str, list[Result]] = {n: [] for n in names}
+    kestrel_in = work / "packets-kestrel.jsonl"
+    kestrel_packets(kestrel_in, a.count)
     audit_rules = audit_repo(work)
     outs = {j: work / f"out-jobs{j}.jsonl" for j in (1, 2)}
     mixes: dict[int, dict[str, int]] = {}
     digests: dict[int, set] = {1: set(), 2: set()}
     floor_note = None
+    kestrel_mix: dict[str, int] = {}
     for rnd in range(max(1, a.repeat)):
         r = measure(names[0], [sys.executable, "-c", FLOOR, str(packets)], a.count, work, **kw)
         if not r.error and r.stdout.strip() != str(a.count):
@@ -448,6 +467,13 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
         if not r.error:
             check_batch_output(r, paths_out, a.count)
         paths_out.unlink(missing_ok=True)
+        kestrel_out = work / "out-kestrel.jsonl"
+        r = measure(names[6], [ladder, "batch", str(kestrel_in), "--rules", str(KESTREL / "rules"), "--out",
+                               str(kestrel_out), "--jobs", "1", "--quiet"], a.count, work, **kw)
+        runs[names[6]].append(r)
+        if not r.error:
+            kestrel_mix = check_batch_output(r, kestrel_out, a.count)
+        kestrel_out.unlink(missing_ok=True)
         print(f"  round {rnd + 1}: " + ", ".join(
             f"{n.removeprefix('ladder ')} {'ERROR' if rs[-1].error else f'{rs[-1].rate:,.0f}/s'}"
             for n, rs in runs.items()), file=sys.stderr, flush=True)
@@ -511,6 +537,8 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
             print(f"note: {r.name}: {n}")
     if 2 in mixes:
         print(f"verdicts (batch --jobs 2): {verdict_line(mixes[2])}")
+    if kestrel_mix:
+        print(f"verdicts (examples/kestrel): {verdict_line(kestrel_mix)}")
     if same is not None:
         print(f"batch --jobs 1 and --jobs 2 outputs are {'byte-identical' if same else 'DIFFERENT'}")
     for r in rows:

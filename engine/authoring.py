@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from .conditions import parts
 from .errors import UsageError
 from .evidence import check_document
 from .loader import Document
@@ -119,18 +120,16 @@ def field_reference(schema: dict, source: str = "schemas/packet.schema.json") ->
 
 # -- the template ---------------------------------------------------------------------------------
 def _types(cond: dict) -> list[str]:
-    for key in ("all_of", "any_of"):
-        if key in cond:
-            return [t for sub in cond[key] for t in _types(sub)]
+    if "evidence" not in cond:
+        return [t for sub in parts(cond) for t in _types(sub)]
     return [cond["evidence"]]
 
 
 def _leaf(cond: dict, etype: str) -> dict | None:
-    for key in ("all_of", "any_of"):
-        for sub in cond.get(key, []):
-            hit = _leaf(sub, etype)
-            if hit:
-                return hit
+    for sub in parts(cond):
+        hit = _leaf(sub, etype)
+        if hit:
+            return hit
     return cond if cond.get("evidence") == etype else None
 
 

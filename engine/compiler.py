@@ -6,6 +6,8 @@ Each criterion becomes a small tree of nodes. Every node is one engine rule:
 * leaf, aggregate:    [e0]                  cap   -> asserts an $agg fact (n, distinct, mean)
                       [$agg with thresholds]      -> fired = met (the threshold lives in the rule)
 * all_of / any_of:    [$part of each child] (all / any) -> fired = met
+* at_least K:         [$part whose parent is this node]  count K -> fired = met (K children fired)
+* a level's per-aspect threshold is an at_least node over its supporting criteria of that aspect.
 * a level's sufficient-evidence policy is an aggregate leaf over recent records.
 
 Leaf rules need no gate: a packet's evidence goes in as one batch before any consequence runs,
@@ -24,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .conditions import item_clauses, parts
 from .fields import PERSON_FIELD
 from .operators import OPERATORS, ops_of
 from .rules import Criterion, RuleBook, canonical_json
@@ -36,13 +39,14 @@ CAP = 1000  # > the 500 records a packet may hold, so one action sees every matc
 @dataclass
 class Node:
     idx: int
-    kind: str  # leaf | agg | all | any
+    kind: str  # leaf | agg | all | any | least
     criterion: str | None  # the criterion id at the root of this node's tree; None for sufficiency
     level: str
     parent: int | None
     children: list[int] = field(default_factory=list)
     cond: dict | None = None  # the leaf condition (for explanations)
     agg: dict | None = None  # thresholds of an aggregate leaf
+    need: int = 0  # an at_least node: how many children must fire
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Plan:
     sufficiency: dict[str, int]  # level -> node
     rules: dict[str, Any]  # ruleset body; "run" values are action names resolved by the host
     criteria: list[Criterion]
+    aspects: dict[tuple[str, str], int] = field(default_factory=dict)  # (level, aspect) -> threshold node
 
 
 def _pred(key: str, pred: Any) -> list[dict]:
@@ -70,10 +75,12 @@ def leaf_pattern(cond: dict) -> dict:
         terms += [{"$lte": {"age_days": cond["default_window"]}}, {"$nex": {"before_start": 1}}]
     if cond.get("unflagged"):  # not a record with an unconfirmed integrity warning (engine.facts)
         terms.append({"$nex": {"_flagged": 1}})
-    if "any_item" in cond:
-        ai = cond["any_item"]
+    for ai in item_clauses(cond):  # several clauses: each its own $iany, all on this one fact
         inner = [t for f, p in sorted(ai["where"].items()) for t in _pred(f"$i.{f}", p)]
         terms.append(_any_item(ai["field"], inner))
+    if "regularly" in cond:  # its window: the last `periods` periods
+        reg = cond["regularly"]
+        terms.append({"$lte": {"age_days": reg["periods"] * reg["of_days"] - 1}})
     for agg in ("distinct", "mean"):
         if agg in cond:  # only records carrying the field count towards min_records / distinct
             terms.append({"$ex": {cond[agg]["field"]: 1}})
@@ -104,6 +111,12 @@ def _any_item(field: str, inner: list[dict]) -> dict:
     return alts[0] if len(alts) == 1 else {"$or": alts}
 
 
+def period_field(of_days: int) -> str:
+    """The fact field holding a record's period index for periods of `of_days` days: 0 for the
+    of_days days up to the as-of date, 1 for the ones before, ... (engine.facts derives it)."""
+    return f"_p{of_days}"
+
+
 def _simple(cond: dict) -> bool:
     return "evidence" in cond and _agg_spec(cond) is None
 
@@ -120,6 +133,7 @@ class Reads:
 
     by_type: dict[str, frozenset[str]]
     items: dict[str, frozenset[str]]
+    periods: dict[str, frozenset[int]]  # type -> the period lengths (days) `regularly` counts it by
 
 
 def fields_read(criteria: Iterable[Criterion]) -> Reads:
@@ -127,22 +141,26 @@ def fields_read(criteria: Iterable[Criterion]) -> Reads:
     (Callers cache it: engine.facts builds one copy plan per rule book and path from it.)"""
     keep: dict[str, set[str]] = {}
     item_keep: dict[str, set[str]] = {}
+    periods: dict[str, set[int]] = {}
     for cr in criteria:
-        _fields(cr.condition, keep, item_keep)
-    return Reads({t: frozenset(v) for t, v in keep.items()}, {k: frozenset(v) for k, v in item_keep.items()})
+        _fields(cr.condition, keep, item_keep, periods)
+    return Reads({t: frozenset(v) for t, v in keep.items()}, {k: frozenset(v) for k, v in item_keep.items()},
+                 {t: frozenset(v) for t, v in periods.items()})
 
 
-def _fields(cond: dict, keep_by_type: dict[str, set[str]], item_keep: dict[str, set[str]]) -> None:
+def _fields(cond: dict, keep_by_type: dict[str, set[str]], item_keep: dict[str, set[str]],
+            periods: dict[str, set[int]]) -> None:
     if "evidence" not in cond:
-        for sub in cond.get("all_of", cond.get("any_of", [])):
-            _fields(sub, keep_by_type, item_keep)
+        for sub in parts(cond):
+            _fields(sub, keep_by_type, item_keep, periods)
         return
     keep = keep_by_type.setdefault(cond["evidence"], set(BASE_FIELDS))
     keep.update(f.split(".")[0] for f in cond.get("where", {}))
-    if "any_item" in cond:
-        ai = cond["any_item"]
+    for ai in item_clauses(cond):
         keep.add(ai["field"])
         item_keep.setdefault(ai["field"], set()).update(ai["where"])
+    if "regularly" in cond:
+        periods.setdefault(cond["evidence"], set()).add(cond["regularly"]["of_days"])
     for agg in ("distinct", "mean"):
         if agg in cond:
             keep.add(cond[agg]["field"].split(".")[0])
@@ -157,6 +175,9 @@ def _agg_spec(cond: dict) -> dict | None:
     elif "mean" in cond:
         m = cond["mean"]
         spec = {"field": m["field"], "n": m["min_records"], **({"gte": m["gte"]} if "gte" in m else {"gt": m["gt"]})}
+    elif "regularly" in cond:  # different periods among the matches: `distinct` of the period index
+        reg = cond["regularly"]
+        spec = {"field": period_field(reg["of_days"]), "distinct": reg["min_periods"], "n": 1}
     elif cond.get("min_count", 1) > 1:
         spec = {"n": cond["min_count"]}
     if "min_people" in cond:  # distinct people among the matches (counted in the consequence)
@@ -196,13 +217,39 @@ class _Builder:
                     terms.append({"$gt": {"mean": agg["gt"]}})
                 self.rules[f"d{idx}"] = {"all": [{"a": {"$and": terms}}], "run": f"mark:{idx}"}
             return idx
+        if "at_least" in cond:
+            return self.at_least(cond["at_least"], cond["of"], criterion, level, parent)
         key = "all_of" if "all_of" in cond else "any_of"
         node = Node(idx, "all" if key == "all_of" else "any", criterion, level, parent)
         self.nodes.append(node)
         node.children = [self.add(sub, criterion, level, idx) for sub in cond[key]]
-        parts = [{f"p{i}": {"$and": [{KIND: "$part"}, {"node": c}]}} for i, c in enumerate(node.children)]
-        self.rules[f"n{idx}"] = {"all" if key == "all_of" else "any": parts, "run": f"mark:{idx}"}
+        pats = [{f"p{i}": {"$and": [{KIND: "$part"}, {"node": c}]}} for i, c in enumerate(node.children)]
+        self.rules[f"n{idx}"] = {"all" if key == "all_of" else "any": pats, "run": f"mark:{idx}"}
         return idx
+
+    def at_least(self, need: int, subs: list[dict], criterion: str | None, level: str, parent: int | None) -> int:
+        """K of these conditions: the engine counts the $part facts its children assert (each
+        child marks once, so K parts are K different children); `count: K` fires on the K-th."""
+        idx = len(self.nodes)
+        node = Node(idx, "least", criterion, level, parent, need=need)
+        self.nodes.append(node)
+        node.children = [self.add(sub, criterion, level, idx) for sub in subs]
+        self._count_parts(idx, need)
+        return idx
+
+    def aspect(self, level: str, need: int, roots: list[int]) -> int:
+        """A level's per-aspect threshold: an at_least node over criteria already compiled (their
+        roots now assert a $part for it when they fire)."""
+        idx = len(self.nodes)
+        self.nodes.append(Node(idx, "least", None, level, None, children=list(roots), need=need))
+        for r in roots:
+            self.nodes[r].parent = idx
+        self._count_parts(idx, need)
+        return idx
+
+    def _count_parts(self, idx: int, need: int) -> None:
+        self.rules[f"n{idx}"] = {"all": [{"p": {"$and": [{KIND: "$part"}, {"parent": idx}]}}], "count": need,
+                                 "run": f"mark:{idx}"}
 
 
 def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]]) -> Plan:
@@ -229,6 +276,7 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
     b = _Builder()
     roots: dict[str, int] = {}
     suff: dict[str, int] = {}
+    aspects: dict[tuple[str, str], int] = {}
     criteria: list[Criterion] = []
     for lv in path:
         lr = book.level_rules[lv]
@@ -238,6 +286,9 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
         for cr in lr.criteria:
             roots[cr.id] = b.add(cr.condition, cr.id, lv, None)
             criteria.append(cr)
+        for aspect, need in pol.per_aspect:
+            mine = [roots[cr.id] for cr in lr.criteria if not cr.required and cr.aspect == aspect]
+            aspects[(lv, aspect)] = b.aspect(lv, need, mine)
     # The sufficiency leaf counts the records some criterion of its level can use: any of the
     # evidence types the level's criteria read (a pile of unrelated records is not evidence).
     usable: dict[str, dict] = {}  # level -> its sufficiency leaf's record test, recency included
@@ -259,4 +310,4 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
     b.rules["ack"] = {"all": [GATE, {"n0$not": {"$and": [{KIND: "ev"}, any_usable]}}], "run": "noop"}
     digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
     name = f"ladder:{'+'.join(path)}#{digest}"
-    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria)
+    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria, aspects)

@@ -65,7 +65,7 @@ class Evaluator:
                 by_id = packet.by_id
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
                                                f"met by {', '.join(ids)}" if ids else "met", found=ids,
-                                               basis=cr.basis, basis_note=cr.basis_note,
+                                               basis=cr.basis, basis_note=cr.basis_note, aspect=cr.aspect,
                                                verified=any("verified_by" in by_id[i] for i in ids)))
             else:
                 if grouped is None:
@@ -74,13 +74,14 @@ class Evaluator:
                 ids = partial(plan, fr, idx)
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "unmet", ids,
                                                reason, found=ids, misses=misses, basis=cr.basis,
-                                               basis_note=cr.basis_note))
+                                               basis_note=cr.basis_note, aspect=cr.aspect))
         levels = []
         for lv, lv_verdict, (req_met, req, sup_met, sup) in self._levels(plan, fr):
             pol = self.book.level_rules[lv].policy
             recent = len(fr.found.get(plan.sufficiency[lv], []))
             levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, sup_met, sup,
-                                      pol.min_supporting, recent, pol.min_records, pol.within_days))
+                                      pol.min_supporting, recent, pol.min_records, pol.within_days,
+                                      _aspects(plan, fr, lv)))
         overall = _overall([lr.verdict for lr in levels])
         # Required gaps first: the smallest set of things to close.
         v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(plan.path),
@@ -111,9 +112,23 @@ class Evaluator:
         for lv in plan.path:
             req_met, req, sup_met, sup = tally[lv]
             pol = self.book.level_rules[lv].policy
-            out.append((lv, _level_verdict(plan.sufficiency[lv] in fr.marked, req_met == req,
-                                           sup_met >= pol.min_supporting), (req_met, req, sup_met, sup)))
+            # each per-aspect threshold is an engine node: met when its rule fired
+            aspects_met = all(plan.aspects[(lv, a)] in fr.marked for a, _ in pol.per_aspect)
+            supporting_ok = sup_met >= pol.min_supporting and aspects_met
+            out.append((lv, _level_verdict(plan.sufficiency[lv] in fr.marked, req_met == req, supporting_ok),
+                        (req_met, req, sup_met, sup)))
         return out
+
+
+def _aspects(plan: Plan, fr: Firing, level: str) -> list[dict]:
+    """A level's per-aspect thresholds for the verdict: each one's need, and how many of its
+    criteria fired (words only: whether the threshold holds is its own node's firing)."""
+    out = []
+    for (lv, aspect), idx in plan.aspects.items():
+        if lv == level:
+            node = plan.nodes[idx]
+            out.append({"aspect": aspect, "needed": node.need, "met": sum(c in fr.marked for c in node.children)})
+    return out
 
 
 def _level_verdict(sufficient: bool, required_met: bool, supporting_met: bool) -> str:
@@ -155,4 +170,8 @@ def _headline(v: Verdict) -> str:
     for lr in short:
         parts.append(f"{lr.id} needs {lr.supporting_needed - lr.supporting_met} more supporting "
                      f"criteria ({lr.supporting_met} of {lr.supporting_needed} met)")
+    for lr in v.levels:
+        for a in lr.aspects_short:
+            parts.append(f"{lr.id} needs {a['needed'] - a['met']} more supporting {a['aspect']} "
+                         f"criteria ({a['met']} of {a['needed']} met)")
     return f"not ready for {target}: " + "; ".join(parts)

@@ -298,8 +298,8 @@ def _message(err: jsonschema.ValidationError) -> str:
         more = f"; and {len(extra) - _MAX_LISTED} more unknown fields" if len(extra) > _MAX_LISTED else ""
         return "; ".join(f"unknown field {_show(k, ['k'])}{_misplaced(k, path) or did_you_mean(unquoted(k), allowed)}"
                          for k in extra[:_MAX_LISTED]) + more
-    if v == "enum":
-        where = str(path[-1]) if path else "value"
+    if v == "enum":  # a list's item is named by its list: 'tv' is not allowed for platforms
+        where = next((str(p) for p in reversed(path) if not isinstance(p, int)), "value")
         if where == "type" and len(path) >= 2:
             return f"unknown evidence type {_show(inst, path)}{did_you_mean(unquoted(inst), vv)} (known: {', '.join(vv)})"
         return (f"{_show(inst, path)} is not allowed for {where}{did_you_mean(unquoted(inst), vv)} "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .compiler import Node, Plan
+from .conditions import item_clauses
 from .fields import PERSON_FIELD
 from .firing import Firing
 from .operators import MISSING as _MISSING
@@ -57,6 +58,8 @@ def _describe(cond: dict) -> str:
         return "all of: " + "; ".join(f"({describe(c)})" for c in cond["all_of"])
     if "any_of" in cond:
         return "one of: " + "; ".join(f"({describe(c)})" for c in cond["any_of"])
+    if "at_least" in cond:
+        return f"at least {cond['at_least']} of: " + "; ".join(f"({describe(c)})" for c in cond["of"])
     n = cond.get("min_count", 1)
     label = _label(cond["evidence"])
     if "distinct" in cond:
@@ -66,7 +69,7 @@ def _describe(cond: dict) -> str:
         op = "≥" if "gte" in m else ">"
         head = (f"at least {m['min_records']} {label} record(s) with mean {m['field']} {op} "
                 f"{m.get('gte', m.get('gt'))}")
-    elif "min_people" in cond and n == 1:
+    elif ("min_people" in cond and n == 1) or "regularly" in cond:
         head = f"{label} records"
     else:
         head = _a(f"{label} record") if n == 1 else f"at least {n} {label} records"
@@ -75,10 +78,10 @@ def _describe(cond: dict) -> str:
     tail = []
     if cond.get("where"):
         tail.append("where " + " and ".join(describe_pred(f, p) for f, p in cond["where"].items()))
-    if "any_item" in cond:
-        ai = cond["any_item"]
-        tail.append(f"with a {ai['field']} entry where " + " and ".join(
-            describe_pred(f, p) for f, p in ai["where"].items()))
+    clauses = item_clauses(cond)
+    if clauses:  # several: each holds on some entry of this one record
+        tail.append("with " + " and ".join(f"a {ai['field']} entry where " + " and ".join(
+            describe_pred(f, p) for f, p in ai["where"].items()) for ai in clauses))
     if cond.get("unflagged"):
         tail.append("carrying no integrity warning (or confirmed by verified_by)")
     if "within_days" in cond:
@@ -87,6 +90,10 @@ def _describe(cond: dict) -> str:
         tail.append(f"dated inside the period and within {cond['default_window']} days of the as-of date")
     elif cond.get("any_time"):
         tail.append("dated any time")
+    elif "regularly" in cond:
+        reg = cond["regularly"]
+        tail.append(f"dated in at least {reg['min_periods']} of the last {reg['periods']} periods of "
+                    f"{reg['of_days']} days before the as-of date")
     return " ".join([head, *tail])
 
 
@@ -135,14 +142,15 @@ def _failed(fact: dict, cond: dict) -> list[tuple]:
         if not test(val):
             out.append(("pred", fname, wanted, val))
     window = cond.get("within_days", cond.get("default_window"))
+    if "regularly" in cond:
+        window = cond["regularly"]["periods"] * cond["regularly"]["of_days"] - 1
     if window is not None and fact.get("age_days", 0) > window:
         out.append(("age", fact["age_days"], window))
     if "default_window" in cond and fact.get("before_start"):
         out.append(("before",))
     if cond.get("unflagged") and fact.get("_flagged"):
         out.append(("flagged",))
-    if "any_item" in cond:
-        ai = cond["any_item"]
+    for ai in item_clauses(cond):
         items = fact.get(ai["field"]) or []
         ok = any(all(_holds(_get(it, f), op, arg)
                      for f, p in ai["where"].items()
@@ -205,7 +213,8 @@ def cited(plan: Plan, fr: Firing, idx: int) -> list[str]:
     node = plan.nodes[idx]
     if node.kind in ("leaf", "agg"):
         return fr.found.get(idx, []) if idx in fr.marked else []
-    return sorted({e for c in node.children for e in cited(plan, fr, c)})
+    # only the parts that were met: an unmet alternative's partial matches are no citation
+    return sorted({e for c in node.children if c in fr.marked for e in cited(plan, fr, c)})
 
 
 def partial(plan: Plan, fr: Firing, idx: int) -> list[str]:
@@ -218,6 +227,8 @@ def partial(plan: Plan, fr: Firing, idx: int) -> list[str]:
 
 def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: dict[str, list[dict]]) -> tuple[str, list[Miss]]:
     node: Node = plan.nodes[idx]
+    if node.kind == "least":
+        return _least_reason(plan, fr, node, facts)
     if node.kind in ("all", "any"):
         open_kids = [c for c in node.children if c not in fr.marked]
         parts, misses = [], []
@@ -239,6 +250,23 @@ def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: dict[str, list[dict]])
     return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg")
 
 
+def _least_reason(plan: Plan, fr: Firing, node: Node, facts: dict[str, list[dict]]) -> tuple[str, list[Miss]]:
+    """An unmet at_least: how many parts the engine found met (citing them), and how many more of
+    which open parts it still needs."""
+    met = [c for c in node.children if c in fr.marked]
+    parts_, misses = [], []
+    for c in node.children:
+        if c not in fr.marked:
+            r, m = unmet_reason(plan, fr, c, facts)
+            parts_.append(r.removeprefix("needs "))
+            misses += m
+    misses.sort(key=lambda m: (len(m.failed), m.evidence))
+    ids = sorted({e for c in met for e in cited(plan, fr, c)})
+    got = f"{len(met)} met" + (f" (by {_ids(ids)})" if ids else "")
+    return (f"needs at least {node.need} of its {len(node.children)} parts; {got}; still needs "
+            f"{node.need - len(met)} more of: " + " | ".join(parts_), misses[:MAX_MISSES])
+
+
 def _still(cond: dict, vals: dict, found: list[str], facts: dict[str, list[dict]]) -> str:
     """What the thresholds still want, counted: "; still needs 1 more record" or "; still needs 2
     more different from.relationship values (has: manager, peer)". Explanation only: whether the
@@ -252,11 +280,38 @@ def _still(cond: dict, vals: dict, found: list[str], facts: dict[str, list[dict]
             has = sorted({_fmt(v) for f in pool if f.get("eid") in ids and (v := _get(f, fname)) is not _MISSING})
             wants.append(f"{want - vals.get('distinct', 0)} more different {fname} value(s)"
                          + (f" (has: {', '.join(has)})" if has else ""))
+    elif "regularly" in cond:
+        reg = cond["regularly"]
+        if vals.get("distinct", 0) < reg["min_periods"]:
+            wants.append(f"records in {reg['min_periods'] - vals.get('distinct', 0)} more of the {reg['periods']} "
+                         f"periods (none yet in: {_empty_periods(cond, found, facts)})")
     elif "mean" not in cond and vals.get("n", 0) < cond.get("min_count", 1):
         wants.append(f"{cond['min_count'] - vals.get('n', 0)} more record(s)")
     if "min_people" in cond and vals.get("people", 0) < cond["min_people"]:
         wants.append(f"{cond['min_people'] - vals.get('people', 0)} more different people")
     return "; still needs " + " and ".join(wants) if wants else ""
+
+
+def _periods_of(cond: dict, found: list[str], facts: dict[str, list[dict]]) -> dict[int, list[str]]:
+    """The records the engine found, by the period each falls in (0: the latest), for words."""
+    days = cond["regularly"]["of_days"]
+    ids = set(found)
+    out: dict[int, list[str]] = {}
+    for f in facts.get(cond["evidence"], []):
+        if f["eid"] in ids:
+            out.setdefault(f["age_days"] // days, []).append(f["eid"])
+    return out
+
+
+def _period_words(k: int, days: int) -> str:
+    return f"days {k * days}–{(k + 1) * days - 1}"
+
+
+def _empty_periods(cond: dict, found: list[str], facts: dict[str, list[dict]]) -> str:
+    reg = cond["regularly"]
+    have = _periods_of(cond, found, facts)
+    return ", ".join(_period_words(k, reg["of_days"]) for k in range(reg["periods"]) if k not in have) + \
+        " before the as-of date"
 
 
 def _person_named(fact: dict, cond: dict) -> bool:
@@ -269,6 +324,11 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list
     if agg and found:
         if "distinct" in cond:
             got = f"found {vals.get('distinct', 0)} different {cond['distinct']['field']} values across {_ids(found)}"
+        elif "regularly" in cond:
+            days = cond["regularly"]["of_days"]
+            got = f"found records in {vals.get('distinct', 0)} of the periods (" + "; ".join(
+                f"{_period_words(k, days)}: {', '.join(sorted(ids))}"
+                for k, ids in sorted(_periods_of(cond, found, facts).items())) + ")"
         elif "mean" in cond:
             mean = vals.get("mean")
             got = f"found {len(found)} ({_ids(found)})" + (f", mean {cond['mean']['field']} {mean:g}"

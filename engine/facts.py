@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .compiler import BASE_FIELDS, fields_read
+from .compiler import BASE_FIELDS, fields_read, period_field
 from .evidence import FREE_TEXT_KEYS, Packet
 from .integrity import MATERIALITY
 from .rules import Criterion, RuleBook
@@ -42,7 +42,7 @@ def build_facts_for(packet: Packet, book: RuleBook, key: tuple[str, ...], criter
 
 
 def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan, read_only: bool = False) -> list[dict]:
-    by_type, metric_keys, improved = copy_plan
+    by_type, metric_keys, improved, periods = copy_plan
     end_ord = _ordinal(packet.end)
     start = packet.start
     facts = []
@@ -64,6 +64,9 @@ def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan, read_only: bool
             f["_flagged"] = True
         if repeats and ev["id"] in repeats:  # one record entered twice is counted once (engine.firing)
             f["_grp"] = repeats[ev["id"]]
+        if periods and ev["type"] in periods:  # for `regularly`: which period of D days it falls in
+            for days, name in periods[ev["type"]]:
+                f[name] = f["age_days"] // days
         if nested:  # a field that needs more than a copy
             if "metrics" in f:
                 f["metrics"] = [_metric(m, metric_keys, improved) for m in f["metrics"]]
@@ -78,15 +81,17 @@ def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan, read_only: bool
 
 
 _NESTED = frozenset({"metrics", "mentee", "from", "levels"})  # fields build_facts rewrites, not copies
-_CopyPlan = tuple[dict[str, tuple[tuple[str, ...], bool]], tuple[str, ...], bool]
+_CopyPlan = tuple[dict[str, tuple[tuple[str, ...], bool]], tuple[str, ...], bool,
+                  dict[str, tuple[tuple[int, str], ...]]]
 _COPY_PLANS: dict[tuple[str, tuple[str, ...]], _CopyPlan] = {}
 
 
 def _copy_plan(book: RuleBook, path: tuple[str, ...], criteria: Callable[[], Iterable[Criterion]]) -> _CopyPlan:
     """What build_facts copies for the rules of this path, built once per (rule book, path): per
     evidence type the record fields (sorted, so facts do not depend on key order in the file) and
-    whether one of them needs rewriting; the metric item fields; and whether a metric's
-    `improved` is read. Keyed by the book's version (a hash of all its rules), so two revisions
+    whether one of them needs rewriting; the metric item fields; whether a metric's
+    `improved` is read; and per type the period lengths `regularly` counts it by, with their
+    fields. Keyed by the book's version (a hash of all its rules), so two revisions
     of a ladder never share a plan."""
     key = (book.version, path)
     plan = _COPY_PLANS.get(key)
@@ -98,7 +103,8 @@ def _copy_plan(book: RuleBook, path: tuple[str, ...], criteria: Callable[[], Ite
             _COPY_PLANS.clear()  # pragma: no mutate - a cache bound, not behaviour
         plan = _COPY_PLANS[key] = (
             {t: (tuple(sorted(keep - skip)), bool(keep & _NESTED)) for t, keep in reads.by_type.items()},
-            tuple(sorted(metric_keep - {"name", "unit", "improved"})), "improved" in metric_keep)
+            tuple(sorted(metric_keep - {"name", "unit", "improved"})), "improved" in metric_keep,
+            {t: tuple((d, period_field(d)) for d in sorted(ds)) for t, ds in reads.periods.items()})
     return plan
 
 

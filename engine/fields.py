@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .operators import OPERATORS, ops_of
+from .conditions import item_clauses
 from .schema import PacketSchema, bundled_packet_schema
 from .suggest import did_you_mean
 
@@ -29,9 +30,13 @@ NUMERIC_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "number"
 LIST_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "list"}
 
 
+# Marks a field a pack declared as free text (engine.vocabulary): kept in the packet, never read by a rule.
+FREE_TEXT_MARK = "x-ladder-free-text"
+
+
 @dataclass(frozen=True)
 class Field:
-    type: str  # string | number | integer | boolean | list | object-list
+    type: str  # string | number | integer | boolean | list | object-list | text (free text)
     enum: tuple | None = None
     item: "Field | None" = None
     children: tuple[tuple[str, "Field"], ...] = ()  # for object-list items
@@ -47,6 +52,8 @@ def _resolve(schema: dict, node: dict) -> dict:
 def _field(schema: dict, node: dict) -> Field:
     node = _resolve(schema, node)
     t = node.get("type")
+    if node.get(FREE_TEXT_MARK):
+        return Field("text")
     if "const" in node:
         return Field("string", (node["const"],))
     if t == "array":
@@ -87,14 +94,22 @@ def evidence_fields(schema: PacketSchema | None = None) -> dict[str, dict[str, F
 FREE_TEXT = {"title", "notes", "quote", "links", "from.role", "id", "date", "name", "unit"}
 
 
+def _free_text(name: str, f: Field) -> bool:
+    """Free text by name (the bundled schema's titles, notes, quotes...) or by a pack's declaration."""
+    return name in FREE_TEXT or f.type == "text"
+
+
 class FieldChecker:
     def __init__(self, level_ids: set[str], schema: PacketSchema | None = None):
         self.types = evidence_fields(schema)
         self.level_ids = level_ids
 
     def check_condition(self, cond: dict, ptr: str) -> Iterator[tuple[str, str, str]]:
-        for key in ("all_of", "any_of"):
+        for key in ("all_of", "any_of", "of"):
             if key in cond:
+                if key == "of" and cond["at_least"] > len(cond["of"]):
+                    yield (f"{ptr}/at_least", f"at_least {cond['at_least']} of {len(cond['of'])} conditions can never "
+                           f"be met: use 1..{len(cond['of'])}", "rules")
                 for i, sub in enumerate(cond[key]):
                     yield from self.check_condition(sub, f"{ptr}/{key}/{i}")
                 return
@@ -110,24 +125,27 @@ class FieldChecker:
                        "not the clock", "tenure")
                 continue
             yield from self._check_pred(fields, etype, fname, pred, fp)
-        if "any_item" in cond:
-            ai = cond["any_item"]
+        clauses = item_clauses(cond)
+        for i, ai in enumerate(clauses):
+            at = f"{ptr}/any_item" + (f"/{i}" if isinstance(cond["any_item"], list) else "")
             f = fields.get(ai["field"])
             if f is None or f.type != "object-list":
                 lists = [k for k, v in fields.items() if v.type == "object-list"]
-                yield (f"{ptr}/any_item/field", f"{etype} has no list of records called {ai['field']!r}"
+                yield (f"{at}/field", f"{etype} has no list of records called {ai['field']!r}"
                        + (f" (it has: {', '.join(lists)})" if lists else ""), "rules")
             else:
                 kids = dict(f.children)
                 for fname, pred in ai["where"].items():
                     yield from self._check_pred(kids, f"{etype}.{ai['field']}[]", fname, pred,
-                                                f"{ptr}/any_item/where/{fname}")
+                                                f"{at}/where/{fname}")
+        if "regularly" in cond:
+            yield from _check_regularly(cond["regularly"], f"{ptr}/regularly")
         for agg in ("distinct", "mean"):
             if agg in cond:
                 fname = cond[agg]["field"]
                 f = fields.get(fname)
                 fp = f"{ptr}/{agg}/field"
-                if f is None or fname in FREE_TEXT:
+                if f is None or _free_text(fname, f):
                     yield (fp, f"{etype} has no field {fname!r}{did_you_mean(fname, fields)}", "rules")
                 elif agg == "mean" and f.type not in ("number", "integer"):
                     yield (fp, f"mean needs a numeric field; {etype}.{fname} is {f.type}", "rules")
@@ -141,9 +159,10 @@ class FieldChecker:
 
     def _check_pred(self, fields: dict[str, Field], where: str, fname: str, pred, fp: str):
         f = fields.get(fname)
-        if f is None or fname in FREE_TEXT:
-            yield (fp, f"{where} has no field {fname!r}{did_you_mean(fname, [k for k in fields if k not in FREE_TEXT])}"
-                   + (" (free text is not matched by rules)" if fname in FREE_TEXT else ""), "rules")
+        if f is None or _free_text(fname, f):
+            readable = [k for k, v in fields.items() if not _free_text(k, v)]
+            yield (fp, f"{where} has no field {fname!r}{did_you_mean(fname, readable)}"
+                   + (" (free text is not matched by rules)" if f is not None or fname in FREE_TEXT else ""), "rules")
             return
         for op, val in ops_of(pred):
             vals = val if isinstance(val, list) else [val]
@@ -177,3 +196,17 @@ class FieldChecker:
                        f"(allowed: {', '.join(map(str, f.enum))})", "rules")
             elif fname.split(".")[-1] in ("level", "levels") and isinstance(v, str) and v not in self.level_ids:
                 yield (fp, f"unknown level {v!r}{did_you_mean(v, self.level_ids)}; use canonical level ids", "rules")
+
+
+MAX_REGULAR_SPAN = 3660  # days: the longest window any condition may look back (within_days' bound)
+
+
+def _check_regularly(reg: dict, ptr: str) -> Iterator[tuple[str, str, str]]:
+    """`regularly` holds numbers the schema cannot relate to one another."""
+    if reg["min_periods"] > reg["periods"]:
+        yield (f"{ptr}/min_periods", f"min_periods {reg['min_periods']} of {reg['periods']} periods can never be met: "
+               f"use 1..{reg['periods']}", "rules")
+    span = reg["periods"] * reg["of_days"]
+    if span > MAX_REGULAR_SPAN:
+        yield (ptr, f"{reg['periods']} periods of {reg['of_days']} days look back {span} days; at most "
+               f"{MAX_REGULAR_SPAN}", "rules")

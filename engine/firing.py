@@ -138,7 +138,7 @@ class RulesEngine:
                 return
             fr.marked.add(idx)
             if parent is not None:
-                assert_fact({KIND: "$part", "node": idx})
+                assert_fact({KIND: "$part", "node": idx, "parent": parent})
 
         if verb == "hit":
             def hit(fr: Firing, message: str, assert_fact: Callable[[dict], None]) -> None:

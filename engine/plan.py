@@ -22,6 +22,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from .errors import LadderError
+from .conditions import item_clauses
 from .evidence import Packet, check_document
 from .explain import _failed, _get, by_type
 from .facts import build_facts
@@ -203,8 +204,8 @@ class _Synth:
                 nested.setdefault(top, {})[sub] = v
             else:
                 rec[fname] = v
-        if "any_item" in cond:
-            rec[cond["any_item"]["field"]] = [self.item(etype, cond["any_item"])]
+        for ai in item_clauses(cond):  # several clauses: one item each, in the same record
+            rec.setdefault(ai["field"], []).append(self.item(etype, ai))
         for top in ("from", "mentee"):  # objects naming a person: a new person each time
             if top in defn.get("properties", {}) and (top in required or top in nested):
                 obj = nested.setdefault(top, {})
@@ -254,6 +255,9 @@ def _needs(s: _Synth, cond: dict, grouped: dict[str, list[dict]], title: str) ->
     """Records that close this condition given the facts already there (raises _NoPlan)."""
     if "all_of" in cond:
         return [r for c in cond["all_of"] for r in _needs(s, c, grouped, title)]
+    if "at_least" in cond:
+        return _cheapest(s, cond["at_least"], [lambda c=c: _needs(s, c, grouped, title) for c in cond["of"]],
+                         "at_least")
     if "any_of" in cond:
         best: list[dict] | None = None
         why = "no alternative can be met"
@@ -290,7 +294,31 @@ def _needs(s: _Synth, cond: dict, grouped: dict[str, list[dict]], title: str) ->
     return recs
 
 
+def _cheapest(s: _Synth, need: int, options: list, what: str) -> list[dict]:
+    """The records of the `need` cheapest options that can be met (each option a thunk returning
+    its records, or raising _NoPlan); the others' records are given back."""
+    got = []
+    for i, option in enumerate(options):
+        try:
+            got.append((len(recs := option()), i, recs))
+        except _NoPlan:
+            continue
+    if len(got) < need:
+        raise _NoPlan(f"{what}: {need} needed, only {len(got)} can be met by added evidence")
+    got.sort(key=lambda o: (o[0], o[1]))
+    for _, _, recs in got[need:]:
+        _release(s, recs)
+    return [r for _, _, recs in got[:need] for r in recs]
+
+
 def _leaf_needs(s: _Synth, cond: dict, matching: list[dict], title: str) -> list[dict]:
+    if "regularly" in cond:  # a record dated in each period still empty, latest first
+        reg = cond["regularly"]
+        have = {f["age_days"] // reg["of_days"] for f in matching}
+        empty = [k for k in range(reg["periods"]) if k not in have]
+        k = reg["min_periods"] - len(have)
+        return [s.record(cond, title, {"date": (s.end - dt.timedelta(days=p * reg["of_days"])).isoformat()})
+                for p in empty[:max(k, 0)]]
     if "distinct" in cond:
         fname, want = cond["distinct"]["field"], cond["distinct"]["min"]
         have = {_get(f, fname) for f in matching} - {MISSING, None}
@@ -383,23 +411,16 @@ def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict) -> lis
                     add += _needs(s, _cond(book, c.id), grouped, c.title)
                 except _NoPlan as exc:
                     raise _NoPlan(f"required criterion {c.id} cannot be met by added evidence: {exc}") from None
+        for a in lr.aspects_short:  # a competency short of its own threshold: its cheapest open criteria
+            open_ = [c for c in v.criteria if c.level == lr.id and not c.required and not c.met
+                     and c.aspect == a["aspect"]]
+            add += _cheapest(s, a["needed"] - a["met"], [lambda c=c: _needs(s, _cond(book, c.id), grouped, c.title)
+                                                          for c in open_], f"{lr.id}'s {a['aspect']} criteria")
         short = lr.supporting_needed - lr.supporting_met
         if short > 0:
-            options = []
-            for c in v.criteria:
-                if c.level == lr.id and not c.required and not c.met:
-                    try:
-                        recs = _needs(s, _cond(book, c.id), grouped, c.title)
-                    except _NoPlan:
-                        continue
-                    options.append((len(recs), len(options), recs))
-            if len(options) < short:
-                raise _NoPlan(f"{lr.id} needs {short} more supporting criteria and only {len(options)} "
-                              "can be met by added evidence")
-            options.sort(key=lambda o: (o[0], o[1]))
-            for _, _, recs in options[short:]:
-                _release(s, recs)
-            add += [r for _, _, recs in options[:short] for r in recs]
+            add += _cheapest(s, short, [lambda c=c: _needs(s, _cond(book, c.id), grouped, c.title) for c in v.criteria
+                                        if c.level == lr.id and not c.required and not c.met],
+                             f"{lr.id}'s supporting criteria")
     # recent evidence: each level's window must hold enough records it can use (the types its
     # criteria read, as engine.compiler's sufficiency rule counts them), counting those added
     facts = grouped["*"]

@@ -6,7 +6,7 @@ from typing import Any, Callable
 import orjson
 
 from .errors import Problem
-from .verdict import INSUFFICIENT, NONE, READY, SOME, STRONG, PathFit, PathsReport, Verdict
+from .verdict import INSUFFICIENT, NONE, READY, SOME, STRONG, LevelResult, PathFit, PathsReport, Verdict
 
 FORMATS = ("text", "json", "markdown")
 
@@ -50,7 +50,7 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         "as_of": v.as_of,
         "verdict": v.verdict,
         "headline": v.headline,
-        "levels": [lr.__dict__ for lr in v.levels],
+        "levels": [_level_dict(lr) for lr in v.levels],
         "criteria": crits,
         "unmet": unmet_required + unmet_supporting,
         "gaps": unmet_required,
@@ -61,6 +61,14 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         "schema_version": v.schema_version,
         "packet_sha256": v.packet_sha256,
     }
+
+
+def _level_dict(lr: LevelResult) -> dict:
+    """A level's figures; `aspects` only for a level with per-aspect thresholds."""
+    d = dict(lr.__dict__)
+    if not d["aspects"]:
+        del d["aspects"]
+    return d
 
 
 def _plan_keys(v: Verdict) -> dict:
@@ -123,7 +131,18 @@ def _supporting_shortfall(v: Verdict) -> list[dict]:
             open_.sort(key=lambda c: -len(c.found))  # stable: rule order among equals
             out.append({"level": lr.id, "needed": lr.supporting_needed, "met": lr.supporting_met, "more": more,
                         "closest": [c.id for c in open_[:max(more, 3)]]})
+        for a in lr.aspects_short:
+            more = a["needed"] - a["met"]
+            open_ = [c for c in _open_of_aspect(v, lr.id, a["aspect"])]
+            open_.sort(key=lambda c: -len(c.found))
+            out.append({"level": lr.id, "aspect": a["aspect"], "needed": a["needed"], "met": a["met"], "more": more,
+                        "closest": [c.id for c in open_[:max(more, 3)]]})
     return out
+
+
+def _open_of_aspect(v: Verdict, level: str, aspect: str) -> list:
+    """The open supporting criteria of one aspect at a level (the verdict's own results)."""
+    return [c for c in v.criteria if c.level == level and not c.required and not c.met and c.aspect == aspect]
 
 
 def verdict_json(v: Verdict, redact: bool = False) -> str:
@@ -215,6 +234,10 @@ def _supporting_gaps(v: Verdict) -> list[str]:
         if short > 0:
             open_ = [c.id for c in v.criteria if c.level == lr.id and not c.required and not c.met]
             out.append(f"{lr.id} needs {short} more supporting criteria, from: {', '.join(open_)}")
+        for a in lr.aspects_short:
+            open_ = [c.id for c in _open_of_aspect(v, lr.id, a["aspect"])]
+            out.append(f"{lr.id} needs {a['needed'] - a['met']} more supporting {a['aspect']} criteria "
+                       f"({a['met']} of {a['needed']} met), from: {', '.join(open_)}")
     return out
 
 

@@ -177,7 +177,8 @@ class Report:
         gaps, sup = d.get("gaps", []), d.get("supporting_gaps", [])
         if gaps or sup:  # the required ones are listed above, marked required
             out.append(f"<p><b>Gaps to close:</b> {len(gaps)} required" + "".join(
-                f"; {e(g['level'])} needs {g['more']} more supporting, closest: {e(', '.join(g['closest']))}"
+                f"; {e(g['level'])} needs {g['more']} more supporting" + (f" {e(g['aspect'])}" if "aspect" in g else "")
+                + f", closest: {e(', '.join(g['closest']))}"
                 for g in sup) + "</p>")
         if "plan" in d:
             if d["plan"] is None:

@@ -19,11 +19,13 @@ if TYPE_CHECKING:  # jsonschema is imported only when a rule file is invalid (sa
     import jsonschema
 
 from .errors import Problem, RulesError
+from .conditions import COMPOSITES, parts
 from .fields import FieldChecker
 from .loader import Document, ParseFailure, load_file
 from .resources import default_rules_dir, load_schema
 from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside, specialise
 from .suggest import closest, did_you_mean
+from .vocabulary import extend, vocabulary_doc
 
 EXTERNAL = "external"
 
@@ -44,6 +46,8 @@ class Policy:
     within_days: int
     basis: str | None = None
     basis_note: str | None = None
+    # aspect -> supporting criteria of that aspect that must be met (a competency's own threshold)
+    per_aspect: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -179,7 +183,7 @@ class RuleBook:
 def leaf_types(cond: dict) -> list[str]:
     if "evidence" in cond:
         return [cond["evidence"]]
-    return [t for sub in cond.get("all_of", cond.get("any_of", [])) for t in leaf_types(sub)]
+    return [t for sub in parts(cond) for t in leaf_types(sub)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,6 +227,8 @@ def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             extra = sorted(k for k in err.instance if k not in err.schema.get("properties", {}))
             parts += extra[:1]  # point at the unknown key itself, on its own line
+        elif "propertyNames" in err.schema_path and isinstance(err.instance, str):
+            parts.append(err.instance)  # a badly formed name: point at it
         pointer = "".join(f"/{p}" for p in parts)
         out.append(Problem(doc.source, pointer, message, line=doc.locate(pointer), kind="rules"))
     return out
@@ -231,8 +237,9 @@ def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
 def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
     """For a failed oneOf (a condition, a predicate), the branch error that reaches deepest into
     the rule: `unknown operator 'one_of'` on its own line beats `not a valid condition`, and
-    `in needs a list` on the predicate beats both. With nothing deeper, a leaf's `not` (keys that
-    cannot go together) says more than the oneOf."""
+    `in needs a list` on the predicate beats both, as does a number out of its range
+    (`at_least: 0`). With nothing deeper, a leaf's `not` (keys that cannot go together) says more
+    than the oneOf."""
     best = err
     together = None
     stack = list(err.context or [])
@@ -243,7 +250,7 @@ def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
         if e.validator == "additionalProperties" and (deeper or (
                 best.validator == "type" and len(e.absolute_path) == len(best.absolute_path))):
             best = e
-        elif e.validator == "type" and deeper and isinstance(e.validator_value, str):
+        elif e.validator in ("type", "minimum", "maximum") and deeper and isinstance(e.validator_value, (str, int)):
             best = e
         elif e.validator == "not" and len(e.absolute_path) == len(err.absolute_path):
             together = e
@@ -257,6 +264,13 @@ _EXCLUSIVE = {
     ("mean", "min_count"): "mean counts its records with its own min_records; use that",
     ("distinct", "mean"): "write an all_of of two conditions, one with each",
     ("any_time", "within_days"): "any_time sets no window at all; within_days sets one: keep one",
+    **{("regularly", k): why for k, why in (
+        ("within_days", "regularly sets its own window (periods x of_days): keep one"),
+        ("any_time", "regularly sets its own window (periods x of_days): keep one"),
+        ("min_count", "regularly counts periods, not records; write an all_of of two conditions, one with each"),
+        ("distinct", "write an all_of of two conditions, one with each"),
+        ("mean", "write an all_of of two conditions, one with each"),
+        ("min_people", "write an all_of of two conditions, one with each"))},
 }
 
 
@@ -267,13 +281,22 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
         return f"unknown operator {bad!r}{did_you_mean(bad, props)} (known: {', '.join(props)})"
     if err.validator == "additionalProperties":
         return err.message.replace("Additional properties are not allowed", "unknown key")
+    if "propertyNames" in err.schema_path and err.schema.get("description"):
+        return f"{err.instance!r} is not {err.schema['description']}"
     if err.validator == "type" and err.validator_value == "array" and not isinstance(err.instance, (list, dict)):
         key = path[-1] if path else "this"
         return (f"{key} needs a list, not a single value: write {key}: [{err.instance}]")
+    if err.validator == "type" and err.validator_value == "array" and isinstance(err.instance, dict):
+        key = path[-1] if path else "this"
+        return f"{key} needs a list, not a single mapping: begin each of its entries with '- '"
     if err.validator == "type" and isinstance(err.instance, list) and len(path) >= 2 and path[-2] == "where":
         vals = ", ".join(map(str, err.instance))
         return (f"a list is not a value to compare: write {path[-1]}: {{in: [{vals}]}} (one of these values), or "
                 f"{{contains_any: [{vals}]}} for a list field")
+    if err.validator == "type" and err.validator_value == "object" and not isinstance(err.instance, dict):
+        key = path[-1] if path else "this"
+        keys = ", ".join(err.schema.get("properties", {})) or "name: value"
+        return f"{key} needs a mapping ({{{keys}}}), not {err.instance!r}"
     if err.validator == "not" and isinstance(err.instance, dict):
         for (a, b), why in _EXCLUSIVE.items():
             if a in err.instance and b in err.instance:
@@ -304,8 +327,9 @@ def with_default_window(cond: dict, days: int) -> dict:
     default (`default_window`: at most `days` old and inside the packet's period). A criterion
     that gives `within_days` says how old its evidence may be, before the period included."""
     if "evidence" in cond:
-        return cond if "within_days" in cond or cond.get("any_time") else {**cond, "default_window": days}
-    key = "all_of" if "all_of" in cond else "any_of"
+        own = "within_days" in cond or cond.get("any_time") or "regularly" in cond
+        return cond if own else {**cond, "default_window": days}
+    key = next(k for k in COMPOSITES if k in cond)
     return {**cond, key: [with_default_window(c, days) for c in cond[key]]}
 
 
@@ -322,6 +346,22 @@ def _source_pattern(ladder_doc: Document) -> tuple[re.Pattern | None, list[Probl
                               line=ladder_doc.locate("/source_pattern"), kind="rules")]
 
 
+def _per_aspect_problems(doc: Document, per_aspect: dict[str, int], crits: list[Criterion]) -> list[Problem]:
+    """Each per-aspect threshold can be met: the level has that many supporting criteria of the aspect."""
+    out = []
+    for aspect, n in per_aspect.items():
+        have = [c.id for c in crits if not c.required and c.aspect == aspect]
+        if n > len(have):
+            ptr = f"/policy/min_supporting_per_aspect/{aspect}"
+            aspects = sorted({c.aspect for c in crits if not c.required and c.aspect})
+            out.append(Problem(doc.source, ptr, f"asks for {n} supporting {aspect} criteria but the level has "
+                               f"{len(have)}" + (f" ({', '.join(have)})" if have else
+                                                 f"{did_you_mean(aspect, aspects)} (supporting aspects here: "
+                                                 f"{', '.join(aspects) or 'none'})"),
+                               line=doc.locate(ptr), kind="rules"))
+    return out
+
+
 def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None) -> RuleBook:
     """Check and build a rule book. Criteria are checked against `packet_schema` (default: the
     bundled one), which is also what packets evaluated with this book are checked against."""
@@ -332,6 +372,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
         raise RulesError([Problem(f"{directory}/ladder.yaml", "", "missing: it lists the levels and tracks",
                                   kind="rules")])
     problems += _schema_problems(ladder_doc, "ladder")
+    vocab_doc, vocab_problems = vocabulary_doc(docs, directory)
+    problems += vocab_problems + (_schema_problems(vocab_doc, "vocabulary") if vocab_doc else [])
     for doc in docs.values():
         if not isinstance(doc.data, dict):
             problems.append(Problem(doc.source, "", "a level file must be a mapping", kind="rules"))
@@ -384,6 +426,10 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
         if not lv.tracks:
             problems.append(Problem(ladder_doc.source, "/levels", f"level {lv.id!r} is on no track", kind="rules",
                                     line=ladder_doc.locate("/levels")))
+    if vocab_doc is not None:  # the pack's own words, before any criterion is checked against them
+        packet_schema, vocab_problems = extend(packet_schema, vocab_doc)
+        if vocab_problems:
+            raise RulesError(problems + vocab_problems)
     # The pack is the authority on levels and tracks: packets are checked with the schema they specialise.
     packet_schema = specialise(packet_schema, list(names), list(lad["tracks"]))
     source_rx, source_problem = _source_pattern(ladder_doc)
@@ -433,10 +479,12 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
             problems.append(Problem(doc.source, "/policy/min_supporting",
                                     f"asks for {pol['min_supporting']} supporting criteria but the level has only "
                                     f"{supporting}", line=doc.locate("/policy/min_supporting"), kind="rules"))
+        per_aspect = pol.get("min_supporting_per_aspect", {})
+        problems += _per_aspect_problems(doc, per_aspect, crits)
         level_rules[lv] = LevelRules(lv, Policy(pol["min_supporting"], pol["sufficient_evidence"]["min_records"],
                                                 pol["sufficient_evidence"]["within_days"], pol.get("basis"),
-                                                pol.get("basis_note")), tuple(crits), doc.source,
-                                         doc.locate("/criteria"))
+                                                pol.get("basis_note"), tuple(sorted(per_aspect.items()))),
+                                     tuple(crits), doc.source, doc.locate("/criteria"))
     for lv in levels:
         if lv not in level_rules:
             problems.append(Problem(f"{directory}/{lv}.yaml", "", f"level {lv!r} has no rules file", kind="rules"))
@@ -445,6 +493,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
 
     raw = {"ladder": lad, "levels": {lv: docs_data for lv, docs_data in
                                      sorted((d.data["level"], d.data) for d in docs.values())}}
+    if vocab_doc is not None:  # (only then: a pack without one keeps its rules_version)
+        raw["vocabulary"] = vocab_doc.data
     version = "sha256:" + hashlib.sha256(canonical_json(raw).encode()).hexdigest()
     tracks = {t: tuple(m) for t, m in lad["tracks"].items()}
     lines = {f"level:{lv['id']}": ladder_doc.locate(f"/levels/{i}") for i, lv in enumerate(lad["levels"])}

@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from . import pipeline
 from .compiler import compile_path
+from .conditions import item_clauses, parts
 from .errors import Problem, RulesError
 from .evaluator import Evaluator
 from .explain import describe
@@ -31,6 +32,8 @@ def _leaf_demand(c: Criterion) -> tuple[str, int] | None:
         need = cond["distinct"]["min"]
     if "mean" in cond:
         need = cond["mean"]["min_records"]
+    if "regularly" in cond:
+        need = cond["regularly"]["min_periods"]  # a record in each of that many periods
     return cond["evidence"], max(need, cond.get("min_people", 1))  # n people need n records
 
 
@@ -53,10 +56,14 @@ def policy_numbers(cond: dict) -> list[str]:
     distinct, mean, and any number in a predicate (a comparison, or a number compared for
     equality). min_count 1 is the default "at least one" and is not a number here."""
     if "evidence" not in cond:
-        return [n for sub in cond.get("all_of", cond.get("any_of", [])) for n in policy_numbers(sub)]
+        own = [f"at_least {cond['at_least']}"] if "at_least" in cond else []
+        return own + [n for sub in parts(cond) for n in policy_numbers(sub)]
     out = _where_numbers(cond.get("where", {}), "")
-    if "any_item" in cond:
-        out += _where_numbers(cond["any_item"]["where"], f"{cond['any_item']['field']}[].")
+    for ai in item_clauses(cond):
+        out += _where_numbers(ai["where"], f"{ai['field']}[].")
+    if "regularly" in cond:
+        reg = cond["regularly"]
+        out.append(f"regularly {reg['min_periods']} of {reg['periods']} periods of {reg['of_days']} days")
     if cond.get("min_count", 1) > 1:
         out.append(f"min_count {cond['min_count']}")
     if "within_days" in cond:
@@ -104,14 +111,14 @@ def _warning(c: Criterion, code: str, message: str) -> Problem:
 
 def _counts_alike(a: Criterion, b: Criterion) -> bool:
     """Two leaf demands measure the same thing: the same evidence type, the same kind of count
-    (records, different values of the same field, a mean, people) and the same themes asked for."""
+    (records, different values of the same field, a mean, people, periods) and the same themes asked for."""
     ca, cb = a.condition, b.condition
     if "evidence" not in ca or "evidence" not in cb or ca["evidence"] != cb["evidence"]:
         return False
     for key in ("distinct", "mean"):
         if (key in ca) != (key in cb) or (key in ca and ca[key]["field"] != cb[key]["field"]):
             return False
-    if ("min_people" in ca) != ("min_people" in cb):
+    if ("min_people" in ca) != ("min_people" in cb) or ("regularly" in ca) != ("regularly" in cb):
         return False
     return ca.get("where", {}).get("themes") == cb.get("where", {}).get("themes")
 
@@ -284,12 +291,21 @@ def _levels_dict(book: RuleBook, level: str | None = None) -> dict:
             "id": lv, "title": L.title, "order": L.order, "tracks": list(L.tracks), "aliases": list(L.aliases),
             "guide_level": L.guide_level,
             "policy": {"min_supporting": pol.min_supporting,
+                       **({"min_supporting_per_aspect": dict(pol.per_aspect)} if pol.per_aspect else {}),
                        "sufficient_evidence": {"min_records": pol.min_records, "within_days": pol.within_days},
                        **_basis(pol)},
             "criteria": [{"id": c.id, "title": c.title, "source": c.source, "required": c.required,
                           "evidence_types": c.evidence_types, "needs": describe(c.condition), **_basis(c)}
                          for c in book.criteria(lv)]})
     return {"rules_version": book.version, "levels": levels}
+
+
+def _per_aspect_words(policy: dict) -> str:
+    """' (of them: at least 1 delivery, 2 discovery)' for a policy with per-aspect thresholds."""
+    per = policy.get("min_supporting_per_aspect")
+    if not per:
+        return ""
+    return " (of them: at least " + ", ".join(f"{n} {a}" for a, n in per.items()) + ")"
 
 
 def _basis(x) -> dict:
@@ -308,6 +324,13 @@ def show_text(book: RuleBook, level: str | None = None, markdown: bool = False, 
     return text
 
 
+def _md_row(x: dict, *more: str) -> str:
+    """A criterion's or a path signal's markdown table row: id and title, kind, needs, then `more`."""
+    kind = _kind(x) + (f"<br>policy: {x['basis_note']}" if x["basis"] == "policy" else "")
+    return f"| **{x['id']}**<br>{x['title']} | {kind.replace('|', '/')} | {x['needs'].replace('|', '/')} |" + \
+        "".join(f" {m} |" for m in more)
+
+
 def _paths_text(d: dict, markdown: bool) -> str:
     out = []
     if markdown:
@@ -319,10 +342,7 @@ def _paths_text(d: dict, markdown: bool) -> str:
                     f"at least {pol['min_supporting']} supporting; some: any signal."
                     + (f" Policy: {pol['basis_note']}" if pol.get("basis_note") else ""), "",
                     "| Signal | Kind | Needs |", "|---|---|---|"]
-            for s in p["signals"]:
-                kind = _kind(s) + (f"<br>policy: {s['basis_note']}" if s["basis"] == "policy" else "")
-                out.append(f"| **{s['id']}**<br>{s['title']} | {kind.replace('|', '/')} | "
-                           f"{s['needs'].replace('|', '/')} |")
+            out += [_md_row(s) for s in p["signals"]]
             out.append("")
         return "\n".join(out)
     out.append("Adjacent career paths (a fit of strong, some or none; never a promotion verdict)")
@@ -350,21 +370,20 @@ def _levels_text(d: dict, markdown: bool) -> str:
             p = L["policy"]
             out += [f"## {L['id']} — {L['title']} ({L['guide_level']}; tracks: {', '.join(L['tracks'])})", "",
                     f"Ready when every required criterion is met and at least {p['min_supporting']} supporting "
-                    f"ones; insufficient evidence when fewer than {p['sufficient_evidence']['min_records']} records "
+                    f"ones{_per_aspect_words(p)}; insufficient evidence when fewer than "
+                    f"{p['sufficient_evidence']['min_records']} records "
                     f"are dated within {p['sufficient_evidence']['within_days']} days of the as-of date."
                     + (f" Policy: {p['basis_note']}" if p.get("basis_note") else ""), "",
                     "| Criterion | Kind | Needs | Source |", "|---|---|---|---|"]
-            for c in L["criteria"]:
-                kind = _kind(c) + (f"<br>policy: {c['basis_note']}" if c["basis"] == "policy" else "")
-                out.append(f"| **{c['id']}**<br>{c['title']} | {kind.replace('|', '/')} | "
-                           f"{c['needs'].replace('|', '/')} | {c['source']} |")
+            out += [_md_row(c, c["source"]) for c in L["criteria"]]
             out.append("")
         return "\n".join(out)
     for L in d["levels"]:
         p = L["policy"]
         out.append(f"{L['id']} · {L['title']} ({L['guide_level']}; tracks: {', '.join(L['tracks'])}; "
                    f"aliases: {', '.join(L['aliases']) or '-'})")
-        out.append(f"  ready: all required + {p['min_supporting']} supporting · insufficient evidence below "
+        out.append(f"  ready: all required + {p['min_supporting']} supporting{_per_aspect_words(p)} · insufficient "
+                   f"evidence below "
                    f"{p['sufficient_evidence']['min_records']} records in {p['sufficient_evidence']['within_days']} days"
                    + (" (policy)" if p["basis"] == "policy" else ""))
         if p.get("basis_note"):

@@ -1,7 +1,7 @@
 """`ladder init DIR`: a new rules pack that lints and tests clean, to grow into a company's ladder.
 
-The pack is plain files (ladder.yaml, one level file, one fixture with its expected verdict and
-its golden, a README); nothing here is needed to use it afterwards."""
+The pack is plain files (ladder.yaml, one level file, an empty vocabulary file, one fixture with
+its expected verdict and its golden, a README); nothing here is needed to use it afterwards."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -84,6 +84,29 @@ criteria:
       evidence: risk_raised
 """
 
+VOCABULARY = """\
+# The pack's own evidence vocabulary (docs/rules.md, "Bring your own ladder", step 4): themes,
+# values and optional fields added to the bundled evidence types, and evidence types of your own.
+# Empty, as now, it adds nothing: packets are checked with the bundled packet schema. To start,
+# take the leading '# ' off the lines below and keep what your framework needs.
+#
+# vocabulary_version: 1
+# themes: [experimentation]
+# extend:                                   # evidence types the packet schema has
+#   artifact:
+#     fields:
+#       kind: {type: string, values: [experiment-brief]}   # more values for an existing field
+#       reviewed: {type: boolean}                         # a new optional field
+# types:                                    # evidence types of your own
+#   experiment:
+#     description: A controlled experiment and what the team did with its result.
+#     fields:
+#       result: {type: string, values: [win, loss, flat], required: true}
+#       acted_on: {type: boolean}
+#       arms: {type: integer, minimum: 2, maximum: 20}
+#       hypothesis: {type: text}             # free text: kept, never read by a rule
+"""
+
 FIXTURE = """\
 # A fixture: a packet whose verdict `ladder rules test` checks. x-expected-verdict states the
 # intent (ready | not_ready | insufficient_evidence); fixtures/expected/ holds the full golden.
@@ -112,6 +135,7 @@ README = """\
 
 - `rules/ladder.yaml`: levels, tracks, the form of `source`.
 - `rules/<level>.yaml`: one file per level: its policy and criteria.
+- `rules/vocabulary.yaml`: evidence types, fields and values of your own (empty to start).
 - `fixtures/*.yaml`: packets with their expected verdicts; `fixtures/expected/`: goldens
   (`ladder rules test --update` records them after an intended change).
 
@@ -128,6 +152,7 @@ def init_pack(directory: str) -> list[Path]:
     if d.exists() and (not d.is_dir() or any(d.iterdir())):
         raise UsageError(summary=f"{d} already exists and is not an empty folder; ladder init writes a new pack")
     files = {d / "rules" / "ladder.yaml": LADDER, d / "rules" / "pm-1.yaml": LEVEL,
+             d / "rules" / "vocabulary.yaml": VOCABULARY,
              d / "fixtures" / "example-external-to-pm-1-ready.yaml": FIXTURE,
              d / "README.md": README.replace("{d}", str(d))}
     try:

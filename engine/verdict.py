@@ -29,6 +29,7 @@ class CriterionResult:
     verified: bool = False  # met, and some cited record names who confirms it (verified_by)
     basis: str | None = None  # "policy" when a number in the criterion is the ladder's, not the guide's
     basis_note: str | None = None
+    aspect: str | None = None  # the criterion's aspect (a per-aspect threshold names its open ones)
 
     @property
     def met(self) -> bool:
@@ -48,6 +49,13 @@ class LevelResult:
     recent_records: int
     recent_needed: int
     recent_window_days: int
+    # the level's per-aspect thresholds: [{"aspect", "needed", "met"}] (met: its supporting criteria
+    # of that aspect that the engine found met); empty when the level has none
+    aspects: list[dict] = field(default_factory=list)
+
+    @property
+    def aspects_short(self) -> list[dict]:
+        return [a for a in self.aspects if a["met"] < a["needed"]]
 
 
 @dataclass

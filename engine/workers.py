@@ -11,8 +11,10 @@ pipe; the other workers wait for the lock and the executor's reader waits for th
 message, for ever. Measured on Python 3.11.7: 1 run in 7 of a 1,500-packet batch hung when one
 worker was SIGKILLed (tests/test_faults.py). Here each worker has its own pipe, and only the parent
 holds the other end: a worker's death is the end of its pipe (EOF), a torn message included, and
-costs only the packets that worker held. Those are run again one at a time on a fresh worker; a
-packet that kills a worker twice is reported by `crashed(item)`.
+costs only the packets that worker held. Those are run again one at a time, on any worker; a
+packet on which a worker dies twice when run alone is reported by `crashed(item)`. A worker is
+sent work only once its initializer has run and it has said so; a failing initializer, or a task
+that raises, stops the run with the worker's traceback (a bug, not a crash to retry).
 
 A worker never outlives its parent, ignores Ctrl-C (the parent stops the pool itself) and obeys
 SIGTERM only from its parent: see _worker_signals.
@@ -25,11 +27,13 @@ import pickle
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 _FORKING = False  # True while the pool forks a worker
@@ -38,6 +42,7 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_POLL = 0.5  # seconds: how often a worker checks that its parent is alive
 STOP_WAIT = 10.0  # seconds a worker is given to end before it is killed
+MAX_STILLBORN = 3  # workers in a row dying before they are ready: the run stops
 _PARENT_ENDS: list[Connection] = []  # the parent's ends of the live workers' pipes (a child closes its copies)
 
 
@@ -131,6 +136,16 @@ def _portable(exc: BaseException) -> tuple[BaseException, str]:
         return WorkerError(f"{type(exc).__name__} in a worker"), tb
 
 
+def _reply(conn: Connection, status: str, payload: Any) -> None:
+    """Send (status, payload), pickled first: a payload that cannot be pickled is sent as the
+    failure it is, not a dead worker (which the parent would take for a crash and retry)."""
+    try:
+        data = ForkingPickler.dumps((status, payload))
+    except Exception as exc:  # noqa: BLE001 - any object may fail to pickle in its own way
+        data = ForkingPickler.dumps(("failed", _portable(exc)))
+    conn.send_bytes(data)
+
+
 def _worker_main(conn: Connection, forker: tuple[int, bool], initializer: Callable[..., None], initargs: tuple,
                  task: Callable[[list], list]) -> None:
     for other in _PARENT_ENDS:  # inherited over fork: holding them would keep a sibling's pipe open
@@ -138,9 +153,12 @@ def _worker_main(conn: Connection, forker: tuple[int, bool], initializer: Callab
     _worker_signals(*forker)
     try:
         initializer(*initargs)
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        conn.send(("failed", _portable(exc)))
+    except BaseException as exc:  # noqa: BLE001 - SystemExit too: reported to the parent, which raises it
+        if not isinstance(exc, Exception):  # not a SystemExit in the parent: that would end it quietly
+            exc = WorkerError(f"{type(exc).__name__}({exc}) while a worker started")
+        _reply(conn, "failed", _portable(exc))
         return
+    _reply(conn, "ready", None)  # only now is it sent work: a send to it cannot wait on its start-up
     while True:
         try:
             items = conn.recv()
@@ -149,10 +167,9 @@ def _worker_main(conn: Connection, forker: tuple[int, bool], initializer: Callab
         if items is None:
             return
         try:
-            reply = ("ok", task(items))
+            _reply(conn, "ok", task(items))
         except Exception as exc:  # noqa: BLE001 - as above
-            reply = ("failed", _portable(exc))
-        conn.send(reply)
+            _reply(conn, "failed", _portable(exc))
 
 
 # -- the parent's side --------------------------------------------------------------------------
@@ -180,6 +197,7 @@ class _Slot:
 class _Worker:
     proc: Any
     conn: Connection
+    ready: bool = False  # its initializer has run: it may be sent work
     part: _Part | None = None
 
 
@@ -211,7 +229,10 @@ class WorkerPool:
                  crashed: Callable[[Any], Any]):
         self.jobs = max(1, jobs)
         self.initializer, self.initargs, self.task, self.crashed = initializer, initargs, task, crashed
-        self.ctx = multiprocessing.get_context()
+        # fork where there is one: the pool relies on it (at-fork signal handling, closing inherited
+        # pipe ends), and a forkserver worker's parent is the server, not us (_die_with_parent)
+        self.ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        self.stillborn = 0  # workers in a row that died before they were ready
         self.workers: list[_Worker] = []
 
     def _spawn(self) -> _Worker:
@@ -236,7 +257,9 @@ class WorkerPool:
                 raise
             finally:
                 theirs.close()  # only the worker holds its end now: its death is our EOF
-            return _Worker(proc, mine)
+            w = _Worker(proc, mine)
+            self.workers.append(w)  # before a held signal is raised: close() must see it
+            return w
         finally:
             _FORKING = False
             _release_signals(saved, held)
@@ -273,12 +296,12 @@ class WorkerPool:
             self.close()
 
     def _dispatch(self, todo: deque[_Part]) -> None:
-        """Give waiting parts to idle workers, starting workers up to `jobs`. Only an idle worker is
-        sent a task: it is reading, so the send cannot block on a full pipe."""
-        while len(self.workers) < self.jobs and todo:
-            self.workers.append(self._spawn())
+        """Start workers up to `jobs` while parts wait for one, and give waiting parts to workers
+        that are ready and idle: such a worker is reading, so the send cannot wait on it."""
+        while len(self.workers) < self.jobs and len(todo) > sum(w.part is None for w in self.workers):
+            self._spawn()
         for w in self.workers:
-            if w.part is None and todo:
+            if w.ready and w.part is None and todo:
                 w.part = todo.popleft()
                 try:
                     w.conn.send(w.part.items)
@@ -286,7 +309,7 @@ class WorkerPool:
                     pass
 
     def _wait(self, todo: deque[_Part]) -> None:
-        """Wait until a worker replies or dies, and take what it said."""
+        """Wait until a worker replies, becomes ready or dies, and take what it said."""
         by_key: dict[Any, _Worker] = {}
         for w in self.workers:
             by_key[w.conn] = w
@@ -300,7 +323,7 @@ class WorkerPool:
             self._bury(w, todo)
 
     def _receive(self, w: _Worker) -> bool:
-        """Take the worker's reply; False if it is dead (its pipe ended, maybe mid-message)."""
+        """Take the worker's message; False if it is dead (its pipe ended, maybe mid-message)."""
         try:
             status, payload = w.conn.recv()
         except (EOFError, OSError, pickle.UnpicklingError, ValueError):
@@ -308,18 +331,29 @@ class WorkerPool:
         if status == "failed":
             exc, tb = payload
             raise exc from WorkerError(tb)
-        if w.part is not None:
+        if status == "ready":
+            w.ready, self.stillborn = True, 0
+        elif w.part is not None:
             w.part.results = payload
             w.part = None
         return True
 
     def _bury(self, w: _Worker, todo: deque[_Part]) -> None:
         """A worker died: take any whole reply it sent first, then run what it held again, one
-        packet at a time; a packet on which a second worker dies is reported by `crashed`."""
+        packet at a time; a packet on which a worker dies twice when run alone is reported by
+        `crashed`. Workers that keep dying before they are ready (the engine crashing as it
+        loads the rules) stop the run: no packet could be evaluated."""
         while w.part is not None and w.conn.poll(0) and self._receive(w):
             pass
-        self._end(w, kill=True)
+        if w.proc.is_alive():  # its pipe has ended: it is dead or about to be
+            w.proc.kill()
+        self._end(w, time.monotonic() + STOP_WAIT)
         self.workers.remove(w)
+        if not w.ready:
+            self.stillborn += 1
+            if self.stillborn >= MAX_STILLBORN:
+                raise WorkerError(f"{MAX_STILLBORN} worker processes in a row died while starting "
+                                  f"(last exit status {w.proc.exitcode})")
         part = w.part
         if part is None:
             return
@@ -335,11 +369,9 @@ class WorkerPool:
         else:
             todo.appendleft(part)
 
-    def _end(self, w: _Worker, kill: bool) -> None:
-        if kill and w.proc.is_alive():
-            w.proc.kill()
-        w.proc.join(STOP_WAIT)
-        if w.proc.is_alive():  # pragma: no cover - only a process stuck in the kernel gets here
+    def _end(self, w: _Worker, deadline: float) -> None:
+        w.proc.join(max(0.0, deadline - time.monotonic()))
+        if w.proc.is_alive():
             w.proc.kill()
             w.proc.join()
         if w.conn in _PARENT_ENDS:
@@ -347,16 +379,18 @@ class WorkerPool:
         w.conn.close()
 
     def close(self) -> None:
-        """Stop every worker: an idle one is told to end, a busy one (the run was interrupted or
-        failed) is terminated: its parent's SIGTERM, which it obeys at once."""
+        """Stop every worker: an idle one is told to end (and given STOP_WAIT seconds, all together);
+        a busy or starting one (the run was interrupted or failed) is killed, since its work is
+        discarded: a SIGTERM would wait for the GIL, which the engine holds while it runs."""
         for w in self.workers:
             try:
-                if w.part is None:
+                if w.ready and w.part is None:
                     w.conn.send(None)
                 else:
-                    w.proc.terminate()
+                    w.proc.kill()
             except OSError:
                 pass
+        deadline = time.monotonic() + STOP_WAIT
         for w in self.workers:
-            self._end(w, kill=False)
+            self._end(w, deadline)
         self.workers.clear()

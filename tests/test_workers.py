@@ -170,3 +170,93 @@ def test_any_mix_of_deaths_and_delays_gives_every_result_once_in_order(tmp_path_
     in_order(WorkerPool(jobs, _noop, (), _die_or_double, _crashed), items, got.append, chunk)
     assert got == [_crashed(it) if it[1] == "always" else 2 * it[0] for it in items]
     assert multiprocessing.active_children() == []
+
+
+# -- found by review: each of these failed, hung or leaked before its fix ----------------------------
+def _exits_at_start() -> None:
+    sys.exit(3)
+
+
+def _dies_at_start() -> None:
+    import os
+
+    os._exit(139)  # the engine segfaulting while it loads the rules
+
+
+def _fails_loudly() -> None:
+    raise RuntimeError("x" * 400_000)  # larger than a socket buffer
+
+
+def _unpicklable(items: list) -> list:
+    return [lambda: item for item in items]
+
+
+def _hold_the_gil(items: list[str]) -> list[str]:
+    import time
+
+    if "slow" in items:
+        sum(range(10**10))  # one C call: no other thread of this worker runs until it returns
+    else:
+        time.sleep(1.5)  # long enough for the other worker to be deep in "slow"
+    return items
+
+
+def test_a_failing_start_up_is_raised_however_it_fails_and_never_hangs():
+    """A start-up that exits, or dies outright, is an error for the run (not a crash line per
+    packet, not a silent exit 3); one whose error is larger than a pipe's buffer, sent while the
+    parent was sending it a large chunk, once deadlocked both."""
+    with pytest.raises(workers.WorkerError, match="SystemExit"):
+        in_order(WorkerPool(2, _exits_at_start, (), _double, _crashed), range(10), [].append)
+    with pytest.raises(workers.WorkerError, match="died while starting"):
+        in_order(WorkerPool(2, _dies_at_start, (), _double, _crashed), range(10), [].append)
+    with pytest.raises(RuntimeError, match="xxxx"):
+        in_order(WorkerPool(1, _fails_loudly, (), _double, _crashed), ["y" * 400_000] * 3, [].append)
+    assert multiprocessing.active_children() == [] and workers._PARENT_ENDS == []
+
+
+def test_a_result_that_cannot_be_sent_is_an_error_not_a_crash():
+    with pytest.raises(Exception, match="pickle"):
+        in_order(WorkerPool(2, _noop, (), _unpicklable, _crashed), range(5), [].append)
+    assert multiprocessing.active_children() == []
+
+
+def test_the_pool_forks_whatever_the_default_start_method():
+    """Python 3.14 makes forkserver Linux's default; a forkserver worker's parent is the server,
+    so a worker that watches its parent ended at once and every packet came back crashed."""
+    code = ("import multiprocessing, sys; multiprocessing.set_start_method('forkserver'); "
+            "from engine.workers import WorkerPool, in_order; got = []; "
+            "in_order(WorkerPool(2, int, (), sorted, repr), [3, 1, 2], got.append, chunk=1); print(got)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == "[3, 1, 2]"
+
+
+def test_a_signal_while_a_worker_is_forked_leaves_no_worker(monkeypatch):
+    """Ctrl-C is held while a worker is forked and raised right after: the worker it interrupted
+    must still be one the pool stops."""
+    real = workers._release_signals
+
+    def interrupted(saved, held):
+        real(saved, held)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(workers, "_release_signals", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        in_order(WorkerPool(2, _noop, (), _double, _crashed), range(10), [].append)
+    assert multiprocessing.active_children() == [] and workers._PARENT_ENDS == []
+
+
+def test_an_interrupted_run_does_not_wait_for_a_busy_worker():
+    """Ctrl-C (here: the first result's emit raising it) while another worker is deep in the
+    engine, holding the GIL: the run ends now, not when that packet is done (minutes here), nor
+    after a SIGTERM's grace period (10 s: the worker's SIGTERM thread needs the GIL)."""
+    import time
+
+    def emit(_):
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        in_order(WorkerPool(2, _noop, (), _hold_the_gil, _crashed), ["quick", "slow"], emit, chunk=1)
+    assert time.monotonic() - started < 8
+    assert multiprocessing.active_children() == []
