@@ -132,3 +132,14 @@ def test_the_key_says_what_each_detailed_unmet_criterion_needs(run_cli, tmp_path
     for cid, needs, _, _ in split:
         entries = re.findall(rf"<li id=k-[^>]*><code>{re.escape(e(cid))}</code>(.*?)(?=<li |</ol>)", page, re.S)
         assert entries and any(f"<br><small>{e(needs)}</small>" in x for x in entries), cid
+
+
+def test_sorting_by_closeness_in_the_browser_keeps_the_page_order(run_cli, tmp_path):
+    """'Sort: closeness to ready' orders the rows by their data-k (as strings, as the page's script
+    compares them): the order the page opened with, the one the server made."""
+    _, page = _batch_report(run_cli, tmp_path)
+    bodies = re.findall(r"<table class=mx>.*?<tbody>(.*?)</tbody>", page, re.S)
+    assert len(bodies) >= 3
+    for body in bodies:
+        keys = re.findall(r'<tr [^>]*data-k="([^"]+)"', body)
+        assert keys and keys == sorted(keys), keys
