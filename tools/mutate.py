@@ -229,7 +229,9 @@ def _tests_for(rel: str) -> list[str]:
     return [f"tests/{n}.py" for n in names if (ROOT / "tests" / f"{n}.py").exists()]
 
 
-def run(mutants: list[tuple[Mutant, str]], timeout: float, python: str) -> tuple[list[Mutant], list[Mutant], list[Mutant]]:
+def run(mutants: list[tuple[Mutant, str]], timeout: float,
+        python: str) -> tuple[list[Mutant], list[Mutant], list[Mutant]]:
+    """(killed, survived, killed by the time limit)."""
     scratch = Path(tempfile.mkdtemp(prefix="ladder-mutate-"))
     try:
         shutil.copytree(ROOT, scratch / "repo", ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__",
