@@ -457,6 +457,25 @@ def test_flip_levels_list_only_levels_that_changed(run_cli, repo):
         assert all(lv["base"] != lv["head"] for lv in f["levels"])
 
 
+def test_each_flip_line_names_the_candidate_and_its_levels(run_cli, repo):
+    """Text and markdown say who flipped, between which levels, as the JSON does: the line a
+    reviewer reads first."""
+    repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
+    repo.commit("stricter")
+    args = ("--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD")
+    report = audit_json(run_cli, repo, "--base", "HEAD~1", "--head", "HEAD")
+    text = run_cli("audit", *args).stdout.splitlines()
+    md = run_cli("audit", *args, "--format", "markdown").stdout.splitlines()
+    assert len(report["flips"]) >= 2
+    for f in report["flips"]:
+        cid, levels = f["candidate"]["id"], f"{f['current_level']} -> {f['target_level']}"
+        assert f"  {cid}  {f['source']}  {f['track']}  {levels}  {f['base']} -> {f['head']}" in text
+        assert any(row.startswith(f"| `{cid}` | `{f['source']}` | {f['track']} | {levels.replace('->', '→')} | ")
+                   for row in md), cid
+    kofi = next(f for f in report["flips"] if "kofi-lanternwick" in f["source"])
+    assert (kofi["current_level"], kofi["target_level"]) == ("mid-pm", "director")
+
+
 # -- rule diff by meaning: renames, spellings, levels --------------------------------------------------
 def test_a_renamed_criterion_is_a_rename(run_cli, repo):
     """Only the id changed: one rename, not a removal and an addition."""

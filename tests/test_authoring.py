@@ -5,7 +5,7 @@ import json
 
 import yaml
 
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
 
 READY = FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"
 
@@ -121,6 +121,40 @@ def test_every_level_has_a_template_that_validates_and_evaluates(run_cli, tmp_pa
         run_cli("validate", p)
         v = json.loads(run_cli("evaluate", p, "--format", "json").stdout)
         assert (v["target_level"], v["track"], v["verdict"]) == (level, track, "ready")
+
+
+def test_a_template_says_what_each_record_is_for_and_lists_the_fields_left_out(run_cli):
+    """Above each record, the criteria its type counts toward; under the first record of a type,
+    every field of that type the record does not fill in, as a comment to fill in: never one it
+    already has."""
+    from engine.authoring import _types
+    from engine.rules import load_rules
+
+    book = load_rules(None)
+    text = run_cli("new", "--target", "senior-pm").stdout
+    data = yaml.safe_load(text)
+    lines = text.splitlines()
+    start = lines.index("evidence:")
+    heads = [i for i, ln in enumerate(lines) if i > start and ln.startswith("  # ")]
+    assert len(heads) == len(data["evidence"])  # one heading per record
+    for i, record in zip(heads, data["evidence"]):
+        used = [c.id for c in book.criteria("senior-pm") if record["type"] in _types(c.condition)]
+        assert lines[i] == f"  # {record['type']}: counts toward {', '.join(used)}", lines[i]
+    first = {}
+    for n, (i, record) in enumerate(zip(heads, data["evidence"])):
+        first.setdefault(record["type"], (n, i))
+    for t, (n, i) in first.items():
+        end = heads[n + 1] if n + 1 < len(heads) else len(lines)
+        left_out = [ln.split("#")[1].strip().rstrip(":") for ln in lines[i:end] if ln.startswith("    # ")]
+        record = data["evidence"][n]
+        assert left_out and not set(left_out) & set(record), (t, left_out)
+        assert "notes" in set(left_out) | set(record), t
+    assert text.count("    # notes:") == len(first)  # once per type, not once per record
+    schema = json.loads((ROOT / "schemas" / "packet.schema.json").read_text(encoding="utf-8"))
+    cand = lines[lines.index("candidate:") + 1:lines.index("period:")]
+    for k in schema["properties"]["candidate"]["properties"]:  # the candidate's, too: org, manager, cycle
+        given = k in data["candidate"]
+        assert sum(ln.startswith(f"  {k}: " if given else f"  # {k}: ") for ln in cand) == 1, k
 
 
 def test_new_refuses_an_unknown_level_or_track(run_cli):

@@ -166,6 +166,16 @@ def test_yaml_decisions_with_listed_overrides_and_bad_header(run_cli, tmp_path):
     assert f"{h}:1: candidate_id: missing column 'candidate_id'" in out
 
 
+def test_yaml_decisions_of_the_wrong_type_say_what_was_found(run_cli, tmp_path):
+    """A YAML number where text belongs, or a row written as a list, is named by its kind."""
+    y = tmp_path / "d.yaml"
+    y.write_text("- cycle: 2026-h1\n  candidate_id: 1054\n  decision: promoted\n  decided_on: 2026-07-09\n"
+                 "- [2026-h1, emp-0988, promoted]\n", encoding="utf-8")
+    out = run_cli("validate", "--decisions", y, exit_code=3).stdout
+    assert f"{y}:2: /0/candidate_id: must be text, not a number" in out
+    assert f"{y}:5: /1: must be a mapping with cycle, candidate_id, decision, decided_on, not a list" in out
+
+
 @pytest.mark.parametrize("content", [b"\xff\xfe\x00", b"", b"cycle,candidate_id\n\"unterminated\n", b"[1, 2"])
 def test_broken_decisions_files_are_problems_not_tracebacks(run_cli, tmp_path, content):
     f = tmp_path / ("d.csv" if content[:1] != b"[" else "d.yaml")
@@ -248,6 +258,8 @@ def test_calibrate_suppresses_small_groups_and_cells(run_cli, cohort):
     d = json.loads(run_cli("calibrate", "--results", res, "--decisions", dec, "--format", "json").stdout)
     assert {g["id"]: g for g in d["groups"]["org"]}["south"] == {"id": "south", "suppressed": True}
     assert d["unmatched"]["verdicts_without_decision"] == 2
+    text = run_cli("calibrate", "--results", res, "--decisions", dec).stdout
+    assert "  south: fewer than 5 candidates\n" in text and "  north: 7 candidates, agreement" in text
 
 
 def test_calibrate_formats(run_cli, cohort):
@@ -291,6 +303,36 @@ def test_calibrate_bad_lines_are_located_and_exit_3(run_cli, cohort):
     assert json.loads(r.stdout)["candidates"] == 12  # the good lines still count
     r = run_cli("calibrate", "--results", res.with_name("missing.jsonl"), "--decisions", dec, exit_code=2)
     assert "missing.jsonl: no such file" in r.stderr
+
+
+def test_calibrate_counts_decisions_without_a_verdict(run_cli, cohort, tmp_path):
+    """A decision whose candidate has no verdict in the results is counted, not silently dropped;
+    with --cycle, only that cycle's decisions are counted."""
+    res, dec = cohort
+    lines = res.read_text(encoding="utf-8").splitlines(keepends=True)
+    res.write_text("".join(lines[:10]), encoding="utf-8")  # c11 and c12 were never evaluated
+    d = json.loads(run_cli("calibrate", "--results", res, "--decisions", dec, "--format", "json").stdout)
+    assert d["candidates"] == 10
+    assert d["unmatched"]["decisions_without_verdict"] == 2 and d["unmatched"]["verdicts_without_decision"] == 0
+    text = run_cli("calibrate", "--results", res, "--decisions", dec).stdout
+    assert "0 verdict(s) without a decision, 2 decision(s) without a verdict" in text
+    with dec.open("a", encoding="utf-8") as fh:  # a later cycle's decision is not this cycle's to pair
+        fh.write("2026-h2,c13,promoted,2026-12-01,,\n")
+    d = json.loads(run_cli("calibrate", "--results", res, "--decisions", dec, "--cycle", "2026-h1",
+                           "--format", "json").stdout)
+    assert d["unmatched"]["decisions_without_verdict"] == 2
+
+
+def test_validate_decisions_needs_a_cycle_when_a_verdict_matches_several(run_cli, tmp_path):
+    """validate --results, like calibrate: a candidate decided in two cycles, a verdict naming none:
+    a located problem saying to pass --cycle, not a traceback; --cycle settles it."""
+    res = _write_jsonl(tmp_path / "r.jsonl", [_verdict("c1", "ready")])
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", "c1", "deferred", "2026-01-01", "", ""),
+                                          ("2026-h2", "c1", "promoted", "2026-07-01", "", "")])
+    r = run_cli("validate", "--decisions", dec, "--results", res, exit_code=3)
+    assert f"{res}:1: candidate 'c1' has decisions in several cycles (2026-h1, 2026-h2)" in r.stdout
+    assert "pass --cycle" in r.stdout and "Traceback" not in r.stdout + r.stderr
+    run_cli("validate", "--decisions", dec, "--results", res, "--cycle", "2026-h2")
 
 
 def test_calibrate_needs_a_cycle_when_decisions_span_several(run_cli, tmp_path):
@@ -423,6 +465,16 @@ def test_reverify_catches_a_changed_packet_and_changed_rules(run_cli, tmp_path, 
     r = run_cli("reverify", recorded, *THREE, "--rules", rules, "--jobs", "1", exit_code=1)
     assert "rules_version: sha256:" in r.stdout
     assert "does not replay" in r.stdout
+
+
+def test_reverify_says_which_recorded_lines_no_packet_checked(run_cli, recorded):
+    """Given one packet of three, reverify says the other two lines went unchecked: a replay of a
+    part must not read as a replay of the whole file."""
+    r = run_cli("reverify", recorded, THREE[1], "--jobs", "1")
+    assert "1 of 1 packet(s) replay their recorded verdict" in r.stdout
+    assert f"2 of 3 verdict line(s) in {recorded} had no packet given to check them" in r.stdout
+    d = json.loads(run_cli("reverify", recorded, *THREE, "--jobs", "1", "--format", "json").stdout)
+    assert (d["verdict_lines"], d["lines_not_checked"]) == (3, 0)
 
 
 def test_reverify_replays_redacted_no_plan_and_target_runs(run_cli, tmp_path):

@@ -3,6 +3,7 @@ titles only from the packet a verdict was made from; --redact; bad lines named, 
 from __future__ import annotations
 
 import json
+import re
 
 from conftest import FIXTURES
 
@@ -90,3 +91,55 @@ def test_the_page_is_well_formed(run_cli, tmp_path):
     b.feed(html.read_text(encoding="utf-8"))
     b.close()
     assert b.errors == [] and [t for t in b.stack if t not in optional] == []
+
+
+def _batch_report(run_cli, tmp_path) -> tuple[list[dict], str]:
+    out, page = tmp_path / "r.jsonl", tmp_path / "r.html"
+    run_cli("batch", *PACKETS, "--out", out, "--quiet")
+    run_cli("report", out, *PACKETS, "--out", page)
+    return [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()], page.read_text(encoding="utf-8")
+
+
+def test_the_by_level_and_track_tables_count_the_verdicts(run_cli, tmp_path):
+    """Each row of the 'By target level' and 'By track' tables counts that group's verdicts, as the
+    results say: ready, not ready, insufficient evidence, all."""
+    from collections import Counter
+
+    rows, page = _batch_report(run_cli, tmp_path)
+    order = ("ready", "not_ready", "insufficient_evidence")
+    for caption, field in (("By target level", "target_level"), ("By track", "track")):
+        table = page[page.index(f"<caption>{caption}</caption>"):]
+        table = table[:table.index("</table>")]
+        n = Counter((d[field], d["verdict"]) for d in rows)
+        for group in sorted({d[field] for d in rows}):
+            cells = "".join(f"<td>{n[group, v]}" for v in order) + f"<td>{sum(n[group, v] for v in order)}"
+            assert f"<tr><th scope=row>{group}{cells}" in table, (caption, group)
+
+
+def test_the_key_says_what_each_detailed_unmet_criterion_needs(run_cli, tmp_path):
+    """A detailed unmet reason 'needs X; found Y' shows 'found Y' in the candidate's section and
+    'needs X' in the level's criteria key: the part left out beside the candidate is never lost."""
+    from engine.report_html import e
+
+    rows, page = _batch_report(run_cli, tmp_path)
+    def detailed(d: dict) -> list[dict]:  # the unmet criteria a candidate's section details
+        closest = {cid for g in d.get("supporting_gaps", []) for cid in g.get("closest", [])}
+        return [c for c in d["criteria"] if c["status"] != "met" and (c.get("required") or c["id"] in closest)]
+
+    split = [(c["id"], *c["reason"].partition("; found")) for d in rows for c in detailed(d)
+             if c.get("reason", "").startswith("needs ") and "; found" in c["reason"]]
+    assert len(split) >= 10
+    for cid, needs, _, _ in split:
+        entries = re.findall(rf"<li id=k-[^>]*><code>{re.escape(e(cid))}</code>(.*?)(?=<li |</ol>)", page, re.S)
+        assert entries and any(f"<br><small>{e(needs)}</small>" in x for x in entries), cid
+
+
+def test_sorting_by_closeness_in_the_browser_keeps_the_page_order(run_cli, tmp_path):
+    """'Sort: closeness to ready' orders the rows by their data-k (as strings, as the page's script
+    compares them): the order the page opened with, the one the server made."""
+    _, page = _batch_report(run_cli, tmp_path)
+    bodies = re.findall(r"<table class=mx>.*?<tbody>(.*?)</tbody>", page, re.S)
+    assert len(bodies) >= 3
+    for body in bodies:
+        keys = re.findall(r'<tr [^>]*data-k="([^"]+)"', body)
+        assert keys and keys == sorted(keys), keys

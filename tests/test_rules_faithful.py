@@ -179,7 +179,9 @@ def test_bundled_ladder_rejects_an_unlabelled_number(tmp_path, run_cli):
     head = "\n".join(line for line in head.splitlines() if not line.startswith("  basis")) + "\n"
     f.write_text(head + "criteria:" + rest, encoding="utf-8")
     r = run_cli("rules", "lint", "--rules", rules2, exit_code=4)
-    assert "mid-pm: the policy block's numbers (min_supporting, sufficient_evidence) are not in the guide" in r.stderr
+    # located: the level's file and its policy block, where the label goes
+    assert (f"{f}: /policy: mid-pm: the policy block's numbers (min_supporting, sufficient_evidence) are not in "
+            "the guide") in r.stderr
 
 
 def test_a_company_pack_opts_in(tmp_path, run_cli):

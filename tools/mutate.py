@@ -44,7 +44,7 @@ FAST = ["test_exact", "test_boundaries", "test_golden", "test_engine", "test_gam
         "test_validate", "test_rules", "test_plan", "test_monotone", "test_rules_faithful", "test_engine_driver"]
 EXTRA = {"batch.py": ["test_batch", "test_batch_robust"], "inputs.py": ["test_batch", "test_batch_robust"],
          "audit": ["test_audit", "test_audit_differential"], "loader.py": ["test_corpus", "test_properties"],
-         "ruletools.py": ["test_rules"], "commands.py": ["test_batch", "test_docs"],
+         "ruletools.py": ["test_rules", "test_pack"], "commands.py": ["test_batch", "test_docs"],
          "report.py": ["test_batch", "test_privacy"], "report_html.py": ["test_report", "test_report_browser"], "firing.py": ["test_engine_safety"],
          "compiler.py": ["test_engine_safety"], "cli.py": ["test_docs", "test_batch"]}
 
@@ -229,13 +229,15 @@ def _tests_for(rel: str) -> list[str]:
     return [f"tests/{n}.py" for n in names if (ROOT / "tests" / f"{n}.py").exists()]
 
 
-def run(mutants: list[tuple[Mutant, str]], timeout: float, python: str) -> tuple[list[Mutant], list[Mutant]]:
+def run(mutants: list[tuple[Mutant, str]], timeout: float,
+        python: str) -> tuple[list[Mutant], list[Mutant], list[Mutant]]:
+    """(killed, survived, killed by the time limit)."""
     scratch = Path(tempfile.mkdtemp(prefix="ladder-mutate-"))
     try:
         shutil.copytree(ROOT, scratch / "repo", ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__",
                                                                               "*.egg-info", "build", "dist"))
         repo = scratch / "repo"
-        killed, survived = [], []
+        killed, survived, timed_out = [], [], []
         env = dict(os.environ, PYTHONPATH=str(repo), PYTHONDONTWRITEBYTECODE="1")
         for n, (m, source) in enumerate(mutants, 1):
             target = repo / m.file
@@ -251,9 +253,11 @@ def run(mutants: list[tuple[Mutant, str]], timeout: float, python: str) -> tuple
             finally:
                 target.write_text(original, encoding="utf-8")
             (survived if rc == 0 else killed).append(m)
+            if rc == -1:
+                timed_out.append(m)
             verdict = "survived" if rc == 0 else ("killed (timeout)" if rc == -1 else "killed")
             print(f"[{n}/{len(mutants)}] {m.key:<40} {verdict:<16} {time.monotonic() - t0:5.1f}s", flush=True)
-        return killed, survived
+        return killed, survived, timed_out
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -283,9 +287,12 @@ def main() -> int:
         return 0
     print(f"{len(chosen)} of {len(every)} mutants of {len(files)} file(s); tests per mutant: -x, "
           f"time limit {args.timeout:.0f}s", flush=True)
-    killed, survived = run(chosen, args.timeout, args.python)
+    killed, survived, timed_out = run(chosen, args.timeout, args.python)
     total = len(killed) + len(survived)
     print(f"\nscore: {len(killed)}/{total} killed = {100 * len(killed) / max(total, 1):.1f} %")
+    if timed_out:  # on a busy machine a slow but passing run can hit the limit: see these again
+        print(f"{len(timed_out)} of them by the time limit (a hang, or a busy machine; re-run with "
+              f"--only and a longer --timeout to tell): " + ", ".join(m.key for m in timed_out))
     if survived:
         print("survivors:")
         for m in survived:
