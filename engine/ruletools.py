@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -91,13 +92,21 @@ def basis_problems(book: RuleBook) -> list[Problem]:
                                "sufficient_evidence) are not in the guide; label them basis: policy with a "
                                "basis_note", kind="lint"))
         for c in lr.criteria:
-            nums = policy_numbers(c.condition)
-            if nums and c.basis != "policy" and book.label_policy_numbers:
-                out.append(Problem(c.file, "", f"{c.id}: {', '.join(nums)}: a number the guide does not give; "
-                                   "label the criterion basis: policy with a basis_note", line=c.line, kind="lint"))
-            elif not nums and c.basis == "policy":
-                out.append(_warning(c, "label-without-number", f"{c.id} is labelled basis: policy but holds no number"))
+            out += _number_labels(c, "criterion", book.label_policy_numbers,
+                                  lambda m, c=c: _warning(c, "label-without-number", m))
     return out
+
+
+def _number_labels(x: Criterion, noun: str, required: bool, warning: Callable[[str], Problem]) -> list[Problem]:
+    """A criterion's or a path signal's policy label against its numbers: an error for a number
+    without the label (when the ladder requires labels), `warning(message)` for a label without one."""
+    nums = policy_numbers(x.condition)
+    if nums and x.basis != "policy" and required:
+        return [Problem(x.file, "", f"{x.id}: {', '.join(nums)}: a number the guide does not give; label the {noun} "
+                        "basis: policy with a basis_note", line=x.line, kind="lint")]
+    if not nums and x.basis == "policy":
+        return [warning(f"{x.id} is labelled basis: policy but holds no number")]
+    return []
 
 
 # Lint warnings a criterion can acknowledge (`acknowledge: {code: why}` in the criterion).
@@ -221,13 +230,8 @@ def lint_paths(book: RuleBook, paths: PathBook) -> list[Problem]:
                                "it basis: policy with a basis_note", kind="lint"))
         seen: dict[str, str] = {}
         for s in p.signals:
-            nums = policy_numbers(s.condition)
-            if nums and s.basis != "policy" and book.label_policy_numbers:
-                out.append(Problem(s.file, "", f"{s.id}: {', '.join(nums)}: a number the guide does not give; "
-                                   "label the signal basis: policy with a basis_note", line=s.line, kind="lint"))
-            elif not nums and s.basis == "policy":
-                out.append(Problem(s.file, "", f"{s.id} is labelled basis: policy but holds no number",
-                                   line=s.line, severity="warning", kind="lint"))
+            out += _number_labels(s, "signal", book.label_policy_numbers,
+                                  lambda m, s=s: Problem(s.file, "", m, line=s.line, severity="warning", kind="lint"))
             key = json.dumps(s.condition, sort_keys=True)
             if key in seen:
                 out.append(Problem(s.file, "", f"{s.id} has the same condition as {seen[key]}", line=s.line,
