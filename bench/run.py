@@ -173,6 +173,16 @@ def measure(name: str, cmd: list[str], packets: int | None, work: Path, *, ok_rc
     return r
 
 
+def _ratio_check(name: str, r: Result, batch: Result, target: float, count: int) -> tuple[str, str]:
+    """(status, text) of "`name` takes at most `target` times batch --jobs 2" on the same packets."""
+    what = f"{name} <= {target}x batch --jobs 2"
+    if r.error or batch.error:
+        return "ERROR", f"{what}: a command failed"
+    ratio = r.wall / batch.wall
+    return ("PASS" if ratio <= target else "FAIL",
+            f"{what} (same {count:,} packets): {r.wall:.2f} s / {batch.wall:.2f} s = {ratio:.2f}x (fastest of each)")
+
+
 def _fastest(runs: list[Result]) -> Result:
     """The run a row reports: the fastest good one (an error anywhere makes the row an ERROR).
     Its peak RSS is the largest of all runs, so memory is never understated."""
@@ -583,20 +593,8 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
         checks.append(("PASS" if big_mb <= limit else "FAIL",
                        f"peak RSS flat from {a.count:,} to {a.big_count:,} packets: {small_mb:.1f} -> {big_mb:.1f} MB "
                        f"(allowed up to {limit:.1f})"))
-    if audit.error or batch[2].error:
-        checks.append(("ERROR", f"audit --jobs 2 <= {TARGET_AUDIT_RATIO}x batch --jobs 2: a command failed"))
-    else:
-        ratio = audit.wall / batch[2].wall
-        checks.append(("PASS" if ratio <= TARGET_AUDIT_RATIO else "FAIL",
-                       f"audit --jobs 2 <= {TARGET_AUDIT_RATIO}x batch --jobs 2 (same {a.count:,} packets): "
-                       f"{audit.wall:.2f} s / {batch[2].wall:.2f} s = {ratio:.2f}x (fastest of each)"))
-    if with_paths.error or batch[2].error:
-        checks.append(("ERROR", f"batch --jobs 2 --paths <= {TARGET_PATHS_RATIO}x batch --jobs 2: a command failed"))
-    else:
-        ratio = with_paths.wall / batch[2].wall
-        checks.append(("PASS" if ratio <= TARGET_PATHS_RATIO else "FAIL",
-                       f"batch --jobs 2 --paths <= {TARGET_PATHS_RATIO}x batch --jobs 2 (same {a.count:,} packets): "
-                       f"{with_paths.wall:.2f} s / {batch[2].wall:.2f} s = {ratio:.2f}x (fastest of each)"))
+    checks.append(_ratio_check("audit --jobs 2", audit, batch[2], TARGET_AUDIT_RATIO, a.count))
+    checks.append(_ratio_check("batch --jobs 2 --paths", with_paths, batch[2], TARGET_PATHS_RATIO, a.count))
     if ev.error:
         checks.append(("ERROR", f"evaluate, new process <= {TARGET_EVALUATE_MS:.0f} ms: the command failed"))
     else:

@@ -335,6 +335,16 @@ def _md_row(x: dict, *more: str) -> str:
         "".join(f" {m} |" for m in more)
 
 
+def _text_item(x: dict, *more: str) -> list[str]:
+    """A criterion's or a path signal's lines in text: marked required (*) or supporting (-), what
+    it needs, then `more`, then its policy note if it is labelled policy."""
+    out = [f"  {'*' if x['required'] else '-'} {x['id']}: {x['title']}", f"      needs {x['needs']}"]
+    out += [f"      {m}" for m in more]
+    if x["basis"] == "policy":
+        out.append(f"      policy: {x.get('basis_note', '')}")
+    return out
+
+
 def _paths_text(d: dict, markdown: bool) -> str:
     out = []
     if markdown:
@@ -357,10 +367,7 @@ def _paths_text(d: dict, markdown: bool) -> str:
         out.append(f"  strong: all required + {pol['min_supporting']} supporting · some: any signal"
                    + (" (policy)" if pol["basis"] == "policy" else ""))
         for s in p["signals"]:
-            out.append(f"  {'*' if s['required'] else '-'} {s['id']}: {s['title']}")
-            out.append(f"      needs {s['needs']}")
-            if s["basis"] == "policy":
-                out.append(f"      policy: {s.get('basis_note', '')}")
+            out += _text_item(s)
         out.append("")
     out.append(f"paths {d['paths_version']}")
     return "\n".join(out)
@@ -393,11 +400,7 @@ def _levels_text(d: dict, markdown: bool) -> str:
         if p.get("basis_note"):
             out.append(f"  policy: {p['basis_note']}")
         for c in L["criteria"]:
-            out.append(f"  {'*' if c['required'] else '-'} {c['id']}: {c['title']}")
-            out.append(f"      needs {c['needs']}")
-            out.append(f"      source: {c['source']}")
-            if c["basis"] == "policy":
-                out.append(f"      policy: {c.get('basis_note', '')}")
+            out += _text_item(c, f"source: {c['source']}")
         out.append("")
     out.append(f"(* required, - supporting; policy: a number the guide does not give) rules {d['rules_version']}")
     return "\n".join(out)
