@@ -97,7 +97,7 @@ def _today(today) -> None:
 
 
 def _fail(exc: LadderError, code: int) -> NoReturn:
-    click.echo(str(exc), err=True)
+    click.echo(_engine("escape").terminal_out(str(exc)), err=True)
     sys.exit(code)
 
 
@@ -151,6 +151,7 @@ def _echo(text: str, err: bool = False, nl: bool = True, piece: int = 1 << 16) -
     """click.echo in pieces: a reader that leaves while a large write is under way cuts it short
     without an error (Python reports the bytes written), so only a further write shows the broken
     pipe. Any other failure (stdout on a full disk) is an OutputError, exit 74."""
+    text = _engine("escape").terminal_out(text)  # the terminal door: text from files never acts
     try:
         for i in range(0, len(text), piece):
             click.echo(text[i:i + piece], err=err, nl=False)

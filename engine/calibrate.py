@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .decisions import DECISIONS, Matcher, load_decisions, override_status
 from .errors import EXIT_INVALID_PACKET, EXIT_OK, Problem
+from .escape import markdown as _md, markdown_code as _code
 from .report import dumps
 from .results import VERDICTS, iter_lines, problems_text, summarise
 from .rules import RuleBook
@@ -249,7 +250,7 @@ def render_text(d: dict) -> str:
         out += ["", "disagreed with most (candidates for a rule change):"]
         for s in d["disagreed_most"]:
             out.append(f"  {s['id']}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}; edit it in "
-                       f"{s['rules_file']}, then `{s['try']}` lists whose verdict the change flips")
+                       f"{s['rules_file']}, then {_code(s['try'])} lists whose verdict the change flips")
     return "\n".join(out)
 
 
@@ -271,7 +272,7 @@ def render_markdown(d: dict) -> str:
     out += ["", "### Overrides by criterion", ""]
     if d["criteria"]:
         out += ["| criterion | to met | tool unmet | to unmet | tool met |", "|---|---:|---:|---:|---:|"]
-        out += [f"| `{r['id']}` | {r['overridden_to_met']} | {r['tool_unmet']} | {r['overridden_to_unmet']} | "
+        out += [f"| {_code(r['id'])} | {r['overridden_to_met']} | {r['tool_unmet']} | {r['overridden_to_unmet']} | "
                 f"{r['tool_met']} |" for r in d["criteria"]]
     else:
         out.append("None.")
@@ -283,13 +284,9 @@ def render_markdown(d: dict) -> str:
                     for r in rows]
     if d["disagreed_most"]:
         out += ["", "### Disagreed with most", ""]
-        out += [f"1. `{s['id']}`: overridden {s['overrides']} time(s), mostly to {s['committee_says']}. Edit it in "
-                f"`{s['rules_file']}`, then run `{s['try']}`." for s in d["disagreed_most"]]
+        out += [f"1. {_code(s['id'])}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}. Edit it in "
+                f"{_code(s['rules_file'])}, then run {_code(s['try'])}." for s in d["disagreed_most"]]
     return "\n".join(out) + "\n"
-
-
-def _md(s: str) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
 
 
 def render_html(d: dict) -> str:

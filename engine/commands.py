@@ -8,6 +8,7 @@ from pathlib import Path
 from . import pipeline
 from .errors import EngineError, EvidenceError, Interrupted, OutputError, Problem, RulesError, UsageError
 from .evaluator import Evaluator
+from .escape import TermText, terminal
 from .loader import DEFAULT_MAX_BYTES
 from .report import (dumps, paths_json, paths_markdown, paths_text, problems_json, verdict_json, verdict_markdown,
                      verdict_text, with_paths_json)
@@ -61,7 +62,7 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
         elif problems:
             lines.extend(str(p) for p in problems)
         elif kind in ("file", "doc"):
-            lines.append(f"{source}: ok")
+            lines.append(f"{terminal(source, newlines=False)}: ok")
 
     if jobs > 1 and "-" not in expanded and _input_bytes(expanded) > PARALLEL_VALIDATE_BYTES:
         opts = BatchOptions(s.rules_dir, None, jobs, s.max_bytes, validate_only=True)
@@ -167,7 +168,7 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
         text = verdict_markdown(verdict, packet.by_id, s.redact)
         return (text + "\n" + paths_markdown(fits, packet.by_id, s.redact) if fits else text), code
     text = verdict_text(verdict, packet.by_id, s.redact, style)
-    return (text + "\n\n" + paths_text(fits, packet.by_id, s.redact, style) if fits else text), code
+    return (TermText(text + "\n\n" + paths_text(fits, packet.by_id, s.redact, style)) if fits else text), code
 
 
 def _fit(packet, assessor):
@@ -251,7 +252,7 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         for target in [out] + [p for p in (summary_csv, criteria_csv, html) if p]:
             writers.append(AtomicWriter(target) if target != "-" or writers else derived.Spool())
             for note in leftover_note(target, writers[-1].removed):
-                print(note, file=err or sys.stderr)
+                print(terminal(note), file=err or sys.stderr)
         writer = writers[0]
         extra = dict(zip(("summary", "criteria", "html"), [None] * 3))
         rest = iter(writers[1:])

@@ -8,13 +8,12 @@ the output, so memory does not grow with the new file.
 """
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .errors import EXIT_INVALID_PACKET, EXIT_OK, Problem
+from .escape import csv_text, markdown as _md
 from .report import dumps
 from .results import Summary, iter_lines, problems_text, summarise
 from .rules import EXTERNAL, RuleBook
@@ -122,22 +121,11 @@ def changes(book: RuleBook, old_path: str, new_path: str, cohort: Cohort) -> Ite
 
 
 # -- reporters: each a stream of text -------------------------------------------------------------
-def _safe(cell: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
-
-
-def _csv(rows: list[list[str]]) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows([[_safe(c) for c in r] for r in rows])
-    return buf.getvalue()
-
-
 def render_csv(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
-    yield _csv([CSV_HEADER])
+    yield csv_text([CSV_HEADER])
     for c in items:
         o, n = c.old, c.new
-        yield _csv([[c.candidate, c.movement, o.verdict if o else "", n.verdict if n else "", o.current if o else "",
+        yield csv_text([[c.candidate, c.movement, o.verdict if o else "", n.verdict if n else "", o.current if o else "",
                      n.current if n else "", o.target if o else "", n.target if n else "", ";".join(c.closed),
                      ";".join(c.opened), str(o.line) if o else "", str(n.line) if n else ""]])
 
@@ -211,12 +199,13 @@ def render_markdown(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
             unchanged += 1
             continue
         o, n = c.old, c.new
-        yield (f"| {c.candidate} | {c.movement.replace('_', ' ')} | {f'{o.verdict} ({o.target})' if o else ''} | "
-               f"{f'{n.verdict} ({n.target})' if n else ''} | {', '.join(c.closed)} | "
-               f"{', '.join(c.opened) if c.compared or not (o and n) else 'other levels: not compared'} |\n")
+        cells = [c.candidate, c.movement.replace('_', ' '), f'{o.verdict} ({o.target})' if o else '',
+                 f'{n.verdict} ({n.target})' if n else '', ', '.join(c.closed),
+                 ', '.join(c.opened) if c.compared or not (o and n) else 'other levels: not compared']
+        yield "| " + " | ".join(_md(x) for x in cells) + " |\n"
     yield "\n" + (f"{unchanged} candidate(s) unchanged.\n\n" if unchanged else "")
     if left:
-        yield f"Not in the new results ({len(left)}): {', '.join(left)}.\n\n"
+        yield f"Not in the new results ({len(left)}): {_md(', '.join(left))}.\n\n"
     yield "".join(f"- {line}\n" for line in _summary_lines(cohort))
 
 

@@ -7,7 +7,6 @@ what the JSONL says, and lets a repeated candidate be flagged on its first line 
 """
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import sys
@@ -19,6 +18,7 @@ import orjson
 
 from .batch import first_problem
 from .errors import OutputError
+from .escape import csv_line, csv_text
 from .output import AtomicWriter
 
 try:
@@ -36,12 +36,6 @@ INVALID = "invalid"  # the verdict column of a packet that could not be evaluate
 ALSO_IN = "also_in"  # a line's key: the other inputs naming the same candidate id
 
 
-def safe_cell(cell: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (a file named `=SUM(1+1).yaml`)."""
-    text = "" if cell is None else ("true" if cell is True else "false" if cell is False else str(cell))
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _cand(d: dict) -> dict:
     return d.get("candidate") if isinstance(d.get("candidate"), dict) else {}
 
@@ -53,7 +47,7 @@ def summary_row(d: dict) -> list[str]:
     if "error" in d:
         row = [c.get("id"), "", d.get("source"), "", "", "", "", "", "", "", INVALID] + [""] * 8 + \
             [also, first_problem((d.get("error") or {}).get("problems") or []), ""]
-        return [safe_cell(x) for x in row]
+        return row
     levels = d.get("levels", [])
     short = [g for g in d.get("supporting_gaps", [])]
     row = [c.get("id"), c.get("name"), d.get("source"), c.get("org"), c.get("manager"), c.get("cycle"), d.get("track"),
@@ -64,7 +58,7 @@ def summary_row(d: dict) -> list[str]:
            sum(lv["supporting_needed"] for lv in levels), sum(g["more"] for g in short),
            ";".join(d.get("gaps", [])), ";".join(cid for g in short for cid in g["closest"]),
            len(d.get("warnings", [])), also, "", d.get("rules_version")]
-    return [safe_cell(x) for x in row]
+    return row
 
 
 def criteria_rows(d: dict) -> Iterator[list[str]]:
@@ -76,7 +70,7 @@ def criteria_rows(d: dict) -> Iterator[list[str]]:
     head = [c.get("id"), d.get("source"), c.get("org"), c.get("cycle"), d.get("track"), d.get("target_level"),
             d.get("verdict")]
     for cr in d.get("criteria", []):
-        yield [safe_cell(x) for x in head + [cr["id"], cr["level"], cr["required"], cr["status"],
+        yield [x for x in head + [cr["id"], cr["level"], cr["required"], cr["status"],
                                              len(cr.get("evidence", [])), cr.get("verified", "")]]
 
 
@@ -141,10 +135,9 @@ def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: Atomic
     writer.fh.flush()
     tables = []
     for w, header in ((summary, SUMMARY_HEADER), (criteria, CRITERIA_HEADER)):
-        t = csv.writer(w, lineterminator="\n") if w else None
-        if t:
-            t.writerow(header)
-        tables.append(t)
+        if w:
+            w.write(csv_line(header))
+        tables.append(w)
     flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path)) if repeated else writer
     try:
         with open(writer.tmp, "rb") as fh:
@@ -155,9 +148,9 @@ def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: Atomic
                     flagged.write((orjson.dumps(d2) + b"\n").decode() if d2 is not d else raw.decode())
                     d = d2
                 if tables[0]:
-                    tables[0].writerow(summary_row(d))
+                    tables[0].write(csv_line(summary_row(d)))
                 if tables[1]:
-                    tables[1].writerows(criteria_rows(d))
+                    tables[1].write(csv_text(criteria_rows(d)))
                 if report is not None:
                     report.add(d, titles[n] if titles else None)
     except BaseException:

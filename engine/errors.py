@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .escape import terminal
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -20,7 +22,7 @@ class Problem:
     severity: str = "error"  # error | warning
 
     def location(self) -> str:
-        loc = self.source
+        loc = terminal(self.source, newlines=False)  # a file name may hold any byte but / and NUL
         if self.line is not None:
             loc += f":{self.line}"
         return loc

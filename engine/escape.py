@@ -125,7 +125,8 @@ def csv_text(rows: Iterable[Iterable[object]]) -> str:
 # backslash-escaped (CommonMark and GitHub show the character itself); line breaks become spaces;
 # and a block marker at the start of the text (`#`, `>`, `-`, `+`, `=`, `1.`) is escaped too, since
 # a list item may hold a heading or a quote of its own.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&|~])")
+# (An underscore between two letters or digits never makes emphasis, so `verified_by` stays as it is.)
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>&|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 _MD_BREAK = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 _MD_BLOCK = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
 

@@ -6,6 +6,7 @@ from typing import Any, Callable
 import orjson
 
 from .errors import Problem
+from .escape import Paint, markdown as _md, terminal_lines
 from .verdict import INSUFFICIENT, NONE, READY, SOME, STRONG, LevelResult, PathFit, PathsReport, Verdict
 
 FORMATS = ("text", "json", "markdown")
@@ -163,20 +164,23 @@ def _cite(v_evidence: dict[str, dict], ids: list[str], redact: bool) -> str:
 
 def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bool = False,
                  style: Callable[..., str] | None = None) -> str:
-    st = style or (lambda s, **_: s)
+    """The verdict for a terminal. Every line is escaped whole where it leaves (escape.terminal_lines):
+    a title or name from the packet can neither start a line nor move the cursor; colours, when
+    `style` is given, come only from the Paint pieces below."""
     evidence = evidence or {}
     who = v.candidate_id + (f" ({v.name})" if v.name and not redact else "")
     lines = [f"{who} · {_track_text(v)} · {v.current_level} → {v.target_level} · as of {v.as_of}",
-             st(v.verdict.upper().replace("_", " "), fg=_COLOUR.get(v.verdict, "red"), bold=True) + f" — {v.headline}",
+             (Paint(v.verdict.upper().replace("_", " "), fg=_COLOUR.get(v.verdict, "red"), bold=True),
+              f" — {v.headline}"),
              ""]
     for lr in v.levels:
-        lines.append(st(f"{lr.id} · {lr.title}", bold=True) +
-                     f": {lr.verdict} · required {lr.required_met}/{lr.required_total} · supporting "
+        lines.append((Paint(f"{lr.id} · {lr.title}", bold=True),
+                      f": {lr.verdict} · required {lr.required_met}/{lr.required_total} · supporting "
                      f"{lr.supporting_met}/{lr.supporting_total} (needs {lr.supporting_needed}) · recent evidence "
-                     f"{lr.recent_records} (needs {lr.recent_needed} within {lr.recent_window_days} days)")
+                     f"{lr.recent_records} (needs {lr.recent_needed} within {lr.recent_window_days} days)"))
         for c in _by_kind(v, lr.id):
             tag = ("required" if c.required else "supporting") + (" · policy" if c.basis == "policy" else "")
-            lines.append(f"  {st(_MARK[c.met], fg='green' if c.met else 'red')} [{tag}] {c.id} — {c.title}")
+            lines.append(("  ", Paint(_MARK[c.met], fg="green" if c.met else "red"), f" [{tag}] {c.id} — {c.title}"))
             if c.met:
                 lines.append(f"      met by {_cite(evidence, c.evidence, redact)}")
             else:
@@ -200,7 +204,7 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
         lines.append(f"Warnings for the committee ({len(v.warnings)}):")
         lines += [f"  {_warning_text(w)}" for w in v.warnings]
     lines.append(f"rules {v.rules_version}")
-    return "\n".join(lines)
+    return terminal_lines(lines, style)
 
 
 def _track_text(v: Verdict) -> str:
@@ -241,10 +245,6 @@ def _supporting_gaps(v: Verdict) -> list[str]:
     return out
 
 
-def _md(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
-
-
 def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact: bool = False) -> str:
     evidence = evidence or {}
     who = v.candidate_id + (f" ({_md(v.name)})" if v.name and not redact else "")
@@ -275,12 +275,12 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
                 f"(needs {lr.recent_needed} within {lr.recent_window_days} days)", "",
                 "| | Criterion | Kind | Evidence / what is missing | Source |", "|---|---|---|---|---|"]
         for c in _by_kind(v, lr.id):
-            detail = _cite(evidence, c.evidence, redact) if c.met else c.reason
+            detail = _md(_cite(evidence, c.evidence, redact) if c.met else c.reason)
             if not c.met and c.misses:
-                detail += "<br>nearest: " + "; ".join(f"{m.evidence}: {', '.join(m.failed)}" for m in c.misses)
+                detail += "<br>nearest: " + _md("; ".join(f"{m.evidence}: {', '.join(m.failed)}" for m in c.misses))
             kind = ("required" if c.required else "supporting") + (
                 f"<br>policy: {_md(c.basis_note)}" if c.basis == "policy" else "")
-            out.append(f"| {_MARK[c.met]} | **{c.id}**<br>{_md(c.title)} | {kind} | {_md(detail)} | {_md(c.source)} |")
+            out.append(f"| {_MARK[c.met]} | **{c.id}**<br>{_md(c.title)} | {kind} | {detail} | {_md(c.source)} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -329,17 +329,16 @@ _FIT_COLOUR = {STRONG: "green", SOME: "yellow"}
 
 def paths_text(r: PathsReport, evidence: dict[str, dict] | None = None, redact: bool = False,
                style: Callable[..., str] | None = None) -> str:
-    st = style or (lambda s, **_: s)
     evidence = evidence or {}
     who = r.candidate_id + (f" ({r.name})" if r.name and not redact else "")
     lines = [f"Adjacent paths for {who} · {r.current_level} on the {r.track} track · as of {r.as_of}",
              f"({PATHS_NOTE}; strongest first)", ""]
     for p in r.paths:
-        lines.append(st(f"{p.id} · {p.title}", bold=True) + ": " +
-                     st(_fit_word(p), fg=_FIT_COLOUR.get(p.fit, "red")))
+        lines.append((Paint(f"{p.id} · {p.title}", bold=True), ": ",
+                      Paint(_fit_word(p), fg=_FIT_COLOUR.get(p.fit, "red"))))
         for s in p.signals:
             tag = ("required" if s.required else "supporting") + (" · policy" if s.basis == "policy" else "")
-            lines.append(f"  {st(_MARK[s.met], fg='green' if s.met else 'red')} [{tag}] {s.id} — {s.title}")
+            lines.append(("  ", Paint(_MARK[s.met], fg="green" if s.met else "red"), f" [{tag}] {s.id} — {s.title}"))
             if s.met:
                 lines.append(f"      shown by {_cite(evidence, s.evidence, redact)}")
             else:
@@ -348,7 +347,7 @@ def paths_text(r: PathsReport, evidence: dict[str, dict] | None = None, redact: 
                                                  "supporting" if p.min_supporting else ""))
         lines.append("")
     lines.append(f"paths {r.paths_version}")
-    return "\n".join(lines)
+    return terminal_lines(lines, style)
 
 
 def paths_markdown(r: PathsReport, evidence: dict[str, dict] | None = None, redact: bool = False) -> str:

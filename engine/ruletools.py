@@ -13,6 +13,7 @@ from . import pipeline
 from .compiler import compile_path
 from .conditions import item_clauses, parts
 from .errors import Problem, RulesError
+from .escape import markdown as _md
 from .evaluator import Evaluator
 from .explain import describe
 from .pathrules import PathBook
@@ -330,9 +331,9 @@ def show_text(book: RuleBook, level: str | None = None, markdown: bool = False, 
 
 def _md_row(x: dict, *more: str) -> str:
     """A criterion's or a path signal's markdown table row: id and title, kind, needs, then `more`."""
-    kind = _kind(x) + (f"<br>policy: {x['basis_note']}" if x["basis"] == "policy" else "")
-    return f"| **{x['id']}**<br>{x['title']} | {kind.replace('|', '/')} | {x['needs'].replace('|', '/')} |" + \
-        "".join(f" {m} |" for m in more)
+    kind = _md(_kind(x)) + (f"<br>policy: {_md(x['basis_note'])}" if x["basis"] == "policy" else "")
+    return f"| **{_md(x['id'])}**<br>{_md(x['title'])} | {kind} | {_md(x['needs'])} |" + \
+        "".join(f" {_md(m)} |" for m in more)
 
 
 def _text_item(x: dict, *more: str) -> list[str]:

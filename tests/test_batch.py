@@ -375,7 +375,7 @@ def test_summary_cells_cannot_run_as_formulas(tmp_path, run_cli):
 
 
 def test_safe_cell_quotes_every_formula_lead():
-    from engine.derived import safe_cell
+    from engine.escape import csv_cell as safe_cell
 
     for lead in ("=", "+", "-", "@", "\t", "\r"):
         assert safe_cell(lead + "1") == "'" + lead + "1"

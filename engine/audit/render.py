@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..escape import markdown as _md, markdown_code as _code
 from ..report import dumps
 from .diff import RuleDiff, schema_change_text, show
 from .result import AuditResult, PacketChange, StatusChange, Tally
@@ -120,16 +121,6 @@ def _tally_text(t: Tally) -> str:
     return s + (f", {t.validity_changes} valid under one version only" if t.validity_changes else "")
 
 
-def _md(s: Any) -> str:
-    return str(s).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
-
-
-def _code(s: Any) -> str:
-    text = str(s).replace("\n", " ")
-    fence = "``" if "`" in text else "`"
-    return f"{fence}{text}{fence}".replace("|", "\\|")
-
-
 def _md_verdict(a: str | None, b: str | None) -> str:
     return f"{a or 'invalid'} → **{b or 'invalid'}**"
 
@@ -178,7 +169,7 @@ def _render_markdown(r: AuditResult, max_rows: int, max_diff: int | None, shorte
     rest += [f"{len(r.validity)} valid under one version only"] if r.validity else []
     rest += [f"{len(r.invalid)} invalid"] if r.invalid else []
     out = [f"**ladder audit**: {flips} in {r.packets} packet(s) · {' · '.join(rest)} · rules: {r.diff.counts()}", "",
-           f"Base `{r.base.label()}` `{r.base.version}` → head `{r.head.label()}` `{r.head.version}`", ""]
+           f"Base {_code(r.base.label())} {_code(r.base.version)} → head {_code(r.head.label())} {_code(r.head.version)}", ""]
     if shortened:
         out += [_SHORT_NOTE, ""]
     out += ["### Rule changes", ""]
@@ -193,11 +184,11 @@ def _render_markdown(r: AuditResult, max_rows: int, max_diff: int | None, shorte
     for mark, subject, fields in entries:
         if mark == "r":
             old, _, new = subject.partition(" ")[2].partition(" -> ")
-            out.append(f"- criterion **renamed**: `{old}` → `{new}`")
+            out.append(f"- criterion **renamed**: {_code(old)} → {_code(new)}")
             continue
         kind, _, name = subject.partition(" ")
         name, _, tag = name.partition(" ")
-        out.append(f"- {kind} **{_WORD[mark]}**: `{name}`" + (f" {tag}" if tag else "") + (":" if fields else ""))
+        out.append(f"- {kind} **{_WORD[mark]}**: {_code(name)}" + (f" {tag}" if tag else "") + (":" if fields else ""))
         out += [f"  - {_code(f)}" for f in fields]
     if r.schema_diff:
         out += ["", "### Packet schema changes", ""] + [f"- {_code(schema_change_text(c))}" for c in r.schema_diff]
@@ -205,7 +196,7 @@ def _render_markdown(r: AuditResult, max_rows: int, max_diff: int | None, shorte
     if r.flips:
         out += ["| Candidate | Source | Track | Levels | Verdict | Criteria that changed | How the levels decided |",
                 "|---|---|---|---|---|---|---|"]
-        rows = [f"| `{p.candidate}` | {_code(p.source)} | {p.track} | {_md(_levels_text(p)).replace('->', '→')} | "
+        rows = [f"| {_code(p.candidate)} | {_code(p.source)} | {p.track} | {_md(_levels_text(p).replace('->', '→'))} | "
                 f"{_md_verdict(p.base, p.head)} | {_md(_crit_text(p.criteria, '→')) or '—'} | "
                 f"{_md(' · '.join(lc.text('→') for lc in p.levels)) or '—'} |"
                 for p in r.flips[:max_rows]]
@@ -217,15 +208,15 @@ def _render_markdown(r: AuditResult, max_rows: int, max_diff: int | None, shorte
         out += [f"<details><summary>Criterion status changes without a verdict flip: {r.status_change_count} in "
                 f"{len(r.status_only)} packet(s)</summary>", "", "| Criterion | Packets |", "|---|---|"]
         by_crit = r.status_by_criterion()
-        out += _md_rows([f"| `{cid}` | {n} |" for cid, n in by_crit[:max(max_rows, 20)]], len(by_crit))
+        out += _md_rows([f"| {_code(cid)} | {n} |" for cid, n in by_crit[:max(max_rows, 20)]], len(by_crit))
         out += ["", "| Candidate | Source | Levels | Verdict | Criteria that changed |", "|---|---|---|---|---|"]
-        rows = [f"| `{p.candidate}` | {_code(p.source)} | {_md(_levels_text(p)).replace('->', '→')} | {p.head} | "
+        rows = [f"| {_code(p.candidate)} | {_code(p.source)} | {_md(_levels_text(p).replace('->', '→'))} | {p.head} | "
                 f"{_md(_crit_text(p.criteria, '→')) or '—'} |" for p in r.status_only[:max_rows]]
         out += _md_rows(rows, len(r.status_only)) + ["", "</details>", ""]
     if r.validity:
         out += [f"<details><summary>Valid under one version only: {len(r.validity)}</summary>", "",
                 "| Candidate | Source | Verdict | First problem |", "|---|---|---|---|"]
-        rows = [f"| `{p.candidate}` | {_code(p.source)} | {_md_verdict(p.base, p.head)} | {_md(p.problem)} |"
+        rows = [f"| {_code(p.candidate)} | {_code(p.source)} | {_md_verdict(p.base, p.head)} | {_md(p.problem)} |"
                 for p in r.validity[:max_rows]]
         out += _md_rows(rows, len(r.validity)) + ["", "</details>", ""]
     if r.invalid:

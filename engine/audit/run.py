@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import EXIT_FAILURES as EXIT_CHANGES
 from ..errors import EXIT_OK, UsageError
+from ..escape import terminal
 from ..inputs import Item, iter_inputs
 from ..loader import DEFAULT_MAX_BYTES
 from .git import RulesLocation, _schema_path, locate_rules, resolve_rev, rules_at, uncommitted, working_tree_rules
@@ -99,6 +100,6 @@ def execute(opts: AuditOptions, stdin=None) -> tuple[str, int]:
     notes: list[str] = []
     result = run_audit(opts, stdin, notes)
     for n in notes:
-        print(n, file=sys.stderr)
+        print(terminal(n), file=sys.stderr)
     code = EXIT_CHANGES if opts.exit_code and result.changed else EXIT_OK
     return RENDERERS[opts.fmt](result), code
