@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .decisions import DECISIONS, Matcher, load_decisions, override_status
 from .errors import EXIT_INVALID_PACKET, EXIT_OK, Problem
-from .escape import markdown as _md, markdown_code as _code
+from .escape import markdown as _md, markdown_code as _code, terminal_lines
 from .report import dumps
 from .results import VERDICTS, iter_lines, problems_text, summarise
 from .rules import RuleBook
@@ -250,8 +250,8 @@ def render_text(d: dict) -> str:
         out += ["", "disagreed with most (candidates for a rule change):"]
         for s in d["disagreed_most"]:
             out.append(f"  {s['id']}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}; edit it in "
-                       f"{s['rules_file']}, then {_code(s['try'])} lists whose verdict the change flips")
-    return "\n".join(out)
+                       f"{s['rules_file']}, then `{s['try']}` lists whose verdict the change flips")
+    return terminal_lines(out)  # each line escaped whole: group ids and sources come from files
 
 
 def _table_text(m: dict) -> list[str]:

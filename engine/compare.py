@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .errors import EXIT_INVALID_PACKET, EXIT_OK, Problem
-from .escape import csv_text, markdown as _md
+from .escape import csv_text, markdown as _md, terminal_lines
 from .report import dumps
 from .results import Summary, iter_lines, problems_text, summarise
 from .rules import EXTERNAL, RuleBook
@@ -173,6 +173,8 @@ def _changed(c: Change) -> bool:
 
 
 def render_text(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
+    """A line per changed candidate, as it is read; each line escaped whole (escape.terminal_lines),
+    so a candidate id or level from an edited results file cannot start a line of its own."""
     unchanged, left = 0, []
     for c in items:
         if c.movement == LEFT:
@@ -180,12 +182,12 @@ def render_text(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
         elif not _changed(c):
             unchanged += 1
         else:
-            yield f"{c.candidate}: {c.movement.replace('_', ' ')}: {_verdicts(c)}{_criteria(c)}\n"
+            yield terminal_lines([f"{c.candidate}: {c.movement.replace('_', ' ')}: {_verdicts(c)}{_criteria(c)}"]) + "\n"
     if unchanged:
         yield f"{unchanged} candidate(s) with the same verdict and the same unmet criteria\n"
     if left:
-        yield f"{len(left)} candidate(s) not in the new results: {', '.join(left)}\n"
-    yield "\n".join(_summary_lines(cohort)) + "\n"
+        yield terminal_lines([f"{len(left)} candidate(s) not in the new results: {', '.join(left)}"]) + "\n"
+    yield terminal_lines(_summary_lines(cohort)) + "\n"
 
 
 def render_markdown(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:

@@ -255,3 +255,14 @@ def test_json_output_on_a_terminal_holds_no_bidi_or_c1_and_parses_to_the_same_te
     _assert_inert_terminal(out)
     assert "\x85" not in out and "\x7f" not in out
     assert json.loads(out)["candidate"]["name"] == payload
+
+
+def test_compare_text_keeps_a_results_files_line_feed_inside_its_line(tmp_path, run_cli):
+    base = {"source": "a.yaml", "track": "management", "current_level": "mid-pm", "target_level": "senior-pm",
+            "verdict": "not_ready", "criteria": [], "unmet": [], "rules_version": "sha256:0"}
+    old, new = tmp_path / "old.jsonl", tmp_path / "new.jsonl"
+    cid = f"emp-1\n{FORGED}\x1b[2J"
+    old.write_text(json.dumps({**base, "candidate": {"id": cid}}) + "\n", encoding="utf-8")
+    new.write_text(json.dumps({**base, "candidate": {"id": cid}, "verdict": "ready"}) + "\n", encoding="utf-8")
+    res = run_cli("compare", old, new, exit_code=None)
+    _assert_inert_terminal(res.stdout + res.stderr)
