@@ -258,11 +258,12 @@ def test_json_output_on_a_terminal_holds_no_bidi_or_c1_and_parses_to_the_same_te
 
 
 def test_compare_text_keeps_a_results_files_line_feed_inside_its_line(tmp_path, run_cli):
-    base = {"source": "a.yaml", "track": "management", "current_level": "mid-pm", "target_level": "senior-pm",
-            "verdict": "not_ready", "criteria": [], "unmet": [], "rules_version": "sha256:0"}
+    run_cli("batch", FIXTURE, "--out", tmp_path / "r.jsonl", "--quiet")
+    line = json.loads((tmp_path / "r.jsonl").read_text(encoding="utf-8"))
+    line["candidate"]["id"] = f"emp-1\n{FORGED}\x1b[2J"
     old, new = tmp_path / "old.jsonl", tmp_path / "new.jsonl"
-    cid = f"emp-1\n{FORGED}\x1b[2J"
-    old.write_text(json.dumps({**base, "candidate": {"id": cid}}) + "\n", encoding="utf-8")
-    new.write_text(json.dumps({**base, "candidate": {"id": cid}, "verdict": "ready"}) + "\n", encoding="utf-8")
+    old.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    new.write_text(json.dumps({**line, "verdict": "ready", "unmet": []}) + "\n", encoding="utf-8")
     res = run_cli("compare", old, new, exit_code=None)
+    assert "emp-1\\x0a" in res.stdout  # the edited line was read and shown, escaped
     _assert_inert_terminal(res.stdout + res.stderr)
