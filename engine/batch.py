@@ -17,6 +17,7 @@ from typing import Any
 
 from . import clock, pipeline
 from .errors import EvidenceError
+from .escape import terminal_lines
 from .inputs import Item, iter_inputs, redacted
 from .loader import ParseFailure
 from .report import dumps, paths_list, verdict_dict
@@ -213,7 +214,7 @@ class Summary:
             lines.append("most often unmet:")
             top = sorted(self.unmet.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
             lines += [f"  {n:>6}  {cid}" for cid, n in top]
-        return "\n".join(lines)
+        return terminal_lines(lines)  # each line escaped whole: sources and ids come from files
 
 
 

@@ -24,6 +24,7 @@ import orjson
 
 from . import clock, pipeline
 from .errors import EXIT_FAILURES, EXIT_OK, LadderError, Problem
+from .escape import terminal_lines
 from .evidence import candidate_id, check_document, packet_sha256
 from .inputs import Item, iter_inputs
 from .report import dumps, verdict_dict
@@ -271,4 +272,4 @@ def execute(book: RuleBook, results: str, packets: list[str], fmt: str = "text",
     if s["lines_not_checked"]:
         out.append(f"{s['lines_not_checked']} of {s['verdict_lines']} verdict line(s) in {results} had no packet "
                    "given to check them")
-    return "\n".join(out), code, err
+    return terminal_lines(out), code, err

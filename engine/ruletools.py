@@ -13,7 +13,7 @@ from . import pipeline
 from .compiler import compile_path
 from .conditions import item_clauses, parts
 from .errors import Problem, RulesError
-from .escape import markdown as _md
+from .escape import markdown as _md, terminal_lines
 from .evaluator import Evaluator
 from .explain import describe
 from .pathrules import PathBook
@@ -353,9 +353,9 @@ def _paths_text(d: dict, markdown: bool) -> str:
                 f"promotion verdict. Paths version `{d['paths_version']}`.", ""]
         for p in d["paths"]:
             pol = p["policy"]
-            out += [f"## {p['id']} — {p['title']}", "", f"Source: {p['source']}. Strong: every required signal and "
-                    f"at least {pol['min_supporting']} supporting; some: any signal."
-                    + (f" Policy: {pol['basis_note']}" if pol.get("basis_note") else ""), "",
+            out += [f"## {_md(p['id'])} — {_md(p['title'])}", "", f"Source: {_md(p['source'])}. Strong: every required "
+                    f"signal and at least {pol['min_supporting']} supporting; some: any signal."
+                    + (f" Policy: {_md(pol['basis_note'])}" if pol.get("basis_note") else ""), "",
                     "| Signal | Kind | Needs |", "|---|---|---|"]
             out += [_md_row(s) for s in p["signals"]]
             out.append("")
@@ -371,7 +371,7 @@ def _paths_text(d: dict, markdown: bool) -> str:
             out += _text_item(s)
         out.append("")
     out.append(f"paths {d['paths_version']}")
-    return "\n".join(out)
+    return terminal_lines(out)
 
 
 def _levels_text(d: dict, markdown: bool) -> str:
@@ -380,12 +380,13 @@ def _levels_text(d: dict, markdown: bool) -> str:
         out += ["# The ladder's criteria", "", f"Rules version `{d['rules_version']}`", ""]
         for L in d["levels"]:
             p = L["policy"]
-            out += [f"## {L['id']} — {L['title']} ({L['guide_level']}; tracks: {', '.join(L['tracks'])})", "",
+            out += [f"## {_md(L['id'])} — {_md(L['title'])} ({_md(L['guide_level'])}; tracks: "
+                    f"{_md(', '.join(L['tracks']))})", "",
                     f"Ready when every required criterion is met and at least {p['min_supporting']} supporting "
                     f"ones{_per_aspect_words(p)}; insufficient evidence when fewer than "
                     f"{p['sufficient_evidence']['min_records']} records "
                     f"are dated within {p['sufficient_evidence']['within_days']} days of the as-of date."
-                    + (f" Policy: {p['basis_note']}" if p.get("basis_note") else ""), "",
+                    + (f" Policy: {_md(p['basis_note'])}" if p.get("basis_note") else ""), "",
                     "| Criterion | Kind | Needs | Source |", "|---|---|---|---|"]
             out += [_md_row(c, c["source"]) for c in L["criteria"]]
             out.append("")
@@ -404,7 +405,7 @@ def _levels_text(d: dict, markdown: bool) -> str:
             out += _text_item(c, f"source: {c['source']}")
         out.append("")
     out.append(f"(* required, - supporting; policy: a number the guide does not give) rules {d['rules_version']}")
-    return "\n".join(out)
+    return terminal_lines(out)
 
 
 # -- test --------------------------------------------------------------------------------------

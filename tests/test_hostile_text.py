@@ -267,3 +267,34 @@ def test_compare_text_keeps_a_results_files_line_feed_inside_its_line(tmp_path, 
     res = run_cli("compare", old, new, exit_code=None)
     assert "emp-1\\x0a" in res.stdout  # the edited line was read and shown, escaped
     _assert_inert_terminal(res.stdout + res.stderr)
+
+
+def _hostile_pack(tmp_path: Path, title: str) -> Path:
+    import shutil
+
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "rules", pack)
+    f = pack / "senior-pm.yaml"
+    doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+    doc["criteria"][0]["title"] = title
+    f.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return pack
+
+
+@pytest.mark.parametrize("payload", TERMINAL_PAYLOADS, ids=range(len(TERMINAL_PAYLOADS)))
+def test_a_rule_packs_titles_never_act_on_the_terminal(payload, tmp_path, run_cli):
+    pack = _hostile_pack(tmp_path, payload)
+    _assert_inert_terminal(run_cli("rules", "show", "--rules", pack).stdout)
+    out = run_cli("evaluate", FIXTURE, "--rules", pack).stdout
+    _assert_inert_terminal(out)
+    assert escape.terminal(payload, newlines=False) in out
+
+
+@pytest.mark.parametrize("payload", MARKDOWN_PAYLOADS, ids=range(len(MARKDOWN_PAYLOADS)))
+def test_a_rule_packs_titles_add_no_markup_to_rules_show_markdown(payload, tmp_path, run_cli):
+    a = _kinds(_render(run_cli("rules", "show", "--format", "markdown").stdout))
+    b = _kinds(_render(run_cli("rules", "show", "--format", "markdown", "--rules",
+                               _hostile_pack(tmp_path, payload)).stdout))
+    for kind in ("heading_open", "link_open", "image", "html_block", "html_inline", "code_inline", "em_open",
+                 "tr_open", "td_open"):
+        assert a.get(kind, 0) == b.get(kind, 0), (kind, a.get(kind), b.get(kind))
