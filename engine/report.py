@@ -64,11 +64,27 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
     }
 
 
+def level_figures(lr: LevelResult) -> str:
+    """A level's counts in words; a number that is the ladder's own choice says "policy" beside it."""
+    if lr.carried:
+        return (f"required {lr.required_met}/{lr.required_total} · included: its required criteria only, "
+                f"with current evidence (a level below the promotion)")
+    pol = ", policy" if lr.basis == "policy" else ""
+    return (f"required {lr.required_met}/{lr.required_total} · supporting {lr.supporting_met}/{lr.supporting_total} "
+            f"(needs {lr.supporting_needed}{pol}) · recent evidence {lr.recent_records} (needs {lr.recent_needed} "
+            f"within {lr.recent_window_days} days{pol})")
+
+
 def _level_dict(lr: LevelResult) -> dict:
     """A level's figures; `aspects` only for a level with per-aspect thresholds."""
     d = dict(lr.__dict__)
     if not d["aspects"]:
         del d["aspects"]
+    if not d["carried"]:
+        del d["carried"]
+    for k in ("basis", "basis_note"):
+        if d[k] is None or d.get("carried"):
+            del d[k]
     return d
 
 
@@ -174,10 +190,9 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
               f" — {v.headline}"),
              ""]
     for lr in v.levels:
-        lines.append((Paint(f"{lr.id} · {lr.title}", bold=True),
-                      f": {lr.verdict} · required {lr.required_met}/{lr.required_total} · supporting "
-                     f"{lr.supporting_met}/{lr.supporting_total} (needs {lr.supporting_needed}) · recent evidence "
-                     f"{lr.recent_records} (needs {lr.recent_needed} within {lr.recent_window_days} days)"))
+        lines.append((Paint(f"{lr.id} · {lr.title}", bold=True), f": {lr.verdict} · {level_figures(lr)}"))
+        if lr.basis_note and not lr.carried:
+            lines.append(f"  policy: {lr.basis_note}")
         for c in _by_kind(v, lr.id):
             tag = ("required" if c.required else "supporting") + (" · policy" if c.basis == "policy" else "")
             lines.append(("  ", Paint(_MARK[c.met], fg="green" if c.met else "red"), f" [{tag}] {c.id} — {c.title}"))
@@ -269,10 +284,10 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
         out += [f"### Warnings for the committee ({len(v.warnings)})", ""]
         out += [f"- {_md(_warning_text(w))}" for w in v.warnings] + [""]
     for lr in v.levels:
-        out += [f"### {lr.id} · {_md(lr.title)} — {lr.verdict}", "",
-                f"Required {lr.required_met}/{lr.required_total} · supporting {lr.supporting_met}/"
-                f"{lr.supporting_total} (needs {lr.supporting_needed}) · recent evidence {lr.recent_records} "
-                f"(needs {lr.recent_needed} within {lr.recent_window_days} days)", "",
+        figures = level_figures(lr)
+        if lr.basis_note and not lr.carried:
+            figures += f" · policy: {lr.basis_note}"
+        out += [f"### {lr.id} · {_md(lr.title)} — {lr.verdict}", "", _md(figures[0].upper() + figures[1:]), "",
                 "| | Criterion | Kind | Evidence / what is missing | Source |", "|---|---|---|---|---|"]
         for c in _by_kind(v, lr.id):
             detail = _md(_cite(evidence, c.evidence, redact) if c.met else c.reason)

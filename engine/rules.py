@@ -78,6 +78,7 @@ class LevelRules:
     criteria: tuple[Criterion, ...]
     file: str = ""
     line: int | None = None  # of the `criteria:` key
+    includes: str | None = None  # the level below whose required criteria this level's verdict includes
 
     @property
     def usable_types(self) -> list[str]:
@@ -161,6 +162,32 @@ class RuleBook:
             return [target]
         lo, hi = self.levels[current].order, self.levels[target].order
         return [lv for lv in self.tracks[track] if lo < self.levels[lv].order <= hi]
+
+    def carried(self, track: str, current: str, target: str) -> list[str]:
+        """Levels below the judged path whose required criteria the verdict includes, lowest first.
+
+        Cumulative by construction: from the lowest level of the path, follow each level's
+        `includes` down while the candidate has not held that level. The current level itself is
+        included (its required criteria, with current evidence: the higher level still does
+        them); a level below the current one on a track they share counts as held. A candidate
+        from outside the ladder has held none, and a lateral move holds what the current level
+        holds (docs/rules.md, "Cumulative levels")."""
+        path = self.path(track, current, target)
+        out: list[str] = []
+        lv = self.level_rules[path[0]].includes if path[0] in self.level_rules else None
+        while lv is not None and lv not in out and lv not in path and not self.held(current, lv):
+            out.append(lv)
+            if lv == current:
+                break
+            lv = self.level_rules[lv].includes if lv in self.level_rules else None
+        return out[::-1]
+
+    def held(self, current: str, level: str) -> bool:
+        """A level the candidate has held: below the current level on a track they share."""
+        if current == EXTERNAL or current not in self.levels or level not in self.levels:
+            return False
+        cur, lv = self.levels[current], self.levels[level]
+        return lv.order < cur.order and bool(set(lv.tracks) & set(cur.tracks))
 
     def lateral(self, current: str, target: str) -> bool:
         """A move to another level of the same order (on another track: a track's order climbs)."""
@@ -346,6 +373,21 @@ def _source_pattern(ladder_doc: Document) -> tuple[re.Pattern | None, list[Probl
                               line=ladder_doc.locate("/source_pattern"), kind="rules")]
 
 
+def _includes_problems(doc: Document, lv: str, inc: str | None, levels: dict[str, Level]) -> list[Problem]:
+    """`includes` names a level below this one on a track they share (so the chain ends)."""
+    if inc is None:
+        return []
+    line = doc.locate("/includes")
+    if inc not in levels:
+        return [Problem(doc.source, "/includes", f"unknown level {inc!r}{did_you_mean(inc, levels)}", line=line,
+                        kind="rules")]
+    me, low = levels[lv], levels[inc]
+    if low.order >= me.order or not set(low.tracks) & set(me.tracks):
+        return [Problem(doc.source, "/includes", f"level {inc!r} is not below {lv!r} on a track they share: a level "
+                        "includes the level beneath it", line=line, kind="rules")]
+    return []
+
+
 def _per_aspect_problems(doc: Document, per_aspect: dict[str, int], crits: list[Criterion]) -> list[Problem]:
     """Each per-aspect threshold can be met: the level has that many supporting criteria of the aspect."""
     out = []
@@ -484,7 +526,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
         level_rules[lv] = LevelRules(lv, Policy(pol["min_supporting"], pol["sufficient_evidence"]["min_records"],
                                                 pol["sufficient_evidence"]["within_days"], pol.get("basis"),
                                                 pol.get("basis_note"), tuple(sorted(per_aspect.items()))),
-                                     tuple(crits), doc.source, doc.locate("/criteria"))
+                                     tuple(crits), doc.source, doc.locate("/criteria"), data.get("includes"))
+        problems += _includes_problems(doc, lv, data.get("includes"), levels)
     for lv in levels:
         if lv not in level_rules:
             problems.append(Problem(f"{directory}/{lv}.yaml", "", f"level {lv!r} has no rules file", kind="rules"))

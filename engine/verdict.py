@@ -52,6 +52,11 @@ class LevelResult:
     # the level's per-aspect thresholds: [{"aspect", "needed", "met"}] (met: its supporting criteria
     # of that aspect that the engine found met); empty when the level has none
     aspects: list[dict] = field(default_factory=list)
+    # a level below the promotion that it includes (RuleBook.carried): judged on its required
+    # criteria only, with current evidence; no supporting threshold or evidence policy of its own
+    carried: bool = False
+    basis: str | None = None  # "policy": the level's own numbers (supporting, records, window) are the ladder's
+    basis_note: str | None = None
 
     @property
     def aspects_short(self) -> list[dict]:
