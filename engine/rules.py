@@ -23,6 +23,7 @@ from .conditions import COMPOSITES, parts
 from .fields import FieldChecker
 from .loader import Document, ParseFailure, load_file
 from .resources import default_rules_dir, load_schema
+from .sourceforms import matches_any, retired_pattern_message
 from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside, specialise
 from .suggest import closest, did_you_mean
 from .vocabulary import extend, vocabulary_doc
@@ -333,17 +334,16 @@ def with_default_window(cond: dict, days: int) -> dict:
     return {**cond, key: [with_default_window(c, days) for c in cond[key]]}
 
 
-def _source_pattern(ladder_doc: Document) -> tuple[re.Pattern | None, list[Problem]]:
-    """ladder.yaml's `source_pattern`: the form every criterion's `source` must take in this pack
-    (none: free text)."""
-    rx = ladder_doc.data.get("source_pattern")
-    if rx is None:
-        return None, []
-    try:
-        return re.compile(rx), []
-    except re.error as exc:
-        return None, [Problem(ladder_doc.source, "/source_pattern", f"not a valid regular expression ({exc})",
+def _source_forms(ladder_doc: Document, history: bool = False) -> tuple[list[str] | None, list[Problem]]:
+    """ladder.yaml's `source_forms`: the forms a criterion's `source` may take in this pack (none:
+    free text), matched by engine.sourceforms, never as a regular expression. The retired
+    `source_pattern` is an error that says what to write instead, except in a pack read from
+    history (an audit's revisions), where it is ignored: a source's form never changes a verdict."""
+    data = ladder_doc.data
+    if "source_pattern" in data and not history:
+        return None, [Problem(ladder_doc.source, "/source_pattern", retired_pattern_message(data["source_pattern"]),
                               line=ladder_doc.locate("/source_pattern"), kind="rules")]
+    return data.get("source_forms"), []
 
 
 def _per_aspect_problems(doc: Document, per_aspect: dict[str, int], crits: list[Criterion]) -> list[Problem]:
@@ -362,9 +362,12 @@ def _per_aspect_problems(doc: Document, per_aspect: dict[str, int], crits: list[
     return out
 
 
-def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None) -> RuleBook:
+def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None,
+                   history: bool = False) -> RuleBook:
     """Check and build a rule book. Criteria are checked against `packet_schema` (default: the
-    bundled one), which is also what packets evaluated with this book are checked against."""
+    bundled one), which is also what packets evaluated with this book are checked against.
+    `history`: the pack as it was at a revision, written before ladder.yaml's source_pattern was
+    retired (its sources are then not checked)."""
     packet_schema = packet_schema or bundled_packet_schema()
     problems: list[Problem] = []
     ladder_doc = docs.pop("ladder.yaml", None)
@@ -432,7 +435,7 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
             raise RulesError(problems + vocab_problems)
     # The pack is the authority on levels and tracks: packets are checked with the schema they specialise.
     packet_schema = specialise(packet_schema, list(names), list(lad["tracks"]))
-    source_rx, source_problem = _source_pattern(ladder_doc)
+    source_forms, source_problem = _source_forms(ladder_doc, history)
     problems += source_problem
 
     # -- level files ------------------------------------------------------------------------
@@ -458,10 +461,10 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                 problems.append(Problem(doc.source, f"{ptr}/id", f"duplicate criterion id {c['id']!r} "
                                         f"(also in {crit_seen[c['id']]})", line=doc.locate(f"{ptr}/id"), kind="rules"))
             crit_seen[c["id"]] = doc.source
-            if source_rx is not None and not source_rx.search(c["source"]):
+            if source_forms is not None and not matches_any(source_forms, c["source"]):
                 example = lad.get("source_example")
                 problems.append(Problem(doc.source, f"{ptr}/source", f"source {c['source']!r} is not in this ladder's "
-                                        "form for sources (ladder.yaml source_pattern)"
+                                        "form for sources (ladder.yaml source_forms)"
                                         + (f"; e.g. {example!r}" if example else ""),
                                         line=doc.locate(f"{ptr}/source"), kind="rules"))
             if not c["id"].startswith(lv + "."):

@@ -146,7 +146,7 @@ def rules_at(loc: RulesLocation, rev: str, commit: str) -> RuleBook:
     shown = _git(loc.top, "cat-file", "blob", f"{commit}:{schema_path}")
     try:
         schema = read_packet_schema(shown.stdout, schema_source) if shown.returncode == 0 else None
-        return _build({base: reader(base) for base in blobs}, f"{rev}:{loc.rel}", schema)
+        return _build({base: reader(base) for base in blobs}, f"{rev}:{loc.rel}", schema, history=True)
     except RulesError as exc:
         raise RevisionRulesError(exc.problems, f"{header}: the rules are invalid") from None
 
@@ -172,8 +172,9 @@ def working_tree_rules(loc: RulesLocation) -> RuleBook:
 
 
 def _build(readers: dict[str, Callable[[], Document]], directory: str,
-           schema: PacketSchema | None = None) -> RuleBook:
-    """Parse every rule file (all parse problems at once), then check and build, as load_rules does."""
+           schema: PacketSchema | None = None, history: bool = False) -> RuleBook:
+    """Parse every rule file (all parse problems at once), then check and build, as load_rules does
+    (`history`: a revision's pack, which may still have the retired source_pattern)."""
     names = sorted(n for n in readers if n.endswith(".yaml")) + sorted(n for n in readers if n.endswith(".yml"))
     docs, problems = {}, []
     for name in names:
@@ -183,4 +184,4 @@ def _build(readers: dict[str, Callable[[], Document]], directory: str,
             problems.append(exc.problem)
     if problems:
         raise RulesError(problems)
-    return build_rulebook(docs, directory, schema)
+    return build_rulebook(docs, directory, schema, history)

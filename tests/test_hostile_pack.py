@@ -1,0 +1,139 @@
+"""Hostile text never acts: a rule pack arrives in a pull request and is data, not code.
+
+No regular expression of the pack runs (source_forms are matched by plain code), no file of the
+pack reaches outside its folder (a link to a private key is refused and never printed), and no
+error message repeats a file's content or a list without end."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from engine.sourceforms import forms_for, matches
+
+KRULES = ROOT / "examples" / "kestrel" / "rules"
+LADDER = [sys.executable, "-c", "import cli; cli.main()"]
+PACKET = ROOT / "examples" / "kestrel" / "fixtures"
+
+
+def ladder(*args, timeout: float = 60) -> subprocess.CompletedProcess:
+    """The CLI in its own process: a hang fails the test at `timeout` instead of stopping the suite."""
+    return subprocess.run([*LADDER, *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def copy_pack(tmp_path: Path, name: str = "rules") -> Path:
+    d = tmp_path / name
+    shutil.copytree(KRULES, d)
+    return d
+
+
+def set_ladder_key(d: Path, key: str, value: str) -> None:
+    """Replace ladder.yaml's source_forms line with `key: value`."""
+    lad = d / "ladder.yaml"
+    lines = [f"{key}: {value}" if ln.startswith("source_forms:") else ln for ln in lad.read_text().splitlines()]
+    lad.write_text("\n".join(lines) + "\n")
+
+
+def set_first_source(d: Path, source: str) -> Path:
+    f = d / "product-l1.yaml"
+    f.write_text(f.read_text().replace('"PM1 — Delivery"', f'"{source}"', 1))
+    return f
+
+
+def a_packet() -> Path:
+    return next(p for p in sorted(PACKET.glob("*.yaml")))
+
+
+# -- 1. no regular expression of the pack runs -------------------------------------------------
+@pytest.mark.parametrize("command", ["lint", "evaluate"])
+def test_a_catastrophic_source_pattern_never_runs(tmp_path, command):
+    """`^(a|a)*$` against 100 a's and a '!' is 2**100 steps for Python's re: lint and evaluate
+    answer at once with exit 4 and what to write instead."""
+    d = copy_pack(tmp_path)
+    set_ladder_key(d, "source_pattern", '"^(a|a)*$"')
+    set_first_source(d, "a" * 100 + "!")
+    args = ["rules", "lint", "--rules", d] if command == "lint" else ["evaluate", a_packet(), "--rules", d]
+    r = ladder(*args, timeout=60)
+    assert r.returncode == 4, r.stderr
+    assert f"{d / 'ladder.yaml'}:5: /source_pattern: source_pattern (a regular expression) is no longer read" \
+        in r.stderr
+    assert "source_forms" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_source_forms_that_would_be_slow_as_a_pattern_are_matched_at_once(tmp_path):
+    """60 stars against a 120-character source that almost fits: a backtracking matcher tries
+    ~10**25 ways; plain matching reads it once, and the source is refused with the example."""
+    d = copy_pack(tmp_path)
+    set_ladder_key(d, "source_forms", '["' + "a*" * 59 + 'a"]')
+    f = set_first_source(d, "a" * 119 + "b")
+    r = ladder("rules", "lint", "--rules", d, timeout=60)
+    assert r.returncode == 4, r.stderr
+    assert f"{f}:9: /criteria/0/source: source '{'a' * 119}b' is not in this ladder's form" in r.stderr
+
+
+@pytest.mark.parametrize("form, text, ok", [
+    ("PM1 — Delivery", "PM1 — Delivery", True),       # no star: the text itself
+    ("PM1 — Delivery", "PM1 — Delivery ", False),
+    ("PM1 — Delivery", "pm1 — delivery", False),       # case counts
+    ("PM* — *", "PM2 — Delivery", True),
+    ("PM* — *", "PM — Delivery", False),               # a star takes at least one character
+    ("PM* — *", "PM2 — ", False),
+    ("PM* — *", "See PM2 — Delivery", False),          # the whole source fits, not a part of it
+    ("PM* — *", "PM2 — Delivery — again", True),       # a star takes any characters, the separator too
+    ("PM* — *", "PM2 —  ", True),                      # ... a space too
+    ("*", "x", True),
+    ("*", "", False),
+    ("**", "x", False),                                # two stars: two characters at least
+    ("**", "xy", True),
+    ("a*a", "aa", False),                              # pieces cannot overlap
+    ("a*a", "aba", True),
+    ("a*a", "abab", False),
+    ("*a", "a", False),
+    ("a*", "a", False),
+    ("*b*", "abc", True),
+    ("*b*", "bc", False),
+    ("*b*", "ab", False),
+    ("Level * · *", "Level 3 · Core responsibilities", True),
+    ("Level * · *", "Level 3· Core", False),
+    ("a.b", "axb", False),                             # no other wildcard: . is itself
+    ("x*y*z", "xyyz", False),
+    ("x*y*z", "xayyz", True),
+    ("x*y*z", "xyayz", False),
+    ("x*y*z", "xyayyz", True),
+])
+def test_a_form_matches_at_its_boundaries(form, text, ok):
+    assert matches(form, text) is ok
+
+
+def test_matching_agrees_with_a_reference_on_every_short_text():
+    """Against fnmatch's meaning of * (with at least one character each), on every text of up to
+    six letters over {a, b}: no case the table above misses."""
+    import itertools
+    import re
+
+    forms = ["a", "*", "a*", "*a", "a*b", "*a*", "a*a*a", "**", "*ab*", "b*b", "ab*ba"]
+    for n in range(7):
+        for t in map("".join, itertools.product("ab", repeat=n)):
+            for f in forms:
+                ref = re.fullmatch("".join(".+" if c == "*" else re.escape(c) for c in f), t) is not None
+                assert matches(f, t) is ref, (f, t)
+
+
+@pytest.mark.parametrize("pattern, forms", [
+    ("^(Level [1-5]|IC track|Closing principles) · .+$",
+     ["Level 1 · *", "Level 2 · *", "Level 3 · *", "Level 4 · *", "Level 5 · *", "IC track · *",
+      "Closing principles · *"]),
+    ("^PM[1-9] — [A-Z][A-Za-z ]+$", [f"PM{i} — *" for i in range(1, 10)]),
+    (r"^Ch\. [0-9]+ .*$", ["Ch. * *"]),
+    ("^(a|a)*$", None),          # a quantified group: no plain form says it
+    ("Level", None),             # unanchored: a part of the source, which forms cannot say
+    ("^[A-Z]{2} x$", None),
+    ("^[a-z0-9] [a-z0-9]$", ["* *"]),  # a large class is any character
+    ("^[1-8][1-8]$", None),      # 64 forms: too many to be a help
+])
+def test_a_retired_pattern_becomes_forms_when_it_is_simple(pattern, forms):
+    assert forms_for(pattern) == forms
