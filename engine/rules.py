@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a rule file is invalid (sa
 from .errors import Problem, RulesError
 from .conditions import COMPOSITES, parts
 from .fields import FieldChecker
-from .loader import Document, ParseFailure, load_file
+from .loader import Document, ParseFailure, load_pack_file
 from .resources import default_rules_dir, load_schema
 from .sourceforms import matches_any, retired_pattern_message
 from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside, specialise
@@ -202,13 +202,14 @@ def _load_cached(directory: str) -> RuleBook:
     return build_rulebook(read_yaml_folder(d), str(d), packet_schema_beside(d))
 
 
-def read_yaml_folder(d: Path) -> dict[str, Document]:
+def read_yaml_folder(d: Path, pack: Path | str | None = None) -> dict[str, Document]:
     """Every .yaml and .yml file of a folder, parsed, by file name; RulesError listing every file
-    that does not parse (the rules folder and rules/paths/ are read alike)."""
+    that does not parse (the rules folder and rules/paths/ are read alike). A file that is a link
+    out of the pack's folder (`pack`, default `d`) is refused unread."""
     docs, problems = {}, []
     for f in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
         try:
-            docs[f.name] = load_file(f)
+            docs[f.name] = load_pack_file(f, d if pack is None else pack)
         except ParseFailure as exc:
             problems.append(exc.problem)
     if problems:
@@ -224,7 +225,7 @@ def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         err = _deepest(err)
         parts = [str(p) for p in err.absolute_path]
-        message = _schema_message(err, parts)
+        message = _without_content(_schema_message(err, parts), err)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             extra = sorted(k for k in err.instance if k not in err.schema.get("properties", {}))
             parts += extra[:1]  # point at the unknown key itself, on its own line
@@ -273,6 +274,33 @@ _EXCLUSIVE = {
         ("mean", "write an all_of of two conditions, one with each"),
         ("min_people", "write an all_of of two conditions, one with each"))},
 }
+
+
+def brief(value: Any) -> str:
+    """A value for a message: itself when short, else what it is (a file's content, a list of
+    5,000 criteria, a private key read as one long text, is never repeated)."""
+    text = repr(value)
+    if len(text) <= 60 and "\\n" not in text:
+        return text
+    if isinstance(value, str):
+        return f"a text of {len(value)} characters"
+    if isinstance(value, list):
+        return f"a list of {len(value)} entries"
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} keys"
+    return f"a {type(value).__name__}"
+
+
+_SIZE = {"maxLength": "characters", "maxItems": "entries", "maxProperties": "keys"}
+
+
+def _without_content(message: str, err: jsonschema.ValidationError) -> str:
+    """The message with a long value it quotes (jsonschema quotes the whole value) said briefly,
+    and a size limit said with its number."""
+    if err.validator in _SIZE:
+        return f"{brief(err.instance)} is too long (at most {err.validator_value} {_SIZE[err.validator]})"
+    text = repr(err.instance)
+    return message.replace(text, brief(err.instance)) if len(text) > 60 or "\\n" in text else message
 
 
 def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:

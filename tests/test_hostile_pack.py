@@ -64,6 +64,16 @@ def test_a_catastrophic_source_pattern_never_runs(tmp_path, command):
     assert "source_forms" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_a_5000_character_source_is_refused_without_repeating_it(tmp_path):
+    d = copy_pack(tmp_path)
+    set_ladder_key(d, "source_pattern", '"^(a|a)*$"')
+    f = set_first_source(d, "a" * 5000 + "!")
+    r = ladder("rules", "lint", "--rules", d, timeout=60)
+    assert r.returncode == 4, r.stderr
+    assert f"{f}:9: /criteria/0/source: a text of 5001 characters is too long (at most 120 characters)" in r.stderr
+    assert "a" * 200 not in r.stderr
+
+
 def test_source_forms_that_would_be_slow_as_a_pattern_are_matched_at_once(tmp_path):
     """60 stars against a 120-character source that almost fits: a backtracking matcher tries
     ~10**25 ways; plain matching reads it once, and the source is refused with the example."""
@@ -137,3 +147,114 @@ def test_matching_agrees_with_a_reference_on_every_short_text():
 ])
 def test_a_retired_pattern_becomes_forms_when_it_is_simple(pattern, forms):
     assert forms_for(pattern) == forms
+
+
+# -- 2. a pack's files stay inside it; no message repeats a file ----------------------------------
+KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"
+KEY = f"-----BEGIN PRIVATE KEY-----\n{KEY_BODY}\nMwIDAQABAoIBAFtGaKiLJ0TtGoJRuGqfS8rw\n-----END PRIVATE KEY-----\n"
+
+
+def assert_no_key(text: str) -> None:
+    assert "BEGIN PRIVATE KEY" not in text and KEY_BODY[:20] not in text and "END PRIVATE" not in text, text
+
+
+@pytest.fixture
+def key(tmp_path) -> Path:
+    k = tmp_path / "secrets" / "id_test.pem"
+    k.parent.mkdir()
+    k.write_text(KEY)
+    return k
+
+
+def link_to(link: Path, target: Path) -> None:
+    link.unlink(missing_ok=True)
+    link.symlink_to(target)
+
+
+@pytest.mark.parametrize("name", ["ladder.yaml", "product-l2.yaml", "vocabulary.yaml"])
+def test_a_pack_file_linked_out_of_the_pack_is_refused_unread(tmp_path, key, run_cli, name):
+    d = copy_pack(tmp_path)
+    link_to(d / name, key)
+    for args in (["rules", "lint", "--rules", d], ["evaluate", a_packet(), "--rules", d]):
+        r = run_cli(*args, exit_code=4)
+        assert_no_key(r.stdout + r.stderr)
+        assert (f"{d / name}: a symbolic link that leads out of the rules pack's folder; a pack's files must be "
+                "inside it (the link was not followed)") in r.stderr
+
+
+def test_a_relative_link_that_climbs_out_is_refused_and_a_link_inside_the_pack_is_read(tmp_path, key, run_cli):
+    d = copy_pack(tmp_path, "inside")
+    (d / "product-l2.yaml").rename(d / "l2.txt")
+    (d / "product-l2.yaml").symlink_to("l2.txt")  # inside the pack: read as it is
+    run_cli("rules", "lint", "--rules", d)
+    d = copy_pack(tmp_path)  # (another folder: rules are read once per folder and process)
+    link_to(d / "product-l2.yaml", Path("..") / "secrets" / key.name)
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert_no_key(r.stderr)
+    assert "product-l2.yaml: a symbolic link that leads out of the rules pack's folder" in r.stderr
+
+
+def test_the_pack_folder_itself_may_be_a_link(tmp_path, run_cli):
+    d = copy_pack(tmp_path)
+    (tmp_path / "via").symlink_to(d)
+    run_cli("rules", "lint", "--rules", tmp_path / "via")
+
+
+def test_a_path_profile_or_the_paths_folder_linked_out_of_the_pack_is_refused(tmp_path, key, run_cli):
+    d = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", d)
+    link_to(d / "paths" / "partnerships.yaml", key)
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert_no_key(r.stderr)
+    assert f"{d / 'paths' / 'partnerships.yaml'}: a symbolic link that leads out" in r.stderr
+    d = tmp_path / "rules2"
+    shutil.copytree(ROOT / "rules", d)
+    outside = tmp_path / "elsewhere"
+    shutil.move(d / "paths", outside)
+    (outside / "partnerships.yaml").unlink()
+    (outside / "partnerships.yaml").write_text(KEY)
+    (d / "paths").symlink_to(outside)
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert_no_key(r.stderr)
+    assert "partnerships.yaml: a symbolic link that leads out" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["ladder.yaml", "product-l2.yaml", "vocabulary.yaml"])
+def test_a_key_copied_into_the_pack_is_never_printed(tmp_path, run_cli, name):
+    """Not a link: the key's text is the file. It is one long YAML string, and the message says
+    so without repeating it."""
+    d = copy_pack(tmp_path)
+    (d / name).write_text(KEY)
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert_no_key(r.stderr)
+    assert f"{d / name}:" in r.stderr
+
+
+@pytest.mark.parametrize("text", [
+    KEY.replace("-----END", "key: [-----END"),                   # a YAML syntax error inside the key
+    KEY + "a: b\n",                                               # ... at its end
+    "!" + KEY_BODY + " x\n",                                      # a tag the loader refuses
+    f"level: product-l2\n*{KEY_BODY}\n",                        # an undefined alias
+])
+def test_a_yaml_error_in_a_key_file_prints_no_line_of_it(tmp_path, run_cli, text):
+    d = copy_pack(tmp_path)
+    (d / "product-l2.yaml").write_text(text)
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert f"{d / 'product-l2.yaml'}:" in r.stderr
+    assert_no_key(r.stderr)
+
+
+# -- 3. no list without end ----------------------------------------------------------------------
+def test_a_5000_criteria_level_is_refused_in_one_short_line(tmp_path, run_cli):
+    import yaml
+
+    d = copy_pack(tmp_path)
+    f = d / "product-l1.yaml"
+    data = yaml.safe_load(f.read_text())
+    first = data["criteria"][0]
+    data["criteria"] = [{**first, "id": f"product-l1.c{i}"} for i in range(5000)]
+    f.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert len(r.stderr.encode()) < 20_000, len(r.stderr)
+    assert f"{f}:7: /criteria: a list of 5000 entries is too long (at most 60 entries)" in r.stderr
+    assert "product-l1.c4999" not in r.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import Problem, RulesError, UsageError
-from ..loader import DEFAULT_MAX_BYTES, Document, ParseFailure, decode, guess_format, load_file, parse_text
+from ..loader import DEFAULT_MAX_BYTES, Document, ParseFailure, decode, guess_format, load_pack_file, parse_text
 from ..rules import RuleBook, build_rulebook
 from ..schema import PacketSchema, packet_schema_beside, read_packet_schema
 
@@ -165,7 +165,8 @@ def working_tree_rules(loc: RulesLocation) -> RuleBook:
         schema = packet_schema_beside(d)
         if not d.is_dir():
             raise RulesError([Problem(str(d), "", "rules folder not found", kind="rules")])
-        return _build({f.name: (lambda f=f: load_file(f)) for f in d.glob("*.y*ml") if f.is_file()}, str(d), schema)
+        return _build({f.name: (lambda f=f: load_pack_file(f, d)) for f in d.glob("*.y*ml") if f.is_file()}, str(d),
+                      schema)
     except RulesError as exc:
         raise RevisionRulesError(exc.problems, f"rules in the working tree ({loc.workdir}): the rules are invalid"
                                  ) from None
