@@ -25,7 +25,7 @@ from .loader import Document, ParseFailure, load_pack_file
 from .resources import default_rules_dir, load_schema
 from .sourceforms import matches_any, retired_pattern_message
 from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside, specialise
-from .suggest import closest, did_you_mean
+from .suggest import closest, did_you_mean, listing
 from .vocabulary import extend, vocabulary_doc
 
 EXTERNAL = "external"
@@ -308,6 +308,9 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
         props = err.schema.get("properties", {})
         bad = sorted(k for k in err.instance if k not in props)[0]
         return f"unknown operator {bad!r}{did_you_mean(bad, props)} (known: {', '.join(props)})"
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
+        return f"unknown key{'s' * (len(extra) > 1)} " + listing(brief(k) for k in extra)
     if err.validator == "additionalProperties":
         return err.message.replace("Additional properties are not allowed", "unknown key")
     if "propertyNames" in err.schema_path and err.schema.get("description"):
@@ -319,7 +322,7 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
         key = path[-1] if path else "this"
         return f"{key} needs a list, not a single mapping: begin each of its entries with '- '"
     if err.validator == "type" and isinstance(err.instance, list) and len(path) >= 2 and path[-2] == "where":
-        vals = ", ".join(map(str, err.instance))
+        vals = listing(str(v) if len(str(v)) <= 60 else brief(v) for v in err.instance)
         return (f"a list is not a value to compare: write {path[-1]}: {{in: [{vals}]}} (one of these values), or "
                 f"{{contains_any: [{vals}]}} for a list field")
     if err.validator == "type" and err.validator_value == "object" and not isinstance(err.instance, dict):
@@ -331,7 +334,7 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
             if a in err.instance and b in err.instance:
                 return f"{a} and {b} cannot go together in one condition: {why}"
     if err.validator == "oneOf" and isinstance(err.instance, dict):
-        keys = ", ".join(sorted(err.instance)) or "nothing"
+        keys = listing(brief(k) for k in sorted(err.instance)) or "nothing"
         return f"not a valid {err.schema_path[-2] if len(err.schema_path) > 1 else 'value'} (has: {keys})"
     return err.message
 
@@ -383,9 +386,9 @@ def _per_aspect_problems(doc: Document, per_aspect: dict[str, int], crits: list[
             ptr = f"/policy/min_supporting_per_aspect/{aspect}"
             aspects = sorted({c.aspect for c in crits if not c.required and c.aspect})
             out.append(Problem(doc.source, ptr, f"asks for {n} supporting {aspect} criteria but the level has "
-                               f"{len(have)}" + (f" ({', '.join(have)})" if have else
+                               f"{len(have)}" + (f" ({listing(have)})" if have else
                                                  f"{did_you_mean(aspect, aspects)} (supporting aspects here: "
-                                                 f"{', '.join(aspects) or 'none'})"),
+                                                 f"{listing(aspects) or 'none'})"),
                                line=doc.locate(ptr), kind="rules"))
     return out
 

@@ -258,3 +258,35 @@ def test_a_5000_criteria_level_is_refused_in_one_short_line(tmp_path, run_cli):
     assert len(r.stderr.encode()) < 20_000, len(r.stderr)
     assert f"{f}:7: /criteria: a list of 5000 entries is too long (at most 60 entries)" in r.stderr
     assert "product-l1.c4999" not in r.stderr
+
+
+def test_thousands_of_unknown_keys_are_listed_ten_then_counted(tmp_path, run_cli):
+    d = copy_pack(tmp_path)
+    lad = d / "ladder.yaml"
+    lad.write_text(lad.read_text() + "".join(f"extra_{i}: {i}\n" for i in range(3000)))
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert len(r.stderr.encode()) < 20_000, len(r.stderr)
+    assert "unknown keys 'extra_0', 'extra_1'," in r.stderr and "'extra_9' and 2990 more" in r.stderr
+
+
+def test_a_listing_names_ten_and_counts_the_rest():
+    from engine.suggest import listing
+
+    assert listing([]) == ""
+    assert listing(map(str, range(10))) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9"
+    assert listing(map(str, range(11))) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9 and 1 more"
+    assert listing(map(str, range(5000)), limit=2) == "0, 1 and 4998 more"
+
+
+def test_a_vocabulary_of_200_values_is_not_repeated_in_a_rule_error(tmp_path, run_cli):
+    d = copy_pack(tmp_path)
+    voc = d / "vocabulary.yaml"
+    values = ", ".join(f"v{i:03d}" for i in range(200))
+    voc.write_text(voc.read_text().replace("values: [win, loss, flat, inconclusive]", f"values: [{values}]"))
+    f = d / "product-l1.yaml"
+    f.write_text(f.read_text().replace("kind: {in: [user-stories, spec, prd]}", "kind: {in: [user-stories]}")
+                 .replace("evidence: artifact", "evidence: experiment", 1)
+                 .replace("kind: {in: [user-stories]}", "result: {in: [nope]}"))
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert "'nope' can never occur in experiment.result (allowed: v000, v001," in r.stderr, r.stderr
+    assert "v009 and 190 more)" in r.stderr and "v199" not in r.stderr
