@@ -334,7 +334,7 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
             if a in err.instance and b in err.instance:
                 return f"{a} and {b} cannot go together in one condition: {why}"
     if err.validator == "oneOf" and isinstance(err.instance, dict):
-        keys = listing(brief(k) for k in sorted(err.instance)) or "nothing"
+        keys = listing(k if len(k) <= 60 else brief(k) for k in sorted(err.instance)) or "nothing"
         return f"not a valid {err.schema_path[-2] if len(err.schema_path) > 1 else 'value'} (has: {keys})"
     return err.message
 
