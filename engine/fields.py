@@ -13,7 +13,7 @@ from functools import lru_cache
 from .operators import OPERATORS, ops_of
 from .conditions import item_clauses
 from .schema import PacketSchema, bundled_packet_schema
-from .suggest import did_you_mean
+from .suggest import did_you_mean, listing
 
 # A criterion must never gate on time served (the guide: impact, not titles or the clock).
 TENURE_RE = re.compile(r"tenure|in_level|in_role|in_position|years_|_years|time_in|months_in|since_promot|hire_date|"
@@ -193,7 +193,7 @@ class FieldChecker:
                 yield (fp, f"{where}.{fname} is text, not {v!r}", "rules")
             elif f.enum is not None and v not in f.enum:
                 yield (fp, f"{v!r} can never occur in {where}.{fname}{did_you_mean(v, f.enum)} "
-                       f"(allowed: {', '.join(map(str, f.enum))})", "rules")
+                       f"(allowed: {listing(f.enum)})", "rules")
             elif fname.split(".")[-1] in ("level", "levels") and isinstance(v, str) and v not in self.level_ids:
                 yield (fp, f"unknown level {v!r}{did_you_mean(v, self.level_ids)}; use canonical level ids", "rules")
 

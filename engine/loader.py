@@ -264,14 +264,14 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None,
             raise
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            what = exc.problem or "invalid YAML"
+            what = _capped(exc.problem or "invalid YAML")
             if isinstance(exc, yaml.constructor.ConstructorError) and "could not determine a constructor" in what:
-                what = "YAML tags that construct objects are not allowed (" + what.split("for the tag", 1)[-1].strip() + ")"
+                what = "YAML tags that construct objects are not allowed (" + _tag(what.split("for the tag", 1)[-1]) + ")"
             raise ParseFailure(Problem(source, "", f"not valid YAML: {what}",
                                        line=(mark.line + 1 + (line_offset or 0)) if mark else None,
                                        column=(mark.column + 1) if mark else None, kind="parse")) from None
         except yaml.YAMLError as exc:
-            raise ParseFailure(Problem(source, "", f"not valid YAML: {exc}", kind="parse")) from None
+            raise ParseFailure(Problem(source, "", f"not valid YAML: {_capped(str(exc))}", kind="parse")) from None
         except RecursionError:
             raise ParseFailure(Problem(source, "", f"nested deeper than {MAX_DEPTH} levels", kind="parse")) from None
         except ValueError as exc:  # an integer of thousands of digits: int() refuses it (CVE-2020-10735 limit)
@@ -301,6 +301,21 @@ def _count_events(text: str, source: str, line_offset: int | None) -> None:
                                            line=line_offset + 1 if line_offset is not None else None, kind="parse"))
     finally:
         parser.dispose()
+
+
+def _capped(words: str, limit: int = 120) -> str:
+    """A parser's message names at most a token of the file (a tag, an alias, a character): a
+    token of a thousand characters is cut, so no message repeats a file's content."""
+    return words if len(words) <= limit else words[:limit] + "…"
+
+
+def _tag(quoted: str) -> str:
+    """The tag a constructor refused, as the parser quotes it: a standard one (python/object...) or
+    a short local one (!include) helps; anything else is text of the file, said by its length."""
+    tag = quoted.strip()
+    if tag.startswith("'tag:yaml.org,2002:") or len(tag) <= 42:
+        return tag
+    return f"a tag of {len(tag) - 2} characters"
 
 
 def _value_error(exc: ValueError) -> str:
@@ -421,6 +436,27 @@ def read_bytes(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> b
         raise ParseFailure(Problem(src, "", f"file is larger than the limit of {max_bytes} bytes "
                                    "(raise it with --max-bytes)", kind="io"))
     return raw
+
+
+LEAVES_PACK = ("a symbolic link that leads out of the rules pack's folder; a pack's files must be inside it "
+               "(the link was not followed): copy the file into the pack instead")
+
+
+def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """`path`, every link on its way followed, is `folder` (links followed too) or inside it."""
+    real, root = os.path.realpath(path), os.path.realpath(folder)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def load_pack_file(path: str | os.PathLike, pack: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """A file of a rules pack. A pack arrives in pull requests: a file that is a link out of the
+    pack's folder (ladder.yaml -> ~/.ssh/id_ed25519) is refused before it is opened, so no
+    message can repeat what it holds. The file read is the one checked (its resolved path)."""
+    if not inside(path, pack):
+        raise ParseFailure(Problem(str(path), "", LEAVES_PACK, kind="rules"))
+    src = str(path)
+    text = decode(read_bytes(os.path.realpath(path), max_bytes), src)
+    return parse_text(text, src, guess_format(src, text))
 
 
 def load_file(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:

@@ -13,8 +13,9 @@ LADDER = """\
 # Packets name these ids (candidate.current_level / target_level) and these track names.
 ladder_version: 1
 guide: "Our product career framework (say where it is published)"
-# Optional: the form every criterion's `source` takes; without it, source is free text.
-source_pattern: "^PM[1-9] — [A-Z][A-Za-z ]+$"
+# Optional: the forms a criterion's `source` may take (`*` stands for any text; plain text, never
+# a regular expression); without them, source is free text.
+source_forms: ["PM* — *"]
 source_example: "PM1 — Delivery"
 levels:
   - id: pm-1

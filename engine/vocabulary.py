@@ -17,7 +17,7 @@ from .errors import Problem
 from .fields import FREE_TEXT, FREE_TEXT_MARK, TENURE_RE
 from .loader import Document
 from .schema import PacketSchema
-from .suggest import did_you_mean
+from .suggest import did_you_mean, listing
 
 FILE_NAMES = ("vocabulary.yaml", "vocabulary.yml")
 # Every record has these (engine.fields reads them alike on every type): a new type gets them as the
@@ -67,7 +67,7 @@ def extend(schema: PacketSchema, doc: Document) -> tuple[PacketSchema, list[Prob
         ptr = f"/extend/{etype}"
         if etype not in nodes:
             bad(ptr, f"unknown evidence type {etype!r}{did_you_mean(etype, nodes)} (extend: adds to the packet "
-                f"schema's types: {', '.join(nodes)}; a type of the pack's own goes under types:)")
+                f"schema's types: {listing(nodes)}; a type of the pack's own goes under types:)")
             continue
         for fname, decl in body.get("fields", {}).items():
             _extend_field(data, nodes[etype], etype, fname, decl, f"{ptr}/fields/{fname}", bad)

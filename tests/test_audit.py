@@ -745,3 +745,58 @@ def test_one_meaning_is_one_spelling_in_the_rule_diff(a, b):
 
     assert _norm_predicate(a) == _norm_predicate(b)
     assert _norm_predicate({"not_in": ["x"]}) == {"ne": "x"} and _norm_predicate({"in": ["x"]}) == "x"
+
+
+# -- symbolic links in the rules folder at a revision --------------------------------------------
+def test_a_level_file_stored_as_a_link_is_read_at_each_revision(repo, run_cli):
+    """git stores a link as its target; the audit reads the file it names in the same tree, so a
+    pack that links a level file changes nothing (before: the level had no file, exit 4)."""
+    base = git(repo.root, "rev-parse", "HEAD")
+    (repo.rules / "shared").mkdir()
+    (repo.rules / "mid-pm.yaml").rename(repo.rules / "shared" / "mid-pm.src")
+    (repo.rules / "mid-pm.yaml").symlink_to(Path("shared") / "mid-pm.src")
+    repo.commit("mid-pm.yaml is a link")
+    report = audit_json(run_cli, repo, "--base", base, "--head", "HEAD", "--packets", repo.root / "fixtures")
+    assert report["flips"] == [] and not report["invalid"], report
+    # and a change made through the link is seen at the revision that made it
+    src = repo.rules / "shared" / "mid-pm.src"
+    data = yaml.safe_load(src.read_text(encoding="utf-8"))
+    data["policy"]["min_supporting"] = 99
+    src.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    repo.commit("mid-pm asks for too many supporting criteria")
+    r = run_cli("audit", "--rules", repo.rules, "--base", base, "--head", "HEAD", exit_code=4)
+    assert "HEAD:rules/mid-pm.yaml" in r.stderr and "/policy/min_supporting" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("target", ["../secrets/id_test.pem", "/etc/hostname", "shared/../../secrets/id_test.pem"])
+def test_a_link_leaving_the_rules_folder_at_a_revision_is_refused_unread(repo, run_cli, target):
+    base = git(repo.root, "rev-parse", "HEAD")
+    (repo.root / "secrets").mkdir()
+    (repo.root / "secrets" / "id_test.pem").write_text(
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\n-----END PRIVATE KEY-----\n")
+    (repo.rules / "mid-pm.yaml").unlink()
+    (repo.rules / "mid-pm.yaml").symlink_to(target)
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-q", "-m", "mid-pm.yaml links out")
+    r = run_cli("audit", "--rules", repo.rules, "--base", base, "--head", "HEAD", exit_code=4)
+    assert ("HEAD:rules/mid-pm.yaml: a symbolic link that leads out of the rules pack's folder; a pack's files "
+            "must be inside it (the link was not followed)") in r.stderr, r.stderr
+    assert "PRIVATE KEY" not in r.stderr and "MIIEvQ" not in r.stderr
+
+
+def test_a_retired_source_pattern_in_history_is_never_run(repo, run_cli):
+    """A past revision with source_pattern (even a catastrophic one) audits: history is read as it
+    was, and its pattern is ignored, never compiled or run."""
+    lad = repo.rules / "ladder.yaml"
+    text = lad.read_text(encoding="utf-8")
+    forms = next(i for i, ln in enumerate(text.splitlines()) if ln.startswith("source_forms:"))
+    lines = text.splitlines()
+    lines[forms:forms + 2] = ['source_pattern: "^(a|a)*$"']
+    lad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    repo.edit("mid-pm", lambda d: d["criteria"][0].update(source="a" * 100 + "!"))
+    old = repo.commit("a pack from before source_forms")
+    shutil.rmtree(repo.rules)
+    shutil.copytree(ROOT / "rules", repo.rules)
+    repo.commit("source_forms")
+    report = audit_json(run_cli, repo, "--base", old, "--head", "HEAD", "--packets", repo.root / "fixtures")
+    assert not report["invalid"], report

@@ -3,13 +3,15 @@ objects without a shell."""
 from __future__ import annotations
 
 import os
+import posixpath
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from ..errors import Problem, RulesError, UsageError
-from ..loader import DEFAULT_MAX_BYTES, Document, ParseFailure, decode, guess_format, load_file, parse_text
+from ..loader import (DEFAULT_MAX_BYTES, LEAVES_PACK, Document, ParseFailure, decode, guess_format, load_pack_file,
+                      parse_text)
 from ..rules import RuleBook, build_rulebook
 from ..schema import PacketSchema, packet_schema_beside, read_packet_schema
 
@@ -116,15 +118,15 @@ def rules_at(loc: RulesLocation, rev: str, commit: str) -> RuleBook:
     cp = _git(loc.top, "ls-tree", "-z", "--full-tree", commit, "--", prefix or ".")
     if cp.returncode != 0:
         raise UsageError(summary=f"git ls-tree failed at {rev}: {_stderr(cp)}")
-    blobs: dict[str, str] = {}
+    blobs: dict[str, tuple[str, str]] = {}  # file name -> (mode, object id)
     for entry in cp.stdout.split(b"\0"):
         if not entry:
             continue
         meta, _, name = entry.decode("utf-8", "surrogateescape").partition("\t")
         mode, kind, oid = meta.split(" ")
         base = name.rsplit("/", 1)[-1]
-        if kind == "blob" and mode != "120000" and base.endswith((".yaml", ".yml")):
-            blobs[base] = oid
+        if kind == "blob" and base.endswith((".yaml", ".yml")):
+            blobs[base] = (mode, oid)
     header = f"rules at {rev} ({commit[:12]}), {prefix or './'}"
     if not blobs:
         raise RevisionRulesError(summary=f"{header}: no rule files (*.yaml) in the folder at this revision")
@@ -132,7 +134,10 @@ def rules_at(loc: RulesLocation, rev: str, commit: str) -> RuleBook:
     def reader(base: str) -> Callable[[], Document]:
         def read() -> Document:
             source = f"{rev}:{prefix}{base}"
-            raw = _git(loc.top, "cat-file", "blob", blobs[base])
+            mode, oid = blobs[base]
+            if mode == LINK_MODE:  # a symbolic link, stored as its target: read the file it names there
+                oid = _follow_link(loc.top, commit, prefix, base, oid, source)
+            raw = _git(loc.top, "cat-file", "blob", oid)
             if raw.returncode != 0:
                 raise ParseFailure(Problem(source, "", f"git cat-file failed: {_stderr(raw)}", kind="io"))
             if len(raw.stdout) > DEFAULT_MAX_BYTES:
@@ -146,9 +151,43 @@ def rules_at(loc: RulesLocation, rev: str, commit: str) -> RuleBook:
     shown = _git(loc.top, "cat-file", "blob", f"{commit}:{schema_path}")
     try:
         schema = read_packet_schema(shown.stdout, schema_source) if shown.returncode == 0 else None
-        return _build({base: reader(base) for base in blobs}, f"{rev}:{loc.rel}", schema)
+        return _build({base: reader(base) for base in blobs}, f"{rev}:{loc.rel}", schema, history=True)
     except RulesError as exc:
         raise RevisionRulesError(exc.problems, f"{header}: the rules are invalid") from None
+
+
+LINK_MODE = "120000"
+MAX_LINKS = 8  # a link to a link ...: as far as this, then it is a loop
+
+
+def _follow_link(top: str, commit: str, prefix: str, name: str, oid: str, source: str) -> str:
+    """The blob a symbolic link of the rules folder names at `commit`, resolved in that commit's
+    tree as the working tree would resolve it. A target outside the rules folder (an absolute
+    path, or `..` climbing out) is refused unread, as a link leaving the pack is on disk."""
+    here = posixpath.dirname(prefix + name)
+    for _ in range(MAX_LINKS):
+        raw = _git(top, "cat-file", "blob", oid)
+        if raw.returncode != 0:
+            raise ParseFailure(Problem(source, "", f"git cat-file failed: {_stderr(raw)}", kind="io"))
+        target = raw.stdout[:4096].decode("utf-8", "surrogateescape")
+        path = posixpath.normpath(posixpath.join(here, target))
+        if target.startswith("/") or not _in_folder(path, prefix):
+            raise ParseFailure(Problem(source, "", LEAVES_PACK, kind="rules"))
+        cp = _git(top, "ls-tree", "-z", "--full-tree", commit, "--", path)
+        meta, _, found = cp.stdout.decode("utf-8", "surrogateescape").rstrip("\0").partition("\t")
+        if cp.returncode != 0 or found != path or meta.split(" ")[1:2] != ["blob"]:
+            raise ParseFailure(Problem(source, "", "a symbolic link to a file that is not in the rules folder at "
+                                       "this revision", kind="rules"))
+        mode, _, oid = meta.split(" ")
+        if mode != LINK_MODE:
+            return oid
+        here = posixpath.dirname(path)
+    raise ParseFailure(Problem(source, "", f"symbolic links more than {MAX_LINKS} deep (a loop?)", kind="rules"))
+
+
+def _in_folder(path: str, prefix: str) -> bool:
+    """A normalised repository path inside the rules folder (`prefix`: "rules/", or "" for the top)."""
+    return not path.startswith("../") and path != ".." and (not prefix or path.startswith(prefix))
 
 
 def _schema_path(loc: RulesLocation) -> str:
@@ -165,15 +204,17 @@ def working_tree_rules(loc: RulesLocation) -> RuleBook:
         schema = packet_schema_beside(d)
         if not d.is_dir():
             raise RulesError([Problem(str(d), "", "rules folder not found", kind="rules")])
-        return _build({f.name: (lambda f=f: load_file(f)) for f in d.glob("*.y*ml") if f.is_file()}, str(d), schema)
+        return _build({f.name: (lambda f=f: load_pack_file(f, d)) for f in d.glob("*.y*ml") if f.is_file()}, str(d),
+                      schema)
     except RulesError as exc:
         raise RevisionRulesError(exc.problems, f"rules in the working tree ({loc.workdir}): the rules are invalid"
                                  ) from None
 
 
 def _build(readers: dict[str, Callable[[], Document]], directory: str,
-           schema: PacketSchema | None = None) -> RuleBook:
-    """Parse every rule file (all parse problems at once), then check and build, as load_rules does."""
+           schema: PacketSchema | None = None, history: bool = False) -> RuleBook:
+    """Parse every rule file (all parse problems at once), then check and build, as load_rules does
+    (`history`: a revision's pack, which may still have the retired source_pattern)."""
     names = sorted(n for n in readers if n.endswith(".yaml")) + sorted(n for n in readers if n.endswith(".yml"))
     docs, problems = {}, []
     for name in names:
@@ -183,4 +224,4 @@ def _build(readers: dict[str, Callable[[], Document]], directory: str,
             problems.append(exc.problem)
     if problems:
         raise RulesError(problems)
-    return build_rulebook(docs, directory, schema)
+    return build_rulebook(docs, directory, schema, history)
