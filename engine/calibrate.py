@@ -12,7 +12,6 @@ decision put off, are the same call). Kappa is Cohen's over that 3 x 3 table.
 """
 from __future__ import annotations
 
-import html
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,32 +288,42 @@ def render_markdown(d: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+_CAL_CSS = ("body{font:15px/1.4 system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse;"
+            "margin:.5em 0}td,th{border:1px solid #999;padding:.2em .6em;text-align:right}"
+            "th[scope=row],td:first-child{text-align:left}")
+
+
 def render_html(d: dict) -> str:
-    e = html.escape
-    rows = "".join(f"<tr><th scope=row>{e(v)}</th>" + "".join(f"<td>{e(_cell(d['matrix'][v][x]))}</td>"
-                                                               for x in DECISIONS) + "</tr>" for v in VERDICTS)
-    crit = "".join(f"<tr><td><code>{e(r['id'])}</code></td><td>{r['overridden_to_met']}</td><td>{r['tool_unmet']}</td>"
-                   f"<td>{r['overridden_to_unmet']}</td><td>{r['tool_met']}</td></tr>" for r in d["criteria"])
+    """The figures as one page: every value read from a file through engine.escape, every
+    attribute quoted, and a Content-Security-Policy that runs no script and allows only the page's
+    own style (by sha256)."""
+    from .escape import html_attr, html_csp
+    from .escape import html_text as e
+
+    rows = "".join(f'<tr><th scope="row">{e(v)}</th>' + "".join(f"<td>{e(_cell(d['matrix'][v][x]))}</td>"
+                                                                 for x in DECISIONS) + "</tr>" for v in VERDICTS)
+    crit = "".join(f"<tr><td><code>{e(r['id'])}</code></td><td>{e(r['overridden_to_met'])}</td>"
+                   f"<td>{e(r['tool_unmet'])}</td><td>{e(r['overridden_to_unmet'])}</td><td>{e(r['tool_met'])}</td></tr>"
+                   for r in d["criteria"])
     groups = ""
     for dim, rs in d["groups"].items():
         if not rs:
             continue
-        body = "".join(f"<tr><td>{e(str(r['id']))}</td><td colspan=3>fewer than {d['suppressed_below']}</td></tr>"
+        body = "".join(f'<tr><td>{e(r["id"])}</td><td colspan="3">fewer than {e(d["suppressed_below"])}</td></tr>'
                        if r.get("suppressed") else
-                       f"<tr><td>{e(str(r['id']))}</td><td>{r['candidates']}</td><td>{_f(r['agreement'], True)}</td>"
-                       f"<td>{_f(r['kappa'])}</td></tr>" for r in rs)
+                       f"<tr><td>{e(r['id'])}</td><td>{e(r['candidates'])}</td><td>{e(_f(r['agreement'], True))}</td>"
+                       f"<td>{e(_f(r['kappa']))}</td></tr>" for r in rs)
         groups += (f"<h2>By {e(dim)}</h2><table><thead><tr><th>{e(dim)}</th><th>candidates</th><th>agreement</th>"
                    f"<th>kappa</th></tr></thead><tbody>{body}</tbody></table>")
-    sugg = "".join(f"<li><code>{e(s['id'])}</code>: overridden {s['overrides']} time(s), mostly to "
+    sugg = "".join(f"<li><code>{e(s['id'])}</code>: overridden {e(s['overrides'])} time(s), mostly to "
                    f"{e(s['committee_says'])}. Edit it in <code>{e(s['rules_file'])}</code>, then run "
                    f"<code>{e(s['try'])}</code>.</li>" for s in d["disagreed_most"])
-    return ("<!doctype html><html lang=en><head><meta charset=utf-8><title>ladder calibration</title><style>"
-            "body{font:15px/1.4 system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse;"
-            "margin:.5em 0}td,th{border:1px solid #999;padding:.2em .6em;text-align:right}"
-            "th[scope=row],td:first-child{text-align:left}</style></head><body>"
-            f"<h1>Calibration: {d['candidates']} candidates{e(', cycle ' + d['cycle']) if d['cycle'] else ''}</h1>"
-            f"<p>Agreement <strong>{_f(d['agreement'], True)}</strong>, Cohen's kappa <strong>{_f(d['kappa'])}</strong>"
-            " (ready pairs with promoted, not ready with not promoted, insufficient evidence with deferred).</p>"
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy"{html_attr("content", html_csp(None, _CAL_CSS))}>'
+            f"<title>ladder calibration</title><style>{_CAL_CSS}</style></head><body>"
+            f"<h1>Calibration: {e(d['candidates'])} candidates{e(', cycle ' + d['cycle']) if d['cycle'] else ''}</h1>"
+            f"<p>Agreement <strong>{e(_f(d['agreement'], True))}</strong>, Cohen's kappa <strong>{e(_f(d['kappa']))}"
+            "</strong> (ready pairs with promoted, not ready with not promoted, insufficient evidence with deferred).</p>"
             "<table><thead><tr><th>tool \\ committee</th>" + "".join(f"<th>{e(x)}</th>" for x in DECISIONS) +
             f"</tr></thead><tbody>{rows}</tbody></table><h2>Overrides by criterion</h2>" +
             (f"<table><thead><tr><th>criterion</th><th>to met</th><th>tool unmet</th><th>to unmet</th>"

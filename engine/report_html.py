@@ -18,21 +18,24 @@ parsed JSON. The output is a pure function of the lines in order: no clock, no r
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections import Counter
 from dataclasses import dataclass
 
 from .escape import html_attr as attr
-from .escape import html_id, html_text
+from .escape import html_csp, html_id, html_text
 from .report import plan_fields
 
 VERDICT_ORDER = ("ready", "not_ready", "insufficient_evidence")
 _LABEL = {"ready": "ready", "not_ready": "not ready", "insufficient_evidence": "insufficient evidence"}
 _REDACTED = "(redacted)"
+_MALFORMED = "not shown: a field is not the shape ladder batch writes (an edited or damaged results line)"
 
 
 e = html_text  # text content (and the tests' way to find it)
+
+
+def _str(x: object) -> str:
+    return "" if x is None else str(x)
 
 
 @dataclass
@@ -71,43 +74,67 @@ class Report:
         if "error" in d or "verdict" not in d:
             from .batch import first_problem
 
-            problems = (d.get("error") or {}).get("problems") or []
-            self.errors.append((str(d.get("source", f"line {n + 1}")), first_problem(problems)))
+            err = d.get("error")
+            problems = err.get("problems") if isinstance(err, dict) else None
+            try:
+                first = first_problem(problems) if isinstance(problems, list) else ""
+            except (AttributeError, KeyError, TypeError):
+                first = _MALFORMED
+            self.errors.append((str(d.get("source", f"line {n + 1}")), first))
+            return
+        try:
+            row, crits, levels, needs = self._read(d, n, None if self.redact else titles)
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+            # an edited line of the wrong shape: named on the page, never half-counted, never a crash
+            self.errors.append((str(d.get("source", f"line {n + 1}")), _MALFORMED))
             return
         cand = d.get("candidate") or {}
+        self.seen[row.cid] += 1
+        crit = self.criteria.setdefault(row.level, {})
+        for cid, t in crits:
+            crit.setdefault(cid, t)
+        for lid, t in levels:
+            self.level_titles.setdefault(lid, t)
+        for cid, t in needs.items():
+            self.needs.setdefault(cid, t)
+        self.rules[str(d.get("rules_version", ""))] += 1
+        if cand.get("cycle"):
+            self.cycles[str(cand["cycle"])] += 1
+        self.rows.append(row)
+
+    def _read(self, d: dict, n: int, titles: dict | None) -> tuple[_Row, list, list, dict]:
+        """One verdict line as its row (section rendered) and what it adds to the page's keys; an
+        exception if the line is not the shape batch writes. Changes nothing on the report."""
+        cand = d.get("candidate") or {}
         cid = str(cand.get("id", ""))
-        self.seen[cid] += 1
         name = "" if self.redact else str(cand.get("name") or "")
         level, verdict = str(d.get("target_level", "")), str(d.get("verdict", ""))
-        crit = self.criteria.setdefault(level, {})
-        statuses = {}
+        crits, statuses = [], {}
         for c in d.get("criteria", []):
-            crit.setdefault(c["id"], (c.get("title", ""), bool(c.get("required"))))
+            crits.append((c["id"], (_str(c.get("title")), bool(c.get("required")))))
             statuses[c["id"]] = (c["status"], bool(c.get("required")))
-        for lv in d.get("levels", []):
-            self.level_titles.setdefault(lv["id"], lv.get("title", ""))
+        levels = [(str(lv["id"]), _str(lv.get("title"))) for lv in d.get("levels", [])]
         open_required = len(d.get("gaps", []))
         short = sum(g.get("more", 0) for g in d.get("supporting_gaps", []))
+        if not isinstance(short, int):
+            raise TypeError("supporting_gaps: more is not a whole number")
         rank = VERDICT_ORDER.index(verdict) if verdict in VERDICT_ORDER else 3
         # ready first; then the fewest required criteria open, the fewest supporting short, and
         # insufficient evidence after not ready at equal distance (there is more to gather)
         key = (0 if verdict == "ready" else 1, open_required, short, rank, n)
-        self.rules[str(d.get("rules_version", ""))] += 1
-        if cand.get("cycle"):
-            self.cycles[str(cand["cycle"])] += 1
-        titles = None if self.redact else titles
         row = _Row(n, key, cid, name, verdict, level, str(d.get("track", "")), str(cand.get("org") or ""),
                    statuses, open_required, short, "")
-        row.section = self._section(d, row, titles)
-        self.rows.append(row)
+        needs: dict[str, str] = {}
+        row.section = self._section(d, row, titles, needs)
+        return row, crits, levels, needs
 
-    def _found(self, c: dict) -> str:
+    def _found(self, c: dict, needs: dict[str, str]) -> str:
         """An unmet criterion's reason less its `needs ...;` part (the same for every candidate,
-        shown once in the key)."""
+        shown once in the key, gathered in `needs`)."""
         reason = str(c.get("reason", ""))
         head, sep, tail = reason.partition("; found")
         if reason.startswith("needs ") and sep:
-            self.needs.setdefault(c["id"], head)
+            needs.setdefault(c["id"], head)
             return "found" + tail
         return reason
 
@@ -131,7 +158,7 @@ class Report:
             out.append(f"<a{attr('href', '#' + html_id(a, i))}>{e(i)}</a>" + (f" {e(label)}" if label else ""))
         return "; ".join(out)
 
-    def _section(self, d: dict, r: _Row, titles: dict | None) -> str:
+    def _section(self, d: dict, r: _Row, titles: dict | None, needs: dict[str, str]) -> str:
         a = f"c{r.n}"
         cand = d.get("candidate") or {}
         facts = [f"{e(d.get('track'))} track", f"{e(d.get('current_level'))} → {e(d.get('target_level'))}",
@@ -169,7 +196,7 @@ class Report:
                                for m in c.get("nearest_misses", [])[:1])
                 out.append(f"<li{attr('class', 'req') if c.get('required') else ''}><b>{e(c['id'])}</b>"
                            "<br>"
-                           f"<small>{e(self._found(c))}</small>{miss}")
+                           f"<small>{e(self._found(c, needs))}</small>{miss}")
             out.append("</ul>")
         if rest:
             out.append('<p class="rest">Also not met (supporting): ' + ", ".join(e(c["id"]) for c in rest) + "</p>")
@@ -336,20 +363,6 @@ details.ev table{font-size:.92em}
 """
 
 
-def csp_hash(text: str) -> str:
-    """The CSP source that allows exactly one inline script or style: 'sha256-' and the base64
-    sha256 of its text as it stands between its tags."""
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
-
-
-def csp(script: str | None, style: str) -> str:
-    """The page's Content-Security-Policy: nothing is fetched, nothing is submitted, no <base>, and
-    the only script and style that run are the page's own, named by hash (an injected <script>,
-    <style>, event handler, style attribute or javascript: URL is blocked)."""
-    return ("default-src 'none'; script-src " + (csp_hash(script) if script is not None else "'none'")
-            + f"; style-src {csp_hash(style)}; base-uri 'none'; form-action 'none'")
-
-
 _JS = """
 (function(){
 var d=document,f={},q='';
@@ -389,7 +402,7 @@ window.addEventListener('afterprint',function(){
 });
 })();
 """
-CSP = csp(_JS, _CSS)
+CSP = html_csp(_JS, _CSS)
 _HEAD_START = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
                f'<meta http-equiv="Content-Security-Policy"{attr("content", CSP)}>'
                '<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="generator" content="ladder">'
