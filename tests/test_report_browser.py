@@ -15,6 +15,7 @@ from conftest import FIXTURES, ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
 import browser  # noqa: E402
+from test_hostile_html import PAYLOADS, calibration_page, hostile_cycle, report  # noqa: E402
 
 pytestmark = pytest.mark.skipif(browser.find() is None, reason="chromium is not installed (.ci/run installs it)")
 ORGS = ["Payments", "Growth", "Platform"]
@@ -42,9 +43,14 @@ def cycle(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(cycle):
+def chromium():
     with browser.Chromium(width=1400, height=1000) as b:
-        yield b.open(cycle[0])
+        yield b
+
+
+@pytest.fixture(scope="module")
+def page(cycle, chromium):
+    return chromium.open(cycle[0])
 
 
 def _select(page, dim: str, value: str) -> None:
@@ -144,3 +150,86 @@ def test_screenshot(page, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     if os.environ.get("LADDER_UPDATE_SCREENSHOT"):
         (ROOT / "docs" / "report.png").write_bytes(shot.read_bytes())
+
+
+# -- hostile text never acts ------------------------------------------------------------------------------
+# Whatever a results file or packet holds, the page in a browser has no element or attribute it
+# did not write, runs no script but its own (document.body.dataset.pwned is what every payload
+# tries to set), logs nothing (a Content-Security-Policy violation would be logged) and asks for
+# nothing but itself; and if an escape were ever lost, the policy still blocks what it let in.
+ACT = """(function(){
+ var all=[].slice.call(document.querySelectorAll('*'));
+ all.forEach(function(el){['focus','mouseover','click','error','load'].forEach(function(t){
+  try{el.dispatchEvent(new Event(t));}catch(e){}});});
+ return new Promise(function(r){setTimeout(r,300);});
+})()"""
+INJECTED = """(function(){
+ var bad=[];
+ [].forEach.call(document.querySelectorAll('*'),function(el){[].forEach.call(el.attributes,function(a){
+  if(/^on/i.test(a.name)||a.name==='autofocus'||(/^(href|src|action|formaction|xlink:href)$/i.test(a.name)&&
+     !/^(#|https:)/.test(a.value)))bad.push(el.tagName+' '+a.name);});});
+ return {pwned:document.body.dataset.pwned===undefined?null:document.body.dataset.pwned, bad:bad,
+         scripts:document.scripts.length, imgs:document.images.length,
+         styles:document.querySelectorAll('style').length, shown:getComputedStyle(document.body).display};
+})()"""
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_hostile_report_runs_nothing_in_the_browser(run_cli, tmp_path, chromium, payload):
+    res, packets = hostile_cycle(run_cli, tmp_path, payload)
+    html = tmp_path / "hostile.html"
+    report(run_cli, res, packets, html)
+    page = chromium.open(html)
+    page.eval(ACT)
+    state = page.eval(INJECTED)
+    assert state == {"pwned": None, "bad": [], "scripts": 1, "imgs": 0, "styles": 1, "shown": "block"}, state
+    assert page.errors() == [] and page.requests() == [html.resolve().as_uri()]
+    # the page's own script still works on hostile values: filter by the hostile target level
+    n = page.eval("document.querySelectorAll('.mx tbody tr').length")
+    level = page.eval("document.querySelector('[data-f=level] option:nth-child(2)').value")
+    assert level.startswith(payload)
+    _select(page, "level", level)
+    shown = _visible(page)
+    assert shown and {lv for *_, lv in shown} == {level} and len(shown) <= n
+    assert page.eval("document.body.dataset.pwned") is None
+
+
+def test_if_an_escape_were_lost_the_policy_still_blocks_what_it_let_in(cycle, chromium, tmp_path):
+    """The report with raw markup pasted into it (as a lost escape would): an inline script, an
+    event handler, an autofocus handler, a javascript: link, a remote image and a style block. None
+    runs or loads, each is logged as a Content-Security-Policy violation, and the page's own script
+    still filters."""
+    text = cycle[0].read_text(encoding="utf-8")
+    evil = ("<script>document.body.dataset.pwned='script'</script>"
+            "<img src=x onerror=\"document.body.dataset.pwned='img'\">"
+            "<input autofocus onfocus=\"document.body.dataset.pwned='focus'\">"
+            "<a id=jsl href=\"javascript:document.body.dataset.pwned='link'\">x</a>"
+            "<img src=https://example.invalid/x.png><style>body{display:none}</style>")
+    html = tmp_path / "lost-escape.html"
+    html.write_text(text.replace("<h2>Cohort</h2>", evil + "<h2>Cohort</h2>", 1), encoding="utf-8")
+    page = chromium.open(html)
+    page.eval("document.getElementById('jsl').click()")
+    page.eval(ACT)
+    assert page.eval("document.body.dataset.pwned") is None
+    assert page.eval("getComputedStyle(document.body).display") == "block"
+    assert any("Content Security Policy" in x for x in page.errors()), page.errors()
+    _select(page, "verdict", "ready")
+    assert {v for _, v, _, _ in _visible(page)} == {"ready"}
+    # the images are asked for (the browser announces them) and refused by the policy, never fetched
+    ids = {m["params"]["requestId"]: m["params"]["request"]["url"] for m in page._mine()
+           if m.get("method") == "Network.requestWillBeSent"}
+    refused = {ids[m["params"]["requestId"]] for m in page._mine() if m.get("method") == "Network.loadingFailed"
+               and m["params"].get("blockedReason") == "csp"}
+    assert set(ids.values()) - refused == {html.resolve().as_uri()}
+    assert "https://example.invalid/x.png" in refused
+
+
+@pytest.mark.parametrize("payload", PAYLOADS[:5])
+def test_a_hostile_calibration_page_runs_nothing_in_the_browser(run_cli, tmp_path, chromium, payload):
+    html = tmp_path / "calibration.html"
+    html.write_text(calibration_page(run_cli, tmp_path, payload), encoding="utf-8")
+    page = chromium.open(html)
+    page.eval(ACT)
+    state = page.eval(INJECTED)
+    assert state == {"pwned": None, "bad": [], "scripts": 0, "imgs": 0, "styles": 1, "shown": "block"}, state
+    assert page.errors() == [] and payload in page.eval("document.body.innerText")
