@@ -187,7 +187,7 @@ def html_id(*parts: object) -> str:
     values of a part never make one id. The parts are joined by `-`, which a part may also hold:
     give at most one part that may contain `-`, the others fixed words or numbers without it
     (`html_id("k", level, 3)`, `html_id("c12", evidence_id)`), and distinct values stay distinct."""
-    return "-".join(_ID_UNSAFE.sub(lambda m: "_%x_" % ord(m.group()), str(p)) for p in parts)
+    return "-".join(_ID_UNSAFE.sub(lambda m: f"_{ord(m.group()):x}_", str(p)) for p in parts)
 
 
 def safe_url(url: object) -> str | None:

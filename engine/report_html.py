@@ -248,12 +248,12 @@ class Report:
         if self.errors:
             parts.append(f"<li><b>{len(self.errors)}</b> could not be evaluated")
         out = [f'<ul class="counts">{"".join(parts)}</ul>']
-        for dim, attr in (("target level", "level"), ("track", "track"), ("org", "org")):
-            c = Counter(getattr(r, attr) for r in rows if getattr(r, attr))
+        for dim, field in (("target level", "level"), ("track", "track"), ("org", "org")):
+            c = Counter(getattr(r, field) for r in rows if getattr(r, field))
             if not c:
                 continue
             cells = "".join(f'<tr><th scope="row">{e(k)}' + "".join(
-                f"<td>{sum(1 for r in rows if getattr(r, attr) == k and r.verdict == v)}" for v in VERDICT_ORDER)
+                f"<td>{sum(1 for r in rows if getattr(r, field) == k and r.verdict == v)}" for v in VERDICT_ORDER)
                 + f"<td>{n}" for k, n in sorted(c.items()))
             out.append(f'<table class="by"><caption>By {dim}</caption><thead><tr><th scope="col">{dim}' +
                        "".join(f'<th scope="col">{e(_LABEL[v])}' for v in VERDICT_ORDER) +

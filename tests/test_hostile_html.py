@@ -31,7 +31,8 @@ PAYLOADS = (
     "x' onmouseover='document.body.dataset.pwned=1' y=",
     "<style>body{display:none}</style><a href=javascript:document.body.dataset.pwned=1 id=k-x-1>",
 )
-PACKETS = [FIXTURES / n for n in ("noor-ashgrove-mid-to-senior-ready.yaml", "caspian-thistlewood-mid-to-senior-not-ready.yaml",
+PACKETS = [FIXTURES / n for n in ("noor-ashgrove-mid-to-senior-ready.yaml",
+                                  "caspian-thistlewood-mid-to-senior-not-ready.yaml",
                                   "hollis-penrake-mid-to-senior-insufficient.yaml")]
 KEEP = {"ready", "not_ready", "insufficient_evidence", "met", "unmet"}  # what a results file must hold to be read
 START_TAG = re.compile(r'<[a-z][a-z0-9]*(?:\s+[a-z][a-z0-9-]*(?:="[^"]*")?)*\s*/?>')
@@ -145,7 +146,7 @@ def check_page(text: str, honest: str | None) -> Page:
     for tag, attrs in p.attrs:
         for name, value in attrs:
             if name in ("href", "src", "action", "formaction"):
-                assert value.startswith("#") or value.startswith("https://"), (tag, name, value)
+                assert value.startswith(("#", "https://")), (tag, name, value)
     ids = [v for _, attrs in p.attrs for a, v in attrs if a == "id"]
     assert len(ids) == len(set(ids))  # distinct values never make one id
     targets = {v[1:] for _, attrs in p.attrs for a, v in attrs if a == "href" and v.startswith("#")}
