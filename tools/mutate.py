@@ -208,9 +208,9 @@ def _apply(node: ast.AST, kind: str) -> bool:
     return True
 
 
-def mutants_of(path: Path) -> list[tuple[Mutant, str]]:
-    """Every mutant of one file with its mutated source."""
-    src = path.read_text(encoding="utf-8")
+def mutants_of(path: Path, src: str | None = None) -> list[tuple[Mutant, str]]:
+    """Every mutant of one file (or of `src`, named as that file) with its mutated source."""
+    src = path.read_text(encoding="utf-8") if src is None else src
     lines = src.splitlines()
     tree = ast.parse(src)
     finder = _Finder()
@@ -245,7 +245,7 @@ def mutants_of(path: Path) -> list[tuple[Mutant, str]]:
         per_line[(line, kind)] = k + 1
         before = lines[line - 1].strip()
         after = _line_after(kind, new_node, before)
-        out.append((Mutant(str(path.relative_to(ROOT)), line, kind.rstrip("0123456789"), k, before, after), mutated))
+        out.append((Mutant(str(path.relative_to(ROOT)) if path.is_absolute() else str(path), line, kind.rstrip("0123456789"), k, before, after), mutated))
     return out
 
 
