@@ -231,10 +231,10 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
 
     from . import derived
     from .batch import Progress, Summary, run_batch
-    from .inputs import count_inputs, exists_or_dash
+    from .inputs import count_inputs, exists_or_dash, visible
     from .output import AtomicWriter, leftover_note
 
-    missing = [p for p in paths if not exists_or_dash(p)]
+    missing = [visible(p) for p in paths if not exists_or_dash(p)]
     summary = Summary()
     writers: list = []
     bar = Progress(False, None, err)

@@ -133,3 +133,32 @@ def test_2_a_surrogate_pair_is_a_character(tmp_path, run_cli):
     f.write_text(json.dumps(d, indent=1), encoding="utf-8")
     assert "\\ud83d\\ude00" in f.read_text(encoding="utf-8")
     run_cli("validate", f)
+
+
+# -- 1. a file name that is not UTF-8 -----------------------------------------------------------
+def _bad_name_folder(tmp_path: Path) -> Path:
+    d = tmp_path / "cycle"
+    d.mkdir()
+    (d / GOOD.name).write_bytes(GOOD.read_bytes())
+    with open(os.path.join(os.fsencode(d), b"bad\xff.yaml"), "wb") as fh:
+        fh.write(GOOD.read_bytes())
+    return d
+
+
+def test_1_a_file_name_that_is_not_utf8_is_one_error_line(tmp_path, run_cli):
+    """One such name made the whole batch exit 70 with nothing written (orjson refuses the lone
+    surrogate Python decodes the byte to). Now: an error line naming it with the byte escaped
+    (`\\xff`), every other packet evaluated, every output written, exit 3; validate alike."""
+    d = _bad_name_folder(tmp_path)
+    out, csv_, html = tmp_path / "r.jsonl", tmp_path / "s.csv", tmp_path / "c.html"
+    r = run_cli("batch", d, "--out", out, "--summary", csv_, "--html", html, "--quiet", exit_code=3)
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [x["source"].rsplit("/", 1)[-1] for x in lines] == ["bad\\xff.yaml", GOOD.name]
+    assert "not UTF-8" in lines[0]["error"]["problems"][0]["message"] and lines[1]["verdict"] == "ready"
+    assert "bad\\xff.yaml" in r.stderr + r.output
+    assert "bad\\xff.yaml" in csv_.read_text(encoding="utf-8") and "bad\\xff.yaml" in html.read_text(encoding="utf-8")
+    r = run_cli("validate", d, exit_code=3)
+    assert re.search(r"bad\\xff\.yaml: the file name is not UTF-8", r.output), r.output
+    assert f"{GOOD.name}: ok" in r.output
+    r = run_cli("validate", "--format", "json", d, exit_code=3)
+    assert json.loads(r.output)["invalid"] == 1
