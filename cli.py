@@ -88,6 +88,10 @@ TODAY_OPT = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), d
                          help="The day of the run, for the one check that reads the clock (a period may not end "
                               "after it); default: today. For tests and replaying an old cycle.")
 
+PRIVATE_OPT = click.option("--private", is_flag=True,
+                           help="Write every output file with mode 0600 (owner only). Default: a new file gets "
+                                "the umask's mode, a replaced file keeps its own.")
+
 
 def _today(today) -> None:
     """Fix the day of the run now, once, before any worker process starts."""
@@ -269,7 +273,8 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--out", "out", required=True, help="Output JSONL file (written atomically), or - for stdout.")
+@click.option("--out", "out", required=True, help="Output JSONL file (written atomically), or - for stdout. An existing "
+              "device, fifo or /dev/stdout is written through, never replaced.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: the number of cores).")
 @click.option("--target", default=None, help="Evaluate every packet for this level instead of its own target.")
@@ -281,6 +286,7 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
               help="Also write the cycle as one self-contained HTML report (as ladder report does).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--redact", is_flag=True, help="Leave names out of the output.")
+@PRIVATE_OPT
 @RULES_OPT
 @MAXB_OPT
 @TODAY_OPT
@@ -288,13 +294,16 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
               "three times faster on a cycle where most candidates are not ready.")
 @click.option("--track", default=None, help="Judge every packet on this track instead of its own.")
 @PATHS_OPT
-def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, rules_dir, max_bytes, today,
-          no_plan, track, with_paths):
+def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, private, rules_dir, max_bytes,
+          today, no_plan, track, with_paths):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (stdin: JSONL, or
     YAML documents separated by --- lines).
 
     Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
     the source. Exits 3 if any packet could not be evaluated (the others are still written).
+
+    --out, --summary, --criteria-csv and --html must each name a different file, none of them an
+    input, and none a folder (exit 2, before any work).
 
     \b
     Example:
@@ -308,17 +317,19 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
                                          plan=not no_plan, today=_engine("clock").today().isoformat(), track=track,
                                          paths=with_paths)
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
-         book=_book(rules_dir), criteria_csv=criteria_csv, html=html, to_stderr=True)  # stdout may be the verdicts (--out -)
+         book=_book(rules_dir), criteria_csv=criteria_csv, html=html, private=private, to_stderr=True)  # stdout may be the verdicts (--out -)
 
 
 @main.command()
 @click.argument("results", metavar="RESULTS.jsonl")
 @click.argument("packets", nargs=-1)
-@click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -.")
+@click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -; not RESULTS "
+              "or a packet file given (exit 2). An existing device or fifo is written through.")
 @click.option("--redact", is_flag=True, help="Leave names and evidence titles out.")
+@PRIVATE_OPT
 @RULES_OPT
 @MAXB_OPT
-def report(results, out, packets, redact, rules_dir, max_bytes):
+def report(results, out, packets, redact, private, rules_dir, max_bytes):
     """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
     cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
     filters by level, track, verdict and org, and a section per candidate: criteria with the
@@ -332,7 +343,7 @@ def report(results, out, packets, redact, rules_dir, max_bytes):
       ladder batch fixtures/*.yaml --out results.jsonl
       ladder report results.jsonl fixtures/ --out cycle.html
     """
-    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes)
+    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes, private)
 
 
 @main.command()
