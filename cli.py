@@ -466,7 +466,8 @@ def rules_show(rules_dir, level, fmt):
               help="Fixture packets (default: fixtures/ beside the rules folder).")
 @click.option("--update", is_flag=True, help="Rewrite the golden files on purpose.")
 @click.option("--junit", "junit", type=click.Path(dir_okay=False), default=None, help="Write a JUnit XML report.")
-def rules_test(rules_dir, fixtures_dir, update, junit):
+@PRIVATE_OPT
+def rules_test(rules_dir, fixtures_dir, update, junit, private):
     """Evaluate every fixture and compare with its golden verdict (fixtures/expected/*.golden).
 
     A mismatch prints a per-criterion diff, writes NAME.golden.new beside the golden and exits 1.
@@ -477,7 +478,7 @@ def rules_test(rules_dir, fixtures_dir, update, junit):
       ladder rules test
       ladder rules test --update     # after an intended rule change
     """
-    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit)
+    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit, private)
 
 
 @main.command()

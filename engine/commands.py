@@ -378,7 +378,8 @@ def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:
     return ruletools.show_text(book, level, markdown=fmt == "markdown", paths=paths), EXIT_OK
 
 
-def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: str | None) -> tuple[str, int]:
+def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: str | None,
+               private: bool = False) -> tuple[str, int]:
     """Every fixture against its golden verdict; exit 1 on a mismatch or an error."""
     from . import ruletools
 
@@ -392,11 +393,16 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
     results = ruletools.run_tests(book, cases, fx / "expected", update, paths)
     text = ruletools.tests_text(results, ruletools.coverage(book, results),
                                 ruletools.coverage(book, results, paths.signals) if paths.paths else None)
-    if junit:
+    if junit:  # atomic, and with the mode of any other output (engine.output; --private: 0600)
+        from .output import AtomicWriter
+
+        w = AtomicWriter(junit if junit != "-" else "./-", private)  # a file named -, as before
         try:
-            Path(junit).write_text(ruletools.junit_xml(results), encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(summary=f"cannot write {junit}: {exc.strerror}") from None
+            w.write(ruletools.junit_xml(results))
+            w.commit()
+        except BaseException:
+            w.abort()
+            raise
     failed = any(r.status in ("fail", "error") for r in results)
     return text, EXIT_FAILURES if failed else EXIT_OK
 
