@@ -162,3 +162,145 @@ def test_1_a_file_name_that_is_not_utf8_is_one_error_line(tmp_path, run_cli):
     assert f"{GOOD.name}: ok" in r.output
     r = run_cli("validate", "--format", "json", d, exit_code=3)
     assert json.loads(r.output)["invalid"] == 1
+
+
+# -- 4. two outputs, or an output and an input, naming one file --------------------------------
+@pytest.mark.parametrize("second", ["--summary", "--criteria-csv", "--html"])
+def test_4_outputs_naming_the_same_file_are_a_usage_error(tmp_path, run_cli, second):
+    """`--out X --summary X` silently replaced the verdicts with the CSV: now exit 2 before any
+    work, naming both options; by the same path spelled otherwise, and by a hard link."""
+    out = tmp_path / "r.jsonl"
+    r = run_cli("batch", GOOD, "--out", out, second, out, "--quiet", exit_code=2)
+    assert f"--out and {second} name the same file" in r.output + r.stderr
+    assert not out.exists()
+    out.write_text("kept\n", encoding="utf-8")
+    os.link(out, tmp_path / "other-name")
+    for spelled in (tmp_path / "sub" / ".." / "r.jsonl", tmp_path / "other-name"):
+        r = run_cli("batch", GOOD, "--out", out, second, spelled, "--quiet", exit_code=2)
+        assert f"--out and {second} name the same file" in r.output + r.stderr
+    assert out.read_text(encoding="utf-8") == "kept\n"
+
+
+def test_4_an_output_naming_an_input_is_a_usage_error(tmp_path, run_cli):
+    """batch --out over its own input, and report --out over its RESULTS or a packet given,
+    would replace what they read: exit 2, and the input is still there."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(_packet()) + "\n", encoding="utf-8")
+    before = src.read_bytes()
+    r = run_cli("batch", src, "--out", src, "--quiet", exit_code=2)
+    assert "--out" in r.output + r.stderr and "input" in r.output + r.stderr
+    results = tmp_path / "r.jsonl"
+    run_cli("batch", GOOD, "--out", results, "--quiet")
+    kept = results.read_bytes()
+    r = run_cli("report", results, "--out", results, exit_code=2)
+    assert "--out" in r.output + r.stderr and "RESULTS" in r.output + r.stderr
+    r = run_cli("report", results, src, "--out", src, exit_code=2)
+    assert "PACKETS" in r.output + r.stderr
+    assert src.read_bytes() == before and results.read_bytes() == kept
+
+
+# -- 5. devices, fifos, folders as --out --------------------------------------------------------
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_5_a_device_as_out_is_written_through_not_replaced(tmp_path, run_cli):
+    """As root, `--out` naming a device node replaced the node with a regular file (so --out
+    /dev/null would have broken /dev/null). A null device made here, in tmp_path, stays a device."""
+    import stat
+
+    node = tmp_path / "null"
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    run_cli("batch", GOOD, "--out", node, "--summary", tmp_path / "s.csv", "--quiet")
+    assert stat.S_ISCHR(os.lstat(node).st_mode) and os.lstat(node).st_rdev == os.makedev(1, 3)
+    assert sorted(os.listdir(tmp_path)) == ["null", "s.csv"]  # no partial file left beside it
+    run_cli("report", tmp_path / "s.csv", "--out", node, exit_code=None)
+    assert stat.S_ISCHR(os.lstat(node).st_mode)
+
+
+def test_5_a_fifo_as_out_is_written_into(tmp_path, run_cli):
+    """A fifo is written into, as `> fifo` would: the reader gets every line; the fifo stays.
+    (The test holds the reading end open without blocking; a verdict line fits the pipe.)"""
+    import stat
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        run_cli("batch", GOOD, "--out", fifo, "--quiet")
+        try:
+            got = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            got = b""
+    finally:
+        os.close(fd)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert got and json.loads(got)["verdict"] == "ready"
+
+
+def test_5_a_folder_as_out_is_a_usage_error(tmp_path, run_cli):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    for cmd in (["batch", GOOD, "--out", folder, "--quiet"], ["batch", GOOD, "--out", "-", "--html", folder]):
+        r = run_cli(*cmd, exit_code=2)
+        assert "is a folder" in r.output + r.stderr
+    assert list(folder.iterdir()) == []
+
+
+# -- 6. modes ----------------------------------------------------------------------------------
+def test_6_outputs_get_the_umask_mode_and_private_gives_0600(tmp_path, run_cli):
+    """Every output was 0600 whatever the umask (the temporary file's mode, renamed): a new file
+    now gets 0666 & ~umask, a replaced one keeps its mode, and --private makes them all 0600."""
+    old = os.umask(0o022)
+    try:
+        names = ("r.jsonl", "s.csv", "c.csv", "c.html")
+
+        def run(*extra):
+            run_cli("batch", GOOD, "--out", tmp_path / names[0], "--summary", tmp_path / names[1],
+                    "--criteria-csv", tmp_path / names[2], "--html", tmp_path / names[3], "--quiet", *extra)
+            return {n: os.stat(tmp_path / n).st_mode & 0o777 for n in names}
+
+        assert set(run().values()) == {0o644}
+        os.chmod(tmp_path / "s.csv", 0o640)
+        assert run()["s.csv"] == 0o640  # replaced: keeps the mode it was given
+        assert set(run("--private").values()) == {0o600}
+        run_cli("report", tmp_path / "r.jsonl", "--out", tmp_path / "new.html")
+        assert os.stat(tmp_path / "new.html").st_mode & 0o777 == 0o644
+        run_cli("report", tmp_path / "r.jsonl", "--out", tmp_path / "p.html", "--private")
+        assert os.stat(tmp_path / "p.html").st_mode & 0o777 == 0o600
+        rules = ROOT / "rules"
+        for extra, mode in (((), 0o644), (("--private",), 0o600)):
+            run_cli("rules", "test", "--rules", rules, "--junit", tmp_path / "j.xml", *extra, exit_code=None)
+            assert os.stat(tmp_path / "j.xml").st_mode & 0o777 == mode
+        assert not [n for n in os.listdir(tmp_path) if n.endswith(".partial")]
+    finally:
+        os.umask(old)
+
+
+# -- 7. ladder init on a full disk -------------------------------------------------------------
+def test_7_init_on_a_full_disk_leaves_nothing(tmp_path, run_cli, monkeypatch):
+    """A write that fails part-way (ENOSPC after creating the file) left a 0-byte file, and then
+    init refused the folder as not empty. Now: exit 74, no folder and no temporary folder left,
+    and a second init (disk freed) succeeds."""
+    import errno
+
+    real = Path.write_text
+    calls = []
+
+    def full(self, *args, **kwargs):
+        calls.append(self)
+        if len(calls) == 3:
+            self.open("w").close()  # created, then the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    pack = tmp_path / "pack"
+    r = run_cli("init", pack, exit_code=74)
+    assert "No space left on device" in r.output + r.stderr and "pack" in r.output + r.stderr
+    assert os.listdir(tmp_path) == []
+    (tmp_path / "empty").mkdir()
+    calls.clear()
+    run_cli("init", tmp_path / "empty", exit_code=74)
+    assert os.listdir(tmp_path) == ["empty"] and os.listdir(tmp_path / "empty") == []
+    monkeypatch.setattr(Path, "write_text", real)
+    run_cli("init", pack)
+    run_cli("init", tmp_path / "empty")
+    assert (pack / "rules" / "ladder.yaml").is_file() and (tmp_path / "empty" / "README.md").is_file()
