@@ -383,7 +383,8 @@ def schema(rules_dir, fmt):
 def init(directory):
     """Start a rules pack of your own: ladder.yaml, one level file, an empty vocabulary file, a
     fixture with its expected verdict and golden, and a README, in DIRECTORY (new or empty). It
-    lints and tests clean.
+    lints and tests clean. All or nothing: written in a temporary folder beside DIRECTORY and
+    renamed into place, so a failure (a full disk: exit 74) leaves nothing behind.
 
     \b
     Example:
