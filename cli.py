@@ -88,6 +88,10 @@ TODAY_OPT = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), d
                          help="The day of the run, for the one check that reads the clock (a period may not end "
                               "after it); default: today. For tests and replaying an old cycle.")
 
+PRIVATE_OPT = click.option("--private", is_flag=True,
+                           help="Write every output file with mode 0600 (owner only). Default: a new file gets "
+                                "the umask's mode, a replaced file keeps its own.")
+
 
 def _today(today) -> None:
     """Fix the day of the run now, once, before any worker process starts."""
@@ -270,7 +274,8 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--out", "out", required=True, help="Output JSONL file (written atomically), or - for stdout.")
+@click.option("--out", "out", required=True, help="Output JSONL file (written atomically), or - for stdout. An existing "
+              "device, fifo or /dev/stdout is written through, never replaced.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: the number of cores).")
 @click.option("--target", default=None, help="Evaluate every packet for this level instead of its own target.")
@@ -282,6 +287,7 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
               help="Also write the cycle as one self-contained HTML report (as ladder report does).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--redact", is_flag=True, help="Leave names out of the output.")
+@PRIVATE_OPT
 @RULES_OPT
 @MAXB_OPT
 @TODAY_OPT
@@ -289,13 +295,16 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
               "three times faster on a cycle where most candidates are not ready.")
 @click.option("--track", default=None, help="Judge every packet on this track instead of its own.")
 @PATHS_OPT
-def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, rules_dir, max_bytes, today,
-          no_plan, track, with_paths):
+def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, private, rules_dir, max_bytes,
+          today, no_plan, track, with_paths):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (stdin: JSONL, or
     YAML documents separated by --- lines).
 
     Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
     the source. Exits 3 if any packet could not be evaluated (the others are still written).
+
+    --out, --summary, --criteria-csv and --html must each name a different file, none of them an
+    input, and none a folder (exit 2, before any work).
 
     \b
     Example:
@@ -309,17 +318,19 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
                                          plan=not no_plan, today=_engine("clock").today().isoformat(), track=track,
                                          paths=with_paths)
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
-         book=_book(rules_dir), criteria_csv=criteria_csv, html=html, to_stderr=True)  # stdout may be the verdicts (--out -)
+         book=_book(rules_dir), criteria_csv=criteria_csv, html=html, private=private, to_stderr=True)  # stdout may be the verdicts (--out -)
 
 
 @main.command()
 @click.argument("results", metavar="RESULTS.jsonl")
 @click.argument("packets", nargs=-1)
-@click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -.")
+@click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -; not RESULTS "
+              "or a packet file given (exit 2). An existing device or fifo is written through.")
 @click.option("--redact", is_flag=True, help="Leave names and evidence titles out.")
+@PRIVATE_OPT
 @RULES_OPT
 @MAXB_OPT
-def report(results, out, packets, redact, rules_dir, max_bytes):
+def report(results, out, packets, redact, private, rules_dir, max_bytes):
     """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
     cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
     filters by level, track, verdict and org, and a section per candidate: criteria with the
@@ -333,7 +344,7 @@ def report(results, out, packets, redact, rules_dir, max_bytes):
       ladder batch fixtures/*.yaml --out results.jsonl
       ladder report results.jsonl fixtures/ --out cycle.html
     """
-    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes)
+    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes, private)
 
 
 @main.command()
@@ -373,7 +384,8 @@ def schema(rules_dir, fmt):
 def init(directory):
     """Start a rules pack of your own: ladder.yaml, one level file, an empty vocabulary file, a
     fixture with its expected verdict and golden, and a README, in DIRECTORY (new or empty). It
-    lints and tests clean.
+    lints and tests clean. All or nothing: written in a temporary folder beside DIRECTORY and
+    renamed into place, so a failure (a full disk: exit 74) leaves nothing behind.
 
     \b
     Example:
@@ -456,7 +468,8 @@ def rules_show(rules_dir, level, fmt):
               help="Fixture packets (default: fixtures/ beside the rules folder).")
 @click.option("--update", is_flag=True, help="Rewrite the golden files on purpose.")
 @click.option("--junit", "junit", type=click.Path(dir_okay=False), default=None, help="Write a JUnit XML report.")
-def rules_test(rules_dir, fixtures_dir, update, junit):
+@PRIVATE_OPT
+def rules_test(rules_dir, fixtures_dir, update, junit, private):
     """Evaluate every fixture and compare with its golden verdict (fixtures/expected/*.golden).
 
     A mismatch prints a per-criterion diff, writes NAME.golden.new beside the golden and exits 1.
@@ -467,7 +480,7 @@ def rules_test(rules_dir, fixtures_dir, update, junit):
       ladder rules test
       ladder rules test --update     # after an intended rule change
     """
-    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit)
+    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit, private)
 
 
 @main.command()

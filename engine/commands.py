@@ -207,18 +207,23 @@ def paths(book: RuleBook, path: str, s: Settings, style=None) -> tuple[str, int]
 
 def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
           err=None, book: RuleBook | None = None, criteria_csv: str | None = None,
-          html: str | None = None) -> tuple[str, int]:
+          html: str | None = None, private: bool = False) -> tuple[str, int]:
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
     Beside it, all derived from its lines: `summary_csv`, `criteria_csv` and the `html` report.
-    Raises UsageError (an unknown --target), OutputError (exit 74), Interrupted; BrokenPipeError
-    when the reader of `--out -` goes away (the CLI ends quietly)."""
+    Raises UsageError (an unknown --target; an output that is a folder, that another output or an
+    input also names), OutputError (exit 74), Interrupted; BrokenPipeError when the reader of
+    `--out -` goes away (the CLI ends quietly). `private`: every file written is 0600."""
+    from .output import check_outputs
+
+    check_outputs([("--out", out), ("--summary", summary_csv), ("--criteria-csv", criteria_csv), ("--html", html)],
+                  [("an input", p) for p in paths])
     if book is not None:
         check_target(book, opts.target)
         check_track(book, opts.track)
         if opts.paths:
             _assessor(book)  # a broken path profile: exit 4 here, not in every worker
     try:
-        return _batch(paths, out, opts, summary_csv, progress, stdin, err, criteria_csv, html, book)
+        return _batch(paths, out, opts, summary_csv, progress, stdin, err, criteria_csv, html, book, private)
     except BrokenPipeError:
         raise
     except OSError as exc:  # the writers name their file; this is anything else that failed to write
@@ -226,16 +231,17 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
 
 
 def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err,
-           criteria_csv: str | None = None, html: str | None = None, book: RuleBook | None = None) -> tuple[str, int]:
+           criteria_csv: str | None = None, html: str | None = None, book: RuleBook | None = None,
+           private: bool = False) -> tuple[str, int]:
     import signal
     import sys
 
     from . import derived
     from .batch import Progress, Summary, run_batch
-    from .inputs import count_inputs, exists_or_dash
+    from .inputs import count_inputs, exists_or_dash, visible
     from .output import AtomicWriter, leftover_note
 
-    missing = [p for p in paths if not exists_or_dash(p)]
+    missing = [visible(p) for p in paths if not exists_or_dash(p)]
     summary = Summary()
     writers: list = []
     bar = Progress(False, None, err)
@@ -250,7 +256,7 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     old = signal.signal(signal.SIGTERM, on_term)
     try:
         for target in [out] + [p for p in (summary_csv, criteria_csv, html) if p]:
-            writers.append(AtomicWriter(target) if target != "-" or writers else derived.Spool())
+            writers.append(AtomicWriter(target, private) if target != "-" or writers else derived.Spool())
             for note in leftover_note(target, writers[-1].removed):
                 print(terminal(note), file=err or sys.stderr)
         writer = writers[0]
@@ -373,7 +379,8 @@ def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:
     return ruletools.show_text(book, level, markdown=fmt == "markdown", paths=paths), EXIT_OK
 
 
-def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: str | None) -> tuple[str, int]:
+def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: str | None,
+               private: bool = False) -> tuple[str, int]:
     """Every fixture against its golden verdict; exit 1 on a mismatch or an error."""
     from . import ruletools
 
@@ -387,25 +394,32 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
     results = ruletools.run_tests(book, cases, fx / "expected", update, paths)
     text = ruletools.tests_text(results, ruletools.coverage(book, results),
                                 ruletools.coverage(book, results, paths.signals) if paths.paths else None)
-    if junit:
+    if junit:  # atomic, and with the mode of any other output (engine.output; --private: 0600)
+        from .output import AtomicWriter
+
+        w = AtomicWriter(junit if junit != "-" else "./-", private)  # a file named -, as before
         try:
-            Path(junit).write_text(ruletools.junit_xml(results), encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(summary=f"cannot write {junit}: {exc.strerror}") from None
+            w.write(ruletools.junit_xml(results))
+            w.commit()
+        except BaseException:
+            w.abort()
+            raise
     failed = any(r.status in ("fail", "error") for r in results)
     return text, EXIT_FAILURES if failed else EXIT_OK
 
 
 def report(book: RuleBook, results: str, out: str, redact: bool = False, packets: list[str] | tuple = (),
-           max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, int, str]:
+           max_bytes: int = DEFAULT_MAX_BYTES, private: bool = False) -> tuple[str, int, str]:
     """RESULTS.jsonl (as batch writes it) -> one self-contained HTML file at `out` (atomic; `-`:
     stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
     a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
-    error line is left out and named on stderr (exit 3)."""
-    from .output import AtomicWriter
+    error line is left out and named on stderr (exit 3). `out` may not name RESULTS or a packet
+    file given (UsageError, exit 2); `private`: it is written 0600."""
+    from .output import AtomicWriter, check_outputs
     from .report_html import Report
     from .results import iter_lines, parse, problems_text
 
+    check_outputs([("--out", out)], [("RESULTS", results)] + [("a PACKETS file", p) for p in packets])
     titles = {} if redact else _titles_by_hash(packets, max_bytes)
     rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels())
     problems: list[Problem] = []
@@ -416,7 +430,7 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
             continue
         rep.add(d, titles.get(d.get("packet_sha256")))
     try:
-        w = AtomicWriter(out)
+        w = AtomicWriter(out, private)
         try:
             w.write(rep.render())
         except BaseException:

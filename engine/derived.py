@@ -96,6 +96,7 @@ class Spool(AtomicWriter):
     def __init__(self) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".ladder-batch.", suffix=".jsonl")
         self.path, self.stdout, self.tmp, self.removed = "-", False, tmp, []
+        self.private, self.through = False, False
         self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
     def finish(self) -> None:
@@ -138,7 +139,8 @@ def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: Atomic
         if w:
             w.write(csv_line(header))
         tables.append(w)
-    flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path)) if repeated else writer
+    flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path, writer.private)) if repeated \
+        else writer
     try:
         with open(writer.tmp, "rb") as fh:
             for n, raw in enumerate(fh):

@@ -33,7 +33,10 @@ FREE_TEXT_KEYS = {"title", "notes", "quote", "links", "name", "role_text"}
 _MAX_ECHO = 40
 _MAX_LISTED = 10
 MAX_PROBLEMS = 500  # per packet: enough to fix it by; a hostile packet must not make a huge report
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # contract section 2
+# Beside every anchored pattern of schemas/*.json: Python's `$` (jsonschema) also matches before a
+# final newline, Rust's (jsonschema-rs) does not; with this both refuse "id\n" alike.
+NO_LINE_BREAK = {"pattern": "\\n"}
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # contract section 2; fullmatch ($ allows a final "\n")
 _TOKEN = re.compile(r"[A-Za-z0-9._:+@/\\-]+")
 
 
@@ -41,7 +44,7 @@ def candidate_id(data: Any) -> str | None:
     """The packet's candidate id when it is a well-formed one (to name an invalid packet), else None."""
     if isinstance(data, dict) and isinstance(data.get("candidate"), dict):
         cid = data["candidate"].get("id")
-        if isinstance(cid, str) and _ID_RE.match(cid):
+        if isinstance(cid, str) and _ID_RE.fullmatch(cid):
             return cid
     return None
 
@@ -287,6 +290,8 @@ _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a numbe
 
 def _message(err: jsonschema.ValidationError) -> str:
     v, vv, inst, path = err.validator, err.validator_value, err.instance, list(err.absolute_path)
+    if v == "not" and vv == NO_LINE_BREAK and "pattern" in err.schema:
+        v, vv = "pattern", err.schema["pattern"]  # "id\n": the pattern's own message (repr shows the \n)
     if v == "required":
         missing = [k for k in vv if isinstance(inst, dict) and k not in inst]
         return f"missing required field {missing[0]!r}" if missing else err.message

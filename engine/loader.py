@@ -278,6 +278,8 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None,
             raise ParseFailure(Problem(source, "", f"not valid YAML: {_value_error(exc)}", kind="parse",
                                        line=line_offset + 1 if line_offset is not None else None)) from None
     doc = Document(source, data, text, fmt, line_offset)
+    if _ESCAPED_SURROGATE.search(text):
+        _refuse_lone_surrogates(doc)
     if fmt == "yaml":
         # YAML needs the walk (tags, aliases, non-string keys). JSON holds only JSON types, and
         # its floats are checked as they are parsed (1e400 would be Infinity); its depth (the
@@ -285,6 +287,42 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None,
         # packet, since a schema-valid packet is shallow. That keeps the walk off the fast path.
         check_tree(doc)
     return doc
+
+
+# An escape of a UTF-16 surrogate: JSON's \ud800, YAML's \ud800 or \U0000d800. A pair (an emoji
+# written as two escapes) parses to one character; a lone one parses to a str no UTF-8 writer
+# accepts (orjson, the engine's facts, a file): refused here, where the packet is read.
+_ESCAPED_SURROGATE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(doc: Document) -> None:
+    """A ParseFailure naming the first field (by JSON pointer and line) holding a lone surrogate;
+    the value itself is never shown (it cannot be printed, and it may be personal data)."""
+    stack: list[tuple[Any, str]] = [(doc.data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                break
+        elif isinstance(value, dict):
+            if any(isinstance(k, str) and _SURROGATE.search(k) for k in value):
+                path += "/"  # a key: the pointer is its mapping's; the message says it is a key
+                break
+            stack.extend((v, f"{path}/{_escape(k)}") for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}/{i}") for i, v in reversed(list(enumerate(value))))
+    else:
+        return
+    key = path.endswith("/")
+    path = path[:-1] if key else path
+    # Locating composes the text with libyaml, which refuses the escape: compose a copy with each
+    # surrogate escape made a CJK character's (\ud8xx -> \u4exx: same length, same lines).
+    where = Document(doc.source, None, _ESCAPED_SURROGATE.sub(lambda m: m.group(0)[:-2] + "4e", doc.text), doc.fmt,
+                     doc.line_offset)
+    raise ParseFailure(Problem(doc.source, path, f"{'a field name' if key else 'the text'} holds a lone UTF-16 "
+                               "surrogate escape (\\ud800-\\udfff), which is not a character: write the character "
+                               "itself, or remove the escape", line=where.locate(path), kind="encoding"))
 
 
 def _count_events(text: str, source: str, line_offset: int | None) -> None:

@@ -333,6 +333,8 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
         for (a, b), why in _EXCLUSIVE.items():
             if a in err.instance and b in err.instance:
                 return f"{a} and {b} cannot go together in one condition: {why}"
+    if err.validator == "not" and err.validator_value == {"pattern": "\\n"} and isinstance(err.instance, str):
+        return f"{err.instance!r} holds a line break: it must be one line of {err.schema.get('pattern', 'text')}"
     if err.validator == "oneOf" and isinstance(err.instance, dict):
         keys = listing(k if len(k) <= 60 else brief(k) for k in sorted(err.instance)) or "nothing"
         return f"not a valid {err.schema_path[-2] if len(err.schema_path) > 1 else 'value'} (has: {keys})"

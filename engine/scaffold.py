@@ -145,23 +145,48 @@ docs/rules.md, "Bring your own ladder", walks through growing this into your fra
 
 
 def init_pack(directory: str) -> list[Path]:
-    """Write a new pack into `directory` (new or empty); returns the files written."""
+    """Write a new pack into `directory` (new or empty); returns the files written.
+
+    All or nothing: the pack is written into a temporary folder beside `directory`, checked
+    (its fixture's golden recorded), and renamed into place only when complete, so a full disk
+    or any other failure leaves no half pack behind (and `ladder init` can simply be run again)."""
+    import os
+    import shutil
+    import tempfile
+
     from .rules import load_rules
     from .ruletools import run_tests
 
     d = Path(directory)
     if d.exists() and (not d.is_dir() or any(d.iterdir())):
         raise UsageError(summary=f"{d} already exists and is not an empty folder; ladder init writes a new pack")
-    files = {d / "rules" / "ladder.yaml": LADDER, d / "rules" / "pm-1.yaml": LEVEL,
-             d / "rules" / "vocabulary.yaml": VOCABULARY,
-             d / "fixtures" / "example-external-to-pm-1-ready.yaml": FIXTURE,
-             d / "README.md": README.replace("{d}", str(d))}
+    fixture = Path("fixtures") / "example-external-to-pm-1-ready.yaml"
+    files = {Path("rules") / "ladder.yaml": LADDER, Path("rules") / "pm-1.yaml": LEVEL,
+             Path("rules") / "vocabulary.yaml": VOCABULARY, fixture: FIXTURE,
+             Path("README.md"): README.replace("{d}", str(d))}
+    tmp: Path | None = None
     try:
+        d.absolute().parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{d.absolute().name}.ladder-", suffix=".partial",
+                                    dir=d.absolute().parent))
         for f, text in files.items():
-            f.parent.mkdir(parents=True, exist_ok=True)
-            f.write_text(text, encoding="utf-8")
-        fixture = d / "fixtures" / "example-external-to-pm-1-ready.yaml"
-        run_tests(load_rules(d / "rules"), [fixture], d / "fixtures" / "expected", update=True)
+            (tmp / f).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / f).write_text(text, encoding="utf-8")
+        run_tests(load_rules(tmp / "rules"), [tmp / fixture], tmp / "fixtures" / "expected", update=True)
+        goldens = sorted(p.relative_to(tmp) for p in (tmp / "fixtures" / "expected").glob("*.golden"))
+        try:
+            mode = d.stat().st_mode & 0o7777  # an empty folder given: it keeps its mode
+        except FileNotFoundError:
+            mask = os.umask(0o077)
+            os.umask(mask)
+            mode = 0o777 & ~mask  # as mkdir would make it (mkdtemp's is 0700)
+        os.chmod(tmp, mode)
+        os.rename(tmp, d)  # onto an empty folder too; one that filled up meanwhile fails (ENOTEMPTY)
+        tmp = None
     except OSError as exc:
-        raise OutputError(summary=f"cannot write the pack into {d}: {exc.strerror or exc}") from None
-    return sorted(files) + sorted((d / "fixtures" / "expected").glob("*.golden"))
+        raise OutputError(summary=f"cannot write the pack into {d}: {exc.strerror or exc}; nothing was "
+                                  "written there") from None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return sorted(d / f for f in files) + [d / g for g in goldens]
