@@ -317,13 +317,16 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
 @click.argument("packets", nargs=-1)
 @click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -.")
 @click.option("--redact", is_flag=True, help="Leave names and evidence titles out.")
+@click.option("--no-charts", "no_charts", is_flag=True, help="Tables only: leave the charts out (a smaller file).")
 @RULES_OPT
 @MAXB_OPT
-def report(results, out, packets, redact, rules_dir, max_bytes):
+def report(results, out, packets, redact, no_charts, rules_dir, max_bytes):
     """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
     cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
     filters by level, track, verdict and org, and a section per candidate: criteria with the
-    cited evidence, gaps, plan, warnings and an evidence appendix.
+    cited evidence, gaps, plan, warnings and an evidence appendix. Charts (inline SVG, each with
+    its figures written out) show verdicts and readiness by group, the criteria most often unmet,
+    and each candidate's criteria met against needed.
 
     Evidence titles come from the PACKETS given (files, folders, .jsonl), each matched to its
     verdict by packet_sha256; without them the report cites evidence ids only.
@@ -333,7 +336,7 @@ def report(results, out, packets, redact, rules_dir, max_bytes):
       ladder batch fixtures/*.yaml --out results.jsonl
       ladder report results.jsonl fixtures/ --out cycle.html
     """
-    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes)
+    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes, charts=not no_charts)
 
 
 @main.command()
