@@ -204,6 +204,6 @@ def meters(rows: Sequence[tuple[str, str, int, int]], label: str, caption: str) 
                     f'height="12" class="trk"/><rect x="{lw}" y="{y}" width="{w:.0f}" height="12" class="s-met"'
                     f'{attr("data-series", key)}{attr("data-value", met)}{attr("data-needed", needed)}/><text x="{lw + bw + 5}" y="{y + 10}" '
                     f'class="num">{met} of {needed}</text>')
-    return (f'<figure class="chart"><svg width="{lw + bw + 70}" height="{2 + len(rows) * step}" role="img" class="mt"'
-            f'{attr("aria-label", label)} data-chart="meters">{"".join(body)}</svg><figcaption>{e(caption)}'
-            "</figcaption></figure>")
+    return (f'<figure class="chart"><figcaption>{e(caption)}</figcaption><svg width="{lw + bw + 70}" '
+            f'height="{2 + len(rows) * step}" role="img" class="mt"{attr("aria-label", label)} data-chart="meters">'
+            f'{"".join(body)}</svg></figure>')
