@@ -385,6 +385,45 @@ def init(directory):
     _run(commands.init, directory)
 
 
+@main.command("import")
+@click.argument("sheet", metavar="FILE.csv|FILE.xlsx")
+@click.option("--out", "out", required=True, metavar="DIR", help="The folder to write one packet (JSON) per candidate to.")
+@click.option("--candidates", default=None, metavar="FILE",
+              help="The candidates table, when FILE is a CSV (a workbook has its own candidates sheet).")
+@RULES_OPT
+def import_(sheet, out, candidates, rules_dir):
+    """Evidence from a spreadsheet: one row per evidence record (candidate_id, id, type, date, title
+    and the type's fields as columns) and a candidates table, to one packet per candidate, each
+    validated. Problems name the sheet, the row and the column (exit 3). Cells are read as values,
+    never evaluated. The layout: docs/packets.md.
+
+    \b
+    Example:
+      ladder import examples/cycle-2026-h1/evidence.xlsx --out packets/
+      ladder import evidence.csv --candidates candidates.csv --out packets/
+    """
+    from engine.spreadsheet import import_sheet
+
+    _run(import_sheet, _book(rules_dir), sheet, out, candidates)
+
+
+@main.command("export")
+@click.argument("packets", nargs=-1, required=True)
+@click.option("--out", "out", required=True, metavar="FILE.xlsx|FILE.csv",
+              help="A workbook, or a CSV of the evidence (the candidates beside it as FILE-candidates.csv).")
+@RULES_OPT
+def export(packets, out, rules_dir):
+    """Packets to the spreadsheet layout `ladder import` reads: a round trip gives the same packets.
+
+    \b
+    Example:
+      ladder export fixtures/ --out cycle.xlsx
+    """
+    from engine.spreadsheet import export_packets
+
+    _run(export_packets, _book(rules_dir), list(packets), out)
+
+
 @main.command()
 @click.argument("packet")
 @RULES_OPT
