@@ -399,12 +399,10 @@ def import_(sheet, out, candidates, rules_dir):
 
     \b
     Example:
-      ladder import examples/cycle-2026-h1/evidence.xlsx --out packets/
-      ladder import evidence.csv --candidates candidates.csv --out packets/
+      ladder import cycle.xlsx --out imported/
+      ladder import cycle.csv --candidates cycle-candidates.csv --out imported/
     """
-    from engine.spreadsheet import import_sheet
-
-    _run(import_sheet, _book(rules_dir), sheet, out, candidates)
+    _run(_engine("spreadsheet").import_sheet, _book(rules_dir), sheet, out, candidates)
 
 
 @main.command("export")
@@ -417,11 +415,10 @@ def export(packets, out, rules_dir):
 
     \b
     Example:
-      ladder export fixtures/ --out cycle.xlsx
+      ladder export fixtures/*.yaml --out cycle.xlsx
+      ladder export fixtures/*.yaml --out cycle.csv
     """
-    from engine.spreadsheet import export_packets
-
-    _run(export_packets, _book(rules_dir), list(packets), out)
+    _run(_engine("spreadsheet").export_packets, _book(rules_dir), list(packets), out)
 
 
 @main.command()

@@ -374,7 +374,10 @@ def _locate(p: Problem, cid: str, rows: dict[int, tuple[str, str, int]], files: 
     parts = [x for x in (p.path or "").split("/") if x]
     if len(parts) >= 2 and parts[0] == "evidence" and parts[1].isdigit() and int(parts[1]) in rows:
         file, sheet, row = rows[int(parts[1])]
-        col = ".".join(str(int(x) + 1) if x.isdigit() else x for x in parts[2:]) or "(the row)"
+        col = ".".join(str(int(x) + 1) if x.isdigit() else x for x in parts[2:])
+        if not col:  # a required field left empty: the message names it
+            m = re.search(r"missing required field '([A-Za-z0-9_.-]+)'", p.message)
+            col = m.group(1) if m else "(the row)"
         return Problem(file, "", f"sheet {sheet}, row {row}, column {col}: {p.message}",
                        kind="sheet")
     head = parts[0] if parts else ""
@@ -550,3 +553,44 @@ def export_packets(book, inputs: list[str], out: str, fmt: str | None = None, ma
         raise UsageError(summary=f"{out}: give a file ending .csv or .xlsx (or --format csv|xlsx)")
     err = "\n".join(str(p) for p in problems)
     return "", EXIT_INVALID_PACKET if problems else EXIT_OK, "\n".join(x for x in (err, note) if x)
+
+
+def layout_reference() -> list[str]:
+    """The spreadsheet layout, as a section of docs/packets.md (engine.authoring.field_reference)."""
+    return [
+        "## Evidence from a spreadsheet", "",
+        "`ladder import FILE --out DIR` turns a spreadsheet into one packet per candidate (JSON, each checked as "
+        "`ladder validate` checks it); `ladder export PACKET... --out FILE` writes packets back in the same layout, "
+        "and a round trip gives every packet back unchanged. `FILE` is a workbook (`.xlsx`, sheets `evidence` and "
+        "`candidates`) or a CSV of the evidence with the candidates in a second CSV (`--candidates FILE`; export "
+        "writes it beside the first, as `NAME-candidates.csv`). `examples/cycle-2026-h1/` holds a 30-candidate "
+        "cycle in both forms; export any packet (`ladder new --target LEVEL > p.yaml`, then `ladder export p.yaml "
+        "--out template.xlsx`) for a template with the columns filled in.", "",
+        "**The `evidence` sheet**: one row per evidence record.", "",
+        "| column | |", "|---|---|",
+        "| `candidate_id` | the candidate the record belongs to (a row of the candidates sheet) |",
+        "| `id` | the record's id, unique for the candidate; left empty, `ev-01`, `ev-02`, ... in row order |",
+        "| `type`, `date`, `title` | as in every record (above) |",
+        "| the type's fields | one column each, named as above: `role`, `scope`, `rating`, `months`, ... |",
+        "| a field of a mapping | `from.relationship`, `from.id`, `mentee.level` |",
+        "| each of a list of mappings | numbered from 1: `metrics.1.name`, `metrics.1.kind`, `metrics.2.name`, ... |",
+        "| a list of words | in one cell, separated by `;`: `alignment; influence` (`;` alone is an empty list) |", "",
+        "**The `candidates` sheet**: one row per candidate: `candidate_id`, and the `candidate` fields above "
+        "(`name`, `track`, `current_level`, `target_level`, `org`, `manager`, `cycle`, `x-...`), `period.start`, "
+        "`period.end`, `notes`, and `committee.decision`, `committee.decided_on`, `committee.reason`, "
+        "`committee.overrides`.", "",
+        "An empty cell is a field left out. What a cell holds comes from the schema above: a whole number, a "
+        "number, `true`/`false`, a list; everything else is text, dates as `YYYY-MM-DD` (a date cell of a "
+        "workbook is read as its date). Cells are read as the values they hold and never evaluated: a workbook "
+        "cell holding a formula is refused (paste its value), and text that looks like a formula is text. In a "
+        "CSV one leading `'` is dropped: export writes one before text a spreadsheet would run (`=`, `+`, `-`, "
+        "`@`) and before text that starts with `'`. A problem names the file, the sheet, the row and the "
+        "column, never the cell's text, and the exit code is 3 (the valid packets are still written):", "",
+        "```console",
+        "$ ladder import evidence.csv --candidates candidates.csv --out packets/",
+        "evidence.csv: sheet evidence, row 6, column rating: is not a whole number",
+        "evidence.csv: sheet evidence, row 6, column rating: missing required field 'rating'",
+        "candidates.csv: sheet candidates, row 4, column current_level: unknown level 'senior-pn'; did you mean "
+        "'senior-pm'? (known: associate-pm, mid-pm, senior-pm, director, principal-pm, vp, or external)",
+        "packets/: 28 packet(s) written, 2 with problems",
+        "```", ""]

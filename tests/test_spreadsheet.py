@@ -177,3 +177,23 @@ def test_import_usage_errors(run_cli, tmp_path):
     (tmp_path / "bin.xlsx").write_bytes(b"not a zip")
     r = run_cli("import", tmp_path / "bin.xlsx", "--out", tmp_path / "o", exit_code=2)
     assert "not a readable CSV (UTF-8) or XLSX file" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_example_cycle_runs_from_its_spreadsheet_to_the_report(run_cli, tmp_path):
+    """examples/cycle-2026-h1: 30 candidates in a workbook (and the same as CSV) -> packets ->
+    verdicts -> the report with its charts; the committed files are what export writes."""
+    ex = ROOT / "examples" / "cycle-2026-h1"
+    run_cli("import", ex / "evidence.xlsx", "--out", tmp_path / "packets")
+    run_cli("import", ex / "evidence.csv", "--candidates", ex / "evidence-candidates.csv", "--out", tmp_path / "p2")
+    names = sorted(p.name for p in (tmp_path / "packets").iterdir())
+    assert len(names) == 30 and names == sorted(p.name for p in (tmp_path / "p2").iterdir())
+    for n in names:
+        assert (tmp_path / "packets" / n).read_bytes() == (tmp_path / "p2" / n).read_bytes()
+    run_cli("batch", tmp_path / "packets", "--out", tmp_path / "r.jsonl", "--html", tmp_path / "cycle.html", "--quiet")
+    page = (tmp_path / "cycle.html").read_text(encoding="utf-8")
+    assert page.count('data-chart="meters"') == 30 and 'data-chart="verdicts"' in page and "Verdicts by org" in page
+    run_cli("export", tmp_path / "packets", "--out", tmp_path / "again.xlsx")
+    run_cli("export", tmp_path / "packets", "--out", tmp_path / "again.csv")
+    assert (tmp_path / "again.xlsx").read_bytes() == (ex / "evidence.xlsx").read_bytes()
+    assert (tmp_path / "again.csv").read_bytes() == (ex / "evidence.csv").read_bytes()
+    assert (tmp_path / "again-candidates.csv").read_bytes() == (ex / "evidence-candidates.csv").read_bytes()
