@@ -439,18 +439,27 @@ def tables_from_packets(packets: list[tuple[str, dict]], cols: Columns) -> tuple
                 _flat(k, v, r, f"{source}: /evidence/{i}")
             ev_rows.append(r)
     ev_cols = list(_HEAD) + [f for f in cols.order() if f not in _HEAD]
-    return _table(ev_rows, ev_cols, len(_HEAD)), _table(cand_rows, list(_CAND_HEAD), 1)
+    subs: dict[str, list[str]] = {}
+    for fields in cols.types.values():
+        for name, (_, sub) in fields.items():
+            subs.setdefault(name, []).extend(x for x in sub if x not in subs.get(name, []))
+    return _table(ev_rows, ev_cols, len(_HEAD), subs), _table(cand_rows, list(_CAND_HEAD), 1)
 
 
-def _natural(k: str) -> list:
-    return [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in k.split(".")]
-
-
-def _table(rows: list[dict[str, Any]], first: list[str], always: int) -> list[list[Any]]:
+def _table(rows: list[dict[str, Any]], first: list[str], always: int, subs: dict[str, list[str]] | None = None
+           ) -> list[list[Any]]:
     """Rows as a table: the `first` columns in their order (the first `always` of them even when
     empty; a field of mappings as its sub-columns, numbered ones in number order), then any other
     column (x-...) by name."""
     seen = {k for r in rows for k in r}
+    subs = subs or {}
+
+    def _natural(k: str) -> list:  # metrics.2.kind after metrics.1.unit; sub-fields in the schema's order
+        parts = k.split(".")
+        order = subs.get(parts[0], [])
+        return [(0, int(x), "") if x.isdigit() else (1, order.index(x) if x in order else len(order), x)
+                for x in parts[1:]]
+
     head: list[str] = []
     for i, c in enumerate(first):
         if c in seen or i < always:
