@@ -173,7 +173,7 @@ class Report:
             pre = f"{lv['id']} " if len(levels) > 1 else ""
             rows.append((pre + "required", "required", int(lv["required_met"]), int(lv["required_total"])))
             rows.append((pre + "supporting", "supporting", int(lv["supporting_met"]), int(lv["supporting_needed"])))
-            rows += [(f"{pre}{a['aspect']}", "supporting", int(a["met"]), int(a["needed"])) for a in lv.get("aspects", [])]
+            rows += [(f"{pre}{a['aspect']} (aspect)", "supporting", int(a["met"]), int(a["needed"])) for a in lv.get("aspects", [])]
         path = ", ".join(str(lv["id"]) for lv in levels)
         return charts.meters(rows, f"Criteria met against needed, {path}",
                              "Criteria met against needed (required: all; supporting: the number needed)")
