@@ -327,14 +327,17 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
 @click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -; not RESULTS "
               "or a packet file given (exit 2). An existing device or fifo is written through.")
 @click.option("--redact", is_flag=True, help="Leave names and evidence titles out.")
+@click.option("--no-charts", "no_charts", is_flag=True, help="Tables only: leave the charts out (a smaller file).")
 @PRIVATE_OPT
 @RULES_OPT
 @MAXB_OPT
-def report(results, out, packets, redact, private, rules_dir, max_bytes):
+def report(results, out, packets, redact, no_charts, private, rules_dir, max_bytes):
     """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
     cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
     filters by level, track, verdict and org, and a section per candidate: criteria with the
-    cited evidence, gaps, plan, warnings and an evidence appendix.
+    cited evidence, gaps, plan, warnings and an evidence appendix. Charts (inline SVG, each with
+    its figures written out) show verdicts and readiness by group, the criteria most often unmet,
+    and each candidate's criteria met against needed.
 
     Evidence titles come from the PACKETS given (files, folders, .jsonl), each matched to its
     verdict by packet_sha256; without them the report cites evidence ids only.
@@ -344,7 +347,8 @@ def report(results, out, packets, redact, private, rules_dir, max_bytes):
       ladder batch fixtures/*.yaml --out results.jsonl
       ladder report results.jsonl fixtures/ --out cycle.html
     """
-    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes, private)
+    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes, private,
+         charts=not no_charts)
 
 
 @main.command()
@@ -392,6 +396,42 @@ def init(directory):
       ladder init our-ladder && ladder rules test --rules our-ladder/rules
     """
     _run(commands.init, directory)
+
+
+@main.command("import")
+@click.argument("sheet", metavar="FILE.csv|FILE.xlsx")
+@click.option("--out", "out", required=True, metavar="DIR", help="The folder to write one packet (JSON) per candidate to.")
+@click.option("--candidates", default=None, metavar="FILE",
+              help="The candidates table, when FILE is a CSV (a workbook has its own candidates sheet).")
+@RULES_OPT
+def import_(sheet, out, candidates, rules_dir):
+    """Evidence from a spreadsheet: one row per evidence record (candidate_id, id, type, date, title
+    and the type's fields as columns) and a candidates table, to one packet per candidate, each
+    validated. Problems name the sheet, the row and the column (exit 3). Cells are read as values,
+    never evaluated. The layout: docs/packets.md.
+
+    \b
+    Example:
+      ladder import cycle.xlsx --out imported/
+      ladder import cycle.csv --candidates cycle-candidates.csv --out imported/
+    """
+    _run(_engine("spreadsheet").import_sheet, _book(rules_dir), sheet, out, candidates)
+
+
+@main.command("export")
+@click.argument("packets", nargs=-1, required=True)
+@click.option("--out", "out", required=True, metavar="FILE.xlsx|FILE.csv",
+              help="A workbook, or a CSV of the evidence (the candidates beside it as FILE-candidates.csv).")
+@RULES_OPT
+def export(packets, out, rules_dir):
+    """Packets to the spreadsheet layout `ladder import` reads: a round trip gives the same packets.
+
+    \b
+    Example:
+      ladder export fixtures/*.yaml --out cycle.xlsx
+      ladder export fixtures/*.yaml --out cycle.csv
+    """
+    _run(_engine("spreadsheet").export_packets, _book(rules_dir), list(packets), out)
 
 
 @main.command()

@@ -46,6 +46,7 @@ TARGET_RSS_MB = 250.0
 TARGET_EVALUATE_MS = 400.0
 TARGET_REPORT_S, TARGET_REPORT_LOAD_S, TARGET_REPORT_MB = 3.0, 3.0, 25.0  # issue 13: ladder report on 10,000
 TARGET_AUDIT_RATIO = 1.3  # ladder audit --jobs 2 (one rule changed) over ladder batch --jobs 2, same packets
+TARGET_CHARTS_RATIO = 1.3  # issue 30: ladder report (with its charts) over ladder report --no-charts, same run
 TARGET_PATHS_RATIO = 1.3  # ladder batch --jobs 2 --paths over ladder batch --jobs 2, same packets, same run
 # "The same at 100,000 packets as at 10,000": the big run's peak may exceed the small one's by
 # sampling noise only, i.e. at most 10% or 16 MB, whichever is larger.
@@ -637,6 +638,26 @@ def report_rows(ladder: str, results: Path, count: int, work: Path, kw: dict) ->
     checks.append(("PASS" if r.wall <= TARGET_REPORT_S else "FAIL",
                    f"ladder report on {count:,} verdicts <= {TARGET_REPORT_S:g} s: {r.wall:.2f} s"))
     checks.append(("PASS" if mb <= TARGET_REPORT_MB else "FAIL", f"report file <= {TARGET_REPORT_MB:g} MB: {mb:.1f} MB"))
+    # the charts' cost: the report with and without them, in interleaved rounds, each side's fastest
+    plain = work / "cycle-no-charts.html"
+    with_charts, without = [r], []
+    for i in range(3):
+        without.append(measure(f"ladder report --no-charts, {count:,} verdicts",
+                               [ladder, "report", str(results), "--out", str(plain), "--no-charts"], None, work, **kw))
+        if i:
+            with_charts.append(measure(r.name, [ladder, "report", str(results), "--out", str(html)], None, work, **kw))
+    if any(x.error for x in with_charts + without):
+        checks.append(("ERROR", f"report <= {TARGET_CHARTS_RATIO:g}x report --no-charts: a command failed"))
+    else:
+        best, base = min(x.wall for x in with_charts), min(without, key=lambda x: x.wall)
+        base.notes.append(f"file size {plain.stat().st_size / 1e6:.1f} MB; walls s: "
+                          + ", ".join(f"{x.wall:.2f}" for x in without) + "; with charts: "
+                          + ", ".join(f"{x.wall:.2f}" for x in with_charts))
+        rows.append(base)
+        ratio = best / base.wall
+        checks.append(("PASS" if ratio <= TARGET_CHARTS_RATIO else "FAIL",
+                       f"report <= {TARGET_CHARTS_RATIO:g}x report --no-charts: {ratio:.2f}x "
+                       f"({best:.2f} s / {base.wall:.2f} s, fastest of 3 each, interleaved)"))
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
     import browser
 

@@ -115,6 +115,9 @@ def field_reference(schema: dict, source: str = "schemas/packet.schema.json") ->
         for name, sub in more:
             body, _ = _table(schema, sub, f"#### {t}: {name}")
             lines += body
+    from .spreadsheet import layout_reference
+
+    lines += layout_reference()
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -409,7 +409,7 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
 
 
 def report(book: RuleBook, results: str, out: str, redact: bool = False, packets: list[str] | tuple = (),
-           max_bytes: int = DEFAULT_MAX_BYTES, private: bool = False) -> tuple[str, int, str]:
+           max_bytes: int = DEFAULT_MAX_BYTES, private: bool = False, charts: bool = True) -> tuple[str, int, str]:
     """RESULTS.jsonl (as batch writes it) -> one self-contained HTML file at `out` (atomic; `-`:
     stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
     a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
@@ -421,7 +421,7 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
 
     check_outputs([("--out", out)], [("RESULTS", results)] + [("a PACKETS file", p) for p in packets])
     titles = {} if redact else _titles_by_hash(packets, max_bytes)
-    rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels())
+    rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels(), charts=charts)
     problems: list[Problem] = []
     for line in iter_lines(results):
         d = line if isinstance(line, Problem) else parse(line)

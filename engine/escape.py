@@ -104,6 +104,19 @@ def csv_cell(cell: object) -> str:
     return text
 
 
+def sheet_cell(cell: object) -> object:
+    """A value for a CSV that `ladder import` reads back (engine.spreadsheet): text as `csv_cell`
+    writes it, and an apostrophe also before text that starts with one, so that import, which
+    drops one leading apostrophe, gives back every value as it was. Numbers and booleans as
+    `csv_cell` writes them (a negative number gets its apostrophe too)."""
+    text = csv_cell(cell)
+    return "'" + text if text.startswith("'") and text == _plain(cell) else text
+
+
+def _plain(cell: object) -> str:
+    return "" if cell is None else ("true" if cell is True else "false" if cell is False else str(cell))
+
+
 def csv_line(cells: Iterable[object]) -> str:
     """One CSV record (RFC 4180 quoting, LF-terminated): every cell through `csv_cell`, and quoted
     when it holds a quote, a comma, a carriage return or a line feed. (The csv module quotes only

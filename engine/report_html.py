@@ -22,12 +22,15 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .escape import html_attr as attr
+from . import charts
+from .calibrate import SUPPRESS_BELOW
 from .escape import html_csp, html_id, html_text
 from .report import plan_fields
 
 VERDICT_ORDER = ("ready", "not_ready", "insufficient_evidence")
 _LABEL = {"ready": "ready", "not_ready": "not ready", "insufficient_evidence": "insufficient evidence"}
 _REDACTED = "(redacted)"
+TOP_UNMET = 15  # criteria in the "most often unmet" table and chart
 _MALFORMED = "not shown: a field is not the shape ladder batch writes (an edited or damaged results line)"
 
 
@@ -55,8 +58,10 @@ class _Row:
 
 
 class Report:
-    def __init__(self, redact: bool = False, titled: bool = True, level_order: list[str] | tuple = ()):
+    def __init__(self, redact: bool = False, titled: bool = True, level_order: list[str] | tuple = (),
+                 charts: bool = True):
         self.redact = redact
+        self.charts = charts  # False: the tables only (ladder report --no-charts)
         self.level_order = list(level_order)
         self.titled = titled  # False: no evidence titles were available (ladder report without --packets)
         self.rows: list[_Row] = []
@@ -158,6 +163,21 @@ class Report:
             out.append(f"<a{attr('href', '#' + html_id(a, i))}>{e(i)}</a>" + (f" {e(label)}" if label else ""))
         return "; ".join(out)
 
+    @staticmethod
+    def _meters(levels: list[dict]) -> str:
+        """The candidate's chart: per level of the path, required criteria met of all required,
+        supporting met of the number needed, and per aspect (where the pack has aspects) met of
+        needed; the same figures as the level lines and the headline."""
+        rows = []
+        for lv in levels:
+            pre = f"{lv['id']} " if len(levels) > 1 else ""
+            rows.append((pre + "required", "required", int(lv["required_met"]), int(lv["required_total"])))
+            rows.append((pre + "supporting", "supporting", int(lv["supporting_met"]), int(lv["supporting_needed"])))
+            rows += [(f"{pre}{a['aspect']} (aspect)", "supporting", int(a["met"]), int(a["needed"])) for a in lv.get("aspects", [])]
+        path = ", ".join(str(lv["id"]) for lv in levels)
+        return charts.meters(rows, f"Criteria met against needed, {path}",
+                             "Criteria met against needed (required: all; supporting: the number needed)")
+
     def _section(self, d: dict, r: _Row, titles: dict | None, needs: dict[str, str]) -> str:
         a = f"c{r.n}"
         cand = d.get("candidate") or {}
@@ -173,6 +193,8 @@ class Report:
                f'</span></h3><p class="hl">{e(d.get("headline"))}</p><p class="facts">{" · ".join(facts)} · source '
                f"<code>{e(d.get('source', ''))}</code></p>"]
         levels = d.get("levels", [])
+        if self.charts and levels:
+            out.append(self._meters(levels))
         if len(levels) > 1 or r.verdict == "insufficient_evidence":  # else the headline says it
             out.append('<ul class="lv">' + "".join(
                 f"<li>{e(lv['id'])}: {e(_LABEL.get(lv['verdict'], lv['verdict']))} · required "
@@ -238,26 +260,90 @@ class Report:
         out.append("</section>")
         return "".join(out)
 
-    def _counts(self) -> str:
+    def cohort(self) -> dict:
+        """The cohort's figures, computed once: the tables and the charts of the Cohort section are
+        both drawn from this. A candidate id in several inputs counts once, by its first (as
+        batch's summary). `by`: per dimension, each group's counts in VERDICT_ORDER; `readiness`:
+        per dimension, (group, candidates, ready, percent ready), ready and percent None for a
+        group under SUPPRESS_BELOW (as calibrate's groups); `unmet`: the criteria most often unmet,
+        (criterion id, required, candidates it is unmet for, candidates assessed on it)."""
         first: dict[str, _Row] = {}
-        for r in self.rows:  # a candidate id in several inputs counts once, by its first (as batch's summary)
+        for r in self.rows:
             first.setdefault(r.cid, r)
         rows = list(first.values())
         verdicts = Counter(r.verdict for r in rows)
-        parts = [f"<li><b>{verdicts[v]}</b> {e(_LABEL[v])}" for v in VERDICT_ORDER]
+        by: dict[str, list[tuple[str, list[int]]]] = {}
+        readiness: dict[str, list[tuple[str, int, int | None, float | None]]] = {}
+        for dim, field in (("target level", "level"), ("track", "track"), ("org", "org")):
+            c = Counter((getattr(r, field), r.verdict) for r in rows if getattr(r, field))
+            groups = sorted({g for g, _ in c})
+            if not groups:
+                continue
+            by[dim] = [(g, [c[g, v] for v in VERDICT_ORDER]) for g in groups]
+            ready = []
+            for g, counts in by[dim]:
+                n = sum(counts)
+                if n < SUPPRESS_BELOW:
+                    ready.append((g, n, None, None))
+                else:
+                    ready.append((g, n, counts[0], round(100 * counts[0] / n, 1)))
+            readiness[dim] = ready
+        unmet: Counter[str] = Counter()
+        assessed: Counter[str] = Counter()
+        required: dict[str, bool] = {}
+        for r in rows:
+            for cid, (status, req) in r.statuses.items():
+                assessed[cid] += 1
+                required.setdefault(cid, req)
+                if status != "met":
+                    unmet[cid] += 1
+        top = sorted(unmet.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_UNMET]
+        return {"candidates": len(rows), "verdicts": [verdicts[v] for v in VERDICT_ORDER], "by": by,
+                "readiness": readiness, "unmet": [(cid, required[cid], n, assessed[cid]) for cid, n in top]}
+
+    def _counts(self, fig: dict) -> str:
+        parts = [f"<li><b>{n}</b> {e(_LABEL[v])}" for v, n in zip(VERDICT_ORDER, fig["verdicts"])]
         if self.errors:
             parts.append(f"<li><b>{len(self.errors)}</b> could not be evaluated")
         out = [f'<ul class="counts">{"".join(parts)}</ul>']
-        for dim, field in (("target level", "level"), ("track", "track"), ("org", "org")):
-            c = Counter(getattr(r, field) for r in rows if getattr(r, field))
-            if not c:
-                continue
-            cells = "".join(f'<tr><th scope="row">{e(k)}' + "".join(
-                f"<td>{sum(1 for r in rows if getattr(r, field) == k and r.verdict == v)}" for v in VERDICT_ORDER)
-                + f"<td>{n}" for k, n in sorted(c.items()))
+        for dim, groups in fig["by"].items():
+            cells = "".join(f'<tr><th scope="row">{e(k)}' + "".join(f"<td>{n}" for n in counts) + f"<td>{sum(counts)}"
+                            for k, counts in groups)
             out.append(f'<table class="by"><caption>By {dim}</caption><thead><tr><th scope="col">{dim}' +
                        "".join(f'<th scope="col">{e(_LABEL[v])}' for v in VERDICT_ORDER) +
                        f'<th scope="col">all</thead><tbody>{cells}</tbody></table>')
+        for dim, groups in fig["readiness"].items():
+            cells = "".join(f'<tr><th scope="row">{e(g)}<td>{n}' + (
+                f'<td colspan="2">fewer than {SUPPRESS_BELOW}' if ready is None else f"<td>{ready}<td>{share:.1f}%")
+                for g, n, ready, share in groups)
+            out.append(f'<table class="by rd"><caption>Readiness by {dim}</caption><thead><tr><th scope="col">{dim}'
+                       f'<th scope="col">candidates<th scope="col">ready<th scope="col">share ready</thead>'
+                       f"<tbody>{cells}</tbody></table>")
+        if fig["unmet"]:
+            cells = "".join(f"<tr><th scope=\"row\"><code>{e(cid)}</code><td>{'required' if req else 'supporting'}"
+                            f"<td>{n}<td>{of}" for cid, req, n, of in fig["unmet"])
+            out.append('<table class="by un"><caption>Most often unmet</caption><thead><tr><th scope="col">criterion'
+                       '<th scope="col">kind<th scope="col">unmet<th scope="col">of candidates assessed</thead>'
+                       f"<tbody>{cells}</tbody></table>")
+        if self.charts:
+            out.append(self._cohort_charts(fig))
+        return "".join(out)
+
+    def _cohort_charts(self, fig: dict) -> str:
+        out = ['<div class="charts">']
+        for dim, groups in fig["by"].items():
+            out.append(charts.stacked(groups, charts.VERDICT_SERIES, f"Verdicts by {dim}", kind="verdicts"))
+        for dim, groups in fig["readiness"].items():
+            out.append(charts.bars(
+                [(g, share, "share", f"fewer than {SUPPRESS_BELOW}" if share is None else f"{share:.1f}% of {n}")
+                 for g, n, ready, share in groups], f"Share ready by {dim} (groups under {SUPPRESS_BELOW} not shown)",
+                100, (), kind="readiness"))
+        if fig["unmet"]:
+            out.append(charts.bars([(cid, n, "required" if req else "supporting", f"{n} of {of}")
+                                    for cid, req, n, of in fig["unmet"]], "Most often unmet criteria",
+                                   max(n for _, _, n, _ in fig["unmet"]),
+                                   (("required", "required"), ("supporting", "supporting")), kind="unmet"))
+        out.append("</div>")
         return "".join(out)
 
     def _matrix(self, level: str, rows: list[_Row]) -> str:
@@ -313,7 +399,7 @@ class Report:
                  'placeholder="id or name"></label><label>Sort <select data-sort><option value="k">closeness to ready'
                  f'</option><option value="id">candidate id</option>{"" if self.redact else """<option value="name">name</option>"""}'
                  f'</select></label><output aria-live="polite" data-shown>{len(rows)} of {len(rows)} shown</output></nav>',
-                 "<h2>Cohort</h2>", self._counts()]
+                 "<h2>Cohort</h2>", self._counts(self.cohort())]
         if repeated:
             parts.append('<p class="warn">Candidate id(s) in more than one input (each has a section; check which '
                          "packet is current): " + ", ".join(f"<code>{e(c)}</code>" for c in repeated) + "</p>")
@@ -402,10 +488,11 @@ window.addEventListener('afterprint',function(){
 });
 })();
 """
+_CSS += charts.CSS
 CSP = html_csp(_JS, _CSS)
 _HEAD_START = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
                f'<meta http-equiv="Content-Security-Policy"{attr("content", CSP)}>'
                '<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="generator" content="ladder">'
                "<title>")
-_HEAD_END = "</title><style>" + _CSS + "</style></head><body>"
+_HEAD_END = "</title><style>" + _CSS + "</style></head><body>" + charts.DEFS
 

@@ -35,7 +35,8 @@ PACKETS = [FIXTURES / n for n in ("noor-ashgrove-mid-to-senior-ready.yaml",
                                   "caspian-thistlewood-mid-to-senior-not-ready.yaml",
                                   "hollis-penrake-mid-to-senior-insufficient.yaml")]
 KEEP = {"ready", "not_ready", "insufficient_evidence", "met", "unmet"}  # what a results file must hold to be read
-START_TAG = re.compile(r'<[a-z][a-z0-9]*(?:\s+[a-z][a-z0-9-]*(?:="[^"]*")?)*\s*/?>')
+# (SVG's own attribute names are camelCase: viewBox, patternUnits; the page writes them itself)
+START_TAG = re.compile(r'<[a-z][a-z0-9]*(?:\s+[a-z][a-zA-Z0-9-]*(?:="[^"]*")?)*\s*/?>')
 
 
 # -- building the hostile cycle (also used by test_report_browser.py) ---------------------------------
@@ -278,4 +279,9 @@ def test_a_hostile_calibration_page_shows_text_never_markup(run_cli, tmp_path, p
     honest = calibration_page(run_cli, tmp_path / "h", "honest")
     assert "By org" in text and "By level" in text  # the hostile groups are there, as text
     p = check_page(text, honest)
-    assert p.scripts == [] and "document.body" not in "".join(p.raw)
+    assert p.scripts == []
+    # the payload is in the charts' attribute values (a group's name), whole, inside quotes; never
+    # anywhere else in a tag (an attribute of its own)
+    assert "document.body" not in "".join(re.sub(r'="[^"]*"', "", t) for t in p.raw)
+    values = [v for _, attrs in p.attrs for _, v in attrs if v]
+    assert any(f"{payload}org" == v for v in values)
