@@ -3,6 +3,7 @@ batch's worker pool), keeping only what differs."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,18 +18,46 @@ from ..loader import DEFAULT_MAX_BYTES
 from ..rules import RuleBook, canonical_json
 from ..pipeline import Result
 from ..verdict import Verdict
-from .diff import diff_rules, diff_schemas
+from .diff import RuleDiff, diff_rules, diff_schemas
 from .result import AuditResult, InvalidPacket, PacketChange, Side, StatusChange, Tally, _level_changes
 
 
-def _status_changes(a: Verdict, b: Verdict) -> list[StatusChange]:
-    """Criteria whose status or required flag differs, in the head verdict's order."""
+@dataclass(frozen=True)
+class Identity:
+    """How criteria correspond between the versions (from the rule diff): a renamed criterion is
+    its old self under a new id; an added or removed one (its level added or removed included) has
+    no counterpart, so its status on a packet is an outcome of the change, not a status change."""
+
+    renamed: tuple[tuple[str, str], ...] = ()  # (old id, new id)
+    added: frozenset[str] = frozenset()
+    removed: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, d: RuleDiff) -> Identity:
+        added = {c.id for c in d.of("added")}
+        removed = {c.id for c in d.of("removed")}
+        for lv, contents in d.level_contents.items():
+            (added if contents["change"] == "added" else removed).update(contents["criteria"])
+        return cls(tuple((c.old_id, c.id) for c in d.of("renamed")), frozenset(added), frozenset(removed))
+
+    def fresh(self, c: StatusChange) -> bool:
+        """A criterion only one version has (added or removed), seen on the side that has it."""
+        return (c.base is None and c.id in self.added) or (c.head is None and c.id in self.removed)
+
+
+def _status_changes(a: Verdict, b: Verdict, ident: Identity = Identity()) -> list[StatusChange]:
+    """Criteria whose status or required flag differs, in the head verdict's order; a renamed
+    criterion is compared with its old self (and carries its old id)."""
+    old_of = {new: old for old, new in ident.renamed}
+    new_of = dict(ident.renamed)
     ca, cb = {c.id: c for c in a.criteria}, {c.id: c for c in b.criteria}
     out = []
-    for cid in [c.id for c in b.criteria] + [c.id for c in a.criteria if c.id not in cb]:
-        x, y = ca.get(cid), cb.get(cid)
+    for cid in [c.id for c in b.criteria] + [c.id for c in a.criteria
+                                             if c.id not in cb and new_of.get(c.id) not in cb]:
+        old = old_of.get(cid, cid) if cid in cb else cid
+        x, y = ca.get(old), cb.get(cid)
         sc = StatusChange(cid, x.status if x else None, y.status if y else None, x.required if x else None,
-                          y.required if y else None)
+                          y.required if y else None, old_id=old if old != cid and x is not None else "")
         if sc.status_changed or sc.kind_changed:
             out.append(sc)
     return out
@@ -91,11 +120,12 @@ class _Pairer:
         self.ev_head = self.ev_base if self.same_rules else Evaluator(head, plan=False)
         self.reuse = reuse and self.same_ladder and not self.same_rules
         self._same_path: dict[tuple[str, ...], bool] = {}
+        self.ident = Identity.of(diff_rules(base, head))
 
     def row(self, item: Item) -> _Row:
         b, h = _pair(item, self.base, self.head, self.ev_base, self.ev_head, self.same_ladder, self.same_rules,
                      self.max_bytes, self.path_unchanged if self.reuse else None)
-        return _compare(item, b, h)
+        return _compare(item, b, h, self.ident)
 
     def path_unchanged(self, packet: Packet) -> bool:
         """True when the head would judge this packet exactly as the base did, so the base verdict
@@ -177,9 +207,10 @@ class _Row:
     track: str | None
     entry: PacketChange | InvalidPacket | None = None
     evaluated: bool = False
+    outcomes: tuple[tuple[str, str], ...] = ()  # (added or removed criterion, its status where it exists)
 
 
-def _compare(item: Item, b: Result, h: Result) -> _Row:
+def _compare(item: Item, b: Result, h: Result, ident: Identity = Identity()) -> _Row:
     vb, vh = b.verdict, h.verdict
     if vb is None and vh is None:
         problems = h.problems or b.problems
@@ -192,16 +223,21 @@ def _compare(item: Item, b: Result, h: Result) -> _Row:
                     PacketChange(item.source, some.candidate_id, some.track, some.current_level, some.target_level,
                                  vb.verdict if vb else None, vh.verdict if vh else None,
                                  problem=bad.problems[0], problems=len(bad.problems)))
-    changes = [] if vb is vh else _status_changes(vb, vh)
+    changes = [] if vb is vh else _status_changes(vb, vh, ident)
+    fresh = [c for c in changes if ident.fresh(c)]
+    outcomes = tuple((c.id, c.base or c.head or "") for c in fresh)
     pc = PacketChange(item.source, vh.candidate_id, vh.track, vh.current_level, vh.target_level, vb.verdict,
                       vh.verdict, changes,
                       base_target_level=vb.target_level if vb.target_level != vh.target_level else None,
                       levels=[] if vb is vh else _level_changes(vb, vh))
-    if pc.flipped:
-        return _Row("flips", some.target_level, some.track, pc, True)
-    if any(c.status_changed for c in changes) or pc.base_target_level is not None:
-        return _Row("status_changes", some.target_level, some.track, pc, True)
-    return _Row("unchanged", some.target_level, some.track, None, True)
+    if pc.flipped:  # a flip lists every criterion that explains it, added and removed ones too
+        return _Row("flips", some.target_level, some.track, pc, True, outcomes)
+    # Without a flip, an added or removed criterion's status is its outcome (counted by criterion),
+    # not a change in this packet's criteria.
+    pc.criteria = [c for c in changes if not ident.fresh(c)]
+    if any(c.status_changed for c in pc.criteria) or pc.base_target_level is not None:
+        return _Row("status_changes", some.target_level, some.track, pc, True, outcomes)
+    return _Row("unchanged", some.target_level, some.track, None, True, outcomes)
 
 
 def _add(res: AuditResult, row: _Row) -> None:
@@ -215,6 +251,8 @@ def _add(res: AuditResult, row: _Row) -> None:
         t.packets += 1
         setattr(t, row.kind, getattr(t, row.kind) + 1)
     res.evaluated += row.evaluated
+    for cid, status in row.outcomes:
+        res.outcomes.setdefault(cid, Counter())[status] += 1
     if row.kind == "validity_changes":
         res.validity.append(row.entry)
     elif row.kind == "flips":

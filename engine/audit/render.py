@@ -62,6 +62,7 @@ def render_json(r: AuditResult) -> str:
         "summary": {"packets": r.packets, "evaluated": r.evaluated, "flips": len(r.flips),
                     "status_changes": r.status_change_count, "packets_with_status_changes": len(r.status_only),
                     "validity_changes": len(r.validity), "invalid": len(r.invalid)},
+        "criteria_added_removed": r.outcome_rows(),
         "flips": [p.as_dict() for p in r.flips],
         "status_changes": [p.as_dict() for p in r.status_only],
         "validity_changes": [p.as_dict() for p in r.validity],

@@ -22,6 +22,7 @@ class StatusChange:
     head: str | None
     base_required: bool | None = None
     head_required: bool | None = None
+    old_id: str = ""  # set when the criterion was renamed: its id at the base (compared with its old self)
 
     @property
     def status_changed(self) -> bool:
@@ -33,12 +34,14 @@ class StatusChange:
 
     def as_dict(self) -> dict:
         d: dict[str, Any] = {"id": self.id, "base": self.base, "head": self.head}
+        if self.old_id:
+            d["renamed_from"] = self.old_id
         if self.kind_changed:
             d["required"] = {"base": self.base_required, "head": self.head_required}
         return d
 
     def text(self, arrow: str = "->") -> str:
-        s = f"{self.id}: {self.base or '(absent)'}"
+        s = f"{self.id}{f' (was {self.old_id})' if self.old_id else ''}: {self.base or '(absent)'}"
         s += f" {arrow} {self.head or '(absent)'}" if self.status_changed else ""
         if self.kind_changed:
             s += f", {_kind(self.base_required)} {arrow} {_kind(self.head_required)}"
@@ -198,6 +201,19 @@ class AuditResult:
     by_track: dict[str, Tally] = field(default_factory=dict)
     level_order: list[str] = field(default_factory=list)
     schema_diff: list[dict] = field(default_factory=list)  # the packet schema, base -> head
+    # added (removed) criteria: how many packets judged on their level meet them at the head (base)
+    outcomes: dict[str, Counter] = field(default_factory=dict)
+
+    def outcome_rows(self) -> list[dict]:
+        """One row per added or removed criterion (rule-diff order): met and unmet counts."""
+        rows = []
+        contents = self.diff.level_contents
+        for cid, change, level in ([(c.id, c.change, c.level) for c in self.diff.criteria
+                                    if c.change in ("added", "removed")]
+                                   + [(cid, v["change"], lv) for lv, v in contents.items() for cid in v["criteria"]]):
+            n = self.outcomes.get(cid, Counter())
+            rows.append({"id": cid, "level": level, "change": change, "met": n["met"], "unmet": n["unmet"]})
+        return rows
 
     @property
     def status_change_count(self) -> int:
