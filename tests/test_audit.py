@@ -261,11 +261,14 @@ def test_markdown_for_a_pull_request(run_cli, repo):
     repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
     md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--format", "markdown").stdout
     assert md.startswith("**ladder audit**: ")
-    assert "`condition.min_count: 2 -> 3`" in md
+    assert "`condition.min_count: 2 → 3`" in md
     assert "| Candidate | Source |" in md and "ready → **not_ready**" in md
     assert "<details>" in md and "</details>" in md
     report = audit_json(run_cli, repo, "--base", "HEAD")
-    assert report["base"] in md and report["head"] in md
+    assert report["base"] in md and report["head"] in md  # in full, in the Revisions block at the end
+    assert md.index("<summary>Revisions</summary>") < md.index(report["base"])
+    assert md.index("| Flips | Verdict | Decided by |") < md.index("#### Rule changes") \
+        < md.index("#### Verdict flips by cause")
 
 
 def test_default_packets_and_rules_from_the_repository(run_cli, repo, monkeypatch):
@@ -456,7 +459,7 @@ def test_a_flip_decided_by_a_level_policy_names_the_level(run_cli, repo):
     noor = next(f for f in report["flips"] if "noor-ashgrove" in f["source"])
     lv = next(lv for lv in noor["levels"] if lv["id"] == "senior-pm")
     met, total = lv["head"]["supporting_met"], lv["head"]["supporting_total"]
-    line = f"senior-pm: ready -> not_ready; supporting {met} of {total}, needed 3 -> 10"
+    line = f"senior-pm: ready -> not_ready; supporting {met}/{total} (needs 3) -> {met}/{total} (needs 10)"
     text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
     assert f"level {line}" in text
     md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD", "--format", "markdown").stdout
@@ -603,16 +606,18 @@ def test_markdown_stays_under_the_comment_limit(tmp_path):
     assert len(res.flips) > 300
     from engine.audit.render import _render_markdown
 
-    full = _render_markdown(res, 10**6, None)
+    full = _render_markdown(res, 10**6, None, per_cause=10**6)
     assert len(full) > 60_000  # the scenario must need shortening
     md = audit_mod.render_markdown(res)
     assert len(md) <= 60_000
     assert f"**{len(res.flips)} verdict flip(s)**" in md  # counts are complete
     assert "Shortened to fit a pull-request comment" in md and "--format json" in md
-    assert f"### Verdict flips ({len(res.flips)})" in md and "more (see `--format json`)" in md
+    assert f"#### Verdict flips by cause ({len(res.flips)})" in md and "more (see `--format json`)" in md
     assert md.count("<details>") == md.count("</details>")
-    first = res.flips[0]
-    assert f"| `{first.candidate}` |" in md  # the first rows are kept
+    from engine.audit.result import flips_by_cause
+
+    first = flips_by_cause(res)[0][3][0]
+    assert f"| `{first.candidate}` |" in md  # the first rows of the largest cause are kept
     small = audit_mod.render_markdown(res, limit=3_000)  # even a tiny limit holds, tags balanced
     assert len(small) <= 3_000 and small.count("<details>") == small.count("</details>")
 
@@ -725,7 +730,7 @@ def test_totals_by_level_and_track_add_up_to_the_packets(run_cli, repo):
     assert {k: t["packets"] for k, t in by_level.items()} == dict(targets)
     # the level line names the sufficiency change, and the header names both revisions
     text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
-    assert "records within 730 days" in text and "needed 4 -> 40" in text
+    assert "(needs 4 within 730 days) -> " in text and "(needs 40 within 730 days)" in text
     sha = git(repo.root, "rev-parse", "HEAD~1")[:12]
     assert f"HEAD~1 ({sha})" in text
 
