@@ -456,10 +456,14 @@ def rules_show(rules_dir, level, fmt):
               help="Fixture packets (default: fixtures/ beside the rules folder).")
 @click.option("--update", is_flag=True, help="Rewrite the golden files on purpose.")
 @click.option("--junit", "junit", type=click.Path(dir_okay=False), default=None, help="Write a JUnit XML report.")
-def rules_test(rules_dir, fixtures_dir, update, junit):
+@click.option("--snapshots", type=click.Choice(["beside", "temp", "none"]), default="beside", show_default=True,
+              help="Where a mismatch's NAME.golden.new goes: beside the golden, a new temporary folder (named "
+                   "in the output; the pre-commit hook uses it), or nowhere.")
+def rules_test(rules_dir, fixtures_dir, update, junit, snapshots):
     """Evaluate every fixture and compare with its golden verdict (fixtures/expected/*.golden).
 
-    A mismatch prints a per-criterion diff, writes NAME.golden.new beside the golden and exits 1.
+    A mismatch prints a per-criterion diff, writes NAME.golden.new beside the golden (see
+    --snapshots) and exits 1.
     The coverage report lists criteria no fixture meets, or none leaves unmet.
 
     \b
@@ -467,7 +471,7 @@ def rules_test(rules_dir, fixtures_dir, update, junit):
       ladder rules test
       ladder rules test --update     # after an intended rule change
     """
-    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit)
+    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit, snapshots)
 
 
 @main.command()

@@ -269,3 +269,24 @@ def test_a_rename_with_a_threshold_change_elsewhere_is_still_followed():
     _same_as_alone(result, _separately(head), ["rename and raise"])
     assert result.flips and all(c.old_id and c.id == c.old_id + "-renamed" for p in result.flips for c in p.criteria
                                 if c.id.endswith("-renamed"))
+
+
+def test_a_new_pack_is_all_added_and_judged_as_the_head_alone_judges():
+    """A pull request that adds a pack (no folder at the base): every level and criterion is added,
+    each packet's verdict is the head's own, and each criterion's met/unmet count is what separate
+    evaluations give; nothing is a flip or a status change."""
+    head = _book(copy.deepcopy(RULE_FILES), SCHEMA)
+    alone = _separately(head)
+    for jobs in (1, 2):
+        result = assess(None, head, ITEMS, jobs=jobs)
+        assert result.new_pack and result.diff.levels_added == head.ordered_levels()
+        assert not result.flips and not result.status_only and not result.validity
+        assert {p.source: p.head for p in result.new} == {s: v for s, (v, _) in alone.items() if v is not None}
+        assert {i.source for i in result.invalid} == {s for s, (v, _) in alone.items() if v is None}
+        want: dict[str, Counter] = {}
+        for v, statuses in alone.values():
+            for cid, st in statuses.items():
+                want.setdefault(cid, Counter())[st] += 1
+        assert result.outcomes == want
+        assert {o["id"] for o in result.outcome_rows()} == {c for v in RULE_FILES.values() for c in
+                                                              [cr["id"] for cr in v.get("criteria", [])]}

@@ -281,9 +281,15 @@ def _level_summary(book: RuleBook, lv: str) -> dict:
             "policy": f.get("policy")}
 
 
-def diff_rules(base: RuleBook, head: RuleBook) -> RuleDiff:
-    """What changed in meaning between two rule books (formatting and ordering never show)."""
+def diff_rules(base: RuleBook | None, head: RuleBook) -> RuleDiff:
+    """What changed in meaning between two rule books (formatting and ordering never show).
+    `base` None: the pack does not exist at the base, so everything in it is added."""
     d = RuleDiff()
+    if base is None:
+        d.ladder = diff_values({}, {k: v for k, v in head.raw["ladder"].items() if k != "levels"}, "", _ordered)
+        d.levels_added = head.ordered_levels()
+        d.level_contents = {lv: {"change": "added", **_level_summary(head, lv)} for lv in d.levels_added}
+        return d
     b_lad, h_lad = base.raw["ladder"], head.raw["ladder"]
     b_levels = {lv["id"]: lv for lv in b_lad.get("levels", [])}
     h_levels = {lv["id"]: lv for lv in h_lad.get("levels", [])}

@@ -76,11 +76,14 @@ def assess(base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int
     is the same as with jobs 1. With `reuse` (the CLI's audit), a packet whose path has the same
     criteria and policies in both books is evaluated once (see _Pairer.path_unchanged).
     """
-    res = AuditResult(base_side or Side(None, None, base.version), head_side or Side(None, None, head.version),
-                      diff_rules(base, head))
-    res.base.schema_version, res.head.schema_version = base.packet_schema.version, head.packet_schema.version
-    res.schema_diff = diff_schemas(base.packet_schema.data, head.packet_schema.data)
-    res.level_order = head.ordered_levels() + [lv for lv in base.ordered_levels() if lv not in head.levels]
+    res = AuditResult(base_side or Side(None, None, base.version if base else ""),
+                      head_side or Side(None, None, head.version), diff_rules(base, head))
+    res.base.schema_version = base.packet_schema.version if base else ""
+    res.head.schema_version = head.packet_schema.version
+    res.schema_diff = diff_schemas(base.packet_schema.data, head.packet_schema.data) if base else []
+    res.level_order = head.ordered_levels() + [lv for lv in (base.ordered_levels() if base else [])
+                                               if lv not in head.levels]
+    res.new_pack = base is None
     if jobs > 1:
         _assess_parallel(res, base, head, items, max_bytes, jobs, reuse)
         return res
@@ -110,8 +113,12 @@ def _path_rules(book: RuleBook, path: tuple[str, ...]) -> str:
 class _Pairer:
     """Both books' evaluators in one process: a packet in, the row the result keeps out."""
 
-    def __init__(self, base: RuleBook, head: RuleBook, max_bytes: int, reuse: bool = False):
+    def __init__(self, base: RuleBook | None, head: RuleBook, max_bytes: int, reuse: bool = False):
         self.base, self.head, self.max_bytes = base, head, max_bytes
+        self.ident = Identity.of(diff_rules(base, head))
+        if base is None:  # a new pack: every packet is judged under the head only
+            self.ev_head = Evaluator(head, plan=False)
+            return
         # Checking a packet depends on the ladder and the packet schema only (RuleBook.ladder_version):
         # when both revisions have the same, one check serves both; facts are built per book.
         self.same_ladder = base.ladder_version == head.ladder_version
@@ -120,9 +127,10 @@ class _Pairer:
         self.ev_head = self.ev_base if self.same_rules else Evaluator(head, plan=False)
         self.reuse = reuse and self.same_ladder and not self.same_rules
         self._same_path: dict[tuple[str, ...], bool] = {}
-        self.ident = Identity.of(diff_rules(base, head))
 
     def row(self, item: Item) -> _Row:
+        if self.base is None:
+            return _new_row(item, self.head, self.ev_head, self.max_bytes)
         b, h = _pair(item, self.base, self.head, self.ev_base, self.ev_head, self.same_ladder, self.same_rules,
                      self.max_bytes, self.path_unchanged if self.reuse else None)
         return _compare(item, b, h, self.ident)
@@ -145,6 +153,9 @@ class _Pairer:
         return same
 
     def close(self) -> None:
+        if self.base is None:
+            self.ev_head.close()
+            return
         self.ev_base.close()
         if self.ev_head is not self.ev_base:
             self.ev_head.close()
@@ -202,12 +213,26 @@ def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_hea
 class _Row:
     """What the result keeps of one packet: its kind, the tally keys, and the entry to list."""
 
-    kind: str  # invalid | validity_changes | flips | status_changes | unchanged
+    kind: str  # invalid | validity_changes | flips | status_changes | unchanged | new (no pack at the base)
     level: str | None  # target level and track for the totals (None for invalid packets)
     track: str | None
     entry: PacketChange | InvalidPacket | None = None
     evaluated: bool = False
     outcomes: tuple[tuple[str, str], ...] = ()  # (added or removed criterion, its status where it exists)
+
+
+def _new_row(item: Item, head: RuleBook, ev: Evaluator, max_bytes: int) -> _Row:
+    """A packet under a pack the base does not have: its head verdict, and every criterion on its
+    path as an added criterion's outcome."""
+    doc = pipeline.load(item, max_bytes)
+    ph = doc if isinstance(doc, Result) else pipeline.check(doc, head)
+    oh = pipeline.evaluate(ph, ev) if isinstance(ph, Packet) else ph
+    v = oh.verdict
+    if v is None:
+        problems = oh.problems
+        return _Row("invalid", None, None, InvalidPacket(item.source, oh.candidate, problems[0], len(problems)))
+    pc = PacketChange(item.source, v.candidate_id, v.track, v.current_level, v.target_level, None, v.verdict)
+    return _Row("new", v.target_level, v.track, pc, True, tuple((c.id, c.status) for c in v.criteria))
 
 
 def _compare(item: Item, b: Result, h: Result, ident: Identity = Identity()) -> _Row:
@@ -259,3 +284,5 @@ def _add(res: AuditResult, row: _Row) -> None:
         res.flips.append(row.entry)
     elif row.kind == "status_changes":
         res.status_only.append(row.entry)
+    elif row.kind == "new":
+        res.new.append(row.entry)

@@ -1,6 +1,7 @@
 """Audit results as text, JSON and markdown (a pull-request comment under 60,000 characters)."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Callable
 
 from ..escape import markdown as _md, markdown_code as _code
@@ -62,11 +63,13 @@ def render_json(r: AuditResult) -> str:
         "schema_diff": r.schema_diff,
         "summary": {"packets": r.packets, "evaluated": r.evaluated, "flips": len(r.flips),
                     "status_changes": r.status_change_count, "packets_with_status_changes": len(r.status_only),
-                    "validity_changes": len(r.validity), "invalid": len(r.invalid)},
+                    "validity_changes": len(r.validity), "invalid": len(r.invalid), "new_verdicts": len(r.new)},
         "criteria_added_removed": r.outcome_rows(),
         "flips_by_cause": [{"base": b, "head": h, "cause": c, "because": cause_label(r, (c,), max_fields=99),
                             "flips": len(ps), "also_other_changes": also_traced(r, ps)}
                            for b, h, c, ps in flips_by_cause(r)],
+        "new_pack": r.new_pack,
+        "new_verdicts": [p.as_dict() for p in r.new],
         "flips": [{**p.as_dict(), "causes": list(flip_causes(r, p))} for p in r.flips],
         "status_changes": [p.as_dict() for p in r.status_only],
         "validity_changes": [p.as_dict() for p in r.validity],
@@ -96,6 +99,8 @@ def render_text(r: AuditResult) -> str:
     if r.schema_diff:
         out += ["", "Packet schema changes:"] + [f"  ~ {schema_change_text(c)}" for c in r.schema_diff]
     out += ["", f"Impact: {r.summary()}"]
+    if r.new_pack:
+        out += ["", f"New rules pack (its folder does not exist at the base): {_new_counts(r)}"]
     if r.flips:
         out += ["", "Flips by cause:"]
         out += [f"  {len(ps):>6}  {_arrow(b, h)}  decided by {cause_label(r, (c,))}"
@@ -193,11 +198,16 @@ def _side_md(side: Side) -> str:
     return f"{_code(side.rev)} ({_code((side.commit or '')[:12])})"
 
 
+def _new_counts(r: AuditResult) -> str:
+    n = Counter(p.head for p in r.new)
+    return ", ".join(f"{n[v]} {v}" for v in sorted(n)) or "none"
+
+
 def _md_cause(r: AuditResult, causes: tuple[str, ...] | str, most: int = 2) -> str:
     out = []
     for key in ((causes,) if isinstance(causes, str) else causes):
         what, name, details = cause_parts(r, key)
-        shown = [_code(t.replace(" -> ", " → ")) for t in details[:most]]
+        shown = [_code(t.replace(" -> ", " → ")) if ": " in t else _md(t) for t in details[:most]]
         if len(details) > most:
             shown.append(f"and {len(details) - most} more")
         out.append(f"{what}{' ' + _code(name) if name else ''}" + (": " + "; ".join(shown) if shown else ""))
@@ -210,7 +220,7 @@ def _md_diff_line(mark: str, subject: str, fields: list[str]) -> list[str]:
         return [f"- criterion **renamed**: {_code(old)} → {_code(new)}"]
     kind, _, name = subject.partition(" ")
     name, _, tag = name.partition(" ")
-    what = f"{kind} **{_WORD[mark]}**" + (f": {_code(name)}" if name else "")
+    what = f"- {kind} **{_WORD[mark]}**" + (f": {_code(name)}" if name else "")
     return [what + (f" {tag}" if tag else "") + (":" if fields else "")] + \
         [f"  - {_code(f.replace(' -> ', ' → '))}" for f in fields]
 
@@ -227,6 +237,9 @@ def _render_markdown(r: AuditResult, max_rows: int, max_diff: int | None, shorte
     if shortened:
         out += [_SHORT_NOTE, ""]
     groups = flips_by_cause(r)
+    if r.new_pack:
+        out += [f"**New rules pack**: its folder does not exist at the base, so every level and criterion is added. "
+                f"Verdicts under the head: {_new_counts(r)}.", ""]
     if groups:
         out += ["| Flips | Verdict | Decided by | Also other changes |", "|---:|---|---|---:|"]
         out += [f"| {len(ps)} | {_md_verdict(b, h)} | {_md_cause(r, c)} | {also_traced(r, ps)} |"

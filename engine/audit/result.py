@@ -171,6 +171,7 @@ class Tally:
     status_changes: int = 0  # packets whose criteria changed without a flip
     unchanged: int = 0
     validity_changes: int = 0
+    new: int = 0  # judged under the head only: the pack does not exist at the base
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -208,6 +209,8 @@ class AuditResult:
     schema_diff: list[dict] = field(default_factory=list)  # the packet schema, base -> head
     # added (removed) criteria: how many packets judged on their level meet them at the head (base)
     outcomes: dict[str, Counter] = field(default_factory=dict)
+    new_pack: bool = False  # the rules folder does not exist at the base: every criterion is added
+    new: list[PacketChange] = field(default_factory=list)  # new_pack: each packet's head verdict
 
     def outcome_rows(self) -> list[dict]:
         """One row per added or removed criterion (rule-diff order): met and unmet counts."""
@@ -228,7 +231,7 @@ class AuditResult:
     @property
     def changed(self) -> bool:
         """What --exit-code reports: a verdict flipped, or a packet gained or lost its verdict."""
-        return bool(self.flips or self.validity)
+        return bool(self.flips or self.validity or self.new)
 
     def status_by_criterion(self) -> list[tuple[str, int]]:
         n: Counter[str] = Counter(c.id for p in self.status_only for c in p.criteria if c.status_changed)
@@ -240,6 +243,8 @@ class AuditResult:
                 f"(in {len(self.status_only)} packet(s))"]
         if self.validity:
             bits.append(f"{len(self.validity)} valid under one version only")
+        if self.new_pack:
+            bits.append(f"{len(self.new)} judged under the head only (new pack)")
         bits.append(f"{len(self.invalid)} invalid")
         return ", ".join(bits)
 
@@ -256,7 +261,7 @@ def flip_causes(r: AuditResult, p: PacketChange, order: dict[str, int] | None = 
     crit_level = {c.id: c.level for c in d.criteria}
     level_crits = {cid: lv for lv, v in d.level_contents.items() for cid in v["criteria"]}
     keys: dict[str, int] = {}  # key -> rank
-    for c in p.criteria:
+    for c in _towards(p):
         required = bool(c.base_required or c.head_required)
         if c.id in crit_level or (c.old_id and c.old_id in crit_level):
             keys[f"criterion:{c.id}"] = 0 if required else 2
@@ -271,6 +276,21 @@ def flip_causes(r: AuditResult, p: PacketChange, order: dict[str, int] | None = 
         keys["schema" if r.schema_diff else "ladder" if d.ladder else "other"] = 4
     order = order if order is not None else {k: i for i, k in enumerate(cause_order(r))}
     return tuple(sorted(keys, key=lambda k: (keys[k], order.get(k, len(order)), k)))
+
+
+def _towards(p: PacketChange) -> list[StatusChange]:
+    """The criterion changes that push the verdict the way it flipped: towards not ready, a
+    criterion now unmet (or a met one gone); towards ready, one now met (an unmet one gone, or one
+    no longer required). Between not_ready and insufficient_evidence all of them; and all of them
+    when none pushes that way and no level's figures changed either (then nothing else explains it)."""
+    if p.base == "ready":
+        out = [c for c in p.criteria if c.head == "unmet" or (c.head is None and c.base == "met")]
+    elif p.head == "ready":
+        out = [c for c in p.criteria if c.head == "met" or (c.head is None and c.base == "unmet")
+               or (c.kind_changed and c.head_required is False)]
+    else:
+        out = list(p.criteria)
+    return out if out or p.levels else list(p.criteria)
 
 
 def cause_order(r: AuditResult) -> list[str]:
