@@ -478,9 +478,11 @@ def rules_test(rules_dir, fixtures_dir, update, junit, snapshots):
 @click.option("--base", required=True, help="Revision with the old rules (a branch, tag or commit).")
 @click.option("--head", default=None, help="Revision with the new rules (default: the working tree).")
 @click.option("--packets", multiple=True, help="Packets to evaluate under both: files, folders, .jsonl or - "
-              "(repeatable; default: the packet files in fixtures/ beside the rules folder).")
+              "(repeatable; default: the packet files in fixtures/ beside the rules folder). A relative path is "
+              "relative to the top of the repository, from any folder in it.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
-              help="Rules folder inside a git repository (default: rules/ at the top of the current one).")
+              help="Rules folder inside a git repository (default: rules/ at the top of the current one). A relative "
+                   "path is relative to the top of the repository, from any folder in it.")
 @FORMAT_OPT
 @click.option("--exit-code", is_flag=True,
               help="Exit 1 when a verdict flips (or a packet gains or loses its verdict), like git diff.")
