@@ -508,11 +508,15 @@ def rules_show(rules_dir, level, fmt):
               help="Fixture packets (default: fixtures/ beside the rules folder).")
 @click.option("--update", is_flag=True, help="Rewrite the golden files on purpose.")
 @click.option("--junit", "junit", type=click.Path(dir_okay=False), default=None, help="Write a JUnit XML report.")
+@click.option("--snapshots", type=click.Choice(["beside", "temp", "none"]), default="beside", show_default=True,
+              help="Where a mismatch's NAME.golden.new goes: beside the golden, a new temporary folder (named "
+                   "in the output; the pre-commit hook uses it), or nowhere.")
 @PRIVATE_OPT
-def rules_test(rules_dir, fixtures_dir, update, junit, private):
+def rules_test(rules_dir, fixtures_dir, update, junit, snapshots, private):
     """Evaluate every fixture and compare with its golden verdict (fixtures/expected/*.golden).
 
-    A mismatch prints a per-criterion diff, writes NAME.golden.new beside the golden and exits 1.
+    A mismatch prints a per-criterion diff, writes NAME.golden.new beside the golden (see
+    --snapshots) and exits 1.
     The coverage report lists criteria no fixture meets, or none leaves unmet.
 
     \b
@@ -520,16 +524,18 @@ def rules_test(rules_dir, fixtures_dir, update, junit, private):
       ladder rules test
       ladder rules test --update     # after an intended rule change
     """
-    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit, private)
+    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit, snapshots, private)
 
 
 @main.command()
 @click.option("--base", required=True, help="Revision with the old rules (a branch, tag or commit).")
 @click.option("--head", default=None, help="Revision with the new rules (default: the working tree).")
 @click.option("--packets", multiple=True, help="Packets to evaluate under both: files, folders, .jsonl or - "
-              "(repeatable; default: the packet files in fixtures/ beside the rules folder).")
+              "(repeatable; default: the packet files in fixtures/ beside the rules folder). A relative path is "
+              "relative to the top of the repository, from any folder in it.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
-              help="Rules folder inside a git repository (default: rules/ at the top of the current one).")
+              help="Rules folder inside a git repository (default: rules/ at the top of the current one). A relative "
+                   "path is relative to the top of the repository, from any folder in it.")
 @FORMAT_OPT
 @click.option("--exit-code", is_flag=True,
               help="Exit 1 when a verdict flips (or a packet gains or loses its verdict), like git diff.")

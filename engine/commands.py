@@ -380,8 +380,14 @@ def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:
 
 
 def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: str | None,
-               private: bool = False) -> tuple[str, int]:
-    """Every fixture against its golden verdict; exit 1 on a mismatch or an error."""
+               snapshots: str = "beside", private: bool = False) -> tuple[str, int]:
+    """Every fixture against its golden verdict; exit 1 on a mismatch or an error. `snapshots`:
+    where a mismatch's NAME.golden.new goes: beside the golden, into a new temporary folder
+    (`temp`: what the pre-commit hook uses, so nothing untracked lands in the repository), or
+    nowhere (`none`)."""
+    import shutil
+    import tempfile
+
     from . import ruletools
 
     fx = Path(fixtures_dir) if fixtures_dir else Path(book.directory).parent / "fixtures"
@@ -391,9 +397,16 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
     from .pathrules import load_paths
 
     paths = load_paths(book)
-    results = ruletools.run_tests(book, cases, fx / "expected", update, paths)
+    new_dir = {"beside": ruletools.BESIDE, "none": None}.get(snapshots) if snapshots != "temp" else \
+        Path(tempfile.mkdtemp(prefix="ladder-golden-"))
+    results = ruletools.run_tests(book, cases, fx / "expected", update, paths, new_dir)
     text = ruletools.tests_text(results, ruletools.coverage(book, results),
                                 ruletools.coverage(book, results, paths.signals) if paths.paths else None)
+    if snapshots == "temp" and new_dir is not None:
+        if any(new_dir.iterdir()):
+            text += f"\nsnapshots of the mismatches (NAME.golden.new): {new_dir}\n"
+        else:
+            shutil.rmtree(new_dir, ignore_errors=True)
     if junit:  # atomic, and with the mode of any other output (engine.output; --private: 0600)
         from .output import AtomicWriter
 

@@ -50,7 +50,10 @@ def locate_rules(rules_dir: str | None, cwd: str | None = None) -> RulesLocation
     """The repository and the rules folder in it; UsageError when there is no repository."""
     cwd = cwd or os.getcwd()
     target = Path(rules_dir) if rules_dir is not None else None
-    probe = Path(cwd) if target is None else (target if target.is_absolute() else Path(cwd) / target)
+    # A relative --rules is read from the top of the repository the audit runs in (as CI and the
+    # pre-commit hook write it), wherever in the repository that is; outside one, from cwd.
+    here = repository_top(cwd) if target is not None and not target.is_absolute() else None
+    probe = Path(cwd) if target is None else (target if target.is_absolute() else Path(here or cwd) / target)
     start = probe
     while not start.is_dir() and start != start.parent:  # a rules folder deleted in the working tree
         start = start.parent
@@ -68,18 +71,43 @@ def locate_rules(rules_dir: str | None, cwd: str | None = None) -> RulesLocation
     return RulesLocation(top, Path(rel).as_posix(), workdir)
 
 
+def repository_top(cwd: str) -> str | None:
+    """The top folder of the git repository `cwd` is in, or None."""
+    start = Path(cwd)
+    while not start.is_dir() and start != start.parent:
+        start = start.parent
+    cp = _git(str(start), "rev-parse", "--show-toplevel")
+    return os.path.realpath(cp.stdout.decode("utf-8", "surrogateescape").strip()) if cp.returncode == 0 else None
+
+
 def resolve_rev(top: str, rev: str, option: str) -> str:
     """The commit a revision names; UsageError for option-like or unknown revisions."""
     if not rev or rev.startswith("-"):
         raise UsageError(summary=f"{option} {rev!r}: a revision must not start with '-' (or be empty)")
     cp = _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")  # "-" refused above
     if cp.returncode != 0:
-        hint = ""
-        if is_shallow(top):
-            hint = ("; this is a shallow clone, so older history may be missing: fetch it with "
-                    "`git fetch --unshallow` (in GitHub Actions: actions/checkout with `fetch-depth: 0`)")
+        hint = _missing_fetch_hint(top, rev)
         raise UsageError(summary=f"{option} {rev!r}: unknown revision in {top} (not a commit git can find){hint}")
     return cp.stdout.decode().strip()
+
+
+def _missing_fetch_hint(top: str, rev: str) -> str:
+    """What fetch would make `rev` known: the remote branch it names, or the history a shallow
+    clone lacks; or the remote-tracking branch a bare branch name may have meant."""
+    cp = _git(top, "remote")
+    remotes = cp.stdout.decode("utf-8", "replace").split() if cp.returncode == 0 else []
+    remote, _, branch = rev.partition("/")
+    if branch and remote in remotes:
+        return (f"; the branch {branch} of {remote} was not fetched: `git fetch {remote} "
+                f"{branch}:refs/remotes/{remote}/{branch}` (in GitHub Actions actions/checkout fetches only the "
+                "pull request: add that fetch as a step, or use `fetch-depth: 0`)")
+    for r in remotes:
+        if _git(top, "rev-parse", "--verify", "--quiet", f"refs/remotes/{r}/{rev}").returncode == 0:
+            return f"; there is no local {rev}, but there is {r}/{rev}: pass --base {r}/{rev}"
+    if is_shallow(top):
+        return ("; this is a shallow clone, so older history may be missing: fetch it with "
+                "`git fetch --unshallow` (in GitHub Actions: actions/checkout with `fetch-depth: 0`)")
+    return ""
 
 
 def is_shallow(top: str) -> bool:
@@ -128,6 +156,8 @@ def rules_at(loc: RulesLocation, rev: str, commit: str) -> RuleBook:
         if kind == "blob" and base.endswith((".yaml", ".yml")):
             blobs[base] = (mode, oid)
     header = f"rules at {rev} ({commit[:12]}), {prefix or './'}"
+    if not cp.stdout.strip(b"\0"):  # nothing at all under the folder: it does not exist at this revision
+        raise RulesAbsentError(summary=f"{header}: the folder does not exist at this revision")
     if not blobs:
         raise RevisionRulesError(summary=f"{header}: no rule files (*.yaml) in the folder at this revision")
 
@@ -154,6 +184,10 @@ def rules_at(loc: RulesLocation, rev: str, commit: str) -> RuleBook:
         return _build({base: reader(base) for base in blobs}, f"{rev}:{loc.rel}", schema, history=True)
     except RulesError as exc:
         raise RevisionRulesError(exc.problems, f"{header}: the rules are invalid") from None
+
+
+class RulesAbsentError(RevisionRulesError):
+    """The rules folder does not exist at a revision (a pull request adding a new pack)."""
 
 
 LINK_MODE = "120000"
