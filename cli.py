@@ -452,7 +452,7 @@ def people():
 
     \b
     Example:
-      ladder people check people.csv
+      ladder people check fixtures/people.csv
     """
 
 
@@ -465,7 +465,7 @@ def people_check(file, rules_dir):
 
     \b
     Example:
-      ladder people check people.csv
+      ladder people check fixtures/people.csv
     """
     _run(_engine("people").check_file, file, _book(rules_dir))
 
