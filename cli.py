@@ -92,6 +92,28 @@ PRIVATE_OPT = click.option("--private", is_flag=True,
                            help="Write every output file with mode 0600 (owner only). Default: a new file gets "
                                 "the umask's mode, a replaced file keeps its own.")
 
+PEOPLE_OPT = click.option("--people", "people", default=None, metavar="FILE",
+                          help="The people directory (CSV with a header, or a JSON/YAML list): check the candidate, "
+                               "every person id, relationship and verifier against it.")
+CYCLES_OPT = click.option("--cycles", "cycles", default=None, metavar="FILE",
+                          help="The cycle calendar (YAML or JSON list of id, start, end; default: cycles: in "
+                               "ladder.yaml): a packet's cycle must exist and its period end inside it.")
+REQUIRE_PEOPLE_OPT = click.option("--require-people", "require_people", is_flag=True,
+                                  help="Refuse to run without --people (a committee run).")
+
+
+def _anchor_options(f):
+    return PEOPLE_OPT(CYCLES_OPT(REQUIRE_PEOPLE_OPT(f)))
+
+
+def _anchors(book, people, cycles, require_people):
+    """The people directory and cycle calendar of the run, read once (engine.anchors); a bad file
+    or a missing mandatory directory ends the run here (exit 2; a broken pack calendar exit 4)."""
+    try:
+        return _engine("anchors").load_anchors(book, people, cycles, require_people)
+    except LadderError as exc:
+        _fail(exc, exc.exit_code)
+
 
 def _today(today) -> None:
     """Fix the day of the run now, once, before any worker process starts."""
@@ -220,7 +242,9 @@ def main() -> None:
               help="Check the decisions against these verdicts: every candidate has one, every override "
                    "contradicts it.")
 @click.option("--cycle", default=None, help="With --results: only the decisions of this cycle.")
-def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle):
+@_anchor_options
+def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle, people, cycles,
+             require_people):
     """Check packets against the schema and the semantic rules, and decisions files against
     theirs; list every problem. PACKETS are files, folders (read as batch reads them), .jsonl
     files (a packet a line) or - (one YAML or JSON packet on stdin).
@@ -235,8 +259,10 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
     """
     _today(today)
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
-    _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1,
-         decisions=list(decisions), results=results, cycle=cycle)
+    book = _book(rules_dir)
+    _run(commands.validate, book, list(packets), s, recursive, jobs or os.cpu_count() or 1,
+         decisions=list(decisions), results=results, cycle=cycle,
+         anchors=_anchors(book, people, cycles, require_people), anchor_files=(people, cycles))
 
 
 @main.command()
@@ -252,8 +278,9 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
 @click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 unless the verdict is ready (for scripts).")
 @click.option("--track", default=None, help="Judge on this track of the ladder instead of the packet's own.")
 @PATHS_OPT
+@_anchor_options
 def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, exit_code, track,
-             with_paths):
+             with_paths, people, cycles, require_people):
     """Evaluate one packet (a file, or - for one YAML or JSON packet on stdin) and explain the
     verdict criterion by criterion.
 
@@ -268,8 +295,10 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
     s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan, exit_code=exit_code,
                           paths=with_paths)
     colour = sys.stdout.isatty()
-    _run(commands.evaluate, _book(rules_dir), packet, target, s,
-         style=(lambda t, **kw: click.style(t, **kw)) if colour else None, track=track)
+    book = _book(rules_dir)
+    _run(commands.evaluate, book, packet, target, s,
+         style=(lambda t, **kw: click.style(t, **kw)) if colour else None, track=track,
+         anchors=_anchors(book, people, cycles, require_people))
 
 
 @main.command()
@@ -295,8 +324,9 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
               "three times faster on a cycle where most candidates are not ready.")
 @click.option("--track", default=None, help="Judge every packet on this track instead of its own.")
 @PATHS_OPT
+@_anchor_options
 def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, private, rules_dir, max_bytes,
-          today, no_plan, track, with_paths):
+          today, no_plan, track, with_paths, people, cycles, require_people):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (stdin: JSONL, or
     YAML documents separated by --- lines).
 
@@ -316,9 +346,12 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
     _today(today)
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
                                          plan=not no_plan, today=_engine("clock").today().isoformat(), track=track,
-                                         paths=with_paths)
+                                         paths=with_paths, people=people, cycles=cycles,
+                                         require_people=require_people)
+    book = _book(rules_dir)
+    _anchors(book, people, cycles, require_people)  # a bad directory or calendar: exit 2 before any work
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
-         book=_book(rules_dir), criteria_csv=criteria_csv, html=html, private=private, to_stderr=True)  # stdout may be the verdicts (--out -)
+         book=book, criteria_csv=criteria_csv, html=html, private=private, to_stderr=True)  # stdout may be the verdicts (--out -)
 
 
 @main.command()
@@ -331,7 +364,8 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
 @PRIVATE_OPT
 @RULES_OPT
 @MAXB_OPT
-def report(results, out, packets, redact, no_charts, private, rules_dir, max_bytes):
+@_anchor_options
+def report(results, out, packets, redact, no_charts, private, rules_dir, max_bytes, people, cycles, require_people):
     """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
     cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
     filters by level, track, verdict and org, and a section per candidate: criteria with the
@@ -347,7 +381,9 @@ def report(results, out, packets, redact, no_charts, private, rules_dir, max_byt
       ladder batch fixtures/*.yaml --out results.jsonl
       ladder report results.jsonl fixtures/ --out cycle.html
     """
-    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes, private,
+    book = _book(rules_dir)
+    anchors = _anchors(book, people, cycles, require_people) if people or cycles or require_people else None
+    _run(commands.report, book, results, out, redact, list(packets), max_bytes, private, anchors=anchors,
          charts=not no_charts)
 
 
@@ -462,6 +498,31 @@ def paths(packet, rules_dir, fmt, max_bytes, redact, today):
 
 
 @main.group()
+def people():
+    """The people directory that --people reads (CSV with a header, or a JSON/YAML list; columns
+    id, name, level, track, manager, org, status, and any more for cohort views).
+
+    \b
+    Example:
+      ladder people check fixtures/people.csv
+    """
+
+
+@people.command("check")
+@click.argument("file")
+@RULES_OPT
+def people_check(file, rules_dir):
+    """Check a people directory: ids, levels (a ladder level or another role), tracks, managers
+    (known, no loops) and statuses; print its digest. Exit 2 with every problem located.
+
+    \b
+    Example:
+      ladder people check fixtures/people.csv
+    """
+    _run(_engine("people").check_file, file, _book(rules_dir))
+
+
+@main.group()
 def rules():
     """Check, list and golden-test the rules (rules/ YAML).
 
@@ -571,7 +632,8 @@ def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes, jobs):
 @MAXB_OPT
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes, as for batch (default: the number of cores).")
-def reverify(results, packets, rules_dir, fmt, max_bytes, jobs):
+@_anchor_options
+def reverify(results, packets, rules_dir, fmt, max_bytes, jobs, people, cycles, require_people):
     """Prove recorded verdicts: re-evaluate each packet whose packet_sha256 is in RESULTS.jsonl and
     report every verdict that no longer replays byte for byte (a changed packet, changed rules).
 
@@ -584,8 +646,10 @@ def reverify(results, packets, rules_dir, fmt, max_bytes, jobs):
       ladder reverify results.jsonl fixtures/*.yaml
       ladder reverify results.jsonl packets/ --format json
     """
-    _run(_engine("reverify").execute, _book(rules_dir), results, list(packets), fmt, max_bytes,
-         jobs or os.cpu_count() or 1)
+    book = _book(rules_dir)
+    _anchors(book, people, cycles, require_people)
+    _run(_engine("reverify").execute, book, results, list(packets), fmt, max_bytes,
+         jobs or os.cpu_count() or 1, people=people, cycles=cycles)
 
 
 @main.command()

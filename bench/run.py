@@ -378,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=10_000, help="packets for the throughput rows (default 10000)")
     ap.add_argument("--big-count", type=int, default=100_000, help="packets for the memory row (default 100000)")
     ap.add_argument("--skip-big", action="store_true", help="leave out the big-count memory row")
+    ap.add_argument("--skip-people", action="store_true",
+                    help="leave out the people-directory rows (bench/people.py: a 10,000-person directory)")
     ap.add_argument("--report-only", action="store_true",
                     help="only the ladder report rows: one batch --jobs 2 for the verdicts, then the report built "
                          "and loaded in headless Chromium")
@@ -517,6 +519,13 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
         ev.error = ev.error or next(r.error for r in evals if r.error)
     rows.append(ev)
     print(f"  {ev.name}: {'ERROR' if ev.error else f'{ev.wall * 1000:.0f} ms'}", file=sys.stderr, flush=True)
+    people_checks: list[tuple[str, str]] = []
+    if not a.skip_people:  # bench/people.py: load a 10,000-person directory; batch with it and without
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from people import people_rows
+
+        p_rows, people_checks = people_rows(ladder, packets, work, measure, kw, a.repeat)
+        rows.extend(p_rows)
     report_checks: list[tuple[str, str]] = []
     if outs[2].exists():
         rep_rows, report_checks = report_rows(ladder, outs[2], a.count, work, kw)
@@ -602,7 +611,7 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
         ms = ev.wall * 1000
         checks.append(("PASS" if ms <= TARGET_EVALUATE_MS else "FAIL",
                        f"evaluate, new process <= {TARGET_EVALUATE_MS:.0f} ms: {ms:.0f} ms (median)"))
-    checks += report_checks
+    checks += report_checks + people_checks
     print("\ntargets:")
     for status, text in checks:
         print(f"  {status:<5} {text}")

@@ -37,6 +37,17 @@ class BatchOptions:
     track: str | None = None  # --track: every packet judged on this track instead of its own
     paths: bool = False  # each verdict line gains `paths`, the adjacent paths' fit (engine.paths)
     titles: bool = False  # --html: send each packet's evidence titles back for the report's appendix
+    people: str | None = None  # --people FILE: the directory, read once per worker (engine.anchors)
+    cycles: str | None = None  # --cycles FILE: the cycle calendar (default: the pack's)
+    require_people: bool = False  # --require-people (the parent has checked it)
+
+
+def line_options(opts: BatchOptions, anchors: Any) -> dict:
+    """A verdict line's `options`: what it was made with, so `ladder reverify` replays it exactly."""
+    return {"target": opts.target, "track": opts.track, "paths": opts.paths, "plan": opts.plan,
+            "redact": opts.redact, "today": opts.today,
+            "people": anchors.people.digest if anchors.people is not None else None,
+            "cycles": anchors.calendar.digest if anchors.calendar is not None else None}
 
 
 @dataclass
@@ -69,7 +80,11 @@ def _init_worker(opts: BatchOptions) -> None:
     if opts.today is not None:
         clock.set_today(dt.date.fromisoformat(opts.today))
     book = load_rules(opts.rules_dir)
-    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book, plan=opts.plan), assessor=None)
+    from .anchors import load_anchors
+
+    anchors = load_anchors(book, opts.people, opts.cycles)  # once per worker; checked by the parent first
+    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book, plan=opts.plan), assessor=None, anchors=anchors,
+                   options=line_options(opts, anchors))
     if opts.paths and not opts.validate_only:
         from .pathrules import load_paths
         from .paths import PathAssessor
@@ -96,9 +111,9 @@ def first_problem(problems: list[dict]) -> str:
 def process_item(item: Item) -> Outcome:
     opts: BatchOptions = _WORKER["opts"]
     if opts.validate_only:
-        problems = validate_item(item, _WORKER["book"], opts.max_bytes)
+        problems = validate_item(item, _WORKER["book"], opts.max_bytes, _WORKER["anchors"])
         return Outcome("", not problems, None, source=item.source, problems=problems, kind=item.kind)
-    r = pipeline.run(item, _WORKER["evaluator"], opts.target, opts.max_bytes, opts.track)
+    r = pipeline.run(item, _WORKER["evaluator"], opts.target, opts.max_bytes, opts.track, _WORKER["anchors"])
     v = r.verdict
     if v is None:
         return error_outcome(item, r.kind, [p.as_dict() for p in r.problems], r.candidate)
@@ -110,6 +125,7 @@ def process_item(item: Item) -> Outcome:
         if isinstance(fits, pipeline.Result):
             return error_outcome(item, fits.kind, [p.as_dict() for p in fits.problems], fits.candidate)
         d["paths"] = paths_list(fits)
+    d["options"] = _WORKER["options"]
     titles = None
     if opts.titles and not opts.redact and r.packet is not None:
         titles = {e["id"]: [e.get("type"), e.get("date"), e.get("title")] for e in r.packet.evidence}
@@ -117,13 +133,13 @@ def process_item(item: Item) -> Outcome:
                    item.shown, warnings=len(v.warnings), titles=titles)
 
 
-def validate_item(item: Item, book: Any, max_bytes: int) -> list:
+def validate_item(item: Item, book: Any, max_bytes: int, anchors: Any = None) -> list:
     """Every problem of one input (empty when valid): what `ladder validate` reports per packet."""
     from .evidence import check_document
     from .inputs import load_item
 
     try:
-        check_document(load_item(item, max_bytes), book, normalised=False)
+        check_document(load_item(item, max_bytes), book, normalised=False, anchors=anchors)
     except ParseFailure as exc:
         return [exc.problem]
     except EvidenceError as exc:

@@ -36,7 +36,7 @@ PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs m
 
 def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = False,
              jobs: int = 1, decisions: list[str] | tuple = (), results: str | None = None,
-             cycle: str | None = None) -> tuple[str, int]:
+             cycle: str | None = None, anchors=None, anchor_files: tuple = (None, None)) -> tuple[str, int]:
     """Check every packet of every input, and every decisions file; report every problem. JSONL
     inputs: one packet a line. With `results`, decisions are checked against those verdicts too.
 
@@ -65,12 +65,13 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
             lines.append(f"{terminal(source, newlines=False)}: ok")
 
     if jobs > 1 and "-" not in expanded and _input_bytes(expanded) > PARALLEL_VALIDATE_BYTES:
-        opts = BatchOptions(s.rules_dir, None, jobs, s.max_bytes, validate_only=True)
+        opts = BatchOptions(s.rules_dir, None, jobs, s.max_bytes, validate_only=True, people=anchor_files[0],
+                            cycles=anchor_files[1])
         run_batch(expanded, opts, lambda o: report(o.source, o.kind, o.problems if o.kind else [
             Problem(o.source, "", "could not be checked (the worker crashed)", kind="crash")]))
     else:
         for item in iter_inputs(expanded, one_packet=True):
-            report(item.source, item.kind, validate_item(item, book, s.max_bytes))
+            report(item.source, item.kind, validate_item(item, book, s.max_bytes, anchors))
     if paths and not total:
         raise UsageError(summary="\n".join([
             f"no packets found in {', '.join(paths)}: nothing was checked (packets are .yaml, .yml or .json "
@@ -78,13 +79,27 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
     dec_records, dec_lines, dec_bad = _validate_decisions(book, list(decisions), results, cycle)
     if s.fmt == "json":
         doc = {"valid": bad == 0 and not dec_bad, "packets": total, "invalid": bad, "files": records}
+        if paths:
+            doc["checked_against"] = (anchors if anchors is not None else _pack_anchors(book)).checked()
         if decisions:
             doc["decisions"] = dec_records
         return dumps(doc), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
     if paths:
+        lines += [f"not checked: {n}" for n in _not_checked(anchors, book)]
         lines.append(f"{total - bad} of {total} packet(s) valid" if bad else f"all {total} packet(s) valid")
     lines.extend(dec_lines)
     return "\n".join(lines), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
+
+
+def _pack_anchors(book: RuleBook):
+    from .anchors import for_book
+
+    return for_book(book)
+
+
+def _not_checked(anchors, book: RuleBook) -> list[str]:
+    """What `ladder validate` did not check the packets against (engine.anchors)."""
+    return (anchors if anchors is not None else _pack_anchors(book)).checked().get("not_checked", [])
 
 
 def _validate_decisions(book: RuleBook, files: list[str], results: str | None,
@@ -144,7 +159,7 @@ def check_track(book: RuleBook, track: str | None) -> None:
 
 
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None,
-             track: str | None = None) -> tuple[str, int]:
+             track: str | None = None, anchors=None) -> tuple[str, int]:
     """One verdict; with s.paths the adjacent paths' fit follows it, and the verdict's own output
     is byte for byte what it is without (JSON: a `paths` key appended after its keys)."""
     from .inputs import stdin_packet
@@ -153,7 +168,7 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
     check_track(book, track)
     assessor = _assessor(book) if s.paths else None  # a broken path profile: exit 4 before any work
     r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book, plan=s.plan), target, s.max_bytes,
-                     track)
+                     track, anchors)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
     if not r.ok:
@@ -422,7 +437,8 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
 
 
 def report(book: RuleBook, results: str, out: str, redact: bool = False, packets: list[str] | tuple = (),
-           max_bytes: int = DEFAULT_MAX_BYTES, private: bool = False, charts: bool = True) -> tuple[str, int, str]:
+           max_bytes: int = DEFAULT_MAX_BYTES, private: bool = False, charts: bool = True,
+           anchors=None) -> tuple[str, int, str]:
     """RESULTS.jsonl (as batch writes it) -> one self-contained HTML file at `out` (atomic; `-`:
     stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
     a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
@@ -436,12 +452,15 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
     titles = {} if redact else _titles_by_hash(packets, max_bytes)
     rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels(), charts=charts)
     problems: list[Problem] = []
+    unanchored = 0
     for line in iter_lines(results):
         d = line if isinstance(line, Problem) else parse(line)
         if isinstance(d, Problem):
             problems.append(d)
             continue
         rep.add(d, titles.get(d.get("packet_sha256")))
+        if anchors is not None and "error" not in d:
+            unanchored += _unanchored(d, anchors)
     try:
         w = AtomicWriter(out, private)
         try:
@@ -454,8 +473,18 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
         raise OutputError(summary=f"cannot write {out}: {exc.strerror or exc}") from None
     n = len(rep.rows) + len(rep.errors)
     note = "" if out == "-" else f"{out}: {n} result line(s), {len(rep.rows)} verdict(s)"
+    if unanchored:
+        note += ("\n" if note else "") + (f"{unanchored} verdict(s) were not made against the people directory and "
+                                          "cycle calendar given (their checked_against digests differ)")
     err = "\n".join(x for x in (note, problems_text(problems)) if x)
     return "", EXIT_INVALID_PACKET if problems else EXIT_OK, err
+
+
+def _unanchored(d: dict, anchors) -> int:
+    """1 when a verdict line was checked against another directory or calendar than `anchors`'."""
+    got = d.get("checked_against") or {}
+    want = anchors.checked()
+    return int(got.get("people") != want["people"] or got.get("cycles") != want["cycles"])
 
 
 def _titles_by_hash(paths: list[str] | tuple, max_bytes: int) -> dict[str, dict]:

@@ -24,8 +24,18 @@ PEOPLE_TYPES = frozenset(PERSON_FIELD)
 
 
 def person_key(pid: object) -> str | None:
-    """A person id as compared for identity: `EMP-0988 ` is `emp-0988` (None: no usable id)."""
-    return pid.strip().casefold() or None if isinstance(pid, str) else None
+    """A person id as compared for identity: trimmed, case-folded, with separators and trailing
+    punctuation dropped, so `EMP-0988 `, `emp_0988` and `emp-0988.` are one person, `emp0988`
+    (None: no usable id). The people directory (engine.people) indexes its ids the same way."""
+    if not isinstance(pid, str):
+        return None
+    if pid.isascii():  # every id that matches the id pattern: a table lookup, no regular expression
+        return pid.lower().translate(_ASCII_DROP) or None
+    return _NOT_ALNUM.sub("", pid.casefold()) or None
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")  # every character but letters and digits
+_ASCII_DROP = {c: None for c in range(128) if not chr(c).isalnum()}
 NUMERIC_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "number"}
 LIST_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "list"}
 
