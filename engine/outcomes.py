@@ -1,0 +1,138 @@
+"""What makes two records one outcome: titles compared by their Unicode skeleton, metrics by
+what they measured whatever the unit, and phases whose numbers chain.
+
+Every key here is internal: none of it is shown (free text is never echoed), and the one key
+that leaves a process, `fingerprints`, is a short hash.
+
+Titles are compared after NFKC (compatibility forms: full-width letters, ligatures), case
+folding, and the confusable skeleton of Unicode Technical Standard #39 as ICU computes it
+(a Cyrillic "е" in a Latin title is the Latin "e"): a title changed by a look-alike letter is
+not a new title.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+_PUNCT = str.maketrans({c: " " for c in ".,;:!?-_/()[]'\"&+|*~`<>{}#%^=@$"})
+_SPOOF: Any = None
+
+
+def _spoof() -> Any:
+    """ICU's spoof checker (PyICU), built on first use: the skeleton is TR39's, from ICU's data."""
+    global _SPOOF
+    if _SPOOF is None:
+        import icu
+
+        _SPOOF = icu.SpoofChecker()
+    return _SPOOF
+
+
+def _plain(t: str) -> str:
+    return " ".join(t.translate(_PUNCT).split())
+
+
+@lru_cache(maxsize=65536)
+def _title_key(t: str) -> str | None:
+    folded = _plain(unicodedata.normalize("NFKC", t).casefold())
+    if not folded:
+        return None
+    sk = _ascii_skeleton(folded) if folded.isascii() else _plain(_spoof().getSkeleton(0, folded))
+    return sk or None
+
+
+@lru_cache(maxsize=256)
+def _ascii_char(c: str) -> str:
+    return _spoof().getSkeleton(0, c)
+
+
+def _ascii_skeleton(t: str) -> str:
+    """TR39's skeleton of an ASCII text, a character at a time (ICU maps few ASCII letters: l, m, 0, 1...),
+    so an all-ASCII title, the usual case, costs a dictionary look-up per letter."""
+    return _plain("".join(_ascii_char(c) for c in t))
+
+
+def norm_title(t: Any) -> str | None:
+    """A title as compared for identity: case, spacing, punctuation, compatibility forms and
+    look-alike letters (TR39 confusables) do not make a title new. None: no title."""
+    return _title_key(t) if isinstance(t, str) else None
+
+
+def words_key(text: Any) -> tuple[str, ...]:
+    """A metric name's words, folded as titles are (a look-alike letter does not hide a word)."""
+    return tuple(norm_title(text).split()) if isinstance(text, str) and norm_title(text) else ()
+
+
+def has_phrase(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+    n = len(phrase)
+    return bool(n) and any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
+
+
+# -- metrics -------------------------------------------------------------------------------------
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+
+
+def _mantissa(v: float) -> str:
+    """v without its power of ten: 2.1, 210 and 0.021 are one figure in other units."""
+    return f"{v:.8e}".split("e")[0]
+
+
+def _unit(m: dict) -> str:
+    u = m.get("unit")
+    return norm_title(u) or "" if isinstance(u, str) else ""
+
+
+def restated_key(ms: list) -> tuple:
+    """The metrics of a record as they would read in any unit that differs by a power of ten
+    (% and basis points, $ and $k): per metric its kind, direction, the baseline's figure and
+    result/baseline (from 0: the result's figure). Order does not matter."""
+    keys = []
+    for m in ms:
+        if not isinstance(m, dict):
+            continue
+        base, res = _num(m.get("baseline")), _num(m.get("result"))
+        hib = m.get("higher_is_better", True)
+        if base is None or res is None:
+            keys.append((str(m.get("kind")), hib, "raw", repr(m.get("baseline")), repr(m.get("result"))))
+        elif base == 0:
+            keys.append((str(m.get("kind")), hib, "from0", _mantissa(res) if res else "0"))
+        else:
+            keys.append((str(m.get("kind")), hib, _mantissa(base), f"{res / base:.9g}"))
+    return tuple(sorted(keys, key=repr))
+
+
+def chain_ends(ms: list) -> tuple[list[tuple], list[tuple]]:
+    """(starts, ends) of a record's moved metrics: a record whose start is another's end
+    continues it (one outcome told in phases). Kind, direction and unit must agree."""
+    starts, ends = [], []
+    for m in ms:
+        if not isinstance(m, dict):
+            continue
+        base, res = _num(m.get("baseline")), _num(m.get("result"))
+        if base is None or res is None or base == res:
+            continue
+        k = (str(m.get("kind")), m.get("higher_is_better", True), _unit(m))
+        starts.append(k + (base,))
+        ends.append(k + (res,))
+    return starts, ends
+
+
+# -- across packets ------------------------------------------------------------------------------
+def fingerprints(evidence: list[dict], once_types: frozenset[str]) -> list[tuple[str, str]]:
+    """(evidence id, fingerprint) for each record that is an outcome of its own (a type that does
+    not recur, with a title): a short hash of its type and title key, the same for the same
+    outcome in any candidate's packet. 12 hex digits: no free text leaves in it."""
+    out = []
+    for ev in evidence:
+        if ev.get("type") not in once_types:
+            continue
+        t = norm_title(ev.get("title"))
+        if t is None:
+            continue
+        h = hashlib.sha256(f"{ev['type']}\x00{t}".encode()).hexdigest()[:12]
+        out.append((ev["id"], h))
+    return out
