@@ -226,8 +226,8 @@ def _metric_warnings(warn, ptr: str, ev: dict, ms: list, policy: IntegrityPolicy
         base, res = m.get("baseline"), m.get("result")
         if res != base and _num(base) and _num(res):
             if base == 0 and abs(res) < policy.from_zero:
-                warn(f"{ptr}/metrics/{j}", f"moved from 0 by less than the {policy.from_zero:g} a change from 0 "
-                     "must reach to count as moved")
+                warn(f"{ptr}/metrics/{j}", f"moved from 0 to less than {policy.from_zero:g}, the least a change "
+                     "from 0 must reach to count as moved")
             elif base != 0 and abs(res - base) < policy.relative * abs(base):
                 warn(f"{ptr}/metrics/{j}", f"moved {abs(res - base) / abs(base):.2%} of its baseline, below the "
                      f"{policy.relative:.0%} a change must reach to count as moved")
