@@ -136,3 +136,68 @@ def fingerprints(evidence: list[dict], once_types: frozenset[str]) -> list[tuple
         h = hashlib.sha256(f"{ev['type']}\x00{t}".encode()).hexdigest()[:12]
         out.append((ev["id"], h))
     return out
+
+
+class SharedOutcomes:
+    """The outcomes of a batch by fingerprint: the first candidate claiming each, and every
+    candidate of an outcome that more than one claims. Co-owners are real (two PMs who co-led a
+    launch): a shared outcome is flagged on each candidate's line for the committee to decide,
+    never dropped."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, tuple[str, str]] = {}  # fingerprint -> (candidate id, evidence id)
+        self.shared: dict[str, dict[str, list[str]]] = {}  # fingerprint -> candidate id -> evidence ids
+
+    def add(self, cid: str, claims: list[tuple[str, str]]) -> None:
+        for eid, fp in claims:
+            first = self.first.get(fp)
+            if first is None:
+                self.first[fp] = (cid, eid)
+                continue
+            if first[0] == cid and fp not in self.shared:
+                continue  # one candidate's own (a repeat, or the same candidate in two inputs: also_in)
+            ids = self.shared.setdefault(fp, {first[0]: [first[1]]}).setdefault(cid, [])
+            if eid not in ids:
+                ids.append(eid)
+
+    def flags(self) -> _Flags:
+        """candidate id -> its line's `shared_outcomes` (computed line by line, so a launch that
+        thousands of generated packets share costs memory linear in the claims)."""
+        return _Flags({fp: by for fp, by in self.shared.items() if len(by) > 1})
+
+    def text(self, limit: int) -> list[str]:
+        shared = [(fp, sorted(by)) for fp, by in sorted(self.shared.items()) if len(by) > 1]
+        if not shared:
+            return []
+        lines = [f"{len(shared)} outcome(s) claimed by more than one candidate (co-owners are real; the committee "
+                 "decides), flagged on each of their lines (\"shared_outcomes\"):"]
+        return lines + [f"  outcome {fp}: {', '.join(cids)}" for fp, cids in shared[:limit]]
+
+
+MAX_NAMED = 10  # other candidates named on a line per shared outcome; the rest are counted
+
+
+class _Flags:
+    def __init__(self, shared: dict[str, dict[str, list[str]]]) -> None:
+        self.shared = shared
+        self.by_cid: dict[str, list[tuple[str, str]]] = {}
+        for fp, by in shared.items():
+            for cid, eids in by.items():
+                self.by_cid.setdefault(cid, []).extend((e, fp) for e in eids)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_cid)
+
+    def get(self, cid: str) -> list[dict] | None:
+        """[{evidence, outcome, also_claimed_by (at most MAX_NAMED), and_more (when more)}]."""
+        got = self.by_cid.get(cid)
+        if not got:
+            return None
+        out = []
+        for eid, fp in sorted(got):
+            others = sorted(c for c in self.shared[fp] if c != cid)
+            flag: dict[str, Any] = {"evidence": eid, "outcome": fp, "also_claimed_by": others[:MAX_NAMED]}
+            if len(others) > MAX_NAMED:
+                flag["and_more"] = len(others) - MAX_NAMED
+            out.append(flag)
+        return out

@@ -253,3 +253,34 @@ def test_the_bundled_policy_is_the_documented_default():
     book = load_rules()
     default = default_policy({lv.id: lv.order for lv in book.levels.values()})
     assert book.integrity == default.__class__(**{**default.__dict__, "no_reports_tracks": frozenset({"ic"})})
+
+
+# -- across packets --------------------------------------------------------------------------------
+def test_the_same_outcome_claimed_by_two_candidates_is_flagged_on_both_and_counted(tmp_path, run_cli):
+    """Two candidates in one batch with identical evidence: both lines say which of their records
+    another candidate claims too (by a short hash, never the title), and the summary counts it.
+    A third candidate with other launches is not flagged, nor is one candidate in two inputs."""
+    src = FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"
+    data = yaml.safe_load(src.read_text(encoding="utf-8"))
+    twin = copy.deepcopy(data)
+    twin["candidate"].update(id="emp-7301", name="Ottavia Penhallow")
+    (tmp_path / "twin.yaml").write_text(yaml.safe_dump(twin, sort_keys=False), encoding="utf-8")
+    other = FIXTURES / "amara-stonebridge-senior-to-director-not-ready.yaml"
+    out = tmp_path / "out.jsonl"
+    r = run_cli("batch", src, other, tmp_path / "twin.yaml", src, "--out", out, *TODAY)
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    launches = sorted(e["id"] for e in data["evidence"] if e["type"] in ("shipped_outcome", "decision",
+                                                                           "org_initiative") and e.get("title"))
+    for line, who in ((lines[0], "emp-7301"), (lines[2], "emp-0988"), (lines[3], "emp-7301")):
+        flags = line["shared_outcomes"]
+        assert sorted(f["evidence"] for f in flags) == launches
+        assert all(f["also_claimed_by"] == [who] and len(f["outcome"]) == 12 for f in flags)
+    assert "shared_outcomes" not in lines[1]
+    assert list(lines[0])[:4] == ["source", "also_in", "shared_outcomes", "candidate"]
+    titles = [e["title"] for e in data["evidence"] if e.get("title")]
+    assert not any(t in out.read_text(encoding="utf-8") for t in titles)  # no free text leaks
+    assert f"{len(launches)} outcome(s) claimed by more than one candidate" in r.stderr
+    assert "emp-0988, emp-7301" in r.stderr
+    # one candidate alone, in two inputs: also_in, never a shared outcome
+    run_cli("batch", src, src, "--out", out, *TODAY)
+    assert all("shared_outcomes" not in json.loads(x) for x in out.read_text(encoding="utf-8").splitlines())
