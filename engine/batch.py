@@ -169,6 +169,7 @@ class Summary:
         self.failed: list[tuple[str, str]] = []  # (source, first problem), the first MAX_FAILED
         self.counted: set[str] = set()  # candidates whose verdict is in the counts
         self.outcomes = SharedOutcomes()  # the same outcome claimed by two candidates (engine.outcomes)
+        self.lines: list[tuple[str | None, str]] = []  # per output line: (candidate of a verdict, source)
 
     MAX_FAILED = 20
 
@@ -180,6 +181,7 @@ class Summary:
                 self.repeated.setdefault(cid, [self.first[cid]]).append(o.source)
             else:
                 self.first[cid] = o.source
+        self.lines.append((cid if o.ok else None, o.source))
         if cid is not None and o.claims:
             self.outcomes.add(cid, o.claims)
         if not o.ok:

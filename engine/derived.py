@@ -134,10 +134,14 @@ def _relock(w: AtomicWriter) -> None:
 
 def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: AtomicWriter | None,
            criteria: AtomicWriter | None, report: Any | None, titles: list | None,
-           shared: Any = None) -> AtomicWriter:
+           shared: Any = None, lines: list | None = None) -> AtomicWriter:
     """Read the finished JSONL back once: write the CSVs and feed the report (engine.report_html
     .Report) from its lines. Returns the writer holding the lines to keep: `writer`, or a new one
-    with every repeated candidate flagged (the caller aborts the old one)."""
+    with every repeated candidate flagged (the caller aborts the old one).
+
+    `lines`, (candidate id of a verdict line or None, source) per line in order: with it, and
+    nothing but flags to write, a line that only gains `shared_outcomes` is not parsed again; the
+    key is spliced in after `source`, where flag_repeats puts it."""
     writer.fh.flush()
     tables = []
     for w, header in ((summary, SUMMARY_HEADER), (criteria, CRITERIA_HEADER)):
@@ -148,7 +152,17 @@ def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: Atomic
     flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path)) if flag else writer
     try:
         with open(writer.tmp, "rb") as fh:
+            splice = lines is not None and not tables[0] and not tables[1] and report is None
             for n, raw in enumerate(fh):
+                if splice:
+                    cid, src = lines[n]
+                    claims = shared.get(cid) if shared and cid is not None and cid not in repeated else None
+                    if cid is None or cid not in repeated:
+                        head = b'{"source":' + orjson.dumps(src) + b","
+                        if claims and raw.startswith(head):
+                            raw = head + b'"' + SHARED.encode() + b'":' + orjson.dumps(claims) + b"," + raw[len(head):]
+                        flagged.write(raw.decode())
+                        continue
                 d = orjson.loads(raw)
                 if flag:
                     d2 = flag_repeats(d, repeated, shared)

@@ -171,7 +171,10 @@ class SharedOutcomes:
             return []
         lines = [f"{len(shared)} outcome(s) claimed by more than one candidate (co-owners are real; the committee "
                  "decides), flagged on each of their lines (\"shared_outcomes\"):"]
-        return lines + [f"  outcome {fp}: {', '.join(cids)}" for fp, cids in shared[:limit]]
+        return lines + [f"  outcome {fp}: {', '.join(cids[:MAX_NAMED])}"
+                        + (f" and {len(cids) - MAX_NAMED} more" if len(cids) > MAX_NAMED else "")
+                        for fp, cids in shared[:limit]] + \
+            ([f"  ... and {len(shared) - limit} more outcome(s)"] if len(shared) > limit else [])
 
 
 MAX_NAMED = 10  # other candidates named on a line per shared outcome; the rest are counted
@@ -180,6 +183,7 @@ MAX_NAMED = 10  # other candidates named on a line per shared outcome; the rest 
 class _Flags:
     def __init__(self, shared: dict[str, dict[str, list[str]]]) -> None:
         self.shared = shared
+        self.names = {fp: sorted(by) for fp, by in shared.items()}  # each outcome's candidates, sorted once
         self.by_cid: dict[str, list[tuple[str, str]]] = {}
         for fp, by in shared.items():
             for cid, eids in by.items():
@@ -195,9 +199,10 @@ class _Flags:
             return None
         out = []
         for eid, fp in sorted(got):
-            others = sorted(c for c in self.shared[fp] if c != cid)
-            flag: dict[str, Any] = {"evidence": eid, "outcome": fp, "also_claimed_by": others[:MAX_NAMED]}
-            if len(others) > MAX_NAMED:
-                flag["and_more"] = len(others) - MAX_NAMED
+            names = self.names[fp]
+            others = [c for c in names[:MAX_NAMED + 1] if c != cid][:MAX_NAMED]
+            flag: dict[str, Any] = {"evidence": eid, "outcome": fp, "also_claimed_by": others}
+            if len(names) - 1 > MAX_NAMED:
+                flag["and_more"] = len(names) - 1 - MAX_NAMED
             out.append(flag)
         return out

@@ -281,6 +281,10 @@ def test_the_same_outcome_claimed_by_two_candidates_is_flagged_on_both_and_count
     assert not any(t in out.read_text(encoding="utf-8") for t in titles)  # no free text leaks
     assert f"{len(launches)} outcome(s) claimed by more than one candidate" in r.stderr
     assert "emp-0988, emp-7301" in r.stderr
+    # the lines are the same bytes when the summary CSV is written too (each line parsed again)
+    flagged = out.read_bytes()
+    run_cli("batch", src, other, tmp_path / "twin.yaml", src, "--out", out, "--summary", tmp_path / "s.csv", *TODAY)
+    assert out.read_bytes() == flagged
     # one candidate alone, in two inputs: also_in, never a shared outcome
     run_cli("batch", src, src, "--out", out, *TODAY)
     assert all("shared_outcomes" not in json.loads(x) for x in out.read_text(encoding="utf-8").splitlines())
