@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -17,7 +18,7 @@ import orjson
 from .errors import Problem
 from .fields import person_key
 from .loader import Document
-from .outcomes import chain_ends, has_phrase, norm_title, restated_key, words_key
+from .outcomes import has_phrase, metric_keys, norm_title, words_key
 
 # -- the pack's integrity policy (ladder.yaml `integrity:`; docs/rules.md, "Integrity policy") -----
 SCOPES = ("feature", "product-area", "cross-team", "portfolio", "company")  # narrowest first
@@ -110,10 +111,16 @@ def policy_problems(doc: Document, level_orders: dict[str, int], tracks: set[str
 def says_higher_is_better(policy: IntegrityPolicy, name: Any) -> bool:
     """The name's measure (the words before any "per": "revenue per visitor" measures revenue,
     "support contacts per 1k bookings" contacts) holds one of the policy's words or phrases."""
+    return _says(policy.words, name) if isinstance(name, str) else False
+
+
+@lru_cache(maxsize=16384)
+def _says(phrases: tuple[tuple[str, ...], ...], name: str) -> bool:
     words = words_key(name)
     if "per" in words:
         words = words[:words.index("per")]
-    return any(has_phrase(words, p) for p in policy.words)
+    present = set(words)
+    return any(p[0] in present and has_phrase(words, p) for p in phrases)
 
 
 def direction_problems(doc: Document, policy: IntegrityPolicy) -> list[Problem]:
@@ -241,6 +248,11 @@ _WHY = {"m": "the same metrics, in other units", "t": "the same title", "d": "th
         "c": "the same content", "p": "numbers that chain: one outcome in phases"}
 
 
+@lru_cache(maxsize=4096)
+def _ordinal(day: str) -> int:
+    return dt.date.fromisoformat(day).toordinal()
+
+
 def _repeat_keys(ev: dict, policy: IntegrityPolicy) -> list[tuple]:
     keys = []
     if (t := norm_title(ev.get("title"))) is not None:
@@ -285,9 +297,8 @@ def _repeats(evidence: list[dict], policy: IntegrityPolicy | None = None) -> tup
                 join(i, j, k[0])
         ms = ev.get("metrics")
         if ms:
-            restated.setdefault((ev["type"], restated_key(ms)), []).append(
-                (dt.date.fromisoformat(ev["date"]).toordinal(), i))
-            s, e = chain_ends(ms)
+            rk, s, e = metric_keys(ms)
+            restated.setdefault((ev["type"], rk), []).append((_ordinal(ev["date"]), i))
             for k in e:
                 ends.setdefault((ev["type"],) + k, []).append(i)
             starts += [(i, (ev["type"],) + k) for k in s]

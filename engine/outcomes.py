@@ -86,39 +86,32 @@ def _unit(m: dict) -> str:
     return norm_title(u) or "" if isinstance(u, str) else ""
 
 
-def restated_key(ms: list) -> tuple:
-    """The metrics of a record as they would read in any unit that differs by a power of ten
-    (% and basis points, $ and $k): per metric its kind, direction, the baseline's figure and
-    result/baseline (from 0: the result's figure). Order does not matter."""
-    keys = []
+def metric_keys(ms: list) -> tuple[tuple, list[tuple], list[tuple]]:
+    """One pass over a record's metrics, for engine.integrity._repeats:
+
+    - the restated key: the metrics as they would read in any unit that differs by a power of
+      ten (% and basis points, $ and $k): per metric its kind, direction, the baseline's figure
+      and result/baseline (from 0: the result's figure), in any order;
+    - the (starts, ends) of its moved metrics: a record whose start is another's end continues
+      it (one outcome told in phases); kind, direction and unit must agree."""
+    keys, starts, ends = [], [], []
     for m in ms:
         if not isinstance(m, dict):
             continue
         base, res = _num(m.get("baseline")), _num(m.get("result"))
-        hib = m.get("higher_is_better", True)
+        kind, hib = str(m.get("kind")), m.get("higher_is_better", True)
         if base is None or res is None:
-            keys.append((str(m.get("kind")), hib, "raw", repr(m.get("baseline")), repr(m.get("result"))))
-        elif base == 0:
-            keys.append((str(m.get("kind")), hib, "from0", _mantissa(res) if res else "0"))
+            keys.append((kind, hib, "raw", repr(m.get("baseline")), repr(m.get("result"))))
+            continue
+        if base == 0:
+            keys.append((kind, hib, "from0", _mantissa(res) if res else "0"))
         else:
-            keys.append((str(m.get("kind")), hib, _mantissa(base), f"{res / base:.9g}"))
-    return tuple(sorted(keys, key=repr))
-
-
-def chain_ends(ms: list) -> tuple[list[tuple], list[tuple]]:
-    """(starts, ends) of a record's moved metrics: a record whose start is another's end
-    continues it (one outcome told in phases). Kind, direction and unit must agree."""
-    starts, ends = [], []
-    for m in ms:
-        if not isinstance(m, dict):
-            continue
-        base, res = _num(m.get("baseline")), _num(m.get("result"))
-        if base is None or res is None or base == res:
-            continue
-        k = (str(m.get("kind")), m.get("higher_is_better", True), _unit(m))
-        starts.append(k + (base,))
-        ends.append(k + (res,))
-    return starts, ends
+            keys.append((kind, hib, _mantissa(base), f"{res / base:.9g}"))
+        if base != res:
+            k = (kind, hib, _unit(m))
+            starts.append(k + (base,))
+            ends.append(k + (res,))
+    return (tuple(keys) if len(keys) < 2 else tuple(sorted(keys))), starts, ends
 
 
 # -- across packets ------------------------------------------------------------------------------
