@@ -20,6 +20,7 @@ from .errors import EvidenceError
 from .escape import terminal_lines
 from .inputs import Item, iter_inputs, redacted
 from .loader import ParseFailure
+from .outcomes import SharedOutcomes, fingerprints
 from .report import dumps, paths_list, verdict_dict
 from .workers import WorkerPool, in_order
 
@@ -67,6 +68,7 @@ class Outcome:
     warnings: int = 0  # integrity warnings on the evaluated packet (engine.integrity)
     reason: str = ""  # why the packet could not be evaluated: its first problem
     titles: dict | None = None  # evidence id -> [type, date, title] (BatchOptions.titles)
+    claims: list = field(default_factory=list)  # (evidence id, outcome fingerprint): engine.outcomes.fingerprints
 
 
 # -- worker side ------------------------------------------------------------------------------
@@ -129,8 +131,9 @@ def process_item(item: Item) -> Outcome:
     titles = None
     if opts.titles and not opts.redact and r.packet is not None:
         titles = {e["id"]: [e.get("type"), e.get("date"), e.get("title")] for e in r.packet.evidence}
+    claims = fingerprints(r.packet.evidence, _WORKER["book"].integrity.once) if r.packet is not None else []
     return Outcome(dumps(d), True, v.candidate_id, v.current_level, v.target_level, v.verdict, d["unmet"],
-                   item.shown, warnings=len(v.warnings), titles=titles)
+                   item.shown, warnings=len(v.warnings), titles=titles, claims=claims)
 
 
 def validate_item(item: Item, book: Any, max_bytes: int, anchors: Any = None) -> list:
@@ -181,6 +184,8 @@ class Summary:
         self.repeated: dict[str, list[str]] = {}  # candidate id -> every input naming it, when more than one
         self.failed: list[tuple[str, str]] = []  # (source, first problem), the first MAX_FAILED
         self.counted: set[str] = set()  # candidates whose verdict is in the counts
+        self.outcomes = SharedOutcomes()  # the same outcome claimed by two candidates (engine.outcomes)
+        self.lines: list[tuple[str | None, str]] = []  # per output line: (candidate of a verdict, source)
 
     MAX_FAILED = 20
 
@@ -192,6 +197,9 @@ class Summary:
                 self.repeated.setdefault(cid, [self.first[cid]]).append(o.source)
             else:
                 self.first[cid] = o.source
+        self.lines.append((cid if o.ok else None, o.source))
+        if cid is not None and o.claims:
+            self.outcomes.add(cid, o.claims)
         if not o.ok:
             self.invalid += 1
             if len(self.failed) < self.MAX_FAILED:
@@ -216,6 +224,7 @@ class Summary:
             lines.append(f"{len(self.repeated)} candidate id(s) in more than one input, counted once (by the first "
                          f"evaluated); {extra} later input(s) left out of the verdict counts, flagged on every line (\"also_in\"):")
             lines += [f"  {cid}: {', '.join(srcs)}" for cid, srcs in list(self.repeated.items())[:self.MAX_FAILED]]
+        lines += self.outcomes.text(self.MAX_FAILED)
         if self.failed:
             lines.append("could not be evaluated:")
             lines += [f"  {src}: {why}" for src, why in self.failed]

@@ -294,8 +294,10 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         if html:
             from .report_html import Report
             report = Report(redact=opts.redact, level_order=book.ordered_levels() if book else ())
-        if summary.repeated or summary_csv or criteria_csv or html:
-            flagged = derived.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles)
+        shared = summary.outcomes.flags()  # the same outcome claimed by two candidates (engine.outcomes)
+        if summary.repeated or shared or summary_csv or criteria_csv or html:
+            flagged = derived.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles,
+                                     shared, summary.lines)
             if flagged is not writer:  # the lines again, each repeated candidate flagged
                 writer.abort()
                 writers[0] = writer = flagged

@@ -23,7 +23,7 @@ from . import clock
 from .errors import EvidenceError, Problem
 from .fields import person_key
 from .anchors import Anchors, for_book
-from .integrity import integrity_warnings
+from .integrity import direction_problems, integrity_warnings
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook
 from .schema import PacketSchema, bundled_packet_schema, canonical_json
@@ -539,6 +539,7 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
     except ParseFailure as exc:  # nested too deep, or too large, to be a packet at all
         raise EvidenceError([exc.problem]) from None
     sem, ctx = semantic_problems(doc, book, target_override, track_override, need_target)
+    sem += direction_problems(doc, book.integrity)  # engine.integrity: the pack's metric direction words
     problems += [p for p in sem if p not in problems]
     anchors = anchors if anchors is not None else for_book(book)
     problems += [p for p in anchors.problems(doc, book, ctx, track_override) if p not in problems]
@@ -554,7 +555,7 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
     # On a move between tracks no track is the candidate's throughout: direct reports are no
     # surprise from a manager moving to the IC track, nor needed of an IC moving to management.
     stays = ctx["track"] if ctx["from_track"] == ctx["track"] else None
-    warnings, flagged, repeats = integrity_warnings(doc, stays, ctx["current"], ctx["end"])
+    warnings, flagged, repeats = integrity_warnings(doc, stays, ctx["current"], ctx["end"], book.integrity)
     warnings += anchors.warnings(doc, ctx)
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   data["period"]["start"], data["period"]["end"], data["evidence"],

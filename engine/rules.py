@@ -20,7 +20,8 @@ if TYPE_CHECKING:  # jsonschema is imported only when a rule file is invalid (sa
 
 from .errors import Problem, RulesError
 from .conditions import COMPOSITES, parts
-from .fields import FieldChecker
+from .fields import FieldChecker, evidence_fields
+from .integrity import IntegrityPolicy, policy_problems
 from .loader import Document, ParseFailure, load_pack_file
 from .resources import default_rules_dir, load_schema
 from .sourceforms import matches_any, retired_pattern_message
@@ -100,6 +101,8 @@ class RuleBook:
     label_policy_numbers: bool = False  # ladder.yaml: lint rejects unlabelled policy numbers
     ladder_file: str = ""  # ladder.yaml, and the line of each level ("level:ID") and track ("track:NAME") in it
     ladder_lines: dict[str, int | None] = field(default_factory=dict, repr=False)
+    # ladder.yaml `integrity:` (engine.integrity.policy_from): the pack's integrity policy, or its defaults
+    integrity: IntegrityPolicy = field(default_factory=IntegrityPolicy, repr=False)
 
     @cached_property
     def ladder_version(self) -> str:
@@ -470,6 +473,9 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
     packet_schema = specialise(packet_schema, list(names), list(lad["tracks"]))
     source_forms, source_problem = _source_forms(ladder_doc, history)
     problems += source_problem
+    integrity, integrity_problems = policy_problems(ladder_doc, {lv.id: lv.order for lv in levels.values()},
+                                                    set(lad["tracks"]), set(evidence_fields(packet_schema)))
+    problems += integrity_problems
 
     # -- level files ------------------------------------------------------------------------
     checker = FieldChecker(set(levels), packet_schema)
@@ -536,4 +542,4 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
     lines = {f"level:{lv['id']}": ladder_doc.locate(f"/levels/{i}") for i, lv in enumerate(lad["levels"])}
     lines.update({f"track:{t}": ladder_doc.locate(f"/tracks/{t}") for t in lad["tracks"]})
     return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw, packet_schema,
-                    bool(lad.get("label_policy_numbers", False)), ladder_doc.source, lines)
+                    bool(lad.get("label_policy_numbers", False)), ladder_doc.source, lines, integrity)

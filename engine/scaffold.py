@@ -28,6 +28,41 @@ tracks:
 default_track: product
 # Evidence counts when it is inside the packet's period and at most this many days old.
 default_window_days: 730
+# Integrity policy (docs/rules.md, "Integrity policy"): what integrity warnings and errors, and a
+# metric's derived `improved`, measure against. These are ladder's documented defaults; each part
+# is your policy to change (say why in its rationale), and a part left out keeps its default.
+integrity:
+  materiality:
+    basis: policy
+    rationale: "a change under 1% of its baseline is noise in most product metrics; a move from 0 must reach one whole unit"
+    relative: 0.01
+    from_zero: 1
+  restatement:
+    basis: policy
+    rationale: "the same metrics in units a power of ten apart (% and basis points) within a week are one outcome told twice"
+    within_days: 7
+  plausibility:
+    basis: policy
+    rationale: "a team of 8 or more reports, or a portfolio or company P&L, is far above a first-level PM"
+    levels:
+      pm-1: {max_reports: 7, max_pl_scope: cross-team}
+    no_reports_tracks: []          # tracks of individual contributors, who have no direct reports
+  who_may_verify:
+    basis: policy
+    rationale: "a record is confirmed by an active colleague at or above the candidate's level, or by their manager"
+    status: [active]
+    min_level: current
+    manager_always: true
+  higher_is_better:
+    basis: policy
+    rationale: "money in, customers won and kept: a metric so named that falls is not an improvement"
+    words: [revenue, gmv, mrr, arr, bookings, conversion, retention, activation, satisfaction, nps, csat,
+            engagement, adoption, arpu, ltv, signup, signups, sign up, sign ups,
+            active users, dau, mau, wau, margin, profit, win rate]
+  does_not_recur:
+    basis: policy
+    rationale: "a launch, a decision or an initiative happens once; reviews, updates, feedback and mentoring recur"
+    types: [shipped_outcome, decision, org_initiative]
 """
 
 LEVEL = """\
