@@ -88,6 +88,32 @@ TODAY_OPT = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), d
                          help="The day of the run, for the one check that reads the clock (a period may not end "
                               "after it); default: today. For tests and replaying an old cycle.")
 
+PRIVATE_OPT = click.option("--private", is_flag=True,
+                           help="Write every output file with mode 0600 (owner only). Default: a new file gets "
+                                "the umask's mode, a replaced file keeps its own.")
+
+PEOPLE_OPT = click.option("--people", "people", default=None, metavar="FILE",
+                          help="The people directory (CSV with a header, or a JSON/YAML list): check the candidate, "
+                               "every person id, relationship and verifier against it.")
+CYCLES_OPT = click.option("--cycles", "cycles", default=None, metavar="FILE",
+                          help="The cycle calendar (YAML or JSON list of id, start, end; default: cycles: in "
+                               "ladder.yaml): a packet's cycle must exist and its period end inside it.")
+REQUIRE_PEOPLE_OPT = click.option("--require-people", "require_people", is_flag=True,
+                                  help="Refuse to run without --people (a committee run).")
+
+
+def _anchor_options(f):
+    return PEOPLE_OPT(CYCLES_OPT(REQUIRE_PEOPLE_OPT(f)))
+
+
+def _anchors(book, people, cycles, require_people):
+    """The people directory and cycle calendar of the run, read once (engine.anchors); a bad file
+    or a missing mandatory directory ends the run here (exit 2; a broken pack calendar exit 4)."""
+    try:
+        return _engine("anchors").load_anchors(book, people, cycles, require_people)
+    except LadderError as exc:
+        _fail(exc, exc.exit_code)
+
 
 def _today(today) -> None:
     """Fix the day of the run now, once, before any worker process starts."""
@@ -216,7 +242,9 @@ def main() -> None:
               help="Check the decisions against these verdicts: every candidate has one, every override "
                    "contradicts it.")
 @click.option("--cycle", default=None, help="With --results: only the decisions of this cycle.")
-def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle):
+@_anchor_options
+def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle, people, cycles,
+             require_people):
     """Check packets against the schema and the semantic rules, and decisions files against
     theirs; list every problem. PACKETS are files, folders (read as batch reads them), .jsonl
     files (a packet a line) or - (one YAML or JSON packet on stdin).
@@ -231,8 +259,10 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
     """
     _today(today)
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
-    _run(commands.validate, _book(rules_dir), list(packets), s, recursive, jobs or os.cpu_count() or 1,
-         decisions=list(decisions), results=results, cycle=cycle)
+    book = _book(rules_dir)
+    _run(commands.validate, book, list(packets), s, recursive, jobs or os.cpu_count() or 1,
+         decisions=list(decisions), results=results, cycle=cycle,
+         anchors=_anchors(book, people, cycles, require_people), anchor_files=(people, cycles))
 
 
 @main.command()
@@ -248,8 +278,9 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
 @click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 unless the verdict is ready (for scripts).")
 @click.option("--track", default=None, help="Judge on this track of the ladder instead of the packet's own.")
 @PATHS_OPT
+@_anchor_options
 def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, exit_code, track,
-             with_paths):
+             with_paths, people, cycles, require_people):
     """Evaluate one packet (a file, or - for one YAML or JSON packet on stdin) and explain the
     verdict criterion by criterion.
 
@@ -264,13 +295,16 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
     s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan, exit_code=exit_code,
                           paths=with_paths)
     colour = sys.stdout.isatty()
-    _run(commands.evaluate, _book(rules_dir), packet, target, s,
-         style=(lambda t, **kw: click.style(t, **kw)) if colour else None, track=track)
+    book = _book(rules_dir)
+    _run(commands.evaluate, book, packet, target, s,
+         style=(lambda t, **kw: click.style(t, **kw)) if colour else None, track=track,
+         anchors=_anchors(book, people, cycles, require_people))
 
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--out", "out", required=True, help="Output JSONL file (written atomically), or - for stdout.")
+@click.option("--out", "out", required=True, help="Output JSONL file (written atomically), or - for stdout. An existing "
+              "device, fifo or /dev/stdout is written through, never replaced.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: the number of cores).")
 @click.option("--target", default=None, help="Evaluate every packet for this level instead of its own target.")
@@ -282,6 +316,7 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
               help="Also write the cycle as one self-contained HTML report (as ladder report does).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--redact", is_flag=True, help="Leave names out of the output.")
+@PRIVATE_OPT
 @RULES_OPT
 @MAXB_OPT
 @TODAY_OPT
@@ -289,13 +324,17 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
               "three times faster on a cycle where most candidates are not ready.")
 @click.option("--track", default=None, help="Judge every packet on this track instead of its own.")
 @PATHS_OPT
-def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, rules_dir, max_bytes, today,
-          no_plan, track, with_paths):
+@_anchor_options
+def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, private, rules_dir, max_bytes,
+          today, no_plan, track, with_paths, people, cycles, require_people):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (stdin: JSONL, or
     YAML documents separated by --- lines).
 
     Writes exactly one JSON line per packet, in input order: a verdict, or an error line naming
     the source. Exits 3 if any packet could not be evaluated (the others are still written).
+
+    --out, --summary, --criteria-csv and --html must each name a different file, none of them an
+    input, and none a folder (exit 2, before any work).
 
     \b
     Example:
@@ -307,23 +346,32 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
     _today(today)
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
                                          plan=not no_plan, today=_engine("clock").today().isoformat(), track=track,
-                                         paths=with_paths)
+                                         paths=with_paths, people=people, cycles=cycles,
+                                         require_people=require_people)
+    book = _book(rules_dir)
+    _anchors(book, people, cycles, require_people)  # a bad directory or calendar: exit 2 before any work
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
-         book=_book(rules_dir), criteria_csv=criteria_csv, html=html, to_stderr=True)  # stdout may be the verdicts (--out -)
+         book=book, criteria_csv=criteria_csv, html=html, private=private, to_stderr=True)  # stdout may be the verdicts (--out -)
 
 
 @main.command()
 @click.argument("results", metavar="RESULTS.jsonl")
 @click.argument("packets", nargs=-1)
-@click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -.")
+@click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -; not RESULTS "
+              "or a packet file given (exit 2). An existing device or fifo is written through.")
 @click.option("--redact", is_flag=True, help="Leave names and evidence titles out.")
+@click.option("--no-charts", "no_charts", is_flag=True, help="Tables only: leave the charts out (a smaller file).")
+@PRIVATE_OPT
 @RULES_OPT
 @MAXB_OPT
-def report(results, out, packets, redact, rules_dir, max_bytes):
+@_anchor_options
+def report(results, out, packets, redact, no_charts, private, rules_dir, max_bytes, people, cycles, require_people):
     """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
     cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
     filters by level, track, verdict and org, and a section per candidate: criteria with the
-    cited evidence, gaps, plan, warnings and an evidence appendix.
+    cited evidence, gaps, plan, warnings and an evidence appendix. Charts (inline SVG, each with
+    its figures written out) show verdicts and readiness by group, the criteria most often unmet,
+    and each candidate's criteria met against needed.
 
     Evidence titles come from the PACKETS given (files, folders, .jsonl), each matched to its
     verdict by packet_sha256; without them the report cites evidence ids only.
@@ -333,7 +381,10 @@ def report(results, out, packets, redact, rules_dir, max_bytes):
       ladder batch fixtures/*.yaml --out results.jsonl
       ladder report results.jsonl fixtures/ --out cycle.html
     """
-    _run(commands.report, _book(rules_dir), results, out, redact, list(packets), max_bytes)
+    book = _book(rules_dir)
+    anchors = _anchors(book, people, cycles, require_people) if people or cycles or require_people else None
+    _run(commands.report, book, results, out, redact, list(packets), max_bytes, private, anchors=anchors,
+         charts=not no_charts)
 
 
 @main.command()
@@ -373,13 +424,50 @@ def schema(rules_dir, fmt):
 def init(directory):
     """Start a rules pack of your own: ladder.yaml, one level file, an empty vocabulary file, a
     fixture with its expected verdict and golden, and a README, in DIRECTORY (new or empty). It
-    lints and tests clean.
+    lints and tests clean. All or nothing: written in a temporary folder beside DIRECTORY and
+    renamed into place, so a failure (a full disk: exit 74) leaves nothing behind.
 
     \b
     Example:
       ladder init our-ladder && ladder rules test --rules our-ladder/rules
     """
     _run(commands.init, directory)
+
+
+@main.command("import")
+@click.argument("sheet", metavar="FILE.csv|FILE.xlsx")
+@click.option("--out", "out", required=True, metavar="DIR", help="The folder to write one packet (JSON) per candidate to.")
+@click.option("--candidates", default=None, metavar="FILE",
+              help="The candidates table, when FILE is a CSV (a workbook has its own candidates sheet).")
+@RULES_OPT
+def import_(sheet, out, candidates, rules_dir):
+    """Evidence from a spreadsheet: one row per evidence record (candidate_id, id, type, date, title
+    and the type's fields as columns) and a candidates table, to one packet per candidate, each
+    validated. Problems name the sheet, the row and the column (exit 3). Cells are read as values,
+    never evaluated. The layout: docs/packets.md.
+
+    \b
+    Example:
+      ladder import cycle.xlsx --out imported/
+      ladder import cycle.csv --candidates cycle-candidates.csv --out imported/
+    """
+    _run(_engine("spreadsheet").import_sheet, _book(rules_dir), sheet, out, candidates)
+
+
+@main.command("export")
+@click.argument("packets", nargs=-1, required=True)
+@click.option("--out", "out", required=True, metavar="FILE.xlsx|FILE.csv",
+              help="A workbook, or a CSV of the evidence (the candidates beside it as FILE-candidates.csv).")
+@RULES_OPT
+def export(packets, out, rules_dir):
+    """Packets to the spreadsheet layout `ladder import` reads: a round trip gives the same packets.
+
+    \b
+    Example:
+      ladder export fixtures/*.yaml --out cycle.xlsx
+      ladder export fixtures/*.yaml --out cycle.csv
+    """
+    _run(_engine("spreadsheet").export_packets, _book(rules_dir), list(packets), out)
 
 
 @main.command()
@@ -407,6 +495,31 @@ def paths(packet, rules_dir, fmt, max_bytes, redact, today):
     colour = sys.stdout.isatty()
     _run(commands.paths, _book(rules_dir), packet, s,
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
+
+
+@main.group()
+def people():
+    """The people directory that --people reads (CSV with a header, or a JSON/YAML list; columns
+    id, name, level, track, manager, org, status, and any more for cohort views).
+
+    \b
+    Example:
+      ladder people check fixtures/people.csv
+    """
+
+
+@people.command("check")
+@click.argument("file")
+@RULES_OPT
+def people_check(file, rules_dir):
+    """Check a people directory: ids, levels (a ladder level or another role), tracks, managers
+    (known, no loops) and statuses; print its digest. Exit 2 with every problem located.
+
+    \b
+    Example:
+      ladder people check fixtures/people.csv
+    """
+    _run(_engine("people").check_file, file, _book(rules_dir))
 
 
 @main.group()
@@ -456,10 +569,15 @@ def rules_show(rules_dir, level, fmt):
               help="Fixture packets (default: fixtures/ beside the rules folder).")
 @click.option("--update", is_flag=True, help="Rewrite the golden files on purpose.")
 @click.option("--junit", "junit", type=click.Path(dir_okay=False), default=None, help="Write a JUnit XML report.")
-def rules_test(rules_dir, fixtures_dir, update, junit):
+@click.option("--snapshots", type=click.Choice(["beside", "temp", "none"]), default="beside", show_default=True,
+              help="Where a mismatch's NAME.golden.new goes: beside the golden, a new temporary folder (named "
+                   "in the output; the pre-commit hook uses it), or nowhere.")
+@PRIVATE_OPT
+def rules_test(rules_dir, fixtures_dir, update, junit, snapshots, private):
     """Evaluate every fixture and compare with its golden verdict (fixtures/expected/*.golden).
 
-    A mismatch prints a per-criterion diff, writes NAME.golden.new beside the golden and exits 1.
+    A mismatch prints a per-criterion diff, writes NAME.golden.new beside the golden (see
+    --snapshots) and exits 1.
     The coverage report lists criteria no fixture meets, or none leaves unmet.
 
     \b
@@ -467,16 +585,18 @@ def rules_test(rules_dir, fixtures_dir, update, junit):
       ladder rules test
       ladder rules test --update     # after an intended rule change
     """
-    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit)
+    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit, snapshots, private)
 
 
 @main.command()
 @click.option("--base", required=True, help="Revision with the old rules (a branch, tag or commit).")
 @click.option("--head", default=None, help="Revision with the new rules (default: the working tree).")
 @click.option("--packets", multiple=True, help="Packets to evaluate under both: files, folders, .jsonl or - "
-              "(repeatable; default: the packet files in fixtures/ beside the rules folder).")
+              "(repeatable; default: the packet files in fixtures/ beside the rules folder). A relative path is "
+              "relative to the top of the repository, from any folder in it.")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
-              help="Rules folder inside a git repository (default: rules/ at the top of the current one).")
+              help="Rules folder inside a git repository (default: rules/ at the top of the current one). A relative "
+                   "path is relative to the top of the repository, from any folder in it.")
 @FORMAT_OPT
 @click.option("--exit-code", is_flag=True,
               help="Exit 1 when a verdict flips (or a packet gains or loses its verdict), like git diff.")
@@ -512,7 +632,8 @@ def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes, jobs):
 @MAXB_OPT
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes, as for batch (default: the number of cores).")
-def reverify(results, packets, rules_dir, fmt, max_bytes, jobs):
+@_anchor_options
+def reverify(results, packets, rules_dir, fmt, max_bytes, jobs, people, cycles, require_people):
     """Prove recorded verdicts: re-evaluate each packet whose packet_sha256 is in RESULTS.jsonl and
     report every verdict that no longer replays byte for byte (a changed packet, changed rules).
 
@@ -525,8 +646,10 @@ def reverify(results, packets, rules_dir, fmt, max_bytes, jobs):
       ladder reverify results.jsonl fixtures/*.yaml
       ladder reverify results.jsonl packets/ --format json
     """
-    _run(_engine("reverify").execute, _book(rules_dir), results, list(packets), fmt, max_bytes,
-         jobs or os.cpu_count() or 1)
+    book = _book(rules_dir)
+    _anchors(book, people, cycles, require_people)
+    _run(_engine("reverify").execute, book, results, list(packets), fmt, max_bytes,
+         jobs or os.cpu_count() or 1, people=people, cycles=cycles)
 
 
 @main.command()

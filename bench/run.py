@@ -46,6 +46,7 @@ TARGET_RSS_MB = 250.0
 TARGET_EVALUATE_MS = 400.0
 TARGET_REPORT_S, TARGET_REPORT_LOAD_S, TARGET_REPORT_MB = 3.0, 3.0, 25.0  # issue 13: ladder report on 10,000
 TARGET_AUDIT_RATIO = 1.3  # ladder audit --jobs 2 (one rule changed) over ladder batch --jobs 2, same packets
+TARGET_CHARTS_RATIO = 1.3  # issue 30: ladder report (with its charts) over ladder report --no-charts, same run
 TARGET_PATHS_RATIO = 1.3  # ladder batch --jobs 2 --paths over ladder batch --jobs 2, same packets, same run
 # "The same at 100,000 packets as at 10,000": the big run's peak may exceed the small one's by
 # sampling noise only, i.e. at most 10% or 16 MB, whichever is larger.
@@ -377,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--count", type=int, default=10_000, help="packets for the throughput rows (default 10000)")
     ap.add_argument("--big-count", type=int, default=100_000, help="packets for the memory row (default 100000)")
     ap.add_argument("--skip-big", action="store_true", help="leave out the big-count memory row")
+    ap.add_argument("--skip-people", action="store_true",
+                    help="leave out the people-directory rows (bench/people.py: a 10,000-person directory)")
     ap.add_argument("--report-only", action="store_true",
                     help="only the ladder report rows: one batch --jobs 2 for the verdicts, then the report built "
                          "and loaded in headless Chromium")
@@ -516,6 +519,13 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
         ev.error = ev.error or next(r.error for r in evals if r.error)
     rows.append(ev)
     print(f"  {ev.name}: {'ERROR' if ev.error else f'{ev.wall * 1000:.0f} ms'}", file=sys.stderr, flush=True)
+    people_checks: list[tuple[str, str]] = []
+    if not a.skip_people:  # bench/people.py: load a 10,000-person directory; batch with it and without
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from people import people_rows
+
+        p_rows, people_checks = people_rows(ladder, packets, work, measure, kw, a.repeat)
+        rows.extend(p_rows)
     report_checks: list[tuple[str, str]] = []
     if outs[2].exists():
         rep_rows, report_checks = report_rows(ladder, outs[2], a.count, work, kw)
@@ -601,7 +611,7 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
         ms = ev.wall * 1000
         checks.append(("PASS" if ms <= TARGET_EVALUATE_MS else "FAIL",
                        f"evaluate, new process <= {TARGET_EVALUATE_MS:.0f} ms: {ms:.0f} ms (median)"))
-    checks += report_checks
+    checks += report_checks + people_checks
     print("\ntargets:")
     for status, text in checks:
         print(f"  {status:<5} {text}")
@@ -637,6 +647,26 @@ def report_rows(ladder: str, results: Path, count: int, work: Path, kw: dict) ->
     checks.append(("PASS" if r.wall <= TARGET_REPORT_S else "FAIL",
                    f"ladder report on {count:,} verdicts <= {TARGET_REPORT_S:g} s: {r.wall:.2f} s"))
     checks.append(("PASS" if mb <= TARGET_REPORT_MB else "FAIL", f"report file <= {TARGET_REPORT_MB:g} MB: {mb:.1f} MB"))
+    # the charts' cost: the report with and without them, in interleaved rounds, each side's fastest
+    plain = work / "cycle-no-charts.html"
+    with_charts, without = [r], []
+    for i in range(3):
+        without.append(measure(f"ladder report --no-charts, {count:,} verdicts",
+                               [ladder, "report", str(results), "--out", str(plain), "--no-charts"], None, work, **kw))
+        if i:
+            with_charts.append(measure(r.name, [ladder, "report", str(results), "--out", str(html)], None, work, **kw))
+    if any(x.error for x in with_charts + without):
+        checks.append(("ERROR", f"report <= {TARGET_CHARTS_RATIO:g}x report --no-charts: a command failed"))
+    else:
+        best, base = min(x.wall for x in with_charts), min(without, key=lambda x: x.wall)
+        base.notes.append(f"file size {plain.stat().st_size / 1e6:.1f} MB; walls s: "
+                          + ", ".join(f"{x.wall:.2f}" for x in without) + "; with charts: "
+                          + ", ".join(f"{x.wall:.2f}" for x in with_charts))
+        rows.append(base)
+        ratio = best / base.wall
+        checks.append(("PASS" if ratio <= TARGET_CHARTS_RATIO else "FAIL",
+                       f"report <= {TARGET_CHARTS_RATIO:g}x report --no-charts: {ratio:.2f}x "
+                       f"({best:.2f} s / {base.wall:.2f} s, fastest of 3 each, interleaved)"))
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
     import browser
 

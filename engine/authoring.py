@@ -115,7 +115,75 @@ def field_reference(schema: dict, source: str = "schemas/packet.schema.json") ->
         for name, sub in more:
             body, _ = _table(schema, sub, f"#### {t}: {name}")
             lines += body
+    from .spreadsheet import layout_reference
+
+    lines += layout_reference()
+    lines += ANCHORS_DOC
     return "\n".join(lines).rstrip() + "\n"
+
+
+# What docs/packets.md says about checking a packet against the organisation's own records
+# (engine.people, engine.cycles, engine.anchors) and about planned records (engine.plan).
+ANCHORS_DOC = """## Checked against the organisation's records
+
+A packet is its author's word. Two files let a committee check it against the organisation's own
+records; every verdict says what it was checked against under `checked_against` (the sha256 digest
+of each file's canonical content, or `null` and a plain sentence in `not_checked`), and the text
+and markdown outputs say the same in a `Not checked:` line.
+
+### The people directory (`--people FILE`)
+
+`validate`, `evaluate`, `batch`, `report` and `reverify` take `--people FILE`: a CSV file with a
+header line, or a JSON or YAML list of mappings (optionally under a top-level `people:` key).
+`ladder people check FILE` checks one and prints its digest.
+
+| column | required | value |
+|---|---|---|
+| `id` | yes | a person id, as in packets; ids that differ only in case, separators (`-`, `_`, `.`) or trailing punctuation are one person |
+| `name` | | free text: never read, never echoed |
+| `level` | yes | a level id or alias of the ladder in use, or any other role (`engineer`, `designer`, ... : lower-case letters, digits and `-`) |
+| `track` | | a track of the ladder; a level must be on it |
+| `manager` | | the id of the person's manager, who must be in the directory (no loops) |
+| `org` | | the person's organisation |
+| `status` | | `active` (the default) or `left` |
+| anything else | | kept for cohort views; never read by the rules |
+
+With a directory, a packet is invalid (exit 3, each problem located) when:
+
+- the candidate is not in it, or `current_level`, `track` or `manager` differ from it (an internal
+  candidate cannot claim `external`; someone in another role, such as an engineer, is `external`);
+- a feedback giver, mentee or verifier is not in it; givers whose relationship is outside the
+  company (`customer`, `partner`, and `investor`, `board`, `analyst`, `press`, `vendor` where a
+  pack adds them) are external and must not be in it;
+- a relationship contradicts the org chart: `manager` must be in the candidate's manager chain,
+  `skip-level` in the chain above the direct manager, `direct-report` must report to the
+  candidate, and a `peer` is neither in the chain nor in the candidate's reporting line;
+- a mentee is in the candidate's manager chain, is at another level than the record says (unless
+  the record says they were promoted since), is not below the candidate's level, or is not on the
+  ladder while the record counts them as a PM;
+- `verified_by` names someone who has left, reports to the candidate, is the candidate's mentee in
+  the packet, or whom the pack does not allow to verify: by default someone in the candidate's
+  manager chain, or anyone at or above the target level (ladder.yaml `people: verifiers:`).
+
+Without a directory the checks that need none still run: the candidate's own id (compared as
+above, so `emp_0988` and `emp-0988.` are `emp-0988`) cannot give feedback, be a mentee or verify,
+and a verifier cannot be a mentee or a direct report the packet itself names. A pack's
+`people: {required: true}` or `--require-people` makes the directory mandatory (exit 2 without it).
+
+### The cycle calendar (`--cycles FILE`, or `cycles:` in ladder.yaml)
+
+A YAML or JSON list of `{id, start, end}` (optionally under a top-level `cycles:` key);
+`--cycles` wins over the pack's. With a calendar, a packet's `candidate.cycle` must be one of its
+cycles and `period.end` must fall inside that cycle. Without one (or for a packet naming no
+cycle), a period that ended more than a year before the day of the run (`--today`) is a warning
+that names the gap.
+
+### Planned records
+
+Each record of a verdict's `plan` carries `planned: true`. A plan is advice, not evidence: a
+packet holding a record marked `planned: true` is invalid until the record is replaced with the
+real one. The plan itself is proved on the packet with its records added and the marker left out.
+""".splitlines()
 
 
 # -- the template ---------------------------------------------------------------------------------
@@ -174,7 +242,7 @@ def _records(book: RuleBook, evaluator: Any, data: dict) -> list[dict]:
     packet = _check(book, data)
     verdict = evaluator.evaluate(packet)
     verdict.planned()
-    records = [dict(r) for r in (verdict.plan or [])]
+    records = [{k: v for k, v in r.items() if k != "planned"} for r in (verdict.plan or [])]
     have = {r["type"] for r in records}
     synth = _Synth(_check(book, {**data, "evidence": records}), book, tuple(verdict.path))
     for c in book.criteria(packet.target):

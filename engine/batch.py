@@ -20,6 +20,7 @@ from .errors import EvidenceError
 from .escape import terminal_lines
 from .inputs import Item, iter_inputs, redacted
 from .loader import ParseFailure
+from .outcomes import SharedOutcomes, fingerprints
 from .report import dumps, paths_list, verdict_dict
 from .workers import WorkerPool, in_order
 
@@ -37,6 +38,17 @@ class BatchOptions:
     track: str | None = None  # --track: every packet judged on this track instead of its own
     paths: bool = False  # each verdict line gains `paths`, the adjacent paths' fit (engine.paths)
     titles: bool = False  # --html: send each packet's evidence titles back for the report's appendix
+    people: str | None = None  # --people FILE: the directory, read once per worker (engine.anchors)
+    cycles: str | None = None  # --cycles FILE: the cycle calendar (default: the pack's)
+    require_people: bool = False  # --require-people (the parent has checked it)
+
+
+def line_options(opts: BatchOptions, anchors: Any) -> dict:
+    """A verdict line's `options`: what it was made with, so `ladder reverify` replays it exactly."""
+    return {"target": opts.target, "track": opts.track, "paths": opts.paths, "plan": opts.plan,
+            "redact": opts.redact, "today": opts.today,
+            "people": anchors.people.digest if anchors.people is not None else None,
+            "cycles": anchors.calendar.digest if anchors.calendar is not None else None}
 
 
 @dataclass
@@ -56,6 +68,7 @@ class Outcome:
     warnings: int = 0  # integrity warnings on the evaluated packet (engine.integrity)
     reason: str = ""  # why the packet could not be evaluated: its first problem
     titles: dict | None = None  # evidence id -> [type, date, title] (BatchOptions.titles)
+    claims: list = field(default_factory=list)  # (evidence id, outcome fingerprint): engine.outcomes.fingerprints
 
 
 # -- worker side ------------------------------------------------------------------------------
@@ -69,7 +82,11 @@ def _init_worker(opts: BatchOptions) -> None:
     if opts.today is not None:
         clock.set_today(dt.date.fromisoformat(opts.today))
     book = load_rules(opts.rules_dir)
-    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book, plan=opts.plan), assessor=None)
+    from .anchors import load_anchors
+
+    anchors = load_anchors(book, opts.people, opts.cycles)  # once per worker; checked by the parent first
+    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book, plan=opts.plan), assessor=None, anchors=anchors,
+                   options=line_options(opts, anchors))
     if opts.paths and not opts.validate_only:
         from .pathrules import load_paths
         from .paths import PathAssessor
@@ -96,9 +113,9 @@ def first_problem(problems: list[dict]) -> str:
 def process_item(item: Item) -> Outcome:
     opts: BatchOptions = _WORKER["opts"]
     if opts.validate_only:
-        problems = validate_item(item, _WORKER["book"], opts.max_bytes)
+        problems = validate_item(item, _WORKER["book"], opts.max_bytes, _WORKER["anchors"])
         return Outcome("", not problems, None, source=item.source, problems=problems, kind=item.kind)
-    r = pipeline.run(item, _WORKER["evaluator"], opts.target, opts.max_bytes, opts.track)
+    r = pipeline.run(item, _WORKER["evaluator"], opts.target, opts.max_bytes, opts.track, _WORKER["anchors"])
     v = r.verdict
     if v is None:
         return error_outcome(item, r.kind, [p.as_dict() for p in r.problems], r.candidate)
@@ -110,20 +127,22 @@ def process_item(item: Item) -> Outcome:
         if isinstance(fits, pipeline.Result):
             return error_outcome(item, fits.kind, [p.as_dict() for p in fits.problems], fits.candidate)
         d["paths"] = paths_list(fits)
+    d["options"] = _WORKER["options"]
     titles = None
     if opts.titles and not opts.redact and r.packet is not None:
         titles = {e["id"]: [e.get("type"), e.get("date"), e.get("title")] for e in r.packet.evidence}
+    claims = fingerprints(r.packet.evidence, _WORKER["book"].integrity.once) if r.packet is not None else []
     return Outcome(dumps(d), True, v.candidate_id, v.current_level, v.target_level, v.verdict, d["unmet"],
-                   item.shown, warnings=len(v.warnings), titles=titles)
+                   item.shown, warnings=len(v.warnings), titles=titles, claims=claims)
 
 
-def validate_item(item: Item, book: Any, max_bytes: int) -> list:
+def validate_item(item: Item, book: Any, max_bytes: int, anchors: Any = None) -> list:
     """Every problem of one input (empty when valid): what `ladder validate` reports per packet."""
     from .evidence import check_document
     from .inputs import load_item
 
     try:
-        check_document(load_item(item, max_bytes), book, normalised=False)
+        check_document(load_item(item, max_bytes), book, normalised=False, anchors=anchors)
     except ParseFailure as exc:
         return [exc.problem]
     except EvidenceError as exc:
@@ -165,6 +184,8 @@ class Summary:
         self.repeated: dict[str, list[str]] = {}  # candidate id -> every input naming it, when more than one
         self.failed: list[tuple[str, str]] = []  # (source, first problem), the first MAX_FAILED
         self.counted: set[str] = set()  # candidates whose verdict is in the counts
+        self.outcomes = SharedOutcomes()  # the same outcome claimed by two candidates (engine.outcomes)
+        self.lines: list[tuple[str | None, str]] = []  # per output line: (candidate of a verdict, source)
 
     MAX_FAILED = 20
 
@@ -176,6 +197,9 @@ class Summary:
                 self.repeated.setdefault(cid, [self.first[cid]]).append(o.source)
             else:
                 self.first[cid] = o.source
+        self.lines.append((cid if o.ok else None, o.source))
+        if cid is not None and o.claims:
+            self.outcomes.add(cid, o.claims)
         if not o.ok:
             self.invalid += 1
             if len(self.failed) < self.MAX_FAILED:
@@ -200,6 +224,7 @@ class Summary:
             lines.append(f"{len(self.repeated)} candidate id(s) in more than one input, counted once (by the first "
                          f"evaluated); {extra} later input(s) left out of the verdict counts, flagged on every line (\"also_in\"):")
             lines += [f"  {cid}: {', '.join(srcs)}" for cid, srcs in list(self.repeated.items())[:self.MAX_FAILED]]
+        lines += self.outcomes.text(self.MAX_FAILED)
         if self.failed:
             lines.append("could not be evaluated:")
             lines += [f"  {src}: {why}" for src, why in self.failed]

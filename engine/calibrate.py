@@ -12,11 +12,11 @@ decision put off, are the same call). Kappa is Cohen's over that 3 x 3 table.
 """
 from __future__ import annotations
 
-import html
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import charts
 from .decisions import DECISIONS, Matcher, load_decisions, override_status
 from .errors import EXIT_INVALID_PACKET, EXIT_OK, Problem
 from .escape import markdown as _md, markdown_code as _code, terminal_lines
@@ -289,36 +289,71 @@ def render_markdown(d: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+_CAL_CSS = ("body{font:15px/1.4 system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse;"
+            "margin:.5em 0}td,th{border:1px solid #999;padding:.2em .6em;text-align:right}"
+            "th[scope=row],td:first-child{text-align:left}") + charts.CSS
+
+
+def _charts(d: dict) -> dict[str, str]:
+    """The calibration page's charts, drawn from the same dict as its tables (as_dict): the
+    agreement matrix as a heat map (the agreeing pairs outlined), the overrides per criterion as
+    bars to met and to unmet, and the agreement per group with its count (suppressed groups
+    written as such, as in the table)."""
+    matrix = charts.heatmap(list(VERDICTS), list(DECISIONS), [[d["matrix"][v][x] for x in DECISIONS] for v in VERDICTS],
+                            "Tool verdict (rows) against the committee's decision (columns); agreeing pairs outlined",
+                            diagonal=[(i, DECISIONS.index(PAIRED[v])) for i, v in enumerate(VERDICTS)], shown=_cell)
+    overrides = charts.diverging([(r["id"], r["overridden_to_unmet"], r["overridden_to_met"]) for r in d["criteria"]],
+                                 "Overrides per criterion: to unmet (left), to met (right)",
+                                 ("to_unmet", "to unmet"), ("to_met", "to met")) if d["criteria"] else ""
+    groups = []
+    for dim, rs in d["groups"].items():
+        if rs:
+            groups.append(charts.bars(
+                [(r["id"], None, "share", f"fewer than {d['suppressed_below']}") if r.get("suppressed") else
+                 (r["id"], None if r["agreement"] is None else round(r["agreement"] * 100, 1), "share",
+                  f"{_f(r['agreement'], True)} of {r['candidates']}") for r in rs],
+                f"Agreement by {dim} (groups under {d['suppressed_below']} not shown)", 100, (), kind="agreement"))
+    return {"matrix": charts.figure_row([matrix]), "overrides": charts.figure_row([overrides]),
+            "groups": charts.figure_row(groups)}
+
+
 def render_html(d: dict) -> str:
-    e = html.escape
-    rows = "".join(f"<tr><th scope=row>{e(v)}</th>" + "".join(f"<td>{e(_cell(d['matrix'][v][x]))}</td>"
-                                                               for x in DECISIONS) + "</tr>" for v in VERDICTS)
-    crit = "".join(f"<tr><td><code>{e(r['id'])}</code></td><td>{r['overridden_to_met']}</td><td>{r['tool_unmet']}</td>"
-                   f"<td>{r['overridden_to_unmet']}</td><td>{r['tool_met']}</td></tr>" for r in d["criteria"])
+    """The figures as one page: every value read from a file through engine.escape, every
+    attribute quoted, and a Content-Security-Policy that runs no script and allows only the page's
+    own style (by sha256)."""
+    from .escape import html_attr, html_csp
+    from .escape import html_text as e
+
+    rows = "".join(f'<tr><th scope="row">{e(v)}</th>' + "".join(f"<td>{e(_cell(d['matrix'][v][x]))}</td>"
+                                                                 for x in DECISIONS) + "</tr>" for v in VERDICTS)
+    crit = "".join(f"<tr><td><code>{e(r['id'])}</code></td><td>{e(r['overridden_to_met'])}</td>"
+                   f"<td>{e(r['tool_unmet'])}</td><td>{e(r['overridden_to_unmet'])}</td><td>{e(r['tool_met'])}</td></tr>"
+                   for r in d["criteria"])
     groups = ""
     for dim, rs in d["groups"].items():
         if not rs:
             continue
-        body = "".join(f"<tr><td>{e(str(r['id']))}</td><td colspan=3>fewer than {d['suppressed_below']}</td></tr>"
+        body = "".join(f'<tr><td>{e(r["id"])}</td><td colspan="3">fewer than {e(d["suppressed_below"])}</td></tr>'
                        if r.get("suppressed") else
-                       f"<tr><td>{e(str(r['id']))}</td><td>{r['candidates']}</td><td>{_f(r['agreement'], True)}</td>"
-                       f"<td>{_f(r['kappa'])}</td></tr>" for r in rs)
+                       f"<tr><td>{e(r['id'])}</td><td>{e(r['candidates'])}</td><td>{e(_f(r['agreement'], True))}</td>"
+                       f"<td>{e(_f(r['kappa']))}</td></tr>" for r in rs)
         groups += (f"<h2>By {e(dim)}</h2><table><thead><tr><th>{e(dim)}</th><th>candidates</th><th>agreement</th>"
                    f"<th>kappa</th></tr></thead><tbody>{body}</tbody></table>")
-    sugg = "".join(f"<li><code>{e(s['id'])}</code>: overridden {s['overrides']} time(s), mostly to "
+    figs = _charts(d)
+    sugg = "".join(f"<li><code>{e(s['id'])}</code>: overridden {e(s['overrides'])} time(s), mostly to "
                    f"{e(s['committee_says'])}. Edit it in <code>{e(s['rules_file'])}</code>, then run "
                    f"<code>{e(s['try'])}</code>.</li>" for s in d["disagreed_most"])
-    return ("<!doctype html><html lang=en><head><meta charset=utf-8><title>ladder calibration</title><style>"
-            "body{font:15px/1.4 system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse;"
-            "margin:.5em 0}td,th{border:1px solid #999;padding:.2em .6em;text-align:right}"
-            "th[scope=row],td:first-child{text-align:left}</style></head><body>"
-            f"<h1>Calibration: {d['candidates']} candidates{e(', cycle ' + d['cycle']) if d['cycle'] else ''}</h1>"
-            f"<p>Agreement <strong>{_f(d['agreement'], True)}</strong>, Cohen's kappa <strong>{_f(d['kappa'])}</strong>"
-            " (ready pairs with promoted, not ready with not promoted, insufficient evidence with deferred).</p>"
+    return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy"{html_attr("content", html_csp(None, _CAL_CSS))}>'
+            f"<title>ladder calibration</title><style>{_CAL_CSS}</style></head><body>{charts.DEFS}"
+            f"<h1>Calibration: {e(d['candidates'])} candidates{e(', cycle ' + d['cycle']) if d['cycle'] else ''}</h1>"
+            f"<p>Agreement <strong>{e(_f(d['agreement'], True))}</strong>, Cohen's kappa <strong>{e(_f(d['kappa']))}"
+            "</strong> (ready pairs with promoted, not ready with not promoted, insufficient evidence with deferred).</p>"
             "<table><thead><tr><th>tool \\ committee</th>" + "".join(f"<th>{e(x)}</th>" for x in DECISIONS) +
-            f"</tr></thead><tbody>{rows}</tbody></table><h2>Overrides by criterion</h2>" +
+            f"</tr></thead><tbody>{rows}</tbody></table>{figs['matrix']}<h2>Overrides by criterion</h2>" +
             (f"<table><thead><tr><th>criterion</th><th>to met</th><th>tool unmet</th><th>to unmet</th>"
-             f"<th>tool met</th></tr></thead><tbody>{crit}</tbody></table>" if crit else "<p>None.</p>") + groups +
+             f"<th>tool met</th></tr></thead><tbody>{crit}</tbody></table>{figs['overrides']}" if crit else "<p>None.</p>")
+            + groups + figs["groups"] +
             (f"<h2>Disagreed with most</h2><ol>{sugg}</ol>" if sugg else "") + "</body></html>\n")
 
 

@@ -36,7 +36,7 @@ PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs m
 
 def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = False,
              jobs: int = 1, decisions: list[str] | tuple = (), results: str | None = None,
-             cycle: str | None = None) -> tuple[str, int]:
+             cycle: str | None = None, anchors=None, anchor_files: tuple = (None, None)) -> tuple[str, int]:
     """Check every packet of every input, and every decisions file; report every problem. JSONL
     inputs: one packet a line. With `results`, decisions are checked against those verdicts too.
 
@@ -65,12 +65,13 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
             lines.append(f"{terminal(source, newlines=False)}: ok")
 
     if jobs > 1 and "-" not in expanded and _input_bytes(expanded) > PARALLEL_VALIDATE_BYTES:
-        opts = BatchOptions(s.rules_dir, None, jobs, s.max_bytes, validate_only=True)
+        opts = BatchOptions(s.rules_dir, None, jobs, s.max_bytes, validate_only=True, people=anchor_files[0],
+                            cycles=anchor_files[1])
         run_batch(expanded, opts, lambda o: report(o.source, o.kind, o.problems if o.kind else [
             Problem(o.source, "", "could not be checked (the worker crashed)", kind="crash")]))
     else:
         for item in iter_inputs(expanded, one_packet=True):
-            report(item.source, item.kind, validate_item(item, book, s.max_bytes))
+            report(item.source, item.kind, validate_item(item, book, s.max_bytes, anchors))
     if paths and not total:
         raise UsageError(summary="\n".join([
             f"no packets found in {', '.join(paths)}: nothing was checked (packets are .yaml, .yml or .json "
@@ -78,13 +79,27 @@ def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = Fa
     dec_records, dec_lines, dec_bad = _validate_decisions(book, list(decisions), results, cycle)
     if s.fmt == "json":
         doc = {"valid": bad == 0 and not dec_bad, "packets": total, "invalid": bad, "files": records}
+        if paths:
+            doc["checked_against"] = (anchors if anchors is not None else _pack_anchors(book)).checked()
         if decisions:
             doc["decisions"] = dec_records
         return dumps(doc), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
     if paths:
+        lines += [f"not checked: {n}" for n in _not_checked(anchors, book)]
         lines.append(f"{total - bad} of {total} packet(s) valid" if bad else f"all {total} packet(s) valid")
     lines.extend(dec_lines)
     return "\n".join(lines), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
+
+
+def _pack_anchors(book: RuleBook):
+    from .anchors import for_book
+
+    return for_book(book)
+
+
+def _not_checked(anchors, book: RuleBook) -> list[str]:
+    """What `ladder validate` did not check the packets against (engine.anchors)."""
+    return (anchors if anchors is not None else _pack_anchors(book)).checked().get("not_checked", [])
 
 
 def _validate_decisions(book: RuleBook, files: list[str], results: str | None,
@@ -144,7 +159,7 @@ def check_track(book: RuleBook, track: str | None) -> None:
 
 
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None,
-             track: str | None = None) -> tuple[str, int]:
+             track: str | None = None, anchors=None) -> tuple[str, int]:
     """One verdict; with s.paths the adjacent paths' fit follows it, and the verdict's own output
     is byte for byte what it is without (JSON: a `paths` key appended after its keys)."""
     from .inputs import stdin_packet
@@ -153,7 +168,7 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
     check_track(book, track)
     assessor = _assessor(book) if s.paths else None  # a broken path profile: exit 4 before any work
     r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book, plan=s.plan), target, s.max_bytes,
-                     track)
+                     track, anchors)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
     if not r.ok:
@@ -207,18 +222,23 @@ def paths(book: RuleBook, path: str, s: Settings, style=None) -> tuple[str, int]
 
 def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
           err=None, book: RuleBook | None = None, criteria_csv: str | None = None,
-          html: str | None = None) -> tuple[str, int]:
+          html: str | None = None, private: bool = False) -> tuple[str, int]:
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
     Beside it, all derived from its lines: `summary_csv`, `criteria_csv` and the `html` report.
-    Raises UsageError (an unknown --target), OutputError (exit 74), Interrupted; BrokenPipeError
-    when the reader of `--out -` goes away (the CLI ends quietly)."""
+    Raises UsageError (an unknown --target; an output that is a folder, that another output or an
+    input also names), OutputError (exit 74), Interrupted; BrokenPipeError when the reader of
+    `--out -` goes away (the CLI ends quietly). `private`: every file written is 0600."""
+    from .output import check_outputs
+
+    check_outputs([("--out", out), ("--summary", summary_csv), ("--criteria-csv", criteria_csv), ("--html", html)],
+                  [("an input", p) for p in paths])
     if book is not None:
         check_target(book, opts.target)
         check_track(book, opts.track)
         if opts.paths:
             _assessor(book)  # a broken path profile: exit 4 here, not in every worker
     try:
-        return _batch(paths, out, opts, summary_csv, progress, stdin, err, criteria_csv, html, book)
+        return _batch(paths, out, opts, summary_csv, progress, stdin, err, criteria_csv, html, book, private)
     except BrokenPipeError:
         raise
     except OSError as exc:  # the writers name their file; this is anything else that failed to write
@@ -226,16 +246,17 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
 
 
 def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err,
-           criteria_csv: str | None = None, html: str | None = None, book: RuleBook | None = None) -> tuple[str, int]:
+           criteria_csv: str | None = None, html: str | None = None, book: RuleBook | None = None,
+           private: bool = False) -> tuple[str, int]:
     import signal
     import sys
 
     from . import derived
     from .batch import Progress, Summary, run_batch
-    from .inputs import count_inputs, exists_or_dash
+    from .inputs import count_inputs, exists_or_dash, visible
     from .output import AtomicWriter, leftover_note
 
-    missing = [p for p in paths if not exists_or_dash(p)]
+    missing = [visible(p) for p in paths if not exists_or_dash(p)]
     summary = Summary()
     writers: list = []
     bar = Progress(False, None, err)
@@ -250,7 +271,7 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     old = signal.signal(signal.SIGTERM, on_term)
     try:
         for target in [out] + [p for p in (summary_csv, criteria_csv, html) if p]:
-            writers.append(AtomicWriter(target) if target != "-" or writers else derived.Spool())
+            writers.append(AtomicWriter(target, private) if target != "-" or writers else derived.Spool())
             for note in leftover_note(target, writers[-1].removed):
                 print(terminal(note), file=err or sys.stderr)
         writer = writers[0]
@@ -273,8 +294,10 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         if html:
             from .report_html import Report
             report = Report(redact=opts.redact, level_order=book.ordered_levels() if book else ())
-        if summary.repeated or summary_csv or criteria_csv or html:
-            flagged = derived.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles)
+        shared = summary.outcomes.flags()  # the same outcome claimed by two candidates (engine.outcomes)
+        if summary.repeated or shared or summary_csv or criteria_csv or html:
+            flagged = derived.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles,
+                                     shared, summary.lines)
             if flagged is not writer:  # the lines again, each repeated candidate flagged
                 writer.abort()
                 writers[0] = writer = flagged
@@ -373,8 +396,15 @@ def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:
     return ruletools.show_text(book, level, markdown=fmt == "markdown", paths=paths), EXIT_OK
 
 
-def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: str | None) -> tuple[str, int]:
-    """Every fixture against its golden verdict; exit 1 on a mismatch or an error."""
+def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: str | None,
+               snapshots: str = "beside", private: bool = False) -> tuple[str, int]:
+    """Every fixture against its golden verdict; exit 1 on a mismatch or an error. `snapshots`:
+    where a mismatch's NAME.golden.new goes: beside the golden, into a new temporary folder
+    (`temp`: what the pre-commit hook uses, so nothing untracked lands in the repository), or
+    nowhere (`none`)."""
+    import shutil
+    import tempfile
+
     from . import ruletools
 
     fx = Path(fixtures_dir) if fixtures_dir else Path(book.directory).parent / "fixtures"
@@ -384,39 +414,57 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
     from .pathrules import load_paths
 
     paths = load_paths(book)
-    results = ruletools.run_tests(book, cases, fx / "expected", update, paths)
+    new_dir = {"beside": ruletools.BESIDE, "none": None}.get(snapshots) if snapshots != "temp" else \
+        Path(tempfile.mkdtemp(prefix="ladder-golden-"))
+    results = ruletools.run_tests(book, cases, fx / "expected", update, paths, new_dir)
     text = ruletools.tests_text(results, ruletools.coverage(book, results),
                                 ruletools.coverage(book, results, paths.signals) if paths.paths else None)
-    if junit:
+    if snapshots == "temp" and new_dir is not None:
+        if any(new_dir.iterdir()):
+            text += f"\nsnapshots of the mismatches (NAME.golden.new): {new_dir}\n"
+        else:
+            shutil.rmtree(new_dir, ignore_errors=True)
+    if junit:  # atomic, and with the mode of any other output (engine.output; --private: 0600)
+        from .output import AtomicWriter
+
+        w = AtomicWriter(junit if junit != "-" else "./-", private)  # a file named -, as before
         try:
-            Path(junit).write_text(ruletools.junit_xml(results), encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(summary=f"cannot write {junit}: {exc.strerror}") from None
+            w.write(ruletools.junit_xml(results))
+            w.commit()
+        except BaseException:
+            w.abort()
+            raise
     failed = any(r.status in ("fail", "error") for r in results)
     return text, EXIT_FAILURES if failed else EXIT_OK
 
 
 def report(book: RuleBook, results: str, out: str, redact: bool = False, packets: list[str] | tuple = (),
-           max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, int, str]:
+           max_bytes: int = DEFAULT_MAX_BYTES, private: bool = False, charts: bool = True,
+           anchors=None) -> tuple[str, int, str]:
     """RESULTS.jsonl (as batch writes it) -> one self-contained HTML file at `out` (atomic; `-`:
     stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
     a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
-    error line is left out and named on stderr (exit 3)."""
-    from .output import AtomicWriter
+    error line is left out and named on stderr (exit 3). `out` may not name RESULTS or a packet
+    file given (UsageError, exit 2); `private`: it is written 0600."""
+    from .output import AtomicWriter, check_outputs
     from .report_html import Report
     from .results import iter_lines, parse, problems_text
 
+    check_outputs([("--out", out)], [("RESULTS", results)] + [("a PACKETS file", p) for p in packets])
     titles = {} if redact else _titles_by_hash(packets, max_bytes)
-    rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels())
+    rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels(), charts=charts)
     problems: list[Problem] = []
+    unanchored = 0
     for line in iter_lines(results):
         d = line if isinstance(line, Problem) else parse(line)
         if isinstance(d, Problem):
             problems.append(d)
             continue
         rep.add(d, titles.get(d.get("packet_sha256")))
+        if anchors is not None and "error" not in d:
+            unanchored += _unanchored(d, anchors)
     try:
-        w = AtomicWriter(out)
+        w = AtomicWriter(out, private)
         try:
             w.write(rep.render())
         except BaseException:
@@ -427,8 +475,18 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
         raise OutputError(summary=f"cannot write {out}: {exc.strerror or exc}") from None
     n = len(rep.rows) + len(rep.errors)
     note = "" if out == "-" else f"{out}: {n} result line(s), {len(rep.rows)} verdict(s)"
+    if unanchored:
+        note += ("\n" if note else "") + (f"{unanchored} verdict(s) were not made against the people directory and "
+                                          "cycle calendar given (their checked_against digests differ)")
     err = "\n".join(x for x in (note, problems_text(problems)) if x)
     return "", EXIT_INVALID_PACKET if problems else EXIT_OK, err
+
+
+def _unanchored(d: dict, anchors) -> int:
+    """1 when a verdict line was checked against another directory or calendar than `anchors`'."""
+    got = d.get("checked_against") or {}
+    want = anchors.checked()
+    return int(got.get("people") != want["people"] or got.get("cycles") != want["cycles"])
 
 
 def _titles_by_hash(paths: list[str] | tuple, max_bytes: int) -> dict[str, dict]:

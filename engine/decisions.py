@@ -28,9 +28,10 @@ COLUMNS = ("cycle", "candidate_id", "decision", "decided_on", "reason", "overrid
 REQUIRED = ("cycle", "candidate_id", "decision", "decided_on")
 MAX_BYTES = 256 * 1024 * 1024  # a decisions file is a few hundred bytes a row: this is a million rows
 MAX_PROBLEMS = 500
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_TOKEN = re.compile(r"^[A-Za-z0-9._:+@/=-]{1,60}$")
+# Always fullmatch: `$` also matches before a final newline, so `.match` let "id\n" through.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TOKEN = re.compile(r"[A-Za-z0-9._:+@/=-]{1,60}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class Decisions:
 
 def _show(value: Any) -> str:
     """A value fit to echo: short tokens only (ids, dates, words); anything else by its length."""
-    if isinstance(value, str) and _TOKEN.match(value):
+    if isinstance(value, str) and _TOKEN.fullmatch(value):
         return repr(value)
     if isinstance(value, str):
         return f"a {len(value)}-character text"
@@ -77,7 +78,7 @@ def parse_overrides(text: str) -> tuple[list[tuple[str, str]], list[str]]:
         if not part:
             continue
         cid, eq, value = (x.strip() for x in part.partition("="))
-        if not eq or value not in ("met", "unmet") or not _ID.match(cid):
+        if not eq or value not in ("met", "unmet") or not _ID.fullmatch(cid):
             bad.append(f"{_show(part)} is not criterion-id=met or criterion-id=unmet")
             continue
         pairs.append((cid, value))
@@ -133,13 +134,13 @@ class _Checker:
                     + (" (quote it: '2026-06-30')" if col == "decided_on" else ""))
         cycle, cid, dec, day = (row.get(c) if isinstance(row.get(c), str) else "" for c in REQUIRED)
         for col, v in (("cycle", cycle), ("candidate_id", cid)):
-            if v and not _ID.match(v):
+            if v and not _ID.fullmatch(v):
                 bad(col, f"{_show(v)} is not a valid id: 1-64 letters, digits, '.', '_' or '-'")
         if dec and dec not in DECISIONS:
             bad("decision", f"{_show(dec)} is not a decision{did_you_mean(dec, DECISIONS)} "
                 f"(one of: {', '.join(DECISIONS)})")
         if day:
-            if not _DATE.match(day):
+            if not _DATE.fullmatch(day):
                 bad("decided_on", f"{_show(day)} is not a date in the form YYYY-MM-DD")
             else:
                 try:

@@ -34,6 +34,7 @@ CRITERIA_HEADER = ["candidate_id", "source", "org", "cycle", "track", "target_le
                    "level", "required", "status", "evidence_count", "verified"]
 INVALID = "invalid"  # the verdict column of a packet that could not be evaluated
 ALSO_IN = "also_in"  # a line's key: the other inputs naming the same candidate id
+SHARED = "shared_outcomes"  # a line's key: its outcomes another candidate claims too (engine.outcomes)
 
 
 def _cand(d: dict) -> dict:
@@ -74,18 +75,22 @@ def criteria_rows(d: dict) -> Iterator[list[str]]:
                                              len(cr.get("evidence", [])), cr.get("verified", "")]]
 
 
-def flag_repeats(d: dict, repeated: dict[str, list[str]]) -> dict:
-    """The line with `also_in` (the other inputs naming its candidate id) after `source`."""
+def flag_repeats(d: dict, repeated: dict[str, list[str]], shared: Any = None) -> dict:
+    """The line with `also_in` (the other inputs naming its candidate id) after `source`, and
+    `shared_outcomes` (its outcomes other candidates claim too) after that, on a verdict line."""
     cid = _cand(d).get("id")
     srcs = repeated.get(cid) if cid is not None else None
-    if not srcs:
+    claims = shared.get(cid) if shared and cid is not None and "error" not in d else None
+    if not srcs and not claims:
         return d
-    others = [s for s in srcs if s != d.get("source")] or srcs[1:]
     out = {}
     for k, v in d.items():
         out[k] = v
         if k == "source":
-            out[ALSO_IN] = others
+            if srcs:
+                out[ALSO_IN] = [s for s in srcs if s != d.get("source")] or srcs[1:]
+            if claims:
+                out[SHARED] = claims
     return out
 
 
@@ -96,6 +101,7 @@ class Spool(AtomicWriter):
     def __init__(self) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".ladder-batch.", suffix=".jsonl")
         self.path, self.stdout, self.tmp, self.removed = "-", False, tmp, []
+        self.private, self.through = False, False
         self.fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
 
     def finish(self) -> None:
@@ -128,23 +134,40 @@ def _relock(w: AtomicWriter) -> None:
 
 
 def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: AtomicWriter | None,
-           criteria: AtomicWriter | None, report: Any | None, titles: list | None) -> AtomicWriter:
+           criteria: AtomicWriter | None, report: Any | None, titles: list | None,
+           shared: Any = None, lines: list | None = None) -> AtomicWriter:
     """Read the finished JSONL back once: write the CSVs and feed the report (engine.report_html
     .Report) from its lines. Returns the writer holding the lines to keep: `writer`, or a new one
-    with every repeated candidate flagged (the caller aborts the old one)."""
+    with every repeated candidate flagged (the caller aborts the old one).
+
+    `lines`, (candidate id of a verdict line or None, source) per line in order: with it, and
+    nothing but flags to write, a line that only gains `shared_outcomes` is not parsed again; the
+    key is spliced in after `source`, where flag_repeats puts it."""
     writer.fh.flush()
     tables = []
     for w, header in ((summary, SUMMARY_HEADER), (criteria, CRITERIA_HEADER)):
         if w:
             w.write(csv_line(header))
         tables.append(w)
-    flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path)) if repeated else writer
+    flag = bool(repeated or shared)
+    flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path, writer.private)) if flag \
+        else writer
     try:
         with open(writer.tmp, "rb") as fh:
+            splice = lines is not None and not tables[0] and not tables[1] and report is None
             for n, raw in enumerate(fh):
+                if splice:
+                    cid, src = lines[n]
+                    claims = shared.get(cid) if shared and cid is not None and cid not in repeated else None
+                    if cid is None or cid not in repeated:
+                        head = b'{"source":' + orjson.dumps(src) + b","
+                        if claims and raw.startswith(head):
+                            raw = head + b'"' + SHARED.encode() + b'":' + orjson.dumps(claims) + b"," + raw[len(head):]
+                        flagged.write(raw.decode())
+                        continue
                 d = orjson.loads(raw)
-                if repeated:
-                    d2 = flag_repeats(d, repeated)
+                if flag:
+                    d2 = flag_repeats(d, repeated, shared)
                     flagged.write((orjson.dumps(d2) + b"\n").decode() if d2 is not d else raw.decode())
                     d = d2
                 if tables[0]:

@@ -11,6 +11,8 @@ It imports nothing from the engine, so every floor of it may use it.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
 import unicodedata
@@ -102,6 +104,19 @@ def csv_cell(cell: object) -> str:
     return text
 
 
+def sheet_cell(cell: object) -> object:
+    """A value for a CSV that `ladder import` reads back (engine.spreadsheet): text as `csv_cell`
+    writes it, and an apostrophe also before text that starts with one, so that import, which
+    drops one leading apostrophe, gives back every value as it was. Numbers and booleans as
+    `csv_cell` writes them (a negative number gets its apostrophe too)."""
+    text = csv_cell(cell)
+    return "'" + text if text.startswith("'") and text == _plain(cell) else text
+
+
+def _plain(cell: object) -> str:
+    return "" if cell is None else ("true" if cell is True else "false" if cell is False else str(cell))
+
+
 def csv_line(cells: Iterable[object]) -> str:
     """One CSV record (RFC 4180 quoting, LF-terminated): every cell through `csv_cell`, and quoted
     when it holds a quote, a comma, a carriage return or a line feed. (The csv module quotes only
@@ -145,23 +160,47 @@ def markdown_code(text: object) -> str:
 
 
 # -- HTML -------------------------------------------------------------------------------------------------
+# Text from a file reaches a page only as element content or as a double-quoted attribute value,
+# both through `html_text` (& < > " ' escaped: nothing can open a tag, end the attribute or start
+# an entity). Attribute names are the program's own, never an event handler (the page's policy
+# blocks inline handlers; a name is checked, so a renderer cannot slip one in); an attribute that
+# holds a URL takes only a same-page fragment or an https: URL (`safe_url`), never javascript:.
+_ATTR_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+_URL_ATTRS = frozenset({"href", "src", "action", "formaction", "poster", "cite", "background", "srcset",
+                        "data", "ping", "xlink:href"})
+_FRAGMENT = re.compile(r"^#[A-Za-z0-9_.:-]*$")
+
+
 def html_text(text: object) -> str:
     """Text for an element's content or a quoted attribute value (both quotes escaped)."""
     return html.escape("" if text is None else str(text), quote=True)
 
 
 def html_attr(name: str, value: object) -> str:
-    """` name="value"`: every attribute quoted and escaped, whatever it holds."""
+    """` name="value"`: every attribute quoted and escaped, whatever it holds. `name` is the
+    program's own (lower case, never `on...`); a URL attribute's value must be a same-page
+    fragment (`"#" + html_id(...)`) or an https: URL that `safe_url` keeps: anything else is a
+    bug in the caller, refused (ValueError) rather than written."""
+    if not _ATTR_NAME.match(name) or name.startswith("on"):
+        raise ValueError(f"not an attribute name the page may write: {name!r}")
+    if name in _URL_ATTRS:
+        v = "" if value is None else str(value)
+        if not (_FRAGMENT.match(v) or safe_url(v) == v):
+            raise ValueError(f"{name}: only a same-page fragment or an https: URL")
     return f' {name}="{html_text(value)}"'
 
 
-_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]")
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9.:-]")
 
 
 def html_id(*parts: object) -> str:
-    """A fragment id built from values (a level id, an evidence id): characters outside the safe set
-    become `_xx_` hex, so two different values never make one id and no value can end the attribute."""
-    return "-".join(_ID_UNSAFE.sub(lambda m: "_%x_" % ord(m.group()), str(p)) for p in parts)
+    """A fragment id built from values (a level id, an evidence id), its parts joined by `-`. Every
+    character outside letters, digits, `.`, `:` and `-` (the `_` of the escape included) becomes
+    `_xx_` hex, so the id holds nothing that ends an attribute or a selector, and two different
+    values of a part never make one id. The parts are joined by `-`, which a part may also hold:
+    give at most one part that may contain `-`, the others fixed words or numbers without it
+    (`html_id("k", level, 3)`, `html_id("c12", evidence_id)`), and distinct values stay distinct."""
+    return "-".join(_ID_UNSAFE.sub(lambda m: f"_{ord(m.group()):x}_", str(p)) for p in parts)
 
 
 def safe_url(url: object) -> str | None:
@@ -173,3 +212,17 @@ def safe_url(url: object) -> str | None:
     if not u.lower().startswith("https://") or _UNSAFE_RX.search(u) or any(ch.isspace() for ch in u):
         return None
     return u
+
+
+def csp_hash(text: str) -> str:
+    """The CSP source that allows exactly one inline script or style: 'sha256-' and the base64
+    sha256 of its text as it stands between its tags."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def html_csp(script: str | None, style: str) -> str:
+    """The page's Content-Security-Policy: nothing is fetched, nothing is submitted, no <base>, and
+    the only script and style that run are the page's own, named by hash (an injected <script>,
+    <style>, event handler, style attribute or javascript: URL is blocked)."""
+    return ("default-src 'none'; script-src " + (csp_hash(script) if script is not None else "'none'")
+            + f"; style-src {csp_hash(style)}; base-uri 'none'; form-action 'none'")

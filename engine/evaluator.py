@@ -104,6 +104,7 @@ class Evaluator:
                     org=packet.org, cycle=packet.cycle, from_track=packet.from_track,
                     lateral=self.book.lateral(packet.current, packet.target))
         v.headline = headline(v)
+        v.checked = packet.checked  # engine.anchors: what the packet was checked against
         return v
 
     def status(self, packet: Packet) -> str:

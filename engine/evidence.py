@@ -22,7 +22,8 @@ if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves
 from . import clock
 from .errors import EvidenceError, Problem
 from .fields import person_key
-from .integrity import integrity_warnings
+from .anchors import Anchors, for_book
+from .integrity import direction_problems, integrity_warnings
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook
 from .schema import PacketSchema, bundled_packet_schema, canonical_json
@@ -33,7 +34,10 @@ FREE_TEXT_KEYS = {"title", "notes", "quote", "links", "name", "role_text"}
 _MAX_ECHO = 40
 _MAX_LISTED = 10
 MAX_PROBLEMS = 500  # per packet: enough to fix it by; a hostile packet must not make a huge report
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # contract section 2
+# Beside every anchored pattern of schemas/*.json: Python's `$` (jsonschema) also matches before a
+# final newline, Rust's (jsonschema-rs) does not; with this both refuse "id\n" alike.
+NO_LINE_BREAK = {"pattern": "\\n"}
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # contract section 2; fullmatch ($ allows a final "\n")
 _TOKEN = re.compile(r"[A-Za-z0-9._:+@/\\-]+")
 
 
@@ -41,7 +45,7 @@ def candidate_id(data: Any) -> str | None:
     """The packet's candidate id when it is a well-formed one (to name an invalid packet), else None."""
     if isinstance(data, dict) and isinstance(data.get("candidate"), dict):
         cid = data["candidate"].get("id")
-        if isinstance(cid, str) and _ID_RE.match(cid):
+        if isinstance(cid, str) and _ID_RE.fullmatch(cid):
             return cid
     return None
 
@@ -83,6 +87,7 @@ class Packet:
     cycle: str | None = None
     data: Any = field(default=None, repr=False, compare=False)  # the whole document, for the hash
     from_track: str = ""  # the track the candidate is on now; differs from `track` on a move between tracks
+    checked: dict | None = None  # engine.anchors: what the packet was checked against (the verdict's checked_against)
 
     @cached_property
     def sha256(self) -> str:
@@ -287,6 +292,8 @@ _TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a numbe
 
 def _message(err: jsonschema.ValidationError) -> str:
     v, vv, inst, path = err.validator, err.validator_value, err.instance, list(err.absolute_path)
+    if v == "not" and vv == NO_LINE_BREAK and "pattern" in err.schema:
+        v, vv = "pattern", err.schema["pattern"]  # "id\n": the pattern's own message (repr shows the \n)
     if v == "required":
         missing = [k for k in vv if isinstance(inst, dict) and k not in inst]
         return f"missing required field {missing[0]!r}" if missing else err.message
@@ -482,6 +489,9 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
                 "cannot count")
         if me and person_key(ev.get("verified_by")) == me:
             add(f"/evidence/{i}/verified_by", "a record cannot be verified by the candidate; name who confirms it")
+        if ev.get("planned") is True:
+            add(f"/evidence/{i}/planned", "a planned record (from ladder's plan) is advice, not evidence: replace "
+                "it with the real record")
         if _placeholder(ev.get("title")):
             add(f"/evidence/{i}/title", "placeholder text, not a title: say what the work was")
         etype = ev.get("type")
@@ -511,12 +521,13 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
 
 def check_document(doc: Document, book: RuleBook, target_override: str | None = None,
                    normalised: bool = True, track_override: str | None = None,
-                   need_target: bool = True) -> Packet | None:
+                   need_target: bool = True, anchors: Anchors | None = None) -> Packet | None:
     """Validate one parsed packet against this book's ladder and packet schema, or raise
     EvidenceError with every problem. The Packet holds validated data only: the engine's facts
     belong to the rule book that fires them (engine.facts).
 
-    normalised=False only validates (what `ladder validate` needs) and returns None."""
+    normalised=False only validates (what `ladder validate` needs) and returns None. `anchors`
+    (engine.anchors: a people directory, a cycle calendar) default to the pack's own."""
     if not isinstance(doc.data, dict):
         kind = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false",
                 type(None): "nothing"}.get(type(doc.data), "a value")
@@ -528,7 +539,10 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
     except ParseFailure as exc:  # nested too deep, or too large, to be a packet at all
         raise EvidenceError([exc.problem]) from None
     sem, ctx = semantic_problems(doc, book, target_override, track_override, need_target)
+    sem += direction_problems(doc, book.integrity)  # engine.integrity: the pack's metric direction words
     problems += [p for p in sem if p not in problems]
+    anchors = anchors if anchors is not None else for_book(book)
+    problems += [p for p in anchors.problems(doc, book, ctx, track_override) if p not in problems]
     if len(problems) > MAX_PROBLEMS:
         # 150k bad list items made a 100 MB report in 30 s: list enough to act on, then stop
         problems = [p for p in problems if p != _too_many(doc)][:MAX_PROBLEMS] + [_too_many(doc)]
@@ -541,11 +555,12 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
     # On a move between tracks no track is the candidate's throughout: direct reports are no
     # surprise from a manager moving to the IC track, nor needed of an IC moving to management.
     stays = ctx["track"] if ctx["from_track"] == ctx["track"] else None
-    warnings, flagged, repeats = integrity_warnings(doc, stays, ctx["current"], ctx["end"])
+    warnings, flagged, repeats = integrity_warnings(doc, stays, ctx["current"], ctx["end"], book.integrity)
+    warnings += anchors.warnings(doc, ctx)
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   data["period"]["start"], data["period"]["end"], data["evidence"],
                   {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings,
                   repeats, flagged, org=cand.get("org"), cycle=cand.get("cycle"), data=data,
-                  from_track=ctx["from_track"])
+                  from_track=ctx["from_track"], checked=anchors.checked())
 
 

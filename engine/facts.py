@@ -13,7 +13,7 @@ from typing import Any
 
 from .compiler import BASE_FIELDS, fields_read, period_field
 from .evidence import FREE_TEXT_KEYS, Packet
-from .integrity import MATERIALITY
+from .integrity import IntegrityPolicy, effective_date, moved
 from .rules import Criterion, RuleBook
 
 _ORDINALS: dict[str, int] = {}
@@ -50,6 +50,7 @@ def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan, read_only: bool
     bare = (("type",), False)
     ordinals = _ORDINALS
     repeats, flagged = packet.repeats, packet.flagged
+    policy = book.integrity
     for ev in packet.evidence:
         got = by_type.get(ev["type"])
         if got is None and read_only:
@@ -57,6 +58,8 @@ def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan, read_only: bool
         keys, nested = got or bare
         f: dict[str, Any] = {k: ev[k] for k in keys if k in ev}
         day = ev["date"]
+        if day < start and "months" in ev:  # a mentoring that runs into the period counts from its start
+            day = effective_date(ev, start)
         f["_kind"], f["eid"], f["age_days"] = "ev", ev["id"], end_ord - (ordinals.get(day) or _ordinal(day))
         if day < start:  # ISO dates order as text
             f["before_start"] = True
@@ -69,7 +72,7 @@ def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan, read_only: bool
                 f[name] = f["age_days"] // days
         if nested:  # a field that needs more than a copy
             if "metrics" in f:
-                f["metrics"] = [_metric(m, metric_keys, improved) for m in f["metrics"]]
+                f["metrics"] = [_metric(m, metric_keys, improved, policy) for m in f["metrics"]]
             if "mentee" in f:
                 f["mentee"] = {k: (resolve(v) if k == "level" else v) for k, v in f["mentee"].items()}
             if "from" in f:
@@ -108,12 +111,13 @@ def _copy_plan(book: RuleBook, path: tuple[str, ...], criteria: Callable[[], Ite
     return plan
 
 
-def _metric(m: dict, keys: tuple[str, ...], improved: bool) -> dict:
+def _metric(m: dict, keys: tuple[str, ...], improved: bool, policy: IntegrityPolicy | None = None) -> dict:
     out = {k: m[k] for k in keys if k in m}  # (name and unit are free text: never copied)
     if improved and "baseline" in m and "result" in m:
-        base, res = m["baseline"], m["result"]
-        change = (res - base) if m.get("higher_is_better", True) else (base - res)
-        scale = abs(base) or abs(res)
-        # moved in the right direction, by at least the materiality threshold (engine.integrity)
-        out["improved"] = change > 0 and change >= MATERIALITY * scale
+        # moved in the right direction, by at least the pack's materiality (engine.integrity.moved)
+        out["improved"] = moved(m["baseline"], m["result"], m.get("higher_is_better", True),
+                                policy or _DEFAULT_POLICY)
     return out
+
+
+_DEFAULT_POLICY = IntegrityPolicy()

@@ -13,7 +13,7 @@ from functools import lru_cache
 from .operators import OPERATORS, ops_of
 from .conditions import item_clauses
 from .schema import PacketSchema, bundled_packet_schema
-from .suggest import did_you_mean
+from .suggest import did_you_mean, listing
 
 # A criterion must never gate on time served (the guide: impact, not titles or the clock).
 TENURE_RE = re.compile(r"tenure|in_level|in_role|in_position|years_|_years|time_in|months_in|since_promot|hire_date|"
@@ -24,8 +24,18 @@ PEOPLE_TYPES = frozenset(PERSON_FIELD)
 
 
 def person_key(pid: object) -> str | None:
-    """A person id as compared for identity: `EMP-0988 ` is `emp-0988` (None: no usable id)."""
-    return pid.strip().casefold() or None if isinstance(pid, str) else None
+    """A person id as compared for identity: trimmed, case-folded, with separators and trailing
+    punctuation dropped, so `EMP-0988 `, `emp_0988` and `emp-0988.` are one person, `emp0988`
+    (None: no usable id). The people directory (engine.people) indexes its ids the same way."""
+    if not isinstance(pid, str):
+        return None
+    if pid.isascii():  # every id that matches the id pattern: a table lookup, no regular expression
+        return pid.lower().translate(_ASCII_DROP) or None
+    return _NOT_ALNUM.sub("", pid.casefold()) or None
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")  # every character but letters and digits
+_ASCII_DROP = {c: None for c in range(128) if not chr(c).isalnum()}
 NUMERIC_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "number"}
 LIST_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "list"}
 
@@ -193,7 +203,7 @@ class FieldChecker:
                 yield (fp, f"{where}.{fname} is text, not {v!r}", "rules")
             elif f.enum is not None and v not in f.enum:
                 yield (fp, f"{v!r} can never occur in {where}.{fname}{did_you_mean(v, f.enum)} "
-                       f"(allowed: {', '.join(map(str, f.enum))})", "rules")
+                       f"(allowed: {listing(f.enum)})", "rules")
             elif fname.split(".")[-1] in ("level", "levels") and isinstance(v, str) and v not in self.level_ids:
                 yield (fp, f"unknown level {v!r}{did_you_mean(v, self.level_ids)}; use canonical level ids", "rules")
 

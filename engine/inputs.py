@@ -66,7 +66,22 @@ def iter_inputs(paths: list[str], stdin=None, one_packet: bool = False) -> Itera
         yield from _file_items(p)
 
 
+def visible(path: str) -> str:
+    """A path as output can show it: bytes of a name that are not UTF-8 (which os.fsdecode keeps
+    as lone surrogates, unwritable in UTF-8) escaped as \\xff; any other path unchanged."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _file_items(path: str) -> Iterator[Item]:
+    shown = visible(path)
+    if shown != path:  # its source could be written nowhere (JSONL, CSV, HTML are UTF-8): one error line
+        yield Item(shown, "problem", problem=Problem(shown, "", "the file name is not UTF-8 (its bytes are shown "
+                                                     "escaped); rename the file to read it", kind="encoding"))
+        return
     if path.lower().endswith(".jsonl"):
         try:
             fh = open_input(path)  # never blocks on a fifo; refuses sockets and devices

@@ -264,20 +264,22 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None,
             raise
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            what = exc.problem or "invalid YAML"
+            what = _capped(exc.problem or "invalid YAML")
             if isinstance(exc, yaml.constructor.ConstructorError) and "could not determine a constructor" in what:
-                what = "YAML tags that construct objects are not allowed (" + what.split("for the tag", 1)[-1].strip() + ")"
+                what = "YAML tags that construct objects are not allowed (" + _tag(what.split("for the tag", 1)[-1]) + ")"
             raise ParseFailure(Problem(source, "", f"not valid YAML: {what}",
                                        line=(mark.line + 1 + (line_offset or 0)) if mark else None,
                                        column=(mark.column + 1) if mark else None, kind="parse")) from None
         except yaml.YAMLError as exc:
-            raise ParseFailure(Problem(source, "", f"not valid YAML: {exc}", kind="parse")) from None
+            raise ParseFailure(Problem(source, "", f"not valid YAML: {_capped(str(exc))}", kind="parse")) from None
         except RecursionError:
             raise ParseFailure(Problem(source, "", f"nested deeper than {MAX_DEPTH} levels", kind="parse")) from None
         except ValueError as exc:  # an integer of thousands of digits: int() refuses it (CVE-2020-10735 limit)
             raise ParseFailure(Problem(source, "", f"not valid YAML: {_value_error(exc)}", kind="parse",
                                        line=line_offset + 1 if line_offset is not None else None)) from None
     doc = Document(source, data, text, fmt, line_offset)
+    if _ESCAPED_SURROGATE.search(text):
+        _refuse_lone_surrogates(doc)
     if fmt == "yaml":
         # YAML needs the walk (tags, aliases, non-string keys). JSON holds only JSON types, and
         # its floats are checked as they are parsed (1e400 would be Infinity); its depth (the
@@ -285,6 +287,42 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None,
         # packet, since a schema-valid packet is shallow. That keeps the walk off the fast path.
         check_tree(doc)
     return doc
+
+
+# An escape of a UTF-16 surrogate: JSON's \ud800, YAML's \ud800 or \U0000d800. A pair (an emoji
+# written as two escapes) parses to one character; a lone one parses to a str no UTF-8 writer
+# accepts (orjson, the engine's facts, a file): refused here, where the packet is read.
+_ESCAPED_SURROGATE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_lone_surrogates(doc: Document) -> None:
+    """A ParseFailure naming the first field (by JSON pointer and line) holding a lone surrogate;
+    the value itself is never shown (it cannot be printed, and it may be personal data)."""
+    stack: list[tuple[Any, str]] = [(doc.data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                break
+        elif isinstance(value, dict):
+            if any(isinstance(k, str) and _SURROGATE.search(k) for k in value):
+                path += "/"  # a key: the pointer is its mapping's; the message says it is a key
+                break
+            stack.extend((v, f"{path}/{_escape(k)}") for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((v, f"{path}/{i}") for i, v in reversed(list(enumerate(value))))
+    else:
+        return
+    key = path.endswith("/")
+    path = path[:-1] if key else path
+    # Locating composes the text with libyaml, which refuses the escape: compose a copy with each
+    # surrogate escape made a CJK character's (\ud8xx -> \u4exx: same length, same lines).
+    where = Document(doc.source, None, _ESCAPED_SURROGATE.sub(lambda m: m.group(0)[:-2] + "4e", doc.text), doc.fmt,
+                     doc.line_offset)
+    raise ParseFailure(Problem(doc.source, path, f"{'a field name' if key else 'the text'} holds a lone UTF-16 "
+                               "surrogate escape (\\ud800-\\udfff), which is not a character: write the character "
+                               "itself, or remove the escape", line=where.locate(path), kind="encoding"))
 
 
 def _count_events(text: str, source: str, line_offset: int | None) -> None:
@@ -301,6 +339,21 @@ def _count_events(text: str, source: str, line_offset: int | None) -> None:
                                            line=line_offset + 1 if line_offset is not None else None, kind="parse"))
     finally:
         parser.dispose()
+
+
+def _capped(words: str, limit: int = 120) -> str:
+    """A parser's message names at most a token of the file (a tag, an alias, a character): a
+    token of a thousand characters is cut, so no message repeats a file's content."""
+    return words if len(words) <= limit else words[:limit] + "…"
+
+
+def _tag(quoted: str) -> str:
+    """The tag a constructor refused, as the parser quotes it: a standard one (python/object...) or
+    a short local one (!include) helps; anything else is text of the file, said by its length."""
+    tag = quoted.strip()
+    if tag.startswith("'tag:yaml.org,2002:") or len(tag) <= 42:
+        return tag
+    return f"a tag of {len(tag) - 2} characters"
 
 
 def _value_error(exc: ValueError) -> str:
@@ -421,6 +474,27 @@ def read_bytes(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> b
         raise ParseFailure(Problem(src, "", f"file is larger than the limit of {max_bytes} bytes "
                                    "(raise it with --max-bytes)", kind="io"))
     return raw
+
+
+LEAVES_PACK = ("a symbolic link that leads out of the rules pack's folder; a pack's files must be inside it "
+               "(the link was not followed): copy the file into the pack instead")
+
+
+def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """`path`, every link on its way followed, is `folder` (links followed too) or inside it."""
+    real, root = os.path.realpath(path), os.path.realpath(folder)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def load_pack_file(path: str | os.PathLike, pack: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:
+    """A file of a rules pack. A pack arrives in pull requests: a file that is a link out of the
+    pack's folder (ladder.yaml -> ~/.ssh/id_ed25519) is refused before it is opened, so no
+    message can repeat what it holds. The file read is the one checked (its resolved path)."""
+    if not inside(path, pack):
+        raise ParseFailure(Problem(str(path), "", LEAVES_PACK, kind="rules"))
+    src = str(path)
+    text = decode(read_bytes(os.path.realpath(path), max_bytes), src)
+    return parse_text(text, src, guess_format(src, text))
 
 
 def load_file(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:

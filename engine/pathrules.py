@@ -54,7 +54,7 @@ def paths_dir(book: RuleBook) -> Path:
 def load_paths(book: RuleBook) -> PathBook:
     """The rule book's adjacent paths (none when its folder has no paths/); raises RulesError
     listing every problem, each with its file, line and field."""
-    directory = str(paths_dir(book).resolve())
+    directory = str(paths_dir(book).absolute())  # (not resolved: a paths/ linked out of the pack is refused)
     key = (directory, book.version, book.ladder_version)
     hit = _LOADED.get(key)
     if hit is None:
@@ -69,7 +69,7 @@ _LOADED: dict[tuple[str, str, str], PathBook] = {}  # like load_rules, read once
 
 def _load(directory: str, book: RuleBook) -> PathBook:
     d = Path(directory)
-    docs: dict[str, Document] = read_yaml_folder(d) if d.is_dir() else {}
+    docs: dict[str, Document] = read_yaml_folder(d, book.directory) if d.is_dir() else {}
     return build_paths(docs, book, directory)
 
 

@@ -20,6 +20,7 @@ from .rules import RuleBook
 from .verdict import PathsReport, Verdict
 
 if TYPE_CHECKING:  # engine.paths is imported only by the commands that assess paths
+    from .anchors import Anchors
     from .paths import PathAssessor
 
 # What stopped a packet, as a batch error line's `kind`.
@@ -52,11 +53,11 @@ def load(item: Item | str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Documen
 
 
 def check(doc: Document, book: RuleBook, target: str | None = None, track: str | None = None,
-          need_target: bool = True) -> Packet | Result:
+          need_target: bool = True, anchors: Anchors | None = None) -> Packet | Result:
     """Document -> packet checked against the book's ladder and packet schema, or its problems.
     need_target=False: a packet with no level to be promoted to is fine (`ladder paths`)."""
     try:
-        packet = check_document(doc, book, target, track_override=track, need_target=need_target)
+        packet = check_document(doc, book, target, track_override=track, need_target=need_target, anchors=anchors)
     except LadderError as exc:
         return Result(doc.source, problems=exc.problems or [Problem(doc.source, "", str(exc))], kind=INVALID,
                       candidate=candidate_id(doc.data))
@@ -91,12 +92,12 @@ def fit(packet: Packet, assessor: PathAssessor) -> PathsReport | Result:
 
 
 def run(item: Item | str | Path, evaluator: Evaluator, target: str | None = None,
-        max_bytes: int = DEFAULT_MAX_BYTES, track: str | None = None) -> Result:
-    """The whole path for one input."""
+        max_bytes: int = DEFAULT_MAX_BYTES, track: str | None = None, anchors: Anchors | None = None) -> Result:
+    """The whole path for one input (`anchors`: engine.anchors, default the pack's own)."""
     doc = load(item, max_bytes)
     if isinstance(doc, Result):
         return doc
-    packet = check(doc, evaluator.book, target, track)
+    packet = check(doc, evaluator.book, target, track, anchors=anchors)
     if isinstance(packet, Result):
         return packet
     return evaluate(packet, evaluator)

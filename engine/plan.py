@@ -53,7 +53,7 @@ class _Synth:
         self.defs = book.packet_schema.data["$defs"]
         self.end = dt.date.fromisoformat(packet.end)
         self.ids = {ev["id"] for ev in packet.evidence}
-        people = {packet.candidate_id.casefold()}
+        people = {person_key(packet.candidate_id)}
         for ev in packet.evidence:
             for k in ("from", "mentee"):
                 if isinstance(ev.get(k), dict) and isinstance(ev[k].get("id"), str):
@@ -79,8 +79,8 @@ class _Synth:
         while True:
             self.n_person += 1
             pid = f"plan-person-{self.n_person:02d}"
-            if pid.casefold() not in self.people:
-                self.people.add(pid.casefold())
+            if person_key(pid) not in self.people:
+                self.people.add(person_key(pid))
                 return pid
 
     def title(self, etype: str, base: str) -> str:
@@ -361,7 +361,9 @@ def _release(s: _Synth, recs: list[dict]) -> None:
 
 # -- proving -----------------------------------------------------------------------------------
 def _with(packet: Packet, records: list[dict], book: Any) -> Packet:
-    """The packet with the records appended, checked as any packet is (raises LadderError)."""
+    """The packet with the records appended, checked as any packet is (raises LadderError); a
+    record's `planned` marker is left out (the plan is proved as the real records it stands for)."""
+    records = [{k: v for k, v in r.items() if k != "planned"} if "planned" in r else r for r in records]
     cand: dict[str, Any] = {"id": packet.candidate_id, "current_level": packet.current,
                             "target_level": packet.target, "track": packet.from_track or packet.track}
     if packet.name:
@@ -512,7 +514,9 @@ def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[
         merged = True
     if merged:
         plan = _minimise(evaluator, packet, combined, plan)
-    return [_ordered(r) for r in plan], None
+    # Each record is marked as planned (advice, not evidence: engine.evidence refuses a packet
+    # holding one); it was proved above without the marker.
+    return [{**_ordered(r), "planned": True} for r in plan], None
 
 
 def _minimise(evaluator: Evaluator, packet: Packet, combined: Packet, plan: list[dict]) -> list[dict]:

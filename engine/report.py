@@ -58,6 +58,7 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         "supporting_gaps": _supporting_shortfall(v),
         "warnings": [w.as_dict() for w in v.warnings],
         **_plan_keys(v),
+        "checked_against": v.checked or _unchecked(),
         "rules_version": v.rules_version,
         "schema_version": v.schema_version,
         "packet_sha256": v.packet_sha256,
@@ -73,6 +74,16 @@ def level_figures(lr: LevelResult) -> str:
     return (f"required {lr.required_met}/{lr.required_total} · supporting {lr.supporting_met}/{lr.supporting_total} "
             f"(needs {lr.supporting_needed}{pol}) · recent evidence {lr.recent_records} (needs {lr.recent_needed} "
             f"within {lr.recent_window_days} days{pol})")
+
+
+def _unchecked() -> dict:
+    from .anchors import UNCHECKED
+    return UNCHECKED
+
+
+def not_checked(v: Verdict) -> list[str]:
+    """Plain sentences for what the verdict's packet was not checked against (engine.anchors)."""
+    return list((v.checked or _unchecked()).get("not_checked", []))
 
 
 def _level_dict(lr: LevelResult) -> dict:
@@ -98,7 +109,7 @@ def _plan_keys(v: Verdict) -> dict:
     return {"plan": v.plan}
 
 
-_PLAN_SKIP = frozenset({"id", "type", "date", "title"})
+_PLAN_SKIP = frozenset({"id", "type", "date", "title", "planned"})
 
 
 def _plan_fields(r: dict) -> str:
@@ -218,6 +229,7 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
     if v.warnings:
         lines.append(f"Warnings for the committee ({len(v.warnings)}):")
         lines += [f"  {_warning_text(w)}" for w in v.warnings]
+    lines += [f"Not checked: {n}" for n in not_checked(v)]
     lines.append(f"rules {v.rules_version}")
     return terminal_lines(lines, style)
 
@@ -267,7 +279,8 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
            f"**{v.verdict.replace('_', ' ').capitalize()}** — {_md(v.headline)}", "",
            f"- Track: {_track_text(v).removesuffix(' track')}; {v.current_level} → {v.target_level} "
            f"(levels assessed: {', '.join(v.path)})",
-           f"- As of: {v.as_of}", f"- Rules: `{v.rules_version}`", ""]
+           f"- As of: {v.as_of}", f"- Rules: `{v.rules_version}`",
+           *[f"- Not checked: {_md(n)}" for n in not_checked(v)], ""]
     gaps = [c for c in v.criteria if not c.met and c.required]
     if gaps:
         out += ["### Required gaps to close first", ""]

@@ -5,6 +5,10 @@ criterion matrix sorted by closeness to ready, and a section per candidate (head
 with the cited evidence, gaps, plan, warnings, evidence appendix). CSS and JS are inline and a
 Content-Security-Policy forbids every request, so the file works offline and nothing leaves it.
 Filtering and sorting are small inline JS over data attributes; without JS everything is shown.
+Every value read from a results line or a packet is written through engine.escape (text through
+html_text, attributes quoted through html_attr, ids through html_id), every attribute is quoted,
+and the Content-Security-Policy allows only this page's own script and style, by their sha256:
+an edited results file can put any text on the page, never markup or script.
 Matrices and sections are `content-visibility: auto` (laid out when scrolled to): at 10,000
 candidates the page took 30 s to load without it and about 3.5 s with it (bench/run.py).
 
@@ -16,18 +20,25 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from html import escape as _e
-from typing import Any
 
+from .escape import html_attr as attr
+from . import charts
+from .calibrate import SUPPRESS_BELOW
+from .escape import html_csp, html_id, html_text
 from .report import plan_fields
 
 VERDICT_ORDER = ("ready", "not_ready", "insufficient_evidence")
 _LABEL = {"ready": "ready", "not_ready": "not ready", "insufficient_evidence": "insufficient evidence"}
 _REDACTED = "(redacted)"
+TOP_UNMET = 15  # criteria in the "most often unmet" table and chart
+_MALFORMED = "not shown: a field is not the shape ladder batch writes (an edited or damaged results line)"
 
 
-def e(x: Any) -> str:
-    return _e("" if x is None else str(x), quote=True)
+e = html_text  # text content (and the tests' way to find it)
+
+
+def _str(x: object) -> str:
+    return "" if x is None else str(x)
 
 
 @dataclass
@@ -47,8 +58,10 @@ class _Row:
 
 
 class Report:
-    def __init__(self, redact: bool = False, titled: bool = True, level_order: list[str] | tuple = ()):
+    def __init__(self, redact: bool = False, titled: bool = True, level_order: list[str] | tuple = (),
+                 charts: bool = True):
         self.redact = redact
+        self.charts = charts  # False: the tables only (ladder report --no-charts)
         self.level_order = list(level_order)
         self.titled = titled  # False: no evidence titles were available (ladder report without --packets)
         self.rows: list[_Row] = []
@@ -66,55 +79,79 @@ class Report:
         if "error" in d or "verdict" not in d:
             from .batch import first_problem
 
-            problems = (d.get("error") or {}).get("problems") or []
-            self.errors.append((str(d.get("source", f"line {n + 1}")), first_problem(problems)))
+            err = d.get("error")
+            problems = err.get("problems") if isinstance(err, dict) else None
+            try:
+                first = first_problem(problems) if isinstance(problems, list) else ""
+            except (AttributeError, KeyError, TypeError):
+                first = _MALFORMED
+            self.errors.append((str(d.get("source", f"line {n + 1}")), first))
+            return
+        try:
+            row, crits, levels, needs = self._read(d, n, None if self.redact else titles)
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError):
+            # an edited line of the wrong shape: named on the page, never half-counted, never a crash
+            self.errors.append((str(d.get("source", f"line {n + 1}")), _MALFORMED))
             return
         cand = d.get("candidate") or {}
+        self.seen[row.cid] += 1
+        crit = self.criteria.setdefault(row.level, {})
+        for cid, t in crits:
+            crit.setdefault(cid, t)
+        for lid, t in levels:
+            self.level_titles.setdefault(lid, t)
+        for cid, t in needs.items():
+            self.needs.setdefault(cid, t)
+        self.rules[str(d.get("rules_version", ""))] += 1
+        if cand.get("cycle"):
+            self.cycles[str(cand["cycle"])] += 1
+        self.rows.append(row)
+
+    def _read(self, d: dict, n: int, titles: dict | None) -> tuple[_Row, list, list, dict]:
+        """One verdict line as its row (section rendered) and what it adds to the page's keys; an
+        exception if the line is not the shape batch writes. Changes nothing on the report."""
+        cand = d.get("candidate") or {}
         cid = str(cand.get("id", ""))
-        self.seen[cid] += 1
         name = "" if self.redact else str(cand.get("name") or "")
         level, verdict = str(d.get("target_level", "")), str(d.get("verdict", ""))
-        crit = self.criteria.setdefault(level, {})
-        statuses = {}
+        crits, statuses = [], {}
         for c in d.get("criteria", []):
-            crit.setdefault(c["id"], (c.get("title", ""), bool(c.get("required"))))
+            crits.append((c["id"], (_str(c.get("title")), bool(c.get("required")))))
             statuses[c["id"]] = (c["status"], bool(c.get("required")))
-        for lv in d.get("levels", []):
-            self.level_titles.setdefault(lv["id"], lv.get("title", ""))
+        levels = [(str(lv["id"]), _str(lv.get("title"))) for lv in d.get("levels", [])]
         open_required = len(d.get("gaps", []))
         short = sum(g.get("more", 0) for g in d.get("supporting_gaps", []))
+        if not isinstance(short, int):
+            raise TypeError("supporting_gaps: more is not a whole number")
         rank = VERDICT_ORDER.index(verdict) if verdict in VERDICT_ORDER else 3
         # ready first; then the fewest required criteria open, the fewest supporting short, and
         # insufficient evidence after not ready at equal distance (there is more to gather)
         key = (0 if verdict == "ready" else 1, open_required, short, rank, n)
-        self.rules[str(d.get("rules_version", ""))] += 1
-        if cand.get("cycle"):
-            self.cycles[str(cand["cycle"])] += 1
-        titles = None if self.redact else titles
         row = _Row(n, key, cid, name, verdict, level, str(d.get("track", "")), str(cand.get("org") or ""),
                    statuses, open_required, short, "")
-        row.section = self._section(d, row, titles)
-        self.rows.append(row)
+        needs: dict[str, str] = {}
+        row.section = self._section(d, row, titles, needs)
+        return row, crits, levels, needs
 
-    def _found(self, c: dict) -> str:
+    def _found(self, c: dict, needs: dict[str, str]) -> str:
         """An unmet criterion's reason less its `needs ...;` part (the same for every candidate,
-        shown once in the key)."""
+        shown once in the key, gathered in `needs`)."""
         reason = str(c.get("reason", ""))
         head, sep, tail = reason.partition("; found")
         if reason.startswith("needs ") and sep:
-            self.needs.setdefault(c["id"], head)
+            needs.setdefault(c["id"], head)
             return "found" + tail
         return reason
 
     # -- rendering --------------------------------------------------------------------------
     def _who(self, r: _Row) -> str:
-        return e(r.cid) + (f" <span class=nm>{e(r.name)}</span>" if r.name else "")
+        return e(r.cid) + (f' <span class="nm">{e(r.name)}</span>' if r.name else "")
 
     def _attrs(self, r: _Row) -> str:
-        return (f' data-level="{e(r.level)}" data-track="{e(r.track)}" data-verdict="{e(r.verdict)}"'
-                + (f' data-org="{e(r.org)}"' if r.org else "") + f' data-id="{e(r.cid.lower())}"'
-                + (f' data-name="{e(r.name.lower())}"' if r.name else "")
-                + f' data-k="{r.key[0]}.{r.key[1]:04d}.{r.key[2]:04d}.{r.key[3]}.{r.n:07d}"')
+        return (attr("data-level", r.level) + attr("data-track", r.track) + attr("data-verdict", r.verdict)
+                + (attr("data-org", r.org) if r.org else "") + attr("data-id", r.cid.lower())
+                + (attr("data-name", r.name.lower()) if r.name else "")
+                + attr("data-k", f"{r.key[0]}.{r.key[1]:04d}.{r.key[2]:04d}.{r.key[3]}.{r.n:07d}"))
 
     def _cite(self, ids: list[str], titles: dict | None, a: str) -> str:
         if not titles:  # no appendix to link to
@@ -123,10 +160,25 @@ class Report:
         for i in ids:
             t = titles.get(i)
             label = (t[2] or str(t[0]).replace("_", " ")) if t else ""  # feedback has no title: its type
-            out.append(f"<a href=#{a}-{e(i)}>{e(i)}</a>" + (f" {e(label)}" if label else ""))
+            out.append(f"<a{attr('href', '#' + html_id(a, i))}>{e(i)}</a>" + (f" {e(label)}" if label else ""))
         return "; ".join(out)
 
-    def _section(self, d: dict, r: _Row, titles: dict | None) -> str:
+    @staticmethod
+    def _meters(levels: list[dict]) -> str:
+        """The candidate's chart: per level of the path, required criteria met of all required,
+        supporting met of the number needed, and per aspect (where the pack has aspects) met of
+        needed; the same figures as the level lines and the headline."""
+        rows = []
+        for lv in levels:
+            pre = f"{lv['id']} " if len(levels) > 1 else ""
+            rows.append((pre + "required", "required", int(lv["required_met"]), int(lv["required_total"])))
+            rows.append((pre + "supporting", "supporting", int(lv["supporting_met"]), int(lv["supporting_needed"])))
+            rows += [(f"{pre}{a['aspect']} (aspect)", "supporting", int(a["met"]), int(a["needed"])) for a in lv.get("aspects", [])]
+        path = ", ".join(str(lv["id"]) for lv in levels)
+        return charts.meters(rows, f"Criteria met against needed, {path}",
+                             "Criteria met against needed (required: all; supporting: the number needed)")
+
+    def _section(self, d: dict, r: _Row, titles: dict | None, needs: dict[str, str]) -> str:
         a = f"c{r.n}"
         cand = d.get("candidate") or {}
         facts = [f"{e(d.get('track'))} track", f"{e(d.get('current_level'))} → {e(d.get('target_level'))}",
@@ -136,13 +188,15 @@ class Report:
                 facts.append(f"{k} {e(cand[k])}")
         if d.get("also_in"):
             facts.append("<strong>also in " + e(", ".join(d["also_in"])) + "</strong>")
-        out = [f"<section class=cand id={a} data-verdict={e(r.verdict)}>",
-               f"<h3>{self._who(r)} <span class='v {e(r.verdict)}'>{e(_LABEL.get(r.verdict, r.verdict))}"
-               f"</span></h3><p class=hl>{e(d.get('headline'))}</p><p class=facts>{' · '.join(facts)} · source "
+        out = [f'<section class="cand"{attr("id", a)}{attr("data-verdict", r.verdict)}>',
+               f"<h3>{self._who(r)} <span{attr('class', 'v ' + r.verdict)}>{e(_LABEL.get(r.verdict, r.verdict))}"
+               f'</span></h3><p class="hl">{e(d.get("headline"))}</p><p class="facts">{" · ".join(facts)} · source '
                f"<code>{e(d.get('source', ''))}</code></p>"]
         levels = d.get("levels", [])
+        if self.charts and levels:
+            out.append(self._meters(levels))
         if len(levels) > 1 or r.verdict == "insufficient_evidence":  # else the headline says it
-            out.append("<ul class=lv>" + "".join(
+            out.append('<ul class="lv">' + "".join(
                 f"<li>{e(lv['id'])}: {e(_LABEL.get(lv['verdict'], lv['verdict']))} · required "
                 f"{lv['required_met']}/{lv['required_total']} · supporting {lv['supporting_met']} (needs "
                 f"{lv['supporting_needed']}) · recent evidence {lv['recent_records']} (needs {lv['recent_needed']})"
@@ -158,20 +212,20 @@ class Report:
         rest = [c for c in unmet if c not in detail]
         met = [c for c in crits if c["status"] == "met"]
         if detail:
-            out.append("<h4>Not met</h4><ul class='crit u'>")
+            out.append('<h4>Not met</h4><ul class="crit u">')
             for c in detail:
                 miss = "".join(f"<br><small>nearest: {e(m['evidence'])}: {e('; '.join(m['failed']))}</small>"
                                for m in c.get("nearest_misses", [])[:1])
-                out.append(f"<li{' class=req' if c.get('required') else ''}><b>{e(c['id'])}</b>"
+                out.append(f"<li{attr('class', 'req') if c.get('required') else ''}><b>{e(c['id'])}</b>"
                            "<br>"
-                           f"<small>{e(self._found(c))}</small>{miss}")
+                           f"<small>{e(self._found(c, needs))}</small>{miss}")
             out.append("</ul>")
         if rest:
-            out.append("<p class=rest>Also not met (supporting): " + ", ".join(e(c["id"]) for c in rest) + "</p>")
+            out.append('<p class="rest">Also not met (supporting): ' + ", ".join(e(c["id"]) for c in rest) + "</p>")
         if met:
             own = sum(1 for c in met if not c.get("verified", True))
-            out.append(f"<h4>Met</h4>" + (f"<p class=rest>{own} of {len(met)} on self-declared records only (no "
-                                          "verified_by)</p>" if own else "") + "<ul class='crit m'>")
+            out.append("<h4>Met</h4>" + (f'<p class="rest">{own} of {len(met)} on self-declared records only (no '
+                                         "verified_by)</p>" if own else "") + '<ul class="crit m">')
             out += [f"<li><b>{e(c['id'])}</b> {self._cite(c.get('evidence', []), titles, a)}" for c in met]
             out.append("</ul>")
         gaps, sup = d.get("gaps", []), d.get("supporting_gaps", [])
@@ -184,54 +238,118 @@ class Report:
             if d["plan"] is None:
                 out.append(f"<h4>Plan</h4><p>No plan found: {e(d.get('plan_note'))}</p>")
             else:
-                out.append(f"<h4>What would make this ready ({len(d['plan'])} record(s) to add)</h4><ol class=plan>")
+                out.append(f"<h4>What would make this ready ({len(d['plan'])} record(s) to add)</h4><ol class=\"plan\">")
                 out += [f"<li>{e(p.get('type'))}, dated {e(p.get('date'))}: {e(plan_fields(p))}</li>"
                         for p in d["plan"]]
                 out.append("</ol>")
         warns = d.get("warnings", [])
         if warns:
-            out.append(f"<h4>Warnings for the committee ({len(warns)})</h4><ul class=warn>")
+            out.append(f"<h4>Warnings for the committee ({len(warns)})</h4><ul class=\"warn\">")
             out += [f"<li>{'line ' + e(w['line']) + ': ' if w.get('line') is not None else ''}"
                     f"<code>{e(w.get('path'))}</code> {e(w.get('message'))}</li>" for w in warns]
             out.append("</ul>")
         ids = list(titles) if titles else []  # without titles the appendix would only repeat the ids cited
         if ids:
-            out.append(f"<details class=ev><summary>Evidence ({len(ids)} record(s))</summary><table><thead><tr>"
-                       "<th scope=col>id<th scope=col>type<th scope=col>date<th scope=col>title</thead><tbody>")
+            out.append(f'<details class="ev"><summary>Evidence ({len(ids)} record(s))</summary><table><thead><tr>'
+                       '<th scope="col">id<th scope="col">type<th scope="col">date<th scope="col">title</thead><tbody>')
             for i in ids:
                 t = titles.get(i) if titles else None
-                out.append(f"<tr id={a}-{e(i)}><td>{e(i)}<td>{e(t[0]) if t else ''}<td>{e(t[1]) if t else ''}"
+                out.append(f"<tr{attr('id', html_id(a, i))}><td>{e(i)}<td>{e(t[0]) if t else ''}<td>{e(t[1]) if t else ''}"
                            f"<td>{e(t[2]) if t else ''}")
             out.append("</tbody></table></details>")
         out.append("</section>")
         return "".join(out)
 
-    def _counts(self) -> str:
+    def cohort(self) -> dict:
+        """The cohort's figures, computed once: the tables and the charts of the Cohort section are
+        both drawn from this. A candidate id in several inputs counts once, by its first (as
+        batch's summary). `by`: per dimension, each group's counts in VERDICT_ORDER; `readiness`:
+        per dimension, (group, candidates, ready, percent ready), ready and percent None for a
+        group under SUPPRESS_BELOW (as calibrate's groups); `unmet`: the criteria most often unmet,
+        (criterion id, required, candidates it is unmet for, candidates assessed on it)."""
         first: dict[str, _Row] = {}
-        for r in self.rows:  # a candidate id in several inputs counts once, by its first (as batch's summary)
+        for r in self.rows:
             first.setdefault(r.cid, r)
         rows = list(first.values())
         verdicts = Counter(r.verdict for r in rows)
-        parts = [f"<li><b>{verdicts[v]}</b> {e(_LABEL[v])}" for v in VERDICT_ORDER]
+        by: dict[str, list[tuple[str, list[int]]]] = {}
+        readiness: dict[str, list[tuple[str, int, int | None, float | None]]] = {}
+        for dim, field in (("target level", "level"), ("track", "track"), ("org", "org")):
+            c = Counter((getattr(r, field), r.verdict) for r in rows if getattr(r, field))
+            groups = sorted({g for g, _ in c})
+            if not groups:
+                continue
+            by[dim] = [(g, [c[g, v] for v in VERDICT_ORDER]) for g in groups]
+            ready = []
+            for g, counts in by[dim]:
+                n = sum(counts)
+                if n < SUPPRESS_BELOW:
+                    ready.append((g, n, None, None))
+                else:
+                    ready.append((g, n, counts[0], round(100 * counts[0] / n, 1)))
+            readiness[dim] = ready
+        unmet: Counter[str] = Counter()
+        assessed: Counter[str] = Counter()
+        required: dict[str, bool] = {}
+        for r in rows:
+            for cid, (status, req) in r.statuses.items():
+                assessed[cid] += 1
+                required.setdefault(cid, req)
+                if status != "met":
+                    unmet[cid] += 1
+        top = sorted(unmet.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_UNMET]
+        return {"candidates": len(rows), "verdicts": [verdicts[v] for v in VERDICT_ORDER], "by": by,
+                "readiness": readiness, "unmet": [(cid, required[cid], n, assessed[cid]) for cid, n in top]}
+
+    def _counts(self, fig: dict) -> str:
+        parts = [f"<li><b>{n}</b> {e(_LABEL[v])}" for v, n in zip(VERDICT_ORDER, fig["verdicts"])]
         if self.errors:
             parts.append(f"<li><b>{len(self.errors)}</b> could not be evaluated")
-        out = [f"<ul class=counts>{''.join(parts)}</ul>"]
-        for dim, attr in (("target level", "level"), ("track", "track"), ("org", "org")):
-            c = Counter(getattr(r, attr) for r in rows if getattr(r, attr))
-            if not c:
-                continue
-            cells = "".join(f"<tr><th scope=row>{e(k)}" + "".join(
-                f"<td>{sum(1 for r in rows if getattr(r, attr) == k and r.verdict == v)}" for v in VERDICT_ORDER)
-                + f"<td>{n}" for k, n in sorted(c.items()))
-            out.append(f"<table class=by><caption>By {dim}</caption><thead><tr><th scope=col>{dim}" +
-                       "".join(f"<th scope=col>{e(_LABEL[v])}" for v in VERDICT_ORDER) +
-                       f"<th scope=col>all</thead><tbody>{cells}</tbody></table>")
+        out = [f'<ul class="counts">{"".join(parts)}</ul>']
+        for dim, groups in fig["by"].items():
+            cells = "".join(f'<tr><th scope="row">{e(k)}' + "".join(f"<td>{n}" for n in counts) + f"<td>{sum(counts)}"
+                            for k, counts in groups)
+            out.append(f'<table class="by"><caption>By {dim}</caption><thead><tr><th scope="col">{dim}' +
+                       "".join(f'<th scope="col">{e(_LABEL[v])}' for v in VERDICT_ORDER) +
+                       f'<th scope="col">all</thead><tbody>{cells}</tbody></table>')
+        for dim, groups in fig["readiness"].items():
+            cells = "".join(f'<tr><th scope="row">{e(g)}<td>{n}' + (
+                f'<td colspan="2">fewer than {SUPPRESS_BELOW}' if ready is None else f"<td>{ready}<td>{share:.1f}%")
+                for g, n, ready, share in groups)
+            out.append(f'<table class="by rd"><caption>Readiness by {dim}</caption><thead><tr><th scope="col">{dim}'
+                       f'<th scope="col">candidates<th scope="col">ready<th scope="col">share ready</thead>'
+                       f"<tbody>{cells}</tbody></table>")
+        if fig["unmet"]:
+            cells = "".join(f"<tr><th scope=\"row\"><code>{e(cid)}</code><td>{'required' if req else 'supporting'}"
+                            f"<td>{n}<td>{of}" for cid, req, n, of in fig["unmet"])
+            out.append('<table class="by un"><caption>Most often unmet</caption><thead><tr><th scope="col">criterion'
+                       '<th scope="col">kind<th scope="col">unmet<th scope="col">of candidates assessed</thead>'
+                       f"<tbody>{cells}</tbody></table>")
+        if self.charts:
+            out.append(self._cohort_charts(fig))
+        return "".join(out)
+
+    def _cohort_charts(self, fig: dict) -> str:
+        out = ['<div class="charts">']
+        for dim, groups in fig["by"].items():
+            out.append(charts.stacked(groups, charts.VERDICT_SERIES, f"Verdicts by {dim}", kind="verdicts"))
+        for dim, groups in fig["readiness"].items():
+            out.append(charts.bars(
+                [(g, share, "share", f"fewer than {SUPPRESS_BELOW}" if share is None else f"{share:.1f}% of {n}")
+                 for g, n, ready, share in groups], f"Share ready by {dim} (groups under {SUPPRESS_BELOW} not shown)",
+                100, (), kind="readiness"))
+        if fig["unmet"]:
+            out.append(charts.bars([(cid, n, "required" if req else "supporting", f"{n} of {of}")
+                                    for cid, req, n, of in fig["unmet"]], "Most often unmet criteria",
+                                   max(n for _, _, n, _ in fig["unmet"]),
+                                   (("required", "required"), ("supporting", "supporting")), kind="unmet"))
+        out.append("</div>")
         return "".join(out)
 
     def _matrix(self, level: str, rows: list[_Row]) -> str:
         cols = list(self.criteria.get(level, {}).items())
-        head = "".join(f"<th scope=col title='{e(cid)}: {e(t)}'><a href=#k-{e(level)}-{i + 1}>{i + 1}</a>"
-                       f"{'<sup>*</sup>' if req else ''}" for i, (cid, (t, req)) in enumerate(cols))
+        head = "".join(f"<th scope=\"col\"{attr('title', f'{cid}: {t}')}><a{attr('href', '#' + html_id('k', level, i + 1))}>"
+                       f"{i + 1}</a>{'<sup>*</sup>' if req else ''}" for i, (cid, (t, req)) in enumerate(cols))
         body = []
         for r in rows:
             cells = []
@@ -240,20 +358,20 @@ class Report:
                 if st is None:
                     cells.append("<td>")
                 elif st[0] == "met":
-                    cells.append("<td class=y>✓")
+                    cells.append('<td class="y">✓')
                 else:
-                    cells.append(f"<td class={'r' if st[1] else 'n'}>✗")
-            body.append(f"<tr{self._attrs(r)}><th scope=row><a href=#c{r.n}>{self._who(r)}</a>"
-                        f"<td class='v {e(r.verdict)}'>{e(_LABEL.get(r.verdict, r.verdict))}"
+                    cells.append(f"<td{attr('class', 'r' if st[1] else 'n')}>✗")
+            body.append(f"<tr{self._attrs(r)}><th scope=\"row\"><a{attr('href', f'#c{r.n}')}>{self._who(r)}</a>"
+                        f"<td{attr('class', 'v ' + r.verdict)}>{e(_LABEL.get(r.verdict, r.verdict))}"
                         f"<td>{r.open_required}<td>{r.short}{''.join(cells)}")
-        legend = "".join(f"<li id=k-{e(level)}-{i + 1}><code>{e(cid)}</code> {e(t)}{' <i>(required)</i>' if req else ''}"
+        legend = "".join(f"<li{attr('id', html_id('k', level, i + 1))}><code>{e(cid)}</code> {e(t)}{' <i>(required)</i>' if req else ''}"
                          + (f"<br><small>{e(self.needs[cid])}</small>" if cid in self.needs else "")
                          for i, (cid, (t, req)) in enumerate(cols))
-        return (f"<div class=wrap><table class=mx><caption>Candidates × criteria (✓ met, ✗ open; * required; "
-                f"sorted by closeness to ready)</caption><thead><tr><th scope=col>candidate<th scope=col>verdict"
-                f"<th scope=col title='required criteria open'>req. open<th scope=col "
-                f"title='supporting criteria short'>supp. short{head}</thead><tbody>{''.join(body)}</tbody></table></div>"
-                f"<details class=key><summary>Criteria key ({len(cols)})</summary><ol>{legend}</ol></details>")
+        return ('<div class="wrap"><table class="mx"><caption>Candidates × criteria (✓ met, ✗ open; * required; '
+                'sorted by closeness to ready)</caption><thead><tr><th scope="col">candidate<th scope="col">verdict'
+                '<th scope="col" title="required criteria open">req. open<th scope="col" '
+                f'title="supporting criteria short">supp. short{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
+                f"<details class=\"key\"><summary>Criteria key ({len(cols)})</summary><ol>{legend}</ol></details>")
 
     def render(self) -> str:
         rows = sorted(self.rows, key=lambda r: r.key)
@@ -264,38 +382,38 @@ class Report:
         repeated = sorted(k for k, n in self.seen.items() if n > 1)
         opts = {dim: sorted({getattr(r, dim) for r in rows if getattr(r, dim)}) for dim in ("level", "track", "org")}
         filters = "".join(
-            f"<label>{label} <select data-f={dim}><option value=''>all</option>" +
-            "".join(f"<option value='{e(v)}'>{e(_LABEL.get(v, v))}</option>" for v in values) + "</select></label>"
+            f"<label>{label} <select{attr('data-f', dim)}><option value=\"\">all</option>" +
+            "".join(f"<option{attr('value', v)}>{e(_LABEL.get(v, v))}</option>" for v in values) + "</select></label>"
             for dim, label, values in (("level", "Target level", opts["level"]), ("track", "Track", opts["track"]),
                                        ("verdict", "Verdict", [v for v in VERDICT_ORDER
                                                                if any(r.verdict == v for r in rows)]),
                                        ("org", "Org", opts["org"])) if values)
-        parts = [_HEAD.format(title=e(title)), f"<a class=skip href=#main>Skip to the candidates</a>",
+        parts = [_HEAD_START + e(title) + _HEAD_END, '<a class="skip" href="#main">Skip to the candidates</a>',
                  f"<header><h1>{e(title)}</h1><p>{len(rows) + len(self.errors)} packet(s), {len(rows)} evaluated"
                  f"{', ' + str(len(set(r.cid for r in rows))) + ' candidate(s)' if repeated else ''}. Rules "
                  + ", ".join(f"<code>{e(v[:19])}…</code>" for v in sorted(self.rules)) +
                  (". Names and evidence titles left out (--redact)." if self.redact else
                   "" if self.titled else ". Evidence titles not shown: give the packets too (ladder report RESULTS.jsonl PACKET...).")
                  + "</p></header>",
-                 f"<nav class=ctl aria-label='Filter and sort'>{filters}<label>Find <input type=search data-q "
-                 f"placeholder='id or name'></label><label>Sort <select data-sort><option value=k>closeness to ready"
-                 f"</option><option value=id>candidate id</option>{'' if self.redact else '<option value=name>name</option>'}"
-                 f"</select></label><output aria-live=polite data-shown>{len(rows)} of {len(rows)} shown</output></nav>",
-                 "<h2>Cohort</h2>", self._counts()]
+                 f'<nav class="ctl" aria-label="Filter and sort">{filters}<label>Find <input type="search" data-q '
+                 'placeholder="id or name"></label><label>Sort <select data-sort><option value="k">closeness to ready'
+                 f'</option><option value="id">candidate id</option>{"" if self.redact else """<option value="name">name</option>"""}'
+                 f'</select></label><output aria-live="polite" data-shown>{len(rows)} of {len(rows)} shown</output></nav>',
+                 "<h2>Cohort</h2>", self._counts(self.cohort())]
         if repeated:
-            parts.append("<p class=warn>Candidate id(s) in more than one input (each has a section; check which "
+            parts.append('<p class="warn">Candidate id(s) in more than one input (each has a section; check which '
                          "packet is current): " + ", ".join(f"<code>{e(c)}</code>" for c in repeated) + "</p>")
         if self.errors:
-            parts.append(f"<details class=errs open><summary>Could not be evaluated ({len(self.errors)})</summary><ul>"
+            parts.append(f'<details class="errs" open><summary>Could not be evaluated ({len(self.errors)})</summary><ul>'
                          + "".join(f"<li><code>{e(s)}</code>: {e(p)}" for s, p in self.errors) + "</ul></details>")
-        parts.append("<main id=main tabindex=-1>")
+        parts.append('<main id="main" tabindex="-1">')
         for lv in levels:
             mine = [r for r in rows if r.level == lv]
-            parts.append(f"<section class=grp data-level='{e(lv)}'><h2>{e(lv)} · {e(self.level_titles.get(lv, ''))}"
-                         f" <small>({len(mine)})</small></h2>{self._matrix(lv, mine)}<div class=secs>")
+            parts.append(f"<section class=\"grp\"{attr('data-level', lv)}><h2>{e(lv)} · {e(self.level_titles.get(lv, ''))}"
+                         f" <small>({len(mine)})</small></h2>{self._matrix(lv, mine)}<div class=\"secs\">")
             parts += [r.section for r in mine]
             parts.append("</div></section>")
-        parts.append("</main>" + _SCRIPT + "</body></html>\n")
+        parts.append("</main><script>" + _JS + "</script></body></html>\n")
         return "".join(parts)
 
 
@@ -330,13 +448,8 @@ details.ev table{font-size:.92em}
 .grp{break-before:page}a{color:inherit;text-decoration:none}.wrap{overflow:visible}}
 """
 
-_HEAD = ("<!doctype html><html lang=en><head><meta charset=utf-8>"
-         "<meta http-equiv=Content-Security-Policy content=\"default-src 'none'; style-src 'unsafe-inline'; "
-         "script-src 'unsafe-inline'; img-src data:\">"
-         "<meta name=viewport content='width=device-width,initial-scale=1'><meta name=generator content=ladder>"
-         "<title>{title}</title><style>" + _CSS.replace("{", "{{").replace("}", "}}") + "</style></head><body>")
 
-_SCRIPT = """<script>
+_JS = """
 (function(){
 var d=document,f={},q='';
 var rows=[].slice.call(d.querySelectorAll('.mx tbody tr'));
@@ -374,4 +487,12 @@ window.addEventListener('afterprint',function(){
  [].forEach.call(d.querySelectorAll('details[data-was]'),function(x){x.open=!!x.getAttribute('data-was');});
 });
 })();
-</script>"""
+"""
+_CSS += charts.CSS
+CSP = html_csp(_JS, _CSS)
+_HEAD_START = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
+               f'<meta http-equiv="Content-Security-Policy"{attr("content", CSP)}>'
+               '<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="generator" content="ladder">'
+               "<title>")
+_HEAD_END = "</title><style>" + _CSS + "</style></head><body>" + charts.DEFS
+

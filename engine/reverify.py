@@ -48,6 +48,7 @@ class Entry:
     redacted: bool  # the line has no candidate name (maybe --redact: decided against the packet)
     plan: bool  # False: a not-ready line without a plan (made with --no-plan)
     candidate: str
+    options: dict | None = None  # the line's `options` (engine.batch.line_options): replayed exactly
 
 
 @dataclass
@@ -90,8 +91,9 @@ def index(path: str) -> Index:
             continue
         raw = bytes(item.raw) if "source" not in d and "also_in" not in d else comparable(d)
         plan = "plan" in d or "plan_note" in d or d["verdict"] == "ready"
+        opts = d.get("options") if isinstance(d.get("options"), dict) else None
         e = Entry(item.number, item.offset, hashlib.sha256(raw).digest(), d["target_level"],
-                  "name" not in d["candidate"], plan, cid)
+                  "name" not in d["candidate"], plan, cid, opts)
         idx.by_hash.setdefault(sha, []).append(e)
         idx.by_candidate.setdefault(cid, []).append(item.number)
     return idx
@@ -122,16 +124,20 @@ class Check:
 _STATE: dict[str, Any] = {}
 
 
-def _setup(book: RuleBook | None, rules_dir: str | None, idx: Index, results: str, max_bytes: int) -> None:
+def _setup(book: RuleBook | None, rules_dir: str | None, idx: Index, results: str, max_bytes: int,
+           people: str | None = None, cycles: str | None = None) -> None:
+    from .anchors import load_anchors
     from .evaluator import Evaluator
     from .rules import load_rules
 
     book = book or load_rules(rules_dir)
-    _STATE.update(book=book, evaluator=Evaluator(book), index=idx, results=results, max_bytes=max_bytes)
+    _STATE.update(book=book, evaluator=Evaluator(book), index=idx, results=results, max_bytes=max_bytes,
+                  anchors=load_anchors(book, people, cycles))
 
 
-def _init_worker(rules_dir: str | None, idx: Index, results: str, max_bytes: int) -> None:
-    _setup(None, rules_dir, idx, results, max_bytes)
+def _init_worker(rules_dir: str | None, idx: Index, results: str, max_bytes: int, people: str | None = None,
+                 cycles: str | None = None) -> None:
+    _setup(None, rules_dir, idx, results, max_bytes, people, cycles)
 
 
 def check_item(item: Item) -> Check:
@@ -159,16 +165,40 @@ def check_item(item: Item) -> Check:
 
 
 def _replay(doc: Any, e: Entry, st: dict) -> tuple[bool, list[str]]:
-    book, ev = st["book"], st["evaluator"]
+    book, ev, anchors = st["book"], st["evaluator"], st["anchors"]
+    o = e.options or {}
+    given = anchors.checked()
+    for key, flag in (("people", "--people"), ("cycles", "--cycles")):
+        if e.options is not None and o.get(key) != given[key]:
+            return False, [f"made with {key} {o.get(key) or 'none'}; given {given[key] or 'none'}: replay with the "
+                           f"same {flag} FILE"]
+    saved = clock._TODAY
+    if isinstance(o.get("today"), str):  # the day it was made: the stale-period warning depends on it
+        try:
+            clock.set_today(dt.date.fromisoformat(o["today"]))
+        except ValueError:
+            pass
     try:
-        packet = check_document(doc, book, e.target)
+        packet = check_document(doc, book, e.target, track_override=o.get("track"), anchors=anchors)
     except LadderError as exc:
         first = exc.problems[0] if exc.problems else None
         return False, [f"the packet is now invalid: {first}" if first else "the packet is now invalid"]
+    finally:
+        clock.set_today(saved)
     assert packet is not None
     try:
-        v = ev.evaluate(packet, plan=e.plan)
-        d = verdict_dict(v, redact=e.redacted and bool(packet.name))
+        v = ev.evaluate(packet, plan=o.get("plan", e.plan))
+        d = verdict_dict(v, redact=o["redact"] if "redact" in o else e.redacted and bool(packet.name))
+        if o.get("paths"):
+            from .pathrules import load_paths
+            from .paths import PathAssessor
+            from .report import paths_list
+
+            if "assessor" not in st:
+                st["assessor"] = PathAssessor(book, load_paths(book))
+            d["paths"] = paths_list(st["assessor"].assess(packet))
+        if e.options is not None:
+            d["options"] = e.options
     except LadderError as exc:
         return False, [f"cannot be evaluated now: {exc}"]
     new = dumps(d).encode()
@@ -199,7 +229,8 @@ def _crashed(item: Item) -> Check:
 
 
 # -- parent side ------------------------------------------------------------------------------------
-def run(book: RuleBook, results: str, packets: list[str], max_bytes: int, jobs: int) -> tuple[Index, list[Check]]:
+def run(book: RuleBook, results: str, packets: list[str], max_bytes: int, jobs: int, people: str | None = None,
+        cycles: str | None = None) -> tuple[Index, list[Check]]:
     idx = index(results)
     checks: list[Check] = []
     saved = clock._TODAY
@@ -208,10 +239,11 @@ def run(book: RuleBook, results: str, packets: list[str], max_bytes: int, jobs: 
         # `< 1` would send --jobs 1 through a one-worker pool: the same checks, only slower
         # (test_reverify_with_workers_matches_in_process), so that mutant is equivalent
         if jobs <= 1:  # pragma: no mutate
-            _setup(book, None, idx, results, max_bytes)
+            _setup(book, None, idx, results, max_bytes, people, cycles)
             checks = [check_item(i) for i in iter_inputs(packets)]
         else:
-            pool = WorkerPool(jobs, _init_worker, (book.directory, idx, results, max_bytes), _chunk, _crashed)
+            pool = WorkerPool(jobs, _init_worker, (book.directory, idx, results, max_bytes, people, cycles),
+                              _chunk, _crashed)
             in_order(pool, iter_inputs(packets), checks.append)
     finally:
         clock.set_today(saved)
@@ -255,8 +287,8 @@ def summary(idx: Index, checks: list[Check]) -> dict:
 
 
 def execute(book: RuleBook, results: str, packets: list[str], fmt: str = "text", max_bytes: int = 5 * 1024 * 1024,
-            jobs: int = 1) -> tuple[str, int, str]:
-    idx, checks = run(book, results, packets, max_bytes, jobs)
+            jobs: int = 1, people: str | None = None, cycles: str | None = None) -> tuple[str, int, str]:
+    idx, checks = run(book, results, packets, max_bytes, jobs, people, cycles)
     s = summary(idx, checks)
     code = EXIT_OK if s["ok"] else EXIT_FAILURES
     err = "\n".join(str(p) for p in idx.problems[:100])

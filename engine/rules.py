@@ -20,11 +20,13 @@ if TYPE_CHECKING:  # jsonschema is imported only when a rule file is invalid (sa
 
 from .errors import Problem, RulesError
 from .conditions import COMPOSITES, parts
-from .fields import FieldChecker
-from .loader import Document, ParseFailure, load_file
+from .fields import FieldChecker, evidence_fields
+from .integrity import IntegrityPolicy, policy_problems
+from .loader import Document, ParseFailure, load_pack_file
 from .resources import default_rules_dir, load_schema
+from .sourceforms import matches_any, retired_pattern_message
 from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside, specialise
-from .suggest import closest, did_you_mean
+from .suggest import closest, did_you_mean, listing
 from .vocabulary import extend, vocabulary_doc
 
 EXTERNAL = "external"
@@ -100,6 +102,8 @@ class RuleBook:
     label_policy_numbers: bool = False  # ladder.yaml: lint rejects unlabelled policy numbers
     ladder_file: str = ""  # ladder.yaml, and the line of each level ("level:ID") and track ("track:NAME") in it
     ladder_lines: dict[str, int | None] = field(default_factory=dict, repr=False)
+    # ladder.yaml `integrity:` (engine.integrity.policy_from): the pack's integrity policy, or its defaults
+    integrity: IntegrityPolicy = field(default_factory=IntegrityPolicy, repr=False)
 
     @cached_property
     def ladder_version(self) -> str:
@@ -228,13 +232,14 @@ def _load_cached(directory: str) -> RuleBook:
     return build_rulebook(read_yaml_folder(d), str(d), packet_schema_beside(d))
 
 
-def read_yaml_folder(d: Path) -> dict[str, Document]:
+def read_yaml_folder(d: Path, pack: Path | str | None = None) -> dict[str, Document]:
     """Every .yaml and .yml file of a folder, parsed, by file name; RulesError listing every file
-    that does not parse (the rules folder and rules/paths/ are read alike)."""
+    that does not parse (the rules folder and rules/paths/ are read alike). A file that is a link
+    out of the pack's folder (`pack`, default `d`) is refused unread."""
     docs, problems = {}, []
     for f in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
         try:
-            docs[f.name] = load_file(f)
+            docs[f.name] = load_pack_file(f, d if pack is None else pack)
         except ParseFailure as exc:
             problems.append(exc.problem)
     if problems:
@@ -250,7 +255,7 @@ def _schema_problems(doc: Document, schema_name: str) -> list[Problem]:
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
         err = _deepest(err)
         parts = [str(p) for p in err.absolute_path]
-        message = _schema_message(err, parts)
+        message = _without_content(_schema_message(err, parts), err)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             extra = sorted(k for k in err.instance if k not in err.schema.get("properties", {}))
             parts += extra[:1]  # point at the unknown key itself, on its own line
@@ -301,11 +306,41 @@ _EXCLUSIVE = {
 }
 
 
+def brief(value: Any) -> str:
+    """A value for a message: itself when short, else what it is (a file's content, a list of
+    5,000 criteria, a private key read as one long text, is never repeated)."""
+    text = repr(value)
+    if len(text) <= 60 and "\\n" not in text:
+        return text
+    if isinstance(value, str):
+        return f"a text of {len(value)} characters"
+    if isinstance(value, list):
+        return f"a list of {len(value)} entries"
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} keys"
+    return f"a {type(value).__name__}"
+
+
+_SIZE = {"maxLength": "characters", "maxItems": "entries", "maxProperties": "keys"}
+
+
+def _without_content(message: str, err: jsonschema.ValidationError) -> str:
+    """The message with a long value it quotes (jsonschema quotes the whole value) said briefly,
+    and a size limit said with its number."""
+    if err.validator in _SIZE:
+        return f"{brief(err.instance)} is too long (at most {err.validator_value} {_SIZE[err.validator]})"
+    text = repr(err.instance)
+    return message.replace(text, brief(err.instance)) if len(text) > 60 or "\\n" in text else message
+
+
 def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
     if len(path) >= 2 and path[-2] == "where" and err.validator == "additionalProperties":
         props = err.schema.get("properties", {})
         bad = sorted(k for k in err.instance if k not in props)[0]
         return f"unknown operator {bad!r}{did_you_mean(bad, props)} (known: {', '.join(props)})"
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
+        return f"unknown key{'s' * (len(extra) > 1)} " + listing(brief(k) for k in extra)
     if err.validator == "additionalProperties":
         return err.message.replace("Additional properties are not allowed", "unknown key")
     if "propertyNames" in err.schema_path and err.schema.get("description"):
@@ -317,7 +352,7 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
         key = path[-1] if path else "this"
         return f"{key} needs a list, not a single mapping: begin each of its entries with '- '"
     if err.validator == "type" and isinstance(err.instance, list) and len(path) >= 2 and path[-2] == "where":
-        vals = ", ".join(map(str, err.instance))
+        vals = listing(str(v) if len(str(v)) <= 60 else brief(v) for v in err.instance)
         return (f"a list is not a value to compare: write {path[-1]}: {{in: [{vals}]}} (one of these values), or "
                 f"{{contains_any: [{vals}]}} for a list field")
     if err.validator == "type" and err.validator_value == "object" and not isinstance(err.instance, dict):
@@ -328,8 +363,10 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
         for (a, b), why in _EXCLUSIVE.items():
             if a in err.instance and b in err.instance:
                 return f"{a} and {b} cannot go together in one condition: {why}"
+    if err.validator == "not" and err.validator_value == {"pattern": "\\n"} and isinstance(err.instance, str):
+        return f"{err.instance!r} holds a line break: it must be one line of {err.schema.get('pattern', 'text')}"
     if err.validator == "oneOf" and isinstance(err.instance, dict):
-        keys = ", ".join(sorted(err.instance)) or "nothing"
+        keys = listing(k if len(k) <= 60 else brief(k) for k in sorted(err.instance)) or "nothing"
         return f"not a valid {err.schema_path[-2] if len(err.schema_path) > 1 else 'value'} (has: {keys})"
     return err.message
 
@@ -360,17 +397,16 @@ def with_default_window(cond: dict, days: int) -> dict:
     return {**cond, key: [with_default_window(c, days) for c in cond[key]]}
 
 
-def _source_pattern(ladder_doc: Document) -> tuple[re.Pattern | None, list[Problem]]:
-    """ladder.yaml's `source_pattern`: the form every criterion's `source` must take in this pack
-    (none: free text)."""
-    rx = ladder_doc.data.get("source_pattern")
-    if rx is None:
-        return None, []
-    try:
-        return re.compile(rx), []
-    except re.error as exc:
-        return None, [Problem(ladder_doc.source, "/source_pattern", f"not a valid regular expression ({exc})",
+def _source_forms(ladder_doc: Document, history: bool = False) -> tuple[list[str] | None, list[Problem]]:
+    """ladder.yaml's `source_forms`: the forms a criterion's `source` may take in this pack (none:
+    free text), matched by engine.sourceforms, never as a regular expression. The retired
+    `source_pattern` is an error that says what to write instead, except in a pack read from
+    history (an audit's revisions), where it is ignored: a source's form never changes a verdict."""
+    data = ladder_doc.data
+    if "source_pattern" in data and not history:
+        return None, [Problem(ladder_doc.source, "/source_pattern", retired_pattern_message(data["source_pattern"]),
                               line=ladder_doc.locate("/source_pattern"), kind="rules")]
+    return data.get("source_forms"), []
 
 
 def _includes_problems(doc: Document, lv: str, inc: str | None, levels: dict[str, Level]) -> list[Problem]:
@@ -397,16 +433,19 @@ def _per_aspect_problems(doc: Document, per_aspect: dict[str, int], crits: list[
             ptr = f"/policy/min_supporting_per_aspect/{aspect}"
             aspects = sorted({c.aspect for c in crits if not c.required and c.aspect})
             out.append(Problem(doc.source, ptr, f"asks for {n} supporting {aspect} criteria but the level has "
-                               f"{len(have)}" + (f" ({', '.join(have)})" if have else
+                               f"{len(have)}" + (f" ({listing(have)})" if have else
                                                  f"{did_you_mean(aspect, aspects)} (supporting aspects here: "
-                                                 f"{', '.join(aspects) or 'none'})"),
+                                                 f"{listing(aspects) or 'none'})"),
                                line=doc.locate(ptr), kind="rules"))
     return out
 
 
-def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None) -> RuleBook:
+def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None,
+                   history: bool = False) -> RuleBook:
     """Check and build a rule book. Criteria are checked against `packet_schema` (default: the
-    bundled one), which is also what packets evaluated with this book are checked against."""
+    bundled one), which is also what packets evaluated with this book are checked against.
+    `history`: the pack as it was at a revision, written before ladder.yaml's source_pattern was
+    retired (its sources are then not checked)."""
     packet_schema = packet_schema or bundled_packet_schema()
     problems: list[Problem] = []
     ladder_doc = docs.pop("ladder.yaml", None)
@@ -474,8 +513,11 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
             raise RulesError(problems + vocab_problems)
     # The pack is the authority on levels and tracks: packets are checked with the schema they specialise.
     packet_schema = specialise(packet_schema, list(names), list(lad["tracks"]))
-    source_rx, source_problem = _source_pattern(ladder_doc)
+    source_forms, source_problem = _source_forms(ladder_doc, history)
     problems += source_problem
+    integrity, integrity_problems = policy_problems(ladder_doc, {lv.id: lv.order for lv in levels.values()},
+                                                    set(lad["tracks"]), set(evidence_fields(packet_schema)))
+    problems += integrity_problems
 
     # -- level files ------------------------------------------------------------------------
     checker = FieldChecker(set(levels), packet_schema)
@@ -500,10 +542,10 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                 problems.append(Problem(doc.source, f"{ptr}/id", f"duplicate criterion id {c['id']!r} "
                                         f"(also in {crit_seen[c['id']]})", line=doc.locate(f"{ptr}/id"), kind="rules"))
             crit_seen[c["id"]] = doc.source
-            if source_rx is not None and not source_rx.search(c["source"]):
+            if source_forms is not None and not matches_any(source_forms, c["source"]):
                 example = lad.get("source_example")
                 problems.append(Problem(doc.source, f"{ptr}/source", f"source {c['source']!r} is not in this ladder's "
-                                        "form for sources (ladder.yaml source_pattern)"
+                                        "form for sources (ladder.yaml source_forms)"
                                         + (f"; e.g. {example!r}" if example else ""),
                                         line=doc.locate(f"{ptr}/source"), kind="rules"))
             if not c["id"].startswith(lv + "."):
@@ -543,4 +585,4 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
     lines = {f"level:{lv['id']}": ladder_doc.locate(f"/levels/{i}") for i, lv in enumerate(lad["levels"])}
     lines.update({f"track:{t}": ladder_doc.locate(f"/tracks/{t}") for t in lad["tracks"]})
     return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw, packet_schema,
-                    bool(lad.get("label_policy_numbers", False)), ladder_doc.source, lines)
+                    bool(lad.get("label_policy_numbers", False)), ladder_doc.source, lines, integrity)

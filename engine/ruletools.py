@@ -516,9 +516,14 @@ def _signal_statuses(p: dict) -> dict[str, tuple[str, list[str]]]:
     return out
 
 
-def _check_golden(gp: Path, new: dict, update: bool, differ, name: str = "") -> tuple[str, list[str]]:
+BESIDE = Path("<beside>")  # snapshots of mismatches go beside their golden (the default)
+
+
+def _check_golden(gp: Path, new: dict, update: bool, differ, name: str = "",
+                  new_dir: Path | None = BESIDE) -> tuple[str, list[str]]:
     """(pass | updated | fail, diff lines) for one golden file; a mismatch writes NAME.new beside
-    it, or with `update` rewrites it. `name` names the file in the messages (the paths golden)."""
+    it (or into `new_dir`; None: nowhere), or with `update` rewrites it. `name` names the file in
+    the messages (the paths golden)."""
     text = json.dumps(new, indent=1, ensure_ascii=False) + "\n"
     name = f" {name}" if name else ""
     if gp.exists():
@@ -527,13 +532,16 @@ def _check_golden(gp: Path, new: dict, update: bool, differ, name: str = "") -> 
         except ValueError:
             old = {}
         if old == new:
-            Path(str(gp) + ".new").unlink(missing_ok=True)  # a snapshot of a failure since fixed
+            if new_dir == BESIDE:
+                Path(str(gp) + ".new").unlink(missing_ok=True)  # a snapshot of a failure since fixed
             return "pass", []
         d = differ(old, new)
         if update:
             gp.write_text(text, encoding="utf-8")
             return "updated", d
-        Path(str(gp) + ".new").write_text(text, encoding="utf-8")
+        if new_dir is not None:
+            (Path(str(gp) + ".new") if new_dir == BESIDE else new_dir / (gp.name + ".new")).write_text(
+                text, encoding="utf-8")
         return "fail", d
     if update:
         gp.parent.mkdir(parents=True, exist_ok=True)
@@ -546,7 +554,7 @@ _WORST = ("pass", "updated", "fail")
 
 
 def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: bool,
-              paths: PathBook | None = None) -> list[CaseResult]:
+              paths: PathBook | None = None, new_dir: Path | None = BESIDE) -> list[CaseResult]:
     """Each fixture's verdict against NAME.golden, and with adjacent paths its fit against
     NAME.paths.golden (both without the rules or paths version, which every edit changes)."""
     ev = Evaluator(book)
@@ -567,7 +575,7 @@ def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: 
         if intent:  # the fixture says what it is for: a golden cannot make a wrong verdict pass
             results.append(CaseResult(str(fx), str(gp), "fail", intent, statuses))
             continue
-        status, diff = _check_golden(gp, new, update, diff_verdicts)
+        status, diff = _check_golden(gp, new, update, diff_verdicts, new_dir=new_dir)
         if assessor is not None:
             assert r.packet is not None
             fits = pipeline.fit(r.packet, assessor)
@@ -577,7 +585,7 @@ def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: 
             pnew = {k: v for k, v in paths_dict(fits).items() if k != "paths_version"}
             statuses.update({sid: st for p in pnew["paths"] for sid, (st, _) in _signal_statuses(p).items()})
             pgp = paths_golden_path(fx, expected_dir)
-            pstatus, pdiff = _check_golden(pgp, pnew, update, diff_paths, pgp.name)
+            pstatus, pdiff = _check_golden(pgp, pnew, update, diff_paths, pgp.name, new_dir)
             status = max(status, pstatus, key=_WORST.index)
             diff += pdiff
         results.append(CaseResult(str(fx), str(gp), status, diff, statuses))

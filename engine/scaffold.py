@@ -13,8 +13,9 @@ LADDER = """\
 # Packets name these ids (candidate.current_level / target_level) and these track names.
 ladder_version: 1
 guide: "Our product career framework (say where it is published)"
-# Optional: the form every criterion's `source` takes; without it, source is free text.
-source_pattern: "^PM[1-9] — [A-Z][A-Za-z ]+$"
+# Optional: the forms a criterion's `source` may take (`*` stands for any text; plain text, never
+# a regular expression); without them, source is free text.
+source_forms: ["PM* — *"]
 source_example: "PM1 — Delivery"
 levels:
   - id: pm-1
@@ -27,6 +28,41 @@ tracks:
 default_track: product
 # Evidence counts when it is inside the packet's period and at most this many days old.
 default_window_days: 730
+# Integrity policy (docs/rules.md, "Integrity policy"): what integrity warnings and errors, and a
+# metric's derived `improved`, measure against. These are ladder's documented defaults; each part
+# is your policy to change (say why in its rationale), and a part left out keeps its default.
+integrity:
+  materiality:
+    basis: policy
+    rationale: "a change under 1% of its baseline is noise in most product metrics; a move from 0 must reach one whole unit"
+    relative: 0.01
+    from_zero: 1
+  restatement:
+    basis: policy
+    rationale: "the same metrics in units a power of ten apart (% and basis points) within a week are one outcome told twice"
+    within_days: 7
+  plausibility:
+    basis: policy
+    rationale: "a team of 8 or more reports, or a portfolio or company P&L, is far above a first-level PM"
+    levels:
+      pm-1: {max_reports: 7, max_pl_scope: cross-team}
+    no_reports_tracks: []          # tracks of individual contributors, who have no direct reports
+  who_may_verify:
+    basis: policy
+    rationale: "a record is confirmed by an active colleague at or above the candidate's level, or by their manager"
+    status: [active]
+    min_level: current
+    manager_always: true
+  higher_is_better:
+    basis: policy
+    rationale: "money in, customers won and kept: a metric so named that falls is not an improvement"
+    words: [revenue, gmv, mrr, arr, bookings, conversion, retention, activation, satisfaction, nps, csat,
+            engagement, adoption, arpu, ltv, signup, signups, sign up, sign ups,
+            active users, dau, mau, wau, margin, profit, win rate]
+  does_not_recur:
+    basis: policy
+    rationale: "a launch, a decision or an initiative happens once; reviews, updates, feedback and mentoring recur"
+    types: [shipped_outcome, decision, org_initiative]
 """
 
 LEVEL = """\
@@ -144,23 +180,48 @@ docs/rules.md, "Bring your own ladder", walks through growing this into your fra
 
 
 def init_pack(directory: str) -> list[Path]:
-    """Write a new pack into `directory` (new or empty); returns the files written."""
+    """Write a new pack into `directory` (new or empty); returns the files written.
+
+    All or nothing: the pack is written into a temporary folder beside `directory`, checked
+    (its fixture's golden recorded), and renamed into place only when complete, so a full disk
+    or any other failure leaves no half pack behind (and `ladder init` can simply be run again)."""
+    import os
+    import shutil
+    import tempfile
+
     from .rules import load_rules
     from .ruletools import run_tests
 
     d = Path(directory)
     if d.exists() and (not d.is_dir() or any(d.iterdir())):
         raise UsageError(summary=f"{d} already exists and is not an empty folder; ladder init writes a new pack")
-    files = {d / "rules" / "ladder.yaml": LADDER, d / "rules" / "pm-1.yaml": LEVEL,
-             d / "rules" / "vocabulary.yaml": VOCABULARY,
-             d / "fixtures" / "example-external-to-pm-1-ready.yaml": FIXTURE,
-             d / "README.md": README.replace("{d}", str(d))}
+    fixture = Path("fixtures") / "example-external-to-pm-1-ready.yaml"
+    files = {Path("rules") / "ladder.yaml": LADDER, Path("rules") / "pm-1.yaml": LEVEL,
+             Path("rules") / "vocabulary.yaml": VOCABULARY, fixture: FIXTURE,
+             Path("README.md"): README.replace("{d}", str(d))}
+    tmp: Path | None = None
     try:
+        d.absolute().parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{d.absolute().name}.ladder-", suffix=".partial",
+                                    dir=d.absolute().parent))
         for f, text in files.items():
-            f.parent.mkdir(parents=True, exist_ok=True)
-            f.write_text(text, encoding="utf-8")
-        fixture = d / "fixtures" / "example-external-to-pm-1-ready.yaml"
-        run_tests(load_rules(d / "rules"), [fixture], d / "fixtures" / "expected", update=True)
+            (tmp / f).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / f).write_text(text, encoding="utf-8")
+        run_tests(load_rules(tmp / "rules"), [tmp / fixture], tmp / "fixtures" / "expected", update=True)
+        goldens = sorted(p.relative_to(tmp) for p in (tmp / "fixtures" / "expected").glob("*.golden"))
+        try:
+            mode = d.stat().st_mode & 0o7777  # an empty folder given: it keeps its mode
+        except FileNotFoundError:
+            mask = os.umask(0o077)
+            os.umask(mask)
+            mode = 0o777 & ~mask  # as mkdir would make it (mkdtemp's is 0700)
+        os.chmod(tmp, mode)
+        os.rename(tmp, d)  # onto an empty folder too; one that filled up meanwhile fails (ENOTEMPTY)
+        tmp = None
     except OSError as exc:
-        raise OutputError(summary=f"cannot write the pack into {d}: {exc.strerror or exc}") from None
-    return sorted(files) + sorted((d / "fixtures" / "expected").glob("*.golden"))
+        raise OutputError(summary=f"cannot write the pack into {d}: {exc.strerror or exc}; nothing was "
+                                  "written there") from None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return sorted(d / f for f in files) + [d / g for g in goldens]

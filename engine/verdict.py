@@ -92,6 +92,7 @@ class Verdict:
     cycle: str | None = None
     from_track: str = ""  # the candidate's track now, when it is not `track` (a move between tracks)
     lateral: bool = False  # a move to a level of the same order on another track
+    checked: dict | None = None  # engine.anchors: the directory's and calendar's digests, or what was not checked
 
     @property
     def move(self) -> dict | None:

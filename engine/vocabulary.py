@@ -17,12 +17,12 @@ from .errors import Problem
 from .fields import FREE_TEXT, FREE_TEXT_MARK, TENURE_RE
 from .loader import Document
 from .schema import PacketSchema
-from .suggest import did_you_mean
+from .suggest import did_you_mean, listing
 
 FILE_NAMES = ("vocabulary.yaml", "vocabulary.yml")
 # Every record has these (engine.fields reads them alike on every type): a new type gets them as the
 # bundled types have them.
-ENVELOPE = ("type", "id", "date", "title", "themes", "notes", "links", "link", "verified_by")
+ENVELOPE = ("type", "id", "date", "title", "themes", "notes", "links", "link", "verified_by", "planned")
 NEW_TYPE_REQUIRED = ["id", "type", "date", "title"]
 # Names a fact already uses for something else (engine.facts), or that ladder treats as free text
 # wherever they occur (never copied into facts): a field so named would never match a rule.
@@ -67,7 +67,7 @@ def extend(schema: PacketSchema, doc: Document) -> tuple[PacketSchema, list[Prob
         ptr = f"/extend/{etype}"
         if etype not in nodes:
             bad(ptr, f"unknown evidence type {etype!r}{did_you_mean(etype, nodes)} (extend: adds to the packet "
-                f"schema's types: {', '.join(nodes)}; a type of the pack's own goes under types:)")
+                f"schema's types: {listing(nodes)}; a type of the pack's own goes under types:)")
             continue
         for fname, decl in body.get("fields", {}).items():
             _extend_field(data, nodes[etype], etype, fname, decl, f"{ptr}/fields/{fname}", bad)

@@ -81,16 +81,35 @@ def evaluate_all(run_cli, rules: Path, packets: list[Path]) -> dict[str, dict]:
     return out
 
 
-def expected_changes(before: dict[str, dict], after: dict[str, dict]) -> tuple[dict, dict]:
-    """(flips, status-only changes) from separate evaluations: name -> (old, new, {criterion: (old, new)})."""
+def identity(rule_diff: dict | None) -> tuple[dict, set, set]:
+    """(renamed old id -> new id, added ids, removed ids) as the rule diff names them."""
+    if rule_diff is None:
+        return {}, set(), set()
+    added = {c["id"] for c in rule_diff["criteria_added"]}
+    removed = {c["id"] for c in rule_diff["criteria_removed"]}
+    for lv in rule_diff["level_contents"].values():
+        (added if lv["change"] == "added" else removed).update(lv["criteria"])
+    return {c["from"]: c["to"] for c in rule_diff["criteria_renamed"]}, added, removed
+
+
+def expected_changes(before: dict[str, dict], after: dict[str, dict], rule_diff: dict | None = None
+                     ) -> tuple[dict, dict]:
+    """(flips, status-only changes) from separate evaluations: name -> (old, new, {criterion: (old, new)}).
+    A renamed criterion is compared with its old self; without a flip, a criterion only one version
+    has (added or removed) is an outcome of the change, not a status change."""
+    renamed, added, removed = identity(rule_diff)
     flips, only = {}, {}
     for name in before:
         a, b = before[name], after[name]
-        crit = {c: (a["statuses"].get(c), b["statuses"].get(c))
-                for c in a["statuses"].keys() | b["statuses"].keys() if a["statuses"].get(c) != b["statuses"].get(c)}
+        sa = {renamed.get(c, c) if renamed.get(c) in b["statuses"] else c: st for c, st in a["statuses"].items()}
+        sb = b["statuses"]
+        crit = {c: (sa.get(c), sb.get(c)) for c in sa.keys() | sb.keys() if sa.get(c) != sb.get(c)}
         if a["verdict"] != b["verdict"]:
             flips[name] = (a["verdict"], b["verdict"], crit)
-        elif crit:
+            continue
+        crit = {c: v for c, v in crit.items()
+                if not ((v[0] is None and c in added) or (v[1] is None and c in removed))}
+        if crit:
             only[name] = (a["verdict"], b["verdict"], crit)
     return flips, only
 
@@ -112,7 +131,7 @@ def check_exact(run_cli, repo: Repo, base: str, head: str | None) -> dict:
     before = evaluate_all(run_cli, repo.snapshots / git(repo.root, "rev-parse", base) / "rules", packets)
     after = evaluate_all(run_cli, repo.snapshots / git(repo.root, "rev-parse", head) / "rules" if head else repo.rules,
                          packets)
-    flips, only = expected_changes(before, after)
+    flips, only = expected_changes(before, after, report["rule_diff"])
     assert reported(report["flips"]) == flips
     assert reported(report["status_changes"]) == only
     assert report["summary"]["packets"] == len(packets) and report["summary"]["invalid"] == 0
@@ -242,11 +261,14 @@ def test_markdown_for_a_pull_request(run_cli, repo):
     repo.edit("senior-pm", lambda d: criterion(d, "senior-pm.moves-key-metrics")["condition"].update(min_count=3))
     md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD", "--format", "markdown").stdout
     assert md.startswith("**ladder audit**: ")
-    assert "`condition.min_count: 2 -> 3`" in md
+    assert "`condition.min_count: 2 → 3`" in md
     assert "| Candidate | Source |" in md and "ready → **not_ready**" in md
     assert "<details>" in md and "</details>" in md
     report = audit_json(run_cli, repo, "--base", "HEAD")
-    assert report["base"] in md and report["head"] in md
+    assert report["base"] in md and report["head"] in md  # in full, in the Revisions block at the end
+    assert md.index("<summary>Revisions</summary>") < md.index(report["base"])
+    assert md.index("| Flips | Verdict | Decided by |") < md.index("#### Rule changes") \
+        < md.index("#### Verdict flips by cause")
 
 
 def test_default_packets_and_rules_from_the_repository(run_cli, repo, monkeypatch):
@@ -437,7 +459,7 @@ def test_a_flip_decided_by_a_level_policy_names_the_level(run_cli, repo):
     noor = next(f for f in report["flips"] if "noor-ashgrove" in f["source"])
     lv = next(lv for lv in noor["levels"] if lv["id"] == "senior-pm")
     met, total = lv["head"]["supporting_met"], lv["head"]["supporting_total"]
-    line = f"senior-pm: ready -> not_ready; supporting {met} of {total}, needed 3 -> 10"
+    line = f"senior-pm: ready -> not_ready; supporting {met}/{total} (needs 3) -> {met}/{total} (needs 10)"
     text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
     assert f"level {line}" in text
     md = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD", "--format", "markdown").stdout
@@ -584,16 +606,18 @@ def test_markdown_stays_under_the_comment_limit(tmp_path):
     assert len(res.flips) > 300
     from engine.audit.render import _render_markdown
 
-    full = _render_markdown(res, 10**6, None)
+    full = _render_markdown(res, 10**6, None, per_cause=10**6)
     assert len(full) > 60_000  # the scenario must need shortening
     md = audit_mod.render_markdown(res)
     assert len(md) <= 60_000
     assert f"**{len(res.flips)} verdict flip(s)**" in md  # counts are complete
     assert "Shortened to fit a pull-request comment" in md and "--format json" in md
-    assert f"### Verdict flips ({len(res.flips)})" in md and "more (see `--format json`)" in md
+    assert f"#### Verdict flips by cause ({len(res.flips)})" in md and "more (see `--format json`)" in md
     assert md.count("<details>") == md.count("</details>")
-    first = res.flips[0]
-    assert f"| `{first.candidate}` |" in md  # the first rows are kept
+    from engine.audit.result import flips_by_cause
+
+    first = flips_by_cause(res)[0][3][0]
+    assert f"| `{first.candidate}` |" in md  # the first rows of the largest cause are kept
     small = audit_mod.render_markdown(res, limit=3_000)  # even a tiny limit holds, tags balanced
     assert len(small) <= 3_000 and small.count("<details>") == small.count("</details>")
 
@@ -706,7 +730,7 @@ def test_totals_by_level_and_track_add_up_to_the_packets(run_cli, repo):
     assert {k: t["packets"] for k, t in by_level.items()} == dict(targets)
     # the level line names the sufficiency change, and the header names both revisions
     text = run_cli("audit", "--rules", repo.rules, "--base", "HEAD~1", "--head", "HEAD").stdout
-    assert "records within 730 days" in text and "needed 4 -> 40" in text
+    assert "(needs 4 within 730 days) -> " in text and "(needs 40 within 730 days)" in text
     sha = git(repo.root, "rev-parse", "HEAD~1")[:12]
     assert f"HEAD~1 ({sha})" in text
 
@@ -745,3 +769,122 @@ def test_one_meaning_is_one_spelling_in_the_rule_diff(a, b):
 
     assert _norm_predicate(a) == _norm_predicate(b)
     assert _norm_predicate({"not_in": ["x"]}) == {"ne": "x"} and _norm_predicate({"in": ["x"]}) == "x"
+
+
+LEAF = {"evidence": "shipped_outcome", "where": {"role": "led"}}
+
+
+@pytest.mark.parametrize("a, b", [
+    # at_least's parts, at any depth, in any order and spelling
+    ({"at_least": 2, "of": [LEAF, {"evidence": "decision", "where": {"kind": {"in": ["trade-off"]}}},
+                            {"evidence": "artifact"}]},
+     {"at_least": 2, "of": [{"evidence": "artifact", "min_count": 1},
+                            {"evidence": "decision", "where": {"kind": "trade-off"}},
+                            {"evidence": "shipped_outcome", "where": {"role": {"eq": "led"}}}]}),
+    ({"at_least": 1, "of": [LEAF, {"evidence": "decision"}]}, {"any_of": [{"evidence": "decision"}, LEAF]}),
+    ({"at_least": 2, "of": [LEAF, {"evidence": "decision"}]}, {"all_of": [LEAF, {"evidence": "decision"}]}),
+    # list-form any_item: one clause bare or in a list, clauses in any order, predicates in any spelling
+    ({**LEAF, "any_item": [{"field": "metrics", "where": {"kind": "user"}}]},
+     {**LEAF, "any_item": {"field": "metrics", "where": {"kind": {"eq": "user"}}}}),
+    ({**LEAF, "any_item": [{"field": "metrics", "where": {"kind": "user"}},
+                           {"field": "metrics", "where": {"kind": "business"}}]},
+     {**LEAF, "any_item": [{"field": "metrics", "where": {"kind": {"in": ["business"]}}},
+                           {"field": "metrics", "where": {"kind": "user"}}]}),
+    # nested composites
+    ({"any_of": [{"all_of": [LEAF, {"evidence": "decision", "unflagged": False}]}, {"evidence": "artifact"}]},
+     {"any_of": [{"evidence": "artifact", "min_count": 1},
+                 {"all_of": [{"evidence": "decision"}, {"evidence": "shipped_outcome", "where": {"role": {"in": ["led"]}}}]}]}),
+])
+def test_one_normal_form_at_every_depth(a, b):
+    """What the compiler tests alike reads alike in the rule diff, inside at_least, list-form
+    any_item and nested composites too (issue 29: `role: led -> {in: [led]}` was shown)."""
+    from engine.audit.diff import diff_values, norm_condition
+
+    assert diff_values(norm_condition(a), norm_condition(b), "condition") == []
+    assert diff_values({"condition": a}, {"condition": b}) != [] or a == b  # raw, they differ
+
+
+def test_a_default_is_never_shown_as_written():
+    """A leaf turned into any_of shows the any_of, not an invented `min_count: 1 -> (absent)`, and
+    its branches are printed as written (no `min_count: 1`); a default compared with a written
+    value is shown as the default."""
+    from engine.audit.diff import diff_values, norm_condition
+
+    def texts(a, b):
+        return [f.text() for f in diff_values(norm_condition(a), norm_condition(b), "condition")]
+
+    new = {"any_of": [LEAF, {"evidence": "decision", "where": {"documented": True}}]}
+    got = texts({**LEAF, "min_count": 1}, new)
+    assert got == ["condition.any_of: (absent) -> [{evidence: shipped_outcome, where: {role: led}}, "
+                   "{evidence: decision, where: {documented: true}}]",
+                   "condition.evidence: shipped_outcome -> (absent)", "condition.where: {role: led} -> (absent)"]
+    assert not any("min_count" in t for t in got)
+    assert texts(LEAF, {**LEAF, "min_count": 2}) == ["condition.min_count: 1 -> 2"]
+    assert texts({**LEAF, "min_count": 3}, LEAF) == ["condition.min_count: 3 -> 1"]
+    assert texts({**LEAF, "min_count": 3}, {**LEAF, "distinct": {"field": "scope", "min": 2}}) == [
+        "condition.distinct: (absent) -> {field: scope, min: 2}", "condition.min_count: 3 -> (absent)"]
+
+
+def test_a_changed_branch_shows_as_itself_whatever_the_order():
+    """Branches reordered and one threshold changed: one line, numbered as the new file has it."""
+    from engine.audit.diff import diff_values, norm_condition
+
+    a = {"any_of": [{"evidence": "decision", "min_count": 2}, LEAF, {"evidence": "artifact"}]}
+    b = {"any_of": [{"evidence": "artifact"}, LEAF, {"evidence": "decision", "min_count": 3}]}
+    assert [f.text() for f in diff_values(norm_condition(a), norm_condition(b), "condition")] == [
+        "condition.any_of.2.min_count: 2 -> 3"]
+
+
+# -- symbolic links in the rules folder at a revision --------------------------------------------
+def test_a_level_file_stored_as_a_link_is_read_at_each_revision(repo, run_cli):
+    """git stores a link as its target; the audit reads the file it names in the same tree, so a
+    pack that links a level file changes nothing (before: the level had no file, exit 4)."""
+    base = git(repo.root, "rev-parse", "HEAD")
+    (repo.rules / "shared").mkdir()
+    (repo.rules / "mid-pm.yaml").rename(repo.rules / "shared" / "mid-pm.src")
+    (repo.rules / "mid-pm.yaml").symlink_to(Path("shared") / "mid-pm.src")
+    repo.commit("mid-pm.yaml is a link")
+    report = audit_json(run_cli, repo, "--base", base, "--head", "HEAD", "--packets", repo.root / "fixtures")
+    assert report["flips"] == [] and not report["invalid"], report
+    # and a change made through the link is seen at the revision that made it
+    src = repo.rules / "shared" / "mid-pm.src"
+    data = yaml.safe_load(src.read_text(encoding="utf-8"))
+    data["policy"]["min_supporting"] = 99
+    src.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    repo.commit("mid-pm asks for too many supporting criteria")
+    r = run_cli("audit", "--rules", repo.rules, "--base", base, "--head", "HEAD", exit_code=4)
+    assert "HEAD:rules/mid-pm.yaml" in r.stderr and "/policy/min_supporting" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("target", ["../secrets/id_test.pem", "/etc/hostname", "shared/../../secrets/id_test.pem"])
+def test_a_link_leaving_the_rules_folder_at_a_revision_is_refused_unread(repo, run_cli, target):
+    base = git(repo.root, "rev-parse", "HEAD")
+    (repo.root / "secrets").mkdir()
+    (repo.root / "secrets" / "id_test.pem").write_text(
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\n-----END PRIVATE KEY-----\n")
+    (repo.rules / "mid-pm.yaml").unlink()
+    (repo.rules / "mid-pm.yaml").symlink_to(target)
+    git(repo.root, "add", "-A")
+    git(repo.root, "commit", "-q", "-m", "mid-pm.yaml links out")
+    r = run_cli("audit", "--rules", repo.rules, "--base", base, "--head", "HEAD", exit_code=4)
+    assert ("HEAD:rules/mid-pm.yaml: a symbolic link that leads out of the rules pack's folder; a pack's files "
+            "must be inside it (the link was not followed)") in r.stderr, r.stderr
+    assert "PRIVATE KEY" not in r.stderr and "MIIEvQ" not in r.stderr
+
+
+def test_a_retired_source_pattern_in_history_is_never_run(repo, run_cli):
+    """A past revision with source_pattern (even a catastrophic one) audits: history is read as it
+    was, and its pattern is ignored, never compiled or run."""
+    lad = repo.rules / "ladder.yaml"
+    text = lad.read_text(encoding="utf-8")
+    forms = next(i for i, ln in enumerate(text.splitlines()) if ln.startswith("source_forms:"))
+    lines = text.splitlines()
+    lines[forms:forms + 2] = ['source_pattern: "^(a|a)*$"']
+    lad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    repo.edit("mid-pm", lambda d: d["criteria"][0].update(source="a" * 100 + "!"))
+    old = repo.commit("a pack from before source_forms")
+    shutil.rmtree(repo.rules)
+    shutil.copytree(ROOT / "rules", repo.rules)
+    repo.commit("source_forms")
+    report = audit_json(run_cli, repo, "--base", old, "--head", "HEAD", "--packets", repo.root / "fixtures")
+    assert not report["invalid"], report

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -162,19 +163,36 @@ def test_audit_equals_evaluating_each_revision_separately(change):
         _same_as_alone(assess(BASE, head, ITEMS, reuse=reuse), alone, said)
 
 
-def _same_as_alone(result, alone, said):
-    want_flips, want_status, want_validity = {}, {}, {}
-    for src, (vb, sb) in BASE_ALONE.items():
+def _same_as_alone(result, alone, said, base_alone=None):
+    """The audit's rows equal the two separate evaluations. A criterion the rule diff calls renamed
+    is compared with its old self; without a flip, one only a version has (added or removed) is
+    counted as that criterion's outcome (met/unmet where it exists), not as a status change."""
+    base_alone = BASE_ALONE if base_alone is None else base_alone
+    d = result.diff
+    renamed = {c.old_id: c.id for c in d.of("renamed")}
+    added = {c.id for c in d.of("added")} | {c for lv in d.level_contents.values() if lv["change"] == "added"
+                                             for c in lv["criteria"]}
+    removed = {c.id for c in d.of("removed")} | {c for lv in d.level_contents.values() if lv["change"] == "removed"
+                                                 for c in lv["criteria"]}
+    want_flips, want_status, want_validity, want_outcomes = {}, {}, {}, {}
+    for src, (vb, sb) in base_alone.items():
         vh, sh = alone[src]
         if vb is None or vh is None:
             if vb != vh:
                 want_validity[src] = (vb, vh)
             continue
+        sb = {renamed[c] if renamed.get(c) in sh else c: st for c, st in sb.items()}
         crit = {c: (sb.get(c), sh.get(c)) for c in sb.keys() | sh.keys() if sb.get(c) != sh.get(c)}
+        for c, (x, y) in crit.items():
+            if (x is None and c in added) or (y is None and c in removed):
+                want_outcomes.setdefault(c, Counter())[x or y] += 1
         if vb != vh:
             want_flips[src] = (vb, vh, crit)
-        elif crit:
+            continue
+        crit = {c: v for c, v in crit.items() if not ((v[0] is None and c in added) or (v[1] is None and c in removed))}
+        if crit:
             want_status[src] = crit
+    assert {c: dict(n) for c, n in result.outcomes.items()} == {c: dict(n) for c, n in want_outcomes.items()}, said
 
     def statuses(pc):
         return {c.id: (c.base, c.head) for c in pc.criteria if c.base != c.head}
@@ -206,3 +224,69 @@ def test_the_differential_test_can_fail():
 @pytest.mark.parametrize("verdicts", [BASE_ALONE])
 def test_the_packets_cover_every_path(verdicts):
     assert len({v for v, _ in verdicts.values()}) >= 2
+
+
+def _rename_everything(files: dict, only=lambda cr: True) -> tuple[dict, list[tuple[str, str]]]:
+    files = copy.deepcopy(files)
+    pairs = []
+    for name in _level_files(files):
+        for cr in files[name]["criteria"]:
+            if not only(cr):
+                continue
+            new = cr["id"] + "-renamed"
+            pairs.append((cr["id"], new))
+            cr["id"] = new
+    return files, pairs
+
+
+def test_a_pure_rename_is_followed_not_reported_as_every_packet_changing():
+    """Every criterion renamed, nothing else: separately, every packet's criteria look different
+    (old ids gone, new ids there); the audit compares each with its old self, so nothing changed."""
+    files, pairs = _rename_everything(RULE_FILES)
+    head = _book(files, SCHEMA)
+    alone = _separately(head)
+    assert any(set(BASE_ALONE[s][1]) != set(alone[s][1]) for s in alone if alone[s][0])  # the ids do differ
+    for reuse in (True, False):
+        result = assess(BASE, head, ITEMS, reuse=reuse)
+        assert sorted((c.old_id, c.id) for c in result.diff.of("renamed")) == sorted(pairs)
+        assert not result.flips and not result.status_only and not result.outcomes
+        _same_as_alone(result, alone, ["rename all"])
+
+
+def test_a_rename_with_a_threshold_change_elsewhere_is_still_followed():
+    """Renames (of the supporting criteria) and a real change (the required ones) in one commit:
+    the flips are the threshold's, and each renamed criterion shown carries its old id."""
+    files, pairs = _rename_everything(RULE_FILES, lambda cr: not cr["required"])
+    for name in _level_files(files):
+        for cr in files[name]["criteria"]:
+            if cr["required"]:
+                for lf in _leaves(cr["condition"], []):
+                    if "distinct" not in lf and "mean" not in lf and "regularly" not in lf:
+                        lf["min_count"] = max(2, lf.get("min_count", 1))
+    head = _book(files, SCHEMA)
+    result = assess(BASE, head, ITEMS)
+    assert sorted((c.old_id, c.id) for c in result.diff.of("renamed")) == sorted(pairs)
+    _same_as_alone(result, _separately(head), ["rename and raise"])
+    assert result.flips and all(c.old_id and c.id == c.old_id + "-renamed" for p in result.flips for c in p.criteria
+                                if c.id.endswith("-renamed"))
+
+
+def test_a_new_pack_is_all_added_and_judged_as_the_head_alone_judges():
+    """A pull request that adds a pack (no folder at the base): every level and criterion is added,
+    each packet's verdict is the head's own, and each criterion's met/unmet count is what separate
+    evaluations give; nothing is a flip or a status change."""
+    head = _book(copy.deepcopy(RULE_FILES), SCHEMA)
+    alone = _separately(head)
+    for jobs in (1, 2):
+        result = assess(None, head, ITEMS, jobs=jobs)
+        assert result.new_pack and result.diff.levels_added == head.ordered_levels()
+        assert not result.flips and not result.status_only and not result.validity
+        assert {p.source: p.head for p in result.new} == {s: v for s, (v, _) in alone.items() if v is not None}
+        assert {i.source for i in result.invalid} == {s for s, (v, _) in alone.items() if v is None}
+        want: dict[str, Counter] = {}
+        for v, statuses in alone.values():
+            for cid, st in statuses.items():
+                want.setdefault(cid, Counter())[st] += 1
+        assert result.outcomes == want
+        assert {o["id"] for o in result.outcome_rows()} == {c for v in RULE_FILES.values() for c in
+                                                              [cr["id"] for cr in v.get("criteria", [])]}

@@ -202,7 +202,7 @@ def test_sigterm_to_the_process_group(tmp_path, progress):
     while proc.poll() is None and _partial_size(tmp_path) < progress and time.monotonic() < deadline:
         time.sleep(0.005)
     if proc.poll() is not None:
-        pytest.skip("the batch finished before the signal could be sent")
+        pytest.fail("the batch finished before the signal could be sent (make the input larger)")
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         _, err = proc.communicate(timeout=30)

@@ -24,9 +24,17 @@ def test_every_command_has_help_with_an_example(run_cli):
         assert "--rules" in out, name  # contract: every command takes --rules DIR
 
 
+# A command whose README line is the release editor's to add (README.md is edited on its own),
+# and the doc that describes it meanwhile.
+README_PENDING: dict[str, str] = {}
+
+
 def test_every_command_is_in_the_readme():
     """The README's command table lists every command the CLI has."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name, _cmd in _commands(main):
         top = name.split()[0]
+        if top in README_PENDING:  # documented in docs/ until the README's table gains its line
+            assert f"`ladder {top}" in (ROOT / README_PENDING[top]).read_text(encoding="utf-8"), name
+            continue
         assert f"`ladder {top}" in readme, name

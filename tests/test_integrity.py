@@ -118,13 +118,23 @@ def test_a_metric_that_barely_moved_did_not_move():
     assert any(w["path"] == "/evidence/1/metrics/0" and "below the 1%" in w["message"] for w in v["warnings"])
 
 
-def test_a_falling_revenue_metric_marked_lower_is_better_is_flagged():
+def test_a_falling_revenue_metric_marked_lower_is_better_is_refused_unless_confirmed():
+    """A metric whose name says higher is better (the pack's integrity.higher_is_better words)
+    marked higher_is_better: false is an error naming what to fix; confirmed by someone
+    (verified_by), it is accepted and still warned about."""
+    from engine.errors import EvidenceError
+
     def falling(d):
         d["evidence"][1]["metrics"][0].update(name="revenue per visitor", baseline=1.20, result=0.95,
                                              higher_is_better=False)
-    v = _verdict(_noor(falling))
+    with pytest.raises(EvidenceError) as err:
+        _verdict(_noor(falling))
+    assert [p.path for p in err.value.problems] == ["/evidence/1/metrics/0/higher_is_better"]
+    assert "verified_by" in err.value.problems[0].message
+    assert "revenue" not in err.value.problems[0].message  # free text is never echoed
+    v = _verdict(_noor(lambda d: (falling(d), d["evidence"][1].update(verified_by="emp-0207"))))
     assert any(w["path"] == "/evidence/1/metrics/0/higher_is_better" for w in v["warnings"])
-    assert all("revenue" not in w["message"] for w in v["warnings"])  # free text is never echoed
+    assert all("revenue" not in w["message"] for w in v["warnings"])
 
 
 def test_one_person_under_several_relationships_is_one_voice_flagged():

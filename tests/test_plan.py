@@ -35,8 +35,11 @@ def _check(data: dict):
 
 
 def _with(data: dict, records: list[dict]) -> dict:
+    """The packet with a plan's records added as real ones (the `planned` marker dropped: a packet
+    holding a planned record is invalid, tests/test_people.py)."""
     out = copy.deepcopy(data)
-    out["evidence"] = list(out["evidence"]) + copy.deepcopy(records)
+    out["evidence"] = list(out["evidence"]) + [{k: v for k, v in r.items() if k != "planned"}
+                                               for r in copy.deepcopy(records)]
     return out
 
 
@@ -155,7 +158,9 @@ def test_no_plan_leaves_out_only_the_plan(run_cli):
     with_plan = [_json.loads(x) for x in run_cli("batch", *fx, "--out", "-", "--quiet").stdout.splitlines()]
     without = [_json.loads(x) for x in run_cli("batch", *fx, "--out", "-", "--quiet", "--no-plan").stdout.splitlines()]
     assert any("plan" in v for v in with_plan) and not any("plan" in v for v in without)
-    assert [{k: v for k, v in d.items() if k not in ("plan", "plan_note")} for d in with_plan] == without
+    assert [{k: v for k, v in d.items() if k not in ("plan", "plan_note", "options")} for d in with_plan] == \
+        [{k: v for k, v in d.items() if k != "options"} for d in without]
+    assert {d["options"]["plan"] for d in with_plan} == {True} and {d["options"]["plan"] for d in without} == {False}
     one = _json.loads(run_cli("evaluate", fx[0], "--format", "json", "--no-plan").stdout)
     assert "plan" not in one
 
@@ -178,6 +183,7 @@ def test_a_plan_tops_up_recent_evidence_with_records_the_level_can_use(run_cli, 
     v = _json.loads(run_cli("evaluate", fx, "--rules", tmp_path / "rules", "--format", "json").stdout)
     assert v["verdict"] == "insufficient_evidence" and v["plan"], v.get("plan_note")
     data = _yaml.safe_load(fx.read_text(encoding="utf-8"))
+    assert all(r.pop("planned") is True for r in v["plan"])  # advice until replaced by the real record
     data["evidence"] += v["plan"]
     out = tmp_path / "with-plan.yaml"
     out.write_text(_yaml.safe_dump(data, sort_keys=False, default_flow_style=False), encoding="utf-8")

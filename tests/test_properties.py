@@ -90,7 +90,8 @@ def strategy(node: dict) -> st.SearchStrategy:
         props = node.get("properties", {})
         required = set(node.get("required", []))
         s = st.fixed_dictionaries({k: strategy(v) for k, v in props.items() if k in required},
-                                  optional={k: strategy(v) for k, v in props.items() if k not in required})
+                                  optional={k: strategy(v) for k, v in props.items() if k not in required
+                                            and k != "planned"})  # a planned record is refused by design
         return s.filter(lambda d: len(d) >= node.get("minProperties", 0))
     raise AssertionError(f"no strategy for {node}")
 
@@ -143,6 +144,15 @@ def packets(draw) -> dict:
                 continue  # no level is below the target: mentoring cannot count, leave it out
             rec["mentee"]["level"] = draw(st.sampled_from(below))
         evidence.append(rec)
+    # a verifier is never a mentee or a direct report this packet names (engine.people)
+    from engine.fields import person_key
+
+    theirs = {person_key(r["mentee"].get("id")) for r in evidence if r["type"] == "mentoring"} | {
+        person_key(r["from"].get("id")) for r in evidence
+        if r["type"] == "stakeholder_feedback" and r["from"]["relationship"] == "direct-report"}
+    for r in evidence:
+        if person_key(r.get("verified_by")) in theirs - {None}:
+            del r["verified_by"]
     return {"schema_version": 1, "candidate": cand,
             "period": {"start": PERIOD_START.isoformat(), "end": PERIOD_END.isoformat()}, "evidence": evidence}
 

@@ -21,7 +21,7 @@ def test_report_equals_batch_html_and_is_byte_identical_run_to_run(run_cli, tmp_
     assert "Content-Security-Policy" in text and "<script src" not in text and "http://" not in text
     assert "https://" not in text and "<link" not in text
     for d in (json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()):
-        assert f">{d['candidate']['id']} <span class=nm>{d['candidate']['name']}</span>" in text
+        assert f">{d['candidate']['id']} <span class=\"nm\">{d['candidate']['name']}</span>" in text
 
 
 def test_titles_come_only_from_the_packet_the_verdict_was_made_from(run_cli, tmp_path):
@@ -113,7 +113,7 @@ def test_the_by_level_and_track_tables_count_the_verdicts(run_cli, tmp_path):
         n = Counter((d[field], d["verdict"]) for d in rows)
         for group in sorted({d[field] for d in rows}):
             cells = "".join(f"<td>{n[group, v]}" for v in order) + f"<td>{sum(n[group, v] for v in order)}"
-            assert f"<tr><th scope=row>{group}{cells}" in table, (caption, group)
+            assert f'<tr><th scope="row">{group}{cells}' in table, (caption, group)
 
 
 def test_the_key_says_what_each_detailed_unmet_criterion_needs(run_cli, tmp_path):
@@ -130,7 +130,7 @@ def test_the_key_says_what_each_detailed_unmet_criterion_needs(run_cli, tmp_path
              if c.get("reason", "").startswith("needs ") and "; found" in c["reason"]]
     assert len(split) >= 10
     for cid, needs, _, _ in split:
-        entries = re.findall(rf"<li id=k-[^>]*><code>{re.escape(e(cid))}</code>(.*?)(?=<li |</ol>)", page, re.S)
+        entries = re.findall(rf'<li id="k-[^"]*"><code>{re.escape(e(cid))}</code>(.*?)(?=<li |</ol>)', page, re.S)
         assert entries and any(f"<br><small>{e(needs)}</small>" in x for x in entries), cid
 
 
@@ -138,7 +138,7 @@ def test_sorting_by_closeness_in_the_browser_keeps_the_page_order(run_cli, tmp_p
     """'Sort: closeness to ready' orders the rows by their data-k (as strings, as the page's script
     compares them): the order the page opened with, the one the server made."""
     _, page = _batch_report(run_cli, tmp_path)
-    bodies = re.findall(r"<table class=mx>.*?<tbody>(.*?)</tbody>", page, re.S)
+    bodies = re.findall(r'<table class="mx">.*?<tbody>(.*?)</tbody>', page, re.S)
     assert len(bodies) >= 3
     for body in bodies:
         keys = re.findall(r'<tr [^>]*data-k="([^"]+)"', body)

@@ -15,6 +15,7 @@ from conftest import FIXTURES, ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
 import browser  # noqa: E402
+from test_hostile_html import PAYLOADS, calibration_page, hostile_cycle, report  # noqa: E402
 
 pytestmark = pytest.mark.skipif(browser.find() is None, reason="chromium is not installed (.ci/run installs it)")
 ORGS = ["Payments", "Growth", "Platform"]
@@ -42,9 +43,14 @@ def cycle(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(cycle):
+def chromium():
     with browser.Chromium(width=1400, height=1000) as b:
-        yield b.open(cycle[0])
+        yield b
+
+
+@pytest.fixture(scope="module")
+def page(cycle, chromium):
+    return chromium.open(cycle[0])
 
 
 def _select(page, dim: str, value: str) -> None:
@@ -75,7 +81,10 @@ def test_every_candidate_has_a_section_and_a_matrix_row(page, cycle):
     # cited evidence has its title: the first met criterion of the first candidate
     first = verdicts[0]
     met = next(c for c in first["criteria"] if c["status"] == "met")
-    assert met["evidence"][0] in text
+    # (textContent: a section below the fold is not laid out, content-visibility: auto, so innerText skips it)
+    sec = page.eval("[].filter.call(document.querySelectorAll('.cand'),function(s){return s.querySelector('h3')"
+                    f".firstChild.textContent.trim()==={json.dumps(first['candidate']['id'])}}})[0].textContent")
+    assert met["evidence"][0] in sec
 
 
 def test_filters_and_search_show_only_what_matches(page, cycle):
@@ -144,3 +153,161 @@ def test_screenshot(page, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     if os.environ.get("LADDER_UPDATE_SCREENSHOT"):
         (ROOT / "docs" / "report.png").write_bytes(shot.read_bytes())
+
+
+# -- hostile text never acts ------------------------------------------------------------------------------
+# Whatever a results file or packet holds, the page in a browser has no element or attribute it
+# did not write, runs no script but its own (document.body.dataset.pwned is what every payload
+# tries to set), logs nothing (a Content-Security-Policy violation would be logged) and asks for
+# nothing but itself; and if an escape were ever lost, the policy still blocks what it let in.
+ACT = """(function(){
+ var all=[].slice.call(document.querySelectorAll('*'));
+ all.forEach(function(el){['focus','mouseover','click','error','load'].forEach(function(t){
+  try{el.dispatchEvent(new Event(t));}catch(e){}});});
+ return new Promise(function(r){setTimeout(r,300);});
+})()"""
+INJECTED = """(function(){
+ var bad=[];
+ [].forEach.call(document.querySelectorAll('*'),function(el){[].forEach.call(el.attributes,function(a){
+  if(/^on/i.test(a.name)||a.name==='autofocus'||(/^(href|src|action|formaction|xlink:href)$/i.test(a.name)&&
+     !/^(#|https:)/.test(a.value)))bad.push(el.tagName+' '+a.name);});});
+ return {pwned:document.body.dataset.pwned===undefined?null:document.body.dataset.pwned, bad:bad,
+         scripts:document.scripts.length, imgs:document.images.length,
+         styles:document.querySelectorAll('style').length, shown:getComputedStyle(document.body).display};
+})()"""
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_a_hostile_report_runs_nothing_in_the_browser(run_cli, tmp_path, chromium, payload):
+    res, packets = hostile_cycle(run_cli, tmp_path, payload)
+    html = tmp_path / "hostile.html"
+    report(run_cli, res, packets, html)
+    page = chromium.open(html)
+    page.eval(ACT)
+    state = page.eval(INJECTED)
+    assert state == {"pwned": None, "bad": [], "scripts": 1, "imgs": 0, "styles": 1, "shown": "block"}, state
+    assert page.errors() == [] and page.requests() == [html.resolve().as_uri()]
+    # the page's own script still works on hostile values: filter by the hostile target level
+    n = page.eval("document.querySelectorAll('.mx tbody tr').length")
+    level = page.eval("document.querySelector('[data-f=level] option:nth-child(2)').value")
+    assert level.startswith(payload)
+    _select(page, "level", level)
+    shown = _visible(page)
+    assert shown and {lv for *_, lv in shown} == {level} and len(shown) <= n
+    assert page.eval("document.body.dataset.pwned") is None
+
+
+def test_if_an_escape_were_lost_the_policy_still_blocks_what_it_let_in(cycle, chromium, tmp_path):
+    """The report with raw markup pasted into it (as a lost escape would): an inline script, an
+    event handler, an autofocus handler, a javascript: link, a remote image and a style block. None
+    runs or loads, each is logged as a Content-Security-Policy violation, and the page's own script
+    still filters."""
+    text = cycle[0].read_text(encoding="utf-8")
+    evil = ("<script>document.body.dataset.pwned='script'</script>"
+            "<img src=x onerror=\"document.body.dataset.pwned='img'\">"
+            "<input autofocus onfocus=\"document.body.dataset.pwned='focus'\">"
+            "<a id=jsl href=\"javascript:document.body.dataset.pwned='link'\">x</a>"
+            "<img src=https://example.invalid/x.png><style>body{display:none}</style>")
+    html = tmp_path / "lost-escape.html"
+    html.write_text(text.replace("<h2>Cohort</h2>", evil + "<h2>Cohort</h2>", 1), encoding="utf-8")
+    page = chromium.open(html)
+    page.eval("document.getElementById('jsl').click()")
+    page.eval(ACT)
+    assert page.eval("document.body.dataset.pwned") is None
+    assert page.eval("getComputedStyle(document.body).display") == "block"
+    assert any("Content Security Policy" in x for x in page.errors()), page.errors()
+    _select(page, "verdict", "ready")
+    assert {v for _, v, _, _ in _visible(page)} == {"ready"}
+    # the images are asked for (the browser announces them) and refused by the policy, never fetched
+    ids = {m["params"]["requestId"]: m["params"]["request"]["url"] for m in page._mine()
+           if m.get("method") == "Network.requestWillBeSent"}
+    refused = {ids[m["params"]["requestId"]] for m in page._mine() if m.get("method") == "Network.loadingFailed"
+               and m["params"].get("blockedReason") == "csp"}
+    assert set(ids.values()) - refused == {html.resolve().as_uri()}
+    assert "https://example.invalid/x.png" in refused
+
+
+@pytest.mark.parametrize("payload", PAYLOADS[:5])
+def test_a_hostile_calibration_page_runs_nothing_in_the_browser(run_cli, tmp_path, chromium, payload):
+    html = tmp_path / "calibration.html"
+    html.write_text(calibration_page(run_cli, tmp_path, payload), encoding="utf-8")
+    page = chromium.open(html)
+    page.eval(ACT)
+    state = page.eval(INJECTED)
+    assert state == {"pwned": None, "bad": [], "scripts": 0, "imgs": 0, "styles": 1, "shown": "block"}, state
+    assert page.errors() == [] and payload in page.eval("document.body.innerText")
+
+
+# -- charts -----------------------------------------------------------------------------------------------
+DRAWN = """[].map.call(document.querySelectorAll('svg[data-chart]'),function(s){
+ var b=s.getBoundingClientRect(),bars=[].filter.call(s.querySelectorAll('rect[data-value]'),function(r){
+  return r.getBBox().width>0;});
+ var fills=bars.map(function(r){return getComputedStyle(r).fill;});
+ return {kind:s.dataset.chart,w:b.width,h:b.height,bars:bars.length,
+  patterned:fills.filter(function(f){return f.indexOf('url(')===0;}).length,
+  bad:fills.filter(function(f){return f==='none'||f==='';}).length};})"""
+
+
+def _clip_shot(page, selector: str, out, grey: bool = False, until: str | None = None, scale: float = 1) -> None:
+    """A PNG of one element, or from it to the bottom of the last `until` (the controls hidden;
+    grey: as someone without colour vision sees it)."""
+    import base64
+
+    page.eval("(function(c){if(c)c.hidden=true})(document.querySelector('.ctl'))")
+    if grey:
+        page.b.send("Emulation.setEmulatedVisionDeficiency", {"type": "achromatopsia"}, page.session)
+    try:
+        x, y, w, h = page.eval(f"(function(el,all){{el.scrollIntoView();var r=el.getBoundingClientRect(),b=r.bottom;"
+                               f"if(all.length)b=all[all.length-1].getBoundingClientRect().bottom;"
+                               f"return [r.x,r.y+window.scrollY,r.width,b-r.top]}})(document.querySelector({json.dumps(selector)}),"
+                               f"document.querySelectorAll({json.dumps(until or '#none')}))")
+        data = page.b.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
+                                                      "clip": {"x": x, "y": y, "width": w, "height": h, "scale": scale}},
+                           page.session)["data"]
+    finally:
+        page.b.send("Emulation.setEmulatedVisionDeficiency", {"type": "none"}, page.session)
+        page.eval("(function(c){if(c)c.hidden=false})(document.querySelector('.ctl'))")
+    out.write_bytes(base64.b64decode(data))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_charts_are_drawn_patterned_and_logged_nothing(cycle, chromium, tmp_path):
+    """Every chart takes room, every non-zero bar is painted, the not-ready and insufficient bars
+    are filled with the page's own patterns (grey scale, print), nothing is asked for or logged."""
+    page = chromium.open(cycle[0])
+    page.eval("[].forEach.call(document.querySelectorAll('.cand'),function(s){s.scrollIntoView()});window.scrollTo(0,0)")
+    drawn = page.eval(DRAWN)
+    kinds = {d["kind"] for d in drawn}
+    assert {"verdicts", "readiness", "unmet", "meters"} <= kinds
+    assert all(d["w"] > 100 and d["h"] > 10 and d["bad"] == 0 for d in drawn), [d for d in drawn if d["bad"] or d["w"] <= 100]
+    verdicts = [d for d in drawn if d["kind"] == "verdicts"]
+    assert all(d["bars"] > 0 and d["patterned"] > 0 for d in verdicts)  # not ready is hatched, not only red
+    assert page.errors() == [] and page.requests() == [cycle[0].resolve().as_uri()]
+
+
+def test_chart_screenshots(cycle, chromium, run_cli, tmp_path):
+    """Saved for a person to look at; LADDER_UPDATE_SCREENSHOT=1 rewrites docs/charts-*.png."""
+    page = chromium.open(cycle[0])
+    # a candidate assessed on two levels (a skip-level path): its section's head and chart
+    # (found by the page's own search, so the sections above it, laid out only when scrolled to, are hidden)
+    page.eval("(function(s){s.classList.add('shot');var i=document.querySelector('[data-q]');"
+              "i.value=s.querySelector('h3').firstChild.textContent.trim();i.dispatchEvent(new Event('input'))})"
+              "([].filter.call(document.querySelectorAll('.cand'),function(s){"
+              "return s.querySelectorAll('svg.mt rect[data-value]').length>=4})[0])")
+    # the sources are in the test's temporary folder: shown by file name, the folder says nothing to a reader
+    page.eval("[].forEach.call(document.querySelectorAll('.facts code'),function(c){"
+              "c.textContent=c.textContent.split('/').pop()})")
+    shots = {"charts-cohort.png": (".charts", False, None), "charts-cohort-grey.png": (".charts", True, None),
+             "charts-candidate.png": (".cand.shot", False, ".cand.shot figure.chart")}
+    for name, (sel, grey, until) in shots.items():
+        _clip_shot(page, sel, tmp_path / name, grey, until)
+    res = cycle[0].parent / "results.jsonl"
+    cal = tmp_path / "calibration.html"
+    cal.write_text(run_cli("calibrate", "--results", res, "--decisions", ROOT / "fixtures" / "decisions-2026-h1.csv",
+                           "--format", "html", exit_code=None).stdout, encoding="utf-8")
+    cpage = chromium.open(cal)
+    assert cpage.errors() == [] and len(cpage.eval(DRAWN)) >= 3
+    _clip_shot(cpage, "body", tmp_path / "charts-calibration.png", until=".charts", scale=0.75)
+    if os.environ.get("LADDER_UPDATE_SCREENSHOT"):
+        for name in [*shots, "charts-calibration.png"]:
+            (ROOT / "docs" / name).write_bytes((tmp_path / name).read_bytes())

@@ -140,25 +140,62 @@ def diff_values(old: Any, new: Any, path: str = "", ordered: Callable[[str], boo
     """Recursive diff of parsed data, one FieldChange per changed leaf, dotted paths.
 
     Mappings compare by key (key order never matters). Lists compare as collections unless
-    `ordered(path)`: `in: [a, b]` and `in: [b, a]` mean the same; equal-length lists of
-    mappings (any_of branches) are diffed item by item so a changed threshold shows as itself.
+    `ordered(path)`: `in: [a, b]` and `in: [b, a]` mean the same. Lists of mappings (any_of
+    branches, at_least parts, any_item clauses) set the items both sides hold aside, and when as
+    many items changed on each side, diff them pairwise (numbered by their place in the new list),
+    so a changed threshold in one branch shows as itself. On a condition leaf, a key written on one
+    side only is compared with its default on the other (`min_count: 1 -> 2`), never shown as
+    written when neither side wrote it.
     """
     if type(old) is type(new) and old == new:
         return []
     if isinstance(old, dict) and isinstance(new, dict):
         out: list[FieldChange] = []
         for k in sorted(set(old) | set(new), key=str):
-            out += diff_values(old.get(k, MISSING), new.get(k, MISSING), f"{path}.{k}" if path else str(k), ordered)
+            a, b = old.get(k, MISSING), new.get(k, MISSING)
+            if (a is MISSING) != (b is MISSING):
+                a, b = (_leaf_default(old, k) if a is MISSING else a), (_leaf_default(new, k) if b is MISSING else b)
+            out += diff_values(a, b, f"{path}.{k}" if path else str(k), ordered)
         return out
     if isinstance(old, list) and isinstance(new, list):
         if not ordered(path) and _same_members(old, new):
             return []
-        if len(old) == len(new) and all(isinstance(x, dict) for x in old + new):
+        if not ordered(path) and all(isinstance(x, dict) for x in old + new):
+            keys_old = [canonical_json(x) for x in old]
+            keys_new = [canonical_json(x) for x in new]
+            rest_old = list(range(len(old)))
+            rest_new = []
+            for j, k in enumerate(keys_new):
+                hit = next((i for i in rest_old if keys_old[i] == k), None)
+                if hit is None:
+                    rest_new.append(j)
+                else:
+                    rest_old.remove(hit)
+            if len(rest_old) == len(rest_new):
+                out = []
+                for i, j in zip(rest_old, rest_new):
+                    out += diff_values(old[i], new[j], f"{path}.{j}", ordered)
+                return out
+        elif len(old) == len(new) and all(isinstance(x, dict) for x in old + new):
             out = []
             for i, (a, b) in enumerate(zip(old, new)):
                 out += diff_values(a, b, f"{path}.{i}", ordered)
             return out
     return [FieldChange(path, old, new)]
+
+
+# Defaults of a condition leaf: what an absent key means (rules.schema.json, docs/rules.md).
+_COUNTS_RECORDS = ("distinct", "mean", "regularly")  # a leaf with one of these has no min_count
+_LEAF_DEFAULTS: dict[str, Any] = {"min_count": 1, "unflagged": False}
+
+
+def _leaf_default(cond: dict, key: str) -> Any:
+    """The value an absent `key` has on the condition leaf `cond`, or MISSING (no default there)."""
+    if "evidence" not in cond or key not in _LEAF_DEFAULTS:
+        return MISSING
+    if key == "min_count" and any(k in cond for k in _COUNTS_RECORDS):
+        return MISSING
+    return _LEAF_DEFAULTS[key]
 
 
 def _ordered(path: str) -> bool:
@@ -183,30 +220,57 @@ def _norm_where(where: Any) -> Any:
     return {k: _norm_predicate(v) for k, v in where.items()} if isinstance(where, dict) else where
 
 
-def norm_condition(cond: Any) -> Any:
-    """A condition as it means: predicates in one spelling, and `min_count: 1` where it is absent
-    (the default) on a leaf that counts records (no `distinct` or `mean`)."""
+def _norm_clause(clause: Any) -> Any:
+    if isinstance(clause, dict) and "where" in clause:
+        return {**clause, "where": _norm_where(clause["where"])}
+    return clause
+
+
+def norm_condition(cond: Any, sort: bool = False) -> Any:
+    """A condition in one normal form, at every depth, so that what the compiler tests alike reads
+    alike: predicates in one spelling (`led` = `{eq: led}` = `{in: [led]}`); `at_least: 1` is
+    `any_of` and `at_least: <all parts>` is `all_of`; with `sort`, parts and any_item clauses in
+    one order (else as written, so a diff numbers them as the file does; diff_values compares
+    them as collections either way); a
+    single any_item clause written bare or as a one-item list is one clause; and defaults dropped
+    (`min_count: 1` on a leaf that counts records, `unflagged: false`), so that a default is never
+    shown as if someone wrote it."""
     if not isinstance(cond, dict):
         return cond
     out = dict(cond)
-    for key in ("all_of", "any_of"):
+    if isinstance(out.get("at_least"), int) and isinstance(out.get("of"), list) and set(out) == {"at_least", "of"}:
+        k, parts = out["at_least"], out["of"]
+        if k == 1:
+            out = {"any_of": parts}
+        elif k == len(parts):
+            out = {"all_of": parts}
+    for key in ("all_of", "any_of", "of"):
         if isinstance(out.get(key), list):
-            out[key] = [norm_condition(c) for c in out[key]]
+            out[key] = _order([norm_condition(c, sort) for c in out[key]], sort)
     if "evidence" in out:
         if "where" in out:
             out["where"] = _norm_where(out["where"])
-        if isinstance(out.get("any_item"), dict) and "where" in out["any_item"]:
-            out["any_item"] = {**out["any_item"], "where": _norm_where(out["any_item"]["where"])}
-        if "min_count" not in out and "distinct" not in out and "mean" not in out:
-            out["min_count"] = 1
+        if "any_item" in out:
+            clauses = out["any_item"] if isinstance(out["any_item"], list) else [out["any_item"]]
+            clauses = _order([_norm_clause(c) for c in clauses], sort)
+            out["any_item"] = clauses[0] if len(clauses) == 1 else clauses
+        for key, default in _LEAF_DEFAULTS.items():
+            if key in out and out[key] == default and type(out[key]) is type(default) \
+                    and _leaf_default({k: v for k, v in out.items() if k != key}, key) == default:
+                del out[key]
     return out
 
 
-def _body(c: dict) -> dict:
-    """A criterion without its id, its condition in one spelling: what a rename keeps."""
+def _order(parts: list, sort: bool) -> list:
+    return sorted(parts, key=canonical_json) if sort else parts
+
+
+def _body(c: dict, sort: bool = False) -> dict:
+    """A criterion without its id, its condition in one spelling: what a rename keeps (compared
+    with `sort`, so that reordered parts are the same body)."""
     body = {k: v for k, v in c.items() if k != "id"}
     if "condition" in body:
-        body["condition"] = norm_condition(body["condition"])
+        body["condition"] = norm_condition(body["condition"], sort)
     return body
 
 
@@ -217,9 +281,15 @@ def _level_summary(book: RuleBook, lv: str) -> dict:
             "policy": f.get("policy")}
 
 
-def diff_rules(base: RuleBook, head: RuleBook) -> RuleDiff:
-    """What changed in meaning between two rule books (formatting and ordering never show)."""
+def diff_rules(base: RuleBook | None, head: RuleBook) -> RuleDiff:
+    """What changed in meaning between two rule books (formatting and ordering never show).
+    `base` None: the pack does not exist at the base, so everything in it is added."""
     d = RuleDiff()
+    if base is None:
+        d.ladder = diff_values({}, {k: v for k, v in head.raw["ladder"].items() if k != "levels"}, "", _ordered)
+        d.levels_added = head.ordered_levels()
+        d.level_contents = {lv: {"change": "added", **_level_summary(head, lv)} for lv in d.levels_added}
+        return d
     b_lad, h_lad = base.raw["ladder"], head.raw["ladder"]
     b_levels = {lv["id"]: lv for lv in b_lad.get("levels", [])}
     h_levels = {lv["id"]: lv for lv in h_lad.get("levels", [])}
@@ -246,10 +316,10 @@ def diff_rules(base: RuleBook, head: RuleBook) -> RuleDiff:
         added_bodies: dict[str, list[str]] = {}
         for cid in h_crit:
             if cid not in b_crit:
-                added_bodies.setdefault(canonical_json(_body(h_crit[cid])), []).append(cid)
+                added_bodies.setdefault(canonical_json(_body(h_crit[cid], sort=True)), []).append(cid)
         for cid in b_crit:
             if cid not in h_crit:
-                same = added_bodies.get(canonical_json(_body(b_crit[cid])))
+                same = added_bodies.get(canonical_json(_body(b_crit[cid], sort=True)))
                 if same:
                     renamed[cid] = same.pop(0)
         new_ids = set(renamed.values())

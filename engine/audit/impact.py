@@ -3,6 +3,7 @@ batch's worker pool), keeping only what differs."""
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,18 +18,46 @@ from ..loader import DEFAULT_MAX_BYTES
 from ..rules import RuleBook, canonical_json
 from ..pipeline import Result
 from ..verdict import Verdict
-from .diff import diff_rules, diff_schemas
+from .diff import RuleDiff, diff_rules, diff_schemas
 from .result import AuditResult, InvalidPacket, PacketChange, Side, StatusChange, Tally, _level_changes
 
 
-def _status_changes(a: Verdict, b: Verdict) -> list[StatusChange]:
-    """Criteria whose status or required flag differs, in the head verdict's order."""
+@dataclass(frozen=True)
+class Identity:
+    """How criteria correspond between the versions (from the rule diff): a renamed criterion is
+    its old self under a new id; an added or removed one (its level added or removed included) has
+    no counterpart, so its status on a packet is an outcome of the change, not a status change."""
+
+    renamed: tuple[tuple[str, str], ...] = ()  # (old id, new id)
+    added: frozenset[str] = frozenset()
+    removed: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, d: RuleDiff) -> Identity:
+        added = {c.id for c in d.of("added")}
+        removed = {c.id for c in d.of("removed")}
+        for lv, contents in d.level_contents.items():
+            (added if contents["change"] == "added" else removed).update(contents["criteria"])
+        return cls(tuple((c.old_id, c.id) for c in d.of("renamed")), frozenset(added), frozenset(removed))
+
+    def fresh(self, c: StatusChange) -> bool:
+        """A criterion only one version has (added or removed), seen on the side that has it."""
+        return (c.base is None and c.id in self.added) or (c.head is None and c.id in self.removed)
+
+
+def _status_changes(a: Verdict, b: Verdict, ident: Identity = Identity()) -> list[StatusChange]:
+    """Criteria whose status or required flag differs, in the head verdict's order; a renamed
+    criterion is compared with its old self (and carries its old id)."""
+    old_of = {new: old for old, new in ident.renamed}
+    new_of = dict(ident.renamed)
     ca, cb = {c.id: c for c in a.criteria}, {c.id: c for c in b.criteria}
     out = []
-    for cid in [c.id for c in b.criteria] + [c.id for c in a.criteria if c.id not in cb]:
-        x, y = ca.get(cid), cb.get(cid)
+    for cid in [c.id for c in b.criteria] + [c.id for c in a.criteria
+                                             if c.id not in cb and new_of.get(c.id) not in cb]:
+        old = old_of.get(cid, cid) if cid in cb else cid
+        x, y = ca.get(old), cb.get(cid)
         sc = StatusChange(cid, x.status if x else None, y.status if y else None, x.required if x else None,
-                          y.required if y else None)
+                          y.required if y else None, old_id=old if old != cid and x is not None else "")
         if sc.status_changed or sc.kind_changed:
             out.append(sc)
     return out
@@ -47,11 +76,14 @@ def assess(base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int
     is the same as with jobs 1. With `reuse` (the CLI's audit), a packet whose path has the same
     criteria and policies in both books is evaluated once (see _Pairer.path_unchanged).
     """
-    res = AuditResult(base_side or Side(None, None, base.version), head_side or Side(None, None, head.version),
-                      diff_rules(base, head))
-    res.base.schema_version, res.head.schema_version = base.packet_schema.version, head.packet_schema.version
-    res.schema_diff = diff_schemas(base.packet_schema.data, head.packet_schema.data)
-    res.level_order = head.ordered_levels() + [lv for lv in base.ordered_levels() if lv not in head.levels]
+    res = AuditResult(base_side or Side(None, None, base.version if base else ""),
+                      head_side or Side(None, None, head.version), diff_rules(base, head))
+    res.base.schema_version = base.packet_schema.version if base else ""
+    res.head.schema_version = head.packet_schema.version
+    res.schema_diff = diff_schemas(base.packet_schema.data, head.packet_schema.data) if base else []
+    res.level_order = head.ordered_levels() + [lv for lv in (base.ordered_levels() if base else [])
+                                               if lv not in head.levels]
+    res.new_pack = base is None
     if jobs > 1:
         _assess_parallel(res, base, head, items, max_bytes, jobs, reuse)
         return res
@@ -81,8 +113,12 @@ def _path_rules(book: RuleBook, path: tuple[str, ...]) -> str:
 class _Pairer:
     """Both books' evaluators in one process: a packet in, the row the result keeps out."""
 
-    def __init__(self, base: RuleBook, head: RuleBook, max_bytes: int, reuse: bool = False):
+    def __init__(self, base: RuleBook | None, head: RuleBook, max_bytes: int, reuse: bool = False):
         self.base, self.head, self.max_bytes = base, head, max_bytes
+        self.ident = Identity.of(diff_rules(base, head))
+        if base is None:  # a new pack: every packet is judged under the head only
+            self.ev_head = Evaluator(head, plan=False)
+            return
         # Checking a packet depends on the ladder and the packet schema only (RuleBook.ladder_version):
         # when both revisions have the same, one check serves both; facts are built per book.
         self.same_ladder = base.ladder_version == head.ladder_version
@@ -93,9 +129,11 @@ class _Pairer:
         self._same_path: dict[tuple[str, ...], bool] = {}
 
     def row(self, item: Item) -> _Row:
+        if self.base is None:
+            return _new_row(item, self.head, self.ev_head, self.max_bytes)
         b, h = _pair(item, self.base, self.head, self.ev_base, self.ev_head, self.same_ladder, self.same_rules,
                      self.max_bytes, self.path_unchanged if self.reuse else None)
-        return _compare(item, b, h)
+        return _compare(item, b, h, self.ident)
 
     def path_unchanged(self, packet: Packet) -> bool:
         """True when the head would judge this packet exactly as the base did, so the base verdict
@@ -115,6 +153,9 @@ class _Pairer:
         return same
 
     def close(self) -> None:
+        if self.base is None:
+            self.ev_head.close()
+            return
         self.ev_base.close()
         if self.ev_head is not self.ev_base:
             self.ev_head.close()
@@ -172,14 +213,29 @@ def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_hea
 class _Row:
     """What the result keeps of one packet: its kind, the tally keys, and the entry to list."""
 
-    kind: str  # invalid | validity_changes | flips | status_changes | unchanged
+    kind: str  # invalid | validity_changes | flips | status_changes | unchanged | new (no pack at the base)
     level: str | None  # target level and track for the totals (None for invalid packets)
     track: str | None
     entry: PacketChange | InvalidPacket | None = None
     evaluated: bool = False
+    outcomes: tuple[tuple[str, str], ...] = ()  # (added or removed criterion, its status where it exists)
 
 
-def _compare(item: Item, b: Result, h: Result) -> _Row:
+def _new_row(item: Item, head: RuleBook, ev: Evaluator, max_bytes: int) -> _Row:
+    """A packet under a pack the base does not have: its head verdict, and every criterion on its
+    path as an added criterion's outcome."""
+    doc = pipeline.load(item, max_bytes)
+    ph = doc if isinstance(doc, Result) else pipeline.check(doc, head)
+    oh = pipeline.evaluate(ph, ev) if isinstance(ph, Packet) else ph
+    v = oh.verdict
+    if v is None:
+        problems = oh.problems
+        return _Row("invalid", None, None, InvalidPacket(item.source, oh.candidate, problems[0], len(problems)))
+    pc = PacketChange(item.source, v.candidate_id, v.track, v.current_level, v.target_level, None, v.verdict)
+    return _Row("new", v.target_level, v.track, pc, True, tuple((c.id, c.status) for c in v.criteria))
+
+
+def _compare(item: Item, b: Result, h: Result, ident: Identity = Identity()) -> _Row:
     vb, vh = b.verdict, h.verdict
     if vb is None and vh is None:
         problems = h.problems or b.problems
@@ -192,16 +248,21 @@ def _compare(item: Item, b: Result, h: Result) -> _Row:
                     PacketChange(item.source, some.candidate_id, some.track, some.current_level, some.target_level,
                                  vb.verdict if vb else None, vh.verdict if vh else None,
                                  problem=bad.problems[0], problems=len(bad.problems)))
-    changes = [] if vb is vh else _status_changes(vb, vh)
+    changes = [] if vb is vh else _status_changes(vb, vh, ident)
+    fresh = [c for c in changes if ident.fresh(c)]
+    outcomes = tuple((c.id, c.base or c.head or "") for c in fresh)
     pc = PacketChange(item.source, vh.candidate_id, vh.track, vh.current_level, vh.target_level, vb.verdict,
                       vh.verdict, changes,
                       base_target_level=vb.target_level if vb.target_level != vh.target_level else None,
                       levels=[] if vb is vh else _level_changes(vb, vh))
-    if pc.flipped:
-        return _Row("flips", some.target_level, some.track, pc, True)
-    if any(c.status_changed for c in changes) or pc.base_target_level is not None:
-        return _Row("status_changes", some.target_level, some.track, pc, True)
-    return _Row("unchanged", some.target_level, some.track, None, True)
+    if pc.flipped:  # a flip lists every criterion that explains it, added and removed ones too
+        return _Row("flips", some.target_level, some.track, pc, True, outcomes)
+    # Without a flip, an added or removed criterion's status is its outcome (counted by criterion),
+    # not a change in this packet's criteria.
+    pc.criteria = [c for c in changes if not ident.fresh(c)]
+    if any(c.status_changed for c in pc.criteria) or pc.base_target_level is not None:
+        return _Row("status_changes", some.target_level, some.track, pc, True, outcomes)
+    return _Row("unchanged", some.target_level, some.track, None, True, outcomes)
 
 
 def _add(res: AuditResult, row: _Row) -> None:
@@ -215,9 +276,13 @@ def _add(res: AuditResult, row: _Row) -> None:
         t.packets += 1
         setattr(t, row.kind, getattr(t, row.kind) + 1)
     res.evaluated += row.evaluated
+    for cid, status in row.outcomes:
+        res.outcomes.setdefault(cid, Counter())[status] += 1
     if row.kind == "validity_changes":
         res.validity.append(row.entry)
     elif row.kind == "flips":
         res.flips.append(row.entry)
     elif row.kind == "status_changes":
         res.status_only.append(row.entry)
+    elif row.kind == "new":
+        res.new.append(row.entry)

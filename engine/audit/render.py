@@ -1,12 +1,14 @@
 """Audit results as text, JSON and markdown (a pull-request comment under 60,000 characters)."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Callable
 
 from ..escape import markdown as _md, markdown_code as _code
 from ..report import dumps
 from .diff import RuleDiff, schema_change_text, show
-from .result import AuditResult, PacketChange, StatusChange, Tally
+from .result import (AuditResult, PacketChange, Side, StatusChange, Tally, also_traced, cause_label,
+                     cause_parts, flip_causes, flips_by_cause)
 
 
 MD_MAX_ROWS = 200  # a pull-request comment is capped at 65,536 characters; JSON has every row
@@ -61,8 +63,14 @@ def render_json(r: AuditResult) -> str:
         "schema_diff": r.schema_diff,
         "summary": {"packets": r.packets, "evaluated": r.evaluated, "flips": len(r.flips),
                     "status_changes": r.status_change_count, "packets_with_status_changes": len(r.status_only),
-                    "validity_changes": len(r.validity), "invalid": len(r.invalid)},
-        "flips": [p.as_dict() for p in r.flips],
+                    "validity_changes": len(r.validity), "invalid": len(r.invalid), "new_verdicts": len(r.new)},
+        "criteria_added_removed": r.outcome_rows(),
+        "flips_by_cause": [{"base": b, "head": h, "cause": c, "because": cause_label(r, (c,), max_fields=99),
+                            "flips": len(ps), "also_other_changes": also_traced(r, ps)}
+                           for b, h, c, ps in flips_by_cause(r)],
+        "new_pack": r.new_pack,
+        "new_verdicts": [p.as_dict() for p in r.new],
+        "flips": [{**p.as_dict(), "causes": list(flip_causes(r, p))} for p in r.flips],
         "status_changes": [p.as_dict() for p in r.status_only],
         "validity_changes": [p.as_dict() for p in r.validity],
         "invalid": [i.as_dict() for i in r.invalid],
@@ -91,6 +99,17 @@ def render_text(r: AuditResult) -> str:
     if r.schema_diff:
         out += ["", "Packet schema changes:"] + [f"  ~ {schema_change_text(c)}" for c in r.schema_diff]
     out += ["", f"Impact: {r.summary()}"]
+    if r.new_pack:
+        out += ["", f"New rules pack (its folder does not exist at the base): {_new_counts(r)}"]
+    if r.flips:
+        out += ["", "Flips by cause:"]
+        out += [f"  {len(ps):>6}  {_arrow(b, h)}  decided by {cause_label(r, (c,))}"
+                + (f" ({n} also trace to other changes)" if (n := also_traced(r, ps)) else "")
+                for b, h, c, ps in flips_by_cause(r)]
+    outcomes = r.outcome_rows()
+    if outcomes:
+        out += ["", "Criteria only one version has (packets judged on their level that meet them):"]
+        out += [f"  {o['change']} {o['id']}: met by {o['met']}, unmet by {o['unmet']}" for o in outcomes]
     if r.flips:
         out += ["", "Verdict flips:"]
         for p in r.flips:
@@ -163,16 +182,86 @@ def _cut(md: str, limit: int) -> str:
     return text + tail + "\n</details>" * max(opened, 0) + ("\n" if opened > 0 else "")
 
 
-def _render_markdown(r: AuditResult, max_rows: int, max_diff: int | None, shortened: bool = False) -> str:
+MD_ROWS_PER_CAUSE = 10  # flip rows shown under each cause; the JSON has every row
+MD_MAX_CAUSES = 30  # cause groups in the summary table
+
+
+def _short(version: str) -> str:
+    """`sha256:23723de6cafe` for a rules_version (the full one is in the Revisions block)."""
+    algo, _, hexd = version.partition(":")
+    return f"{algo}:{hexd[:12]}" if hexd else version[:12]
+
+
+def _side_md(side: Side) -> str:
+    if side.rev is None:
+        return "the working tree"
+    return f"{_code(side.rev)} ({_code((side.commit or '')[:12])})"
+
+
+def _new_counts(r: AuditResult) -> str:
+    n = Counter(p.head for p in r.new)
+    return ", ".join(f"{n[v]} {v}" for v in sorted(n)) or "none"
+
+
+def _md_cause(r: AuditResult, causes: tuple[str, ...] | str, most: int = 2) -> str:
+    out = []
+    for key in ((causes,) if isinstance(causes, str) else causes):
+        what, name, details = cause_parts(r, key)
+        shown = [_code(t.replace(" -> ", " → ")) if ": " in t else _md(t) for t in details[:most]]
+        if len(details) > most:
+            shown.append(f"and {len(details) - most} more")
+        out.append(f"{what}{' ' + _code(name) if name else ''}" + (": " + "; ".join(shown) if shown else ""))
+    return " + ".join(out)
+
+
+def _md_diff_line(mark: str, subject: str, fields: list[str]) -> list[str]:
+    if mark == "r":
+        old, _, new = subject.partition(" ")[2].partition(" -> ")
+        return [f"- criterion **renamed**: {_code(old)} → {_code(new)}"]
+    kind, _, name = subject.partition(" ")
+    name, _, tag = name.partition(" ")
+    what = f"- {kind} **{_WORD[mark]}**" + (f": {_code(name)}" if name else "")
+    return [what + (f" {tag}" if tag else "") + (":" if fields else "")] + \
+        [f"  - {_code(f.replace(' -> ', ' → '))}" for f in fields]
+
+
+def _render_markdown(r: AuditResult, max_rows: int, max_diff: int | None, shortened: bool = False,
+                     per_cause: int = MD_ROWS_PER_CAUSE) -> str:
+    """Top down: what flipped and why (a table by direction and cause), the rule diff, the first
+    flips of each cause, then the rest collapsed; full hashes in a Revisions block at the end."""
+    per_cause = min(per_cause, max_rows)
     flips = f"**{len(r.flips)} verdict flip(s)**" if r.flips else "no verdict flips"
-    rest = [f"{r.status_change_count} criterion status change(s) without a flip"]
-    rest += [f"{len(r.validity)} valid under one version only"] if r.validity else []
-    rest += [f"{len(r.invalid)} invalid"] if r.invalid else []
-    out = [f"**ladder audit**: {flips} in {r.packets} packet(s) · {' · '.join(rest)} · rules: {r.diff.counts()}", "",
-           f"Base {_code(r.base.label())} {_code(r.base.version)} → head {_code(r.head.label())} {_code(r.head.version)}", ""]
+    out = [f"**ladder audit**: {flips} in {r.packets} packet(s)", "",
+           f"Base {_side_md(r.base)} → head {_side_md(r.head)} · rules {_code(_short(r.base.version))} → "
+           f"{_code(_short(r.head.version))} · {r.diff.counts()}", ""]
     if shortened:
         out += [_SHORT_NOTE, ""]
-    out += ["### Rule changes", ""]
+    groups = flips_by_cause(r)
+    if r.new_pack:
+        out += [f"**New rules pack**: its folder does not exist at the base, so every level and criterion is added. "
+                f"Verdicts under the head: {_new_counts(r)}.", ""]
+    if groups:
+        out += ["| Flips | Verdict | Decided by | Also other changes |", "|---:|---|---|---:|"]
+        out += [f"| {len(ps)} | {_md_verdict(b, h)} | {_md_cause(r, c)} | {also_traced(r, ps)} |"
+                for b, h, c, ps in groups[:MD_MAX_CAUSES]]
+        if len(groups) > MD_MAX_CAUSES:
+            rest = groups[MD_MAX_CAUSES:]
+            out.append(f"| {sum(len(g[3]) for g in rest)} | … | {len(rest)} more causes "
+                       "(`--format json`: `flips_by_cause`) | |")
+        out += ["", "_Decided by_: the rule change a flip traces to, a required criterion before a level's policy "
+                "before a supporting criterion; _also other changes_: how many of those flips trace to more than "
+                "one (each row below lists them all).", ""]
+    also = [f"{r.status_change_count} criterion status change(s) without a flip (in {len(r.status_only)} packet(s))"]
+    also += [f"{len(r.validity)} valid under one version only"] if r.validity else []
+    also += [f"{len(r.invalid)} invalid (under both versions)"] if r.invalid else []
+    out += ["Also: " + " · ".join(also) + ".", ""]
+    outcomes = r.outcome_rows()
+    if outcomes:
+        out += ["Criteria only one version has (how many packets judged on their level meet them):", "",
+                "| Criterion | Change | Met | Unmet |", "|---|---|---:|---:|"]
+        rows = [f"| {_code(o['id'])} | {o['change']} | {o['met']} | {o['unmet']} |" for o in outcomes[:max(max_rows, 10)]]
+        out += _md_rows(rows, len(outcomes)) + [""]
+    out += ["#### Rule changes", ""]
     d = r.diff
     if d.empty:
         out.append("No change in meaning" + (" (the files differ only in order or formatting)."
@@ -182,31 +271,26 @@ def _render_markdown(r: AuditResult, max_rows: int, max_diff: int | None, shorte
         out.append(f"_{len(entries)} rule changes; the first {max_diff} are shown (`--format json` has all)._")
         entries = entries[:max_diff]
     for mark, subject, fields in entries:
-        if mark == "r":
-            old, _, new = subject.partition(" ")[2].partition(" -> ")
-            out.append(f"- criterion **renamed**: {_code(old)} → {_code(new)}")
-            continue
-        kind, _, name = subject.partition(" ")
-        name, _, tag = name.partition(" ")
-        out.append(f"- {kind} **{_WORD[mark]}**: {_code(name)}" + (f" {tag}" if tag else "") + (":" if fields else ""))
-        out += [f"  - {_code(f)}" for f in fields]
+        out += _md_diff_line(mark, subject, fields)
     if r.schema_diff:
-        out += ["", "### Packet schema changes", ""] + [f"- {_code(schema_change_text(c))}" for c in r.schema_diff]
-    out += ["", f"### Verdict flips ({len(r.flips)})", ""]
-    if r.flips:
-        out += ["| Candidate | Source | Track | Levels | Verdict | Criteria that changed | How the levels decided |",
-                "|---|---|---|---|---|---|---|"]
-        rows = [f"| {_code(p.candidate)} | {_code(p.source)} | {p.track} | {_md(_levels_text(p).replace('->', '→'))} | "
-                f"{_md_verdict(p.base, p.head)} | {_md(_crit_text(p.criteria, '→')) or '—'} | "
-                f"{_md(' · '.join(lc.text('→') for lc in p.levels)) or '—'} |"
-                for p in r.flips[:max_rows]]
-        out += _md_rows(rows, len(r.flips))
-    else:
-        out.append("No verdict changes.")
-    out.append("")
+        out += ["", "#### Packet schema changes", ""] + [f"- {_code(schema_change_text(c))}" for c in r.schema_diff]
+    out += ["", f"#### Verdict flips by cause ({len(r.flips)})", ""]
+    if not r.flips:
+        out += ["No verdict changes.", ""]
+    for b, h, c, ps in groups[:MD_MAX_CAUSES]:
+        out += [f"**{len(ps)}** × {_md_verdict(b, h)}, decided by {_md_cause(r, c, 1)}", ""]
+        if per_cause == 0:
+            out += [f"_rows left out to fit; `--format json` has them_", ""]
+            continue
+        out += ["| Candidate | Source | Track | Levels | Criteria that changed | How the levels decided |",
+                "|---|---|---|---|---|---|"]
+        rows = [f"| {_code(p.candidate)} | {_code(p.source)} | {_md(p.track or '')} | "
+                f"{_md(_levels_text(p).replace('->', '→'))} | {_md(_crit_text(p.criteria, '→')) or '—'} | "
+                f"{_md(' · '.join(lc.text('→') for lc in p.levels)) or '—'} |" for p in ps[:per_cause]]
+        out += _md_rows(rows, len(ps)) + [""]
     if r.status_only:
         out += [f"<details><summary>Criterion status changes without a verdict flip: {r.status_change_count} in "
-                f"{len(r.status_only)} packet(s)</summary>", "", "| Criterion | Packets |", "|---|---|"]
+                f"{len(r.status_only)} packet(s)</summary>", "", "| Criterion | Packets |", "|---|---:|"]
         by_crit = r.status_by_criterion()
         out += _md_rows([f"| {_code(cid)} | {n} |" for cid, n in by_crit[:max(max_rows, 20)]], len(by_crit))
         out += ["", "| Candidate | Source | Levels | Verdict | Criteria that changed |", "|---|---|---|---|---|"]
@@ -226,13 +310,19 @@ def _render_markdown(r: AuditResult, max_rows: int, max_diff: int | None, shorte
         out += _md_rows(rows, len(r.invalid)) + ["", "</details>", ""]
     out += ["<details><summary>Totals by target level and track</summary>", "",
             "| Target level | Packets | Flips | Criterion changes only | Unchanged | Valid under one version |",
-            "|---|---|---|---|---|---|"]
-    out += [f"| {k} | {t.packets} | {t.flips} | {t.status_changes} | {t.unchanged} | {t.validity_changes} |"
+            "|---|---:|---:|---:|---:|---:|"]
+    out += [f"| {_md(k)} | {t.packets} | {t.flips} | {t.status_changes} | {t.unchanged} | {t.validity_changes} |"
             for k in _level_keys(r) for t in [r.by_level[k]]]
     out += ["", "| Track | Packets | Flips | Criterion changes only | Unchanged | Valid under one version |",
-            "|---|---|---|---|---|---|"]
-    out += [f"| {k} | {t.packets} | {t.flips} | {t.status_changes} | {t.unchanged} | {t.validity_changes} |"
+            "|---|---:|---:|---:|---:|---:|"]
+    out += [f"| {_md(k)} | {t.packets} | {t.flips} | {t.status_changes} | {t.unchanged} | {t.validity_changes} |"
             for k in sorted(r.by_track) for t in [r.by_track[k]]]
+    out += ["", "</details>", "", "<details><summary>Revisions</summary>", "",
+            "| | Revision | Commit | rules_version | Packet schema |", "|---|---|---|---|---|"]
+    for name, side in (("base", r.base), ("head", r.head)):
+        out.append(f"| {name} | {_code(side.rev) if side.rev else 'working tree'} | "
+                   f"{_code(side.commit) if side.commit else '—'} | {_code(side.version)} | "
+                   f"{_code(side.schema_version) if side.schema_version else '—'} |")
     out += ["", "</details>"]
     return "\n".join(out) + "\n"
 

@@ -22,6 +22,7 @@ class StatusChange:
     head: str | None
     base_required: bool | None = None
     head_required: bool | None = None
+    old_id: str = ""  # set when the criterion was renamed: its id at the base (compared with its old self)
 
     @property
     def status_changed(self) -> bool:
@@ -33,12 +34,14 @@ class StatusChange:
 
     def as_dict(self) -> dict:
         d: dict[str, Any] = {"id": self.id, "base": self.base, "head": self.head}
+        if self.old_id:
+            d["renamed_from"] = self.old_id
         if self.kind_changed:
             d["required"] = {"base": self.base_required, "head": self.head_required}
         return d
 
     def text(self, arrow: str = "->") -> str:
-        s = f"{self.id}: {self.base or '(absent)'}"
+        s = f"{self.id}{f' (was {self.old_id})' if self.old_id else ''}: {self.base or '(absent)'}"
         s += f" {arrow} {self.head or '(absent)'}" if self.status_changed else ""
         if self.kind_changed:
             s += f", {_kind(self.base_required)} {arrow} {_kind(self.head_required)}"
@@ -72,24 +75,29 @@ class LevelChange:
             return (f"{self.id}: {'(absent)' if b is None else _level_figures(b)} {arrow} "
                     f"{'(absent)' if h is None else _level_figures(h)}")
 
-        def n(k: str) -> str:
-            return str(b[k]) if b[k] == h[k] else f"{b[k]} {arrow} {h[k]}"
-
-        parts = [n("verdict")] if b["verdict"] != h["verdict"] else []
-        if any(b[k] != h[k] for k in ("required_met", "required_total")):
-            parts.append(f"required {n('required_met')} of {n('required_total')}")
-        if any(b[k] != h[k] for k in ("supporting_met", "supporting_total", "supporting_needed")):
-            parts.append(f"supporting {n('supporting_met')} of {n('supporting_total')}, "
-                         f"needed {n('supporting_needed')}")
-        if any(b[k] != h[k] for k in ("recent_records", "recent_needed", "recent_window_days")):
-            parts.append(f"records within {n('recent_window_days')} days {n('recent_records')}, "
-                         f"needed {n('recent_needed')}")
+        parts = [f"{b['verdict']} {arrow} {h['verdict']}"] if b["verdict"] != h["verdict"] else []
+        for name, keys, fig in (("required", ("required_met", "required_total"), _required),
+                                ("supporting", ("supporting_met", "supporting_total", "supporting_needed"), _supporting),
+                                ("recent", ("recent_records", "recent_needed", "recent_window_days"), _recent)):
+            if any(b[k] != h[k] for k in keys):
+                parts.append(f"{name} {fig(b).partition(' ')[2]} {arrow} {fig(h).partition(' ')[2]}")
         return f"{self.id}: " + "; ".join(parts)
 
 
+def _required(f: dict) -> str:
+    return f"required {f['required_met']}/{f['required_total']}"
+
+
+def _supporting(f: dict) -> str:
+    return f"supporting {f['supporting_met']}/{f['supporting_total']} (needs {f['supporting_needed']})"
+
+
+def _recent(f: dict) -> str:
+    return f"recent {f['recent_records']} records (needs {f['recent_needed']} within {f['recent_window_days']} days)"
+
+
 def _level_figures(f: dict) -> str:
-    return (f"{f['verdict']} (required {f['required_met']} of {f['required_total']}, supporting "
-            f"{f['supporting_met']} of {f['supporting_total']}, needed {f['supporting_needed']})")
+    return f"{f['verdict']} ({_required(f)}, {_supporting(f)})"
 
 
 def _level_changes(a: Verdict, b: Verdict) -> list[LevelChange]:
@@ -163,6 +171,7 @@ class Tally:
     status_changes: int = 0  # packets whose criteria changed without a flip
     unchanged: int = 0
     validity_changes: int = 0
+    new: int = 0  # judged under the head only: the pack does not exist at the base
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -198,6 +207,21 @@ class AuditResult:
     by_track: dict[str, Tally] = field(default_factory=dict)
     level_order: list[str] = field(default_factory=list)
     schema_diff: list[dict] = field(default_factory=list)  # the packet schema, base -> head
+    # added (removed) criteria: how many packets judged on their level meet them at the head (base)
+    outcomes: dict[str, Counter] = field(default_factory=dict)
+    new_pack: bool = False  # the rules folder does not exist at the base: every criterion is added
+    new: list[PacketChange] = field(default_factory=list)  # new_pack: each packet's head verdict
+
+    def outcome_rows(self) -> list[dict]:
+        """One row per added or removed criterion (rule-diff order): met and unmet counts."""
+        rows = []
+        contents = self.diff.level_contents
+        for cid, change, level in ([(c.id, c.change, c.level) for c in self.diff.criteria
+                                    if c.change in ("added", "removed")]
+                                   + [(cid, v["change"], lv) for lv, v in contents.items() for cid in v["criteria"]]):
+            n = self.outcomes.get(cid, Counter())
+            rows.append({"id": cid, "level": level, "change": change, "met": n["met"], "unmet": n["unmet"]})
+        return rows
 
     @property
     def status_change_count(self) -> int:
@@ -207,7 +231,7 @@ class AuditResult:
     @property
     def changed(self) -> bool:
         """What --exit-code reports: a verdict flipped, or a packet gained or lost its verdict."""
-        return bool(self.flips or self.validity)
+        return bool(self.flips or self.validity or self.new)
 
     def status_by_criterion(self) -> list[tuple[str, int]]:
         n: Counter[str] = Counter(c.id for p in self.status_only for c in p.criteria if c.status_changed)
@@ -219,5 +243,117 @@ class AuditResult:
                 f"(in {len(self.status_only)} packet(s))"]
         if self.validity:
             bits.append(f"{len(self.validity)} valid under one version only")
+        if self.new_pack:
+            bits.append(f"{len(self.new)} judged under the head only (new pack)")
         bits.append(f"{len(self.invalid)} invalid")
         return ", ".join(bits)
+
+
+# -- why each flip happened: the rule change that decided it ---------------------------------------
+def flip_causes(r: AuditResult, p: PacketChange, order: dict[str, int] | None = None) -> tuple[str, ...]:
+    """The rule-diff entries a flip traces to, as keys (`criterion:ID`, `level:ID` for a level's
+    settings or policy, `ladder`, `schema`), the deciding one first. A changed, added or removed
+    criterion whose status (or kind) changed on the packet traces to it; so does the policy of a
+    level whose figures changed on the packet's path; a packet judged for another target, the
+    ladder. Order: criteria that are required (on either side) first, then level policies, then
+    supporting criteria, then the ladder; in rule-diff order within each."""
+    d = r.diff
+    crit_level = {c.id: c.level for c in d.criteria}
+    level_crits = {cid: lv for lv, v in d.level_contents.items() for cid in v["criteria"]}
+    keys: dict[str, int] = {}  # key -> rank
+    for c in _towards(p):
+        required = bool(c.base_required or c.head_required)
+        if c.id in crit_level or (c.old_id and c.old_id in crit_level):
+            keys[f"criterion:{c.id}"] = 0 if required else 2
+        elif c.id in level_crits:
+            keys[f"level:{level_crits[c.id]}"] = 1
+    for lc in p.levels:
+        if lc.id in d.levels:
+            keys.setdefault(f"level:{lc.id}", 1)
+    if p.base_target_level is not None and (d.ladder or d.levels_added or d.levels_removed):
+        keys["ladder"] = 3
+    if not keys:
+        keys["schema" if r.schema_diff else "ladder" if d.ladder else "other"] = 4
+    order = order if order is not None else {k: i for i, k in enumerate(cause_order(r))}
+    return tuple(sorted(keys, key=lambda k: (keys[k], order.get(k, len(order)), k)))
+
+
+def _towards(p: PacketChange) -> list[StatusChange]:
+    """The criterion changes that push the verdict the way it flipped: towards not ready, a
+    criterion now unmet (or a met one gone); towards ready, one now met (an unmet one gone, or one
+    no longer required). Between not_ready and insufficient_evidence all of them; and all of them
+    when none pushes that way and no level's figures changed either (then nothing else explains it)."""
+    if p.base == "ready":
+        out = [c for c in p.criteria if c.head == "unmet" or (c.head is None and c.base == "met")]
+    elif p.head == "ready":
+        out = [c for c in p.criteria if c.head == "met" or (c.head is None and c.base == "unmet")
+               or (c.kind_changed and c.head_required is False)]
+    else:
+        out = list(p.criteria)
+    return out if out or p.levels else list(p.criteria)
+
+
+def cause_order(r: AuditResult) -> list[str]:
+    d = r.diff
+    return (["ladder"] + [f"level:{lv}" for lv in d.levels_added + d.levels_removed + list(d.levels)]
+            + [f"criterion:{c.id}" for c in d.criteria] + ["schema", "other"])
+
+
+def cause_parts(r: AuditResult, key: str) -> tuple[str, str, list[str]]:
+    """What the rule change behind `key` is: (what, name, details), e.g. ("criterion",
+    "senior-pm.moves-key-metrics", ["condition.min_count: 2 -> 3"]) or ("criterion", ID, ["added
+    (required)"]); renderers format and escape the parts."""
+    d = r.diff
+    kind, _, name = key.partition(":")
+    if kind == "criterion":
+        c = next((c for c in d.criteria if c.id == name), None)
+        if c is None:
+            return "criterion", name, []
+        if c.change in ("added", "removed"):
+            return "criterion", name, [f"{c.change} ({_kind(c.required)})"]
+        if c.change == "renamed":
+            return "criterion", name, [f"renamed from {c.old_id}"]
+        return "criterion", name, [f.text() for f in c.fields]
+    if kind == "level":
+        if name in d.levels_added or name in d.levels_removed:
+            return "level", name, ["added" if name in d.levels_added else "removed"]
+        return "level", name, [f.text() for f in d.levels.get(name, [])]
+    if key == "ladder":
+        return "ladder", "", [f.text() for f in d.ladder] or ["levels added or removed"]
+    if key == "schema":
+        return "packet schema", "", []
+    return "no rule change the audit can name", "", []
+
+
+def cause_label(r: AuditResult, causes: tuple[str, ...], arrow: str = "->", max_fields: int = 2) -> str:
+    """The causes of a group of flips as one plain-text line."""
+    out = []
+    for key in causes:
+        what, name, details = cause_parts(r, key)
+        head = f"{what} {name}".strip()
+        out.append(head + (": " + _fields_text(details, arrow, max_fields) if details else ""))
+    return " + ".join(out)
+
+
+def _fields_text(texts: list[str], arrow: str, most: int) -> str:
+    shown = [t.replace(" -> ", f" {arrow} ") for t in texts[:most]]
+    more = len(texts) - most
+    return "; ".join(shown) + (f"; and {more} more change{'s' if more > 1 else ''}" if more > 0 else "")
+
+
+def flips_by_cause(r: AuditResult) -> list[tuple[str | None, str | None, str, list[PacketChange]]]:
+    """Flips grouped by direction (base verdict, head verdict) and deciding cause (the first of
+    flip_causes), largest group first. A flip that also traces to other changes is counted once,
+    under its deciding cause; `also_traced` says how many of a group do."""
+    groups: dict[tuple, list[PacketChange]] = {}
+    order = {k: i for i, k in enumerate(cause_order(r))}
+    for p in r.flips:
+        groups.setdefault((p.base, p.head, flip_causes(r, p, order)[0]), []).append(p)
+    return sorted(((b, h, c, ps) for (b, h, c), ps in groups.items()),
+                  key=lambda g: (-len(g[3]), str(g[0]), str(g[1]), order.get(g[2], len(order)), g[2]))
+
+
+def also_traced(r: AuditResult, ps: list[PacketChange]) -> int:
+    """How many of these flips trace to more than one rule change."""
+    order = {k: i for i, k in enumerate(cause_order(r))}
+    return sum(len(flip_causes(r, p, order)) > 1 for p in ps)

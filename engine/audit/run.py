@@ -13,7 +13,9 @@ from ..errors import EXIT_OK, UsageError
 from ..escape import terminal
 from ..inputs import Item, iter_inputs
 from ..loader import DEFAULT_MAX_BYTES
-from .git import RulesLocation, _schema_path, locate_rules, resolve_rev, rules_at, uncommitted, working_tree_rules
+from ..rules import RuleBook
+from .git import (RulesAbsentError, RulesLocation, _schema_path, locate_rules, resolve_rev, rules_at,
+                  uncommitted, working_tree_rules)
 from .impact import assess
 from .render import RENDERERS
 from .result import AuditResult, Side
@@ -23,8 +25,8 @@ from .result import AuditResult, Side
 class AuditOptions:
     base: str
     head: str | None = None  # None: the working tree
-    packets: list[str] = field(default_factory=list)  # empty: fixtures/ beside the rules folder
-    rules_dir: str | None = None  # default: rules/ at the top of the current repository
+    packets: list[str] = field(default_factory=list)  # empty: fixtures/ beside the rules folder; relative: to the top
+    rules_dir: str | None = None  # default: rules/ at the top of the current repository; relative: to the top
     fmt: str = "text"
     exit_code: bool = False
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -32,25 +34,40 @@ class AuditOptions:
     jobs: int = 1  # worker processes; the output is the same for any number
 
 
-def default_packets(loc: RulesLocation, cwd: str) -> list[str]:
-    """Top-level packet files of fixtures/ beside the rules folder (as `rules test` uses)."""
+def default_packets(loc: RulesLocation) -> list[str]:
+    """Top-level packet files of fixtures/ beside the rules folder (as `rules test` uses),
+    relative to the repository's top."""
     folder = Path(loc.workdir).parent / "fixtures"
     files = sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file()) \
         if folder.is_dir() else []
+    shown = _shown(str(folder), loc.top)
     if not files:
-        raise UsageError(summary=f"no packets found in {folder}; pass --packets PATH")
+        raise UsageError(summary=f"no packets found in {shown}/ (fixtures/ beside the rules folder {loc.rel}/; "
+                         f"looked in {folder}); pass --packets PATH")
+    return [_shown(str(p), loc.top) for p in files]
+
+
+def _shown(path: str, top: str) -> str:
+    """A path as the audit shows it: relative to the repository's top when inside it."""
+    rel = os.path.relpath(path, top)
+    return path if rel == ".." or rel.startswith(".." + os.sep) else Path(rel).as_posix()
+
+
+def packet_paths(paths: list[str], top: str) -> list[str]:
+    """--packets as the audit reads them: relative paths are relative to the repository's top
+    (wherever in it the audit runs), absolute ones inside it are shown relative. Every path must
+    exist (a typo must not read as "no verdict flips"); the error names where it looked."""
     out = []
-    for p in files:
-        rel = os.path.relpath(p, cwd)
-        out.append(str(p) if rel.startswith("..") else rel)
-    return out
-
-
-def check_packet_paths(paths: list[str], cwd: str) -> None:
-    """Every --packets path must exist (a typo must not read as "no verdict flips")."""
     for p in paths:
-        if p != "-" and not os.path.lexists(p if os.path.isabs(p) else os.path.join(cwd, p)):
-            raise UsageError(summary=f"--packets {p}: no such file or folder")
+        if p == "-":
+            out.append(p)
+            continue
+        full = p if os.path.isabs(p) else os.path.join(top, p)
+        if not os.path.lexists(full):
+            raise UsageError(summary=f"--packets {p}: no such file or folder (looked for {os.path.normpath(full)}; "
+                             "a relative --packets is read from the top of the repository)")
+        out.append(_shown(os.path.normpath(full), top))
+    return out
 
 
 class _Counted:
@@ -68,7 +85,7 @@ class _Counted:
 def run_audit(opts: AuditOptions, stdin=None, notes: list[str] | None = None) -> AuditResult:
     cwd = opts.cwd or os.getcwd()
     loc = locate_rules(opts.rules_dir, cwd)
-    check_packet_paths(list(opts.packets), cwd)
+    packets = packet_paths(list(opts.packets), loc.top)
     base_commit = resolve_rev(loc.top, opts.base, "--base")
     head_commit = resolve_rev(loc.top, opts.head, "--head") if opts.head is not None else None
     if opts.head is not None and notes is not None:
@@ -77,20 +94,32 @@ def run_audit(opts: AuditOptions, stdin=None, notes: list[str] | None = None) ->
             notes.append(f"note: {len(dirty)} uncommitted change(s) under {loc.rel}/ or "
                          f"{os.path.dirname(_schema_path(loc))}/ (e.g. {dirty[0]}) are ignored: --head {opts.head} "
                          "reads the committed rules; leave out --head to audit the working tree")
-    packets = list(opts.packets) or default_packets(loc, cwd)
-    base = rules_at(loc, opts.base, base_commit)
+    packets = packets or default_packets(loc)
+    try:
+        base: RuleBook | None = rules_at(loc, opts.base, base_commit)
+    except RulesAbsentError:  # a pull request that adds the pack: everything in it is added
+        base = None
+        if notes is not None:
+            notes.append(f"note: {loc.rel}/ does not exist at {opts.base}: a new rules pack, every level and "
+                         "criterion in it is added")
     if opts.head is None:
         head = working_tree_rules(loc)
     else:
         assert head_commit is not None
         head = rules_at(loc, opts.head, head_commit)
-    items = _Counted(iter_inputs(packets, stdin))
-    result = assess(base, head, items, opts.max_bytes,
-                    Side(opts.base, base_commit, base.version), Side(opts.head, head_commit, head.version),
-                    jobs=opts.jobs, reuse=True)
+    back = os.getcwd()
+    os.chdir(loc.top)  # packets are named relative to the repository's top, in every message too
+    try:
+        items = _Counted(iter_inputs(packets, stdin))
+        result = assess(base, head, items, opts.max_bytes,
+                        Side(opts.base, base_commit, base.version if base else ""),
+                        Side(opts.head, head_commit, head.version), jobs=opts.jobs, reuse=True)
+    finally:
+        os.chdir(back)
     if items.n == 0:
         raise UsageError(summary=f"no packets found in {', '.join(packets)}: nothing to audit "
-                         "(packets are .yaml, .yml, .json or .jsonl files)")
+                         "(packets are .yaml, .yml, .json or .jsonl files; relative paths are read from the top "
+                         f"of the repository, {loc.top})")
     return result
 
 

@@ -1,0 +1,199 @@
+"""ladder import / export: the spreadsheet layout (docs/packets.md) round-trips every packet, value
+for value (packet_sha256 equal), as CSV and as a workbook; a bad cell is named by its sheet, row and
+column, never echoed; formulas are never evaluated; text that looks like a formula stays text."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES, ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import generate  # noqa: E402
+
+PACKETS = sorted(FIXTURES.glob("*.yaml"))
+
+
+def _sha(data: dict) -> str:
+    from engine.evidence import packet_sha256
+
+    return packet_sha256(data)
+
+
+def _loaded(path) -> dict:
+    from engine import pipeline
+
+    return pipeline.load(str(path)).data
+
+
+def _round_trip(run_cli, tmp_path: Path, inputs: list, kind: str) -> Path:
+    sheet = tmp_path / f"cycle.{kind}"
+    run_cli("export", *inputs, "--out", sheet)
+    out = tmp_path / f"imported-{kind}"
+    args = ["--candidates", tmp_path / "cycle-candidates.csv"] if kind == "csv" else []
+    run_cli("import", sheet, *args, "--out", out)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_fixtures_round_trip_value_for_value(run_cli, tmp_path, kind):
+    out = _round_trip(run_cli, tmp_path, PACKETS, kind)
+    for p in PACKETS:
+        data = _loaded(p)
+        back = json.loads((out / f"{data['candidate']['id']}.json").read_text(encoding="utf-8"))
+        assert _sha(back) == _sha(data), p.name
+    assert len(list(out.iterdir())) == len({_loaded(p)["candidate"]["id"] for p in PACKETS})
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_export_is_byte_identical_run_to_run(run_cli, tmp_path, kind):
+    a, b = tmp_path / f"a.{kind}", tmp_path / f"b.{kind}"
+    run_cli("export", *PACKETS[:6], "--out", a)
+    run_cli("export", *PACKETS[:6], "--out", b)
+    assert a.read_bytes() == b.read_bytes()
+
+
+# text a spreadsheet would act on, or that tests the layout's own marks: each must come back as it was
+AWKWARD_TEXT = ["=1+1", "+44 20", "-dash", "@mention", "'quoted", "''two", " =spaced", "a,b", 'say "hi"',
+                           "line\nbreak", "tab\there", "=HYPERLINK(\"https://example.invalid\",\"x\")", "é ü 中文",
+                           "trailing ", " leading", "semi;colon", "0042", "true", "1e3", "3.0"]
+AWKWARD = st.sampled_from(AWKWARD_TEXT)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), i=st.integers(0, 500), texts=st.lists(AWKWARD, min_size=1, max_size=4))
+@example(seed=20260630, i=7, texts=AWKWARD_TEXT)  # every awkward text at least once, on every run
+def test_generated_packets_round_trip_through_both_layouts(run_cli, tmp_path_factory, seed, i, texts):
+    """Generated packets (bench/generate.py, every evidence type, metrics, feedback, mentees),
+    with awkward text put into titles, quotes and the candidate's name, come back equal."""
+    tmp = tmp_path_factory.mktemp("rt")
+    packets = []
+    for k in range(2):
+        p = generate.make_packet(seed, i + k)
+        for j, ev in enumerate(p["evidence"]):
+            ev["title"] = texts[j % len(texts)] + ev.get("title", "x")[:20] if "title" in ev else ev.get("title")
+            if ev.get("type") == "stakeholder_feedback":
+                ev["quote"] = texts[(j + 1) % len(texts)]
+            if ev.get("title") is None:
+                del ev["title"]
+        p["candidate"]["name"] = texts[-1] + " Name"
+        f = tmp / f"p{k}.json"
+        f.write_text(json.dumps(p), encoding="utf-8")
+        packets.append(f)
+    for kind in ("csv", "xlsx"):
+        out = _round_trip(run_cli, tmp, packets, kind)
+        for f in packets:
+            data = _loaded(f)
+            back = json.loads((out / f"{data['candidate']['id']}.json").read_text(encoding="utf-8"))
+            assert back == data, kind
+            assert _sha(back) == _sha(data), kind
+
+
+def _csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+CANDS = [["candidate_id", "name", "current_level", "target_level", "period.start", "period.end"],
+         ["emp-7001", "Wren Halloway", "mid-pm", "senior-pm", "2025-07-01", "2026-06-30"]]
+HEAD = ["candidate_id", "id", "type", "date", "title", "rating", "from.relationship", "from.id", "themes", "on_time",
+        "role", "scope", "metrics.1.name", "metrics.1.kind", "metrics.1.baseline", "metrics.1.result"]
+
+
+def test_typed_columns_nested_fields_lists_and_numbered_metrics(run_cli, tmp_path):
+    ev = _csv(tmp_path / "ev.csv", [HEAD,
+        ["emp-7001", "", "stakeholder_feedback", "2026-05-02", "", "5", "peer", "emp-3001", "alignment; influence",
+         "", "", "", "", "", "", ""],
+        ["emp-7001", "ev-ship", "shipped_outcome", "2026-03-10", "=SUM(A1:A9)", "", "", "", "", "TRUE", "led",
+         "product-area", "checkout conversion", "business", "2.1", "2.6"]])
+    run_cli("import", ev, "--candidates", _csv(tmp_path / "c.csv", CANDS), "--out", tmp_path / "out")
+    p = json.loads((tmp_path / "out" / "emp-7001.json").read_text(encoding="utf-8"))
+    fb, ship = p["evidence"]
+    assert fb == {"id": "ev-01", "type": "stakeholder_feedback", "date": "2026-05-02", "rating": 5,
+                  "from": {"relationship": "peer", "id": "emp-3001"}, "themes": ["alignment", "influence"]}
+    assert ship["title"] == "=SUM(A1:A9)" and ship["on_time"] is True  # text, never run
+    assert ship["metrics"] == [{"name": "checkout conversion", "kind": "business", "baseline": 2.1, "result": 2.6}]
+    assert p["candidate"] == {"id": "emp-7001", "name": "Wren Halloway", "current_level": "mid-pm",
+                              "target_level": "senior-pm"}
+    assert p["period"] == {"start": "2025-07-01", "end": "2026-06-30"}
+
+
+def test_a_bad_cell_is_named_by_sheet_row_and_column_never_echoed(run_cli, tmp_path):
+    secret = "SECRET-free-text"
+    ev = _csv(tmp_path / "ev.csv", [HEAD,
+        ["emp-7001", "ev-1", "stakeholder_feedback", "2026-05-02", "", secret, "peer", "", "", "", "", "", "", "", "", ""],
+        ["emp-7001", "ev-2", "stakeholder_feedback", "2026-05-02", "", "9", "peer", "", "", "", "", "", "", "", "", ""],
+        ["emp-7001", "ev-3", "shipped_outcome", "2026-05-02", "t", "", "", "", "", secret, "led", "feature", "", "", "",
+         ""],
+        ["emp-9999", "ev-4", "learning", "2026-05-02", "t", "", "", "", "", "", "", "", "", "", "", ""],
+        ["emp-7001", "ev-5", "not_a_type", "2026-05-02", "t", "", "", "", "", "", "", "", "", "", "", ""]])
+    r = run_cli("import", ev, "--candidates", _csv(tmp_path / "c.csv", CANDS), "--out", tmp_path / "out", exit_code=3)
+    assert "sheet evidence, row 2, column rating: is not a whole number" in r.stderr
+    assert "sheet evidence, row 3, column rating:" in r.stderr  # 9: out of range, from the packet schema
+    assert "sheet evidence, row 4, column on_time: is not true or false" in r.stderr
+    assert "sheet evidence, row 5, column candidate_id: no row for this candidate" in r.stderr
+    assert "sheet evidence, row 6, column type: not an evidence type" in r.stderr
+    assert secret not in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "out" / "emp-7001.json").exists()  # a packet with a problem is not written
+
+
+def test_a_formula_in_a_workbook_is_refused_and_formula_like_text_is_text(run_cli, tmp_path):
+    import openpyxl
+
+    def book(title_cell):
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "evidence"
+        ws.append(["candidate_id", "id", "type", "date", "title", "role", "scope"])
+        ws.append(["emp-7001", "ev-1", "shipped_outcome", "2026-03-10", "placeholder", "led", "feature"])
+        ws["E2"] = title_cell
+        c = wb.create_sheet("candidates")
+        for row in CANDS:
+            c.append(row)
+        return wb
+
+    wb = book("=1+1")  # openpyxl stores a string starting with = as a formula
+    wb.save(tmp_path / "f.xlsx")
+    r = run_cli("import", tmp_path / "f.xlsx", "--out", tmp_path / "o1", exit_code=3)
+    assert "sheet evidence, row 2, column E: a formula; ladder reads values and never evaluates formulas" in r.stderr
+    wb = book("placeholder")
+    wb["evidence"]["E2"].value = "=SUM(B2:B9)"
+    wb["evidence"]["E2"].data_type = "s"  # a text cell that only looks like a formula
+    wb.save(tmp_path / "t.xlsx")
+    run_cli("import", tmp_path / "t.xlsx", "--out", tmp_path / "o2")
+    assert json.loads((tmp_path / "o2" / "emp-7001.json").read_text(encoding="utf-8"))["evidence"][0]["title"] == "=SUM(B2:B9)"
+
+
+def test_import_usage_errors(run_cli, tmp_path):
+    r = run_cli("import", tmp_path / "missing.csv", "--out", tmp_path / "o", exit_code=2)
+    assert "no such file" in r.stderr
+    (tmp_path / "bin.xlsx").write_bytes(b"not a zip")
+    r = run_cli("import", tmp_path / "bin.xlsx", "--out", tmp_path / "o", exit_code=2)
+    assert "not a readable CSV (UTF-8) or XLSX file" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_example_cycle_runs_from_its_spreadsheet_to_the_report(run_cli, tmp_path):
+    """examples/cycle-2026-h1: 30 candidates in a workbook (and the same as CSV) -> packets ->
+    verdicts -> the report with its charts; the committed files are what export writes."""
+    ex = ROOT / "examples" / "cycle-2026-h1"
+    run_cli("import", ex / "evidence.xlsx", "--out", tmp_path / "packets")
+    run_cli("import", ex / "evidence.csv", "--candidates", ex / "evidence-candidates.csv", "--out", tmp_path / "p2")
+    names = sorted(p.name for p in (tmp_path / "packets").iterdir())
+    assert len(names) == 30 and names == sorted(p.name for p in (tmp_path / "p2").iterdir())
+    for n in names:
+        assert (tmp_path / "packets" / n).read_bytes() == (tmp_path / "p2" / n).read_bytes()
+    run_cli("batch", tmp_path / "packets", "--out", tmp_path / "r.jsonl", "--html", tmp_path / "cycle.html", "--quiet")
+    page = (tmp_path / "cycle.html").read_text(encoding="utf-8")
+    assert page.count('data-chart="meters"') == 30 and 'data-chart="verdicts"' in page and "Verdicts by org" in page
+    run_cli("export", tmp_path / "packets", "--out", tmp_path / "again.xlsx")
+    run_cli("export", tmp_path / "packets", "--out", tmp_path / "again.csv")
+    assert (tmp_path / "again.xlsx").read_bytes() == (ex / "evidence.xlsx").read_bytes()
+    assert (tmp_path / "again.csv").read_bytes() == (ex / "evidence.csv").read_bytes()
+    assert (tmp_path / "again-candidates.csv").read_bytes() == (ex / "evidence-candidates.csv").read_bytes()
