@@ -76,7 +76,8 @@ class Evaluator:
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
                                                f"met by {', '.join(ids)}" if ids else "met", found=ids,
                                                basis=cr.basis, basis_note=cr.basis_note, aspect=cr.aspect,
-                                               verified=any("verified_by" in by_id[i] for i in ids)))
+                                               verified=any("verified_by" in by_id[i] for i in ids),
+                                               window=cr.window))
             else:
                 if grouped is None:
                     grouped = by_type(facts)
@@ -84,7 +85,7 @@ class Evaluator:
                 ids = partial(plan, fr, idx)
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "unmet", ids,
                                                reason, found=ids, misses=misses, basis=cr.basis,
-                                               basis_note=cr.basis_note, aspect=cr.aspect))
+                                               basis_note=cr.basis_note, aspect=cr.aspect, window=cr.window))
         levels = []
         for lv, lv_verdict, (req_met, req, sup_met, sup) in self._levels(plan, fr):
             pol = self.book.level_rules[lv].policy
@@ -104,6 +105,8 @@ class Evaluator:
                     org=packet.org, cycle=packet.cycle, from_track=packet.from_track,
                     lateral=self.book.lateral(packet.current, packet.target))
         v.headline = headline(v)
+        if any(c.window for c in results):
+            v.default_window = self.book.default_window
         v.checked = packet.checked  # engine.anchors: what the packet was checked against
         return v
 

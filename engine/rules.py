@@ -67,6 +67,9 @@ class Criterion:
     basis: str | None = None  # "policy": its numbers are the ladder's choice, not the guide's
     basis_note: str | None = None
     acknowledge: dict = field(default_factory=dict)  # lint warning code -> why it is not a problem here
+    # the ladder's default window (days) when some leaf of the condition gives no window of its own:
+    # a number the guide does not give, labelled policy wherever the criterion is shown
+    window: int | None = None
 
     @property
     def evidence_types(self) -> list[str]:
@@ -104,6 +107,8 @@ class RuleBook:
     ladder_lines: dict[str, int | None] = field(default_factory=dict, repr=False)
     # ladder.yaml `integrity:` (engine.integrity.policy_from): the pack's integrity policy, or its defaults
     integrity: IntegrityPolicy = field(default_factory=IntegrityPolicy, repr=False)
+    # ladder.yaml's default window and its label: (days, basis, basis_note), or None without one
+    default_window: tuple[int, str | None, str | None] | None = None
 
     @cached_property
     def ladder_version(self) -> str:
@@ -397,6 +402,13 @@ def with_default_window(cond: dict, days: int) -> dict:
     return {**cond, key: [with_default_window(c, days) for c in cond[key]]}
 
 
+def uses_default_window(cond: dict) -> bool:
+    """Some leaf of the (evaluated) condition relies on the ladder's default window."""
+    if "evidence" in cond:
+        return "default_window" in cond
+    return any(uses_default_window(c) for k in COMPOSITES if k in cond for c in cond[k])
+
+
 def _source_forms(ladder_doc: Document, history: bool = False) -> tuple[list[str] | None, list[Problem]]:
     """ladder.yaml's `source_forms`: the forms a criterion's `source` may take in this pack (none:
     free text), matched by engine.sourceforms, never as a regular expression. The retired
@@ -556,7 +568,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
             cond = c["condition"] if window is None else with_default_window(c["condition"], window)
             crits.append(Criterion(c["id"], lv, c["title"], c["source"], c["required"], cond,
                                    c.get("aspect"), c.get("rationale"), doc.source, doc.locate(ptr),
-                                   c.get("basis"), c.get("basis_note"), dict(c.get("acknowledge", {}))))
+                                   c.get("basis"), c.get("basis_note"), dict(c.get("acknowledge", {})),
+                                   window if cond is not c["condition"] and uses_default_window(cond) else None))
         pol = data["policy"]
         supporting = sum(1 for c in crits if not c.required)
         if pol["min_supporting"] > supporting:
@@ -584,5 +597,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
     tracks = {t: tuple(m) for t, m in lad["tracks"].items()}
     lines = {f"level:{lv['id']}": ladder_doc.locate(f"/levels/{i}") for i, lv in enumerate(lad["levels"])}
     lines.update({f"track:{t}": ladder_doc.locate(f"/tracks/{t}") for t in lad["tracks"]})
+    lines["default_window_days"] = ladder_doc.locate("/default_window_days")
     return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw, packet_schema,
-                    bool(lad.get("label_policy_numbers", False)), ladder_doc.source, lines, integrity)
+                    bool(lad.get("label_policy_numbers", False)), ladder_doc.source, lines, integrity,
+                    None if window is None else (window, lad.get("default_window_basis"),
+                                                 lad.get("default_window_note")))
