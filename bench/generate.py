@@ -520,6 +520,14 @@ def _ment(g: Gen, levels: list[str] | None = None, **fields) -> list[dict]:
     return _with(g.mentoring(levels), **fields)
 
 
+def _ment_named(g: Gen, levels: list[str] | None = None, **fields) -> list[dict]:
+    """A mentoring record naming its mentee (a person counted once, however many records)."""
+    recs = _ment(g, levels, **fields)
+    for rec in recs:
+        rec["mentee"]["id"] = g.person()
+    return recs
+
+
 RECIPES: dict[str, list[Recipe]] = {
     "associate-pm": [
         ("associate-pm.writes-stories", True, lambda g, ok: _art(
@@ -593,7 +601,7 @@ RECIPES: dict[str, list[Recipe]] = {
             g, ok, ["cross-functional", "peer", "skip-level", "executive"])),
         ("director.shapes-leadership-decisions", True, lambda g, ok: _n(g, ok, 2, lambda: _typed(
             g, "executive_engagement", forum=g.one(["leadership-review", "exec-team"]), influenced_decision=True))),
-        ("director.grows-pms", True, lambda g, ok: _n(g, ok, 2, lambda: _ment(
+        ("director.grows-pms", True, lambda g, ok: _n(g, ok, 2, lambda: _ment_named(
             g, ["associate-pm", "mid-pm", "senior-pm"], outcome=g.one(["promoted", "grew"]),
             months=g.r.randint(4, 12)))),
         ("director.anticipates-systemic-issues", False, lambda g, ok: _typed(
@@ -633,8 +641,8 @@ RECIPES: dict[str, list[Recipe]] = {
             kind=g.one(["investment", "resource-allocation", "pivot"]),
             stakes="high" if ok else "medium")),
         ("vp.develops-managers", True, lambda g, ok: _typed(
-            g, "people_leadership", activity=g.one(["managing", "coaching", "performance-management"]),
-            reports=g.r.randint(3, 9) if ok else 2)),
+            g, "people_leadership", activity=g.one(["managing", "performance-management"]) if ok else "coaching",
+            reports=g.r.randint(3, 9), levels=["director", "senior-pm"] if ok else ["senior-pm", "mid-pm"])),
         ("vp.removes-bottlenecks", False, lambda g, ok: _typed(g, "org_initiative", bottleneck_removed=ok)),
         ("vp.defines-great-product-management", False, lambda g, ok: _typed(
             g, "org_initiative", kind=g.one(["career-framework", "standards", "quality-bar"]), reach="product-org",
@@ -645,7 +653,8 @@ RECIPES: dict[str, list[Recipe]] = {
         ("vp.cultural-leadership", False, lambda g, ok: _typed(
             g, "org_initiative", kind=g.one(["culture", "rituals"]), adoption="adopted" if ok else "proposed")),
         ("vp.business-fluency", True, lambda g, ok: _typed(
-            g, "business_ownership", area=g.one(["p-and-l", "budget", "unit-economics"]), accountable=ok)),
+            g, "business_ownership", area=g.one(["p-and-l", "budget", "pricing"]), accountable=True,
+            scope=g.one(["product-area", "portfolio", "company"]) if ok else "feature")),
         ("vp.board-exposure", True, lambda g, ok: _typed(
             g, "executive_engagement", forum=g.one(["board", "investors"]),
             part=g.one(["led", "presented", "advised"]) if ok else "attended")),
@@ -658,9 +667,9 @@ RECIPES: dict[str, list[Recipe]] = {
     "principal-pm": [
         ("principal-pm.complex-high-risk-products", True, lambda g, ok: _n(g, ok, 2, lambda: _ship(
             g, role="led", risk="high", scope=g.one(["cross-team", "portfolio"]), _within=720))),
-        ("principal-pm.deep-expertise", True, lambda g, ok: _typed(
-            g, "learning", area=g.one(["technical", "domain"]), shared=ok) if g.chance(0.5) else _art(
-            g, kind=g.one(["technical-design", "framework", "article"]), adopted=ok)),
+        ("principal-pm.deep-expertise", True, lambda g, ok: _n(g, ok, 2, lambda: _typed(
+            g, "learning", area=g.one(["technical", "domain"]), form=g.one(["deep-dive", "teaching", "writing"])))
+            + _art(g, kind=g.one(["technical-design", "framework", "article"]), adopted=True)),
         ("principal-pm.product-wide-decisions", True, lambda g, ok: _n(g, ok, 2, lambda: _typed(
             g, "decision", scope=g.one(["cross-team", "portfolio", "company"]), role="led", stakes="high"))),
         ("principal-pm.mentors-without-managing", True, lambda g, ok: _n(g, ok, 2, lambda: _ment(
@@ -691,6 +700,26 @@ def path_of(current: str, target: str, track: str) -> list[str]:
     return [lv for lv in TRACKS[track] if ORDER[current] < ORDER[lv] <= ORDER[target]]
 
 
+INCLUDES = {"mid-pm": "associate-pm", "senior-pm": "mid-pm", "director": "senior-pm", "vp": "director",
+            "principal-pm": "senior-pm"}  # rules/*.yaml `includes`
+
+
+def carried_of(current: str, target: str, track: str) -> list[str]:
+    """The levels below the path whose required criteria it includes (the rules' cumulative levels)."""
+    path = path_of(current, target, track)
+    if ORDER.get(current) == ORDER[target] and current != target:
+        path = [target]  # a lateral move: the target alone
+    held = set() if current == "external" else {
+        lv for t in TRACKS.values() if current in t for lv in t if ORDER[lv] < ORDER[current]}
+    out, lv = [], INCLUDES.get(path[0])
+    while lv is not None and lv not in path and lv not in held:
+        out.append(lv)
+        if lv == current:
+            break
+        lv = INCLUDES.get(lv)
+    return out[::-1]
+
+
 def _months_before(end: dt.date, months: int) -> dt.date:
     """The day after the same calendar day `months` earlier: a period of exactly that many months."""
     y, m = divmod(end.year * 12 + end.month - 1 - months, 12)
@@ -716,6 +745,10 @@ def make_packet(seed: int | str, i: int) -> dict:
     g = Gen(r, cid, ORDER[target], target, start, end)
 
     records: list[dict] = []
+    for lv in carried_of(current, target, track):  # required criteria only, as the rules judge them
+        for _cid, required, build in RECIPES[lv]:
+            if required and g.chance(p_req):
+                records += build(g, True)
     for lv in path_of(current, target, track):
         for _cid, required, build in RECIPES[lv]:
             if g.chance(p_req if required else p_sup):

@@ -59,6 +59,7 @@ class Plan:
     rules: dict[str, Any]  # ruleset body; "run" values are action names resolved by the host
     criteria: list[Criterion]
     aspects: dict[tuple[str, str], int] = field(default_factory=dict)  # (level, aspect) -> threshold node
+    carried: tuple[str, ...] = ()  # levels of `path` judged on their required criteria only (RuleBook.carried)
 
 
 def _pred(key: str, pred: Any) -> list[dict]:
@@ -272,7 +273,10 @@ def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]]) -> Plan:
     return Plan(f"ladder-paths:{'+'.join(ids)}#{digest}", ids, b.nodes, roots, {}, b.rules, signals)
 
 
-def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
+def compile_path(book: RuleBook, path: tuple[str, ...], carried: tuple[str, ...] = ()) -> Plan:
+    """`path` lists every level judged, lowest first; those in `carried` (the levels below the
+    promotion a higher level includes) contribute their required criteria only: no supporting
+    threshold and no sufficiency policy of their own (the promotion's levels have those)."""
     b = _Builder()
     roots: dict[str, int] = {}
     suff: dict[str, int] = {}
@@ -280,6 +284,12 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
     criteria: list[Criterion] = []
     for lv in path:
         lr = book.level_rules[lv]
+        if lv in carried:
+            for cr in lr.criteria:
+                if cr.required:
+                    roots[cr.id] = b.add(cr.condition, cr.id, lv, None)
+                    criteria.append(cr)
+            continue
         pol = lr.policy
         suff[lv] = b.add({"evidence": "*", "within_days": pol.within_days, "min_count": pol.min_records}, None, lv,
                          None)
@@ -309,5 +319,5 @@ def compile_path(book: RuleBook, path: tuple[str, ...]) -> Plan:
     any_usable = {"$or": list(usable.values())} if len(usable) > 1 else next(iter(usable.values()))
     b.rules["ack"] = {"all": [GATE, {"n0$not": {"$and": [{KIND: "ev"}, any_usable]}}], "run": "noop"}
     digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
-    name = f"ladder:{'+'.join(path)}#{digest}"
-    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria, aspects)
+    name = f"ladder:{'+'.join(('~' + lv) if lv in carried else lv for lv in path)}#{digest}"
+    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria, aspects, tuple(carried))

@@ -29,9 +29,9 @@ except ImportError:  # not POSIX: engine.output takes no locks either
 SUMMARY_HEADER = ["candidate_id", "name", "source", "org", "manager", "cycle", "track", "current_level",
                   "target_level", "as_of", "verdict", "required_met", "required_total", "supporting_met",
                   "supporting_needed", "supporting_short", "required_gaps", "supporting_gaps", "warnings", "also_in",
-                  "invalid_reason", "rules_version"]
+                  "invalid_reason", "rules_version", "numbers_basis"]
 CRITERIA_HEADER = ["candidate_id", "source", "org", "cycle", "track", "target_level", "verdict", "criterion_id",
-                   "level", "required", "status", "evidence_count", "verified"]
+                   "level", "required", "status", "evidence_count", "verified", "basis", "basis_note"]
 INVALID = "invalid"  # the verdict column of a packet that could not be evaluated
 ALSO_IN = "also_in"  # a line's key: the other inputs naming the same candidate id
 SHARED = "shared_outcomes"  # a line's key: its outcomes another candidate claims too (engine.outcomes)
@@ -47,7 +47,7 @@ def summary_row(d: dict) -> list[str]:
     also = ";".join(d.get(ALSO_IN, []))
     if "error" in d:
         row = [c.get("id"), "", d.get("source"), "", "", "", "", "", "", "", INVALID] + [""] * 8 + \
-            [also, first_problem((d.get("error") or {}).get("problems") or []), ""]
+            [also, first_problem((d.get("error") or {}).get("problems") or []), "", ""]
         return row
     levels = d.get("levels", [])
     short = [g for g in d.get("supporting_gaps", [])]
@@ -58,7 +58,9 @@ def summary_row(d: dict) -> list[str]:
            sum(min(lv["supporting_met"], lv["supporting_needed"]) for lv in levels),
            sum(lv["supporting_needed"] for lv in levels), sum(g["more"] for g in short),
            ";".join(d.get("gaps", [])), ";".join(cid for g in short for cid in g["closest"]),
-           len(d.get("warnings", [])), also, "", d.get("rules_version")]
+           len(d.get("warnings", [])), also, "", d.get("rules_version"),
+           # "policy": supporting_needed and the evidence needed are the ladder's numbers, not the guide's
+           "policy" if any(lv.get("basis") == "policy" for lv in levels) else ""]
     return row
 
 
@@ -71,8 +73,12 @@ def criteria_rows(d: dict) -> Iterator[list[str]]:
     head = [c.get("id"), d.get("source"), c.get("org"), c.get("cycle"), d.get("track"), d.get("target_level"),
             d.get("verdict")]
     for cr in d.get("criteria", []):
+        # basis "policy" also for a criterion that relies on the ladder's default window (its "window")
+        basis = "policy" if cr.get("window") else cr.get("basis", "")
         yield [x for x in head + [cr["id"], cr["level"], cr["required"], cr["status"],
-                                             len(cr.get("evidence", [])), cr.get("verified", "")]]
+                                             len(cr.get("evidence", [])), cr.get("verified", ""), basis,
+                                             cr.get("basis_note") or (f"default window {cr['window']['days']} days"
+                                                                      if cr.get("window") else "")]]
 
 
 def flag_repeats(d: dict, repeated: dict[str, list[str]], shared: Any = None) -> dict:

@@ -18,12 +18,13 @@ class Evaluator:
         self.book = book
         self.with_plan = plan  # a not-ready verdict carries engine.plan's plan (computed when shown)
         self.engine = engine or rules_engine()
-        self._plans: dict[tuple[str, ...], Plan] = {}
+        self._plans: dict[tuple[tuple[str, ...], tuple[str, ...]], Plan] = {}
+        self._carried: dict[tuple[str, str, str], tuple[str, ...]] = {}
 
-    def plan(self, path: tuple[str, ...]) -> Plan:
-        plan = self._plans.get(path)
+    def plan(self, path: tuple[str, ...], carried: tuple[str, ...] = ()) -> Plan:
+        plan = self._plans.get((path, carried))
         if plan is None:
-            plan = self._plans[path] = compile_path(self.book, path)
+            plan = self._plans[(path, carried)] = compile_path(self.book, path, carried)
             self.engine.ensure(plan)
         return plan
 
@@ -39,7 +40,16 @@ class Evaluator:
             # Level ids were resolved, and the packet checked, with another ladder or schema.
             raise UsageError(summary=f"{packet.source}: the packet was checked with another ladder or packet "
                              "schema than these rules use; check it with these rules")
-        return tuple(self.book.path(packet.track, packet.current, packet.target))
+        carried = self.carried(packet)
+        return carried + tuple(self.book.path(packet.track, packet.current, packet.target))
+
+    def carried(self, packet: Packet) -> tuple[str, ...]:
+        """The levels below the promotion whose required criteria it includes (RuleBook.carried)."""
+        key = (packet.track, packet.current, packet.target)
+        got = self._carried.get(key)
+        if got is None:
+            got = self._carried[key] = tuple(self.book.carried(*key))
+        return got
 
     def evaluate(self, packet: Packet, plan: bool | None = None) -> Verdict:
         """The verdict; when not ready and plans are on (the evaluator's default unless `plan`
@@ -53,7 +63,7 @@ class Evaluator:
 
     def _evaluate(self, packet: Packet) -> Verdict:
         path = self.path(packet)
-        plan = self.plan(path)
+        plan = self.plan(path, self.carried(packet))
         facts = build_facts(packet, self.book, path)
         fr = self.engine.fire(plan, facts)
         results: list[CriterionResult] = []
@@ -66,7 +76,8 @@ class Evaluator:
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
                                                f"met by {', '.join(ids)}" if ids else "met", found=ids,
                                                basis=cr.basis, basis_note=cr.basis_note, aspect=cr.aspect,
-                                               verified=any("verified_by" in by_id[i] for i in ids)))
+                                               verified=any("verified_by" in by_id[i] for i in ids),
+                                               window=cr.window))
             else:
                 if grouped is None:
                     grouped = by_type(facts)
@@ -74,14 +85,18 @@ class Evaluator:
                 ids = partial(plan, fr, idx)
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "unmet", ids,
                                                reason, found=ids, misses=misses, basis=cr.basis,
-                                               basis_note=cr.basis_note, aspect=cr.aspect))
+                                               basis_note=cr.basis_note, aspect=cr.aspect, window=cr.window))
         levels = []
         for lv, lv_verdict, (req_met, req, sup_met, sup) in self._levels(plan, fr):
             pol = self.book.level_rules[lv].policy
+            if lv in plan.carried:  # required criteria only: nothing supporting, no evidence policy of its own
+                levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, 0, 0, 0, 0, 0,
+                                          pol.within_days, carried=True))
+                continue
             recent = len(fr.found.get(plan.sufficiency[lv], []))
             levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, sup_met, sup,
                                       pol.min_supporting, recent, pol.min_records, pol.within_days,
-                                      _aspects(plan, fr, lv)))
+                                      _aspects(plan, fr, lv), basis=pol.basis, basis_note=pol.basis_note))
         overall = _overall([lr.verdict for lr in levels])
         # Required gaps first: the smallest set of things to close.
         v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(plan.path),
@@ -90,6 +105,8 @@ class Evaluator:
                     org=packet.org, cycle=packet.cycle, from_track=packet.from_track,
                     lateral=self.book.lateral(packet.current, packet.target))
         v.headline = headline(v)
+        if any(c.window for c in results):
+            v.default_window = self.book.default_window
         v.checked = packet.checked  # engine.anchors: what the packet was checked against
         return v
 
@@ -97,7 +114,7 @@ class Evaluator:
         """Only the overall verdict (ready / not_ready / insufficient_evidence): the same firing
         and the same counting as evaluate, without explanations (engine.plan proves with it)."""
         path = self.path(packet)
-        plan = self.plan(path)
+        plan = self.plan(path, self.carried(packet))
         fr = self.engine.fire(plan, build_facts(packet, self.book, path))
         return _overall([lv_verdict for _, lv_verdict, _ in self._levels(plan, fr)])
 
@@ -112,6 +129,9 @@ class Evaluator:
         out = []
         for lv in plan.path:
             req_met, req, sup_met, sup = tally[lv]
+            if lv in plan.carried:  # the level below, included: its required criteria decide it
+                out.append((lv, READY if req_met == req else NOT_READY, (req_met, req, 0, 0)))
+                continue
             pol = self.book.level_rules[lv].policy
             # each per-aspect threshold is an engine node: met when its rule fired
             aspects_met = all(plan.aspects[(lv, a)] in fr.marked for a, _ in pol.per_aspect)

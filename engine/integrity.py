@@ -189,7 +189,7 @@ def _leadership(warn, ptr, ev, voices, ctx: _Ctx, i) -> None:
     if ctx.track in ctx.policy.no_reports_tracks and reports:
         warn(ptr, "direct reports on the individual-contributor track: check the track or the record")
     elif limit is not None and reports > limit[0]:
-        warn(ptr, f"{reports} people reporting is far above {ctx.current}: check the record")
+        warn(ptr, f"{reports} people reporting is far above {ctx.current} (policy: at most {limit[0]}): check the record")
 
 
 def _ownership(warn, ptr, ev, voices, ctx: _Ctx, i) -> None:
@@ -197,7 +197,7 @@ def _ownership(warn, ptr, ev, voices, ctx: _Ctx, i) -> None:
     scope = ev.get("scope")
     if limit is not None and ev.get("area") == "p-and-l" and scope in SCOPES and \
             SCOPES.index(scope) > SCOPES.index(limit[1]):
-        warn(ptr, f"owning a {scope} P&L is far above {ctx.current}: check the record")
+        warn(ptr, f"owning a {scope} P&L is far above {ctx.current} (policy: up to {limit[1]} scope): check the record")
 
 
 def _mentoring(warn, ptr, ev, voices, ctx: _Ctx, i) -> None:
@@ -234,17 +234,17 @@ def _metric_warnings(warn, ptr: str, ev: dict, ms: list, policy: IntegrityPolicy
         if res != base and _num(base) and _num(res):
             if base == 0 and abs(res) < policy.from_zero:
                 warn(f"{ptr}/metrics/{j}", f"moved from 0 to less than {policy.from_zero:g}, the least a change "
-                     "from 0 must reach to count as moved")
+                     "from 0 must reach to count as moved (policy)")
             elif base != 0 and abs(res - base) < policy.relative * abs(base):
                 warn(f"{ptr}/metrics/{j}", f"moved {abs(res - base) / abs(base):.2%} of its baseline, below the "
-                     f"{policy.relative:.0%} a change must reach to count as moved")
+                     f"{policy.relative:.0%} a change must reach to count as moved (policy)")
         if m.get("higher_is_better") is False and says_higher_is_better(policy, m.get("name")):
             # (without verified_by this is an error: engine.evidence; confirmed, the committee still looks)
             warn(f"{ptr}/metrics/{j}/higher_is_better", "false for a metric of a kind that is better higher (its "
                  "name): check it")
 
 
-_WHY = {"m": "the same metrics, in other units", "t": "the same title", "d": "the same title and date",
+_WHY = {"m": "the same metrics, in other units, within the restatement window (policy)", "t": "the same title", "d": "the same title and date",
         "c": "the same content", "p": "numbers that chain: one outcome in phases"}
 
 

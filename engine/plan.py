@@ -277,6 +277,8 @@ def _needs(s: _Synth, cond: dict, grouped: dict[str, list[dict]], title: str) ->
             raise _NoPlan(why)
         return best
     matching = [f for f in grouped.get(cond["evidence"], ()) if not _failed(f, cond)]
+    if "min_people" in cond:  # a record naming no person matches nothing (engine.compiler's leaf)
+        matching = [f for f in matching if person_key(_get(f, PERSON_FIELD[cond["evidence"]])) is not None]
     recs = _leaf_needs(s, cond, matching, title)
     if "min_people" in cond:  # every planned record names a new person; top up to enough people
         pf = PERSON_FIELD[cond["evidence"]]
@@ -427,6 +429,8 @@ def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict) -> lis
     # criteria read, as engine.compiler's sufficiency rule counts them), counting those added
     facts = grouped["*"]
     for lr in v.levels:
+        if lr.carried:  # an included level below: no evidence policy of its own
+            continue
         pol = book.level_rules[lr.id].policy
         usable = book.level_rules[lr.id].usable_types
         recent = len({f.get("_grp", f["eid"]) for f in facts  # repeats count once, as the engine counts

@@ -7,7 +7,7 @@ import orjson
 
 from .errors import Problem
 from .escape import Paint, markdown as _md, terminal_lines
-from .verdict import INSUFFICIENT, NONE, READY, SOME, STRONG, LevelResult, PathFit, PathsReport, Verdict
+from .verdict import INSUFFICIENT, NONE, READY, SOME, STRONG, CriterionResult, LevelResult, PathFit, PathsReport, Verdict
 
 FORMATS = ("text", "json", "markdown")
 
@@ -34,6 +34,8 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         d["basis"] = c.basis or "guide"
         if c.basis_note:
             d["basis_note"] = c.basis_note
+        if _policy_window(v, c):
+            d["window"] = {"days": c.window, "basis": "policy"}
         if c.misses:
             d["nearest_misses"] = [{"evidence": m.evidence, "failed": m.failed} for m in c.misses]
         if c.met:
@@ -59,10 +61,48 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         "warnings": [w.as_dict() for w in v.warnings],
         **_plan_keys(v),
         "checked_against": v.checked or _unchecked(),
+        **({"default_window": {"days": v.default_window[0], "basis": "policy", "basis_note": v.default_window[2]}}
+           if _labelled_window(v) else {}),
         "rules_version": v.rules_version,
         "schema_version": v.schema_version,
         "packet_sha256": v.packet_sha256,
     }
+
+
+def _labelled_window(v: Verdict) -> bool:
+    return bool(v.default_window and v.default_window[1] == "policy")
+
+
+def _policy_window(v: Verdict, c: CriterionResult) -> bool:
+    """The criterion relies on the ladder's default window, and the ladder labels it policy."""
+    return bool(c.window) and _labelled_window(v)
+
+
+def criterion_tag(v: Verdict, c: CriterionResult) -> str:
+    """required / supporting, and "policy" when a number in it (its own, or the ladder's default
+    window it relies on) is the ladder's choice rather than the guide's."""
+    policy = c.basis == "policy" or _policy_window(v, c)
+    return ("required" if c.required else "supporting") + (" · policy" if policy else "")
+
+
+def window_line(v: Verdict) -> str | None:
+    """The ladder's default window, once per verdict, beside the criteria tagged policy for it."""
+    if not _labelled_window(v):
+        return None
+    days, _, note = v.default_window
+    return (f"policy: evidence counts when dated inside the period and within {days} days of the as-of date "
+            f"wherever a criterion gives no window of its own ({note})")
+
+
+def level_figures(lr: LevelResult) -> str:
+    """A level's counts in words; a number that is the ladder's own choice says "policy" beside it."""
+    if lr.carried:
+        return (f"required {lr.required_met}/{lr.required_total} · included: its required criteria only, "
+                f"with current evidence (a level below the promotion)")
+    pol = ", policy" if lr.basis == "policy" else ""
+    return (f"required {lr.required_met}/{lr.required_total} · supporting {lr.supporting_met}/{lr.supporting_total} "
+            f"(needs {lr.supporting_needed}{pol}) · recent evidence {lr.recent_records} (needs {lr.recent_needed} "
+            f"within {lr.recent_window_days} days{pol})")
 
 
 def _unchecked() -> dict:
@@ -80,6 +120,11 @@ def _level_dict(lr: LevelResult) -> dict:
     d = dict(lr.__dict__)
     if not d["aspects"]:
         del d["aspects"]
+    if not d["carried"]:
+        del d["carried"]
+    for k in ("basis", "basis_note"):
+        if d[k] is None or d.get("carried"):
+            del d[k]
     return d
 
 
@@ -185,12 +230,11 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
               f" — {v.headline}"),
              ""]
     for lr in v.levels:
-        lines.append((Paint(f"{lr.id} · {lr.title}", bold=True),
-                      f": {lr.verdict} · required {lr.required_met}/{lr.required_total} · supporting "
-                     f"{lr.supporting_met}/{lr.supporting_total} (needs {lr.supporting_needed}) · recent evidence "
-                     f"{lr.recent_records} (needs {lr.recent_needed} within {lr.recent_window_days} days)"))
+        lines.append((Paint(f"{lr.id} · {lr.title}", bold=True), f": {lr.verdict} · {level_figures(lr)}"))
+        if lr.basis_note and not lr.carried:
+            lines.append(f"  policy: {lr.basis_note}")
         for c in _by_kind(v, lr.id):
-            tag = ("required" if c.required else "supporting") + (" · policy" if c.basis == "policy" else "")
+            tag = criterion_tag(v, c)
             lines.append(("  ", Paint(_MARK[c.met], fg="green" if c.met else "red"), f" [{tag}] {c.id} — {c.title}"))
             if c.met:
                 lines.append(f"      met by {_cite(evidence, c.evidence, redact)}")
@@ -214,6 +258,8 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
     if v.warnings:
         lines.append(f"Warnings for the committee ({len(v.warnings)}):")
         lines += [f"  {_warning_text(w)}" for w in v.warnings]
+    if window_line(v):
+        lines.append(window_line(v))
     lines += [f"Not checked: {n}" for n in not_checked(v)]
     lines.append(f"rules {v.rules_version}")
     return terminal_lines(lines, style)
@@ -265,6 +311,7 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
            f"- Track: {_track_text(v).removesuffix(' track')}; {v.current_level} → {v.target_level} "
            f"(levels assessed: {', '.join(v.path)})",
            f"- As of: {v.as_of}", f"- Rules: `{v.rules_version}`",
+           *([f"- {_md(window_line(v))}"] if window_line(v) else []),
            *[f"- Not checked: {_md(n)}" for n in not_checked(v)], ""]
     gaps = [c for c in v.criteria if not c.met and c.required]
     if gaps:
@@ -282,17 +329,16 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
         out += [f"### Warnings for the committee ({len(v.warnings)})", ""]
         out += [f"- {_md(_warning_text(w))}" for w in v.warnings] + [""]
     for lr in v.levels:
-        out += [f"### {lr.id} · {_md(lr.title)} — {lr.verdict}", "",
-                f"Required {lr.required_met}/{lr.required_total} · supporting {lr.supporting_met}/"
-                f"{lr.supporting_total} (needs {lr.supporting_needed}) · recent evidence {lr.recent_records} "
-                f"(needs {lr.recent_needed} within {lr.recent_window_days} days)", "",
+        figures = level_figures(lr)
+        if lr.basis_note and not lr.carried:
+            figures += f" · policy: {lr.basis_note}"
+        out += [f"### {lr.id} · {_md(lr.title)} — {lr.verdict}", "", _md(figures[0].upper() + figures[1:]), "",
                 "| | Criterion | Kind | Evidence / what is missing | Source |", "|---|---|---|---|---|"]
         for c in _by_kind(v, lr.id):
             detail = _md(_cite(evidence, c.evidence, redact) if c.met else c.reason)
             if not c.met and c.misses:
                 detail += "<br>nearest: " + _md("; ".join(f"{m.evidence}: {', '.join(m.failed)}" for m in c.misses))
-            kind = ("required" if c.required else "supporting") + (
-                f"<br>policy: {_md(c.basis_note)}" if c.basis == "policy" else "")
+            kind = criterion_tag(v, c) + (f"<br>policy: {_md(c.basis_note)}" if c.basis_note else "")
             out.append(f"| {_MARK[c.met]} | **{c.id}**<br>{_md(c.title)} | {kind} | {detail} | {_md(c.source)} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

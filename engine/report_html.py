@@ -37,6 +37,11 @@ _MALFORMED = "not shown: a field is not the shape ladder batch writes (an edited
 e = html_text  # text content (and the tests' way to find it)
 
 
+def _pol(lv: dict) -> str:
+    """", policy" beside a level's own numbers when the ladder labels them its choice."""
+    return ", policy" if lv.get("basis") == "policy" else ""
+
+
 def _str(x: object) -> str:
     return "" if x is None else str(x)
 
@@ -72,6 +77,10 @@ class Report:
         self.cycles: Counter[str] = Counter()
         self.seen: Counter[str] = Counter()
         self.needs: dict[str, str] = {}  # criterion id -> what it needs (the first part of its unmet reason)
+        # criterion id -> its policy note ("" for a number whose only note is the default window's):
+        # a number in it is the ladder's choice, not the guide's, shown "policy" in the key
+        self.policy: dict[str, str] = {}
+        self.default_window: dict | None = None  # the ladder's default window and its note, when labelled
 
     # -- reading ----------------------------------------------------------------------------
     def add(self, d: dict, titles: dict | None = None) -> None:
@@ -102,6 +111,11 @@ class Report:
             self.level_titles.setdefault(lid, t)
         for cid, t in needs.items():
             self.needs.setdefault(cid, t)
+        for c in d.get("criteria", []):
+            if c.get("basis") == "policy" or c.get("window"):
+                self.policy.setdefault(c["id"], _str(c.get("basis_note")))
+        if self.default_window is None and isinstance(d.get("default_window"), dict):
+            self.default_window = d["default_window"]
         self.rules[str(d.get("rules_version", ""))] += 1
         if cand.get("cycle"):
             self.cycles[str(cand["cycle"])] += 1
@@ -199,8 +213,8 @@ class Report:
             out.append('<ul class="lv">' + "".join(
                 f"<li>{e(lv['id'])}: {e(_LABEL.get(lv['verdict'], lv['verdict']))} · required "
                 f"{lv['required_met']}/{lv['required_total']} · supporting {lv['supporting_met']} (needs "
-                f"{lv['supporting_needed']}) · recent evidence {lv['recent_records']} (needs {lv['recent_needed']})"
-                "</li>" for lv in levels) + "</ul>")
+                f"{lv['supporting_needed']}{_pol(lv)}) · recent evidence {lv['recent_records']} (needs "
+                f"{lv['recent_needed']}{_pol(lv)})</li>" for lv in levels) + "</ul>")
         # Criterion titles and what each criterion needs are in the level's key, once: at 10,000
         # candidates, repeating them made a 72 MB page. A section says what is particular to the
         # candidate: what was found, what is still missing, the nearest misses, the evidence cited.
@@ -346,6 +360,13 @@ class Report:
         out.append("</div>")
         return "".join(out)
 
+    def _policy(self, cid: str) -> str:
+        """" policy: note" in a criterion's key entry when a number in it is the ladder's choice."""
+        if cid not in self.policy:
+            return ""
+        note = self.policy[cid]
+        return " <i class=\"pol\">policy" + (f": {e(note)}" if note else " (default window)") + "</i>"
+
     def _matrix(self, level: str, rows: list[_Row]) -> str:
         cols = list(self.criteria.get(level, {}).items())
         head = "".join(f"<th scope=\"col\"{attr('title', f'{cid}: {t}')}><a{attr('href', '#' + html_id('k', level, i + 1))}>"
@@ -365,13 +386,18 @@ class Report:
                         f"<td{attr('class', 'v ' + r.verdict)}>{e(_LABEL.get(r.verdict, r.verdict))}"
                         f"<td>{r.open_required}<td>{r.short}{''.join(cells)}")
         legend = "".join(f"<li{attr('id', html_id('k', level, i + 1))}><code>{e(cid)}</code> {e(t)}{' <i>(required)</i>' if req else ''}"
+                         + self._policy(cid)
                          + (f"<br><small>{e(self.needs[cid])}</small>" if cid in self.needs else "")
                          for i, (cid, (t, req)) in enumerate(cols))
+        dw, window = self.default_window, ""
+        if dw:
+            window = (f"<p class=\"rest\">policy (default window): evidence counts within {e(dw.get('days'))} days of "
+                      f"the as-of date wherever a criterion gives no window of its own ({e(dw.get('basis_note'))})</p>")
         return ('<div class="wrap"><table class="mx"><caption>Candidates × criteria (✓ met, ✗ open; * required; '
                 'sorted by closeness to ready)</caption><thead><tr><th scope="col">candidate<th scope="col">verdict'
                 '<th scope="col" title="required criteria open">req. open<th scope="col" '
                 f'title="supporting criteria short">supp. short{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
-                f"<details class=\"key\"><summary>Criteria key ({len(cols)})</summary><ol>{legend}</ol></details>")
+                f"<details class=\"key\"><summary>Criteria key ({len(cols)})</summary><ol>{legend}</ol>{window}</details>")
 
     def render(self) -> str:
         rows = sorted(self.rows, key=lambda r: r.key)

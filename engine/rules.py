@@ -67,6 +67,9 @@ class Criterion:
     basis: str | None = None  # "policy": its numbers are the ladder's choice, not the guide's
     basis_note: str | None = None
     acknowledge: dict = field(default_factory=dict)  # lint warning code -> why it is not a problem here
+    # the ladder's default window (days) when some leaf of the condition gives no window of its own:
+    # a number the guide does not give, labelled policy wherever the criterion is shown
+    window: int | None = None
 
     @property
     def evidence_types(self) -> list[str]:
@@ -80,6 +83,7 @@ class LevelRules:
     criteria: tuple[Criterion, ...]
     file: str = ""
     line: int | None = None  # of the `criteria:` key
+    includes: str | None = None  # the level below whose required criteria this level's verdict includes
 
     @property
     def usable_types(self) -> list[str]:
@@ -103,6 +107,8 @@ class RuleBook:
     ladder_lines: dict[str, int | None] = field(default_factory=dict, repr=False)
     # ladder.yaml `integrity:` (engine.integrity.policy_from): the pack's integrity policy, or its defaults
     integrity: IntegrityPolicy = field(default_factory=IntegrityPolicy, repr=False)
+    # ladder.yaml's default window and its label: (days, basis, basis_note), or None without one
+    default_window: tuple[int, str | None, str | None] | None = None
 
     @cached_property
     def ladder_version(self) -> str:
@@ -165,6 +171,32 @@ class RuleBook:
             return [target]
         lo, hi = self.levels[current].order, self.levels[target].order
         return [lv for lv in self.tracks[track] if lo < self.levels[lv].order <= hi]
+
+    def carried(self, track: str, current: str, target: str) -> list[str]:
+        """Levels below the judged path whose required criteria the verdict includes, lowest first.
+
+        Cumulative by construction: from the lowest level of the path, follow each level's
+        `includes` down while the candidate has not held that level. The current level itself is
+        included (its required criteria, with current evidence: the higher level still does
+        them); a level below the current one on a track they share counts as held. A candidate
+        from outside the ladder has held none, and a lateral move holds what the current level
+        holds (docs/rules.md, "Cumulative levels")."""
+        path = self.path(track, current, target)
+        out: list[str] = []
+        lv = self.level_rules[path[0]].includes if path[0] in self.level_rules else None
+        while lv is not None and lv not in out and lv not in path and not self.held(current, lv):
+            out.append(lv)
+            if lv == current:
+                break
+            lv = self.level_rules[lv].includes if lv in self.level_rules else None
+        return out[::-1]
+
+    def held(self, current: str, level: str) -> bool:
+        """A level the candidate has held: below the current level on a track they share."""
+        if current == EXTERNAL or current not in self.levels or level not in self.levels:
+            return False
+        cur, lv = self.levels[current], self.levels[level]
+        return lv.order < cur.order and bool(set(lv.tracks) & set(cur.tracks))
 
     def lateral(self, current: str, target: str) -> bool:
         """A move to another level of the same order (on another track: a track's order climbs)."""
@@ -370,6 +402,13 @@ def with_default_window(cond: dict, days: int) -> dict:
     return {**cond, key: [with_default_window(c, days) for c in cond[key]]}
 
 
+def uses_default_window(cond: dict) -> bool:
+    """Some leaf of the (evaluated) condition relies on the ladder's default window."""
+    if "evidence" in cond:
+        return "default_window" in cond
+    return any(uses_default_window(c) for k in COMPOSITES if k in cond for c in cond[k])
+
+
 def _source_forms(ladder_doc: Document, history: bool = False) -> tuple[list[str] | None, list[Problem]]:
     """ladder.yaml's `source_forms`: the forms a criterion's `source` may take in this pack (none:
     free text), matched by engine.sourceforms, never as a regular expression. The retired
@@ -380,6 +419,21 @@ def _source_forms(ladder_doc: Document, history: bool = False) -> tuple[list[str
         return None, [Problem(ladder_doc.source, "/source_pattern", retired_pattern_message(data["source_pattern"]),
                               line=ladder_doc.locate("/source_pattern"), kind="rules")]
     return data.get("source_forms"), []
+
+
+def _includes_problems(doc: Document, lv: str, inc: str | None, levels: dict[str, Level]) -> list[Problem]:
+    """`includes` names a level below this one on a track they share (so the chain ends)."""
+    if inc is None:
+        return []
+    line = doc.locate("/includes")
+    if inc not in levels:
+        return [Problem(doc.source, "/includes", f"unknown level {inc!r}{did_you_mean(inc, levels)}", line=line,
+                        kind="rules")]
+    me, low = levels[lv], levels[inc]
+    if low.order >= me.order or not set(low.tracks) & set(me.tracks):
+        return [Problem(doc.source, "/includes", f"level {inc!r} is not below {lv!r} on a track they share: a level "
+                        "includes the level beneath it", line=line, kind="rules")]
+    return []
 
 
 def _per_aspect_problems(doc: Document, per_aspect: dict[str, int], crits: list[Criterion]) -> list[Problem]:
@@ -514,7 +568,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
             cond = c["condition"] if window is None else with_default_window(c["condition"], window)
             crits.append(Criterion(c["id"], lv, c["title"], c["source"], c["required"], cond,
                                    c.get("aspect"), c.get("rationale"), doc.source, doc.locate(ptr),
-                                   c.get("basis"), c.get("basis_note"), dict(c.get("acknowledge", {}))))
+                                   c.get("basis"), c.get("basis_note"), dict(c.get("acknowledge", {})),
+                                   window if cond is not c["condition"] and uses_default_window(cond) else None))
         pol = data["policy"]
         supporting = sum(1 for c in crits if not c.required)
         if pol["min_supporting"] > supporting:
@@ -526,7 +581,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
         level_rules[lv] = LevelRules(lv, Policy(pol["min_supporting"], pol["sufficient_evidence"]["min_records"],
                                                 pol["sufficient_evidence"]["within_days"], pol.get("basis"),
                                                 pol.get("basis_note"), tuple(sorted(per_aspect.items()))),
-                                     tuple(crits), doc.source, doc.locate("/criteria"))
+                                     tuple(crits), doc.source, doc.locate("/criteria"), data.get("includes"))
+        problems += _includes_problems(doc, lv, data.get("includes"), levels)
     for lv in levels:
         if lv not in level_rules:
             problems.append(Problem(f"{directory}/{lv}.yaml", "", f"level {lv!r} has no rules file", kind="rules"))
@@ -541,5 +597,8 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
     tracks = {t: tuple(m) for t, m in lad["tracks"].items()}
     lines = {f"level:{lv['id']}": ladder_doc.locate(f"/levels/{i}") for i, lv in enumerate(lad["levels"])}
     lines.update({f"track:{t}": ladder_doc.locate(f"/tracks/{t}") for t in lad["tracks"]})
+    lines["default_window_days"] = ladder_doc.locate("/default_window_days")
     return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw, packet_schema,
-                    bool(lad.get("label_policy_numbers", False)), ladder_doc.source, lines, integrity)
+                    bool(lad.get("label_policy_numbers", False)), ladder_doc.source, lines, integrity,
+                    None if window is None else (window, lad.get("default_window_basis"),
+                                                 lad.get("default_window_note")))

@@ -86,6 +86,11 @@ def basis_problems(book: RuleBook) -> list[Problem]:
     does not give, and every level's policy block, must say `basis: policy` (errors). A label on a
     criterion without such a number is a warning."""
     out: list[Problem] = []
+    if book.label_policy_numbers and book.default_window and book.default_window[1] != "policy":
+        out.append(Problem(book.ladder_file, "/default_window_days",
+                           f"default_window_days {book.default_window[0]}: a number the guide does not give; label it "
+                           "default_window_basis: policy with a default_window_note", kind="lint",
+                           line=book.ladder_lines.get("default_window_days")))
     for lv in book.ordered_levels():
         lr = book.level_rules[lv]
         if book.label_policy_numbers and lr.policy.basis != "policy":
@@ -300,9 +305,21 @@ def _levels_dict(book: RuleBook, level: str | None = None) -> dict:
                        "sufficient_evidence": {"min_records": pol.min_records, "within_days": pol.within_days},
                        **_basis(pol)},
             "criteria": [{"id": c.id, "title": c.title, "source": c.source, "required": c.required,
-                          "evidence_types": c.evidence_types, "needs": describe(c.condition), **_basis(c)}
+                          "evidence_types": c.evidence_types, "needs": describe(c.condition), **_basis(c),
+                          **_window(book, c)}
                          for c in book.criteria(lv)]})
-    return {"rules_version": book.version, "levels": levels}
+    out = {"rules_version": book.version, "levels": levels}
+    if book.default_window and book.default_window[1] == "policy":
+        out["default_window"] = {"days": book.default_window[0], "basis": "policy",
+                                 "basis_note": book.default_window[2]}
+    return out
+
+
+def _window(book: RuleBook, c) -> dict:
+    """A criterion relying on the ladder's default window, when the ladder labels that window policy."""
+    if c.window and book.default_window and book.default_window[1] == "policy":
+        return {"window": {"days": c.window, "basis": "policy"}}
+    return {}
 
 
 def _per_aspect_words(policy: dict) -> str:
@@ -331,7 +348,8 @@ def show_text(book: RuleBook, level: str | None = None, markdown: bool = False, 
 
 def _md_row(x: dict, *more: str) -> str:
     """A criterion's or a path signal's markdown table row: id and title, kind, needs, then `more`."""
-    kind = _md(_kind(x)) + (f"<br>policy: {_md(x['basis_note'])}" if x["basis"] == "policy" else "")
+    kind = _md(_kind(x)) + (f"<br>policy: {_md(x['basis_note'])}" if x["basis"] == "policy" else "") + (
+        f"<br>policy: default window {x['window']['days']} days" if "window" in x else "")
     return f"| **{_md(x['id'])}**<br>{_md(x['title'])} | {kind} | {_md(x['needs'])} |" + \
         "".join(f" {_md(m)} |" for m in more)
 
@@ -343,6 +361,8 @@ def _text_item(x: dict, *more: str) -> list[str]:
     out += [f"      {m}" for m in more]
     if x["basis"] == "policy":
         out.append(f"      policy: {x.get('basis_note', '')}")
+    if "window" in x:
+        out.append(f"      policy: default window {x['window']['days']} days")
     return out
 
 
@@ -378,6 +398,10 @@ def _levels_text(d: dict, markdown: bool) -> str:
     out = []
     if markdown:
         out += ["# The ladder's criteria", "", f"Rules version `{d['rules_version']}`", ""]
+        if "default_window" in d:
+            w = d["default_window"]
+            out += [f"Default window: {w['days']} days, inside the period, for every criterion without a window of its "
+                    f"own. Policy: {_md(w['basis_note'])}", ""]
         for L in d["levels"]:
             p = L["policy"]
             out += [f"## {_md(L['id'])} — {_md(L['title'])} ({_md(L['guide_level'])}; tracks: "
@@ -391,6 +415,10 @@ def _levels_text(d: dict, markdown: bool) -> str:
             out += [_md_row(c, c["source"]) for c in L["criteria"]]
             out.append("")
         return "\n".join(out)
+    if "default_window" in d:
+        w = d["default_window"]
+        out += [f"default window: {w['days']} days, inside the period, for every criterion without its own (policy: "
+                f"{w['basis_note']})", ""]
     for L in d["levels"]:
         p = L["policy"]
         out.append(f"{L['id']} · {L['title']} ({L['guide_level']}; tracks: {', '.join(L['tracks'])}; "

@@ -30,6 +30,7 @@ class CriterionResult:
     basis: str | None = None  # "policy" when a number in the criterion is the ladder's, not the guide's
     basis_note: str | None = None
     aspect: str | None = None  # the criterion's aspect (a per-aspect threshold names its open ones)
+    window: int | None = None  # days: it relies on the ladder's default window (a policy number)
 
     @property
     def met(self) -> bool:
@@ -52,6 +53,11 @@ class LevelResult:
     # the level's per-aspect thresholds: [{"aspect", "needed", "met"}] (met: its supporting criteria
     # of that aspect that the engine found met); empty when the level has none
     aspects: list[dict] = field(default_factory=list)
+    # a level below the promotion that it includes (RuleBook.carried): judged on its required
+    # criteria only, with current evidence; no supporting threshold or evidence policy of its own
+    carried: bool = False
+    basis: str | None = None  # "policy": the level's own numbers (supporting, records, window) are the ladder's
+    basis_note: str | None = None
 
     @property
     def aspects_short(self) -> list[dict]:
@@ -87,6 +93,8 @@ class Verdict:
     cycle: str | None = None
     from_track: str = ""  # the candidate's track now, when it is not `track` (a move between tracks)
     lateral: bool = False  # a move to a level of the same order on another track
+    # the ladder's default window as (days, basis, basis_note) when a criterion shown relies on it
+    default_window: tuple[int, str | None, str | None] | None = None
     checked: dict | None = None  # engine.anchors: the directory's and calendar's digests, or what was not checked
 
     @property

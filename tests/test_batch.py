@@ -106,7 +106,7 @@ def test_summary_and_csv(tmp_path, run_cli):
     rows = csv_path.read_text().splitlines()
     assert rows[0] == ("candidate_id,name,source,org,manager,cycle,track,current_level,target_level,as_of,verdict,"
                        "required_met,required_total,supporting_met,supporting_needed,supporting_short,required_gaps,"
-                       "supporting_gaps,warnings,also_in,invalid_reason,rules_version")
+                       "supporting_gaps,warnings,also_in,invalid_reason,rules_version,numbers_basis")
     assert len(rows) == len(PACKETS) + 1
     verdicts = [d["verdict"] for d in _lines(out)]
     for v in ("ready", "not_ready", "insufficient_evidence"):

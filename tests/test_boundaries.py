@@ -47,7 +47,7 @@ def test_the_age_check_fixture_is_what_the_docstring_says(run_cli):
     v = json.loads(run_cli("evaluate", FIXTURE, "--format", "json", "--no-plan").stdout)
     assert v["as_of"] == "2025-12-31" and v["verdict"] == "ready"
     assert _criterion(v, "mid-pm.ships-reliably")["evidence"] == ["ev-01", "ev-02", "ev-08"]
-    assert v["levels"][0]["supporting_met"] == 5
+    assert next(lv for lv in v["levels"] if lv["id"] == "mid-pm")["supporting_met"] == 5  # (associate-pm is included)
 
 
 @pytest.mark.parametrize("days, met", [(OLDEST_DAYS, True), (OLDEST_DAYS - 1, False)])
@@ -96,18 +96,22 @@ def test_min_count_is_met_by_exactly_that_many(count, met, run_cli, tmp_path):
 @pytest.mark.parametrize("drop, needed, verdict", [(None, 5, "ready"), ("ev-05", 5, "not_ready"),
                                                    ("ev-05", 4, "ready")])
 def test_min_supporting_is_met_by_exactly_that_many(drop, needed, verdict, run_cli, tmp_path):
-    """Five supporting criteria met of five needed: ready. Without ev-05 (the only record of
-    mid-pm.technical-curiosity) four are met: not ready for five, ready for four."""
+    """Five supporting criteria met of five needed: ready. With ev-05 (the only record of
+    mid-pm.technical-curiosity) about the domain instead, four are met: not ready for five, ready
+    for four. (It stays a record of learning the product, so the included associate-pm criterion
+    learns-the-product stays met.)"""
     def edit(d):
         d["policy"]["min_supporting"] = needed
         d["policy"]["basis_note"] = f"{needed} supporting criteria: boundary test"
 
     packet = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
-    packet["evidence"] = [e for e in packet["evidence"] if e["id"] != drop]
+    for e in packet["evidence"]:
+        if e["id"] == drop:
+            e["area"] = "domain"
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump(packet, sort_keys=False), encoding="utf-8")
     v = _evaluate(run_cli, _rules(tmp_path, edit), path)
-    lv = v["levels"][0]
+    lv = next(lv for lv in v["levels"] if lv["id"] == "mid-pm")  # the promotion's level (associate-pm is included)
     assert (lv["supporting_met"], lv["supporting_needed"], v["verdict"]) == (5 if drop is None else 4, needed, verdict)
     if verdict == "not_ready":
         assert v["supporting_gaps"][0]["more"] == 1

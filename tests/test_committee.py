@@ -440,7 +440,10 @@ def test_reverify_replays_and_reformatting_does_not_matter(run_cli, tmp_path, re
 
 def test_reverify_catches_a_tampered_verdict(run_cli, tmp_path, recorded):
     """Someone edits a recorded verdict: the replay differs, names the line and what changed."""
-    text = recorded.read_text(encoding="utf-8").replace('"verdict":"ready"', '"verdict":"not_ready"', 1)
+    lines = recorded.read_text(encoding="utf-8").splitlines(keepends=True)
+    # noor's overall verdict (an earlier line may hold "ready" for an included level, not its verdict)
+    lines[1] = lines[1].replace('"verdict":"ready"', '"verdict":"not_ready"', 1)
+    text = "".join(lines)
     tampered = tmp_path / "tampered.jsonl"
     tampered.write_text(text, encoding="utf-8")
     r = run_cli("reverify", tampered, *THREE, "--jobs", "1", exit_code=1)

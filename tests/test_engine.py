@@ -157,20 +157,23 @@ def test_skip_level_groups_every_level_on_the_path():
     data = {"schema_version": 1, "candidate": {"id": "c-skip", "current_level": "mid-pm", "target_level": "director"},
             "period": {"start": "2025-01-01", "end": "2025-12-31"}, "evidence": []}
     v = _evaluate(data)
-    assert v["path"] == ["senior-pm", "director"]
-    assert [lr["id"] for lr in v["levels"]] == ["senior-pm", "director"]
-    assert {c["level"] for c in v["criteria"]} == {"senior-pm", "director"}
+    assert v["path"] == ["mid-pm", "senior-pm", "director"]
+    assert [lr["id"] for lr in v["levels"]] == ["mid-pm", "senior-pm", "director"]
+    assert {c["level"] for c in v["criteria"]} == {"mid-pm", "senior-pm", "director"}
+    # cumulative: the current level is included on its required criteria only (current evidence)
+    assert [lr.get("carried", False) for lr in v["levels"]] == [True, False, False]
+    assert all(c["required"] for c in v["criteria"] if c["level"] == "mid-pm")
 
 
 def test_track_switch_and_external_paths():
     """An IC switching to management is judged on the target track; an external hire on the target level."""
     base = {"schema_version": 1, "period": {"start": "2025-01-01", "end": "2025-12-31"}, "evidence": []}
     v = _evaluate(dict(base, candidate={"id": "c1", "current_level": "staff-pm", "target_level": "cpo"}))
-    assert (v["track"], v["current_level"], v["target_level"], v["path"]) == ("management", "principal-pm", "vp", ["vp"])
+    assert (v["track"], v["current_level"], v["target_level"], v["path"]) == ("management", "principal-pm", "vp", ["director", "vp"])
     v = _evaluate(dict(base, candidate={"id": "c2", "current_level": "external", "target_level": "gpm"}))
-    assert v["path"] == ["director"]
+    assert v["path"] == ["associate-pm", "mid-pm", "senior-pm", "director"]  # has held none of them
     v = _evaluate(dict(base, candidate={"id": "c3", "current_level": "lead-pm", "track": "ic"}))
-    assert (v["target_level"], v["path"]) == ("principal-pm", ["principal-pm"])
+    assert (v["target_level"], v["path"]) == ("principal-pm", ["senior-pm", "principal-pm"])
 
 
 MOVES = {  # (declared track or None, current, target) -> (judged track, from track, path, lateral)
@@ -181,10 +184,10 @@ MOVES = {  # (declared track or None, current, target) -> (judged track, from tr
     "principal-pm to director, no track": ((None, "principal-pm", "director"),
                                            ("management", "ic", ["director"], True)),
     "senior-pm on management to principal-pm": (("management", "senior-pm", "principal-pm"),
-                                                ("ic", "management", ["principal-pm"], False)),
-    "senior-pm on ic to director": (("ic", "lead-pm", "director"), ("management", "ic", ["director"], False)),
+                                                ("ic", "management", ["senior-pm", "principal-pm"], False)),
+    "senior-pm on ic to director": (("ic", "lead-pm", "director"), ("management", "ic", ["senior-pm", "director"], False)),
     "mid-pm on ic to director: both levels": (("ic", "mid-pm", "director"),
-                                              ("management", "ic", ["senior-pm", "director"], False)),
+                                              ("management", "ic", ["mid-pm", "senior-pm", "director"], False)),
 }
 
 
@@ -290,7 +293,7 @@ def test_two_rule_versions_live_in_one_process(tmp_path):
     a = EVAL.evaluate(check_document(_doc(data), BOOK))
     b = ev2.evaluate(check_document(_doc(data), book2))
     assert a.rules_version != b.rules_version
-    assert [lr.supporting_needed for lr in b.levels] == [0]
+    assert [lr.supporting_needed for lr in b.levels if not lr.carried] == [0]
     ev2.close()
 
 

@@ -198,12 +198,12 @@ def _edit(rules, name: str, old: str, new: str) -> None:
 
 BAD_PATH_FILES = {
     # (file, old text, new text) -> (JSON path in the message, words in it)
-    "unknown evidence type": (("partnerships.yaml", "evidence: business_ownership", "evidence: business_owner"),
-                              "/signals/0/condition/evidence", "did you mean 'business_ownership'"),
-    "misspelt field": (("partnerships.yaml", "area: partnership", "aera: partnership"),
-                       "/signals/0/condition/where/aera", "did you mean 'area'"),
+    "unknown evidence type": (("partnerships.yaml", "evidence: stakeholder_feedback", "evidence: stakeholder_feedbak"),
+                              "/signals/0/condition/evidence", "did you mean 'stakeholder_feedback'"),
+    "misspelt field": (("partnerships.yaml", "area: partnership\n", "aera: partnership\n"),
+                       "/signals/3/condition/where/aera", "did you mean 'area'"),
     "value the schema never allows": (("founder-gm.yaml", "activity: hiring", "activity: hireing"),
-                                      "/signals/4/condition/where/activity", "did you mean 'hiring'"),
+                                      "/signals/5/condition/where/activity", "did you mean 'hiring'"),
     "unknown operator": (("innovation-rd.yaml", "ambiguity: high", "ambiguity: {above: high}"),
                          "/signals/3/condition/where/ambiguity", "unknown operator 'above'"),
     "signal id of another path": (("innovation-rd.yaml", "id: innovation-rd.builds-from-nothing",
@@ -214,8 +214,9 @@ BAD_PATH_FILES = {
                                   "/policy/min_supporting", "only 3"),
     "missing title": (("product-operations.yaml", "title: Product operations / program management\n", ""), "",
                       "'title' is a required property"),
-    "tenure gating": (("partnerships.yaml", "accountable: true\n", "accountable: true\n        years_in_role: 3\n"),
-                      "/signals/0/condition/where/years_in_role", "tenure"),
+    "tenure gating": (("partnerships.yaml", "area: partnership\n        accountable: true\n",
+                       "area: partnership\n        accountable: true\n        years_in_role: 3\n"),
+                      "/signals/3/condition/where/years_in_role", "tenure"),
     "not YAML": (("partnerships.yaml", "path: partnerships", "path: [partnerships"), "", ""),
 }
 

@@ -6,6 +6,8 @@ fixtures, edited in memory: a record removed or added.
 """
 from __future__ import annotations
 
+import csv
+import html
 import json
 
 import pytest
@@ -217,19 +219,43 @@ def test_a_label_without_a_number_is_a_warning(tmp_path, run_cli):
     assert "probe.risky is labelled basis: policy but holds no number [label-without-number] (warning)" in r.stdout
 
 
-def test_policy_is_shown_in_every_output(run_cli):
+def test_policy_is_shown_in_every_output(run_cli, tmp_path):
+    """A criterion's own policy number, and the ladder's default window a criterion relies on, say
+    "policy" in JSON, text, markdown, the HTML report and both CSVs; a criterion that gives its own
+    window (and no other number) would not, but every bundled one holds a number."""
     fx = FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"
     note = "2 launches in 730 days: repeated metric movement within two years, not one past success"
+    window_note = load_rules().default_window[2]
     v = json.loads(run_cli("evaluate", fx, "--format", "json").stdout)
     crit = {c["id"]: c for c in v["criteria"]}
     assert crit["senior-pm.moves-key-metrics"]["basis"] == "policy"
     assert crit["senior-pm.moves-key-metrics"]["basis_note"] == note
+    assert "window" not in crit["senior-pm.moves-key-metrics"]  # its own within_days: labelled by its note
+    # guide's words, but the evidence window is the ladder's default: labelled by the window
     assert crit["senior-pm.area-direction"]["basis"] == "guide" and "basis_note" not in crit["senior-pm.area-direction"]
+    assert crit["senior-pm.area-direction"]["window"] == {"days": 730, "basis": "policy"}
+    assert v["default_window"] == {"days": 730, "basis": "policy", "basis_note": window_note}
     text = run_cli("evaluate", fx).stdout
     assert "[required · policy] senior-pm.moves-key-metrics" in text and f"      policy: {note}" in text
-    assert "[required] senior-pm.area-direction" in text
+    assert "[required · policy] senior-pm.area-direction" in text
+    assert f"within 730 days of the as-of date wherever a criterion gives no window of its own ({window_note})" in text
     md = run_cli("evaluate", fx, "--format", "markdown").stdout
-    assert f"| required<br>policy: {note} |" in md
+    assert f"| required · policy<br>policy: {note} |" in md
+    assert "| required · policy | " in md and window_note in md
+    out = tmp_path / "r.jsonl"
+    run_cli("batch", fx, "--out", out, "--summary", tmp_path / "s.csv", "--criteria-csv", tmp_path / "c.csv")
+    rows = list(csv.DictReader((tmp_path / "c.csv").read_text(encoding="utf-8").splitlines()))
+    by = {r["criterion_id"]: r for r in rows}
+    assert (by["senior-pm.moves-key-metrics"]["basis"], by["senior-pm.moves-key-metrics"]["basis_note"]) == ("policy", note)
+    assert (by["senior-pm.area-direction"]["basis"], by["senior-pm.area-direction"]["basis_note"]) == \
+        ("policy", "default window 730 days")
+    summary = list(csv.DictReader((tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()))
+    assert [r["numbers_basis"] for r in summary] == ["policy"]
+    run_cli("report", out, "--out", tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f'<code>senior-pm.moves-key-metrics</code> ' in page and f'<i class="pol">policy: {html.escape(note)}</i>' in page
+    assert '<code>senior-pm.area-direction</code> Sets' in page and '<i class="pol">policy (default window)</i>' in page
+    assert html.escape(window_note) in page
     show = json.loads(run_cli("rules", "show", "--level", "senior-pm", "--format", "json").stdout)
     lv = show["levels"][0]
     assert lv["policy"]["basis"] == "policy" and lv["policy"]["basis_note"]
@@ -248,3 +274,30 @@ def test_coverage_lists_every_policy_number():
             assert f"| `{c.id}` |" in cov and c.basis_note in cov, c.id
     for lv, lr in book.level_rules.items():
         assert f"| `{lv}` policy |" in cov and lr.policy.basis_note in cov, lv
+    days, basis, note = book.default_window
+    assert basis == "policy" and f"| `ladder.yaml` default window | default_window_days {days} | {note} |" in cov
+    for part, block in book.raw["ladder"]["integrity"].items():
+        assert block["basis"] == "policy" and f"| `ladder.yaml` integrity: {part} |" in cov \
+            and block["rationale"] in cov, part
+
+
+def test_an_unlabelled_default_window_is_a_lint_error(tmp_path, run_cli):
+    """With label_policy_numbers, the ladder's default window is a number like any other: without
+    default_window_basis: policy, lint names ladder.yaml, its line and the field."""
+    import shutil
+
+    d = tmp_path / "rules"
+    shutil.copytree(FIXTURES.parent / "rules", d)
+    f = d / "ladder.yaml"
+    text = f.read_text(encoding="utf-8")
+    kept = [ln for ln in text.splitlines(keepends=True) if not ln.startswith("default_window_")
+            or ln.startswith("default_window_days")]
+    f.write_text("".join(kept), encoding="utf-8")
+    line = next(i for i, ln in enumerate(kept, 1) if ln.startswith("default_window_days"))
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert f"ladder.yaml:{line}: /default_window_days: default_window_days 730: a number the guide does not give" \
+        in r.stderr, r.stderr
+    # a label without its note is a schema error, never a silent "policy" with nothing to show
+    f.write_text(text.replace('default_window_note: "two years', 'x_note: "two years'), encoding="utf-8")
+    r = run_cli("rules", "lint", "--rules", d, exit_code=4)
+    assert "default_window_note" in r.stderr and "ladder.yaml" in r.stderr

@@ -576,6 +576,6 @@ def test_letter_case_of_level_names_and_person_ids(run_cli, tmp_path):
     r = run_cli("evaluate", f, exit_code=3)
     assert "/candidate/target_level:" in r.stderr and "senior-pm" in r.stderr
     w = json.loads(run_cli("evaluate", src, "--target", " DIRECTOR ", "--format", "json", "--no-plan").stdout)
-    assert w["target_level"] == "director" and w["path"] == ["senior-pm", "director"]
+    assert w["target_level"] == "director" and w["path"] == ["mid-pm", "senior-pm", "director"]
     assert run_cli("evaluate", src, "--target", "Group-PM", "--format", "json", "--no-plan").stdout == \
         run_cli("evaluate", src, "--target", "gpm", "--format", "json", "--no-plan").stdout
