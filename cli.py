@@ -390,18 +390,25 @@ def report(results, out, packets, redact, no_charts, private, rules_dir, max_byt
 @main.command()
 @click.option("--target", required=True, help="The level the packet is for (id or alias).")
 @click.option("--track", default=None, help="The candidate's track (default: the level's first).")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "csv", "xlsx"]), default="yaml", show_default=True,
+              help="yaml: a commented packet on stdout; csv or xlsx: the spreadsheet layout of `ladder import`, "
+                   "one example row per record (needs --out).")
+@click.option("--out", "out", default=None, metavar="FILE",
+              help="With --format csv|xlsx: the file to write (a CSV's candidates go beside it as FILE-candidates.csv).")
 @RULES_OPT
-def new(target, track, rules_dir):
+def new(target, track, fmt, out, rules_dir):
     """Print a commented YAML packet template for a target level: every evidence type its criteria
-    use, each field with its allowed values. Every value is an example that validates: replace
-    them with the candidate's evidence.
+    use, each field with its allowed values. Every value is an example: replace them with the
+    candidate's evidence. Until its placeholder name and ids and its example titles are replaced,
+    the template is refused (exit 3), so an unedited one can never be evaluated.
 
     \b
     Example:
       ladder new --target senior-pm > packet.yaml
       ladder new --target principal-pm --track ic | ladder validate -
+      ladder new --target director --format xlsx --out template.xlsx
     """
-    _run(commands.new, _book(rules_dir), target, track)
+    _run(commands.new, _book(rules_dir), target, track, fmt, out)
 
 
 @main.command()

@@ -202,6 +202,14 @@ def _leaf(cond: dict, etype: str) -> dict | None:
 
 
 def template(book: RuleBook, evaluator: Any, target: str, track: str | None = None) -> str:
+    data, records, used, level = template_data(book, evaluator, target, track)
+    return _render(book, data, records, used, level)
+
+
+def template_data(book: RuleBook, evaluator: Any, target: str, track: str | None = None
+                  ) -> tuple[dict, list[dict], dict[str, list[str]], str]:
+    """The template as a packet (placeholders and all), its records, which criteria each evidence
+    type counts toward, and the target level's id."""
     level = book.resolve(target)
     if level is None:
         raise UsageError(summary=f"--target: unknown level {target!r}{book.level_hint(target)} "
@@ -228,11 +236,13 @@ def template(book: RuleBook, evaluator: Any, target: str, track: str | None = No
             used.setdefault(t, [])
             if c.id not in used[t]:
                 used[t].append(c.id)
-    return _render(book, data, records, used, level)
+    return data, records, used, level
 
 
 def _check(book: RuleBook, data: dict):
-    return check_document(Document("<template>", json.loads(json.dumps(data)), "", "json"), book)
+    # template=True: the template's own placeholders (its name, ids, "Example:" titles) are what a
+    # packet must not keep; everything else about it must validate
+    return check_document(Document("<template>", json.loads(json.dumps(data)), "", "json"), book, template=True)
 
 
 def _records(book: RuleBook, evaluator: Any, data: dict) -> list[dict]:
@@ -285,8 +295,9 @@ def _render(book: RuleBook, data: dict, records: list[dict], used: dict[str, lis
     defs = schema["$defs"]
     cand = _resolve(schema, schema["properties"]["candidate"])
     out = [f"# A packet template for {level} ({book.levels[level].title}), {data['candidate']['track']} track.",
-           "# Every value below is an example that validates: replace each with the candidate's own evidence,",
-           "# delete records that do not apply, add more of any type. Titles, notes and quotes are free text.",
+           "# Every value below is an example: replace each with the candidate's own evidence, delete records",
+           "# that do not apply, add more of any type. Titles, notes and quotes are free text. Until the",
+           "# placeholder name and ids and every 'Example:' title are replaced, `ladder validate` refuses it.",
            "# Check it with `ladder validate FILE` and evaluate it with `ladder evaluate FILE`.",
            "# Field reference: docs/packets.md. The as-of date is period.end.",
            "schema_version: 1", "candidate:"]

@@ -506,11 +506,23 @@ def _titles_by_hash(paths: list[str] | tuple, max_bytes: int) -> dict[str, dict]
     return out
 
 
-def new(book: RuleBook, target: str, track: str | None = None) -> tuple[str, int]:
-    """`ladder new`: a commented packet template for a target level (engine.authoring)."""
-    from .authoring import template
+def new(book: RuleBook, target: str, track: str | None = None, fmt: str = "yaml",
+        out: str | None = None) -> tuple[str, int, str]:
+    """`ladder new`: a packet template for a target level (engine.authoring): commented YAML on
+    stdout, or the spreadsheet layout (`--format csv|xlsx --out FILE`, engine.spreadsheet) with
+    one example row per record. Either way its placeholders are refused until replaced."""
+    from .authoring import template, template_data
 
-    return template(book, Evaluator(book), target, track).rstrip("\n"), EXIT_OK
+    if fmt == "yaml":
+        if out is not None:
+            raise UsageError(summary="--out: the YAML template is printed; redirect it (ladder new ... > packet.yaml)")
+        return template(book, Evaluator(book), target, track).rstrip("\n"), EXIT_OK, ""
+    if out is None:
+        raise UsageError(summary=f"--format {fmt}: give --out FILE.{fmt} (a spreadsheet is a file, not text)")
+    from .spreadsheet import write_template
+
+    data = template_data(book, Evaluator(book), target, track)[0]
+    return "", EXIT_OK, write_template(book, data, out, fmt)
 
 
 def schema(book: RuleBook, fmt: str = "json") -> tuple[str, int]:

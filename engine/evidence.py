@@ -11,7 +11,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import jsonschema_rs
 import orjson
@@ -387,10 +387,54 @@ def _placeholder(text: Any) -> bool:
     return not _LETTER.search(text) or t in _PLACEHOLDERS or t.startswith("lorem ipsum") or len(t) < 2
 
 
+# `ladder new` writes these into its template (engine.authoring), and the planner names the people
+# it invents plan-person-N: a packet still holding one is an unedited example, never evidence.
+TEMPLATE_ID = "emp-0000"
+TEMPLATE_NAME = "Firstname Lastname"
+TEMPLATE_TITLE = "Example: "
+_TEMPLATE_PERSON = re.compile(r"plan-?person-?\d+")  # compared on engine.fields.person_key's folded form
+
+
+def _template_title(text: Any) -> bool:
+    return type(text) is str and text.lstrip()[:8].casefold() == "example:"
+
+
+def _template_person(pid: Any) -> bool:
+    key = person_key(pid) if isinstance(pid, str) else None
+    return bool(key) and (key == person_key(TEMPLATE_ID) or _TEMPLATE_PERSON.fullmatch(key) is not None)
+
+
+def template_problems(data: dict, add: Callable[[str, str], None]) -> None:
+    """The template's placeholders (`ladder new`) left in a packet: its name, ids and example titles."""
+    cand = data.get("candidate") if isinstance(data.get("candidate"), dict) else {}
+    if _template_person(cand.get("id")):
+        add("/candidate/id", "the template's placeholder id: write the candidate's own id")
+    name = cand.get("name")
+    if isinstance(name, str) and " ".join(name.split()).casefold() == TEMPLATE_NAME.casefold():
+        add("/candidate/name", "the template's placeholder name: write the candidate's name, or leave the field out")
+    if _template_person(cand.get("manager")):
+        add("/candidate/manager", "a placeholder person id: write the manager's id")
+    evidence = data.get("evidence") if isinstance(data.get("evidence"), list) else []
+    for i, ev in enumerate(evidence):
+        if type(ev) is not dict:
+            continue
+        if _template_title(ev.get("title")):
+            add(f"/evidence/{i}/title", "the template's example title: say what the work was, or delete the record")
+        if _template_person(ev.get("verified_by")):
+            add(f"/evidence/{i}/verified_by", "a placeholder person id: name who confirms the record")
+        for k in ("from", "mentee"):
+            if isinstance(ev.get(k), dict) and _template_person(ev[k].get("id")):
+                add(f"/evidence/{i}/{k}/id", "a placeholder person id: name the real person, or leave the id out")
+
+
 def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None,
-                      track_override: str | None = None, need_target: bool = True) -> tuple[list[Problem], dict]:
+                      track_override: str | None = None, need_target: bool = True,
+                      template: bool = False) -> tuple[list[Problem], dict]:
     """Checks the schema cannot express. Defensive about types: the schema may have failed too.
     The overrides (--target, --track) stand in for the packet's own values.
+
+    template=True (engine.authoring only, while it builds `ladder new`'s template): the template's
+    own placeholders are not reported.
 
     need_target=False (`ladder paths`): a packet with no level to be promoted to (the top of a
     track, an external candidate) is not an error; a target it does give is checked as ever."""
@@ -465,6 +509,8 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
                     + ("" if target == current else " (a move to another track is to a level of the same order "
                        "or above)"))
     ctx.update(track=track, current=current, target=target, cid=cid, from_track=from_track)
+    if not template:
+        template_problems(data, add)
 
     evidence = data.get("evidence") if isinstance(data.get("evidence"), list) else []
     seen: dict[str, int] = {}
@@ -521,7 +567,8 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
 
 def check_document(doc: Document, book: RuleBook, target_override: str | None = None,
                    normalised: bool = True, track_override: str | None = None,
-                   need_target: bool = True, anchors: Anchors | None = None) -> Packet | None:
+                   need_target: bool = True, anchors: Anchors | None = None,
+                   template: bool = False) -> Packet | None:
     """Validate one parsed packet against this book's ladder and packet schema, or raise
     EvidenceError with every problem. The Packet holds validated data only: the engine's facts
     belong to the rule book that fires them (engine.facts).
@@ -538,7 +585,7 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         problems = schema_problems(doc, book.packet_schema)
     except ParseFailure as exc:  # nested too deep, or too large, to be a packet at all
         raise EvidenceError([exc.problem]) from None
-    sem, ctx = semantic_problems(doc, book, target_override, track_override, need_target)
+    sem, ctx = semantic_problems(doc, book, target_override, track_override, need_target, template)
     sem += direction_problems(doc, book.integrity)  # engine.integrity: the pack's metric direction words
     problems += [p for p in sem if p not in problems]
     anchors = anchors if anchors is not None else for_book(book)

@@ -564,6 +564,25 @@ def export_packets(book, inputs: list[str], out: str, fmt: str | None = None, ma
     return "", EXIT_INVALID_PACKET if problems else EXIT_OK, "\n".join(x for x in (err, note) if x)
 
 
+def write_template(book, data: dict, out: str, fmt: str) -> str:
+    """`ladder new --format csv|xlsx`: the template packet in the spreadsheet layout, its example
+    rows kept as they are (their name, ids and "Example:" titles are refused on import until
+    replaced, as in the YAML template)."""
+    from .output import check_outputs
+
+    cols = Columns(book.packet_schema.data)
+    ev, cands = tables_from_packets([("<template>", data)], cols)
+    dest = Path(out)
+    cpath = dest.with_name(dest.stem + "-candidates.csv")
+    check_outputs([("--out", str(dest))] + ([("--out's candidates file", str(cpath))] if fmt == "csv" else []))
+    if fmt == "xlsx":
+        write_xlsx({EVIDENCE: ev, CANDIDATES: cands}, dest)
+        return f"{out}: a template with {len(ev) - 1} example evidence row(s) and 1 example candidate"
+    write_csv(ev, dest)
+    write_csv(cands, cpath)
+    return (f"{out}: a template with {len(ev) - 1} example evidence row(s); {cpath}: 1 example candidate")
+
+
 def layout_reference() -> list[str]:
     """The spreadsheet layout, as a section of docs/packets.md (engine.authoring.field_reference)."""
     return [
@@ -573,8 +592,9 @@ def layout_reference() -> list[str]:
         "and a round trip gives every packet back unchanged. `FILE` is a workbook (`.xlsx`, sheets `evidence` and "
         "`candidates`) or a CSV of the evidence with the candidates in a second CSV (`--candidates FILE`; export "
         "writes it beside the first, as `NAME-candidates.csv`). `examples/cycle-2026-h1/` holds a 30-candidate "
-        "cycle in both forms; export any packet (`ladder new --target LEVEL > p.yaml`, then `ladder export p.yaml "
-        "--out template.xlsx`) for a template with the columns filled in.", "",
+        "cycle in both forms. `ladder new --target LEVEL --format xlsx --out template.xlsx` (or `--format csv`) "
+        "writes a template with one example row per record the level's criteria use; like the YAML template, its "
+        "placeholder name and ids and its `Example:` titles are refused on import until replaced.", "",
         "**The `evidence` sheet**: one row per evidence record.", "",
         "| column | |", "|---|---|",
         "| `candidate_id` | the candidate the record belongs to (a row of the candidates sheet) |",

@@ -87,3 +87,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 def pytest_sessionfinish(session, exitstatus):
     if exitstatus == 0 and _disallowed_skips(session.config):
         session.exitstatus = 1
+
+
+def real_record(rec: dict) -> dict:
+    """A plan record as the real record a person writes in its place: the `planned` marker dropped
+    (a packet holding a planned record is invalid) and each person the plan invents (plan-person-N,
+    a placeholder no packet may keep) named: one id per placeholder."""
+    import copy
+
+    r = {k: v for k, v in copy.deepcopy(rec).items() if k != "planned"}
+    for k in ("from", "mentee"):
+        pid = r[k].get("id") if isinstance(r.get(k), dict) else None
+        if isinstance(pid, str) and pid.startswith("plan-person-"):
+            r[k]["id"] = "emp-77" + pid.removeprefix("plan-person-")
+    if str(r.get("verified_by", "")).startswith("plan-person-"):
+        r["verified_by"] = "emp-77" + r["verified_by"].removeprefix("plan-person-")
+    return r

@@ -1,6 +1,7 @@
 """Writing packets (issue 13): messages a Word user can act on, a template, stdin, folders."""
 from __future__ import annotations
 
+import copy
 import json
 
 import yaml
@@ -114,6 +115,7 @@ def test_every_level_has_a_template_that_validates_and_evaluates(run_cli, tmp_pa
         assert used <= {r["type"] for r in data["evidence"]}, level
         assert "one of: led, co-led, contributed" in text or "role" not in text
         data["candidate"].update(id="emp-4242", name="Ottilie Brackwater")
+        _fill_people(data)
         for i, r in enumerate(data["evidence"]):
             r["title"] = f"Relaunch of the supplier portal, part {i + 1}"
         p = tmp_path / f"{level}-{track}.yaml"
@@ -178,3 +180,107 @@ def test_the_field_reference_is_generated_from_the_schema(run_cli):
     for t in ("shipped_outcome", "mentoring", "stakeholder_feedback", "org_initiative"):
         assert f"### {t}" in doc
     assert "docs/packets.md" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _fill_people(data: dict) -> None:
+    """Real-looking person ids where the template has placeholders (plan-person-N)."""
+    for i, r in enumerate(data["evidence"]):
+        for k in ("from", "mentee"):
+            if isinstance(r.get(k), dict) and str(r[k].get("id", "")).startswith("plan-person-"):
+                r[k]["id"] = f"emp-{5000 + i}"
+        if str(r.get("verified_by", "")).startswith("plan-person-"):
+            r["verified_by"] = "emp-6000"
+
+
+def test_an_unedited_template_is_refused_field_by_field(run_cli, tmp_path):
+    """`ladder new`'s placeholders are errors (exit 3) naming each line and field, for every level's
+    template; changing only the candidate id (which made a template READY) still leaves it refused."""
+    for level, track in _levels():
+        text = run_cli("new", "--target", level, "--track", track).stdout
+        p = tmp_path / f"{level}-{track}.yaml"
+        p.write_text(text, encoding="utf-8")
+        r = run_cli("validate", p, exit_code=3)
+        said = r.stdout + r.stderr
+        data = yaml.safe_load(text)
+        lines = text.splitlines()
+        id_line = next(n for n, x in enumerate(lines, 1) if x.startswith("  id: emp-0000"))
+        assert f"{p}:{id_line}: /candidate/id: the template's placeholder id" in said, said
+        assert "/candidate/name: the template's placeholder name" in said
+        for i in range(len(data["evidence"])):
+            assert f": /evidence/{i}/title: the template's example title" in said, (level, i)
+        p.write_text(text.replace("id: emp-0000", "id: emp-4242"), encoding="utf-8")
+        run_cli("evaluate", p, exit_code=3)
+
+
+def test_template_placeholders_are_caught_however_spelt_and_nothing_else_is(run_cli, tmp_path):
+    """Each placeholder at its edge: case, separators and spacing do not hide one; a real title or id
+    that merely resembles one is accepted."""
+    base = yaml.safe_load((FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml").read_text(encoding="utf-8"))
+
+    def check(edit, refused: str | None):
+        d = copy.deepcopy(base)
+        edit(d)
+        p = tmp_path / "p.yaml"
+        p.write_text(yaml.safe_dump(d, sort_keys=False), encoding="utf-8")
+        r = run_cli("validate", p, exit_code=3 if refused else 0)
+        if refused:
+            assert refused in r.stdout + r.stderr, r.stdout + r.stderr
+
+    fb = next(i for i, e in enumerate(base["evidence"]) if e["type"] == "stakeholder_feedback")
+    check(lambda d: d["candidate"].update(id="EMP_0000"), "/candidate/id: the template's placeholder id")
+    check(lambda d: d["candidate"].update(name="  firstname   LASTNAME "), "/candidate/name: the template's placeholder")
+    check(lambda d: d["evidence"][0].update(title="  example: launch"), "/evidence/0/title: the template's example")
+    check(lambda d: d["evidence"][0].update(title="EXAMPLE:launch"), "/evidence/0/title: the template's example")
+    check(lambda d: d["evidence"][fb]["from"].update(id="Plan_Person_7"), f"/evidence/{fb}/from/id: a placeholder person")
+    check(lambda d: d["evidence"][0].update(verified_by="plan-person-12"), "/evidence/0/verified_by: a placeholder person")
+    check(lambda d: d["candidate"].update(manager="plan-person-1"), "/candidate/manager: a placeholder person")
+    # near misses are real data
+    check(lambda d: d["evidence"][0].update(title="Examples of onboarding, rewritten"), None)
+    check(lambda d: d["evidence"][0].update(title="Example-led docs for the payments API"), None)
+    check(lambda d: d["candidate"].update(id="emp-00000"), None)
+    check(lambda d: d["candidate"].update(name="Firstname Lastnames"), None)
+    check(lambda d: d["evidence"][fb]["from"].update(id="planner-7"), None)
+
+
+def test_new_writes_the_spreadsheet_template_that_import_refuses_until_filled(run_cli, tmp_path):
+    """`ladder new --format csv|xlsx`: the import layout with one example row per record. Imported as
+    written, each placeholder is an error naming the sheet, row and column; filled in (name, ids,
+    titles, people), it imports to a packet that validates."""
+    import csv as csv_mod
+
+    for fmt in ("csv", "xlsx"):
+        out = tmp_path / f"t.{fmt}"
+        r = run_cli("new", "--target", "director", "--format", fmt, "--out", out)
+        assert "example evidence row(s)" in r.stderr
+        extra = ["--candidates", tmp_path / "t-candidates.csv"] if fmt == "csv" else []
+        r = run_cli("import", out, *extra, "--out", tmp_path / f"imp-{fmt}", exit_code=3)
+        assert "row 2, column title: the template's example title" in r.stderr, r.stderr
+        assert "column name: the template's placeholder name" in r.stderr
+    # the CSV, filled in as a person would
+    ev_path, cand_path = tmp_path / "t.csv", tmp_path / "t-candidates.csv"
+    rows = list(csv_mod.reader(ev_path.read_text(encoding="utf-8").splitlines()))
+    head = rows[0]
+    for n, row in enumerate(rows[1:], start=1):
+        for j, col in enumerate(head):
+            if col == "candidate_id":
+                row[j] = "emp-4242"
+            elif col == "title":
+                row[j] = f"Portfolio review for the supplier business, part {n}"
+            elif row[j].startswith("plan-person-"):
+                row[j] = f"emp-{5000 + n}"
+    ev_path.write_text("\n".join(",".join(f'"{c}"' if "," in c else c for c in r) for r in rows) + "\n",
+                       encoding="utf-8")
+    cands = list(csv_mod.reader(cand_path.read_text(encoding="utf-8").splitlines()))
+    cands[1][0], cands[1][1] = "emp-4242", "Ottilie Brackwater"
+    cand_path.write_text("\n".join(",".join(r) for r in cands) + "\n", encoding="utf-8")
+    run_cli("import", ev_path, "--candidates", cand_path, "--out", tmp_path / "filled")
+    (packet,) = sorted((tmp_path / "filled").iterdir())
+    run_cli("validate", packet)
+
+
+def test_new_spreadsheet_formats_need_a_file_and_yaml_does_not(run_cli, tmp_path):
+    r = run_cli("new", "--target", "director", "--format", "xlsx", exit_code=2)
+    assert "--format xlsx: give --out FILE.xlsx" in r.stderr
+    r = run_cli("new", "--target", "director", "--out", tmp_path / "p.yaml", exit_code=2)
+    assert "--out: the YAML template is printed" in r.stderr
+    assert not (tmp_path / "p.yaml").exists()

@@ -21,7 +21,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import bench_generator
+from conftest import bench_generator, real_record
 from engine import Evaluator, check_document, load_rules
 from engine.errors import EvidenceError
 from engine.facts import build_facts
@@ -78,7 +78,7 @@ def _completed(data: dict):
     if not v.plan:
         return None
     done = copy.deepcopy(data)
-    done["evidence"] += [{k: val for k, val in rec.items() if k != "planned"} for rec in v.plan]
+    done["evidence"] += [real_record(rec) for rec in v.plan]
     packet = _check(done)
     after = EVAL.evaluate(packet)
     assert after.verdict == "ready", (data["candidate"]["id"], "a plan must complete to ready")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, real_record
 
 HERE = ROOT / "tests" / "gaming"
 CASES = yaml.safe_load((HERE / "manifest.yaml").read_text(encoding="utf-8"))
@@ -50,8 +50,8 @@ def test_a_gamed_packet_gets_what_the_manifest_says(case, run_cli, tmp_path):
 def _the_plan_is_honest(v: dict, packet: Path, args: list, run_cli, tmp_path: Path) -> None:
     assert v["plan"], v.get("plan_note")
     data = yaml.safe_load(packet.read_text(encoding="utf-8"))
-    assert all(r.pop("planned") is True for r in v["plan"])  # advice: a packet holding it is refused (test_people)
-    data["evidence"] += v["plan"]
+    assert all(r["planned"] is True for r in v["plan"])  # advice: a packet holding it is refused (test_people)
+    data["evidence"] += [real_record(r) for r in v["plan"]]
     planned = tmp_path / packet.name
     planned.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=False), encoding="utf-8")
     again = json.loads(run_cli("evaluate", planned, "--format", "json", *TODAY, *args).stdout)

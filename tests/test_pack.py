@@ -352,9 +352,17 @@ def test_schema_prints_the_schema_the_pack_checks_packets_with(run_cli):
 
 
 def test_new_writes_a_template_for_the_packs_levels(run_cli):
+    """A pack's own template: its level ids, refused until its placeholders are replaced, then valid."""
+    import re
+
     r = run_cli("new", "--target", "product-l2", "--rules", KRULES)
     assert "product-l2" in r.stdout
-    run_cli("validate", "-", "--rules", KRULES, input=r.stdout)
+    refused = run_cli("validate", "-", "--rules", KRULES, input=r.stdout, exit_code=3)
+    assert "/candidate/id: the template's placeholder id" in refused.stdout + refused.stderr
+    filled = r.stdout.replace("emp-0000", "emp-4242").replace("Firstname Lastname", "Ottilie Brackwater")
+    filled = re.sub(r"title: '?Example: ", "title: 'Supplier portal relaunch: ", filled)
+    filled = re.sub(r"plan-person-(\d+)", r"emp-50\1", filled)
+    run_cli("validate", "-", "--rules", KRULES, input=filled)
 
 
 def test_example_pack_audits(run_cli, tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, real_record
 
 HERE = ROOT / "tests" / "people"
 CASES = yaml.safe_load((HERE / "manifest.yaml").read_text(encoding="utf-8"))
@@ -174,7 +174,7 @@ def test_a_plan_is_marked_planned_and_proved_without_the_marker(run_cli, tmp_pat
     pasted.write_text(yaml.safe_dump({**data, "evidence": data["evidence"] + v["plan"]}), encoding="utf-8")
     r = run_cli("evaluate", pasted, *TODAY, exit_code=3)
     assert "replace it with the real record" in r.stderr
-    real = [{k: x for k, x in rec.items() if k != "planned"} for rec in v["plan"]]
+    real = [real_record(rec) for rec in v["plan"]]
     pasted.write_text(yaml.safe_dump({**data, "evidence": data["evidence"] + real}), encoding="utf-8")
     assert json.loads(run_cli("evaluate", pasted, "--format", "json", *TODAY).stdout)["verdict"] == "ready"
 

@@ -22,7 +22,7 @@ from engine.report import verdict_dict, verdict_markdown, verdict_text
 from engine.rules import load_rules
 from engine.verdict import READY
 
-from conftest import FIXTURES, bench_generator
+from conftest import FIXTURES, bench_generator, real_record
 
 BOOK = load_rules()
 EVAL = Evaluator(BOOK)
@@ -35,11 +35,9 @@ def _check(data: dict):
 
 
 def _with(data: dict, records: list[dict]) -> dict:
-    """The packet with a plan's records added as real ones (the `planned` marker dropped: a packet
-    holding a planned record is invalid, tests/test_people.py)."""
+    """The packet with a plan's records added as the real ones they stand for (conftest.real_record)."""
     out = copy.deepcopy(data)
-    out["evidence"] = list(out["evidence"]) + [{k: v for k, v in r.items() if k != "planned"}
-                                               for r in copy.deepcopy(records)]
+    out["evidence"] = list(out["evidence"]) + [real_record(r) for r in records]
     return out
 
 
