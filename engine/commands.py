@@ -220,6 +220,9 @@ def paths(book: RuleBook, path: str, s: Settings, style=None) -> tuple[str, int]
     return paths_text(fits, packet.by_id, s.redact, style), EXIT_OK
 
 
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
+
+
 def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
           err=None, book: RuleBook | None = None, criteria_csv: str | None = None,
           html: str | None = None, private: bool = False) -> tuple[str, int]:
@@ -232,6 +235,11 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
 
     check_outputs([("--out", out), ("--summary", summary_csv), ("--criteria-csv", criteria_csv), ("--html", html)],
                   [("an input", p) for p in paths])
+    for opt, p in (("--summary", summary_csv), ("--criteria-csv", criteria_csv)):
+        if p and os.path.splitext(p)[1].lower() in SPREADSHEET_SUFFIXES:
+            # CSV text under a workbook's name opens as a broken file: refuse before any work
+            raise UsageError(summary=f"{opt}: {p} names a workbook, but {opt} writes CSV; name a .csv file "
+                                     "(a spreadsheet program opens it)")
     if book is not None:
         check_target(book, opts.target)
         check_track(book, opts.track)

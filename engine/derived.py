@@ -29,7 +29,7 @@ except ImportError:  # not POSIX: engine.output takes no locks either
 SUMMARY_HEADER = ["candidate_id", "name", "source", "org", "manager", "cycle", "track", "current_level",
                   "target_level", "as_of", "verdict", "required_met", "required_total", "supporting_met",
                   "supporting_needed", "supporting_short", "required_gaps", "supporting_gaps", "warnings", "also_in",
-                  "invalid_reason", "rules_version", "numbers_basis"]
+                  "invalid_reason", "rules_version", "numbers_basis", "plan_records", "warning_text"]
 CRITERIA_HEADER = ["candidate_id", "source", "org", "cycle", "track", "target_level", "verdict", "criterion_id",
                    "level", "required", "status", "evidence_count", "verified", "basis", "basis_note"]
 INVALID = "invalid"  # the verdict column of a packet that could not be evaluated
@@ -47,21 +47,38 @@ def summary_row(d: dict) -> list[str]:
     also = ";".join(d.get(ALSO_IN, []))
     if "error" in d:
         row = [c.get("id"), "", d.get("source"), "", "", "", "", "", "", "", INVALID] + [""] * 8 + \
-            [also, first_problem((d.get("error") or {}).get("problems") or []), "", ""]
+            [also, first_problem((d.get("error") or {}).get("problems") or []), "", "", "", ""]
         return row
     levels = d.get("levels", [])
     short = [g for g in d.get("supporting_gaps", [])]
+    plan = d.get("plan")
+    warnings = d.get("warnings", [])
     row = [c.get("id"), c.get("name"), d.get("source"), c.get("org"), c.get("manager"), c.get("cycle"), d.get("track"),
            d.get("current_level"), d.get("target_level"), d.get("as_of"), d.get("verdict"),
            sum(lv["required_met"] for lv in levels), sum(lv["required_total"] for lv in levels),
-           # counted up to what each level needs: below supporting_needed exactly when some level is short
-           sum(min(lv["supporting_met"], lv["supporting_needed"]) for lv in levels),
-           sum(lv["supporting_needed"] for lv in levels), sum(g["more"] for g in short),
-           ";".join(d.get("gaps", [])), ";".join(cid for g in short for cid in g["closest"]),
-           len(d.get("warnings", [])), also, "", d.get("rules_version"),
+           # every supporting criterion met, as text and JSON count them (not capped at what is needed)
+           sum(lv["supporting_met"] for lv in levels),
+           sum(lv["supporting_needed"] for lv in levels), supporting_short(short),
+           ";".join(dict.fromkeys(d.get("gaps", []))), ";".join(dict.fromkeys(cid for g in short for cid in g["closest"])),
+           len(warnings), also, "", d.get("rules_version"),
            # "policy": supporting_needed and the evidence needed are the ladder's numbers, not the guide's
-           "policy" if any(lv.get("basis") == "policy" for lv in levels) else ""]
+           "policy" if any(lv.get("basis") == "policy" for lv in levels) else "",
+           # records the plan would add (empty: no plan was made or needed; "none found": no plan within the bounds)
+           "" if "plan" not in d else ("none found" if plan is None else len(plan)),
+           " | ".join(f"{w.get('path', '')}: {w.get('message', '')}" for w in warnings)]
     return row
+
+
+def supporting_short(gaps: list[dict]) -> int:
+    """How many more supporting criteria the candidate needs, over the levels on the path. Per level
+    the larger of its overall shortfall and its aspects' shortfalls together: an aspect's criteria
+    count toward the overall number too, so the two are not added."""
+    overall: dict[str, int] = {}
+    aspects: dict[str, int] = {}
+    for g in gaps:
+        into = aspects if "aspect" in g else overall
+        into[g["level"]] = into.get(g["level"], 0) + g["more"]
+    return sum(max(overall.get(lv, 0), aspects.get(lv, 0)) for lv in {**overall, **aspects})
 
 
 def criteria_rows(d: dict) -> Iterator[list[str]]:

@@ -102,7 +102,7 @@ class Evaluator:
         v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(plan.path),
                     overall, "", levels, results, self.book.version, packet.end, packet.source, fr.actions,
                     packet.warnings, packet_sha256=packet.sha256, schema_version=self.book.packet_schema.version,
-                    org=packet.org, cycle=packet.cycle, from_track=packet.from_track,
+                    org=packet.org, cycle=packet.cycle, manager=packet.manager, from_track=packet.from_track,
                     lateral=self.book.lateral(packet.current, packet.target))
         v.headline = headline(v)
         if any(c.window for c in results):

@@ -85,6 +85,7 @@ class Packet:
     flagged: frozenset[str] = frozenset()  # records with an integrity warning of their own (engine.integrity)
     org: str | None = None  # candidate.org and candidate.cycle: cohort views (calibrate, compare)
     cycle: str | None = None
+    manager: str | None = None  # candidate.manager: the summary CSV and cohort views by manager
     data: Any = field(default=None, repr=False, compare=False)  # the whole document, for the hash
     from_track: str = ""  # the track the candidate is on now; differs from `track` on a move between tracks
     checked: dict | None = None  # engine.anchors: what the packet was checked against (the verdict's checked_against)
@@ -607,7 +608,7 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
     return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
                   data["period"]["start"], data["period"]["end"], data["evidence"],
                   {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings,
-                  repeats, flagged, org=cand.get("org"), cycle=cand.get("cycle"), data=data,
+                  repeats, flagged, org=cand.get("org"), cycle=cand.get("cycle"), manager=cand.get("manager"), data=data,
                   from_track=ctx["from_track"], checked=anchors.checked())
 
 

@@ -26,6 +26,8 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         cand["org"] = v.org
     if v.cycle is not None:
         cand["cycle"] = v.cycle
+    if v.manager is not None:
+        cand["manager"] = v.manager
     crits = []
     unmet_required, unmet_supporting = [], []
     for c in v.criteria:

@@ -91,6 +91,7 @@ class Verdict:
     schema_version: str = ""  # ... checked with this packet schema (its sha256), under rules_version
     org: str | None = None
     cycle: str | None = None
+    manager: str | None = None  # candidate.manager, as the packet gives it
     from_track: str = ""  # the candidate's track now, when it is not `track` (a move between tracks)
     lateral: bool = False  # a move to a level of the same order on another track
     # the ladder's default window as (days, basis, basis_note) when a criterion shown relies on it

@@ -14,6 +14,7 @@ import pytest
 from engine import batch as batch_mod
 from engine import workers as workers_mod
 from engine.batch import BatchOptions, Outcome, run_batch
+from engine.derived import SUMMARY_HEADER
 
 from conftest import FIXTURES, ROOT, bench_generator
 
@@ -106,7 +107,7 @@ def test_summary_and_csv(tmp_path, run_cli):
     rows = csv_path.read_text().splitlines()
     assert rows[0] == ("candidate_id,name,source,org,manager,cycle,track,current_level,target_level,as_of,verdict,"
                        "required_met,required_total,supporting_met,supporting_needed,supporting_short,required_gaps,"
-                       "supporting_gaps,warnings,also_in,invalid_reason,rules_version,numbers_basis")
+                       "supporting_gaps,warnings,also_in,invalid_reason,rules_version,numbers_basis,plan_records,warning_text")
     assert len(rows) == len(PACKETS) + 1
     verdicts = [d["verdict"] for d in _lines(out)]
     for v in ("ready", "not_ready", "insufficient_evidence"):
@@ -278,10 +279,17 @@ def test_each_csv_row_says_what_its_jsonl_line_says(tmp_path, run_cli):
         assert int(row["required_met"]) == sum(c["status"] == "met" for c in req)
         assert int(row["required_total"]) == len(req)
         assert int(row["supporting_needed"]) == sum(lv["supporting_needed"] for lv in line["levels"])
-        short = sum(g["more"] for g in line["supporting_gaps"])
-        assert int(row["supporting_short"]) == short == int(row["supporting_needed"]) - int(row["supporting_met"])
+        sup = [c for c in line["criteria"] if not c["required"]]
+        assert int(row["supporting_met"]) == sum(c["status"] == "met" for c in sup)  # as text and JSON count them
+        assert int(row["supporting_met"]) == sum(lv["supporting_met"] for lv in line["levels"])
+        short = sum(max(lv["supporting_needed"] - lv["supporting_met"], 0) for lv in line["levels"])
+        assert int(row["supporting_short"]) == short  # (no aspects in the bundled ladder)
+        assert row["manager"] == (line["candidate"].get("manager") or "")
+        assert row["plan_records"] == ("" if "plan" not in line else str(len(line["plan"] or [])) if line["plan"]
+                                       is not None else "none found")
         assert row["supporting_gaps"].split(";") if short else row["supporting_gaps"] == ""
         assert int(row["warnings"]) == len(line["warnings"])
+        assert row["warning_text"].count(" | ") == max(len(line["warnings"]) - 1, 0)
         if line["verdict"] == "ready":  # a ready row shows nothing open (issue 13: "ready ... unmet_count 5")
             assert row["required_gaps"] == row["supporting_gaps"] == "" and row["supporting_short"] == "0"
 
@@ -433,3 +441,43 @@ def test_the_library_default_carries_plans(tmp_path):
     got: list[Outcome] = []
     run_batch([str(FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml")], BatchOptions(), got.append)
     assert json.loads(got[0].line)["plan"]
+
+
+def test_supporting_short_is_the_real_gap_not_the_sum_of_its_views():
+    """An aspect's criteria count toward the level's overall number too: per level the gap is the
+    larger of the two shortfalls, summed over levels (issue 27: 12 shown where the gap was 6)."""
+    from engine.derived import supporting_short
+
+    def g(level, more, aspect=None):
+        return {"level": level, "more": more, **({"aspect": aspect} if aspect else {})}
+
+    assert supporting_short([]) == 0
+    assert supporting_short([g("a", 3)]) == 3
+    assert supporting_short([g("a", 3), g("a", 1, "craft"), g("a", 1, "delivery")]) == 3  # overall covers both
+    assert supporting_short([g("a", 1), g("a", 2, "craft"), g("a", 1, "delivery")]) == 3  # the aspects need more
+    assert supporting_short([g("a", 2), g("a", 2, "craft")]) == 2  # equal: once
+    assert supporting_short([g("a", 2, "craft")]) == 2  # overall already met
+    assert supporting_short([g("a", 3), g("a", 1, "craft"), g("b", 2), g("b", 3, "x")]) == 6
+
+
+def test_summary_and_criteria_csv_refuse_a_workbook_name(tmp_path, run_cli):
+    """--summary and --criteria-csv write CSV: a workbook's name is a usage error before any work
+    (exit 2), not CSV text that a spreadsheet program then fails to open."""
+    for opt in ("--summary", "--criteria-csv"):
+        for name in ("r.xlsx", "r.XLS", "r.ods"):
+            r = run_cli("batch", *PACKETS[:1], "--out", tmp_path / "o.jsonl", opt, tmp_path / name, exit_code=2)
+            assert f"{opt}: " in r.stderr and "writes CSV; name a .csv file" in r.stderr
+            assert not (tmp_path / "o.jsonl").exists() and not (tmp_path / name).exists()
+    run_cli("batch", *PACKETS[:1], "--out", tmp_path / "o.jsonl", "--summary", tmp_path / "r.csv")
+
+
+def test_gap_ids_are_listed_once(tmp_path, run_cli):
+    """A criterion closest for a level and for one of its aspects appears once in supporting_gaps."""
+    from engine.derived import summary_row
+
+    d = {"candidate": {"id": "emp-1"}, "levels": [], "gaps": ["a.x", "a.x", "a.y"],
+         "supporting_gaps": [{"level": "a", "more": 1, "closest": ["a.p", "a.q"]},
+                             {"level": "a", "aspect": "craft", "more": 1, "closest": ["a.q", "a.r"]}]}
+    row = dict(zip(SUMMARY_HEADER, summary_row(d)))
+    assert row["required_gaps"] == "a.x;a.y" and row["supporting_gaps"] == "a.p;a.q;a.r"
+    assert row["supporting_short"] == 1

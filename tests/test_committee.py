@@ -76,7 +76,7 @@ def test_packet_schema_accepts_committee_notes_cycle_and_extensions(run_cli, tmp
     run_cli("validate", p)
     plain = json.loads(run_cli("evaluate", src, "--format", "json").stdout)
     extra = json.loads(run_cli("evaluate", p, "--format", "json").stdout)
-    assert extra["candidate"] == {**plain["candidate"], "org": "Payments", "cycle": "2026-h1"}
+    assert extra["candidate"] == {**plain["candidate"], "org": "Payments", "cycle": "2026-h1", "manager": "emp-0001"}
     assert {k: v for k, v in extra.items() if k not in ("candidate", "packet_sha256")} == \
         {k: v for k, v in plain.items() if k not in ("candidate", "packet_sha256")}
 
