@@ -167,7 +167,7 @@ def run_batch(paths: list[str], opts: BatchOptions, emit: Callable[[Outcome], No
     """Evaluate every input, calling emit(outcome) once per packet, in input order."""
     items = iter_inputs(paths, stdin)
     pool = WorkerPool(opts.jobs, _init_worker, (opts,), _process_chunk, _crash_outcome)
-    in_order(pool, redacted(items) if opts.redact else items, emit)
+    in_order(pool, redacted(items) if opts.redact else items, emit, live="-" in paths)
 
 
 # -- summary, progress, safe output -----------------------------------------------------------
@@ -215,16 +215,23 @@ class Summary:
         self.warned += o.warnings > 0
         self.warnings += o.warnings
 
-    def text(self) -> str:
+    def text(self, streamed: bool = False) -> str:
+        """The run's summary for stderr. `streamed` (`--out -`): lines went out as they were decided,
+        so a repeated candidate is flagged only on its later lines and shared outcomes only here."""
         lines = [f"{self.total} packet(s): " + ", ".join(
             f"{self.by_verdict[k]} {k}" for k in ("ready", "not_ready", "insufficient_evidence")) +
             f", {self.invalid} could not be evaluated"]
         if self.repeated:
             extra = sum(len(v) - 1 for v in self.repeated.values())
             lines.append(f"{len(self.repeated)} candidate id(s) in more than one input, counted once (by the first "
-                         f"evaluated); {extra} later input(s) left out of the verdict counts, flagged on every line (\"also_in\"):")
+                         f"evaluated); {extra} later input(s) left out of the verdict counts, flagged "
+                         + ("on each later line, as streamed (\"also_in\"):" if streamed else "on every line (\"also_in\"):"))
             lines += [f"  {cid}: {', '.join(srcs)}" for cid, srcs in list(self.repeated.items())[:self.MAX_FAILED]]
-        lines += self.outcomes.text(self.MAX_FAILED)
+        shared = self.outcomes.text(self.MAX_FAILED)
+        if shared and streamed:
+            shared[0] = shared[0].replace("flagged on each of their lines", "named here only (streamed lines cannot "
+                                          "know a later claim; --out FILE flags each line)")
+        lines += shared
         if self.failed:
             lines.append("could not be evaluated:")
             lines += [f"  {src}: {why}" for src, why in self.failed]

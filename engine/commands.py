@@ -279,7 +279,8 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     old = signal.signal(signal.SIGTERM, on_term)
     try:
         for target in [out] + [p for p in (summary_csv, criteria_csv, html) if p]:
-            writers.append(AtomicWriter(target, private) if target != "-" or writers else derived.Spool())
+            writers.append(AtomicWriter(target, private) if target != "-" or writers
+                           else derived.Stream(keep=bool(summary_csv or criteria_csv or html)))
             for note in leftover_note(target, writers[-1].removed):
                 print(terminal(note), file=err or sys.stderr)
         writer = writers[0]
@@ -290,8 +291,15 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
                 extra[name] = next(rest)
         bar = Progress(progress, count_inputs(paths) if progress else None, err)
 
+        stream = isinstance(writer, derived.Stream)
+
         def emit(o) -> None:
-            writer.write(o.line + "\n")
+            line = o.line
+            if stream and o.candidate is not None and o.candidate in summary.first:
+                # streamed: a repeated candidate's line names the inputs before it (a file's names all)
+                line = derived.splice_also_in(line, o.source,
+                                              summary.repeated.get(o.candidate) or [summary.first[o.candidate]])
+            writer.write(line + "\n")
             summary.add(o)
             if titles is not None:
                 titles.append(o.titles)
@@ -303,7 +311,7 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
             from .report_html import Report
             report = Report(redact=opts.redact, level_order=book.ordered_levels() if book else ())
         shared = summary.outcomes.flags()  # the same outcome claimed by two candidates (engine.outcomes)
-        if summary.repeated or shared or summary_csv or criteria_csv or html:
+        if (summary.repeated or shared) and not stream or summary_csv or criteria_csv or html:
             flagged = derived.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles,
                                      shared, summary.lines)
             if flagged is not writer:  # the lines again, each repeated candidate flagged
@@ -332,7 +340,7 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
             w.abort()
         raise
     bar.finish()
-    text = summary.text()
+    text = summary.text(streamed=out == "-")
     listed = {src for src, _ in summary.failed}
     if missing and opts.redact:
         text += f"\n{len(missing)} input(s) not found (reported as error lines)"

@@ -117,6 +117,63 @@ def flag_repeats(d: dict, repeated: dict[str, list[str]], shared: Any = None) ->
     return out
 
 
+def splice_also_in(line: str, source: str, earlier: list[str]) -> str:
+    """A streamed line with `also_in` (the inputs before it naming the same candidate) after
+    `source`, where flag_repeats puts it; the rest of the line as it was."""
+    head = '{"source":' + orjson.dumps(source).decode() + ","
+    if not line.startswith(head):
+        d = orjson.loads(line)
+        return orjson.dumps(flag_repeats(d, {str((d.get("candidate") or {}).get("id")): earlier + [source]})).decode()
+    return head + '"' + ALSO_IN + '":' + orjson.dumps([s for s in earlier if s != source] or earlier).decode() + "," \
+        + line[len(head):]
+
+
+class Stream(AtomicWriter):
+    """`--out -`: each line goes to standard output as it is decided (in input order), flushed, so a
+    pipe sees every verdict at once and a reader that goes away stops the run (BrokenPipeError).
+    What only the whole run knows is not on the streamed lines: a repeated candidate's line names
+    the inputs before it (`also_in`), not those after; `shared_outcomes` is given only in files;
+    the run's summary on stderr lists both. With derived outputs (CSVs, HTML) the lines are also
+    kept in a temporary file, which derive() reads back for them."""
+
+    def __init__(self, keep: bool) -> None:
+        self.path, self.stdout, self.removed, self.private, self.through = "-", True, [], False, False
+        self.tmp = None
+        self.fh = sys.stdout
+        self.copy = None
+        if keep:
+            fd, self.tmp = tempfile.mkstemp(prefix=".ladder-batch.", suffix=".jsonl")
+            self.copy = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+
+    def write(self, text: str) -> None:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._failed(exc) from None
+        if self.copy is not None:
+            self.copy.write(text)
+
+    def finish(self) -> None:
+        if self.copy is not None and not self.copy.closed:
+            self.copy.flush()
+
+    def commit(self) -> None:
+        self.abort()  # every line is out already; only the copy is left to remove
+
+    def abort(self) -> None:
+        if self.copy is not None and not self.copy.closed:
+            self.copy.close()
+        if self.tmp is not None:
+            try:
+                os.unlink(self.tmp)
+            except OSError:
+                pass
+            self.tmp = None
+
+
 class Spool(AtomicWriter):
     """`--out -`: the lines wait in a temporary file until the run ends (a repeated candidate is
     flagged on its first line too), then go to stdout."""
@@ -166,18 +223,19 @@ def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: Atomic
     `lines`, (candidate id of a verdict line or None, source) per line in order: with it, and
     nothing but flags to write, a line that only gains `shared_outcomes` is not parsed again; the
     key is spliced in after `source`, where flag_repeats puts it."""
-    writer.fh.flush()
+    stream = isinstance(writer, Stream)  # its lines are out already: flags go to the tables only
+    (writer.copy if stream else writer.fh).flush()
     tables = []
     for w, header in ((summary, SUMMARY_HEADER), (criteria, CRITERIA_HEADER)):
         if w:
             w.write(csv_line(header))
         tables.append(w)
     flag = bool(repeated or shared)
-    flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path, writer.private)) if flag \
-        else writer
+    flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path, writer.private)) \
+        if flag and not stream else writer
     try:
         with open(writer.tmp, "rb") as fh:
-            splice = lines is not None and not tables[0] and not tables[1] and report is None
+            splice = lines is not None and not tables[0] and not tables[1] and report is None and not stream
             for n, raw in enumerate(fh):
                 if splice:
                     cid, src = lines[n]
@@ -191,7 +249,8 @@ def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: Atomic
                 d = orjson.loads(raw)
                 if flag:
                     d2 = flag_repeats(d, repeated, shared)
-                    flagged.write((orjson.dumps(d2) + b"\n").decode() if d2 is not d else raw.decode())
+                    if not stream:
+                        flagged.write((orjson.dumps(d2) + b"\n").decode() if d2 is not d else raw.decode())
                     d = d2
                 if tables[0]:
                     tables[0].write(csv_line(summary_row(d)))

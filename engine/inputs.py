@@ -56,14 +56,32 @@ def iter_inputs(paths: list[str], stdin=None, one_packet: bool = False) -> Itera
     one YAML or JSON packet; else JSONL, or YAML documents separated by `---` lines."""
     for p in paths:
         if p == "-":
-            fh = stdin or sys.stdin.buffer
-            yield from ([stdin_packet(fh)] if one_packet else _stream(fh))
+            if one_packet:
+                yield stdin_packet(stdin or sys.stdin.buffer)
+            else:
+                own = None if stdin else _own_stdin()
+                try:
+                    yield from _stream(stdin or own)
+                finally:
+                    if own is not None and own is not sys.stdin.buffer:
+                        own.close()
             continue
         if os.path.isdir(p):
             for f in _walk(p):
                 yield from _file_items(f)
             continue
         yield from _file_items(p)
+
+
+def _own_stdin():
+    """Standard input through a file object of our own (over a duplicate of fd 0) where there is
+    one: batch reads it in a thread (engine.workers.Prefetch), and a worker forked meanwhile closes
+    sys.stdin as it starts, which would wait forever on the lock the reading thread holds."""
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by a test harness: no file descriptor
+        return sys.stdin.buffer
+    return os.fdopen(os.dup(fd), "rb")
 
 
 def visible(path: str) -> str:

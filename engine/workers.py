@@ -24,6 +24,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import sys
 import threading
@@ -215,10 +216,71 @@ def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list]:
         yield chunk
 
 
-def in_order(pool: "WorkerPool", items: Iterable[Any], emit: Callable[[Any], None], chunk: int = CHUNK) -> None:
+def in_order(pool: "WorkerPool", items: Iterable[Any], emit: Callable[[Any], None], chunk: int = CHUNK,
+             live: bool = False) -> None:
     """Stream items through the pool in chunks, a bounded window read ahead (memory stays flat),
-    calling emit(result) once per item, in input order; the pool is closed however this ends."""
-    pool.run(chunks(items, chunk), emit, window=max(2, pool.jobs * 4))
+    calling emit(result) once per item, in input order; the pool is closed however this ends.
+
+    live=True (a pipe on stdin): items are read by a thread and a chunk is whatever has arrived
+    (1 to `chunk` items), so a slow writer's packet is evaluated and emitted while the next one is
+    still on its way, instead of waiting for a full chunk or for the end of the input."""
+    source: Iterable[list] = Prefetch(items, chunk) if live else chunks(items, chunk)
+    pool.run(source, emit, window=max(2, pool.jobs * 4))
+
+
+class Prefetch:
+    """Chunks of what a reader thread has read so far: get(block) returns a chunk (at least one
+    item, at most `size`), None at the end, or NOT_YET when nothing has arrived and block is False.
+    An exception from the input is raised by get(), in the caller's thread."""
+
+    _END = object()
+
+    def __init__(self, items: Iterable[Any], size: int):
+        self.size = size
+        self.q: queue.Queue = queue.Queue(maxsize=size * 8)
+        self.done = False
+        self.t = threading.Thread(target=self._read, args=(iter(items),), name="ladder-input", daemon=True)
+        self.t.start()
+
+    def _read(self, it: Iterator[Any]) -> None:
+        try:
+            for x in it:
+                self.q.put((True, x))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            self.q.put((False, exc))
+            return
+        self.q.put((True, self._END))
+
+    def _take(self, ok_x: tuple[bool, Any]) -> Any:
+        ok, x = ok_x
+        if not ok:
+            raise x
+        return x
+
+    def get(self, block: bool) -> list | None | object:
+        if self.done:
+            return None
+        try:
+            first = self._take(self.q.get(block))
+        except queue.Empty:
+            return NOT_YET
+        if first is self._END:
+            self.done = True
+            return None
+        out = [first]
+        while len(out) < self.size:
+            try:
+                x = self._take(self.q.get_nowait())
+            except queue.Empty:
+                break
+            if x is self._END:
+                self.done = True
+                break
+            out.append(x)
+        return out
+
+
+NOT_YET = object()  # Prefetch.get(block=False): nothing has arrived yet
 
 
 class WorkerPool:
@@ -269,7 +331,8 @@ class WorkerPool:
         results in input order; the pool is closed however this ends."""
         slots: deque[_Slot] = deque()
         todo: deque[_Part] = deque()  # parts waiting for a worker; a retried part goes first
-        source: Iterator[list] = iter(chunks)
+        live = isinstance(chunks, Prefetch)
+        source: Iterator[list] = chunks if live else iter(chunks)  # type: ignore[assignment]
         more = True
         try:
             while True:  # emit what is done, read ahead, hand out work, wait: in that order
@@ -280,7 +343,10 @@ class WorkerPool:
                             emit(result)
                     slot.parts.clear()  # parts point back at their slot: free them now, not at the next gc
                 while more and len(slots) < window:
-                    chunk = next(source, None)
+                    # a live input blocks only when nothing is in flight: else results go out first
+                    chunk = source.get(block=not slots) if live else next(source, None)  # type: ignore[attr-defined]
+                    if chunk is NOT_YET:
+                        break
                     if chunk is None:
                         more = False
                         break

@@ -351,9 +351,17 @@ def test_a_candidate_in_two_inputs_is_flagged_on_both_lines_and_counted_once(tmp
     with csv_path.open(encoding="utf-8", newline="") as fh:
         rows = list(_csv.DictReader(fh))
     assert [row["also_in"] for row in rows] == [str(copy), "", str(fx)]
-    # stdout too: the first line is flagged although it was made before the second was read
-    std = run_cli("batch", fx, copy, "--out", "-", "--quiet").stdout.splitlines()
-    assert [json.loads(x)["also_in"] for x in std] == [[str(copy)], [str(fx)]]
+    # stdout streams each line as it is decided: the first cannot know the second, the second names
+    # the first; the stderr summary names both inputs
+    r = run_cli("batch", fx, copy, "--out", "-")
+    std = r.stdout.splitlines()
+    assert ["also_in" in json.loads(x) for x in std] == [False, True] and json.loads(std[1])["also_in"] == [str(fx)]
+    assert f"emp-0988: {fx}, {copy}" in r.stderr and "flagged on each later line, as streamed" in r.stderr
+    # the streamed lines are the file's, but for the first line's flag
+    run_cli("batch", fx, copy, "--out", tmp_path / "o2.jsonl", "--quiet")
+    filed = [json.loads(x) for x in (tmp_path / "o2.jsonl").read_text().splitlines()]
+    filed[0].pop("also_in")
+    assert [json.loads(x) for x in std] == filed
 
 
 def test_the_summary_lists_what_could_not_be_evaluated_and_why(tmp_path, run_cli):
@@ -481,3 +489,76 @@ def test_gap_ids_are_listed_once(tmp_path, run_cli):
     row = dict(zip(SUMMARY_HEADER, summary_row(d)))
     assert row["required_gaps"] == "a.x;a.y" and row["supporting_gaps"] == "a.p;a.q;a.r"
     assert row["supporting_short"] == 1
+
+
+def _ladder_cmd() -> list[str]:
+    import sys
+
+    return [sys.executable, "-c", "import cli; cli.run()"]
+
+
+def test_out_dash_streams_the_first_verdict_before_the_last_packet_is_read(tmp_path):
+    """A slow writer on stdin: the first verdict line is on stdout while the input is still open
+    (it used to wait for the end of the whole run)."""
+    import select
+    import subprocess
+    import time
+
+    from conftest import ROOT
+
+    lines = _jsonl(tmp_path, 3).read_text().splitlines()
+    p = subprocess.Popen([*_ladder_cmd(), "batch", "-", "--out", "-", "--jobs", "1", "--quiet", "--no-plan"],
+                         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # one chunk of the worker pool is filled by one packet only when the input pauses: send
+        # the first packet, keep stdin open, and wait for its verdict
+        p.stdin.write((lines[0] + "\n").encode())
+        p.stdin.flush()
+        deadline = time.monotonic() + 60
+        got = b""
+        while not got.endswith(b"\n") and time.monotonic() < deadline:
+            ready, _, _ = select.select([p.stdout], [], [], 1)
+            if ready:
+                got += p.stdout.read1(65536)
+        assert got.endswith(b"\n"), "no verdict line while the input was still open"
+        assert json.loads(got.decode().splitlines()[0])["candidate"]["id"] == "gen-000000"
+        assert p.poll() is None  # still reading its input
+        p.stdin.write(("\n".join(lines[1:]) + "\n").encode())
+        p.stdin.close()
+        rest = p.stdout.read().decode().splitlines()
+        assert [json.loads(x)["candidate"]["id"] for x in rest] == ["gen-000001", "gen-000002"]
+        assert p.wait(timeout=60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        for f in (p.stdin, p.stdout, p.stderr):
+            if not f.closed:
+                f.close()
+
+
+def test_a_reader_that_goes_away_ends_a_long_streamed_run_promptly(tmp_path):
+    """`ladder batch big.jsonl --out - | head -1`: once the reader is gone the run stops at its next
+    line, long before the input is done, quietly (no traceback, no message)."""
+    import subprocess
+    import time
+
+    from conftest import ROOT
+
+    src = _jsonl(tmp_path, 3000)
+    p = subprocess.Popen([*_ladder_cmd(), "batch", str(src), "--out", "-", "--jobs", "2", "--quiet"],
+                         cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = p.stdout.readline()
+    assert json.loads(first)["candidate"]["id"] == "gen-000000"
+    t = time.monotonic()
+    p.stdout.close()  # the reader goes away
+    try:
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    took = time.monotonic() - t
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    assert "Traceback" not in err and err == "", err
+    assert took < 10, f"the run went on for {took:.1f} s after its reader left"  # 3,000 packets take far longer
