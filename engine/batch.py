@@ -165,6 +165,9 @@ def _crash_outcome(item: Item) -> Outcome:
 
 def run_batch(paths: list[str], opts: BatchOptions, emit: Callable[[Outcome], None], stdin=None) -> None:
     """Evaluate every input, calling emit(outcome) once per packet, in input order."""
+    from .firing import preload
+
+    preload()
     items = iter_inputs(paths, stdin)
     pool = WorkerPool(opts.jobs, _init_worker, (opts,), _process_chunk, _crash_outcome)
     in_order(pool, redacted(items) if opts.redact else items, emit, live="-" in paths)

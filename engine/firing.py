@@ -48,7 +48,22 @@ def check_durable_rules() -> None:
 
 check_durable_rules()  # at import, before the C core is loaded: never drive another version
 
-import durable_rules_engine as _dre  # noqa: E402 - the C core of durable_rules; only imported here
+# The C core of durable_rules, imported here only, and only when a RulesEngine is made: commands
+# that fire nothing (--help, validate, schema) never load it.
+_dre: Any = None
+
+
+def preload() -> None:
+    """Load the C core now (batch, before forking its workers: each inherits it, none imports it)."""
+    _load_core()
+
+
+def _load_core() -> None:
+    global _dre
+    if _dre is None:
+        import durable_rules_engine
+
+        _dre = durable_rules_engine
 
 # Every fact goes into the engine as JSON and every consequence comes back as JSON; orjson does
 # both several times faster than the json module (the engine takes any valid JSON text).
@@ -102,6 +117,7 @@ class RulesEngine:
     """Registered plans by content-hash name (several rule versions can live side by side)."""
 
     def __init__(self) -> None:
+        _load_core()
         self._plans: dict[str, _Registered] = {}
         self._sid = 0
 

@@ -81,3 +81,19 @@ def test_the_cli_reports_a_wrong_version_in_one_line():
     assert proc.stderr.startswith("ladder: cannot start: durable_rules 2.1.0 is installed, but ladder needs "
                                   "durable_rules 2.0.28"), proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "FIXTURE"], ["schema"], ["evaluate", "--help"]])
+def test_commands_that_fire_nothing_never_load_the_c_core(args):
+    """Cold start: --help, validate and schema import only what they need; the C core of
+    durable_rules is loaded when a rules engine is made, never by an import."""
+    packet = str(sorted(FIXTURES.glob("*.yaml"))[0])
+    argv = [packet if a == "FIXTURE" else a for a in args]
+    code = ("import sys\nsys.argv[0] = 'ladder'\nimport cli\ntry:\n    cli.run()\nexcept SystemExit as e:\n"
+            "    code = e.code\nprint('LOADED' if 'durable_rules_engine' in sys.modules else 'NOT LOADED', code)")
+    proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.splitlines()[-1] in ("NOT LOADED 0", "NOT LOADED None"), proc.stdout[-500:] + proc.stderr
+    # and one that fires does load it
+    proc = subprocess.run([sys.executable, "-c", code, "evaluate", packet], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.stdout.splitlines()[-1].startswith("LOADED"), proc.stdout[-500:]
