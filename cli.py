@@ -260,7 +260,8 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
     _today(today)
     s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
     book = _book(rules_dir)
-    _run(commands.validate, book, list(packets), s, recursive, jobs or os.cpu_count() or 1,
+    del recursive  # -r is accepted for old scripts and changes nothing: folders are always read whole
+    _run(commands.validate, book, list(packets), s, jobs or os.cpu_count() or 1,
          decisions=list(decisions), results=results, cycle=cycle,
          anchors=_anchors(book, people, cycles, require_people), anchor_files=(people, cycles))
 

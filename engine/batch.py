@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import clock, pipeline
-from .errors import EvidenceError
+from .errors import EvidenceError, first_problem
 from .escape import terminal_lines
 from .inputs import Item, iter_inputs, redacted
 from .loader import ParseFailure
@@ -98,16 +98,6 @@ def error_outcome(item: Item, kind: str, problems: list[dict], cid: str | None) 
     line = dumps({"source": item.shown, "candidate": {"id": cid} if cid else None,
                   "error": {"kind": kind, "problems": problems}})
     return Outcome(line, False, cid, source=item.shown, reason=first_problem(problems))
-
-
-def first_problem(problems: list[dict]) -> str:
-    """An error line's first problem in one line: `line 3: /evidence/0/role: ...`."""
-    if not problems:
-        return ""
-    p = problems[0]
-    return (f"line {p['line']}: " if p.get("line") is not None else "") + \
-        (f"{p['path']}: " if p.get("path") else "") + str(p.get("message", "")) + \
-        (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
 
 
 def process_item(item: Item) -> Outcome:

@@ -25,7 +25,6 @@ class Settings:
     fmt: str = "text"
     max_bytes: int = DEFAULT_MAX_BYTES
     redact: bool = False
-    color: bool = False
     plan: bool = True  # a not-ready verdict carries its plan (engine.plan)
     exit_code: bool = False  # evaluate --exit-code: exit 1 unless the verdict is ready
     paths: bool = False  # evaluate: the adjacent paths' fit after the verdict (engine.paths)
@@ -34,7 +33,7 @@ class Settings:
 PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
 
 
-def validate(book: RuleBook, paths: list[str], s: Settings, recursive: bool = False,
+def validate(book: RuleBook, paths: list[str], s: Settings,
              jobs: int = 1, decisions: list[str] | tuple = (), results: str | None = None,
              cycle: str | None = None, anchors=None, anchor_files: tuple = (None, None)) -> tuple[str, int]:
     """Check every packet of every input, and every decisions file; report every problem. JSONL

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from .batch import first_problem
+from .errors import first_problem
 from .errors import OutputError
 from .escape import csv_line, csv_text
 from .output import AtomicWriter

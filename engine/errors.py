@@ -113,3 +113,13 @@ class DependencyError(LadderError, ImportError):
     needs it is imported (an ImportError too), so nothing runs against the wrong library."""
 
     exit_code = EXIT_INTERNAL
+
+
+def first_problem(problems: list[dict]) -> str:
+    """An error line's first problem in one line: `line 3: /evidence/0/role: ...`."""
+    if not problems:
+        return ""
+    p = problems[0]
+    return (f"line {p['line']}: " if p.get("line") is not None else "") + \
+        (f"{p['path']}: " if p.get("path") else "") + str(p.get("message", "")) + \
+        (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")

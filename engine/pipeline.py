@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # engine.paths is imported only by the commands that assess p
     from .paths import PathAssessor
 
 # What stopped a packet, as a batch error line's `kind`.
-PARSE, INVALID, INTERNAL = "parse", "invalid", "internal"
+INVALID, INTERNAL = "invalid", "internal"
 
 
 @dataclass

@@ -86,7 +86,7 @@ class Report:
     def add(self, d: dict, titles: dict | None = None) -> None:
         n = len(self.rows) + len(self.errors)
         if "error" in d or "verdict" not in d:
-            from .batch import first_problem
+            from .errors import first_problem
 
             err = d.get("error")
             problems = err.get("problems") if isinstance(err, dict) else None

@@ -115,9 +115,6 @@ def _number_labels(x: Criterion, noun: str, required: bool, warning: Callable[[s
     return []
 
 
-# Lint warnings a criterion can acknowledge (`acknowledge: {code: why}` in the criterion).
-WARNING_CODES = ("same-condition", "demands-less", "required-below", "label-without-number")
-
 
 def _warning(c: Criterion, code: str, message: str) -> Problem:
     """A warning about one criterion, on its line, with the code that acknowledges it."""

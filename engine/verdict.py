@@ -23,7 +23,6 @@ class CriterionResult:
     status: str  # met | unmet
     evidence: list[str]  # cited evidence ids (met) or the partial matches found (unmet)
     reason: str
-    needs: str = ""
     found: list[str] = field(default_factory=list)
     misses: list[Miss] = field(default_factory=list)
     verified: bool = False  # met, and some cited record names who confirms it (verified_by)
@@ -113,15 +112,6 @@ class Verdict:
             planner, self.planner = self.planner, None
             self.plan, self.plan_note = planner()
         return self.plan is not None or self.plan_note is not None
-
-    @property
-    def unmet(self) -> list[str]:
-        return [c.id for c in self.criteria if not c.met]
-
-    @property
-    def gaps(self) -> list[str]:
-        """The smallest set to close: required criteria still open, then supporting shortfall."""
-        return [c.id for c in self.criteria if not c.met and c.required]
 
 
 # -- adjacent career paths (engine.paths): a fit, never a promotion verdict -----------------------

@@ -38,7 +38,6 @@ from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 _FORKING = False  # True while the pool forks a worker
-_FORKER = (0, False)  # (the parent's pid, forking from its main thread?), set just before a fork
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_POLL = 0.5  # seconds: how often a worker checks that its parent is alive
@@ -301,11 +300,11 @@ class WorkerPool:
         """Fork (or spawn) one worker. A Ctrl-C or SIGTERM is held until it is done: raised inside the
         fork it could be swallowed by an at-fork hook (the run then ended 0, as if never
         interrupted) or leave a worker half set up."""
-        global _FORKING, _FORKER
+        global _FORKING
         held: list[int] = []
         saved = _hold_signals(held)
         forker = (os.getpid(), threading.current_thread() is threading.main_thread())
-        _FORKING, _FORKER = True, forker
+        _FORKING = True
         try:
             mine, theirs = self.ctx.Pipe(duplex=True)
             proc = self.ctx.Process(target=_worker_main, name="ladder-worker", daemon=True,
