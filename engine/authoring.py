@@ -17,7 +17,7 @@ from .conditions import parts
 from .errors import UsageError
 from .evidence import check_document
 from .loader import Document
-from .rules import EXTERNAL, RuleBook
+from .rules import EXTERNAL, RuleBook, leaf_types
 
 PERIOD = {"start": "2025-01-01", "end": "2025-12-31"}  # fixed (output is the same every day), and past
 
@@ -187,12 +187,6 @@ real one. The plan itself is proved on the packet with its records added and the
 
 
 # -- the template ---------------------------------------------------------------------------------
-def _types(cond: dict) -> list[str]:
-    if "evidence" not in cond:
-        return [t for sub in parts(cond) for t in _types(sub)]
-    return [cond["evidence"]]
-
-
 def _leaf(cond: dict, etype: str) -> dict | None:
     for sub in parts(cond):
         hit = _leaf(sub, etype)
@@ -232,7 +226,7 @@ def template_data(book: RuleBook, evaluator: Any, target: str, track: str | None
     criteria = book.criteria(level)
     used: dict[str, list[str]] = {}
     for c in criteria:
-        for t in _types(c.condition):
+        for t in leaf_types(c.condition):
             used.setdefault(t, [])
             if c.id not in used[t]:
                 used[t].append(c.id)
@@ -247,16 +241,16 @@ def _check(book: RuleBook, data: dict):
 
 def _records(book: RuleBook, evaluator: Any, data: dict) -> list[dict]:
     """The proved plan for the empty packet, then one example of every other type the target uses."""
-    from .plan import _Synth
+    from .plan import _Synth, make_plan
 
     packet = _check(book, data)
     verdict = evaluator.evaluate(packet)
-    verdict.planned()
-    records = [{k: v for k, v in r.items() if k != "planned"} for r in (verdict.plan or [])]
+    plan, _ = make_plan(evaluator, packet, verdict)
+    records = [{k: v for k, v in r.items() if k != "planned"} for r in (plan or [])]
     have = {r["type"] for r in records}
     synth = _Synth(_check(book, {**data, "evidence": records}), book, tuple(verdict.path))
     for c in book.criteria(packet.target):
-        for t in _types(c.condition):
+        for t in leaf_types(c.condition):
             if t in have:
                 continue
             rec = synth.record(_leaf(c.condition, t), c.title)

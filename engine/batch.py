@@ -85,7 +85,7 @@ def _init_worker(opts: BatchOptions) -> None:
     from .anchors import load_anchors
 
     anchors = load_anchors(book, opts.people, opts.cycles)  # once per worker; checked by the parent first
-    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book, plan=opts.plan), assessor=None, anchors=anchors,
+    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book), assessor=None, anchors=anchors,
                    options=line_options(opts, anchors))
     if opts.paths and not opts.validate_only:
         from .pathrules import load_paths
@@ -105,7 +105,8 @@ def process_item(item: Item) -> Outcome:
     if opts.validate_only:
         problems = validate_item(item, _WORKER["book"], opts.max_bytes, _WORKER["anchors"])
         return Outcome("", not problems, None, source=item.source, problems=problems, kind=item.kind)
-    r = pipeline.run(item, _WORKER["evaluator"], opts.target, opts.max_bytes, opts.track, _WORKER["anchors"])
+    r = pipeline.run(item, _WORKER["evaluator"], opts.target, opts.max_bytes, opts.track, _WORKER["anchors"],
+                     with_plan=opts.plan)
     v = r.verdict
     if v is None:
         return error_outcome(item, r.kind, [p.as_dict() for p in r.problems], r.candidate)

@@ -166,8 +166,8 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
     check_target(book, target)
     check_track(book, track)
     assessor = _assessor(book) if s.paths else None  # a broken path profile: exit 4 before any work
-    r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book, plan=s.plan), target, s.max_bytes,
-                     track, anchors)
+    r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book), target, s.max_bytes,
+                     track, anchors, with_plan=s.plan)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)
     if not r.ok:

@@ -14,9 +14,8 @@ from .verdict import INSUFFICIENT, NOT_READY, READY, CriterionResult, LevelResul
 class Evaluator:
     """Evaluates packets against one rule book. Cheap to keep; plans compile once per path."""
 
-    def __init__(self, book: RuleBook, engine: RulesEngine | None = None, plan: bool = True):
+    def __init__(self, book: RuleBook, engine: RulesEngine | None = None):
         self.book = book
-        self.with_plan = plan  # a not-ready verdict carries engine.plan's plan (computed when shown)
         self.engine = engine or rules_engine()
         self._plans: dict[tuple[tuple[str, ...], tuple[str, ...]], Plan] = {}
         self._carried: dict[tuple[str, str, str], tuple[str, ...]] = {}
@@ -51,17 +50,9 @@ class Evaluator:
             got = self._carried[key] = tuple(self.book.carried(*key))
         return got
 
-    def evaluate(self, packet: Packet, plan: bool | None = None) -> Verdict:
-        """The verdict; when not ready and plans are on (the evaluator's default unless `plan`
-        says), it carries a planner that engine.plan runs when the verdict is first shown."""
-        v = self._evaluate(packet)
-        if v.verdict != READY and (self.with_plan if plan is None else plan):
-            from .plan import make_plan
-
-            v.planner = lambda: make_plan(self, packet, v)
-        return v
-
-    def _evaluate(self, packet: Packet) -> Verdict:
+    def evaluate(self, packet: Packet) -> Verdict:
+        """The verdict: what fired, counted and explained. It carries no plan: planning is the
+        pipeline's next stage (engine.pipeline.plan)."""
         path = self.path(packet)
         plan = self.plan(path, self.carried(packet))
         facts = build_facts(packet, self.book, path)

@@ -1,5 +1,7 @@
-"""The one path from an input to a verdict: load -> check -> (facts, fire, explain) -> Verdict.
-(`fit` is the same path's branch to the adjacent career paths: check -> engine.paths.)
+"""The one path from an input to a verdict: load -> check -> evaluate (facts, fire, explain) ->
+plan (engine.plan, for a verdict that is not ready, when plans are on) -> Verdict; reporters only
+show what the stages made. (`fit` is the same path's branch to the adjacent career paths:
+check -> engine.paths.)
 
 Every command that evaluates packets (evaluate, batch, rules test, audit) goes through here, so
 what a packet gets cannot differ between them. Each stage either hands on a value or stops with
@@ -15,9 +17,10 @@ from .errors import LadderError, Problem
 from .evaluator import Evaluator
 from .evidence import Packet, candidate_id, check_document
 from .inputs import Item, load_item
+from .plan import make_plan
 from .loader import DEFAULT_MAX_BYTES, Document, ParseFailure, load_file
 from .rules import RuleBook
-from .verdict import PathsReport, Verdict
+from .verdict import READY, PathsReport, Verdict
 
 if TYPE_CHECKING:  # engine.paths is imported only by the commands that assess paths
     from .anchors import Anchors
@@ -83,6 +86,15 @@ def evaluate(packet: Packet, evaluator: Evaluator) -> Result:
         return _internal(packet.source, exc, "evaluating", packet.candidate_id)
 
 
+def plan(r: Result, evaluator: Evaluator) -> Result:
+    """A not-ready verdict -> the same verdict with its plan (or plan_note saying why there is
+    none): records proved, by one firing, to make the candidate ready. Never raises."""
+    v = r.verdict
+    if v is not None and r.packet is not None and v.verdict != READY:
+        v.plan, v.plan_note = make_plan(evaluator, r.packet, v)
+    return r
+
+
 def fit(packet: Packet, assessor: PathAssessor) -> PathsReport | Result:
     """Checked packet -> its fit with the adjacent career paths (engine.paths); never a verdict."""
     try:
@@ -92,12 +104,15 @@ def fit(packet: Packet, assessor: PathAssessor) -> PathsReport | Result:
 
 
 def run(item: Item | str | Path, evaluator: Evaluator, target: str | None = None,
-        max_bytes: int = DEFAULT_MAX_BYTES, track: str | None = None, anchors: Anchors | None = None) -> Result:
-    """The whole path for one input (`anchors`: engine.anchors, default the pack's own)."""
+        max_bytes: int = DEFAULT_MAX_BYTES, track: str | None = None, anchors: Anchors | None = None,
+        with_plan: bool = False) -> Result:
+    """The whole path for one input (`anchors`: engine.anchors, default the pack's own;
+    `with_plan`: a not-ready verdict gets its plan)."""
     doc = load(item, max_bytes)
     if isinstance(doc, Result):
         return doc
     packet = check(doc, evaluator.book, target, track, anchors=anchors)
     if isinstance(packet, Result):
         return packet
-    return evaluate(packet, evaluator)
+    r = evaluate(packet, evaluator)
+    return plan(r, evaluator) if with_plan else r

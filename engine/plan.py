@@ -1,24 +1,29 @@
 """A plan that really makes the candidate ready: the evidence records that, added to the packet,
-turn a not_ready or insufficient_evidence verdict into ready.
+turn a not_ready or insufficient_evidence verdict into ready. The pipeline's plan stage
+(engine.pipeline.plan) runs it once per verdict that needs one; reporters only show the result.
 
 Records are synthesised in plain Python from the rules (each open criterion's condition: values
 chosen to satisfy every predicate with the operator table; counts, distinct values and means topped
 up from what the packet already has; enough recent records where evidence is insufficient; the
-cheapest open supporting criteria where a level is short of them). Nothing here decides readiness:
-every candidate plan is PROVED by checking the packet with the plan appended (schema, semantic
-checks, no new integrity warning) and firing the engine on it through the Evaluator. The plan is
-then minimised: each record whose removal still gives ready is dropped (re-firing each time), so
-no record of a plan can be left out. When no proved plan is found within the bounds, there is no
-plan and a note says why.
+cheapest open supporting criteria where a level is short of them). Nothing here decides readiness.
 
-The plan is minimal (nothing can be dropped), built greedily from the cheapest way to close each
-gap; it is not searched for a global minimum.
+Sufficiency is proved at run time, minimality by construction (and by the property tests): the
+planner reads the open criteria against the packet with the records planned so far (_Reading), so
+a record another one makes unneeded is left out and two records that can be one are merged before
+anything is fired; then ONE firing proves the plan: the packet with it appended is checked as any
+packet is (schema, semantic checks, no new integrity warning) and the engine finds it ready. Where
+the reading and the engine disagree, the proved longer plan is minimised by firing instead. When
+no proved plan is found within the bounds, there is no plan and a note says why.
+
+The plan is built greedily from the cheapest way to close each gap; it is not searched for a
+global minimum.
 """
 from __future__ import annotations
 
 import calendar
 import dataclasses
 import datetime as dt
+import json
 from typing import TYPE_CHECKING, Any
 
 from .errors import LadderError
@@ -61,10 +66,20 @@ class _Synth:
         self.people = people
         self.titles = {(ev["type"], norm_title(ev.get("title"))) for ev in packet.evidence}
         self.n_rec = self.n_person = 0
+        self.probe = False
         self.free: dict[tuple[str, str], set[str]] = {}  # (type, title) -> fields given only because the schema requires them
         target_order = book.levels[packet.target].order
         # mentees must be more junior than the target (engine.evidence): lowest level first
         self.below = [lv for lv in book.ordered_levels() if book.levels[lv].order < target_order]
+
+    def probe_copy(self) -> _Synth:
+        """A copy to plan into and throw away, whose records only say that a record is needed
+        (all _Reading asks): what it makes takes no id, person or title of this one."""
+        other = object.__new__(_Synth)
+        other.__dict__.update(self.__dict__)
+        other.ids, other.people, other.titles, other.free = set(self.ids), set(self.people), set(self.titles), {}
+        other.probe = True
+        return other
 
     # -- identities ------------------------------------------------------------------------------
     def new_id(self) -> str:
@@ -174,7 +189,10 @@ class _Synth:
 
     # -- records ---------------------------------------------------------------------------------
     def record(self, cond: dict, title: str, fixed: dict[str, Any] | None = None) -> dict:
-        """One record of the condition's type satisfying every predicate of the leaf."""
+        """One record of the condition's type satisfying every predicate of the leaf (a probe
+        only says that one is needed)."""
+        if self.probe:
+            return {"type": cond["evidence"], "title": ""}
         etype = cond["evidence"]
         defn = self.defs[etype]
         required = set(defn.get("required", []))
@@ -407,29 +425,46 @@ def _new_warnings(packet: Packet, combined: Packet) -> list:
 
 
 def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict) -> list[dict]:
+    """The records to add for what is still open, built so that none is redundant: each open
+    criterion is read against the packet's facts AND the records already planned in this round
+    (a record planned for one criterion that also closes a later one leaves that one nothing to
+    add), and each set of options picks the cheapest given the same."""
     book, path = evaluator.book, s.path
-    grouped = by_type(build_facts(combined, book, path))
+    facts = build_facts(combined, book, path)
+    grouped = by_type(list(facts))
     add: list[dict] = []
+
+    def planned(recs: list[dict]) -> list[dict]:
+        """Take these records into the plan: their facts join what later criteria are read against."""
+        if recs:
+            for f in build_facts(dataclasses.replace(combined, evidence=recs, by_id={}), book, path):
+                grouped["*"].append(f)
+                grouped.setdefault(f["type"], []).append(f)
+            add.extend(recs)
+        return recs
+
+    def option(c: Any) -> Any:
+        return lambda: _needs(s, _cond(book, c.id), grouped, c.title)
+
     for lr in v.levels:
         for c in v.criteria:
             if c.level == lr.id and c.required and not c.met:
                 try:
-                    add += _needs(s, _cond(book, c.id), grouped, c.title)
+                    planned(_needs(s, _cond(book, c.id), grouped, c.title))
                 except _NoPlan as exc:
                     raise _NoPlan(f"required criterion {c.id} cannot be met by added evidence: {exc}") from None
         for a in lr.aspects_short:  # a competency short of its own threshold: its cheapest open criteria
             open_ = [c for c in v.criteria if c.level == lr.id and not c.required and not c.met
                      and c.aspect == a["aspect"]]
-            add += _cheapest(s, a["needed"] - a["met"], [lambda c=c: _needs(s, _cond(book, c.id), grouped, c.title)
-                                                          for c in open_], f"{lr.id}'s {a['aspect']} criteria")
+            planned(_cheapest(s, a["needed"] - a["met"], [option(c) for c in open_],
+                              f"{lr.id}'s {a['aspect']} criteria"))
         short = lr.supporting_needed - lr.supporting_met
         if short > 0:
-            add += _cheapest(s, short, [lambda c=c: _needs(s, _cond(book, c.id), grouped, c.title) for c in v.criteria
-                                        if c.level == lr.id and not c.required and not c.met],
-                             f"{lr.id}'s supporting criteria")
+            planned(_cheapest(s, short, [option(c) for c in v.criteria
+                                         if c.level == lr.id and not c.required and not c.met],
+                              f"{lr.id}'s supporting criteria"))
     # recent evidence: each level's window must hold enough records it can use (the types its
     # criteria read, as engine.compiler's sufficiency rule counts them), counting those added
-    facts = grouped["*"]
     for lr in v.levels:
         if lr.carried:  # an included level below: no evidence policy of its own
             continue
@@ -465,6 +500,7 @@ def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[
     if verdict.verdict == READY:
         return [], None
     s = _Synth(packet, evaluator.book, tuple(verdict.path))
+    reading = _Reading(s, evaluator, packet, verdict)
     plan: list[dict] = []
     v = verdict
     combined = packet
@@ -476,6 +512,14 @@ def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[
             plan += add
             if len(plan) > MAX_RECORDS:
                 raise _NoPlan(f"more than {MAX_RECORDS} records would be needed")
+            # Minimal by construction: leave out what the others make unneeded and merge what can
+            # be one record, as the planner reads the open criteria; then one firing proves it.
+            small = [dict(r) for r in _merge(reading, _reduce(reading, plan))]
+            if reduced := small != plan:
+                _number(small, packet)
+                if prove(evaluator, packet, small) is not None:
+                    plan = small
+                    break
             _number(plan, packet)
             try:
                 combined = _with(packet, plan, evaluator.book)
@@ -485,47 +529,141 @@ def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[
             if new := _new_warnings(packet, combined):
                 raise _NoPlan("the records that would close the gaps raise an integrity warning: " + new[0].message)
             if evaluator.status(combined) == READY:
+                if reduced:  # the reading and the engine disagree: minimise by firing instead
+                    plan = _minimise(evaluator, packet, combined, plan)
                 break
-            v = evaluator.evaluate(combined, plan=False)  # what is still open, for the next round
+            v = evaluator.evaluate(combined)  # what is still open, for the next round
         else:
             raise _NoPlan(f"no ready plan found in {ROUNDS} rounds of added evidence")
     except _NoPlan as exc:
         return None, str(exc)
-    plan = _minimise(evaluator, packet, combined, plan)
-    # Merge two records of a type into one where nothing conflicts (one launch can show two
-    # things), each merge proved; then minimise again, since a merged record may cover another.
-    merged, tries = False, 0
-    while tries < MAX_MERGES:
-        hit = None
-        for i, j in ((i, j) for i in range(len(plan)) for j in range(i + 1, len(plan))):
-            m = _merged(plan[i], plan[j], s.free)
-            if m is None:
-                continue
-            tries += 1
-            trial = [dict(r) for r in plan[:i]] + [m] + [dict(r) for r in plan[i + 1:j] + plan[j + 1:]]
-            _number(trial, packet)
-            got = prove(evaluator, packet, trial)
-            if got is not None:
-                hit = (trial, got)
-                break
-            if tries >= MAX_MERGES:
-                break
-        if hit is None:
-            break
-        plan, combined = hit
-        merged = True
-    if merged:
-        plan = _minimise(evaluator, packet, combined, plan)
     # Each record is marked as planned (advice, not evidence: engine.evidence refuses a packet
     # holding one); it was proved above without the marker.
     return [{**_ordered(r), "planned": True} for r in plan], None
 
 
+class _Reading:
+    """The planner's own reading of which open criteria a set of added records closes (see
+    covers): the packet's facts built once, each planned record's facts once, and each
+    criterion's reading kept for the records of the types it reads (dropping a shipped outcome
+    cannot open a feedback criterion)."""
+
+    def __init__(self, s: _Synth, evaluator: Evaluator, packet: Packet, verdict: Verdict):
+        self.s, self.book, self.packet, self.verdict = s, evaluator.book, packet, verdict
+        self.path = s.path
+        self.base = build_facts(packet, self.book, self.path)
+        self.mine: dict[tuple[str, str], list[dict]] = {}
+        self.conds = {cr.id: cr.condition for cr in self.book.all_criteria()}
+        self.types = {cr.id: frozenset(cr.evidence_types) for cr in self.book.all_criteria()}
+        self.known: dict[tuple, bool] = {}  # (criterion, the records of its types) -> closed
+
+    def _facts(self, r: dict) -> list[dict]:
+        key = (r["id"], r["title"])
+        got = self.mine.get(key)
+        if got is None:
+            got = self.mine[key] = build_facts(dataclasses.replace(self.packet, evidence=[r], by_id={}),
+                                               self.book, self.path)
+        return got
+
+    def covers(self, records: list[dict]) -> bool:
+        """True when the planner would add nothing more to the packet with these records: every
+        criterion open in the verdict is closed by them as _needs reads it, and each level's
+        window holds enough records. A reading, not a verdict: a plan it shapes is proved by
+        firing before it is given."""
+        facts = self.base + [f for r in records for f in self._facts(r)]
+        grouped: dict[str, list[dict]] | None = None
+        sc = self.s.probe_copy()
+
+        def closed(c: Any) -> bool:
+            nonlocal grouped
+            types = self.types[c.id]
+            key = (c.id, tuple(json.dumps(r, sort_keys=True) for r in records if r["type"] in types))
+            got = self.known.get(key)
+            if got is None:
+                if grouped is None:
+                    grouped = by_type(facts)
+                try:
+                    got = not _needs(sc, self.conds[c.id], grouped, c.title)
+                except _NoPlan:
+                    got = False
+                self.known[key] = got
+            return got
+
+        v = self.verdict
+        for lr in v.levels:
+            mine = [c for c in v.criteria if c.level == lr.id and not c.met]
+            if not all(closed(c) for c in mine if c.required):
+                return False
+            for a in lr.aspects_short:
+                if not _enough(closed, [c for c in mine if not c.required and c.aspect == a["aspect"]],
+                               a["needed"] - a["met"]):
+                    return False
+            if not _enough(closed, [c for c in mine if not c.required], lr.supporting_needed - lr.supporting_met):
+                return False
+        for lr in v.levels:
+            if lr.carried:
+                continue
+            pol = self.book.level_rules[lr.id].policy
+            usable = self.book.level_rules[lr.id].usable_types
+            recent = len({f.get("_grp", f["eid"]) for f in facts
+                          if f["type"] in usable and f["age_days"] <= pol.within_days})
+            if recent < pol.min_records:
+                return False
+        return True
+
+
+def _enough(closed: Any, options: list, need: int) -> bool:
+    """At least `need` of the options are closed (stops at the need-th)."""
+    if need <= 0:
+        return True
+    n = 0
+    for c in options:
+        n += closed(c)
+        if n >= need:
+            return True
+    return False
+
+
+def _reduce(reading: _Reading, plan: list[dict]) -> list[dict]:
+    """Leave out, last first, each record the others make unneeded."""
+    i = len(plan) - 1
+    while i >= 0 and len(plan) > 1:
+        trial = plan[:i] + plan[i + 1:]
+        if reading.covers(trial):
+            plan = trial
+        i -= 1
+    return plan
+
+
+def _merge(reading: _Reading, plan: list[dict]) -> list[dict]:
+    """Merge two records of a type into one where nothing conflicts (one launch can show two
+    things) and the merged plan still covers; then leave out what a merged record made unneeded."""
+    merged, tries = False, 0
+    while tries < MAX_MERGES:
+        hit = None
+        for i, j in ((i, j) for i in range(len(plan)) for j in range(i + 1, len(plan))):
+            m = _merged(plan[i], plan[j], reading.s.free)
+            if m is None:
+                continue
+            tries += 1
+            trial = [dict(r) for r in plan[:i]] + [m] + [dict(r) for r in plan[i + 1:j] + plan[j + 1:]]
+            if reading.covers(trial):
+                hit = trial
+                break
+            if tries >= MAX_MERGES:
+                break
+        if hit is None:
+            break
+        plan, merged = hit, True
+    return _reduce(reading, plan) if merged else plan
+
+
 def _minimise(evaluator: Evaluator, packet: Packet, combined: Packet, plan: list[dict]) -> list[dict]:
-    """Drop each record whose removal still gives ready, firing each time. A subset of the proved
-    packet's planned records needs no new check: dropping a record breaks no schema or semantic
-    rule, and planned records repeat nothing, so no warning can appear. When a record was dropped
-    the rest are numbered again and proved exactly as they will be given."""
+    """Drop each record whose removal still gives ready, firing each time (the fallback when the
+    planner's reading and the engine disagree). A subset of the proved packet's planned records
+    needs no new check: dropping a record breaks no schema or semantic rule, and planned records
+    repeat nothing, so no warning can appear. When a record was dropped the rest are numbered
+    again and proved exactly as they will be given."""
     if len(plan) == 1:  # without its one record the packet is the one the engine found not ready
         return plan
     n_before = len(plan)

@@ -133,7 +133,7 @@ def _level_dict(lr: LevelResult) -> dict:
 def _plan_keys(v: Verdict) -> dict:
     """`plan` (records to add) for a not-ready verdict; `plan: null` and `plan_note` when none
     was found within the bounds (engine.plan); nothing for a ready verdict or with plans off."""
-    if not v.planned():
+    if not v.planned:
         return {}
     if v.plan is None:
         return {"plan": None, "plan_note": v.plan_note}
@@ -172,7 +172,7 @@ def _val(x: Any) -> str:
 
 def plan_lines(v: Verdict) -> list[str]:
     """"What would make this ready": one line per planned record, or why there is no plan."""
-    if not v.planned():
+    if not v.planned:
         return []
     if v.plan is None:
         return [f"no plan found: {v.plan_note}"]

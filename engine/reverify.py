@@ -187,7 +187,12 @@ def _replay(doc: Any, e: Entry, st: dict) -> tuple[bool, list[str]]:
         clock.set_today(saved)
     assert packet is not None
     try:
-        v = ev.evaluate(packet, plan=o.get("plan", e.plan))
+        r = pipeline.evaluate(packet, ev)
+        if r.verdict is None:  # the engine refused it, or an internal error: a replay that failed
+            return False, [f"cannot be evaluated now: {r.problems[0] if r.problems else r.kind}"]
+        if o.get("plan", e.plan):
+            pipeline.plan(r, ev)
+        v = r.verdict
         d = verdict_dict(v, redact=o["redact"] if "redact" in o else e.redacted and bool(packet.name))
         if o.get("paths"):
             from .pathrules import load_paths

@@ -590,7 +590,7 @@ def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: 
             stale.unlink()
     for fx in fixtures:
         gp = golden_path(fx, expected_dir)
-        r = pipeline.run(fx, ev)
+        r = pipeline.run(fx, ev, with_plan=True)
         if r.verdict is None:
             results.append(CaseResult(str(fx), str(gp), "error", ["\n".join(str(p) for p in r.problems)]))
             continue

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 READY, NOT_READY, INSUFFICIENT = "ready", "not_ready", "insufficient_evidence"
 
@@ -80,10 +80,8 @@ class Verdict:
     source: str = ""
     engine_actions: int = 0
     warnings: list = field(default_factory=list)  # engine.errors.Problem, severity "warning"
-    # engine.plan: records that would make a not-ready candidate ready. Computed on first use
-    # (planned()), so callers that never show a verdict (audits) never pay for it.
-    planner: Callable[[], tuple[list[dict] | None, str | None]] | None = field(default=None, repr=False,
-                                                                                compare=False)
+    # engine.plan: records that would make a not-ready candidate ready, set by the pipeline's plan
+    # stage (engine.pipeline.plan); None with plan_note when none was found; neither with plans off
     plan: list[dict] | None = None
     plan_note: str | None = None
     packet_sha256: str = ""  # what the verdict was made from (engine.evidence.packet_sha256) ...
@@ -104,13 +102,10 @@ class Verdict:
             return None
         return {"from_track": self.from_track, "to_track": self.track, "lateral": self.lateral}
 
+    @property
     def planned(self) -> bool:
-        """Compute the plan if it is due; True when this verdict carries one (a list, or None
-        with plan_note saying why there is none). A ready verdict, or one evaluated with plans
-        off, carries none."""
-        if self.planner is not None:
-            planner, self.planner = self.planner, None
-            self.plan, self.plan_note = planner()
+        """True when this verdict carries a plan (a list, or None with plan_note saying why there
+        is none). A ready verdict, or one evaluated with plans off, carries none."""
         return self.plan is not None or self.plan_note is not None
 
 

@@ -105,7 +105,7 @@ def test_every_level_has_a_template_that_validates_and_evaluates(run_cli, tmp_pa
     and, filled in, validates and evaluates (here: filled with another candidate's id and titles)."""
     from engine.rules import load_rules
 
-    from engine.authoring import _types
+    from engine.rules import leaf_types as _types
 
     book = load_rules(None)
     for level, track in _levels():
@@ -129,7 +129,7 @@ def test_a_template_says_what_each_record_is_for_and_lists_the_fields_left_out(r
     """Above each record, the criteria its type counts toward; under the first record of a type,
     every field of that type the record does not fill in, as a comment to fill in: never one it
     already has."""
-    from engine.authoring import _types
+    from engine.rules import leaf_types as _types
     from engine.rules import load_rules
 
     book = load_rules(None)

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import bench_generator, real_record
-from engine import Evaluator, check_document, load_rules
+from engine import Evaluator, check_document, load_rules, pipeline
 from engine.errors import EvidenceError
 from engine.facts import build_facts
 from engine.loader import Document
@@ -71,10 +71,9 @@ def _completed(data: dict):
         packet = _check(data)
     except EvidenceError:
         return None
-    v = EVAL.evaluate(packet)
+    v = pipeline.plan(pipeline.evaluate(packet, EVAL), EVAL).verdict
     if v.verdict == "ready":
         return packet, v, False
-    v.planned()
     if not v.plan:
         return None
     done = copy.deepcopy(data)
@@ -175,11 +174,11 @@ def test_adding_a_warning_free_record_never_lowers_a_verdict(i, seed, complete):
             packet = _check(data)
         except EvidenceError:
             return
-        before = EVAL.evaluate(packet, plan=False)
+        before = EVAL.evaluate(packet)
     more = copy.deepcopy(data)
     more["evidence"].append(_extra_record(seed, more))
     try:
-        after = EVAL.evaluate(_check(more), plan=False)
+        after = EVAL.evaluate(_check(more))
     except EvidenceError:
         return
     if len(after.warnings) > len(before.warnings):

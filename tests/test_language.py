@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_rules import packet, rec, write_mini
 
-from engine import Evaluator, check_document, load_rules
+from engine import Evaluator, check_document, load_rules, pipeline
 from engine.compiler import compile_path
 from engine.loader import Document
 from engine.report import verdict_dict, verdict_text
@@ -59,7 +59,7 @@ def metric(kind: str, up: bool) -> dict:
 def lang(tmp_path_factory):
     """Evaluate evidence against the probe level: criterion short name -> the criterion's JSON."""
     book = load_rules(write_mini(tmp_path_factory.mktemp("lang") / "rules", CRITERIA))
-    ev = Evaluator(book, plan=False)
+    ev = Evaluator(book)
 
     def run(*evidence: dict) -> dict[str, dict]:
         data = packet(list(evidence))
@@ -216,9 +216,10 @@ def aspect_rules(tmp_path: Path, policy: dict | None = None) -> Path:
 def judge(rules: Path, *evidence: dict, plan: bool = False):
     book = load_rules(rules)
     data = packet([rec("l", "learning"), *evidence])
-    ev = Evaluator(book, plan=plan)
+    ev = Evaluator(book)
     try:
-        return ev.evaluate(check_document(Document("p.json", data, json.dumps(data), "json"), book))
+        r = pipeline.evaluate(check_document(Document("p.json", data, json.dumps(data), "json"), book), ev)
+        return (pipeline.plan(r, ev) if plan else r).verdict
     finally:
         ev.close()
 
@@ -253,7 +254,7 @@ def test_per_aspect_threshold_is_an_engine_rule(tmp_path):
 
 def test_a_plan_closes_a_per_aspect_shortfall(tmp_path):
     v = judge(aspect_rules(tmp_path), rec("d0", "discovery", method="survey"), plan=True)
-    assert v.planned() and v.plan is not None and [r["type"] for r in v.plan] == ["discovery"]
+    assert v.planned and v.plan is not None and [r["type"] for r in v.plan] == ["discovery"]
 
 
 def test_a_plan_meets_every_new_construct_and_is_proved_on_the_engine(tmp_path):
@@ -261,7 +262,7 @@ def test_a_plan_meets_every_new_construct_and_is_proved_on_the_engine(tmp_path):
     regularly, and is kept only when the engine finds the packet with it ready."""
     rules = write_mini(tmp_path / "rules", {k: CRITERIA[k] for k in ("least-2", "two-items", "regular")})
     v = judge(rules, fb("q0", 0), plan=True)
-    assert v.verdict == "not_ready" and v.planned() and v.plan is not None, v.plan_note
+    assert v.verdict == "not_ready" and v.planned and v.plan is not None, v.plan_note
     types = sorted(r["type"] for r in v.plan)
     assert types == ["mentoring", "people_leadership", "shipped_outcome", "stakeholder_feedback",
                      "stakeholder_feedback"]

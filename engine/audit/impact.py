@@ -117,14 +117,14 @@ class _Pairer:
         self.base, self.head, self.max_bytes = base, head, max_bytes
         self.ident = Identity.of(diff_rules(base, head))
         if base is None:  # a new pack: every packet is judged under the head only
-            self.ev_head = Evaluator(head, plan=False)
+            self.ev_head = Evaluator(head)
             return
         # Checking a packet depends on the ladder and the packet schema only (RuleBook.ladder_version):
         # when both revisions have the same, one check serves both; facts are built per book.
         self.same_ladder = base.ladder_version == head.ladder_version
         self.same_rules = base.version == head.version and base.packet_schema == head.packet_schema
-        self.ev_base = Evaluator(base, plan=False)  # an audit compares verdicts; it never shows a plan
-        self.ev_head = self.ev_base if self.same_rules else Evaluator(head, plan=False)
+        self.ev_base = Evaluator(base)  # an audit compares verdicts; it never plans
+        self.ev_head = self.ev_base if self.same_rules else Evaluator(head)
         self.reuse = reuse and self.same_ladder and not self.same_rules
         self._same_path: dict[tuple[str, ...], bool] = {}
 
