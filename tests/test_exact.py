@@ -37,10 +37,6 @@ def test_the_readme_worked_example_is_what_ladder_prints(run_cli):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"## A worked example\n\n```console\n\$ ladder (evaluate [^\n]+)\n(.*?)```", readme, re.S)
     assert block, "README has no worked example"
-    if "not ready for senior-pm: 1 of 4 required criteria open" in block.group(2):
-        # The README still shows the verdict from before cumulative levels (without the included
-        # mid-pm criteria); once it is updated, this test checks it again.
-        pytest.xfail("the README's worked example predates cumulative levels; its update is pending")
     args = block.group(1).split()
     out = run_cli(*args).stdout.splitlines()
     shown = block.group(2).rstrip("\n").split("\n")
