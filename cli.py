@@ -429,17 +429,21 @@ def schema(rules_dir, fmt):
 
 @main.command()
 @click.argument("directory")
-def init(directory):
+@click.option("--bundled", is_flag=True,
+              help="Copy the bundled ladder's rules to change (a calibration's rule change starts here).")
+def init(directory, bundled):
     """Start a rules pack of your own: ladder.yaml, one level file, an empty vocabulary file, a
     fixture with its expected verdict and golden, and a README, in DIRECTORY (new or empty). It
-    lints and tests clean. All or nothing: written in a temporary folder beside DIRECTORY and
-    renamed into place, so a failure (a full disk: exit 74) leaves nothing behind.
+    lints and tests clean. With --bundled, a copy of the bundled ladder's rules instead. All or
+    nothing: written in a temporary folder beside DIRECTORY and renamed into place, so a failure
+    (a full disk: exit 74) leaves nothing behind.
 
     \b
     Example:
       ladder init our-ladder && ladder rules test --rules our-ladder/rules
+      ladder init our-ladder --bundled && ladder evaluate PACKET --rules our-ladder/rules
     """
-    _run(commands.init, directory)
+    _run(commands.init, directory, bundled)
 
 
 @main.command("import")

@@ -63,6 +63,8 @@ class Calibration:
     problems: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)  # overrides the tool already agrees with
     more_problems: int = 0
+    # each candidate the committee decided otherwise than the rules, or overrode a criterion for
+    disagreements: list[dict] = field(default_factory=list)
 
     def problem(self, p: Problem) -> None:
         if len(self.problems) < 1000:
@@ -111,6 +113,7 @@ def calibrate(book: RuleBook, results_path: str, decisions_path: str, cycle: str
                 cal.groups[dim].setdefault(value, _matrix())[s.verdict][d.decision] += 1
         cal.paths[s.path] += 1
         cal.tool_unmet.update(s.unmet)
+        counted: list[str] = []
         for crit, value in d.overrides:
             tool = override_status(crit, s, level_of)
             if tool is None:
@@ -123,6 +126,13 @@ def calibrate(book: RuleBook, results_path: str, decisions_path: str, cycle: str
                                          line=d.line, kind="decisions", severity="warning"))
             else:
                 cal.overrides.setdefault(crit, Counter())[value] += 1
+                counted.append(f"{crit} -> {value}")
+        if counted or PAIRED[s.verdict] != d.decision:
+            cal.disagreements.append({"candidate": s.candidate, "cycle": s.cycle, "target": s.target,
+                                      "rules_said": s.verdict, "committee_decided": d.decision,
+                                      "overrides": counted, "reason": d.reason, "decided_on": d.decided_on,
+                                      "decision_line": d.line})
+    cal.disagreements.sort(key=lambda r: (r["candidate"], r["cycle"] or ""))
     cal.without_verdict = sum(1 for d in decs.rows if d.line not in used and (cycle is None or d.cycle == cycle))
     return cal
 
@@ -172,10 +182,15 @@ def suggestions(cal: Calibration, book: RuleBook, rows: list[dict]) -> list[dict
         file = book.level_rules[r["level"]].file if r["level"] in book.level_rules else ""
         rel = _rel(file)
         way = "met" if r["overridden_to_met"] >= r["overridden_to_unmet"] else "unmet"
+        copy = None
+        if file and _installed(file):  # an installed ladder is not edited in place: copy it first
+            copy, rel = "ladder init COPY --bundled", f"COPY/rules/{Path(file).name}"
+            how = "ladder audit --rules COPY/rules --base HEAD --packets PACKETS"
+        else:
+            how = "ladder audit --base HEAD --packets PACKETS" + (f" --rules {_rel(str(Path(file).parent))}"
+                                                                  if file and not _bundled(file) else "")
         out.append({"id": r["id"], "overrides": r["overridden_to_met"] + r["overridden_to_unmet"],
-                    "committee_says": way, "rules_file": rel,
-                    "try": "ladder audit --base HEAD --packets PACKETS" + (f" --rules {_rel(str(Path(file).parent))}"
-                                                                           if file and not _bundled(file) else "")})
+                    "committee_says": way, "copy_first": copy, "rules_file": rel, "try": how})
     return out
 
 
@@ -186,6 +201,12 @@ def _bundled(file: str) -> bool:
         return Path(file).resolve().parent == default_rules_dir().resolve()
     except OSError:
         return False
+
+
+def _installed(file: str) -> bool:
+    """The bundled ladder of an installed ladder (site-packages), not a checkout's rules/."""
+    parts = Path(file).resolve().parts
+    return _bundled(file) and any(p in ("site-packages", "dist-packages", "_bundled") for p in parts)
 
 
 def _rel(file: str) -> str:
@@ -203,7 +224,7 @@ def as_dict(cal: Calibration, book: RuleBook) -> dict:
     return {"results": cal.results, "decisions": cal.decisions, "cycle": cal.cycle,
             "candidates": n, "matrix": cal.matrix, "agreement": agree, "kappa": kappa,
             "pairs": PAIRED, "criteria": rows, "groups": group_rows(cal),
-            "disagreed_most": suggestions(cal, book, rows),
+            "disagreed_most": suggestions(cal, book, rows), "disagreements": cal.disagreements,
             "unmatched": {"verdicts_without_decision": cal.without_decision,
                           "decisions_without_verdict": cal.without_verdict,
                           "not_evaluated": cal.not_evaluated, "duplicate_verdicts": cal.duplicates},
@@ -246,11 +267,17 @@ def render_text(d: dict) -> str:
             else:
                 out.append(f"  {r['id']}: {r['candidates']} candidates, agreement {_f(r['agreement'], True)}, "
                            f"kappa {_f(r['kappa'])}")
+    if d["disagreements"]:
+        out += ["", "where the committee decided otherwise (candidate: rules said -> committee decided; overrides; reason):"]
+        out += [f"  {r['candidate']} ({r['target']}): {r['rules_said']} -> {r['committee_decided']}"
+                + (f"; {', '.join(r['overrides'])}" if r["overrides"] else "")
+                + (f"; reason: {r['reason']}" if r["reason"] else "") for r in d["disagreements"]]
     if d["disagreed_most"]:
         out += ["", "disagreed with most (candidates for a rule change):"]
         for s in d["disagreed_most"]:
-            out.append(f"  {s['id']}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}; edit it in "
-                       f"{s['rules_file']}, then `{s['try']}` lists whose verdict the change flips")
+            copy = f"copy the ladder (`{s['copy_first']}`, then commit the copy), " if s["copy_first"] else ""
+            out.append(f"  {s['id']}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}; {copy}edit "
+                       f"it in {s['rules_file']}, then `{s['try']}` lists whose verdict the change flips")
     return terminal_lines(out)  # each line escaped whole: group ids and sources come from files
 
 
@@ -282,10 +309,16 @@ def render_markdown(d: dict) -> str:
             out += [f"| {_md(r['id'])} | <{d['suppressed_below']} | | |" if r.get("suppressed") else
                     f"| {_md(r['id'])} | {r['candidates']} | {_f(r['agreement'], True)} | {_f(r['kappa'])} |"
                     for r in rows]
+    if d["disagreements"]:
+        out += ["", "### Where the committee decided otherwise", "",
+                "| candidate | target | rules said | committee decided | overrides | reason |", "|---|---|---|---|---|---|"]
+        out += [f"| {_md(r['candidate'])} | {_md(r['target'])} | {r['rules_said']} | {r['committee_decided']} | "
+                f"{_md(', '.join(r['overrides']))} | {_md(r['reason'])} |" for r in d["disagreements"]]
     if d["disagreed_most"]:
         out += ["", "### Disagreed with most", ""]
-        out += [f"1. {_code(s['id'])}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}. Edit it in "
-                f"{_code(s['rules_file'])}, then run {_code(s['try'])}." for s in d["disagreed_most"]]
+        out += [f"1. {_code(s['id'])}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}. "
+                + (f"Copy the ladder with {_code(s['copy_first'])} and commit the copy; " if s["copy_first"] else "")
+                + f"Edit it in {_code(s['rules_file'])}, then run {_code(s['try'])}." for s in d["disagreed_most"]]
     return "\n".join(out) + "\n"
 
 
@@ -340,8 +373,13 @@ def render_html(d: dict) -> str:
         groups += (f"<h2>By {e(dim)}</h2><table><thead><tr><th>{e(dim)}</th><th>candidates</th><th>agreement</th>"
                    f"<th>kappa</th></tr></thead><tbody>{body}</tbody></table>")
     figs = _charts(d)
+    dis = "".join(f"<tr><td>{e(r['candidate'])}</td><td>{e(r['target'])}</td><td>{e(r['rules_said'])}</td>"
+                  f"<td>{e(r['committee_decided'])}</td><td>{e(', '.join(r['overrides']))}</td><td>{e(r['reason'])}</td>"
+                  "</tr>" for r in d["disagreements"])
     sugg = "".join(f"<li><code>{e(s['id'])}</code>: overridden {e(s['overrides'])} time(s), mostly to "
-                   f"{e(s['committee_says'])}. Edit it in <code>{e(s['rules_file'])}</code>, then run "
+                   f"{e(s['committee_says'])}. "
+                   + (f"Copy the ladder with <code>{e(s['copy_first'])}</code> and commit the copy. "
+                      if s["copy_first"] else "") + f"Edit it in <code>{e(s['rules_file'])}</code>, then run "
                    f"<code>{e(s['try'])}</code>.</li>" for s in d["disagreed_most"])
     return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy"{html_attr("content", html_csp(None, _CAL_CSS))}>'
@@ -354,6 +392,9 @@ def render_html(d: dict) -> str:
             (f"<table><thead><tr><th>criterion</th><th>to met</th><th>tool unmet</th><th>to unmet</th>"
              f"<th>tool met</th></tr></thead><tbody>{crit}</tbody></table>{figs['overrides']}" if crit else "<p>None.</p>")
             + groups + figs["groups"] +
+            ("<h2>Where the committee decided otherwise</h2><table><thead><tr><th>candidate</th><th>target</th>"
+             "<th>rules said</th><th>committee decided</th><th>overrides</th><th>reason</th></tr></thead>"
+             f"<tbody>{dis}</tbody></table>" if dis else "") +
             (f"<h2>Disagreed with most</h2><ol>{sugg}</ol>" if sugg else "") + "</body></html>\n")
 
 

@@ -385,14 +385,16 @@ def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> tuple[str, int,
     return "\n".join(lines + ["rules ok" + (f", {tail}" if tail else "")]), code, ""
 
 
-def init(directory: str) -> tuple[str, int]:
-    """`ladder init DIR`: a new pack that lints and tests clean."""
+def init(directory: str, bundled: bool = False) -> tuple[str, int]:
+    """`ladder init DIR`: a new pack that lints and tests clean (`--bundled`: a copy of the
+    bundled ladder to change)."""
     from .scaffold import init_pack
 
-    files = init_pack(directory)
-    return "\n".join([*(f"wrote {f}" for f in files), "",
-                      f"next: ladder rules lint --rules {Path(directory) / 'rules'} --strict; "
-                      f"ladder rules test --rules {Path(directory) / 'rules'}"]), EXIT_OK
+    files = init_pack(directory, bundled)
+    rules = Path(directory) / "rules"
+    nxt = (f"next: commit it, edit a level file, then ladder audit --rules {rules} --base HEAD --packets PACKETS"
+           if bundled else f"next: ladder rules lint --rules {rules} --strict; ladder rules test --rules {rules}")
+    return "\n".join([*(f"wrote {f}" for f in files), "", nxt]), EXIT_OK
 
 
 def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:

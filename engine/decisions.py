@@ -43,6 +43,7 @@ class Decision:
     overrides: tuple[tuple[str, str], ...]  # (criterion id, met | unmet), in file order
     line: int
     source: str = ""
+    reason: str = ""  # the committee's own words: shown where the decision is listed, never in an error
 
     @property
     def where(self) -> str:
@@ -172,7 +173,8 @@ class _Checker:
                 {k: v for k, v in row.items() if v not in (None, "") or k in REQUIRED}):
             bad("", "does not match schemas/decisions.schema.json")
         if len(self.out.problems) == before:
-            self.out.rows.append(Decision(cycle, cid, dec, day, tuple(pairs), line, self.out.source))
+            self.out.rows.append(Decision(cycle, cid, dec, day, tuple(pairs), line, self.out.source,
+                                          reason.strip() if isinstance(reason, str) else ""))
 
 
 def load_decisions(path: str, book: RuleBook | None = None) -> Decisions:

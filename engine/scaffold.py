@@ -179,8 +179,22 @@ docs/rules.md, "Bring your own ladder", walks through growing this into your fra
 """
 
 
-def init_pack(directory: str) -> list[Path]:
-    """Write a new pack into `directory` (new or empty); returns the files written.
+BUNDLED_README = """\
+# The bundled ladder, copied to be changed
+
+    ladder rules lint --rules {d}/rules --strict     # still well formed after your edit
+    ladder rules show --rules {d}/rules              # the criteria, as people read them
+    ladder evaluate PACKET --rules {d}/rules         # a verdict under your copy
+    ladder audit --rules {d}/rules --base HEAD --packets PACKETS   # once committed: whose verdict an edit flips
+
+`rules/` is ladder's own ladder as this version ships it: one file per level, `ladder.yaml` and
+`vocabulary.yaml`. Commit it unchanged first, so `ladder audit` can compare your edit with it.
+"""
+
+
+def init_pack(directory: str, bundled: bool = False) -> list[Path]:
+    """Write a new pack into `directory` (new or empty); returns the files written. `bundled`:
+    a copy of the bundled ladder's rules to change, instead of the one-level starter pack.
 
     All or nothing: the pack is written into a temporary folder beside `directory`, checked
     (its fixture's golden recorded), and renamed into place only when complete, so a full disk
@@ -196,9 +210,17 @@ def init_pack(directory: str) -> list[Path]:
     if d.exists() and (not d.is_dir() or any(d.iterdir())):
         raise UsageError(summary=f"{d} already exists and is not an empty folder; ladder init writes a new pack")
     fixture = Path("fixtures") / "example-external-to-pm-1-ready.yaml"
-    files = {Path("rules") / "ladder.yaml": LADDER, Path("rules") / "pm-1.yaml": LEVEL,
-             Path("rules") / "vocabulary.yaml": VOCABULARY, fixture: FIXTURE,
-             Path("README.md"): README.replace("{d}", str(d))}
+    if bundled:
+        from .resources import default_rules_dir
+
+        src = default_rules_dir()  # the level files, ladder.yaml and the adjacent paths' profiles
+        files = {Path("rules") / p.relative_to(src): p.read_text(encoding="utf-8")
+                 for p in sorted(src.rglob("*")) if p.suffix in (".yaml", ".yml") and p.is_file()}
+        files[Path("README.md")] = BUNDLED_README.replace("{d}", str(d))
+    else:
+        files = {Path("rules") / "ladder.yaml": LADDER, Path("rules") / "pm-1.yaml": LEVEL,
+                 Path("rules") / "vocabulary.yaml": VOCABULARY, fixture: FIXTURE,
+                 Path("README.md"): README.replace("{d}", str(d))}
     tmp: Path | None = None
     try:
         d.absolute().parent.mkdir(parents=True, exist_ok=True)
@@ -207,8 +229,12 @@ def init_pack(directory: str) -> list[Path]:
         for f, text in files.items():
             (tmp / f).parent.mkdir(parents=True, exist_ok=True)
             (tmp / f).write_text(text, encoding="utf-8")
-        run_tests(load_rules(tmp / "rules"), [tmp / fixture], tmp / "fixtures" / "expected", update=True)
-        goldens = sorted(p.relative_to(tmp) for p in (tmp / "fixtures" / "expected").glob("*.golden"))
+        if bundled:
+            load_rules(tmp / "rules")  # the copy loads as the original does
+            goldens: list[Path] = []
+        else:
+            run_tests(load_rules(tmp / "rules"), [tmp / fixture], tmp / "fixtures" / "expected", update=True)
+            goldens = sorted(p.relative_to(tmp) for p in (tmp / "fixtures" / "expected").glob("*.golden"))
         try:
             mode = d.stat().st_mode & 0o7777  # an empty folder given: it keeps its mode
         except FileNotFoundError:

@@ -243,6 +243,51 @@ def test_calibrate_matrix_agreement_and_kappa_by_hand(run_cli, cohort):
     assert d["disagreed_most"][0]["id"] == "senior-pm.aligns-teams" and "ladder audit --base HEAD" in d["disagreed_most"][0]["try"]
 
 
+def test_calibrate_lists_each_disagreement_with_its_reason(run_cli, cohort):
+    """Every candidate the committee decided otherwise than the rules (or overrode a criterion
+    for) is listed once, by candidate id: what the rules said, what the committee decided, the
+    overrides that counted and the committee's reason; agreeing candidates are not listed."""
+    res, dec = cohort
+    text = dec.read_text(encoding="utf-8").replace("2026-h1,c09,promoted,2026-07-01,,",
+                                                   "2026-h1,c09,promoted,2026-07-01,Spoke for <b>them</b> | =1+1,")
+    dec.write_text(text, encoding="utf-8")
+    d = json.loads(run_cli("calibrate", "--results", res, "--decisions", dec, "--format", "json").stdout)
+    got = [(r["candidate"], r["rules_said"], r["committee_decided"], r["overrides"]) for r in d["disagreements"]]
+    assert got == [("c05", "ready", "not_promoted", ["senior-pm.moves-key-metrics -> unmet"]),
+                   ("c09", "not_ready", "promoted", ["senior-pm.aligns-teams -> met"]),
+                   ("c10", "not_ready", "deferred", []),
+                   ("c12", "insufficient_evidence", "not_promoted", [])]
+    assert d["disagreements"][1]["reason"] == "Spoke for <b>them</b> | =1+1"
+    out = run_cli("calibrate", "--results", res, "--decisions", dec).stdout
+    assert "  c09 (senior-pm): not_ready -> promoted; senior-pm.aligns-teams -> met; reason: Spoke for" in out
+    md = run_cli("calibrate", "--results", res, "--decisions", dec, "--format", "markdown").stdout
+    row = next(x for x in md.splitlines() if x.startswith("| c09 |"))
+    assert "<b>" not in row and row.count(" | ") == 5  # the reason's pipe cannot add a column
+    page = run_cli("calibrate", "--results", res, "--decisions", dec, "--format", "html").stdout
+    assert "<b>them</b>" not in page and "&lt;b&gt;them&lt;/b&gt;" in page
+
+
+def test_calibrate_says_to_copy_an_installed_ladder_before_editing_it(monkeypatch, tmp_path):
+    """The bundled rules of an installed ladder live in site-packages: the hint is to copy them
+    (`ladder init COPY --bundled`) and audit the copy, never to edit the installed file."""
+    from engine import calibrate as C
+    from engine import resources
+    from engine.rules import load_rules
+
+    installed = tmp_path / "site-packages" / "ladder" / "engine" / "_bundled" / "rules"
+    shutil.copytree(ROOT / "rules", installed)
+    book = load_rules(installed)
+    monkeypatch.setattr(resources, "default_rules_dir", lambda: installed)
+    rows = [{"id": "senior-pm.aligns-teams", "level": "senior-pm", "overridden_to_met": 2, "overridden_to_unmet": 0}]
+    s = C.suggestions(C.Calibration("r", "d", None), book, rows)[0]
+    assert s["copy_first"] == "ladder init COPY --bundled" and s["rules_file"] == "COPY/rules/senior-pm.yaml"
+    assert s["try"] == "ladder audit --rules COPY/rules --base HEAD --packets PACKETS"
+    checkout = load_rules(ROOT / "rules")  # a checkout's own rules/: edited where they are
+    monkeypatch.setattr(resources, "default_rules_dir", lambda: ROOT / "rules")
+    s = C.suggestions(C.Calibration("r", "d", None), checkout, rows)[0]
+    assert s["copy_first"] is None and s["rules_file"].endswith("senior-pm.yaml") and "COPY" not in s["try"]
+
+
 def test_calibrate_suppresses_small_groups_and_cells(run_cli, cohort):
     """org north has 7 candidates (shown, with cells of 1-4 hidden), south 5 (shown: 5 is enough);
     a group under 5 shows nothing but that it is small."""

@@ -308,6 +308,18 @@ def test_init_scaffolds_a_pack_that_lints_tests_and_evaluates_clean(tmp_path, ru
     assert not list(d.rglob("*.new"))
 
 
+def test_init_bundled_copies_the_ladder_that_judges_alike(tmp_path, run_cli):
+    """`ladder init DIR --bundled` is the bundled ladder to change: every level file and path
+    profile, and a packet gets the very same verdict (same rules_version) under the copy."""
+    run_cli("init", tmp_path / "copy", "--bundled")
+    bundled = sorted(p.relative_to(ROOT / "rules") for p in (ROOT / "rules").rglob("*.yaml"))
+    assert sorted(p.relative_to(tmp_path / "copy" / "rules") for p in (tmp_path / "copy" / "rules").rglob("*.yaml")) \
+        == bundled
+    fx = FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml"
+    mine = run_cli("evaluate", fx, "--rules", tmp_path / "copy" / "rules", "--format", "json").stdout
+    assert mine == run_cli("evaluate", fx, "--format", "json").stdout
+
+
 def test_init_refuses_a_folder_that_has_files(tmp_path, run_cli):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "keep.txt").write_text("mine")
