@@ -87,6 +87,10 @@ PATHS_OPT = click.option("--paths", "with_paths", is_flag=True,
 TODAY_OPT = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
                          help="The day of the run, for the one check that reads the clock (a period may not end "
                               "after it); default: today. For tests and replaying an old cycle.")
+EXCLUDE_OPT = click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
+                           help="Leave out files or folders whose path below a folder given (or whose name) "
+                                "matches GLOB, e.g. --exclude invalid or --exclude '*.jsonl' (repeatable). The "
+                                "summary says how many files came from subfolders and how many were left out.")
 
 PRIVATE_OPT = click.option("--private", is_flag=True,
                            help="Write every output file with mode 0600 (owner only). Default: a new file gets "
@@ -242,9 +246,10 @@ def main() -> None:
               help="Check the decisions against these verdicts: every candidate has one, every override "
                    "contradicts it.")
 @click.option("--cycle", default=None, help="With --results: only the decisions of this cycle.")
+@EXCLUDE_OPT
 @_anchor_options
-def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle, people, cycles,
-             require_people):
+def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle, exclude, people,
+             cycles, require_people):
     """Check packets against the schema and the semantic rules, and decisions files against
     theirs; list every problem. PACKETS are files, folders (read as batch reads them), .jsonl
     files (a packet a line) or - (one YAML or JSON packet on stdin).
@@ -254,6 +259,7 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
       ladder validate fixtures/*.yaml
       ladder validate --format json fixtures/noor-ashgrove-mid-to-senior-ready.yaml
       ladder validate fixtures/cycle-2026-h2
+      ladder validate fixtures/ --exclude invalid
       ladder new --target senior-pm | ladder validate -
       ladder validate --decisions fixtures/decisions-2026-h1.csv --results results.jsonl
     """
@@ -263,7 +269,7 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
     del recursive  # -r is accepted for old scripts and changes nothing: folders are always read whole
     _run(commands.validate, book, list(packets), s, jobs or os.cpu_count() or 1,
          decisions=list(decisions), results=results, cycle=cycle,
-         anchors=_anchors(book, people, cycles, require_people), anchor_files=(people, cycles))
+         anchors=_anchors(book, people, cycles, require_people), anchor_files=(people, cycles), exclude=tuple(exclude))
 
 
 @main.command()
@@ -325,9 +331,10 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
               "three times faster on a cycle where most candidates are not ready.")
 @click.option("--track", default=None, help="Judge every packet on this track instead of its own.")
 @PATHS_OPT
+@EXCLUDE_OPT
 @_anchor_options
 def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, private, rules_dir, max_bytes,
-          today, no_plan, track, with_paths, people, cycles, require_people):
+          today, no_plan, track, with_paths, exclude, people, cycles, require_people):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (stdin: JSONL, or
     YAML documents separated by --- lines).
 
@@ -343,12 +350,13 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
       ladder batch fixtures/ --out results.jsonl --criteria-csv criteria.csv --redact
       cat fixtures/noor-ashgrove-mid-to-senior-ready.yaml | ladder batch - --out - --jobs 2
       ladder batch fixtures/ --out results.jsonl --paths
+      ladder batch fixtures/ --out results.jsonl --exclude invalid --exclude 'cycle-*'
     """
     _today(today)
     opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
                                          plan=not no_plan, today=_engine("clock").today().isoformat(), track=track,
                                          paths=with_paths, people=people, cycles=cycles,
-                                         require_people=require_people)
+                                         require_people=require_people, exclude=tuple(exclude))
     book = _book(rules_dir)
     _anchors(book, people, cycles, require_people)  # a bad directory or calendar: exit 2 before any work
     _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),

@@ -18,7 +18,7 @@ from typing import Any
 from . import clock, pipeline
 from .errors import EvidenceError, first_problem
 from .escape import terminal_lines
-from .inputs import Item, iter_inputs, redacted
+from .inputs import Item, Selection, iter_inputs, redacted
 from .loader import ParseFailure
 from .outcomes import SharedOutcomes, fingerprints
 from .report import dumps, paths_list, verdict_dict
@@ -41,6 +41,7 @@ class BatchOptions:
     people: str | None = None  # --people FILE: the directory, read once per worker (engine.anchors)
     cycles: str | None = None  # --cycles FILE: the cycle calendar (default: the pack's)
     require_people: bool = False  # --require-people (the parent has checked it)
+    exclude: tuple[str, ...] = ()  # --exclude GLOB: files and folders of the inputs left out (engine.inputs)
 
 
 def line_options(opts: BatchOptions, anchors: Any) -> dict:
@@ -154,12 +155,14 @@ def _crash_outcome(item: Item) -> Outcome:
     return error_outcome(item, "crash", [{"path": "", "message": CRASH_MESSAGE}], None)
 
 
-def run_batch(paths: list[str], opts: BatchOptions, emit: Callable[[Outcome], None], stdin=None) -> None:
-    """Evaluate every input, calling emit(outcome) once per packet, in input order."""
+def run_batch(paths: list[str], opts: BatchOptions, emit: Callable[[Outcome], None], stdin=None,
+              selection: Selection | None = None) -> None:
+    """Evaluate every input, calling emit(outcome) once per packet, in input order (`selection`:
+    --exclude globs, and the tally of the files read: engine.inputs.Selection)."""
     from .firing import preload
 
     preload()
-    items = iter_inputs(paths, stdin)
+    items = iter_inputs(paths, stdin, selection=selection)
     pool = WorkerPool(opts.jobs, _init_worker, (opts,), _process_chunk, _crash_outcome)
     in_order(pool, redacted(items) if opts.redact else items, emit, live="-" in paths)
 

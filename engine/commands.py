@@ -8,7 +8,7 @@ from pathlib import Path
 from . import pipeline
 from .errors import EngineError, EvidenceError, Interrupted, OutputError, Problem, RulesError, UsageError
 from .evaluator import Evaluator
-from .escape import TermText, terminal
+from .escape import TermText, terminal, terminal_lines
 from .loader import DEFAULT_MAX_BYTES
 from .report import (dumps, paths_json, paths_markdown, paths_text, problems_json, verdict_json, verdict_markdown,
                      verdict_text, with_paths_json)
@@ -35,7 +35,8 @@ PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs m
 
 def validate(book: RuleBook, paths: list[str], s: Settings,
              jobs: int = 1, decisions: list[str] | tuple = (), results: str | None = None,
-             cycle: str | None = None, anchors=None, anchor_files: tuple = (None, None)) -> tuple[str, int]:
+             cycle: str | None = None, anchors=None, anchor_files: tuple = (None, None),
+             exclude: tuple[str, ...] = ()) -> tuple[str, int]:
     """Check every packet of every input, and every decisions file; report every problem. JSONL
     inputs: one packet a line. With `results`, decisions are checked against those verdicts too.
 
@@ -45,12 +46,13 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
     if not paths and not decisions:
         raise UsageError(summary="nothing to check: give packet files, or --decisions FILE")
     from .batch import BatchOptions, run_batch, validate_item
-    from .inputs import PACKET_SUFFIXES, iter_inputs
+    from .inputs import PACKET_SUFFIXES, Selection, iter_inputs
 
     lines: list[str] = []
     records = []
     bad = total = 0
     expanded = list(paths)  # folders are read as batch reads them (--recursive is kept for old scripts)
+    selection = Selection(tuple(exclude))
 
     def report(source: str, kind: str, problems: list[Problem]) -> None:
         nonlocal bad, total
@@ -67,9 +69,9 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
         opts = BatchOptions(s.rules_dir, None, jobs, s.max_bytes, validate_only=True, people=anchor_files[0],
                             cycles=anchor_files[1])
         run_batch(expanded, opts, lambda o: report(o.source, o.kind, o.problems if o.kind else [
-            Problem(o.source, "", "could not be checked (the worker crashed)", kind="crash")]))
+            Problem(o.source, "", "could not be checked (the worker crashed)", kind="crash")]), selection=selection)
     else:
-        for item in iter_inputs(expanded, one_packet=True):
+        for item in iter_inputs(expanded, one_packet=True, selection=selection):
             report(item.source, item.kind, validate_item(item, book, s.max_bytes, anchors))
     if paths and not total:
         raise UsageError(summary="\n".join([
@@ -78,6 +80,8 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
     dec_records, dec_lines, dec_bad = _validate_decisions(book, list(decisions), results, cycle)
     if s.fmt == "json":
         doc = {"valid": bad == 0 and not dec_bad, "packets": total, "invalid": bad, "files": records}
+        if selection.from_subfolders or selection.excluded:
+            doc["inputs"] = selection.as_dict()
         if paths:
             doc["checked_against"] = (anchors if anchors is not None else _pack_anchors(book)).checked()
         if decisions:
@@ -86,6 +90,7 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
     if paths:
         lines += [f"not checked: {n}" for n in _not_checked(anchors, book)]
         lines.append(f"{total - bad} of {total} packet(s) valid" if bad else f"all {total} packet(s) valid")
+        lines += [terminal(x, newlines=False) for x in selection.lines()]
     lines.extend(dec_lines)
     return "\n".join(lines), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
 
@@ -260,11 +265,12 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
 
     from . import derived
     from .batch import Progress, Summary, run_batch
-    from .inputs import count_inputs, exists_or_dash, visible
+    from .inputs import Selection, count_inputs, exists_or_dash, visible
     from .output import AtomicWriter, leftover_note
 
     missing = [visible(p) for p in paths if not exists_or_dash(p)]
     summary = Summary()
+    selection = Selection(opts.exclude)
     writers: list = []
     bar = Progress(False, None, err)
     titles: list | None = [] if html else None
@@ -288,7 +294,7 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         for name, p in (("summary", summary_csv), ("criteria", criteria_csv), ("html", html)):
             if p:
                 extra[name] = next(rest)
-        bar = Progress(progress, count_inputs(paths) if progress else None, err)
+        bar = Progress(progress, count_inputs(paths, opts.exclude) if progress else None, err)
 
         stream = isinstance(writer, derived.Stream)
 
@@ -304,7 +310,7 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
                 titles.append(o.titles)
             bar.tick()
 
-        run_batch(paths, opts, emit, stdin)
+        run_batch(paths, opts, emit, stdin, selection)
         report = None
         if html:
             from .report_html import Report
@@ -340,6 +346,8 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         raise
     bar.finish()
     text = summary.text(streamed=out == "-")
+    if not opts.redact and (said := selection.lines()):
+        text += "\n" + terminal_lines(said)
     listed = {src for src, _ in summary.failed}
     if missing and opts.redact:
         text += f"\n{len(missing)} input(s) not found (reported as error lines)"

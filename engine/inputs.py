@@ -6,11 +6,13 @@ when it cannot be read (the item then carries the problem), so a batch accounts 
 """
 from __future__ import annotations
 
+import fnmatch
 import os
 import stat
 import sys
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import Problem
@@ -39,21 +41,73 @@ class Item:
         return self.label or self.source
 
 
-def _walk(folder: str) -> Iterator[str]:
-    """Recursive and sorted; symlinked folders are not followed (no loops)."""
+@dataclass
+class Selection:
+    """Which files of the inputs are read, and what a reader is told about it: `exclude` globs
+    (`--exclude`, matched against a file's or folder's path below the folder given, and against
+    its name; `*` crosses `/`), how many files came from each subfolder of a folder given, and how
+    many the globs left out."""
+
+    exclude: tuple[str, ...] = ()
+    from_subfolders: Counter = field(default_factory=Counter)  # "folder/sub" -> packet files read there
+    excluded: int = 0
+
+    def __post_init__(self) -> None:
+        self.exclude = tuple(g.rstrip("/") for g in self.exclude if g.strip("/"))
+
+    def left_out(self, rel: str) -> bool:
+        name = rel.rsplit("/", 1)[-1]
+        return any(fnmatch.fnmatchcase(rel, g) or fnmatch.fnmatchcase(name, g) for g in self.exclude)
+
+    def lines(self) -> list[str]:
+        """What the run's summary says about the files read (nothing when there is nothing to say)."""
+        out = []
+        if self.from_subfolders:
+            n = sum(self.from_subfolders.values())
+            out.append(f"{n} file(s) came from subfolders (folders are read with their subfolders; --exclude GLOB "
+                       "leaves some out): " + ", ".join(f"{d}/ {k}" for d, k in sorted(self.from_subfolders.items())))
+        if self.excluded:
+            out.append(f"{self.excluded} file(s) left out by --exclude {' '.join(self.exclude)}")
+        return out
+
+    def as_dict(self) -> dict:
+        return {"from_subfolders": dict(sorted(self.from_subfolders.items())), "excluded": self.excluded}
+
+
+def _walk(folder: str, sel: Selection | None = None) -> Iterator[str]:
+    """Recursive and sorted; symlinked folders are not followed (no loops). With a selection:
+    excluded files and folders are left out (and counted), files below a subfolder counted."""
     for root, dirs, files in os.walk(folder, followlinks=False, onerror=None):
+        rel_root = os.path.relpath(root, folder).replace(os.sep, "/")
+        rel_root = "" if rel_root == "." else rel_root + "/"
+        if sel is not None and sel.exclude:
+            kept = [d for d in dirs if not sel.left_out(rel_root + d)]
+            sel.excluded += sum(_count_packet_files(os.path.join(root, d)) for d in dirs if d not in kept)
+            dirs[:] = kept
         dirs.sort()
         for f in sorted(files):
             if f.lower().endswith(PACKET_SUFFIXES):
+                if sel is not None:
+                    if sel.left_out(rel_root + f):
+                        sel.excluded += 1
+                        continue
+                    if rel_root:
+                        sel.from_subfolders[os.path.join(folder, rel_root.split("/", 1)[0]).replace(os.sep, "/")] += 1
                 yield os.path.join(root, f)
+
+
+def _count_packet_files(folder: str) -> int:
+    return sum(1 for _ in _walk(folder))
 
 
 STDIN = "<stdin>"
 
 
-def iter_inputs(paths: list[str], stdin=None, one_packet: bool = False) -> Iterator[Item]:
+def iter_inputs(paths: list[str], stdin=None, one_packet: bool = False,
+                selection: Selection | None = None) -> Iterator[Item]:
     """Every input's items. `-` is stdin: with one_packet (validate, evaluate) the whole of it is
-    one YAML or JSON packet; else JSONL, or YAML documents separated by `---` lines."""
+    one YAML or JSON packet; else JSONL, or YAML documents separated by `---` lines. `selection`:
+    --exclude globs to apply, and the tally of what was read (Selection)."""
     for p in paths:
         if p == "-":
             if one_packet:
@@ -67,8 +121,11 @@ def iter_inputs(paths: list[str], stdin=None, one_packet: bool = False) -> Itera
                         own.close()
             continue
         if os.path.isdir(p):
-            for f in _walk(p):
+            for f in _walk(p, selection):
                 yield from _file_items(f)
+            continue
+        if selection is not None and selection.exclude and selection.left_out(p.replace(os.sep, "/")):
+            selection.excluded += 1
             continue
         yield from _file_items(p)
 
@@ -241,13 +298,16 @@ def load_item(item: Item, max_bytes: int) -> Document:
     return parse_text(text.rstrip("\r\n"), item.file, "json", line_offset=item.line - 1)
 
 
-def count_inputs(paths: list[str]) -> int | None:
+def count_inputs(paths: list[str], exclude: tuple[str, ...] = ()) -> int | None:
     """How many packets, for a progress bar; None when it cannot be known up front (stdin)."""
     total = 0
+    sel = Selection(exclude)
     for p in paths:
         if p == "-":
             return None
-        files = list(_walk(p)) if os.path.isdir(p) else [p]
+        if not os.path.isdir(p) and sel.exclude and sel.left_out(p.replace(os.sep, "/")):
+            continue
+        files = list(_walk(p, sel)) if os.path.isdir(p) else [p]
         for f in files:
             if f.lower().endswith(".jsonl"):
                 try:

@@ -579,3 +579,47 @@ def test_letter_case_of_level_names_and_person_ids(run_cli, tmp_path):
     assert w["target_level"] == "director" and w["path"] == ["mid-pm", "senior-pm", "director"]
     assert run_cli("evaluate", src, "--target", "Group-PM", "--format", "json", "--no-plan").stdout == \
         run_cli("evaluate", src, "--target", "gpm", "--format", "json", "--no-plan").stdout
+
+
+# -- folders: what came from subfolders, and --exclude -------------------------------------------
+def _tree(tmp_path: Path) -> Path:
+    """top/: two packets, sub/ with one, invalid/ with two (one of them broken)."""
+    good = (FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml").read_text(encoding="utf-8")
+    top = tmp_path / "top"
+    for rel in ("a.yaml", "b.yaml", "sub/c.yaml", "invalid/d.yaml"):
+        (top / rel).parent.mkdir(parents=True, exist_ok=True)
+        (top / rel).write_text(good.replace("emp-", f"emp-{len(rel)}{rel[0]}"), encoding="utf-8")
+    (top / "invalid" / "e.yaml").write_text("candidate: [\n", encoding="utf-8")
+    return top
+
+
+def test_a_folder_run_says_how_many_files_came_from_subfolders(run_cli, tmp_path):
+    top = _tree(tmp_path)
+    out = run_cli("validate", top, exit_code=3).stdout
+    assert f"3 file(s) came from subfolders" in out and f"{top}/invalid/ 2, {top}/sub/ 1" in out
+    err = run_cli("batch", top, "--out", tmp_path / "r.jsonl", "--no-plan", exit_code=3).stderr
+    assert f"{top}/invalid/ 2, {top}/sub/ 1" in err
+    assert len((tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()) == 5
+
+
+@pytest.mark.parametrize("glob, left, read", [("invalid", 2, 3), ("invalid/", 2, 3), ("invalid/*", 2, 3),
+                                              ("e.yaml", 1, 4), ("*/c.yaml", 1, 4), ("*.yml", 0, 5)])
+def test_exclude_leaves_out_matching_files_and_folders_and_says_so(run_cli, tmp_path, glob, left, read):
+    top = _tree(tmp_path)
+    d = json.loads(run_cli("validate", top, "--exclude", glob, "--format", "json", exit_code=None).stdout)
+    assert d["packets"] == read and d.get("inputs", {}).get("excluded", 0) == left
+    run_cli("batch", top, "--out", tmp_path / "r.jsonl", "--no-plan", "--exclude", glob, exit_code=None)
+    assert len((tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()) == read
+
+
+def test_exclude_applies_to_files_named_on_the_command_line_and_a_clean_run_exits_0(run_cli, tmp_path):
+    top = _tree(tmp_path)
+    out = run_cli("validate", top / "a.yaml", top / "invalid" / "e.yaml", "--exclude", "e.yaml").stdout
+    assert "all 1 packet(s) valid" in out and "1 file(s) left out by --exclude e.yaml" in out
+
+
+def test_a_hostile_folder_name_in_the_summary_is_escaped(run_cli, tmp_path):
+    top = _tree(tmp_path)
+    (top / "sub").rename(top / "s\x1b[31mub")
+    out = run_cli("validate", top, "--exclude", "invalid").stdout
+    assert "\x1b" not in out and "came from subfolders" in out
