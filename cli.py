@@ -700,7 +700,10 @@ def calibrate(results, decisions, cycle, rules_dir, fmt):
 @RULES_OPT
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "csv"]), default="text",
               show_default=True, help="Output format.")
-def compare(old, new, rules_dir, fmt):
+@click.option("--decisions", "decisions", multiple=True, metavar="FILE",
+              help="The committee's decisions (CSV or YAML, as calibrate reads them; repeatable): each candidate "
+                   "shows the decision on the old verdict, and a promotion the new packet does not show is flagged.")
+def compare(old, new, rules_dir, fmt, decisions):
     """History across cycles: per candidate, the verdict change and the unmet criteria closed and
     opened since the last cycle; for the cohort, how many moved up, stayed, fell back.
 
@@ -708,8 +711,9 @@ def compare(old, new, rules_dir, fmt):
     Example:
       ladder compare results-2026-h1.jsonl results-2026-h2.jsonl
       ladder compare old.jsonl new.jsonl --format csv > progress.csv
+      ladder compare results-2026-h1.jsonl results-2026-h2.jsonl --decisions fixtures/decisions-2026-h1.csv
     """
-    _run(_engine("compare").execute, _book(rules_dir), old, new, fmt)
+    _run(_engine("compare").execute, _book(rules_dir), old, new, fmt, tuple(decisions))
 
 
 def run() -> None:

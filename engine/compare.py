@@ -5,6 +5,10 @@ Per candidate (matched by candidate id): the verdict then and now, the unmet cri
 higher level between the cycles, or a better verdict for the same level), stayed or fell back.
 The old file is held as one compact Summary per candidate; the new one is streamed, and so is
 the output, so memory does not grow with the new file.
+
+With the committee's decisions (`--decisions FILE`, the files calibrate reads), each candidate
+shows the decision made on the old verdict; a candidate promoted then whose new packet still
+gives the old current level counts as moved up (promoted) and is flagged: the packet is stale.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .decisions import Decision, Matcher, load_decisions
 from .errors import EXIT_INVALID_PACKET, EXIT_OK, Problem
 from .escape import csv_text, markdown as _md, terminal_lines
 from .report import dumps
@@ -35,12 +40,21 @@ class Change:
     closed: list[str] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)
     compared: bool = True  # False when the two verdicts judged different levels: criteria not compared
+    decision: Decision | None = None  # the committee's decision on the old verdict (--decisions)
+    flags: list[str] = field(default_factory=list)  # what a reader must look at (a stale current level)
 
     def as_dict(self) -> dict:
         o, n = self.old, self.new
-        return {"candidate": self.candidate, "movement": self.movement,
-                "old": _side(o), "new": _side(n), "closed": self.closed, "opened": self.opened,
-                "criteria_compared": self.compared}
+        out = {"candidate": self.candidate, "movement": self.movement,
+               "old": _side(o), "new": _side(n), "closed": self.closed, "opened": self.opened,
+               "criteria_compared": self.compared}
+        if self.decision is not None:
+            d = self.decision
+            out["decision"] = {"cycle": d.cycle, "decision": d.decision, "decided_on": d.decided_on,
+                               "reason": d.reason, "overrides": [f"{c}={v}" for c, v in d.overrides]}
+        if self.flags:
+            out["flags"] = self.flags
+        return out
 
 
 def _side(s: Summary | None) -> dict | None:
@@ -56,13 +70,18 @@ class Cohort:
     not_evaluated: Counter = field(default_factory=Counter)  # error lines, old / new
     duplicates: Counter = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
+    decisions: Matcher | None = None  # --decisions: the committee's decisions, by candidate and cycle
 
     def as_dict(self) -> dict:
         c = self.counts
-        return {"moved_up": c[UP], "stayed": c[SAME], "fell_back": c[DOWN], "new": c[NEW], "left": c[LEFT],
-                "closed": c["closed"], "opened": c["opened"], "rules_changed": self.rules_changed,
-                "not_evaluated": {"old": self.not_evaluated["old"], "new": self.not_evaluated["new"]},
-                "duplicates": {"old": self.duplicates["old"], "new": self.duplicates["new"]}}
+        out = {"moved_up": c[UP], "stayed": c[SAME], "fell_back": c[DOWN], "new": c[NEW], "left": c[LEFT],
+               "closed": c["closed"], "opened": c["opened"], "rules_changed": self.rules_changed,
+               "not_evaluated": {"old": self.not_evaluated["old"], "new": self.not_evaluated["new"]},
+               "duplicates": {"old": self.duplicates["old"], "new": self.duplicates["new"]}}
+        if self.decisions is not None:
+            out["with_decision"] = c["decided"]
+            out["promoted_still_claiming_old_level"] = c["stale"]
+        return out
 
 
 def _order(book: RuleBook, level: str) -> int | None:
@@ -110,6 +129,8 @@ def changes(book: RuleBook, old_path: str, new_path: str, cohort: Cohort) -> Ite
             c = Change(n.candidate, NEW, None, n, compared=False)
         else:
             c = change(book, o, n)
+            if cohort.decisions is not None:
+                _decided(c, o, n, cohort, old_path)
             cohort.rules_changed += o.rules_version != n.rules_version
             cohort.counts["closed"] += len(c.closed)
             cohort.counts["opened"] += len(c.opened)
@@ -120,14 +141,41 @@ def changes(book: RuleBook, old_path: str, new_path: str, cohort: Cohort) -> Ite
         yield Change(o.candidate, LEFT, o, None, compared=False)
 
 
+def _decided(c: Change, o: Summary, n: Summary, cohort: Cohort, old_path: str) -> None:
+    """The committee's decision on the old verdict; a promotion the new packet does not show (its
+    current level is still the old one) is a promotion all the same, and flagged."""
+    assert cohort.decisions is not None
+    d = cohort.decisions.match(o.candidate, o.cycle)
+    if isinstance(d, str):
+        cohort.problems.append(Problem(old_path, "", d, line=o.line, kind="decisions", severity="warning"))
+        return
+    if d is None:
+        return
+    c.decision = d
+    cohort.counts["decided"] += 1
+    if d.decision == "promoted" and n.current == o.current:
+        c.movement = UP
+        c.flags.append(f"promoted in {d.cycle} (decided {d.decided_on}), but the new packet still gives "
+                       f"{o.current} as the current level: a stale packet")
+        cohort.counts["stale"] += 1
+
+
 # -- reporters: each a stream of text -------------------------------------------------------------
+DECISION_COLUMNS = ["decision_cycle", "decision", "decision_reason", "flags"]  # with --decisions only
+
+
 def render_csv(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
-    yield csv_text([CSV_HEADER])
+    with_d = cohort.decisions is not None
+    yield csv_text([CSV_HEADER + (DECISION_COLUMNS if with_d else [])])
     for c in items:
         o, n = c.old, c.new
-        yield csv_text([[c.candidate, c.movement, o.verdict if o else "", n.verdict if n else "", o.current if o else "",
-                     n.current if n else "", o.target if o else "", n.target if n else "", ";".join(c.closed),
-                     ";".join(c.opened), str(o.line) if o else "", str(n.line) if n else ""]])
+        row = [c.candidate, c.movement, o.verdict if o else "", n.verdict if n else "", o.current if o else "",
+               n.current if n else "", o.target if o else "", n.target if n else "", ";".join(c.closed),
+               ";".join(c.opened), str(o.line) if o else "", str(n.line) if n else ""]
+        if with_d:
+            d = c.decision
+            row += [d.cycle if d else "", d.decision if d else "", d.reason if d else "", "; ".join(c.flags)]
+        yield csv_text([row])
 
 
 def render_json(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
@@ -157,6 +205,14 @@ def _criteria(c: Change) -> str:
     return ("; " + "; ".join(parts)) if parts else ""
 
 
+def _committee(c: Change) -> str:
+    d = c.decision
+    if d is None:
+        return ""
+    return (f"; committee {d.cycle}: {d.decision.replace('_', ' ')}" + (f" ({d.reason})" if d.reason else "")
+            + "".join(f"; FLAG: {f}" for f in c.flags))
+
+
 def _summary_lines(cohort: Cohort) -> list[str]:
     d = cohort.as_dict()
     return [f"{d['moved_up']} moved up, {d['stayed']} stayed, {d['fell_back']} fell back; {d['new']} new, "
@@ -165,11 +221,14 @@ def _summary_lines(cohort: Cohort) -> list[str]:
             + (f"; {d['rules_changed']} candidate(s) judged under different rules in the two files"
                if d["rules_changed"] else "")
             + (f"; not evaluated: {d['not_evaluated']['old']} old, {d['not_evaluated']['new']} new"
-               if any(d["not_evaluated"].values()) else "")]
+               if any(d["not_evaluated"].values()) else "")] + (
+        [f"{d['with_decision']} candidate(s) with a committee decision on the old verdict; "
+         f"{d['promoted_still_claiming_old_level']} promoted but still giving the old current level (flagged)"]
+        if "with_decision" in d else [])
 
 
 def _changed(c: Change) -> bool:
-    return c.movement != SAME or bool(c.closed or c.opened) or not c.compared
+    return c.movement != SAME or bool(c.closed or c.opened or c.flags) or not c.compared
 
 
 def render_text(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
@@ -182,7 +241,8 @@ def render_text(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
         elif not _changed(c):
             unchanged += 1
         else:
-            yield terminal_lines([f"{c.candidate}: {c.movement.replace('_', ' ')}: {_verdicts(c)}{_criteria(c)}"]) + "\n"
+            yield terminal_lines([f"{c.candidate}: {c.movement.replace('_', ' ')}: {_verdicts(c)}{_criteria(c)}"
+                                  f"{_committee(c)}"]) + "\n"
     if unchanged:
         yield f"{unchanged} candidate(s) with the same verdict and the same unmet criteria\n"
     if left:
@@ -191,7 +251,9 @@ def render_text(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
 
 
 def render_markdown(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
-    yield "## Since the last cycle\n\n| candidate | movement | then | now | closed | opened |\n|---|---|---|---|---|---|\n"
+    with_d = cohort.decisions is not None
+    yield ("## Since the last cycle\n\n| candidate | movement | then | now | closed | opened |"
+           + (" committee | flags |\n|---|---|---|---|---|---|---|---|\n" if with_d else "\n|---|---|---|---|---|---|\n"))
     unchanged, left = 0, []
     for c in items:
         if c.movement == LEFT:
@@ -204,6 +266,10 @@ def render_markdown(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
         cells = [c.candidate, c.movement.replace('_', ' '), f'{o.verdict} ({o.target})' if o else '',
                  f'{n.verdict} ({n.target})' if n else '', ', '.join(c.closed),
                  ', '.join(c.opened) if c.compared or not (o and n) else 'other levels: not compared']
+        if with_d:
+            d = c.decision
+            cells += [f"{d.cycle}: {d.decision.replace('_', ' ')}" + (f" ({d.reason})" if d.reason else "")
+                      if d else "", "; ".join(c.flags)]
         yield "| " + " | ".join(_md(x) for x in cells) + " |\n"
     yield "\n" + (f"{unchanged} candidate(s) unchanged.\n\n" if unchanged else "")
     if left:
@@ -217,8 +283,15 @@ RENDER = {"text": render_text, "json": render_json, "markdown": render_markdown,
 class Streamed:
     """Output made while the input is read; exit_code and stderr are known once it is consumed."""
 
-    def __init__(self, book: RuleBook, old: str, new: str, fmt: str):
+    def __init__(self, book: RuleBook, old: str, new: str, fmt: str, decisions: tuple[str, ...] = ()):
         self.cohort = Cohort()
+        if decisions:
+            rows = []
+            for f in decisions:
+                got = load_decisions(f, book)
+                self.cohort.problems.extend(got.problems)
+                rows += got.rows
+            self.cohort.decisions = Matcher(rows)
         # Read OLD now, so an unreadable file is an error before any output.
         self._items = changes(book, old, new, self.cohort)
         self._first = next(self._items, None)
@@ -238,5 +311,5 @@ class Streamed:
         self.stderr = problems_text([p for p in self.cohort.problems])
 
 
-def execute(book: RuleBook, old: str, new: str, fmt: str = "text") -> Streamed:
-    return Streamed(book, old, new, fmt)
+def execute(book: RuleBook, old: str, new: str, fmt: str = "text", decisions: tuple[str, ...] = ()) -> Streamed:
+    return Streamed(book, old, new, fmt, tuple(decisions))

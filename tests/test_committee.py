@@ -1,6 +1,8 @@
 """The committee's word beside the rules: decisions files, packet hashes, reverify, calibrate, compare."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from fractions import Fraction
@@ -424,6 +426,51 @@ def test_compare_per_candidate_and_cohort(run_cli, tmp_path):
     assert "2 moved up, 1 stayed, 1 fell back; 1 new, 1 not in the new results" in text
     md = run_cli("compare", old, new, "--format", "markdown").stdout
     assert "| down | fell back | ready (senior-pm) | not_ready (senior-pm) |  | senior-pm.c |" in md
+
+
+def test_compare_with_decisions_knows_a_promotion_the_new_packet_does_not_show(run_cli, tmp_path):
+    """A candidate promoted on the old verdict whose new packet still gives the old current level
+    moved up all the same, and is flagged; each candidate with a decision shows it (the reason
+    escaped for each output); without --decisions the output has no decision keys at all."""
+    old = _write_jsonl(tmp_path / "old.jsonl", [
+        _verdict("stale", "ready"), _verdict("moved", "ready"), _verdict("kept", "not_ready", unmet=["senior-pm.a"]),
+        _verdict("none", "not_ready", unmet=["senior-pm.a"])])
+    new = _write_jsonl(tmp_path / "new.jsonl", [
+        _verdict("stale", "ready"), _verdict("moved", "not_ready", current="senior-pm", target="director"),
+        _verdict("kept", "not_ready", unmet=["senior-pm.a"]), _verdict("none", "not_ready", unmet=["senior-pm.a"])])
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", "stale", "promoted", "2026-07-01", "=HYPERLINK(\"x\") \x1b[31m", ""),
+                                          ("2026-h1", "moved", "promoted", "2026-07-01", "", ""),
+                                          ("2026-h1", "kept", "not_promoted", "2026-07-01", "Not yet.", "")])
+    plain = json.loads(run_cli("compare", old, new, "--format", "json").stdout)
+    assert [c["movement"] for c in plain["candidates"]] == ["stayed", "up", "stayed", "stayed"]
+    assert not any("decision" in c or "flags" in c for c in plain["candidates"]) and "with_decision" not in plain["cohort"]
+    d = json.loads(run_cli("compare", old, new, "--format", "json", "--decisions", dec).stdout)
+    by = {c["candidate"]: c for c in d["candidates"]}
+    assert by["stale"]["movement"] == "up" and by["stale"]["decision"]["decision"] == "promoted"
+    assert by["stale"]["flags"] and "still gives mid-pm as the current level" in by["stale"]["flags"][0]
+    assert by["moved"]["movement"] == "up" and "flags" not in by["moved"]
+    assert by["kept"]["decision"]["reason"] == "Not yet." and by["kept"]["movement"] == "stayed"
+    assert "decision" not in by["none"]
+    assert (d["cohort"]["with_decision"], d["cohort"]["promoted_still_claiming_old_level"]) == (3, 1)
+    text = run_cli("compare", old, new, "--decisions", dec).stdout
+    line = next(x for x in text.splitlines() if x.startswith("stale:"))
+    assert "committee 2026-h1: promoted" in line and "FLAG: promoted in 2026-h1" in line and "\x1b" not in text
+    assert "1 promoted but still giving the old current level (flagged)" in text
+    rows = list(csv.reader(io.StringIO(run_cli("compare", old, new, "--decisions", dec, "--format", "csv").stdout)))
+    assert rows[0][-4:] == ["decision_cycle", "decision", "decision_reason", "flags"]
+    stale = next(r for r in rows if r[0] == "stale")
+    assert stale[-3] == "promoted" and not stale[-2].startswith("=")
+    md = run_cli("compare", old, new, "--decisions", dec, "--format", "markdown").stdout
+    assert "| committee | flags |" in md and "2026-h1: promoted" in md
+
+
+def test_compare_with_a_broken_decisions_file_exits_3_naming_it(run_cli, tmp_path):
+    old = _write_jsonl(tmp_path / "old.jsonl", [_verdict("a", "ready")])
+    bad = tmp_path / "d.csv"
+    bad.write_text("cycle,candidate_id,decision,decided_on,reason,overrides\n2026-h1,a,maybe,2026-07-01,,\n",
+                   encoding="utf-8")
+    r = run_cli("compare", old, old, "--decisions", bad, exit_code=3)
+    assert "d.csv" in r.stderr and "decision" in r.stderr
 
 
 def test_compare_csv_is_safe_against_formula_injection(run_cli, tmp_path):
