@@ -373,8 +373,12 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
 @PRIVATE_OPT
 @RULES_OPT
 @MAXB_OPT
+@click.option("--decisions", "decisions", multiple=True, metavar="FILE",
+              help="The committee's decisions (CSV or YAML; repeatable): each candidate's section shows its "
+                   "decision, reason and overrides, and the cohort counts the decisions.")
 @_anchor_options
-def report(results, out, packets, redact, no_charts, private, rules_dir, max_bytes, people, cycles, require_people):
+def report(results, out, packets, redact, no_charts, private, rules_dir, max_bytes, decisions, people, cycles,
+           require_people):
     """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
     cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
     filters by level, track, verdict and org, and a section per candidate: criteria with the
@@ -389,11 +393,12 @@ def report(results, out, packets, redact, no_charts, private, rules_dir, max_byt
     Example:
       ladder batch fixtures/*.yaml --out results.jsonl
       ladder report results.jsonl fixtures/ --out cycle.html
+      ladder report results.jsonl fixtures/ --out cycle.html --decisions fixtures/decisions-2026-h1.csv
     """
     book = _book(rules_dir)
     anchors = _anchors(book, people, cycles, require_people) if people or cycles or require_people else None
     _run(commands.report, book, results, out, redact, list(packets), max_bytes, private, anchors=anchors,
-         charts=not no_charts)
+         charts=not no_charts, decisions=tuple(decisions))
 
 
 @main.command()

@@ -465,7 +465,7 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
 
 def report(book: RuleBook, results: str, out: str, redact: bool = False, packets: list[str] | tuple = (),
            max_bytes: int = DEFAULT_MAX_BYTES, private: bool = False, charts: bool = True,
-           anchors=None) -> tuple[str, int, str]:
+           anchors=None, decisions: tuple[str, ...] = ()) -> tuple[str, int, str]:
     """RESULTS.jsonl (as batch writes it) -> one self-contained HTML file at `out` (atomic; `-`:
     stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
     a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
@@ -477,8 +477,19 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
 
     check_outputs([("--out", out)], [("RESULTS", results)] + [("a PACKETS file", p) for p in packets])
     titles = {} if redact else _titles_by_hash(packets, max_bytes)
-    rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels(), charts=charts)
     problems: list[Problem] = []
+    matcher = None
+    if decisions:
+        from .decisions import Matcher, load_decisions
+
+        rows = []
+        for f in decisions:
+            got = load_decisions(f, book)
+            problems += got.problems
+            rows += got.rows
+        matcher = Matcher(rows)
+    rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels(), charts=charts,
+                 decisions=matcher)
     unanchored = 0
     for line in iter_lines(results):
         d = line if isinstance(line, Problem) else parse(line)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from .escape import html_attr as attr
 from . import charts
@@ -64,8 +65,10 @@ class _Row:
 
 class Report:
     def __init__(self, redact: bool = False, titled: bool = True, level_order: list[str] | tuple = (),
-                 charts: bool = True):
+                 charts: bool = True, decisions: Any = None):
         self.redact = redact
+        self.decisions = decisions  # engine.decisions.Matcher (report --decisions), or None
+        self.decided: Counter[str] = Counter()  # decision -> candidates shown with it
         self.charts = charts  # False: the tables only (ladder report --no-charts)
         self.level_order = list(level_order)
         self.titled = titled  # False: no evidence titles were available (ladder report without --packets)
@@ -192,6 +195,25 @@ class Report:
         return charts.meters(rows, f"Criteria met against needed, {path}",
                              "Criteria met against needed (required: all; supporting: the number needed)")
 
+    def _decision(self, cid: str, cycle: object, verdict: str) -> str:
+        """The committee's decision on this verdict, as a paragraph ("" without --decisions or none)."""
+        if self.decisions is None:
+            return ""
+        got = self.decisions.match(cid, cycle if isinstance(cycle, str) else None)
+        if isinstance(got, str):  # several cycles and the verdict names none
+            return f'<p class="dec">Committee: {e(got)}</p>'
+        if got is None:
+            self.decided["no decision recorded"] += 1
+            return '<p class="dec">Committee: no decision recorded</p>'
+        self.decided[got.decision] += 1
+        paired = {"ready": "promoted", "not_ready": "not_promoted", "insufficient_evidence": "deferred"}
+        differs = paired.get(verdict) != got.decision
+        over = "; overrides: " + ", ".join(f"{c} → {v}" for c, v in got.overrides) if got.overrides else ""
+        reason = "" if self.redact or not got.reason else f" — {got.reason}"
+        return (f'<p class="dec{" differs" if differs else ""}"><b>Committee {e(got.cycle)}: '
+                f"{e(got.decision.replace('_', ' '))}</b> (decided {e(got.decided_on)}"
+                f"{', not what the rules said' if differs else ''}){e(over)}{e(reason)}</p>")
+
     def _section(self, d: dict, r: _Row, titles: dict | None, needs: dict[str, str]) -> str:
         a = f"c{r.n}"
         cand = d.get("candidate") or {}
@@ -202,10 +224,11 @@ class Report:
                 facts.append(f"{k} {e(cand[k])}")
         if d.get("also_in"):
             facts.append("<strong>also in " + e(", ".join(d["also_in"])) + "</strong>")
+        decided = self._decision(r.cid, cand.get("cycle"), r.verdict)
         out = [f'<section class="cand"{attr("id", a)}{attr("data-verdict", r.verdict)}>',
                f"<h3>{self._who(r)} <span{attr('class', 'v ' + r.verdict)}>{e(_LABEL.get(r.verdict, r.verdict))}"
                f'</span></h3><p class="hl">{e(d.get("headline"))}</p><p class="facts">{" · ".join(facts)} · source '
-               f"<code>{e(d.get('source', ''))}</code></p>"]
+               f"<code>{e(d.get('source', ''))}</code></p>" + decided]
         levels = d.get("levels", [])
         if self.charts and levels:
             out.append(self._meters(levels))
@@ -320,6 +343,9 @@ class Report:
         if self.errors:
             parts.append(f"<li><b>{len(self.errors)}</b> could not be evaluated")
         out = [f'<ul class="counts">{"".join(parts)}</ul>']
+        if self.decisions is not None:  # report --decisions: what the committee decided, in the same words
+            out.append('<p class="dec">Committee decisions: ' + ", ".join(
+                f"{n} {e(k.replace('_', ' '))}" for k, n in sorted(self.decided.items())) + "</p>")
         for dim, groups in fig["by"].items():
             cells = "".join(f'<tr><th scope="row">{e(k)}' + "".join(f"<td>{n}" for n in counts) + f"<td>{sum(counts)}"
                             for k, counts in groups)
@@ -466,6 +492,7 @@ h3 .v{font-size:.8em;border:1px solid currentColor;border-radius:.3em;padding:0 
 .cand[data-verdict=ready]{border-left-color:var(--ok)}.cand[data-verdict=not_ready]{border-left-color:var(--no)}
 .cand[data-verdict=insufficient_evidence]{border-left-color:var(--ins)}
 .hl{font-weight:600;margin:.2em 0}.facts,small{color:var(--mut)}
+.dec{margin:.2em 0}.dec.differs{border-left:4px solid var(--ins);padding-left:.5em}
 .crit{padding-left:1.2em}.crit li{margin:.2em 0}.crit.u li::marker{content:"✗ ";color:var(--no)}.crit.m li::marker{content:"✓ ";color:var(--ok)}
 .crit li.req b{color:var(--no)}.crit li.req b::after{content:" (required)";font-weight:normal;font-style:italic}.warn{color:#7a4a00}.rest{color:var(--mut);margin:.2em 0}
 details.ev table{font-size:.92em}

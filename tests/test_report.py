@@ -143,3 +143,29 @@ def test_sorting_by_closeness_in_the_browser_keeps_the_page_order(run_cli, tmp_p
     for body in bodies:
         keys = re.findall(r'<tr [^>]*data-k="([^"]+)"', body)
         assert keys and keys == sorted(keys), keys
+
+
+def test_report_with_decisions_shows_each_candidates_decision(run_cli, tmp_path):
+    """--decisions: each section says the committee's decision, when and why (escaped), marked
+    where it is not what the rules said; the cohort counts them; --redact leaves the reason out;
+    without --decisions the page is what it was (no decision paragraphs at all)."""
+    fx = [FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml", FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"]
+    out = tmp_path / "r.jsonl"
+    run_cli("batch", *fx, "--out", out, "--quiet", "--no-plan")
+    ids = [json.loads(x)["candidate"]["id"] for x in out.read_text(encoding="utf-8").splitlines()]
+    dec = tmp_path / "d.csv"
+    dec.write_text("cycle,candidate_id,decision,decided_on,reason,overrides\n"
+                   f"2026-h1,{ids[0]},promoted,2026-07-08,Spoke for <script>x</script> them,senior-pm.aligns-teams=met\n",
+                   encoding="utf-8")
+    plain = tmp_path / "p.html"
+    run_cli("report", out, "--out", plain)
+    assert 'class="dec' not in plain.read_text(encoding="utf-8")
+    page = tmp_path / "d.html"
+    run_cli("report", out, "--out", page, "--decisions", dec)
+    text = page.read_text(encoding="utf-8")
+    assert '<p class="dec differs"><b>Committee 2026-h1: promoted</b> (decided 2026-07-08, not what the rules said)' in text
+    assert "senior-pm.aligns-teams → met" in text and "<script>x" not in text and "&lt;script&gt;x" in text
+    assert "Committee: no decision recorded" in text
+    assert "Committee decisions: 1 no decision recorded, 1 promoted" in text
+    run_cli("report", out, "--out", page, "--decisions", dec, "--redact")
+    assert "Spoke for" not in page.read_text(encoding="utf-8")
