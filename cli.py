@@ -376,9 +376,13 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
 @click.option("--decisions", "decisions", multiple=True, metavar="FILE",
               help="The committee's decisions (CSV or YAML; repeatable): each candidate's section shows its "
                    "decision, reason and overrides, and the cohort counts the decisions.")
+@click.option("--groups-csv", "groups_csv", default=None, metavar="FILE.csv",
+              help="Also write the cohort by target level, track, org and manager as CSV: readiness (and, with "
+                   "--decisions, promotion) rates and their ratio to the highest group (four-fifths rule); groups "
+                   "under 5 candidates suppressed.")
 @_anchor_options
-def report(results, out, packets, redact, no_charts, private, rules_dir, max_bytes, decisions, people, cycles,
-           require_people):
+def report(results, out, packets, redact, no_charts, private, rules_dir, max_bytes, decisions, groups_csv, people,
+           cycles, require_people):
     """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
     cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
     filters by level, track, verdict and org, and a section per candidate: criteria with the
@@ -398,7 +402,7 @@ def report(results, out, packets, redact, no_charts, private, rules_dir, max_byt
     book = _book(rules_dir)
     anchors = _anchors(book, people, cycles, require_people) if people or cycles or require_people else None
     _run(commands.report, book, results, out, redact, list(packets), max_bytes, private, anchors=anchors,
-         charts=not no_charts, decisions=tuple(decisions))
+         charts=not no_charts, decisions=tuple(decisions), groups_csv=groups_csv)
 
 
 @main.command()
@@ -454,7 +458,7 @@ def init(directory, bundled):
     \b
     Example:
       ladder init our-ladder && ladder rules test --rules our-ladder/rules
-      ladder init our-ladder --bundled && ladder evaluate PACKET --rules our-ladder/rules
+      ladder init our-copy --bundled && ladder evaluate packet.yaml --rules our-copy/rules
     """
     _run(commands.init, directory, bundled)
 

@@ -465,7 +465,7 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
 
 def report(book: RuleBook, results: str, out: str, redact: bool = False, packets: list[str] | tuple = (),
            max_bytes: int = DEFAULT_MAX_BYTES, private: bool = False, charts: bool = True,
-           anchors=None, decisions: tuple[str, ...] = ()) -> tuple[str, int, str]:
+           anchors=None, decisions: tuple[str, ...] = (), groups_csv: str | None = None) -> tuple[str, int, str]:
     """RESULTS.jsonl (as batch writes it) -> one self-contained HTML file at `out` (atomic; `-`:
     stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
     a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
@@ -475,7 +475,8 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
     from .report_html import Report
     from .results import iter_lines, parse, problems_text
 
-    check_outputs([("--out", out)], [("RESULTS", results)] + [("a PACKETS file", p) for p in packets])
+    check_outputs([("--out", out), ("--groups-csv", groups_csv)],
+                  [("RESULTS", results)] + [("a PACKETS file", p) for p in packets])
     titles = {} if redact else _titles_by_hash(packets, max_bytes)
     problems: list[Problem] = []
     matcher = None
@@ -501,11 +502,23 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
             unanchored += _unanchored(d, anchors)
     try:
         w = AtomicWriter(out, private)
+        g = AtomicWriter(groups_csv, private) if groups_csv else None
         try:
             w.write(rep.render())
+            if g is not None:
+                from .escape import csv_text
+                from .report_html import GROUP_COLUMNS, groups_csv_rows
+
+                g.write(csv_text([GROUP_COLUMNS] + groups_csv_rows(rep.cohort()["groups"])))
+                g.finish()
+            w.finish()
         except BaseException:
             w.abort()
+            if g is not None:
+                g.abort()
             raise
+        if g is not None:
+            g.commit()
         w.commit()
     except OSError as exc:
         raise OutputError(summary=f"cannot write {out}: {exc.strerror or exc}") from None

@@ -61,6 +61,8 @@ class _Row:
     open_required: int
     short: int
     section: str
+    manager: str = ""
+    decision: str | None = None  # the committee's decision (report --decisions), when one is recorded
 
 
 class Report:
@@ -68,6 +70,7 @@ class Report:
                  charts: bool = True, decisions: Any = None):
         self.redact = redact
         self.decisions = decisions  # engine.decisions.Matcher (report --decisions), or None
+        self._last_decision: str | None = None
         self.decided: Counter[str] = Counter()  # decision -> candidates shown with it
         self.charts = charts  # False: the tables only (ladder report --no-charts)
         self.level_order = list(level_order)
@@ -145,9 +148,11 @@ class Report:
         # insufficient evidence after not ready at equal distance (there is more to gather)
         key = (0 if verdict == "ready" else 1, open_required, short, rank, n)
         row = _Row(n, key, cid, name, verdict, level, str(d.get("track", "")), str(cand.get("org") or ""),
-                   statuses, open_required, short, "")
+                   statuses, open_required, short, "", str(cand.get("manager") or ""))
         needs: dict[str, str] = {}
+        self._last_decision = None
         row.section = self._section(d, row, titles, needs)
+        row.decision = self._last_decision
         return row, crits, levels, needs
 
     def _found(self, c: dict, needs: dict[str, str]) -> str:
@@ -206,6 +211,7 @@ class Report:
             self.decided["no decision recorded"] += 1
             return '<p class="dec">Committee: no decision recorded</p>'
         self.decided[got.decision] += 1
+        self._last_decision = got.decision
         paired = {"ready": "promoted", "not_ready": "not_promoted", "insufficient_evidence": "deferred"}
         differs = paired.get(verdict) != got.decision
         over = "; overrides: " + ", ".join(f"{c} → {v}" for c, v in got.overrides) if got.overrides else ""
@@ -328,6 +334,7 @@ class Report:
         unmet: Counter[str] = Counter()
         assessed: Counter[str] = Counter()
         required: dict[str, bool] = {}
+        groups_out = cohort_groups(rows, self.decisions is not None)
         for r in rows:
             for cid, (status, req) in r.statuses.items():
                 assessed[cid] += 1
@@ -336,7 +343,8 @@ class Report:
                     unmet[cid] += 1
         top = sorted(unmet.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_UNMET]
         return {"candidates": len(rows), "verdicts": [verdicts[v] for v in VERDICT_ORDER], "by": by,
-                "readiness": readiness, "unmet": [(cid, required[cid], n, assessed[cid]) for cid, n in top]}
+                "readiness": readiness, "unmet": [(cid, required[cid], n, assessed[cid]) for cid, n in top],
+                "groups": groups_out}
 
     def _counts(self, fig: dict) -> str:
         parts = [f"<li><b>{n}</b> {e(_LABEL[v])}" for v, n in zip(VERDICT_ORDER, fig["verdicts"])]
@@ -359,6 +367,7 @@ class Report:
             out.append(f'<table class="by rd"><caption>Readiness by {dim}</caption><thead><tr><th scope="col">{dim}'
                        f'<th scope="col">candidates<th scope="col">ready<th scope="col">share ready</thead>'
                        f"<tbody>{cells}</tbody></table>")
+        out.append(_impact_tables(fig["groups"]))
         if fig["unmet"]:
             cells = "".join(f"<tr><th scope=\"row\"><code>{e(cid)}</code><td>{'required' if req else 'supporting'}"
                             f"<td>{n}<td>{of}" for cid, req, n, of in fig["unmet"])
@@ -469,6 +478,95 @@ class Report:
         return "".join(parts)
 
 
+FOUR_FIFTHS = 0.8  # a group's rate under 4/5 of the highest group's: the adverse-impact rule of thumb
+GROUP_DIMS = (("target level", "level"), ("track", "track"), ("org", "org"), ("manager", "manager"))
+GROUP_COLUMNS = ["dimension", "group", "candidates", "ready", "share_ready", "ready_ratio_to_highest",
+                 "ready_below_four_fifths", "decided", "promoted", "share_promoted", "promoted_ratio_to_highest",
+                 "promoted_below_four_fifths", "suppressed"]
+
+
+def cohort_groups(rows: list, with_decisions: bool) -> list[dict]:
+    """Per dimension and group (level, track, org, manager): candidates, how many are ready and the
+    share, that share against the highest group's of the dimension (the adverse-impact ratio; under
+    four fifths is flagged), and with decisions the same for promotions among those decided. A
+    group under SUPPRESS_BELOW candidates (as calibrate's) shows only that it is small, and takes
+    no part in the ratios."""
+    out: list[dict] = []
+    for dim, attr_ in GROUP_DIMS:
+        groups: dict[str, list] = {}
+        for r in rows:
+            g = getattr(r, attr_)
+            if g:
+                groups.setdefault(g, []).append(r)
+        mine = []
+        for g in sorted(groups):
+            rs = groups[g]
+            row: dict[str, Any] = {"dimension": dim, "group": g, "candidates": len(rs)}
+            if len(rs) < SUPPRESS_BELOW:
+                row["suppressed"] = True
+            else:
+                row["ready"] = sum(r.verdict == "ready" for r in rs)
+                row["share_ready"] = row["ready"] / len(rs)
+                if with_decisions:
+                    decided = [r for r in rs if r.decision is not None]
+                    row["decided"] = len(decided)
+                    if len(decided) >= SUPPRESS_BELOW:
+                        row["promoted"] = sum(r.decision == "promoted" for r in decided)
+                        row["share_promoted"] = row["promoted"] / len(decided)
+            mine.append(row)
+        for key in ("ready", "promoted"):
+            shares = [r[f"share_{key}"] for r in mine if f"share_{key}" in r]
+            top = max(shares, default=0)
+            for r in mine:
+                if f"share_{key}" in r and top > 0:
+                    r[f"{key}_ratio_to_highest"] = r[f"share_{key}"] / top
+                    r[f"{key}_below_four_fifths"] = r[f"{key}_ratio_to_highest"] < FOUR_FIFTHS
+        out += mine
+    return out
+
+
+def _impact_tables(groups: list[dict]) -> str:
+    """Readiness (and promotions) per group with the adverse-impact ratio, one table a dimension."""
+    out = []
+    for dim in dict.fromkeys(g["dimension"] for g in groups):
+        rows = [g for g in groups if g["dimension"] == dim]
+        promo = any("decided" in g for g in groups)
+        cells = []
+        for g in rows:
+            if g.get("suppressed"):
+                cells.append(f'<tr><th scope="row">{e(g["group"])}<td>{g["candidates"]}'
+                             f'<td colspan="{6 if promo else 3}">fewer than {SUPPRESS_BELOW}')
+                continue
+            cell = f'<tr><th scope="row">{e(g["group"])}<td>{g["candidates"]}<td>{100 * g["share_ready"]:.1f}%' + _ratio(g, "ready")
+            if promo:
+                cell += (f"<td>{g['decided']}" + (f"<td>{100 * g['share_promoted']:.1f}%" + _ratio(g, "promoted")
+                                                   if "share_promoted" in g else f'<td colspan="2">fewer than {SUPPRESS_BELOW} decided'))
+            cells.append(cell)
+        head = ('<th scope="col">candidates<th scope="col">share ready<th scope="col">vs highest'
+                + ('<th scope="col">decided<th scope="col">share promoted<th scope="col">vs highest' if promo else ""))
+        out.append(f'<table class="by ai"><caption>Rates by {e(dim)}, against the highest group (under 4/5 flagged)'
+                   f'</caption><thead><tr><th scope="col">{e(dim)}{head}</thead><tbody>{"".join(cells)}</tbody></table>')
+    return "".join(out)
+
+
+def _ratio(g: dict, key: str) -> str:
+    r = g.get(f"{key}_ratio_to_highest")
+    if r is None:
+        return "<td>n/a"
+    return f"<td>{r:.2f}" + (" <b class=\"ai-low\">below 4/5</b>" if g[f"{key}_below_four_fifths"] else "")
+
+
+def groups_csv_rows(groups: list[dict]) -> list[list[str]]:
+    """The same figures as CSV rows (GROUP_COLUMNS), shares and ratios to four places."""
+    out = []
+    for g in groups:
+        out.append([g["dimension"], g["group"], str(g["candidates"])] + [
+            ("" if g.get(k) is None else f"{g[k]:.4f}" if isinstance(g[k], float) else
+             ("true" if g[k] else "false") if isinstance(g[k], bool) else str(g[k]))
+            for k in GROUP_COLUMNS[3:-1]] + ["true" if g.get("suppressed") else "false"])
+    return out
+
+
 _CSS = """
 :root{--ok:#1b6e35;--no:#a4161a;--ins:#8a5a00;--mut:#555;--line:#ccc}
 *{box-sizing:border-box}
@@ -492,7 +590,7 @@ h3 .v{font-size:.8em;border:1px solid currentColor;border-radius:.3em;padding:0 
 .cand[data-verdict=ready]{border-left-color:var(--ok)}.cand[data-verdict=not_ready]{border-left-color:var(--no)}
 .cand[data-verdict=insufficient_evidence]{border-left-color:var(--ins)}
 .hl{font-weight:600;margin:.2em 0}.facts,small{color:var(--mut)}
-.dec{margin:.2em 0}.dec.differs{border-left:4px solid var(--ins);padding-left:.5em}
+.dec{margin:.2em 0}.dec.differs{border-left:4px solid var(--ins);padding-left:.5em}.ai-low{color:var(--no)}
 .crit{padding-left:1.2em}.crit li{margin:.2em 0}.crit.u li::marker{content:"✗ ";color:var(--no)}.crit.m li::marker{content:"✓ ";color:var(--ok)}
 .crit li.req b{color:var(--no)}.crit li.req b::after{content:" (required)";font-weight:normal;font-style:italic}.warn{color:#7a4a00}.rest{color:var(--mut);margin:.2em 0}
 details.ev table{font-size:.92em}

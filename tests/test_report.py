@@ -169,3 +169,44 @@ def test_report_with_decisions_shows_each_candidates_decision(run_cli, tmp_path)
     assert "Committee decisions: 1 no decision recorded, 1 promoted" in text
     run_cli("report", out, "--out", page, "--decisions", dec, "--redact")
     assert "Spoke for" not in page.read_text(encoding="utf-8")
+
+
+def _line(cid: str, verdict: str, org: str, manager: str = "") -> dict:
+    cand = {"id": cid, "org": org, **({"manager": manager} if manager else {})}
+    return {"candidate": cand, "track": "management", "current_level": "mid-pm", "target_level": "senior-pm",
+            "path": ["senior-pm"], "as_of": "2026-06-30", "verdict": verdict, "headline": "h", "levels": [],
+            "criteria": [{"id": "senior-pm.x", "level": "senior-pm", "required": True,
+                          "status": "met" if verdict == "ready" else "unmet"}],
+            "unmet": [] if verdict == "ready" else ["senior-pm.x"], "gaps": [], "supporting_gaps": [],
+            "warnings": [], "rules_version": "sha256:r", "schema_version": "sha256:s", "packet_sha256": f"sha256:{cid}"}
+
+
+def test_groups_csv_gives_the_adverse_impact_ratio_exactly_at_four_fifths(run_cli, tmp_path):
+    """Worked by hand: org a 5 of 5 ready (1.0), b 4 of 5 (0.8: exactly four fifths, not flagged),
+    c 3 of 5 (0.6: flagged), d 4 candidates (suppressed, no part in the ratios). With decisions:
+    promotions among the decided, the same rule."""
+    import csv as _csv
+    import io
+
+    plan = {"a": 5, "b": 4, "c": 3}
+    rows = []
+    for org, ready in plan.items():
+        rows += [_line(f"{org}{i}", "ready" if i < ready else "not_ready", org, manager="emp-9001") for i in range(5)]
+    rows += [_line(f"d{i}", "ready", "d") for i in range(4)]
+    res = tmp_path / "r.jsonl"
+    res.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    dec = tmp_path / "d.csv"
+    dec.write_text("cycle,candidate_id,decision,decided_on,reason,overrides\n" + "".join(
+        f"2026-h1,{r['candidate']['id']},{'promoted' if r['verdict'] == 'ready' else 'not_promoted'},2026-07-01,,\n"
+        for r in rows), encoding="utf-8")
+    run_cli("report", res, "--out", tmp_path / "r.html", "--groups-csv", tmp_path / "g.csv", "--decisions", dec)
+    got = {(r["dimension"], r["group"]): r for r in _csv.DictReader(io.StringIO((tmp_path / "g.csv").read_text()))}
+    a, b, c, d = (got["org", k] for k in "abcd")
+    assert (a["share_ready"], a["ready_ratio_to_highest"], a["ready_below_four_fifths"]) == ("1.0000", "1.0000", "false")
+    assert (b["ready_ratio_to_highest"], b["ready_below_four_fifths"]) == ("0.8000", "false")
+    assert (c["ready_ratio_to_highest"], c["ready_below_four_fifths"]) == ("0.6000", "true")
+    assert d["suppressed"] == "true" and d["share_ready"] == "" and d["candidates"] == "4"
+    assert (b["promoted_ratio_to_highest"], c["promoted_below_four_fifths"]) == ("0.8000", "true")
+    assert got["manager", "emp-9001"]["candidates"] == "15"
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Rates by org" in page and page.count('class="ai-low"') == 2  # c's readiness and promotions
