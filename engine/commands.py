@@ -89,8 +89,8 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
         return dumps(doc), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
     if paths:
         lines += [f"not checked: {n}" for n in _not_checked(anchors, book)]
-        lines.append(f"{total - bad} of {total} packet(s) valid" if bad else f"all {total} packet(s) valid")
         lines += [terminal(x, newlines=False) for x in selection.lines()]
+        lines.append(f"{total - bad} of {total} packet(s) valid" if bad else f"all {total} packet(s) valid")
     lines.extend(dec_lines)
     return "\n".join(lines), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
 

@@ -154,8 +154,8 @@ def test_a_file_that_vanishes_after_listing(tmp_path, run_cli, monkeypatch):
         (d / f"p{i}.yaml").write_bytes(GOOD[i % 2].read_bytes())
     real = inputs_mod.iter_inputs
 
-    def listing_then_delete(paths, stdin=None):
-        for item in real(paths, stdin):
+    def listing_then_delete(paths, stdin=None, **kw):
+        for item in real(paths, stdin, **kw):
             yield item
             if item.source.endswith("p2.yaml"):
                 os.unlink(item.source)  # gone after the listing, before load_item reads it

@@ -432,8 +432,8 @@ def test_a_vanished_output_folder(tmp_path, run_cli, monkeypatch):
     out = folder / "out.jsonl"
     real = inputs_mod.iter_inputs
 
-    def deleting(paths, stdin=None):
-        for i, item in enumerate(real(paths, stdin)):
+    def deleting(paths, stdin=None, **kw):
+        for i, item in enumerate(real(paths, stdin, **kw)):
             if i == 1:
                 shutil.rmtree(folder)
             yield item
