@@ -154,7 +154,8 @@ With a directory, a packet is invalid (exit 3, each problem located) when:
   candidate cannot claim `external`; someone in another role, such as an engineer, is `external`);
 - a feedback giver, mentee or verifier is not in it; givers whose relationship is outside the
   company (`customer`, `partner`, and `investor`, `board`, `analyst`, `press`, `vendor` where a
-  pack adds them) are external and must not be in it;
+  pack adds them) are external and must not be in it; an external candidate's referees (a former
+  manager or colleague elsewhere) may be absent from it, but one who is in it is held to it;
 - a relationship contradicts the org chart: `manager` must be in the candidate's manager chain,
   `skip-level` in the chain above the direct manager, `direct-report` must report to the
   candidate, and a `peer` is neither in the chain nor in the candidate's reporting line;

@@ -376,7 +376,7 @@ def packet_problems(doc: Any, book: RuleBook, ctx: dict, d: Directory, pol: Poli
         ptr = f"/evidence/{i}"
         etype = ev.get("type")
         if etype == "stakeholder_feedback" and isinstance(ev.get("from"), dict):
-            _giver(add, f"{ptr}/from", ev["from"], d, me, chain, pol, where)
+            _giver(add, f"{ptr}/from", ev["from"], d, me, chain, pol, where, current == EXTERNAL)
         elif etype == "mentoring" and isinstance(ev.get("mentee"), dict):
             _mentee(add, f"{ptr}/mentee", ev, d, me, chain, book, where)
         vb = ev.get("verified_by")
@@ -385,7 +385,8 @@ def packet_problems(doc: Any, book: RuleBook, ctx: dict, d: Directory, pol: Poli
     return out
 
 
-def _giver(add, ptr: str, fr: dict, d: Directory, me: Person | None, chain: tuple, pol: Policy, where: str) -> None:
+def _giver(add, ptr: str, fr: dict, d: Directory, me: Person | None, chain: tuple, pol: Policy, where: str,
+           outsider: bool = False) -> None:
     fid, rel = fr.get("id"), fr.get("relationship")
     if not isinstance(fid, str) or not isinstance(rel, str):
         return
@@ -396,6 +397,8 @@ def _giver(add, ptr: str, fr: dict, d: Directory, me: Person | None, chain: tupl
                 "relationship to the candidate")
         return
     if g is None:
+        if outsider:
+            return  # an external candidate's referees worked with them elsewhere: no directory lists them
         add(f"{ptr}/id", f"{fid!r} is not in {where}: check the id (a giver outside the company is a "
             f"{' or '.join(sorted(pol.external & {'customer', 'partner'}))})")
         return

@@ -24,6 +24,7 @@ from build import load, of_type  # noqa: E402 - tests/gaming/build.py: fixtures 
 import yaml  # noqa: E402
 
 NOOR = "noor-ashgrove-mid-to-senior-ready.yaml"
+TAMSIN = "tamsin-brightwater-external-to-associate-ready.yaml"
 
 
 def write(name: str, what: str, d: dict) -> None:
@@ -80,6 +81,15 @@ def main() -> None:
     d = load(NOOR)
     feedback(d, "emp-0602", "cross-functional")["from"]["id"] = "emp-7777"
     write("giver-not-in-directory", "Feedback from an id no one in the company has.", d)
+
+    d = load(TAMSIN)
+    write("external-candidate-with-referees", "An external candidate listed by HR; their referees worked with them "
+          "elsewhere, so no directory lists them.", d)
+
+    d = load(TAMSIN)
+    feedback(d, "ref-2232", "manager")["from"]["id"] = "emp-0150"
+    write("external-candidate-claims-a-director-as-manager", "An external candidate's 'manager' is a director of "
+          "this company, who does not manage them.", d)
 
     d = load(NOOR)
     feedback(d, "emp-0833", "customer")
