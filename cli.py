@@ -526,6 +526,43 @@ def paths(packet, rules_dir, fmt, max_bytes, redact, today):
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
 
 
+@main.command()
+@click.argument("packet")
+@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True,
+              help="html: one self-contained page (no network; the browser's Save as PDF prints it); markdown.")
+@click.option("--out", "out", default="-", show_default=True, metavar="FILE|-",
+              help="The file to write (atomically), or - for stdout; not the packet or a file read (exit 2).")
+@click.option("--decisions", "decisions", multiple=True, metavar="FILE",
+              help="The committee's decisions (CSV or YAML, as calibrate reads them; repeatable): this candidate's "
+                   "decisions, reasons and overrides, beside the packet's own committee: section.")
+@click.option("--history", "history", multiple=True, metavar="RESULTS.jsonl",
+              help="Results files of earlier cycles (as batch writes them; repeatable): this candidate's verdicts.")
+@click.option("--no-plan", "no_plan", is_flag=True, help="Leave out the development plan: faster.")
+@click.option("--redact", is_flag=True, help="Leave names and free text (titles, quotes, reasons) out.")
+@RULES_OPT
+@MAXB_OPT
+@TODAY_OPT
+def case(packet, fmt, out, decisions, history, no_plan, redact, rules_dir, max_bytes, today):
+    """A promotion case for one candidate, on one page: who they are and the verdict in a
+    sentence; each criterion met with the evidence that shows it (titles, dates, who confirmed
+    it); what is still open and what was found; the development plan as sentences to hand to the
+    person; the fit with the adjacent career paths; the committee's decisions; and, with
+    --history, the candidate's earlier verdicts. PACKET is a file, or - for one packet on stdin.
+
+    A problem in a decisions or results file is named on stderr and the page is still written
+    without it (exit 3); an invalid packet writes nothing (exit 3).
+
+    \b
+    Example:
+      ladder case fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml --out case.html
+      ladder case fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml --format markdown --decisions fixtures/decisions-2026-h1.csv
+      ladder case fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml --history results.jsonl --redact --out case.html
+    """
+    _today(today)
+    _run(_engine("case").execute, _book(rules_dir), packet, fmt, out, tuple(decisions), tuple(history), redact,
+         not no_plan, max_bytes)
+
+
 @main.group()
 def people():
     """The people directory that --people reads (CSV with a header, or a JSON/YAML list; columns

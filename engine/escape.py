@@ -176,6 +176,14 @@ def html_text(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+def html_shown(text: object) -> str:
+    """Text for an element's content or a quoted attribute value, as `html_text` makes it, with
+    every character that would act on a terminal shown as a visible escape too (`\\x1b`, as the
+    markdown door does): a page written to standard output, or printed with `cat`, carries no
+    live control character, and the reader of the page sees that one was there."""
+    return html_text(terminal("" if text is None else str(text), newlines=False))
+
+
 def html_attr(name: str, value: object) -> str:
     """` name="value"`: every attribute quoted and escaped, whatever it holds. `name` is the
     program's own (lower case, never `on...`); a URL attribute's value must be a same-page
