@@ -387,3 +387,10 @@ def test_the_page_renders_and_prints_in_chromium(run_cli, tmp_path, hostile):
         assert hp.eval("document.images.length") == 0 and hp.eval("document.scripts.length") == 0
         assert hp.errors() == [] and hp.requests() == [bad.resolve().as_uri()]
         assert "<script>document.body.dataset.pwned=1</script>" in hp.eval("document.body.innerText")
+
+
+def test_html_shown_escapes_markup_and_shows_terminal_controls():
+    from engine.escape import html_shown
+
+    assert html_shown('a\x1b[31m<b>"x\'\nq\u202e') == "a\\x1b[31m&lt;b&gt;&quot;x&#x27;\\x0aq\\u202e"
+    assert html_shown(None) == ""
