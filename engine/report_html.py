@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from .escape import html_attr as attr
@@ -478,7 +479,7 @@ class Report:
         return "".join(parts)
 
 
-FOUR_FIFTHS = 0.8  # a group's rate under 4/5 of the highest group's: the adverse-impact rule of thumb
+FOUR_FIFTHS = Fraction(4, 5)  # a group's rate under 4/5 of the highest group's: the adverse-impact rule of thumb
 GROUP_DIMS = (("target level", "level"), ("track", "track"), ("org", "org"), ("manager", "manager"))
 GROUP_COLUMNS = ["dimension", "group", "candidates", "ready", "share_ready", "ready_ratio_to_highest",
                  "ready_below_four_fifths", "decided", "promoted", "share_promoted", "promoted_ratio_to_highest",
@@ -499,6 +500,7 @@ def cohort_groups(rows: list, with_decisions: bool) -> list[dict]:
             if g:
                 groups.setdefault(g, []).append(r)
         mine = []
+        exact: dict[tuple[str, str], Fraction] = {}  # the shares as fractions: the 4/5 test is exact
         for g in sorted(groups):
             rs = groups[g]
             row: dict[str, Any] = {"dimension": dim, "group": g, "candidates": len(rs)}
@@ -507,20 +509,22 @@ def cohort_groups(rows: list, with_decisions: bool) -> list[dict]:
             else:
                 row["ready"] = sum(r.verdict == "ready" for r in rs)
                 row["share_ready"] = row["ready"] / len(rs)
+                exact["ready", g] = Fraction(row["ready"], len(rs))
                 if with_decisions:
                     decided = [r for r in rs if r.decision is not None]
                     row["decided"] = len(decided)
                     if len(decided) >= SUPPRESS_BELOW:
                         row["promoted"] = sum(r.decision == "promoted" for r in decided)
                         row["share_promoted"] = row["promoted"] / len(decided)
+                        exact["promoted", g] = Fraction(row["promoted"], len(decided))
             mine.append(row)
         for key in ("ready", "promoted"):
-            shares = [r[f"share_{key}"] for r in mine if f"share_{key}" in r]
-            top = max(shares, default=0)
+            top = max((f for (k, _), f in exact.items() if k == key), default=Fraction(0))
             for r in mine:
-                if f"share_{key}" in r and top > 0:
-                    r[f"{key}_ratio_to_highest"] = r[f"share_{key}"] / top
-                    r[f"{key}_below_four_fifths"] = r[f"{key}_ratio_to_highest"] < FOUR_FIFTHS
+                if (key, r["group"]) in exact and top > 0:
+                    ratio = exact[key, r["group"]] / top
+                    r[f"{key}_ratio_to_highest"] = float(ratio)
+                    r[f"{key}_below_four_fifths"] = ratio < FOUR_FIFTHS
         out += mine
     return out
 

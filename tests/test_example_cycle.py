@@ -26,7 +26,8 @@ def _commands() -> list[list[str]]:
 def test_the_example_cycle_runs_as_documented(run_cli, tmp_path):
     cmds = _commands()
     assert [c[:2] for c in cmds] == [["ladder", w] for w in (
-        "import", "validate", "batch", "report", "calibrate", "reverify", "import", "batch", "compare", "report")]
+        "import", "validate", "batch", "report", "calibrate", "reverify", "import", "batch", "compare", "report",
+        "case")]
     out = {}
     for i, cmd in enumerate(cmds):
         args = [str(ROOT / a) if a.startswith("examples/") else str(tmp_path / a) if a.startswith("cycle/") else a
@@ -46,6 +47,8 @@ def test_the_example_cycle_runs_as_documented(run_cli, tmp_path):
     assert "committee 2026-h1: promoted" in out[8].stdout
     page = (tmp_path / "cycle" / "h1.html").read_text(encoding="utf-8")
     assert page.count('class="dec') >= 30  # each candidate's decision in their section
+    case = (tmp_path / "cycle" / "emp-1342.html").read_text(encoding="utf-8")
+    assert "promoted" in case and "2026-h1" in case and "2026-h2" in case  # the decision and both cycles
     rows = list(csv.DictReader((tmp_path / "cycle" / "h1.csv").read_text(encoding="utf-8").splitlines()))
     assert len(rows) == 30 and all(r["manager"] for r in rows if not r["candidate_id"].startswith("cand-ext"))
 

@@ -210,3 +210,21 @@ def test_groups_csv_gives_the_adverse_impact_ratio_exactly_at_four_fifths(run_cl
     assert got["manager", "emp-9001"]["candidates"] == "15"
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Rates by org" in page and page.count('class="ai-low"') == 2  # c's readiness and promotions
+
+
+def test_four_fifths_is_exact_when_the_highest_group_is_below_one(run_cli, tmp_path):
+    """Worked by hand: org a 1 of 5 ready (0.20), b 4 of 25 (0.16). 0.16 / 0.20 is four fifths
+    exactly, though 0.16 / 0.2 in floating point is 0.7999...: not flagged. c 3 of 20 (0.15,
+    ratio 0.75) is."""
+    import csv as _csv
+    import io
+
+    rows = []
+    for org, ready, n in (("a", 1, 5), ("b", 4, 25), ("c", 3, 20)):
+        rows += [_line(f"{org}{i}", "ready" if i < ready else "not_ready", org) for i in range(n)]
+    res = tmp_path / "r.jsonl"
+    res.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    run_cli("report", res, "--out", tmp_path / "r.html", "--groups-csv", tmp_path / "g.csv")
+    got = {(r["dimension"], r["group"]): r for r in _csv.DictReader(io.StringIO((tmp_path / "g.csv").read_text()))}
+    assert (got["org", "b"]["ready_ratio_to_highest"], got["org", "b"]["ready_below_four_fifths"]) == ("0.8000", "false")
+    assert (got["org", "c"]["ready_ratio_to_highest"], got["org", "c"]["ready_below_four_fifths"]) == ("0.7500", "true")
