@@ -405,8 +405,10 @@ class Report:
 
     def _matrix(self, level: str, rows: list[_Row]) -> str:
         cols = list(self.criteria.get(level, {}).items())
-        head = "".join(f"<th scope=\"col\"{attr('title', f'{cid}: {t}')}><a{attr('href', '#' + html_id('k', level, i + 1))}>"
-                       f"{i + 1}</a>{'<sup>*</sup>' if req else ''}" for i, (cid, (t, req)) in enumerate(cols))
+        own = level + "."
+        head = "".join(f"<th scope=\"col\" class=\"c\"{attr('title', f'{cid}: {t}')}><a{attr('href', '#' + html_id('k', level, i + 1))}>"
+                       f"{i + 1}</a>{'<sup>*</sup>' if req else ''} <span>{e(cid.removeprefix(own))}</span>"
+                       for i, (cid, (t, req)) in enumerate(cols))
         body = []
         for r in rows:
             cells = []
@@ -429,11 +431,12 @@ class Report:
         if dw:
             window = (f"<p class=\"rest\">policy (default window): evidence counts within {e(dw.get('days'))} days of "
                       f"the as-of date wherever a criterion gives no window of its own ({e(dw.get('basis_note'))})</p>")
-        return ('<div class="wrap"><table class="mx"><caption>Candidates × criteria (✓ met, ✗ open; * required; '
+        return ('<div class="mxk"><div class="wrap"><table class="mx"><caption>Candidates × criteria (✓ met, ✗ open; * required; '
                 'sorted by closeness to ready)</caption><thead><tr><th scope="col">candidate<th scope="col">verdict'
                 '<th scope="col" title="required criteria open">req. open<th scope="col" '
                 f'title="supporting criteria short">supp. short{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
-                f"<details class=\"key\"><summary>Criteria key ({len(cols)})</summary><ol>{legend}</ol>{window}</details>")
+                f"<details class=\"key\" open><summary>Criteria key ({len(cols)})</summary><ol>{legend}</ol>{window}"
+                "</details></div>")
 
     def render(self) -> str:
         rows = sorted(self.rows, key=lambda r: r.key)
@@ -574,7 +577,7 @@ def groups_csv_rows(groups: list[dict]) -> list[list[str]]:
 _CSS = """
 :root{--ok:#1b6e35;--no:#a4161a;--ins:#8a5a00;--mut:#555;--line:#ccc}
 *{box-sizing:border-box}
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;padding:1em 1.5em;max-width:80em;color:#111}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;padding:1em 1.5em;max-width:86em;color:#111}
 h1{margin:.2em 0}h2{margin:1.2em 0 .4em;border-bottom:2px solid #333}h3{margin:.2em 0}h4{margin:.6em 0 .2em}
 a{color:#0b4f9c}:focus-visible{outline:3px solid #e0a400;outline-offset:1px}
 .skip{position:absolute;left:-999px}.skip:focus{left:1em;top:1em;background:#fff;padding:.4em;z-index:2}
@@ -584,7 +587,11 @@ a{color:#0b4f9c}:focus-visible{outline:3px solid #e0a400;outline-offset:1px}
 table{border-collapse:collapse;margin:.4em 1.5em .4em 0}td,th{border:1px solid var(--line);padding:.15em .45em;text-align:left}
 table.by{display:inline-table;vertical-align:top}caption{text-align:left;font-weight:600}
 .wrap{overflow-x:auto;content-visibility:auto;contain-intrinsic-size:auto 1500px}
-.mx td{text-align:center;min-width:1.8em}.mx th[scope=row]{white-space:nowrap;font-weight:normal}
+.mxk{display:flex;flex-wrap:wrap;gap:0 1em;align-items:flex-start}.mxk .wrap{max-width:100%}
+.mxk .key{flex:1 1 22em;max-width:40em;font-size:.9em}.key ol{padding-left:2em;margin:.3em 0}
+.mx th.c{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;vertical-align:bottom;text-align:left;
+padding:.4em 0;font-weight:normal;font-size:.85em}.mx th.c span{color:var(--mut)}
+.mx td{text-align:center;min-width:1.4em;padding:.15em .2em}.mx th[scope=row]{white-space:nowrap;font-weight:normal}
 .mx td.y{background:#e3f3e6;color:var(--ok)}.mx td.n{background:#fbecec;color:var(--no)}
 .mx td.r{background:#f5c9c9;color:var(--no);font-weight:700}.mx td:empty{background:#fafafa}
 .v{font-weight:600;white-space:nowrap}.v.ready{color:var(--ok)}.v.not_ready{color:var(--no)}.v.insufficient_evidence{color:var(--ins)}

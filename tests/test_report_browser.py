@@ -311,3 +311,21 @@ def test_chart_screenshots(cycle, chromium, run_cli, tmp_path):
     if os.environ.get("LADDER_UPDATE_SCREENSHOT"):
         for name in [*shots, "charts-calibration.png"]:
             (ROOT / "docs" / name).write_bytes((tmp_path / name).read_bytes())
+
+
+def test_every_matrix_fits_a_1400_pixel_window_with_named_columns(page):
+    """Readable headers: each criterion column names its criterion (short: without the matrix's own
+    level), and even the director matrix (its own and senior-pm's criteria) needs no sideways
+    scroll at 1400 pixels; the key is open beside or below it."""
+    got = page.eval("""[...document.querySelectorAll('table.mx')].map(function(m){
+        m.scrollIntoView();
+        var lv = m.closest('.grp').querySelector('h2').textContent.split(' ')[0];
+        return [lv, m.getBoundingClientRect().width, m.parentNode.getBoundingClientRect().width,
+                [...m.querySelectorAll('th.c span')].map(function(s){return s.textContent}),
+                m.closest('.mxk').querySelector('details.key').open]})""")
+    by = {lv: (w, room, names, key_open) for lv, w, room, names, key_open in got}
+    assert "director" in by and len(by["director"][2]) >= 30
+    for lv, (w, room, names, key_open) in by.items():
+        assert w <= room + 1, (lv, w, room)
+        assert key_open and names and all(n and not n.startswith(lv + ".") for n in names), lv
+    assert "manages-pms" in by["director"][2] and "senior-pm.area-direction" in by["director"][2]
