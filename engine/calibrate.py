@@ -354,8 +354,7 @@ def render_html(d: dict) -> str:
     """The figures as one page: every value read from a file through engine.escape, every
     attribute quoted, and a Content-Security-Policy that runs no script and allows only the page's
     own style (by sha256)."""
-    from .escape import html_attr, html_csp
-    from .escape import html_text as e
+    from .escape import html_attr, html_csp, html_text as e
 
     rows = "".join(f'<tr><th scope="row">{e(v)}</th>' + "".join(f"<td>{e(_cell(d['matrix'][v][x]))}</td>"
                                                                  for x in DECISIONS) + "</tr>" for v in VERDICTS)

@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .escape import html_attr as attr
-from .escape import html_text as e
+from .escape import html_attr as attr, html_text as e
 
 # series -> the class that fills it (colour and pattern, in CSS)
 VERDICT_SERIES = (("ready", "ready"), ("not_ready", "not ready"), ("insufficient_evidence", "insufficient evidence"))

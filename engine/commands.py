@@ -6,17 +6,36 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import pipeline
-from .errors import EngineError, EvidenceError, Interrupted, OutputError, Problem, RulesError, UsageError
-from .evaluator import Evaluator
+from .errors import (  # noqa: F401 - re-exported
+    EXIT_FAILURES,
+    EXIT_INVALID_PACKET,
+    EXIT_INVALID_RULES,
+    EXIT_OK,
+    EXIT_USAGE,
+    EngineError,
+    EvidenceError,
+    Interrupted,
+    OutputError,
+    Problem,
+    RulesError,
+    UsageError,
+)
 from .escape import TermText, terminal, terminal_lines
+from .evaluator import Evaluator
 from .loader import DEFAULT_MAX_BYTES
-from .report import (dumps, paths_json, paths_markdown, paths_text, problems_json, verdict_json, verdict_markdown,
-                     verdict_text, with_paths_json)
+from .report import (
+    dumps,
+    paths_json,
+    paths_markdown,
+    paths_text,
+    problems_json,
+    verdict_json,
+    verdict_markdown,
+    verdict_text,
+    with_paths_json,
+)
 from .rules import RuleBook
 from .suggest import did_you_mean
-
-from .errors import (EXIT_FAILURES, EXIT_INVALID_PACKET, EXIT_INVALID_RULES, EXIT_OK,  # noqa: F401 - re-exported
-                     EXIT_USAGE)
 
 
 @dataclass
@@ -46,7 +65,7 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
     if not paths and not decisions:
         raise UsageError(summary="nothing to check: give packet files, or --decisions FILE")
     from .batch import BatchOptions, run_batch, validate_item
-    from .inputs import PACKET_SUFFIXES, Selection, iter_inputs
+    from .inputs import Selection, iter_inputs
 
     lines: list[str] = []
     records = []
@@ -362,9 +381,8 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
 def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> tuple[str, int, str]:
     """(stdout, exit code, stderr): every rule problem; errors (or warnings with --strict) exit 4."""
     from . import ruletools
-    from .rules import load_rules
-
     from .pathrules import load_paths
+    from .rules import load_rules
 
     try:
         book = load_rules(rules_dir)

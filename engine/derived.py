@@ -16,8 +16,7 @@ from typing import Any
 
 import orjson
 
-from .errors import first_problem
-from .errors import OutputError
+from .errors import OutputError, first_problem
 from .escape import csv_line, csv_text
 from .output import AtomicWriter
 

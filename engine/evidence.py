@@ -9,9 +9,10 @@ import datetime as dt
 import hashlib
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 import orjson
@@ -20,9 +21,9 @@ if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves
     import jsonschema
 
 from . import clock
+from .anchors import Anchors, for_book
 from .errors import EvidenceError, Problem
 from .fields import person_key
-from .anchors import Anchors, for_book
 from .integrity import direction_problems, integrity_warnings
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook

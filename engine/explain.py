@@ -12,10 +12,7 @@ from .compiler import Node, Plan
 from .conditions import item_clauses
 from .fields import PERSON_FIELD
 from .firing import Firing
-from .operators import MISSING as _MISSING
-from .operators import OPERATORS, ops_of
-from .operators import fmt as _fmt
-from .operators import holds as _holds
+from .operators import MISSING as _MISSING, OPERATORS, fmt as _fmt, holds as _holds, ops_of
 from .verdict import Miss
 
 MAX_MISSES = 3

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .operators import OPERATORS, ops_of
 from .conditions import item_clauses
+from .operators import OPERATORS, ops_of
 from .schema import PacketSchema, bundled_packet_schema
 from .suggest import did_you_mean, listing
 
@@ -48,8 +48,8 @@ FREE_TEXT_MARK = "x-ladder-free-text"
 class Field:
     type: str  # string | number | integer | boolean | list | object-list | text (free text)
     enum: tuple | None = None
-    item: "Field | None" = None
-    children: tuple[tuple[str, "Field"], ...] = ()  # for object-list items
+    item: Field | None = None
+    children: tuple[tuple[str, Field], ...] = ()  # for object-list items
 
 
 def _resolve(schema: dict, node: dict) -> dict:

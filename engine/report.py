@@ -1,13 +1,25 @@
 """Reporters: verdicts and problems as json, text or markdown. Pure functions of values."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
 from .errors import Problem
 from .escape import Paint, markdown as _md, terminal_lines
-from .verdict import INSUFFICIENT, NONE, READY, SOME, STRONG, CriterionResult, LevelResult, PathFit, PathsReport, Verdict
+from .verdict import (
+    INSUFFICIENT,
+    NONE,
+    READY,
+    SOME,
+    STRONG,
+    CriterionResult,
+    LevelResult,
+    PathFit,
+    PathsReport,
+    Verdict,
+)
 
 FORMATS = ("text", "json", "markdown")
 

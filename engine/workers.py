@@ -178,7 +178,7 @@ class _Part:
     """Packets sent to one worker as one task; `slot` is the input chunk they belong to."""
 
     items: list
-    slot: "_Slot"
+    slot: _Slot
     deaths: int = 0  # how many workers died holding this part
     results: list | None = None
 
@@ -215,7 +215,7 @@ def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list]:
         yield chunk
 
 
-def in_order(pool: "WorkerPool", items: Iterable[Any], emit: Callable[[Any], None], chunk: int = CHUNK,
+def in_order(pool: WorkerPool, items: Iterable[Any], emit: Callable[[Any], None], chunk: int = CHUNK,
              live: bool = False) -> None:
     """Stream items through the pool in chunks, a bounded window read ahead (memory stays flat),
     calling emit(result) once per item, in input order; the pool is closed however this ends.

@@ -5,16 +5,23 @@ from __future__ import annotations
 import os
 import posixpath
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..errors import Problem, RulesError, UsageError
-from ..loader import (DEFAULT_MAX_BYTES, LEAVES_PACK, Document, ParseFailure, decode, guess_format, load_pack_file,
-                      parse_text)
+from ..loader import (
+    DEFAULT_MAX_BYTES,
+    LEAVES_PACK,
+    Document,
+    ParseFailure,
+    decode,
+    guess_format,
+    load_pack_file,
+    parse_text,
+)
 from ..rules import RuleBook, build_rulebook
 from ..schema import PacketSchema, packet_schema_beside, read_packet_schema
-
 
 # Inside a git hook these point at the hook's repository and would override `-C`.
 _GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX",

@@ -3,11 +3,11 @@ batch's worker pool), keeping only what differs."""
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 import datetime as dt
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .. import clock, pipeline
 from ..errors import LadderError, Problem
@@ -15,8 +15,8 @@ from ..evaluator import Evaluator
 from ..evidence import Packet
 from ..inputs import Item
 from ..loader import DEFAULT_MAX_BYTES
-from ..rules import RuleBook, canonical_json
 from ..pipeline import Result
+from ..rules import RuleBook, canonical_json
 from ..verdict import Verdict
 from .diff import RuleDiff, diff_rules, diff_schemas
 from .result import AuditResult, InvalidPacket, PacketChange, Side, StatusChange, Tally, _level_changes
@@ -36,7 +36,7 @@ class Identity:
     def of(cls, d: RuleDiff) -> Identity:
         added = {c.id for c in d.of("added")}
         removed = {c.id for c in d.of("removed")}
-        for lv, contents in d.level_contents.items():
+        for contents in d.level_contents.values():
             (added if contents["change"] == "added" else removed).update(contents["criteria"])
         return cls(tuple((c.old_id, c.id) for c in d.of("renamed")), frozenset(added), frozenset(removed))
 
