@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import charts
 from .decisions import DECISIONS, Matcher, load_decisions, override_status
@@ -145,7 +146,7 @@ def _assessed(cal: Calibration, level: str) -> int:
 def criteria_rows(cal: Calibration, book: RuleBook) -> list[dict]:
     """Every overridden criterion, the most overridden first (then by id)."""
     level_of = {c.id: c.level for c in book.all_criteria()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for crit, c in cal.overrides.items():
         assessed = _assessed(cal, level_of.get(crit, crit.split(".", 1)[0]))
         unmet = cal.tool_unmet[crit]

@@ -130,7 +130,9 @@ def _validate_decisions(book: RuleBook, files: list[str], results: str | None,
     """Each decisions file against its schema and the rules, and against `results` when given."""
     from .decisions import check_against_results, load_decisions
 
-    records, lines, bad = [], [], 0
+    records: list[dict] = []
+    lines: list[str] = []
+    bad = 0
     for f in files:
         d = load_decisions(f, book)
         problems = list(d.problems)
@@ -308,7 +310,7 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
             for note in leftover_note(target, writers[-1].removed):
                 print(terminal(note), file=err or sys.stderr)
         writer = writers[0]
-        extra = dict(zip(("summary", "criteria", "html"), [None] * 3))
+        extra: dict[str, AtomicWriter | None] = dict(zip(("summary", "criteria", "html"), [None] * 3))
         rest = iter(writers[1:])
         for name, p in (("summary", summary_csv), ("criteria", criteria_csv), ("html", html)):
             if p:
@@ -342,7 +344,9 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
                 writer.abort()
                 writers[0] = writer = flagged
         if report is not None:
-            extra["html"].write(report.render())
+            html_writer = extra["html"]
+            assert html_writer is not None  # a report is made only with --html
+            html_writer.write(report.render())
         for w in writers:  # all on disk before any is renamed into place: all or none
             w.finish()
     except KeyboardInterrupt:
@@ -515,7 +519,7 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
         if isinstance(d, Problem):
             problems.append(d)
             continue
-        rep.add(d, titles.get(d.get("packet_sha256")))
+        rep.add(d, titles.get(d.get("packet_sha256") or ""))
         if anchors is not None and "error" not in d:
             unanchored += _unanchored(d, anchors)
     try:

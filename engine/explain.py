@@ -341,7 +341,7 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list
         got = "found none"
     misses = nearest_misses(facts, cond)
     reason = f"needs {need}; {got}"
-    same_type = facts.get(cond.get("evidence"), [])
+    same_type = facts.get(cond["evidence"], [])  # a leaf: nearest_misses read it too
     if "min_people" in cond and any(not _person_named(f, cond) for f in same_type):
         reason += " (records that name no person count for nobody)"
     elif not found and not misses and cond.get("evidence") not in (None, "*"):

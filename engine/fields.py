@@ -83,14 +83,14 @@ def _field(schema: dict, node: dict) -> Field:
 @lru_cache(maxsize=8)
 def evidence_fields(schema: PacketSchema | None = None) -> dict[str, dict[str, Field]]:
     """type -> dotted field path -> Field, for every evidence type in the packet schema."""
-    schema = (schema or bundled_packet_schema()).data
+    data = (schema or bundled_packet_schema()).data
     out: dict[str, dict[str, Field]] = {}
-    for ref in schema["$defs"]["evidence"]["allOf"]:
+    for ref in data["$defs"]["evidence"]["allOf"]:
         etype = ref["if"]["properties"]["type"]["const"]
-        props = _resolve(schema, ref["then"])["properties"]
+        props = _resolve(data, ref["then"])["properties"]
         fields: dict[str, Field] = {}
         for name, sub in props.items():
-            f = _field(schema, sub)
+            f = _field(data, sub)
             if f.type == "object":
                 for kname, kf in f.children:
                     fields[f"{name}.{kname}"] = kf
@@ -182,6 +182,7 @@ class FieldChecker:
                 if f.type != "list":
                     yield (fp, f"{op} needs a list field; {where}.{fname} is {f.type}", "rules")
                     continue
+                assert f.item is not None  # a list field has its item's Field (_field)
                 yield from self._check_values(f.item, where, fname, vals, fp)
                 continue
             if f.type in ("list", "object-list"):

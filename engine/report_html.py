@@ -323,7 +323,7 @@ class Report:
             if not groups:
                 continue
             by[dim] = [(g, [c[g, v] for v in VERDICT_ORDER]) for g in groups]
-            ready = []
+            ready: list[tuple[str, int, int | None, float | None]] = []
             for g, counts in by[dim]:
                 n = sum(counts)
                 if n < SUPPRESS_BELOW:

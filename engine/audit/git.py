@@ -7,6 +7,7 @@ import posixpath
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ..errors import Problem, RulesError, UsageError
@@ -245,7 +246,7 @@ def working_tree_rules(loc: RulesLocation) -> RuleBook:
         schema = packet_schema_beside(d)
         if not d.is_dir():
             raise RulesError([Problem(str(d), "", "rules folder not found", kind="rules")])
-        return _build({f.name: (lambda f=f: load_pack_file(f, d)) for f in d.glob("*.y*ml") if f.is_file()}, str(d),
+        return _build({f.name: partial(load_pack_file, f, d) for f in d.glob("*.y*ml") if f.is_file()}, str(d),
                       schema)
     except RulesError as exc:
         raise RevisionRulesError(exc.problems, f"rules in the working tree ({loc.workdir}): the rules are invalid"

@@ -208,7 +208,7 @@ def _side_md(side: Side) -> str:
 
 
 def _new_counts(r: AuditResult) -> str:
-    n = Counter(p.head for p in r.new)
+    n = Counter(p.head or "" for p in r.new)  # every new packet has a head verdict
     return ", ".join(f"{n[v]} {v}" for v in sorted(n)) or "none"
 
 
