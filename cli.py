@@ -36,8 +36,8 @@ def _on_ctrl_c(handler):
 _BEFORE_IMPORT = _on_ctrl_c(_interrupted_at_once)  # imports take ~0.3 s: the longest part of start-up
 
 import importlib  # noqa: E402 - after the Ctrl-C handler, on purpose
-from types import ModuleType  # noqa: E402
 from collections.abc import Iterable, Iterator  # noqa: E402
+from types import ModuleType  # noqa: E402
 from typing import NoReturn  # noqa: E402
 
 import click  # noqa: E402

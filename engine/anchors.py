@@ -37,7 +37,7 @@ class Anchors:
     def warnings(self, doc: Any, ctx: dict) -> list[Problem]:
         """The stale-period warning, unless the calendar vouches for the packet's cycle."""
         data = doc.data if isinstance(doc.data, dict) else {}
-        cand = data.get("candidate") if isinstance(data.get("candidate"), dict) else {}
+        cand = got if isinstance(got := data.get("candidate"), dict) else {}
         if self.calendar is not None and cand.get("cycle") in self.calendar.cycles:
             return []
         w = stale_warning(doc, ctx.get("end"), clock.today())

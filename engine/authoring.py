@@ -61,7 +61,7 @@ def describe(schema: dict, node: dict) -> tuple[str, str]:
     return "any value", desc
 
 
-def _table(schema: dict, node: dict, heading: str, intro: str = "") -> list[str]:
+def _table(schema: dict, node: dict, heading: str, intro: str = "") -> tuple[list[str], list[tuple[str, dict]]]:
     node = _resolve(schema, node)
     req = set(node.get("required", []))
     out = [heading, ""] + ([intro, ""] if intro else [])
@@ -254,7 +254,9 @@ def _records(book: RuleBook, evaluator: Any, data: dict) -> list[dict]:
         for t in leaf_types(c.condition):
             if t in have:
                 continue
-            rec = synth.record(_leaf(c.condition, t), c.title)
+            leaf = _leaf(c.condition, t)
+            assert leaf is not None  # t is one of the condition's leaf types
+            rec = synth.record(leaf, c.title)
             try:
                 _check(book, {**data, "evidence": records + [rec]})
             except Exception:  # noqa: BLE001 - an example that would not validate is left out

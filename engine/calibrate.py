@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import charts
 from .decisions import DECISIONS, Matcher, load_decisions, override_status
@@ -145,7 +146,7 @@ def _assessed(cal: Calibration, level: str) -> int:
 def criteria_rows(cal: Calibration, book: RuleBook) -> list[dict]:
     """Every overridden criterion, the most overridden first (then by id)."""
     level_of = {c.id: c.level for c in book.all_criteria()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for crit, c in cal.overrides.items():
         assessed = _assessed(cal, level_of.get(crit, crit.split(".", 1)[0]))
         unmet = cal.tool_unmet[crit]
@@ -354,8 +355,7 @@ def render_html(d: dict) -> str:
     """The figures as one page: every value read from a file through engine.escape, every
     attribute quoted, and a Content-Security-Policy that runs no script and allows only the page's
     own style (by sha256)."""
-    from .escape import html_attr, html_csp
-    from .escape import html_text as e
+    from .escape import html_attr, html_csp, html_text as e
 
     rows = "".join(f'<tr><th scope="row">{e(v)}</th>' + "".join(f"<td>{e(_cell(d['matrix'][v][x]))}</td>"
                                                                  for x in DECISIONS) + "</tr>" for v in VERDICTS)

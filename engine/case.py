@@ -70,7 +70,7 @@ def _record(r: dict, redact: bool) -> str:
     rated), its type and date, and who confirmed it."""
     parts = []
     if r.get("type") == "stakeholder_feedback":
-        frm = r.get("from") if isinstance(r.get("from"), dict) else {}
+        frm = got if isinstance(got := r.get("from"), dict) else {}
         who = "feedback from " + _GIVER.get(str(frm.get("relationship")), "a colleague")
         if frm.get("role") and not redact:
             who += f" ({frm['role']})"
@@ -164,7 +164,7 @@ def _level_name(book: RuleBook, lv: object) -> str:
 
 
 def _metrics(r: dict) -> str:
-    kinds = sorted({m.get("kind") for m in r.get("metrics") or [] if isinstance(m, dict) and m.get("kind")})
+    kinds = sorted({k for m in r.get("metrics") or [] if isinstance(m, dict) and (k := m.get("kind"))})
     if not kinds and r.get("metrics"):
         return "show the metric it moved"
     return f"show the {_join(kinds)} metric{'s' if len(kinds) > 1 else ''} it moved" if kinds else ""
@@ -177,7 +177,7 @@ def plan_sentence(r: dict, book: RuleBook, n: int = 1) -> str:
     times = "" if n == 1 else f" Do this {'twice' if n == 2 else str(n) + ' times'}, each a separate piece of work."
     confirm = " Ask someone who saw it to confirm it in writing." if r.get("verified_by") else ""
     if t == "stakeholder_feedback":
-        frm = r.get("from") if isinstance(r.get("from"), dict) else {}
+        frm = got if isinstance(got := r.get("from"), dict) else {}
         one, many = _RELATION.get(str(frm.get("relationship")), ("a colleague you worked with", "colleagues you worked with"))
         who = one if n == 1 else f"{_NUMBER.get(n, str(n))} different {many.removeprefix('your ')}" \
             if not many.startswith("your ") else f"{_NUMBER.get(n, str(n))} of {many}"
@@ -253,7 +253,7 @@ def plan_sentence(r: dict, book: RuleBook, n: int = 1) -> str:
             s += ", as a recurring part of your role"
         return s + "." + confirm + times
     if t == "mentoring":
-        mentee = r.get("mentee") if isinstance(r.get("mentee"), dict) else {}
+        mentee = got if isinstance(got := r.get("mentee"), dict) else {}
         disc = str(mentee.get("discipline") or "product")
         person = ("product manager" if disc == "product" else f"{_words(disc)} colleague") + ("" if n == 1 else "s")
         level = f" at the {_level_name(book, mentee['level'])} level" if mentee.get("level") else ""
@@ -387,7 +387,8 @@ def _decisions(book: RuleBook, files: tuple[str, ...], packet: Packet) -> tuple[
     own `committee:` section (for the packet's cycle); sorted by cycle, date and source."""
     from .decisions import load_decisions, parse_overrides
 
-    rows, problems = [], []
+    rows: list[dict] = []
+    problems: list[Problem] = []
     for f in files:
         got = load_decisions(f, book)
         problems += got.problems
@@ -493,7 +494,9 @@ def build(book: RuleBook, path: str, redact: bool = False, with_plan: bool = Tru
         else v.headline
     sentence = f"{subject} {word} for {target}: {detail}."
 
-    met, open_req, open_sup = [], [], []
+    met: list[Item] = []
+    open_req: list[Item] = []
+    open_sup: list[Item] = []
     for c in sorted(v.criteria, key=lambda c: (not c.required,)):  # stable: rule order within each kind
         kind = ("required" if c.required else "supporting") + f" · {c.level}"
         if c.met:

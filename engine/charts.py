@@ -17,10 +17,9 @@ The output is a pure function of the figures: no clock, no randomness.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from .escape import html_attr as attr
-from .escape import html_text as e
+from .escape import html_attr as attr, html_text as e
 
 # series -> the class that fills it (colour and pattern, in CSS)
 VERDICT_SERIES = (("ready", "ready"), ("not_ready", "not ready"), ("insufficient_evidence", "insufficient evidence"))
@@ -162,7 +161,8 @@ def diverging(rows: Sequence[tuple[str, int, int]], caption: str, left: tuple[st
 
 
 def heatmap(rows: Sequence[str], cols: Sequence[str], cells: Sequence[Sequence[int | None]], caption: str,
-            diagonal: Sequence[tuple[int, int]] = (), shown: callable = str, kind: str = "heatmap") -> str:
+            diagonal: Sequence[tuple[int, int]] = (), shown: Callable[[int | None], str] = str,
+            kind: str = "heatmap") -> str:
     """A matrix as shaded cells, each with its figure written in it (`shown(n)`; None is a cell
     not shown). Cells on `diagonal` (the pairs that agree) are outlined."""
     cw, ch, lw, th = 110, 34, 170, 22

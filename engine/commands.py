@@ -6,17 +6,36 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import pipeline
-from .errors import EngineError, EvidenceError, Interrupted, OutputError, Problem, RulesError, UsageError
-from .evaluator import Evaluator
+from .errors import (  # noqa: F401 - re-exported
+    EXIT_FAILURES,
+    EXIT_INVALID_PACKET,
+    EXIT_INVALID_RULES,
+    EXIT_OK,
+    EXIT_USAGE,
+    EngineError,
+    EvidenceError,
+    Interrupted,
+    OutputError,
+    Problem,
+    RulesError,
+    UsageError,
+)
 from .escape import TermText, terminal, terminal_lines
+from .evaluator import Evaluator
 from .loader import DEFAULT_MAX_BYTES
-from .report import (dumps, paths_json, paths_markdown, paths_text, problems_json, verdict_json, verdict_markdown,
-                     verdict_text, with_paths_json)
+from .report import (
+    dumps,
+    paths_json,
+    paths_markdown,
+    paths_text,
+    problems_json,
+    verdict_json,
+    verdict_markdown,
+    verdict_text,
+    with_paths_json,
+)
 from .rules import RuleBook
 from .suggest import did_you_mean
-
-from .errors import (EXIT_FAILURES, EXIT_INVALID_PACKET, EXIT_INVALID_RULES, EXIT_OK,  # noqa: F401 - re-exported
-                     EXIT_USAGE)
 
 
 @dataclass
@@ -46,7 +65,7 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
     if not paths and not decisions:
         raise UsageError(summary="nothing to check: give packet files, or --decisions FILE")
     from .batch import BatchOptions, run_batch, validate_item
-    from .inputs import PACKET_SUFFIXES, Selection, iter_inputs
+    from .inputs import Selection, iter_inputs
 
     lines: list[str] = []
     records = []
@@ -111,7 +130,9 @@ def _validate_decisions(book: RuleBook, files: list[str], results: str | None,
     """Each decisions file against its schema and the rules, and against `results` when given."""
     from .decisions import check_against_results, load_decisions
 
-    records, lines, bad = [], [], 0
+    records: list[dict] = []
+    lines: list[str] = []
+    bad = 0
     for f in files:
         d = load_decisions(f, book)
         problems = list(d.problems)
@@ -289,7 +310,7 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
             for note in leftover_note(target, writers[-1].removed):
                 print(terminal(note), file=err or sys.stderr)
         writer = writers[0]
-        extra = dict(zip(("summary", "criteria", "html"), [None] * 3))
+        extra: dict[str, AtomicWriter | None] = dict(zip(("summary", "criteria", "html"), [None] * 3))
         rest = iter(writers[1:])
         for name, p in (("summary", summary_csv), ("criteria", criteria_csv), ("html", html)):
             if p:
@@ -323,7 +344,9 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
                 writer.abort()
                 writers[0] = writer = flagged
         if report is not None:
-            extra["html"].write(report.render())
+            html_writer = extra["html"]
+            assert html_writer is not None  # a report is made only with --html
+            html_writer.write(report.render())
         for w in writers:  # all on disk before any is renamed into place: all or none
             w.finish()
     except KeyboardInterrupt:
@@ -362,9 +385,8 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
 def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> tuple[str, int, str]:
     """(stdout, exit code, stderr): every rule problem; errors (or warnings with --strict) exit 4."""
     from . import ruletools
-    from .rules import load_rules
-
     from .pathrules import load_paths
+    from .rules import load_rules
 
     try:
         book = load_rules(rules_dir)
@@ -497,7 +519,7 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
         if isinstance(d, Problem):
             problems.append(d)
             continue
-        rep.add(d, titles.get(d.get("packet_sha256")))
+        rep.add(d, titles.get(d.get("packet_sha256") or ""))
         if anchors is not None and "error" not in d:
             unanchored += _unanchored(d, anchors)
     try:

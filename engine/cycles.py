@@ -118,7 +118,7 @@ def pack_calendar(book: Any) -> Calendar | None:
 def cycle_problems(doc: Any, cal: Calendar) -> list[Problem]:
     """A packet's cycle against the calendar: it exists, and the period ends inside it."""
     data = doc.data if isinstance(doc.data, dict) else {}
-    cand = data.get("candidate") if isinstance(data.get("candidate"), dict) else {}
+    cand = got if isinstance(got := data.get("candidate"), dict) else {}
     cyc = cand.get("cycle")
     if not isinstance(cyc, str):
         return []
@@ -129,7 +129,7 @@ def cycle_problems(doc: Any, cal: Calendar) -> list[Problem]:
                            f"known: {', '.join(known[-10:])}{', ...' if len(known) > 10 else ''})",
                            line=doc.locate("/candidate/cycle"), kind="cycles"))
         return out
-    period = data.get("period") if isinstance(data.get("period"), dict) else {}
+    period = got if isinstance(got := data.get("period"), dict) else {}
     end = _date(period.get("end"))
     start, stop = cal.cycles[cyc]
     if end is not None and not start <= end <= stop:
@@ -144,7 +144,7 @@ def stale_warning(doc: Any, end: dt.date | None, today: dt.date) -> Problem | No
     if end is None or today == dt.date.max or (today - end).days <= STALE_DAYS:
         return None
     data = doc.data if isinstance(doc.data, dict) else {}
-    cand = data.get("candidate") if isinstance(data.get("candidate"), dict) else {}
+    cand = got if isinstance(got := data.get("candidate"), dict) else {}
     cyc = cand.get("cycle")
     days = (today - end).days
     gap = f"{days // 365} year(s) and {days % 365} day(s)" if days >= 365 else f"{days} day(s)"

@@ -133,7 +133,7 @@ class _Checker:
             if v is not None and not isinstance(v, str):
                 bad(col, f"must be text, not {_show(v) if col != 'reason' else 'a ' + type(v).__name__}"
                     + (" (quote it: '2026-06-30')" if col == "decided_on" else ""))
-        cycle, cid, dec, day = (row.get(c) if isinstance(row.get(c), str) else "" for c in REQUIRED)
+        cycle, cid, dec, day = (got if isinstance(got := row.get(c), str) else "" for c in REQUIRED)
         for col, v in (("cycle", cycle), ("candidate_id", cid)):
             if v and not _ID.fullmatch(v):
                 bad(col, f"{_show(v)} is not a valid id: 1-64 letters, digits, '.', '_' or '-'")

@@ -12,12 +12,11 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
-from .errors import first_problem
-from .errors import OutputError
+from .errors import OutputError, first_problem
 from .escape import csv_line, csv_text
 from .output import AtomicWriter
 
@@ -38,10 +37,10 @@ SHARED = "shared_outcomes"  # a line's key: its outcomes another candidate claim
 
 
 def _cand(d: dict) -> dict:
-    return d.get("candidate") if isinstance(d.get("candidate"), dict) else {}
+    return got if isinstance(got := d.get("candidate"), dict) else {}
 
 
-def summary_row(d: dict) -> list[str]:
+def summary_row(d: dict) -> list[Any]:
     """One packet's row: a verdict line's figures, or an error line's first problem."""
     c = _cand(d)
     also = ";".join(d.get(ALSO_IN, []))
@@ -81,7 +80,7 @@ def supporting_short(gaps: list[dict]) -> int:
     return sum(max(overall.get(lv, 0), aspects.get(lv, 0)) for lv in {**overall, **aspects})
 
 
-def criteria_rows(d: dict) -> Iterator[list[str]]:
+def criteria_rows(d: dict) -> Iterator[list[Any]]:
     """The long form, for pivot tables: a row per criterion of an evaluated packet (none for an
     error line). evidence_count: records cited (met) or found toward it (unmet)."""
     if "error" in d:
@@ -140,7 +139,7 @@ class Stream(AtomicWriter):
         self.path, self.stdout, self.removed, self.private, self.through = "-", True, [], False, False
         self.tmp = None
         self.fh = sys.stdout
-        self.copy = None
+        self.copy: TextIO | None = None
         if keep:
             fd, self.tmp = tempfile.mkstemp(prefix=".ladder-batch.", suffix=".jsonl")
             self.copy = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
@@ -224,7 +223,11 @@ def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: Atomic
     nothing but flags to write, a line that only gains `shared_outcomes` is not parsed again; the
     key is spliced in after `source`, where flag_repeats puts it."""
     stream = isinstance(writer, Stream)  # its lines are out already: flags go to the tables only
-    (writer.copy if stream else writer.fh).flush()
+    if isinstance(writer, Stream):
+        assert writer.copy is not None  # derived outputs keep a copy of the streamed lines
+        writer.copy.flush()
+    else:
+        writer.fh.flush()
     tables = []
     for w, header in ((summary, SUMMARY_HEADER), (criteria, CRITERIA_HEADER)):
         if w:
@@ -234,11 +237,12 @@ def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: Atomic
     flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path, writer.private)) \
         if flag and not stream else writer
     try:
+        assert writer.tmp is not None  # a file's lines, or a stream's kept copy
         with open(writer.tmp, "rb") as fh:
-            splice = lines is not None and not tables[0] and not tables[1] and report is None and not stream
+            splice = lines if not tables[0] and not tables[1] and report is None and not stream else None
             for n, raw in enumerate(fh):
-                if splice:
-                    cid, src = lines[n]
+                if splice is not None:
+                    cid, src = splice[n]
                     claims = shared.get(cid) if shared and cid is not None and cid not in repeated else None
                     if cid is None or cid not in repeated:
                         head = b'{"source":' + orjson.dumps(src) + b","

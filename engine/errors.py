@@ -34,7 +34,7 @@ class Problem:
         return f"{where}: {self.message}"
 
     def as_dict(self) -> dict:
-        d = {"path": self.path, "message": self.message}
+        d: dict = {"path": self.path, "message": self.message}
         if self.line is not None:
             d["line"] = self.line
         d["kind"] = self.kind

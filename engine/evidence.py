@@ -9,9 +9,10 @@ import datetime as dt
 import hashlib
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 import orjson
@@ -20,9 +21,9 @@ if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves
     import jsonschema
 
 from . import clock
+from .anchors import Anchors, for_book
 from .errors import EvidenceError, Problem
 from .fields import person_key
-from .anchors import Anchors, for_book
 from .integrity import direction_problems, integrity_warnings
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook
@@ -133,7 +134,7 @@ class _Dispatching:
             return True
         by_type = self.by_type
         for ev in data["evidence"]:  # the outer schema made this a list, and `data` a mapping
-            v = by_type.get(ev.get("type")) if isinstance(ev, dict) and isinstance(ev.get("type"), str) else None
+            v = by_type.get(t) if isinstance(ev, dict) and isinstance(t := ev.get("type"), str) else None
             if v is None or not v.is_valid(ev):
                 return False
         return True
@@ -402,12 +403,14 @@ def _template_title(text: Any) -> bool:
 
 def _template_person(pid: Any) -> bool:
     key = person_key(pid) if isinstance(pid, str) else None
-    return bool(key) and (key == person_key(TEMPLATE_ID) or _TEMPLATE_PERSON.fullmatch(key) is not None)
+    if not key:
+        return False
+    return key == person_key(TEMPLATE_ID) or _TEMPLATE_PERSON.fullmatch(key) is not None
 
 
 def template_problems(data: dict, add: Callable[[str, str], None]) -> None:
     """The template's placeholders (`ladder new`) left in a packet: its name, ids and example titles."""
-    cand = data.get("candidate") if isinstance(data.get("candidate"), dict) else {}
+    cand = got if isinstance(got := data.get("candidate"), dict) else {}
     if _template_person(cand.get("id")):
         add("/candidate/id", "the template's placeholder id: write the candidate's own id")
     name = cand.get("name")
@@ -415,7 +418,7 @@ def template_problems(data: dict, add: Callable[[str, str], None]) -> None:
         add("/candidate/name", "the template's placeholder name: write the candidate's name, or leave the field out")
     if _template_person(cand.get("manager")):
         add("/candidate/manager", "a placeholder person id: write the manager's id")
-    evidence = data.get("evidence") if isinstance(data.get("evidence"), list) else []
+    evidence = got if isinstance(got := data.get("evidence"), list) else []
     for i, ev in enumerate(evidence):
         if type(ev) is not dict:
             continue
@@ -446,7 +449,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
     def add(pointer: str, message: str) -> None:
         probs.append(Problem(doc.source, pointer, message, line=doc.locate(pointer), kind="semantic"))
 
-    period = data.get("period") if isinstance(data.get("period"), dict) else {}
+    period = got if isinstance(got := data.get("period"), dict) else {}
     start, end = _date(period.get("start")), _date(period.get("end"))
     for key in ("start", "end"):
         if _year_zero(period.get(key)):
@@ -459,7 +462,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
             "the future (use --today DATE to replay a cycle as of another day)")
     ctx["end"] = end
 
-    cand = data.get("candidate") if isinstance(data.get("candidate"), dict) else {}
+    cand = got if isinstance(got := data.get("candidate"), dict) else {}
     cid = cand.get("id") if isinstance(cand.get("id"), str) else None
     me = person_key(cid)
     current = target = None
@@ -513,7 +516,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
     if not template:
         template_problems(data, add)
 
-    evidence = data.get("evidence") if isinstance(data.get("evidence"), list) else []
+    evidence = got if isinstance(got := data.get("evidence"), list) else []
     seen: dict[str, int] = {}
     target_order = book.levels[target].order if target in book.levels else None
     end_iso = end.isoformat() if end else None
@@ -531,7 +534,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
         day = ev.get("date")
         if _year_zero(day):
             add(f"/evidence/{i}/date", _YEAR_ZERO)
-        if type(day) is str and day > late and (d := _date(day)) and d > end:
+        if type(day) is str and day > late and (d := _date(day)) and end is not None and d > end:
             add(f"/evidence/{i}/date", f"dated {d}, after the period ends ({end}); evidence from the future "
                 "cannot count")
         if me and person_key(ev.get("verified_by")) == me:

@@ -12,10 +12,7 @@ from .compiler import Node, Plan
 from .conditions import item_clauses
 from .fields import PERSON_FIELD
 from .firing import Firing
-from .operators import MISSING as _MISSING
-from .operators import OPERATORS, ops_of
-from .operators import fmt as _fmt
-from .operators import holds as _holds
+from .operators import MISSING as _MISSING, OPERATORS, fmt as _fmt, holds as _holds, ops_of
 from .verdict import Miss
 
 MAX_MISSES = 3
@@ -344,7 +341,7 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list
         got = "found none"
     misses = nearest_misses(facts, cond)
     reason = f"needs {need}; {got}"
-    same_type = facts.get(cond.get("evidence"), [])
+    same_type = facts.get(cond["evidence"], [])  # a leaf: nearest_misses read it too
     if "min_people" in cond and any(not _person_named(f, cond) for f in same_type):
         reason += " (records that name no person count for nobody)"
     elif not found and not misses and cond.get("evidence") not in (None, "*"):

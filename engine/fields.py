@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .operators import OPERATORS, ops_of
 from .conditions import item_clauses
+from .operators import OPERATORS, ops_of
 from .schema import PacketSchema, bundled_packet_schema
 from .suggest import did_you_mean, listing
 
@@ -48,8 +48,8 @@ FREE_TEXT_MARK = "x-ladder-free-text"
 class Field:
     type: str  # string | number | integer | boolean | list | object-list | text (free text)
     enum: tuple | None = None
-    item: "Field | None" = None
-    children: tuple[tuple[str, "Field"], ...] = ()  # for object-list items
+    item: Field | None = None
+    children: tuple[tuple[str, Field], ...] = ()  # for object-list items
 
 
 def _resolve(schema: dict, node: dict) -> dict:
@@ -83,14 +83,14 @@ def _field(schema: dict, node: dict) -> Field:
 @lru_cache(maxsize=8)
 def evidence_fields(schema: PacketSchema | None = None) -> dict[str, dict[str, Field]]:
     """type -> dotted field path -> Field, for every evidence type in the packet schema."""
-    schema = (schema or bundled_packet_schema()).data
+    data = (schema or bundled_packet_schema()).data
     out: dict[str, dict[str, Field]] = {}
-    for ref in schema["$defs"]["evidence"]["allOf"]:
+    for ref in data["$defs"]["evidence"]["allOf"]:
         etype = ref["if"]["properties"]["type"]["const"]
-        props = _resolve(schema, ref["then"])["properties"]
+        props = _resolve(data, ref["then"])["properties"]
         fields: dict[str, Field] = {}
         for name, sub in props.items():
-            f = _field(schema, sub)
+            f = _field(data, sub)
             if f.type == "object":
                 for kname, kf in f.children:
                     fields[f"{name}.{kname}"] = kf
@@ -182,6 +182,7 @@ class FieldChecker:
                 if f.type != "list":
                     yield (fp, f"{op} needs a list field; {where}.{fname} is {f.type}", "rules")
                     continue
+                assert f.item is not None  # a list field has its item's Field (_field)
                 yield from self._check_values(f.item, where, fname, vals, fp)
                 continue
             if f.type in ("list", "object-list"):

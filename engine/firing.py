@@ -23,8 +23,8 @@ from typing import Any
 import orjson
 
 from .compiler import KIND, Plan
-from .fields import person_key
 from .errors import DependencyError
+from .fields import person_key
 
 # The version this module drives: its C API, its limits and the workarounds for its bugs
 # (docs/engine.md) were all established on this release and on no other.

@@ -254,7 +254,7 @@ def _ordinal(day: str) -> int:
 
 
 def _repeat_keys(ev: dict, policy: IntegrityPolicy) -> list[tuple]:
-    keys = []
+    keys: list[tuple] = []
     if (t := norm_title(ev.get("title"))) is not None:
         # a type that recurs (a monthly update, a quarterly review) repeats only on the same date
         keys.append(("t", ev["type"], t) if ev["type"] in policy.once else ("d", ev["type"], t, ev["date"]))

@@ -63,7 +63,7 @@ def norm_title(t: Any) -> str | None:
 
 def words_key(text: Any) -> tuple[str, ...]:
     """A metric name's words, folded as titles are (a look-alike letter does not hide a word)."""
-    return tuple(norm_title(text).split()) if isinstance(text, str) and norm_title(text) else ()
+    return tuple(key.split()) if isinstance(text, str) and (key := norm_title(text)) else ()
 
 
 def has_phrase(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
@@ -94,7 +94,8 @@ def metric_keys(ms: list) -> tuple[tuple, list[tuple], list[tuple]]:
       and result/baseline (from 0: the result's figure), in any order;
     - the (starts, ends) of its moved metrics: a record whose start is another's end continues
       it (one outcome told in phases); kind, direction and unit must agree."""
-    keys, starts, ends = [], [], []
+    keys: list[tuple] = []
+    starts, ends = [], []
     for m in ms:
         if not isinstance(m, dict):
             continue

@@ -23,12 +23,13 @@ rename. A folder is a usage error (check_outputs).
 """
 from __future__ import annotations
 
-import io
 import os
 import re
 import stat
 import sys
 import tempfile
+from collections.abc import Sequence
+from typing import TextIO
 
 from .errors import OutputError, UsageError
 
@@ -159,7 +160,7 @@ def _identity(path: str) -> tuple[str, tuple[int, int] | None]:
         return os.path.realpath(path), None
 
 
-def check_outputs(outputs: list[tuple[str, str | None]], inputs: list[tuple[str, str]] | tuple = ()) -> None:
+def check_outputs(outputs: Sequence[tuple[str, str | None]], inputs: list[tuple[str, str]] | tuple = ()) -> None:
     """Refuse (UsageError, exit 2) before any work: an output that is a folder, two outputs naming
     the same file, or an output naming a file the command reads. `outputs` are (option, path),
     `inputs` (how to name it, path); `-` and None are skipped. The same file: the same resolved
@@ -198,7 +199,7 @@ class AtomicWriter:
         self.tmp: str | None = None
         self.removed: list[tuple[str, int]] = []
         if self.stdout:
-            self.fh: io.TextIOBase = sys.stdout
+            self.fh: TextIO = sys.stdout
             return
         if os.path.isdir(path):
             raise UsageError(summary=f"{path} is a folder; name a file to write")

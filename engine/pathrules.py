@@ -95,7 +95,7 @@ def build_paths(docs: dict[str, Document], book: RuleBook, directory: str = "") 
     for name, doc in docs.items():
         data = doc.data
 
-        def bad(ptr: str, message: str) -> None:
+        def bad(ptr: str, message: str, doc: Document = doc) -> None:  # this file's doc, bound now
             problems.append(Problem(doc.source, ptr, message, line=doc.locate(ptr), kind="rules"))
 
         pid = data["path"]

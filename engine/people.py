@@ -126,7 +126,7 @@ def _rows(path: str) -> tuple[list[Any], Any, str]:
                 continue
             if not any(c.strip() for c in rec):
                 continue
-            row = {h: v for h, v in zip(header, map(str.strip, rec)) if h and v}
+            row: dict[str, str | None] = {h: v for h, v in zip(header, map(str.strip, rec)) if h and v}
             if len(rec) > len(header):
                 row[""] = None
             rows.append(row)
@@ -304,7 +304,8 @@ def _loops(people: dict[str, Person]) -> list[tuple[str, int]]:
     for start in people:
         if state.get(start):
             continue
-        walk, k = [], start
+        walk: list[str] = []
+        k: str | None = start
         while k is not None and k in people and not state.get(k):
             state[k] = 1
             walk.append(k)
@@ -335,7 +336,7 @@ def packet_problems(doc: Any, book: RuleBook, ctx: dict, d: Directory, pol: Poli
     def add(ptr: str, msg: str) -> None:
         out.append(Problem(doc.source, ptr, msg, line=doc.locate(ptr), kind="people"))
 
-    cand = data.get("candidate") if isinstance(data.get("candidate"), dict) else {}
+    cand = got if isinstance(got := data.get("candidate"), dict) else {}
     cid = cand.get("id") if isinstance(cand.get("id"), str) else None
     me = d.get(cid)
     where = f"the people directory ({d.source})"
@@ -366,7 +367,7 @@ def packet_problems(doc: Any, book: RuleBook, ctx: dict, d: Directory, pol: Poli
             add("/candidate/manager", f"{mgr!r}, but {where} gives {cid}'s manager as "
                 + (repr(me.manager_id) if me.manager_id else "no one"))
     chain = d.chain(me.key) if me is not None else ()
-    evidence = data.get("evidence") if isinstance(data.get("evidence"), list) else []
+    evidence = got if isinstance(got := data.get("evidence"), list) else []
     mentees = {person_key(ev["mentee"].get("id")) for ev in evidence if isinstance(ev, dict)
                and ev.get("type") == "mentoring" and isinstance(ev.get("mentee"), dict)} - {None}
     order = book.levels[target].order if target in book.levels else None
@@ -476,7 +477,7 @@ def verifier_problems_without_directory(doc: Any) -> list[Problem]:
     """The verifier checks that need no directory: not a mentee of this packet, not a giver who
     says they report to the candidate."""
     data = doc.data if isinstance(doc.data, dict) else {}
-    evidence = data.get("evidence") if isinstance(data.get("evidence"), list) else []
+    evidence = got if isinstance(got := data.get("evidence"), list) else []
     mentees, reports = set(), set()
     for ev in evidence:
         if not isinstance(ev, dict):

@@ -17,8 +17,8 @@ from .errors import LadderError, Problem
 from .evaluator import Evaluator
 from .evidence import Packet, candidate_id, check_document
 from .inputs import Item, load_item
-from .plan import make_plan
 from .loader import DEFAULT_MAX_BYTES, Document, ParseFailure, load_file
+from .plan import make_plan
 from .rules import RuleBook
 from .verdict import READY, PathsReport, Verdict
 

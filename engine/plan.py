@@ -26,8 +26,8 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
 
-from .errors import LadderError
 from .conditions import item_clauses
+from .errors import LadderError
 from .evidence import Packet, check_document
 from .explain import _failed, _get, by_type
 from .facts import build_facts
@@ -641,7 +641,7 @@ def _merge(reading: _Reading, plan: list[dict]) -> list[dict]:
     merged, tries = False, 0
     while tries < MAX_MERGES:
         hit = None
-        for i, j in ((i, j) for i in range(len(plan)) for j in range(i + 1, len(plan))):
+        for i, j in ((a, b) for a in range(len(plan)) for b in range(a + 1, len(plan))):
             m = _merged(plan[i], plan[j], reading.s.free)
             if m is None:
                 continue

@@ -1,13 +1,25 @@
 """Reporters: verdicts and problems as json, text or markdown. Pure functions of values."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
 from .errors import Problem
-from .escape import Paint, markdown as _md, terminal_lines
-from .verdict import INSUFFICIENT, NONE, READY, SOME, STRONG, CriterionResult, LevelResult, PathFit, PathsReport, Verdict
+from .escape import Line, Paint, markdown as _md, terminal_lines
+from .verdict import (
+    INSUFFICIENT,
+    NONE,
+    READY,
+    SOME,
+    STRONG,
+    CriterionResult,
+    LevelResult,
+    PathFit,
+    PathsReport,
+    Verdict,
+)
 
 FORMATS = ("text", "json", "markdown")
 
@@ -29,7 +41,8 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
     if v.manager is not None:
         cand["manager"] = v.manager
     crits = []
-    unmet_required, unmet_supporting = [], []
+    unmet_required: list[str] = []
+    unmet_supporting: list[str] = []
     for c in v.criteria:
         d: dict[str, Any] = {"id": c.id, "level": c.level, "title": c.title, "required": c.required,
                              "status": c.status, "evidence": c.evidence, "reason": c.reason, "source": c.source}
@@ -63,8 +76,8 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         "warnings": [w.as_dict() for w in v.warnings],
         **_plan_keys(v),
         "checked_against": v.checked or _unchecked(),
-        **({"default_window": {"days": v.default_window[0], "basis": "policy", "basis_note": v.default_window[2]}}
-           if _labelled_window(v) else {}),
+        **({"default_window": {"days": dw[0], "basis": "policy", "basis_note": dw[2]}}
+           if (dw := v.default_window) and _labelled_window(v) else {}),
         "rules_version": v.rules_version,
         "schema_version": v.schema_version,
         "packet_sha256": v.packet_sha256,
@@ -89,7 +102,7 @@ def criterion_tag(v: Verdict, c: CriterionResult) -> str:
 
 def window_line(v: Verdict) -> str | None:
     """The ladder's default window, once per verdict, beside the criteria tagged policy for it."""
-    if not _labelled_window(v):
+    if v.default_window is None or not _labelled_window(v):
         return None
     days, _, note = v.default_window
     return (f"policy: evidence counts when dated inside the period and within {days} days of the as-of date "
@@ -227,10 +240,10 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
     `style` is given, come only from the Paint pieces below."""
     evidence = evidence or {}
     who = v.candidate_id + (f" ({v.name})" if v.name and not redact else "")
-    lines = [f"{who} · {_track_text(v)} · {v.current_level} → {v.target_level} · as of {v.as_of}",
-             (Paint(v.verdict.upper().replace("_", " "), fg=_COLOUR.get(v.verdict, "red"), bold=True),
-              f" — {v.headline}"),
-             ""]
+    lines: list[Line] = [f"{who} · {_track_text(v)} · {v.current_level} → {v.target_level} · as of {v.as_of}",
+                         (Paint(v.verdict.upper().replace("_", " "), fg=_COLOUR.get(v.verdict, "red"), bold=True),
+                          f" — {v.headline}"),
+                         ""]
     for lr in v.levels:
         lines.append((Paint(f"{lr.id} · {lr.title}", bold=True), f": {lr.verdict} · {level_figures(lr)}"))
         if lr.basis_note and not lr.carried:
@@ -260,8 +273,8 @@ def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bo
     if v.warnings:
         lines.append(f"Warnings for the committee ({len(v.warnings)}):")
         lines += [f"  {_warning_text(w)}" for w in v.warnings]
-    if window_line(v):
-        lines.append(window_line(v))
+    if window := window_line(v):
+        lines.append(window)
     lines += [f"Not checked: {n}" for n in not_checked(v)]
     lines.append(f"rules {v.rules_version}")
     return terminal_lines(lines, style)
@@ -392,8 +405,8 @@ def paths_text(r: PathsReport, evidence: dict[str, dict] | None = None, redact: 
                style: Callable[..., str] | None = None) -> str:
     evidence = evidence or {}
     who = r.candidate_id + (f" ({r.name})" if r.name and not redact else "")
-    lines = [f"Adjacent paths for {who} · {r.current_level} on the {r.track} track · as of {r.as_of}",
-             f"({PATHS_NOTE}; strongest first)", ""]
+    lines: list[Line] = [f"Adjacent paths for {who} · {r.current_level} on the {r.track} track · as of {r.as_of}",
+                         f"({PATHS_NOTE}; strongest first)", ""]
     for p in r.paths:
         lines.append((Paint(f"{p.id} · {p.title}", bold=True), ": ",
                       Paint(_fit_word(p), fg=_FIT_COLOUR.get(p.fit, "red"))))

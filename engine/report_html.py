@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from .escape import html_attr as attr
 from . import charts
 from .calibrate import SUPPRESS_BELOW
-from .escape import html_csp, html_id, html_text
+from .escape import html_attr as attr, html_csp, html_id, html_text
 from .report import plan_fields
 
 VERDICT_ORDER = ("ready", "not_ready", "insufficient_evidence")
@@ -324,7 +323,7 @@ class Report:
             if not groups:
                 continue
             by[dim] = [(g, [c[g, v] for v in VERDICT_ORDER]) for g in groups]
-            ready = []
+            ready: list[tuple[str, int, int | None, float | None]] = []
             for g, counts in by[dim]:
                 n = sum(counts)
                 if n < SUPPRESS_BELOW:

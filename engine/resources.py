@@ -8,7 +8,7 @@ checkout).
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -35,7 +35,7 @@ def schemas_dir() -> Path:
     return _bundled("schemas")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict:
     """A JSON Schema by file stem, e.g. 'packet' -> schemas/packet.schema.json.
 

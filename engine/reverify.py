@@ -91,7 +91,7 @@ def index(path: str) -> Index:
             continue
         raw = bytes(item.raw) if "source" not in d and "also_in" not in d else comparable(d)
         plan = "plan" in d or "plan_note" in d or d["verdict"] == "ready"
-        opts = d.get("options") if isinstance(d.get("options"), dict) else None
+        opts = got if isinstance(got := d.get("options"), dict) else None
         e = Entry(item.number, item.offset, hashlib.sha256(raw).digest(), d["target_level"],
                   "name" not in d["candidate"], plan, cid, opts)
         idx.by_hash.setdefault(sha, []).append(e)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +18,14 @@ import jsonschema_rs
 if TYPE_CHECKING:  # jsonschema is imported only when a rule file is invalid (saves start-up time)
     import jsonschema
 
-from .errors import Problem, RulesError
 from .conditions import COMPOSITES, parts
+from .errors import Problem, RulesError
 from .fields import FieldChecker, evidence_fields
 from .integrity import IntegrityPolicy, policy_problems
 from .loader import Document, ParseFailure, load_pack_file
 from .resources import default_rules_dir, load_schema
-from .sourceforms import matches_any, retired_pattern_message
 from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside, specialise
+from .sourceforms import matches_any, retired_pattern_message
 from .suggest import closest, did_you_mean, listing
 from .vocabulary import extend, vocabulary_doc
 
@@ -376,12 +376,12 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
     return err.message
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fast_validator(name: str) -> Any:
     return jsonschema_rs.validator_for(load_schema(name), validate_formats=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
     import jsonschema
 

@@ -6,7 +6,9 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from . import pipeline
@@ -99,7 +101,7 @@ def basis_problems(book: RuleBook) -> list[Problem]:
                                "basis_note", kind="lint"))
         for c in lr.criteria:
             out += _number_labels(c, "criterion", book.label_policy_numbers,
-                                  lambda m, c=c: _warning(c, "label-without-number", m))
+                                  partial(_warning, c, "label-without-number"))
     return out
 
 
@@ -170,8 +172,7 @@ def lint(book: RuleBook) -> list[Problem]:
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:
-    seen: set[Problem] = set()
-    return [p for p in problems if not (p in seen or seen.add(p))]
+    return list(dict.fromkeys(problems))  # the first of equal problems, in order
 
 
 def _acknowledged(book: RuleBook, problems: list[Problem]) -> list[Problem]:
@@ -234,7 +235,7 @@ def lint_paths(book: RuleBook, paths: PathBook) -> list[Problem]:
         seen: dict[str, str] = {}
         for s in p.signals:
             out += _number_labels(s, "signal", book.label_policy_numbers,
-                                  lambda m, s=s: Problem(s.file, "", m, line=s.line, severity="warning", kind="lint"))
+                                  partial(Problem, s.file, "", line=s.line, severity="warning", kind="lint"))
             key = json.dumps(s.condition, sort_keys=True)
             if key in seen:
                 out.append(Problem(s.file, "", f"{s.id} has the same condition as {seen[key]}", line=s.line,
@@ -305,7 +306,7 @@ def _levels_dict(book: RuleBook, level: str | None = None) -> dict:
                           "evidence_types": c.evidence_types, "needs": describe(c.condition), **_basis(c),
                           **_window(book, c)}
                          for c in book.criteria(lv)]})
-    out = {"rules_version": book.version, "levels": levels}
+    out: dict[str, Any] = {"rules_version": book.version, "levels": levels}
     if book.default_window and book.default_window[1] == "policy":
         out["default_window"] = {"days": book.default_window[0], "basis": "policy",
                                  "basis_note": book.default_window[2]}
@@ -463,7 +464,7 @@ def diff_verdicts(old: dict, new: dict) -> list[str]:
     for cid in sorted(set(olds) | set(news)):
         a, b = olds.get(cid), news.get(cid)
         if a is None:
-            out.append(f"  + {cid}: new criterion, {b['status']}")
+            out.append(f"  + {cid}: new criterion, {news[cid]['status']}")
         elif b is None:
             out.append(f"  - {cid}: criterion removed (was {a['status']})")
         elif a["status"] != b["status"]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ class PacketSchema:
         return f"PacketSchema({self.version[:19]})"
 
 
-@lru_cache(maxsize=None)
+@cache
 def bundled_packet_schema() -> PacketSchema:
     return PacketSchema(load_schema("packet"))
 

@@ -56,7 +56,7 @@ def _kind(schema: dict, node: dict) -> str:
     if t == "array":
         item = _resolve(schema, node.get("items", {}))
         return "objects" if item.get("type") == "object" else "list-int" if item.get("type") == "integer" else "list"
-    return {"integer": "int", "number": "num", "boolean": "bool", "object": "object"}.get(t, "text")
+    return {"integer": "int", "number": "num", "boolean": "bool", "object": "object"}.get(t or "", "text")
 
 
 class Columns:
@@ -108,7 +108,7 @@ def _xlsx_sheets(path: Path) -> dict[str, list[list[Any]]]:
         for ws in wb.worksheets:
             rows = []
             for r, row in enumerate(ws.iter_rows(), start=1):
-                vals = []
+                vals: list[Any] = []
                 for c, cell in enumerate(row, start=1):
                     v = cell.value
                     if v is None:  # most cells of a wide evidence sheet: the fast way through

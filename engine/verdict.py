@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 READY, NOT_READY, INSUFFICIENT = "ready", "not_ready", "insufficient_evidence"
 

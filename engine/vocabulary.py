@@ -125,7 +125,7 @@ def kind_of(data: dict, node: dict) -> str:
     if t == "array":
         item = _resolve(data, node.get("items", {}))
         return "list" if "enum" in item else ("list of records" if item.get("type") == "object" else "list of text")
-    return {"string": "text", "object": "mapping"}.get(t, t or "any value")
+    return {"string": "text", "object": "mapping"}.get(t or "", t or "any value")
 
 
 def _extend_field(data: dict, node: dict, etype: str, fname: str, decl: dict, ptr: str, bad: Report) -> None:

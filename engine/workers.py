@@ -178,7 +178,7 @@ class _Part:
     """Packets sent to one worker as one task; `slot` is the input chunk they belong to."""
 
     items: list
-    slot: "_Slot"
+    slot: _Slot
     deaths: int = 0  # how many workers died holding this part
     results: list | None = None
 
@@ -215,7 +215,7 @@ def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list]:
         yield chunk
 
 
-def in_order(pool: "WorkerPool", items: Iterable[Any], emit: Callable[[Any], None], chunk: int = CHUNK,
+def in_order(pool: WorkerPool, items: Iterable[Any], emit: Callable[[Any], None], chunk: int = CHUNK,
              live: bool = False) -> None:
     """Stream items through the pool in chunks, a bounded window read ahead (memory stays flat),
     calling emit(result) once per item, in input order; the pool is closed however this ends.
@@ -223,7 +223,7 @@ def in_order(pool: "WorkerPool", items: Iterable[Any], emit: Callable[[Any], Non
     live=True (a pipe on stdin): items are read by a thread and a chunk is whatever has arrived
     (1 to `chunk` items), so a slow writer's packet is evaluated and emitted while the next one is
     still on its way, instead of waiting for a full chunk or for the end of the input."""
-    source: Iterable[list] = Prefetch(items, chunk) if live else chunks(items, chunk)
+    source: Iterable[list] | Prefetch = Prefetch(items, chunk) if live else chunks(items, chunk)
     pool.run(source, emit, window=max(2, pool.jobs * 4))
 
 
@@ -256,7 +256,7 @@ class Prefetch:
             raise x
         return x
 
-    def get(self, block: bool) -> list | None | object:
+    def get(self, block: bool) -> Any:  # a chunk (list), None at the end, or NOT_YET
         if self.done:
             return None
         try:
@@ -292,7 +292,8 @@ class WorkerPool:
         self.initializer, self.initargs, self.task, self.crashed = initializer, initargs, task, crashed
         # fork where there is one: the pool relies on it (at-fork signal handling, closing inherited
         # pipe ends), and a forkserver worker's parent is the server, not us (_die_with_parent)
-        self.ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        self.ctx = (multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods()
+                    else multiprocessing.get_context("spawn"))
         self.stillborn = 0  # workers in a row that died before they were ready
         self.workers: list[_Worker] = []
 
@@ -325,13 +326,12 @@ class WorkerPool:
             _FORKING = False
             _release_signals(saved, held)
 
-    def run(self, chunks: Iterable[list], emit: Callable[[Any], None], window: int) -> None:
+    def run(self, chunks: Iterable[list] | Prefetch, emit: Callable[[Any], None], window: int) -> None:
         """Send every chunk to a worker, at most `window` chunks read ahead, and emit each chunk's
         results in input order; the pool is closed however this ends."""
         slots: deque[_Slot] = deque()
         todo: deque[_Part] = deque()  # parts waiting for a worker; a retried part goes first
-        live = isinstance(chunks, Prefetch)
-        source: Iterator[list] = chunks if live else iter(chunks)  # type: ignore[assignment]
+        source = chunks if isinstance(chunks, Prefetch) else iter(chunks)
         more = True
         try:
             while True:  # emit what is done, read ahead, hand out work, wait: in that order
@@ -343,7 +343,7 @@ class WorkerPool:
                     slot.parts.clear()  # parts point back at their slot: free them now, not at the next gc
                 while more and len(slots) < window:
                     # a live input blocks only when nothing is in flight: else results go out first
-                    chunk = source.get(block=not slots) if live else next(source, None)  # type: ignore[attr-defined]
+                    chunk = source.get(block=not slots) if isinstance(source, Prefetch) else next(source, None)
                     if chunk is NOT_YET:
                         break
                     if chunk is None:

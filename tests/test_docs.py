@@ -38,3 +38,11 @@ def test_every_command_is_in_the_readme():
             assert f"`ladder {top}" in (ROOT / README_PENDING[top]).read_text(encoding="utf-8"), name
             continue
         assert f"`ladder {top}" in readme, name
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    """.ci/run's last line is the Quickstart's test command, character for character."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip("\n").splitlines()[-1]
+    assert ci in readme
+    assert "ruff check engine cli.py" in ci and "mypy engine cli.py" in ci

@@ -2,8 +2,9 @@
 spellings equal, renames recognised."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..report import dumps
 from ..rules import RuleBook, canonical_json

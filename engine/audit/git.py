@@ -5,16 +5,24 @@ from __future__ import annotations
 import os
 import posixpath
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Callable
 
 from ..errors import Problem, RulesError, UsageError
-from ..loader import (DEFAULT_MAX_BYTES, LEAVES_PACK, Document, ParseFailure, decode, guess_format, load_pack_file,
-                      parse_text)
+from ..loader import (
+    DEFAULT_MAX_BYTES,
+    LEAVES_PACK,
+    Document,
+    ParseFailure,
+    decode,
+    guess_format,
+    load_pack_file,
+    parse_text,
+)
 from ..rules import RuleBook, build_rulebook
 from ..schema import PacketSchema, packet_schema_beside, read_packet_schema
-
 
 # Inside a git hook these point at the hook's repository and would override `-C`.
 _GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX",
@@ -238,7 +246,7 @@ def working_tree_rules(loc: RulesLocation) -> RuleBook:
         schema = packet_schema_beside(d)
         if not d.is_dir():
             raise RulesError([Problem(str(d), "", "rules folder not found", kind="rules")])
-        return _build({f.name: (lambda f=f: load_pack_file(f, d)) for f in d.glob("*.y*ml") if f.is_file()}, str(d),
+        return _build({f.name: partial(load_pack_file, f, d) for f in d.glob("*.y*ml") if f.is_file()}, str(d),
                       schema)
     except RulesError as exc:
         raise RevisionRulesError(exc.problems, f"rules in the working tree ({loc.workdir}): the rules are invalid"

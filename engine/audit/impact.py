@@ -3,11 +3,11 @@ batch's worker pool), keeping only what differs."""
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 import datetime as dt
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .. import clock, pipeline
 from ..errors import LadderError, Problem
@@ -15,8 +15,8 @@ from ..evaluator import Evaluator
 from ..evidence import Packet
 from ..inputs import Item
 from ..loader import DEFAULT_MAX_BYTES
-from ..rules import RuleBook, canonical_json
 from ..pipeline import Result
+from ..rules import RuleBook, canonical_json
 from ..verdict import Verdict
 from .diff import RuleDiff, diff_rules, diff_schemas
 from .result import AuditResult, InvalidPacket, PacketChange, Side, StatusChange, Tally, _level_changes
@@ -36,7 +36,7 @@ class Identity:
     def of(cls, d: RuleDiff) -> Identity:
         added = {c.id for c in d.of("added")}
         removed = {c.id for c in d.of("removed")}
-        for lv, contents in d.level_contents.items():
+        for contents in d.level_contents.values():
             (added if contents["change"] == "added" else removed).update(contents["criteria"])
         return cls(tuple((c.old_id, c.id) for c in d.of("renamed")), frozenset(added), frozenset(removed))
 
@@ -63,7 +63,7 @@ def _status_changes(a: Verdict, b: Verdict, ident: Identity = Identity()) -> lis
     return out
 
 
-def assess(base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int = DEFAULT_MAX_BYTES,
+def assess(base: RuleBook | None, head: RuleBook, items: Iterable[Item], max_bytes: int = DEFAULT_MAX_BYTES,
            base_side: Side | None = None, head_side: Side | None = None, jobs: int = 1,
            reuse: bool = True) -> AuditResult:
     """Evaluate every packet under both books; keep only what differs.
@@ -149,6 +149,7 @@ class _Pairer:
             return False
         same = self._same_path.get(path)
         if same is None:
+            assert self.base is not None  # reuse is only set up with a base
             same = self._same_path[path] = _path_rules(self.base, path) == _path_rules(self.head, path)
         return same
 
@@ -165,7 +166,7 @@ class _Pairer:
 _AUDIT_WORKER: dict[str, Any] = {}
 
 
-def _init_audit_worker(base: RuleBook, head: RuleBook, max_bytes: int, reuse: bool, today: str) -> None:
+def _init_audit_worker(base: RuleBook | None, head: RuleBook, max_bytes: int, reuse: bool, today: str) -> None:
     clock.set_today(dt.date.fromisoformat(today))  # the parent's day, however the worker started
     _AUDIT_WORKER["pairer"] = _Pairer(base, head, max_bytes, reuse)
 
@@ -182,7 +183,7 @@ def _crashed_row(item: Item) -> _Row:
                                                                                kind="crash"), 1))
 
 
-def _assess_parallel(res: AuditResult, base: RuleBook, head: RuleBook, items: Iterable[Item], max_bytes: int,
+def _assess_parallel(res: AuditResult, base: RuleBook | None, head: RuleBook, items: Iterable[Item], max_bytes: int,
                      jobs: int, reuse: bool) -> None:
     from ..workers import WorkerPool, in_order
 
@@ -271,6 +272,7 @@ def _add(res: AuditResult, row: _Row) -> None:
         assert isinstance(row.entry, InvalidPacket)
         res.invalid.append(row.entry)
         return
+    assert row.level is not None and row.track is not None  # only an invalid packet has neither
     tallies = [res.by_level.setdefault(row.level, Tally()), res.by_track.setdefault(row.track, Tally())]
     for t in tallies:
         t.packets += 1
@@ -278,11 +280,8 @@ def _add(res: AuditResult, row: _Row) -> None:
     res.evaluated += row.evaluated
     for cid, status in row.outcomes:
         res.outcomes.setdefault(cid, Counter())[status] += 1
-    if row.kind == "validity_changes":
-        res.validity.append(row.entry)
-    elif row.kind == "flips":
-        res.flips.append(row.entry)
-    elif row.kind == "status_changes":
-        res.status_only.append(row.entry)
-    elif row.kind == "new":
-        res.new.append(row.entry)
+    listed = {"validity_changes": res.validity, "flips": res.flips, "status_changes": res.status_only,
+              "new": res.new}.get(row.kind)
+    if listed is not None:
+        assert isinstance(row.entry, PacketChange)
+        listed.append(row.entry)

@@ -2,14 +2,23 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
 
 from ..escape import markdown as _md, markdown_code as _code
 from ..report import dumps
 from .diff import RuleDiff, schema_change_text, show
-from .result import (AuditResult, PacketChange, Side, StatusChange, Tally, also_traced, cause_label,
-                     cause_parts, flip_causes, flips_by_cause)
-
+from .result import (
+    AuditResult,
+    PacketChange,
+    Side,
+    StatusChange,
+    Tally,
+    also_traced,
+    cause_label,
+    cause_parts,
+    flip_causes,
+    flips_by_cause,
+)
 
 MD_MAX_ROWS = 200  # a pull-request comment is capped at 65,536 characters; JSON has every row
 MD_MAX_CHARS = 60_000  # the whole markdown stays under this, leaving room for a wrapper around it
@@ -199,7 +208,7 @@ def _side_md(side: Side) -> str:
 
 
 def _new_counts(r: AuditResult) -> str:
-    n = Counter(p.head for p in r.new)
+    n = Counter(p.head or "" for p in r.new)  # every new packet has a head verdict
     return ", ".join(f"{n[v]} {v}" for v in sorted(n)) or "none"
 
 
@@ -280,7 +289,7 @@ def _render_markdown(r: AuditResult, max_rows: int, max_diff: int | None, shorte
     for b, h, c, ps in groups[:MD_MAX_CAUSES]:
         out += [f"**{len(ps)}** × {_md_verdict(b, h)}, decided by {_md_cause(r, c, 1)}", ""]
         if per_cause == 0:
-            out += [f"_rows left out to fit; `--format json` has them_", ""]
+            out += ["_rows left out to fit; `--format json` has them_", ""]
             continue
         out += ["| Candidate | Source | Track | Levels | Criteria that changed | How the levels decided |",
                 "|---|---|---|---|---|---|"]

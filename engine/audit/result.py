@@ -9,7 +9,6 @@ from ..errors import Problem
 from ..verdict import LevelResult, Verdict
 from .diff import RuleDiff, _kind
 
-
 WORKING_TREE = "working tree"
 
 

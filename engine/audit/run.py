@@ -8,14 +8,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import EXIT_FAILURES as EXIT_CHANGES
-from ..errors import EXIT_OK, UsageError
+from ..errors import EXIT_FAILURES as EXIT_CHANGES, EXIT_OK, UsageError
 from ..escape import terminal
 from ..inputs import Item, iter_inputs
 from ..loader import DEFAULT_MAX_BYTES
 from ..rules import RuleBook
-from .git import (RulesAbsentError, RulesLocation, _schema_path, locate_rules, resolve_rev, rules_at,
-                  uncommitted, working_tree_rules)
+from .git import (
+    RulesAbsentError,
+    RulesLocation,
+    _schema_path,
+    locate_rules,
+    resolve_rev,
+    rules_at,
+    uncommitted,
+    working_tree_rules,
+)
 from .impact import assess
 from .render import RENDERERS
 from .result import AuditResult, Side
