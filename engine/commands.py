@@ -335,7 +335,12 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         report = None
         if html:
             from .report_html import Report
-            report = Report(redact=opts.redact, level_order=book.ordered_levels() if book else ())
+            directory = None
+            if opts.people and book is not None:
+                from .people import load_directory
+
+                directory = load_directory(opts.people, book)  # its further columns: cohort groups
+            report = Report(redact=opts.redact, level_order=book.ordered_levels() if book else (), directory=directory)
         shared = summary.outcomes.flags()  # the same outcome claimed by two candidates (engine.outcomes)
         if (summary.repeated or shared) and not stream or summary_csv or criteria_csv or html:
             flagged = derived.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles,
@@ -512,7 +517,7 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
             rows += got.rows
         matcher = Matcher(rows)
     rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels(), charts=charts,
-                 decisions=matcher)
+                 decisions=matcher, directory=anchors.people if anchors is not None else None)
     unanchored = 0
     for line in iter_lines(results):
         d = line if isinstance(line, Problem) else parse(line)

@@ -19,7 +19,7 @@ parsed JSON. The output is a pure function of the lines in order: no clock, no r
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -63,12 +63,19 @@ class _Row:
     section: str
     manager: str = ""
     decision: str | None = None  # the committee's decision (report --decisions), when one is recorded
+    extra: dict[str, str] = field(default_factory=dict)  # the directory's further columns for this candidate
 
 
 class Report:
     def __init__(self, redact: bool = False, titled: bool = True, level_order: list[str] | tuple = (),
-                 charts: bool = True, decisions: Any = None):
+                 charts: bool = True, decisions: Any = None, directory: Any = None):
         self.redact = redact
+        # engine.people.Directory (report --people): its further columns (location, ...) become
+        # cohort groups beside level, track, org and manager, and it gives a candidate's manager
+        # where the verdict line has none
+        self.directory = directory
+        self.group_columns: tuple[str, ...] = tuple(sorted({c for more in directory.extra.values() for c in more})) \
+            if directory is not None else ()
         self.decisions = decisions  # engine.decisions.Matcher (report --decisions), or None
         self._last_decision: str | None = None
         self.decided: Counter[str] = Counter()  # decision -> candidates shown with it
@@ -149,6 +156,11 @@ class Report:
         key = (0 if verdict == "ready" else 1, open_required, short, rank, n)
         row = _Row(n, key, cid, name, verdict, level, str(d.get("track", "")), str(cand.get("org") or ""),
                    statuses, open_required, short, "", str(cand.get("manager") or ""))
+        if self.directory is not None:
+            me = self.directory.get(cid)
+            if me is not None:
+                row.extra = self.directory.extra.get(me.key, {})
+                row.manager = row.manager or (me.manager_id or "")
         needs: dict[str, str] = {}
         self._last_decision = None
         row.section = self._section(d, row, titles, needs)
@@ -317,8 +329,8 @@ class Report:
         verdicts = Counter(r.verdict for r in rows)
         by: dict[str, list[tuple[str, list[int]]]] = {}
         readiness: dict[str, list[tuple[str, int, int | None, float | None]]] = {}
-        for dim, field in (("target level", "level"), ("track", "track"), ("org", "org")):
-            c = Counter((getattr(r, field), r.verdict) for r in rows if getattr(r, field))
+        for dim, attr_name in (("target level", "level"), ("track", "track"), ("org", "org")):
+            c = Counter((getattr(r, attr_name), r.verdict) for r in rows if getattr(r, attr_name))
             groups = sorted({g for g, _ in c})
             if not groups:
                 continue
@@ -334,7 +346,7 @@ class Report:
         unmet: Counter[str] = Counter()
         assessed: Counter[str] = Counter()
         required: dict[str, bool] = {}
-        groups_out = cohort_groups(rows, self.decisions is not None)
+        groups_out = cohort_groups(rows, self.decisions is not None, self.group_columns)
         for r in rows:
             for cid, (status, req) in r.statuses.items():
                 assessed[cid] += 1
@@ -488,17 +500,18 @@ GROUP_COLUMNS = ["dimension", "group", "candidates", "ready", "share_ready", "re
                  "promoted_below_four_fifths", "suppressed"]
 
 
-def cohort_groups(rows: list, with_decisions: bool) -> list[dict]:
+def cohort_groups(rows: list, with_decisions: bool, columns: tuple[str, ...] = ()) -> list[dict]:
     """Per dimension and group (level, track, org, manager): candidates, how many are ready and the
     share, that share against the highest group's of the dimension (the adverse-impact ratio; under
     four fifths is flagged), and with decisions the same for promotions among those decided. A
     group under SUPPRESS_BELOW candidates (as calibrate's) shows only that it is small, and takes
-    no part in the ratios."""
+    no part in the ratios. `columns`: the people directory's further columns, each a dimension too."""
     out: list[dict] = []
-    for dim, attr_ in GROUP_DIMS:
+    dims = [(dim, attr_, False) for dim, attr_ in GROUP_DIMS] + [(c, c, True) for c in columns]
+    for dim, attr_, more in dims:
         groups: dict[str, list] = {}
         for r in rows:
-            g = getattr(r, attr_)
+            g = r.extra.get(attr_) if more else getattr(r, attr_)
             if g:
                 groups.setdefault(g, []).append(r)
         mine = []

@@ -47,6 +47,7 @@ def test_the_example_cycle_runs_as_documented(run_cli, tmp_path):
     assert "committee 2026-h1: promoted" in out[8].stdout
     page = (tmp_path / "cycle" / "h1.html").read_text(encoding="utf-8")
     assert page.count('class="dec') >= 30  # each candidate's decision in their section
+    assert "Rates by location" in page  # the directory's further column, a cohort group
     case = (tmp_path / "cycle" / "emp-1342.html").read_text(encoding="utf-8")
     assert "promoted" in case and "2026-h1" in case and "2026-h2" in case  # the decision and both cycles
     rows = list(csv.DictReader((tmp_path / "cycle" / "h1.csv").read_text(encoding="utf-8").splitlines()))

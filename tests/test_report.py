@@ -228,3 +228,36 @@ def test_four_fifths_is_exact_when_the_highest_group_is_below_one(run_cli, tmp_p
     got = {(r["dimension"], r["group"]): r for r in _csv.DictReader(io.StringIO((tmp_path / "g.csv").read_text()))}
     assert (got["org", "b"]["ready_ratio_to_highest"], got["org", "b"]["ready_below_four_fifths"]) == ("0.8000", "false")
     assert (got["org", "c"]["ready_ratio_to_highest"], got["org", "c"]["ready_below_four_fifths"]) == ("0.7500", "true")
+
+
+def test_a_people_directorys_further_columns_are_cohort_groups(run_cli, tmp_path):
+    """report --people: each further column of the directory (here `site`) is a dimension of the
+    rates tables and the groups CSV, with the same suppression and four-fifths rule; a candidate
+    whose verdict line names no manager is grouped under the directory's. A hostile site name is
+    shown escaped."""
+    import csv as _csv
+    import io
+
+    hostile = '<img src=x onerror=alert(1)>'
+    sites = {"a": ("north", 5, 5), "b": ("south", 5, 3), "c": (hostile, 5, 1), "d": ("east", 4, 4)}
+    rows, people = [], ["id,name,level,track,manager,org,status,site", "emp-9000,Boss,director,management,,x,active,north"]
+    for k, (site, n, ready) in sites.items():
+        for i in range(n):
+            rows.append(_line(f"{k}{i}", "ready" if i < ready else "not_ready", "x"))
+            people.append(f'{k}{i},P {k}{i},mid-pm,management,emp-9000,x,active,"{site}"')
+    res = tmp_path / "r.jsonl"
+    res.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (tmp_path / "people.csv").write_text("\n".join(people) + "\n", encoding="utf-8")
+    run_cli("report", res, "--out", tmp_path / "r.html", "--groups-csv", tmp_path / "g.csv",
+            "--people", tmp_path / "people.csv")
+    got = {(r["dimension"], r["group"]): r for r in _csv.DictReader(io.StringIO((tmp_path / "g.csv").read_text()))}
+    assert (got["site", "north"]["share_ready"], got["site", "north"]["ready_below_four_fifths"]) == ("1.0000", "false")
+    assert (got["site", "south"]["ready_ratio_to_highest"], got["site", "south"]["ready_below_four_fifths"]) == \
+        ("0.6000", "true")
+    assert got["site", "east"]["suppressed"] == "true"
+    assert got["manager", "emp-9000"]["candidates"] == "19"  # from the directory: the lines name no manager
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Rates by site" in page and hostile not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    # without the directory there is no site dimension
+    run_cli("report", res, "--out", tmp_path / "r2.html", "--groups-csv", tmp_path / "g2.csv")
+    assert "site," not in (tmp_path / "g2.csv").read_text()
