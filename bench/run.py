@@ -633,6 +633,24 @@ def run(a: argparse.Namespace, ladder: str, work: Path) -> int:
 
 
 # --- the HTML report (issue 13) ------------------------------------------------------------------
+def _decisions_for(results: Path, out: Path) -> None:
+    """A decisions CSV with one row per verdict line: mostly what the tool said, every seventh
+    candidate decided against it with an override and a reason (as bench/committee.py)."""
+    decide = {"ready": "promoted", "not_ready": "not_promoted", "insufficient_evidence": "deferred"}
+    with open(results, encoding="utf-8") as fh, open(out, "w", encoding="utf-8") as d:
+        d.write("cycle,candidate_id,decision,decided_on,reason,overrides\n")
+        for n, line in enumerate(fh):
+            v = json.loads(line)
+            if "verdict" not in v:
+                continue
+            decision, override = decide.get(v["verdict"], "deferred"), ""
+            if n % 7 == 3:
+                decision = "promoted" if v["verdict"] != "ready" else "deferred"
+                override = f"{v['unmet'][0]}=met" if v.get("unmet") else ""
+            cycle = v["candidate"].get("cycle") or "2026-h1"
+            d.write(f"{cycle},{v['candidate']['id']},{decision},2026-07-01,Decided in the meeting.,{override}\n")
+
+
 def report_rows(ladder: str, results: Path, count: int, work: Path, kw: dict) -> tuple[list[Result], list]:
     """`ladder report` over `results` (seconds, file size) and the page's load in headless Chromium
     (tools/browser.py: navigation to the load event, median of 3 fresh tabs)."""
@@ -647,6 +665,16 @@ def report_rows(ladder: str, results: Path, count: int, work: Path, kw: dict) ->
     checks.append(("PASS" if r.wall <= TARGET_REPORT_S else "FAIL",
                    f"ladder report on {count:,} verdicts <= {TARGET_REPORT_S:g} s: {r.wall:.2f} s"))
     checks.append(("PASS" if mb <= TARGET_REPORT_MB else "FAIL", f"report file <= {TARGET_REPORT_MB:g} MB: {mb:.1f} MB"))
+    # the committee's word on the page (issue 27): the same report with a decision for every candidate
+    dec = work / "decisions.csv"
+    _decisions_for(results, dec)
+    rd = measure(f"ladder report --decisions, {count:,} verdicts",
+                 [ladder, "report", str(results), "--out", str(work / "cycle-decided.html"), "--decisions", str(dec)],
+                 None, work, **kw)
+    rows.append(rd)
+    checks.append(("ERROR", f"ladder report --decisions <= {TARGET_REPORT_S:g} s: the command failed") if rd.error
+                  else ("PASS" if rd.wall <= TARGET_REPORT_S else "FAIL",
+                        f"ladder report --decisions on {count:,} verdicts <= {TARGET_REPORT_S:g} s: {rd.wall:.2f} s"))
     # the charts' cost: the report with and without them, in interleaved rounds, each side's fastest
     plain = work / "cycle-no-charts.html"
     with_charts, without = [r], []
