@@ -21,12 +21,11 @@ from . import charts
 from .decisions import DECISIONS, Matcher, load_decisions, override_status
 from .errors import EXIT_INVALID_PACKET, EXIT_OK, Problem
 from .escape import markdown as _md, markdown_code as _code, terminal_lines
-from .report import dumps
+from .report import SUPPRESS_BELOW, dumps
 from .results import VERDICTS, iter_lines, problems_text, summarise
 from .rules import RuleBook
 
 PAIRED = dict(zip(VERDICTS, DECISIONS))  # ready->promoted, not_ready->not_promoted, insufficient->deferred
-SUPPRESS_BELOW = 5  # a group or a cell of fewer candidates is not shown: it could single a person out
 TOP = 5
 FORMATS = ("text", "json", "markdown", "html")
 

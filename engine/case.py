@@ -461,10 +461,10 @@ def build(book: RuleBook, path: str, redact: bool = False, with_plan: bool = Tru
     """Evaluate the packet and gather its case. Raises EvidenceError (a bad packet, exit 3),
     UsageError (a results file that is not there, exit 2), EngineError (a bug); problems in
     decisions or results files are returned in `problems`, the case still built without them."""
-    from .commands import _assessor
     from .inputs import stdin_packet
+    from .paths import assessor_for
 
-    assessor = _assessor(book)  # a broken path profile: exit 4 before any work
+    assessor = assessor_for(book)  # a broken path profile: exit 4 before any work
     r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book), max_bytes=max_bytes, with_plan=with_plan)
     if r.kind == pipeline.INTERNAL:
         raise EngineError(r.problems)

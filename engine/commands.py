@@ -219,10 +219,9 @@ def _fit(packet, assessor):
 
 
 def _assessor(book: RuleBook):
-    from .pathrules import load_paths
-    from .paths import PathAssessor
+    from .paths import assessor_for
 
-    return PathAssessor(book, load_paths(book))
+    return assessor_for(book)
 
 
 def paths(book: RuleBook, path: str, s: Settings, style=None) -> tuple[str, int]:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a packet is invalid (saves
 from . import clock
 from .anchors import Anchors, for_book
 from .errors import EvidenceError, Problem
-from .fields import person_key
+from .fields import FREE_TEXT_KEYS, person_key
 from .integrity import direction_problems, integrity_warnings
 from .loader import Document, ParseFailure, check_tree
 from .rules import EXTERNAL, RuleBook
@@ -31,7 +31,6 @@ from .schema import PacketSchema, bundled_packet_schema, canonical_json
 from .suggest import did_you_mean
 
 # Free text is personal data: never echoed in messages, never asserted into the engine.
-FREE_TEXT_KEYS = {"title", "notes", "quote", "links", "name", "role_text"}
 _MAX_ECHO = 40
 _MAX_LISTED = 10
 MAX_PROBLEMS = 500  # per packet: enough to fix it by; a hostile packet must not make a huge report

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .compiler import BASE_FIELDS, fields_read, period_field
-from .evidence import FREE_TEXT_KEYS, Packet
+from .evidence import Packet
+from .fields import FREE_TEXT_KEYS
 from .integrity import IntegrityPolicy, effective_date, moved
 from .rules import Criterion, RuleBook
 

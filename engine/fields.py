@@ -101,6 +101,9 @@ def evidence_fields(schema: PacketSchema | None = None) -> dict[str, dict[str, F
 
 
 # Never asserted into the engine (evidence.normalise drops them), so a predicate on one never matches.
+# Keys whose values are free text wherever they appear in a packet (and `from.role`): never a fact
+# the rules can read, never echoed in a message (engine.evidence, engine.facts, engine.vocabulary).
+FREE_TEXT_KEYS = frozenset({"title", "notes", "quote", "links", "name", "role_text"})
 FREE_TEXT = {"title", "notes", "quote", "links", "from.role", "id", "date", "name", "unit"}
 
 

@@ -12,7 +12,7 @@ from .evidence import Packet
 from .explain import cited, describe, partial
 from .facts import build_facts_for
 from .firing import RulesEngine, rules_engine
-from .pathrules import AdjacentPath, PathBook
+from .pathrules import AdjacentPath, PathBook, load_paths
 from .rules import RuleBook
 from .verdict import FITS, NONE, SOME, STRONG, PathFit, PathsReport, SignalResult
 
@@ -57,6 +57,11 @@ class PathAssessor:
         fits.sort(key=lambda f: (FITS.index(f.fit), -f.met_count, f.id))
         return PathsReport(packet.candidate_id, packet.name, packet.current, packet.from_track or packet.track,
                            packet.end, fits, self.paths.version, packet.source)
+
+
+def assessor_for(book: RuleBook) -> PathAssessor:
+    """The assessor of `book`'s adjacent paths (rules/paths/); RulesError on a broken profile."""
+    return PathAssessor(book, load_paths(book))
 
 
 def fit(path: AdjacentPath, results: list[SignalResult]) -> str:

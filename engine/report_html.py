@@ -24,9 +24,8 @@ from fractions import Fraction
 from typing import Any
 
 from . import charts
-from .calibrate import SUPPRESS_BELOW
 from .escape import html_attr as attr, html_csp, html_id, html_text
-from .report import plan_fields
+from .report import SUPPRESS_BELOW, plan_fields
 
 VERDICT_ORDER = ("ready", "not_ready", "insufficient_evidence")
 _LABEL = {"ready": "ready", "not_ready": "not ready", "insufficient_evidence": "insufficient evidence"}

@@ -214,7 +214,7 @@ def _replay(doc: Any, e: Entry, st: dict) -> tuple[bool, list[str]]:
 
 
 def _what_changed(old: dict, new: dict) -> list[str]:
-    from .ruletools import diff_verdicts
+    from .report import diff_verdicts
 
     out = []
     for key in ("rules_version", "schema_version"):

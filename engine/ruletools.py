@@ -20,7 +20,7 @@ from .evaluator import Evaluator
 from .explain import describe
 from .pathrules import PathBook
 from .paths import PathAssessor
-from .report import paths_dict, verdict_dict
+from .report import diff_verdicts, paths_dict, verdict_dict
 from .rules import Criterion, RuleBook
 
 MIN_CRITERIA_PER_LEVEL = 6
@@ -453,49 +453,6 @@ def golden_of(verdict: dict) -> dict:
     schema edit changes). packet_sha256 stays: a change to how packets are hashed would strand
     every recorded verdict (ladder reverify), so it must show up here."""
     return {k: v for k, v in verdict.items() if k not in ("rules_version", "schema_version")}
-
-
-def diff_verdicts(old: dict, new: dict) -> list[str]:
-    out = []
-    if old.get("verdict") != new.get("verdict"):
-        out.append(f"verdict: {old.get('verdict')} -> {new.get('verdict')}")
-    olds = {c["id"]: c for c in old.get("criteria", [])}
-    news = {c["id"]: c for c in new.get("criteria", [])}
-    for cid in sorted(set(olds) | set(news)):
-        a, b = olds.get(cid), news.get(cid)
-        if a is None:
-            out.append(f"  + {cid}: new criterion, {news[cid]['status']}")
-        elif b is None:
-            out.append(f"  - {cid}: criterion removed (was {a['status']})")
-        elif a["status"] != b["status"]:
-            out.append(f"  {cid}: {a['status']} -> {b['status']} ({b['reason']})")
-        elif a.get("evidence") != b.get("evidence"):
-            out.append(f"  {cid}: cites {a.get('evidence')} -> {b.get('evidence')}")
-        elif a != b:
-            out += [f"  {cid}: {line}" for line in _what_changed(a, b)]
-    if not out and old != new:
-        for key in sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)):
-            out.append(f"  {key} changed" + (f": {new.get(key)}" if key == "headline" else ""))
-    return out
-
-
-# What a criterion's golden entry holds, in the words a diff uses for it.
-_FIELD_WORDS = {"title": "title", "reason": "explanation", "required": "required/supporting", "level": "level",
-                "misses": "nearest misses"}
-
-
-def _what_changed(a: dict, b: dict) -> list[str]:
-    """Each field of one criterion's entry that changed, named: a title edit is not an explanation change."""
-    out = []
-    for key in sorted(set(a) | set(b), key=lambda k: (k != "title", k != "reason", k)):
-        if a.get(key) == b.get(key):
-            continue
-        word = _FIELD_WORDS.get(key, key)
-        if key in ("title", "reason"):
-            out.append(f"{word} changed: {a.get(key)!r} -> {b.get(key)!r}")
-        else:
-            out.append(f"{word} changed")
-    return out
 
 
 EXPECT_KEY = "x-expected-verdict"  # a fixture's stated intent (an x- field: packets may carry it)

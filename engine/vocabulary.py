@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import Problem
-from .fields import FREE_TEXT, FREE_TEXT_MARK, TENURE_RE
+from .fields import FREE_TEXT, FREE_TEXT_KEYS, FREE_TEXT_MARK, TENURE_RE
 from .loader import Document
 from .schema import PacketSchema
 from .suggest import did_you_mean, listing
@@ -177,7 +177,6 @@ def _more_values(data: dict, node: dict, values: list[str], name: str, ptr: str,
 def reserved_names() -> frozenset[str]:
     """Field names no declaration may take: the facts' own keys and every name ladder treats as free
     text (rules cannot read it, facts never carry it)."""
-    from .evidence import FREE_TEXT_KEYS  # (engine.evidence imports the rules, which import this)
 
     return FACT_KEYS | FREE_TEXT_KEYS | {n for n in FREE_TEXT if "." not in n}
 
