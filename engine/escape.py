@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -169,11 +168,19 @@ _ATTR_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _URL_ATTRS = frozenset({"href", "src", "action", "formaction", "poster", "cite", "background", "srcset",
                         "data", "ping", "xlink:href"})
 _FRAGMENT = re.compile(r"^#[A-Za-z0-9_.:-]*$")
+_NAMES_SEEN: set[str] = set()  # attribute names already checked (html_attr)
+
+
+_HTML_SPECIAL = re.compile("[&<>\"']")
+_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
 
 
 def html_text(text: object) -> str:
-    """Text for an element's content or a quoted attribute value (both quotes escaped)."""
-    return html.escape("" if text is None else str(text), quote=True)
+    """Text for an element's content or a quoted attribute value (both quotes escaped): exactly
+    `html.escape(text, quote=True)`, in one pass, and no copy when there is nothing to escape (a
+    10,000-candidate report escapes over a million values)."""
+    s = "" if text is None else text if type(text) is str else str(text)
+    return s.translate(_HTML_ESCAPES) if _HTML_SPECIAL.search(s) else s
 
 
 def html_shown(text: object) -> str:
@@ -189,8 +196,10 @@ def html_attr(name: str, value: object) -> str:
     program's own (lower case, never `on...`); a URL attribute's value must be a same-page
     fragment (`"#" + html_id(...)`) or an https: URL that `safe_url` keeps: anything else is a
     bug in the caller, refused (ValueError) rather than written."""
-    if not _ATTR_NAME.match(name) or name.startswith("on"):
-        raise ValueError(f"not an attribute name the page may write: {name!r}")
+    if name not in _NAMES_SEEN:
+        if not _ATTR_NAME.match(name) or name.startswith("on"):
+            raise ValueError(f"not an attribute name the page may write: {name!r}")
+        _NAMES_SEEN.add(name)  # the program's own names: a few dozen, checked once each
     if name in _URL_ATTRS:
         v = "" if value is None else str(value)
         if not (_FRAGMENT.match(v) or safe_url(v) == v):
