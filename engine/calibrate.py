@@ -131,6 +131,7 @@ def calibrate(book: RuleBook, results_path: str, decisions_path: str, cycle: str
             cal.disagreements.append({"candidate": s.candidate, "cycle": s.cycle, "target": s.target,
                                       "rules_said": s.verdict, "committee_decided": d.decision,
                                       "overrides": counted, "reason": d.reason, "decided_on": d.decided_on,
+                                      "decided_by": d.decided_by,
                                       "decision_line": d.line})
     cal.disagreements.sort(key=lambda r: (r["candidate"], r["cycle"] or ""))
     cal.without_verdict = sum(1 for d in decs.rows if d.line not in used and (cycle is None or d.cycle == cycle))
@@ -270,6 +271,7 @@ def render_text(d: dict) -> str:
     if d["disagreements"]:
         out += ["", "where the committee decided otherwise (candidate: rules said -> committee decided; overrides; reason):"]
         out += [f"  {r['candidate']} ({r['target']}): {r['rules_said']} -> {r['committee_decided']}"
+                + (f" (by {r['decided_by']})" if r.get("decided_by") else "")
                 + (f"; {', '.join(r['overrides'])}" if r["overrides"] else "")
                 + (f"; reason: {r['reason']}" if r["reason"] else "") for r in d["disagreements"]]
     if d["disagreed_most"]:
@@ -312,7 +314,8 @@ def render_markdown(d: dict) -> str:
     if d["disagreements"]:
         out += ["", "### Where the committee decided otherwise", "",
                 "| candidate | target | rules said | committee decided | overrides | reason |", "|---|---|---|---|---|---|"]
-        out += [f"| {_md(r['candidate'])} | {_md(r['target'])} | {r['rules_said']} | {r['committee_decided']} | "
+        out += [f"| {_md(r['candidate'])} | {_md(r['target'])} | {r['rules_said']} | {r['committee_decided']}"
+                + (f" (by {_md(r['decided_by'])})" if r.get("decided_by") else "") + " | "
                 f"{_md(', '.join(r['overrides']))} | {_md(r['reason'])} |" for r in d["disagreements"]]
     if d["disagreed_most"]:
         out += ["", "### Disagreed with most", ""]
@@ -373,7 +376,7 @@ def render_html(d: dict) -> str:
                    f"<th>kappa</th></tr></thead><tbody>{body}</tbody></table>")
     figs = _charts(d)
     dis = "".join(f"<tr><td>{e(r['candidate'])}</td><td>{e(r['target'])}</td><td>{e(r['rules_said'])}</td>"
-                  f"<td>{e(r['committee_decided'])}</td><td>{e(', '.join(r['overrides']))}</td><td>{e(r['reason'])}</td>"
+                  f"<td>{e(r['committee_decided'])}{e(' (by ' + r['decided_by'] + ')' if r.get('decided_by') else '')}</td><td>{e(', '.join(r['overrides']))}</td><td>{e(r['reason'])}</td>"
                   "</tr>" for r in d["disagreements"])
     sugg = "".join(f"<li><code>{e(s['id'])}</code>: overridden {e(s['overrides'])} time(s), mostly to "
                    f"{e(s['committee_says'])}. "

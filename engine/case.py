@@ -368,7 +368,8 @@ def _decision_items(rows: list, v: Verdict, redact: bool) -> list[Item]:
     out = []
     for d in rows:
         differs = d["about"] and _PAIRED.get(v.verdict) != d["decision"]
-        lines = [f"decided on {d['decided_on']}" if d.get("decided_on") else "no date given"]
+        lines = [(f"decided on {d['decided_on']}" if d.get("decided_on") else "no date given")
+                 + (f" by {d['decided_by']}" if d.get("decided_by") else "")]
         if d["overrides"]:
             lines.append("criteria judged differently from the rules: "
                          + ", ".join(f"{c} → {val}" for c, val in d["overrides"]))
@@ -393,6 +394,7 @@ def _decisions(book: RuleBook, files: tuple[str, ...], packet: Packet) -> tuple[
         got = load_decisions(f, book)
         problems += got.problems
         rows += [{"cycle": d.cycle, "decision": d.decision, "decided_on": d.decided_on, "reason": d.reason,
+                  "decided_by": d.decided_by,
                   "overrides": list(d.overrides), "where": f"{d.source}:{d.line}"}
                  for d in got.rows if d.candidate == packet.candidate_id]
     rows.sort(key=lambda d: (d["cycle"], d["decided_on"], d["where"]))

@@ -51,7 +51,8 @@ class Change:
         if self.decision is not None:
             d = self.decision
             out["decision"] = {"cycle": d.cycle, "decision": d.decision, "decided_on": d.decided_on,
-                               "reason": d.reason, "overrides": [f"{c}={v}" for c, v in d.overrides]}
+                               "reason": d.reason, "overrides": [f"{c}={v}" for c, v in d.overrides],
+                               "decided_by": d.decided_by}
         if self.flags:
             out["flags"] = self.flags
         return out
@@ -209,7 +210,8 @@ def _committee(c: Change) -> str:
     d = c.decision
     if d is None:
         return ""
-    return (f"; committee {d.cycle}: {d.decision.replace('_', ' ')}" + (f" ({d.reason})" if d.reason else "")
+    return (f"; committee {d.cycle}: {d.decision.replace('_', ' ')}" + (f" by {d.decided_by}" if d.decided_by else "")
+            + (f" ({d.reason})" if d.reason else "")
             + "".join(f"; FLAG: {f}" for f in c.flags))
 
 

@@ -24,7 +24,7 @@ from .rules import RuleBook
 from .suggest import did_you_mean
 
 DECISIONS = ("promoted", "not_promoted", "deferred")
-COLUMNS = ("cycle", "candidate_id", "decision", "decided_on", "reason", "overrides")
+COLUMNS = ("cycle", "candidate_id", "decision", "decided_on", "reason", "overrides", "decided_by")
 REQUIRED = ("cycle", "candidate_id", "decision", "decided_on")
 MAX_BYTES = 256 * 1024 * 1024  # a decisions file is a few hundred bytes a row: this is a million rows
 MAX_PROBLEMS = 500
@@ -44,6 +44,7 @@ class Decision:
     line: int
     source: str = ""
     reason: str = ""  # the committee's own words: shown where the decision is listed, never in an error
+    decided_by: str = ""  # who decided: the committee's or the chair's id (optional)
 
     @property
     def where(self) -> str:
@@ -128,13 +129,14 @@ class _Checker:
         for col in REQUIRED:
             if row.get(col) in (None, ""):
                 bad(col, f"missing {col}")
-        for col in ("cycle", "candidate_id", "decision", "decided_on", "reason", "overrides"):
+        for col in ("cycle", "candidate_id", "decision", "decided_on", "reason", "overrides", "decided_by"):
             v = row.get(col)
             if v is not None and not isinstance(v, str):
                 bad(col, f"must be text, not {_show(v) if col != 'reason' else 'a ' + type(v).__name__}"
                     + (" (quote it: '2026-06-30')" if col == "decided_on" else ""))
         cycle, cid, dec, day = (got if isinstance(got := row.get(c), str) else "" for c in REQUIRED)
-        for col, v in (("cycle", cycle), ("candidate_id", cid)):
+        by = got if isinstance(got := row.get("decided_by"), str) else ""
+        for col, v in (("cycle", cycle), ("candidate_id", cid), ("decided_by", by)):
             if v and not _ID.fullmatch(v):
                 bad(col, f"{_show(v)} is not a valid id: 1-64 letters, digits, '.', '_' or '-'")
         if dec and dec not in DECISIONS:
@@ -174,7 +176,7 @@ class _Checker:
             bad("", "does not match schemas/decisions.schema.json")
         if len(self.out.problems) == before:
             self.out.rows.append(Decision(cycle, cid, dec, day, tuple(pairs), line, self.out.source,
-                                          reason.strip() if isinstance(reason, str) else ""))
+                                          reason.strip() if isinstance(reason, str) else "", by))
 
 
 def load_decisions(path: str, book: RuleBook | None = None) -> Decisions:

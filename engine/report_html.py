@@ -227,8 +227,9 @@ class Report:
         differs = paired.get(verdict) != got.decision
         over = "; overrides: " + ", ".join(f"{c} → {v}" for c, v in got.overrides) if got.overrides else ""
         reason = "" if self.redact or not got.reason else f" — {got.reason}"
+        by = f" by {got.decided_by}" if got.decided_by else ""
         return (f'<p class="dec{" differs" if differs else ""}"><b>Committee {e(got.cycle)}: '
-                f"{e(got.decision.replace('_', ' '))}</b> (decided {e(got.decided_on)}"
+                f"{e(got.decision.replace('_', ' '))}</b> (decided {e(got.decided_on)}{e(by)}"
                 f"{', not what the rules said' if differs else ''}){e(over)}{e(reason)}</p>")
 
     def _section(self, d: dict, r: _Row, titles: dict | None, needs: dict[str, str]) -> str:

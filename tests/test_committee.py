@@ -654,3 +654,27 @@ def test_a_yaml_decisions_file_that_is_not_a_list_is_located(run_cli, tmp_path):
     f.write_text("cycle: 2026-h1\ncandidate_id: emp-1\n", encoding="utf-8")
     out = run_cli("validate", "--decisions", f, exit_code=3).stdout
     assert f"{f}:1: a decisions file is a list of decisions" in out
+
+
+def test_who_decided_is_an_id_shown_wherever_the_decision_is(run_cli, tmp_path, cohort):
+    """decided_by (optional): the committee's or chair's id, checked like an id (a name with a
+    space, or a line break, is refused and located), and shown by calibrate, compare and the
+    report beside the decision."""
+    res, dec = cohort
+    rows = dec.read_text(encoding="utf-8").splitlines()
+    head, body = rows[0] + ",decided_by", [r + ",product-committee" for r in rows[1:]]
+    good = tmp_path / "d.csv"
+    good.write_text("\n".join([head] + body) + "\n", encoding="utf-8")
+    run_cli("validate", "--decisions", good)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join([head, body[0].rsplit(",", 1)[0] + ",Jane Doe"]) + "\n", encoding="utf-8")
+    out = run_cli("validate", "--decisions", bad, exit_code=3).stdout
+    assert f"{bad}:2: decided_by: a 8-character text is not a valid id" in out and "Jane" not in out  # a name is never echoed
+    d = json.loads(run_cli("calibrate", "--results", res, "--decisions", good, "--format", "json").stdout)
+    assert {r["decided_by"] for r in d["disagreements"]} == {"product-committee"}
+    text = run_cli("calibrate", "--results", res, "--decisions", good).stdout
+    assert "  c09 (senior-pm): not_ready -> promoted (by product-committee)" in text
+    run_cli("report", res, "--out", tmp_path / "r.html", "--decisions", good)
+    assert "(decided 2026-07-01 by product-committee" in (tmp_path / "r.html").read_text(encoding="utf-8")
+    cmp = json.loads(run_cli("compare", res, res, "--decisions", good, "--format", "json").stdout)
+    assert {c["decision"]["decided_by"] for c in cmp["candidates"] if "decision" in c} == {"product-committee"}
