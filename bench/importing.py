@@ -2,13 +2,15 @@
 """`ladder import` of 10,000 evidence records, from a CSV and from a workbook, each beside a
 baseline measured in the same run (target: 10,000 records in at most 2 s).
 
-    python bench/importing.py [--records 10000] [--rounds 3] [--ladder PATH]
+    python bench/importing.py [--records 10000] [--rounds 3] [--ladder PATH] [--base PATH]
 
 The records are realistic: packets from bench/generate.py (seed 20260630), written to the
 spreadsheet layout by `ladder export` until at least --records rows, so the import reads what a
 committee's sheet holds. The baseline is `ladder validate` of the same packets as JSON lines
 (the work of checking them, without the sheet), so a figure can be read against this machine's
-speed at that minute. Each row reports every run and the fastest (the least disturbed).
+speed at that minute. Each row reports every run and the fastest (the least disturbed). With
+--base (another build's `ladder`), its imports of the same files run in the same rounds, and each
+import row is given as a ratio of this build's fastest to the base's.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ def main() -> int:
     ap.add_argument("--records", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--ladder", default=str(Path(sys.executable).with_name("ladder")))
+    ap.add_argument("--base", help="another build's ladder: its imports run in the same rounds, for a ratio")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
@@ -70,6 +73,9 @@ def main() -> int:
                            "--out", str(t / "o-csv")],
             "import XLSX": [a.ladder, "import", str(t / "cycle.xlsx"), "--out", str(t / "o-xlsx")],
         }
+        if a.base:
+            for k in ("import CSV", "import XLSX"):
+                cmds[f"{k} (base)"] = [a.base] + cmds[k][1:-1] + [cmds[k][-1] + "-base"]
         runs: dict[str, list[float]] = {k: [] for k in cmds}
         for r in range(a.rounds):
             order = list(cmds) if r % 2 == 0 else list(reversed(cmds))
@@ -81,6 +87,8 @@ def main() -> int:
         best = min(ts)
         verdict = "" if k.startswith("validate") else \
             f"   {'PASS' if best <= TARGET_S else 'FAIL'} (<= {TARGET_S:.0f} s), {best / base:.2f}x validate"
+        if f"{k} (base)" in runs:
+            verdict += f", {best / min(runs[k + ' (base)']):.2f}x base"
         print(f"  {k:<40} {' '.join(f'{x:6.2f}' for x in ts)}   fastest {best:6.2f}{verdict}")
     return 0
 

@@ -87,9 +87,17 @@ class Columns:
 
 
 # -- reading ----------------------------------------------------------------------------------------
-def _csv_rows(path: Path) -> list[list[Any]]:
+# A table: (row number from 1, {column number from 1: value}) for each row that has a value, in order.
+Table = list[tuple[int, dict[int, Any]]]
+
+
+def _csv_rows(path: Path) -> Table:
+    rows: Table = []
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = [[_uncell(c) for c in row] for row in csv.reader(fh)]
+        for n, row in enumerate(csv.reader(fh), start=1):
+            cells = {i: v for i, v in enumerate((_uncell(c) for c in row), start=1) if v != ""}
+            if cells:
+                rows.append((n, cells))
     return rows
 
 
@@ -99,51 +107,34 @@ def _uncell(text: str) -> str:
     return text[1:] if text.startswith("'") else text
 
 
-def _xlsx_sheets(path: Path) -> dict[str, list[list[Any]]]:
-    import openpyxl
+def _xlsx_sheets(path: Path) -> dict[str, Table]:
+    from . import xlsx
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
-        out = {}
-        for ws in wb.worksheets:
-            rows = []
-            for r, row in enumerate(ws.iter_rows(), start=1):
-                vals: list[Any] = []
-                for c, cell in enumerate(row, start=1):
-                    v = cell.value
-                    if v is None:  # most cells of a wide evidence sheet: the fast way through
-                        vals.append(None)
-                        continue
-                    if cell.data_type == "f":
-                        raise SheetError([Problem(str(path), "",
-                                                  f"sheet {ws.title}, row {r}, column {_col(c)}: a formula; ladder reads values and "
-                                                  "never evaluates formulas (paste the value instead)", kind="sheet")])
-                    if type(v) is int and "." in (getattr(cell, "number_format", "") or ""):
-                        v = float(v)  # 3.0 written by export (format 0.0) reads back as 3.0, not 3
-                    vals.append(v)
-                rows.append(vals)
-            out[ws.title.strip().lower()] = rows
-        return out
-    finally:
-        wb.close()
+        sheets = xlsx.read_workbook(str(path))
+    except xlsx.FormulaCell as f:
+        where = f"sheet {f.sheet}, row {f.row}, column {xlsx.column_letter(f.column)}"
+        raise SheetError([Problem(str(path), "", f"{where}: a formula; ladder reads values and never evaluates "
+                                  "formulas (paste the value instead)", kind="sheet")]) from None
+    out: dict[str, Table] = {}
+    for title, rows in sheets.items():
+        out[title.strip().lower()] = rows
+    return out
 
 
-def _col(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def _records(rows: list[list[Any]]) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
-    """Header and (row number, {column: value}) for every row with a value; empty cells left out."""
-    if not rows:
-        return [], []
-    head = ["" if h is None else str(h).strip() for h in rows[0]]
+def _records(rows: Table) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    """Header (row 1) and (row number, {column: value}) for every later row with a value; empty cells
+    left out."""
+    first = rows[0][1] if rows and rows[0][0] == 1 else {}
+    head = [""] * max(first, default=0)
+    for i, h in first.items():
+        head[i - 1] = str(h).strip()
+    width = len(head)
     out = []
-    for n, row in enumerate(rows[1:], start=2):
-        rec = {head[i]: v for i, v in enumerate(row) if i < len(head) and head[i] and v is not None and v != ""}
+    for n, cells in rows:
+        if n == 1:
+            continue
+        rec = {head[i - 1]: v for i, v in cells.items() if i <= width and head[i - 1] and v != ""}
         if rec:
             out.append((n, rec))
     return head, out
@@ -205,7 +196,7 @@ def _value(kind: str, v: Any, w: _Where, row: int, col: str) -> Any:
     return w.bad(row, col, "is not a column ladder can fill")
 
 
-def read_tables(path: str, candidates: str | None = None) -> tuple[dict[str, list[list[Any]]], dict[str, str]]:
+def read_tables(path: str, candidates: str | None = None) -> tuple[dict[str, Table], dict[str, str]]:
     """The evidence and candidates tables, and the file each came from."""
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
@@ -223,7 +214,7 @@ def read_tables(path: str, candidates: str | None = None) -> tuple[dict[str, lis
     return tables, files
 
 
-def packets_from_tables(tables: dict[str, list[list[Any]]], files: dict[str, str], cols: Columns
+def packets_from_tables(tables: dict[str, Table], files: dict[str, str], cols: Columns
                         ) -> tuple[dict[str, dict], dict[str, dict[int, tuple[str, str, int]]], list[Problem]]:
     """(candidate id -> packet, candidate id -> evidence index -> (file, sheet, row), problems)."""
     problems: list[Problem] = []
@@ -326,7 +317,7 @@ def import_sheet(book, path: str, out: str, candidates: str | None = None) -> tu
     """`ladder import`: one packet file (JSON) per candidate in `out`, each validated with the rules
     in use; problems name the sheet, row and column. Exit 3 when any row or packet has a problem
     (the valid packets are still written)."""
-    from . import pipeline
+    from . import pipeline, xlsx
     from .errors import EXIT_INVALID_PACKET, EXIT_OK, UsageError
     from .loader import Document
 
@@ -339,7 +330,9 @@ def import_sheet(book, path: str, out: str, candidates: str | None = None) -> tu
         tables, files = read_tables(path, candidates)
     except SheetError as exc:
         return "", EXIT_INVALID_PACKET, "\n".join(str(p) for p in exc.problems)
-    except Exception as exc:  # noqa: BLE001 - a damaged workbook fails in many ways inside openpyxl; none is a crash
+    except xlsx.TooLarge as exc:
+        raise UsageError(summary=f"{path}: a workbook that {exc}; split it, or import it as CSV") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged workbook fails in many ways (zip, XML, cell values); none is a crash
         if isinstance(exc, (KeyboardInterrupt, MemoryError)):
             raise
         raise UsageError(summary=f"{path}: not a readable CSV (UTF-8) or XLSX file ({type(exc).__name__})") from None

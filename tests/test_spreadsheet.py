@@ -197,3 +197,157 @@ def test_the_example_cycle_runs_from_its_spreadsheet_to_the_report(run_cli, tmp_
     assert (tmp_path / "again.xlsx").read_bytes() == (ex / "evidence.xlsx").read_bytes()
     assert (tmp_path / "again.csv").read_bytes() == (ex / "evidence.csv").read_bytes()
     assert (tmp_path / "again-candidates.csv").read_bytes() == (ex / "evidence-candidates.csv").read_bytes()
+
+
+# -- the workbook reader (engine/xlsx.py) against openpyxl's, on what other programs write -----------
+_NS = ('xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+       'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_STYLES = (f'<styleSheet {_NS}><numFmts count="3"><numFmt numFmtId="164" formatCode="0.0"/>'
+           '<numFmt numFmtId="165" formatCode="yyyy\\-mm\\-dd"/><numFmt numFmtId="166" formatCode="[$-409]d mmm yyyy;@"/>'
+           '</numFmts><fonts count="1"><font><sz val="11"/></font></fonts><fills count="1"><fill><patternFill/></fill>'
+           '</fills><borders count="1"><border/></borders>'
+           '<cellStyleXfs count="1"><xf numFmtId="0"/></cellStyleXfs><cellXfs count="8">'
+           '<xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="14"/><xf numFmtId="165"/><xf numFmtId="22"/>'
+           '<xf numFmtId="46"/><xf numFmtId="166"/><xf numFmtId="2"/></cellXfs>'
+           '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')
+_STRINGS = (f'<sst {_NS} count="5" uniqueCount="5"><si><t>candidate_id</t></si><si><t xml:space="preserve"> spaced </t></si>'
+            '<si><r><rPr><b/></rPr><t>bold</t></r><r><t xml:space="preserve"> and plain</t></r></si>'
+            '<si><t>漢字</t><rPh sb="0" eb="1"><t>かんじ</t></rPh></si><si><t>a_x005F_x000D_b</t></si></sst>')
+_CELLS = [  # (r, t, s, inner XML)
+    ("A1", "s", None, "<v>0</v>"), ("B1", "inlineStr", None, "<is><t>title</t></is>"), ("C1", "s", None, "<v>1</v>"),
+    ("A2", "s", None, "<v>2</v>"), ("B2", "s", None, "<v>3</v>"), ("C2", "s", None, "<v>4</v>"),
+    ("D2", None, None, "<v>42</v>"), ("E2", None, None, "<v>2.5</v>"), ("F2", None, None, "<v>1E3</v>"),
+    ("G2", None, "1", "<v>3</v>"), ("H2", None, "7", "<v>3</v>"), ("I2", None, "2", "<v>46022</v>"),
+    ("J2", None, "3", "<v>46022.5</v>"), ("K2", None, "4", "<v>45000.25</v>"), ("L2", None, "5", "<v>1.5</v>"),
+    ("M2", None, "2", "<v>0.75</v>"), ("N2", None, "6", "<v>46000</v>"), ("O2", "b", None, "<v>1</v>"),
+    ("P2", "b", None, "<v>0</v>"), ("Q2", "str", None, "<v>cached</v>"), ("R2", "e", None, "<v>#N/A</v>"),
+    ("S2", "d", None, "<v>2026-03-10</v>"), ("T2", "d", None, "<v>2026-03-10T09:30:00</v>"),
+    ("U2", "inlineStr", None, "<is><r><t>run</t></r><r><t>s</t></r></is>"), ("V2", "inlineStr", None, "<is/>"),
+    ("W2", None, None, "<v></v>"), ("X2", None, None, ""),
+    ("AB2", "inlineStr", None, "<is><t>line\nbreak\ttab</t></is>"), ("ZZ2", None, None, "<v>-0.125</v>"),
+]
+
+
+def _workbook(path: Path, cells: list, date1904: bool = False, rows_xml: str | None = None) -> Path:
+    import zipfile
+
+    rows: dict[str, list[str]] = {}
+    for ref, t, s, inner in cells:
+        attrs = f' r="{ref}"' + (f' t="{t}"' if t else "") + (f' s="{s}"' if s else "")
+        rows.setdefault(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), []).append(f"<c{attrs}>{inner}</c>")
+    data = rows_xml if rows_xml is not None else "".join(f'<row r="{n}">{"".join(c)}</row>' for n, c in rows.items())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml",
+                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                   '<Default Extension="xml" ContentType="application/xml"/>'
+                   '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                   '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                   '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+                   '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                   '</Types>')
+        z.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        pr = ' date1904="1"' if date1904 else ""
+        z.writestr("xl/workbook.xml", f'<workbook {_NS}><workbookPr{pr}/><sheets>'
+                   '<sheet name="Evidence " sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels",
+                   '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+                   f'<Relationship Id="rId2" Type="{_REL}/styles" Target="/xl/styles.xml"/>'
+                   f'<Relationship Id="rId3" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        z.writestr("xl/styles.xml", _STYLES)
+        z.writestr("xl/sharedStrings.xml", _STRINGS)
+        z.writestr("xl/worksheets/sheet1.xml", f"<worksheet {_NS}><sheetData>{data}</sheetData></worksheet>")
+    return path
+
+
+def _as_openpyxl_reads(path: Path) -> dict:
+    """The values the importer took from openpyxl (read-only) before it read the XML itself."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    out = {}
+    for ws in wb.worksheets:
+        ws.reset_dimensions()  # none written: every cell read
+        rows = []
+        for r, row in enumerate(ws.iter_rows(), start=1):
+            cells = {}
+            for c, cell in enumerate(row, start=1):
+                v = cell.value
+                if v is None:
+                    continue
+                if type(v) is int and "." in (getattr(cell, "number_format", "") or ""):
+                    v = float(v)
+                cells[c] = v
+            if cells:
+                rows.append((r, cells))
+        out[ws.title] = rows
+    wb.close()
+    return out
+
+
+@pytest.mark.parametrize("date1904", [False, True])
+def test_the_workbook_reader_gives_the_values_openpyxl_gives(tmp_path, date1904):
+    from engine import xlsx
+
+    book = _workbook(tmp_path / "w.xlsx", _CELLS, date1904)
+    ours = xlsx.read_workbook(str(book))
+    theirs = _as_openpyxl_reads(book)
+    assert ours == theirs
+    assert [(k, type(v)) for k, v in ours["Evidence "][1][1].items()] == \
+           [(k, type(v)) for k, v in theirs["Evidence "][1][1].items()]  # 3.0 stays a float, True a bool
+    # rows and cells without a reference, a missing row, cells out of order: placed as openpyxl places them
+    rows_xml = ('<row><c t="inlineStr"><is><t>candidate_id</t></is></c><c><v>1</v></c></row>'
+                '<row r="4"><c r="C4"><v>3</v></c><c r="A4"><v>1</v></c><c><v>2</v></c><c r="D4"><v>4</v></c></row>'
+                '<row><c><v>5</v></c></row>')
+    book = _workbook(tmp_path / "r.xlsx", [], rows_xml=rows_xml)
+    assert xlsx.read_workbook(str(book)) == _as_openpyxl_reads(book)
+
+
+def test_a_formula_anywhere_in_a_workbook_is_named_by_its_cell(run_cli, tmp_path):
+    book = _workbook(tmp_path / "f.xlsx", [("A1", "s", None, "<v>0</v>"), ("C7", None, None, "<f>1+1</f><v>2</v>")])
+    r = run_cli("import", book, "--out", tmp_path / "o", exit_code=3)
+    assert "sheet Evidence , row 7, column C: a formula" in r.stderr
+
+
+def _declared_size(path: Path, member: str, size: int) -> None:
+    """Rewrite the size a zip declares for a member (the bytes stay small): what a zip bomb claims."""
+    import struct
+    import zipfile
+
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(member)
+    name = member.encode()
+    at = data.find(b"PK\x01\x02")  # each central directory entry
+    while at >= 0:
+        if data[at + 46:at + 46 + len(name)] == name:
+            struct.pack_into("<I", data, at + 24, size)
+        at = data.find(b"PK\x01\x02", at + 4)
+    struct.pack_into("<I", data, info.header_offset + 22, size)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["bomb", "truncated", "not-xml", "no-workbook", "bad-number", "bad-string-index"])
+def test_a_damaged_workbook_is_a_usage_error_never_a_traceback(run_cli, tmp_path, damage):
+    import zipfile
+
+    book = _workbook(tmp_path / "d.xlsx", _CELLS)
+    if damage == "bomb":
+        _declared_size(book, "xl/worksheets/sheet1.xml", 0xFFFFFFF0)
+    elif damage == "truncated":
+        book.write_bytes(book.read_bytes()[:-200])
+    elif damage == "not-xml":
+        _workbook(book, [], rows_xml="<row><c><v>1</v></row>")
+    elif damage == "no-workbook":
+        with zipfile.ZipFile(book, "w") as z:
+            z.writestr("hello.txt", "hi")
+    elif damage == "bad-number":
+        _workbook(book, [("A1", None, None, "<v>12abc</v>")])
+    else:
+        _workbook(book, [("A1", "s", None, "<v>999</v>")])
+    r = run_cli("import", book, "--out", tmp_path / "o", exit_code=2)
+    assert "Traceback" not in r.stderr
+    assert ("more than 256 MiB" if damage == "bomb" else "not a readable CSV (UTF-8) or XLSX file") in r.stderr
