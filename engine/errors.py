@@ -43,7 +43,7 @@ class Problem:
         return d
 
 
-# Exit codes (contract section 4), decided here: each error class carries its own.
+# Exit codes (README, "Exit codes"), decided here: each error class carries its own.
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INVALID_PACKET, EXIT_INVALID_RULES = 0, 1, 2, 3, 4
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in ladder or the engine, never bad input
 EXIT_IO = 74  # EX_IOERR: an output could not be written (a full disk, an unwritable or vanished folder)

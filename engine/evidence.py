@@ -37,7 +37,7 @@ MAX_PROBLEMS = 500  # per packet: enough to fix it by; a hostile packet must not
 # Beside every anchored pattern of schemas/*.json: Python's `$` (jsonschema) also matches before a
 # final newline, Rust's (jsonschema-rs) does not; with this both refuse "id\n" alike.
 NO_LINE_BREAK = {"pattern": "\\n"}
-_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # contract section 2; fullmatch ($ allows a final "\n")
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # ids as docs/packets.md gives them; fullmatch ($ allows a final "\n")
 _TOKEN = re.compile(r"[A-Za-z0-9._:+@/\\-]+")
 
 
@@ -496,7 +496,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
                     add("/candidate/current_level", f"{current} is the top of the {track} track; "
                         "give a target_level on another track")
         if target is not None:
-            # A move between tracks (contract section 1) is judged on the target's track; the
+            # A move between tracks (docs/packets.md, `candidate.track`) is judged on the target's track; the
             # declared track is then the one the candidate is on now.
             declared = track
             if track not in book.levels[target].tracks:

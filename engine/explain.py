@@ -95,7 +95,8 @@ def _describe(cond: dict) -> str:
 
 
 # -- checking one record against one predicate (explanation only) -------------------------------
-def _get(fact: dict, dotted: str) -> Any:
+def field_value(fact: dict, dotted: str) -> Any:
+    """A record's value at a dotted field name (`from.relationship`), or the missing marker."""
     return _lookup(fact, tuple(dotted.split(".")))
 
 
@@ -131,7 +132,7 @@ def _lookup(fact: dict, parts: tuple) -> Any:
     return cur
 
 
-def _failed(fact: dict, cond: dict) -> list[tuple]:
+def failed_predicates(fact: dict, cond: dict) -> list[tuple]:
     """The predicates of a leaf this record fails, as raw tuples (cheap; words come later)."""
     out: list[tuple] = []
     for fname, key, parts, wanted, test in _checks(cond):
@@ -149,7 +150,7 @@ def _failed(fact: dict, cond: dict) -> list[tuple]:
         out.append(("flagged",))
     for ai in item_clauses(cond):
         items = fact.get(ai["field"]) or []
-        ok = any(all(_holds(_get(it, f), op, arg)
+        ok = any(all(_holds(field_value(it, f), op, arg)
                      for f, p in ai["where"].items()
                      for op, arg in (p if isinstance(p, dict) else {"eq": p}).items()) for it in items)
         if not ok:
@@ -176,7 +177,7 @@ def _words(f: tuple) -> str:
 
 def failures(fact: dict, cond: dict) -> list[str]:
     """Each predicate of a leaf condition this record fails, in words."""
-    return [_words(f) for f in _failed(fact, cond)]
+    return [_words(f) for f in failed_predicates(fact, cond)]
 
 
 def by_type(facts: list[dict]) -> dict[str, list[dict]]:
@@ -192,7 +193,7 @@ def nearest_misses(grouped: dict[str, list[dict]], cond: dict) -> list[Miss]:
     with what each failed."""
     scored = []
     for f in grouped.get(cond["evidence"], ()):
-        failed = _failed(f, cond)
+        failed = failed_predicates(f, cond)
         if failed:
             scored.append((len(failed), f["eid"], failed))
     scored.sort(key=lambda t: (t[0], t[1]))
@@ -274,7 +275,7 @@ def _still(cond: dict, vals: dict, found: list[str], facts: dict[str, list[dict]
         if vals.get("distinct", 0) < want:
             pool = facts.get(cond["evidence"], [])
             ids = set(found)
-            has = sorted({_fmt(v) for f in pool if f.get("eid") in ids and (v := _get(f, fname)) is not _MISSING})
+            has = sorted({_fmt(v) for f in pool if f.get("eid") in ids and (v := field_value(f, fname)) is not _MISSING})
             wants.append(f"{want - vals.get('distinct', 0)} more different {fname} value(s)"
                          + (f" (has: {', '.join(has)})" if has else ""))
     elif "regularly" in cond:

@@ -1,6 +1,6 @@
 """Adjacent career paths: the fit profiles in rules/paths/<id>.yaml, loaded and checked.
 
-A path is not a level and never gives a promotion verdict (contract section 6). Each profile
+A path is not a level and never gives a promotion verdict (README, `ladder paths`). Each profile
 holds the guide's signals for one adjacent role as conditions over evidence, in the levels' rule
 language (docs/rules.md), which engine.compiler compiles and engine.firing fires. They are
 loaded only when asked for (`ladder paths`, `--paths`, `rules lint|show|test`): a promotion

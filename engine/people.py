@@ -29,7 +29,7 @@ STATUSES = ("active", "left")
 _KNOWN = frozenset(COLUMNS)
 MAX_BYTES = 64 * 1024 * 1024  # a directory of 100,000 people is a few megabytes
 MAX_PROBLEMS = 100
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # as a packet's person ids (contract section 2)
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # as a packet's person ids (docs/packets.md)
 _ROLE_RE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")  # a role off the ladder: engineer, designer, ...
 
 # Who may verify a record (ladder.yaml `people: verifiers:`), and the default (policy).

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .conditions import item_clauses
 from .errors import LadderError
 from .evidence import Packet, check_document
-from .explain import _failed, _get, by_type
+from .explain import by_type, failed_predicates, field_value
 from .facts import build_facts
 from .fields import PERSON_FIELD, person_key
 from .integrity import norm_title
@@ -294,17 +294,17 @@ def _needs(s: _Synth, cond: dict, grouped: dict[str, list[dict]], title: str) ->
         if best is None:
             raise _NoPlan(why)
         return best
-    matching = [f for f in grouped.get(cond["evidence"], ()) if not _failed(f, cond)]
+    matching = [f for f in grouped.get(cond["evidence"], ()) if not failed_predicates(f, cond)]
     if "min_people" in cond:  # a record naming no person matches nothing (engine.compiler's leaf)
-        matching = [f for f in matching if person_key(_get(f, PERSON_FIELD[cond["evidence"]])) is not None]
+        matching = [f for f in matching if person_key(field_value(f, PERSON_FIELD[cond["evidence"]])) is not None]
     recs = _leaf_needs(s, cond, matching, title)
     if "min_people" in cond:  # every planned record names a new person; top up to enough people
         pf = PERSON_FIELD[cond["evidence"]]
-        have = {person_key(_get(f, pf)) for f in matching} - {None}
+        have = {person_key(field_value(f, pf)) for f in matching} - {None}
         extra = cond["min_people"] - len(have) - len(recs)
         if extra > 0 and "distinct" in cond:  # new people bring values not seen yet where any are left
             fname = cond["distinct"]["field"]
-            seen = {_get(f, fname) for f in matching} | {_get(r, fname) for r in recs}
+            seen = {field_value(f, fname) for f in matching} | {field_value(r, fname) for r in recs}
             preds = ops_of(cond.get("where", {}).get(fname, {}))
             allowed = [v for v in s.prop(cond["evidence"], fname).get("enum", []) if all(holds(v, o, a) for o, a in preds)]
             fresh = [v for v in allowed if v not in seen] + allowed
@@ -341,7 +341,7 @@ def _leaf_needs(s: _Synth, cond: dict, matching: list[dict], title: str) -> list
                 for p in empty[:max(k, 0)]]
     if "distinct" in cond:
         fname, want = cond["distinct"]["field"], cond["distinct"]["min"]
-        have = {_get(f, fname) for f in matching} - {MISSING, None}
+        have = {field_value(f, fname) for f in matching} - {MISSING, None}
         k = want - len(have)
         if k <= 0:
             return []
@@ -354,7 +354,7 @@ def _leaf_needs(s: _Synth, cond: dict, matching: list[dict], title: str) -> list
     if "mean" in cond:
         m = cond["mean"]
         fname = m["field"]
-        vals = [v for f in matching if isinstance(v := _get(f, fname), (int, float))]
+        vals = [v for f in matching if isinstance(v := field_value(f, fname), (int, float))]
         preds = ops_of(cond.get("where", {}).get(fname, {}))
         top = s.value(s.prop(cond["evidence"], fname), preds, True, fname, prefer_max=True)
         k = 0

@@ -370,7 +370,7 @@ PATHS_NOTE = "a career-conversation aid, never a promotion verdict"
 
 
 def paths_list(r: PathsReport) -> list[dict]:
-    """The `paths` of `ladder paths --format json` (contract section 6), also the `paths` key that
+    """The `paths` of `ladder paths --format json` (README, `ladder paths`), also the `paths` key that
     `--paths` appends to a verdict."""
     # `met`: each met signal's id and the records it cites; `missing` names the others. What a
     # signal is and needs belongs to the rules (`ladder rules show`; text and markdown output),
