@@ -350,7 +350,11 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         if report is not None:
             html_writer = extra["html"]
             assert html_writer is not None  # a report is made only with --html
-            html_writer.write(report.render())
+            try:
+                for piece in report.render_chunks():
+                    html_writer.write(piece)
+            finally:
+                report.close()
         for w in writers:  # all on disk before any is renamed into place: all or none
             w.finish()
     except KeyboardInterrupt:
@@ -530,7 +534,8 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
         w = AtomicWriter(out, private)
         g = AtomicWriter(groups_csv, private) if groups_csv else None
         try:
-            w.write(rep.render())
+            for piece in rep.render_chunks():
+                w.write(piece)
             if g is not None:
                 from .escape import csv_text
                 from .report_html import GROUP_COLUMNS, groups_csv_rows
@@ -548,6 +553,7 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
         w.commit()
     except OSError as exc:
         raise OutputError(summary=f"cannot write {out}: {exc.strerror or exc}") from None
+    rep.close()
     n = len(rep.rows) + len(rep.errors)
     note = "" if out == "-" else f"{out}: {n} result line(s), {len(rep.rows)} verdict(s)"
     if unanchored:

@@ -18,7 +18,10 @@ parsed JSON. The output is a pure function of the lines in order: no clock, no r
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -56,13 +59,19 @@ class _Row:
     level: str
     track: str
     org: str
-    statuses: dict[str, tuple[str, bool]]  # criterion id -> (met|unmet, required)
+    shape: tuple[str, ...]  # the criterion ids judged, in the verdict's order (one shared tuple per shape)
+    codes: str  # per criterion of `shape`: M/m met (required/supporting), R/S open (required/supporting)
     open_required: int
     short: int
-    section: str
+    spot: tuple[int, int]  # where the rendered section is in the report's spill file (offset, bytes)
     manager: str = ""
     decision: str | None = None  # the committee's decision (report --decisions), when one is recorded
     extra: dict[str, str] = field(default_factory=dict)  # the directory's further columns for this candidate
+
+    @property
+    def statuses(self) -> dict[str, tuple[str, bool]]:
+        """Criterion id -> (met | unmet, required), made when asked: a row keeps one short string."""
+        return {cid: ("met" if c in "Mm" else "unmet", c in "MR") for cid, c in zip(self.shape, self.codes)}
 
 
 class Report:
@@ -93,6 +102,8 @@ class Report:
         # a number in it is the ladder's choice, not the guide's, shown "policy" in the key
         self.policy: dict[str, str] = {}
         self.default_window: dict | None = None  # the ladder's default window and its note, when labelled
+        self._shapes: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per list of criteria seen
+        self._spill: Any = None  # the rendered sections, in a temporary file (_spill_section)
 
     # -- reading ----------------------------------------------------------------------------
     def add(self, d: dict, titles: dict | None = None) -> None:
@@ -140,10 +151,13 @@ class Report:
         cid = str(cand.get("id", ""))
         name = "" if self.redact else str(cand.get("name") or "")
         level, verdict = str(d.get("target_level", "")), str(d.get("verdict", ""))
-        crits, statuses = [], {}
+        crits, ids, codes = [], [], []
         for c in d.get("criteria", []):
-            crits.append((c["id"], (_str(c.get("title")), bool(c.get("required")))))
-            statuses[c["id"]] = (c["status"], bool(c.get("required")))
+            req = bool(c.get("required"))
+            crits.append((c["id"], (_str(c.get("title")), req)))
+            ids.append(str(c["id"]))
+            codes.append(("M" if req else "m") if c["status"] == "met" else ("R" if req else "S"))
+        shape = self._shapes.setdefault(tuple(ids), tuple(ids))
         levels = [(str(lv["id"]), _str(lv.get("title"))) for lv in d.get("levels", [])]
         open_required = len(d.get("gaps", []))
         short = sum(g.get("more", 0) for g in d.get("supporting_gaps", []))
@@ -154,7 +168,7 @@ class Report:
         # insufficient evidence after not ready at equal distance (there is more to gather)
         key = (0 if verdict == "ready" else 1, open_required, short, rank, n)
         row = _Row(n, key, cid, name, verdict, level, str(d.get("track", "")), str(cand.get("org") or ""),
-                   statuses, open_required, short, "", str(cand.get("manager") or ""))
+                   shape, "".join(codes), open_required, short, (0, 0), str(cand.get("manager") or ""))
         if self.directory is not None:
             me = self.directory.get(cid)
             if me is not None:
@@ -162,9 +176,30 @@ class Report:
                 row.manager = row.manager or (me.manager_id or "")
         needs: dict[str, str] = {}
         self._last_decision = None
-        row.section = self._section(d, row, titles, needs)
+        section = self._section(d, row, titles, needs).encode("utf-8")
         row.decision = self._last_decision
+        row.spot = self._spill_section(section)
         return row, crits, levels, needs
+
+    def _spill_section(self, section: bytes) -> tuple[int, int]:
+        """A candidate's rendered section goes to a temporary file at once: the report holds a short
+        row per candidate, not the page (50,000 candidates in a few hundred megabytes)."""
+        if self._spill is None:
+            self._spill = tempfile.TemporaryFile()  # removed when closed, or when the process ends
+        self._spill.seek(0, os.SEEK_END)
+        at = self._spill.tell()
+        self._spill.write(section)
+        return at, len(section)
+
+    def _section_of(self, r: _Row) -> str:
+        assert self._spill is not None
+        self._spill.seek(r.spot[0])
+        return self._spill.read(r.spot[1]).decode("utf-8")
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     def _found(self, c: dict, needs: dict[str, str]) -> str:
         """An unmet criterion's reason less its `needs ...;` part (the same for every candidate,
@@ -423,8 +458,9 @@ class Report:
         body = []
         for r in rows:
             cells = []
+            stat = r.statuses
             for cid, _ in cols:
-                st = r.statuses.get(cid)
+                st = stat.get(cid)
                 if st is None:
                     cells.append("<td>")
                 elif st[0] == "met":
@@ -450,6 +486,11 @@ class Report:
                 "</details></div>")
 
     def render(self) -> str:
+        return "".join(self.render_chunks())
+
+    def render_chunks(self) -> Iterator[str]:
+        """The page in pieces, in order: the head and cohort, then each level's matrix and its
+        candidates' sections, read back from the spill file one at a time."""
         rows = sorted(self.rows, key=lambda r: r.key)
         order = {lv: i for i, lv in enumerate(self.level_order)}
         levels = sorted({r.level for r in rows}, key=lambda lv: (order.get(lv, len(order)), lv))  # the ladder's order
@@ -483,14 +524,19 @@ class Report:
             parts.append(f'<details class="errs" open><summary>Could not be evaluated ({len(self.errors)})</summary><ul>'
                          + "".join(f"<li><code>{e(s)}</code>: {e(p)}" for s, p in self.errors) + "</ul></details>")
         parts.append('<main id="main" tabindex="-1">')
+        yield "".join(parts)
         for lv in levels:
             mine = [r for r in rows if r.level == lv]
-            parts.append(f"<section class=\"grp\"{attr('data-level', lv)}><h2>{e(lv)} · {e(self.level_titles.get(lv, ''))}"
-                         f" <small>({len(mine)})</small></h2>{self._matrix(lv, mine)}<div class=\"secs\">")
-            parts += [r.section for r in mine]
-            parts.append("</div></section>")
-        parts.append("</main><script>" + _JS + "</script></body></html>\n")
-        return "".join(parts)
+            yield (f"<section class=\"grp\"{attr('data-level', lv)}><h2>{e(lv)} · {e(self.level_titles.get(lv, ''))}"
+                   f" <small>({len(mine)})</small></h2>{self._matrix(lv, mine)}<div class=\"secs\">")
+            held: list[str] = []
+            for r in mine:
+                held.append(self._section_of(r))
+                if len(held) == 256:
+                    yield "".join(held)
+                    held = []
+            yield "".join(held) + "</div></section>"
+        yield "</main><script>" + _JS + "</script></body></html>\n"
 
 
 FOUR_FIFTHS = Fraction(4, 5)  # a group's rate under 4/5 of the highest group's: the adverse-impact rule of thumb
