@@ -44,28 +44,25 @@ import click  # noqa: E402
 
 # Installed from the wheel this module is ladder.cli, beside the package ladder.engine; in a
 # checkout it is the top-level cli.py beside engine/ (the tests, `python -m cli`, an editable
-# install's sys.path entry). One import for each layout, never both: no generic top-level name
-# is needed once installed.
+# install's sys.path entry). One name for each layout, never both: no generic top-level name is
+# needed once installed.
+_ENGINE = f"{__package__}.engine" if __package__ else "engine"
+
+# Cold start: nothing of the engine is imported here. A command imports what it needs when it
+# runs (`--help`, `schema` and `validate` never load the rules engine's C core), so these option
+# defaults are the engine's own constants, written out (tests/test_durable_version.py keeps them equal).
 EXIT_INTERNAL = 70  # = engine.errors.EXIT_INTERNAL (not importable yet when the engine is broken)
-try:
-    if __package__:
-        from .engine import commands
-        from .engine.errors import EXIT_READER_GONE, Interrupted, LadderError, OutputError, RulesError
-        from .engine.loader import DEFAULT_MAX_BYTES
-        from .engine.report import FORMATS
-        from .engine.rules import load_rules
-    else:
-        from engine import commands
-        from engine.errors import EXIT_READER_GONE, Interrupted, LadderError, OutputError, RulesError
-        from engine.loader import DEFAULT_MAX_BYTES
-        from engine.report import FORMATS
-        from engine.rules import load_rules
-except ImportError as exc:
-    # A broken installation: engine.errors.DependencyError (durable_rules at another version than
-    # the one engine.firing drives) or a missing dependency. One line that says how to fix it, not
-    # a traceback; LADDER_DEBUG=1 re-raises.
+EXIT_READER_GONE = 141  # = engine.errors.EXIT_READER_GONE
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # = engine.loader.DEFAULT_MAX_BYTES
+FORMATS = ("text", "json", "markdown")  # = engine.report.FORMATS
+
+
+def _cannot_start(exc: ImportError) -> NoReturn:
+    """A broken installation: engine.errors.DependencyError (durable_rules at another version than
+    the one engine.firing drives) or a missing dependency. One line that says how to fix it, not a
+    traceback; LADDER_DEBUG=1 re-raises."""
     if os.environ.get("LADDER_DEBUG"):
-        raise
+        raise exc
     click.echo(f"ladder: cannot start: {exc}", err=True)
     sys.exit(EXIT_INTERNAL)
 
@@ -73,7 +70,31 @@ except ImportError as exc:
 def _engine(module: str) -> ModuleType:
     """engine.<module> under whichever name the engine package has here, imported when a command
     first needs it (keeps start-up light)."""
-    return importlib.import_module(f"{commands.__package__}.{module}")
+    try:
+        return importlib.import_module(f"{_ENGINE}.{module}")
+    except ImportError as exc:
+        _cannot_start(exc)
+
+
+def __getattr__(name: str):
+    """`cli.commands` and `cli.load_rules`, imported on first use (a test may replace either)."""
+    if name == "commands":
+        return _engine("commands")
+    if name == "load_rules":
+        return _engine("rules").load_rules
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _cli() -> ModuleType:
+    return sys.modules[__name__]
+
+
+def _commands() -> ModuleType:
+    return _cli().commands  # a test's replacement of cli.commands.X is seen
+
+
+def _errors() -> ModuleType:
+    return _engine("errors")
 
 RULES_OPT = click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
                          help="Rules folder (default: the bundled rules).")
@@ -115,7 +136,7 @@ def _anchors(book, people, cycles, require_people):
     or a missing mandatory directory ends the run here (exit 2; a broken pack calendar exit 4)."""
     try:
         return _engine("anchors").load_anchors(book, people, cycles, require_people)
-    except LadderError as exc:
+    except _errors().LadderError as exc:
         _fail(exc, exc.exit_code)
 
 
@@ -126,7 +147,7 @@ def _today(today) -> None:
     clock.today()
 
 
-def _fail(exc: LadderError, code: int) -> NoReturn:
+def _fail(exc: Exception, code: int) -> NoReturn:
     click.echo(_engine("escape").terminal_out(str(exc)), err=True)
     sys.exit(code)
 
@@ -136,6 +157,7 @@ def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
 
     Ctrl-C while the command runs is a KeyboardInterrupt (batch removes its partial files): one
     line, exit 130. A reader of stdout that goes away (`| head`) ends the run quietly."""
+    errors = _errors()
     outer = _on_ctrl_c(signal.default_int_handler)
     try:
         try:
@@ -150,10 +172,12 @@ def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
                 _echo(out, err=to_stderr)
             if err and err[0]:
                 _echo(err[0], err=True)
-        except LadderError as exc:  # each error class carries its exit code (engine/errors.py)
+        except ImportError as exc:  # a dependency missing, or at the wrong version (imported only now)
+            _cannot_start(exc)
+        except errors.LadderError as exc:  # each error class carries its exit code (engine/errors.py)
             _fail(exc, exc.exit_code)
     except KeyboardInterrupt:
-        _fail(Interrupted(), Interrupted.exit_code)
+        _fail(errors.Interrupted(), errors.Interrupted.exit_code)
     except BrokenPipeError:  # from the command (batch --out -) or from printing its output
         _reader_gone()
     finally:
@@ -190,7 +214,7 @@ def _echo(text: str, err: bool = False, nl: bool = True, piece: int = 1 << 16) -
     except BrokenPipeError:
         raise
     except OSError as exc:
-        raise OutputError(summary=f"cannot write to standard {'error' if err else 'output'}: "
+        raise _errors().OutputError(summary=f"cannot write to standard {'error' if err else 'output'}: "
                                   f"{exc.strerror or exc}") from None
 
 
@@ -210,8 +234,8 @@ def _reader_gone() -> NoReturn:
 
 def _book(rules_dir):
     try:
-        return load_rules(rules_dir)
-    except RulesError as exc:
+        return _cli().load_rules(rules_dir)
+    except _errors().RulesError as exc:
         _fail(exc, exc.exit_code)
 
 
@@ -264,10 +288,10 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
       ladder validate --decisions fixtures/decisions-2026-h1.csv --results results.jsonl
     """
     _today(today)
-    s = commands.Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
+    s = _commands().Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
     book = _book(rules_dir)
     del recursive  # -r is accepted for old scripts and changes nothing: folders are always read whole
-    _run(commands.validate, book, list(packets), s, jobs or os.cpu_count() or 1,
+    _run(_commands().validate, book, list(packets), s, jobs or os.cpu_count() or 1,
          decisions=list(decisions), results=results, cycle=cycle,
          anchors=_anchors(book, people, cycles, require_people), anchor_files=(people, cycles), exclude=tuple(exclude))
 
@@ -299,11 +323,11 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
       ladder evaluate fixtures/noor-ashgrove-mid-to-senior-ready.yaml --paths
     """
     _today(today)
-    s = commands.Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan, exit_code=exit_code,
+    s = _commands().Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan, exit_code=exit_code,
                           paths=with_paths)
     colour = sys.stdout.isatty()
     book = _book(rules_dir)
-    _run(commands.evaluate, book, packet, target, s,
+    _run(_commands().evaluate, book, packet, target, s,
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None, track=track,
          anchors=_anchors(book, people, cycles, require_people))
 
@@ -359,7 +383,7 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
                                          require_people=require_people, exclude=tuple(exclude))
     book = _book(rules_dir)
     _anchors(book, people, cycles, require_people)  # a bad directory or calendar: exit 2 before any work
-    _run(commands.batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
+    _run(_commands().batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
          book=book, criteria_csv=criteria_csv, html=html, private=private, to_stderr=True)  # stdout may be the verdicts (--out -)
 
 
@@ -401,7 +425,7 @@ def report(results, out, packets, redact, no_charts, private, rules_dir, max_byt
     """
     book = _book(rules_dir)
     anchors = _anchors(book, people, cycles, require_people) if people or cycles or require_people else None
-    _run(commands.report, book, results, out, redact, list(packets), max_bytes, private, anchors=anchors,
+    _run(_commands().report, book, results, out, redact, list(packets), max_bytes, private, anchors=anchors,
          charts=not no_charts, decisions=tuple(decisions), groups_csv=groups_csv)
 
 
@@ -426,7 +450,7 @@ def new(target, track, fmt, out, rules_dir):
       ladder new --target principal-pm --track ic | ladder validate -
       ladder new --target director --format xlsx --out template.xlsx
     """
-    _run(commands.new, _book(rules_dir), target, track, fmt, out)
+    _run(_commands().new, _book(rules_dir), target, track, fmt, out)
 
 
 @main.command()
@@ -441,7 +465,7 @@ def schema(rules_dir, fmt):
       ladder schema > packet.schema.json
       ladder schema --format markdown > docs/packets.md
     """
-    _run(commands.schema, _book(rules_dir), fmt)
+    _run(_commands().schema, _book(rules_dir), fmt)
 
 
 @main.command()
@@ -460,7 +484,7 @@ def init(directory, bundled):
       ladder init our-ladder && ladder rules test --rules our-ladder/rules
       ladder init our-copy --bundled && ladder evaluate packet.yaml --rules our-copy/rules
     """
-    _run(commands.init, directory, bundled)
+    _run(_commands().init, directory, bundled)
 
 
 @main.command("import")
@@ -520,9 +544,9 @@ def paths(packet, rules_dir, fmt, max_bytes, redact, today):
       ladder paths fixtures/petra-silvermoss-senior-to-principal-not-ready.yaml --format json
     """
     _today(today)
-    s = commands.Settings(rules_dir, fmt, max_bytes, redact)
+    s = _commands().Settings(rules_dir, fmt, max_bytes, redact)
     colour = sys.stdout.isatty()
-    _run(commands.paths, _book(rules_dir), packet, s,
+    _run(_commands().paths, _book(rules_dir), packet, s,
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
 
 
@@ -612,7 +636,7 @@ def rules_lint(rules_dir, strict, fmt):
     Example:
       ladder rules lint --rules rules/
     """
-    _run(commands.rules_lint, rules_dir, strict, fmt)
+    _run(_commands().rules_lint, rules_dir, strict, fmt)
 
 
 @rules.command("show")
@@ -626,7 +650,7 @@ def rules_show(rules_dir, level, fmt):
     Example:
       ladder rules show --format json
     """
-    _run(commands.rules_show, _book(rules_dir), level, fmt)
+    _run(_commands().rules_show, _book(rules_dir), level, fmt)
 
 
 @rules.command("test")
@@ -651,7 +675,7 @@ def rules_test(rules_dir, fixtures_dir, update, junit, snapshots, private):
       ladder rules test
       ladder rules test --update     # after an intended rule change
     """
-    _run(commands.rules_test, _book(rules_dir), fixtures_dir, update, junit, snapshots, private)
+    _run(_commands().rules_test, _book(rules_dir), fixtures_dir, update, junit, snapshots, private)
 
 
 @main.command()

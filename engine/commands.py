@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import pipeline
 from .errors import (  # noqa: F401 - re-exported
     EXIT_FAILURES,
     EXIT_INVALID_PACKET,
@@ -21,21 +21,14 @@ from .errors import (  # noqa: F401 - re-exported
     UsageError,
 )
 from .escape import TermText, terminal, terminal_lines
-from .evaluator import Evaluator
 from .loader import DEFAULT_MAX_BYTES
-from .report import (
-    dumps,
-    paths_json,
-    paths_markdown,
-    paths_text,
-    problems_json,
-    verdict_json,
-    verdict_markdown,
-    verdict_text,
-    with_paths_json,
-)
-from .rules import RuleBook
 from .suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from .rules import RuleBook
+
+# Cold start: each command imports what it uses when it runs (the evaluator and its rules engine,
+# the report formats, the pipeline), so `ladder schema` or `ladder validate` pays for none of it.
 
 
 @dataclass
@@ -66,6 +59,7 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
         raise UsageError(summary="nothing to check: give packet files, or --decisions FILE")
     from .batch import BatchOptions, run_batch, validate_item
     from .inputs import Selection, iter_inputs
+    from .report import dumps, problems_json
 
     lines: list[str] = []
     records = []
@@ -187,7 +181,10 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
              track: str | None = None, anchors=None) -> tuple[str, int]:
     """One verdict; with s.paths the adjacent paths' fit follows it, and the verdict's own output
     is byte for byte what it is without (JSON: a `paths` key appended after its keys)."""
+    from . import pipeline
+    from .evaluator import Evaluator
     from .inputs import stdin_packet
+    from .report import paths_markdown, paths_text, verdict_json, verdict_markdown, verdict_text, with_paths_json
 
     check_target(book, target)
     check_track(book, track)
@@ -212,6 +209,8 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
 
 
 def _fit(packet, assessor):
+    from . import pipeline
+
     fits = pipeline.fit(packet, assessor)
     if isinstance(fits, pipeline.Result):
         raise EngineError(fits.problems)
@@ -227,7 +226,9 @@ def _assessor(book: RuleBook):
 def paths(book: RuleBook, path: str, s: Settings, style=None) -> tuple[str, int]:
     """The fit with each adjacent career path, strongest first: never a promotion verdict, so a
     packet needs no level to be promoted to (a VP, an external candidate without a target)."""
+    from . import pipeline
     from .inputs import stdin_packet
+    from .report import paths_json, paths_markdown, paths_text
 
     assessor = _assessor(book)
     doc = pipeline.load(stdin_packet() if path == "-" else path, s.max_bytes)
@@ -394,6 +395,7 @@ def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> tuple[str, int,
     """(stdout, exit code, stderr): every rule problem; errors (or warnings with --strict) exit 4."""
     from . import ruletools
     from .pathrules import load_paths
+    from .report import dumps
     from .rules import load_rules
 
     try:
@@ -437,6 +439,7 @@ def init(directory: str, bundled: bool = False) -> tuple[str, int]:
 
 def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:
     from . import ruletools
+    from .report import dumps
 
     if level is not None:
         resolved = book.resolve(level)
@@ -572,6 +575,7 @@ def _unanchored(d: dict, anchors) -> int:
 
 def _titles_by_hash(paths: list[str] | tuple, max_bytes: int) -> dict[str, dict]:
     """packet_sha256 -> evidence id -> [type, date, title], for every readable packet of `paths`."""
+    from . import pipeline
     from .evidence import packet_sha256
     from .inputs import iter_inputs
 
@@ -593,6 +597,7 @@ def new(book: RuleBook, target: str, track: str | None = None, fmt: str = "yaml"
     stdout, or the spreadsheet layout (`--format csv|xlsx --out FILE`, engine.spreadsheet) with
     one example row per record. Either way its placeholders are refused until replaced."""
     from .authoring import template, template_data
+    from .evaluator import Evaluator
 
     if fmt == "yaml":
         if out is not None:

@@ -14,16 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import LadderError, Problem
-from .evaluator import Evaluator
 from .evidence import Packet, candidate_id, check_document
 from .inputs import Item, load_item
 from .loader import DEFAULT_MAX_BYTES, Document, ParseFailure, load_file
-from .plan import make_plan
 from .rules import RuleBook
 from .verdict import READY, PathsReport, Verdict
 
 if TYPE_CHECKING:  # engine.paths is imported only by the commands that assess paths
     from .anchors import Anchors
+    from .evaluator import Evaluator  # the evaluator is given; importing it is the caller's
     from .paths import PathAssessor
 
 # What stopped a packet, as a batch error line's `kind`.
@@ -91,6 +90,8 @@ def plan(r: Result, evaluator: Evaluator) -> Result:
     none): records proved, by one firing, to make the candidate ready. Never raises."""
     v = r.verdict
     if v is not None and r.packet is not None and v.verdict != READY:
+        from .plan import make_plan  # only a verdict that is not ready has a plan
+
         v.plan, v.plan_note = make_plan(evaluator, r.packet, v)
     return r
 

@@ -46,8 +46,6 @@ def bundled_packet_schema() -> PacketSchema:
 
 def read_packet_schema(raw: bytes, source: str) -> PacketSchema:
     """A packet schema from its bytes: JSON, an object, and a valid JSON Schema; else RulesError."""
-    import jsonschema
-
     def bad(message: str) -> RulesError:
         return RulesError([Problem(source, "", message, kind="rules")])
     try:
@@ -56,11 +54,19 @@ def read_packet_schema(raw: bytes, source: str) -> PacketSchema:
         raise bad(f"not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise bad("a packet schema must be a JSON object")
+    schema = PacketSchema(data)
+    if schema == bundled_packet_schema():
+        # the bundled schema, byte for byte in meaning: checked against the metaschema by the tests
+        # (tests/test_validate.py), not again in every process (the check took most of a cold
+        # `ladder evaluate`)
+        return schema
+    import jsonschema
+
     try:
         jsonschema.validators.validator_for(data).check_schema(data)
     except jsonschema.SchemaError as exc:
         raise bad(f"not a valid JSON Schema ({exc.message})") from None
-    return PacketSchema(data)
+    return schema
 
 
 def packet_schema_beside(rules_dir: Path) -> PacketSchema | None:

@@ -83,17 +83,69 @@ def test_the_cli_reports_a_wrong_version_in_one_line():
     assert proc.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("args", [["--help"], ["validate", "FIXTURE"], ["schema"], ["evaluate", "--help"]])
+_PROBE = ("import sys\nsys.argv[0] = 'ladder'\nimport cli\ntry:\n    cli.run()\nexcept SystemExit as e:\n"
+          "    code = e.code\nprint('LOADED' if 'durable_rules_engine' in sys.modules else 'NOT LOADED', code)\n"
+          "print(' '.join(sorted(sys.modules)))")
+
+
+def _probe(*argv: str) -> tuple[str, set[str]]:
+    """Run the CLI in a new interpreter: ('LOADED'|'NOT LOADED' and the exit code, the modules imported)."""
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    lines = proc.stdout.splitlines()
+    assert len(lines) >= 2, proc.stdout[-500:] + proc.stderr
+    return lines[-2], set(lines[-1].split())
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "FIXTURE"], ["validate", "--format", "json", "FIXTURE"],
+                                  ["schema"], ["schema", "--format", "markdown"], ["new", "--help"],
+                                  ["evaluate", "--help"]])
 def test_commands_that_fire_nothing_never_load_the_c_core(args):
     """Cold start: --help, validate and schema import only what they need; the C core of
-    durable_rules is loaded when a rules engine is made, never by an import."""
+    durable_rules is loaded when a rules engine is made, never by an import. Nor do they import
+    engine.firing (so no version check either: they drive no engine), the evaluator, or the
+    Python jsonschema (only an invalid packet or rule file needs its messages).
+
+    `ladder new` itself fires: its template is the plan the rules engine proves for an empty
+    packet, so only its --help is here."""
     packet = str(sorted(FIXTURES.glob("*.yaml"))[0])
-    argv = [packet if a == "FIXTURE" else a for a in args]
-    code = ("import sys\nsys.argv[0] = 'ladder'\nimport cli\ntry:\n    cli.run()\nexcept SystemExit as e:\n"
-            "    code = e.code\nprint('LOADED' if 'durable_rules_engine' in sys.modules else 'NOT LOADED', code)")
-    proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert proc.stdout.splitlines()[-1] in ("NOT LOADED 0", "NOT LOADED None"), proc.stdout[-500:] + proc.stderr
-    # and one that fires does load it
-    proc = subprocess.run([sys.executable, "-c", code, "evaluate", packet], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
-    assert proc.stdout.splitlines()[-1].startswith("LOADED"), proc.stdout[-500:]
+    status, modules = _probe(*[packet if a == "FIXTURE" else a for a in args])
+    assert status in ("NOT LOADED 0", "NOT LOADED None"), status
+    assert not modules & {"engine.firing", "engine.evaluator", "engine.compiler", "engine.plan", "jsonschema"}, \
+        sorted(modules & {"engine.firing", "engine.evaluator", "engine.compiler", "engine.plan", "jsonschema"})
+
+
+def test_help_imports_no_engine_module():
+    status, modules = _probe("--help")
+    assert status == "NOT LOADED 0"
+    assert not {m for m in modules if m == "engine" or m.startswith("engine.")}, sorted(modules)
+    assert not modules & {"yaml", "orjson", "jsonschema_rs", "icu"}
+
+
+def test_a_command_that_fires_loads_the_c_core():
+    packet = str(sorted(FIXTURES.glob("*.yaml"))[0])
+    status, modules = _probe("evaluate", packet)
+    assert status.startswith("LOADED"), status
+    assert "jsonschema" not in modules  # a valid packet under the bundled rules never needs it
+    status, _ = _probe("new", "--target", "senior-pm")
+    assert status == "LOADED 0", status
+
+
+def test_the_cli_constants_are_the_engines():
+    """cli.py writes out the engine's option defaults and exit codes so that it imports no
+    engine module before a command runs; they must stay the engine's."""
+    import cli
+    from engine import errors, loader, report
+
+    assert (cli.DEFAULT_MAX_BYTES, cli.FORMATS) == (loader.DEFAULT_MAX_BYTES, report.FORMATS)
+    assert (cli.EXIT_INTERNAL, cli.EXIT_READER_GONE, cli.EXIT_INTERRUPTED) == \
+        (errors.EXIT_INTERNAL, errors.EXIT_READER_GONE, errors.EXIT_INTERRUPTED)
+
+
+def test_the_library_api_is_importable_lazily():
+    """`from engine import ...` (the documented library use) works; `import engine` alone imports
+    none of the engine's modules."""
+    code = ("import sys, engine\nprint(sorted(m for m in sys.modules if m.startswith('engine.')))\n"
+            "from engine import " + ", ".join(__import__("engine").__all__) + "\nprint('ok')")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.splitlines() == ["[]", "ok"], proc.stdout + proc.stderr

@@ -623,3 +623,28 @@ def test_a_hostile_folder_name_in_the_summary_is_escaped(run_cli, tmp_path):
     (top / "sub").rename(top / "s\x1b[31mub")
     out = run_cli("validate", top, "--exclude", "invalid").stdout
     assert "\x1b" not in out and "came from subfolders" in out
+
+
+@pytest.mark.parametrize("name", sorted(p.name.removesuffix(".schema.json")
+                                        for p in (Path(__file__).resolve().parent.parent / "schemas").glob("*.schema.json")))
+def test_every_bundled_schema_is_a_valid_json_schema(name):
+    """The bundled schemas are checked against their metaschema here, once, not at every start:
+    a rules folder whose packet schema is the bundled one skips the check (engine.schema)."""
+    import jsonschema
+
+    from engine.resources import load_schema
+
+    data = load_schema(name)
+    jsonschema.validators.validator_for(data).check_schema(data)
+
+
+def test_a_packet_schema_other_than_the_bundled_one_is_still_checked():
+    from engine.errors import RulesError
+    from engine.resources import load_schema
+    from engine.schema import read_packet_schema
+
+    data = copy.deepcopy(load_schema("packet"))  # (load_schema's dict is shared: never change it)
+    assert read_packet_schema(json.dumps(data).encode(), "packet.schema.json").data == data  # the bundled one
+    data["properties"]["schema_version"] = {"type": "no-such-type"}
+    with pytest.raises(RulesError, match="not a valid JSON Schema"):
+        read_packet_schema(json.dumps(data).encode(), "packet.schema.json")
