@@ -28,7 +28,7 @@ except ImportError:  # not POSIX: engine.output takes no locks either
 SUMMARY_HEADER = ["candidate_id", "name", "source", "org", "manager", "cycle", "track", "current_level",
                   "target_level", "as_of", "verdict", "required_met", "required_total", "supporting_met",
                   "supporting_needed", "supporting_short", "required_gaps", "supporting_gaps", "warnings", "also_in",
-                  "invalid_reason", "rules_version", "numbers_basis", "plan_records", "warning_text"]
+                  "invalid_reason", "rules_version", "numbers_basis", "plan_records", "warning_text", "paths_fit"]
 CRITERIA_HEADER = ["candidate_id", "source", "org", "cycle", "track", "target_level", "verdict", "criterion_id",
                    "level", "required", "status", "evidence_count", "verified", "basis", "basis_note"]
 INVALID = "invalid"  # the verdict column of a packet that could not be evaluated
@@ -46,7 +46,7 @@ def summary_row(d: dict) -> list[Any]:
     also = ";".join(d.get(ALSO_IN, []))
     if "error" in d:
         row = [c.get("id"), "", d.get("source"), "", "", "", "", "", "", "", INVALID] + [""] * 8 + \
-            [also, first_problem((d.get("error") or {}).get("problems") or []), "", "", "", ""]
+            [also, first_problem((d.get("error") or {}).get("problems") or []), "", "", "", "", ""]
         return row
     levels = d.get("levels", [])
     short = [g for g in d.get("supporting_gaps", [])]
@@ -64,7 +64,9 @@ def summary_row(d: dict) -> list[Any]:
            "policy" if any(lv.get("basis") == "policy" for lv in levels) else "",
            # records the plan would add (empty: no plan was made or needed; "none found": no plan within the bounds)
            "" if "plan" not in d else ("none found" if plan is None else len(plan)),
-           " | ".join(f"{w.get('path', '')}: {w.get('message', '')}" for w in warnings)]
+           " | ".join(f"{w.get('path', '')}: {w.get('message', '')}" for w in warnings),
+           # batch --paths: each adjacent path's fit, strongest first (empty without --paths)
+           "; ".join(f"{p.get('id')}={p.get('fit')}" for p in d.get("paths") or [] if isinstance(p, dict))]
     return row
 
 

@@ -102,6 +102,7 @@ class Report:
         # a number in it is the ladder's choice, not the guide's, shown "policy" in the key
         self.policy: dict[str, str] = {}
         self.default_window: dict | None = None  # the ladder's default window and its note, when labelled
+        self.path_fits: dict[str, Counter[str]] = {}  # adjacent path -> fit -> candidates (batch --paths)
         self._shapes: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per list of criteria seen
         self._spill: Any = None  # the rendered sections, in a temporary file (_spill_section)
 
@@ -282,6 +283,14 @@ class Report:
                f"<h3>{self._who(r)} <span{attr('class', 'v ' + r.verdict)}>{e(_LABEL.get(r.verdict, r.verdict))}"
                f'</span></h3><p class="hl">{e(d.get("headline"))}</p><p class="facts">{" · ".join(facts)} · source '
                f"<code>{e(d.get('source', ''))}</code></p>" + decided]
+        fits = d.get("paths")
+        if isinstance(fits, list) and fits:  # batch --paths: the adjacent paths' fit, strongest first
+            out.append('<p class="paths">Adjacent paths: ' + ", ".join(
+                f"{e(p.get('title') or p.get('id'))} <b>{e(p.get('fit'))}</b>" for p in fits if isinstance(p, dict))
+                + "</p>")
+            for p in fits:
+                if isinstance(p, dict) and p.get("fit") in ("strong", "some", "none"):
+                    self.path_fits.setdefault(str(p.get("id")), Counter())[str(p["fit"])] += 1
         levels = d.get("levels", [])
         if self.charts and levels:
             out.append(self._meters(levels))
@@ -415,6 +424,13 @@ class Report:
                        f'<th scope="col">candidates<th scope="col">ready<th scope="col">share ready</thead>'
                        f"<tbody>{cells}</tbody></table>")
         out.append(_impact_tables(fig["groups"]))
+        if self.path_fits:
+            cells = "".join(f'<tr><th scope="row"><code>{e(pid)}</code>'
+                            + "".join(f"<td>{fits[f]}" for f in ("strong", "some", "none"))
+                            for pid, fits in sorted(self.path_fits.items()))
+            out.append('<table class="by"><caption>Adjacent paths: fit across the cohort (batch --paths)</caption>'
+                       '<thead><tr><th scope="col">path<th scope="col">strong<th scope="col">some<th scope="col">none'
+                       f"</thead><tbody>{cells}</tbody></table>")
         if fig["unmet"]:
             cells = "".join(f"<tr><th scope=\"row\"><code>{e(cid)}</code><td>{'required' if req else 'supporting'}"
                             f"<td>{n}<td>{of}" for cid, req, n, of in fig["unmet"])

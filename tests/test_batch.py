@@ -107,7 +107,7 @@ def test_summary_and_csv(tmp_path, run_cli):
     rows = csv_path.read_text().splitlines()
     assert rows[0] == ("candidate_id,name,source,org,manager,cycle,track,current_level,target_level,as_of,verdict,"
                        "required_met,required_total,supporting_met,supporting_needed,supporting_short,required_gaps,"
-                       "supporting_gaps,warnings,also_in,invalid_reason,rules_version,numbers_basis,plan_records,warning_text")
+                       "supporting_gaps,warnings,also_in,invalid_reason,rules_version,numbers_basis,plan_records,warning_text,paths_fit")
     assert len(rows) == len(PACKETS) + 1
     verdicts = [d["verdict"] for d in _lines(out)]
     for v in ("ready", "not_ready", "insufficient_evidence"):
@@ -562,3 +562,32 @@ def test_a_reader_that_goes_away_ends_a_long_streamed_run_promptly(tmp_path):
     p.stderr.close()
     assert "Traceback" not in err and err == "", err
     assert took < 10, f"the run went on for {took:.1f} s after its reader left"  # 3,000 packets take far longer
+
+
+def test_batch_paths_reach_the_summary_csv_and_the_report(run_cli, tmp_path):
+    """With --paths, each row of the summary CSV gives every adjacent path's fit (as the verdict
+    line orders them, strongest first) and the report shows them in each section and as a cohort
+    table; without --paths the column is empty and the report says nothing of paths."""
+    import csv as _csv
+
+    for flag in (["--paths"], []):
+        out, summ, page = tmp_path / f"r{len(flag)}.jsonl", tmp_path / f"s{len(flag)}.csv", tmp_path / f"p{len(flag)}.html"
+        run_cli("batch", *sorted(FIXTURES.glob("*.yaml")), *flag, "--out", out, "--summary", summ, "--html", page,
+                "--quiet", exit_code=None)
+        lines = {d["candidate"]["id"]: d for d in map(json.loads, out.read_text(encoding="utf-8").splitlines())
+                 if "verdict" in d}
+        rows = list(_csv.DictReader(summ.read_text(encoding="utf-8").splitlines()))
+        html = page.read_text(encoding="utf-8")
+        for row in rows:
+            d = lines.get(row["candidate_id"])
+            if d is None:
+                continue
+            want = "; ".join(f"{p['id']}={p['fit']}" for p in d["paths"]) if flag else ""
+            assert row["paths_fit"] == want
+        if flag:
+            assert all(r["paths_fit"] for r in rows if r["verdict"] != "invalid")
+            assert html.count('<p class="paths">Adjacent paths: ') == len(lines)
+            strong = sum(p["fit"] == "strong" for d in lines.values() for p in d["paths"] if p["id"] == "product-marketing")
+            assert f"<tr><th scope=\"row\"><code>product-marketing</code><td>{strong}<td>" in html
+        else:
+            assert "Adjacent paths" not in html
