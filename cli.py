@@ -36,9 +36,12 @@ def _on_ctrl_c(handler):
 _BEFORE_IMPORT = _on_ctrl_c(_interrupted_at_once)  # imports take ~0.3 s: the longest part of start-up
 
 import importlib  # noqa: E402 - after the Ctrl-C handler, on purpose
-from collections.abc import Iterable, Iterator  # noqa: E402
+from collections.abc import Callable, Iterable, Iterator  # noqa: E402
 from types import ModuleType  # noqa: E402
-from typing import NoReturn  # noqa: E402
+from typing import TYPE_CHECKING, NoReturn  # noqa: E402
+
+if TYPE_CHECKING:  # the one shape every command returns (engine.errors), for the type checker only
+    from engine.errors import Outcome
 
 import click  # noqa: E402
 
@@ -152,7 +155,7 @@ def _fail(exc: Exception, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
+def _run(fn: Callable[..., Outcome], *args, to_stderr: bool = False, **kwargs) -> None:
     """Call a command; print its output; exit with its code. Errors become messages, not tracebacks.
 
     Ctrl-C while the command runs is a KeyboardInterrupt (batch removes its partial files): one
@@ -161,17 +164,16 @@ def _run(fn, *args, to_stderr: bool = False, **kwargs) -> None:
     outer = _on_ctrl_c(signal.default_int_handler)
     try:
         try:
-            res = fn(*args, **kwargs)  # (stdout, exit code), (stdout, exit code, stderr), or a stream
-            if hasattr(res, "chunks"):  # written as it is made (compare over 100,000 results)
-                for piece in _gathered(res.chunks):
+            res = fn(*args, **kwargs)  # an engine.errors.Outcome: every command's one shape
+            if isinstance(res.stdout, str):
+                if res.stdout:
+                    _echo(res.stdout, err=to_stderr)
+            else:  # written as it is made (compare over 100,000 results)
+                for piece in _gathered(res.stdout):
                     _echo(piece, err=to_stderr, nl=False)
-                out, code, err = "", res.exit_code, [res.stderr]
-            else:
-                out, code, *err = res
-            if out:
-                _echo(out, err=to_stderr)
-            if err and err[0]:
-                _echo(err[0], err=True)
+            code = res.exit_code  # final once a streamed output is consumed
+            if res.stderr:
+                _echo(res.stderr, err=True)
         except ImportError as exc:  # a dependency missing, or at the wrong version (imported only now)
             _cannot_start(exc)
         except errors.LadderError as exc:  # each error class carries its exit code (engine/errors.py)

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import charts
 from .decisions import DECISIONS, Matcher, load_decisions, override_status
-from .errors import EXIT_INVALID_PACKET, EXIT_OK, Problem
+from .errors import EXIT_INVALID_PACKET, EXIT_OK, Outcome, Problem
 from .escape import markdown as _md, markdown_code as _code, terminal_lines
 from .report import SUPPRESS_BELOW, dumps
 from .results import VERDICTS, iter_lines, problems_text, summarise
@@ -404,11 +404,11 @@ RENDER = {"text": render_text, "json": dumps, "markdown": render_markdown, "html
 
 
 def execute(book: RuleBook, results_path: str, decisions_path: str, fmt: str = "text",
-            cycle: str | None = None) -> tuple[str, int, str]:
+            cycle: str | None = None) -> Outcome:
     """(stdout, exit code, stderr): the figures; exit 3 when a line or row had to be left out."""
     cal = calibrate(book, results_path, decisions_path, cycle)
     d = as_dict(cal, book)
     err = problems_text(cal.problems, cal.more_problems)
     notes = "\n".join(str(p) + " (warning)" for p in cal.notes[:100])
     errors = [p for p in cal.problems if p.severity == "error"]
-    return RENDER[fmt](d), EXIT_INVALID_PACKET if errors else EXIT_OK, "\n".join(x for x in (err, notes) if x)
+    return Outcome(RENDER[fmt](d), EXIT_INVALID_PACKET if errors else EXIT_OK, "\n".join(x for x in (err, notes) if x))

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import pipeline
-from .errors import EXIT_INVALID_PACKET, EXIT_OK, EngineError, EvidenceError, OutputError, Problem, UsageError
+from .errors import EXIT_INVALID_PACKET, EXIT_OK, EngineError, EvidenceError, Outcome, OutputError, Problem, UsageError
 from .escape import html_csp, html_shown, markdown as _md
 from .evaluator import Evaluator
 from .evidence import Packet
@@ -635,7 +635,7 @@ def html(case: Case) -> str:
 # -- the command ---------------------------------------------------------------------------------------------
 def execute(book: RuleBook, path: str, fmt: str = "html", out: str = "-", decisions: tuple[str, ...] = (),
             history: tuple[str, ...] = (), redact: bool = False, with_plan: bool = True,
-            max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, int, str]:
+            max_bytes: int = DEFAULT_MAX_BYTES) -> Outcome:
     """`ladder case`: the page to `out` (atomic; `-`: stdout). A problem in a decisions or results
     file is named on stderr and the page is still written without it (exit 3); a bad packet is
     exit 3 with nothing written; a results file that is not there, exit 2."""
@@ -651,7 +651,7 @@ def execute(book: RuleBook, path: str, fmt: str = "html", out: str = "-", decisi
     err = problems_text(case.problems)
     code = EXIT_INVALID_PACKET if case.problems else EXIT_OK
     if out == "-":
-        return text.rstrip("\n"), code, err
+        return Outcome(text.rstrip("\n"), code, err)
     try:
         w = AtomicWriter(out)
         try:
@@ -663,4 +663,4 @@ def execute(book: RuleBook, path: str, fmt: str = "html", out: str = "-", decisi
         w.commit()
     except OSError as exc:
         raise OutputError(summary=f"cannot write {out}: {exc.strerror or exc}") from None
-    return "", code, "\n".join(x for x in (f"{out}: the case of {case.title.removeprefix('Promotion case: ')}", err) if x)
+    return Outcome("", code, "\n".join(x for x in (f"{out}: the case of {case.title.removeprefix('Promotion case: ')}", err) if x))

@@ -15,6 +15,7 @@ from .errors import (  # noqa: F401 - re-exported
     EngineError,
     EvidenceError,
     Interrupted,
+    Outcome,
     OutputError,
     Problem,
     RulesError,
@@ -48,7 +49,7 @@ PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs m
 def validate(book: RuleBook, paths: list[str], s: Settings,
              jobs: int = 1, decisions: list[str] | tuple = (), results: str | None = None,
              cycle: str | None = None, anchors=None, anchor_files: tuple = (None, None),
-             exclude: tuple[str, ...] = ()) -> tuple[str, int]:
+             exclude: tuple[str, ...] = ()) -> Outcome:
     """Check every packet of every input, and every decisions file; report every problem. JSONL
     inputs: one packet a line. With `results`, decisions are checked against those verdicts too.
 
@@ -99,13 +100,13 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
             doc["checked_against"] = (anchors if anchors is not None else _pack_anchors(book)).checked()
         if decisions:
             doc["decisions"] = dec_records
-        return dumps(doc), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
+        return Outcome(dumps(doc), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK)
     if paths:
         lines += [f"not checked: {n}" for n in _not_checked(anchors, book)]
         lines += [terminal(x, newlines=False) for x in selection.lines()]
         lines.append(f"{total - bad} of {total} packet(s) valid" if bad else f"all {total} packet(s) valid")
     lines.extend(dec_lines)
-    return "\n".join(lines), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK
+    return Outcome("\n".join(lines), EXIT_INVALID_PACKET if bad or dec_bad else EXIT_OK)
 
 
 def _pack_anchors(book: RuleBook):
@@ -178,7 +179,7 @@ def check_track(book: RuleBook, track: str | None) -> None:
 
 
 def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None,
-             track: str | None = None, anchors=None) -> tuple[str, int]:
+             track: str | None = None, anchors=None) -> Outcome:
     """One verdict; with s.paths the adjacent paths' fit follows it, and the verdict's own output
     is byte for byte what it is without (JSON: a `paths` key appended after its keys)."""
     from . import pipeline
@@ -200,12 +201,12 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
     fits = _fit(packet, assessor) if assessor else None
     code = EXIT_FAILURES if s.exit_code and verdict.verdict != "ready" else EXIT_OK
     if s.fmt == "json":
-        return (with_paths_json(verdict, fits, s.redact) if fits else verdict_json(verdict, s.redact)), code
+        return Outcome((with_paths_json(verdict, fits, s.redact) if fits else verdict_json(verdict, s.redact)), code)
     if s.fmt == "markdown":
         text = verdict_markdown(verdict, packet.by_id, s.redact)
-        return (text + "\n" + paths_markdown(fits, packet.by_id, s.redact) if fits else text), code
+        return Outcome((text + "\n" + paths_markdown(fits, packet.by_id, s.redact) if fits else text), code)
     text = verdict_text(verdict, packet.by_id, s.redact, style)
-    return (TermText(text + "\n\n" + paths_text(fits, packet.by_id, s.redact, style)) if fits else text), code
+    return Outcome((TermText(text + "\n\n" + paths_text(fits, packet.by_id, s.redact, style)) if fits else text), code)
 
 
 def _fit(packet, assessor):
@@ -223,7 +224,7 @@ def _assessor(book: RuleBook):
     return assessor_for(book)
 
 
-def paths(book: RuleBook, path: str, s: Settings, style=None) -> tuple[str, int]:
+def paths(book: RuleBook, path: str, s: Settings, style=None) -> Outcome:
     """The fit with each adjacent career path, strongest first: never a promotion verdict, so a
     packet needs no level to be promoted to (a VP, an external candidate without a target)."""
     from . import pipeline
@@ -239,10 +240,10 @@ def paths(book: RuleBook, path: str, s: Settings, style=None) -> tuple[str, int]
         raise (EngineError if packet.kind == pipeline.INTERNAL else EvidenceError)(packet.problems)
     fits = _fit(packet, assessor)
     if s.fmt == "json":
-        return paths_json(fits, s.redact), EXIT_OK
+        return Outcome(paths_json(fits, s.redact), EXIT_OK)
     if s.fmt == "markdown":
-        return paths_markdown(fits, packet.by_id, s.redact), EXIT_OK
-    return paths_text(fits, packet.by_id, s.redact, style), EXIT_OK
+        return Outcome(paths_markdown(fits, packet.by_id, s.redact), EXIT_OK)
+    return Outcome(paths_text(fits, packet.by_id, s.redact, style), EXIT_OK)
 
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
@@ -250,7 +251,7 @@ SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 
 def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
           err=None, book: RuleBook | None = None, criteria_csv: str | None = None,
-          html: str | None = None, private: bool = False) -> tuple[str, int]:
+          html: str | None = None, private: bool = False) -> Outcome:
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
     Beside it, all derived from its lines: `summary_csv`, `criteria_csv` and the `html` report.
     Raises UsageError (an unknown --target; an output that is a folder, that another output or an
@@ -280,7 +281,7 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
 
 def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err,
            criteria_csv: str | None = None, html: str | None = None, book: RuleBook | None = None,
-           private: bool = False) -> tuple[str, int]:
+           private: bool = False) -> Outcome:
     import signal
     import sys
 
@@ -388,10 +389,10 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     if not summary.total:
         text += "\nno packets were read" + ("" if opts.redact else f" from {', '.join(paths)}") + \
             f"; {'the output is empty' if out == '-' else out + ' is empty'}"
-    return text, EXIT_INVALID_PACKET if summary.invalid else EXIT_OK
+    return Outcome(text, EXIT_INVALID_PACKET if summary.invalid else EXIT_OK)
 
 
-def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> tuple[str, int, str]:
+def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> Outcome:
     """(stdout, exit code, stderr): every rule problem; errors (or warnings with --strict) exit 4."""
     from . import ruletools
     from .pathrules import load_paths
@@ -415,17 +416,17 @@ def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> tuple[str, int,
     errors = [p for p in problems if p.severity == "error" or (strict and p.severity == "warning")]
     code = EXIT_INVALID_RULES if errors else EXIT_OK
     if fmt == "json":
-        return dumps({"ok": not errors, "problems": [dict(p.as_dict(), file=p.source) for p in problems]}), code, ""
+        return Outcome(dumps({"ok": not errors, "problems": [dict(p.as_dict(), file=p.source) for p in problems]}), code, "")
     lines = [f"{p}" + (f" ({p.severity})" if p.severity != "error" else "") for p in problems]
     if errors:
-        return "", code, "\n".join(lines)
+        return Outcome("", code, "\n".join(lines))
     warned = sum(p.severity == "warning" for p in problems)
     acked = sum(p.severity == "acknowledged" for p in problems)
     tail = ", ".join([f"{warned} warning(s)"] * bool(warned) + [f"{acked} acknowledged"] * bool(acked))
-    return "\n".join(lines + ["rules ok" + (f", {tail}" if tail else "")]), code, ""
+    return Outcome("\n".join(lines + ["rules ok" + (f", {tail}" if tail else "")]), code, "")
 
 
-def init(directory: str, bundled: bool = False) -> tuple[str, int]:
+def init(directory: str, bundled: bool = False) -> Outcome:
     """`ladder init DIR`: a new pack that lints and tests clean (`--bundled`: a copy of the
     bundled ladder to change)."""
     from .scaffold import init_pack
@@ -434,10 +435,10 @@ def init(directory: str, bundled: bool = False) -> tuple[str, int]:
     rules = Path(directory) / "rules"
     nxt = (f"next: commit it, edit a level file, then ladder audit --rules {rules} --base HEAD --packets PACKETS"
            if bundled else f"next: ladder rules lint --rules {rules} --strict; ladder rules test --rules {rules}")
-    return "\n".join([*(f"wrote {f}" for f in files), "", nxt]), EXIT_OK
+    return Outcome("\n".join([*(f"wrote {f}" for f in files), "", nxt]), EXIT_OK)
 
 
-def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:
+def rules_show(book: RuleBook, level: str | None, fmt: str) -> Outcome:
     from . import ruletools
     from .report import dumps
 
@@ -450,12 +451,12 @@ def rules_show(book: RuleBook, level: str | None, fmt: str) -> tuple[str, int]:
 
     paths = None if level is not None else load_paths(book)  # --level: that level only
     if fmt == "json":
-        return dumps(ruletools.show_dict(book, level, paths)), EXIT_OK
-    return ruletools.show_text(book, level, markdown=fmt == "markdown", paths=paths), EXIT_OK
+        return Outcome(dumps(ruletools.show_dict(book, level, paths)), EXIT_OK)
+    return Outcome(ruletools.show_text(book, level, markdown=fmt == "markdown", paths=paths), EXIT_OK)
 
 
 def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: str | None,
-               snapshots: str = "beside", private: bool = False) -> tuple[str, int]:
+               snapshots: str = "beside", private: bool = False) -> Outcome:
     """Every fixture against its golden verdict; exit 1 on a mismatch or an error. `snapshots`:
     where a mismatch's NAME.golden.new goes: beside the golden, into a new temporary folder
     (`temp`: what the pre-commit hook uses, so nothing untracked lands in the repository), or
@@ -493,12 +494,12 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
             w.abort()
             raise
     failed = any(r.status in ("fail", "error") for r in results)
-    return text, EXIT_FAILURES if failed else EXIT_OK
+    return Outcome(text, EXIT_FAILURES if failed else EXIT_OK)
 
 
 def report(book: RuleBook, results: str, out: str, redact: bool = False, packets: list[str] | tuple = (),
            max_bytes: int = DEFAULT_MAX_BYTES, private: bool = False, charts: bool = True,
-           anchors=None, decisions: tuple[str, ...] = (), groups_csv: str | None = None) -> tuple[str, int, str]:
+           anchors=None, decisions: tuple[str, ...] = (), groups_csv: str | None = None) -> Outcome:
     """RESULTS.jsonl (as batch writes it) -> one self-contained HTML file at `out` (atomic; `-`:
     stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
     a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
@@ -563,7 +564,7 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
         note += ("\n" if note else "") + (f"{unanchored} verdict(s) were not made against the people directory and "
                                           "cycle calendar given (their checked_against digests differ)")
     err = "\n".join(x for x in (note, problems_text(problems)) if x)
-    return "", EXIT_INVALID_PACKET if problems else EXIT_OK, err
+    return Outcome("", EXIT_INVALID_PACKET if problems else EXIT_OK, err)
 
 
 def _unanchored(d: dict, anchors) -> int:
@@ -592,7 +593,7 @@ def _titles_by_hash(paths: list[str] | tuple, max_bytes: int) -> dict[str, dict]
 
 
 def new(book: RuleBook, target: str, track: str | None = None, fmt: str = "yaml",
-        out: str | None = None) -> tuple[str, int, str]:
+        out: str | None = None) -> Outcome:
     """`ladder new`: a packet template for a target level (engine.authoring): commented YAML on
     stdout, or the spreadsheet layout (`--format csv|xlsx --out FILE`, engine.spreadsheet) with
     one example row per record. Either way its placeholders are refused until replaced."""
@@ -602,16 +603,16 @@ def new(book: RuleBook, target: str, track: str | None = None, fmt: str = "yaml"
     if fmt == "yaml":
         if out is not None:
             raise UsageError(summary="--out: the YAML template is printed; redirect it (ladder new ... > packet.yaml)")
-        return template(book, Evaluator(book), target, track).rstrip("\n"), EXIT_OK, ""
+        return Outcome(template(book, Evaluator(book), target, track).rstrip("\n"), EXIT_OK, "")
     if out is None:
         raise UsageError(summary=f"--format {fmt}: give --out FILE.{fmt} (a spreadsheet is a file, not text)")
     from .spreadsheet import write_template
 
     data = template_data(book, Evaluator(book), target, track)[0]
-    return "", EXIT_OK, write_template(book, data, out, fmt)
+    return Outcome("", EXIT_OK, write_template(book, data, out, fmt))
 
 
-def schema(book: RuleBook, fmt: str = "json") -> tuple[str, int]:
+def schema(book: RuleBook, fmt: str = "json") -> Outcome:
     """`ladder schema`: the packet schema the rules in use check packets with, or its field reference."""
     import json
 
@@ -619,5 +620,5 @@ def schema(book: RuleBook, fmt: str = "json") -> tuple[str, int]:
 
     data = book.packet_schema.data
     if fmt == "markdown":
-        return field_reference(data).rstrip("\n"), EXIT_OK
-    return json.dumps(data, indent=2, ensure_ascii=False), EXIT_OK
+        return Outcome(field_reference(data).rstrip("\n"), EXIT_OK)
+    return Outcome(json.dumps(data, indent=2, ensure_ascii=False), EXIT_OK)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .decisions import Decision, Matcher, load_decisions
-from .errors import EXIT_INVALID_PACKET, EXIT_OK, Problem
+from .errors import EXIT_INVALID_PACKET, EXIT_OK, Outcome, Problem
 from .escape import csv_text, markdown as _md, terminal_lines
 from .report import dumps
 from .results import Summary, iter_lines, problems_text, summarise
@@ -282,7 +282,7 @@ def render_markdown(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
 RENDER = {"text": render_text, "json": render_json, "markdown": render_markdown, "csv": render_csv}
 
 
-class Streamed:
+class Streamed(Outcome):
     """Output made while the input is read; exit_code and stderr are known once it is consumed."""
 
     def __init__(self, book: RuleBook, old: str, new: str, fmt: str, decisions: tuple[str, ...] = ()):
@@ -298,20 +298,19 @@ class Streamed:
         self._items = changes(book, old, new, self.cohort)
         self._first = next(self._items, None)
         self.fmt = fmt
-        self.exit_code, self.stderr = EXIT_OK, ""
+        super().__init__(self._chunks(), EXIT_OK, "")
 
     def _all(self) -> Iterator[Change]:
         if self._first is not None:
             yield self._first
             yield from self._items
 
-    @property
-    def chunks(self) -> Iterator[str]:
+    def _chunks(self) -> Iterator[str]:
         yield from RENDER[self.fmt](self._all(), self.cohort)
         errors = [p for p in self.cohort.problems if p.severity == "error"]
         self.exit_code = EXIT_INVALID_PACKET if errors else EXIT_OK
         self.stderr = problems_text([p for p in self.cohort.problems])
 
 
-def execute(book: RuleBook, old: str, new: str, fmt: str = "text", decisions: tuple[str, ...] = ()) -> Streamed:
+def execute(book: RuleBook, old: str, new: str, fmt: str = "text", decisions: tuple[str, ...] = ()) -> Outcome:
     return Streamed(book, old, new, fmt, tuple(decisions))

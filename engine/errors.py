@@ -4,6 +4,7 @@ Errors carry fields; messages are built from them so reporters never parse strin
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .escape import terminal
@@ -49,6 +50,24 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug in ladder or the engine, never bad inpu
 EXIT_IO = 74  # EX_IOERR: an output could not be written (a full disk, an unwritable or vanished folder)
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention
 EXIT_READER_GONE = 141  # 128 + SIGPIPE: stdout's reader went away (`| head`); the shell's convention
+
+
+class Outcome:
+    """What every command gives the command line, the one shape: its standard output (the text,
+    or pieces made while the input is read), its standard error and its exit code. A failure is
+    raised instead, as a LadderError carrying its exit code. A streamed outcome (`stdout` an
+    iterator) knows its exit code and standard error once its pieces are consumed."""
+
+    __slots__ = ("stdout", "exit_code", "stderr")
+
+    def __init__(self, stdout: str | Iterable[str] = "", exit_code: int = EXIT_OK, stderr: str = ""):
+        self.stdout = stdout
+        self.exit_code = exit_code
+        self.stderr = stderr
+
+    def __repr__(self) -> str:
+        shown = self.stdout if isinstance(self.stdout, str) else "<stream>"
+        return f"Outcome({shown!r}, {self.exit_code}, {self.stderr!r})"
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from .errors import LadderError, Problem, UsageError
+from .errors import LadderError, Outcome, Problem, UsageError
 from .fields import person_key
 from .rules import EXTERNAL, RuleBook
 from .suggest import did_you_mean
@@ -317,13 +317,13 @@ def _loops(people: dict[str, Person]) -> list[tuple[str, int]]:
     return sorted(out, key=lambda x: x[1])
 
 
-def check_file(path: str, book: RuleBook) -> tuple[str, int]:
+def check_file(path: str, book: RuleBook) -> Outcome:
     """`ladder people check FILE`: ok with a count and the digest, or every problem (exit 2)."""
     d = load_directory(path, book)
     roles = sum(not p.on_ladder for p in d.people.values())
     left = sum(p.status == "left" for p in d.people.values())
-    return (f"{path}: ok ({len(d)} people: {len(d) - roles} on the ladder, {roles} in other roles, {left} left; "
-            f"{d.digest})"), 0
+    return Outcome((f"{path}: ok ({len(d)} people: {len(d) - roles} on the ladder, {roles} in other roles, {left} left; "
+            f"{d.digest})"), 0)
 
 
 # -- checking a packet ------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from . import clock, pipeline
-from .errors import EXIT_FAILURES, EXIT_OK, LadderError, Problem
+from .errors import EXIT_FAILURES, EXIT_OK, LadderError, Outcome, Problem
 from .escape import terminal_lines
 from .evidence import candidate_id, check_document, packet_sha256
 from .inputs import Item, iter_inputs
@@ -292,13 +292,13 @@ def summary(idx: Index, checks: list[Check]) -> dict:
 
 
 def execute(book: RuleBook, results: str, packets: list[str], fmt: str = "text", max_bytes: int = 5 * 1024 * 1024,
-            jobs: int = 1, people: str | None = None, cycles: str | None = None) -> tuple[str, int, str]:
+            jobs: int = 1, people: str | None = None, cycles: str | None = None) -> Outcome:
     idx, checks = run(book, results, packets, max_bytes, jobs, people, cycles)
     s = summary(idx, checks)
     code = EXIT_OK if s["ok"] else EXIT_FAILURES
     err = "\n".join(str(p) for p in idx.problems[:100])
     if fmt == "json":
-        return dumps({**s, "packets_checked": [c.as_dict() for c in checks if c.status != REPLAYS]}), code, err
+        return Outcome(dumps({**s, "packets_checked": [c.as_dict() for c in checks if c.status != REPLAYS]}), code, err)
     out = list(_lines(idx, checks, results))
     out.append(f"{s[REPLAYS]} of {s['packets']} packet(s) replay their recorded verdict"
                + (f"; {s[DIFFERS]} do not" if s[DIFFERS] else "")
@@ -309,4 +309,4 @@ def execute(book: RuleBook, results: str, packets: list[str], fmt: str = "text",
     if s["lines_not_checked"]:
         out.append(f"{s['lines_not_checked']} of {s['verdict_lines']} verdict line(s) in {results} had no packet "
                    "given to check them")
-    return terminal_lines(out), code, err
+    return Outcome(terminal_lines(out), code, err)

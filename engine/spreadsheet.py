@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from .errors import Problem
+from .errors import Outcome, Problem
 
 EVIDENCE, CANDIDATES = "evidence", "candidates"
 _HEAD = ("candidate_id", "id", "type", "date", "title")
@@ -313,7 +313,7 @@ def packets_from_tables(tables: dict[str, Table], files: dict[str, str], cols: C
     return packets, rows_of, problems + w.problems
 
 
-def import_sheet(book, path: str, out: str, candidates: str | None = None) -> tuple[str, int, str]:
+def import_sheet(book, path: str, out: str, candidates: str | None = None) -> Outcome:
     """`ladder import`: one packet file (JSON) per candidate in `out`, each validated with the rules
     in use; problems name the sheet, row and column. Exit 3 when any row or packet has a problem
     (the valid packets are still written)."""
@@ -329,7 +329,7 @@ def import_sheet(book, path: str, out: str, candidates: str | None = None) -> tu
     try:
         tables, files = read_tables(path, candidates)
     except SheetError as exc:
-        return "", EXIT_INVALID_PACKET, "\n".join(str(p) for p in exc.problems)
+        return Outcome("", EXIT_INVALID_PACKET, "\n".join(str(p) for p in exc.problems))
     except xlsx.TooLarge as exc:
         raise UsageError(summary=f"{path}: a workbook that {exc}; split it, or import it as CSV") from None
     except Exception as exc:  # noqa: BLE001 - a damaged workbook fails in many ways (zip, XML, cell values); none is a crash
@@ -359,7 +359,7 @@ def import_sheet(book, path: str, out: str, candidates: str | None = None) -> tu
         written += 1
     err = "\n".join(str(p) for p in problems)
     note = f"{out}: {written} packet(s) written, {len(packets) - written} with problems"
-    return "", EXIT_INVALID_PACKET if problems else EXIT_OK, "\n".join(x for x in (err, note) if x)
+    return Outcome("", EXIT_INVALID_PACKET if problems else EXIT_OK, "\n".join(x for x in (err, note) if x))
 
 
 def _locate(p: Problem, cid: str, rows: dict[int, tuple[str, str, int]], files: dict[str, str]) -> Problem:
@@ -511,7 +511,7 @@ def _stable_zip(data: bytes) -> bytes:
 
 
 def export_packets(book, inputs: list[str], out: str, fmt: str | None = None, max_bytes: int = 0
-                   ) -> tuple[str, int, str]:
+                   ) -> Outcome:
     """`ladder export`: packets -> the spreadsheet layout. OUT.xlsx: one workbook (sheets evidence
     and candidates); OUT.csv: the evidence file, and the candidates beside it as OUT-candidates.csv."""
     from . import pipeline
@@ -534,7 +534,7 @@ def export_packets(book, inputs: list[str], out: str, fmt: str | None = None, ma
         ev, cands = tables_from_packets(packets, cols)
     except SheetError as exc:
         problems += exc.problems
-        return "", EXIT_INVALID_PACKET, "\n".join(str(p) for p in problems)
+        return Outcome("", EXIT_INVALID_PACKET, "\n".join(str(p) for p in problems))
     dest = Path(out)
     kind = fmt or dest.suffix.lower().lstrip(".")
     if kind == "xlsx":
@@ -554,7 +554,7 @@ def export_packets(book, inputs: list[str], out: str, fmt: str | None = None, ma
     else:
         raise UsageError(summary=f"{out}: give a file ending .csv or .xlsx (or --format csv|xlsx)")
     err = "\n".join(str(p) for p in problems)
-    return "", EXIT_INVALID_PACKET if problems else EXIT_OK, "\n".join(x for x in (err, note) if x)
+    return Outcome("", EXIT_INVALID_PACKET if problems else EXIT_OK, "\n".join(x for x in (err, note) if x))
 
 
 def write_template(book, data: dict, out: str, fmt: str) -> str:

@@ -80,8 +80,8 @@ def test_the_programs_own_colours_survive_the_terminal_door(tmp_path):
     import click
 
     p = _write(tmp_path, "p.json", _packet(title=TERMINAL_PAYLOADS[0]))
-    out, _ = commands.evaluate(load_rules(None), str(p), None, commands.Settings(),
-                               style=lambda t, **kw: click.style(t, **kw))
+    out = commands.evaluate(load_rules(None), str(p), None, commands.Settings(),
+                            style=lambda t, **kw: click.style(t, **kw)).stdout
     assert isinstance(out, escape.TermText) and escape.terminal_out(out) == out
     assert click.style("NOT READY", fg="red", bold=True) in out  # the program's colour
     assert "\x1b[4A" not in out and "\\x1b[4A" in out  # the packet's sequence, shown

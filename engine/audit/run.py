@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import EXIT_FAILURES as EXIT_CHANGES, EXIT_OK, UsageError
+from ..errors import EXIT_FAILURES as EXIT_CHANGES, EXIT_OK, Outcome, UsageError
 from ..escape import terminal
 from ..inputs import Item, iter_inputs
 from ..loader import DEFAULT_MAX_BYTES
@@ -130,7 +130,7 @@ def run_audit(opts: AuditOptions, stdin=None, notes: list[str] | None = None) ->
     return result
 
 
-def execute(opts: AuditOptions, stdin=None) -> tuple[str, int]:
+def execute(opts: AuditOptions, stdin=None) -> Outcome:
     """Run the audit and render it: (output, exit code). Errors: UsageError (2), RulesError (4).
     Notes (e.g. uncommitted rule changes an explicit --head ignores) go to stderr."""
     notes: list[str] = []
@@ -138,4 +138,4 @@ def execute(opts: AuditOptions, stdin=None) -> tuple[str, int]:
     for n in notes:
         print(terminal(n), file=sys.stderr)
     code = EXIT_CHANGES if opts.exit_code and result.changed else EXIT_OK
-    return RENDERERS[opts.fmt](result), code
+    return Outcome(RENDERERS[opts.fmt](result), code)
