@@ -511,10 +511,13 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
 
     check_outputs([("--out", out), ("--groups-csv", groups_csv)],
                   [("RESULTS", results)] + [("a PACKETS file", p) for p in packets])
-    titles = {} if redact else _titles_by_hash(packets, max_bytes)
     problems: list[Problem] = []
+    own: list = []  # the packets' own committee sections, as decisions (after the files' rows)
+    titles = _titles_by_hash(packets, max_bytes, book, own, problems)
+    if redact:
+        titles = {}
     matcher = None
-    if decisions:
+    if decisions or own:
         from .decisions import Matcher, load_decisions
 
         rows = []
@@ -522,7 +525,7 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
             got = load_decisions(f, book)
             problems += got.problems
             rows += got.rows
-        matcher = Matcher(rows)
+        matcher = Matcher(rows + own)
     rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels(), charts=charts,
                  decisions=matcher, directory=anchors.people if anchors is not None else None)
     unanchored = 0
@@ -574,8 +577,18 @@ def _unanchored(d: dict, anchors) -> int:
     return int(got.get("people") != want["people"] or got.get("cycles") != want["cycles"])
 
 
-def _titles_by_hash(paths: list[str] | tuple, max_bytes: int) -> dict[str, dict]:
-    """packet_sha256 -> evidence id -> [type, date, title], for every readable packet of `paths`."""
+def _located(p: Problem, doc) -> Problem:
+    """A problem of a packet's committee section with the line its pointer is on."""
+    from dataclasses import replace
+
+    return replace(p, line=doc.locate(p.path))
+
+
+def _titles_by_hash(paths: list[str] | tuple, max_bytes: int, book: RuleBook | None = None,
+                    decided: list | None = None, problems: list[Problem] | None = None) -> dict[str, dict]:
+    """packet_sha256 -> evidence id -> [type, date, title], for every readable packet of `paths`;
+    with `decided`, each packet's own `committee:` section is added to it as a decision (its
+    problems to `problems`)."""
     from . import pipeline
     from .evidence import packet_sha256
     from .inputs import iter_inputs
@@ -585,6 +598,13 @@ def _titles_by_hash(paths: list[str] | tuple, max_bytes: int) -> dict[str, dict]
         doc = pipeline.load(item, max_bytes)
         if isinstance(doc, pipeline.Result) or not isinstance(doc.data, dict):
             continue
+        if decided is not None and isinstance(doc.data.get("committee"), dict):
+            from .decisions import from_packet
+
+            got = from_packet(doc.data, doc.source, book)
+            decided += got.rows
+            if problems is not None:
+                problems += [p if p.line is not None else _located(p, doc) for p in got.problems]
         ev = doc.data.get("evidence")
         if isinstance(ev, list):
             out[packet_sha256(doc.data)] = {e["id"]: [e.get("type"), e.get("date"), e.get("title")]

@@ -265,6 +265,22 @@ def _read_yaml(text: str, path: str, chk: _Checker) -> None:
 
 
 # -- against the verdicts ------------------------------------------------------------------------
+def from_packet(data: Any, source: str, book: RuleBook | None = None) -> Decisions:
+    """A packet's own `committee:` section as a decision (cycle and candidate from the packet's
+    candidate), checked as a row of a decisions file is; none when the packet has no section, or
+    names no cycle (the section is then the case page's alone: a decision is per cycle)."""
+    chk = _Checker(source, book)
+    data = data if isinstance(data, dict) else {}
+    com, cand = data.get("committee"), data.get("candidate")
+    if not isinstance(com, dict) or not isinstance(cand, dict) or not cand.get("cycle"):
+        return chk.out
+    row = {"cycle": cand.get("cycle"), "candidate_id": cand.get("id"),
+           **{k: v for k, v in com.items() if k in COLUMNS and k not in ("cycle", "candidate_id")}}
+    where = {"cycle": "/candidate/cycle", "candidate_id": "/candidate/id"}
+    chk.row(row, 0, lambda col: (None, where.get(col, f"/committee/{col}" if col else "/committee")))
+    return chk.out
+
+
 class Matcher:
     """Which decision a verdict line is about: the same candidate id, and the same cycle when the
     line's packet names one (candidate.cycle) or --cycle picks one."""
@@ -273,7 +289,9 @@ class Matcher:
         self.by_cid: dict[str, list[Decision]] = {}
         for d in rows:
             if cycle is None or d.cycle == cycle:
-                self.by_cid.setdefault(d.candidate, []).append(d)
+                mine = self.by_cid.setdefault(d.candidate, [])
+                if not any(x.cycle == d.cycle for x in mine):  # a decisions file's row before the packet's own
+                    mine.append(d)
         self.cycle = cycle
 
     def match(self, cid: str, line_cycle: str | None) -> Decision | str | None:

@@ -261,3 +261,35 @@ def test_a_people_directorys_further_columns_are_cohort_groups(run_cli, tmp_path
     # without the directory there is no site dimension
     run_cli("report", res, "--out", tmp_path / "r2.html", "--groups-csv", tmp_path / "g2.csv")
     assert "site," not in (tmp_path / "g2.csv").read_text()
+
+
+def test_report_reads_a_packets_own_committee_section_as_its_decision(run_cli, tmp_path):
+    """A packet given to `report` with a `committee:` section (and a cycle) is shown with that
+    decision; a decisions file's row for the same candidate and cycle comes first; a section that
+    names an unknown criterion is a located problem (exit 3) and the page is still written."""
+    import yaml as _yaml
+
+    from conftest import FIXTURES
+
+    src = FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"
+    d = _yaml.safe_load(src.read_text(encoding="utf-8"))
+    d["candidate"]["cycle"] = "2026-h1"
+    d["committee"] = {"decision": "deferred", "decided_on": "2026-07-02", "reason": "Asked for one more half."}
+    packet = tmp_path / "noor.yaml"
+    packet.write_text(_yaml.safe_dump(d, sort_keys=False), encoding="utf-8")
+    res = tmp_path / "r.jsonl"
+    run_cli("batch", packet, "--out", res, "--quiet")
+    run_cli("report", res, packet, "--out", tmp_path / "a.html")
+    page = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert "<b>Committee 2026-h1: deferred</b> (decided 2026-07-02, not what the rules said)" in page
+    dec = tmp_path / "d.csv"
+    dec.write_text("cycle,candidate_id,decision,decided_on,reason,overrides\n"
+                   "2026-h1,emp-0988,promoted,2026-07-08,,\n", encoding="utf-8")
+    run_cli("report", res, packet, "--out", tmp_path / "b.html", "--decisions", dec)
+    page = (tmp_path / "b.html").read_text(encoding="utf-8")
+    assert "Committee 2026-h1: promoted" in page and "deferred" not in page.split("<main", 1)[1]
+    d["committee"]["overrides"] = "senior-pm.no-such-thing=met"
+    packet.write_text(_yaml.safe_dump(d, sort_keys=False), encoding="utf-8")
+    r = run_cli("report", res, packet, "--out", tmp_path / "c.html", exit_code=3)
+    assert f"{packet}:" in r.stderr and "/committee/overrides: unknown criterion 'senior-pm.no-such-thing'" in r.stderr
+    assert (tmp_path / "c.html").exists()
