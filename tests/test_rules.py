@@ -369,6 +369,53 @@ def test_min_supporting_decides_ready(tmp_path):
     ev.close()
 
 
+
+def test_a_level_of_supporting_criteria_only_gets_a_headline_of_counts(tmp_path, run_cli):
+    """No required criterion on the path: the headline gives supporting criteria met, of how many,
+    and how many are needed, never "all 0 required criteria met"; one short of the threshold is
+    not ready, the threshold itself is ready. Text, JSON, markdown and the HTML report carry it."""
+    crit = {"sup-a": PROBE_CRITERIA["gte"], "sup-b": PROBE_CRITERIA["exists"], "sup-c": PROBE_CRITERIA["contains"]}
+    policy = {"min_supporting": 2, "sufficient_evidence": {"min_records": 1, "within_days": 365}}
+    rules = write_mini(tmp_path / "rules", crit, policy, supporting=tuple(crit))
+    a, b, c = rec("a", "risk_raised", teams=3), rec("b", "learning", shared=True), rec("c", "artifact",
+                                                                                         themes=["alignment"])
+    cases = [([a], "not ready for probe: 1 of 3 supporting criteria met, 2 needed"),
+             ([a, b], "ready for probe: 2 of 3 supporting criteria met, 2 needed"),
+             ([a, b, c], "ready for probe: 3 of 3 supporting criteria met, 2 needed")]
+    for i, (evidence, want) in enumerate(cases):
+        pk = tmp_path / f"p{i}.json"
+        pk.write_text(json.dumps(packet(evidence)))
+        v = json.loads(run_cli("evaluate", pk, "--rules", rules, "--format", "json").stdout)
+        assert v["headline"] == want
+        assert "required criteria" not in v["headline"]
+        assert want in run_cli("evaluate", pk, "--rules", rules).stdout
+        assert want in run_cli("evaluate", pk, "--rules", rules, "--format", "markdown").stdout
+    out, page = tmp_path / "r.jsonl", tmp_path / "r.html"
+    run_cli("batch", *(tmp_path / f"p{i}.json" for i in range(3)), "--rules", rules, "--out", out, "--html", page,
+            "--quiet")
+    html = page.read_text(encoding="utf-8")
+    assert all(want in html for _, want in cases)
+
+
+def test_a_supporting_only_level_short_of_an_aspect_says_which(tmp_path):
+    """The count is met but a per-aspect threshold is not: the headline names the aspect."""
+    crit = {"sup-a": PROBE_CRITERIA["gte"], "sup-b": PROBE_CRITERIA["exists"]}
+    probe = {"level": "probe",
+             "policy": {"min_supporting": 1, "min_supporting_per_aspect": {"craft": 1},
+                        "sufficient_evidence": {"min_records": 1, "within_days": 365}},
+             "criteria": [{"id": f"probe.{k}", "title": f"Probe {k}", "source": "Level 2 · Test", "required": False,
+                           "aspect": "craft" if k == "sup-b" else "delivery", "condition": c}
+                          for k, c in crit.items()]}
+    rules = write_mini(tmp_path / "rules")
+    (rules / "probe.yaml").write_text(yaml.safe_dump(probe, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    book = load_rules(rules)
+    ev = Evaluator(book)
+    data = packet([rec("a", "risk_raised", teams=3)])
+    v = ev.evaluate(check_document(Document("p.json", data, json.dumps(data), "json"), book))
+    ev.close()
+    assert v.headline == "not ready for probe: probe needs 1 more supporting craft criteria (0 of 1 met)"
+
+
 def test_cli_evaluate_with_custom_rules(tmp_path, run_cli):
     """`--rules DIR` reaches the engine: a custom level is evaluated and cited through the CLI."""
     rules = write_mini(tmp_path / "rules", {"gte": PROBE_CRITERIA["gte"]})
