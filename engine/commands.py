@@ -422,7 +422,9 @@ def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> Outcome:
         return Outcome("", code, "\n".join(lines))
     warned = sum(p.severity == "warning" for p in problems)
     acked = sum(p.severity == "acknowledged" for p in problems)
-    tail = ", ".join([f"{warned} warning(s)"] * bool(warned) + [f"{acked} acknowledged"] * bool(acked))
+    noted = sum(p.severity == "note" for p in problems)
+    tail = ", ".join([f"{warned} warning(s)"] * bool(warned) + [f"{acked} acknowledged"] * bool(acked)
+                     + [f"{noted} note(s)"] * bool(noted))
     return Outcome("\n".join(lines + ["rules ok" + (f", {tail}" if tail else "")]), code, "")
 
 

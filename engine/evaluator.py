@@ -171,6 +171,8 @@ def _headline(v: Verdict) -> str:
                 f"{lr.recent_window_days} days of {v.as_of}; at least {lr.recent_needed} needed")
     req_total = sum(lr.required_total for lr in v.levels)
     req_met = sum(lr.required_met for lr in v.levels)
+    if not req_total:  # a pack whose levels here have supporting criteria only: its pass mark is the count
+        return _supporting_only_headline(v)
     if v.verdict == READY:
         return (f"ready for {target}: all {req_total} required criteria met, and "
                 f"{sum(lr.supporting_met for lr in v.levels)} supporting "
@@ -182,8 +184,28 @@ def _headline(v: Verdict) -> str:
     for lr in short:
         parts.append(f"{lr.id} needs {lr.supporting_needed - lr.supporting_met} more supporting "
                      f"criteria ({lr.supporting_met} of {lr.supporting_needed} met)")
+    return f"not ready for {target}: " + "; ".join(parts + _aspects_short(v))
+
+
+def _supporting_only_headline(v: Verdict) -> str:
+    """No level on the path has a required criterion: say how many supporting criteria are met,
+    of how many, against how many are needed (`8 of 10 supporting criteria met, 6 needed`), per
+    level when the path has several, instead of "all 0 required criteria met"."""
+    judged = [lr for lr in v.levels if not lr.carried]  # a carried level has no criteria here
+    figures = [(lr.id, f"{lr.supporting_met} of {lr.supporting_total} supporting criteria met, "
+                       f"{lr.supporting_needed} needed") for lr in judged]
+    if v.verdict == READY:
+        words = [f"{lv}: {f}" if len(figures) > 1 else f for lv, f in figures]
+        return f"ready for {v.target_level}: " + "; ".join(words)
+    short = [(lr.id, f) for lr, (_, f) in zip(judged, figures) if lr.supporting_met < lr.supporting_needed]
+    words = [f"{lv}: {f}" if len(figures) > 1 else f for lv, f in short]
+    return f"not ready for {v.target_level}: " + "; ".join(words + _aspects_short(v))
+
+
+def _aspects_short(v: Verdict) -> list[str]:
+    parts = []
     for lr in v.levels:
         for a in lr.aspects_short:
             parts.append(f"{lr.id} needs {a['needed'] - a['met']} more supporting {a['aspect']} "
                          f"criteria ({a['met']} of {a['needed']} met)")
-    return f"not ready for {target}: " + "; ".join(parts)
+    return parts

@@ -123,6 +123,11 @@ def _warning(c: Criterion, code: str, message: str) -> Problem:
     return Problem(c.file, "", f"{message} [{code}]", line=c.line, severity="warning", kind=f"lint:{code}:{c.id}")
 
 
+def _note(c: Criterion, code: str, message: str) -> Problem:
+    """Something lint cannot decide about one criterion: shown, but not a warning (--strict passes)."""
+    return Problem(c.file, "", f"{message} [{code}]", line=c.line, severity="note", kind=f"lint:{code}:{c.id}")
+
+
 def _counts_alike(a: Criterion, b: Criterion) -> bool:
     """Two leaf demands measure the same thing: the same evidence type, the same kind of count
     (records, different values of the same field, a mean, people, periods) and the same themes asked for."""
@@ -135,6 +140,125 @@ def _counts_alike(a: Criterion, b: Criterion) -> bool:
     if ("min_people" in ca) != ("min_people" in cb) or ("regularly" in ca) != ("regularly" in cb):
         return False
     return ca.get("where", {}).get("themes") == cb.get("where", {}).get("themes")
+
+
+# -- does one leaf count every record another counts? (the "demands less" warning) ------------------
+# A proof by cases, never a guess: any operator or shape not handled below makes it "cannot tell".
+def _holds_on_missing(pred: dict) -> bool:
+    """A predicate that holds for a record without the field (ne, not_in, exists: false: docs/rules.md)."""
+    return all(op in ("ne", "not_in") or (op == "exists" and v is False) for op, v in pred.items())
+
+
+def _vkey(v: Any) -> tuple:
+    """A value as the engine compares it, but `true` is not 1 (values are typed: docs/rules.md)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return ("number", float(v))
+    return (type(v).__name__, v)
+
+
+def _listed(pred: dict) -> set | None:
+    """The values a predicate allows when it lists them (eq, in; less ne, not_in), else None."""
+    vals: set | None = None
+    for op in ("eq", "in"):
+        if op in pred:
+            got = {_vkey(v) for v in (pred[op] if op == "in" else [pred[op]])}
+            vals = got if vals is None else vals & got
+    if vals is not None:
+        vals -= {_vkey(pred["ne"])} if "ne" in pred else set()
+        vals -= {_vkey(v) for v in pred.get("not_in", [])}
+    return vals
+
+
+def _excluded(pred: dict) -> set:
+    return ({_vkey(pred["ne"])} if "ne" in pred else set()) | {_vkey(v) for v in pred.get("not_in", [])}
+
+
+def _bound_implies(a: dict, op: str, x: Any) -> bool:
+    """Every value `a` allows satisfies `op x` (gt, gte, lt, lte)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    vals = _listed(a)
+    if vals is not None:
+        nums = [v for kind, v in vals if kind == "number"]
+        test = {"gt": lambda v: v > x, "gte": lambda v: v >= x, "lt": lambda v: v < x, "lte": lambda v: v <= x}[op]
+        return len(nums) == len(vals) and all(test(v) for v in nums)
+    lower = op in ("gt", "gte")
+    for aop in (("gt", "gte") if lower else ("lt", "lte")):
+        y = a.get(aop)
+        if isinstance(y, bool) or not isinstance(y, (int, float)):
+            continue
+        if (y > x if lower else y < x) or (y == x and (op in ("gte", "lte") or aop == op)):
+            return True
+    return False
+
+
+def _pred_implies(a: Any, b: Any) -> bool:
+    """Every record `a` holds for, `b` holds for too (the same field of one record)."""
+    a = a if isinstance(a, dict) else {"eq": a}
+    b = b if isinstance(b, dict) else {"eq": b}
+    if _holds_on_missing(a) and not _holds_on_missing(b):
+        return False
+    allowed = _listed(a)
+    for op, v in b.items():
+        if op in ("eq", "in"):
+            ok = allowed is not None and allowed <= {_vkey(x) for x in (v if op == "in" else [v])}
+        elif op in ("ne", "not_in"):
+            banned = {_vkey(x) for x in (v if op == "not_in" else [v])}
+            ok = (allowed is not None and not allowed & banned) or banned <= _excluded(a)
+        elif op in _NUMERIC_OPS:
+            ok = _bound_implies(a, op, v)
+        elif op == "exists":
+            ok = a.get("exists") is False if v is False else not _holds_on_missing(a)
+        elif op in ("contains", "contains_any"):
+            wanted = {_vkey(x) for x in (v if op == "contains_any" else [v])}
+            ok = ("contains" in a and _vkey(a["contains"]) in wanted) or (
+                bool(a.get("contains_any")) and {_vkey(x) for x in a["contains_any"]} <= wanted)
+        else:
+            ok = False
+        if not ok:
+            return False
+    return True
+
+
+def _where_implies(a: dict, b: dict) -> bool:
+    return all(f in a and _pred_implies(a[f], pb) for f, pb in (b or {}).items())
+
+
+def _leaf_window(cond: dict) -> tuple[str, int] | None:
+    """A leaf's window: ("days", N) for within_days, ("period", N) for the ladder's default (inside
+    the period as well), None for none (any_time, or a ladder without a default)."""
+    if "within_days" in cond:
+        return ("days", cond["within_days"])
+    if "default_window" in cond:
+        return ("period", cond["default_window"])
+    return None
+
+
+def _counts_every_record_of(lo: dict, hi: dict) -> bool:
+    """Provably, every record the leaf `lo` counts the leaf `hi` counts too: hi's type, where,
+    any_item clauses, unflagged, window (and mean threshold) are each no stricter than lo's."""
+    if lo.get("evidence") != hi.get("evidence") or not _where_implies(lo.get("where", {}), hi.get("where", {})):
+        return False
+    lo_items = item_clauses(lo)
+    for hb in item_clauses(hi):
+        if not any(la["field"] == hb["field"] and _where_implies(la.get("where", {}), hb.get("where", {}))
+                   for la in lo_items):
+            return False
+    if hi.get("unflagged") and not lo.get("unflagged"):
+        return False
+    if ("regularly" in lo or "regularly" in hi) and (
+            {k: v for k, v in lo.get("regularly", {}).items() if k != "min_periods"}
+            != {k: v for k, v in hi.get("regularly", {}).items() if k != "min_periods"}):
+        return False
+    w_lo, w_hi = _leaf_window(lo), _leaf_window(hi)
+    if w_hi is not None and (w_lo is None or w_lo[1] > w_hi[1] or (w_lo[0], w_hi[0]) == ("days", "period")):
+        return False
+    if "mean" in hi:
+        m_lo, m_hi = lo.get("mean", {}), hi["mean"]
+        op = "gte" if "gte" in m_hi else "gt"
+        if not _pred_implies({k: m_lo[k] for k in ("gte", "gt") if k in m_lo}, {op: m_hi[op]}):
+            return False
+    return True
 
 
 def lint(book: RuleBook) -> list[Problem]:
@@ -158,10 +282,17 @@ def lint(book: RuleBook) -> list[Problem]:
             for c in book.criteria(hi):
                 for below in (b for b in book.criteria(lo) if c.aspect and b.aspect == c.aspect):
                     d_hi, d_lo = _leaf_demand(c), _leaf_demand(below)
-                    if d_hi and d_lo and _counts_alike(c, below) and d_hi[1] < d_lo[1]:
+                    if not (d_hi and d_lo and _counts_alike(c, below) and d_hi[1] < d_lo[1]):
+                        continue
+                    if _counts_every_record_of(below.condition, c.condition):  # fewer of the same records
                         out.append(_warning(c, "demands-less", f"{c.id} asks for {d_hi[1]} {d_hi[0]} record(s) but "
                                             f"the level below asks for {d_lo[1]} ({below.id}); a higher level should "
                                             f"not demand less ({track} track)"))
+                    elif not _counts_every_record_of(c.condition, below.condition):  # neither way provable
+                        out.append(_note(c, "demands-less", f"{c.id} asks for {d_hi[1]} {d_hi[0]} record(s) and the "
+                                         f"level below {d_lo[1]} ({below.id}), under conditions lint cannot compare; "
+                                         f"it cannot tell whether the higher level demands less ({track} track)"))
+                    # else: fewer records of a provably stricter kind, a trade lint does not judge
             required_hi = {c.aspect for c in book.criteria(hi) if c.required and c.aspect}
             for below in book.criteria(lo):
                 if below.required and below.aspect and below.aspect not in required_hi:

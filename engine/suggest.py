@@ -6,8 +6,21 @@ from collections.abc import Iterable
 
 
 def closest(word: str, options: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(str(word), sorted(set(options)), n=1, cutoff=0.6)
-    return close[0] if close else None
+    """The option nearest `word`: the one it equals but for case (`'RICE'` -> `'rice'`) when there
+    is exactly one, else the nearest by spelling, compared as written and then ignoring case."""
+    opts = sorted({str(o) for o in options})
+    word = str(word)
+    same = [o for o in opts if o.casefold() == word.casefold()]
+    if len(same) == 1 and same[0] != word:
+        return same[0]
+    close = difflib.get_close_matches(word, opts, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    folded: dict[str, str] = {}
+    for o in opts:
+        folded.setdefault(o.casefold(), o)
+    close = difflib.get_close_matches(word.casefold(), sorted(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:

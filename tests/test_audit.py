@@ -888,3 +888,33 @@ def test_a_retired_source_pattern_in_history_is_never_run(repo, run_cli):
     repo.commit("source_forms")
     report = audit_json(run_cli, repo, "--base", old, "--head", "HEAD", "--packets", repo.root / "fixtures")
     assert not report["invalid"], report
+
+
+def test_a_flip_decided_by_a_per_aspect_threshold_names_the_aspect(run_cli, tmp_path):
+    """examples/kestrel's PM3 asks for 1 supporting craft criterion; asking for 2 flips a candidate
+    with exactly 1 (and not one with 2: the boundary). The level line names the aspect, in text,
+    markdown and JSON, not only the number: `needed 1 -> 2 in aspect craft`."""
+    root = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "kestrel", root)
+    eve = yaml.safe_load((root / "fixtures" / "eve-pm2-to-l3-ready.yaml").read_text(encoding="utf-8"))
+    eve.pop("x-expected-verdict", None)
+    eve["evidence"] = [e for e in eve["evidence"] if e["id"] != "ev-7"]  # broad-craft unmet: 1 craft criterion met
+    (root / "fixtures" / "one-craft.yaml").write_text(yaml.safe_dump(eve, sort_keys=False), encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "kestrel")
+    level = root / "rules" / "product-l3.yaml"
+    text = level.read_text(encoding="utf-8")
+    assert text.count("min_supporting_per_aspect: {craft: 1}") == 1
+    level.write_text(text.replace("min_supporting_per_aspect: {craft: 1}", "min_supporting_per_aspect: {craft: 2}"),
+                     encoding="utf-8")
+    args = ("audit", "--rules", root / "rules", "--base", "HEAD", "--packets", root / "fixtures")
+    report = json.loads(run_cli(*args, "--format", "json").stdout)
+    assert [Path(f["source"]).name for f in report["flips"]] == ["one-craft.yaml"]  # eve (2 craft met) stays ready
+    [flip] = report["flips"]
+    [lv] = flip["levels"]
+    assert (lv["base"]["aspects"], lv["head"]["aspects"]) == ([{"aspect": "craft", "needed": 1, "met": 1}],
+                                                              [{"aspect": "craft", "needed": 2, "met": 1}])
+    line = "product-l3: ready -> not_ready; needed 1 -> 2 in aspect craft"
+    assert f"level {line}" in run_cli(*args).stdout
+    assert line.replace("->", "→") in run_cli(*args, "--format", "markdown").stdout

@@ -122,6 +122,23 @@ def test_a_bad_value_of_a_new_field_names_file_line_and_field(tmp_path, run_cli,
     assert f"{p}:{line + (2 if value == ['web', 'tv'] else 0)}: {where}: {message}" in out, out
 
 
+
+@pytest.mark.parametrize("field, value, message", [
+    # a value that differs only in case is named, however far apart the spellings are ('RICE'/'rice')
+    ("method", "RICE", "'RICE' is not allowed for method; did you mean 'rice'? (one of: rice, kano, moscow)"),
+    ("method", "Kano", "'Kano' is not allowed for method; did you mean 'kano'?"),
+    ("channel", "IOS", "'IOS' is not allowed for channel; did you mean 'ios'? (one of: web, ios, android)"),
+    ("platforms", ["web", "Android"], "'Android' is not allowed for platforms; did you mean 'android'?"),
+    ("risk", "HIGH", "'HIGH' is not allowed for risk; did you mean 'high'?"),  # a bundled value
+    ("method", "wsjf", "'wsjf' is not allowed for method (one of: rice, kano, moscow)"),  # nothing close: no hint
+])
+def test_a_value_in_the_wrong_case_gets_a_did_you_mean(tmp_path, run_cli, field, value, message):
+    d = pack(tmp_path, FIELDS + "      method: {type: string, values: [rice, kano, moscow]}\n")
+    p = packet(tmp_path, {**SHIPPED, field: value})
+    out = run_cli("validate", p, "--rules", d, "--today", TODAY, exit_code=3).stdout
+    assert message in out, out
+
+
 def test_fields_added_to_a_bundled_type_stay_optional_and_bundled_packets_still_validate(tmp_path, run_cli):
     d = pack(tmp_path, FIELDS)
     for fx in sorted((ROOT / "fixtures").glob("*.yaml"))[:8]:

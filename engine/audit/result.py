@@ -52,7 +52,32 @@ _FIGURES = ("verdict", "required_met", "required_total", "supporting_met", "supp
 
 
 def _figures(lr: LevelResult | None) -> dict | None:
-    return None if lr is None else {k: getattr(lr, k) for k in _FIGURES}
+    """A level's figures; with its per-aspect thresholds (`aspects`: each one's need and how many
+    of its criteria were met) only when the level has any, so other levels' figures keep their keys."""
+    if lr is None:
+        return None
+    f: dict = {k: getattr(lr, k) for k in _FIGURES}
+    if lr.aspects:
+        f["aspects"] = [{"aspect": a["aspect"], "needed": a["needed"], "met": a["met"]} for a in lr.aspects]
+    return f
+
+
+def _aspect_figures(f: dict) -> dict[str, tuple[int, int]]:
+    return {a["aspect"]: (a["met"], a["needed"]) for a in f.get("aspects", [])}
+
+
+def _aspect_changes(b: dict, h: dict, arrow: str) -> list[str]:
+    """What changed in a level's per-aspect thresholds, each naming its aspect: `needed 1 -> 2 in
+    aspect craft`, `met 0 -> 1 in aspect craft` (a threshold only one side has: `(absent)`)."""
+    fb, fh = _aspect_figures(b), _aspect_figures(h)
+    out = []
+    for a in list(fh) + [a for a in fb if a not in fh]:
+        (bm, bn), (hm, hn) = fb.get(a, (None, None)), fh.get(a, (None, None))
+        for word, old, new in (("needed", bn, hn), ("met", bm, hm)):
+            if old != new:
+                out.append(f"{word} {'(absent)' if old is None else old} {arrow} "
+                           f"{'(absent)' if new is None else new} in aspect {a}")
+    return out
 
 
 @dataclass(frozen=True)
@@ -80,7 +105,7 @@ class LevelChange:
                                 ("recent", ("recent_records", "recent_needed", "recent_window_days"), _recent)):
             if any(b[k] != h[k] for k in keys):
                 parts.append(f"{name} {fig(b).partition(' ')[2]} {arrow} {fig(h).partition(' ')[2]}")
-        return f"{self.id}: " + "; ".join(parts)
+        return f"{self.id}: " + "; ".join(parts + _aspect_changes(b, h, arrow))
 
 
 def _required(f: dict) -> str:
@@ -96,7 +121,8 @@ def _recent(f: dict) -> str:
 
 
 def _level_figures(f: dict) -> str:
-    return f"{f['verdict']} ({_required(f)}, {_supporting(f)})"
+    aspects = "".join(f", {m} of {n} in aspect {a}" for a, (m, n) in _aspect_figures(f).items())
+    return f"{f['verdict']} ({_required(f)}, {_supporting(f)}{aspects})"
 
 
 def _level_changes(a: Verdict, b: Verdict) -> list[LevelChange]:
