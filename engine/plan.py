@@ -23,8 +23,9 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
-import json
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from .conditions import item_clauses
 from .errors import LadderError
@@ -577,7 +578,7 @@ class _Reading:
         def closed(c: Any) -> bool:
             nonlocal grouped
             types = self.types[c.id]
-            key = (c.id, tuple(json.dumps(r, sort_keys=True) for r in records if r["type"] in types))
+            key = (c.id, tuple(orjson.dumps(r, option=orjson.OPT_SORT_KEYS) for r in records if r["type"] in types))
             got = self.known.get(key)
             if got is None:
                 if grouped is None:
