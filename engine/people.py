@@ -36,7 +36,10 @@ _ROLE_RE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")  # a role off the ladder: engin
 VERIFIERS = ("manager-chain", "at-or-above-target", "anyone")
 DEFAULT_VERIFIERS = ("manager-chain", "at-or-above-target")
 # Feedback relationships outside the company: their givers are not in the directory (policy).
-DEFAULT_EXTERNAL = ("customer", "partner", "investor", "board", "analyst", "press", "vendor")
+# mentor, instructor and reference: someone who knew the candidate outside the company (a bootcamp
+# instructor, a former colleague giving a reference), for an external candidate above all
+DEFAULT_EXTERNAL = ("customer", "partner", "investor", "board", "analyst", "press", "vendor", "mentor", "instructor",
+                    "reference")
 
 
 @dataclass(frozen=True, slots=True)

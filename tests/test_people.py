@@ -216,3 +216,34 @@ def test_a_pack_can_require_verified_evidence_for_a_criterion(run_cli, tmp_path)
     v = json.loads(run_cli("evaluate", bare, "--format", "json", "--no-plan", *TODAY, "--rules", pack,
                            *ANCHORS).stdout)
     assert {c["id"]: c["status"] for c in v["criteria"]}[crit["id"]] == "unmet"
+
+
+def test_referees_outside_the_company_can_be_entered_and_never_stand_in_for_colleagues(run_cli, tmp_path):
+    """mentor, instructor and reference: who knew a candidate outside the company (a bootcamp
+    instructor, a former colleague's reference). An external candidate's instructor is valid with
+    or without the directory; a listed colleague entered as one is refused with the directory;
+    and such a voice never counts as one of the "several kinds of partner" alignment asks for."""
+    tamsin = yaml.safe_load((ROOT / "fixtures" / "tamsin-brightwater-external-to-associate-ready.yaml").read_text())
+    fb = next(e for e in tamsin["evidence"] if e["type"] == "stakeholder_feedback")
+    fb["from"] = {"id": "ref-7001", "relationship": "instructor", "role": "Bootcamp instructor"}
+    p = tmp_path / "tamsin.yaml"
+    p.write_text(yaml.safe_dump(tamsin, sort_keys=False), encoding="utf-8")
+    for extra in ([], ANCHORS):
+        assert json.loads(run_cli("evaluate", p, "--format", "json", *TODAY, *extra).stdout)["verdict"] == "ready"
+    fb["from"]["id"] = "emp-0150"  # a director of the company, in the directory
+    p.write_text(yaml.safe_dump(tamsin, sort_keys=False), encoding="utf-8")
+    err = run_cli("evaluate", p, *TODAY, *ANCHORS, exit_code=3).stderr
+    assert "instructor, but emp-0150 is in the people directory" in err
+
+    def aligns(rel: str) -> str:
+        noor = yaml.safe_load(NOOR.read_text(encoding="utf-8"))
+        for e in noor["evidence"]:
+            if e["type"] == "stakeholder_feedback" and e["from"]["relationship"] == "manager":
+                e["from"]["relationship"] = rel
+        q = tmp_path / f"noor-{rel}.yaml"
+        q.write_text(yaml.safe_dump(noor, sort_keys=False), encoding="utf-8")
+        v = json.loads(run_cli("evaluate", q, "--format", "json", *TODAY, exit_code=None).stdout)
+        return next(c["status"] for c in v["criteria"] if c["id"] == "senior-pm.aligns-teams")
+
+    assert aligns("skip-level") == "met"  # another colleague: still three kinds of partner
+    assert aligns("reference") == "unmet"  # a referee is not a partner in the work
