@@ -1,8 +1,9 @@
 """Audit is evaluation done twice: a differential test over random rule changes.
 
 For each generated change to the bundled rules (thresholds and windows up and down, a predicate
-on a field no rule reads yet, criteria added, removed and renamed, a level's policy, an alias in
-the ladder, an enum value added to the packet schema and used by a rule), the audit's verdict
+on a field no rule reads yet, criteria added, removed and renamed, a level's policy, a level's
+`includes` dropped (other levels carried below a promotion), an alias in the ladder, an enum value
+added to the packet schema and used by a rule), the audit's verdict
 flips, criterion changes and validity changes must equal what evaluating every packet separately
 under each revision gives. Any shortcut the audit takes (one check for both revisions, facts,
 compiled plans) is only right if this holds for every change.
@@ -70,7 +71,7 @@ def changes(draw):
         leaves = _leaves(cr["condition"], [])
         leaf = draw(st.sampled_from(leaves)) if leaves else None
         kind = draw(st.sampled_from(["threshold", "window", "unread-field", "add", "remove", "rename", "policy",
-                                     "required", "alias", "schema-enum"]))
+                                     "required", "alias", "schema-enum", "includes"]))
         if kind == "threshold" and leaf is not None and "distinct" not in leaf and "mean" not in leaf:
             leaf["min_count"] = max(1, leaf.get("min_count", 1) + draw(st.sampled_from([-1, 1, 2])))
         elif kind == "window" and leaf is not None:
@@ -110,6 +111,8 @@ def changes(draw):
             pol["min_supporting"] = max(0, pol["min_supporting"] + draw(st.sampled_from([-1, 1])))
             pol["sufficient_evidence"]["min_records"] = max(
                 1, pol["sufficient_evidence"]["min_records"] + draw(st.sampled_from([-1, 0, 2])))
+        elif kind == "includes" and "includes" in level:
+            del level["includes"]  # the levels carried below a promotion change, not the ladder
         elif kind == "alias":
             lad = files["ladder.yaml"]
             lad["levels"][0].setdefault("aliases", []).append("entry-pm")

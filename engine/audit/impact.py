@@ -142,9 +142,13 @@ class _Pairer:
         then a function of the packet and the path's criteria and policies: the compiled plan is
         built from them alone (compile_path), and so are the facts (fields_read reads the path's
         criteria; resolve comes from the ladder). Equal criteria and policies on the path, equal
-        verdicts; anything else on the path that differs (a title, a source) also disables it."""
+        verdicts; anything else on the path that differs (a title, a source) also disables it.
+        The path itself must be the same under both books: the levels carried below the promotion
+        follow each level's `includes`, which is not in the ladder."""
         try:
             path = self.ev_base.path(packet)
+            if self.ev_head.path(packet) != path:
+                return False
         except LadderError:
             return False
         same = self._same_path.get(path)
