@@ -56,11 +56,21 @@ def read_packet_schema(raw: bytes, source: str) -> PacketSchema:
         raise bad(f"not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise bad("a packet schema must be a JSON object")
+    schema = PacketSchema(data)
+    # Checking it against its metaschema is most of the cost of reading it (an audit reads two):
+    # once per content in a process, and never for the bundled schema's content (a valid JSON
+    # Schema, which tests/test_pack.py checks).
+    if schema.version in _VALID or schema == bundled_packet_schema():
+        return schema
     try:
         jsonschema.validators.validator_for(data).check_schema(data)
     except jsonschema.SchemaError as exc:
         raise bad(f"not a valid JSON Schema ({exc.message})") from None
-    return PacketSchema(data)
+    _VALID.add(schema.version)
+    return schema
+
+
+_VALID: set[str] = set()  # versions of packet schemas read and found valid in this process
 
 
 def packet_schema_beside(rules_dir: Path) -> PacketSchema | None:
