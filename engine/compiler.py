@@ -39,7 +39,7 @@ CAP = 1000  # > the 500 records a packet may hold, so one action sees every matc
 @dataclass
 class Node:
     idx: int
-    kind: str  # leaf | agg | all | any | least
+    kind: str  # leaf | agg | all | any | least | given (a status given, not fired: _Builder.given)
     criterion: str | None  # the criterion id at the root of this node's tree; None for sufficiency
     level: str
     parent: int | None
@@ -228,6 +228,16 @@ class _Builder:
         self.rules[f"n{idx}"] = {"all" if key == "all_of" else "any": pats, "run": f"mark:{idx}"}
         return idx
 
+    def given(self, criterion: str, level: str) -> int:
+        """A criterion whose status is given, not fired (Evaluator.evaluate_known): one rule that
+        marks it on a `$given` fact naming its node, asserted only when its status is met, so that
+        a per-aspect threshold over it counts it in the engine. (compile_path drops the rule when
+        no threshold is over it: then nothing in the engine reads its status.)"""
+        idx = len(self.nodes)
+        self.nodes.append(Node(idx, "given", criterion, level, None))
+        self.rules[f"n{idx}"] = {"all": [{"g": {"$and": [{KIND: "$given"}, {"node": idx}]}}], "run": f"mark:{idx}"}
+        return idx
+
     def at_least(self, need: int, subs: list[dict], criterion: str | None, level: str, parent: int | None) -> int:
         """K of these conditions: the engine counts the $part facts its children assert (each
         child marks once, so K parts are K different children); `count: K` fires on the K-th."""
@@ -273,10 +283,12 @@ def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]]) -> Plan:
     return Plan(f"ladder-paths:{'+'.join(ids)}#{digest}", ids, b.nodes, roots, {}, b.rules, signals)
 
 
-def compile_path(book: RuleBook, path: tuple[str, ...], carried: tuple[str, ...] = ()) -> Plan:
+def compile_path(book: RuleBook, path: tuple[str, ...], carried: tuple[str, ...] = (),
+                 given: frozenset[str] = frozenset()) -> Plan:
     """`path` lists every level judged, lowest first; those in `carried` (the levels below the
     promotion a higher level includes) contribute their required criteria only: no supporting
-    threshold and no sufficiency policy of their own (the promotion's levels have those)."""
+    threshold and no sufficiency policy of their own (the promotion's levels have those).
+    A criterion in `given` is compiled as a given status (_Builder.given), not its condition."""
     b = _Builder()
     roots: dict[str, int] = {}
     suff: dict[str, int] = {}
@@ -287,18 +299,21 @@ def compile_path(book: RuleBook, path: tuple[str, ...], carried: tuple[str, ...]
         if lv in carried:
             for cr in lr.criteria:
                 if cr.required:
-                    roots[cr.id] = b.add(cr.condition, cr.id, lv, None)
+                    roots[cr.id] = b.given(cr.id, lv) if cr.id in given else b.add(cr.condition, cr.id, lv, None)
                     criteria.append(cr)
             continue
         pol = lr.policy
         suff[lv] = b.add({"evidence": "*", "within_days": pol.within_days, "min_count": pol.min_records}, None, lv,
                          None)
         for cr in lr.criteria:
-            roots[cr.id] = b.add(cr.condition, cr.id, lv, None)
+            roots[cr.id] = b.given(cr.id, lv) if cr.id in given else b.add(cr.condition, cr.id, lv, None)
             criteria.append(cr)
         for aspect, need in pol.per_aspect:
             mine = [roots[cr.id] for cr in lr.criteria if not cr.required and cr.aspect == aspect]
             aspects[(lv, aspect)] = b.aspect(lv, need, mine)
+    for idx in roots.values():
+        if b.nodes[idx].kind == "given" and b.nodes[idx].parent is None:
+            del b.rules[f"n{idx}"]  # no threshold counts it: its status is given straight to the verdict
     # The sufficiency leaf counts the records some criterion of its level can use: any of the
     # evidence types the level's criteria read (a pile of unrelated records is not evidence).
     usable: dict[str, dict] = {}  # level -> its sufficiency leaf's record test, recency included

@@ -1,11 +1,11 @@
 """From a checked packet to a verdict: compile (cached), fire, read what fired, explain."""
 from __future__ import annotations
 
-from .compiler import Plan, compile_path
+from .compiler import KIND, Plan, compile_path
 from .errors import UsageError
 from .evidence import Packet
 from .explain import by_type, cited, partial, unmet_reason
-from .facts import build_facts
+from .facts import build_facts, build_facts_without
 from .firing import Firing, RulesEngine, rules_engine
 from .rules import RuleBook
 from .verdict import INSUFFICIENT, NOT_READY, READY, CriterionResult, LevelResult, Verdict
@@ -17,13 +17,14 @@ class Evaluator:
     def __init__(self, book: RuleBook, engine: RulesEngine | None = None):
         self.book = book
         self.engine = engine or rules_engine()
-        self._plans: dict[tuple[tuple[str, ...], tuple[str, ...]], Plan] = {}
+        self._plans: dict[tuple[tuple[str, ...], tuple[str, ...], frozenset[str]], Plan] = {}
         self._carried: dict[tuple[str, str, str], tuple[str, ...]] = {}
 
-    def plan(self, path: tuple[str, ...], carried: tuple[str, ...] = ()) -> Plan:
-        plan = self._plans.get((path, carried))
+    def plan(self, path: tuple[str, ...], carried: tuple[str, ...] = (), given: frozenset[str] = frozenset()) -> Plan:
+        """The compiled plan of a path (`given`: criteria whose status is given, see evaluate_known)."""
+        plan = self._plans.get((path, carried, given))
         if plan is None:
-            plan = self._plans[(path, carried)] = compile_path(self.book, path, carried)
+            plan = self._plans[(path, carried, given)] = compile_path(self.book, path, carried, given)
             self.engine.ensure(plan)
         return plan
 
@@ -50,18 +51,67 @@ class Evaluator:
             got = self._carried[key] = tuple(self.book.carried(*key))
         return got
 
-    def evaluate(self, packet: Packet) -> Verdict:
+    def evaluate(self, packet: Packet, explain: bool = True) -> Verdict:
         """The verdict: what fired, counted and explained. It carries no plan: planning is the
-        pipeline's next stage (engine.pipeline.plan)."""
+        pipeline's next stage (engine.pipeline.plan).
+
+        explain=False (an audit, which shows statuses and level figures only): the same firing,
+        statuses, level verdicts and figures, without the words: no citations, reasons, near
+        misses or headline. Such a verdict is for comparing, never for showing."""
         path = self.path(packet)
         plan = self.plan(path, self.carried(packet))
         facts = build_facts(packet, self.book, path)
+        return self._verdict(packet, plan, facts, self.engine.fire(plan, facts), explain)
+
+    def evaluate_known(self, packet: Packet, known: dict[str, str]) -> Verdict:
+        """The verdict without explanations (as evaluate(explain=False)), with the status of each
+        criterion in `known` (criterion id -> met | unmet) given rather than fired again: an
+        audit's head verdict, when the base already fired those criteria with the same
+        definitions on the same path (engine.audit.impact._Pairer.known says when). The engine
+        still decided every status: a given one when the base's plan fired.
+
+        Every other criterion, each level's sufficient-evidence rule and per-aspect thresholds are
+        fired by the engine as in evaluate, over facts built for the criteria not known; a known
+        criterion that a per-aspect threshold counts is a rule of its own in the plan that fires
+        on a `$given` fact asserted for it when its status is met, so the engine counts it towards
+        the threshold; one that no threshold counts is marked met in the firing as given. The
+        level verdicts come from the same code as evaluate's (`_levels`).
+
+        Right only under these assumptions, which the caller guarantees and
+        tests/test_audit_differential.py checks against two full evaluations:
+        * a criterion's status depends only on its own condition and the facts its rules read
+          (compile_path builds each criterion's tree from its condition alone; its nodes assert
+          facts only for its own parent); so a criterion fired under another rule book with the
+          same condition, on the same packet, checked alike, has the same status;
+        * the facts a criterion reads are the same under both books: the same checked packet
+          (same ladder and packet schema, so the same level ids, integrity policy and default
+          window) and fields_read covering every field its rules test (facts for the criteria not
+          known carry at least those; a field no remaining rule reads changes no match);
+        * the known criteria are on this packet's path here, at the same level and with the same
+          carried levels as where they were fired."""
+        path = self.path(packet)
+        carried = self.carried(packet)
+        given = frozenset(known)
+        plan = self.plan(path, carried, given)
+        facts = build_facts_without(packet, self.book, path, given)
+        met = [plan.roots[cid] for cid, status in known.items() if status == "met"]
+        # a known criterion under a per-aspect threshold is marked by its rule, so the engine counts
+        # it; one under none has no rule (compile_path) and is marked here
+        facts += [{KIND: "$given", "node": idx} for idx in met if plan.nodes[idx].parent is not None]
         fr = self.engine.fire(plan, facts)
+        fr.marked.update(idx for idx in met if plan.nodes[idx].parent is None)
+        return self._verdict(packet, plan, facts, fr, False)
+
+    def _verdict(self, packet: Packet, plan: Plan, facts: list[dict], fr: Firing, explain: bool) -> Verdict:
         results: list[CriterionResult] = []
         grouped = None
         for cr in plan.criteria:
             idx = plan.roots[cr.id]
-            if idx in fr.marked:
+            if not explain:
+                results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required,
+                                               "met" if idx in fr.marked else "unmet", [], "", aspect=cr.aspect,
+                                               window=cr.window))
+            elif idx in fr.marked:
                 ids = cited(plan, fr, idx)
                 by_id = packet.by_id
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
@@ -95,7 +145,8 @@ class Evaluator:
                     packet.warnings, packet_sha256=packet.sha256, schema_version=self.book.packet_schema.version,
                     org=packet.org, cycle=packet.cycle, manager=packet.manager, from_track=packet.from_track,
                     lateral=self.book.lateral(packet.current, packet.target))
-        v.headline = headline(v)
+        if explain:
+            v.headline = headline(v)
         if any(c.window for c in results):
             v.default_window = self.book.default_window
         v.checked = packet.checked  # engine.anchors: what the packet was checked against

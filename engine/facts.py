@@ -35,6 +35,16 @@ def build_facts(packet: Packet, book: RuleBook, path: tuple[str, ...]) -> list[d
     return _build(packet, book, _copy_plan(book, path, lambda: [c for lv in path for c in book.criteria(lv)]))
 
 
+def build_facts_without(packet: Packet, book: RuleBook, path: tuple[str, ...], known: frozenset[str]) -> list[dict]:
+    """As build_facts, shaped for the criteria of `path` not in `known` (whose status is given:
+    Evaluator.evaluate_known). Every record is still a fact (the sufficiency rules count them by
+    type and age); its fields are the ones the remaining criteria read."""
+    if not known:
+        return build_facts(packet, book, path)
+    return _build(packet, book, _copy_plan(book, path + ("$without",) + tuple(sorted(known)),
+                                           lambda: [c for lv in path for c in book.criteria(lv) if c.id not in known]))
+
+
 def build_facts_for(packet: Packet, book: RuleBook, key: tuple[str, ...], criteria: Iterable[Criterion]) -> list[dict]:
     """A fact per evidence record of a type these criteria read (the adjacent paths' signals: they
     have no sufficiency policy counting other records), shaped for them; `key` names them for the

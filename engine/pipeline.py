@@ -74,10 +74,13 @@ def _internal(source: str, exc: Exception, stage: str, cid: str | None) -> Resul
                                             "please report it", kind=INTERNAL)], kind=INTERNAL, candidate=cid)
 
 
-def evaluate(packet: Packet, evaluator: Evaluator) -> Result:
-    """Checked packet -> verdict under the evaluator's rule book (facts are built for that book)."""
+def evaluate(packet: Packet, evaluator: Evaluator, explain: bool = True, known: dict[str, str] | None = None) -> Result:
+    """Checked packet -> verdict under the evaluator's rule book (facts are built for that book).
+    explain=False: without the words (Evaluator.evaluate); `known`: criteria statuses given, not
+    fired again (Evaluator.evaluate_known; no explanations either). Both for an audit only."""
     try:
-        return Result(packet.source, evaluator.evaluate(packet), packet, candidate=packet.candidate_id)
+        v = evaluator.evaluate(packet, explain) if known is None else evaluator.evaluate_known(packet, known)
+        return Result(packet.source, v, packet, candidate=packet.candidate_id)
     except LadderError as exc:
         return Result(packet.source, problems=exc.problems or [Problem(packet.source, "", str(exc))], kind=INVALID,
                       candidate=packet.candidate_id)

@@ -55,10 +55,11 @@ def read_packet_schema(raw: bytes, source: str) -> PacketSchema:
     if not isinstance(data, dict):
         raise bad("a packet schema must be a JSON object")
     schema = PacketSchema(data)
-    if schema == bundled_packet_schema():
-        # the bundled schema, byte for byte in meaning: checked against the metaschema by the tests
-        # (tests/test_validate.py), not again in every process (the check took most of a cold
-        # `ladder evaluate`)
+    # Checking it against its metaschema is most of the cost of reading it (it took most of a cold
+    # `ladder evaluate`; an audit reads two): once per content in a process, and never for the
+    # bundled schema's content (a valid JSON Schema, which tests/test_validate.py and
+    # tests/test_pack.py check).
+    if schema.version in _VALID or schema == bundled_packet_schema():
         return schema
     import jsonschema
 
@@ -66,7 +67,11 @@ def read_packet_schema(raw: bytes, source: str) -> PacketSchema:
         jsonschema.validators.validator_for(data).check_schema(data)
     except jsonschema.SchemaError as exc:
         raise bad(f"not a valid JSON Schema ({exc.message})") from None
+    _VALID.add(schema.version)
     return schema
+
+
+_VALID: set[str] = set()  # versions of packet schemas read and found valid in this process
 
 
 def packet_schema_beside(rules_dir: Path) -> PacketSchema | None:

@@ -658,14 +658,20 @@ def test_a_path_the_change_does_not_touch_is_evaluated_once(run_cli, repo, monke
     from engine.evaluator import Evaluator
     from engine.inputs import iter_inputs
 
-    n = Counter()
-    real = Evaluator.evaluate
+    n, known = Counter(), Counter()
+    real, real_known = Evaluator.evaluate, Evaluator.evaluate_known
 
-    def counting(self, packet):
+    def counting(self, packet, *args):
         n[packet.source] += 1
-        return real(self, packet)
+        return real(self, packet, *args)
+
+    def counting_known(self, packet, statuses):
+        n[packet.source] += 1
+        known[packet.source] += 1
+        return real_known(self, packet, statuses)
 
     monkeypatch.setattr(Evaluator, "evaluate", counting)
+    monkeypatch.setattr(Evaluator, "evaluate_known", counting_known)
     base = load_rules(ROOT / "rules")
     repo.edit("mid-pm", lambda d: criterion(d, "mid-pm.ships-reliably")["condition"].update(min_count=3))
     head = load_rules(repo.rules)
@@ -675,12 +681,17 @@ def test_a_path_the_change_does_not_touch_is_evaluated_once(run_cli, repo, monke
     assert once and twice and len(once) + len(twice) == len(PACKETS)
     assert "linnea-quillfeather-apm-to-mid-ready.yaml" in twice  # mid-pm is on its path
     assert "ines-quarrow-senior-to-principal-not-ready.yaml" in once  # and not on this one
+    # the second evaluation (under the head) fires only what differs: the criteria it did not
+    # change are taken from the base verdict (Evaluator.evaluate_known)
+    assert {Path(s).name for s in known} == twice and set(known.values()) == {1}
     monkeypatch.setattr(Evaluator, "evaluate", real)
+    monkeypatch.setattr(Evaluator, "evaluate_known", real_known)
     repo.commit("mid-pm ships more")
     check_exact(run_cli, repo, "HEAD~1", "HEAD")
     # a reworded title on the path is a difference too: no reuse for those packets
     n.clear()
     monkeypatch.setattr(Evaluator, "evaluate", counting)
+    monkeypatch.setattr(Evaluator, "evaluate_known", counting_known)
     repo.edit("principal-pm", lambda d: d["criteria"][0].update(title="Reworded"))
     fresh = repo.root.parent / "reworded"  # load_rules caches by folder: load the edit from a new one
     shutil.copytree(repo.rules, fresh / "rules")

@@ -1,11 +1,21 @@
 """Audit is evaluation done twice: a differential test over random rule changes.
 
 For each generated change to the bundled rules (thresholds and windows up and down, a predicate
-on a field no rule reads yet, criteria added, removed and renamed, a level's policy, an alias in
-the ladder, an enum value added to the packet schema and used by a rule), the audit's verdict
+on a field no rule reads yet, criteria added, removed and renamed, a level's policy, a level's
+`includes` dropped (other levels carried below a promotion), an alias in the ladder, an enum value
+added to the packet schema and used by a rule), the audit's verdict
 flips, criterion changes and validity changes must equal what evaluating every packet separately
 under each revision gives. Any shortcut the audit takes (one check for both revisions, facts,
 compiled plans) is only right if this holds for every change.
+
+The CLI's audit (`reuse=True`) takes more shortcuts than one check: it makes verdicts without
+explanations, evaluates once a packet whose path has the same rules in both revisions, and on a
+path that differs fires under the head only the criteria that differ, taking the others' statuses
+from the base verdict (engine.audit.impact._Pairer.known, Evaluator.evaluate_known, where the
+assumptions are stated). So besides equalling separate evaluation, its result must equal the full
+audit's (`reuse=False`: every packet evaluated in full under each revision) byte for byte in every
+output format, for every generated change, from the bundled rules and from a base with per-aspect
+thresholds on every level (the thresholds the engine counts from given statuses).
 """
 from __future__ import annotations
 
@@ -19,6 +29,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, bench_generator
 from engine.audit import assess
+from engine.audit.render import RENDERERS
 from engine.errors import EvidenceError, RulesError
 from engine.evaluator import Evaluator
 from engine.evidence import check_document
@@ -44,6 +55,16 @@ def _book(files: dict[str, dict], schema: dict):
 BASE = _book(copy.deepcopy(RULE_FILES), SCHEMA)
 
 
+def _with_aspect_thresholds(files: dict) -> dict:
+    """Every level with a per-aspect threshold of 1 on the aspect of its first supporting criterion."""
+    files = copy.deepcopy(files)
+    for name in _level_files(files):
+        aspects = [c["aspect"] for c in files[name]["criteria"] if not c["required"] and c.get("aspect")]
+        if aspects:
+            files[name]["policy"]["min_supporting_per_aspect"] = {aspects[0]: 1}
+    return files
+
+
 def _leaves(cond: dict, out: list) -> list:
     if "evidence" in cond:
         out.append(cond)
@@ -57,9 +78,9 @@ def _level_files(files: dict) -> list[str]:
 
 
 @st.composite
-def changes(draw):
+def changes(draw, start=None):
     """(rule files, packet schema, a description) after one or two random changes."""
-    files, schema = copy.deepcopy(RULE_FILES), copy.deepcopy(SCHEMA)
+    files, schema = copy.deepcopy(RULE_FILES if start is None else start), copy.deepcopy(SCHEMA)
     said = []
     for _ in range(draw(st.integers(1, 2))):
         name = draw(st.sampled_from(_level_files(files)))
@@ -70,7 +91,7 @@ def changes(draw):
         leaves = _leaves(cr["condition"], [])
         leaf = draw(st.sampled_from(leaves)) if leaves else None
         kind = draw(st.sampled_from(["threshold", "window", "unread-field", "add", "remove", "rename", "policy",
-                                     "required", "alias", "schema-enum"]))
+                                     "required", "alias", "schema-enum", "where-edit", "aspect", "includes"]))
         if kind == "threshold" and leaf is not None and "distinct" not in leaf and "mean" not in leaf:
             leaf["min_count"] = max(1, leaf.get("min_count", 1) + draw(st.sampled_from([-1, 1, 2])))
         elif kind == "window" and leaf is not None:
@@ -110,6 +131,22 @@ def changes(draw):
             pol["min_supporting"] = max(0, pol["min_supporting"] + draw(st.sampled_from([-1, 1])))
             pol["sufficient_evidence"]["min_records"] = max(
                 1, pol["sufficient_evidence"]["min_records"] + draw(st.sampled_from([-1, 0, 2])))
+        elif kind == "where-edit" and leaf is not None and leaf.get("where"):
+            fname = draw(st.sampled_from(sorted(leaf["where"])))
+            pred = leaf["where"][fname]
+            if isinstance(pred, dict) and isinstance(pred.get("in"), list) and len(pred["in"]) > 1:
+                pred["in"] = pred["in"][:-1]  # one value fewer accepted
+            else:
+                del leaf["where"][fname]  # one test fewer
+        elif kind == "aspect":
+            aspects = sorted({c["aspect"] for c in crits if not c["required"] and c.get("aspect")})
+            if aspects:
+                pol = level["policy"]
+                per = pol.setdefault("min_supporting_per_aspect", {})
+                a = draw(st.sampled_from(aspects))
+                per[a] = draw(st.sampled_from([1, 2])) if per.get(a) != 1 else 2
+        elif kind == "includes" and "includes" in level:
+            del level["includes"]  # the levels carried below a promotion change, not the ladder
         elif kind == "alias":
             lad = files["ladder.yaml"]
             lad["levels"][0].setdefault("aliases", []).append("entry-pm")
@@ -159,8 +196,75 @@ def test_audit_equals_evaluating_each_revision_separately(change):
     except RulesError:  # the change broke the rules (lint would refuse it): nothing to audit
         return
     alone = _separately(head)
-    for reuse in (True, False):  # the CLI reuses a base verdict when the path's rules are the same
-        _same_as_alone(assess(BASE, head, ITEMS, reuse=reuse), alone, said)
+    fast, full = (assess(BASE, head, ITEMS, reuse=reuse) for reuse in (True, False))
+    for result in (fast, full):
+        _same_as_alone(result, alone, said)
+    _same_as_full(fast, full, said)
+
+
+def _renders(result) -> dict[str, str]:
+    return {fmt: render(result) for fmt, render in RENDERERS.items()}
+
+
+def _same_as_full(fast, full, said):
+    """The fast audit's result is the full one's: every format's output, byte for byte, and the
+    figures no format shows in full (level figures of every listed packet included)."""
+    assert _renders(fast) == _renders(full), said
+    assert (fast.packets, fast.evaluated, fast.outcomes) == (full.packets, full.evaluated, full.outcomes), said
+    for a, b in ((fast.flips, full.flips), (fast.status_only, full.status_only), (fast.validity, full.validity),
+                 (fast.invalid, full.invalid)):
+        assert [p.as_dict() for p in a] == [p.as_dict() for p in b], said
+
+
+ASPECT_FILES = _with_aspect_thresholds(RULE_FILES)
+ASPECT_BASE = _book(copy.deepcopy(ASPECT_FILES), SCHEMA)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(changes(ASPECT_FILES))
+def test_the_fast_audit_equals_the_full_audit_with_aspect_thresholds(change):
+    """From a base whose every level has a per-aspect threshold: a changed criterion's status
+    and the statuses given from the base verdict are counted together by the engine."""
+    files, schema, said = change
+    try:
+        head = _book(files, schema)
+    except RulesError:
+        return
+    _same_as_full(assess(ASPECT_BASE, head, ITEMS, reuse=True), assess(ASPECT_BASE, head, ITEMS, reuse=False),
+                  said)
+
+
+def test_the_fast_audit_takes_statuses_from_the_base_and_the_comparison_can_fail(monkeypatch):
+    """The head of a one-threshold change fires only the criteria that differ (the others' statuses
+    come from the base verdict), and the result is the full audit's; a given status turned the other
+    way (what a wrong shortcut would do) makes the comparison fail."""
+    from engine.evaluator import Evaluator
+
+    files = copy.deepcopy(RULE_FILES)
+    lf = next(lf for cr in files["senior-pm.yaml"]["criteria"] if cr["required"]
+              for lf in _leaves(cr["condition"], []) if "distinct" not in lf and "mean" not in lf)
+    lf["min_count"] = lf.get("min_count", 1) + 1
+    head = _book(files, SCHEMA)
+    full = assess(BASE, head, ITEMS, reuse=False)
+    assert full.flips or full.status_only  # the change bites
+    real = Evaluator.evaluate_known
+    calls = []
+
+    def spy(self, packet, known):
+        calls.append(known)
+        return real(self, packet, known)
+
+    monkeypatch.setattr(Evaluator, "evaluate_known", spy)
+    _same_as_full(assess(BASE, head, ITEMS, reuse=True), full, ["senior-pm threshold"])
+    assert calls and all(known for known in calls)  # the shortcut was taken, with statuses given
+
+    def wrong(self, packet, known):
+        return real(self, packet, {cid: "unmet" if st == "met" else "met" for cid, st in known.items()})
+
+    monkeypatch.setattr(Evaluator, "evaluate_known", wrong)
+    with pytest.raises(AssertionError):
+        _same_as_full(assess(BASE, head, ITEMS, reuse=True), full, ["a wrong shortcut"])
 
 
 def _same_as_alone(result, alone, said, base_alone=None):

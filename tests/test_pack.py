@@ -42,6 +42,27 @@ def test_bundled_pack_keeps_the_bundled_schema_byte_for_byte():
     assert load_rules().packet_schema.version == bundled_packet_schema().version
 
 
+def test_the_bundled_schema_is_a_valid_json_schema_and_another_is_still_checked():
+    """read_packet_schema skips the metaschema check for the bundled schema's content and for a
+    content it already found valid: the bundled one must be valid, and an invalid one is refused
+    every time it is read."""
+    import jsonschema
+
+    from engine.errors import RulesError
+    from engine.schema import read_packet_schema
+
+    data = bundled_packet_schema().data
+    jsonschema.validators.validator_for(data).check_schema(data)
+    assert read_packet_schema(json.dumps(data).encode(), "s.json") == bundled_packet_schema()
+    bad = json.dumps({**data, "minProperties": "two"}).encode()
+    for _ in range(2):
+        with pytest.raises(RulesError, match="not a valid JSON Schema"):
+            read_packet_schema(bad, "s.json")
+    fine = {**data, "description": "another"}
+    for _ in range(2):
+        assert read_packet_schema(json.dumps(fine).encode(), "s.json").data == fine
+
+
 def test_pack_schema_takes_the_packs_levels_and_tracks():
     schema = load_rules(KRULES).packet_schema.data
     cand = schema["properties"]["candidate"]["properties"]

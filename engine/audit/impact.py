@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from ..evidence import Packet
 from ..inputs import Item
 from ..loader import DEFAULT_MAX_BYTES
 from ..pipeline import Result
-from ..rules import RuleBook, canonical_json
+from ..rules import Criterion, RuleBook, canonical_json
 from ..verdict import Verdict
 from .diff import RuleDiff, diff_rules, diff_schemas
 from .result import AuditResult, InvalidPacket, PacketChange, Side, StatusChange, Tally, _level_changes
@@ -73,8 +73,12 @@ def assess(base: RuleBook | None, head: RuleBook, items: Iterable[Item], max_byt
     when the books are the same rules. Both books' rulesets live in one engine host per process.
     With jobs > 1 the packets go to worker processes in chunks, in input order; each worker
     compares a packet's two outcomes and sends back only the row the result keeps, so the result
-    is the same as with jobs 1. With `reuse` (the CLI's audit), a packet whose path has the same
-    criteria and policies in both books is evaluated once (see _Pairer.path_unchanged).
+    is the same as with jobs 1. With `reuse` (the CLI's audit): verdicts are made without
+    explanations (an audit shows statuses and level figures only); a packet whose path has the same
+    criteria and policies in both books is evaluated once (see _Pairer.path_unchanged); on a path
+    that differs, the head fires only the criteria that differ and takes the others' statuses from
+    the base verdict (see _Pairer.known). reuse=False evaluates every packet in full under each
+    book: the reference tests/test_audit_differential.py holds the shortcuts to.
     """
     res = AuditResult(base_side or Side(None, None, base.version if base else ""),
                       head_side or Side(None, None, head.version), diff_rules(base, head))
@@ -96,6 +100,11 @@ def assess(base: RuleBook | None, head: RuleBook, items: Iterable[Item], max_byt
     return res
 
 
+def _definition(c: Criterion) -> dict:
+    """A criterion as compile_path and build_facts read it: all its fields but where it is written."""
+    return {k: v for k, v in dataclasses.asdict(c).items() if k not in ("file", "line")}
+
+
 def _path_rules(book: RuleBook, path: tuple[str, ...]) -> str:
     """Everything of `book` that compile_path, build_facts and Evaluator.evaluate read for `path`,
     besides the ladder: each level's policy and criteria (all their fields but file and line)."""
@@ -104,9 +113,7 @@ def _path_rules(book: RuleBook, path: tuple[str, ...]) -> str:
         lr = book.level_rules.get(lv)
         if lr is None:
             return f"(no level {lv})"
-        out.append([lv, dataclasses.asdict(lr.policy),
-                    [{k: v for k, v in dataclasses.asdict(c).items() if k not in ("file", "line")}
-                     for c in lr.criteria]])
+        out.append([lv, dataclasses.asdict(lr.policy), [_definition(c) for c in lr.criteria]])
     return canonical_json(out)
 
 
@@ -116,6 +123,7 @@ class _Pairer:
     def __init__(self, base: RuleBook | None, head: RuleBook, max_bytes: int, reuse: bool = False):
         self.base, self.head, self.max_bytes = base, head, max_bytes
         self.ident = Identity.of(diff_rules(base, head))
+        self.explain = not reuse  # the fast audit makes verdicts without explanations (it never shows them)
         if base is None:  # a new pack: every packet is judged under the head only
             self.ev_head = Evaluator(head)
             return
@@ -127,12 +135,13 @@ class _Pairer:
         self.ev_head = self.ev_base if self.same_rules else Evaluator(head)
         self.reuse = reuse and self.same_ladder and not self.same_rules
         self._same_path: dict[tuple[str, ...], bool] = {}
+        self._unchanged: dict[tuple[tuple[str, ...], tuple[str, ...]], frozenset[str]] = {}
 
     def row(self, item: Item) -> _Row:
         if self.base is None:
-            return _new_row(item, self.head, self.ev_head, self.max_bytes)
+            return _new_row(item, self.head, self.ev_head, self.max_bytes, self.explain)
         b, h = _pair(item, self.base, self.head, self.ev_base, self.ev_head, self.same_ladder, self.same_rules,
-                     self.max_bytes, self.path_unchanged if self.reuse else None)
+                     self.max_bytes, self if self.reuse else None, self.explain)
         return _compare(item, b, h, self.ident)
 
     def path_unchanged(self, packet: Packet) -> bool:
@@ -142,9 +151,13 @@ class _Pairer:
         then a function of the packet and the path's criteria and policies: the compiled plan is
         built from them alone (compile_path), and so are the facts (fields_read reads the path's
         criteria; resolve comes from the ladder). Equal criteria and policies on the path, equal
-        verdicts; anything else on the path that differs (a title, a source) also disables it."""
+        verdicts; anything else on the path that differs (a title, a source) also disables it.
+        The path itself must be the same under both books: the levels carried below the promotion
+        follow each level's `includes`, which is not in the ladder."""
         try:
             path = self.ev_base.path(packet)
+            if self.ev_head.path(packet) != path:
+                return False
         except LadderError:
             return False
         same = self._same_path.get(path)
@@ -152,6 +165,45 @@ class _Pairer:
             assert self.base is not None  # reuse is only set up with a base
             same = self._same_path[path] = _path_rules(self.base, path) == _path_rules(self.head, path)
         return same
+
+    def known(self, packet: Packet, vb: Verdict | None) -> dict[str, str] | None:
+        """The base verdict's status of every criterion the head may take rather than fire again
+        (Evaluator.evaluate_known), or None to evaluate the head in full. Only called when one
+        check served both books (as path_unchanged) and the path's rules differ. A criterion is
+        taken when, on this packet, both books judge the same levels with the same carried ones,
+        and the head's criterion has the same id, level and definition (_definition: condition,
+        required flag and all) as the base's: it then compiles to the same rules over the same
+        facts (evaluate_known states the assumptions), so the engine decided its status already.
+        Whatever differs (a changed, added or renamed criterion; every policy) is fired under the
+        head; a removed one is simply not on the head's path."""
+        if vb is None:
+            return None
+        try:
+            path, carried = self.ev_head.path(packet), self.ev_head.carried(packet)
+            if path != tuple(vb.path) or carried != self.ev_base.carried(packet):
+                return None
+        except LadderError:
+            return None
+        ids = self._unchanged.get((path, carried))
+        if ids is None:
+            ids = self._unchanged[(path, carried)] = self._unchanged_criteria(path, carried)
+        status = {c.id: c.status for c in vb.criteria}
+        if not ids or not ids <= status.keys():
+            return None
+        return {cid: status[cid] for cid in sorted(ids)}
+
+    def _unchanged_criteria(self, path: tuple[str, ...], carried: tuple[str, ...]) -> frozenset[str]:
+        """Criteria the head compiles for this path with the same id, level and definition as the base."""
+        assert self.base is not None
+        out: set[str] = set()
+        for lv in path:
+            lb, lh = self.base.level_rules.get(lv), self.head.level_rules.get(lv)
+            if lb is None or lh is None:
+                continue
+            was = {c.id: _definition(c) for c in lb.criteria}
+            out.update(c.id for c in lh.criteria if (lv not in carried or c.required) and c.id in was
+                       and was[c.id] == _definition(c))
+        return frozenset(out)
 
     def close(self) -> None:
         if self.base is None:
@@ -193,20 +245,27 @@ def _assess_parallel(res: AuditResult, base: RuleBook | None, head: RuleBook, it
 
 
 def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_head: Evaluator,
-          same_ladder: bool, same_rules: bool, max_bytes: int,
-          reuse: Callable[[Packet], bool] | None = None) -> tuple[Result, Result]:
+          same_ladder: bool, same_rules: bool, max_bytes: int, reuse: _Pairer | None = None,
+          explain: bool = True) -> tuple[Result, Result]:
     """One packet through the pipeline under both books: parsed once; checked once when the
     books check alike (same ladder and packet schema); evaluated under each book (facts built
-    for it), or once when `reuse` says the head would judge it exactly as the base."""
+    for it), or once when `reuse` says the head would judge it exactly as the base
+    (path_unchanged), or under the head for only the criteria that differ (known)."""
     doc = pipeline.load(item, max_bytes)
     if isinstance(doc, Result):
         return doc, doc
     pb = pipeline.check(doc, base)
     ph = pb if same_ladder else pipeline.check(doc, head)
-    ob = pipeline.evaluate(pb, ev_base) if isinstance(pb, Packet) else pb
-    if ph is pb and (same_rules or (reuse is not None and isinstance(pb, Packet) and reuse(pb))):
+    ob = pipeline.evaluate(pb, ev_base, explain) if isinstance(pb, Packet) else pb
+    if ph is pb and same_rules:
         return ob, ob
-    oh = pipeline.evaluate(ph, ev_head) if isinstance(ph, Packet) else ph
+    if reuse is not None and ph is pb and isinstance(pb, Packet):
+        if reuse.path_unchanged(pb):
+            return ob, ob
+        known = reuse.known(pb, ob.verdict)
+        if known is not None:
+            return ob, pipeline.evaluate(pb, ev_head, known=known)
+    oh = pipeline.evaluate(ph, ev_head, explain) if isinstance(ph, Packet) else ph
     return ob, oh
 
 
@@ -222,12 +281,12 @@ class _Row:
     outcomes: tuple[tuple[str, str], ...] = ()  # (added or removed criterion, its status where it exists)
 
 
-def _new_row(item: Item, head: RuleBook, ev: Evaluator, max_bytes: int) -> _Row:
+def _new_row(item: Item, head: RuleBook, ev: Evaluator, max_bytes: int, explain: bool = True) -> _Row:
     """A packet under a pack the base does not have: its head verdict, and every criterion on its
     path as an added criterion's outcome."""
     doc = pipeline.load(item, max_bytes)
     ph = doc if isinstance(doc, Result) else pipeline.check(doc, head)
-    oh = pipeline.evaluate(ph, ev) if isinstance(ph, Packet) else ph
+    oh = pipeline.evaluate(ph, ev, explain) if isinstance(ph, Packet) else ph
     v = oh.verdict
     if v is None:
         problems = oh.problems
