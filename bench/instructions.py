@@ -36,7 +36,7 @@ book = load_rules()
 ev = Evaluator(book)
 items = list(iter_inputs([src]))[:count]
 for it in items:  # compile every path's rules first: not per-packet work
-    ev.plan(ev.path(check_document(load_item(it, 5 * 2**20), book)))
+    ev.ruleset(ev.path(check_document(load_item(it, 5 * 2**20), book)))
 for _ in range(passes):
     for it in items:
         doc = load_item(it, 5 * 2**20)

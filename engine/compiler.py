@@ -50,7 +50,7 @@ class Node:
 
 
 @dataclass
-class Plan:
+class Ruleset:
     name: str
     path: tuple[str, ...]
     nodes: list[Node]
@@ -263,7 +263,7 @@ class _Builder:
                                  "run": f"mark:{idx}"}
 
 
-def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]]) -> Plan:
+def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]]) -> Ruleset:
     """The adjacent paths' signals (engine.pathrules), each group a path id and its signals, as one
     ruleset: a tree of nodes per signal exactly as for a criterion, no sufficiency policy (a path
     is a fit, not a verdict on enough evidence). Named `ladder-paths:<ids>#<sha256>`."""
@@ -280,11 +280,11 @@ def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]]) -> Plan:
     b.rules["ack"] = {"all": [GATE], "run": "noop"}
     digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
     ids = tuple(pid for pid, _ in groups)
-    return Plan(f"ladder-paths:{'+'.join(ids)}#{digest}", ids, b.nodes, roots, {}, b.rules, signals)
+    return Ruleset(f"ladder-paths:{'+'.join(ids)}#{digest}", ids, b.nodes, roots, {}, b.rules, signals)
 
 
 def compile_path(book: RuleBook, path: tuple[str, ...], carried: tuple[str, ...] = (),
-                 given: frozenset[str] = frozenset()) -> Plan:
+                 given: frozenset[str] = frozenset()) -> Ruleset:
     """`path` lists every level judged, lowest first; those in `carried` (the levels below the
     promotion a higher level includes) contribute their required criteria only: no supporting
     threshold and no sufficiency policy of their own (the promotion's levels have those).
@@ -335,4 +335,4 @@ def compile_path(book: RuleBook, path: tuple[str, ...], carried: tuple[str, ...]
     b.rules["ack"] = {"all": [GATE, {"n0$not": {"$and": [{KIND: "ev"}, any_usable]}}], "run": "noop"}
     digest = hashlib.sha256(canonical_json(b.rules).encode()).hexdigest()[:16]
     name = f"ladder:{'+'.join(('~' + lv) if lv in carried else lv for lv in path)}#{digest}"
-    return Plan(name, tuple(path), b.nodes, roots, suff, b.rules, criteria, aspects, tuple(carried))
+    return Ruleset(name, tuple(path), b.nodes, roots, suff, b.rules, criteria, aspects, tuple(carried))

@@ -1,7 +1,7 @@
 """From a checked packet to a verdict: compile (cached), fire, read what fired, explain."""
 from __future__ import annotations
 
-from .compiler import KIND, Plan, compile_path
+from .compiler import KIND, Ruleset, compile_path
 from .errors import UsageError
 from .evidence import Packet
 from .explain import by_type, cited, partial, unmet_reason
@@ -17,22 +17,22 @@ class Evaluator:
     def __init__(self, book: RuleBook, engine: RulesEngine | None = None):
         self.book = book
         self.engine = engine or rules_engine()
-        self._plans: dict[tuple[tuple[str, ...], tuple[str, ...], frozenset[str]], Plan] = {}
+        self._rulesets: dict[tuple[tuple[str, ...], tuple[str, ...], frozenset[str]], Ruleset] = {}
         self._carried: dict[tuple[str, str, str], tuple[str, ...]] = {}
 
-    def plan(self, path: tuple[str, ...], carried: tuple[str, ...] = (), given: frozenset[str] = frozenset()) -> Plan:
-        """The compiled plan of a path (`given`: criteria whose status is given, see evaluate_known)."""
-        plan = self._plans.get((path, carried, given))
-        if plan is None:
-            plan = self._plans[(path, carried, given)] = compile_path(self.book, path, carried, given)
-            self.engine.ensure(plan)
-        return plan
+    def ruleset(self, path: tuple[str, ...], carried: tuple[str, ...] = (), given: frozenset[str] = frozenset()) -> Ruleset:
+        """The compiled ruleset of a path (`given`: criteria whose status is given, see evaluate_known)."""
+        ruleset = self._rulesets.get((path, carried, given))
+        if ruleset is None:
+            ruleset = self._rulesets[(path, carried, given)] = compile_path(self.book, path, carried, given)
+            self.engine.ensure(ruleset)
+        return ruleset
 
     def close(self) -> None:
         """Free the engine rulesets this evaluator registered (audits load two rule books)."""
-        for plan in self._plans.values():
-            self.engine.unregister(plan.name)
-        self._plans.clear()
+        for ruleset in self._rulesets.values():
+            self.engine.unregister(ruleset.name)
+        self._rulesets.clear()
 
     def path(self, packet: Packet) -> tuple[str, ...]:
         """The levels this book judges the packet at (skip-level: every level in between)."""
@@ -59,20 +59,20 @@ class Evaluator:
         statuses, level verdicts and figures, without the words: no citations, reasons, near
         misses or headline. Such a verdict is for comparing, never for showing."""
         path = self.path(packet)
-        plan = self.plan(path, self.carried(packet))
+        ruleset = self.ruleset(path, self.carried(packet))
         facts = build_facts(packet, self.book, path)
-        return self._verdict(packet, plan, facts, self.engine.fire(plan, facts), explain)
+        return self._verdict(packet, ruleset, facts, self.engine.fire(ruleset, facts), explain)
 
     def evaluate_known(self, packet: Packet, known: dict[str, str]) -> Verdict:
         """The verdict without explanations (as evaluate(explain=False)), with the status of each
         criterion in `known` (criterion id -> met | unmet) given rather than fired again: an
         audit's head verdict, when the base already fired those criteria with the same
         definitions on the same path (engine.audit.impact._Pairer.known says when). The engine
-        still decided every status: a given one when the base's plan fired.
+        still decided every status: a given one when the base's ruleset fired.
 
         Every other criterion, each level's sufficient-evidence rule and per-aspect thresholds are
         fired by the engine as in evaluate, over facts built for the criteria not known; a known
-        criterion that a per-aspect threshold counts is a rule of its own in the plan that fires
+        criterion that a per-aspect threshold counts is a rule of its own in the ruleset that fires
         on a `$given` fact asserted for it when its status is met, so the engine counts it towards
         the threshold; one that no threshold counts is marked met in the firing as given. The
         level verdicts come from the same code as evaluate's (`_levels`).
@@ -92,27 +92,27 @@ class Evaluator:
         path = self.path(packet)
         carried = self.carried(packet)
         given = frozenset(known)
-        plan = self.plan(path, carried, given)
+        ruleset = self.ruleset(path, carried, given)
         facts = build_facts_without(packet, self.book, path, given)
-        met = [plan.roots[cid] for cid, status in known.items() if status == "met"]
+        met = [ruleset.roots[cid] for cid, status in known.items() if status == "met"]
         # a known criterion under a per-aspect threshold is marked by its rule, so the engine counts
         # it; one under none has no rule (compile_path) and is marked here
-        facts += [{KIND: "$given", "node": idx} for idx in met if plan.nodes[idx].parent is not None]
-        fr = self.engine.fire(plan, facts)
-        fr.marked.update(idx for idx in met if plan.nodes[idx].parent is None)
-        return self._verdict(packet, plan, facts, fr, False)
+        facts += [{KIND: "$given", "node": idx} for idx in met if ruleset.nodes[idx].parent is not None]
+        fr = self.engine.fire(ruleset, facts)
+        fr.marked.update(idx for idx in met if ruleset.nodes[idx].parent is None)
+        return self._verdict(packet, ruleset, facts, fr, False)
 
-    def _verdict(self, packet: Packet, plan: Plan, facts: list[dict], fr: Firing, explain: bool) -> Verdict:
+    def _verdict(self, packet: Packet, ruleset: Ruleset, facts: list[dict], fr: Firing, explain: bool) -> Verdict:
         results: list[CriterionResult] = []
         grouped = None
-        for cr in plan.criteria:
-            idx = plan.roots[cr.id]
+        for cr in ruleset.criteria:
+            idx = ruleset.roots[cr.id]
             if not explain:
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required,
                                                "met" if idx in fr.marked else "unmet", [], "", aspect=cr.aspect,
                                                window=cr.window))
             elif idx in fr.marked:
-                ids = cited(plan, fr, idx)
+                ids = cited(ruleset, fr, idx)
                 by_id = packet.by_id
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
                                                f"met by {', '.join(ids)}" if ids else "met", found=ids,
@@ -122,25 +122,25 @@ class Evaluator:
             else:
                 if grouped is None:
                     grouped = by_type(facts)
-                reason, misses = unmet_reason(plan, fr, idx, grouped)
-                ids = partial(plan, fr, idx)
+                reason, misses = unmet_reason(ruleset, fr, idx, grouped)
+                ids = partial(ruleset, fr, idx)
                 results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "unmet", ids,
                                                reason, found=ids, misses=misses, basis=cr.basis,
                                                basis_note=cr.basis_note, aspect=cr.aspect, window=cr.window))
         levels = []
-        for lv, lv_verdict, (req_met, req, sup_met, sup) in self._levels(plan, fr):
+        for lv, lv_verdict, (req_met, req, sup_met, sup) in self._levels(ruleset, fr):
             pol = self.book.level_rules[lv].policy
-            if lv in plan.carried:  # required criteria only: nothing supporting, no evidence policy of its own
+            if lv in ruleset.carried:  # required criteria only: nothing supporting, no evidence policy of its own
                 levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, 0, 0, 0, 0, 0,
                                           pol.within_days, carried=True))
                 continue
-            recent = len(fr.found.get(plan.sufficiency[lv], []))
+            recent = len(fr.found.get(ruleset.sufficiency[lv], []))
             levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, sup_met, sup,
                                       pol.min_supporting, recent, pol.min_records, pol.within_days,
-                                      _aspects(plan, fr, lv), basis=pol.basis, basis_note=pol.basis_note))
+                                      _aspects(ruleset, fr, lv), basis=pol.basis, basis_note=pol.basis_note))
         overall = _overall([lr.verdict for lr in levels])
         # Required gaps first: the smallest set of things to close.
-        v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(plan.path),
+        v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(ruleset.path),
                     overall, "", levels, results, self.book.version, packet.end, packet.source, fr.actions,
                     packet.warnings, packet_sha256=packet.sha256, schema_version=self.book.packet_schema.version,
                     org=packet.org, cycle=packet.cycle, manager=packet.manager, from_track=packet.from_track,
@@ -154,42 +154,42 @@ class Evaluator:
 
     def status(self, packet: Packet) -> str:
         """Only the overall verdict (ready / not_ready / insufficient_evidence): the same firing
-        and the same counting as evaluate, without explanations (engine.plan proves with it)."""
+        and the same counting as evaluate, without explanations (engine.ruleset proves with it)."""
         path = self.path(packet)
-        plan = self.plan(path, self.carried(packet))
-        fr = self.engine.fire(plan, build_facts(packet, self.book, path))
-        return _overall([lv_verdict for _, lv_verdict, _ in self._levels(plan, fr)])
+        ruleset = self.ruleset(path, self.carried(packet))
+        fr = self.engine.fire(ruleset, build_facts(packet, self.book, path))
+        return _overall([lv_verdict for _, lv_verdict, _ in self._levels(ruleset, fr)])
 
-    def _levels(self, plan: Plan, fr: Firing) -> list[tuple[str, str, tuple[int, int, int, int]]]:
+    def _levels(self, ruleset: Ruleset, fr: Firing) -> list[tuple[str, str, tuple[int, int, int, int]]]:
         """Per level on the path: its verdict and (required met, required, supporting met,
         supporting), counted from what fired. The one place a level's verdict is decided."""
-        tally = {lv: [0, 0, 0, 0] for lv in plan.path}
-        for cr in plan.criteria:
+        tally = {lv: [0, 0, 0, 0] for lv in ruleset.path}
+        for cr in ruleset.criteria:
             t = tally[cr.level]
-            t[0 if cr.required else 2] += plan.roots[cr.id] in fr.marked
+            t[0 if cr.required else 2] += ruleset.roots[cr.id] in fr.marked
             t[1 if cr.required else 3] += 1
         out = []
-        for lv in plan.path:
+        for lv in ruleset.path:
             req_met, req, sup_met, sup = tally[lv]
-            if lv in plan.carried:  # the level below, included: its required criteria decide it
+            if lv in ruleset.carried:  # the level below, included: its required criteria decide it
                 out.append((lv, READY if req_met == req else NOT_READY, (req_met, req, 0, 0)))
                 continue
             pol = self.book.level_rules[lv].policy
             # each per-aspect threshold is an engine node: met when its rule fired
-            aspects_met = all(plan.aspects[(lv, a)] in fr.marked for a, _ in pol.per_aspect)
+            aspects_met = all(ruleset.aspects[(lv, a)] in fr.marked for a, _ in pol.per_aspect)
             supporting_ok = sup_met >= pol.min_supporting and aspects_met
-            out.append((lv, _level_verdict(plan.sufficiency[lv] in fr.marked, req_met == req, supporting_ok),
+            out.append((lv, _level_verdict(ruleset.sufficiency[lv] in fr.marked, req_met == req, supporting_ok),
                         (req_met, req, sup_met, sup)))
         return out
 
 
-def _aspects(plan: Plan, fr: Firing, level: str) -> list[dict]:
+def _aspects(ruleset: Ruleset, fr: Firing, level: str) -> list[dict]:
     """A level's per-aspect thresholds for the verdict: each one's need, and how many of its
     criteria fired (words only: whether the threshold holds is its own node's firing)."""
     out = []
-    for (lv, aspect), idx in plan.aspects.items():
+    for (lv, aspect), idx in ruleset.aspects.items():
         if lv == level:
-            node = plan.nodes[idx]
+            node = ruleset.nodes[idx]
             out.append({"aspect": aspect, "needed": node.need, "met": sum(c in fr.marked for c in node.children)})
     return out
 

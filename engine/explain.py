@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .compiler import Node, Plan
+from .compiler import Node, Ruleset
 from .conditions import item_clauses
 from .fields import PERSON_FIELD
 from .firing import Firing
@@ -206,32 +206,32 @@ def _ids(ids: list[str], limit: int = 8) -> str:
     return shown + (f", … ({len(ids) - limit} more)" if len(ids) > limit else "")
 
 
-def cited(plan: Plan, fr: Firing, idx: int) -> list[str]:
+def cited(ruleset: Ruleset, fr: Firing, idx: int) -> list[str]:
     """Evidence behind a fired node: the matches of its fired leaves."""
-    node = plan.nodes[idx]
+    node = ruleset.nodes[idx]
     if node.kind in ("leaf", "agg"):
         return fr.found.get(idx, []) if idx in fr.marked else []
     # only the parts that were met: an unmet alternative's partial matches are no citation
-    return sorted({e for c in node.children if c in fr.marked for e in cited(plan, fr, c)})
+    return sorted({e for c in node.children if c in fr.marked for e in cited(ruleset, fr, c)})
 
 
-def partial(plan: Plan, fr: Firing, idx: int) -> list[str]:
+def partial(ruleset: Ruleset, fr: Firing, idx: int) -> list[str]:
     """Evidence the engine matched under an unmet node (below a threshold, or a missing branch)."""
-    node = plan.nodes[idx]
+    node = ruleset.nodes[idx]
     if node.kind in ("leaf", "agg"):
         return fr.found.get(idx, [])
-    return sorted({e for c in node.children for e in partial(plan, fr, c)})
+    return sorted({e for c in node.children for e in partial(ruleset, fr, c)})
 
 
-def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: dict[str, list[dict]]) -> tuple[str, list[Miss]]:
-    node: Node = plan.nodes[idx]
+def unmet_reason(ruleset: Ruleset, fr: Firing, idx: int, facts: dict[str, list[dict]]) -> tuple[str, list[Miss]]:
+    node: Node = ruleset.nodes[idx]
     if node.kind == "least":
-        return _least_reason(plan, fr, node, facts)
+        return _least_reason(ruleset, fr, node, facts)
     if node.kind in ("all", "any"):
         open_kids = [c for c in node.children if c not in fr.marked]
         parts, misses = [], []
         for c in open_kids:
-            r, m = unmet_reason(plan, fr, c, facts)
+            r, m = unmet_reason(ruleset, fr, c, facts)
             parts.append(r.removeprefix("needs "))
             misses += m
         lead = "needs all of its parts; open: " if node.kind == "all" else "needs one of: "
@@ -248,18 +248,18 @@ def unmet_reason(plan: Plan, fr: Firing, idx: int, facts: dict[str, list[dict]])
     return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg")
 
 
-def _least_reason(plan: Plan, fr: Firing, node: Node, facts: dict[str, list[dict]]) -> tuple[str, list[Miss]]:
+def _least_reason(ruleset: Ruleset, fr: Firing, node: Node, facts: dict[str, list[dict]]) -> tuple[str, list[Miss]]:
     """An unmet at_least: how many parts the engine found met (citing them), and how many more of
     which open parts it still needs."""
     met = [c for c in node.children if c in fr.marked]
     parts_, misses = [], []
     for c in node.children:
         if c not in fr.marked:
-            r, m = unmet_reason(plan, fr, c, facts)
+            r, m = unmet_reason(ruleset, fr, c, facts)
             parts_.append(r.removeprefix("needs "))
             misses += m
     misses.sort(key=lambda m: (len(m.failed), m.evidence))
-    ids = sorted({e for c in met for e in cited(plan, fr, c)})
+    ids = sorted({e for c in met for e in cited(ruleset, fr, c)})
     got = f"{len(met)} met" + (f" (by {_ids(ids)})" if ids else "")
     return (f"needs at least {node.need} of its {len(node.children)} parts; {got}; still needs "
             f"{node.need - len(met)} more of: " + " | ".join(parts_), misses[:MAX_MISSES])

@@ -1,6 +1,6 @@
 """The one module that touches durable_rules.
 
-It registers compiled plans (engine.compiler) with the durable_rules C engine and fires them
+It registers compiled rulesets (engine.compiler) with the durable_rules C engine and fires them
 over one candidate's facts at a time. What comes back is ladder's own `Firing` value: which
 nodes fired, which evidence each leaf matched, and the aggregates the engine's thresholds were
 checked against.
@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from .compiler import KIND, Plan
+from .compiler import KIND, Ruleset
 from .errors import DependencyError
 from .fields import person_key
 
@@ -109,8 +109,8 @@ Action = Callable[[Firing, str, Callable[[dict], None]], None]
 
 
 class _Registered:
-    def __init__(self, plan: Plan, handle: int, actions: dict[str, Action]):
-        self.plan, self.handle, self.actions = plan, handle, actions
+    def __init__(self, ruleset: Ruleset, handle: int, actions: dict[str, Action]):
+        self.ruleset, self.handle, self.actions = ruleset, handle, actions
 
 
 class RulesEngine:
@@ -118,36 +118,36 @@ class RulesEngine:
 
     def __init__(self) -> None:
         _load_core()
-        self._plans: dict[str, _Registered] = {}
+        self._rulesets: dict[str, _Registered] = {}
         self._sid = 0
 
-    def ensure(self, plan: Plan) -> None:
-        if plan.name in self._plans:
+    def ensure(self, ruleset: Ruleset) -> None:
+        if ruleset.name in self._rulesets:
             return
-        actions = {rule: self._action(plan, body["run"]) for rule, body in plan.rules.items()}
-        definition = {rule: {k: v for k, v in body.items() if k != "run"} for rule, body in plan.rules.items()}
-        handle = _dre.create_ruleset(plan.name, json.dumps(definition, ensure_ascii=False))
-        self._plans[plan.name] = _Registered(plan, handle, actions)
+        actions = {rule: self._action(ruleset, body["run"]) for rule, body in ruleset.rules.items()}
+        definition = {rule: {k: v for k, v in body.items() if k != "run"} for rule, body in ruleset.rules.items()}
+        handle = _dre.create_ruleset(ruleset.name, json.dumps(definition, ensure_ascii=False))
+        self._rulesets[ruleset.name] = _Registered(ruleset, handle, actions)
 
-    def registered(self, plan_name: str) -> bool:
-        return plan_name in self._plans
+    def registered(self, ruleset_name: str) -> bool:
+        return ruleset_name in self._rulesets
 
-    def unregister(self, plan_name: str) -> None:
-        """Free a plan's C ruleset."""
-        reg = self._plans.pop(plan_name, None)
+    def unregister(self, ruleset_name: str) -> None:
+        """Free a ruleset's C ruleset."""
+        reg = self._rulesets.pop(ruleset_name, None)
         if reg is not None:
             _dre.delete_ruleset(reg.handle)
 
     @staticmethod
-    def _action(plan: Plan, spec: str) -> Action:
+    def _action(ruleset: Ruleset, spec: str) -> Action:
         """The consequence for one rule. It gets the engine's message as JSON text and parses only
         what it needs: a mark needs nothing, a hit or a count only the evidence ids."""
         if spec == "noop":
             return lambda fr, message, assert_fact: None
         verb, _, num = spec.partition(":")
         idx = int(num)
-        parent = plan.nodes[idx].parent
-        agg = plan.nodes[idx].agg
+        parent = ruleset.nodes[idx].parent
+        agg = ruleset.nodes[idx].agg
 
         def mark(fr: Firing, assert_fact: Callable[[dict], None]) -> None:
             if idx in fr.marked:
@@ -191,10 +191,10 @@ class RulesEngine:
             return lambda fr, message, assert_fact: mark(fr, assert_fact)
         raise ValueError(f"unknown action {spec}")  # pragma: no cover - the compiler emits only these
 
-    def fire(self, plan: Plan, facts: list[dict]) -> Firing:
+    def fire(self, ruleset: Ruleset, facts: list[dict]) -> Firing:
         """Assert all evidence, then the gate (negation and counts are eager), read, forget."""
-        self.ensure(plan)
-        reg = self._plans[plan.name]
+        self.ensure(ruleset)
+        reg = self._rulesets[ruleset.name]
         h = reg.handle
         self._sid += 1
         sid = str(self._sid)
@@ -202,7 +202,7 @@ class RulesEngine:
 
         def assert_fact(fact: dict) -> None:
             fact["sid"] = sid
-            _check(_dre.assert_fact(h, _dumps(fact)), plan.name)
+            _check(_dre.assert_fact(h, _dumps(fact)), ruleset.name)
 
         try:
             if facts:  # an empty batch segfaults the engine
@@ -213,8 +213,8 @@ class RulesEngine:
                 finally:
                     for f in facts:
                         del f["sid"]
-                self._drive(reg, _check(_dre.assert_facts(h, payload), plan.name), fr, assert_fact)
-            self._drive(reg, _check(_dre.assert_fact(h, _dumps({"sid": sid, KIND: "$go"})), plan.name), fr,
+                self._drive(reg, _check(_dre.assert_facts(h, payload), ruleset.name), fr, assert_fact)
+            self._drive(reg, _check(_dre.assert_fact(h, _dumps({"sid": sid, KIND: "$go"})), ruleset.name), fr,
                         assert_fact)
             return fr
         finally:

@@ -7,7 +7,7 @@ career-conversation aid, never a promotion verdict: nothing here touches a Verdi
 """
 from __future__ import annotations
 
-from .compiler import Plan, compile_signals
+from .compiler import Ruleset, compile_signals
 from .evidence import Packet
 from .explain import cited, describe, partial
 from .facts import build_facts_for
@@ -18,39 +18,39 @@ from .verdict import FITS, NONE, SOME, STRONG, PathFit, PathsReport, SignalResul
 
 
 class PathAssessor:
-    """Assesses packets against one rule book's adjacent paths; the plan compiles once."""
+    """Assesses packets against one rule book's adjacent paths; the ruleset compiles once."""
 
     def __init__(self, book: RuleBook, paths: PathBook, engine: RulesEngine | None = None):
         self.book, self.paths = book, paths
         self.engine = engine or rules_engine()
         self.signals = paths.signals
         self._key = (f"paths:{paths.version}",)  # facts' cache key: never a tuple of level ids
-        self._plan: Plan | None = None
+        self._ruleset: Ruleset | None = None
         self._needs = {s.id: describe(s.condition) for s in self.signals}
 
-    def plan(self) -> Plan:
-        if self._plan is None:
-            self._plan = compile_signals([(p.id, p.signals) for p in self.paths.paths.values()])
-            self.engine.ensure(self._plan)
-        return self._plan
+    def ruleset(self) -> Ruleset:
+        if self._ruleset is None:
+            self._ruleset = compile_signals([(p.id, p.signals) for p in self.paths.paths.values()])
+            self.engine.ensure(self._ruleset)
+        return self._ruleset
 
     def close(self) -> None:
-        if self._plan is not None:
-            self.engine.unregister(self._plan.name)
-            self._plan = None
+        if self._ruleset is not None:
+            self.engine.unregister(self._ruleset.name)
+            self._ruleset = None
 
     def assess(self, packet: Packet) -> PathsReport:
-        plan = self.plan()
-        fr = self.engine.fire(plan, build_facts_for(packet, self.book, self._key, self.signals))
+        ruleset = self.ruleset()
+        fr = self.engine.fire(ruleset, build_facts_for(packet, self.book, self._key, self.signals))
         fits = []
-        roots, marked, needs = plan.roots, fr.marked, self._needs
+        roots, marked, needs = ruleset.roots, fr.marked, self._needs
         for p in self.paths.paths.values():
             results = []
             for s in p.signals:
                 idx = roots[s.id]
                 met = idx in marked
                 results.append(SignalResult(s.id, s.title, s.source, s.required, met,
-                                            cited(plan, fr, idx) if met else partial(plan, fr, idx),
+                                            cited(ruleset, fr, idx) if met else partial(ruleset, fr, idx),
                                             needs[s.id], s.basis, s.basis_note))
             fits.append(PathFit(p.id, p.title, p.source, fit(p, results), results, p.min_supporting))
         # strongest first; among equals the one with more signals met; then by id (deterministic)

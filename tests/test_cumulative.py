@@ -50,7 +50,7 @@ def _below(packet, verdict) -> list[str]:
 def _required_open(packet, level: str) -> list[str]:
     """The required criteria of `level` the engine does not find met in this packet: the level's
     criteria compiled on their own (a plan of that level alone) and fired on the packet's facts."""
-    plan = EVAL.plan((level,))
+    plan = EVAL.ruleset((level,))
     fr = EVAL.engine.fire(plan, build_facts(packet, BOOK, (level,)))
     return [cr.id for cr in plan.criteria if cr.required and plan.roots[cr.id] not in fr.marked]
 

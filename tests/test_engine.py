@@ -116,7 +116,7 @@ def test_met_citations_satisfy_the_rule_as_written(packet):
     the leaf it was cited for, and every nearest miss fails at least one."""
     p = check_document(_doc(packet), BOOK)
     path = EVAL.path(p)
-    plan = EVAL.plan(path)
+    plan = EVAL.ruleset(path)
     built = build_facts(p, BOOK, path)
     fr = rules_engine().fire(plan, built)
     facts = {f["eid"]: f for f in built}
@@ -247,7 +247,7 @@ def test_citations_survive_ids_the_schema_would_refuse():
     fx = max(FIXTURES, key=lambda p: len(_data(p)["evidence"]))
     p = check_document(_doc(_data(fx)), BOOK)
     path = EVAL.path(p)
-    plan = EVAL.plan(path)
+    plan = EVAL.ruleset(path)
     built = build_facts(p, BOOK, path)
     plain = rules_engine().fire(plan, copy.deepcopy(built))
     odd = {f["eid"]: f'{f["eid"]} "quoted" \\ é' for f in built}
@@ -262,7 +262,7 @@ def test_citations_survive_ids_the_schema_would_refuse():
 
 def test_compiled_rulesets_are_registered_in_the_engine():
     """The rules run inside durable_rules: the compiled plan is a ruleset the engine holds."""
-    plan = EVAL.plan(("senior-pm",))
+    plan = EVAL.ruleset(("senior-pm",))
     assert rules_engine().registered(plan.name)
     assert len(plan.rules) > len(BOOK.criteria("senior-pm"))
 
@@ -346,7 +346,7 @@ def test_list_predicates_mean_what_the_engine_does(op, arg):
 def _python_and_engine_agree(op, arg, values):
     """Fire the operator's compiled pattern over one fact per value; the Python test must pick
     exactly the facts the engine matched."""
-    from engine.compiler import Node, Plan
+    from engine.compiler import Node, Ruleset
     from engine.firing import RulesEngine
     from engine.operators import OPERATORS
 
@@ -355,7 +355,7 @@ def _python_and_engine_agree(op, arg, values):
     body = {"$and": [{"_kind": "ev"}, OPERATORS[op].pattern("f", arg)]}
     rules = {"n0": {"all": [{"e0": body}], "cap": 1000, "run": "hit:0"},
              "sink": {"all": [{"m": {"$ex": {"_kind": 1}}}, {"never": {"_kind": "$never"}}], "run": "noop"}}
-    plan = Plan(f"op-probe:{op}:{json.dumps(arg)}", (), [Node(0, "leaf", "c", "x", None)], {"c": 0}, {}, rules, [])
+    plan = Ruleset(f"op-probe:{op}:{json.dumps(arg)}", (), [Node(0, "leaf", "c", "x", None)], {"c": 0}, {}, rules, [])
     engine = RulesEngine()
     found = set(engine.fire(plan, facts).found.get(0, []))
     engine.unregister(plan.name)

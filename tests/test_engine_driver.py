@@ -22,7 +22,7 @@ from conftest import FIXTURES
 from durable.engine import Host
 
 from engine import check_document, load_rules
-from engine.compiler import KIND, Plan, compile_path
+from engine.compiler import KIND, Ruleset, compile_path
 from engine.facts import build_facts
 from engine.firing import RulesEngine
 from engine.loader import load_file
@@ -61,7 +61,7 @@ def _matched(c) -> list[dict]:
     return [m._d["e0"] for m in c.m]
 
 
-def _consequence(plan: Plan, spec: str, current: Callable[[], Record]) -> Callable[[Any], None]:
+def _consequence(plan: Ruleset, spec: str, current: Callable[[], Record]) -> Callable[[Any], None]:
     """The action for one rule, from the compiler's action name, as a Host callable `f(c)`."""
     verb, _, num = spec.partition(":")
 
@@ -117,7 +117,7 @@ class HostDriver:
         self.names: set[str] = set()
         self.sessions = 0
 
-    def ensure(self, plan: Plan) -> None:
+    def ensure(self, plan: Ruleset) -> None:
         if plan.name in self.names:
             return
         definition = copy.deepcopy(plan.rules)
@@ -126,7 +126,7 @@ class HostDriver:
         self.host.register_rulesets({plan.name: definition})
         self.names.add(plan.name)
 
-    def fire(self, plan: Plan, facts: list[dict]) -> Record:
+    def fire(self, plan: Ruleset, facts: list[dict]) -> Record:
         self.ensure(plan)
         self.sessions += 1
         sid = f"host-{self.sessions}"

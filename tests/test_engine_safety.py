@@ -170,11 +170,11 @@ def test_any_item_choices_mean_the_same_on_the_engine(where):
     items = [{k: v for k, v in zip(values, combo) if v is not None}
              for combo in itertools.product(*values.values())]
     engine = RulesEngine()
-    from engine.compiler import Node, Plan
+    from engine.compiler import Node, Ruleset
 
     rules = {"n0": {"all": [{"e0": body}], "cap": 1000, "run": "hit:0"},
              "sink": {"all": [{"m": {"$ex": {"_kind": 1}}}, {"never": {"_kind": "$never"}}], "run": "noop"}}
-    plan = Plan(f"probe#{abs(hash(json.dumps(body, sort_keys=True)))}", (), [Node(0, "leaf", "c", "x", None)],
+    plan = Ruleset(f"probe#{abs(hash(json.dumps(body, sort_keys=True)))}", (), [Node(0, "leaf", "c", "x", None)],
                 {"c": 0}, {}, rules, [])
     facts, expect = [], set()
     for i, (a, b) in enumerate(itertools.combinations_with_replacement(range(len(items)), 2)):

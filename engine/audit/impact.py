@@ -148,7 +148,7 @@ class _Pairer:
         """True when the head would judge this packet exactly as the base did, so the base verdict
         serves both. Only called when one check served both books (same ladder and packet schema,
         so the same checked packet, the same path and the same level-id resolution). A verdict is
-        then a function of the packet and the path's criteria and policies: the compiled plan is
+        then a function of the packet and the path's criteria and policies: the compiled ruleset is
         built from them alone (compile_path), and so are the facts (fields_read reads the path's
         criteria; resolve comes from the ladder). Equal criteria and policies on the path, equal
         verdicts; anything else on the path that differs (a title, a source) also disables it.
