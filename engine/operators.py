@@ -40,6 +40,24 @@ def fmt_or(vals: list) -> str:
 
 
 @dataclass(frozen=True)
+class Need:
+    """How a value satisfies one predicate, for the planner (engine.plan), which builds records
+    that meet open criteria: the values the predicate names (tried first, in order), the bound it
+    sets on a number (`strict`: the number itself does not satisfy), the items a list must hold
+    (all of `items`, one of `one_of`), and what an absent field does (`absent`: satisfies;
+    `present`: True or False when the predicate is about presence)."""
+
+    values: tuple = ()
+    low: Any = None
+    high: Any = None
+    strict: bool = False
+    items: tuple = ()
+    one_of: tuple = ()
+    absent: bool = False
+    present: bool | None = None
+
+
+@dataclass(frozen=True)
 class Operator:
     name: str
     applies_to: str  # "value": a single-valued field (enum/type checked); "number"; "list"; "any"
@@ -47,6 +65,7 @@ class Operator:
     tester: Callable[[Any], Callable[[Any], bool]]  # argument -> test(value), MISSING for absent
     words: Callable[[str, Any], str]  # (field, argument) -> "role is led"
     want: Callable[[Any], str]  # argument -> what a near miss needed, "≥ 4"
+    need: Callable[[Any], Need] = lambda a: Need()  # argument -> how to satisfy it (engine.plan)
 
 
 def _eq_tester(arg: Any) -> Callable[[Any], bool]:
@@ -60,22 +79,26 @@ def _eq_tester(arg: Any) -> Callable[[Any], bool]:
 
 
 def _compare(sym: str, cmp: Callable[[Any, Any], bool], engine_op: str) -> Operator:
+    low, strict = engine_op in ("$gt", "$gte"), engine_op in ("$gt", "$lt")
     return Operator(engine_op[1:], "number", lambda k, a: {engine_op: {k: a}},
                     lambda a: (lambda v: type(v) in _NUM and cmp(v, a)),
-                    lambda f, a: f"{f} {sym} {fmt(a)}", lambda a: f"{sym} {fmt(a)}")
+                    lambda f, a: f"{f} {sym} {fmt(a)}", lambda a: f"{sym} {fmt(a)}",
+                    lambda a: Need(low=a, strict=strict) if low else Need(high=a, strict=strict))
 
 
 OPERATORS: dict[str, Operator] = {o.name: o for o in [
-    Operator("eq", "value", lambda k, a: {k: a}, _eq_tester, lambda f, a: f"{f} is {fmt(a)}", fmt),
+    Operator("eq", "value", lambda k, a: {k: a}, _eq_tester, lambda f, a: f"{f} is {fmt(a)}", fmt,
+             lambda a: Need(values=(a,))),
     Operator("ne", "value", lambda k, a: {"$or": [{"$nex": {k: 1}}, {"$neq": {k: a}}]},
              lambda a: (lambda v: v is MISSING or v != a), lambda f, a: f"{f} is not {fmt(a)}",
-             lambda a: "not " + fmt(a)),
+             lambda a: "not " + fmt(a), lambda a: Need(absent=True)),
     Operator("in", "value", lambda k, a: {k: a[0]} if len(a) == 1 else {"$or": [{k: x} for x in a]},
-             lambda a: (lambda v: v is not MISSING and v in a), lambda f, a: f"{f} is {fmt_or(a)}", fmt_or),
+             lambda a: (lambda v: v is not MISSING and v in a), lambda f, a: f"{f} is {fmt_or(a)}", fmt_or,
+             lambda a: Need(values=tuple(a))),
     Operator("not_in", "value",
              lambda k, a: {"$or": [{"$nex": {k: 1}}, {"$and": [{"$neq": {k: x}} for x in a]}]},
              lambda a: (lambda v: v is MISSING or v not in a), lambda f, a: f"{f} is not {fmt_or(a)}",
-             lambda a: "not " + fmt_or(a)),
+             lambda a: "not " + fmt_or(a), lambda a: Need(absent=True)),
     _compare(">", _op.gt, "$gt"),
     _compare("≥", _op.ge, "$gte"),
     _compare("<", _op.lt, "$lt"),
@@ -83,13 +106,14 @@ OPERATORS: dict[str, Operator] = {o.name: o for o in [
     Operator("exists", "any", lambda k, a: {"$ex" if a else "$nex": {k: 1}},
              lambda a: (lambda v: (v is not MISSING) == a),
              lambda f, a: f"{f} is given" if a else f"{f} is not given",
-             lambda a: "to be given" if a else "to be absent"),
+             lambda a: "to be given" if a else "to be absent", lambda a: Need(present=bool(a))),
     Operator("contains", "list", lambda k, a: {"$iany": {k: {"$i": a}}},
              lambda a: (lambda v: isinstance(v, list) and a in v), lambda f, a: f"{f} include {fmt(a)}",
-             lambda a: "to include " + fmt(a)),
+             lambda a: "to include " + fmt(a), lambda a: Need(items=(a,))),
     Operator("contains_any", "list", lambda k, a: {"$or": [{"$iany": {k: {"$i": x}}} for x in a]},
              lambda a: (lambda v: isinstance(v, list) and any(x in v for x in a)),
-             lambda f, a: f"{f} include {fmt_or(a)}", lambda a: "to include " + fmt_or(a)),
+             lambda f, a: f"{f} include {fmt_or(a)}", lambda a: "to include " + fmt_or(a),
+             lambda a: Need(one_of=tuple(a))),
 ]}
 
 

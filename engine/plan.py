@@ -35,7 +35,7 @@ from .facts import build_facts
 from .fields import PERSON_FIELD, person_key
 from .integrity import norm_title
 from .loader import Document
-from .operators import MISSING, holds, ops_of
+from .operators import MISSING, OPERATORS, Need, holds, ops_of
 from .verdict import READY
 
 if TYPE_CHECKING:
@@ -122,15 +122,17 @@ class _Synth:
 
     def value(self, prop: dict, preds: list[tuple[str, Any]], required: bool, fname: str,
               prefer_max: bool = False) -> Any:
-        """A value of the field's schema type satisfying every predicate (MISSING: leave it out)."""
-        if any(op == "exists" and not arg for op, arg in preds):
+        """A value of the field's schema type satisfying every predicate (MISSING: leave it out).
+        How each operator is satisfied is the operator table's (engine.operators, `need`)."""
+        needs = [OPERATORS[op].need(arg) for op, arg in preds]
+        if any(n.present is False for n in needs):
             return MISSING
-        if not required and preds and all(op in ("ne", "not_in") for op, _ in preds):
-            return MISSING  # an absent field is neither
+        if not required and needs and all(n.absent for n in needs):
+            return MISSING  # an absent field satisfies each of them
         leaf = fname.rsplit(".", 1)[-1]
         typ = prop.get("type")
         if typ == "array":
-            return self._list(prop, preds, fname)
+            return self._list(prop, preds, needs, fname)
         if leaf == "level" or fname == "mentee.level":
             domain: list[Any] = list(self.below)
         elif "enum" in prop:
@@ -138,48 +140,43 @@ class _Synth:
         elif typ == "boolean":
             domain = [True, False]
         elif typ in ("integer", "number"):
-            return self._number(prop, preds, typ, prefer_max)
+            return self._number(prop, preds, needs, typ, prefer_max)
         else:
             domain = []
-        # a value an `eq`/`in` names comes first, in the rule's order
-        wanted = [arg for op, arg in preds if op == "eq"] + [x for op, arg in preds if op == "in" for x in arg]
+        # a value a predicate names (eq, in) comes first, in the rule's order
+        wanted = [x for n in needs for x in n.values]
         for v in wanted + domain:
             if all(holds(v, op, arg) for op, arg in preds) and (not domain or v in domain):
                 return v
         raise _NoPlan(f"no value of {fname} satisfies its predicates")
 
     @staticmethod
-    def _number(prop: dict, preds: list[tuple[str, Any]], typ: str, prefer_max: bool) -> Any:
+    def _number(prop: dict, preds: list[tuple[str, Any]], needs: list[Need], typ: str, prefer_max: bool) -> Any:
         lo, hi = prop.get("minimum", -10**6), prop.get("maximum", 10**6)
         step = 1 if typ == "integer" else 0.5
-        for op, arg in preds:
-            if op == "gte":
-                lo = max(lo, arg)
-            elif op == "gt":
-                lo = max(lo, arg + step)
-            elif op == "lte":
-                hi = min(hi, arg)
-            elif op == "lt":
-                hi = min(hi, arg - step)
+        for n in needs:
+            if n.low is not None:
+                lo = max(lo, n.low + step if n.strict else n.low)
+            if n.high is not None:
+                hi = min(hi, n.high - step if n.strict else n.high)
         if typ == "integer":
             lo, hi = -(-lo // 1), hi // 1
             lo, hi = int(lo), int(hi)
         # a small bounded scale (a rating) reads best at its top; otherwise the least that satisfies
         pick_max = prefer_max or ("maximum" in prop and prop["maximum"] <= 10)
-        for v in ([hi, lo] if pick_max else [lo, hi]) + [a for op, a in preds if op == "eq"]:
+        for v in ([hi, lo] if pick_max else [lo, hi]) + [x for n in needs for x in n.values]:
             if lo <= v <= hi and all(holds(v, op, arg) for op, arg in preds):
                 return v
         raise _NoPlan("no number satisfies the predicates")
 
-    def _list(self, prop: dict, preds: list[tuple[str, Any]], fname: str) -> Any:
+    def _list(self, prop: dict, preds: list[tuple[str, Any]], needs: list[Need], fname: str) -> Any:
         items: list[Any] = []
-        for op, arg in preds:
-            if op == "contains" and arg not in items:
-                items.append(arg)
-        for op, arg in preds:
-            if op == "contains_any" and not any(x in items for x in arg):
-                items.append(arg[0])
-        if not items and not any(op == "exists" and arg for op, arg in preds):
+        for n in needs:
+            items += [x for x in n.items if x not in items]
+        for n in needs:
+            if n.one_of and not any(x in items for x in n.one_of):
+                items.append(n.one_of[0])
+        if not items and not any(n.present for n in needs):
             return MISSING
         if not items:
             item = self._resolve(prop.get("items", {}))
