@@ -384,7 +384,8 @@ def _with(packet: Packet, records: list[dict], book: Any) -> Packet:
                             "target_level": packet.target, "track": packet.from_track or packet.track}
     if packet.name:
         cand["name"] = packet.name
-    data = {"schema_version": 1, "candidate": cand, "period": {"start": packet.start, "end": packet.end},
+    version = packet.data.get("schema_version", 1) if isinstance(packet.data, dict) else 1
+    data = {"schema_version": version, "candidate": cand, "period": {"start": packet.start, "end": packet.end},
             "evidence": list(packet.evidence) + records}
     # template=True: the people a plan invents are named plan-person-N, a placeholder no packet may
     # keep (engine.evidence.template_problems); the packet's own data passed every check already
