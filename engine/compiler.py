@@ -139,7 +139,7 @@ class Reads:
 
 def fields_read(criteria: Iterable[Criterion]) -> Reads:
     """What these criteria read: a path's levels' criteria, or the adjacent paths' signals.
-    (Callers cache it: engine.facts builds one copy plan per rule book and path from it.)"""
+    (Callers cache it: engine.facts builds one copy recipe per rule book and path from it.)"""
     keep: dict[str, set[str]] = {}
     item_keep: dict[str, set[str]] = {}
     periods: dict[str, set[int]] = {}

@@ -32,7 +32,7 @@ def _ordinal(day: str) -> int:
 
 def build_facts(packet: Packet, book: RuleBook, path: tuple[str, ...]) -> list[dict]:
     """One fact per evidence record, shaped for the rules of `path` in `book`."""
-    return _build(packet, book, _copy_plan(book, path, lambda: [c for lv in path for c in book.criteria(lv)]))
+    return _build(packet, book, _copy_recipe(book, path, lambda: [c for lv in path for c in book.criteria(lv)]))
 
 
 def build_facts_without(packet: Packet, book: RuleBook, path: tuple[str, ...], known: frozenset[str]) -> list[dict]:
@@ -41,7 +41,7 @@ def build_facts_without(packet: Packet, book: RuleBook, path: tuple[str, ...], k
     type and age); its fields are the ones the remaining criteria read."""
     if not known:
         return build_facts(packet, book, path)
-    return _build(packet, book, _copy_plan(book, path + ("$without",) + tuple(sorted(known)),
+    return _build(packet, book, _copy_recipe(book, path + ("$without",) + tuple(sorted(known)),
                                            lambda: [c for lv in path for c in book.criteria(lv) if c.id not in known]))
 
 
@@ -49,11 +49,11 @@ def build_facts_for(packet: Packet, book: RuleBook, key: tuple[str, ...], criter
     """A fact per evidence record of a type these criteria read (the adjacent paths' signals: they
     have no sufficiency policy counting other records), shaped for them; `key` names them for the
     cache (with the book's version)."""
-    return _build(packet, book, _copy_plan(book, key, lambda: criteria), read_only=True)
+    return _build(packet, book, _copy_recipe(book, key, lambda: criteria), read_only=True)
 
 
-def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan, read_only: bool = False) -> list[dict]:
-    by_type, metric_keys, improved, periods = copy_plan
+def _build(packet: Packet, book: RuleBook, copy_recipe: _CopyRecipe, read_only: bool = False) -> list[dict]:
+    by_type, metric_keys, improved, periods = copy_recipe
     end_ord = _ordinal(packet.end)
     start = packet.start
     facts = []
@@ -95,31 +95,31 @@ def _build(packet: Packet, book: RuleBook, copy_plan: _CopyPlan, read_only: bool
 
 
 _NESTED = frozenset({"metrics", "mentee", "from", "levels"})  # fields build_facts rewrites, not copies
-_CopyPlan = tuple[dict[str, tuple[tuple[str, ...], bool]], tuple[str, ...], bool,
+_CopyRecipe = tuple[dict[str, tuple[tuple[str, ...], bool]], tuple[str, ...], bool,
                   dict[str, tuple[tuple[int, str], ...]]]
-_COPY_PLANS: dict[tuple[str, tuple[str, ...]], _CopyPlan] = {}
+_COPY_RECIPES: dict[tuple[str, tuple[str, ...]], _CopyRecipe] = {}
 
 
-def _copy_plan(book: RuleBook, path: tuple[str, ...], criteria: Callable[[], Iterable[Criterion]]) -> _CopyPlan:
+def _copy_recipe(book: RuleBook, path: tuple[str, ...], criteria: Callable[[], Iterable[Criterion]]) -> _CopyRecipe:
     """What build_facts copies for the rules of this path, built once per (rule book, path): per
     evidence type the record fields (sorted, so facts do not depend on key order in the file) and
     whether one of them needs rewriting; the metric item fields; whether a metric's
     `improved` is read; and per type the period lengths `regularly` counts it by, with their
     fields. Keyed by the book's version (a hash of all its rules), so two revisions
-    of a ladder never share a plan."""
+    of a ladder never share a recipe."""
     key = (book.version, path)
-    plan = _COPY_PLANS.get(key)
-    if plan is None:
+    recipe = _COPY_RECIPES.get(key)
+    if recipe is None:
         reads = fields_read(criteria())
         skip = (BASE_FIELDS - {"type"}) | FREE_TEXT_KEYS
         metric_keep = reads.items.get("metrics", frozenset())
-        if len(_COPY_PLANS) > 1000:  # pragma: no mutate - a cache bound, not behaviour
-            _COPY_PLANS.clear()  # pragma: no mutate - a cache bound, not behaviour
-        plan = _COPY_PLANS[key] = (
+        if len(_COPY_RECIPES) > 1000:  # pragma: no mutate - a cache bound, not behaviour
+            _COPY_RECIPES.clear()  # pragma: no mutate - a cache bound, not behaviour
+        recipe = _COPY_RECIPES[key] = (
             {t: (tuple(sorted(keep - skip)), bool(keep & _NESTED)) for t, keep in reads.by_type.items()},
             tuple(sorted(metric_keep - {"name", "unit", "improved"})), "improved" in metric_keep,
             {t: tuple((d, period_field(d)) for d in sorted(ds)) for t, ds in reads.periods.items()})
-    return plan
+    return recipe
 
 
 def _metric(m: dict, keys: tuple[str, ...], improved: bool, policy: IntegrityPolicy | None = None) -> dict:
