@@ -25,6 +25,36 @@ INIT = "ladder/__init__.py"
 DOC = '"""ladder: promotion readiness for the product-management career ladder (ladder.cli, ladder.engine)."""\n'
 
 
+# The editable __init__.py: `ladder` is the checkout, and since the checkout is also on sys.path
+# (where tests import `engine` and `cli`), `ladder.engine[.X]` and `ladder.cli` are made the very
+# modules `engine[.X]` and `cli`: one process never holds two copies of the engine (two rule
+# caches, two engine hosts, two classes of every error).
+ONE_COPY = """import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+__path__ = [{root!r}]
+
+
+class _OneCopy(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name in ("ladder.cli", "ladder.engine") or name.startswith("ladder.engine."):
+            return importlib.util.spec_from_loader(name, self)
+        return None
+
+    def create_module(self, spec):
+        return importlib.import_module(spec.name[len("ladder."):])
+
+    def exec_module(self, module):
+        pass
+
+
+if not any(type(f).__name__ == "_OneCopy" for f in sys.meta_path):
+    sys.meta_path.insert(0, _OneCopy())
+"""
+
+
 class LadderInitHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
@@ -32,7 +62,7 @@ class LadderInitHook(BuildHookInterface):
         self._tmp = Path(tempfile.mkdtemp(prefix="ladder-build-"))
         init = self._tmp / "__init__.py"
         if version == "editable":
-            init.write_text(f"{DOC}__path__ = [{str(Path(self.root).resolve())!r}]\n", encoding="utf-8")
+            init.write_text(DOC + ONE_COPY.format(root=str(Path(self.root).resolve())), encoding="utf-8")
             # Only this file: the bundled rules stay in the checkout (engine.resources finds them).
             build_data["force_include_editable"][str(init)] = INIT
         else:
