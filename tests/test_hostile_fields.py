@@ -163,7 +163,8 @@ def test_markdown_outputs_build_no_markup(hostile, run_cli, tmp_path):
     _, p = hostile
     honest = tmp_path / "h.json"
     honest.write_text(json.dumps(_hostile_packet("plain words"), default=str), encoding="utf-8")
-    for args in (["evaluate", "--format", "markdown"], ["paths", "--format", "markdown"]):
+    for args in (["evaluate", "--format", "markdown"], ["paths", "--format", "markdown"],
+                 ["case", "--format", "markdown"]):
         a = _kinds(run_cli(*args[:1], honest, *args[1:]).stdout)
         b = _kinds(run_cli(*args[:1], p, *args[1:]).stdout)
         for kind in ("heading_open", "link_open", "image", "html_block", "html_inline", "code_inline", "td_open",
@@ -180,3 +181,25 @@ def test_csv_outputs_never_start_a_formula(hostile, run_cli, tmp_path):
         assert len({len(r) for r in rows}) == 1, f.name
         for r in rows[1:]:
             assert all(cell.lstrip(" ")[:1] not in ("=", "+", "-", "@", "\t", "\r", "\n") for cell in r), (f.name, r)
+
+
+def test_the_case_page_builds_no_element_from_any_field(hostile, run_cli, tmp_path):
+    """The case page (ladder case, HTML) of the packet with every free-text field hostile has the
+    same elements, in the same numbers, as the page of the same packet with plain words: nothing
+    from a field became a tag or an attribute; and no control character reaches the page."""
+    import re
+
+    _, p = hostile
+    honest = tmp_path / "h.json"
+    honest.write_text(json.dumps(_hostile_packet("plain words"), default=str), encoding="utf-8")
+
+    def tags(page: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for t in re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)\b", page):
+            out[t] = out.get(t, 0) + 1
+        return out
+
+    a, b = run_cli("case", honest).stdout, run_cli("case", p).stdout
+    assert tags(a) == tags(b)
+    for ch in ACTING:
+        assert ch not in b, repr(ch)
