@@ -15,11 +15,13 @@ import re
 from dataclasses import dataclass, field
 
 from . import pipeline
+from .charts import CSS as CHART_CSS, criteria_meters
 from .errors import EXIT_INVALID_PACKET, EXIT_OK, EngineError, EvidenceError, Outcome, OutputError, Problem, UsageError
 from .escape import html_csp, html_shown, markdown as _md
 from .evaluator import Evaluator
 from .evidence import Packet
 from .loader import DEFAULT_MAX_BYTES
+from .report import verdict_dict
 from .rules import RuleBook
 from .verdict import INSUFFICIENT, NONE, READY, PathsReport, Verdict
 
@@ -58,6 +60,7 @@ class Case:
     history_given: bool
     footer: list[str]
     problems: list[Problem] = field(default_factory=list)
+    levels: list[dict] = field(default_factory=list)  # the verdict's levels, as verdict JSON has them (the chart)
 
 
 # -- evidence in words -------------------------------------------------------------------------------
@@ -522,7 +525,8 @@ def build(book: RuleBook, path: str, redact: bool = False, with_plan: bool = Tru
     footer += [f"not checked: {n}" for n in (v.checked or {}).get("not_checked", [])]
     return Case(f"Promotion case: {who}", facts, v.verdict, sentence, met, open_req, open_sup, plan, plan_note,
                 _paths(fits, packet, redact), "a career-conversation aid, never a promotion verdict",
-                _decision_items(rows, v, redact), hist, bool(history), footer, problems + hp)
+                _decision_items(rows, v, redact), hist, bool(history), footer, problems + hp,
+                verdict_dict(v)["levels"])
 
 
 # -- markdown ------------------------------------------------------------------------------------------------
@@ -585,6 +589,7 @@ footer{margin-top:2em;color:var(--mut);font-size:.85em;word-break:break-all}
 ul.items>li{border-color:#999}a{color:inherit;text-decoration:none}}
 @page{margin:16mm}
 """
+_CSS += CHART_CSS
 CSP = html_csp(None, _CSS)
 
 
@@ -607,7 +612,8 @@ def html(case: Case) -> str:
              f"<title>{h(case.title)}</title><style>{_CSS}</style></head><body>",
              f"<header><h1>{h(case.title)}</h1><dl class=\"facts\">"
              + "".join(f"<dt>{h(k)}</dt><dd>{h(val)}</dd>" for k, val in case.facts) + "</dl>",
-             f'<p class="verdict {h(case.verdict)}"><b>{h(_LABEL[case.verdict])}</b> — {h(case.sentence)}</p></header>',
+             f'<p class="verdict {h(case.verdict)}"><b>{h(_LABEL[case.verdict])}</b> — {h(case.sentence)}</p>'
+             + (criteria_meters(case.levels) if case.levels else "") + "</header>",
              "<main>",
              f"<h2>What is met ({len(case.met)})</h2>" + _html_items(case.met, "No criterion is met yet.", "met"),
              f"<h2>What is open: required ({len(case.open_required)})</h2>"

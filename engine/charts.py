@@ -207,3 +207,19 @@ def meters(rows: Sequence[tuple[str, str, int, int]], label: str, caption: str) 
     return (f'<figure class="chart"><figcaption>{e(caption)}</figcaption><svg width="{lw + bw + 70}" '
             f'height="{2 + len(rows) * step}" role="img" class="mt"{attr("aria-label", label)} data-chart="meters">'
             f'{"".join(body)}</svg></figure>')
+
+
+def criteria_meters(levels: Sequence[dict]) -> str:
+    """A candidate's chart from the verdict's levels (as verdict JSON has them): per level of the
+    path, required criteria met of all required, supporting met of the number needed, and per
+    aspect (where the pack has aspects) met of needed; the same figures as the level lines and the
+    headline. The report's sections and the case page draw it alike."""
+    rows = []
+    for lv in levels:
+        pre = f"{lv['id']} " if len(levels) > 1 else ""
+        rows.append((pre + "required", "required", int(lv["required_met"]), int(lv["required_total"])))
+        rows.append((pre + "supporting", "supporting", int(lv["supporting_met"]), int(lv["supporting_needed"])))
+        rows += [(f"{pre}{a['aspect']} (aspect)", "supporting", int(a["met"]), int(a["needed"])) for a in lv.get("aspects", [])]
+    path = ", ".join(str(lv["id"]) for lv in levels)
+    return meters(rows, f"Criteria met against needed, {path}",
+                  "Criteria met against needed (required: all; supporting: the number needed)")

@@ -234,18 +234,8 @@ class Report:
 
     @staticmethod
     def _meters(levels: list[dict]) -> str:
-        """The candidate's chart: per level of the path, required criteria met of all required,
-        supporting met of the number needed, and per aspect (where the pack has aspects) met of
-        needed; the same figures as the level lines and the headline."""
-        rows = []
-        for lv in levels:
-            pre = f"{lv['id']} " if len(levels) > 1 else ""
-            rows.append((pre + "required", "required", int(lv["required_met"]), int(lv["required_total"])))
-            rows.append((pre + "supporting", "supporting", int(lv["supporting_met"]), int(lv["supporting_needed"])))
-            rows += [(f"{pre}{a['aspect']} (aspect)", "supporting", int(a["met"]), int(a["needed"])) for a in lv.get("aspects", [])]
-        path = ", ".join(str(lv["id"]) for lv in levels)
-        return charts.meters(rows, f"Criteria met against needed, {path}",
-                             "Criteria met against needed (required: all; supporting: the number needed)")
+        """The candidate's chart (charts.criteria_meters: the case page draws the same)."""
+        return charts.criteria_meters(levels)
 
     def _decision(self, cid: str, cycle: object, verdict: str) -> str:
         """The committee's decision on this verdict, as a paragraph ("" without --decisions or none)."""

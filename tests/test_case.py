@@ -331,7 +331,8 @@ def test_hostile_values_are_shown_only_escaped(run_cli, hostile, tmp_path):
     # HTML: the tags are the page's own, every value entity-escaped, and the reader sees each value as written
     tags = set(re.findall(r"<([a-z0-9]+)", page))
     assert tags <= {"html", "head", "meta", "title", "style", "body", "header", "h1", "dl", "dt", "dd", "p", "b",
-                    "main", "h2", "ul", "li", "span", "ol", "footer", "br"}, tags
+                    "main", "h2", "ul", "li", "span", "ol", "footer", "br",
+                    "figure", "figcaption", "svg", "rect", "text"}, tags  # the page's own chart
     assert "&lt;script&gt;" in page and "&quot;&gt;&lt;img src=x onerror=" in page and "\\x1b[31mred" in page
     seen = text_of(page)
     for v in HOSTILE:
@@ -394,3 +395,21 @@ def test_html_shown_escapes_markup_and_shows_terminal_controls():
 
     assert html_shown('a\x1b[31m<b>"x\'\nq\u202e') == "a\\x1b[31m&lt;b&gt;&quot;x&#x27;\\x0aq\\u202e"
     assert html_shown(None) == ""
+
+
+def test_the_case_page_draws_met_against_needed_from_the_verdicts_own_figures(run_cli):
+    """The case page's chart (issue 30: charts in every HTML output) is the report's candidate
+    chart: per level of the path, required met of all required and supporting met of the number
+    needed, each bar carrying the verdict JSON's figures."""
+    import json as _json
+
+    p = FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml"
+    page = run_cli("case", p, "--today", "2026-11-30").stdout
+    v = _json.loads(run_cli("evaluate", p, "--format", "json", "--today", "2026-11-30").stdout)
+    want = []
+    for lv in v["levels"]:
+        want += [("required", lv["required_met"], lv["required_total"]),
+                 ("supporting", lv["supporting_met"], lv["supporting_needed"])]
+        want += [("supporting", a["met"], a["needed"]) for a in lv.get("aspects", [])]
+    got = re.findall(r'data-series="(\w+)" data-value="(\d+)" data-needed="(\d+)"', page)
+    assert page.count('data-chart="meters"') == 1 and [(s, int(m), int(n)) for s, m, n in got] == want
