@@ -134,7 +134,9 @@ class Evaluator:
                 levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, 0, 0, 0, 0, 0,
                                           pol.within_days, carried=True))
                 continue
-            recent = len(fr.found.get(ruleset.sufficiency[lv], []))
+            # the records the engine counted (a record entered twice is one), as the verdict counted them
+            node = ruleset.sufficiency[lv]
+            recent = fr.aggs.get(node, {}).get("n", len(fr.found.get(node, [])))
             levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, sup_met, sup,
                                       pol.min_supporting, recent, pol.min_records, pol.within_days,
                                       _aspects(ruleset, fr, lv), basis=pol.basis, basis_note=pol.basis_note))

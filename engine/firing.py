@@ -174,10 +174,14 @@ class RulesEngine:
                 else:
                     facts = {t["e0"]["eid"]: t["e0"] for t in _tuples(message)}  # records, not join tuples
                     fr.found[idx] = sorted(facts)
-                    # a record entered twice (engine.integrity.repeat_groups) is one record
-                    values = {"n": len({f.get("_grp", eid) for eid, f in facts.items()})}
+                    # a record entered twice (engine.integrity.repeat_groups) is one record, for every
+                    # figure: the count, the distinct values, the mean (its first id stands for it)
+                    one: dict[str, dict] = {}
+                    for eid in sorted(facts):
+                        one.setdefault(facts[eid].get("_grp", eid), facts[eid])
+                    values = {"n": len(one)}
                     if fname is not None:
-                        got = [g for g in (_get(f, fname) for f in facts.values()) if g is not None]
+                        got = [g for g in (_get(f, fname) for f in one.values()) if g is not None]
                         values["distinct"] = len({repr(g) for g in got})
                         if got and all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
                             values["mean"] = round(sum(got) / len(got), 6)

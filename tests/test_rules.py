@@ -306,6 +306,22 @@ def test_mean_threshold_and_min_records(probe):
     assert r["mean-gt-4"] == (UNMET, ["a", "b"])
 
 
+def test_mean_counts_a_record_entered_twice_once(probe):
+    """A copy of a record (the same content under another id: one record, engine.integrity) adds
+    nothing to a mean: ratings 5, 3, 3 average 3.67 however many times the 5 is entered. Counted
+    per copy, two copies of the 5 would make it 4.2 and meet the threshold."""
+    def fb(eid: str, rating: int, giver: str) -> dict:
+        r = rec(eid, "stakeholder_feedback", rating=rating, sought_input=True,
+                **{"from": {"id": giver, "relationship": "peer"}})
+        r["title"] = f"Feedback from {giver}"
+        return r
+
+    honest = [fb("a", 5, "g1"), fb("b", 3, "g2"), fb("c", 3, "g3")]
+    assert probe(*honest)["mean-gte-4"][0] == UNMET
+    copies = [{**fb("a", 5, "g1"), "id": f"a{k}"} for k in range(2)]
+    assert probe(*honest, *copies)["mean-gte-4"][0] == UNMET
+
+
 def test_mean_counts_only_records_that_carry_the_field(probe):
     """min_records counts records with a value to average: one record with teams is not a mean of 2."""
     so = lambda eid, **kw: rec(eid, "shipped_outcome", scope="portfolio", **kw)  # noqa: E731
