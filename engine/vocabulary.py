@@ -129,8 +129,21 @@ def kind_of(data: dict, node: dict) -> str:
 
 
 def _extend_field(data: dict, node: dict, etype: str, fname: str, decl: dict, ptr: str, bad: Report) -> None:
-    """A new optional field of a bundled type, or more values for one of its enum fields."""
+    """A new optional field of a bundled type, or more values for one of its enum fields. A dotted
+    name (`from.counterpart`) is a field of one of the type's object fields (a feedback giver, a
+    mentee), added in a copy of that object's definition, so another type sharing it is unchanged."""
     props = node.setdefault("properties", {})
+    if "." in fname:
+        parent, child = fname.split(".", 1)
+        inner = _resolve(data, props[parent]) if parent in props else None
+        if inner is None or inner.get("type") != "object" or "." in child:
+            objects = sorted(k for k, v in props.items() if _resolve(data, v).get("type") == "object")
+            bad(ptr, f"{etype} has no object field {parent!r} to add {child!r} to"
+                + (f" (its object fields: {', '.join(objects)})" if objects else " (it has no object fields)"))
+            return
+        props[parent] = copy.deepcopy(inner)
+        _extend_field(data, props[parent], f"{etype}.{parent}", child, decl, ptr, bad)
+        return
     if decl.get("required"):
         bad(f"{ptr}/required", "a field added to an existing evidence type stays optional: packets written "
             "without it must stay valid")
@@ -240,6 +253,10 @@ def _add_type(data: dict, nodes: dict[str, dict], etype: str, body: dict, ptr: s
         fptr = f"{ptr}/fields/{fname}"
         if fname in ENVELOPE:
             bad(fptr, f"{fname!r} is a field every record has already")
+            continue
+        if "." in fname:
+            bad(fptr, f"{fname!r}: a new type's fields are declared flat (a dotted name extends an object "
+                "field of a bundled type, such as stakeholder_feedback's from.counterpart)")
             continue
         built = _new_field(fname, decl, fptr, bad)
         if built is not None:

@@ -314,8 +314,14 @@ BAD = [
     ("unknown-field-type", "types:\n  experiment:\n    fields:\n      seen: {type: date}\n", "seen:",
      "/types/experiment/fields/seen/type: 'date' is not one of"),
     ("unknown-key", "typs:\n  experiment: {}\n", "typs:", "unknown key"),
-    ("dotted-name", "extend:\n  stakeholder_feedback:\n    fields:\n      from.team: {type: boolean}\n",
-     "from.team:", "'from.team' is not a name of lower-case letters and '_'"),
+    ("dotted-not-an-object", "extend:\n  shipped_outcome:\n    fields:\n      risk.level: {type: boolean}\n",
+     "risk.level:", "shipped_outcome has no object field 'risk' to add 'level' to"),
+    ("dotted-on-a-new-type", "types:\n  experiment:\n    fields:\n      arm.size: {type: integer}\n",
+     "arm.size:", "'arm.size': a new type's fields are declared flat"),
+    ("dotted-twice", "extend:\n  stakeholder_feedback:\n    fields:\n      from.team.name: {type: boolean}\n",
+     "from.team.name:", "'from.team.name' is not a name of lower-case letters and '_'"),
+    ("dotted-free-text", "extend:\n  stakeholder_feedback:\n    fields:\n      from.role: {type: string, values: [x]}\n",
+     "from.role:", "stakeholder_feedback.from.role is already a field of type text"),
 ]
 
 
@@ -337,3 +343,40 @@ def test_a_malformed_vocabulary_file_is_a_rules_error_not_a_traceback(tmp_path, 
     r = run_cli("rules", "lint", "--rules", d, exit_code=4)
     assert message in r.stderr, r.stderr
     run_cli("validate", ROOT / "fixtures" / "noor-ashgrove-mid-to-senior-ready.yaml", "--rules", d, exit_code=4)
+
+
+def test_a_nested_field_of_a_bundled_type_is_declared_validated_and_counted_by_distinct(tmp_path, run_cli):
+    """`from.counterpart` (issue 28, point 3): a field of the feedback giver, declared in the
+    vocabulary, checked in packets at its own pointer, carried into the engine's facts and usable
+    by `distinct`: feedback from two kinds of counterpart meets "at least 2", two from one does not."""
+    d = pack(tmp_path, "vocabulary_version: 1\nextend:\n  stakeholder_feedback:\n    fields:\n"
+                       "      from.counterpart: {type: string, values: [design, engineering, data]}\n")
+    lv = d / "senior-pm.yaml"
+    lv.write_text(lv.read_text(encoding="utf-8") + """\
+  - id: senior-pm.counterparts
+    title: Works with several disciplines, as their feedback shows
+    source: "Level 2 · What success looks like"
+    required: false
+    basis: policy
+    basis_note: "2 disciplines: a probe of a nested declared field"
+    condition:
+      evidence: stakeholder_feedback
+      distinct: {field: from.counterpart, min: 2}
+""", encoding="utf-8")
+    run_cli("rules", "lint", "--rules", d)
+
+    def fb(i: int, who: str) -> dict:
+        return {"type": "stakeholder_feedback", "rating": 5,
+                "from": {"id": f"g{i}", "relationship": "cross-functional", "counterpart": who}}
+
+    def status(*records: dict) -> str:
+        v = json.loads(run_cli("evaluate", packet(tmp_path, *records), "--rules", d, "--format", "json",
+                               "--no-plan", "--today", TODAY).stdout)
+        return next(c["status"] for c in v["criteria"] if c["id"] == "senior-pm.counterparts")
+
+    assert status(fb(1, "design"), fb(2, "engineering")) == "met"
+    assert status(fb(1, "design"), fb(2, "design")) == "unmet"
+    r = run_cli("validate", packet(tmp_path, fb(1, "marketing")), "--rules", d, exit_code=3)
+    assert "/evidence/0/from/counterpart" in r.stdout
+    # the bundled pack knows no such field
+    run_cli("validate", packet(tmp_path, fb(1, "design")), exit_code=3)
