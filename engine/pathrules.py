@@ -55,7 +55,7 @@ def load_paths(book: RuleBook) -> PathBook:
     """The rule book's adjacent paths (none when its folder has no paths/); raises RulesError
     listing every problem, each with its file, line and field."""
     directory = str(paths_dir(book).absolute())  # (not resolved: a paths/ linked out of the pack is refused)
-    key = (directory, book.version, book.ladder_version)
+    key = (directory, book.version, book.ladder_version, _contents(Path(directory)))
     hit = _LOADED.get(key)
     if hit is None:
         if len(_LOADED) > 8:
@@ -64,7 +64,18 @@ def load_paths(book: RuleBook) -> PathBook:
     return hit
 
 
-_LOADED: dict[tuple[str, str, str], PathBook] = {}  # like load_rules, read once per process
+_LOADED: dict[tuple[str, str, str, str], PathBook] = {}  # like load_rules: read once per content
+
+
+def _contents(d: Path) -> str:
+    """The profiles' bytes, hashed: a profile edited while a process runs is read again."""
+    h = hashlib.sha256()
+    for f in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")) if d.is_dir() else []:
+        try:
+            h.update(f.name.encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+        except OSError:
+            continue  # the loader says what cannot be read
+    return h.hexdigest()
 
 
 def _load(directory: str, book: RuleBook) -> PathBook:

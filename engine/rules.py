@@ -226,11 +226,27 @@ def leaf_types(cond: dict) -> list[str]:
 def load_rules(directory: str | Path | None = None) -> RuleBook:
     """Load and check a rules directory; raises RulesError listing every problem."""
     d = Path(directory) if directory is not None else default_rules_dir()
-    return _load_cached(str(d.resolve()))
+    return _load_cached(str(d.resolve()), _fingerprint(d))
+
+
+def _fingerprint(d: Path) -> str:
+    """What the rule book is read from, by content: every .yaml/.yml of the folder and of its
+    paths/ folder, and the packet schema beside it (their bytes, a few milliseconds). The cache
+    is keyed by it, so a rules folder edited while a process runs is read again, never stale."""
+    h = hashlib.sha256()
+    files = [f for sub in (d, d / "paths") for pat in ("*.yaml", "*.yml") for f in sorted(sub.glob(pat))]
+    files.append(d.parent / "schemas" / "packet.schema.json")
+    for f in files:
+        try:
+            data = f.read_bytes()
+        except OSError:
+            continue  # absent (no paths/, no schema beside): the loader says what is missing
+        h.update(str(f).encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()
 
 
 @lru_cache(maxsize=8)
-def _load_cached(directory: str) -> RuleBook:
+def _load_cached(directory: str, fingerprint: str) -> RuleBook:  # `fingerprint`: the cache key, by content
     d = Path(directory)
     if not d.is_dir():
         raise RulesError([Problem(str(d), "", "rules folder not found", kind="rules")])

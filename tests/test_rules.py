@@ -835,3 +835,28 @@ def test_a_changed_explanation_and_a_broken_fixture_are_named(tmp_path, run_cli)
     r = run_cli("rules", "test", "--fixtures", fx, exit_code=1)
     assert f"ERROR   {broken}\n" in r.stdout
     assert "missing required field 'evidence'" in r.stdout
+
+
+def test_a_rules_folder_edited_while_a_process_runs_is_read_again(tmp_path):
+    """The rule book and path profiles are cached by content, not by folder name: an edit is
+    seen by the next load in the same process (and an unchanged folder is the same book)."""
+    import shutil
+
+    from engine.pathrules import load_paths
+
+    d = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", d)
+    first = load_rules(d)
+    assert load_rules(d) is first  # unchanged: read once
+    lv = d / "senior-pm.yaml"
+    lv.write_text(lv.read_text(encoding="utf-8").replace("Keeps people in several roles aligned",
+                                                          "Keeps people in many roles aligned"), encoding="utf-8")
+    again = load_rules(d)
+    assert again is not first and again.version != first.version
+    assert any(c.title.startswith("Keeps people in many roles") for c in again.all_criteria())
+    prof = d / "paths" / "founder-gm.yaml"
+    before = load_paths(again)
+    prof.write_text(prof.read_text(encoding="utf-8").replace("title: Founder / general manager",
+                                                             "title: Founder or general manager"), encoding="utf-8")
+    assert load_paths(load_rules(d)).paths["founder-gm"].title == "Founder or general manager"
+    assert before.paths["founder-gm"].title == "Founder / general manager"
