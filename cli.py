@@ -474,19 +474,23 @@ def schema(rules_dir, fmt):
 @click.argument("directory")
 @click.option("--bundled", is_flag=True,
               help="Copy the bundled ladder's rules to change (a calibration's rule change starts here).")
-def init(directory, bundled):
+@click.option("--rules", "rules_dir", default=None, metavar="DIR",
+              help="Copy this rules pack instead (its rule files, paths/ and the packet schema beside it): "
+                   "a variant of a pack you already have.")
+def init(directory, bundled, rules_dir):
     """Start a rules pack of your own: ladder.yaml, one level file, an empty vocabulary file, a
     fixture with its expected verdict and golden, and a README, in DIRECTORY (new or empty). It
-    lints and tests clean. With --bundled, a copy of the bundled ladder's rules instead. All or
-    nothing: written in a temporary folder beside DIRECTORY and renamed into place, so a failure
-    (a full disk: exit 74) leaves nothing behind.
+    lints and tests clean. With --bundled, a copy of the bundled ladder's rules instead; with
+    --rules DIR, a copy of that pack. All or nothing: written in a temporary folder beside
+    DIRECTORY and renamed into place, so a failure (a full disk: exit 74) leaves nothing behind.
 
     \b
     Example:
       ladder init our-ladder && ladder rules test --rules our-ladder/rules
       ladder init our-copy --bundled && ladder evaluate packet.yaml --rules our-copy/rules
+      ladder init pilot --rules our-copy/rules
     """
-    _run(_commands().init, directory, bundled)
+    _run(_commands().init, directory, bundled, rules_dir)
 
 
 @main.command("import")

@@ -428,12 +428,15 @@ def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> Outcome:
     return Outcome("\n".join(lines + ["rules ok" + (f", {tail}" if tail else "")]), code, "")
 
 
-def init(directory: str, bundled: bool = False) -> Outcome:
+def init(directory: str, bundled: bool = False, rules_dir: str | None = None) -> Outcome:
     """`ladder init DIR`: a new pack that lints and tests clean (`--bundled`: a copy of the
-    bundled ladder to change)."""
+    bundled ladder to change; `--rules DIR`: a copy of that pack)."""
     from .scaffold import init_pack
 
-    files = init_pack(directory, bundled)
+    if bundled and rules_dir is not None:
+        raise UsageError(summary="--bundled copies the bundled ladder and --rules DIR copies that pack: give one")
+    files = init_pack(directory, bundled, rules_dir)
+    bundled = bundled or rules_dir is not None
     rules = Path(directory) / "rules"
     nxt = (f"next: commit it, edit a level file, then ladder audit --rules {rules} --base HEAD --packets PACKETS"
            if bundled else f"next: ladder rules lint --rules {rules} --strict; ladder rules test --rules {rules}")

@@ -192,9 +192,11 @@ BUNDLED_README = """\
 """
 
 
-def init_pack(directory: str, bundled: bool = False) -> list[Path]:
+def init_pack(directory: str, bundled: bool = False, source: str | None = None) -> list[Path]:
     """Write a new pack into `directory` (new or empty); returns the files written. `bundled`:
-    a copy of the bundled ladder's rules to change, instead of the one-level starter pack.
+    a copy of the bundled ladder's rules to change, instead of the one-level starter pack;
+    `source`: a copy of that rules folder (its .yaml files, paths/ included, and the packet schema
+    beside it, as `--rules` finds it), checked to load before anything is written.
 
     All or nothing: the pack is written into a temporary folder beside `directory`, checked
     (its fixture's golden recorded), and renamed into place only when complete, so a full disk
@@ -210,13 +212,24 @@ def init_pack(directory: str, bundled: bool = False) -> list[Path]:
     if d.exists() and (not d.is_dir() or any(d.iterdir())):
         raise UsageError(summary=f"{d} already exists and is not an empty folder; ladder init writes a new pack")
     fixture = Path("fixtures") / "example-external-to-pm-1-ready.yaml"
-    if bundled:
+    if bundled or source is not None:
         from .resources import default_rules_dir
 
-        src = default_rules_dir()  # the level files, ladder.yaml and the adjacent paths' profiles
+        src = default_rules_dir() if source is None else Path(source)  # levels, ladder.yaml, paths/
+        if source is not None:
+            if not src.is_dir():
+                raise UsageError(summary=f"--rules {source}: no such rules folder")
+            load_rules(src)  # a pack that does not load is not copied (its errors, exit 4)
         files = {Path("rules") / p.relative_to(src): p.read_text(encoding="utf-8")
                  for p in sorted(src.rglob("*")) if p.suffix in (".yaml", ".yml") and p.is_file()}
-        files[Path("README.md")] = BUNDLED_README.replace("{d}", str(d))
+        beside = src.parent / "schemas" / "packet.schema.json"
+        if source is not None and beside.is_file():
+            files[Path("schemas") / "packet.schema.json"] = beside.read_text(encoding="utf-8")
+        readme = BUNDLED_README if source is None else BUNDLED_README.replace(
+            "# The bundled ladder, copied to be changed", "# A rules pack, copied to be changed").replace(
+            "`rules/` is ladder's own ladder as this version ships it", "`rules/` is a copy of {src}").replace(
+            "{src}", str(source))
+        files[Path("README.md")] = readme.replace("{d}", str(d))
     else:
         files = {Path("rules") / "ladder.yaml": LADDER, Path("rules") / "pm-1.yaml": LEVEL,
                  Path("rules") / "vocabulary.yaml": VOCABULARY, fixture: FIXTURE,
@@ -229,7 +242,7 @@ def init_pack(directory: str, bundled: bool = False) -> list[Path]:
         for f, text in files.items():
             (tmp / f).parent.mkdir(parents=True, exist_ok=True)
             (tmp / f).write_text(text, encoding="utf-8")
-        if bundled:
+        if bundled or source is not None:
             load_rules(tmp / "rules")  # the copy loads as the original does
             goldens: list[Path] = []
         else:

@@ -284,3 +284,27 @@ def test_new_spreadsheet_formats_need_a_file_and_yaml_does_not(run_cli, tmp_path
     r = run_cli("new", "--target", "director", "--out", tmp_path / "p.yaml", exit_code=2)
     assert "--out: the YAML template is printed" in r.stderr
     assert not (tmp_path / "p.yaml").exists()
+
+
+def test_init_copies_a_pack_given_with_rules(run_cli, tmp_path):
+    """`ladder init DIR --rules PACK`: a copy of that pack (its levels, vocabulary, paths/ and the
+    packet schema beside it) that loads and judges as the original; with --bundled too it is a
+    usage error; a pack that does not load is not copied."""
+    from conftest import ROOT
+
+    src = ROOT / "examples" / "kestrel" / "rules"
+    out = run_cli("init", tmp_path / "pilot", "--rules", src).stdout
+    copied = sorted(p.relative_to(tmp_path / "pilot" / "rules") for p in (tmp_path / "pilot" / "rules").rglob("*.yaml"))
+    assert copied == sorted(p.relative_to(src) for p in src.rglob("*.yaml")) and "wrote" in out
+    fx = next((ROOT / "examples" / "kestrel" / "fixtures").glob("*.yaml"))
+    a = run_cli("evaluate", fx, "--rules", src, "--format", "json", exit_code=None).stdout
+    b = run_cli("evaluate", fx, "--rules", tmp_path / "pilot" / "rules", "--format", "json", exit_code=None).stdout
+    assert a == b
+    assert "# A rules pack, copied" in (tmp_path / "pilot" / "README.md").read_text(encoding="utf-8")
+    r = run_cli("init", tmp_path / "both", "--rules", src, "--bundled", exit_code=2)
+    assert "give one" in r.stderr and not (tmp_path / "both").exists()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "ladder.yaml").write_text("levels: [", encoding="utf-8")
+    run_cli("init", tmp_path / "nope", "--rules", broken, exit_code=4)
+    assert not (tmp_path / "nope").exists()
