@@ -750,13 +750,16 @@ def reverify(results, packets, rules_dir, fmt, max_bytes, jobs, people, cycles, 
 
 @main.command()
 @click.option("--results", required=True, metavar="RESULTS.jsonl", help="Verdicts, as ladder batch --out writes.")
-@click.option("--decisions", required=True, metavar="FILE", help="The committee's decisions file (CSV or YAML).")
+@click.option("--decisions", default=None, metavar="FILE", help="The committee's decisions file (CSV or YAML).")
+@click.option("--packets", "packets", multiple=True, metavar="PACKET",
+              help="Packets (files, folders, JSONL; repeatable) whose committee: sections hold decisions too; a "
+                   "decisions file's row for the same candidate and cycle comes first.")
 @click.option("--cycle", default=None, help="Only this cycle's decisions (needed when a candidate has several "
               "and the verdicts name no cycle).")
 @RULES_OPT
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
               show_default=True, help="Output format.")
-def calibrate(results, decisions, cycle, rules_dir, fmt):
+def calibrate(results, decisions, packets, cycle, rules_dir, fmt):
     """Where the committee and the rules disagree: the agreement matrix (tool verdict x decision),
     agreement rate, Cohen's kappa, overrides per criterion and which way, the same per level,
     track and org (groups and cells under 5 candidates suppressed), and the criteria disagreed
@@ -766,8 +769,9 @@ def calibrate(results, decisions, cycle, rules_dir, fmt):
     Example:
       ladder calibrate --results results.jsonl --decisions fixtures/decisions-2026-h1.csv
       ladder calibrate --results results.jsonl --decisions decisions.yaml --format html > calibration.html
+      ladder calibrate --results results.jsonl --packets packets/
     """
-    _run(_engine("calibrate").execute, _book(rules_dir), results, decisions, fmt, cycle)
+    _run(_engine("calibrate").execute, _book(rules_dir), results, decisions, fmt, cycle, tuple(packets))
 
 
 @main.command()
@@ -779,7 +783,10 @@ def calibrate(results, decisions, cycle, rules_dir, fmt):
 @click.option("--decisions", "decisions", multiple=True, metavar="FILE",
               help="The committee's decisions (CSV or YAML, as calibrate reads them; repeatable): each candidate "
                    "shows the decision on the old verdict, and a promotion the new packet does not show is flagged.")
-def compare(old, new, rules_dir, fmt, decisions):
+@click.option("--packets", "packets", multiple=True, metavar="PACKET",
+              help="The old cycle's packets (repeatable): their committee: sections are decisions too, after "
+                   "the --decisions files' rows.")
+def compare(old, new, rules_dir, fmt, decisions, packets):
     """History across cycles: per candidate, the verdict change and the unmet criteria closed and
     opened since the last cycle; for the cohort, how many moved up, stayed, fell back.
 
@@ -789,7 +796,7 @@ def compare(old, new, rules_dir, fmt, decisions):
       ladder compare old.jsonl new.jsonl --format csv > progress.csv
       ladder compare results-2026-h1.jsonl results-2026-h2.jsonl --decisions fixtures/decisions-2026-h1.csv
     """
-    _run(_engine("compare").execute, _book(rules_dir), old, new, fmt, tuple(decisions))
+    _run(_engine("compare").execute, _book(rules_dir), old, new, fmt, tuple(decisions), tuple(packets))
 
 
 def run() -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from . import charts
-from .decisions import DECISIONS, Matcher, load_decisions, override_status
-from .errors import EXIT_INVALID_PACKET, EXIT_OK, Outcome, Problem
+from .decisions import DECISIONS, Matcher, from_packets, load_decisions, override_status
+from .errors import EXIT_INVALID_PACKET, EXIT_OK, Outcome, Problem, UsageError
 from .escape import markdown as _md, markdown_code as _code, terminal_lines
 from .report import SUPPRESS_BELOW, dumps
 from .results import VERDICTS, iter_lines, problems_text, summarise
@@ -73,13 +73,23 @@ class Calibration:
             self.more_problems += 1
 
 
-def calibrate(book: RuleBook, results_path: str, decisions_path: str, cycle: str | None = None) -> Calibration:
-    decs = load_decisions(decisions_path, book)
-    cal = Calibration(results_path, decisions_path, cycle)
-    cal.problems.extend(decs.problems)
-    matcher = Matcher(decs.rows, cycle)
+def calibrate(book: RuleBook, results_path: str, decisions_path: str | None, cycle: str | None = None,
+              packets: list[str] | tuple[str, ...] = ()) -> Calibration:
+    """`decisions_path` (a decisions file) and/or `packets` (whose `committee:` sections are
+    decisions too; a file's row for the same candidate and cycle comes first)."""
+    rows: list = []
+    problems: list[Problem] = []
+    if decisions_path is not None:
+        decs = load_decisions(decisions_path, book)
+        rows, problems = list(decs.rows), list(decs.problems)
+    if packets:
+        own = from_packets(packets, book)
+        rows, problems = rows + own.rows, problems + own.problems
+    cal = Calibration(results_path, decisions_path or ", ".join(packets), cycle)
+    cal.problems.extend(problems)
+    matcher = Matcher(rows, cycle)
     level_of = {c.id: c.level for c in book.all_criteria()}
-    used: set[int] = set()
+    used: set[tuple[str, int]] = set()
     seen: set[tuple[str, str | None]] = set()
     for item in iter_lines(results_path):
         if isinstance(item, Problem):
@@ -106,7 +116,7 @@ def calibrate(book: RuleBook, results_path: str, decisions_path: str, cycle: str
         if d is None:
             cal.without_decision += 1
             continue
-        used.add(d.line)
+        used.add((d.source, d.line))
         cal.matrix[s.verdict][d.decision] += 1
         for dim, value in (("level", s.target), ("track", s.track), ("org", s.org)):
             if value is not None:
@@ -117,11 +127,11 @@ def calibrate(book: RuleBook, results_path: str, decisions_path: str, cycle: str
         for crit, value in d.overrides:
             tool = override_status(crit, s, level_of)
             if tool is None:
-                cal.problem(Problem(decisions_path, "overrides", f"{crit!r} was not assessed for {d.candidate!r} "
+                cal.problem(Problem(d.source, "overrides", f"{crit!r} was not assessed for {d.candidate!r} "
                                     f"(target {s.target}, {results_path}:{item.number})", line=d.line,
                                     kind="decisions"))
             elif tool == value:
-                cal.notes.append(Problem(decisions_path, "overrides", f"{crit}={value} agrees with the tool "
+                cal.notes.append(Problem(d.source, "overrides", f"{crit}={value} agrees with the tool "
                                          f"({results_path}:{item.number}): not counted as an override",
                                          line=d.line, kind="decisions", severity="warning"))
             else:
@@ -134,7 +144,7 @@ def calibrate(book: RuleBook, results_path: str, decisions_path: str, cycle: str
                                       "decided_by": d.decided_by,
                                       "decision_line": d.line})
     cal.disagreements.sort(key=lambda r: (r["candidate"], r["cycle"] or ""))
-    cal.without_verdict = sum(1 for d in decs.rows if d.line not in used and (cycle is None or d.cycle == cycle))
+    cal.without_verdict = sum(1 for d in matcher.rows() if (d.source, d.line) not in used)
     return cal
 
 
@@ -403,10 +413,13 @@ def render_html(d: dict) -> str:
 RENDER = {"text": render_text, "json": dumps, "markdown": render_markdown, "html": render_html}
 
 
-def execute(book: RuleBook, results_path: str, decisions_path: str, fmt: str = "text",
-            cycle: str | None = None) -> Outcome:
-    """(stdout, exit code, stderr): the figures; exit 3 when a line or row had to be left out."""
-    cal = calibrate(book, results_path, decisions_path, cycle)
+def execute(book: RuleBook, results_path: str, decisions_path: str | None, fmt: str = "text",
+            cycle: str | None = None, packets: list[str] | tuple[str, ...] = ()) -> Outcome:
+    """The figures; exit 3 when a line or row had to be left out."""
+    if decisions_path is None and not packets:
+        raise UsageError(summary="calibrate needs the committee's decisions: --decisions FILE, or the packets "
+                                 "whose committee: sections hold them (--packets)")
+    cal = calibrate(book, results_path, decisions_path, cycle, packets)
     d = as_dict(cal, book)
     err = problems_text(cal.problems, cal.more_problems)
     notes = "\n".join(str(p) + " (warning)" for p in cal.notes[:100])

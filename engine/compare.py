@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .decisions import Decision, Matcher, load_decisions
+from .decisions import Decision, Matcher, from_packets, load_decisions
 from .errors import EXIT_INVALID_PACKET, EXIT_OK, Outcome, Problem
 from .escape import csv_text, markdown as _md, terminal_lines
 from .report import dumps
@@ -285,14 +285,19 @@ RENDER = {"text": render_text, "json": render_json, "markdown": render_markdown,
 class Streamed(Outcome):
     """Output made while the input is read; exit_code and stderr are known once it is consumed."""
 
-    def __init__(self, book: RuleBook, old: str, new: str, fmt: str, decisions: tuple[str, ...] = ()):
+    def __init__(self, book: RuleBook, old: str, new: str, fmt: str, decisions: tuple[str, ...] = (),
+                 packets: tuple[str, ...] = ()):
         self.cohort = Cohort()
-        if decisions:
+        if decisions or packets:
             rows = []
             for f in decisions:
                 got = load_decisions(f, book)
                 self.cohort.problems.extend(got.problems)
                 rows += got.rows
+            if packets:  # the old cycle's packets: their committee: sections, after the files' rows
+                own = from_packets(packets, book)
+                self.cohort.problems.extend(own.problems)
+                rows += own.rows
             self.cohort.decisions = Matcher(rows)
         # Read OLD now, so an unreadable file is an error before any output.
         self._items = changes(book, old, new, self.cohort)
@@ -312,5 +317,6 @@ class Streamed(Outcome):
         self.stderr = problems_text([p for p in self.cohort.problems])
 
 
-def execute(book: RuleBook, old: str, new: str, fmt: str = "text", decisions: tuple[str, ...] = ()) -> Outcome:
-    return Streamed(book, old, new, fmt, tuple(decisions))
+def execute(book: RuleBook, old: str, new: str, fmt: str = "text", decisions: tuple[str, ...] = (),
+            packets: tuple[str, ...] = ()) -> Outcome:
+    return Streamed(book, old, new, fmt, tuple(decisions), tuple(packets))

@@ -281,6 +281,27 @@ def from_packet(data: Any, source: str, book: RuleBook | None = None) -> Decisio
     return chk.out
 
 
+def from_packets(paths: list[str] | tuple[str, ...], book: RuleBook | None = None,
+                 max_bytes: int = 5 * 1024 * 1024) -> Decisions:
+    """The `committee:` sections of every packet of `paths` (files, folders, JSONL), as
+    decisions (from_packet), each problem located at its line; a packet that cannot be read is
+    left to the commands that evaluate it."""
+    from dataclasses import replace
+
+    from . import pipeline
+    from .inputs import iter_inputs
+
+    out = Decisions(", ".join(paths))
+    for item in iter_inputs(list(paths)):
+        doc = pipeline.load(item, max_bytes)
+        if isinstance(doc, pipeline.Result) or not isinstance(doc.data, dict):
+            continue
+        got = from_packet(doc.data, doc.source, book)
+        out.rows += got.rows
+        out.problems += [p if p.line is not None else replace(p, line=doc.locate(p.path)) for p in got.problems]
+    return out
+
+
 class Matcher:
     """Which decision a verdict line is about: the same candidate id, and the same cycle when the
     line's packet names one (candidate.cycle) or --cycle picks one."""
@@ -293,6 +314,10 @@ class Matcher:
                 if not any(x.cycle == d.cycle for x in mine):  # a decisions file's row before the packet's own
                     mine.append(d)
         self.cycle = cycle
+
+    def rows(self) -> list[Decision]:
+        """Every decision kept (one per candidate and cycle: a file's row before a packet's own)."""
+        return [d for found in self.by_cid.values() for d in found]
 
     def match(self, cid: str, line_cycle: str | None) -> Decision | str | None:
         """The decision, None when there is none, or a message when it is ambiguous."""

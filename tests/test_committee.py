@@ -678,3 +678,34 @@ def test_who_decided_is_an_id_shown_wherever_the_decision_is(run_cli, tmp_path, 
     assert "(decided 2026-07-01 by product-committee" in (tmp_path / "r.html").read_text(encoding="utf-8")
     cmp = json.loads(run_cli("compare", res, res, "--decisions", good, "--format", "json").stdout)
     assert {c["decision"]["decided_by"] for c in cmp["candidates"] if "decision" in c} == {"product-committee"}
+
+
+def test_calibrate_and_compare_read_the_packets_own_committee_sections(run_cli, tmp_path):
+    """The decision a chair wrote into a packet (`committee:`, with the packet's cycle) counts in
+    calibrate and shows in compare, given the packets (--packets); a decisions file's row for the
+    same candidate and cycle comes first; without either source, calibrate is a usage error."""
+    folder = tmp_path / "h1"
+    folder.mkdir()
+    picks = {"noor-ashgrove-mid-to-senior-ready.yaml": ("promoted", ""),
+             "caspian-thistlewood-mid-to-senior-not-ready.yaml": ("promoted", "senior-pm.aligns-teams=met"),
+             "bram-ellingworth-apm-to-mid-not-ready.yaml": ("not_promoted", "")}
+    for name, (dec, over) in picks.items():
+        d = yaml.safe_load((FIXTURES / name).read_text(encoding="utf-8"))
+        d["candidate"]["cycle"] = "2026-h1"
+        d["committee"] = {"decision": dec, "decided_on": "2026-07-08", **({"overrides": over} if over else {})}
+        (folder / name).write_text(yaml.safe_dump(d, sort_keys=False), encoding="utf-8")
+    res = tmp_path / "r.jsonl"
+    run_cli("batch", folder, "--out", res, "--quiet")
+    cal = json.loads(run_cli("calibrate", "--results", res, "--packets", folder, "--format", "json").stdout)
+    assert sum(n for row in cal["matrix"].values() for n in row.values() if n) == 3
+    assert [r["candidate"] for r in cal["disagreements"]] == ["emp-1054"]  # Caspian, promoted over one criterion
+    f = tmp_path / "d.csv"
+    f.write_text("cycle,candidate_id,decision,decided_on,reason,overrides\n2026-h1,emp-1054,deferred,2026-07-09,,\n",
+                 encoding="utf-8")
+    cal = json.loads(run_cli("calibrate", "--results", res, "--packets", folder, "--decisions", f,
+                             "--format", "json").stdout)
+    assert next(r for r in cal["disagreements"] if r["candidate"] == "emp-1054")["committee_decided"] == "deferred"
+    out = run_cli("compare", res, res, "--packets", folder).stdout
+    assert "emp-1054" in out and "committee 2026-h1: promoted" in out
+    r = run_cli("calibrate", "--results", res, exit_code=2)
+    assert "--decisions FILE, or the packets" in r.stderr
