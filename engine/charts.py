@@ -218,6 +218,8 @@ def criteria_meters(levels: Sequence[dict]) -> str:
     for lv in levels:
         pre = f"{lv['id']} " if len(levels) > 1 else ""
         rows.append((pre + "required", "required", int(lv["required_met"]), int(lv["required_total"])))
+        if lv.get("carried"):  # a level below the promotion: its required criteria only, nothing to draw else
+            continue
         rows.append((pre + "supporting", "supporting", int(lv["supporting_met"]), int(lv["supporting_needed"])))
         rows += [(f"{pre}{a['aspect']} (aspect)", "supporting", int(a["met"]), int(a["needed"])) for a in lv.get("aspects", [])]
     path = ", ".join(str(lv["id"]) for lv in levels)
