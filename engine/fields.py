@@ -227,7 +227,7 @@ class FieldChecker:
             elif f.enum is not None and v not in f.enum:
                 yield (fp, f"{v!r} can never occur in {where}.{fname}{did_you_mean(v, f.enum)} "
                        f"(allowed: {listing(f.enum)})", "rules")
-            elif (fname.split(".")[-1] in ("level", "levels") and f.scale is None and isinstance(v, str)
+            elif (fname.split(".")[-1] in ("level", "levels") and f.enum is None and isinstance(v, str)
                   and v not in self.level_ids):
                 yield (fp, f"unknown level {v!r}{did_you_mean(v, self.level_ids)}; use canonical level ids", "rules")
 

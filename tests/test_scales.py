@@ -156,6 +156,13 @@ def test_the_probe_pack_lints_clean_and_eq_and_in_take_members(run_cli, probes):
     assert statuses(probes, assessment("skilled"))["in"] == "met"
 
 
+def test_a_string_field_of_its_own_named_level_takes_its_own_values(tmp_path, run_cli):
+    d = make_pack(tmp_path, criterion("x", "assessment", "{level: {in: [junior, senior]}}"),
+                  vocabulary="vocabulary_version: 1\ntypes:\n  assessment:\n    fields:\n"
+                             "      level: {type: string, values: [junior, senior]}\n")
+    run_cli("rules", "lint", "--rules", d)
+
+
 # -- how it is compiled and explained ---------------------------------------------------------
 def test_an_order_comparison_compiles_to_an_ordinary_in_pattern(probes):
     book, _ = probes
