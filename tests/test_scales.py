@@ -306,10 +306,49 @@ def test_the_packet_schema_lists_the_members_lowest_first(run_cli, probes):
 
 
 # -- a pack without scales --------------------------------------------------------------------
-@pytest.mark.parametrize("rules", [ROOT / "rules", ROOT / "examples" / "kestrel" / "rules"])
-def test_a_pack_without_scales_compiles_its_conditions_as_written(rules):
-    book = load_rules(rules)
+def test_a_pack_without_scales_compiles_its_conditions_as_written():
+    book = load_rules(ROOT / "rules")
     types = evidence_fields(book.packet_schema)
     for c in book.all_criteria():
         assert scales_as_lists(c.condition, types) is c.condition, c.id
     assert not any(f.scale for fs in types.values() for f in fs.values())
+
+
+# -- examples/kestrel: an `assessment` type rated on its `proficiency` scale -----------------------
+KESTREL = ROOT / "examples" / "kestrel"
+
+
+def test_kestrels_rated_skilled_counts_kinds_of_giver_at_or_above_skilled(run_cli):
+    v = json.loads(run_cli("evaluate", KESTREL / "fixtures" / "ivy-l3-to-l4-ready.yaml", "--rules",
+                           KESTREL / "rules", "--format", "json").stdout)
+    crit = next(c for c in v["criteria"] if c["id"] == "product-l4.rated-skilled")
+    assert (crit["status"], crit["evidence"], v["verdict"]) == ("met", ["ev-5", "ev-6"], "ready")
+    book = load_rules(KESTREL / "rules")
+    cond = next(c.condition for c in book.all_criteria() if c.id == "product-l4.rated-skilled")
+    assert cond["where"]["level"] == {"in": ["skilled", "expert"]}
+
+
+@pytest.mark.parametrize("peer, status", [("skilled", "met"), ("adept", "unmet"), ("expert", "met")])
+def test_kestrels_peer_rating_decides_the_second_giver_at_the_boundary(tmp_path, run_cli, peer, status):
+    data = yaml.safe_load((KESTREL / "fixtures" / "ivy-l3-to-l4-ready.yaml").read_text(encoding="utf-8"))
+    next(e for e in data["evidence"] if e["id"] == "ev-6")["level"] = peer
+    p = tmp_path / "ivy.yaml"
+    p.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    v = json.loads(run_cli("evaluate", p, "--rules", KESTREL / "rules", "--format", "json", "--no-plan").stdout)
+    assert next(c["status"] for c in v["criteria"] if c["id"] == "product-l4.rated-skilled") == status
+
+
+def test_a_plan_proposes_members_that_satisfy_a_required_scale_criterion(tmp_path, run_cli):
+    """The planner takes a pack's own `level` field for its scale, not for a ladder level."""
+    d = tmp_path / "rules"
+    shutil.copytree(KESTREL / "rules", d)
+    lv = d / "product-l4.yaml"
+    head, tail = lv.read_text(encoding="utf-8").split("  - id: product-l4.rated-skilled")
+    lv.write_text(head + "  - id: product-l4.rated-skilled" + tail.replace("required: false", "required: true"),
+                  encoding="utf-8")
+    v = json.loads(run_cli("evaluate", KESTREL / "fixtures" / "hal-l3-to-l4-ready.yaml", "--rules", d,
+                           "--format", "json").stdout)
+    planned = [r for r in v["plan"] if r["type"] == "assessment"]
+    assert v["verdict"] != "ready" and len(planned) == 2, v.get("plan_note")
+    assert all(r["level"] in ("skilled", "expert") and r["skill"] == "craft" for r in planned)
+    assert len({r["given_by"] for r in planned}) == 2
