@@ -42,6 +42,10 @@ LIST_OPS = {name for name, o in OPERATORS.items() if o.applies_to == "list"}
 
 # Marks a field a pack declared as free text (engine.vocabulary): kept in the packet, never read by a rule.
 FREE_TEXT_MARK = "x-ladder-free-text"
+# Marks a field of one of the pack's scales (engine.vocabulary), naming the scale; its enum lists the
+# members in the scale's order, lowest first.
+SCALE_MARK = "x-ladder-scale"
+ORDER_OPS = ("gt", "gte", "lt", "lte")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Field:
     enum: tuple | None = None
     item: Field | None = None
     children: tuple[tuple[str, Field], ...] = ()  # for object-list items
+    scale: str | None = None  # a string field of one of the pack's scales: `enum` is its order, lowest first
 
 
 def _resolve(schema: dict, node: dict) -> dict:
@@ -77,7 +82,7 @@ def _field(schema: dict, node: dict) -> Field:
     if t == "object":
         kids = tuple(sorted((k, _field(schema, v)) for k, v in node.get("properties", {}).items()))
         return Field("object", children=kids)
-    return Field(t or "string", tuple(node["enum"]) if "enum" in node else None)
+    return Field(t or "string", tuple(node["enum"]) if "enum" in node else None, scale=node.get(SCALE_MARK))
 
 
 @lru_cache(maxsize=8)
@@ -192,10 +197,24 @@ class FieldChecker:
                 yield (fp, f"{where}.{fname} is a list; use contains/contains_any (or any_item for records)", "rules")
                 continue
             if op in NUMERIC_OPS:
-                if f.type not in ("number", "integer"):
-                    yield (fp, f"{op} compares numbers; {where}.{fname} is {f.type}", "rules")
+                if f.scale is not None:
+                    yield from _check_scale(f, where, fname, op, val, fp)
+                elif f.type in ("number", "integer") and (isinstance(val, bool) or not isinstance(val, (int, float))):
+                    yield (fp, f"{op} compares numbers; {where}.{fname} is a number, not {brief_value(val)}", "rules")
+                elif f.type in ("number", "integer") and (isinstance(val, bool) or not isinstance(val, (int, float))):
+                    yield (fp, f"{op} compares numbers; {where}.{fname} is a number, not {brief_value(val)}", "rules")
+                elif f.type not in ("number", "integer"):
+                    yield (fp, f"{op} compares numbers; {where}.{fname} is {f.type}"
+                           + (" (or the members of a scale: a field whose values are ordered is declared "
+                              "type: scale in vocabulary.yaml)" if f.type == "string" else ""), "rules")
                 continue
             yield from self._check_values(f, where, fname, vals, fp)
+        if f.scale is not None and isinstance(pred, dict) and sum(op in pred for op in (*ORDER_OPS, "in")) > 1:
+            got = _where_as_lists({fname: pred}, {fname: f})[fname]
+            if isinstance(got, dict) and got.get("in") == []:
+                yield (fp, f"{where}.{fname}: no member of the scale {f.scale} satisfies all of "
+                       f"{', '.join(f'{op} {v}' for op, v in pred.items())} (lowest first: "
+                       f"{', '.join(f.enum or ())})", "rules")
 
     def _check_values(self, f: Field, where: str, fname: str, vals: list, fp: str):
         for v in vals:
@@ -208,8 +227,93 @@ class FieldChecker:
             elif f.enum is not None and v not in f.enum:
                 yield (fp, f"{v!r} can never occur in {where}.{fname}{did_you_mean(v, f.enum)} "
                        f"(allowed: {listing(f.enum)})", "rules")
-            elif fname.split(".")[-1] in ("level", "levels") and isinstance(v, str) and v not in self.level_ids:
+            elif (fname.split(".")[-1] in ("level", "levels") and f.enum is None and isinstance(v, str)
+                  and v not in self.level_ids):
                 yield (fp, f"unknown level {v!r}{did_you_mean(v, self.level_ids)}; use canonical level ids", "rules")
+
+
+def _check_scale(f: Field, where: str, fname: str, op: str, val: object, fp: str) -> Iterator[tuple[str, str, str]]:
+    """An order comparison on a scale field: its value is a member, and some member satisfies it."""
+    members = f.enum or ()
+    if not isinstance(val, str) or val not in members:
+        yield (fp, f"{op} on {where}.{fname} compares members of the scale {f.scale}; {brief_value(val)} is not one"
+               f"{did_you_mean(val, members) if isinstance(val, str) else ''} (lowest first: {', '.join(members)})",
+               "rules")
+    elif not scale_members(members, op, val):
+        end = "top" if op == "gt" else "bottom"
+        yield (fp, f"{op} {val} can never hold: {val} is the {end} of the scale {f.scale} "
+               f"(lowest first: {', '.join(members)})", "rules")
+
+
+def brief_value(v: object) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def scale_members(members: tuple | list, op: str, val: str) -> list:
+    """The members of a scale (lowest first) that satisfy `op val`, in the scale's order."""
+    i = list(members).index(val)
+    return list({"gte": members[i:], "gt": members[i + 1:], "lte": members[:i + 1], "lt": members[:i]}[op])
+
+
+def scales_as_lists(cond: dict, types: dict[str, dict[str, Field]]) -> dict:
+    """The condition as the engine decides it: every order comparison (gt, gte, lt, lte) on a scale
+    field written as the `in` list of the members that satisfy it, in the scale's order
+    (`level: {gte: skilled}` on aware < adept < skilled < expert is `level: {in: [skilled, expert]}`);
+    several on one field (and an `in` beside them) are one list, the members every one allows. The
+    engine then fires an ordinary `in` pattern. A condition without such a comparison is returned as
+    it is (the same object). Run after the condition is checked (FieldChecker): a predicate that is
+    not a valid comparison on a scale field is left alone."""
+    if "evidence" not in cond:
+        for key in ("all_of", "any_of", "of"):
+            if key in cond:
+                subs = [scales_as_lists(c, types) for c in cond[key]]
+                if any(a is not b for a, b in zip(subs, cond[key])):
+                    return {**cond, key: subs}
+        return cond
+    fields = types.get(cond["evidence"], {})
+    out = cond
+    where = cond.get("where")
+    if isinstance(where, dict):
+        new = _where_as_lists(where, fields)
+        if new is not where:
+            out = {**out, "where": new}
+    items = cond.get("any_item")
+    if items is not None:
+        clauses = items if isinstance(items, list) else [items]
+        changed = []
+        for ai in clauses:
+            f = fields.get(ai.get("field", ""))
+            kids = dict(f.children) if f is not None and f.type == "object-list" else {}
+            new = _where_as_lists(ai.get("where", {}), kids)
+            changed.append(ai if new is ai.get("where") else {**ai, "where": new})
+        if any(a is not b for a, b in zip(changed, clauses)):
+            out = {**out, "any_item": changed if isinstance(items, list) else changed[0]}
+    return out
+
+
+def _where_as_lists(where: dict, fields: dict[str, Field]) -> dict:
+    new = dict(where)
+    for fname, pred in where.items():
+        f = fields.get(fname)
+        if f is None or f.scale is None or not isinstance(pred, dict) or not any(op in pred for op in ORDER_OPS):
+            continue
+        members = list(f.enum or ())
+        allowed = list(members)
+        for op, val in pred.items():
+            if op in ORDER_OPS:
+                if not isinstance(val, str) or val not in members:
+                    break
+                keep = scale_members(members, op, val)
+            elif op == "in" and isinstance(val, list):
+                keep = val
+            else:
+                continue
+            allowed = [m for m in allowed if m in keep]
+        else:
+            rest = {op: v for op, v in pred.items() if op not in ORDER_OPS and op != "in"}
+            new[fname] = {**rest, "in": allowed}
+    return new if new != where else where
 
 
 MAX_REGULAR_SPAN = 3660  # days: the longest window any condition may look back (within_days' bound)

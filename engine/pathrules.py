@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Problem, RulesError
-from .fields import FieldChecker
+from .fields import FieldChecker, scales_as_lists
 from .loader import Document
 from .rules import Criterion, RuleBook, _schema_problems, canonical_json, read_yaml_folder, with_default_window
 from .suggest import did_you_mean
@@ -128,7 +128,8 @@ def build_paths(docs: dict[str, Document], book: RuleBook, directory: str = "") 
             taken[sg["id"]] = doc.source
             for path, msg, kind in checker.check_condition(sg["condition"], f"{ptr}/condition"):
                 problems.append(Problem(doc.source, path, msg, line=doc.locate(path), kind=kind))
-            cond = sg["condition"] if window is None else with_default_window(sg["condition"], window)
+            base = scales_as_lists(sg["condition"], checker.types)  # as for a criterion (engine.rules)
+            cond = base if window is None else with_default_window(base, window)
             signals.append(Criterion(sg["id"], pid, sg["title"], sg["source"], sg["required"], cond, None,
                                      sg.get("rationale"), doc.source, doc.locate(ptr), sg.get("basis"),
                                      sg.get("basis_note")))

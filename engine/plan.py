@@ -133,7 +133,7 @@ class _Synth:
         typ = prop.get("type")
         if typ == "array":
             return self._list(prop, preds, needs, fname)
-        if leaf == "level" or fname == "mentee.level":
+        if (leaf == "level" or fname == "mentee.level") and "enum" not in prop:  # a ladder level (not a pack's own)
             domain: list[Any] = list(self.below)
         elif "enum" in prop:
             domain = list(prop["enum"])

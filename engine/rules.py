@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # jsonschema is imported only when a rule file is invalid (sa
 
 from .conditions import COMPOSITES, parts
 from .errors import Problem, RulesError
-from .fields import FieldChecker, evidence_fields
+from .fields import FieldChecker, evidence_fields, scales_as_lists
 from .integrity import IntegrityPolicy, policy_problems
 from .loader import Document, ParseFailure, load_pack_file
 from .resources import default_rules_dir, load_schema
@@ -581,11 +581,13 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
                                         line=doc.locate(f"{ptr}/id"), kind="rules"))
             for path, msg, kind in checker.check_condition(c["condition"], f"{ptr}/condition"):
                 problems.append(Problem(doc.source, path, msg, line=doc.locate(path), kind=kind))
-            cond = c["condition"] if window is None else with_default_window(c["condition"], window)
+            # an order comparison on a scale field is decided as the `in` list of the members it allows
+            base = scales_as_lists(c["condition"], checker.types)
+            cond = base if window is None else with_default_window(base, window)
             crits.append(Criterion(c["id"], lv, c["title"], c["source"], c["required"], cond,
                                    c.get("aspect"), c.get("rationale"), doc.source, doc.locate(ptr),
                                    c.get("basis"), c.get("basis_note"), dict(c.get("acknowledge", {})),
-                                   window if cond is not c["condition"] and uses_default_window(cond) else None))
+                                   window if cond is not base and uses_default_window(cond) else None))
         pol = data["policy"]
         supporting = sum(1 for c in crits if not c.required)
         if pol["min_supporting"] > supporting:

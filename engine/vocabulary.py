@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import Problem
-from .fields import FREE_TEXT, FREE_TEXT_KEYS, FREE_TEXT_MARK, TENURE_RE
+from .fields import FREE_TEXT, FREE_TEXT_KEYS, FREE_TEXT_MARK, SCALE_MARK, TENURE_RE
 from .loader import Document
 from .schema import PacketSchema
 from .suggest import did_you_mean, listing
@@ -28,7 +28,7 @@ NEW_TYPE_REQUIRED = ["id", "type", "date", "title"]
 # wherever they occur (never copied into facts): a field so named would never match a rule.
 FACT_KEYS = frozenset({"eid", "age_days", "before_start", "improved"})
 BOUND = 10**15  # numbers stay well inside what the engine holds exactly (as the bundled metrics do)
-_KEYS_OF = {"string": {"values"}, "list": {"values", "max_items"}, "integer": {"minimum", "maximum"},
+_KEYS_OF = {"string": {"values"}, "scale": {"scale"}, "list": {"values", "max_items"}, "integer": {"minimum", "maximum"},
             "number": {"minimum", "maximum"}, "boolean": set(), "text": {"max_length"}}
 _COMMON_KEYS = {"type", "description", "required"}
 
@@ -62,6 +62,7 @@ def extend(schema: PacketSchema, doc: Document) -> tuple[PacketSchema, list[Prob
     data = copy.deepcopy(schema.data)
     vocab = doc.data
     nodes = type_nodes(data)
+    scales = _scales(vocab.get("scales", {}), bad)
     _add_themes(data, vocab.get("themes", []), bad)
     for etype, body in vocab.get("extend", {}).items():
         ptr = f"/extend/{etype}"
@@ -70,7 +71,7 @@ def extend(schema: PacketSchema, doc: Document) -> tuple[PacketSchema, list[Prob
                 f"schema's types: {listing(nodes)}; a type of the pack's own goes under types:)")
             continue
         for fname, decl in body.get("fields", {}).items():
-            _extend_field(data, nodes[etype], etype, fname, decl, f"{ptr}/fields/{fname}", bad)
+            _extend_field(data, nodes[etype], etype, fname, decl, f"{ptr}/fields/{fname}", bad, scales)
     for etype, body in vocab.get("types", {}).items():
         ptr = f"/types/{etype}"
         if etype in nodes:
@@ -78,7 +79,7 @@ def extend(schema: PacketSchema, doc: Document) -> tuple[PacketSchema, list[Prob
         elif etype in data["$defs"]:
             bad(ptr, f"{etype!r} clashes with the packet schema's definition of the same name: choose another name")
         else:
-            _add_type(data, nodes, etype, body, ptr, bad)
+            _add_type(data, nodes, etype, body, ptr, bad, scales)
     return PacketSchema(data), problems
 
 
@@ -97,6 +98,28 @@ def _resolve(data: dict, node: dict) -> dict:
     while "$ref" in node:
         node = {**data["$defs"][node["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
     return node
+
+
+def _scales(declared: dict[str, list[str]], bad: Report) -> dict[str, list[str]]:
+    """The pack's scales (ordered value sets, lowest first), each checked: at least two members,
+    none twice. A scale with a problem is reported and left out (a field naming it is not
+    reported again as naming an unknown scale)."""
+    out: dict[str, list[str]] = {}
+    for name, members in declared.items():
+        ptr = f"/scales/{name}"
+        seen: set[str] = set()
+        ok = True
+        for i, m in enumerate(members):
+            if m in seen:
+                bad(f"{ptr}/{i}", f"{m!r} is in scale {name} twice: each member has one place in the order")
+                ok = False
+            seen.add(m)
+        if len(seen) < 2:
+            bad(ptr, f"scale {name} has {len(seen)} member{'s' if len(seen) != 1 else ''}: a scale orders at least "
+                "two values, lowest first")
+            ok = False
+        out[name] = list(members) if ok else []
+    return out
 
 
 def _add_themes(data: dict, themes: list[str], bad: Report) -> None:
@@ -120,6 +143,8 @@ def kind_of(data: dict, node: dict) -> str:
     t = node.get("type")
     if node.get(FREE_TEXT_MARK):
         return "text"
+    if node.get(SCALE_MARK):
+        return "scale"
     if "enum" in node or "const" in node:
         return "string"
     if t == "array":
@@ -128,7 +153,8 @@ def kind_of(data: dict, node: dict) -> str:
     return {"string": "text", "object": "mapping"}.get(t or "", t or "any value")
 
 
-def _extend_field(data: dict, node: dict, etype: str, fname: str, decl: dict, ptr: str, bad: Report) -> None:
+def _extend_field(data: dict, node: dict, etype: str, fname: str, decl: dict, ptr: str, bad: Report,
+                  scales: dict[str, list[str]]) -> None:
     """A new optional field of a bundled type, or more values for one of its enum fields. A dotted
     name (`from.counterpart`) is a field of one of the type's object fields (a feedback giver, a
     mentee), added in a copy of that object's definition, so another type sharing it is unchanged."""
@@ -142,13 +168,13 @@ def _extend_field(data: dict, node: dict, etype: str, fname: str, decl: dict, pt
                 + (f" (its object fields: {', '.join(objects)})" if objects else " (it has no object fields)"))
             return
         props[parent] = copy.deepcopy(inner)
-        _extend_field(data, props[parent], f"{etype}.{parent}", child, decl, ptr, bad)
+        _extend_field(data, props[parent], f"{etype}.{parent}", child, decl, ptr, bad, scales)
         return
     if decl.get("required"):
         bad(f"{ptr}/required", "a field added to an existing evidence type stays optional: packets written "
             "without it must stay valid")
     if fname not in props:
-        built = _new_field(fname, decl, ptr, bad)
+        built = _new_field(fname, decl, ptr, bad, scales)
         if built is not None:
             props[fname] = built
         return
@@ -194,7 +220,7 @@ def reserved_names() -> frozenset[str]:
     return FACT_KEYS | FREE_TEXT_KEYS | {n for n in FREE_TEXT if "." not in n}
 
 
-def _new_field(fname: str, decl: dict, ptr: str, bad: Report) -> dict | None:
+def _new_field(fname: str, decl: dict, ptr: str, bad: Report, scales: dict[str, list[str]]) -> dict | None:
     """The JSON Schema of a declared field, or None when the declaration is wrong (reported)."""
     if fname in reserved_names():
         bad(ptr, f"{fname!r} is a name ladder keeps for free text or for its own facts; a rule could never "
@@ -208,6 +234,18 @@ def _new_field(fname: str, decl: dict, ptr: str, bad: Report) -> dict | None:
     wrong = sorted(set(decl) - _KEYS_OF[t] - _COMMON_KEYS)
     for key in wrong:
         bad(f"{ptr}/{key}", f"{key} does not apply to a {t} field")
+    if t == "scale":
+        name = decl.get("scale")
+        if name is None:
+            bad(ptr, "a scale field names its scale: {type: scale, scale: NAME}, NAME one of the scales: "
+                "declared at the top of the file")
+            wrong.append("scale")
+        elif name not in scales:
+            bad(f"{ptr}/scale", f"unknown scale {name!r}{did_you_mean(name, scales)} (scales declared: "
+                f"{listing(scales) or 'none'}; declare it under scales: at the top of the file, lowest first)")
+            wrong.append("scale")
+        elif not scales[name]:
+            wrong.append("scale")  # the scale itself is wrong, and reported
     if t in ("string", "list") and "values" not in decl:
         bad(ptr, f"a {t} field needs values: (the fixed list of what it may hold); free text is type: text")
         wrong.append("values")
@@ -218,13 +256,17 @@ def _new_field(fname: str, decl: dict, ptr: str, bad: Report) -> dict | None:
     if lo > hi:
         bad(f"{ptr}/minimum", f"minimum {lo} is above maximum {hi}")
         wrong.append("minimum")
-    return None if wrong else _field_schema(decl, int(lo) if t == "integer" else lo, int(hi) if t == "integer" else hi)
+    if wrong:
+        return None
+    return _field_schema(decl, int(lo) if t == "integer" else lo, int(hi) if t == "integer" else hi, scales)
 
 
-def _field_schema(decl: dict, lo: float, hi: float) -> dict:
+def _field_schema(decl: dict, lo: float, hi: float, scales: dict[str, list[str]]) -> dict:
     t = decl["type"]
     out: dict[str, Any]
-    if t == "string":
+    if t == "scale":  # one member; the enum lists them in the scale's order, lowest first (engine.fields)
+        out = {"type": "string", "enum": list(scales[decl["scale"]]), SCALE_MARK: decl["scale"]}
+    elif t == "string":
         out = {"type": "string", "enum": list(decl["values"])}
     elif t == "list":
         out = {"type": "array", "maxItems": decl.get("max_items", len(decl["values"])), "uniqueItems": True,
@@ -240,7 +282,8 @@ def _field_schema(decl: dict, lo: float, hi: float) -> dict:
     return out
 
 
-def _add_type(data: dict, nodes: dict[str, dict], etype: str, body: dict, ptr: str, bad: Report) -> None:
+def _add_type(data: dict, nodes: dict[str, dict], etype: str, body: dict, ptr: str, bad: Report,
+              scales: dict[str, list[str]]) -> None:
     """A new evidence type: the fields every record has (taken from the bundled types, so they are
     checked alike), its own fields, and one more branch of the evidence dispatch."""
     props: dict[str, Any] = {"type": {"const": etype}}
@@ -258,7 +301,7 @@ def _add_type(data: dict, nodes: dict[str, dict], etype: str, body: dict, ptr: s
             bad(fptr, f"{fname!r}: a new type's fields are declared flat (a dotted name extends an object "
                 "field of a bundled type, such as stakeholder_feedback's from.counterpart)")
             continue
-        built = _new_field(fname, decl, fptr, bad)
+        built = _new_field(fname, decl, fptr, bad, scales)
         if built is not None:
             props[fname] = built
             if decl.get("required"):
