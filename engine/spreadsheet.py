@@ -385,8 +385,8 @@ def _locate(p: Problem, cid: str, rows: dict[int, tuple[str, str, int]], files: 
 def _flat(prefix: str, v: Any, out: dict[str, Any], where: str) -> None:
     if isinstance(v, dict):
         if not v:
-            raise SheetError([Problem(where, prefix, f"{prefix}: an empty mapping, which the spreadsheet layout "
-                                      "cannot hold (leave the field out)", kind="sheet")])
+            raise SheetError([Problem(where, prefix, "an empty mapping, which the spreadsheet layout cannot hold "
+                                      "(leave the field out)", kind="sheet")])
         for k, x in v.items():
             _flat(f"{prefix}.{k}", x, out, where)
     elif isinstance(v, list):
@@ -395,12 +395,12 @@ def _flat(prefix: str, v: Any, out: dict[str, Any], where: str) -> None:
                 _flat(f"{prefix}.{i}", x, out, where)
         elif all(not isinstance(x, (dict, list)) for x in v):
             if any(isinstance(x, str) and (";" in x or x != x.strip() or not x) for x in v):
-                raise SheetError([Problem(where, prefix, f"{prefix}: a list item holds ';' or spaces at its "
-                                          "ends, which the spreadsheet layout cannot keep", kind="sheet")])
+                raise SheetError([Problem(where, prefix, "a list item holds ';' or spaces at its ends, which the "
+                                          "spreadsheet layout cannot keep", kind="sheet")])
             out[prefix] = ";".join(_text(x) for x in v) if v else ";"  # ";" is an empty list, an empty cell none
         else:
-            raise SheetError([Problem(where, prefix, f"{prefix}: a list the spreadsheet layout cannot hold",
-                                      kind="sheet")])
+            raise SheetError([Problem(where, prefix, "a list the spreadsheet layout cannot hold (a list of "
+                                      "values, or of mappings, is; a mix or a list of lists is not)", kind="sheet")])
     else:
         out[prefix] = v
 
@@ -424,7 +424,9 @@ def tables_from_packets(packets: list[tuple[str, dict]], cols: Columns) -> tuple
                 row[f"packet.{k}"] = v
         for k, v in row.items():
             if isinstance(v, (dict, list)):
-                raise SheetError([Problem(source, k, f"{k}: a value the spreadsheet layout cannot hold", kind="sheet")])
+                raise SheetError([Problem(source, k, "a value the spreadsheet layout cannot hold (a packet's or "
+                                          "candidate's own field is one cell: text, a number, true or false)",
+                                          kind="sheet")])
         cand_rows.append(row)
         for i, ev in enumerate(pkt.get("evidence", [])):
             r: dict[str, Any] = {"candidate_id": row["candidate_id"]}
@@ -534,7 +536,8 @@ def export_packets(book, inputs: list[str], out: str, fmt: str | None = None, ma
         ev, cands = tables_from_packets(packets, cols)
     except SheetError as exc:
         problems += exc.problems
-        return Outcome("", EXIT_INVALID_PACKET, "\n".join(str(p) for p in problems))
+    if problems:  # all or nothing: a spreadsheet missing some of the packets asked for is not written
+        return Outcome("", EXIT_INVALID_PACKET, "\n".join([*(str(p) for p in problems), f"{out}: nothing written"]))
     dest = Path(out)
     kind = fmt or dest.suffix.lower().lstrip(".")
     if kind == "xlsx":
@@ -582,7 +585,12 @@ def layout_reference() -> list[str]:
         "## Evidence from a spreadsheet", "",
         "`ladder import FILE --out DIR` turns a spreadsheet into one packet per candidate (JSON, each checked as "
         "`ladder validate` checks it); `ladder export PACKET... --out FILE` writes packets back in the same layout, "
-        "and a round trip gives every packet back unchanged. `FILE` is a workbook (`.xlsx`, sheets `evidence` and "
+        "and a round trip gives every packet back unchanged (a test holds it on generated packets). What the "
+        "layout cannot hold is refused by export, naming the packet and field, and nothing is written: a packet's, "
+        "candidate's or committee's own field (`x-...`) whose value is a mapping or a list (each is one cell: text, "
+        "a number, true or false), an empty mapping, a list of lists, or a list item with `;` or spaces at its "
+        "ends. An `x-` field has no declared type, so a CSV gives it back as text (`7` becomes `\"7\"`); a "
+        "workbook keeps numbers and true/false. `FILE` is a workbook (`.xlsx`, sheets `evidence` and "
         "`candidates`) or a CSV of the evidence with the candidates in a second CSV (`--candidates FILE`; export "
         "writes it beside the first, as `NAME-candidates.csv`). `examples/cycle-2026-h1/` holds a 30-candidate "
         "cycle in both forms. `ladder new --target LEVEL --format xlsx --out template.xlsx` (or `--format csv`) "
