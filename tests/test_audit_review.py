@@ -215,6 +215,8 @@ def test_a_new_pack_is_all_added(run_cli, tmp_path, monkeypatch):
     assert {o["id"] for o in r["criteria_added_removed"]} == {"pm1.ships"} | {c["id"] for c in PM2["criteria"]}
     md = run_cli("audit", "--base", "HEAD~1", "--head", "HEAD", "--format", "markdown").stdout
     assert "**New rules pack**" in md
+    text = run_cli("audit", "--base", "HEAD~1", "--head", "HEAD").stdout
+    assert "rules: (none: a new pack) -> sha256:" in text  # not an empty base version
     run_cli("audit", "--base", "HEAD~1", "--head", "HEAD", "--exit-code", exit_code=1)
 
 

@@ -99,7 +99,7 @@ def _crit_text(cs: list[StatusChange], arrow: str = "->") -> str:
 
 def render_text(r: AuditResult) -> str:
     out = [f"ladder audit: base {r.base.label()} -> head {r.head.label()}",
-           f"rules: {r.base.version} -> {r.head.version}", ""]
+           f"rules: {r.base.version or '(none: a new pack)'} -> {r.head.version}", ""]
     out.append(f"Rule changes: {r.diff.counts()}" + (" (the files differ only in order or formatting)"
                                                     if r.diff.empty and r.base.version != r.head.version else ""))
     for mark, subject, fields in diff_entries(r.diff):
