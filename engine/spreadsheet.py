@@ -382,7 +382,13 @@ def _locate(p: Problem, cid: str, rows: dict[int, tuple[str, str, int]], files: 
 
 
 # -- writing ---------------------------------------------------------------------------------------
+_X_TEXT = ("an x- field is one cell of text in a spreadsheet (it has no declared type): a number, true/false, "
+           "a mapping or a list would not come back as it was; write it as text")
+
+
 def _flat(prefix: str, v: Any, out: dict[str, Any], where: str) -> None:
+    if prefix.rsplit(".", 1)[-1].startswith("x-") and not isinstance(v, str):
+        raise SheetError([Problem(where, prefix, _X_TEXT, kind="sheet")])
     if isinstance(v, dict):
         if not v:
             raise SheetError([Problem(where, prefix, "an empty mapping, which the spreadsheet layout cannot hold "
@@ -423,6 +429,8 @@ def tables_from_packets(packets: list[tuple[str, dict]], cols: Columns) -> tuple
             if k.startswith("x-"):
                 row[f"packet.{k}"] = v
         for k, v in row.items():
+            if k.rsplit(".", 1)[-1].startswith("x-") and not isinstance(v, str):
+                raise SheetError([Problem(source, k, _X_TEXT, kind="sheet")])
             if isinstance(v, (dict, list)):
                 raise SheetError([Problem(source, k, "a value the spreadsheet layout cannot hold (a packet's or "
                                           "candidate's own field is one cell: text, a number, true or false)",
@@ -586,11 +594,10 @@ def layout_reference() -> list[str]:
         "`ladder import FILE --out DIR` turns a spreadsheet into one packet per candidate (JSON, each checked as "
         "`ladder validate` checks it); `ladder export PACKET... --out FILE` writes packets back in the same layout, "
         "and a round trip gives every packet back unchanged (a test holds it on generated packets). What the "
-        "layout cannot hold is refused by export, naming the packet and field, and nothing is written: a packet's, "
-        "candidate's or committee's own field (`x-...`) whose value is a mapping or a list (each is one cell: text, "
-        "a number, true or false), an empty mapping, a list of lists, or a list item with `;` or spaces at its "
-        "ends. An `x-` field has no declared type, so a CSV gives it back as text (`7` becomes `\"7\"`); a "
-        "workbook keeps numbers and true/false. `FILE` is a workbook (`.xlsx`, sheets `evidence` and "
+        "layout cannot hold is refused by export, naming the packet and field, and nothing is written: an `x-` "
+        "field (of the packet, the candidate, the committee or a record) that is not text "
+        "(it has no declared type, so a number, true/false, a mapping or a list would not come back as it was), "
+        "an empty mapping, a list of lists, or a list item with `;` or spaces at its ends. `FILE` is a workbook (`.xlsx`, sheets `evidence` and "
         "`candidates`) or a CSV of the evidence with the candidates in a second CSV (`--candidates FILE`; export "
         "writes it beside the first, as `NAME-candidates.csv`). `examples/cycle-2026-h1/` holds a 30-candidate "
         "cycle in both forms. `ladder new --target LEVEL --format xlsx --out template.xlsx` (or `--format csv`) "

@@ -87,7 +87,9 @@ def test_generated_packets_round_trip_through_both_layouts(run_cli, tmp_path_fac
         # the packet's own parts a spreadsheet must carry too: notes, the committee's word, x- fields
         p["notes"] = texts[0] + " for the committee"
         p["x-source"] = texts[-1]
-        p["candidate"]["x-band"] = "band-7"  # an x- field has no declared type: CSV keeps text
+        p["candidate"]["x-band"] = "band-7"  # an x- field is text (export refuses anything else)
+        for j, ev in enumerate(p["evidence"]):
+            ev["x-row"] = texts[j % len(texts)]  # a record's own x- field
         p["committee"] = {"decision": "deferred", "decided_on": "2026-07-01", "reason": texts[0] + " reason"}
         f = tmp / f"p{k}.json"
         f.write_text(json.dumps(p), encoding="utf-8")
@@ -362,6 +364,18 @@ def test_a_damaged_workbook_is_a_usage_error_never_a_traceback(run_cli, tmp_path
 def test_export_refuses_what_the_layout_cannot_hold_and_writes_nothing(run_cli, tmp_path):
     """All or nothing: an x- field holding a mapping (valid in a packet, one cell in a sheet), or a
     packet that is not valid, is named (file and field, once) and no spreadsheet is written."""
+    for where, value in (("packet", 3), ("record", {"row": 3}), ("record", 7), ("record", ["a", "b"]),
+                         ("record", True)):
+        d = yaml.safe_load(PACKETS[0].read_text(encoding="utf-8"))
+        if where == "packet":
+            d["x-n"] = value
+        else:
+            d["evidence"][0]["x-src"] = value
+        f = tmp_path / "x.yaml"
+        f.write_text(yaml.safe_dump(d, sort_keys=False), encoding="utf-8")
+        run_cli("validate", f)  # a valid packet...
+        r = run_cli("export", f, "--out", tmp_path / "x.xlsx", exit_code=3)  # ...that a sheet cannot carry
+        assert "x- field is one cell of text" in r.stderr and not (tmp_path / "x.xlsx").exists(), (where, value)
     d = yaml.safe_load(PACKETS[0].read_text(encoding="utf-8"))
     d["x-source"] = {"tool": "hr", "n": 3}
     rich = tmp_path / "rich.yaml"
@@ -370,7 +384,7 @@ def test_export_refuses_what_the_layout_cannot_hold_and_writes_nothing(run_cli, 
     for kind in ("xlsx", "csv"):
         out = tmp_path / f"o.{kind}"
         r = run_cli("export", PACKETS[1], rich, "--out", out, exit_code=3)
-        assert f"{rich}: packet.x-source: a value the spreadsheet layout cannot hold" in r.stderr
+        assert f"{rich}: packet.x-source: an x- field is one cell of text" in r.stderr
         assert "packet.x-source: packet.x-source" not in r.stderr and "nothing written" in r.stderr
         assert not out.exists() and not (tmp_path / "o-candidates.csv").exists()
     bad = tmp_path / "bad.yaml"
