@@ -47,6 +47,10 @@ def test_every_console_block_of_the_committee_walk_is_a_real_run(run_cli, tmp_pa
     checked = 0
     for cmd, shown in _blocks():
         args = shlex.split(cmd)
+        if args[0] == "cat":  # the doc shows a file the test made: it must be that file
+            assert (work / args[1]).read_text(encoding="utf-8").splitlines() == shown, cmd
+            checked += len(shown)
+            continue
         assert args[0] == "ladder", cmd
         if any(a.startswith("fixtures/*") for a in args):  # the shell's glob
             i = next(i for i, a in enumerate(args) if a.startswith("fixtures/*"))
