@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from . import pipeline
 from .charts import CSS as CHART_CSS, criteria_meters
-from .errors import EXIT_INVALID_PACKET, EXIT_OK, EngineError, EvidenceError, Outcome, OutputError, Problem, UsageError
+from .errors import EXIT_INVALID_PACKET, EXIT_OK, EngineError, Outcome, OutputError, Problem, UsageError
 from .escape import html_csp, html_shown, markdown as _md
 from .evaluator import Evaluator
 from .evidence import Packet
@@ -470,13 +470,8 @@ def build(book: RuleBook, path: str, redact: bool = False, with_plan: bool = Tru
     from .paths import assessor_for
 
     assessor = assessor_for(book)  # a broken path profile: exit 4 before any work
-    r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book), max_bytes=max_bytes, with_plan=with_plan)
-    if r.kind == pipeline.INTERNAL:
-        raise EngineError(r.problems)
-    if not r.ok:
-        raise EvidenceError(r.problems)
-    v, packet = r.verdict, r.packet
-    assert v is not None and packet is not None
+    v, packet = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book), max_bytes=max_bytes,
+                             with_plan=with_plan).verdict_or_raise()
     fits = pipeline.fit(packet, assessor)
     if isinstance(fits, pipeline.Result):
         raise EngineError(fits.problems)

@@ -190,14 +190,8 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
     check_target(book, target)
     check_track(book, track)
     assessor = _assessor(book) if s.paths else None  # a broken path profile: exit 4 before any work
-    r = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book), target, s.max_bytes,
-                     track, anchors, with_plan=s.plan)
-    if r.kind == pipeline.INTERNAL:
-        raise EngineError(r.problems)
-    if not r.ok:
-        raise EvidenceError(r.problems)
-    verdict, packet = r.verdict, r.packet
-    assert verdict is not None and packet is not None
+    verdict, packet = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book), target, s.max_bytes,
+                                   track, anchors, with_plan=s.plan).verdict_or_raise()
     fits = _fit(packet, assessor) if assessor else None
     code = EXIT_FAILURES if s.exit_code and verdict.verdict != "ready" else EXIT_OK
     if s.fmt == "json":

@@ -44,6 +44,15 @@ class Result:
     def ok(self) -> bool:
         return self.verdict is not None
 
+    def verdict_or_raise(self) -> tuple[Verdict, Packet]:
+        """For a command judging one packet: the verdict and its packet, or the failure raised
+        as the error its exit code belongs to (EngineError for an internal one, else EvidenceError)."""
+        if self.verdict is None or self.packet is None:
+            from .errors import EngineError, EvidenceError
+
+            raise (EngineError if self.kind == INTERNAL else EvidenceError)(self.problems)
+        return self.verdict, self.packet
+
 
 def load(item: Item | str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Document | Result:
     """Bytes -> document, or a Result with the located parse problem."""
