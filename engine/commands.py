@@ -576,13 +576,6 @@ def _unanchored(d: dict, anchors) -> int:
     return int(got.get("people") != want["people"] or got.get("cycles") != want["cycles"])
 
 
-def _located(p: Problem, doc) -> Problem:
-    """A problem of a packet's committee section with the line its pointer is on."""
-    from dataclasses import replace
-
-    return replace(p, line=doc.locate(p.path))
-
-
 def _titles_by_hash(paths: list[str] | tuple, max_bytes: int, book: RuleBook | None = None,
                     decided: list | None = None, problems: list[Problem] | None = None) -> dict[str, dict]:
     """packet_sha256 -> evidence id -> [type, date, title], for every readable packet of `paths`;
@@ -600,10 +593,10 @@ def _titles_by_hash(paths: list[str] | tuple, max_bytes: int, book: RuleBook | N
         if decided is not None and isinstance(doc.data.get("committee"), dict):
             from .decisions import from_packet
 
-            got = from_packet(doc.data, doc.source, book)
+            got = from_packet(doc, book)
             decided += got.rows
             if problems is not None:
-                problems += [p if p.line is not None else _located(p, doc) for p in got.problems]
+                problems += got.problems
         ev = doc.data.get("evidence")
         if isinstance(ev, list):
             out[packet_sha256(doc.data)] = {e["id"]: [e.get("type"), e.get("date"), e.get("title")]

@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema_rs
 
 from .errors import Problem
-from .loader import ParseFailure, check_tree, decode, parse_text, read_bytes
+from .loader import Document, ParseFailure, check_tree, decode, parse_text, read_bytes
 from .resources import load_schema
 from .rules import RuleBook
 from .suggest import did_you_mean
@@ -265,29 +265,31 @@ def _read_yaml(text: str, path: str, chk: _Checker) -> None:
 
 
 # -- against the verdicts ------------------------------------------------------------------------
-def from_packet(data: Any, source: str, book: RuleBook | None = None) -> Decisions:
+def from_packet(doc: Document, book: RuleBook | None = None) -> Decisions:
     """A packet's own `committee:` section as a decision (cycle and candidate from the packet's
-    candidate), checked as a row of a decisions file is; none when the packet has no section, or
-    names no cycle (the section is then the case page's alone: a decision is per cycle)."""
-    chk = _Checker(source, book)
-    data = data if isinstance(data, dict) else {}
+    candidate), checked as a row of a decisions file is, each problem located at its line; none
+    when the packet has no section, or names no cycle (the section is then the case page's alone:
+    a decision is per cycle)."""
+    chk = _Checker(doc.source, book)
+    data = doc.data if isinstance(doc.data, dict) else {}
     com, cand = data.get("committee"), data.get("candidate")
     if not isinstance(com, dict) or not isinstance(cand, dict) or not cand.get("cycle"):
         return chk.out
     row = {"cycle": cand.get("cycle"), "candidate_id": cand.get("id"),
            **{k: v for k, v in com.items() if k in COLUMNS and k not in ("cycle", "candidate_id")}}
     where = {"cycle": "/candidate/cycle", "candidate_id": "/candidate/id"}
-    chk.row(row, 0, lambda col: (None, where.get(col, f"/committee/{col}" if col else "/committee")))
+    def at(col: str) -> tuple[int | None, str]:
+        ptr = where.get(col, f"/committee/{col}" if col else "/committee")
+        return doc.locate(ptr), ptr
+
+    chk.row(row, 0, at)
     return chk.out
 
 
 def from_packets(paths: list[str] | tuple[str, ...], book: RuleBook | None = None,
                  max_bytes: int = 5 * 1024 * 1024) -> Decisions:
     """The `committee:` sections of every packet of `paths` (files, folders, JSONL), as
-    decisions (from_packet), each problem located at its line; a packet that cannot be read is
-    left to the commands that evaluate it."""
-    from dataclasses import replace
-
+    decisions (from_packet); a packet that cannot be read is left to the commands that evaluate it."""
     from . import pipeline
     from .inputs import iter_inputs
 
@@ -296,9 +298,9 @@ def from_packets(paths: list[str] | tuple[str, ...], book: RuleBook | None = Non
         doc = pipeline.load(item, max_bytes)
         if isinstance(doc, pipeline.Result) or not isinstance(doc.data, dict):
             continue
-        got = from_packet(doc.data, doc.source, book)
+        got = from_packet(doc, book)
         out.rows += got.rows
-        out.problems += [p if p.line is not None else replace(p, line=doc.locate(p.path)) for p in got.problems]
+        out.problems += got.problems
     return out
 
 
