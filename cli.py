@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 
-EXIT_INTERRUPTED = 130  # = engine.errors.EXIT_INTERRUPTED (the engine is not imported yet)
+EXIT_INTERRUPTED = 130  # = engine.base.errors.EXIT_INTERRUPTED (the engine is not imported yet)
 
 
 def _interrupted_at_once(signum, frame) -> None:
@@ -40,8 +40,8 @@ from collections.abc import Callable, Iterable, Iterator  # noqa: E402
 from types import ModuleType  # noqa: E402
 from typing import TYPE_CHECKING, NoReturn  # noqa: E402
 
-if TYPE_CHECKING:  # the one shape every command returns (engine.errors), for the type checker only
-    from engine.errors import Outcome
+if TYPE_CHECKING:  # the one shape every command returns (engine.base.errors), for the type checker only
+    from engine.base.errors import Outcome
 
 import click  # noqa: E402
 
@@ -54,15 +54,15 @@ _ENGINE = f"{__package__}.engine" if __package__ else "engine"
 # Cold start: nothing of the engine is imported here. A command imports what it needs when it
 # runs (`--help`, `schema` and `validate` never load the rules engine's C core), so these option
 # defaults are the engine's own constants, written out (tests/test_durable_version.py keeps them equal).
-EXIT_INTERNAL = 70  # = engine.errors.EXIT_INTERNAL (not importable yet when the engine is broken)
-EXIT_READER_GONE = 141  # = engine.errors.EXIT_READER_GONE
-DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # = engine.loader.DEFAULT_MAX_BYTES
-FORMATS = ("text", "json", "markdown")  # = engine.report.FORMATS
+EXIT_INTERNAL = 70  # = engine.base.errors.EXIT_INTERNAL (not importable yet when the engine is broken)
+EXIT_READER_GONE = 141  # = engine.base.errors.EXIT_READER_GONE
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024  # = engine.base.loader.DEFAULT_MAX_BYTES
+FORMATS = ("text", "json", "markdown")  # = engine.outputs.report.FORMATS
 
 
 def _cannot_start(exc: ImportError) -> NoReturn:
-    """A broken installation: engine.errors.DependencyError (durable_rules at another version than
-    the one engine.firing drives) or a missing dependency. One line that says how to fix it, not a
+    """A broken installation: engine.base.errors.DependencyError (durable_rules at another version than
+    the one engine.core.firing drives) or a missing dependency. One line that says how to fix it, not a
     traceback; LADDER_DEBUG=1 re-raises."""
     if os.environ.get("LADDER_DEBUG"):
         raise exc
@@ -84,7 +84,7 @@ def __getattr__(name: str):
     if name == "commands":
         return _engine("commands")
     if name == "load_rules":
-        return _engine("rules").load_rules
+        return _engine("book.rules").load_rules
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -97,7 +97,7 @@ def _commands() -> ModuleType:
 
 
 def _errors() -> ModuleType:
-    return _engine("errors")
+    return _engine("base.errors")
 
 RULES_OPT = click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
                          help="Rules folder (default: the bundled rules).")
@@ -135,23 +135,23 @@ def _anchor_options(f):
 
 
 def _anchors(book, people, cycles, require_people):
-    """The people directory and cycle calendar of the run, read once (engine.anchors); a bad file
+    """The people directory and cycle calendar of the run, read once (engine.org.anchors); a bad file
     or a missing mandatory directory ends the run here (exit 2; a broken pack calendar exit 4)."""
     try:
-        return _engine("anchors").load_anchors(book, people, cycles, require_people)
+        return _engine("org.anchors").load_anchors(book, people, cycles, require_people)
     except _errors().LadderError as exc:
         _fail(exc, exc.exit_code)
 
 
 def _today(today) -> None:
     """Fix the day of the run now, once, before any worker process starts."""
-    clock = _engine("clock")
+    clock = _engine("base.clock")
     clock.set_today(today.date() if today is not None else None)
     clock.today()
 
 
 def _fail(exc: Exception, code: int) -> NoReturn:
-    click.echo(_engine("escape").terminal_out(str(exc)), err=True)
+    click.echo(_engine("base.escape").terminal_out(str(exc)), err=True)
     sys.exit(code)
 
 
@@ -164,7 +164,7 @@ def _run(fn: Callable[..., Outcome], *args, to_stderr: bool = False, **kwargs) -
     outer = _on_ctrl_c(signal.default_int_handler)
     try:
         try:
-            res = fn(*args, **kwargs)  # an engine.errors.Outcome: every command's one shape
+            res = fn(*args, **kwargs)  # an engine.base.errors.Outcome: every command's one shape
             if isinstance(res.stdout, str):
                 if res.stdout:
                     _echo(res.stdout, err=to_stderr)
@@ -176,7 +176,7 @@ def _run(fn: Callable[..., Outcome], *args, to_stderr: bool = False, **kwargs) -
                 _echo(res.stderr, err=True)
         except ImportError as exc:  # a dependency missing, or at the wrong version (imported only now)
             _cannot_start(exc)
-        except errors.LadderError as exc:  # each error class carries its exit code (engine/errors.py)
+        except errors.LadderError as exc:  # each error class carries its exit code (engine/base/errors.py)
             _fail(exc, exc.exit_code)
     except KeyboardInterrupt:
         _fail(errors.Interrupted(), errors.Interrupted.exit_code)
@@ -207,7 +207,7 @@ def _echo(text: str, err: bool = False, nl: bool = True, piece: int = 1 << 16) -
     """click.echo in pieces: a reader that leaves while a large write is under way cuts it short
     without an error (Python reports the bytes written), so only a further write shows the broken
     pipe. Any other failure (stdout on a full disk) is an OutputError, exit 74."""
-    text = _engine("escape").terminal_out(text)  # the terminal door: text from files never acts
+    text = _engine("base.escape").terminal_out(text)  # the terminal door: text from files never acts
     try:
         for i in range(0, len(text), piece):
             click.echo(text[i:i + piece], err=err, nl=False)
@@ -379,8 +379,8 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
       ladder batch fixtures/ --out results.jsonl --exclude invalid --exclude 'cycle-*'
     """
     _today(today)
-    opts = _engine("batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
-                                         plan=not no_plan, today=_engine("clock").today().isoformat(), track=track,
+    opts = _engine("committee.batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
+                                         plan=not no_plan, today=_engine("base.clock").today().isoformat(), track=track,
                                          paths=with_paths, people=people, cycles=cycles,
                                          require_people=require_people, exclude=tuple(exclude))
     book = _book(rules_dir)
@@ -510,7 +510,7 @@ def import_(sheet, out, candidates, rules_dir):
       ladder import cycle.xlsx --out imported/
       ladder import cycle.csv --candidates cycle-candidates.csv --out imported/
     """
-    _run(_engine("spreadsheet").import_sheet, _book(rules_dir), sheet, out, candidates)
+    _run(_engine("outputs.spreadsheet").import_sheet, _book(rules_dir), sheet, out, candidates)
 
 
 @main.command("export")
@@ -526,7 +526,7 @@ def export(packets, out, rules_dir):
       ladder export fixtures/*.yaml --out cycle.xlsx
       ladder export fixtures/*.yaml --out cycle.csv
     """
-    _run(_engine("spreadsheet").export_packets, _book(rules_dir), list(packets), out)
+    _run(_engine("outputs.spreadsheet").export_packets, _book(rules_dir), list(packets), out)
 
 
 @main.command()
@@ -589,7 +589,7 @@ def case(packet, fmt, out, decisions, history, no_plan, redact, rules_dir, max_b
       ladder case fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml --history results.jsonl --redact --out case.html
     """
     _today(today)
-    _run(_engine("case").execute, _book(rules_dir), packet, fmt, out, tuple(decisions), tuple(history), redact,
+    _run(_engine("committee.case").execute, _book(rules_dir), packet, fmt, out, tuple(decisions), tuple(history), redact,
          not no_plan, max_bytes)
 
 
@@ -615,7 +615,7 @@ def people_check(file, rules_dir):
     Example:
       ladder people check fixtures/people.csv
     """
-    _run(_engine("people").check_file, file, _book(rules_dir))
+    _run(_engine("org.people").check_file, file, _book(rules_dir))
 
 
 @main.group()
@@ -744,7 +744,7 @@ def reverify(results, packets, rules_dir, fmt, max_bytes, jobs, people, cycles, 
     """
     book = _book(rules_dir)
     _anchors(book, people, cycles, require_people)
-    _run(_engine("reverify").execute, book, results, list(packets), fmt, max_bytes,
+    _run(_engine("committee.reverify").execute, book, results, list(packets), fmt, max_bytes,
          jobs or os.cpu_count() or 1, people=people, cycles=cycles)
 
 
@@ -771,7 +771,7 @@ def calibrate(results, decisions, packets, cycle, rules_dir, fmt):
       ladder calibrate --results results.jsonl --decisions decisions.yaml --format html > calibration.html
       ladder calibrate --results results.jsonl --packets packets/
     """
-    _run(_engine("calibrate").execute, _book(rules_dir), results, decisions, fmt, cycle, tuple(packets))
+    _run(_engine("committee.calibrate").execute, _book(rules_dir), results, decisions, fmt, cycle, tuple(packets))
 
 
 @main.command()
@@ -796,7 +796,7 @@ def compare(old, new, rules_dir, fmt, decisions, packets):
       ladder compare old.jsonl new.jsonl --format csv > progress.csv
       ladder compare results-2026-h1.jsonl results-2026-h2.jsonl --decisions fixtures/decisions-2026-h1.csv
     """
-    _run(_engine("compare").execute, _book(rules_dir), old, new, fmt, tuple(decisions), tuple(packets))
+    _run(_engine("committee.compare").execute, _book(rules_dir), old, new, fmt, tuple(decisions), tuple(packets))
 
 
 def run() -> None:

@@ -63,7 +63,7 @@ class LadderInitHook(BuildHookInterface):
         init = self._tmp / "__init__.py"
         if version == "editable":
             init.write_text(DOC + ONE_COPY.format(root=str(Path(self.root).resolve())), encoding="utf-8")
-            # Only this file: the bundled rules stay in the checkout (engine.resources finds them).
+            # Only this file: the bundled rules stay in the checkout (engine.base.resources finds them).
             build_data["force_include_editable"][str(init)] = INIT
         else:
             init.write_text(DOC, encoding="utf-8")

@@ -23,11 +23,12 @@ def main() -> int:
     ap.add_argument("--stages", action="store_true",
                     help="also print CPU per packet of each pipeline stage (load, check, evaluate, plan, JSON)")
     ap.add_argument("--count-firings", action="store_true",
-                    help="also count engine firings by phase of engine.plan (build, minimise, merge)")
+                    help="also count engine firings by phase of engine.core.plan (build, minimise, merge)")
     a = ap.parse_args()
     sys.path.insert(0, a.tree)
-    from engine import batch, clock
-    from engine.inputs import iter_inputs
+    from engine.committee import batch
+    from engine.base import clock
+    from engine.base.inputs import iter_inputs
 
     clock.set_today(dt.date(2026, 11, 30))
     batch._init_worker(batch.BatchOptions(plan=not a.no_plan))
@@ -51,8 +52,9 @@ def main() -> int:
 
 def _stages(items, with_plan: bool) -> None:
     """CPU per packet of each stage, the pipeline's own functions called one after another."""
-    from engine import batch, pipeline
-    from engine.report import dumps, verdict_dict
+    from engine.committee import batch
+    from engine.core import pipeline
+    from engine.outputs.report import dumps, verdict_dict
 
     ev = batch._WORKER["evaluator"]
     spent = dict.fromkeys(("load", "check", "evaluate", "plan", "JSON"), 0.0)
@@ -90,8 +92,8 @@ def _instrument():
     """Count Evaluator.status calls (each one firing) by the plan phase that made them."""
     from collections import Counter
 
-    from engine import batch
-    from engine import plan as P
+    from engine.committee import batch
+    from engine.core import plan as P
 
     counts: Counter[str] = Counter()
     phase = ["verdict"]

@@ -28,8 +28,8 @@ STAGES = ("parse", "validate", "check", "evaluate", "all")
 WORKLOAD = r"""
 import sys
 from engine import Evaluator, check_document, load_rules
-from engine.inputs import iter_inputs, load_item
-from engine.report import verdict_json
+from engine.base.inputs import iter_inputs, load_item
+from engine.outputs.report import verdict_json
 
 src, count, passes, stage = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 book = load_rules()

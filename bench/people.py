@@ -68,7 +68,7 @@ def make_directory(path: Path, seed: int = 23, n: int = PEOPLE) -> list[dict]:
 def anchor_packets(src: Path, dst: Path, rows: list[dict], seed: int = 23) -> int:
     """Rewrite each packet's person ids to directory people in the relationship it claims."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from engine.rules import load_rules
+    from engine.book.rules import load_rules
 
     book = load_rules(None)
     r = random.Random(seed)
@@ -148,8 +148,8 @@ def anchor_packets(src: Path, dst: Path, rows: list[dict], seed: int = 23) -> in
 
 LOAD = """
 import sys, time
-from engine.rules import load_rules
-from engine.people import load_directory
+from engine.book.rules import load_rules
+from engine.org.people import load_directory
 book = load_rules(None)
 best = cpu = None
 for _ in range(5):

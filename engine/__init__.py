@@ -14,22 +14,22 @@ from typing import TYPE_CHECKING, Any
 # Each public name and the module it lives in, imported on first use (PEP 562): `import engine`,
 # or a command that needs only the loader, does not pay for the evaluator and its rules engine.
 _WHERE = {
-    "Document": "loader", "EvidenceError": "errors", "Evaluator": "evaluator", "LadderError": "errors",
-    "Packet": "evidence", "Problem": "errors", "RuleBook": "rules", "RulesError": "errors",
-    "UsageError": "errors", "Verdict": "verdict", "check_document": "evidence", "load_file": "loader",
-    "load_rules": "rules",
+    "Document": "base.loader", "EvidenceError": "base.errors", "Evaluator": "core.evaluator", "LadderError": "base.errors",
+    "Packet": "core.evidence", "Problem": "base.errors", "RuleBook": "book.rules", "RulesError": "base.errors",
+    "UsageError": "base.errors", "Verdict": "core.verdict", "check_document": "core.evidence", "load_file": "base.loader",
+    "load_rules": "book.rules",
 }
 
 __all__ = ["Document", "EvidenceError", "Evaluator", "LadderError", "Packet", "Problem", "RuleBook", "RulesError",
            "UsageError", "Verdict", "check_document", "load_file", "load_rules"]
 
 if TYPE_CHECKING:
-    from .errors import EvidenceError, LadderError, Problem, RulesError, UsageError
-    from .evaluator import Evaluator
-    from .evidence import Packet, check_document
-    from .loader import Document, load_file
-    from .rules import RuleBook, load_rules
-    from .verdict import Verdict
+    from .base.errors import EvidenceError, LadderError, Problem, RulesError, UsageError
+    from .base.loader import Document, load_file
+    from .book.rules import RuleBook, load_rules
+    from .core.evaluator import Evaluator
+    from .core.evidence import Packet, check_document
+    from .core.verdict import Verdict
 
 
 def __getattr__(name: str) -> Any:

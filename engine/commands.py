@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import (  # noqa: F401 - re-exported
+from .base.errors import (
     EXIT_FAILURES,
     EXIT_INVALID_PACKET,
     EXIT_INVALID_RULES,
     EXIT_OK,
-    EXIT_USAGE,
     EngineError,
     EvidenceError,
     Interrupted,
@@ -21,12 +20,12 @@ from .errors import (  # noqa: F401 - re-exported
     RulesError,
     UsageError,
 )
-from .escape import TermText, terminal, terminal_lines
-from .loader import DEFAULT_MAX_BYTES
-from .suggest import did_you_mean
+from .base.escape import TermText, terminal, terminal_lines
+from .base.loader import DEFAULT_MAX_BYTES
+from .base.suggest import did_you_mean
 
 if TYPE_CHECKING:
-    from .rules import RuleBook
+    from .book.rules import RuleBook
 
 # Cold start: each command imports what it uses when it runs (the evaluator and its rules engine,
 # the report formats, the pipeline), so `ladder schema` or `ladder validate` pays for none of it.
@@ -38,9 +37,9 @@ class Settings:
     fmt: str = "text"
     max_bytes: int = DEFAULT_MAX_BYTES
     redact: bool = False
-    plan: bool = True  # a not-ready verdict carries its plan (engine.plan)
+    plan: bool = True  # a not-ready verdict carries its plan (engine.core.plan)
     exit_code: bool = False  # evaluate --exit-code: exit 1 unless the verdict is ready
-    paths: bool = False  # evaluate: the adjacent paths' fit after the verdict (engine.paths)
+    paths: bool = False  # evaluate: the adjacent paths' fit after the verdict (engine.core.paths)
 
 
 PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
@@ -58,9 +57,9 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
         raise UsageError(summary="--results checks decisions files against verdicts: give --decisions FILE too")
     if not paths and not decisions:
         raise UsageError(summary="nothing to check: give packet files, or --decisions FILE")
-    from .batch import BatchOptions, run_batch, validate_item
-    from .inputs import Selection, iter_inputs
-    from .report import dumps, problems_json
+    from .base.inputs import Selection, iter_inputs
+    from .committee.batch import BatchOptions, run_batch, validate_item
+    from .outputs.report import dumps, problems_json
 
     lines: list[str] = []
     records = []
@@ -110,20 +109,20 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
 
 
 def _pack_anchors(book: RuleBook):
-    from .anchors import for_book
+    from .org.anchors import for_book
 
     return for_book(book)
 
 
 def _not_checked(anchors, book: RuleBook) -> list[str]:
-    """What `ladder validate` did not check the packets against (engine.anchors)."""
+    """What `ladder validate` did not check the packets against (engine.org.anchors)."""
     return (anchors if anchors is not None else _pack_anchors(book)).checked().get("not_checked", [])
 
 
 def _validate_decisions(book: RuleBook, files: list[str], results: str | None,
                         cycle: str | None) -> tuple[list[dict], list[str], int]:
     """Each decisions file against its schema and the rules, and against `results` when given."""
-    from .decisions import check_against_results, load_decisions
+    from .committee.decisions import check_against_results, load_decisions
 
     records: list[dict] = []
     lines: list[str] = []
@@ -182,10 +181,17 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
              track: str | None = None, anchors=None) -> Outcome:
     """One verdict; with s.paths the adjacent paths' fit follows it, and the verdict's own output
     is byte for byte what it is without (JSON: a `paths` key appended after its keys)."""
-    from . import pipeline
-    from .evaluator import Evaluator
-    from .inputs import stdin_packet
-    from .report import paths_markdown, paths_text, verdict_json, verdict_markdown, verdict_text, with_paths_json
+    from .base.inputs import stdin_packet
+    from .core import pipeline
+    from .core.evaluator import Evaluator
+    from .outputs.report import (
+        paths_markdown,
+        paths_text,
+        verdict_json,
+        verdict_markdown,
+        verdict_text,
+        with_paths_json,
+    )
 
     check_target(book, target)
     check_track(book, track)
@@ -204,7 +210,7 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
 
 
 def _fit(packet, assessor):
-    from . import pipeline
+    from .core import pipeline
 
     fits = pipeline.fit(packet, assessor)
     if isinstance(fits, pipeline.Result):
@@ -213,7 +219,7 @@ def _fit(packet, assessor):
 
 
 def _assessor(book: RuleBook):
-    from .paths import assessor_for
+    from .core.paths import assessor_for
 
     return assessor_for(book)
 
@@ -221,9 +227,9 @@ def _assessor(book: RuleBook):
 def paths(book: RuleBook, path: str, s: Settings, style=None) -> Outcome:
     """The fit with each adjacent career path, strongest first: never a promotion verdict, so a
     packet needs no level to be promoted to (a VP, an external candidate without a target)."""
-    from . import pipeline
-    from .inputs import stdin_packet
-    from .report import paths_json, paths_markdown, paths_text
+    from .base.inputs import stdin_packet
+    from .core import pipeline
+    from .outputs.report import paths_json, paths_markdown, paths_text
 
     assessor = _assessor(book)
     doc = pipeline.load(stdin_packet() if path == "-" else path, s.max_bytes)
@@ -251,7 +257,7 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
     Raises UsageError (an unknown --target; an output that is a folder, that another output or an
     input also names), OutputError (exit 74), Interrupted; BrokenPipeError when the reader of
     `--out -` goes away (the CLI ends quietly). `private`: every file written is 0600."""
-    from .output import check_outputs
+    from .base.output import check_outputs
 
     check_outputs([("--out", out), ("--summary", summary_csv), ("--criteria-csv", criteria_csv), ("--html", html)],
                   [("an input", p) for p in paths])
@@ -279,10 +285,10 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     import signal
     import sys
 
-    from . import derived
-    from .batch import Progress, Summary, run_batch
-    from .inputs import Selection, count_inputs, exists_or_dash, visible
-    from .output import AtomicWriter, leftover_note
+    from .base.inputs import Selection, count_inputs, exists_or_dash, visible
+    from .base.output import AtomicWriter, leftover_note
+    from .committee.batch import Progress, Summary, run_batch
+    from .outputs import derived
 
     missing = [visible(p) for p in paths if not exists_or_dash(p)]
     summary = Summary()
@@ -329,14 +335,14 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         run_batch(paths, opts, emit, stdin, selection)
         report = None
         if html:
-            from .report_html import Report
+            from .outputs.report_html import Report
             directory = None
             if opts.people and book is not None:
-                from .people import load_directory
+                from .org.people import load_directory
 
                 directory = load_directory(opts.people, book)  # its further columns: cohort groups
             report = Report(redact=opts.redact, level_order=book.ordered_levels() if book else (), directory=directory)
-        shared = summary.outcomes.flags()  # the same outcome claimed by two candidates (engine.outcomes)
+        shared = summary.outcomes.flags()  # the same outcome claimed by two candidates (engine.book.outcomes)
         if (summary.repeated or shared) and not stream or summary_csv or criteria_csv or html:
             flagged = derived.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles,
                                      shared, summary.lines)
@@ -388,10 +394,10 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
 
 def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> Outcome:
     """(stdout, exit code, stderr): every rule problem; errors (or warnings with --strict) exit 4."""
-    from . import ruletools
-    from .pathrules import load_paths
-    from .report import dumps
-    from .rules import load_rules
+    from .authoring import ruletools
+    from .book.pathrules import load_paths
+    from .book.rules import load_rules
+    from .outputs.report import dumps
 
     try:
         book = load_rules(rules_dir)
@@ -425,7 +431,7 @@ def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> Outcome:
 def init(directory: str, bundled: bool = False, rules_dir: str | None = None) -> Outcome:
     """`ladder init DIR`: a new pack that lints and tests clean (`--bundled`: a copy of the
     bundled ladder to change; `--rules DIR`: a copy of that pack)."""
-    from .scaffold import init_pack
+    from .authoring.scaffold import init_pack
 
     if bundled and rules_dir is not None:
         raise UsageError(summary="--bundled copies the bundled ladder and --rules DIR copies that pack: give one")
@@ -438,15 +444,15 @@ def init(directory: str, bundled: bool = False, rules_dir: str | None = None) ->
 
 
 def rules_show(book: RuleBook, level: str | None, fmt: str) -> Outcome:
-    from . import ruletools
-    from .report import dumps
+    from .authoring import ruletools
+    from .outputs.report import dumps
 
     if level is not None:
         resolved = book.resolve(level)
         if resolved is None:
             raise UsageError(summary=f"unknown level {level!r}{book.level_hint(level)}")
         level = resolved
-    from .pathrules import load_paths
+    from .book.pathrules import load_paths
 
     paths = None if level is not None else load_paths(book)  # --level: that level only
     if fmt == "json":
@@ -463,13 +469,13 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
     import shutil
     import tempfile
 
-    from . import ruletools
+    from .authoring import ruletools
 
     fx = Path(fixtures_dir) if fixtures_dir else Path(book.directory).parent / "fixtures"
     cases = ruletools.default_fixtures(fx) if fx.is_dir() else []
     if not cases:
         raise UsageError(summary=f"no fixture packets found in {fx}; pass --fixtures DIR")
-    from .pathrules import load_paths
+    from .book.pathrules import load_paths
 
     paths = load_paths(book)
     new_dir = {"beside": ruletools.BESIDE, "none": None}.get(snapshots) if snapshots != "temp" else \
@@ -482,8 +488,8 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
             text += f"\nsnapshots of the mismatches (NAME.golden.new): {new_dir}\n"
         else:
             shutil.rmtree(new_dir, ignore_errors=True)
-    if junit:  # atomic, and with the mode of any other output (engine.output; --private: 0600)
-        from .output import AtomicWriter
+    if junit:  # atomic, and with the mode of any other output (engine.base.output; --private: 0600)
+        from .base.output import AtomicWriter
 
         w = AtomicWriter(junit if junit != "-" else "./-", private)  # a file named -, as before
         try:
@@ -504,9 +510,9 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
     a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
     error line is left out and named on stderr (exit 3). `out` may not name RESULTS or a packet
     file given (UsageError, exit 2); `private`: it is written 0600."""
-    from .output import AtomicWriter, check_outputs
-    from .report_html import Report
-    from .results import iter_lines, parse, problems_text
+    from .base.output import AtomicWriter, check_outputs
+    from .outputs.report_html import Report
+    from .outputs.results import iter_lines, parse, problems_text
 
     check_outputs([("--out", out), ("--groups-csv", groups_csv)],
                   [("RESULTS", results)] + [("a PACKETS file", p) for p in packets])
@@ -517,7 +523,7 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
         titles = {}
     matcher = None
     if decisions or own:
-        from .decisions import Matcher, load_decisions
+        from .committee.decisions import Matcher, load_decisions
 
         rows = []
         for f in decisions:
@@ -543,8 +549,8 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
             for piece in rep.render_chunks():
                 w.write(piece)
             if g is not None:
-                from .escape import csv_text
-                from .report_html import GROUP_COLUMNS, groups_csv_rows
+                from .base.escape import csv_text
+                from .outputs.report_html import GROUP_COLUMNS, groups_csv_rows
 
                 g.write(csv_text([GROUP_COLUMNS] + groups_csv_rows(rep.cohort()["groups"])))
                 g.finish()
@@ -581,9 +587,9 @@ def _titles_by_hash(paths: list[str] | tuple, max_bytes: int, book: RuleBook | N
     """packet_sha256 -> evidence id -> [type, date, title], for every readable packet of `paths`;
     with `decided`, each packet's own `committee:` section is added to it as a decision (its
     problems to `problems`)."""
-    from . import pipeline
-    from .evidence import packet_sha256
-    from .inputs import iter_inputs
+    from .base.inputs import iter_inputs
+    from .core import pipeline
+    from .core.evidence import packet_sha256
 
     out: dict[str, dict] = {}
     for item in iter_inputs(list(paths)):
@@ -591,7 +597,7 @@ def _titles_by_hash(paths: list[str] | tuple, max_bytes: int, book: RuleBook | N
         if isinstance(doc, pipeline.Result) or not isinstance(doc.data, dict):
             continue
         if decided is not None and isinstance(doc.data.get("committee"), dict):
-            from .decisions import from_packet
+            from .committee.decisions import from_packet
 
             got = from_packet(doc, book)
             decided += got.rows
@@ -606,11 +612,11 @@ def _titles_by_hash(paths: list[str] | tuple, max_bytes: int, book: RuleBook | N
 
 def new(book: RuleBook, target: str, track: str | None = None, fmt: str = "yaml",
         out: str | None = None) -> Outcome:
-    """`ladder new`: a packet template for a target level (engine.authoring): commented YAML on
-    stdout, or the spreadsheet layout (`--format csv|xlsx --out FILE`, engine.spreadsheet) with
+    """`ladder new`: a packet template for a target level (engine.authoring.packets): commented YAML on
+    stdout, or the spreadsheet layout (`--format csv|xlsx --out FILE`, engine.outputs.spreadsheet) with
     one example row per record. Either way its placeholders are refused until replaced."""
-    from .authoring import template, template_data
-    from .evaluator import Evaluator
+    from .authoring.packets import template, template_data
+    from .core.evaluator import Evaluator
 
     if fmt == "yaml":
         if out is not None:
@@ -618,7 +624,7 @@ def new(book: RuleBook, target: str, track: str | None = None, fmt: str = "yaml"
         return Outcome(template(book, Evaluator(book), target, track).rstrip("\n"), EXIT_OK, "")
     if out is None:
         raise UsageError(summary=f"--format {fmt}: give --out FILE.{fmt} (a spreadsheet is a file, not text)")
-    from .spreadsheet import write_template
+    from .outputs.spreadsheet import write_template
 
     data = template_data(book, Evaluator(book), target, track)[0]
     return Outcome("", EXIT_OK, write_template(book, data, out, fmt))
@@ -628,7 +634,7 @@ def schema(book: RuleBook, fmt: str = "json") -> Outcome:
     """`ladder schema`: the packet schema the rules in use check packets with, or its field reference."""
     import json
 
-    from .authoring import field_reference
+    from .authoring.packets import field_reference
 
     data = book.packet_schema.data
     if fmt == "markdown":

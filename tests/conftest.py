@@ -45,7 +45,7 @@ def run_cli() -> Callable[..., Result]:
 def _fresh_clock():
     """`--today` (and tests) set the day of the run for the process: never let it leak."""
     yield
-    from engine import clock
+    from engine.base import clock
 
     clock.set_today(None)
 

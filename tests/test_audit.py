@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.rules import load_rules
+from engine.book.rules import load_rules
 from conftest import FIXTURES, INVALID, ROOT
 
 PACKETS = ["noor-ashgrove-mid-to-senior-ready", "caspian-thistlewood-mid-to-senior-not-ready",
@@ -282,8 +282,8 @@ def test_default_packets_and_rules_from_the_repository(run_cli, repo, monkeypatc
 def test_per_packet_work_is_not_repeated(run_cli, repo, monkeypatch):
     """Cost: one parse and one check per packet when the ladders agree; one evaluation per version."""
     from engine import audit as audit_mod
-    from engine.evaluator import Evaluator
-    from engine.inputs import iter_inputs
+    from engine.core.evaluator import Evaluator
+    from engine.base.inputs import iter_inputs
 
     calls: Counter[str] = Counter()
 
@@ -293,7 +293,7 @@ def test_per_packet_work_is_not_repeated(run_cli, repo, monkeypatch):
             return fn(*args, **kwargs)
         return wrapped
 
-    from engine import pipeline
+    from engine.core import pipeline
 
     monkeypatch.setattr(pipeline, "load", counting("parse", pipeline.load))
     monkeypatch.setattr(pipeline, "check", counting("check", pipeline.check))
@@ -578,7 +578,7 @@ def test_an_added_level_lists_its_criteria_and_policy(run_cli, repo):
 def _many_flips(tmp_path: Path, count: int):
     """Bundled rules vs. a copy asking for every supporting criterion at every level, over generated packets."""
     from engine import audit as audit_mod
-    from engine.inputs import iter_inputs
+    from engine.base.inputs import iter_inputs
     from conftest import bench_generator
 
     gen = bench_generator()
@@ -655,8 +655,8 @@ def test_a_path_the_change_does_not_touch_is_evaluated_once(run_cli, repo, monke
     """A packet whose path has the same criteria and policies in both books (and one check served
     both) is evaluated once; the audit still equals separate evaluation at both revisions."""
     from engine import audit as audit_mod
-    from engine.evaluator import Evaluator
-    from engine.inputs import iter_inputs
+    from engine.core.evaluator import Evaluator
+    from engine.base.inputs import iter_inputs
 
     n, known = Counter(), Counter()
     real, real_known = Evaluator.evaluate, Evaluator.evaluate_known
@@ -751,7 +751,7 @@ def test_rule_changes_are_cut_only_when_there_are_more_than_shown(tmp_path):
     left out: exactly N changes are all shown, without the note."""
     from engine import audit as audit_mod
     from engine.audit.render import _render_markdown, diff_entries
-    from engine.inputs import iter_inputs
+    from engine.base.inputs import iter_inputs
 
     shutil.copytree(ROOT / "rules", tmp_path / "head" / "rules")
     shutil.copytree(ROOT / "schemas", tmp_path / "head" / "schemas")

@@ -30,14 +30,14 @@ from hypothesis import strategies as st
 from conftest import ROOT, bench_generator
 from engine.audit import assess
 from engine.audit.render import RENDERERS
-from engine.errors import EvidenceError, RulesError
-from engine.evaluator import Evaluator
-from engine.evidence import check_document
-from engine.fields import evidence_fields
-from engine.inputs import Item, load_item
-from engine.loader import Document, load_file
-from engine.rules import build_rulebook
-from engine.schema import PacketSchema, bundled_packet_schema
+from engine.base.errors import EvidenceError, RulesError
+from engine.core.evaluator import Evaluator
+from engine.core.evidence import check_document
+from engine.book.fields import evidence_fields
+from engine.base.inputs import Item, load_item
+from engine.base.loader import Document, load_file
+from engine.book.rules import build_rulebook
+from engine.book.schema import PacketSchema, bundled_packet_schema
 
 RULE_FILES = {f.name: load_file(f).data for f in sorted((ROOT / "rules").glob("*.yaml"))}
 SCHEMA = bundled_packet_schema().data
@@ -239,7 +239,7 @@ def test_the_fast_audit_takes_statuses_from_the_base_and_the_comparison_can_fail
     """The head of a one-threshold change fires only the criteria that differ (the others' statuses
     come from the base verdict), and the result is the full audit's; a given status turned the other
     way (what a wrong shortcut would do) makes the comparison fail."""
-    from engine.evaluator import Evaluator
+    from engine.core.evaluator import Evaluator
 
     files = copy.deepcopy(RULE_FILES)
     lf = next(lf for cr in files["senior-pm.yaml"]["criteria"] if cr["required"]

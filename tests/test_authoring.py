@@ -94,7 +94,7 @@ def test_evaluate_exit_code_says_ready_or_not(run_cli):
 
 
 def _levels():
-    from engine.rules import load_rules
+    from engine.book.rules import load_rules
 
     book = load_rules(None)
     return [(lv, t) for lv in book.ordered_levels() for t in book.levels[lv].tracks]
@@ -103,9 +103,9 @@ def _levels():
 def test_every_level_has_a_template_that_validates_and_evaluates(run_cli, tmp_path):
     """The template covers every evidence type the target's criteria use, lists allowed values,
     and, filled in, validates and evaluates (here: filled with another candidate's id and titles)."""
-    from engine.rules import load_rules
+    from engine.book.rules import load_rules
 
-    from engine.rules import leaf_types as _types
+    from engine.book.rules import leaf_types as _types
 
     book = load_rules(None)
     for level, track in _levels():
@@ -129,8 +129,8 @@ def test_a_template_says_what_each_record_is_for_and_lists_the_fields_left_out(r
     """Above each record, the criteria its type counts toward; under the first record of a type,
     every field of that type the record does not fill in, as a comment to fill in: never one it
     already has."""
-    from engine.rules import leaf_types as _types
-    from engine.rules import load_rules
+    from engine.book.rules import leaf_types as _types
+    from engine.book.rules import load_rules
 
     book = load_rules(None)
     text = run_cli("new", "--target", "senior-pm").stdout
@@ -165,7 +165,7 @@ def test_new_refuses_an_unknown_level_or_track(run_cli):
 
 
 def test_schema_prints_the_packet_schema(run_cli):
-    from engine.resources import load_schema
+    from engine.base.resources import load_schema
 
     assert json.loads(run_cli("schema").stdout) == load_schema("packet")
 

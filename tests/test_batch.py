@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import batch as batch_mod
-from engine import workers as workers_mod
-from engine.batch import BatchOptions, Outcome, run_batch
-from engine.derived import SUMMARY_HEADER
+from engine.committee import batch as batch_mod
+from engine.base import workers as workers_mod
+from engine.committee.batch import BatchOptions, Outcome, run_batch
+from engine.outputs.derived import SUMMARY_HEADER
 
 from conftest import FIXTURES, ROOT, bench_generator
 
@@ -24,7 +24,7 @@ LADDER = [sys.executable, "-c", "import cli; cli.main()"]
 
 def _jsonl(tmp_path: Path, n: int, name: str = "many.jsonl") -> Path:
     """n packets built from the fixtures, each with its own candidate id."""
-    from engine.loader import load_file
+    from engine.base.loader import load_file
 
     base = [load_file(p).data for p in PACKETS]
     out = tmp_path / name
@@ -190,7 +190,7 @@ def test_progress_bar_shows_done_total_rate_and_eta():
     """On a terminal the bar says how far, how fast and how long; off a terminal it says nothing."""
     import io
 
-    from engine.batch import Progress
+    from engine.committee.batch import Progress
 
     stream = io.StringIO()
     bar = Progress(True, 3, stream)
@@ -394,7 +394,7 @@ def test_summary_cells_cannot_run_as_formulas(tmp_path, run_cli):
 
 
 def test_safe_cell_quotes_every_formula_lead():
-    from engine.escape import csv_cell as safe_cell
+    from engine.base.escape import csv_cell as safe_cell
 
     for lead in ("=", "+", "-", "@", "\t", "\r"):
         assert safe_cell(lead + "1") == "'" + lead + "1"
@@ -454,7 +454,7 @@ def test_the_library_default_carries_plans(tmp_path):
 def test_supporting_short_is_the_real_gap_not_the_sum_of_its_views():
     """An aspect's criteria count toward the level's overall number too: per level the gap is the
     larger of the two shortfalls, summed over levels (issue 27: 12 shown where the gap was 6)."""
-    from engine.derived import supporting_short
+    from engine.outputs.derived import supporting_short
 
     def g(level, more, aspect=None):
         return {"level": level, "more": more, **({"aspect": aspect} if aspect else {})}
@@ -481,7 +481,7 @@ def test_summary_and_criteria_csv_refuse_a_workbook_name(tmp_path, run_cli):
 
 def test_gap_ids_are_listed_once(tmp_path, run_cli):
     """A criterion closest for a level and for one of its aspects appears once in supporting_gaps."""
-    from engine.derived import summary_row
+    from engine.outputs.derived import summary_row
 
     d = {"candidate": {"id": "emp-1"}, "levels": [], "gaps": ["a.x", "a.x", "a.y"],
          "supporting_gaps": [{"level": "a", "more": 1, "closest": ["a.p", "a.q"]},

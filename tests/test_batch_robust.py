@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, ROOT
-from engine import batch as batch_mod
-from engine import inputs as inputs_mod
-from engine.loader import load_file
+from engine.committee import batch as batch_mod
+from engine.base import inputs as inputs_mod
+from engine.base.loader import load_file
 
 LADDER = [sys.executable, "-c", "import cli; cli.main()"]
 GOOD = sorted(FIXTURES.glob("*.yaml"))[:2]
@@ -78,9 +78,9 @@ def test_a_folder_of_traps_gives_one_line_per_input(tmp_path):
 def test_an_unreadable_file_is_an_error_line(tmp_path, monkeypatch):
     """chmod 000: reported as 'permission denied', the others still evaluated. Where the tests run
     as root (CI), which reads any file, the kernel's refusal is simulated at the one place packets
-    are opened (engine.loader), in the same process and in the forked workers."""
-    from engine import loader
-    from engine.batch import BatchOptions, run_batch
+    are opened (engine.base.loader), in the same process and in the forked workers."""
+    from engine.base import loader
+    from engine.committee.batch import BatchOptions, run_batch
 
     bad = tmp_path / "secret.yaml"
     bad.write_bytes(GOOD[0].read_bytes())
@@ -172,8 +172,8 @@ def test_a_file_that_vanishes_after_listing(tmp_path, run_cli, monkeypatch):
 
 def test_inputs_listing_is_lazy_so_vanishing_is_possible(tmp_path):
     """iter_inputs lists a file without reading it; load_item then reports it missing, cleanly."""
-    from engine.inputs import iter_inputs, load_item
-    from engine.loader import ParseFailure
+    from engine.base.inputs import iter_inputs, load_item
+    from engine.base.loader import ParseFailure
 
     p = tmp_path / "p.yaml"
     p.write_bytes(GOOD[0].read_bytes())

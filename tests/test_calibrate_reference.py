@@ -19,8 +19,8 @@ from sklearn import metrics as sklearn_metrics
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.calibrate import DECISIONS, PAIRED, SUPPRESS_BELOW, VERDICTS, agreement, as_dict, calibrate
-from engine.rules import load_rules
+from engine.committee.calibrate import DECISIONS, PAIRED, SUPPRESS_BELOW, VERDICTS, agreement, as_dict, calibrate
+from engine.book.rules import load_rules
 
 from test_committee import _verdict, _write_csv, _write_jsonl
 

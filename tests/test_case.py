@@ -1,4 +1,4 @@
-"""`ladder case`: one candidate's promotion case on one page (engine/case.py).
+"""`ladder case`: one candidate's promotion case on one page (engine/committee/case.py).
 
 Each section on the bundled fixtures, in markdown and HTML; redaction; the same bytes for the same
 inputs; located errors and the exit codes of the other commands; hostile values shown, never run;
@@ -205,8 +205,8 @@ def test_the_html_page_has_every_section_and_is_self_contained(run_cli, tmp_path
     import html as html_mod
     csp = html_mod.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page).group(1))
     assert "script-src 'none'" in csp and "default-src 'none'" in csp and "@media print" in page
-    from engine.case import _CSS
-    from engine.escape import csp_hash
+    from engine.committee.case import _CSS
+    from engine.base.escape import csp_hash
     assert csp_hash(_CSS) in csp
 
 
@@ -391,7 +391,7 @@ def test_the_page_renders_and_prints_in_chromium(run_cli, tmp_path, hostile):
 
 
 def test_html_shown_escapes_markup_and_shows_terminal_controls():
-    from engine.escape import html_shown
+    from engine.base.escape import html_shown
 
     assert html_shown('a\x1b[31m<b>"x\'\nq\u202e') == "a\\x1b[31m&lt;b&gt;&quot;x&#x27;\\x0aq\\u202e"
     assert html_shown(None) == ""

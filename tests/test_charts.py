@@ -136,7 +136,7 @@ def test_the_verdict_charts_carry_the_by_tables_figures(cycle):
 
 
 def test_the_readiness_chart_suppresses_the_groups_its_table_suppresses(cycle):
-    from engine.calibrate import SUPPRESS_BELOW
+    from engine.committee.calibrate import SUPPRESS_BELOW
 
     lines, page, _ = cycle
     p = Charts(page)
@@ -155,7 +155,7 @@ def test_the_readiness_chart_suppresses_the_groups_its_table_suppresses(cycle):
 
 
 def test_the_unmet_chart_is_the_most_often_unmet_table(cycle):
-    from engine.report_html import TOP_UNMET
+    from engine.outputs.report_html import TOP_UNMET
 
     lines, page, _ = cycle
     p = Charts(page)

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from conftest import FIXTURES, ROOT
-from engine import results as results_mod
-from engine.evidence import packet_sha256
-from engine.loader import load_file
+from engine.outputs import results as results_mod
+from engine.core.evidence import packet_sha256
+from engine.base.loader import load_file
 
 DECISIONS = FIXTURES / "decisions-2026-h1.csv"
 THREE = [FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml",
@@ -272,9 +272,9 @@ def test_calibrate_lists_each_disagreement_with_its_reason(run_cli, cohort):
 def test_calibrate_says_to_copy_an_installed_ladder_before_editing_it(monkeypatch, tmp_path):
     """The bundled rules of an installed ladder live in site-packages: the hint is to copy them
     (`ladder init COPY --bundled`) and audit the copy, never to edit the installed file."""
-    from engine import calibrate as C
-    from engine import resources
-    from engine.rules import load_rules
+    from engine.committee import calibrate as C
+    from engine.base import resources
+    from engine.book.rules import load_rules
 
     installed = tmp_path / "site-packages" / "ladder" / "engine" / "_bundled" / "rules"
     shutil.copytree(ROOT / "rules", installed)

@@ -11,7 +11,7 @@ import shutil
 
 from conftest import ROOT
 
-from engine import clock
+from engine.base import clock
 
 DOC = ROOT / "docs" / "committee.md"
 # The bad decisions file and the edited packet the doc shows are made here, as a reader would.

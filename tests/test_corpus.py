@@ -28,8 +28,8 @@ from click.testing import CliRunner, Result
 from conftest import FIXTURES, ROOT, explain
 
 from cli import main
-from engine.loader import load_file
-from engine.resources import default_rules_dir
+from engine.base.loader import load_file
+from engine.base.resources import default_rules_dir
 
 CORPUS = ROOT / "tests" / "corpus"
 CASES: list[dict] = yaml.safe_load((CORPUS / "manifest.yaml").read_text(encoding="utf-8"))

@@ -1,7 +1,7 @@
 """A ladder that holds together (cumulative levels), as properties over generated packets.
 
 Packets come from bench/generate.py (realistic, deterministic); a packet that is not ready is
-completed with its own plan (engine.plan), so most examples are ready ones. Hypothesis picks the
+completed with its own plan (engine.core.plan), so most examples are ready ones. Hypothesis picks the
 packets, derandomised, so CI runs the same examples every time.
 
 - cumulative: a packet ready for a level meets every required criterion of each level below it
@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import bench_generator, real_record
-from engine import Evaluator, check_document, load_rules, pipeline
-from engine.errors import EvidenceError
-from engine.facts import build_facts
-from engine.loader import Document
+from engine import Evaluator, check_document, load_rules
+from engine.core import pipeline
+from engine.base.errors import EvidenceError
+from engine.core.facts import build_facts
+from engine.base.loader import Document
 
 BOOK = load_rules()
 EVAL = Evaluator(BOOK)

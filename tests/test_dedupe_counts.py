@@ -1,4 +1,4 @@
-"""One deduplicated set for every count (issue 28, point 4): a record entered twice (engine.integrity
+"""One deduplicated set for every count (issue 28, point 4): a record entered twice (engine.book.integrity
 repeat groups) is one record for the verdict, for each level's figures (the recent records the
 insufficiency message quotes, required and supporting met) and for every aggregate the engine
 decides on (count, distinct values, mean, people). Before, the level's recent-record figure

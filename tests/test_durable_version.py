@@ -1,4 +1,4 @@
-"""engine.firing drives durable_rules 2.0.28 and refuses any other version when it is imported.
+"""engine.core.firing drives durable_rules 2.0.28 and refuses any other version when it is imported.
 
 Its C calls, limits and bug workarounds (docs/engine.md) were established on that release only;
 another version must stop ladder with a message saying what to install, never a traceback.
@@ -12,8 +12,8 @@ import sys
 import pytest
 from conftest import FIXTURES, ROOT
 
-from engine import firing
-from engine.errors import DependencyError, LadderError
+from engine.core import firing
+from engine.base.errors import DependencyError, LadderError
 
 
 def _pretend(monkeypatch: pytest.MonkeyPatch, version: str | None) -> None:
@@ -67,9 +67,9 @@ def _python(code: str, *argv: str) -> subprocess.CompletedProcess:
 
 
 def test_importing_the_engine_checks_the_version():
-    proc = _python("import engine.firing")
+    proc = _python("import engine.core.firing")
     assert proc.returncode == 1
-    assert "engine.errors.DependencyError: durable_rules 2.1.0 is installed" in proc.stderr
+    assert "engine.base.errors.DependencyError: durable_rules 2.1.0 is installed" in proc.stderr
 
 
 def test_the_cli_reports_a_wrong_version_in_one_line():
@@ -103,7 +103,7 @@ def _probe(*argv: str) -> tuple[str, set[str]]:
 def test_commands_that_fire_nothing_never_load_the_c_core(args):
     """Cold start: --help, validate and schema import only what they need; the C core of
     durable_rules is loaded when a rules engine is made, never by an import. Nor do they import
-    engine.firing (so no version check either: they drive no engine), the evaluator, or the
+    engine.core.firing (so no version check either: they drive no engine), the evaluator, or the
     Python jsonschema (only an invalid packet or rule file needs its messages).
 
     `ladder new` itself fires: its template is the plan the rules engine proves for an empty
@@ -111,8 +111,8 @@ def test_commands_that_fire_nothing_never_load_the_c_core(args):
     packet = str(sorted(FIXTURES.glob("*.yaml"))[0])
     status, modules = _probe(*[packet if a == "FIXTURE" else a for a in args])
     assert status in ("NOT LOADED 0", "NOT LOADED None"), status
-    assert not modules & {"engine.firing", "engine.evaluator", "engine.compiler", "engine.plan", "jsonschema"}, \
-        sorted(modules & {"engine.firing", "engine.evaluator", "engine.compiler", "engine.plan", "jsonschema"})
+    assert not modules & {"engine.core.firing", "engine.core.evaluator", "engine.book.compiler", "engine.core.plan", "jsonschema"}, \
+        sorted(modules & {"engine.core.firing", "engine.core.evaluator", "engine.book.compiler", "engine.core.plan", "jsonschema"})
 
 
 def test_help_imports_no_engine_module():
@@ -135,7 +135,8 @@ def test_the_cli_constants_are_the_engines():
     """cli.py writes out the engine's option defaults and exit codes so that it imports no
     engine module before a command runs; they must stay the engine's."""
     import cli
-    from engine import errors, loader, report
+    from engine.base import errors, loader
+    from engine.outputs import report
 
     assert (cli.DEFAULT_MAX_BYTES, cli.FORMATS) == (loader.DEFAULT_MAX_BYTES, report.FORMATS)
     assert (cli.EXIT_INTERNAL, cli.EXIT_READER_GONE, cli.EXIT_INTERRUPTED) == \

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from engine import Evaluator, check_document, load_rules
-from engine.errors import EvidenceError
-from engine.facts import build_facts
-from engine.explain import _MISSING, failures
-from engine.firing import Firing, RulesEngine, rules_engine
-from engine.loader import Document, load_file
-from engine.report import verdict_dict, verdict_json
+from engine.base.errors import EvidenceError
+from engine.core.facts import build_facts
+from engine.core.explain import _MISSING, failures
+from engine.core.firing import Firing, RulesEngine, rules_engine
+from engine.base.loader import Document, load_file
+from engine.outputs.report import verdict_dict, verdict_json
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "fixtures").glob("*.yaml"))
@@ -346,9 +346,9 @@ def test_list_predicates_mean_what_the_engine_does(op, arg):
 def _python_and_engine_agree(op, arg, values):
     """Fire the operator's compiled pattern over one fact per value; the Python test must pick
     exactly the facts the engine matched."""
-    from engine.compiler import Node, Ruleset
-    from engine.firing import RulesEngine
-    from engine.operators import OPERATORS
+    from engine.book.compiler import Node, Ruleset
+    from engine.core.firing import RulesEngine
+    from engine.book.operators import OPERATORS
 
     facts = [{"_kind": "ev", "eid": f"e{i}", "type": "t", **({} if v is _MISSING else {"f": v})}
              for i, v in enumerate(values)]

@@ -1,9 +1,9 @@
 """ladder's own driver of durable_rules' C core against durable_rules' own Python host.
 
-engine/firing.py (RulesEngine.fire) makes the calls durable's `Host` makes (assert, start an
+engine/core/firing.py (RulesEngine.fire) makes the calls durable's `Host` makes (assert, start an
 action, complete it and start the next, delete the state) but skips the Host's per-consequence
 Closure/Content/timer plumbing and reads rule names and evidence ids off the engine's message
-text (docs/engine.md). This registers the same compiled ruleset (engine.compiler.compile_path)
+text (docs/engine.md). This registers the same compiled ruleset (engine.book.compiler.compile_path)
 with a `durable.engine.Host`, its consequences written against the Host's own API (the Closure's
 `m` and `assert_fact`, messages parsed by the Host), and checks on every fixture that the same
 rules fire: the same nodes marked, the same evidence ids found per node, the same aggregates, the
@@ -22,10 +22,10 @@ from conftest import FIXTURES
 from durable.engine import Host
 
 from engine import check_document, load_rules
-from engine.compiler import KIND, Ruleset, compile_path
-from engine.facts import build_facts
-from engine.firing import RulesEngine
-from engine.loader import load_file
+from engine.book.compiler import KIND, Ruleset, compile_path
+from engine.core.facts import build_facts
+from engine.core.firing import RulesEngine
+from engine.base.loader import load_file
 
 PACKETS = sorted(FIXTURES.glob("*.yaml"))
 BOOK = load_rules()

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.compiler import compile_path, compile_signals, leaf_pattern
-from engine.firing import RulesEngine
-from engine.pathrules import load_paths
-from engine.rules import EXTERNAL, load_rules
+from engine.book.compiler import compile_path, compile_signals, leaf_pattern
+from engine.core.firing import RulesEngine
+from engine.book.pathrules import load_paths
+from engine.book.rules import EXTERNAL, load_rules
 
 BOOK = load_rules()
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,7 +156,7 @@ def test_no_choice_inside_an_item_test():
 def test_any_item_choices_mean_the_same_on_the_engine(where):
     """`$iany(A and (B or C))` is rewritten as `$iany(A and B) or $iany(A and C)`: the engine
     must still require one item to satisfy every test (not one test per item)."""
-    from engine.explain import _MISSING, _holds  # the reference meaning of a predicate
+    from engine.core.explain import _MISSING, _holds  # the reference meaning of a predicate
 
     def holds(item: dict, field: str, pred) -> bool:
         ops = pred if isinstance(pred, dict) else {"eq": pred}
@@ -170,7 +170,7 @@ def test_any_item_choices_mean_the_same_on_the_engine(where):
     items = [{k: v for k, v in zip(values, combo) if v is not None}
              for combo in itertools.product(*values.values())]
     engine = RulesEngine()
-    from engine.compiler import Node, Ruleset
+    from engine.book.compiler import Node, Ruleset
 
     rules = {"n0": {"all": [{"e0": body}], "cap": 1000, "run": "hit:0"},
              "sink": {"all": [{"m": {"$ex": {"_kind": 1}}}, {"never": {"_kind": "$never"}}], "run": "noop"}}

@@ -10,7 +10,7 @@ import shlex
 
 from conftest import ROOT
 
-from engine import clock
+from engine.base import clock
 
 DOC = ROOT / "docs" / "committee.md"
 MARK = "<!-- the example cycle: tests/test_example_cycle.py runs these lines -->"

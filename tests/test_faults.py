@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, ROOT
-from engine import inputs as inputs_mod
-from engine import output as output_mod
-from engine.loader import load_file
+from engine.base import inputs as inputs_mod
+from engine.base import output as output_mod
+from engine.base.loader import load_file
 
 # `run`, the console script's function: it sets up Ctrl-C handling that `main` alone does not.
 LADDER = [sys.executable, "-c", "import cli; cli.run()"]
@@ -186,7 +186,7 @@ def test_parent_killed_workers_end_and_the_next_run_cleans_up(tmp_path, watch):
     args = [src, "--out", out, "--jobs", "2", "--quiet", "--no-plan"]
     code = "import cli; cli.run()"
     if watch == "workers poll their parent":
-        code = "import cli; from engine import workers; workers._PR_SET_PDEATHSIG = 0; cli.run()"
+        code = "import cli; from engine.base import workers; workers._PR_SET_PDEATHSIG = 0; cli.run()"
     proc = _launch(["batch", *args], tmp_path, code)
     try:
         workers = _wait_for(lambda: len(_children(proc.pid)) == 2 and _partials(tmp_path)
@@ -438,7 +438,7 @@ def test_a_vanished_output_folder(tmp_path, run_cli, monkeypatch):
                 shutil.rmtree(folder)
             yield item
 
-    monkeypatch.setattr("engine.batch.iter_inputs", deleting)
+    monkeypatch.setattr("engine.committee.batch.iter_inputs", deleting)
     r = run_cli("batch", *GOOD, "--out", out, "--jobs", "1", "--quiet", exit_code=74)
     assert f"{out}: cannot write: No such file or directory; nothing was written there" in r.stderr
     assert not folder.exists()

@@ -5,7 +5,7 @@ import re
 from collections import Counter
 
 from engine import load_rules
-from engine.loader import load_file
+from engine.base.loader import load_file
 
 from conftest import FIXTURES
 

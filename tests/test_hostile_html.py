@@ -73,7 +73,7 @@ def honest_results(run_cli, tmp_path: Path) -> Path:
 def hostile_cycle(run_cli, tmp_path: Path, payload: str) -> tuple[Path, Path]:
     """(results file, folder of packets): the honest cycle with every string hostile, the packets'
     evidence too (each verdict's packet_sha256 names its hostile packet, so its titles are shown)."""
-    from engine.evidence import packet_sha256
+    from engine.core.evidence import packet_sha256
 
     h = Hostile(payload)
     d = tmp_path / f"hostile-{abs(hash(payload))}"
@@ -235,7 +235,7 @@ def test_a_line_of_the_wrong_shape_is_named_not_fatal(run_cli, tmp_path):
 
 
 def test_ids_from_values_are_distinct_and_inert():
-    from engine.escape import html_attr, html_id
+    from engine.base.escape import html_attr, html_id
 
     values = ["a/", "a_2f_", "a_", "a", "a b", 'a"', "a'", "a>", "é", "_e9_", "senior-pm", "senior_pm", ""]
     ids = [html_id("c3", v) for v in values]
@@ -296,7 +296,7 @@ def test_html_text_is_exactly_the_standard_librarys_escape(value):
     `html.escape(quote=True)` gives, byte for byte, for any text: the reference it replaced."""
     import html as _html
 
-    from engine.escape import html_text
+    from engine.base.escape import html_text
 
     want = _html.escape("" if value is None else str(value), quote=True)
     assert html_text(value) == want

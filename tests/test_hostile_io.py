@@ -78,8 +78,9 @@ def test_3_a_packet_id_with_a_trailing_newline_is_invalid(tmp_path, run_cli):
 
 
 def test_3_decisions_and_python_checks_use_fullmatch(tmp_path, run_cli):
-    """The decisions file's own checks (engine/decisions.py) refuse "id\\n" too."""
-    from engine import decisions, evidence
+    """The decisions file's own checks (engine/committee/decisions.py) refuse "id\\n" too."""
+    from engine.committee import decisions
+    from engine.core import evidence
 
     assert not decisions._ID.fullmatch("emp-1\n") and decisions._ID.fullmatch("emp-1")
     assert evidence.candidate_id({"candidate": {"id": "emp-1\n"}}) is None

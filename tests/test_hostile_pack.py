@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from engine.sourceforms import forms_for, matches
+from engine.base.sourceforms import forms_for, matches
 
 KRULES = ROOT / "examples" / "kestrel" / "rules"
 LADDER = [sys.executable, "-c", "import cli; cli.main()"]
@@ -270,7 +270,7 @@ def test_thousands_of_unknown_keys_are_listed_ten_then_counted(tmp_path, run_cli
 
 
 def test_a_listing_names_ten_and_counts_the_rest():
-    from engine.suggest import listing
+    from engine.base.suggest import listing
 
     assert listing([]) == ""
     assert listing(map(str, range(10))) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9"

@@ -5,7 +5,7 @@ Each case writes a file that passes `validate`, runs the command a committee wou
 the bytes that come out the way their reader would see them: a terminal sees no control or bidi
 character from the file; `csv.reader` (as a spreadsheet parses) finds no cell that starts a formula
 and no row more than written; a CommonMark renderer finds no heading, link, image or HTML the
-program did not write. engine/escape.py is the one door per output kind; the unit tests at the end
+program did not write. engine/base/escape.py is the one door per output kind; the unit tests at the end
 pin its policy at each character class.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine import escape
+from engine.base import escape
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "fixtures" / "caspian-thistlewood-mid-to-senior-not-ready.yaml"
@@ -76,7 +76,7 @@ def test_evaluate_text_shows_terminal_payloads_as_visible_escapes(payload, tmp_p
 
 def test_the_programs_own_colours_survive_the_terminal_door(tmp_path):
     from engine import commands
-    from engine.rules import load_rules
+    from engine.book.rules import load_rules
     import click
 
     p = _write(tmp_path, "p.json", _packet(title=TERMINAL_PAYLOADS[0]))

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from test_validate import BASE, problems_in
 
-from engine import clock
+from engine.base import clock
 
 
 def _with(change) -> list:
@@ -74,7 +74,7 @@ def test_today_replays_a_cycle_from_the_command_line(run_cli):
 # -- warnings: what a committee should look at ------------------------------------------------------
 def _noor(change=None) -> dict:
     from conftest import FIXTURES
-    from engine.loader import load_file
+    from engine.base.loader import load_file
 
     data = copy.deepcopy(load_file(FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml").data)
     if change:
@@ -86,8 +86,8 @@ def _verdict(data: dict) -> dict:
     import json
 
     from engine import Evaluator, check_document, load_rules
-    from engine.loader import Document
-    from engine.report import verdict_dict
+    from engine.base.loader import Document
+    from engine.outputs.report import verdict_dict
 
     book = load_rules()
     return verdict_dict(Evaluator(book).evaluate(check_document(Document("noor.json", data, json.dumps(data),
@@ -122,7 +122,7 @@ def test_a_falling_revenue_metric_marked_lower_is_better_is_refused_unless_confi
     """A metric whose name says higher is better (the pack's integrity.higher_is_better words)
     marked higher_is_better: false is an error naming what to fix; confirmed by someone
     (verified_by), it is accepted and still warned about."""
-    from engine.errors import EvidenceError
+    from engine.base.errors import EvidenceError
 
     def falling(d):
         d["evidence"][1]["metrics"][0].update(name="revenue per visitor", baseline=1.20, result=0.95,
@@ -148,8 +148,8 @@ def test_one_person_under_several_relationships_is_one_voice_flagged():
 
 def test_implausible_claims_are_flagged_and_shown_in_every_format():
     from engine import Evaluator, check_document, load_rules
-    from engine.loader import Document
-    from engine.report import verdict_markdown, verdict_text
+    from engine.base.loader import Document
+    from engine.outputs.report import verdict_markdown, verdict_text
 
     def odd(d):
         d["evidence"].append({"id": "ev-90", "type": "mentoring", "date": "2026-05-01", "months": 9,
@@ -183,8 +183,8 @@ def test_a_criterion_may_require_verified_evidence():
     import json
 
     from engine import Evaluator, check_document
-    from engine.loader import Document, load_file
-    from engine.rules import build_rulebook
+    from engine.base.loader import Document, load_file
+    from engine.book.rules import build_rulebook
     from conftest import ROOT
 
     files = {f.name: load_file(f).data for f in sorted((ROOT / "rules").glob("*.yaml"))}
@@ -228,9 +228,9 @@ def test_a_supporting_shortfall_is_a_gap_too(run_cli):
     (2.0, 1.97, False),    # the wrong way
 ])
 def test_a_metric_counts_as_improved_from_exactly_the_materiality(base, result, improved):
-    """engine.facts derives `improved` before the engine sees the fact: the threshold is measured
+    """engine.core.facts derives `improved` before the engine sees the fact: the threshold is measured
     against the baseline (the result when the baseline is 0), and a change of exactly 1 % counts."""
-    from engine.facts import _metric
+    from engine.core.facts import _metric
 
     got = _metric({"kind": "business", "baseline": base, "result": result}, ("kind",), True)
     assert got["improved"] is improved

@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from engine.integrity import _Ctx, _leadership, _repeats, moved, policy_from
-from engine.paths import fit
-from engine.pathrules import load_paths
-from engine.rules import load_rules
-from engine.verdict import SOME, STRONG, SignalResult
+from engine.book.integrity import _Ctx, _leadership, _repeats, moved, policy_from
+from engine.core.paths import fit
+from engine.book.pathrules import load_paths
+from engine.book.rules import load_rules
+from engine.core.verdict import SOME, STRONG, SignalResult
 
 BOOK = load_rules(None)
 LADDER = yaml.safe_load((ROOT / "rules" / "ladder.yaml").read_text(encoding="utf-8"))

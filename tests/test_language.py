@@ -15,10 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_rules import packet, rec, write_mini
 
-from engine import Evaluator, check_document, load_rules, pipeline
-from engine.compiler import compile_path
-from engine.loader import Document
-from engine.report import verdict_dict, verdict_text
+from engine import Evaluator, check_document, load_rules
+from engine.core import pipeline
+from engine.book.compiler import compile_path
+from engine.base.loader import Document
+from engine.outputs.report import verdict_dict, verdict_text
 
 A = {"evidence": "mentoring", "where": {"formal": True}}
 B = {"evidence": "people_leadership", "where": {"activity": "hiring"}}
@@ -258,7 +259,7 @@ def test_a_plan_closes_a_per_aspect_shortfall(tmp_path):
 
 
 def test_a_plan_meets_every_new_construct_and_is_proved_on_the_engine(tmp_path):
-    """The plan (engine.plan) synthesises records for at_least, several any_item clauses and
+    """The plan (engine.core.plan) synthesises records for at_least, several any_item clauses and
     regularly, and is kept only when the engine finds the packet with it ready."""
     rules = write_mini(tmp_path / "rules", {k: CRITERIA[k] for k in ("least-2", "two-items", "regular")})
     v = judge(rules, fb("q0", 0), plan=True)

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES, bench_generator
 from engine import Evaluator, check_document, load_rules
-from engine.errors import EvidenceError
-from engine.loader import Document, load_file
+from engine.base.errors import EvidenceError
+from engine.base.loader import Document, load_file
 
 BOOK = load_rules()
 EVAL = Evaluator(BOOK)

@@ -11,11 +11,11 @@ from conftest import ROOT
 
 PROBE = """
 import sys
-import engine.errors, engine.fields, cli
-import ladder, ladder.cli, ladder.engine.errors, ladder.engine.fields
+import engine.base.errors, engine.book.fields, cli
+import ladder, ladder.cli, ladder.engine.base.errors, ladder.engine.book.fields
 editable = [str(p) for p in getattr(ladder, "__path__", [])] == [sys.argv[1]]
-print(editable, ladder.engine.fields is engine.fields, ladder.engine.errors.LadderError is engine.errors.LadderError,
-      ladder.cli is cli, len([m for m in sys.modules if m.endswith("engine.fields")]))
+print(editable, ladder.engine.book.fields is engine.book.fields, ladder.engine.base.errors.LadderError is engine.base.errors.LadderError,
+      ladder.cli is cli, len([m for m in sys.modules if m.endswith("engine.book.fields")]))
 """
 
 

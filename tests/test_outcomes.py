@@ -49,7 +49,7 @@ def test_each_packet_gets_what_the_manifest_says(case, run_cli, tmp_path):
 
 # -- policy numbers, each at its boundary and one step past it ------------------------------------
 def _policy(**kw):
-    from engine.integrity import DEFAULT_WORDS, IntegrityPolicy, _phrases
+    from engine.book.integrity import DEFAULT_WORDS, IntegrityPolicy, _phrases
 
     return IntegrityPolicy(words=_phrases(DEFAULT_WORDS), **kw)
 
@@ -62,7 +62,7 @@ def _policy(**kw):
     (100, 100.99, False),
 ])
 def test_materiality_is_relative_and_from_zero_absolute(base, result, improved):
-    from engine.integrity import moved
+    from engine.book.integrity import moved
 
     assert moved(base, result, True, _policy()) is improved
 
@@ -77,14 +77,14 @@ def _restated(days: int) -> list[dict]:
 
 @pytest.mark.parametrize("days, same", [(7, True), (8, False), (0, True)])
 def test_a_restatement_in_other_units_is_one_outcome_within_the_window(days, same):
-    from engine.integrity import repeat_groups
+    from engine.book.integrity import repeat_groups
 
     assert bool(repeat_groups(_restated(days), policy=_policy())) is same
 
 
 def test_a_restatement_is_a_power_of_ten_not_any_ratio():
     """2.1 -> 2.6 and 4.2 -> 5.2 moved by the same ratio but are other figures: two launches."""
-    from engine.integrity import repeat_groups
+    from engine.book.integrity import repeat_groups
 
     a, b = _restated(0)
     b["metrics"] = [{"kind": "business", "baseline": 4.2, "result": 5.2}]
@@ -92,7 +92,7 @@ def test_a_restatement_is_a_power_of_ten_not_any_ratio():
 
 
 def test_phases_chain_only_on_the_same_kind_of_metric():
-    from engine.integrity import repeat_groups
+    from engine.book.integrity import repeat_groups
 
     p1 = {"id": "p1", "type": "shipped_outcome", "date": "2026-01-10", "title": "Phase one",
           "metrics": [{"kind": "user", "baseline": 3.0, "result": 3.4}]}
@@ -105,7 +105,7 @@ def test_phases_chain_only_on_the_same_kind_of_metric():
 
 @pytest.mark.parametrize("title", ["Сheckout redesign", "ＣＨＥＣＫＯＵＴ redesign", "Checkout  Redesign!", "Checkout rеdesign"])
 def test_a_look_alike_title_is_the_same_title(title):
-    from engine.outcomes import norm_title
+    from engine.book.outcomes import norm_title
 
     assert norm_title(title) == norm_title("Checkout redesign")
     assert norm_title("Checkout redesign") != norm_title("Checkout resign")
@@ -113,7 +113,7 @@ def test_a_look_alike_title_is_the_same_title(title):
 
 @pytest.mark.parametrize("types, repeats", [((), False), (("artifact",), True)])
 def test_the_same_title_on_another_date_repeats_only_for_a_type_that_does_not_recur(types, repeats):
-    from engine.integrity import repeat_groups
+    from engine.book.integrity import repeat_groups
 
     ev = [{"id": f"u{m}", "type": "artifact", "kind": "status-update", "date": f"2026-0{m}-01",
            "title": "Monthly delivery update"} for m in (1, 2)]
@@ -127,7 +127,7 @@ def test_the_same_title_on_another_date_repeats_only_for_a_type_that_does_not_re
     ("2025-03-02", True),   # a day later it runs into the period
 ])
 def test_a_mentoring_counts_from_the_period_start_when_it_runs_into_it(began, counts_from_start):
-    from engine.integrity import effective_date
+    from engine.book.integrity import effective_date
 
     ev = {"type": "mentoring", "date": began, "months": 4}
     assert effective_date(ev, "2025-07-01") == ("2025-07-01" if counts_from_start else began)
@@ -140,13 +140,13 @@ def test_a_mentoring_counts_from_the_period_start_when_it_runs_into_it(began, co
     ("time to first value", False), ("armrest returns", False),  # whole words only: arr is not in armrest
 ])
 def test_metric_direction_words_are_whole_words_of_the_measure(name, says):
-    from engine.integrity import says_higher_is_better
+    from engine.book.integrity import says_higher_is_better
 
     assert says_higher_is_better(_policy(), name) is says
 
 
 def _noor(change=None) -> dict:
-    from engine.loader import load_file
+    from engine.base.loader import load_file
 
     data = copy.deepcopy(load_file(FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml").data)
     if change:
@@ -156,7 +156,7 @@ def _noor(change=None) -> dict:
 
 def _check(data: dict, book=None):
     from engine import check_document, load_rules
-    from engine.loader import Document
+    from engine.base.loader import Document
 
     book = book or load_rules()
     return check_document(Document("p.json", data, json.dumps(data), "json"), book)
@@ -196,7 +196,7 @@ def _kestrel_lead(reports: int) -> dict:
 
 def test_a_pack_without_the_block_gets_plausibility_by_its_own_level_order(tmp_path):
     """examples/kestrel names no bundled level: its two lowest orders are the early levels."""
-    from engine.rules import load_rules
+    from engine.book.rules import load_rules
 
     book = load_rules(_pack(tmp_path, None))
     assert [lv for lv, _, _ in book.integrity.levels] == ["product-l1", "product-l2"]
@@ -205,7 +205,7 @@ def test_a_pack_without_the_block_gets_plausibility_by_its_own_level_order(tmp_p
 
 
 def test_a_pack_sets_its_own_policy(tmp_path):
-    from engine.rules import load_rules
+    from engine.book.rules import load_rules
 
     rat = {"basis": "policy", "rationale": "our leads start with small teams"}
     book = load_rules(_pack(tmp_path, {"plausibility": {**rat, "levels": {"product-l1": {"max_reports": 9}}},
@@ -234,7 +234,7 @@ def test_a_policy_part_must_say_it_is_policy_and_why(tmp_path, run_cli):
 
 
 def test_ladder_init_writes_the_policy_and_it_loads(tmp_path, run_cli):
-    from engine.rules import load_rules
+    from engine.book.rules import load_rules
 
     run_cli("init", tmp_path / "pack")
     lad = yaml.safe_load((tmp_path / "pack" / "rules" / "ladder.yaml").read_text(encoding="utf-8"))
@@ -247,8 +247,8 @@ def test_ladder_init_writes_the_policy_and_it_loads(tmp_path, run_cli):
 def test_the_bundled_policy_is_the_documented_default():
     """rules/ladder.yaml spells out the defaults a pack without the block gets (but the
     individual-contributor track, which only the pack can name)."""
-    from engine.integrity import default_policy
-    from engine.rules import load_rules
+    from engine.book.integrity import default_policy
+    from engine.book.rules import load_rules
 
     book = load_rules()
     default = default_policy({lv.id: lv.order for lv in book.levels.values()})

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.rules import load_rules
-from engine.schema import bundled_packet_schema
+from engine.book.rules import load_rules
+from engine.book.schema import bundled_packet_schema
 
 from conftest import FIXTURES, ROOT
 
@@ -48,8 +48,8 @@ def test_the_bundled_schema_is_a_valid_json_schema_and_another_is_still_checked(
     every time it is read."""
     import jsonschema
 
-    from engine.errors import RulesError
-    from engine.schema import read_packet_schema
+    from engine.base.errors import RulesError
+    from engine.book.schema import read_packet_schema
 
     data = bundled_packet_schema().data
     jsonschema.validators.validator_for(data).check_schema(data)

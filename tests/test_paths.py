@@ -11,13 +11,13 @@ import pytest
 import yaml
 
 from engine import load_rules
-from engine.errors import RulesError
-from engine.evidence import check_document
-from engine.firing import Firing, RulesEngine
-from engine.loader import load_file
-from engine.pathrules import load_paths
-from engine.paths import PathAssessor
-from engine.report import paths_dict
+from engine.base.errors import RulesError
+from engine.core.evidence import check_document
+from engine.core.firing import Firing, RulesEngine
+from engine.base.loader import load_file
+from engine.book.pathrules import load_paths
+from engine.core.paths import PathAssessor
+from engine.outputs.report import paths_dict
 
 from conftest import FIXTURES, ROOT
 

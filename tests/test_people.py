@@ -180,7 +180,7 @@ def test_a_plan_is_marked_planned_and_proved_without_the_marker(run_cli, tmp_pat
 
 
 def test_people_ids_are_compared_without_case_separators_or_trailing_dots():
-    from engine.fields import person_key
+    from engine.book.fields import person_key
 
     assert person_key("emp_0988") == person_key("EMP-0988 ") == person_key("emp-0988.") == person_key("emp.0988")
     assert person_key("emp-0988") != person_key("emp-0989")

@@ -1,4 +1,4 @@
-"""engine.plan: the records that would make a not-ready candidate ready, proved by the engine.
+"""engine.core.plan: the records that would make a not-ready candidate ready, proved by the engine.
 
 For every plan given: the packet with the plan appended is valid (schema and semantic checks),
 raises no integrity warning it did not have, and is ready; leaving out any one planned record is
@@ -14,13 +14,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import clock, pipeline
-from engine.evaluator import Evaluator
-from engine.evidence import check_document
-from engine.loader import Document, load_file
-from engine.report import verdict_dict, verdict_markdown, verdict_text
-from engine.rules import load_rules
-from engine.verdict import READY
+from engine.base import clock
+from engine.core import pipeline
+from engine.core.evaluator import Evaluator
+from engine.core.evidence import check_document
+from engine.base.loader import Document, load_file
+from engine.outputs.report import verdict_dict, verdict_markdown, verdict_text
+from engine.book.rules import load_rules
+from engine.core.verdict import READY
 
 from conftest import FIXTURES, bench_generator, real_record
 
@@ -40,7 +41,7 @@ def minimal_by_construction(monkeypatch):
     what is not needed before the one proving firing, and the fallback (minimising by firing,
     for when the reading and the engine disagree) is never reached. If it were, make_plan would
     turn this into its internal-error note and the test asking for a plan fails."""
-    import engine.plan as P
+    import engine.core.plan as P
 
     def fallback(*a, **k):
         raise AssertionError("the plan was minimised by firing: the planner's reading missed a record")
@@ -154,7 +155,7 @@ def test_the_cli_json_carries_the_plan_and_the_plan_makes_it_ready(run_cli, tmp_
 
 
 def test_no_plan_within_the_bounds_says_why(monkeypatch):
-    from engine import plan as plan_mod
+    from engine.core import plan as plan_mod
 
     monkeypatch.setattr(plan_mod, "MAX_RECORDS", 0)
     data = _fixture(FIXTURES / "hollis-penrake-mid-to-senior-insufficient.yaml")
@@ -247,7 +248,7 @@ def test_a_plan_that_would_raise_a_new_warning_is_not_proved():
     """prove() refuses records that make the packet ready only by adding something a committee
     would be warned about (here: the plan's record repeats one of the packet's own, which would
     also count once), even when the warning count alone would not show it."""
-    from engine import plan as P
+    from engine.core import plan as P
 
     fx = FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml"
     packet = check_document(load_file(fx), BOOK)

@@ -2,7 +2,7 @@
 past it, generated from the rules themselves (so a new number is covered by itself).
 
 For each criterion of the bundled ladder, a packet for its level is given the fewest records that
-meet it from nothing (engine.plan's synthesis: N records for `min_count: N`, P people for
+meet it from nothing (engine.core.plan's synthesis: N records for `min_count: N`, P people for
 `min_people: P`, D values for `distinct`), then:
 - counts: with those records the criterion is met; without any one of them it is not;
 - windows (`within_days`, or the ladder's default window): every record dated exactly the window's
@@ -21,15 +21,15 @@ import json
 
 import pytest
 
-from engine import clock
-from engine.errors import LadderError
-from engine.evaluator import Evaluator
-from engine.evidence import check_document
-from engine.explain import by_type
-from engine.loader import Document
-from engine.operators import ops_of
-from engine.plan import _needs, _Synth
-from engine.rules import EXTERNAL, load_rules
+from engine.base import clock
+from engine.base.errors import LadderError
+from engine.core.evaluator import Evaluator
+from engine.core.evidence import check_document
+from engine.core.explain import by_type
+from engine.base.loader import Document
+from engine.book.operators import ops_of
+from engine.core.plan import _needs, _Synth
+from engine.book.rules import EXTERNAL, load_rules
 
 from conftest import real_record
 
@@ -72,7 +72,7 @@ def _status(level: str, cid: str, records: list[dict]) -> str:
 
 def _fewest(c, cond: dict | None = None) -> list[dict]:
     """The fewest records that meet the criterion (or one alternative of it, `cond`) from nothing,
-    as engine.plan synthesises them."""
+    as engine.core.plan synthesises them."""
     packet = _packet(c.level, [])
     s = _Synth(packet, BOOK, tuple(EVAL.path(packet)))
     recs = _needs(s, cond or c.condition, by_type([]), c.title)

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from conftest import FIXTURES
-from engine.evidence import FREE_TEXT_KEYS
-from engine.loader import load_file
+from engine.core.evidence import FREE_TEXT_KEYS
+from engine.base.loader import load_file
 
 PACKETS = sorted(FIXTURES.glob("*.yaml"))
 READY = next(p for p in PACKETS if p.stem.endswith("-ready"))  # met criteria cite titles

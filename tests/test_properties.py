@@ -22,13 +22,13 @@ from functools import lru_cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.errors import EvidenceError
-from engine.evaluator import Evaluator
-from engine.evidence import _placeholder, check_document, semantic_problems
-from engine.loader import Document, ParseFailure, parse_text
-from engine.report import verdict_dict, verdict_markdown, verdict_text
-from engine.resources import load_schema
-from engine.rules import EXTERNAL, load_rules
+from engine.base.errors import EvidenceError
+from engine.core.evaluator import Evaluator
+from engine.core.evidence import _placeholder, check_document, semantic_problems
+from engine.base.loader import Document, ParseFailure, parse_text
+from engine.outputs.report import verdict_dict, verdict_markdown, verdict_text
+from engine.base.resources import load_schema
+from engine.book.rules import EXTERNAL, load_rules
 
 BOOK = load_rules()
 EVAL = Evaluator(BOOK)
@@ -144,8 +144,8 @@ def packets(draw) -> dict:
                 continue  # no level is below the target: mentoring cannot count, leave it out
             rec["mentee"]["level"] = draw(st.sampled_from(below))
         evidence.append(rec)
-    # a verifier is never a mentee or a direct report this packet names (engine.people)
-    from engine.fields import person_key
+    # a verifier is never a mentee or a direct report this packet names (engine.org.people)
+    from engine.book.fields import person_key
 
     theirs = {person_key(r["mentee"].get("id")) for r in evidence if r["type"] == "mentoring"} | {
         person_key(r["from"].get("id")) for r in evidence
@@ -281,7 +281,7 @@ def test_order_and_ids_never_change_the_verdict(data, rnd):
 @given(packets())
 def test_entering_records_twice_changes_nothing(data):
     """The same record entered again (a new id; its title re-cased, or not) is one record: the
-    verdict and every criterion's status stay exactly as they were (engine.integrity.repeat_groups)."""
+    verdict and every criterion's status stay exactly as they were (engine.book.integrity.repeat_groups)."""
     base = evaluate(data)
     doubled = copy.deepcopy(data)
     for i, ev in enumerate(data["evidence"]):

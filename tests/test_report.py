@@ -119,7 +119,7 @@ def test_the_by_level_and_track_tables_count_the_verdicts(run_cli, tmp_path):
 def test_the_key_says_what_each_detailed_unmet_criterion_needs(run_cli, tmp_path):
     """A detailed unmet reason 'needs X; found Y' shows 'found Y' in the candidate's section and
     'needs X' in the level's criteria key: the part left out beside the candidate is never lost."""
-    from engine.report_html import e
+    from engine.outputs.report_html import e
 
     rows, page = _batch_report(run_cli, tmp_path)
     def detailed(d: dict) -> list[dict]:  # the unmet criteria a candidate's section details

@@ -20,8 +20,8 @@ import yaml
 from conftest import FIXTURES, ROOT
 
 from engine import Evaluator, check_document, load_rules
-from engine.loader import Document
-from engine.report import verdict_dict
+from engine.base.loader import Document
+from engine.outputs.report import verdict_dict
 
 RULES = ROOT / "rules"
 GUIDE = ROOT / "docs" / "guide.txt"  # the guide the ladder encodes, as given
@@ -307,7 +307,7 @@ def test_mean_threshold_and_min_records(probe):
 
 
 def test_mean_counts_a_record_entered_twice_once(probe):
-    """A copy of a record (the same content under another id: one record, engine.integrity) adds
+    """A copy of a record (the same content under another id: one record, engine.book.integrity) adds
     nothing to a mean: ratings 5, 3, 3 average 3.67 however many times the 5 is entered. Counted
     per copy, two copies of the 5 would make it 4.2 and meet the threshold."""
     def fb(eid: str, rating: int, giver: str) -> dict:
@@ -842,7 +842,7 @@ def test_a_rules_folder_edited_while_a_process_runs_is_read_again(tmp_path):
     seen by the next load in the same process (and an unchanged folder is the same book)."""
     import shutil
 
-    from engine.pathrules import load_paths
+    from engine.book.pathrules import load_paths
 
     d = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", d)

@@ -15,8 +15,8 @@ import yaml
 from conftest import FIXTURES
 
 from engine import Evaluator, check_document, load_rules
-from engine.loader import Document
-from engine.report import verdict_dict
+from engine.base.loader import Document
+from engine.outputs.report import verdict_dict
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ def test_entry_needs_learning_and_noticed_follow_through(judge):
 # -- 4. Numbers the guide does not give are labelled policy ---------------------------------------
 from test_rules import copy_rules, edit, write_mini  # noqa: E402
 
-from engine.ruletools import policy_numbers  # noqa: E402
+from engine.authoring.ruletools import policy_numbers  # noqa: E402
 
 
 @pytest.mark.parametrize("cond, numbers", [

@@ -15,12 +15,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.compiler import compile_path, leaf_pattern
-from engine.evaluator import Evaluator
-from engine.evidence import check_document
-from engine.fields import evidence_fields, scales_as_lists
-from engine.loader import Document
-from engine.rules import load_rules
+from engine.book.compiler import compile_path, leaf_pattern
+from engine.core.evaluator import Evaluator
+from engine.core.evidence import check_document
+from engine.book.fields import evidence_fields, scales_as_lists
+from engine.base.loader import Document
+from engine.book.rules import load_rules
 
 from conftest import ROOT
 

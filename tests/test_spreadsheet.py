@@ -22,13 +22,13 @@ PACKETS = sorted(FIXTURES.glob("*.yaml"))
 
 
 def _sha(data: dict) -> str:
-    from engine.evidence import packet_sha256
+    from engine.core.evidence import packet_sha256
 
     return packet_sha256(data)
 
 
 def _loaded(path) -> dict:
-    from engine import pipeline
+    from engine.core import pipeline
 
     return pipeline.load(str(path)).data
 
@@ -207,7 +207,7 @@ def test_the_example_cycle_runs_from_its_spreadsheet_to_the_report(run_cli, tmp_
     assert (tmp_path / "again-candidates.csv").read_bytes() == (ex / "evidence-candidates.csv").read_bytes()
 
 
-# -- the workbook reader (engine/xlsx.py) against openpyxl's, on what other programs write -----------
+# -- the workbook reader (engine/base/xlsx.py) against openpyxl's, on what other programs write -----------
 _NS = ('xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
        'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"')
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -298,7 +298,7 @@ def _as_openpyxl_reads(path: Path) -> dict:
 
 @pytest.mark.parametrize("date1904", [False, True])
 def test_the_workbook_reader_gives_the_values_openpyxl_gives(tmp_path, date1904):
-    from engine import xlsx
+    from engine.base import xlsx
 
     book = _workbook(tmp_path / "w.xlsx", _CELLS, date1904)
     ours = xlsx.read_workbook(str(book))

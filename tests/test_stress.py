@@ -17,8 +17,8 @@ import pytest
 
 from conftest import FIXTURES, ROOT, bench_generator
 from engine import Evaluator, check_document, load_rules
-from engine.loader import Document, load_file
-from engine.report import verdict_json
+from engine.base.loader import Document, load_file
+from engine.outputs.report import verdict_json
 
 BOOK = load_rules()
 _gen = bench_generator()

@@ -1,4 +1,4 @@
-"""`ladder validate` and the packet checks behind it (engine.loader, engine.evidence).
+"""`ladder validate` and the packet checks behind it (engine.base.loader, engine.core.evidence).
 
 Two layers: the fixture folders (every broken packet in fixtures/invalid/ names the problems it
 must produce in a sidecar .expect file; every packet at the top of fixtures/ must be valid), and
@@ -14,10 +14,10 @@ import pytest
 import yaml
 from conftest import FIXTURES, INVALID
 
-from engine.errors import EvidenceError, Problem
-from engine.evidence import Packet, check_document
-from engine.loader import ParseFailure, decode, parse_text
-from engine.rules import load_rules
+from engine.base.errors import EvidenceError, Problem
+from engine.core.evidence import Packet, check_document
+from engine.base.loader import ParseFailure, decode, parse_text
+from engine.book.rules import load_rules
 
 PACKET_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 INVALID_PACKETS = sorted(p for p in INVALID.iterdir() if p.suffix.lower() in PACKET_SUFFIXES)
@@ -495,7 +495,7 @@ def test_every_number_in_the_schema_is_bounded_within_exact_float_range():
     """JSON packets are parsed with orjson, which reads an integer beyond 64 bits as a float; a
     packet is re-parsed exactly only when it is invalid. That is sound while no valid packet can
     hold such a number: every numeric field must keep a minimum and a maximum within 2**53."""
-    from engine.resources import load_schema
+    from engine.base.resources import load_schema
 
     found = []
 
@@ -567,7 +567,7 @@ def test_letter_case_of_level_names_and_person_ids(run_cli, tmp_path):
     problem that names the canonical id. On the command line a person types, so `--target` is
     matched without regard to case or surrounding spaces. Output always prints canonical ids.
     Person ids keep their case in output but are one person whatever the case
-    (engine.fields.person_key; see tests/test_integrity.py)."""
+    (engine.book.fields.person_key; see tests/test_integrity.py)."""
     src = FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"
     data = yaml.safe_load(src.read_text(encoding="utf-8"))
     data["candidate"]["target_level"] = "Senior-PM"
@@ -629,19 +629,19 @@ def test_a_hostile_folder_name_in_the_summary_is_escaped(run_cli, tmp_path):
                                         for p in (Path(__file__).resolve().parent.parent / "schemas").glob("*.schema.json")))
 def test_every_bundled_schema_is_a_valid_json_schema(name):
     """The bundled schemas are checked against their metaschema here, once, not at every start:
-    a rules folder whose packet schema is the bundled one skips the check (engine.schema)."""
+    a rules folder whose packet schema is the bundled one skips the check (engine.book.schema)."""
     import jsonschema
 
-    from engine.resources import load_schema
+    from engine.base.resources import load_schema
 
     data = load_schema(name)
     jsonschema.validators.validator_for(data).check_schema(data)
 
 
 def test_a_packet_schema_other_than_the_bundled_one_is_still_checked():
-    from engine.errors import RulesError
-    from engine.resources import load_schema
-    from engine.schema import read_packet_schema
+    from engine.base.errors import RulesError
+    from engine.base.resources import load_schema
+    from engine.book.schema import read_packet_schema
 
     data = copy.deepcopy(load_schema("packet"))  # (load_schema's dict is shared: never change it)
     assert read_packet_schema(json.dumps(data).encode(), "packet.schema.json").data == data  # the bundled one

@@ -10,8 +10,8 @@ import random
 
 import pytest
 
-from engine.evidence import _fast_validator, _slow_validator
-from engine.loader import ParseFailure, load_file
+from engine.core.evidence import _fast_validator, _slow_validator
+from engine.base.loader import ParseFailure, load_file
 
 from conftest import FIXTURES, INVALID, bench_generator
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.evidence import check_document
-from engine.facts import build_facts
-from engine.loader import load_file
-from engine.rules import load_rules
-from engine.schema import bundled_packet_schema
+from engine.core.evidence import check_document
+from engine.core.facts import build_facts
+from engine.base.loader import load_file
+from engine.book.rules import load_rules
+from engine.book.schema import bundled_packet_schema
 
 from conftest import ROOT
 

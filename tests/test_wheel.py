@@ -76,7 +76,7 @@ def test_installed_wheel_adds_only_the_ladder_package(installed, tmp_path):
     for generic in ("engine", "cli"):
         proc = _run([python, "-c", f"import {generic}"], cwd=tmp_path)
         assert proc.returncode != 0 and "ModuleNotFoundError" in proc.stderr, _explain(proc)
-    proc = _run([python, "-c", "import ladder.cli, ladder.engine.resources as r; "
+    proc = _run([python, "-c", "import ladder.cli, ladder.engine.base.resources as r; "
                  "print(r.default_rules_dir()); print(r.schemas_dir())"], cwd=tmp_path)
     assert proc.returncode == 0, _explain(proc)
     for line in proc.stdout.splitlines():

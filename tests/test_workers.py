@@ -1,4 +1,4 @@
-"""engine.workers: the pool behind batch, audit --jobs and reverify --jobs.
+"""engine.base.workers: the pool behind batch, audit --jobs and reverify --jobs.
 
 The property a committee relies on: however a worker dies, every packet gets exactly one result,
 in input order, and the run ends. The hard case is a worker that dies halfway through sending a
@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT
-from engine import workers
-from engine.workers import WorkerPool, in_order
+from engine.base import workers
+from engine.base.workers import WorkerPool, in_order
 
 LINUX = sys.platform.startswith("linux")
 
@@ -40,7 +40,7 @@ def _never_hang():
 _PROBE = textwrap.dedent("""
     import json, os, struct, sys
     from pathlib import Path
-    from engine.workers import WorkerPool, in_order
+    from engine.base.workers import WorkerPool, in_order
 
     MARK = Path(sys.argv[1])
 
@@ -224,7 +224,7 @@ def test_the_pool_forks_whatever_the_default_start_method():
     """Python 3.14 makes forkserver Linux's default; a forkserver worker's parent is the server,
     so a worker that watches its parent ended at once and every packet came back crashed."""
     code = ("import multiprocessing, sys; multiprocessing.set_start_method('forkserver'); "
-            "from engine.workers import WorkerPool, in_order; got = []; "
+            "from engine.base.workers import WorkerPool, in_order; got = []; "
             "in_order(WorkerPool(2, int, (), sorted, repr), [3, 1, 2], got.append, chunk=1); print(got)")
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -3,7 +3,7 @@
 
     python tools/mutate.py --list                         # every mutant, nothing run
     python tools/mutate.py --sample 40 --seed 1           # 40 mutants of engine/, tests run
-    python tools/mutate.py --module engine/explain.py     # every mutant of one module
+    python tools/mutate.py --module engine/core/explain.py     # every mutant of one module
     python tools/mutate.py --only explain.py:133:cmp      # one mutant, to see it die
 
 Mutations, made on the syntax tree one at a time (each is one small edit a person could make):
@@ -148,7 +148,7 @@ class _Finder(ast.NodeVisitor):
         super().generic_visit(node)
 
 
-# Helpers whose call a person forgets: the output doors (engine/escape.py and their local names)
+# Helpers whose call a person forgets: the output doors (engine/base/escape.py and their local names)
 # and the dedupe/order calls. Dropping one passes its first argument through unchanged.
 _PASS_THROUGH = {"terminal", "terminal_lines", "terminal_out", "markdown", "markdown_code", "csv_cell", "csv_line",
                  "csv_text", "html_text", "html_id", "safe_url", "_md", "_code", "e", "esc", "escape", "quoteattr",
@@ -283,7 +283,7 @@ def _node_by_id(tree: ast.AST, wanted: int):
 
 def _tests_for(rel: str) -> list[str]:
     """The module's EXTRA, every test file that names the module (its stem as a word:
-    `engine.calibrate`, `from engine import calibrate`, the `calibrate` command), then FAST: the
+    `engine.committee.calibrate`, `from engine import calibrate`, the `calibrate` command), then FAST: the
     module's own tests first, so that with -x most mutants die in seconds."""
     names: list[str] = []
     for key, extra in EXTRA.items():

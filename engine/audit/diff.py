@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..report import dumps
-from ..rules import RuleBook, canonical_json
+from ..book.rules import RuleBook, canonical_json
+from ..outputs.report import dumps
 
 
 def _kind(required: bool | None) -> str:

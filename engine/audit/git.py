@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from ..errors import Problem, RulesError, UsageError
-from ..loader import (
+from ..base.errors import Problem, RulesError, UsageError
+from ..base.loader import (
     DEFAULT_MAX_BYTES,
     LEAVES_PACK,
     Document,
@@ -21,8 +21,8 @@ from ..loader import (
     load_pack_file,
     parse_text,
 )
-from ..rules import RuleBook, build_rulebook
-from ..schema import PacketSchema, packet_schema_beside, read_packet_schema
+from ..book.rules import RuleBook, build_rulebook
+from ..book.schema import PacketSchema, packet_schema_beside, read_packet_schema
 
 # Inside a git hook these point at the hook's repository and would override `-C`.
 _GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX",

@@ -9,15 +9,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import clock, pipeline
-from ..errors import LadderError, Problem
-from ..evaluator import Evaluator
-from ..evidence import Packet
-from ..inputs import Item
-from ..loader import DEFAULT_MAX_BYTES
-from ..pipeline import Result
-from ..rules import Criterion, RuleBook, canonical_json
-from ..verdict import Verdict
+from ..base import clock
+from ..base.errors import LadderError, Problem
+from ..base.inputs import Item
+from ..base.loader import DEFAULT_MAX_BYTES
+from ..book.rules import Criterion, RuleBook, canonical_json
+from ..core import pipeline
+from ..core.evaluator import Evaluator
+from ..core.evidence import Packet
+from ..core.pipeline import Result
+from ..core.verdict import Verdict
 from .diff import RuleDiff, diff_rules, diff_schemas
 from .result import AuditResult, InvalidPacket, PacketChange, Side, StatusChange, Tally, _level_changes
 
@@ -229,7 +230,7 @@ def _audit_chunk(items: list[Item]) -> list[_Row]:
 
 
 def _crashed_row(item: Item) -> _Row:
-    from ..batch import CRASH_MESSAGE
+    from ..committee.batch import CRASH_MESSAGE
 
     return _Row("invalid", None, None, InvalidPacket(item.source, None, Problem(item.source, "", CRASH_MESSAGE,
                                                                                kind="crash"), 1))
@@ -237,7 +238,7 @@ def _crashed_row(item: Item) -> _Row:
 
 def _assess_parallel(res: AuditResult, base: RuleBook | None, head: RuleBook, items: Iterable[Item], max_bytes: int,
                      jobs: int, reuse: bool) -> None:
-    from ..workers import WorkerPool, in_order
+    from ..base.workers import WorkerPool, in_order
 
     pool = WorkerPool(jobs, _init_audit_worker, (base, head, max_bytes, reuse, clock.today().isoformat()),
                       _audit_chunk, _crashed_row)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from ..escape import markdown as _md, markdown_code as _code
-from ..report import dumps
+from ..base.escape import markdown as _md, markdown_code as _code
+from ..outputs.report import dumps
 from .diff import RuleDiff, schema_change_text, show
 from .result import (
     AuditResult,

@@ -5,8 +5,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import Problem
-from ..verdict import LevelResult, Verdict
+from ..base.errors import Problem
+from ..core.verdict import LevelResult, Verdict
 from .diff import RuleDiff, _kind
 
 WORKING_TREE = "working tree"

@@ -8,11 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import EXIT_FAILURES as EXIT_CHANGES, EXIT_OK, Outcome, UsageError
-from ..escape import terminal
-from ..inputs import Item, iter_inputs
-from ..loader import DEFAULT_MAX_BYTES
-from ..rules import RuleBook
+from ..base.errors import EXIT_FAILURES as EXIT_CHANGES, EXIT_OK, Outcome, UsageError
+from ..base.escape import terminal
+from ..base.inputs import Item, iter_inputs
+from ..base.loader import DEFAULT_MAX_BYTES
+from ..book.rules import RuleBook
 from .git import (
     RulesAbsentError,
     RulesLocation,
