@@ -50,7 +50,8 @@ def installed(tmp_path_factory) -> Path:
     dist_info = {t for t in top if t.endswith(".dist-info")}
     assert top - dist_info == {"ladder"}, sorted(top)
     assert len(dist_info) == 1 and dist_info.pop().startswith("ladder-"), sorted(top)
-    assert {"ladder/__init__.py", "ladder/cli.py", "ladder/engine/__init__.py", "ladder/engine/firing.py"} <= set(names)
+    assert {"ladder/__init__.py", "ladder/cli.py", "ladder/engine/__init__.py", "ladder/engine/core/firing.py",
+            "ladder/engine/base/__init__.py"} <= set(names)
     assert any(n.startswith("ladder/engine/_bundled/rules/") and n.endswith(".yaml") for n in names), names
     assert "ladder/engine/_bundled/schemas/packet.schema.json" in names, names
     assert not any("__pycache__" in n for n in names), names
