@@ -134,20 +134,20 @@ def _anchor_options(f):
     return PEOPLE_OPT(CYCLES_OPT(REQUIRE_PEOPLE_OPT(f)))
 
 
-def _anchors(book, people, cycles, require_people):
-    """The people directory and cycle calendar of the run, read once (engine.org.anchors); a bad file
-    or a missing mandatory directory ends the run here (exit 2; a broken pack calendar exit 4)."""
+def _anchors(book, people, cycles, require_people, day):
+    """The people directory and cycle calendar of the run, read once, and the day of the run
+    (engine.org.anchors); a bad file or a missing mandatory directory ends the run here (exit 2; a
+    broken pack calendar exit 4)."""
     try:
-        return _engine("org.anchors").load_anchors(book, people, cycles, require_people)
+        return _engine("org.anchors").load_anchors(book, people, cycles, require_people, day)
     except _errors().LadderError as exc:
         _fail(exc, exc.exit_code)
 
 
-def _today(today) -> None:
-    """Fix the day of the run now, once, before any worker process starts."""
-    clock = _engine("base.clock")
-    clock.set_today(today.date() if today is not None else None)
-    clock.today()
+def _today(today):
+    """The day of the run (--today, else the system's), read once: it travels with the anchors
+    and the options to every check and worker."""
+    return today.date() if today is not None else _engine("base.clock").today()
 
 
 def _fail(exc: Exception, code: int) -> NoReturn:
@@ -289,13 +289,14 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
       ladder new --target senior-pm | ladder validate -
       ladder validate --decisions fixtures/decisions-2026-h1.csv --results results.jsonl
     """
-    _today(today)
-    s = _commands().Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes)
+    day = _today(today)
+    s = _commands().Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes, today=day)
     book = _book(rules_dir)
     del recursive  # -r is accepted for old scripts and changes nothing: folders are always read whole
     _run(_commands().validate, book, list(packets), s, jobs or os.cpu_count() or 1,
          decisions=list(decisions), results=results, cycle=cycle,
-         anchors=_anchors(book, people, cycles, require_people), anchor_files=(people, cycles), exclude=tuple(exclude))
+         anchors=_anchors(book, people, cycles, require_people, day), anchor_files=(people, cycles),
+         exclude=tuple(exclude))
 
 
 @main.command()
@@ -324,14 +325,14 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
       cat fixtures/noor-ashgrove-mid-to-senior-ready.yaml | ladder evaluate - --exit-code
       ladder evaluate fixtures/noor-ashgrove-mid-to-senior-ready.yaml --paths
     """
-    _today(today)
+    day = _today(today)
     s = _commands().Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan, exit_code=exit_code,
-                          paths=with_paths)
+                             paths=with_paths, today=day)
     colour = sys.stdout.isatty()
     book = _book(rules_dir)
     _run(_commands().evaluate, book, packet, target, s,
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None, track=track,
-         anchors=_anchors(book, people, cycles, require_people))
+         anchors=_anchors(book, people, cycles, require_people, day))
 
 
 @main.command()
@@ -378,13 +379,13 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
       ladder batch fixtures/ --out results.jsonl --paths
       ladder batch fixtures/ --out results.jsonl --exclude invalid --exclude 'cycle-*'
     """
-    _today(today)
+    day = _today(today)
     opts = _engine("committee.batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
-                                         plan=not no_plan, today=_engine("base.clock").today().isoformat(), track=track,
+                                         plan=not no_plan, today=day.isoformat(), track=track,
                                          paths=with_paths, people=people, cycles=cycles,
                                          require_people=require_people, exclude=tuple(exclude))
     book = _book(rules_dir)
-    _anchors(book, people, cycles, require_people)  # a bad directory or calendar: exit 2 before any work
+    _anchors(book, people, cycles, require_people, day)  # a bad directory or calendar: exit 2 before any work
     _run(_commands().batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
          book=book, criteria_csv=criteria_csv, html=html, private=private, to_stderr=True)  # stdout may be the verdicts (--out -)
 
@@ -426,7 +427,7 @@ def report(results, out, packets, redact, no_charts, private, rules_dir, max_byt
       ladder report results.jsonl fixtures/ --out cycle.html --decisions fixtures/decisions-2026-h1.csv
     """
     book = _book(rules_dir)
-    anchors = _anchors(book, people, cycles, require_people) if people or cycles or require_people else None
+    anchors = _anchors(book, people, cycles, require_people, None) if people or cycles or require_people else None
     _run(_commands().report, book, results, out, redact, list(packets), max_bytes, private, anchors=anchors,
          charts=not no_charts, decisions=tuple(decisions), groups_csv=groups_csv)
 
@@ -549,8 +550,7 @@ def paths(packet, rules_dir, fmt, max_bytes, redact, today):
       ladder paths fixtures/amara-stonebridge-senior-to-director-not-ready.yaml
       ladder paths fixtures/petra-silvermoss-senior-to-principal-not-ready.yaml --format json
     """
-    _today(today)
-    s = _commands().Settings(rules_dir, fmt, max_bytes, redact)
+    s = _commands().Settings(rules_dir, fmt, max_bytes, redact, today=_today(today))
     colour = sys.stdout.isatty()
     _run(_commands().paths, _book(rules_dir), packet, s,
          style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
@@ -588,9 +588,8 @@ def case(packet, fmt, out, decisions, history, no_plan, redact, rules_dir, max_b
       ladder case fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml --format markdown --decisions fixtures/decisions-2026-h1.csv
       ladder case fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml --history results.jsonl --redact --out case.html
     """
-    _today(today)
     _run(_engine("committee.case").execute, _book(rules_dir), packet, fmt, out, tuple(decisions), tuple(history), redact,
-         not no_plan, max_bytes)
+         not no_plan, max_bytes, _today(today))
 
 
 @main.group()
@@ -743,7 +742,7 @@ def reverify(results, packets, rules_dir, fmt, max_bytes, jobs, people, cycles, 
       ladder reverify results.jsonl packets/ --format json
     """
     book = _book(rules_dir)
-    _anchors(book, people, cycles, require_people)
+    _anchors(book, people, cycles, require_people, None)  # a bad directory or calendar: exit 2 before any work
     _run(_engine("committee.reverify").execute, book, results, list(packets), fmt, max_bytes,
          jobs or os.cpu_count() or 1, people=people, cycles=cycles)
 

@@ -15,6 +15,17 @@ import sys
 import time
 
 
+def _engine(module: str, flat: str):
+    """engine.<module>, or engine.<flat> in an earlier build whose engine/ was one flat folder
+    (so two builds can be compared with this one script)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"engine.{module}")
+    except ModuleNotFoundError:
+        return importlib.import_module(f"engine.{flat}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("tree")
@@ -26,12 +37,13 @@ def main() -> int:
                     help="also count engine firings by phase of engine.core.plan (build, minimise, merge)")
     a = ap.parse_args()
     sys.path.insert(0, a.tree)
-    from engine.committee import batch
-    from engine.base import clock
-    from engine.base.inputs import iter_inputs
-
-    clock.set_today(dt.date(2026, 11, 30))
-    batch._init_worker(batch.BatchOptions(plan=not a.no_plan))
+    batch = _engine("committee.batch", "batch")
+    iter_inputs = _engine("base.inputs", "inputs").iter_inputs
+    clock = _engine("base.clock", "clock")
+    if hasattr(clock, "set_today"):  # an earlier build kept the day of the run in the clock module
+        clock.set_today(dt.date(2026, 11, 30))
+    fields = getattr(batch.BatchOptions, "__dataclass_fields__", {})
+    batch._init_worker(batch.BatchOptions(plan=not a.no_plan, **({"today": "2026-11-30"} if "today" in fields else {})))
     items = list(iter_inputs([a.packets]))
     counts = _instrument() if a.count_firings else None
     for it in items[:50]:
@@ -52,9 +64,9 @@ def main() -> int:
 
 def _stages(items, with_plan: bool) -> None:
     """CPU per packet of each stage, the pipeline's own functions called one after another."""
-    from engine.committee import batch
-    from engine.core import pipeline
-    from engine.outputs.report import dumps, verdict_dict
+    batch, pipeline = _engine("committee.batch", "batch"), _engine("core.pipeline", "pipeline")
+    report = _engine("outputs.report", "report")
+    dumps, verdict_dict = report.dumps, report.verdict_dict
 
     ev = batch._WORKER["evaluator"]
     spent = dict.fromkeys(("load", "check", "evaluate", "plan", "JSON"), 0.0)
@@ -92,8 +104,7 @@ def _instrument():
     """Count Evaluator.status calls (each one firing) by the plan phase that made them."""
     from collections import Counter
 
-    from engine.committee import batch
-    from engine.core import plan as P
+    batch, P = _engine("committee.batch", "batch"), _engine("core.plan", "plan")
 
     counts: Counter[str] = Counter()
     phase = ["verdict"]

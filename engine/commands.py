@@ -1,6 +1,7 @@
 """What each CLI command does, as functions returning (output, exit code). No click here."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ class Settings:
     plan: bool = True  # a not-ready verdict carries its plan (engine.core.plan)
     exit_code: bool = False  # evaluate --exit-code: exit 1 unless the verdict is ready
     paths: bool = False  # evaluate: the adjacent paths' fit after the verdict (engine.core.paths)
+    today: dt.date | None = None  # the day of the run (--today; None: the system's, read when checking)
 
 
 PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
@@ -79,8 +81,11 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
             lines.append(f"{terminal(source, newlines=False)}: ok")
 
     if jobs > 1 and "-" not in expanded and _input_bytes(expanded) > PARALLEL_VALIDATE_BYTES:
+        from .base import clock
+
         opts = BatchOptions(s.rules_dir, None, jobs, s.max_bytes, validate_only=True, people=anchor_files[0],
-                            cycles=anchor_files[1])
+                            cycles=anchor_files[1], today=(anchors.today if anchors is not None else
+                                                           s.today or clock.today()).isoformat())
         run_batch(expanded, opts, lambda o: report(o.source, o.kind, o.problems if o.kind else [
             Problem(o.source, "", "could not be checked (the worker crashed)", kind="crash")]), selection=selection)
     else:
@@ -235,7 +240,9 @@ def paths(book: RuleBook, path: str, s: Settings, style=None) -> Outcome:
     doc = pipeline.load(stdin_packet() if path == "-" else path, s.max_bytes)
     if isinstance(doc, pipeline.Result):
         raise EvidenceError(doc.problems)
-    packet = pipeline.check(doc, book, need_target=False)
+    from .org.anchors import for_book
+
+    packet = pipeline.check(doc, book, need_target=False, anchors=for_book(book, s.today))
     if isinstance(packet, pipeline.Result):
         raise (EngineError if packet.kind == pipeline.INTERNAL else EvidenceError)(packet.problems)
     fits = _fit(packet, assessor)

@@ -41,15 +41,6 @@ def run_cli() -> Callable[..., Result]:
     return run
 
 
-@pytest.fixture(autouse=True)
-def _fresh_clock():
-    """`--today` (and tests) set the day of the run for the process: never let it leak."""
-    yield
-    from engine.base import clock
-
-    clock.set_today(None)
-
-
 def bench_generator():
     """bench/generate.py as a module: realistic, deterministic packets for tests that need many."""
     import importlib.util

@@ -11,7 +11,6 @@ import shutil
 
 from conftest import ROOT
 
-from engine.base import clock
 
 DOC = ROOT / "docs" / "committee.md"
 # The bad decisions file and the edited packet the doc shows are made here, as a reader would.
@@ -56,7 +55,6 @@ def test_every_console_block_of_the_committee_walk_is_a_real_run(run_cli, tmp_pa
             i = next(i for i, a in enumerate(args) if a.startswith("fixtures/*"))
             args[i:i + 1] = sorted(str(p.relative_to(work)) for p in (work / "fixtures").glob("*.yaml"))
         r = run_cli(*args[1:], exit_code=None)
-        clock.set_today(None)
         got = {_norm(x) for x in (r.stdout + "\n" + r.stderr).splitlines()}
         for line in shown:
             if not line.strip() or "..." in line or "…" in line:

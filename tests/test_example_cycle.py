@@ -10,7 +10,6 @@ import shlex
 
 from conftest import ROOT
 
-from engine.base import clock
 
 DOC = ROOT / "docs" / "committee.md"
 MARK = "<!-- the example cycle: tests/test_example_cycle.py runs these lines -->"
@@ -33,7 +32,6 @@ def test_the_example_cycle_runs_as_documented(run_cli, tmp_path):
         args = [str(ROOT / a) if a.startswith("examples/") else str(tmp_path / a) if a.startswith("cycle/") else a
                 for a in cmd[1:]]
         out[i] = run_cli(*args)  # every step exits 0: valid packets, replayed verdicts
-        clock.set_today(None)  # each line is its own process in a shell: --today does not carry over
     assert "all 30 packet(s) valid" in out[1].stdout
     h1 = [json.loads(line) for line in (tmp_path / "cycle" / "h1.jsonl").read_text(encoding="utf-8").splitlines()]
     h2 = [json.loads(line) for line in (tmp_path / "cycle" / "h2.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -6,13 +6,13 @@ one valid packet; each must be refused with a located error that says what to fi
 from __future__ import annotations
 
 import copy
+import json
 import datetime as dt
 
 import pytest
 import yaml
 from test_validate import BASE, problems_in
 
-from engine.base import clock
 
 
 def _with(change) -> list:
@@ -46,16 +46,27 @@ def test_real_titles_pass(title):
 
 
 def test_a_period_ending_after_today_is_refused():
-    """period.end is the packet's own claim: dated in the future, every record could be too."""
-    try:
-        clock.set_today(dt.date(2026, 6, 29))
-        found = _with(lambda d: None)
-        assert [p.path for p in found] == ["/period/end"]
-        assert "--today" in found[0].message
-        clock.set_today(dt.date(2026, 6, 30))
-        assert _with(lambda d: None) == []
-    finally:
-        clock.set_today(None)
+    """period.end is the packet's own claim: dated in the future, every record could be too. The
+    day of the run is the anchors' (explicit, per check): two days in one process, no leak."""
+    from engine import EvidenceError, check_document, load_rules
+    from engine.base.loader import Document
+    from engine.org.anchors import for_book
+
+    book = load_rules()
+    end = dt.date.fromisoformat(BASE["period"]["end"])
+
+    def problems(day: dt.date) -> list:
+        try:
+            check_document(Document("p.json", BASE, json.dumps(BASE), "json"), book, anchors=for_book(book, day))
+        except EvidenceError as exc:
+            return exc.problems
+        return []
+
+    found = problems(end - dt.timedelta(days=1))
+    assert [p.path for p in found] == ["/period/end"]
+    assert "--today" in found[0].message and str(end - dt.timedelta(days=1)) in found[0].message
+    assert problems(end) == []
+    assert [p.path for p in problems(end - dt.timedelta(days=1))] == ["/period/end"]  # the earlier day again
 
 
 def test_today_replays_a_cycle_from_the_command_line(run_cli):
@@ -69,6 +80,17 @@ def test_today_replays_a_cycle_from_the_command_line(run_cli):
     run_cli("validate", fx, "--today", "2026-06-29", exit_code=3)
     out = run_cli("batch", fx, "--out", "-", "--today", "2026-06-29", "--quiet", exit_code=3).stdout
     assert '"/period/end"' in out
+    # the day travels with the run, to every command that checks a packet and to every worker
+    for args in (("paths", fx), ("case", fx, "--format", "markdown")):
+        r = run_cli(*args, "--today", "2026-06-29", exit_code=3)
+        assert "/period/end" in r.stderr, args
+        run_cli(*args, "--today", "2026-06-30")
+    many = [fx, FIXTURES / "caspian-thistlewood-mid-to-senior-not-ready.yaml"]
+    out = run_cli("batch", *many, "--out", "-", "--jobs", "2", "--today", "2026-06-29", "--quiet", exit_code=3).stdout
+    assert ['"/period/end"' in x for x in out.splitlines()] == [True, False]  # caspian's period ends earlier
+    lines = run_cli("batch", *many, "--out", "-", "--jobs", "2", "--today", "2026-06-30", "--quiet",
+                    exit_code=None).stdout.splitlines()
+    assert [json.loads(x)["options"]["today"] for x in lines] == ["2026-06-30"] * 2  # what reverify replays
 
 
 # -- warnings: what a committee should look at ------------------------------------------------------

@@ -14,7 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.base import clock
 from engine.core import pipeline
 from engine.core.evaluator import Evaluator
 from engine.core.evidence import check_document
@@ -174,7 +173,6 @@ def _not_ready(seed: int, i: int) -> dict | None:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(st.integers(0, 10_000), st.integers(0, 200))
 def test_a_plan_always_makes_a_generated_packet_ready_and_none_of_it_can_be_dropped(seed, i):
-    clock.set_today(None)
     data = _not_ready(seed, i)
     if data is None:
         return  # ready packets carry no plan (checked above); only not-ready ones are interesting

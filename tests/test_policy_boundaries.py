@@ -21,7 +21,7 @@ import json
 
 import pytest
 
-from engine.base import clock
+from engine.org.anchors import for_book
 from engine.base.errors import LadderError
 from engine.core.evaluator import Evaluator
 from engine.core.evidence import check_document
@@ -40,13 +40,6 @@ START = dt.date(2023, 1, 1)  # long before every window, so a record at a window
 CRITERIA = list(BOOK.all_criteria())
 
 
-@pytest.fixture(autouse=True)
-def _today():
-    clock.set_today(END)
-    yield
-    clock.set_today(None)
-
-
 def _below(level: str) -> tuple[str, str]:
     """(track, current level) of a candidate promoted to `level`: the level just below on its track."""
     lv = BOOK.levels[level]
@@ -62,7 +55,8 @@ def _packet(level: str, records: list[dict]):
                           "target_level": level, "track": track},
             "period": {"start": START.isoformat(), "end": END.isoformat()},
             "evidence": [real_record(r) for r in records]}
-    return check_document(Document("boundary.json", data, json.dumps(data), "json"), BOOK)
+    return check_document(Document("boundary.json", data, json.dumps(data), "json"), BOOK,
+                          anchors=for_book(BOOK, END))  # checked as of the period's last day
 
 
 def _status(level: str, cid: str, records: list[dict]) -> str:

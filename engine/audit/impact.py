@@ -19,6 +19,7 @@ from ..core.evaluator import Evaluator
 from ..core.evidence import Packet
 from ..core.pipeline import Result
 from ..core.verdict import Verdict
+from ..org.anchors import for_book
 from .diff import RuleDiff, diff_rules, diff_schemas
 from .result import AuditResult, InvalidPacket, PacketChange, Side, StatusChange, Tally, _level_changes
 
@@ -66,8 +67,9 @@ def _status_changes(a: Verdict, b: Verdict, ident: Identity = Identity()) -> lis
 
 def assess(base: RuleBook | None, head: RuleBook, items: Iterable[Item], max_bytes: int = DEFAULT_MAX_BYTES,
            base_side: Side | None = None, head_side: Side | None = None, jobs: int = 1,
-           reuse: bool = True) -> AuditResult:
-    """Evaluate every packet under both books; keep only what differs.
+           reuse: bool = True, today: dt.date | None = None) -> AuditResult:
+    """Evaluate every packet under both books; keep only what differs. Packets are checked as of
+    `today` (None: the system's day, read once here for every worker).
 
     Per packet: parse once; validate once per book only when the ladders (levels, tracks,
     aliases) differ, since only they shape validation; evaluate once per book, or once in all
@@ -89,10 +91,11 @@ def assess(base: RuleBook | None, head: RuleBook, items: Iterable[Item], max_byt
     res.level_order = head.ordered_levels() + [lv for lv in (base.ordered_levels() if base else [])
                                                if lv not in head.levels]
     res.new_pack = base is None
+    today = today or clock.today()
     if jobs > 1:
-        _assess_parallel(res, base, head, items, max_bytes, jobs, reuse)
+        _assess_parallel(res, base, head, items, max_bytes, jobs, reuse, today)
         return res
-    pairer = _Pairer(base, head, max_bytes, reuse)
+    pairer = _Pairer(base, head, max_bytes, reuse, today)
     try:
         for item in items:
             _add(res, pairer.row(item))
@@ -121,8 +124,10 @@ def _path_rules(book: RuleBook, path: tuple[str, ...]) -> str:
 class _Pairer:
     """Both books' evaluators in one process: a packet in, the row the result keeps out."""
 
-    def __init__(self, base: RuleBook | None, head: RuleBook, max_bytes: int, reuse: bool = False):
+    def __init__(self, base: RuleBook | None, head: RuleBook, max_bytes: int, reuse: bool = False,
+                 today: dt.date | None = None):
         self.base, self.head, self.max_bytes = base, head, max_bytes
+        self.today = today or clock.today()
         self.ident = Identity.of(diff_rules(base, head))
         self.explain = not reuse  # the fast audit makes verdicts without explanations (it never shows them)
         if base is None:  # a new pack: every packet is judged under the head only
@@ -140,9 +145,9 @@ class _Pairer:
 
     def row(self, item: Item) -> _Row:
         if self.base is None:
-            return _new_row(item, self.head, self.ev_head, self.max_bytes, self.explain)
+            return _new_row(item, self.head, self.ev_head, self.max_bytes, self.explain, self.today)
         b, h = _pair(item, self.base, self.head, self.ev_base, self.ev_head, self.same_ladder, self.same_rules,
-                     self.max_bytes, self if self.reuse else None, self.explain)
+                     self.max_bytes, self if self.reuse else None, self.explain, self.today)
         return _compare(item, b, h, self.ident)
 
     def path_unchanged(self, packet: Packet) -> bool:
@@ -220,8 +225,8 @@ _AUDIT_WORKER: dict[str, Any] = {}
 
 
 def _init_audit_worker(base: RuleBook | None, head: RuleBook, max_bytes: int, reuse: bool, today: str) -> None:
-    clock.set_today(dt.date.fromisoformat(today))  # the parent's day, however the worker started
-    _AUDIT_WORKER["pairer"] = _Pairer(base, head, max_bytes, reuse)
+    # the parent's day, however the worker started
+    _AUDIT_WORKER["pairer"] = _Pairer(base, head, max_bytes, reuse, dt.date.fromisoformat(today))
 
 
 def _audit_chunk(items: list[Item]) -> list[_Row]:
@@ -237,17 +242,17 @@ def _crashed_row(item: Item) -> _Row:
 
 
 def _assess_parallel(res: AuditResult, base: RuleBook | None, head: RuleBook, items: Iterable[Item], max_bytes: int,
-                     jobs: int, reuse: bool) -> None:
+                     jobs: int, reuse: bool, today: dt.date) -> None:
     from ..base.workers import WorkerPool, in_order
 
-    pool = WorkerPool(jobs, _init_audit_worker, (base, head, max_bytes, reuse, clock.today().isoformat()),
+    pool = WorkerPool(jobs, _init_audit_worker, (base, head, max_bytes, reuse, today.isoformat()),
                       _audit_chunk, _crashed_row)
     in_order(pool, items, lambda row: _add(res, row))
 
 
 def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_head: Evaluator,
           same_ladder: bool, same_rules: bool, max_bytes: int, reuse: _Pairer | None = None,
-          explain: bool = True) -> tuple[Result, Result]:
+          explain: bool = True, today: dt.date | None = None) -> tuple[Result, Result]:
     """One packet through the pipeline under both books: parsed once; checked once when the
     books check alike (same ladder and packet schema); evaluated under each book (facts built
     for it), or once when `reuse` says the head would judge it exactly as the base
@@ -255,8 +260,8 @@ def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_hea
     doc = pipeline.load(item, max_bytes)
     if isinstance(doc, Result):
         return doc, doc
-    pb = pipeline.check(doc, base)
-    ph = pb if same_ladder else pipeline.check(doc, head)
+    pb = pipeline.check(doc, base, anchors=for_book(base, today))
+    ph = pb if same_ladder else pipeline.check(doc, head, anchors=for_book(head, today))
     ob = pipeline.evaluate(pb, ev_base, explain) if isinstance(pb, Packet) else pb
     if ph is pb and same_rules:
         return ob, ob
@@ -282,11 +287,12 @@ class _Row:
     outcomes: tuple[tuple[str, str], ...] = ()  # (added or removed criterion, its status where it exists)
 
 
-def _new_row(item: Item, head: RuleBook, ev: Evaluator, max_bytes: int, explain: bool = True) -> _Row:
+def _new_row(item: Item, head: RuleBook, ev: Evaluator, max_bytes: int, explain: bool = True,
+             today: dt.date | None = None) -> _Row:
     """A packet under a pack the base does not have: its head verdict, and every criterion on its
     path as an added criterion's outcome."""
     doc = pipeline.load(item, max_bytes)
-    ph = doc if isinstance(doc, Result) else pipeline.check(doc, head)
+    ph = doc if isinstance(doc, Result) else pipeline.check(doc, head, anchors=for_book(head, today))
     oh = pipeline.evaluate(ph, ev, explain) if isinstance(ph, Packet) else ph
     v = oh.verdict
     if v is None:

@@ -1,21 +1,15 @@
-"""The day of the run: the one read of the clock, for the one check that needs it (a period that
-ends after today is an error). Read once per process, before workers fork; `--today DATE`
-replaces it (tests, replaying an old cycle). Nothing else in a verdict depends on the clock."""
+"""The day of the run, read from the system clock here and nowhere else.
+
+A verdict depends on the day in two checks only: a period that ends after today is an error, and
+a period long past is warned about. The day travels explicitly with the rest of what a packet is
+checked against (engine.org.anchors.Anchors.today): the command line reads the clock once (or
+takes `--today DATE`) and hands the day on; batch workers get it in their options, a replay
+(reverify) the day each verdict line recorded. There is no process-wide day to set or restore."""
 from __future__ import annotations
 
 import datetime as dt
 
-_TODAY: dt.date | None = None
-
 
 def today() -> dt.date:
-    global _TODAY
-    if _TODAY is None:
-        _TODAY = dt.date.today()
-    return _TODAY
-
-
-def set_today(day: dt.date | None) -> None:
-    """Use `day` as the day of the run (None: read the clock again on next use)."""
-    global _TODAY
-    _TODAY = day
+    """The system's day, for a run that was given none."""
+    return dt.date.today()

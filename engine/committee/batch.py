@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..base import clock
 from ..base.errors import EvidenceError, first_problem
 from ..base.escape import terminal_lines
 from ..base.inputs import Item, Selection, iter_inputs, redacted
@@ -81,12 +80,12 @@ def _init_worker(opts: BatchOptions) -> None:
     from ..book.rules import load_rules
     from ..core.evaluator import Evaluator
 
-    if opts.today is not None:
-        clock.set_today(dt.date.fromisoformat(opts.today))
     book = load_rules(opts.rules_dir)
     from ..org.anchors import load_anchors
 
-    anchors = load_anchors(book, opts.people, opts.cycles)  # once per worker; checked by the parent first
+    # once per worker, as of the parent's day (checked by the parent first)
+    anchors = load_anchors(book, opts.people, opts.cycles,
+                           today=dt.date.fromisoformat(opts.today) if opts.today is not None else None)
     _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book), assessor=None, anchors=anchors,
                    options=line_options(opts, anchors))
     if opts.paths and not opts.validate_only:

@@ -11,6 +11,7 @@ reads it), no randomness, the same bytes for the same files.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from ..core import pipeline
 from ..core.evaluator import Evaluator
 from ..core.evidence import Packet
 from ..core.verdict import INSUFFICIENT, NONE, READY, PathsReport, Verdict
+from ..org.anchors import for_book
 from ..outputs.charts import CSS as CHART_CSS, criteria_meters
 from ..outputs.report import verdict_dict
 
@@ -462,8 +464,8 @@ def _cite(packet: Packet, ids: list[str], redact: bool) -> list[str]:
 
 def build(book: RuleBook, path: str, redact: bool = False, with_plan: bool = True,
           decisions: tuple[str, ...] = (), history: tuple[str, ...] = (),
-          max_bytes: int = DEFAULT_MAX_BYTES) -> Case:
-    """Evaluate the packet and gather its case. Raises EvidenceError (a bad packet, exit 3),
+          max_bytes: int = DEFAULT_MAX_BYTES, today: dt.date | None = None) -> Case:
+    """Evaluate the packet (as of `today`; None: the system's day) and gather its case. Raises EvidenceError (a bad packet, exit 3),
     UsageError (a results file that is not there, exit 2), EngineError (a bug); problems in
     decisions or results files are returned in `problems`, the case still built without them."""
     from ..base.inputs import stdin_packet
@@ -471,7 +473,7 @@ def build(book: RuleBook, path: str, redact: bool = False, with_plan: bool = Tru
 
     assessor = assessor_for(book)  # a broken path profile: exit 4 before any work
     v, packet = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book), max_bytes=max_bytes,
-                             with_plan=with_plan).verdict_or_raise()
+                             anchors=for_book(book, today), with_plan=with_plan).verdict_or_raise()
     fits = pipeline.fit(packet, assessor)
     if isinstance(fits, pipeline.Result):
         raise EngineError(fits.problems)
@@ -636,7 +638,7 @@ def html(case: Case) -> str:
 # -- the command ---------------------------------------------------------------------------------------------
 def execute(book: RuleBook, path: str, fmt: str = "html", out: str = "-", decisions: tuple[str, ...] = (),
             history: tuple[str, ...] = (), redact: bool = False, with_plan: bool = True,
-            max_bytes: int = DEFAULT_MAX_BYTES) -> Outcome:
+            max_bytes: int = DEFAULT_MAX_BYTES, today: dt.date | None = None) -> Outcome:
     """`ladder case`: the page to `out` (atomic; `-`: stdout). A problem in a decisions or results
     file is named on stderr and the page is still written without it (exit 3); a bad packet is
     exit 3 with nothing written; a results file that is not there, exit 2."""
@@ -647,7 +649,7 @@ def execute(book: RuleBook, path: str, fmt: str = "html", out: str = "-", decisi
         raise UsageError(summary=f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
     check_outputs([("--out", out)], [("PACKET", path)] + [("a --decisions file", f) for f in decisions]
                   + [("a --history file", f) for f in history])
-    case = build(book, path, redact, with_plan, decisions, history, max_bytes)
+    case = build(book, path, redact, with_plan, decisions, history, max_bytes, today)
     text = html(case) if fmt == "html" else markdown(case)
     err = problems_text(case.problems)
     code = EXIT_INVALID_PACKET if case.problems else EXIT_OK

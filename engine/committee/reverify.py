@@ -10,10 +10,12 @@ is has changed since its verdict. Packets are evaluated by the batch pool (batch
 
 The clock plays no part: the only check that reads it refuses a period ending after the day of
 the run, and a recorded verdict shows its packet passed that check on the day it was made, so
-reverify judges every packet as of a day no period ends after.
+reverify judges every packet as of a day no period ends after (the anchors' `today`), and
+the stale-period warning as of the day its line recorded.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
@@ -22,7 +24,6 @@ from typing import Any
 
 import orjson
 
-from ..base import clock
 from ..base.errors import EXIT_FAILURES, EXIT_OK, LadderError, Outcome, Problem
 from ..base.escape import terminal_lines
 from ..base.inputs import Item, iter_inputs
@@ -133,7 +134,7 @@ def _setup(book: RuleBook | None, rules_dir: str | None, idx: Index, results: st
 
     book = book or load_rules(rules_dir)
     _STATE.update(book=book, evaluator=Evaluator(book), index=idx, results=results, max_bytes=max_bytes,
-                  anchors=load_anchors(book, people, cycles))
+                  anchors=load_anchors(book, people, cycles, today=dt.date.max))
 
 
 def _init_worker(rules_dir: str | None, idx: Index, results: str, max_bytes: int, people: str | None = None,
@@ -173,10 +174,9 @@ def _replay(doc: Any, e: Entry, st: dict) -> tuple[bool, list[str]]:
         if e.options is not None and o.get(key) != given[key]:
             return False, [f"made with {key} {o.get(key) or 'none'}; given {given[key] or 'none'}: replay with the "
                            f"same {flag} FILE"]
-    saved = clock._TODAY
     if isinstance(o.get("today"), str):  # the day it was made: the stale-period warning depends on it
         try:
-            clock.set_today(dt.date.fromisoformat(o["today"]))
+            anchors = dataclasses.replace(anchors, today=dt.date.fromisoformat(o["today"]))
         except ValueError:
             pass
     try:
@@ -184,8 +184,6 @@ def _replay(doc: Any, e: Entry, st: dict) -> tuple[bool, list[str]]:
     except LadderError as exc:
         first = exc.problems[0] if exc.problems else None
         return False, [f"the packet is now invalid: {first}" if first else "the packet is now invalid"]
-    finally:
-        clock.set_today(saved)
     assert packet is not None
     try:
         r = pipeline.evaluate(packet, ev)
@@ -239,8 +237,6 @@ def run(book: RuleBook, results: str, packets: list[str], max_bytes: int, jobs: 
         cycles: str | None = None) -> tuple[Index, list[Check]]:
     idx = index(results)
     checks: list[Check] = []
-    saved = clock._TODAY
-    clock.set_today(dt.date.max)  # see the module docstring: the clock plays no part in a replay
     try:
         # `< 1` would send --jobs 1 through a one-worker pool: the same checks, only slower
         # (test_reverify_with_workers_matches_in_process), so that mutant is equivalent
@@ -252,7 +248,6 @@ def run(book: RuleBook, results: str, packets: list[str], max_bytes: int, jobs: 
                               _chunk, _crashed)
             in_order(pool, iter_inputs(packets), checks.append)
     finally:
-        clock.set_today(saved)
         _STATE.clear()
     for c in checks:
         if c.status != UNRECORDED or c.candidate is None:

@@ -89,6 +89,7 @@ class Packet:
     data: Any = field(default=None, repr=False, compare=False)  # the whole document, for the hash
     from_track: str = ""  # the track the candidate is on now; differs from `track` on a move between tracks
     checked: dict | None = None  # engine.org.anchors: what the packet was checked against (the verdict's checked_against)
+    today: dt.date | None = None  # the day of the run it was checked as of (Anchors.today): a plan is checked alike
 
     @cached_property
     def sha256(self) -> str:
@@ -432,7 +433,7 @@ def template_problems(data: dict, add: Callable[[str, str], None]) -> None:
 
 def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None,
                       track_override: str | None = None, need_target: bool = True,
-                      template: bool = False) -> tuple[list[Problem], dict]:
+                      template: bool = False, today: dt.date | None = None) -> tuple[list[Problem], dict]:
     """Checks the schema cannot express. Defensive about types: the schema may have failed too.
     The overrides (--target, --track) stand in for the packet's own values.
 
@@ -456,8 +457,9 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
     # (impossible dates are reported by the schema's format check)
     if start and end and start > end:
         add("/period/start", f"period starts ({start}) after it ends ({end})")
-    if end and end > clock.today():
-        add("/period/end", f"the period ends on {end}, after today ({clock.today()}): evidence cannot be dated in "
+    today = today or clock.today()
+    if end and end > today:
+        add("/period/end", f"the period ends on {end}, after today ({today}): evidence cannot be dated in "
             "the future (use --today DATE to replay a cycle as of another day)")
     ctx["end"] = end
 
@@ -588,10 +590,10 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
         problems = schema_problems(doc, book.packet_schema)
     except ParseFailure as exc:  # nested too deep, or too large, to be a packet at all
         raise EvidenceError([exc.problem]) from None
-    sem, ctx = semantic_problems(doc, book, target_override, track_override, need_target, template)
+    anchors = anchors if anchors is not None else for_book(book)
+    sem, ctx = semantic_problems(doc, book, target_override, track_override, need_target, template, anchors.today)
     sem += direction_problems(doc, book.integrity)  # engine.book.integrity: the pack's metric direction words
     problems += [p for p in sem if p not in problems]
-    anchors = anchors if anchors is not None else for_book(book)
     problems += [p for p in anchors.problems(doc, book, ctx, track_override) if p not in problems]
     if len(problems) > MAX_PROBLEMS:
         # 150k bad list items made a 100 MB report in 30 s: list enough to act on, then stop
@@ -611,6 +613,6 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
                   data["period"]["start"], data["period"]["end"], data["evidence"],
                   {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings,
                   repeats, flagged, org=cand.get("org"), cycle=cand.get("cycle"), manager=cand.get("manager"), data=data,
-                  from_track=ctx["from_track"], checked=anchors.checked())
+                  from_track=ctx["from_track"], checked=anchors.checked(), today=anchors.today)
 
 

@@ -33,6 +33,7 @@ from ..book.conditions import item_clauses
 from ..book.fields import PERSON_FIELD, person_key
 from ..book.integrity import norm_title
 from ..book.operators import MISSING, OPERATORS, Need, holds, ops_of
+from ..org.anchors import for_book
 from .evidence import Packet, check_document
 from .explain import by_type, failed_predicates, field_value
 from .facts import build_facts
@@ -389,7 +390,8 @@ def _with(packet: Packet, records: list[dict], book: Any) -> Packet:
             "evidence": list(packet.evidence) + records}
     # template=True: the people a plan invents are named plan-person-N, a placeholder no packet may
     # keep (engine.core.evidence.template_problems); the packet's own data passed every check already
-    checked = check_document(Document(packet.source, data, "{}", "json"), book, template=True)
+    checked = check_document(Document(packet.source, data, "{}", "json"), book, template=True,
+                             anchors=for_book(book, packet.today))
     assert checked is not None
     return checked
 

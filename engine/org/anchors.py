@@ -8,6 +8,8 @@ calendar's digests, or a plain sentence saying what was not checked).
 """
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,8 @@ class Anchors:
     people: Directory | None = None
     calendar: Calendar | None = None
     policy: Policy = field(default_factory=Policy)
+    # the day of the run: a period ending after it is an error, one long before it is warned about
+    today: dt.date = field(default_factory=clock.today)
 
     def problems(self, doc: Any, book: Any, ctx: dict, track_override: str | None = None) -> list[Problem]:
         out = verifier_problems_without_directory(doc)
@@ -40,7 +44,7 @@ class Anchors:
         cand = got if isinstance(got := data.get("candidate"), dict) else {}
         if self.calendar is not None and cand.get("cycle") in self.calendar.cycles:
             return []
-        w = stale_warning(doc, ctx.get("end"), clock.today())
+        w = stale_warning(doc, ctx.get("end"), self.today)
         return [w] if w is not None else []
 
     def checked(self) -> dict:
@@ -58,23 +62,26 @@ UNCHECKED = Anchors().checked()  # a verdict made without anchors at all
 _BY_BOOK: dict[str, Anchors] = {}
 
 
-def for_book(book: Any) -> Anchors:
-    """The anchors a pack gives by itself (its calendar and policy; no directory), built once."""
+def for_book(book: Any, today: dt.date | None = None) -> Anchors:
+    """The anchors a pack gives by itself (its calendar and policy; no directory; the pack's part
+    built once), as of `today` (None: the system's day)."""
     got = _BY_BOOK.get(book.version)
     if got is None:
         if len(_BY_BOOK) > 8:  # an audit holds two books; a cache bound, not behaviour
             _BY_BOOK.clear()
         got = _BY_BOOK[book.version] = Anchors(None, pack_calendar(book), policy_of(book))
-    return got
+    return dataclasses.replace(got, today=today or clock.today())
 
 
 def load_anchors(book: Any, people: str | None = None, cycles: str | None = None,
-                 require_people: bool = False) -> Anchors:
-    """The anchors of a run: --people, --cycles (else the pack's calendar), the pack's policy.
+                 require_people: bool = False, today: dt.date | None = None) -> Anchors:
+    """The anchors of a run: --people, --cycles (else the pack's calendar), the pack's policy, the
+    day of the run (--today; None: the system's day).
     A directory the pack or --require-people makes mandatory, and missing: UsageError (exit 2)."""
     base = for_book(book)
     if people is None and (require_people or base.policy.required):
         why = "--require-people" if require_people else "this rules pack (ladder.yaml people: required: true)"
         raise UsageError(summary=f"{why} makes a people directory mandatory: give --people FILE")
     return Anchors(load_directory(people, book) if people is not None else None,
-                   load_calendar(cycles) if cycles is not None else base.calendar, base.policy)
+                   load_calendar(cycles) if cycles is not None else base.calendar, base.policy,
+                   today or clock.today())
