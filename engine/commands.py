@@ -40,7 +40,7 @@ class Settings:
     redact: bool = False
     plan: bool = True  # a not-ready verdict carries its plan (engine.core.plan)
     exit_code: bool = False  # evaluate --exit-code: exit 1 unless the verdict is ready
-    paths: bool = False  # evaluate: the adjacent paths' fit after the verdict (engine.core.paths)
+    paths: bool = False  # evaluate: the adjacent paths' fit after the verdict (engine.core.career_fit)
     today: dt.date | None = None  # the day of the run (--today; None: the system's, read when checking)
 
 
@@ -224,7 +224,7 @@ def _fit(packet, assessor):
 
 
 def _assessor(book: RuleBook):
-    from .core.paths import assessor_for
+    from .core.career_fit import assessor_for
 
     return assessor_for(book)
 
@@ -402,7 +402,7 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
 def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> Outcome:
     """(stdout, exit code, stderr): every rule problem; errors (or warnings with --strict) exit 4."""
     from .authoring import ruletools
-    from .book.pathrules import load_paths
+    from .book.career_paths import load_paths
     from .book.rules import load_rules
     from .outputs.report import dumps
 
@@ -459,7 +459,7 @@ def rules_show(book: RuleBook, level: str | None, fmt: str) -> Outcome:
         if resolved is None:
             raise UsageError(summary=f"unknown level {level!r}{book.level_hint(level)}")
         level = resolved
-    from .book.pathrules import load_paths
+    from .book.career_paths import load_paths
 
     paths = None if level is not None else load_paths(book)  # --level: that level only
     if fmt == "json":
@@ -482,7 +482,7 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
     cases = ruletools.default_fixtures(fx) if fx.is_dir() else []
     if not cases:
         raise UsageError(summary=f"no fixture packets found in {fx}; pass --fixtures DIR")
-    from .book.pathrules import load_paths
+    from .book.career_paths import load_paths
 
     paths = load_paths(book)
     new_dir = {"beside": ruletools.BESIDE, "none": None}.get(snapshots) if snapshots != "temp" else \

@@ -20,7 +20,7 @@ import pytest
 
 from engine.book.compiler import compile_path, compile_signals, leaf_pattern
 from engine.core.firing import RulesEngine
-from engine.book.pathrules import load_paths
+from engine.book.career_paths import load_paths
 from engine.book.rules import EXTERNAL, load_rules
 
 BOOK = load_rules()

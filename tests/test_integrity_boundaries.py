@@ -12,8 +12,8 @@ import yaml
 
 from conftest import ROOT
 from engine.book.integrity import _Ctx, _leadership, _repeats, moved, policy_from
-from engine.core.paths import fit
-from engine.book.pathrules import load_paths
+from engine.core.career_fit import fit
+from engine.book.career_paths import load_paths
 from engine.book.rules import load_rules
 from engine.core.verdict import SOME, STRONG, SignalResult
 

@@ -15,8 +15,8 @@ from engine.base.errors import RulesError
 from engine.core.evidence import check_document
 from engine.core.firing import Firing, RulesEngine
 from engine.base.loader import load_file
-from engine.book.pathrules import load_paths
-from engine.core.paths import PathAssessor
+from engine.book.career_paths import load_paths
+from engine.core.career_fit import PathAssessor
 from engine.outputs.report import paths_dict
 
 from conftest import FIXTURES, ROOT

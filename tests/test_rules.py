@@ -842,7 +842,7 @@ def test_a_rules_folder_edited_while_a_process_runs_is_read_again(tmp_path):
     seen by the next load in the same process (and an unchanged folder is the same book)."""
     import shutil
 
-    from engine.book.pathrules import load_paths
+    from engine.book.career_paths import load_paths
 
     d = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", d)

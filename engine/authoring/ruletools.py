@@ -13,14 +13,14 @@ from xml.sax.saxutils import escape, quoteattr
 
 from ..base.errors import Problem, RulesError
 from ..base.escape import markdown as _md, terminal_lines
+from ..book.career_paths import PathBook
 from ..book.compiler import compile_path
 from ..book.conditions import item_clauses, parts
-from ..book.pathrules import PathBook
 from ..book.rules import Criterion, RuleBook
 from ..core import pipeline
+from ..core.career_fit import PathAssessor
 from ..core.evaluator import Evaluator
 from ..core.explain import describe
-from ..core.paths import PathAssessor
 from ..outputs.report import diff_verdicts, paths_dict, verdict_dict
 
 MIN_CRITERIA_PER_LEVEL = 6
@@ -356,7 +356,7 @@ def schema_agreement(book: RuleBook) -> list[Problem]:
 
 
 def lint_paths(book: RuleBook, paths: PathBook) -> list[Problem]:
-    """Problems in adjacent-path profiles that loaded cleanly (engine.book.pathrules rejects the rest):
+    """Problems in adjacent-path profiles that loaded cleanly (engine.book.career_paths rejects the rest):
     unlabelled policy numbers (errors, as for levels, when ladder.yaml asks) and warnings."""
     out: list[Problem] = []
     for p in paths.paths.values():

@@ -264,7 +264,7 @@ class _Builder:
 
 
 def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]]) -> Ruleset:
-    """The adjacent paths' signals (engine.book.pathrules), each group a path id and its signals, as one
+    """The adjacent paths' signals (engine.book.career_paths), each group a path id and its signals, as one
     ruleset: a tree of nodes per signal exactly as for a criterion, no sufficiency policy (a path
     is a fit, not a verdict on enough evidence). Named `ladder-paths:<ids>#<sha256>`."""
     b = _Builder()

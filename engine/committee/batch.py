@@ -36,7 +36,7 @@ class BatchOptions:
     plan: bool = True  # a not-ready verdict carries its plan (engine.core.plan); --no-plan leaves it out
     today: str | None = None  # the day of the run, read once in the parent (workers may not be forked)
     track: str | None = None  # --track: every packet judged on this track instead of its own
-    paths: bool = False  # each verdict line gains `paths`, the adjacent paths' fit (engine.core.paths)
+    paths: bool = False  # each verdict line gains `paths`, the adjacent paths' fit (engine.core.career_fit)
     titles: bool = False  # --html: send each packet's evidence titles back for the report's appendix
     people: str | None = None  # --people FILE: the directory, read once per worker (engine.org.anchors)
     cycles: str | None = None  # --cycles FILE: the cycle calendar (default: the pack's)
@@ -89,8 +89,8 @@ def _init_worker(opts: BatchOptions) -> None:
     _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book), assessor=None, anchors=anchors,
                    options=line_options(opts, anchors))
     if opts.paths and not opts.validate_only:
-        from ..book.pathrules import load_paths
-        from ..core.paths import PathAssessor
+        from ..book.career_paths import load_paths
+        from ..core.career_fit import PathAssessor
 
         _WORKER["assessor"] = PathAssessor(book, load_paths(book))  # checked by the parent first
 

@@ -469,7 +469,7 @@ def build(book: RuleBook, path: str, redact: bool = False, with_plan: bool = Tru
     UsageError (a results file that is not there, exit 2), EngineError (a bug); problems in
     decisions or results files are returned in `problems`, the case still built without them."""
     from ..base.inputs import stdin_packet
-    from ..core.paths import assessor_for
+    from ..core.career_fit import assessor_for
 
     assessor = assessor_for(book)  # a broken path profile: exit 4 before any work
     v, packet = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book), max_bytes=max_bytes,

@@ -194,8 +194,8 @@ def _replay(doc: Any, e: Entry, st: dict) -> tuple[bool, list[str]]:
         v = r.verdict
         d = verdict_dict(v, redact=o["redact"] if "redact" in o else e.redacted and bool(packet.name))
         if o.get("paths"):
-            from ..book.pathrules import load_paths
-            from ..core.paths import PathAssessor
+            from ..book.career_paths import load_paths
+            from ..core.career_fit import PathAssessor
             from ..outputs.report import paths_list
 
             if "assessor" not in st:

@@ -1,7 +1,7 @@
 """The one path from an input to a verdict: load -> check -> evaluate (facts, fire, explain) ->
 plan (engine.core.plan, for a verdict that is not ready, when plans are on) -> Verdict; reporters only
 show what the stages made. (`fit` is the same path's branch to the adjacent career paths:
-check -> engine.core.paths.)
+check -> engine.core.career_fit.)
 
 Every command that evaluates packets (evaluate, batch, rules test, audit) goes through here, so
 what a packet gets cannot differ between them. Each stage either hands on a value or stops with
@@ -20,10 +20,10 @@ from ..book.rules import RuleBook
 from .evidence import Packet, candidate_id, check_document
 from .verdict import READY, PathsReport, Verdict
 
-if TYPE_CHECKING:  # engine.core.paths is imported only by the commands that assess paths
+if TYPE_CHECKING:  # engine.core.career_fit is imported only by the commands that assess paths
     from ..org.anchors import Anchors
+    from .career_fit import PathAssessor
     from .evaluator import Evaluator
-    from .paths import PathAssessor
 
 # What stopped a packet, as a batch error line's `kind`.
 INVALID, INTERNAL = "invalid", "internal"
@@ -109,7 +109,7 @@ def plan(r: Result, evaluator: Evaluator) -> Result:
 
 
 def fit(packet: Packet, assessor: PathAssessor) -> PathsReport | Result:
-    """Checked packet -> its fit with the adjacent career paths (engine.core.paths); never a verdict."""
+    """Checked packet -> its fit with the adjacent career paths (engine.core.career_fit); never a verdict."""
     try:
         return assessor.assess(packet)
     except Exception as exc:  # noqa: BLE001 - one packet must not stop the others

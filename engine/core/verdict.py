@@ -108,7 +108,7 @@ class Verdict:
         return self.plan is not None or self.plan_note is not None
 
 
-# -- adjacent career paths (engine.core.paths): a fit, never a promotion verdict -----------------------
+# -- adjacent career paths (engine.core.career_fit): a fit, never a promotion verdict -----------------------
 STRONG, SOME, NONE = "strong", "some", "none"
 FITS = (STRONG, SOME, NONE)  # strongest first
 

@@ -365,7 +365,7 @@ def problems_json(source: str, problems: list[Problem], valid: bool) -> dict:
     return {"source": source, "valid": valid, "problems": [p.as_dict() for p in problems]}
 
 
-# -- adjacent career paths (engine.core.paths) -------------------------------------------------------
+# -- adjacent career paths (engine.core.career_fit) -------------------------------------------------------
 PATHS_NOTE = "a career-conversation aid, never a promotion verdict"
 
 

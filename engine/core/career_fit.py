@@ -7,8 +7,8 @@ career-conversation aid, never a promotion verdict: nothing here touches a Verdi
 """
 from __future__ import annotations
 
+from ..book.career_paths import AdjacentPath, PathBook, load_paths
 from ..book.compiler import Ruleset, compile_signals
-from ..book.pathrules import AdjacentPath, PathBook, load_paths
 from ..book.rules import RuleBook
 from .evidence import Packet
 from .explain import cited, describe, partial
