@@ -22,7 +22,7 @@ from .schema import PacketSchema
 FILE_NAMES = ("vocabulary.yaml", "vocabulary.yml")
 # Every record has these (engine.book.fields reads them alike on every type): a new type gets them as the
 # bundled types have them.
-ENVELOPE = ("type", "id", "date", "title", "themes", "notes", "links", "link", "verified_by", "planned")
+ENVELOPE = ("type", "id", "date", "title", "themes", "notes", "links", "link", "verified_by", "about", "planned")
 NEW_TYPE_REQUIRED = ["id", "type", "date", "title"]
 # Names a fact already uses for something else (engine.core.facts), or that ladder treats as free text
 # wherever they occur (never copied into facts): a field so named would never match a rule.

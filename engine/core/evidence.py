@@ -567,7 +567,31 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
             for j, lvl in enumerate(ev["levels"]):
                 if isinstance(lvl, str) and book.resolve(lvl) is None:
                     add(f"{ptr}/levels/{j}", f"unknown level {_show(lvl, ['level'])}{book.level_hint(lvl)}")
+    about_problems(evidence, seen, add)
     return probs, ctx
+
+
+def about_problems(evidence: list, ids: dict[str, int], add: Callable[[str, str], None]) -> None:
+    """A record's `about` names other records of the same packet, each once: the ids a rule's
+    linked_to follows (engine.core.facts turns each into a link fact). Ids only are shown."""
+    for i, ev in enumerate(evidence):
+        about = ev.get("about") if type(ev) is dict else None
+        if not isinstance(about, list):
+            continue
+        own = ev.get("id")
+        first: dict[str, int] = {}
+        for j, ref in enumerate(about):
+            if type(ref) is not str or not _ID_RE.fullmatch(ref):
+                continue  # the schema says what is wrong with it
+            ptr = f"/evidence/{i}/about/{j}"
+            if ref == own:
+                add(ptr, "a record cannot build on itself: about names other records of the packet")
+            elif ref in first:
+                add(ptr, f"about names {ref!r} twice (also at /evidence/{i}/about/{first[ref]})")
+            elif ref not in ids:
+                add(ptr, f"about names {ref!r}, which is no record of this packet (about takes the ids of records "
+                    f"in the same packet){did_you_mean(ref, ids)}")
+            first.setdefault(ref, j)
 
 
 def check_document(doc: Document, book: RuleBook, target_override: str | None = None,
