@@ -251,6 +251,8 @@ def norm_condition(cond: Any, sort: bool = False) -> Any:
     if "evidence" in out:
         if "where" in out:
             out["where"] = _norm_where(out["where"])
+        if "linked_to" in out:
+            out["linked_to"] = norm_condition(out["linked_to"], sort)
         if "any_item" in out:
             clauses = out["any_item"] if isinstance(out["any_item"], list) else [out["any_item"]]
             clauses = _order([_norm_clause(c) for c in clauses], sort)

@@ -9,6 +9,9 @@ Each criterion becomes a small tree of nodes. Every node is one engine rule:
 * at_least K:         [$part whose parent is this node]  count K -> fired = met (K children fired)
 * a level's per-aspect threshold is an at_least node over its supporting criteria of that aspect.
 * a level's sufficient-evidence policy is an aggregate leaf over recent records.
+* leaf with linked_to: the clause is a node of its own, [e0] cap -> asserts an $in fact per match;
+                      the leaf's rule is [e0, l: link from e0, m: $in of the clause at l's target]
+                      (equality joins only), hit or collect as above over the records e0 matched.
 
 Leaf rules need no gate: a packet's evidence goes in as one batch before any consequence runs,
 and a leaf has neither a negation nor a count that could be decided early (docs/engine.md), so each
@@ -47,6 +50,7 @@ class Node:
     cond: dict | None = None  # the leaf condition (for explanations)
     agg: dict | None = None  # thresholds of an aggregate leaf
     need: int = 0  # an at_least node: how many children must fire
+    link: int | None = None  # a leaf with linked_to: the node of its clause (kind "linkee")
 
 
 @dataclass
@@ -119,7 +123,18 @@ def period_field(of_days: int) -> str:
 
 
 def _simple(cond: dict) -> bool:
-    return "evidence" in cond and _agg_spec(cond) is None
+    return "evidence" in cond and _agg_spec(cond) is None and "linked_to" not in cond
+
+
+LINK = "link"  # the _kind of a link fact: {_kind: link, from: <eid>, to: <eid>}, one per id a record's about names
+TAGGED = "$in"  # the _kind of the fact a linked_to clause's node asserts per record it matched: {node, rec: <eid>}
+
+
+def link_patterns(clause_node: int) -> list[dict]:
+    """What a leaf with linked_to adds to its record pattern `e0`: a link fact from that record (l)
+    to a record the clause's node matched (m). Equality joins only: the engine's safe subset."""
+    return [{"l": {"$and": [{KIND: LINK}, {"from": {"e0": "eid"}}]}},
+            {"m": {"$and": [{KIND: TAGGED}, {"node": clause_node}, {"rec": {"l": "to"}}]}}]
 
 
 BASE_FIELDS = frozenset({KIND, "eid", "type", "age_days"})  # every fact: identity, type, recency
@@ -135,6 +150,7 @@ class Reads:
     by_type: dict[str, frozenset[str]]
     items: dict[str, frozenset[str]]
     periods: dict[str, frozenset[int]]  # type -> the period lengths (days) `regularly` counts it by
+    links: frozenset[str] = frozenset()  # types whose records some linked_to follows (their about: link facts)
 
 
 def fields_read(criteria: Iterable[Criterion]) -> Reads:
@@ -143,18 +159,22 @@ def fields_read(criteria: Iterable[Criterion]) -> Reads:
     keep: dict[str, set[str]] = {}
     item_keep: dict[str, set[str]] = {}
     periods: dict[str, set[int]] = {}
+    links: set[str] = set()
     for cr in criteria:
-        _fields(cr.condition, keep, item_keep, periods)
+        _fields(cr.condition, keep, item_keep, periods, links)
     return Reads({t: frozenset(v) for t, v in keep.items()}, {k: frozenset(v) for k, v in item_keep.items()},
-                 {t: frozenset(v) for t, v in periods.items()})
+                 {t: frozenset(v) for t, v in periods.items()}, frozenset(links))
 
 
 def _fields(cond: dict, keep_by_type: dict[str, set[str]], item_keep: dict[str, set[str]],
-            periods: dict[str, set[int]]) -> None:
+            periods: dict[str, set[int]], links: set[str]) -> None:
     if "evidence" not in cond:
         for sub in parts(cond):
-            _fields(sub, keep_by_type, item_keep, periods)
+            _fields(sub, keep_by_type, item_keep, periods, links)
         return
+    if "linked_to" in cond:
+        links.add(cond["evidence"])
+        _fields(cond["linked_to"], keep_by_type, item_keep, periods, links)
     keep = keep_by_type.setdefault(cond["evidence"], set(BASE_FIELDS))
     keep.update(f.split(".")[0] for f in cond.get("where", {}))
     for ai in item_clauses(cond):
@@ -204,8 +224,11 @@ class _Builder:
             agg = _agg_spec(cond)
             node = Node(idx, "agg" if agg else "leaf", criterion, level, parent, cond=cond, agg=agg)
             self.nodes.append(node)
-            self.rules[f"n{idx}"] = {"all": [{"e0": leaf_pattern(cond)}], "cap": CAP,
-                                     "run": f"{'collect' if agg else 'hit'}:{idx}"}
+            pats: list[dict] = [{"e0": leaf_pattern(cond)}]
+            if "linked_to" in cond:
+                node.link = self.linkee(cond["linked_to"], criterion, level)
+                pats += link_patterns(node.link)
+            self.rules[f"n{idx}"] = {"all": pats, "cap": CAP, "run": f"{'collect' if agg else 'hit'}:{idx}"}
             if agg:
                 terms: list[dict] = [{KIND: "$agg"}, {"node": idx}, {"$gte": {"n": agg["n"]}}]
                 if "distinct" in agg:
@@ -226,6 +249,14 @@ class _Builder:
         node.children = [self.add(sub, criterion, level, idx) for sub in cond[key]]
         pats = [{f"p{i}": {"$and": [{KIND: "$part"}, {"node": c}]}} for i, c in enumerate(node.children)]
         self.rules[f"n{idx}"] = {"all" if key == "all_of" else "any": pats, "run": f"mark:{idx}"}
+        return idx
+
+    def linkee(self, clause: dict, criterion: str | None, level: str) -> int:
+        """A linked_to clause: a node of its own (no parent: its matches make nothing met) whose
+        rule tags every record it matches with an $in fact, which the linking leaf's rule joins."""
+        idx = len(self.nodes)
+        self.nodes.append(Node(idx, "linkee", criterion, level, None, cond=clause))
+        self.rules[f"n{idx}"] = {"all": [{"e0": leaf_pattern(clause)}], "cap": CAP, "run": f"tag:{idx}"}
         return idx
 
     def given(self, criterion: str, level: str) -> int:

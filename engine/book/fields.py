@@ -21,6 +21,9 @@ TENURE_RE = re.compile(r"tenure|in_level|in_role|in_position|years_|_years|time_
 # Whose record it is, for `min_people`: the evidence types that name another person, and where.
 PERSON_FIELD = {"stakeholder_feedback": "from.id", "mentoring": "mentee.id"}
 PEOPLE_TYPES = frozenset(PERSON_FIELD)
+# The field a record names the records it builds on with (ids of the same packet); rules read it only
+# through linked_to, never in where.
+LINK_FIELD = "about"
 
 
 def person_key(pid: object) -> str | None:
@@ -138,6 +141,10 @@ class FieldChecker:
         fields = self.types[etype]
         for fname, pred in cond.get("where", {}).items():
             fp = f"{ptr}/where/{fname}"
+            if fname == LINK_FIELD:
+                yield (fp, f"{LINK_FIELD} names the records a record builds on; a rule follows it with linked_to "
+                       "(a clause the named records must match), not with where", "rules")
+                continue
             if TENURE_RE.search(fname):
                 yield (fp, f"{fname!r} gates on tenure or time in level; the ladder measures impact, "
                        "not the clock", "tenure")
@@ -171,6 +178,12 @@ class FieldChecker:
                     yield (fp, f"distinct needs a single-valued field; {etype}.{fname} is {f.type}", "rules")
         if TENURE_RE.search(str(cond.get("distinct", {}).get("field", ""))):
             yield (f"{ptr}/distinct", "gates on tenure", "tenure")
+        if "linked_to" in cond:
+            lp = f"{ptr}/linked_to"
+            if LINK_FIELD not in fields:
+                yield (lp, f"{etype} records cannot name records they build on (the packet schema gives {etype} no "
+                       f"{LINK_FIELD} field), so linked_to could never hold", "rules")
+            yield from self.check_condition(cond["linked_to"], lp)
         if "min_people" in cond and etype not in PEOPLE_TYPES:
             yield (f"{ptr}/min_people", f"min_people counts the people a record names; {etype} names none "
                    f"(it applies to: {', '.join(sorted(PEOPLE_TYPES))})", "rules")
@@ -273,6 +286,10 @@ def scales_as_lists(cond: dict, types: dict[str, dict[str, Field]]) -> dict:
         return cond
     fields = types.get(cond["evidence"], {})
     out = cond
+    if "linked_to" in cond:
+        clause = scales_as_lists(cond["linked_to"], types)
+        if clause is not cond["linked_to"]:
+            out = {**out, "linked_to": clause}
     where = cond.get("where")
     if isinstance(where, dict):
         new = _where_as_lists(where, fields)

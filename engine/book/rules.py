@@ -217,8 +217,9 @@ class RuleBook:
 
 
 def leaf_types(cond: dict) -> list[str]:
+    """The evidence types a condition reads: its leaves' and their linked_to clauses'."""
     if "evidence" in cond:
-        return [cond["evidence"]]
+        return [cond["evidence"]] + (leaf_types(cond["linked_to"]) if "linked_to" in cond else [])
     return [t for sub in parts(cond) for t in leaf_types(sub)]
 
 
@@ -413,7 +414,10 @@ def with_default_window(cond: dict, days: int) -> dict:
     that gives `within_days` says how old its evidence may be, before the period included."""
     if "evidence" in cond:
         own = "within_days" in cond or cond.get("any_time") or "regularly" in cond
-        return cond if own else {**cond, "default_window": days}
+        out = cond if own else {**cond, "default_window": days}
+        if "linked_to" in cond:  # the clause is a leaf too: the same window unless it gives its own
+            out = {**out, "linked_to": with_default_window(cond["linked_to"], days)}
+        return out
     key = next(k for k in COMPOSITES if k in cond)
     return {**cond, key: [with_default_window(c, days) for c in cond[key]]}
 
@@ -421,7 +425,7 @@ def with_default_window(cond: dict, days: int) -> dict:
 def uses_default_window(cond: dict) -> bool:
     """Some leaf of the (evaluated) condition relies on the ladder's default window."""
     if "evidence" in cond:
-        return "default_window" in cond
+        return "default_window" in cond or ("linked_to" in cond and uses_default_window(cond["linked_to"]))
     return any(uses_default_window(c) for k in COMPOSITES if k in cond for c in cond[k])
 
 

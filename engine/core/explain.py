@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..book.compiler import Node, Ruleset
+from ..book.compiler import LINK, Node, Ruleset
 from ..book.conditions import item_clauses
 from ..book.fields import PERSON_FIELD
 from ..book.operators import MISSING as _MISSING, OPERATORS, fmt as _fmt, holds as _holds, ops_of
@@ -91,6 +91,9 @@ def _describe(cond: dict) -> str:
         reg = cond["regularly"]
         tail.append(f"dated in at least {reg['min_periods']} of the last {reg['periods']} periods of "
                     f"{reg['of_days']} days before the as-of date")
+    if "linked_to" in cond:
+        tail.append(("each " if n > 1 or "min_people" in cond or "distinct" in cond or "mean" in cond else "")
+                    + f"building on {describe(cond['linked_to'])} (named in its about)")
     return " ".join([head, *tail])
 
 
@@ -170,6 +173,11 @@ def _words(f: tuple) -> str:
         return "dated before the period starts; needs a date inside it"
     if f[0] == "flagged":
         return "carries an integrity warning (see Warnings); counts once someone confirms it with verified_by"
+    if f[0] == "link":
+        clause, named = f[1], f[2]
+        if not named:
+            return f"names no record it builds on (about); needs one naming {describe(clause)}"
+        return f"its about names {_ids(named)}; none is {describe(clause)}"
     ai, has_items = f[1], f[2]
     want = " and ".join(describe_pred(k, p) for k, p in ai["where"].items())
     return f"no {ai['field']} entry where {want}" if has_items else f"no {ai['field']} given; needs one where {want}"
@@ -181,19 +189,47 @@ def failures(fact: dict, cond: dict) -> list[str]:
 
 
 def by_type(facts: list[dict]) -> dict[str, list[dict]]:
-    """Facts grouped by evidence type ("*": all), so each unmet leaf looks only at its own type."""
-    out: dict[str, list[dict]] = {"*": facts}
-    for f in facts:
+    """Evidence facts grouped by evidence type ("*": all), so each unmet leaf looks only at its own
+    type; the link facts (a record's about, engine.core.facts) under LINK."""
+    records = [f for f in facts if f.get("_kind") == "ev"]
+    out: dict[str, list[dict]] = {"*": records}
+    for f in records:
         out.setdefault(f["type"], []).append(f)
+    links = [f for f in facts if f.get("_kind") == LINK]
+    if links:
+        out[LINK] = links
     return out
 
 
-def nearest_misses(grouped: dict[str, list[dict]], cond: dict) -> list[Miss]:
+def about_of(grouped: dict[str, list[dict]]) -> dict[str, list[str]]:
+    """Record id -> the ids its about names (for the types some linked_to follows)."""
+    out: dict[str, list[str]] = {}
+    for f in grouped.get(LINK, ()):
+        out.setdefault(f["from"], []).append(f["to"])
+    return out
+
+
+def clause_matches(grouped: dict[str, list[dict]], clause: dict) -> set[str]:
+    """The records a linked_to clause matches, read in Python (the planner's reading, and the
+    words of a nearest miss; whether a criterion is met is the engine's)."""
+    return {f["eid"] for f in grouped.get(clause["evidence"], ()) if not failed_predicates(f, clause)}
+
+
+def links_to_match(fact: dict, about: dict[str, list[str]], matches: set[str]) -> list[str]:
+    """The records a record's about names that its leaf's linked_to clause matches."""
+    return [t for t in about.get(fact["eid"], ()) if t in matches]
+
+
+def nearest_misses(grouped: dict[str, list[dict]], cond: dict, linked: set[str] | None = None) -> list[Miss]:
     """The records of the right type (facts grouped by_type) that fail the fewest predicates,
-    with what each failed."""
+    with what each failed. For a leaf with linked_to, `linked` holds the records the engine found
+    linked to a match of its clause: any other record also misses the link."""
     scored = []
+    about = about_of(grouped) if "linked_to" in cond else {}
     for f in grouped.get(cond["evidence"], ()):
         failed = failed_predicates(f, cond)
+        if linked is not None and f["eid"] not in linked:
+            failed = failed + [("link", cond["linked_to"], about.get(f["eid"], []))]
         if failed:
             scored.append((len(failed), f["eid"], failed))
     scored.sort(key=lambda t: (t[0], t[1]))
@@ -206,11 +242,20 @@ def _ids(ids: list[str], limit: int = 8) -> str:
     return shown + (f", … ({len(ids) - limit} more)" if len(ids) > limit else "")
 
 
+def _with_links(fr: Firing, idx: int) -> list[str]:
+    """A leaf's matches and, for one with linked_to, the records they build on that its clause matched."""
+    found = fr.found.get(idx, [])
+    if idx not in fr.links:
+        return found
+    return sorted({*found, *(t for ts in fr.links[idx].values() for t in ts)})
+
+
 def cited(ruleset: Ruleset, fr: Firing, idx: int) -> list[str]:
-    """Evidence behind a fired node: the matches of its fired leaves."""
+    """Evidence behind a fired node: the matches of its fired leaves (and the records a linked
+    leaf's matches build on)."""
     node = ruleset.nodes[idx]
     if node.kind in ("leaf", "agg"):
-        return fr.found.get(idx, []) if idx in fr.marked else []
+        return _with_links(fr, idx) if idx in fr.marked else []
     # only the parts that were met: an unmet alternative's partial matches are no citation
     return sorted({e for c in node.children if c in fr.marked for e in cited(ruleset, fr, c)})
 
@@ -219,7 +264,7 @@ def partial(ruleset: Ruleset, fr: Firing, idx: int) -> list[str]:
     """Evidence the engine matched under an unmet node (below a threshold, or a missing branch)."""
     node = ruleset.nodes[idx]
     if node.kind in ("leaf", "agg"):
-        return fr.found.get(idx, [])
+        return _with_links(fr, idx)
     return sorted({e for c in node.children for e in partial(ruleset, fr, c)})
 
 
@@ -245,7 +290,8 @@ def unmet_reason(ruleset: Ruleset, fr: Firing, idx: int, facts: dict[str, list[d
             misses += m
         misses.sort(key=lambda m: (len(m.failed), m.evidence))
         return "needs one of: " + " | ".join(parts), misses[:MAX_MISSES]
-    return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg")
+    linked = set(fr.found.get(idx, [])) if node.link is not None else None
+    return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg", linked)
 
 
 def _least_reason(ruleset: Ruleset, fr: Firing, node: Node, facts: dict[str, list[dict]]) -> tuple[str, list[Miss]]:
@@ -316,8 +362,8 @@ def _person_named(fact: dict, cond: dict) -> bool:
     return _lookup(fact, tuple(PERSON_FIELD[cond["evidence"]].split("."))) is not _MISSING
 
 
-def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list[dict]], agg: bool = False
-                 ) -> tuple[str, list[Miss]]:
+def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list[dict]], agg: bool = False,
+                 linked: set[str] | None = None) -> tuple[str, list[Miss]]:
     need = describe(cond)
     if agg and found:
         if "distinct" in cond:
@@ -340,7 +386,12 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list
         got += _still(cond, vals, found, facts)
     else:
         got = "found none"
-    misses = nearest_misses(facts, cond)
+        if linked is not None:  # a linked leaf: say which records match all but the link
+            alone = sorted(f["eid"] for f in facts.get(cond["evidence"], []) if not failed_predicates(f, cond))
+            if alone:
+                got += (f" that builds on one: {len(alone)} {_label(cond['evidence'])} record(s) match otherwise "
+                        f"({_ids(alone)}), but none names such a record in its about")
+    misses = nearest_misses(facts, cond, linked)
     reason = f"needs {need}; {got}"
     same_type = facts.get(cond["evidence"], [])  # a leaf: nearest_misses read it too
     if "min_people" in cond and any(not _person_named(f, cond) for f in same_type):

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..book.compiler import BASE_FIELDS, fields_read, period_field
+from ..book.compiler import BASE_FIELDS, LINK, fields_read, period_field
 from ..book.fields import FREE_TEXT_KEYS
 from ..book.integrity import IntegrityPolicy, effective_date, moved
 from ..book.rules import Criterion, RuleBook
@@ -53,7 +53,7 @@ def build_facts_for(packet: Packet, book: RuleBook, key: tuple[str, ...], criter
 
 
 def _build(packet: Packet, book: RuleBook, copy_recipe: _CopyRecipe, read_only: bool = False) -> list[dict]:
-    by_type, metric_keys, improved, periods = copy_recipe
+    by_type, metric_keys, improved, periods, links = copy_recipe
     end_ord = _ordinal(packet.end)
     start = packet.start
     facts = []
@@ -91,12 +91,17 @@ def _build(packet: Packet, book: RuleBook, copy_recipe: _CopyRecipe, read_only: 
             if "levels" in f:
                 f["levels"] = [resolve(x) for x in f["levels"]]
         facts.append(f)
+    if links:  # one link fact per id a record's about names, for the types some linked_to follows
+        for ev in packet.evidence:
+            if ev["type"] in links and ev.get("about"):
+                facts += [{"_kind": LINK, "from": ev["id"], "to": to}
+                          for to in dict.fromkeys(ev["about"]) if to != ev["id"]]
     return facts
 
 
 _NESTED = frozenset({"metrics", "mentee", "from", "levels"})  # fields build_facts rewrites, not copies
 _CopyRecipe = tuple[dict[str, tuple[tuple[str, ...], bool]], tuple[str, ...], bool,
-                  dict[str, tuple[tuple[int, str], ...]]]
+                  dict[str, tuple[tuple[int, str], ...]], frozenset[str]]
 _COPY_RECIPES: dict[tuple[str, tuple[str, ...]], _CopyRecipe] = {}
 
 
@@ -104,8 +109,8 @@ def _copy_recipe(book: RuleBook, path: tuple[str, ...], criteria: Callable[[], I
     """What build_facts copies for the rules of this path, built once per (rule book, path): per
     evidence type the record fields (sorted, so facts do not depend on key order in the file) and
     whether one of them needs rewriting; the metric item fields; whether a metric's
-    `improved` is read; and per type the period lengths `regularly` counts it by, with their
-    fields. Keyed by the book's version (a hash of all its rules), so two revisions
+    `improved` is read; per type the period lengths `regularly` counts it by, with their
+    fields; and the types whose `about` some linked_to follows (link facts). Keyed by the book's version (a hash of all its rules), so two revisions
     of a ladder never share a recipe."""
     key = (book.version, path)
     recipe = _COPY_RECIPES.get(key)
@@ -118,7 +123,7 @@ def _copy_recipe(book: RuleBook, path: tuple[str, ...], criteria: Callable[[], I
         recipe = _COPY_RECIPES[key] = (
             {t: (tuple(sorted(keep - skip)), bool(keep & _NESTED)) for t, keep in reads.by_type.items()},
             tuple(sorted(metric_keep - {"name", "unit", "improved"})), "improved" in metric_keep,
-            {t: tuple((d, period_field(d)) for d in sorted(ds)) for t, ds in reads.periods.items()})
+            {t: tuple((d, period_field(d)) for d in sorted(ds)) for t, ds in reads.periods.items()}, reads.links)
     return recipe
 
 

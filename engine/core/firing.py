@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from ..base.errors import DependencyError
-from ..book.compiler import KIND, Ruleset
+from ..book.compiler import KIND, TAGGED, Ruleset
 from ..book.fields import person_key
 
 # The version this module drives: its C API, its limits and the workarounds for its bugs
@@ -84,6 +84,10 @@ class Firing:
     found: dict[int, list[str]] = field(default_factory=dict)  # leaf -> evidence ids it matched
     aggs: dict[int, dict] = field(default_factory=dict)  # aggregate leaf -> the values asserted
     actions: int = 0  # consequences run by the engine for this candidate
+    # a leaf with linked_to: each record it matched -> the records its about names that the clause matched
+    links: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+    pool: dict[int, dict[str, dict]] = field(default_factory=dict)  # a linked leaf's records so far, by id
+    asserted: set[str] = field(default_factory=set)  # a linked aggregate's figures asserted so far (no fact twice)
 
 
 def _get(fact: dict, dotted: str) -> Any:
@@ -148,6 +152,7 @@ class RulesEngine:
         idx = int(num)
         parent = ruleset.nodes[idx].parent
         agg = ruleset.nodes[idx].agg
+        linked = ruleset.nodes[idx].link is not None
 
         def mark(fr: Firing, assert_fact: Callable[[dict], None]) -> None:
             if idx in fr.marked:
@@ -156,6 +161,15 @@ class RulesEngine:
             if parent is not None:
                 assert_fact({KIND: "$part", "node": idx, "parent": parent})
 
+        if verb == "tag":  # a linked_to clause's node: tag each record it matched, for the leaves that link to it
+            def tag(fr: Firing, message: str, assert_fact: Callable[[dict], None]) -> None:
+                new = sorted(set(_ids(message)) - set(fr.found.get(idx, ())))
+                fr.found[idx] = sorted({*fr.found.get(idx, ()), *new})
+                for eid in new:
+                    assert_fact({KIND: TAGGED, "node": idx, "rec": eid})
+            return tag
+        if linked and verb in ("hit", "collect"):
+            return _linked_action(idx, verb, agg, mark)
         if verb == "hit":
             def hit(fr: Firing, message: str, assert_fact: Callable[[dict], None]) -> None:
                 fr.found[idx] = sorted(set(_ids(message)))
@@ -174,20 +188,7 @@ class RulesEngine:
                 else:
                     facts = {t["e0"]["eid"]: t["e0"] for t in _tuples(message)}  # records, not join tuples
                     fr.found[idx] = sorted(facts)
-                    # a record entered twice (engine.book.integrity.repeat_groups) is one record, for every
-                    # figure: the count, the distinct values, the mean (its first id stands for it)
-                    one: dict[str, dict] = {}
-                    for eid in sorted(facts):
-                        one.setdefault(facts[eid].get("_grp", eid), facts[eid])
-                    values = {"n": len(one)}
-                    if fname is not None:
-                        got = [g for g in (_get(f, fname) for f in one.values()) if g is not None]
-                        values["distinct"] = len({repr(g) for g in got})
-                        if got and all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
-                            values["mean"] = round(sum(got) / len(got), 6)
-                    if pfield is not None:  # people, not records: one person's ids in any case are one
-                        people = {person_key(_get(f, pfield)) for f in facts.values()} - {None}
-                        values["people"] = len(people)
+                    values = _figures(facts, agg)
                 fr.aggs[idx] = values
                 assert_fact({KIND: "$agg", "node": idx, **values})
             return collect
@@ -246,6 +247,60 @@ class RulesEngine:
                 _dre.abandon_action(h, state_handle)
                 raise
             pending = _dre.complete_and_start_action(h, state_handle)
+
+
+def _figures(facts: dict[str, dict], agg: dict) -> dict[str, Any]:
+    """An aggregate leaf's figures over the records it matched (evidence id -> fact): how many, how
+    many different values of its field and their mean, how many people."""
+    fname = agg.get("field")
+    pfield = agg.get("people_field")
+    # a record entered twice (engine.book.integrity.repeat_groups) is one record, for every
+    # figure: the count, the distinct values, the mean (its first id stands for it)
+    one: dict[str, dict] = {}
+    for eid in sorted(facts):
+        one.setdefault(facts[eid].get("_grp", eid), facts[eid])
+    values: dict[str, Any] = {"n": len(one)}
+    if fname is not None:
+        got = [g for g in (_get(f, fname) for f in one.values()) if g is not None]
+        values["distinct"] = len({repr(g) for g in got})
+        if got and all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in got):
+            values["mean"] = round(sum(got) / len(got), 6)
+    if pfield is not None:  # people, not records: one person's ids in any case are one
+        people = {person_key(_get(f, pfield)) for f in facts.values()} - {None}
+        values["people"] = len(people)
+    return values
+
+
+def _linked_action(idx: int, verb: str, agg: dict | None, mark: Callable[[Firing, Callable[[dict], None]], None]
+                   ) -> Action:
+    """The consequence of a leaf with linked_to. Its matches are join tuples (a record, a link from
+    it, the clause's tag on the link's target), which the engine may hand over in several calls
+    (cap: a record naming several matched records is several tuples): each call adds to what
+    the leaf found, and an aggregate asserts its figures again only when they changed. Records
+    are counted, never tuples: one record linked to three matches is one record."""
+    def linked(fr: Firing, message: str, assert_fact: Callable[[dict], None]) -> None:
+        pairs = fr.links.setdefault(idx, {})
+        pool = fr.pool.setdefault(idx, {})
+        for t in _tuples(message):
+            rec = t["e0"]
+            pool.setdefault(rec["eid"], rec)
+            got = pairs.setdefault(rec["eid"], [])
+            if t["l"]["to"] not in got:
+                got.append(t["l"]["to"])
+                got.sort()
+        fr.found[idx] = sorted(pool)
+        if verb == "hit":
+            mark(fr, assert_fact)
+            return
+        assert verb == "collect" and agg is not None
+        values = _figures(pool, agg)
+        fr.aggs[idx] = values
+        fact = {KIND: "$agg", "node": idx, **values}
+        key = _dumps(fact)
+        if key not in fr.asserted:  # the same fact twice is refused by the engine
+            fr.asserted.add(key)
+            assert_fact(fact)
+    return linked
 
 
 # A consequence's message is `{"<rule>": [{"<alias>": <fact as we asserted it>, ...}, ...]}`: the

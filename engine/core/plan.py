@@ -29,13 +29,14 @@ import orjson
 
 from ..base.errors import LadderError
 from ..base.loader import Document
+from ..book.compiler import LINK
 from ..book.conditions import item_clauses
 from ..book.fields import PERSON_FIELD, person_key
 from ..book.integrity import norm_title
 from ..book.operators import MISSING, OPERATORS, Need, holds, ops_of
 from ..org.anchors import for_book
 from .evidence import Packet, check_document
-from .explain import by_type, failed_predicates, field_value
+from .explain import about_of, by_type, clause_matches, failed_predicates, field_value, links_to_match
 from .facts import build_facts
 from .verdict import READY
 
@@ -294,6 +295,10 @@ def _needs(s: _Synth, cond: dict, grouped: dict[str, list[dict]], title: str) ->
             raise _NoPlan(why)
         return best
     matching = [f for f in grouped.get(cond["evidence"], ()) if not failed_predicates(f, cond)]
+    if "linked_to" in cond:  # only records whose about names a record the clause matches
+        targets = clause_matches(grouped, cond["linked_to"])
+        about = about_of(grouped)
+        matching = [f for f in matching if links_to_match(f, about, targets)]
     if "min_people" in cond:  # a record naming no person matches nothing (engine.book.compiler's leaf)
         matching = [f for f in matching if person_key(field_value(f, PERSON_FIELD[cond["evidence"]])) is not None]
     recs = _leaf_needs(s, cond, matching, title)
@@ -310,7 +315,22 @@ def _needs(s: _Synth, cond: dict, grouped: dict[str, list[dict]], title: str) ->
             recs += [s.record(cond, title, {fname: fresh[k % len(fresh)]} if fresh else None) for k in range(extra)]
         else:
             recs += [s.record(cond, title) for _ in range(extra)]
+    if "linked_to" in cond and recs:
+        recs = _link(s, cond["linked_to"], recs, grouped, title)
     return recs
+
+
+def _link(s: _Synth, clause: dict, recs: list[dict], grouped: dict[str, list[dict]], title: str) -> list[dict]:
+    """The records planned for a leaf with linked_to, each naming in its about a record its clause
+    matches: one the packet has, else one more planned record (listed first)."""
+    have = sorted(clause_matches(grouped, clause))
+    inner = [] if have else [s.record(clause, title + " (what it builds on)")]
+    if s.probe:  # a probe only says how many records are needed
+        return inner + recs
+    target = have[0] if have else inner[0]["id"]
+    for r in recs:
+        r["about"] = [target]
+    return inner + recs
 
 
 def _cheapest(s: _Synth, need: int, options: list, what: str) -> list[dict]:
@@ -397,14 +417,20 @@ def _with(packet: Packet, records: list[dict], book: Any) -> Packet:
 
 
 def _number(plan: list[dict], packet: Packet) -> None:
-    """Ids plan-01, plan-02, ... in order, skipping any the packet uses."""
+    """Ids plan-01, plan-02, ... in order, skipping any the packet uses; a planned record's about
+    follows the records it names to their new ids."""
     taken = {ev["id"] for ev in packet.evidence}
+    renamed: dict[str, str] = {}
     n = 0
     for r in plan:
         n += 1
         while f"plan-{n:02d}" in taken:
             n += 1
+        renamed[r["id"]] = f"plan-{n:02d}"  # (planned ids never clash with the packet's: _Synth.new_id)
         r["id"] = f"plan-{n:02d}"
+    for r in plan:
+        if "about" in r:
+            r["about"] = [renamed.get(x, x) for x in r["about"]]
 
 
 def prove(evaluator: Evaluator, packet: Packet, records: list[dict]) -> Packet | None:
@@ -439,6 +465,9 @@ def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict) -> lis
         """Take these records into the plan: their facts join what later criteria are read against."""
         if recs:
             for f in build_facts(dataclasses.replace(combined, evidence=recs, by_id={}), book, path):
+                if f.get("_kind") == LINK:  # a planned record's about (by_type keeps them apart)
+                    grouped.setdefault(LINK, []).append(f)
+                    continue
                 grouped["*"].append(f)
                 grouped.setdefault(f["type"], []).append(f)
             add.extend(recs)
@@ -472,7 +501,7 @@ def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict) -> lis
         pol = book.level_rules[lr.id].policy
         usable = book.level_rules[lr.id].usable_types
         recent = len({f.get("_grp", f["eid"]) for f in facts  # repeats count once, as the engine counts
-                      if f["type"] in usable and f["age_days"] <= pol.within_days})
+                      if f.get("type") in usable and f["age_days"] <= pol.within_days})  # (a link fact has no type)
         recent += sum(1 for r in add if r["type"] in usable
                       and (s.end - dt.date.fromisoformat(r["date"])).days <= pol.within_days)
         filler = "learning" if "learning" in usable else ("artifact" if "artifact" in usable else sorted(usable)[0])
@@ -607,7 +636,7 @@ class _Reading:
             pol = self.book.level_rules[lr.id].policy
             usable = self.book.level_rules[lr.id].usable_types
             recent = len({f.get("_grp", f["eid"]) for f in facts
-                          if f["type"] in usable and f["age_days"] <= pol.within_days})
+                          if f.get("type") in usable and f["age_days"] <= pol.within_days})
             if recent < pol.min_records:
                 return False
         return True
@@ -689,6 +718,8 @@ def _merged(a: dict, b: dict, free: dict[tuple[str, str], set[str]]) -> dict | N
     """One record saying what both say (same type and date, no field in conflict but one the
     schema alone asked for), or None."""
     if a["type"] != b["type"] or a["date"] != b["date"] or a["type"] == "mentoring":
+        return None
+    if a["id"] in b.get("about", ()) or b["id"] in a.get("about", ()):  # a record cannot build on itself
         return None
     free_a, free_b = free.get((a["type"], a["title"]), set()), free.get((b["type"], b["title"]), set())
     out = dict(a)
