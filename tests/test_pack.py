@@ -404,9 +404,10 @@ def test_new_writes_a_template_for_the_packs_levels(run_cli):
 def test_example_pack_audits(run_cli, tmp_path, monkeypatch):
     """audit reads the pack at two revisions: the pack as it was at 302178c (before any_time and
     the language of issue 15; kept in tests/data so the test needs no history, a shallow clone
-    included) and as it is now, committed in a repository made here. The only flips are the two
-    fixtures written for that language: fay is short of the craft threshold that did not exist,
-    gus meets balanced-launch that did not."""
+    included) and as it is now, committed in a repository made here. The only flips are the
+    fixtures written for later language: fay is short of the craft threshold that did not exist,
+    gus meets balanced-launch that did not, and jo (issue 28) has a vision linked to customer
+    research, which the old pack neither reads nor counts as evidence for PM4."""
     import shutil
     import subprocess
 
@@ -432,7 +433,8 @@ def test_example_pack_audits(run_cli, tmp_path, monkeypatch):
     assert "product-l4.grows-people" in json.dumps(d["rule_diff"]) and not d["invalid"]
     assert "min_supporting_per_aspect" in json.dumps(d["rule_diff"])
     assert sorted((f["candidate"]["id"], f["base"], f["head"]) for f in d["flips"]) == [
-        ("kw-0106", "ready", "not_ready"), ("kw-0107", "not_ready", "ready")]
+        ("kw-0106", "ready", "not_ready"), ("kw-0107", "not_ready", "ready"),
+        ("kw-0131", "insufficient_evidence", "ready")]
 
 
 @pytest.mark.parametrize("fixtures", [FIXTURES, KFIX], ids=["bundled", "kestrel"])

@@ -80,6 +80,8 @@ def policy_numbers(cond: dict) -> list[str]:
                    f"{m['min_records']} records")
     if "min_people" in cond:
         out.append(f"min_people {cond['min_people']}")
+    if "linked_to" in cond:  # the clause's own numbers (a predicate, its window)
+        out += [f"linked_to {n}" for n in policy_numbers(cond["linked_to"])]
     return out
 
 
@@ -253,6 +255,8 @@ def _counts_every_record_of(lo: dict, hi: dict) -> bool:
     w_lo, w_hi = _leaf_window(lo), _leaf_window(hi)
     if w_hi is not None and (w_lo is None or w_lo[1] > w_hi[1] or (w_lo[0], w_hi[0]) == ("days", "period")):
         return False
+    if "linked_to" in hi and ("linked_to" not in lo or not _counts_every_record_of(lo["linked_to"], hi["linked_to"])):
+        return False  # hi counts only records linked to what its clause matches: lo's links must be to such records
     if "mean" in hi:
         m_lo, m_hi = lo.get("mean", {}), hi["mean"]
         op = "gte" if "gte" in m_hi else "gt"

@@ -92,8 +92,8 @@ def _describe(cond: dict) -> str:
         tail.append(f"dated in at least {reg['min_periods']} of the last {reg['periods']} periods of "
                     f"{reg['of_days']} days before the as-of date")
     if "linked_to" in cond:
-        tail.append(("each " if n > 1 or "min_people" in cond or "distinct" in cond or "mean" in cond else "")
-                    + f"building on {describe(cond['linked_to'])} (named in its about)")
+        each = "each " if n > 1 or "min_people" in cond or "distinct" in cond or "mean" in cond else ""
+        return " ".join([head, *tail]) + f", {each}building on {describe(cond['linked_to'])} (named in its about)"
     return " ".join([head, *tail])
 
 
