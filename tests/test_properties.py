@@ -153,6 +153,16 @@ def packets(draw) -> dict:
     for r in evidence:
         if person_key(r.get("verified_by")) in theirs - {None}:
             del r["verified_by"]
+    # about names other records of this packet, each once (engine.core.evidence.about_problems)
+    ids = [r["id"] for r in evidence]
+    for r in evidence:
+        if "about" in r:
+            others = [i for i in ids if i != r["id"]]
+            about = draw(st.lists(st.sampled_from(others), min_size=1, max_size=3, unique=True)) if others else []
+            if about:
+                r["about"] = about
+            else:
+                del r["about"]
     return {"schema_version": 1, "candidate": cand,
             "period": {"start": PERIOD_START.isoformat(), "end": PERIOD_END.isoformat()}, "evidence": evidence}
 
@@ -191,6 +201,7 @@ def test_strategy_covers_every_evidence_type():
         @given(strat)
         def one(rec):
             rec = dict(rec, id="ev-1", date="2026-01-01")
+            rec.pop("about", None)  # a record alone builds on nothing (packets() draws about from the packet's ids)
             if etype == "mentoring":
                 rec["mentee"]["level"] = "associate-pm"
             data = {"schema_version": 1, "candidate": {"id": "emp-1", "current_level": "mid-pm"},
@@ -270,6 +281,8 @@ def test_order_and_ids_never_change_the_verdict(data, rnd):
     rename = {ev["id"]: f"r{rnd.randrange(10**6)}-{i}" for i, ev in enumerate(other["evidence"])}
     for ev in other["evidence"]:
         ev["id"] = rename[ev["id"]]
+        if "about" in ev:
+            ev["about"] = [rename[x] for x in ev["about"]]
     after = evaluate(other)
     assert after["verdict"] == base["verdict"]
     assert statuses(after) == statuses(base)
