@@ -411,7 +411,7 @@ def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> Outcome:
         problems = ruletools.engine_check(book) + ruletools.lint(book)
         try:  # the adjacent paths, checked against the book (only a loaded book can check them)
             paths = load_paths(book)
-            problems += ruletools.paths_engine_check(paths) + ruletools.lint_paths(book, paths)
+            problems += ruletools.paths_engine_check(paths, book.people) + ruletools.lint_paths(book, paths)
         except RulesError as exc:
             if not exc.problems:
                 raise

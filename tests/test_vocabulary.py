@@ -316,8 +316,8 @@ BAD = [
     ("unknown-key", "typs:\n  experiment: {}\n", "typs:", "unknown key"),
     ("dotted-not-an-object", "extend:\n  shipped_outcome:\n    fields:\n      risk.level: {type: boolean}\n",
      "risk.level:", "shipped_outcome has no object field 'risk' to add 'level' to"),
-    ("dotted-on-a-new-type", "types:\n  experiment:\n    fields:\n      arm.size: {type: integer}\n",
-     "arm.size:", "'arm.size': a new type's fields are declared flat"),
+    ("dotted-on-a-flat-field", "types:\n  experiment:\n    fields:\n      arm: {type: integer}\n"
+     "      arm.size: {type: integer}\n", "arm.size:", "'arm' is declared as a field of its own"),
     ("dotted-twice", "extend:\n  stakeholder_feedback:\n    fields:\n      from.team.name: {type: boolean}\n",
      "from.team.name:", "'from.team.name' is not a name of lower-case letters and '_'"),
     ("dotted-free-text", "extend:\n  stakeholder_feedback:\n    fields:\n      from.role: {type: string, values: [x]}\n",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -379,15 +379,17 @@ def lint_paths(book: RuleBook, paths: PathBook) -> list[Problem]:
     return out
 
 
-def paths_engine_check(paths: PathBook) -> list[Problem]:
-    """Compile the adjacent paths and register them with the engine: proves durable_rules accepts them."""
+def paths_engine_check(paths: PathBook, people: Mapping[str, str] | None = None) -> list[Problem]:
+    """Compile the adjacent paths and register them with the engine: proves durable_rules accepts them.
+    `people`: the rule book's person fields (RuleBook.people; default the bundled types')."""
     from ..book.compiler import compile_signals
     from ..core.firing import rules_engine
 
     if not paths.paths:
         return []
     try:
-        rules_engine().ensure(compile_signals([(p.id, p.signals) for p in paths.paths.values()]))
+        groups = [(p.id, p.signals) for p in paths.paths.values()]
+        rules_engine().ensure(compile_signals(groups, people) if people is not None else compile_signals(groups))
     except Exception as exc:  # noqa: BLE001 - report, do not crash
         return [Problem(paths.directory, "", f"the rules engine rejected the adjacent paths: {exc}", kind="engine")]
     return []

@@ -25,7 +25,7 @@ engine (docs/engine.md). Dates arrive as integer day counts (`age_days`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +70,8 @@ def _pred(key: str, pred: Any) -> list[dict]:
     return [OPERATORS[op].pattern(key, arg) for op, arg in ops_of(pred)]
 
 
-def leaf_pattern(cond: dict) -> dict:
+def leaf_pattern(cond: dict, people: Mapping[str, str] = PERSON_FIELD) -> dict:
+    """A leaf's record pattern. `people`: the rule book's person fields (RuleBook.people), for min_people."""
     terms: list[dict] = [{KIND: "ev"}, {"type": cond["evidence"]}]
     for fname, pred in sorted(cond.get("where", {}).items()):
         terms += _pred(fname, pred)
@@ -90,7 +91,7 @@ def leaf_pattern(cond: dict) -> dict:
         if agg in cond:  # only records carrying the field count towards min_records / distinct
             terms.append({"$ex": {cond[agg]["field"]: 1}})
     if "min_people" in cond:  # a record that names no person is nobody's voice
-        terms.append({"$ex": {PERSON_FIELD[cond["evidence"]]: 1}})
+        terms.append({"$ex": {people[cond["evidence"]]: 1}})
     return {"$and": terms}
 
 
@@ -123,7 +124,7 @@ def period_field(of_days: int) -> str:
 
 
 def _simple(cond: dict) -> bool:
-    return "evidence" in cond and _agg_spec(cond) is None and "linked_to" not in cond
+    return "evidence" in cond and "min_people" not in cond and _agg_spec(cond) is None and "linked_to" not in cond
 
 
 LINK = "link"  # the _kind of a link fact: {_kind: link, from: <eid>, to: <eid>}, one per id a record's about names
@@ -153,28 +154,29 @@ class Reads:
     links: frozenset[str] = frozenset()  # types whose records some linked_to follows (their about: link facts)
 
 
-def fields_read(criteria: Iterable[Criterion]) -> Reads:
-    """What these criteria read: a path's levels' criteria, or the adjacent paths' signals.
+def fields_read(criteria: Iterable[Criterion], people: Mapping[str, str] = PERSON_FIELD) -> Reads:
+    """What these criteria read: a path's levels' criteria, or the adjacent paths' signals; `people`
+    is the rule book's person fields (RuleBook.people).
     (Callers cache it: engine.core.facts builds one copy recipe per rule book and path from it.)"""
     keep: dict[str, set[str]] = {}
     item_keep: dict[str, set[str]] = {}
     periods: dict[str, set[int]] = {}
     links: set[str] = set()
     for cr in criteria:
-        _fields(cr.condition, keep, item_keep, periods, links)
+        _fields(cr.condition, keep, item_keep, periods, links, people)
     return Reads({t: frozenset(v) for t, v in keep.items()}, {k: frozenset(v) for k, v in item_keep.items()},
                  {t: frozenset(v) for t, v in periods.items()}, frozenset(links))
 
 
 def _fields(cond: dict, keep_by_type: dict[str, set[str]], item_keep: dict[str, set[str]],
-            periods: dict[str, set[int]], links: set[str]) -> None:
+            periods: dict[str, set[int]], links: set[str], people: Mapping[str, str]) -> None:
     if "evidence" not in cond:
         for sub in parts(cond):
-            _fields(sub, keep_by_type, item_keep, periods, links)
+            _fields(sub, keep_by_type, item_keep, periods, links, people)
         return
     if "linked_to" in cond:
         links.add(cond["evidence"])
-        _fields(cond["linked_to"], keep_by_type, item_keep, periods, links)
+        _fields(cond["linked_to"], keep_by_type, item_keep, periods, links, people)
     keep = keep_by_type.setdefault(cond["evidence"], set(BASE_FIELDS))
     keep.update(f.split(".")[0] for f in cond.get("where", {}))
     for ai in item_clauses(cond):
@@ -186,10 +188,10 @@ def _fields(cond: dict, keep_by_type: dict[str, set[str]], item_keep: dict[str, 
         if agg in cond:
             keep.add(cond[agg]["field"].split(".")[0])
     if "min_people" in cond:
-        keep.add(PERSON_FIELD[cond["evidence"]].split(".")[0])
+        keep.add(people[cond["evidence"]].split(".")[0])
 
 
-def _agg_spec(cond: dict) -> dict | None:
+def _agg_spec(cond: dict, people: Mapping[str, str] = PERSON_FIELD) -> dict | None:
     spec: dict | None = None
     if "distinct" in cond:
         spec = {"field": cond["distinct"]["field"], "distinct": cond["distinct"]["min"], "n": 1}
@@ -202,14 +204,15 @@ def _agg_spec(cond: dict) -> dict | None:
     elif cond.get("min_count", 1) > 1:
         spec = {"n": cond["min_count"]}
     if "min_people" in cond:  # distinct people among the matches (counted in the consequence)
-        spec = {**(spec or {"n": 1}), "people_field": PERSON_FIELD[cond["evidence"]], "people": cond["min_people"]}
+        spec = {**(spec or {"n": 1}), "people_field": people[cond["evidence"]], "people": cond["min_people"]}
     return spec
 
 
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, people: Mapping[str, str] = PERSON_FIELD) -> None:
         self.nodes: list[Node] = []
         self.rules: dict[str, Any] = {}
+        self.people = people  # the rule book's person fields, for min_people leaves
 
     def add(self, cond: dict, criterion: str | None, level: str, parent: int | None) -> int:
         idx = len(self.nodes)
@@ -217,14 +220,14 @@ class _Builder:
             # One rule instead of one per alternative plus a join: "any record matching any
             # alternative" is a single pattern with $or (fewer engine actions per packet).
             self.nodes.append(Node(idx, "leaf", criterion, level, parent, cond=cond))
-            pattern = {"$or": [leaf_pattern(c) for c in cond["any_of"]]}
+            pattern = {"$or": [leaf_pattern(c, self.people) for c in cond["any_of"]]}
             self.rules[f"n{idx}"] = {"all": [{"e0": pattern}], "cap": CAP, "run": f"hit:{idx}"}
             return idx
         if "evidence" in cond:
-            agg = _agg_spec(cond)
+            agg = _agg_spec(cond, self.people)
             node = Node(idx, "agg" if agg else "leaf", criterion, level, parent, cond=cond, agg=agg)
             self.nodes.append(node)
-            pats: list[dict] = [{"e0": leaf_pattern(cond)}]
+            pats: list[dict] = [{"e0": leaf_pattern(cond, self.people)}]
             if "linked_to" in cond:
                 node.link = self.linkee(cond["linked_to"], criterion, level)
                 pats += link_patterns(node.link)
@@ -256,7 +259,7 @@ class _Builder:
         rule tags every record it matches with an $in fact, which the linking leaf's rule joins."""
         idx = len(self.nodes)
         self.nodes.append(Node(idx, "linkee", criterion, level, None, cond=clause))
-        self.rules[f"n{idx}"] = {"all": [{"e0": leaf_pattern(clause)}], "cap": CAP, "run": f"tag:{idx}"}
+        self.rules[f"n{idx}"] = {"all": [{"e0": leaf_pattern(clause, self.people)}], "cap": CAP, "run": f"tag:{idx}"}
         return idx
 
     def given(self, criterion: str, level: str) -> int:
@@ -294,11 +297,13 @@ class _Builder:
                                  "run": f"mark:{idx}"}
 
 
-def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]]) -> Ruleset:
+def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]],
+                    people: Mapping[str, str] = PERSON_FIELD) -> Ruleset:
     """The adjacent paths' signals (engine.book.career_paths), each group a path id and its signals, as one
     ruleset: a tree of nodes per signal exactly as for a criterion, no sufficiency policy (a path
-    is a fit, not a verdict on enough evidence). Named `ladder-paths:<ids>#<sha256>`."""
-    b = _Builder()
+    is a fit, not a verdict on enough evidence). Named `ladder-paths:<ids>#<sha256>`. `people`: the
+    rule book's person fields (RuleBook.people)."""
+    b = _Builder(people)
     roots: dict[str, int] = {}
     signals: list[Criterion] = []
     for pid, group in groups:
@@ -320,7 +325,7 @@ def compile_path(book: RuleBook, path: tuple[str, ...], carried: tuple[str, ...]
     promotion a higher level includes) contribute their required criteria only: no supporting
     threshold and no sufficiency policy of their own (the promotion's levels have those).
     A criterion in `given` is compiled as a given status (_Builder.given), not its condition."""
-    b = _Builder()
+    b = _Builder(book.people)
     roots: dict[str, int] = {}
     suff: dict[str, int] = {}
     aspects: dict[tuple[str, str], int] = {}

@@ -6,9 +6,10 @@ would silently never match. So the rules are checked against schemas/packet.sche
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 
 from ..base.suggest import did_you_mean, listing
 from .conditions import item_clauses
@@ -18,9 +19,11 @@ from .schema import PacketSchema, bundled_packet_schema
 # A criterion must never gate on time served (the guide: impact, not titles or the clock).
 TENURE_RE = re.compile(r"tenure|in_level|in_role|in_position|years_|_years|time_in|months_in|since_promot|hire_date|"
                        r"start_date|seniority|service")
-# Whose record it is, for `min_people`: the evidence types that name another person, and where.
+# Whose record it is, for `min_people`: the bundled evidence types that name another person, and where.
+# A pack's own types say it in vocabulary.yaml (`person:`), marked on the type's schema node with
+# PERSON_MARK; person_fields gives a packet schema's whole table.
 PERSON_FIELD = {"stakeholder_feedback": "from.id", "mentoring": "mentee.id"}
-PEOPLE_TYPES = frozenset(PERSON_FIELD)
+PERSON_MARK = "x-ladder-person"
 # The field a record names the records it builds on with (ids of the same packet); rules read it only
 # through linked_to, never in where.
 LINK_FIELD = "about"
@@ -108,6 +111,21 @@ def evidence_fields(schema: PacketSchema | None = None) -> dict[str, dict[str, F
     return out
 
 
+@lru_cache(maxsize=8)
+def person_fields(schema: PacketSchema | None = None) -> Mapping[str, str]:
+    """Evidence type -> the dotted field naming the person its records are from or about, for every
+    type of the packet schema that has one: the bundled types' (PERSON_FIELD) and those a pack's
+    vocabulary declares (`person:`, engine.book.vocabulary). The bundled schema gives PERSON_FIELD."""
+    data = (schema or bundled_packet_schema()).data
+    out: dict[str, str] = {}
+    for ref in data["$defs"]["evidence"]["allOf"]:
+        etype = ref["if"]["properties"]["type"]["const"]
+        pf = _resolve(data, ref["then"]).get(PERSON_MARK) or PERSON_FIELD.get(etype)
+        if isinstance(pf, str):
+            out[etype] = pf
+    return MappingProxyType(out)
+
+
 # Never asserted into the engine (evidence.normalise drops them), so a predicate on one never matches.
 # Keys whose values are free text wherever they appear in a packet (and `from.role`): never a fact
 # the rules can read, never echoed in a message (engine.core.evidence, engine.core.facts, engine.book.vocabulary).
@@ -123,6 +141,7 @@ def _free_text(name: str, f: Field) -> bool:
 class FieldChecker:
     def __init__(self, level_ids: set[str], schema: PacketSchema | None = None):
         self.types = evidence_fields(schema)
+        self.people = person_fields(schema)
         self.level_ids = level_ids
 
     def check_condition(self, cond: dict, ptr: str) -> Iterator[tuple[str, str, str]]:
@@ -184,9 +203,10 @@ class FieldChecker:
                 yield (lp, f"{etype} records cannot name records they build on (the packet schema gives {etype} no "
                        f"{LINK_FIELD} field), so linked_to could never hold", "rules")
             yield from self.check_condition(cond["linked_to"], lp)
-        if "min_people" in cond and etype not in PEOPLE_TYPES:
+        if "min_people" in cond and etype not in self.people:
             yield (f"{ptr}/min_people", f"min_people counts the people a record names; {etype} names none "
-                   f"(it applies to: {', '.join(sorted(PEOPLE_TYPES))})", "rules")
+                   f"(it applies to: {', '.join(sorted(self.people))}; a pack's own type names its person with "
+                   "person: in vocabulary.yaml)", "rules")
 
     def _check_pred(self, fields: dict[str, Field], where: str, fname: str, pred, fp: str):
         f = fields.get(fname)

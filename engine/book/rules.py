@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -24,7 +25,7 @@ from ..base.resources import default_rules_dir, load_schema
 from ..base.sourceforms import matches_any, retired_pattern_message
 from ..base.suggest import closest, did_you_mean, listing
 from .conditions import COMPOSITES, parts
-from .fields import FieldChecker, evidence_fields, scales_as_lists
+from .fields import FieldChecker, evidence_fields, person_fields, scales_as_lists
 from .integrity import IntegrityPolicy, policy_problems
 from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_schema_beside, specialise
 from .vocabulary import extend, vocabulary_doc
@@ -117,6 +118,13 @@ class RuleBook:
         alike; anything else about them (criteria, policies) is for evaluation."""
         text = canonical_json(self.raw.get("ladder")) + self.packet_schema.version
         return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+    @cached_property
+    def people(self) -> Mapping[str, str]:
+        """Evidence type -> the field naming the person its records are from or about (`from.id`,
+        `mentee.id`, and a pack's own `person:` declarations): what min_people counts, the people
+        directory checks, and the candidate may never be."""
+        return person_fields(self.packet_schema)
 
     # -- level ids -------------------------------------------------------------------------
     @cached_property

@@ -16,7 +16,7 @@ from typing import Any
 from ..base.errors import Problem
 from ..base.loader import Document
 from ..base.suggest import did_you_mean, listing
-from .fields import FREE_TEXT, FREE_TEXT_KEYS, FREE_TEXT_MARK, SCALE_MARK, TENURE_RE
+from .fields import FREE_TEXT, FREE_TEXT_KEYS, FREE_TEXT_MARK, PERSON_FIELD, PERSON_MARK, SCALE_MARK, TENURE_RE
 from .schema import PacketSchema
 
 FILE_NAMES = ("vocabulary.yaml", "vocabulary.yml")
@@ -28,7 +28,9 @@ NEW_TYPE_REQUIRED = ["id", "type", "date", "title"]
 # wherever they occur (never copied into facts): a field so named would never match a rule.
 FACT_KEYS = frozenset({"eid", "age_days", "before_start", "improved"})
 BOUND = 10**15  # numbers stay well inside what the engine holds exactly (as the bundled metrics do)
-_KEYS_OF = {"string": {"values"}, "scale": {"scale"}, "list": {"values", "max_items"}, "integer": {"minimum", "maximum"},
+# A person id, as the packet schema's own person ids (from.id, mentee.id, verified_by) are written.
+ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_KEYS_OF = {"id": set(), "string": {"values"}, "scale": {"scale"}, "list": {"values", "max_items"}, "integer": {"minimum", "maximum"},
             "number": {"minimum", "maximum"}, "boolean": set(), "text": {"max_length"}}
 _COMMON_KEYS = {"type", "description", "required"}
 
@@ -72,6 +74,13 @@ def extend(schema: PacketSchema, doc: Document) -> tuple[PacketSchema, list[Prob
             continue
         for fname, decl in body.get("fields", {}).items():
             _extend_field(data, nodes[etype], etype, fname, decl, f"{ptr}/fields/{fname}", bad, scales)
+        if "person" in body:
+            have = nodes[etype].get(PERSON_MARK) or PERSON_FIELD.get(etype)
+            if have:
+                bad(f"{ptr}/person", f"{etype} names its person in {have} already: a record is from or about one "
+                    "person")
+            else:
+                _person(data, nodes[etype], etype, body["person"], f"{ptr}/person", bad)
     for etype, body in vocab.get("types", {}).items():
         ptr = f"/types/{etype}"
         if etype in nodes:
@@ -80,7 +89,42 @@ def extend(schema: PacketSchema, doc: Document) -> tuple[PacketSchema, list[Prob
             bad(ptr, f"{etype!r} clashes with the packet schema's definition of the same name: choose another name")
         else:
             _add_type(data, nodes, etype, body, ptr, bad, scales)
+            if "person" in body:
+                _person(data, nodes[etype], etype, body["person"], f"{ptr}/person", bad)
     return PacketSchema(data), problems
+
+
+def _person(data: dict, node: dict, etype: str, dotted: str, ptr: str, bad: Report) -> None:
+    """Mark the field naming the person a record is from or about (engine.book.fields.person_fields),
+    once it is checked: a field of the type (or of one of its object fields) that holds an id."""
+    top, _, sub = dotted.partition(".")
+    props = node.get("properties", {})
+    if top in ENVELOPE:
+        bad(ptr, f"{top!r} is a field every record has; the person a record is from or about is one of "
+            f"{etype}'s own fields (declared type: id)")
+        return
+    field = props.get(top)
+    if field is not None and sub:
+        inner = _resolve(data, field)
+        field = inner.get("properties", {}).get(sub) if inner.get("type") == "object" and "." not in sub else None
+    if field is None:
+        names = [k for k, v in props.items() if k not in ENVELOPE] + [
+            f"{k}.{c}" for k, v in props.items() if k not in ENVELOPE
+            for c in _resolve(data, v).get("properties", {})]
+        bad(ptr, f"person names {dotted!r}, which is no field of {etype}{did_you_mean(dotted, names)} (declare it "
+            "under fields: with type: id)")
+        return
+    if not is_id(data, field):
+        bad(ptr, f"person names {etype}.{dotted}, a {kind_of(data, field)} field; the person a record is from or "
+            "about is named by an id field (type: id)")
+        return
+    node[PERSON_MARK] = dotted
+
+
+def is_id(data: dict, node: dict) -> bool:
+    """A field holding one person id (the packet schema's person_id, or a pack's type: id)."""
+    node = _resolve(data, node)
+    return node.get("type") == "string" and node.get("pattern") == ID_PATTERN and "enum" not in node
 
 
 def type_nodes(data: dict) -> dict[str, dict]:
@@ -138,7 +182,9 @@ def _add_themes(data: dict, themes: list[str], bad: Report) -> None:
 
 def kind_of(data: dict, node: dict) -> str:
     """A field's kind in the vocabulary's words: string (a fixed list of values), list (of such
-    values), text, integer, number, boolean, or what else the packet schema has there."""
+    values), id (a person id), text, integer, number, boolean, or what else the packet schema has there."""
+    if is_id(data, node):
+        return "id"
     node = _resolve(data, node)
     t = node.get("type")
     if node.get(FREE_TEXT_MARK):
@@ -220,9 +266,12 @@ def reserved_names() -> frozenset[str]:
     return FACT_KEYS | FREE_TEXT_KEYS | {n for n in FREE_TEXT if "." not in n}
 
 
-def _new_field(fname: str, decl: dict, ptr: str, bad: Report, scales: dict[str, list[str]]) -> dict | None:
-    """The JSON Schema of a declared field, or None when the declaration is wrong (reported)."""
-    if fname in reserved_names():
+def _new_field(fname: str, decl: dict, ptr: str, bad: Report, scales: dict[str, list[str]],
+               nested: bool = False) -> dict | None:
+    """The JSON Schema of a declared field, or None when the declaration is wrong (reported).
+    `nested`: a field of an object field of a new type (`by.id`), where only the names free text
+    takes everywhere are kept (`id` names a person there, as in from.id)."""
+    if fname in (FACT_KEYS | FREE_TEXT_KEYS if nested else reserved_names()):
         bad(ptr, f"{fname!r} is a name ladder keeps for free text or for its own facts; a rule could never "
             "read it: choose another name")
         return None
@@ -264,7 +313,9 @@ def _new_field(fname: str, decl: dict, ptr: str, bad: Report, scales: dict[str, 
 def _field_schema(decl: dict, lo: float, hi: float, scales: dict[str, list[str]]) -> dict:
     t = decl["type"]
     out: dict[str, Any]
-    if t == "scale":  # one member; the enum lists them in the scale's order, lowest first (engine.book.fields)
+    if t == "id":  # one person id, written as the packet schema's own (from.id, verified_by)
+        out = {"type": "string", "pattern": ID_PATTERN, "not": {"pattern": "\\n"}}
+    elif t == "scale":  # one member; the enum lists them in the scale's order, lowest first (engine.book.fields)
         out = {"type": "string", "enum": list(scales[decl["scale"]]), SCALE_MARK: decl["scale"]}
     elif t == "string":
         out = {"type": "string", "enum": list(decl["values"])}
@@ -292,14 +343,14 @@ def _add_type(data: dict, nodes: dict[str, dict], etype: str, body: dict, ptr: s
         if have is not None:
             props[name] = copy.deepcopy(have)
     required = list(NEW_TYPE_REQUIRED)
-    for fname, decl in body.get("fields", {}).items():
+    declared = body.get("fields", {})
+    for fname, decl in declared.items():
         fptr = f"{ptr}/fields/{fname}"
-        if fname in ENVELOPE:
-            bad(fptr, f"{fname!r} is a field every record has already")
+        if fname in ENVELOPE or fname.split(".")[0] in ENVELOPE:
+            bad(fptr, f"{fname.split('.')[0]!r} is a field every record has already")
             continue
         if "." in fname:
-            bad(fptr, f"{fname!r}: a new type's fields are declared flat (a dotted name extends an object "
-                "field of a bundled type, such as stakeholder_feedback's from.counterpart)")
+            _add_object_field(props, required, declared, fname, decl, fptr, bad, scales)
             continue
         built = _new_field(fname, decl, fptr, bad, scales)
         if built is not None:
@@ -319,3 +370,31 @@ def _add_type(data: dict, nodes: dict[str, dict], etype: str, body: dict, ptr: s
     ev["allOf"].append({"if": {"properties": {"type": {"const": etype}}, "required": ["type"]},
                         "then": {"$ref": f"#/$defs/{etype}"}})
     nodes[etype] = node
+
+
+def _add_object_field(props: dict, required: list[str], declared: dict, fname: str, decl: dict, ptr: str,
+                      bad: Report, scales: dict[str, list[str]]) -> None:
+    """`by.id` on a new type: a field of its object field `by` (made when its first field is declared).
+    The object is required when one of its fields is; it holds nothing undeclared, and no free text
+    (the engine's facts carry an object a rule reads whole)."""
+    parent, child = fname.split(".", 1)
+    if parent in declared:
+        bad(ptr, f"{parent!r} is declared as a field of its own; {fname} would make it an object: declare only "
+            f"{parent}.<name> fields")
+        return
+    if parent in reserved_names() or TENURE_RE.search(parent):
+        _new_field(parent, {"type": "boolean"}, ptr, bad, scales)  # says why the name cannot be used
+        return
+    if decl["type"] == "text":
+        bad(f"{ptr}/type", f"{fname}: a field of an object field is never free text (rules read the object "
+            f"whole); declare free text as a field of the record, {child}: {{type: text}}")
+        return
+    built = _new_field(child, decl, ptr, bad, scales, nested=True)
+    if built is None:
+        return
+    obj = props.setdefault(parent, {"type": "object", "additionalProperties": False, "properties": {}})
+    obj["properties"][child] = built
+    if decl.get("required"):
+        obj.setdefault("required", []).append(child)
+        if parent not in required:
+            required.append(parent)

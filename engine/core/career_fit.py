@@ -30,7 +30,7 @@ class PathAssessor:
 
     def ruleset(self) -> Ruleset:
         if self._ruleset is None:
-            self._ruleset = compile_signals([(p.id, p.signals) for p in self.paths.paths.values()])
+            self._ruleset = compile_signals([(p.id, p.signals) for p in self.paths.paths.values()], self.book.people)
             self.engine.ensure(self._ruleset)
         return self._ruleset
 

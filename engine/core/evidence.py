@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ from ..base import clock
 from ..base.errors import EvidenceError, Problem
 from ..base.loader import Document, ParseFailure, check_tree
 from ..base.suggest import did_you_mean
-from ..book.fields import FREE_TEXT_KEYS, person_key
+from ..book.fields import FREE_TEXT_KEYS, PERSON_FIELD, person_key
 from ..book.integrity import direction_problems, integrity_warnings
 from ..book.rules import EXTERNAL, RuleBook
 from ..book.schema import PacketSchema, bundled_packet_schema, canonical_json
@@ -408,8 +408,10 @@ def _template_person(pid: Any) -> bool:
     return key == person_key(TEMPLATE_ID) or _TEMPLATE_PERSON.fullmatch(key) is not None
 
 
-def template_problems(data: dict, add: Callable[[str, str], None]) -> None:
-    """The template's placeholders (`ladder new`) left in a packet: its name, ids and example titles."""
+def template_problems(data: dict, add: Callable[[str, str], None],
+                      people: Mapping[str, str] = PERSON_FIELD) -> None:
+    """The template's placeholders (`ladder new`) left in a packet: its name, ids and example titles.
+    `people`: the rule book's person fields (RuleBook.people): a pack's own person ids are checked too."""
     cand = got if isinstance(got := data.get("candidate"), dict) else {}
     if _template_person(cand.get("id")):
         add("/candidate/id", "the template's placeholder id: write the candidate's own id")
@@ -429,6 +431,18 @@ def template_problems(data: dict, add: Callable[[str, str], None]) -> None:
         for k in ("from", "mentee"):
             if isinstance(ev.get(k), dict) and _template_person(ev[k].get("id")):
                 add(f"/evidence/{i}/{k}/id", "a placeholder person id: name the real person, or leave the id out")
+        etype = ev.get("type")
+        pf = people.get(etype) if isinstance(etype, str) and etype not in PERSON_FIELD else None
+        if pf is not None and _template_person(_at(ev, pf)):
+            add(f"/evidence/{i}/{pf.replace('.', '/')}", "a placeholder person id: name the real person")
+
+
+def _at(ev: dict, dotted: str) -> Any:
+    """The value at a dotted field of a raw record (None when absent or not reached)."""
+    cur: Any = ev
+    for part in dotted.split("."):
+        cur = cur.get(part) if isinstance(cur, dict) else None
+    return cur
 
 
 def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None,
@@ -515,7 +529,7 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
                        "or above)"))
     ctx.update(track=track, current=current, target=target, cid=cid, from_track=from_track)
     if not template:
-        template_problems(data, add)
+        template_problems(data, add, book.people)
 
     evidence = got if isinstance(got := data.get("evidence"), list) else []
     seen: dict[str, int] = {}
@@ -546,6 +560,11 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
         if _placeholder(ev.get("title")):
             add(f"/evidence/{i}/title", "placeholder text, not a title: say what the work was")
         etype = ev.get("type")
+        pf = book.people.get(etype) if isinstance(etype, str) else None
+        if pf is not None and etype not in PERSON_FIELD and me and person_key(_at(ev, pf)) == me:
+            # a pack's own person field (vocabulary.yaml person:), as feedback's giver below
+            add(f"/evidence/{i}/{pf.replace('.', '/')}", f"the candidate's own id: {etype} names in {pf} the person "
+                "the record is from or about, never the candidate (self-assessment is not evidence)")
         if not isinstance(etype, str) or etype not in _PERSON_TYPES:
             continue
         ptr = f"/evidence/{i}"

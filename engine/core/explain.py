@@ -10,7 +10,6 @@ from typing import Any
 
 from ..book.compiler import LINK, Node, Ruleset
 from ..book.conditions import item_clauses
-from ..book.fields import PERSON_FIELD
 from ..book.operators import MISSING as _MISSING, OPERATORS, fmt as _fmt, holds as _holds, ops_of
 from .firing import Firing
 from .verdict import Miss
@@ -291,7 +290,8 @@ def unmet_reason(ruleset: Ruleset, fr: Firing, idx: int, facts: dict[str, list[d
         misses.sort(key=lambda m: (len(m.failed), m.evidence))
         return "needs one of: " + " | ".join(parts), misses[:MAX_MISSES]
     linked = set(fr.found.get(idx, [])) if node.link is not None else None
-    return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg", linked)
+    return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg", linked,
+                        (node.agg or {}).get("people_field"))
 
 
 def _least_reason(ruleset: Ruleset, fr: Firing, node: Node, facts: dict[str, list[dict]]) -> tuple[str, list[Miss]]:
@@ -358,12 +358,14 @@ def _empty_periods(cond: dict, found: list[str], facts: dict[str, list[dict]]) -
         " before the as-of date"
 
 
-def _person_named(fact: dict, cond: dict) -> bool:
-    return _lookup(fact, tuple(PERSON_FIELD[cond["evidence"]].split("."))) is not _MISSING
+def _person_named(fact: dict, person_field: str) -> bool:
+    return _lookup(fact, tuple(person_field.split("."))) is not _MISSING
 
 
 def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list[dict]], agg: bool = False,
-                 linked: set[str] | None = None) -> tuple[str, list[Miss]]:
+                 linked: set[str] | None = None, person_field: str | None = None) -> tuple[str, list[Miss]]:
+    """`person_field`: for a min_people leaf, the field its records name their person in (the
+    compiled aggregate's people_field: engine.book.compiler)."""
     need = describe(cond)
     if agg and found:
         if "distinct" in cond:
@@ -394,7 +396,7 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list
     misses = nearest_misses(facts, cond, linked)
     reason = f"needs {need}; {got}"
     same_type = facts.get(cond["evidence"], [])  # a leaf: nearest_misses read it too
-    if "min_people" in cond and any(not _person_named(f, cond) for f in same_type):
+    if person_field is not None and any(not _person_named(f, person_field) for f in same_type):
         reason += " (records that name no person count for nobody)"
     elif not found and not misses and cond.get("evidence") not in (None, "*"):
         reason += f" (no {_label(cond['evidence'])} records in the packet)"

@@ -115,7 +115,7 @@ def _copy_recipe(book: RuleBook, path: tuple[str, ...], criteria: Callable[[], I
     key = (book.version, path)
     recipe = _COPY_RECIPES.get(key)
     if recipe is None:
-        reads = fields_read(criteria())
+        reads = fields_read(criteria(), book.people)
         skip = (BASE_FIELDS - {"type"}) | FREE_TEXT_KEYS
         metric_keep = reads.items.get("metrics", frozenset())
         if len(_COPY_RECIPES) > 1000:  # pragma: no mutate - a cache bound, not behaviour

@@ -31,7 +31,7 @@ from ..base.errors import LadderError
 from ..base.loader import Document
 from ..book.compiler import LINK
 from ..book.conditions import item_clauses
-from ..book.fields import PERSON_FIELD, person_key
+from ..book.fields import person_key
 from ..book.integrity import norm_title
 from ..book.operators import MISSING, OPERATORS, Need, holds, ops_of
 from ..org.anchors import for_book
@@ -62,11 +62,11 @@ class _Synth:
         self.end = dt.date.fromisoformat(packet.end)
         self.ids = {ev["id"] for ev in packet.evidence}
         people = {person_key(packet.candidate_id)}
+        fields = book.people  # the field each type names its person in (engine.book.fields.person_fields)
         for ev in packet.evidence:
-            for k in ("from", "mentee"):
-                if isinstance(ev.get(k), dict) and isinstance(ev[k].get("id"), str):
-                    people.add(person_key(ev[k]["id"]))
-        self.people = people
+            if ev["type"] in fields:
+                people.add(person_key(field_value(ev, fields[ev["type"]])))
+        self.people = people - {None}
         self.titles = {(ev["type"], norm_title(ev.get("title"))) for ev in packet.evidence}
         self.n_rec = self.n_person = 0
         self.probe = False
@@ -224,10 +224,13 @@ class _Synth:
                 rec[fname] = v
         for ai in item_clauses(cond):  # several clauses: one item each, in the same record
             rec.setdefault(ai["field"], []).append(self.item(etype, ai))
-        for top in ("from", "mentee"):  # objects naming a person: a new person each time
-            if top in defn.get("properties", {}) and (top in required or top in nested):
-                obj = nested.setdefault(top, {})
-                obj.setdefault("id", self.new_person())
+        person = self.book.people.get(etype)  # the field naming a person: a new person each time
+        if person is not None:
+            top, _, sub = person.partition(".")
+            if not sub:
+                rec.setdefault(top, self.new_person())
+            elif top in defn.get("properties", {}) and (top in required or top in nested):
+                nested.setdefault(top, {}).setdefault(sub, self.new_person())
         for top, obj in nested.items():
             sp = self.prop(etype, top)
             for sub in sp.get("required", []):
@@ -300,10 +303,10 @@ def _needs(s: _Synth, cond: dict, grouped: dict[str, list[dict]], title: str) ->
         about = about_of(grouped)
         matching = [f for f in matching if links_to_match(f, about, targets)]
     if "min_people" in cond:  # a record naming no person matches nothing (engine.book.compiler's leaf)
-        matching = [f for f in matching if person_key(field_value(f, PERSON_FIELD[cond["evidence"]])) is not None]
+        matching = [f for f in matching if person_key(field_value(f, s.book.people[cond["evidence"]])) is not None]
     recs = _leaf_needs(s, cond, matching, title)
     if "min_people" in cond:  # every planned record names a new person; top up to enough people
-        pf = PERSON_FIELD[cond["evidence"]]
+        pf = s.book.people[cond["evidence"]]
         have = {person_key(field_value(f, pf)) for f in matching} - {None}
         extra = cond["min_people"] - len(have) - len(recs)
         if extra > 0 and "distinct" in cond:  # new people bring values not seen yet where any are left

@@ -21,7 +21,7 @@ import orjson
 
 from ..base.errors import LadderError, Outcome, Problem, UsageError
 from ..base.suggest import did_you_mean
-from ..book.fields import person_key
+from ..book.fields import PERSON_FIELD, person_key
 from ..book.rules import EXTERNAL, RuleBook
 
 COLUMNS = ("id", "name", "level", "track", "manager", "org", "status")
@@ -383,6 +383,8 @@ def packet_problems(doc: Any, book: RuleBook, ctx: dict, d: Directory, pol: Poli
             _giver(add, f"{ptr}/from", ev["from"], d, me, chain, pol, where, current == EXTERNAL)
         elif etype == "mentoring" and isinstance(ev.get("mentee"), dict):
             _mentee(add, f"{ptr}/mentee", ev, d, me, chain, book, where)
+        elif isinstance(etype, str) and etype in book.people and etype not in PERSON_FIELD:
+            _pack_person(add, ptr, ev, book.people[etype], d, me, chain, pol, where, current == EXTERNAL)
         vb = ev.get("verified_by")
         if isinstance(vb, str):
             _verifier(add, f"{ptr}/verified_by", vb, d, me, chain, mentees, pol, order, target, where, book)
@@ -408,6 +410,40 @@ def _giver(add, ptr: str, fr: dict, d: Directory, me: Person | None, chain: tupl
         return
     if me is None or g.key == me.key:
         return
+    _relationship(add, ptr, fid, rel, g, d, me, chain, where)
+
+
+def _pack_person(add, ptr: str, ev: dict, person: str, d: Directory, me: Person | None, chain: tuple, pol: Policy,
+                 where: str, outsider: bool) -> None:
+    """The person a pack's own type names (vocabulary.yaml `person:`, e.g. an assessment's by.id), as a
+    feedback giver: in the directory, unless the record says they are from outside the company (a
+    `relationship` beside the id with a value of ladder.yaml people.external_relationships; then
+    not in it); and a relationship that names a line relationship must agree with the directory."""
+    top, _, sub = person.rpartition(".")
+    holder: Any = ev
+    for part in top.split(".") if top else ():
+        holder = holder.get(part) if isinstance(holder, dict) else None
+    if not isinstance(holder, dict) or not isinstance(pid := holder.get(sub), str):
+        return
+    base = f"{ptr}/{top.replace('.', '/')}" if top else ptr
+    rel = holder.get("relationship") if isinstance(holder.get("relationship"), str) else None
+    g = d.get(pid)
+    if rel is not None and rel in pol.external:
+        if g is not None:
+            add(f"{base}/relationship", f"{rel}, but {pid} is in {where}: a colleague is not a {rel}; give their "
+                "relationship to the candidate")
+        return
+    if g is None:
+        if not outsider:  # an external candidate's people worked with them elsewhere: no directory lists them
+            add(f"{base}/{sub}", f"{pid!r} is not in {where}: check the id")
+        return
+    if me is not None and g.key != me.key and rel is not None:
+        _relationship(add, base, pid, rel, g, d, me, chain, where)
+
+
+def _relationship(add, ptr: str, fid: str, rel: str, g: Person, d: Directory, me: Person, chain: tuple,
+                  where: str) -> None:
+    """A relationship to the candidate that the directory's manager lines contradict."""
     in_chain = g.key in chain
     reports = me.key in d.chain(g.key)
     if rel == "manager" and not in_chain:
