@@ -156,6 +156,10 @@ With a directory, a packet is invalid (exit 3, each problem located) when:
   company (`customer`, `partner`, and `investor`, `board`, `analyst`, `press`, `vendor` where a
   pack adds them) are external and must not be in it; an external candidate's referees (a former
   manager or colleague elsewhere) may be absent from it, but one who is in it is held to it;
+- the person a pack's own evidence type names (its vocabulary's `person:`, such as an assessment's
+  giver `by.id`) is not in it, as for a feedback giver; a `relationship` beside that id is held to
+  the org chart as below, and one the pack lists as outside the company (`people:
+  external_relationships:`) must not be in it;
 - a relationship contradicts the org chart: `manager` must be in the candidate's manager chain,
   `skip-level` in the chain above the direct manager, `direct-report` must report to the
   candidate, and a `peer` is neither in the chain nor in the candidate's reporting line;
@@ -167,8 +171,8 @@ With a directory, a packet is invalid (exit 3, each problem located) when:
   manager chain, or anyone at or above the target level (ladder.yaml `people: verifiers:`).
 
 Without a directory the checks that need none still run: the candidate's own id (compared as
-above, so `emp_0988` and `emp-0988.` are `emp-0988`) cannot give feedback, be a mentee or verify,
-and a verifier cannot be a mentee or a direct report the packet itself names. A pack's
+above, so `emp_0988` and `emp-0988.` are `emp-0988`) cannot give feedback, be a mentee, be the
+person a pack's own type names, or verify, and a verifier cannot be a mentee or a direct report the packet itself names. A pack's
 `people: {required: true}` or `--require-people` makes the directory mandatory (exit 2 without it).
 
 ### The cycle calendar (`--cycles FILE`, or `cycles:` in ladder.yaml)
