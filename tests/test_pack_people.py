@@ -385,3 +385,15 @@ def test_kestrels_fixture_of_one_giver_twice_is_not_ready(run_cli):
     crit = next(c for c in v["criteria"] if c["id"] == "product-l4.rated-skilled")
     assert (v["verdict"], crit["status"]) == ("not_ready", "unmet")
     assert "from 1 different people" in crit["reason"]
+
+
+def test_new_writes_kestrels_assessment_with_its_giver_as_a_placeholder(tmp_path, run_cli):
+    """`ladder new` plans the template like any packet: the assessment names a new person, which a
+    packet may not keep (and a linked_to clause's type is found for its example too)."""
+    kestrel = ROOT / "examples" / "kestrel"
+    out = run_cli("new", "--rules", kestrel / "rules", "--target", "product-l4").stdout
+    assert "    by:" in out and "      id: plan-person-" in out
+    p = tmp_path / "t.yaml"
+    p.write_text(out, encoding="utf-8")
+    r = run_cli("validate", p, "--rules", kestrel / "rules", "--today", TODAY, exit_code=3)
+    assert "/by/id: a placeholder person id: name the real person" in r.stdout, r.stdout

@@ -193,7 +193,8 @@ real one. The plan itself is proved on the packet with its records added and the
 
 # -- the template ---------------------------------------------------------------------------------
 def _leaf(cond: dict, etype: str) -> dict | None:
-    for sub in parts(cond):
+    """The first leaf of `etype` in the condition, a linked_to clause included (as leaf_types reads them)."""
+    for sub in [*parts(cond), *([cond["linked_to"]] if "linked_to" in cond else [])]:
         hit = _leaf(sub, etype)
         if hit:
             return hit
