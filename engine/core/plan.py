@@ -454,13 +454,16 @@ def _new_warnings(packet: Packet, combined: Packet) -> list:
     return [w for w in combined.warnings if (w.path, w.message) not in had]
 
 
-def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict) -> list[dict]:
+def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict,
+           facts: list[dict] | None = None) -> list[dict]:
     """The records to add for what is still open, built so that none is redundant: each open
     criterion is read against the packet's facts AND the records already planned in this round
     (a record planned for one criterion that also closes a later one leaves that one nothing to
-    add), and each set of options picks the cheapest given the same."""
+    add), and each set of options picks the cheapest given the same. `facts`: the combined
+    packet's facts when the caller has them already (read only here)."""
     book, path = evaluator.book, s.path
-    facts = build_facts(combined, book, path)
+    if facts is None:
+        facts = build_facts(combined, book, path)
     grouped = by_type(list(facts))
     add: list[dict] = []
 
@@ -539,7 +542,8 @@ def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[
     combined = packet
     try:
         for _ in range(ROUNDS):
-            add = _round(s, evaluator, combined, v)
+            # the first round reads the packet itself, whose facts the planner's reading built
+            add = _round(s, evaluator, combined, v, reading.base if combined is packet else None)
             if not add:
                 raise _NoPlan("the open criteria cannot be closed by added evidence")
             plan += add
