@@ -306,7 +306,7 @@ def test_demand_warnings_compare_only_counts_of_the_same_kind(tmp_path, run_cli)
                                          "        rating: {gte: 4}\n        themes: {contains: delivery}\n"
                                          "      min_count: 3"))
     l3 = f3.read_text()
-    f3.write_text(l3.replace("      min_people: 2", "      distinct: {field: from.relationship, min: 2}"))
+    f3.write_text(l3.replace("      min_people: 2", "      distinct: {field: from.relationship, min: 2}", 1))  # cross-team's
     assert "demands-less" not in run_cli("rules", "lint", "--rules", d).stdout
     d2 = tmp_path / "again"
     shutil.copytree(d, d2)  # (rule books are cached by folder)
@@ -406,8 +406,11 @@ def test_example_pack_audits(run_cli, tmp_path, monkeypatch):
     the language of issue 15; kept in tests/data so the test needs no history, a shallow clone
     included) and as it is now, committed in a repository made here. The only flips are the
     fixtures written for later language: fay is short of the craft threshold that did not exist,
-    gus meets balanced-launch that did not, and jo (issue 28) has a vision linked to customer
-    research, which the old pack neither reads nor counts as evidence for PM4."""
+    gus meets balanced-launch that did not, jo (issue 28) has a vision linked to customer
+    research, which the old pack neither reads nor counts as evidence for PM4, and lu (issue 28)
+    meets monthly-update, three updates under one title that the pack's policy lets recur. The
+    fixtures with Kestrel's own vocabulary (experiment, assessment, from.stage, from.org: hal, ivy,
+    kit, nia, oz, pia, quin) are invalid under the old pack: validity changes, not flips."""
     import shutil
     import subprocess
 
@@ -434,7 +437,9 @@ def test_example_pack_audits(run_cli, tmp_path, monkeypatch):
     assert "min_supporting_per_aspect" in json.dumps(d["rule_diff"])
     assert sorted((f["candidate"]["id"], f["base"], f["head"]) for f in d["flips"]) == [
         ("kw-0106", "ready", "not_ready"), ("kw-0107", "not_ready", "ready"),
-        ("kw-0131", "insufficient_evidence", "ready")]
+        ("kw-0111", "not_ready", "ready"), ("kw-0131", "insufficient_evidence", "ready")]
+    assert sorted(c["candidate"]["id"] for c in d["validity_changes"]) == [
+        "kw-0108", "kw-0109", "kw-0110", "kw-0113", "kw-0114", "kw-0115", "kw-0116"]
 
 
 @pytest.mark.parametrize("fixtures", [FIXTURES, KFIX], ids=["bundled", "kestrel"])
