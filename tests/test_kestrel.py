@@ -66,7 +66,7 @@ def test_one_launch_under_its_title_twice_counts_once(run_cli):
     assert (v["verdict"], c["status"]) == ("not_ready", "unmet")
     assert "found 2 (ev-1, ev-2), which count as 1: some repeat one another" in c["reason"]
     assert [(w["path"], w["kind"]) for w in v["warnings"]] == [("/evidence/1", "integrity")]
-    assert "Pickup" not in json.dumps(v["warnings"])  # the title is free text: never in a message
+    assert "Drop-off" not in json.dumps(v["warnings"])  # the title is free text: never in a message
     assert _criterion(v, "product-l2.monthly-update")["status"] == "met"  # the updates still recur
 
 
@@ -163,6 +163,16 @@ def test_the_bundled_ladder_knows_none_of_it(tmp_path, run_cli):
     p = tmp_path / "bundled.yaml"
     p.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     run_cli("validate", p, exit_code=3)  # the pack's vocabulary is the pack's
+
+
+def test_the_fixtures_pairs_claim_no_outcome_of_another(tmp_path, run_cli):
+    """A not-ready fixture built like a ready one has work of its own: a batch over the folder
+    finds no launch, decision or initiative claimed by two candidates (docs/rules.md, "Across
+    packets"), so none is flagged as shared."""
+    out = tmp_path / "out.jsonl"
+    run_cli("batch", KFIX, "--rules", KRULES, "--out", out, "--quiet", exit_code=None)
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == len(list(KFIX.glob("*.yaml"))) and not any("shared_outcomes" in x for x in lines)
 
 
 # -- every construct of issue 28 is used somewhere in the pack -------------------------------------
