@@ -101,6 +101,43 @@ def test_recurring_work_compiles_alike_and_differs_in_the_facts_repeat_group(tmp
     assert groups(book, "mo-l1-to-l2-not-ready") == {"ev-1": "ev-1", "ev-2": "ev-1"}
 
 
+def _doc_blocks() -> tuple[list[dict], list[list[dict]]]:
+    """docs/rules.md's json blocks: compiled rules (`"n1": {...}, "d1": {...}`) and lists of facts
+    (one object a line)."""
+    import re
+
+    rules, facts = [], []
+    for block in re.findall(r"```json\n(.*?)```", (ROOT / "docs" / "rules.md").read_text(encoding="utf-8"), re.S):
+        try:
+            rules.append(json.loads("{" + block + "}"))
+        except json.JSONDecodeError:
+            try:
+                facts.append([json.loads(line) for line in block.splitlines() if line.strip()])
+            except json.JSONDecodeError:
+                pass
+    return rules, facts
+
+
+def test_docs_show_kestrels_compiled_rules_and_facts_as_they_are(tmp_path):
+    """The compiled forms and the facts docs/rules.md shows for the nested fields and for recurring
+    work are the compiler's and build_facts' own output."""
+    book = load_rules(KRULES)
+    rules, facts = _doc_blocks()
+    for level, cids in [("product-l2", ["product-l2.monthly-update", "product-l2.ships-on-time"]),
+                        ("product-l3", ["product-l3.across-stages"]), ("product-l4", ["product-l4.backed-by-leaders"])]:
+        rs = compile_path(book, (level,))
+        want = {k: v for cid in cids for k, v in rs.rules.items() if k in (f"n{rs.roots[cid]}", f"d{rs.roots[cid]}")}
+        assert want in rules, level
+    assert compile_path(book, ("product-l2",)).name == "ladder:product-l2#ac81c82c7e396e3e"  # (docs/rules.md)
+    other = load_rules(_pack_with_once(tmp_path, "updates-once", ["shipped_outcome", "decision", "org_initiative",
+                                                                  "experiment", "artifact"]))
+    for b, fx, pick in [(book, "lu", "artifact"), (other, "lu", "artifact"), (book, "mo", "shipped_outcome")]:
+        name = next(p for p in KFIX.glob(f"{fx}-*.yaml"))
+        got = [f for f in build_facts(check_document(load_file(name), b), b, ("product-l2",))
+               if f["type"] == pick and (pick != "artifact" or f.get("kind") == "status-update")]
+        assert got in facts, (fx, pick)
+
+
 # -- fields of the pack's own on a bundled object field -------------------------------------------
 def test_feedback_from_two_stages_meets_across_stages_and_from_one_does_not(run_cli):
     v = _verdict(run_cli, KFIX / "nia-pm2-to-l3-ready.yaml")
