@@ -5,6 +5,7 @@ Exit codes: 0 done · 1 rules-test failures / audit --exit-code with flips · 2 
 installation (a dependency missing or at the wrong version) · 74 an output could not be written ·
 130 interrupted · 141 the reader of stdout went away (`| head`), quietly.
 """
+
 from __future__ import annotations
 
 import os
@@ -99,35 +100,74 @@ def _commands() -> ModuleType:
 def _errors() -> ModuleType:
     return _engine("base.errors")
 
-RULES_OPT = click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
-                         help="Rules folder (default: the bundled rules).")
-FORMAT_OPT = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-                          help="Output format.")
-MAXB_OPT = click.option("--max-bytes", type=click.IntRange(1), default=DEFAULT_MAX_BYTES, show_default=True,
-                        help="Largest packet file accepted.")
-PATHS_OPT = click.option("--paths", "with_paths", is_flag=True,
-                         help="Also assess the fit with the guide's adjacent career paths (as `ladder paths`); "
-                              "the verdict is unchanged.")
-TODAY_OPT = click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
-                         help="The day of the run, for the one check that reads the clock (a period may not end "
-                              "after it); default: today. For tests and replaying an old cycle.")
-EXCLUDE_OPT = click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
-                           help="Leave out files or folders whose path below a folder given (or whose name) "
-                                "matches GLOB, e.g. --exclude invalid or --exclude '*.jsonl' (repeatable). The "
-                                "summary says how many files came from subfolders and how many were left out.")
 
-PRIVATE_OPT = click.option("--private", is_flag=True,
-                           help="Write every output file with mode 0600 (owner only). Default: a new file gets "
-                                "the umask's mode, a replaced file keeps its own.")
+RULES_OPT = click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Rules folder (default: the bundled rules).",
+)
+FORMAT_OPT = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format."
+)
+MAXB_OPT = click.option(
+    "--max-bytes",
+    type=click.IntRange(1),
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    help="Largest packet file accepted.",
+)
+PATHS_OPT = click.option(
+    "--paths",
+    "with_paths",
+    is_flag=True,
+    help="Also assess the fit with the guide's adjacent career paths (as `ladder paths`); the verdict is unchanged.",
+)
+TODAY_OPT = click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="The day of the run, for the one check that reads the clock (a period may not end "
+    "after it); default: today. For tests and replaying an old cycle.",
+)
+EXCLUDE_OPT = click.option(
+    "--exclude",
+    "exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out files or folders whose path below a folder given (or whose name) "
+    "matches GLOB, e.g. --exclude invalid or --exclude '*.jsonl' (repeatable). The "
+    "summary says how many files came from subfolders and how many were left out.",
+)
 
-PEOPLE_OPT = click.option("--people", "people", default=None, metavar="FILE",
-                          help="The people directory (CSV with a header, or a JSON/YAML list): check the candidate, "
-                               "every person id, relationship and verifier against it.")
-CYCLES_OPT = click.option("--cycles", "cycles", default=None, metavar="FILE",
-                          help="The cycle calendar (YAML or JSON list of id, start, end; default: cycles: in "
-                               "ladder.yaml): a packet's cycle must exist and its period end inside it.")
-REQUIRE_PEOPLE_OPT = click.option("--require-people", "require_people", is_flag=True,
-                                  help="Refuse to run without --people (a committee run).")
+PRIVATE_OPT = click.option(
+    "--private",
+    is_flag=True,
+    help="Write every output file with mode 0600 (owner only). Default: a new file gets "
+    "the umask's mode, a replaced file keeps its own.",
+)
+
+PEOPLE_OPT = click.option(
+    "--people",
+    "people",
+    default=None,
+    metavar="FILE",
+    help="The people directory (CSV with a header, or a JSON/YAML list): check the candidate, "
+    "every person id, relationship and verifier against it.",
+)
+CYCLES_OPT = click.option(
+    "--cycles",
+    "cycles",
+    default=None,
+    metavar="FILE",
+    help="The cycle calendar (YAML or JSON list of id, start, end; default: cycles: in "
+    "ladder.yaml): a packet's cycle must exist and its period end inside it.",
+)
+REQUIRE_PEOPLE_OPT = click.option(
+    "--require-people", "require_people", is_flag=True, help="Refuse to run without --people (a committee run)."
+)
 
 
 def _anchor_options(f):
@@ -210,14 +250,15 @@ def _echo(text: str, err: bool = False, nl: bool = True, piece: int = 1 << 16) -
     text = _engine("base.escape").terminal_out(text)  # the terminal door: text from files never acts
     try:
         for i in range(0, len(text), piece):
-            click.echo(text[i:i + piece], err=err, nl=False)
+            click.echo(text[i : i + piece], err=err, nl=False)
         if nl:
             click.echo("", err=err)
     except BrokenPipeError:
         raise
     except OSError as exc:
-        raise _errors().OutputError(summary=f"cannot write to standard {'error' if err else 'output'}: "
-                                  f"{exc.strerror or exc}") from None
+        raise _errors().OutputError(
+            summary=f"cannot write to standard {'error' if err else 'output'}: {exc.strerror or exc}"
+        ) from None
 
 
 def _reader_gone() -> NoReturn:
@@ -261,21 +302,52 @@ def main() -> None:
 @RULES_OPT
 @FORMAT_OPT
 @MAXB_OPT
-@click.option("-r", "--recursive", is_flag=True, hidden=True,
-              help="Folders are always read (as batch reads them); kept for old scripts.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=None,
-              help="Worker processes for large inputs (default: the number of cores).")
+@click.option(
+    "-r",
+    "--recursive",
+    is_flag=True,
+    hidden=True,
+    help="Folders are always read (as batch reads them); kept for old scripts.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes for large inputs (default: the number of cores).",
+)
 @TODAY_OPT
-@click.option("--decisions", "decisions", multiple=True, metavar="FILE",
-              help="A committee's decisions file (CSV or YAML) to check too (repeatable).")
-@click.option("--results", default=None, metavar="RESULTS.jsonl",
-              help="Check the decisions against these verdicts: every candidate has one, every override "
-                   "contradicts it.")
+@click.option(
+    "--decisions",
+    "decisions",
+    multiple=True,
+    metavar="FILE",
+    help="A committee's decisions file (CSV or YAML) to check too (repeatable).",
+)
+@click.option(
+    "--results",
+    default=None,
+    metavar="RESULTS.jsonl",
+    help="Check the decisions against these verdicts: every candidate has one, every override contradicts it.",
+)
 @click.option("--cycle", default=None, help="With --results: only the decisions of this cycle.")
 @EXCLUDE_OPT
 @_anchor_options
-def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisions, results, cycle, exclude, people,
-             cycles, require_people):
+def validate(
+    packets,
+    rules_dir,
+    fmt,
+    max_bytes,
+    recursive,
+    jobs,
+    today,
+    decisions,
+    results,
+    cycle,
+    exclude,
+    people,
+    cycles,
+    require_people,
+):
     """Check packets against the schema and the semantic rules, and decisions files against
     theirs; list every problem. PACKETS are files, folders (read as batch reads them), .jsonl
     files (a packet a line) or - (one YAML or JSON packet on stdin).
@@ -293,10 +365,19 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
     s = _commands().Settings(rules_dir, "json" if fmt == "json" else "text", max_bytes, today=day)
     book = _book(rules_dir)
     del recursive  # -r is accepted for old scripts and changes nothing: folders are always read whole
-    _run(_commands().validate, book, list(packets), s, jobs or os.cpu_count() or 1,
-         decisions=list(decisions), results=results, cycle=cycle,
-         anchors=_anchors(book, people, cycles, require_people, day), anchor_files=(people, cycles),
-         exclude=tuple(exclude))
+    _run(
+        _commands().validate,
+        book,
+        list(packets),
+        s,
+        jobs or os.cpu_count() or 1,
+        decisions=list(decisions),
+        results=results,
+        cycle=cycle,
+        anchors=_anchors(book, people, cycles, require_people, day),
+        anchor_files=(people, cycles),
+        exclude=tuple(exclude),
+    )
 
 
 @main.command()
@@ -307,14 +388,32 @@ def validate(packets, rules_dir, fmt, max_bytes, recursive, jobs, today, decisio
 @MAXB_OPT
 @click.option("--redact", is_flag=True, help="Leave names and free text (titles, quotes) out of the output.")
 @TODAY_OPT
-@click.option("--no-plan", "no_plan", is_flag=True, help="Leave out the plan (the records that would make a "
-              "not-ready candidate ready): faster.")
+@click.option(
+    "--no-plan",
+    "no_plan",
+    is_flag=True,
+    help="Leave out the plan (the records that would make a not-ready candidate ready): faster.",
+)
 @click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 unless the verdict is ready (for scripts).")
 @click.option("--track", default=None, help="Judge on this track of the ladder instead of the packet's own.")
 @PATHS_OPT
 @_anchor_options
-def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, exit_code, track,
-             with_paths, people, cycles, require_people):
+def evaluate(
+    packet,
+    target,
+    rules_dir,
+    fmt,
+    max_bytes,
+    redact,
+    today,
+    no_plan,
+    exit_code,
+    track,
+    with_paths,
+    people,
+    cycles,
+    require_people,
+):
     """Evaluate one packet (a file, or - for one YAML or JSON packet on stdin) and explain the
     verdict criterion by criterion.
 
@@ -326,42 +425,96 @@ def evaluate(packet, target, rules_dir, fmt, max_bytes, redact, today, no_plan, 
       ladder evaluate fixtures/noor-ashgrove-mid-to-senior-ready.yaml --paths
     """
     day = _today(today)
-    s = _commands().Settings(rules_dir, fmt, max_bytes, redact, plan=not no_plan, exit_code=exit_code,
-                             paths=with_paths, today=day)
+    s = _commands().Settings(
+        rules_dir, fmt, max_bytes, redact, plan=not no_plan, exit_code=exit_code, paths=with_paths, today=day
+    )
     colour = sys.stdout.isatty()
     book = _book(rules_dir)
-    _run(_commands().evaluate, book, packet, target, s,
-         style=(lambda t, **kw: click.style(t, **kw)) if colour else None, track=track,
-         anchors=_anchors(book, people, cycles, require_people, day))
+    _run(
+        _commands().evaluate,
+        book,
+        packet,
+        target,
+        s,
+        style=(lambda t, **kw: click.style(t, **kw)) if colour else None,
+        track=track,
+        anchors=_anchors(book, people, cycles, require_people, day),
+    )
 
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--out", "out", required=True, help="Output JSONL file (written atomically), or - for stdout. An existing "
-              "device, fifo or /dev/stdout is written through, never replaced.")
-@click.option("--jobs", type=click.IntRange(1, 64), default=None,
-              help="Worker processes (default: the number of cores).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    help="Output JSONL file (written atomically), or - for stdout. An existing "
+    "device, fifo or /dev/stdout is written through, never replaced.",
+)
+@click.option(
+    "--jobs", type=click.IntRange(1, 64), default=None, help="Worker processes (default: the number of cores)."
+)
 @click.option("--target", default=None, help="Evaluate every packet for this level instead of its own target.")
-@click.option("--summary", "summary_csv", default=None, metavar="FILE.csv",
-              help="Also write one CSV row per packet here (spreadsheet-ready, formula-safe).")
-@click.option("--criteria-csv", "criteria_csv", default=None, metavar="FILE.csv",
-              help="Also write one CSV row per candidate and criterion here (the long form, for pivot tables).")
-@click.option("--html", "html", default=None, metavar="FILE.html",
-              help="Also write the cycle as one self-contained HTML report (as ladder report does).")
+@click.option(
+    "--summary",
+    "summary_csv",
+    default=None,
+    metavar="FILE.csv",
+    help="Also write one CSV row per packet here (spreadsheet-ready, formula-safe).",
+)
+@click.option(
+    "--criteria-csv",
+    "criteria_csv",
+    default=None,
+    metavar="FILE.csv",
+    help="Also write one CSV row per candidate and criterion here (the long form, for pivot tables).",
+)
+@click.option(
+    "--html",
+    "html",
+    default=None,
+    metavar="FILE.html",
+    help="Also write the cycle as one self-contained HTML report (as ladder report does).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--redact", is_flag=True, help="Leave names out of the output.")
 @PRIVATE_OPT
 @RULES_OPT
 @MAXB_OPT
 @TODAY_OPT
-@click.option("--no-plan", "no_plan", is_flag=True, help="Leave out each not-ready verdict's plan: about "
-              "three times faster on a cycle where most candidates are not ready.")
+@click.option(
+    "--no-plan",
+    "no_plan",
+    is_flag=True,
+    help="Leave out each not-ready verdict's plan: about "
+    "three times faster on a cycle where most candidates are not ready.",
+)
 @click.option("--track", default=None, help="Judge every packet on this track instead of its own.")
 @PATHS_OPT
 @EXCLUDE_OPT
 @_anchor_options
-def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, redact, private, rules_dir, max_bytes,
-          today, no_plan, track, with_paths, exclude, people, cycles, require_people):
+def batch(
+    inputs,
+    out,
+    jobs,
+    target,
+    summary_csv,
+    criteria_csv,
+    html,
+    quiet,
+    redact,
+    private,
+    rules_dir,
+    max_bytes,
+    today,
+    no_plan,
+    track,
+    with_paths,
+    exclude,
+    people,
+    cycles,
+    require_people,
+):
     """Evaluate many packets: files, folders, .jsonl files (a packet a line) or - (stdin: JSONL, or
     YAML documents separated by --- lines).
 
@@ -380,36 +533,87 @@ def batch(inputs, out, jobs, target, summary_csv, criteria_csv, html, quiet, red
       ladder batch fixtures/ --out results.jsonl --exclude invalid --exclude 'cycle-*'
     """
     day = _today(today)
-    opts = _engine("committee.batch").BatchOptions(rules_dir, target, jobs or os.cpu_count() or 1, max_bytes, redact,
-                                         plan=not no_plan, today=day.isoformat(), track=track,
-                                         paths=with_paths, people=people, cycles=cycles,
-                                         require_people=require_people, exclude=tuple(exclude))
+    opts = _engine("committee.batch").BatchOptions(
+        rules_dir,
+        target,
+        jobs or os.cpu_count() or 1,
+        max_bytes,
+        redact,
+        plan=not no_plan,
+        today=day.isoformat(),
+        track=track,
+        paths=with_paths,
+        people=people,
+        cycles=cycles,
+        require_people=require_people,
+        exclude=tuple(exclude),
+    )
     book = _book(rules_dir)
     _anchors(book, people, cycles, require_people, day)  # a bad directory or calendar: exit 2 before any work
-    _run(_commands().batch, list(inputs), out, opts, summary_csv, not quiet and sys.stderr.isatty(),
-         book=book, criteria_csv=criteria_csv, html=html, private=private, to_stderr=True)  # stdout may be the verdicts (--out -)
+    _run(
+        _commands().batch,
+        list(inputs),
+        out,
+        opts,
+        summary_csv,
+        not quiet and sys.stderr.isatty(),
+        book=book,
+        criteria_csv=criteria_csv,
+        html=html,
+        private=private,
+        to_stderr=True,
+    )  # stdout may be the verdicts (--out -)
 
 
 @main.command()
 @click.argument("results", metavar="RESULTS.jsonl")
 @click.argument("packets", nargs=-1)
-@click.option("--out", "out", required=True, metavar="FILE.html", help="The HTML file to write (atomically), or -; not RESULTS "
-              "or a packet file given (exit 2). An existing device or fifo is written through.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    metavar="FILE.html",
+    help="The HTML file to write (atomically), or -; not RESULTS "
+    "or a packet file given (exit 2). An existing device or fifo is written through.",
+)
 @click.option("--redact", is_flag=True, help="Leave names and evidence titles out.")
 @click.option("--no-charts", "no_charts", is_flag=True, help="Tables only: leave the charts out (a smaller file).")
 @PRIVATE_OPT
 @RULES_OPT
 @MAXB_OPT
-@click.option("--decisions", "decisions", multiple=True, metavar="FILE",
-              help="The committee's decisions (CSV or YAML; repeatable): each candidate's section shows its "
-                   "decision, reason and overrides, and the cohort counts the decisions.")
-@click.option("--groups-csv", "groups_csv", default=None, metavar="FILE.csv",
-              help="Also write the cohort by target level, track, org and manager as CSV: readiness (and, with "
-                   "--decisions, promotion) rates and their ratio to the highest group (four-fifths rule); groups "
-                   "under 5 candidates suppressed.")
+@click.option(
+    "--decisions",
+    "decisions",
+    multiple=True,
+    metavar="FILE",
+    help="The committee's decisions (CSV or YAML; repeatable): each candidate's section shows its "
+    "decision, reason and overrides, and the cohort counts the decisions.",
+)
+@click.option(
+    "--groups-csv",
+    "groups_csv",
+    default=None,
+    metavar="FILE.csv",
+    help="Also write the cohort by target level, track, org and manager as CSV: readiness (and, with "
+    "--decisions, promotion) rates and their ratio to the highest group (four-fifths rule); groups "
+    "under 5 candidates suppressed.",
+)
 @_anchor_options
-def report(results, out, packets, redact, no_charts, private, rules_dir, max_bytes, decisions, groups_csv, people,
-           cycles, require_people):
+def report(
+    results,
+    out,
+    packets,
+    redact,
+    no_charts,
+    private,
+    rules_dir,
+    max_bytes,
+    decisions,
+    groups_csv,
+    people,
+    cycles,
+    require_people,
+):
     """The cycle on one screen: one self-contained HTML file (no network; prints well) with the
     cohort's counts, per target level a candidate x criterion matrix sorted by closeness to ready,
     filters by level, track, verdict and org, and a section per candidate: criteria with the
@@ -428,18 +632,41 @@ def report(results, out, packets, redact, no_charts, private, rules_dir, max_byt
     """
     book = _book(rules_dir)
     anchors = _anchors(book, people, cycles, require_people, None) if people or cycles or require_people else None
-    _run(_commands().report, book, results, out, redact, list(packets), max_bytes, private, anchors=anchors,
-         charts=not no_charts, decisions=tuple(decisions), groups_csv=groups_csv)
+    _run(
+        _commands().report,
+        book,
+        results,
+        out,
+        redact,
+        list(packets),
+        max_bytes,
+        private,
+        anchors=anchors,
+        charts=not no_charts,
+        decisions=tuple(decisions),
+        groups_csv=groups_csv,
+    )
 
 
 @main.command()
 @click.option("--target", required=True, help="The level the packet is for (id or alias).")
 @click.option("--track", default=None, help="The candidate's track (default: the level's first).")
-@click.option("--format", "fmt", type=click.Choice(["yaml", "csv", "xlsx"]), default="yaml", show_default=True,
-              help="yaml: a commented packet on stdout; csv or xlsx: the spreadsheet layout of `ladder import`, "
-                   "one example row per record (needs --out).")
-@click.option("--out", "out", default=None, metavar="FILE",
-              help="With --format csv|xlsx: the file to write (a CSV's candidates go beside it as FILE-candidates.csv).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["yaml", "csv", "xlsx"]),
+    default="yaml",
+    show_default=True,
+    help="yaml: a commented packet on stdout; csv or xlsx: the spreadsheet layout of `ladder import`, "
+    "one example row per record (needs --out).",
+)
+@click.option(
+    "--out",
+    "out",
+    default=None,
+    metavar="FILE",
+    help="With --format csv|xlsx: the file to write (a CSV's candidates go beside it as FILE-candidates.csv).",
+)
 @RULES_OPT
 def new(target, track, fmt, out, rules_dir):
     """Print a commented YAML packet template for a target level: every evidence type its criteria
@@ -458,8 +685,14 @@ def new(target, track, fmt, out, rules_dir):
 
 @main.command()
 @RULES_OPT
-@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True,
-              help="json: the JSON Schema; markdown: the field reference (docs/packets.md).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "markdown"]),
+    default="json",
+    show_default=True,
+    help="json: the JSON Schema; markdown: the field reference (docs/packets.md).",
+)
 def schema(rules_dir, fmt):
     """Print the packet schema that packets are checked with under these rules.
 
@@ -473,11 +706,19 @@ def schema(rules_dir, fmt):
 
 @main.command()
 @click.argument("directory")
-@click.option("--bundled", is_flag=True,
-              help="Copy the bundled ladder's rules to change (a calibration's rule change starts here).")
-@click.option("--rules", "rules_dir", default=None, metavar="DIR",
-              help="Copy this rules pack instead (its rule files, paths/ and the packet schema beside it): "
-                   "a variant of a pack you already have.")
+@click.option(
+    "--bundled",
+    is_flag=True,
+    help="Copy the bundled ladder's rules to change (a calibration's rule change starts here).",
+)
+@click.option(
+    "--rules",
+    "rules_dir",
+    default=None,
+    metavar="DIR",
+    help="Copy this rules pack instead (its rule files, paths/ and the packet schema beside it): "
+    "a variant of a pack you already have.",
+)
 def init(directory, bundled, rules_dir):
     """Start a rules pack of your own: ladder.yaml, one level file, an empty vocabulary file, a
     fixture with its expected verdict and golden, and a README, in DIRECTORY (new or empty). It
@@ -496,9 +737,15 @@ def init(directory, bundled, rules_dir):
 
 @main.command("import")
 @click.argument("sheet", metavar="FILE.csv|FILE.xlsx")
-@click.option("--out", "out", required=True, metavar="DIR", help="The folder to write one packet (JSON) per candidate to.")
-@click.option("--candidates", default=None, metavar="FILE",
-              help="The candidates table, when FILE is a CSV (a workbook has its own candidates sheet).")
+@click.option(
+    "--out", "out", required=True, metavar="DIR", help="The folder to write one packet (JSON) per candidate to."
+)
+@click.option(
+    "--candidates",
+    default=None,
+    metavar="FILE",
+    help="The candidates table, when FILE is a CSV (a workbook has its own candidates sheet).",
+)
 @RULES_OPT
 def import_(sheet, out, candidates, rules_dir):
     """Evidence from a spreadsheet: one row per evidence record (candidate_id, id, type, date, title
@@ -516,8 +763,13 @@ def import_(sheet, out, candidates, rules_dir):
 
 @main.command("export")
 @click.argument("packets", nargs=-1, required=True)
-@click.option("--out", "out", required=True, metavar="FILE.xlsx|FILE.csv",
-              help="A workbook, or a CSV of the evidence (the candidates beside it as FILE-candidates.csv).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    metavar="FILE.xlsx|FILE.csv",
+    help="A workbook, or a CSV of the evidence (the candidates beside it as FILE-candidates.csv).",
+)
 @RULES_OPT
 def export(packets, out, rules_dir):
     """Packets to the spreadsheet layout `ladder import` reads: a round trip gives the same packets.
@@ -552,21 +804,44 @@ def paths(packet, rules_dir, fmt, max_bytes, redact, today):
     """
     s = _commands().Settings(rules_dir, fmt, max_bytes, redact, today=_today(today))
     colour = sys.stdout.isatty()
-    _run(_commands().paths, _book(rules_dir), packet, s,
-         style=(lambda t, **kw: click.style(t, **kw)) if colour else None)
+    _run(
+        _commands().paths, _book(rules_dir), packet, s, style=(lambda t, **kw: click.style(t, **kw)) if colour else None
+    )
 
 
 @main.command()
 @click.argument("packet")
-@click.option("--format", "fmt", type=click.Choice(["html", "markdown"]), default="html", show_default=True,
-              help="html: one self-contained page (no network; the browser's Save as PDF prints it); markdown.")
-@click.option("--out", "out", default="-", show_default=True, metavar="FILE|-",
-              help="The file to write (atomically), or - for stdout; not the packet or a file read (exit 2).")
-@click.option("--decisions", "decisions", multiple=True, metavar="FILE",
-              help="The committee's decisions (CSV or YAML, as calibrate reads them; repeatable): this candidate's "
-                   "decisions, reasons and overrides, beside the packet's own committee: section.")
-@click.option("--history", "history", multiple=True, metavar="RESULTS.jsonl",
-              help="Results files of earlier cycles (as batch writes them; repeatable): this candidate's verdicts.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "markdown"]),
+    default="html",
+    show_default=True,
+    help="html: one self-contained page (no network; the browser's Save as PDF prints it); markdown.",
+)
+@click.option(
+    "--out",
+    "out",
+    default="-",
+    show_default=True,
+    metavar="FILE|-",
+    help="The file to write (atomically), or - for stdout; not the packet or a file read (exit 2).",
+)
+@click.option(
+    "--decisions",
+    "decisions",
+    multiple=True,
+    metavar="FILE",
+    help="The committee's decisions (CSV or YAML, as calibrate reads them; repeatable): this candidate's "
+    "decisions, reasons and overrides, beside the packet's own committee: section.",
+)
+@click.option(
+    "--history",
+    "history",
+    multiple=True,
+    metavar="RESULTS.jsonl",
+    help="Results files of earlier cycles (as batch writes them; repeatable): this candidate's verdicts.",
+)
 @click.option("--no-plan", "no_plan", is_flag=True, help="Leave out the development plan: faster.")
 @click.option("--redact", is_flag=True, help="Leave names and free text (titles, quotes, reasons) out.")
 @RULES_OPT
@@ -588,8 +863,19 @@ def case(packet, fmt, out, decisions, history, no_plan, redact, rules_dir, max_b
       ladder case fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml --format markdown --decisions fixtures/decisions-2026-h1.csv
       ladder case fixtures/caspian-thistlewood-mid-to-senior-not-ready.yaml --history results.jsonl --redact --out case.html
     """
-    _run(_engine("committee.case").execute, _book(rules_dir), packet, fmt, out, tuple(decisions), tuple(history), redact,
-         not no_plan, max_bytes, _today(today))
+    _run(
+        _engine("committee.case").execute,
+        _book(rules_dir),
+        packet,
+        fmt,
+        out,
+        tuple(decisions),
+        tuple(history),
+        redact,
+        not no_plan,
+        max_bytes,
+        _today(today),
+    )
 
 
 @main.group()
@@ -660,13 +946,23 @@ def rules_show(rules_dir, level, fmt):
 
 @rules.command("test")
 @RULES_OPT
-@click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False), default=None,
-              help="Fixture packets (default: fixtures/ beside the rules folder).")
+@click.option(
+    "--fixtures",
+    "fixtures_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Fixture packets (default: fixtures/ beside the rules folder).",
+)
 @click.option("--update", is_flag=True, help="Rewrite the golden files on purpose.")
 @click.option("--junit", "junit", type=click.Path(dir_okay=False), default=None, help="Write a JUnit XML report.")
-@click.option("--snapshots", type=click.Choice(["beside", "temp", "none"]), default="beside", show_default=True,
-              help="Where a mismatch's NAME.golden.new goes: beside the golden, a new temporary folder (named "
-                   "in the output; the pre-commit hook uses it), or nowhere.")
+@click.option(
+    "--snapshots",
+    type=click.Choice(["beside", "temp", "none"]),
+    default="beside",
+    show_default=True,
+    help="Where a mismatch's NAME.golden.new goes: beside the golden, a new temporary folder (named "
+    "in the output; the pre-commit hook uses it), or nowhere.",
+)
 @PRIVATE_OPT
 def rules_test(rules_dir, fixtures_dir, update, junit, snapshots, private):
     """Evaluate every fixture and compare with its golden verdict (fixtures/expected/*.golden).
@@ -686,18 +982,35 @@ def rules_test(rules_dir, fixtures_dir, update, junit, snapshots, private):
 @main.command()
 @click.option("--base", required=True, help="Revision with the old rules (a branch, tag or commit).")
 @click.option("--head", default=None, help="Revision with the new rules (default: the working tree).")
-@click.option("--packets", multiple=True, help="Packets to evaluate under both: files, folders, .jsonl or - "
-              "(repeatable; default: the packet files in fixtures/ beside the rules folder). A relative path is "
-              "relative to the top of the repository, from any folder in it.")
-@click.option("--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
-              help="Rules folder inside a git repository (default: rules/ at the top of the current one). A relative "
-                   "path is relative to the top of the repository, from any folder in it.")
+@click.option(
+    "--packets",
+    multiple=True,
+    help="Packets to evaluate under both: files, folders, .jsonl or - "
+    "(repeatable; default: the packet files in fixtures/ beside the rules folder). A relative path is "
+    "relative to the top of the repository, from any folder in it.",
+)
+@click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Rules folder inside a git repository (default: rules/ at the top of the current one). A relative "
+    "path is relative to the top of the repository, from any folder in it.",
+)
 @FORMAT_OPT
-@click.option("--exit-code", is_flag=True,
-              help="Exit 1 when a verdict flips (or a packet gains or loses its verdict), like git diff.")
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help="Exit 1 when a verdict flips (or a packet gains or loses its verdict), like git diff.",
+)
 @MAXB_OPT
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes, as for batch (for many packets); the output is the same for any number.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes, as for batch (for many packets); the output is the same for any number.",
+)
 def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes, jobs):
     """Show what a rule change changes: the rule diff by meaning, and every verdict it flips.
 
@@ -714,19 +1027,26 @@ def audit(base, head, packets, rules_dir, fmt, exit_code, max_bytes, jobs):
     """
     audit_mod = _engine("audit")
 
-    _run(audit_mod.execute, audit_mod.AuditOptions(base, head, list(packets), rules_dir, fmt, exit_code, max_bytes,
-                                                   jobs=jobs))
+    _run(
+        audit_mod.execute,
+        audit_mod.AuditOptions(base, head, list(packets), rules_dir, fmt, exit_code, max_bytes, jobs=jobs),
+    )
 
 
 @main.command()
 @click.argument("results", metavar="RESULTS.jsonl")
 @click.argument("packets", nargs=-1, required=True)
 @RULES_OPT
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output format.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+)
 @MAXB_OPT
-@click.option("--jobs", type=click.IntRange(1, 64), default=None,
-              help="Worker processes, as for batch (default: the number of cores).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes, as for batch (default: the number of cores).",
+)
 @_anchor_options
 def reverify(results, packets, rules_dir, fmt, max_bytes, jobs, people, cycles, require_people):
     """Prove recorded verdicts: re-evaluate each packet whose packet_sha256 is in RESULTS.jsonl and
@@ -743,21 +1063,44 @@ def reverify(results, packets, rules_dir, fmt, max_bytes, jobs, people, cycles, 
     """
     book = _book(rules_dir)
     _anchors(book, people, cycles, require_people, None)  # a bad directory or calendar: exit 2 before any work
-    _run(_engine("committee.reverify").execute, book, results, list(packets), fmt, max_bytes,
-         jobs or os.cpu_count() or 1, people=people, cycles=cycles)
+    _run(
+        _engine("committee.reverify").execute,
+        book,
+        results,
+        list(packets),
+        fmt,
+        max_bytes,
+        jobs or os.cpu_count() or 1,
+        people=people,
+        cycles=cycles,
+    )
 
 
 @main.command()
 @click.option("--results", required=True, metavar="RESULTS.jsonl", help="Verdicts, as ladder batch --out writes.")
 @click.option("--decisions", default=None, metavar="FILE", help="The committee's decisions file (CSV or YAML).")
-@click.option("--packets", "packets", multiple=True, metavar="PACKET",
-              help="Packets (files, folders, JSONL; repeatable) whose committee: sections hold decisions too; a "
-                   "decisions file's row for the same candidate and cycle comes first.")
-@click.option("--cycle", default=None, help="Only this cycle's decisions (needed when a candidate has several "
-              "and the verdicts name no cycle).")
+@click.option(
+    "--packets",
+    "packets",
+    multiple=True,
+    metavar="PACKET",
+    help="Packets (files, folders, JSONL; repeatable) whose committee: sections hold decisions too; a "
+    "decisions file's row for the same candidate and cycle comes first.",
+)
+@click.option(
+    "--cycle",
+    default=None,
+    help="Only this cycle's decisions (needed when a candidate has several and the verdicts name no cycle).",
+)
 @RULES_OPT
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "html"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 def calibrate(results, decisions, packets, cycle, rules_dir, fmt):
     """Where the committee and the rules disagree: the agreement matrix (tool verdict x decision),
     agreement rate, Cohen's kappa, overrides per criterion and which way, the same per level,
@@ -777,14 +1120,30 @@ def calibrate(results, decisions, packets, cycle, rules_dir, fmt):
 @click.argument("old", metavar="OLD.jsonl")
 @click.argument("new", metavar="NEW.jsonl")
 @RULES_OPT
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "csv"]), default="text",
-              show_default=True, help="Output format.")
-@click.option("--decisions", "decisions", multiple=True, metavar="FILE",
-              help="The committee's decisions (CSV or YAML, as calibrate reads them; repeatable): each candidate "
-                   "shows the decision on the old verdict, and a promotion the new packet does not show is flagged.")
-@click.option("--packets", "packets", multiple=True, metavar="PACKET",
-              help="The old cycle's packets (repeatable): their committee: sections are decisions too, after "
-                   "the --decisions files' rows.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "csv"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--decisions",
+    "decisions",
+    multiple=True,
+    metavar="FILE",
+    help="The committee's decisions (CSV or YAML, as calibrate reads them; repeatable): each candidate "
+    "shows the decision on the old verdict, and a promotion the new packet does not show is flagged.",
+)
+@click.option(
+    "--packets",
+    "packets",
+    multiple=True,
+    metavar="PACKET",
+    help="The old cycle's packets (repeatable): their committee: sections are decisions too, after "
+    "the --decisions files' rows.",
+)
 def compare(old, new, rules_dir, fmt, decisions, packets):
     """History across cycles: per candidate, the verdict change and the unmet criteria closed and
     opened since the last cycle; for the cohort, how many moved up, stayed, fell back.
@@ -811,8 +1170,11 @@ def run() -> None:
     except Exception as exc:  # noqa: BLE001 - the point of this function
         if os.environ.get("LADDER_DEBUG"):
             raise
-        click.echo(f"ladder: internal error ({type(exc).__name__}); this is a bug, please report it "
-                   "(set LADDER_DEBUG=1 for details)", err=True)
+        click.echo(
+            f"ladder: internal error ({type(exc).__name__}); this is a bug, please report it "
+            "(set LADDER_DEBUG=1 for details)",
+            err=True,
+        )
         sys.exit(EXIT_INTERNAL)
 
 

@@ -6,6 +6,7 @@ The library behind the `ladder` command. Typical use:
     packet = check_document(load_file(p), book)
     verdict = Evaluator(book).evaluate(packet)
 """
+
 from __future__ import annotations
 
 import importlib
@@ -14,14 +15,36 @@ from typing import TYPE_CHECKING, Any
 # Each public name and the module it lives in, imported on first use (PEP 562): `import engine`,
 # or a command that needs only the loader, does not pay for the evaluator and its rules engine.
 _WHERE = {
-    "Document": "base.loader", "EvidenceError": "base.errors", "Evaluator": "core.evaluator", "LadderError": "base.errors",
-    "Packet": "core.evidence", "Problem": "base.errors", "RuleBook": "book.rules", "RulesError": "base.errors",
-    "UsageError": "base.errors", "Verdict": "core.verdict", "check_document": "core.evidence", "load_file": "base.loader",
+    "Document": "base.loader",
+    "EvidenceError": "base.errors",
+    "Evaluator": "core.evaluator",
+    "LadderError": "base.errors",
+    "Packet": "core.evidence",
+    "Problem": "base.errors",
+    "RuleBook": "book.rules",
+    "RulesError": "base.errors",
+    "UsageError": "base.errors",
+    "Verdict": "core.verdict",
+    "check_document": "core.evidence",
+    "load_file": "base.loader",
     "load_rules": "book.rules",
 }
 
-__all__ = ["Document", "EvidenceError", "Evaluator", "LadderError", "Packet", "Problem", "RuleBook", "RulesError",
-           "UsageError", "Verdict", "check_document", "load_file", "load_rules"]
+__all__ = [
+    "Document",
+    "EvidenceError",
+    "Evaluator",
+    "LadderError",
+    "Packet",
+    "Problem",
+    "RuleBook",
+    "RulesError",
+    "UsageError",
+    "Verdict",
+    "check_document",
+    "load_file",
+    "load_rules",
+]
 
 if TYPE_CHECKING:
     from .base.errors import EvidenceError, LadderError, Problem, RulesError, UsageError

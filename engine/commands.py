@@ -1,4 +1,5 @@
 """What each CLI command does, as functions returning (output, exit code). No click here."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,10 +48,18 @@ class Settings:
 PARALLEL_VALIDATE_BYTES = 4 * 1024 * 1024  # below this, worker start-up costs more than it saves
 
 
-def validate(book: RuleBook, paths: list[str], s: Settings,
-             jobs: int = 1, decisions: list[str] | tuple = (), results: str | None = None,
-             cycle: str | None = None, anchors=None, anchor_files: tuple = (None, None),
-             exclude: tuple[str, ...] = ()) -> Outcome:
+def validate(
+    book: RuleBook,
+    paths: list[str],
+    s: Settings,
+    jobs: int = 1,
+    decisions: list[str] | tuple = (),
+    results: str | None = None,
+    cycle: str | None = None,
+    anchors=None,
+    anchor_files: tuple = (None, None),
+    exclude: tuple[str, ...] = (),
+) -> Outcome:
     """Check every packet of every input, and every decisions file; report every problem. JSONL
     inputs: one packet a line. With `results`, decisions are checked against those verdicts too.
 
@@ -83,18 +92,40 @@ def validate(book: RuleBook, paths: list[str], s: Settings,
     if jobs > 1 and "-" not in expanded and _input_bytes(expanded) > PARALLEL_VALIDATE_BYTES:
         from .base import clock
 
-        opts = BatchOptions(s.rules_dir, None, jobs, s.max_bytes, validate_only=True, people=anchor_files[0],
-                            cycles=anchor_files[1], today=(anchors.today if anchors is not None else
-                                                           s.today or clock.today()).isoformat())
-        run_batch(expanded, opts, lambda o: report(o.source, o.kind, o.problems if o.kind else [
-            Problem(o.source, "", "could not be checked (the worker crashed)", kind="crash")]), selection=selection)
+        opts = BatchOptions(
+            s.rules_dir,
+            None,
+            jobs,
+            s.max_bytes,
+            validate_only=True,
+            people=anchor_files[0],
+            cycles=anchor_files[1],
+            today=(anchors.today if anchors is not None else s.today or clock.today()).isoformat(),
+        )
+        run_batch(
+            expanded,
+            opts,
+            lambda o: report(
+                o.source,
+                o.kind,
+                o.problems
+                if o.kind
+                else [Problem(o.source, "", "could not be checked (the worker crashed)", kind="crash")],
+            ),
+            selection=selection,
+        )
     else:
         for item in iter_inputs(expanded, one_packet=True, selection=selection):
             report(item.source, item.kind, validate_item(item, book, s.max_bytes, anchors))
     if paths and not total:
-        raise UsageError(summary="\n".join([
-            f"no packets found in {', '.join(paths)}: nothing was checked (packets are .yaml, .yml or .json "
-            "files, or the lines of a .jsonl file)"]))
+        raise UsageError(
+            summary="\n".join(
+                [
+                    f"no packets found in {', '.join(paths)}: nothing was checked (packets are .yaml, .yml or .json "
+                    "files, or the lines of a .jsonl file)"
+                ]
+            )
+        )
     dec_records, dec_lines, dec_bad = _validate_decisions(book, list(decisions), results, cycle)
     if s.fmt == "json":
         doc = {"valid": bad == 0 and not dec_bad, "packets": total, "invalid": bad, "files": records}
@@ -124,8 +155,9 @@ def _not_checked(anchors, book: RuleBook) -> list[str]:
     return (anchors if anchors is not None else _pack_anchors(book)).checked().get("not_checked", [])
 
 
-def _validate_decisions(book: RuleBook, files: list[str], results: str | None,
-                        cycle: str | None) -> tuple[list[dict], list[str], int]:
+def _validate_decisions(
+    book: RuleBook, files: list[str], results: str | None, cycle: str | None
+) -> tuple[list[dict], list[str], int]:
     """Each decisions file against its schema and the rules, and against `results` when given."""
     from .committee.decisions import check_against_results, load_decisions
 
@@ -139,15 +171,20 @@ def _validate_decisions(book: RuleBook, files: list[str], results: str | None,
             problems += check_against_results(d, results, book, cycle)
             problems.sort(key=lambda p: (p.source != f, p.line or 0))  # stable: file order within a line
         bad += bool(problems)
-        records.append({"source": f, "valid": not problems, "decisions": len(d.rows),
-                        "problems": [p.as_dict() for p in problems]})
+        records.append(
+            {"source": f, "valid": not problems, "decisions": len(d.rows), "problems": [p.as_dict() for p in problems]}
+        )
         lines.extend(str(p) for p in problems)
         if not problems:
-            lines.append(f"{f}: ok ({len(d.rows)} decision(s)" + (f", each with a verdict in {results})" if results
-                                                                  else ")"))
+            lines.append(
+                f"{f}: ok ({len(d.rows)} decision(s)" + (f", each with a verdict in {results})" if results else ")")
+            )
     if files:
-        lines.append(f"{len(files) - bad} of {len(files)} decisions file(s) valid" if bad else
-                     f"all {len(files)} decisions file(s) valid")
+        lines.append(
+            f"{len(files) - bad} of {len(files)} decisions file(s) valid"
+            if bad
+            else f"all {len(files)} decisions file(s) valid"
+        )
     return records, lines, bad
 
 
@@ -171,19 +208,24 @@ def _input_bytes(paths: list[str]) -> int:
 def check_target(book: RuleBook, target: str | None) -> None:
     """An unknown --target is the command line's mistake, not the packet's (UsageError, exit 2)."""
     if target is not None and book.resolve(target) is None:
-        raise UsageError(summary=f"--target: unknown level {target!r}{book.level_hint(target)} "
-                                 f"(known: {', '.join(book.ordered_levels())})")
+        raise UsageError(
+            summary=f"--target: unknown level {target!r}{book.level_hint(target)} "
+            f"(known: {', '.join(book.ordered_levels())})"
+        )
 
 
 def check_track(book: RuleBook, track: str | None) -> None:
     """An unknown --track is the command line's mistake (UsageError, exit 2)."""
     if track is not None and track not in book.tracks:
-        raise UsageError(summary=f"--track: unknown track {track!r}{did_you_mean(track, book.tracks)} "
-                                 f"(this ladder's tracks: {', '.join(book.tracks)})")
+        raise UsageError(
+            summary=f"--track: unknown track {track!r}{did_you_mean(track, book.tracks)} "
+            f"(this ladder's tracks: {', '.join(book.tracks)})"
+        )
 
 
-def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=None,
-             track: str | None = None, anchors=None) -> Outcome:
+def evaluate(
+    book: RuleBook, path: str, target: str | None, s: Settings, style=None, track: str | None = None, anchors=None
+) -> Outcome:
     """One verdict; with s.paths the adjacent paths' fit follows it, and the verdict's own output
     is byte for byte what it is without (JSON: a `paths` key appended after its keys)."""
     from .base.inputs import stdin_packet
@@ -201,8 +243,9 @@ def evaluate(book: RuleBook, path: str, target: str | None, s: Settings, style=N
     check_target(book, target)
     check_track(book, track)
     assessor = _assessor(book) if s.paths else None  # a broken path profile: exit 4 before any work
-    verdict, packet = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book), target, s.max_bytes,
-                                   track, anchors, with_plan=s.plan).verdict_or_raise()
+    verdict, packet = pipeline.run(
+        stdin_packet() if path == "-" else path, Evaluator(book), target, s.max_bytes, track, anchors, with_plan=s.plan
+    ).verdict_or_raise()
     fits = _fit(packet, assessor) if assessor else None
     code = EXIT_FAILURES if s.exit_code and verdict.verdict != "ready" else EXIT_OK
     if s.fmt == "json":
@@ -256,9 +299,19 @@ def paths(book: RuleBook, path: str, s: Settings, style=None) -> Outcome:
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 
 
-def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin=None,
-          err=None, book: RuleBook | None = None, criteria_csv: str | None = None,
-          html: str | None = None, private: bool = False) -> Outcome:
+def batch(
+    paths: list[str],
+    out: str,
+    opts,
+    summary_csv: str | None,
+    progress: bool,
+    stdin=None,
+    err=None,
+    book: RuleBook | None = None,
+    criteria_csv: str | None = None,
+    html: str | None = None,
+    private: bool = False,
+) -> Outcome:
     """Evaluate many packets into JSONL at `out` (atomic); returns the summary and exit code.
     Beside it, all derived from its lines: `summary_csv`, `criteria_csv` and the `html` report.
     Raises UsageError (an unknown --target; an output that is a folder, that another output or an
@@ -266,13 +319,17 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
     `--out -` goes away (the CLI ends quietly). `private`: every file written is 0600."""
     from .base.output import check_outputs
 
-    check_outputs([("--out", out), ("--summary", summary_csv), ("--criteria-csv", criteria_csv), ("--html", html)],
-                  [("an input", p) for p in paths])
+    check_outputs(
+        [("--out", out), ("--summary", summary_csv), ("--criteria-csv", criteria_csv), ("--html", html)],
+        [("an input", p) for p in paths],
+    )
     for opt, p in (("--summary", summary_csv), ("--criteria-csv", criteria_csv)):
         if p and os.path.splitext(p)[1].lower() in SPREADSHEET_SUFFIXES:
             # CSV text under a workbook's name opens as a broken file: refuse before any work
-            raise UsageError(summary=f"{opt}: {p} names a workbook, but {opt} writes CSV; name a .csv file "
-                                     "(a spreadsheet program opens it)")
+            raise UsageError(
+                summary=f"{opt}: {p} names a workbook, but {opt} writes CSV; name a .csv file "
+                "(a spreadsheet program opens it)"
+            )
     if book is not None:
         check_target(book, opts.target)
         check_track(book, opts.track)
@@ -286,9 +343,19 @@ def batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: b
         raise OutputError(summary=f"cannot write output: {exc.strerror or exc}") from None
 
 
-def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: bool, stdin, err,
-           criteria_csv: str | None = None, html: str | None = None, book: RuleBook | None = None,
-           private: bool = False) -> Outcome:
+def _batch(
+    paths: list[str],
+    out: str,
+    opts,
+    summary_csv: str | None,
+    progress: bool,
+    stdin,
+    err,
+    criteria_csv: str | None = None,
+    html: str | None = None,
+    book: RuleBook | None = None,
+    private: bool = False,
+) -> Outcome:
     import signal
     import sys
 
@@ -313,8 +380,11 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     old = signal.signal(signal.SIGTERM, on_term)
     try:
         for target in [out] + [p for p in (summary_csv, criteria_csv, html) if p]:
-            writers.append(AtomicWriter(target, private) if target != "-" or writers
-                           else derived.Stream(keep=bool(summary_csv or criteria_csv or html)))
+            writers.append(
+                AtomicWriter(target, private)
+                if target != "-" or writers
+                else derived.Stream(keep=bool(summary_csv or criteria_csv or html))
+            )
             for note in leftover_note(target, writers[-1].removed):
                 print(terminal(note), file=err or sys.stderr)
         writer = writers[0]
@@ -331,8 +401,9 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
             line = o.line
             if stream and o.candidate is not None and o.candidate in summary.first:
                 # streamed: a repeated candidate's line names the inputs before it (a file's names all)
-                line = derived.splice_also_in(line, o.source,
-                                              summary.repeated.get(o.candidate) or [summary.first[o.candidate]])
+                line = derived.splice_also_in(
+                    line, o.source, summary.repeated.get(o.candidate) or [summary.first[o.candidate]]
+                )
             writer.write(line + "\n")
             summary.add(o)
             if titles is not None:
@@ -343,6 +414,7 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
         report = None
         if html:
             from .outputs.report_html import Report
+
             directory = None
             if opts.people and book is not None:
                 from .org.people import load_directory
@@ -351,8 +423,9 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
             report = Report(redact=opts.redact, level_order=book.ordered_levels() if book else (), directory=directory)
         shared = summary.outcomes.flags()  # the same outcome claimed by two candidates (engine.book.outcomes)
         if (summary.repeated or shared) and not stream or summary_csv or criteria_csv or html:
-            flagged = derived.derive(writer, summary.repeated, extra["summary"], extra["criteria"], report, titles,
-                                     shared, summary.lines)
+            flagged = derived.derive(
+                writer, summary.repeated, extra["summary"], extra["criteria"], report, titles, shared, summary.lines
+            )
             if flagged is not writer:  # the lines again, each repeated candidate flagged
                 writer.abort()
                 writers[0] = writer = flagged
@@ -394,8 +467,11 @@ def _batch(paths: list[str], out: str, opts, summary_csv: str | None, progress: 
     elif any(p not in listed for p in missing):  # past the summary's list: still say which were not there
         text += "\n" + "\n".join(f"{p}: no such file (reported as an error line)" for p in missing if p not in listed)
     if not summary.total:
-        text += "\nno packets were read" + ("" if opts.redact else f" from {', '.join(paths)}") + \
-            f"; {'the output is empty' if out == '-' else out + ' is empty'}"
+        text += (
+            "\nno packets were read"
+            + ("" if opts.redact else f" from {', '.join(paths)}")
+            + f"; {'the output is empty' if out == '-' else out + ' is empty'}"
+        )
     return Outcome(text, EXIT_INVALID_PACKET if summary.invalid else EXIT_OK)
 
 
@@ -423,15 +499,20 @@ def rules_lint(rules_dir: str | None, strict: bool, fmt: str) -> Outcome:
     errors = [p for p in problems if p.severity == "error" or (strict and p.severity == "warning")]
     code = EXIT_INVALID_RULES if errors else EXIT_OK
     if fmt == "json":
-        return Outcome(dumps({"ok": not errors, "problems": [dict(p.as_dict(), file=p.source) for p in problems]}), code, "")
+        return Outcome(
+            dumps({"ok": not errors, "problems": [dict(p.as_dict(), file=p.source) for p in problems]}), code, ""
+        )
     lines = [f"{p}" + (f" ({p.severity})" if p.severity != "error" else "") for p in problems]
     if errors:
         return Outcome("", code, "\n".join(lines))
     warned = sum(p.severity == "warning" for p in problems)
     acked = sum(p.severity == "acknowledged" for p in problems)
     noted = sum(p.severity == "note" for p in problems)
-    tail = ", ".join([f"{warned} warning(s)"] * bool(warned) + [f"{acked} acknowledged"] * bool(acked)
-                     + [f"{noted} note(s)"] * bool(noted))
+    tail = ", ".join(
+        [f"{warned} warning(s)"] * bool(warned)
+        + [f"{acked} acknowledged"] * bool(acked)
+        + [f"{noted} note(s)"] * bool(noted)
+    )
     return Outcome("\n".join(lines + ["rules ok" + (f", {tail}" if tail else "")]), code, "")
 
 
@@ -445,8 +526,11 @@ def init(directory: str, bundled: bool = False, rules_dir: str | None = None) ->
     files = init_pack(directory, bundled, rules_dir)
     bundled = bundled or rules_dir is not None
     rules = Path(directory) / "rules"
-    nxt = (f"next: commit it, edit a level file, then ladder audit --rules {rules} --base HEAD --packets PACKETS"
-           if bundled else f"next: ladder rules lint --rules {rules} --strict; ladder rules test --rules {rules}")
+    nxt = (
+        f"next: commit it, edit a level file, then ladder audit --rules {rules} --base HEAD --packets PACKETS"
+        if bundled
+        else f"next: ladder rules lint --rules {rules} --strict; ladder rules test --rules {rules}"
+    )
     return Outcome("\n".join([*(f"wrote {f}" for f in files), "", nxt]), EXIT_OK)
 
 
@@ -467,8 +551,14 @@ def rules_show(book: RuleBook, level: str | None, fmt: str) -> Outcome:
     return Outcome(ruletools.show_text(book, level, markdown=fmt == "markdown", paths=paths), EXIT_OK)
 
 
-def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: str | None,
-               snapshots: str = "beside", private: bool = False) -> Outcome:
+def rules_test(
+    book: RuleBook,
+    fixtures_dir: str | None,
+    update: bool,
+    junit: str | None,
+    snapshots: str = "beside",
+    private: bool = False,
+) -> Outcome:
     """Every fixture against its golden verdict; exit 1 on a mismatch or an error. `snapshots`:
     where a mismatch's NAME.golden.new goes: beside the golden, into a new temporary folder
     (`temp`: what the pre-commit hook uses, so nothing untracked lands in the repository), or
@@ -485,11 +575,17 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
     from .book.career_paths import load_paths
 
     paths = load_paths(book)
-    new_dir = {"beside": ruletools.BESIDE, "none": None}.get(snapshots) if snapshots != "temp" else \
-        Path(tempfile.mkdtemp(prefix="ladder-golden-"))
+    new_dir = (
+        {"beside": ruletools.BESIDE, "none": None}.get(snapshots)
+        if snapshots != "temp"
+        else Path(tempfile.mkdtemp(prefix="ladder-golden-"))
+    )
     results = ruletools.run_tests(book, cases, fx / "expected", update, paths, new_dir)
-    text = ruletools.tests_text(results, ruletools.coverage(book, results),
-                                ruletools.coverage(book, results, paths.signals) if paths.paths else None)
+    text = ruletools.tests_text(
+        results,
+        ruletools.coverage(book, results),
+        ruletools.coverage(book, results, paths.signals) if paths.paths else None,
+    )
     if snapshots == "temp" and new_dir is not None:
         if any(new_dir.iterdir()):
             text += f"\nsnapshots of the mismatches (NAME.golden.new): {new_dir}\n"
@@ -509,9 +605,19 @@ def rules_test(book: RuleBook, fixtures_dir: str | None, update: bool, junit: st
     return Outcome(text, EXIT_FAILURES if failed else EXIT_OK)
 
 
-def report(book: RuleBook, results: str, out: str, redact: bool = False, packets: list[str] | tuple = (),
-           max_bytes: int = DEFAULT_MAX_BYTES, private: bool = False, charts: bool = True,
-           anchors=None, decisions: tuple[str, ...] = (), groups_csv: str | None = None) -> Outcome:
+def report(
+    book: RuleBook,
+    results: str,
+    out: str,
+    redact: bool = False,
+    packets: list[str] | tuple = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    private: bool = False,
+    charts: bool = True,
+    anchors=None,
+    decisions: tuple[str, ...] = (),
+    groups_csv: str | None = None,
+) -> Outcome:
     """RESULTS.jsonl (as batch writes it) -> one self-contained HTML file at `out` (atomic; `-`:
     stdout). Evidence titles come from `packets`, each matched to its verdict by packet_sha256, so
     a packet changed since its verdict lends it no titles. A line that is neither a verdict nor an
@@ -521,8 +627,10 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
     from .outputs.report_html import Report
     from .outputs.results import iter_lines, parse, problems_text
 
-    check_outputs([("--out", out), ("--groups-csv", groups_csv)],
-                  [("RESULTS", results)] + [("a PACKETS file", p) for p in packets])
+    check_outputs(
+        [("--out", out), ("--groups-csv", groups_csv)],
+        [("RESULTS", results)] + [("a PACKETS file", p) for p in packets],
+    )
     problems: list[Problem] = []
     own: list = []  # the packets' own committee sections, as decisions (after the files' rows)
     titles = _titles_by_hash(packets, max_bytes, book, own, problems)
@@ -538,8 +646,14 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
             problems += got.problems
             rows += got.rows
         matcher = Matcher(rows + own)
-    rep = Report(redact=redact, titled=bool(packets), level_order=book.ordered_levels(), charts=charts,
-                 decisions=matcher, directory=anchors.people if anchors is not None else None)
+    rep = Report(
+        redact=redact,
+        titled=bool(packets),
+        level_order=book.ordered_levels(),
+        charts=charts,
+        decisions=matcher,
+        directory=anchors.people if anchors is not None else None,
+    )
     unanchored = 0
     for line in iter_lines(results):
         d = line if isinstance(line, Problem) else parse(line)
@@ -576,8 +690,10 @@ def report(book: RuleBook, results: str, out: str, redact: bool = False, packets
     n = len(rep.rows) + len(rep.errors)
     note = "" if out == "-" else f"{out}: {n} result line(s), {len(rep.rows)} verdict(s)"
     if unanchored:
-        note += ("\n" if note else "") + (f"{unanchored} verdict(s) were not made against the people directory and "
-                                          "cycle calendar given (their checked_against digests differ)")
+        note += ("\n" if note else "") + (
+            f"{unanchored} verdict(s) were not made against the people directory and "
+            "cycle calendar given (their checked_against digests differ)"
+        )
     err = "\n".join(x for x in (note, problems_text(problems)) if x)
     return Outcome("", EXIT_INVALID_PACKET if problems else EXIT_OK, err)
 
@@ -589,8 +705,13 @@ def _unanchored(d: dict, anchors) -> int:
     return int(got.get("people") != want["people"] or got.get("cycles") != want["cycles"])
 
 
-def _titles_by_hash(paths: list[str] | tuple, max_bytes: int, book: RuleBook | None = None,
-                    decided: list | None = None, problems: list[Problem] | None = None) -> dict[str, dict]:
+def _titles_by_hash(
+    paths: list[str] | tuple,
+    max_bytes: int,
+    book: RuleBook | None = None,
+    decided: list | None = None,
+    problems: list[Problem] | None = None,
+) -> dict[str, dict]:
     """packet_sha256 -> evidence id -> [type, date, title], for every readable packet of `paths`;
     with `decided`, each packet's own `committee:` section is added to it as a decision (its
     problems to `problems`)."""
@@ -612,13 +733,15 @@ def _titles_by_hash(paths: list[str] | tuple, max_bytes: int, book: RuleBook | N
                 problems += got.problems
         ev = doc.data.get("evidence")
         if isinstance(ev, list):
-            out[packet_sha256(doc.data)] = {e["id"]: [e.get("type"), e.get("date"), e.get("title")]
-                                            for e in ev if isinstance(e, dict) and isinstance(e.get("id"), str)}
+            out[packet_sha256(doc.data)] = {
+                e["id"]: [e.get("type"), e.get("date"), e.get("title")]
+                for e in ev
+                if isinstance(e, dict) and isinstance(e.get("id"), str)
+            }
     return out
 
 
-def new(book: RuleBook, target: str, track: str | None = None, fmt: str = "yaml",
-        out: str | None = None) -> Outcome:
+def new(book: RuleBook, target: str, track: str | None = None, fmt: str = "yaml", out: str | None = None) -> Outcome:
     """`ladder new`: a packet template for a target level (engine.authoring.packets): commented YAML on
     stdout, or the spreadsheet layout (`--format csv|xlsx --out FILE`, engine.outputs.spreadsheet) with
     one example row per record. Either way its placeholders are refused until replaced."""

@@ -46,4 +46,4 @@ def test_ci_runs_the_readme_test_command_verbatim():
     readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip("\n").splitlines()[-1]
     assert ci in readme
-    assert "ruff check engine cli.py" in ci and "mypy engine cli.py" in ci
+    assert "ruff check engine cli.py" in ci and "ruff format --check engine cli.py" in ci and "mypy engine cli.py" in ci

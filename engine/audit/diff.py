@@ -1,5 +1,6 @@
 """Rule and packet-schema diffs by meaning: parsed data, criteria keyed by id, equivalent
 spellings equal, renames recognised."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -87,28 +88,32 @@ class RuleDiff:
 
     def counts(self) -> str:
         parts = []
-        for n, one, many in ((len(self.levels_added), "level added", "levels added"),
-                             (len(self.levels_removed), "level removed", "levels removed"),
-                             (len(self.levels), "level with changed settings or policy",
-                              "levels with changed settings or policy"),
-                             (len(self.of("added")), "criterion added", "criteria added"),
-                             (len(self.of("removed")), "criterion removed", "criteria removed"),
-                             (len(self.of("changed")), "criterion changed", "criteria changed"),
-                             (len(self.of("renamed")), "criterion renamed", "criteria renamed"),
-                             (len(self.ladder), "ladder change", "ladder changes")):
+        for n, one, many in (
+            (len(self.levels_added), "level added", "levels added"),
+            (len(self.levels_removed), "level removed", "levels removed"),
+            (len(self.levels), "level with changed settings or policy", "levels with changed settings or policy"),
+            (len(self.of("added")), "criterion added", "criteria added"),
+            (len(self.of("removed")), "criterion removed", "criteria removed"),
+            (len(self.of("changed")), "criterion changed", "criteria changed"),
+            (len(self.of("renamed")), "criterion renamed", "criteria renamed"),
+            (len(self.ladder), "ladder change", "ladder changes"),
+        ):
             if n:
                 parts.append(f"{n} {one if n == 1 else many}")
         return ", ".join(parts) or "no rule change in meaning"
 
     def as_dict(self) -> dict:
-        return {"ladder": [f.as_dict() for f in self.ladder], "levels_added": self.levels_added,
-                "levels_removed": self.levels_removed,
-                "levels": {lv: [f.as_dict() for f in fs] for lv, fs in self.levels.items()},
-                "criteria_added": [c.as_dict() for c in self.of("added")],
-                "criteria_removed": [c.as_dict() for c in self.of("removed")],
-                "criteria_changed": [c.as_dict() for c in self.of("changed")],
-                "criteria_renamed": [c.as_dict() for c in self.of("renamed")],
-                "level_contents": self.level_contents}
+        return {
+            "ladder": [f.as_dict() for f in self.ladder],
+            "levels_added": self.levels_added,
+            "levels_removed": self.levels_removed,
+            "levels": {lv: [f.as_dict() for f in fs] for lv, fs in self.levels.items()},
+            "criteria_added": [c.as_dict() for c in self.of("added")],
+            "criteria_removed": [c.as_dict() for c in self.of("removed")],
+            "criteria_changed": [c.as_dict() for c in self.of("changed")],
+            "criteria_renamed": [c.as_dict() for c in self.of("renamed")],
+            "level_contents": self.level_contents,
+        }
 
 
 def _scalars(values: list) -> bool:
@@ -136,8 +141,9 @@ def _same_members(a: list, b: list) -> bool:
     return sorted(canonical_json(x) for x in a) == sorted(canonical_json(x) for x in b)
 
 
-def diff_values(old: Any, new: Any, path: str = "", ordered: Callable[[str], bool] = lambda p: False
-                ) -> list[FieldChange]:
+def diff_values(
+    old: Any, new: Any, path: str = "", ordered: Callable[[str], bool] = lambda p: False
+) -> list[FieldChange]:
     """Recursive diff of parsed data, one FieldChange per changed leaf, dotted paths.
 
     Mappings compare by key (key order never matters). Lists compare as collections unless
@@ -211,8 +217,7 @@ def _norm_predicate(pred: Any) -> Any:
     ops = dict(pred)
     if isinstance(ops.get("in"), list) and len({canonical_json(x) for x in ops["in"]}) == 1 and "eq" not in ops:
         ops["eq"] = ops.pop("in")[0]
-    if isinstance(ops.get("not_in"), list) and len({canonical_json(x) for x in ops["not_in"]}) == 1 \
-            and "ne" not in ops:
+    if isinstance(ops.get("not_in"), list) and len({canonical_json(x) for x in ops["not_in"]}) == 1 and "ne" not in ops:
         ops["ne"] = ops.pop("not_in")[0]
     return ops["eq"] if list(ops) == ["eq"] else ops
 
@@ -258,8 +263,12 @@ def norm_condition(cond: Any, sort: bool = False) -> Any:
             clauses = _order([_norm_clause(c) for c in clauses], sort)
             out["any_item"] = clauses[0] if len(clauses) == 1 else clauses
         for key, default in _LEAF_DEFAULTS.items():
-            if key in out and out[key] == default and type(out[key]) is type(default) \
-                    and _leaf_default({k: v for k, v in out.items() if k != key}, key) == default:
+            if (
+                key in out
+                and out[key] == default
+                and type(out[key]) is type(default)
+                and _leaf_default({k: v for k, v in out.items() if k != key}, key) == default
+            ):
                 del out[key]
     return out
 
@@ -280,8 +289,11 @@ def _body(c: dict, sort: bool = False) -> dict:
 def _level_summary(book: RuleBook, lv: str) -> dict:
     f = book.raw["levels"].get(lv) or {}
     crits = [c for c in f.get("criteria", []) if isinstance(c, dict)]
-    return {"criteria": [c["id"] for c in crits], "required": [c["id"] for c in crits if c.get("required")],
-            "policy": f.get("policy")}
+    return {
+        "criteria": [c["id"] for c in crits],
+        "required": [c["id"] for c in crits if c.get("required")],
+        "policy": f.get("policy"),
+    }
 
 
 def diff_rules(base: RuleBook | None, head: RuleBook) -> RuleDiff:
@@ -296,8 +308,12 @@ def diff_rules(base: RuleBook | None, head: RuleBook) -> RuleDiff:
     b_lad, h_lad = base.raw["ladder"], head.raw["ladder"]
     b_levels = {lv["id"]: lv for lv in b_lad.get("levels", [])}
     h_levels = {lv["id"]: lv for lv in h_lad.get("levels", [])}
-    d.ladder = diff_values({k: v for k, v in b_lad.items() if k != "levels"},
-                           {k: v for k, v in h_lad.items() if k != "levels"}, "", _ordered)
+    d.ladder = diff_values(
+        {k: v for k, v in b_lad.items() if k != "levels"},
+        {k: v for k, v in h_lad.items() if k != "levels"},
+        "",
+        _ordered,
+    )
     order = head.ordered_levels() + [lv for lv in base.ordered_levels() if lv not in head.levels]
     d.levels_added = [lv for lv in order if lv in h_levels and lv not in b_levels]
     d.levels_removed = [lv for lv in order if lv in b_levels and lv not in h_levels]
@@ -306,8 +322,9 @@ def diff_rules(base: RuleBook | None, head: RuleBook) -> RuleDiff:
     for lv in order:
         if lv not in b_levels or lv not in h_levels:
             continue
-        fs = diff_values({k: v for k, v in b_levels[lv].items() if k != "id"},
-                         {k: v for k, v in h_levels[lv].items() if k != "id"})
+        fs = diff_values(
+            {k: v for k, v in b_levels[lv].items() if k != "id"}, {k: v for k, v in h_levels[lv].items() if k != "id"}
+        )
         b_file, h_file = base.raw["levels"][lv], head.raw["levels"][lv]
         fs += diff_values(b_file.get("policy"), h_file.get("policy"), "policy")
         if fs:
@@ -328,8 +345,9 @@ def diff_rules(base: RuleBook | None, head: RuleBook) -> RuleDiff:
         new_ids = set(renamed.values())
         for cid in list(b_crit) + [cid for cid in h_crit if cid not in b_crit]:
             if cid in renamed:
-                d.criteria.append(CriterionChange(renamed[cid], lv, "renamed", bool(h_crit[renamed[cid]]["required"]),
-                                                  old_id=cid))
+                d.criteria.append(
+                    CriterionChange(renamed[cid], lv, "renamed", bool(h_crit[renamed[cid]]["required"]), old_id=cid)
+                )
             elif cid in new_ids:
                 continue
             elif cid not in h_crit:
@@ -374,8 +392,7 @@ def diff_schemas(old: dict, new: dict, path: str = "") -> list[dict]:
         elif isinstance(a, dict) and isinstance(b, dict):
             out += diff_schemas(a, b, here)
         else:
-            out.append({"path": here, "change": "added" if a is MISSING else "removed" if b is MISSING
-                        else "changed"})
+            out.append({"path": here, "change": "added" if a is MISSING else "removed" if b is MISSING else "changed"})
     return out
 
 

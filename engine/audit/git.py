@@ -1,5 +1,6 @@
 """Revisions, and the rules folder (with its packet schema) as it is at a revision, read from git's
 objects without a shell."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,7 @@ from ..book.rules import RuleBook, build_rulebook
 from ..book.schema import PacketSchema, packet_schema_beside, read_packet_schema
 
 # Inside a git hook these point at the hook's repository and would override `-C`.
-_GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX",
-                 "GIT_COMMON_DIR")
+_GIT_ENV_DROP = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX", "GIT_COMMON_DIR")
 
 
 def _git(repo: str, *args: str) -> subprocess.CompletedProcess:
@@ -35,8 +35,7 @@ def _git(repo: str, *args: str) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(["git", "-C", repo, *args], capture_output=True, env=env, timeout=120, check=False)
     except FileNotFoundError:
-        raise UsageError(summary="git is not installed (or not on PATH); the audit reads the rules from git") \
-            from None
+        raise UsageError(summary="git is not installed (or not on PATH); the audit reads the rules from git") from None
     except subprocess.TimeoutExpired:
         raise UsageError(summary=f"git {args[0]} timed out in {repo}") from None
 
@@ -68,8 +67,10 @@ def locate_rules(rules_dir: str | None, cwd: str | None = None) -> RulesLocation
     cp = _git(str(start), "rev-parse", "--show-toplevel")
     if cp.returncode != 0:
         where = f"--rules {rules_dir}" if rules_dir is not None else f"the current folder ({cwd})"
-        raise UsageError(summary=f"not a git repository: {where} is not inside one ({_stderr(cp) or 'git failed'}); "
-                         "run the audit inside the repository that holds the rules, or pass --rules DIR")
+        raise UsageError(
+            summary=f"not a git repository: {where} is not inside one ({_stderr(cp) or 'git failed'}); "
+            "run the audit inside the repository that holds the rules, or pass --rules DIR"
+        )
     top = os.path.realpath(cp.stdout.decode("utf-8", "surrogateescape").strip())
     # No --rules: rules/ at the top of the repository, wherever in it the audit is run from.
     workdir = os.path.realpath(Path(top) / "rules" if target is None else probe)
@@ -106,15 +107,19 @@ def _missing_fetch_hint(top: str, rev: str) -> str:
     remotes = cp.stdout.decode("utf-8", "replace").split() if cp.returncode == 0 else []
     remote, _, branch = rev.partition("/")
     if branch and remote in remotes:
-        return (f"; the branch {branch} of {remote} was not fetched: `git fetch {remote} "
-                f"{branch}:refs/remotes/{remote}/{branch}` (in GitHub Actions actions/checkout fetches only the "
-                "pull request: add that fetch as a step, or use `fetch-depth: 0`)")
+        return (
+            f"; the branch {branch} of {remote} was not fetched: `git fetch {remote} "
+            f"{branch}:refs/remotes/{remote}/{branch}` (in GitHub Actions actions/checkout fetches only the "
+            "pull request: add that fetch as a step, or use `fetch-depth: 0`)"
+        )
     for r in remotes:
         if _git(top, "rev-parse", "--verify", "--quiet", f"refs/remotes/{r}/{rev}").returncode == 0:
             return f"; there is no local {rev}, but there is {r}/{rev}: pass --base {r}/{rev}"
     if is_shallow(top):
-        return ("; this is a shallow clone, so older history may be missing: fetch it with "
-                "`git fetch --unshallow` (in GitHub Actions: actions/checkout with `fetch-depth: 0`)")
+        return (
+            "; this is a shallow clone, so older history may be missing: fetch it with "
+            "`git fetch --unshallow` (in GitHub Actions: actions/checkout with `fetch-depth: 0`)"
+        )
     return ""
 
 
@@ -182,6 +187,7 @@ def rules_at(loc: RulesLocation, rev: str, commit: str) -> RuleBook:
                 raise ParseFailure(Problem(source, "", "rule file larger than the limit", kind="io"))
             text = decode(raw.stdout, source)
             return parse_text(text, source, guess_format(source, text))
+
         return read
 
     schema_path = _schema_path(loc)
@@ -218,8 +224,14 @@ def _follow_link(top: str, commit: str, prefix: str, name: str, oid: str, source
         cp = _git(top, "ls-tree", "-z", "--full-tree", commit, "--", path)
         meta, _, found = cp.stdout.decode("utf-8", "surrogateescape").rstrip("\0").partition("\t")
         if cp.returncode != 0 or found != path or meta.split(" ")[1:2] != ["blob"]:
-            raise ParseFailure(Problem(source, "", "a symbolic link to a file that is not in the rules folder at "
-                                       "this revision", kind="rules"))
+            raise ParseFailure(
+                Problem(
+                    source,
+                    "",
+                    "a symbolic link to a file that is not in the rules folder at this revision",
+                    kind="rules",
+                )
+            )
         mode, _, oid = meta.split(" ")
         if mode != LINK_MODE:
             return oid
@@ -246,15 +258,19 @@ def working_tree_rules(loc: RulesLocation) -> RuleBook:
         schema = packet_schema_beside(d)
         if not d.is_dir():
             raise RulesError([Problem(str(d), "", "rules folder not found", kind="rules")])
-        return _build({f.name: partial(load_pack_file, f, d) for f in d.glob("*.y*ml") if f.is_file()}, str(d),
-                      schema)
+        return _build({f.name: partial(load_pack_file, f, d) for f in d.glob("*.y*ml") if f.is_file()}, str(d), schema)
     except RulesError as exc:
-        raise RevisionRulesError(exc.problems, f"rules in the working tree ({loc.workdir}): the rules are invalid"
-                                 ) from None
+        raise RevisionRulesError(
+            exc.problems, f"rules in the working tree ({loc.workdir}): the rules are invalid"
+        ) from None
 
 
-def _build(readers: dict[str, Callable[[], Document]], directory: str,
-           schema: PacketSchema | None = None, history: bool = False) -> RuleBook:
+def _build(
+    readers: dict[str, Callable[[], Document]],
+    directory: str,
+    schema: PacketSchema | None = None,
+    history: bool = False,
+) -> RuleBook:
     """Parse every rule file (all parse problems at once), then check and build, as load_rules does
     (`history`: a revision's pack, which may still have the retired source_pattern)."""
     names = sorted(n for n in readers if n.endswith(".yaml")) + sorted(n for n in readers if n.endswith(".yml"))

@@ -1,5 +1,6 @@
 """Impact: every packet through the pipeline under both rule books (in this process or in
 batch's worker pool), keeping only what differs."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -54,20 +55,33 @@ def _status_changes(a: Verdict, b: Verdict, ident: Identity = Identity()) -> lis
     new_of = dict(ident.renamed)
     ca, cb = {c.id: c for c in a.criteria}, {c.id: c for c in b.criteria}
     out = []
-    for cid in [c.id for c in b.criteria] + [c.id for c in a.criteria
-                                             if c.id not in cb and new_of.get(c.id) not in cb]:
+    for cid in [c.id for c in b.criteria] + [c.id for c in a.criteria if c.id not in cb and new_of.get(c.id) not in cb]:
         old = old_of.get(cid, cid) if cid in cb else cid
         x, y = ca.get(old), cb.get(cid)
-        sc = StatusChange(cid, x.status if x else None, y.status if y else None, x.required if x else None,
-                          y.required if y else None, old_id=old if old != cid and x is not None else "")
+        sc = StatusChange(
+            cid,
+            x.status if x else None,
+            y.status if y else None,
+            x.required if x else None,
+            y.required if y else None,
+            old_id=old if old != cid and x is not None else "",
+        )
         if sc.status_changed or sc.kind_changed:
             out.append(sc)
     return out
 
 
-def assess(base: RuleBook | None, head: RuleBook, items: Iterable[Item], max_bytes: int = DEFAULT_MAX_BYTES,
-           base_side: Side | None = None, head_side: Side | None = None, jobs: int = 1,
-           reuse: bool = True, today: dt.date | None = None) -> AuditResult:
+def assess(
+    base: RuleBook | None,
+    head: RuleBook,
+    items: Iterable[Item],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    base_side: Side | None = None,
+    head_side: Side | None = None,
+    jobs: int = 1,
+    reuse: bool = True,
+    today: dt.date | None = None,
+) -> AuditResult:
     """Evaluate every packet under both books; keep only what differs. Packets are checked as of
     `today` (None: the system's day, read once here for every worker).
 
@@ -83,13 +97,17 @@ def assess(base: RuleBook | None, head: RuleBook, items: Iterable[Item], max_byt
     the base verdict (see _Pairer.known). reuse=False evaluates every packet in full under each
     book: the reference tests/test_audit_differential.py holds the shortcuts to.
     """
-    res = AuditResult(base_side or Side(None, None, base.version if base else ""),
-                      head_side or Side(None, None, head.version), diff_rules(base, head))
+    res = AuditResult(
+        base_side or Side(None, None, base.version if base else ""),
+        head_side or Side(None, None, head.version),
+        diff_rules(base, head),
+    )
     res.base.schema_version = base.packet_schema.version if base else ""
     res.head.schema_version = head.packet_schema.version
     res.schema_diff = diff_schemas(base.packet_schema.data, head.packet_schema.data) if base else []
-    res.level_order = head.ordered_levels() + [lv for lv in (base.ordered_levels() if base else [])
-                                               if lv not in head.levels]
+    res.level_order = head.ordered_levels() + [
+        lv for lv in (base.ordered_levels() if base else []) if lv not in head.levels
+    ]
     res.new_pack = base is None
     today = today or clock.today()
     if jobs > 1:
@@ -124,8 +142,9 @@ def _path_rules(book: RuleBook, path: tuple[str, ...]) -> str:
 class _Pairer:
     """Both books' evaluators in one process: a packet in, the row the result keeps out."""
 
-    def __init__(self, base: RuleBook | None, head: RuleBook, max_bytes: int, reuse: bool = False,
-                 today: dt.date | None = None):
+    def __init__(
+        self, base: RuleBook | None, head: RuleBook, max_bytes: int, reuse: bool = False, today: dt.date | None = None
+    ):
         self.base, self.head, self.max_bytes = base, head, max_bytes
         self.today = today or clock.today()
         self.ident = Identity.of(diff_rules(base, head))
@@ -146,8 +165,19 @@ class _Pairer:
     def row(self, item: Item) -> _Row:
         if self.base is None:
             return _new_row(item, self.head, self.ev_head, self.max_bytes, self.explain, self.today)
-        b, h = _pair(item, self.base, self.head, self.ev_base, self.ev_head, self.same_ladder, self.same_rules,
-                     self.max_bytes, self if self.reuse else None, self.explain, self.today)
+        b, h = _pair(
+            item,
+            self.base,
+            self.head,
+            self.ev_base,
+            self.ev_head,
+            self.same_ladder,
+            self.same_rules,
+            self.max_bytes,
+            self if self.reuse else None,
+            self.explain,
+            self.today,
+        )
         return _compare(item, b, h, self.ident)
 
     def path_unchanged(self, packet: Packet) -> bool:
@@ -207,8 +237,11 @@ class _Pairer:
             if lb is None or lh is None:
                 continue
             was = {c.id: _definition(c) for c in lb.criteria}
-            out.update(c.id for c in lh.criteria if (lv not in carried or c.required) and c.id in was
-                       and was[c.id] == _definition(c))
+            out.update(
+                c.id
+                for c in lh.criteria
+                if (lv not in carried or c.required) and c.id in was and was[c.id] == _definition(c)
+            )
         return frozenset(out)
 
     def close(self) -> None:
@@ -237,22 +270,45 @@ def _audit_chunk(items: list[Item]) -> list[_Row]:
 def _crashed_row(item: Item) -> _Row:
     from ..committee.batch import CRASH_MESSAGE
 
-    return _Row("invalid", None, None, InvalidPacket(item.source, None, Problem(item.source, "", CRASH_MESSAGE,
-                                                                               kind="crash"), 1))
+    return _Row(
+        "invalid",
+        None,
+        None,
+        InvalidPacket(item.source, None, Problem(item.source, "", CRASH_MESSAGE, kind="crash"), 1),
+    )
 
 
-def _assess_parallel(res: AuditResult, base: RuleBook | None, head: RuleBook, items: Iterable[Item], max_bytes: int,
-                     jobs: int, reuse: bool, today: dt.date) -> None:
+def _assess_parallel(
+    res: AuditResult,
+    base: RuleBook | None,
+    head: RuleBook,
+    items: Iterable[Item],
+    max_bytes: int,
+    jobs: int,
+    reuse: bool,
+    today: dt.date,
+) -> None:
     from ..base.workers import WorkerPool, in_order
 
-    pool = WorkerPool(jobs, _init_audit_worker, (base, head, max_bytes, reuse, today.isoformat()),
-                      _audit_chunk, _crashed_row)
+    pool = WorkerPool(
+        jobs, _init_audit_worker, (base, head, max_bytes, reuse, today.isoformat()), _audit_chunk, _crashed_row
+    )
     in_order(pool, items, lambda row: _add(res, row))
 
 
-def _pair(item: Item, base: RuleBook, head: RuleBook, ev_base: Evaluator, ev_head: Evaluator,
-          same_ladder: bool, same_rules: bool, max_bytes: int, reuse: _Pairer | None = None,
-          explain: bool = True, today: dt.date | None = None) -> tuple[Result, Result]:
+def _pair(
+    item: Item,
+    base: RuleBook,
+    head: RuleBook,
+    ev_base: Evaluator,
+    ev_head: Evaluator,
+    same_ladder: bool,
+    same_rules: bool,
+    max_bytes: int,
+    reuse: _Pairer | None = None,
+    explain: bool = True,
+    today: dt.date | None = None,
+) -> tuple[Result, Result]:
     """One packet through the pipeline under both books: parsed once; checked once when the
     books check alike (same ladder and packet schema); evaluated under each book (facts built
     for it), or once when `reuse` says the head would judge it exactly as the base
@@ -287,8 +343,9 @@ class _Row:
     outcomes: tuple[tuple[str, str], ...] = ()  # (added or removed criterion, its status where it exists)
 
 
-def _new_row(item: Item, head: RuleBook, ev: Evaluator, max_bytes: int, explain: bool = True,
-             today: dt.date | None = None) -> _Row:
+def _new_row(
+    item: Item, head: RuleBook, ev: Evaluator, max_bytes: int, explain: bool = True, today: dt.date | None = None
+) -> _Row:
     """A packet under a pack the base does not have: its head verdict, and every criterion on its
     path as an added criterion's outcome."""
     doc = pipeline.load(item, max_bytes)
@@ -306,22 +363,44 @@ def _compare(item: Item, b: Result, h: Result, ident: Identity = Identity()) -> 
     vb, vh = b.verdict, h.verdict
     if vb is None and vh is None:
         problems = h.problems or b.problems
-        return _Row("invalid", None, None, InvalidPacket(item.source, h.candidate or b.candidate, problems[0], len(problems)))
+        return _Row(
+            "invalid", None, None, InvalidPacket(item.source, h.candidate or b.candidate, problems[0], len(problems))
+        )
     some = vh or vb
     assert some is not None
     if vb is None or vh is None:
         bad = b if vb is None else h
-        return _Row("validity_changes", some.target_level, some.track,
-                    PacketChange(item.source, some.candidate_id, some.track, some.current_level, some.target_level,
-                                 vb.verdict if vb else None, vh.verdict if vh else None,
-                                 problem=bad.problems[0], problems=len(bad.problems)))
+        return _Row(
+            "validity_changes",
+            some.target_level,
+            some.track,
+            PacketChange(
+                item.source,
+                some.candidate_id,
+                some.track,
+                some.current_level,
+                some.target_level,
+                vb.verdict if vb else None,
+                vh.verdict if vh else None,
+                problem=bad.problems[0],
+                problems=len(bad.problems),
+            ),
+        )
     changes = [] if vb is vh else _status_changes(vb, vh, ident)
     fresh = [c for c in changes if ident.fresh(c)]
     outcomes = tuple((c.id, c.base or c.head or "") for c in fresh)
-    pc = PacketChange(item.source, vh.candidate_id, vh.track, vh.current_level, vh.target_level, vb.verdict,
-                      vh.verdict, changes,
-                      base_target_level=vb.target_level if vb.target_level != vh.target_level else None,
-                      levels=[] if vb is vh else _level_changes(vb, vh))
+    pc = PacketChange(
+        item.source,
+        vh.candidate_id,
+        vh.track,
+        vh.current_level,
+        vh.target_level,
+        vb.verdict,
+        vh.verdict,
+        changes,
+        base_target_level=vb.target_level if vb.target_level != vh.target_level else None,
+        levels=[] if vb is vh else _level_changes(vb, vh),
+    )
     if pc.flipped:  # a flip lists every criterion that explains it, added and removed ones too
         return _Row("flips", some.target_level, some.track, pc, True, outcomes)
     # Without a flip, an added or removed criterion's status is its outcome (counted by criterion),
@@ -346,8 +425,12 @@ def _add(res: AuditResult, row: _Row) -> None:
     res.evaluated += row.evaluated
     for cid, status in row.outcomes:
         res.outcomes.setdefault(cid, Counter())[status] += 1
-    listed = {"validity_changes": res.validity, "flips": res.flips, "status_changes": res.status_only,
-              "new": res.new}.get(row.kind)
+    listed = {
+        "validity_changes": res.validity,
+        "flips": res.flips,
+        "status_changes": res.status_only,
+        "new": res.new,
+    }.get(row.kind)
     if listed is not None:
         assert isinstance(row.entry, PacketChange)
         listed.append(row.entry)

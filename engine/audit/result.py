@@ -1,4 +1,5 @@
 """What an audit found, as values: per-packet changes, tallies, and the whole result."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -47,8 +48,17 @@ class StatusChange:
         return s
 
 
-_FIGURES = ("verdict", "required_met", "required_total", "supporting_met", "supporting_total", "supporting_needed",
-            "recent_records", "recent_needed", "recent_window_days")
+_FIGURES = (
+    "verdict",
+    "required_met",
+    "required_total",
+    "supporting_met",
+    "supporting_total",
+    "supporting_needed",
+    "recent_records",
+    "recent_needed",
+    "recent_window_days",
+)
 
 
 def _figures(lr: LevelResult | None) -> dict | None:
@@ -75,8 +85,10 @@ def _aspect_changes(b: dict, h: dict, arrow: str) -> list[str]:
         (bm, bn), (hm, hn) = fb.get(a, (None, None)), fh.get(a, (None, None))
         for word, old, new in (("needed", bn, hn), ("met", bm, hm)):
             if old != new:
-                out.append(f"{word} {'(absent)' if old is None else old} {arrow} "
-                           f"{'(absent)' if new is None else new} in aspect {a}")
+                out.append(
+                    f"{word} {'(absent)' if old is None else old} {arrow} "
+                    f"{'(absent)' if new is None else new} in aspect {a}"
+                )
     return out
 
 
@@ -96,13 +108,17 @@ class LevelChange:
         if b is None or h is None:
             some = h or b
             assert some is not None
-            return (f"{self.id}: {'(absent)' if b is None else _level_figures(b)} {arrow} "
-                    f"{'(absent)' if h is None else _level_figures(h)}")
+            return (
+                f"{self.id}: {'(absent)' if b is None else _level_figures(b)} {arrow} "
+                f"{'(absent)' if h is None else _level_figures(h)}"
+            )
 
         parts = [f"{b['verdict']} {arrow} {h['verdict']}"] if b["verdict"] != h["verdict"] else []
-        for name, keys, fig in (("required", ("required_met", "required_total"), _required),
-                                ("supporting", ("supporting_met", "supporting_total", "supporting_needed"), _supporting),
-                                ("recent", ("recent_records", "recent_needed", "recent_window_days"), _recent)):
+        for name, keys, fig in (
+            ("required", ("required_met", "required_total"), _required),
+            ("supporting", ("supporting_met", "supporting_total", "supporting_needed"), _supporting),
+            ("recent", ("recent_records", "recent_needed", "recent_window_days"), _recent),
+        ):
             if any(b[k] != h[k] for k in keys):
                 parts.append(f"{name} {fig(b).partition(' ')[2]} {arrow} {fig(h).partition(' ')[2]}")
         return f"{self.id}: " + "; ".join(parts + _aspect_changes(b, h, arrow))
@@ -158,9 +174,13 @@ class PacketChange:
         return self.base != self.head
 
     def as_dict(self) -> dict:
-        d: dict[str, Any] = {"source": self.source, "candidate": {"id": self.candidate} if self.candidate else None,
-                             "track": self.track, "current_level": self.current_level,
-                             "target_level": self.target_level}
+        d: dict[str, Any] = {
+            "source": self.source,
+            "candidate": {"id": self.candidate} if self.candidate else None,
+            "track": self.track,
+            "current_level": self.current_level,
+            "target_level": self.target_level,
+        }
         if self.base_target_level is not None:
             d["base_target_level"] = self.base_target_level
         d.update(base=self.base, head=self.head, criteria=[c.as_dict() for c in self.criteria])
@@ -181,8 +201,12 @@ class InvalidPacket:
     problems: int  # how many in all; the first is shown
 
     def as_dict(self) -> dict:
-        return {"source": self.source, "candidate": {"id": self.candidate} if self.candidate else None,
-                "problem": self.problem.as_dict(), "problems": self.problems}
+        return {
+            "source": self.source,
+            "candidate": {"id": self.candidate} if self.candidate else None,
+            "problem": self.problem.as_dict(),
+            "problems": self.problems,
+        }
 
     def text(self) -> str:
         more = f" (and {self.problems - 1} more)" if self.problems > 1 else ""
@@ -213,8 +237,13 @@ class Side:
         return f"{self.rev} ({self.commit[:12]})" if self.rev and self.commit else WORKING_TREE
 
     def as_dict(self) -> dict:
-        return {"rev": self.rev, "commit": self.commit, "rules_version": self.version,
-                "schema_version": self.schema_version, **({"source": WORKING_TREE} if self.rev is None else {})}
+        return {
+            "rev": self.rev,
+            "commit": self.commit,
+            "rules_version": self.version,
+            "schema_version": self.schema_version,
+            **({"source": WORKING_TREE} if self.rev is None else {}),
+        }
 
 
 @dataclass
@@ -241,9 +270,9 @@ class AuditResult:
         """One row per added or removed criterion (rule-diff order): met and unmet counts."""
         rows = []
         contents = self.diff.level_contents
-        for cid, change, level in ([(c.id, c.change, c.level) for c in self.diff.criteria
-                                    if c.change in ("added", "removed")]
-                                   + [(cid, v["change"], lv) for lv, v in contents.items() for cid in v["criteria"]]):
+        for cid, change, level in [
+            (c.id, c.change, c.level) for c in self.diff.criteria if c.change in ("added", "removed")
+        ] + [(cid, v["change"], lv) for lv, v in contents.items() for cid in v["criteria"]]:
             n = self.outcomes.get(cid, Counter())
             rows.append({"id": cid, "level": level, "change": change, "met": n["met"], "unmet": n["unmet"]})
         return rows
@@ -263,9 +292,12 @@ class AuditResult:
         return sorted(n.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def summary(self) -> str:
-        bits = [f"{self.packets} packet(s)", f"{len(self.flips)} verdict flip(s)",
-                f"{self.status_change_count} criterion status change(s) without a flip "
-                f"(in {len(self.status_only)} packet(s))"]
+        bits = [
+            f"{self.packets} packet(s)",
+            f"{len(self.flips)} verdict flip(s)",
+            f"{self.status_change_count} criterion status change(s) without a flip "
+            f"(in {len(self.status_only)} packet(s))",
+        ]
         if self.validity:
             bits.append(f"{len(self.validity)} valid under one version only")
         if self.new_pack:
@@ -311,8 +343,13 @@ def _towards(p: PacketChange) -> list[StatusChange]:
     if p.base == "ready":
         out = [c for c in p.criteria if c.head == "unmet" or (c.head is None and c.base == "met")]
     elif p.head == "ready":
-        out = [c for c in p.criteria if c.head == "met" or (c.head is None and c.base == "unmet")
-               or (c.kind_changed and c.head_required is False)]
+        out = [
+            c
+            for c in p.criteria
+            if c.head == "met"
+            or (c.head is None and c.base == "unmet")
+            or (c.kind_changed and c.head_required is False)
+        ]
     else:
         out = list(p.criteria)
     return out if out or p.levels else list(p.criteria)
@@ -320,8 +357,12 @@ def _towards(p: PacketChange) -> list[StatusChange]:
 
 def cause_order(r: AuditResult) -> list[str]:
     d = r.diff
-    return (["ladder"] + [f"level:{lv}" for lv in d.levels_added + d.levels_removed + list(d.levels)]
-            + [f"criterion:{c.id}" for c in d.criteria] + ["schema", "other"])
+    return (
+        ["ladder"]
+        + [f"level:{lv}" for lv in d.levels_added + d.levels_removed + list(d.levels)]
+        + [f"criterion:{c.id}" for c in d.criteria]
+        + ["schema", "other"]
+    )
 
 
 def cause_parts(r: AuditResult, key: str) -> tuple[str, str, list[str]]:
@@ -374,8 +415,10 @@ def flips_by_cause(r: AuditResult) -> list[tuple[str | None, str | None, str, li
     order = {k: i for i, k in enumerate(cause_order(r))}
     for p in r.flips:
         groups.setdefault((p.base, p.head, flip_causes(r, p, order)[0]), []).append(p)
-    return sorted(((b, h, c, ps) for (b, h, c), ps in groups.items()),
-                  key=lambda g: (-len(g[3]), str(g[0]), str(g[1]), order.get(g[2], len(order)), g[2]))
+    return sorted(
+        ((b, h, c, ps) for (b, h, c), ps in groups.items()),
+        key=lambda g: (-len(g[3]), str(g[0]), str(g[1]), order.get(g[2], len(order)), g[2]),
+    )
 
 
 def also_traced(r: AuditResult, ps: list[PacketChange]) -> int:

@@ -1,5 +1,6 @@
 """The whole audit as the CLI calls it: options, where the rules and packets are, and the exit
 code."""
+
 from __future__ import annotations
 
 import os
@@ -45,12 +46,17 @@ def default_packets(loc: RulesLocation) -> list[str]:
     """Top-level packet files of fixtures/ beside the rules folder (as `rules test` uses),
     relative to the repository's top."""
     folder = Path(loc.workdir).parent / "fixtures"
-    files = sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file()) \
-        if folder.is_dir() else []
+    files = (
+        sorted(p for p in folder.glob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
+        if folder.is_dir()
+        else []
+    )
     shown = _shown(str(folder), loc.top)
     if not files:
-        raise UsageError(summary=f"no packets found in {shown}/ (fixtures/ beside the rules folder {loc.rel}/; "
-                         f"looked in {folder}); pass --packets PATH")
+        raise UsageError(
+            summary=f"no packets found in {shown}/ (fixtures/ beside the rules folder {loc.rel}/; "
+            f"looked in {folder}); pass --packets PATH"
+        )
     return [_shown(str(p), loc.top) for p in files]
 
 
@@ -71,8 +77,10 @@ def packet_paths(paths: list[str], top: str) -> list[str]:
             continue
         full = p if os.path.isabs(p) else os.path.join(top, p)
         if not os.path.lexists(full):
-            raise UsageError(summary=f"--packets {p}: no such file or folder (looked for {os.path.normpath(full)}; "
-                             "a relative --packets is read from the top of the repository)")
+            raise UsageError(
+                summary=f"--packets {p}: no such file or folder (looked for {os.path.normpath(full)}; "
+                "a relative --packets is read from the top of the repository)"
+            )
         out.append(_shown(os.path.normpath(full), top))
     return out
 
@@ -98,17 +106,21 @@ def run_audit(opts: AuditOptions, stdin=None, notes: list[str] | None = None) ->
     if opts.head is not None and notes is not None:
         dirty = uncommitted(loc)
         if dirty:
-            notes.append(f"note: {len(dirty)} uncommitted change(s) under {loc.rel}/ or "
-                         f"{os.path.dirname(_schema_path(loc))}/ (e.g. {dirty[0]}) are ignored: --head {opts.head} "
-                         "reads the committed rules; leave out --head to audit the working tree")
+            notes.append(
+                f"note: {len(dirty)} uncommitted change(s) under {loc.rel}/ or "
+                f"{os.path.dirname(_schema_path(loc))}/ (e.g. {dirty[0]}) are ignored: --head {opts.head} "
+                "reads the committed rules; leave out --head to audit the working tree"
+            )
     packets = packets or default_packets(loc)
     try:
         base: RuleBook | None = rules_at(loc, opts.base, base_commit)
     except RulesAbsentError:  # a pull request that adds the pack: everything in it is added
         base = None
         if notes is not None:
-            notes.append(f"note: {loc.rel}/ does not exist at {opts.base}: a new rules pack, every level and "
-                         "criterion in it is added")
+            notes.append(
+                f"note: {loc.rel}/ does not exist at {opts.base}: a new rules pack, every level and "
+                "criterion in it is added"
+            )
     if opts.head is None:
         head = working_tree_rules(loc)
     else:
@@ -118,15 +130,24 @@ def run_audit(opts: AuditOptions, stdin=None, notes: list[str] | None = None) ->
     os.chdir(loc.top)  # packets are named relative to the repository's top, in every message too
     try:
         items = _Counted(iter_inputs(packets, stdin))
-        result = assess(base, head, items, opts.max_bytes,
-                        Side(opts.base, base_commit, base.version if base else ""),
-                        Side(opts.head, head_commit, head.version), jobs=opts.jobs, reuse=True)
+        result = assess(
+            base,
+            head,
+            items,
+            opts.max_bytes,
+            Side(opts.base, base_commit, base.version if base else ""),
+            Side(opts.head, head_commit, head.version),
+            jobs=opts.jobs,
+            reuse=True,
+        )
     finally:
         os.chdir(back)
     if items.n == 0:
-        raise UsageError(summary=f"no packets found in {', '.join(packets)}: nothing to audit "
-                         "(packets are .yaml, .yml, .json or .jsonl files; relative paths are read from the top "
-                         f"of the repository, {loc.top})")
+        raise UsageError(
+            summary=f"no packets found in {', '.join(packets)}: nothing to audit "
+            "(packets are .yaml, .yml, .json or .jsonl files; relative paths are read from the top "
+            f"of the repository, {loc.top})"
+        )
     return result
 
 

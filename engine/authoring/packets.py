@@ -6,6 +6,7 @@ the candidate ready, so the template validates and evaluates as written, and eve
 is one the rules accept. Every other evidence type the target's criteria use gets one example
 record too, and every record lists the fields it may also have, with their allowed values.
 """
+
 from __future__ import annotations
 
 import json
@@ -83,17 +84,25 @@ def _table(schema: dict, node: dict, heading: str, intro: str = "") -> tuple[lis
 
 def field_reference(schema: dict, source: str = "schemas/packet.schema.json") -> str:
     """docs/packets.md: every field of a packet, generated from the packet schema."""
-    lines = ["# Writing an evidence packet: the field reference", "",
-             f"Generated from `{source}` by `ladder schema --format markdown`; a test fails when it drifts. "
-             "`ladder new --target LEVEL` prints a commented template for a level, and `ladder validate FILE` "
-             "(or `-` for stdin) checks a packet, naming each problem with its line and field.", "",
-             "A packet is YAML or JSON. The as-of date of every verdict is `period.end`. Free text "
-             "(titles, notes, quotes, names) is never matched by the rules and never echoed in error messages.", ""]
+    lines = [
+        "# Writing an evidence packet: the field reference",
+        "",
+        f"Generated from `{source}` by `ladder schema --format markdown`; a test fails when it drifts. "
+        "`ladder new --target LEVEL` prints a commented template for a level, and `ladder validate FILE` "
+        "(or `-` for stdin) checks a packet, naming each problem with its line and field.",
+        "",
+        "A packet is YAML or JSON. The as-of date of every verdict is `period.end`. Free text "
+        "(titles, notes, quotes, names) is never matched by the rules and never echoed in error messages.",
+        "",
+    ]
     body, subs = _table(schema, schema, "## The packet")
     lines += body
     seen = set()
-    queue = [(f"`{k}`", _resolve(schema, v)) for k, v in schema["properties"].items()
-             if k != "evidence" and _resolve(schema, v).get("type") == "object" and _resolve(schema, v).get("properties")]
+    queue = [
+        (f"`{k}`", _resolve(schema, v))
+        for k, v in schema["properties"].items()
+        if k != "evidence" and _resolve(schema, v).get("type") == "object" and _resolve(schema, v).get("properties")
+    ]
     while queue:
         name, node = queue.pop(0)
         if name in seen:
@@ -103,10 +112,15 @@ def field_reference(schema: dict, source: str = "schemas/packet.schema.json") ->
         lines += body
         queue += more
     ev = schema["$defs"]["evidence"]
-    lines += ["## Evidence records", "",
-              "Every record has `id` (unique in the packet), `type`, `date` and `title`; the other fields "
-              "depend on the type. Types: " + ", ".join(f"[`{t}`](#{t.replace('_', '-')})"
-                                                       for t in ev["properties"]["type"]["enum"]) + ".", ""]
+    lines += [
+        "## Evidence records",
+        "",
+        "Every record has `id` (unique in the packet), `type`, `date` and `title`; the other fields "
+        "depend on the type. Types: "
+        + ", ".join(f"[`{t}`](#{t.replace('_', '-')})" for t in ev["properties"]["type"]["enum"])
+        + ".",
+        "",
+    ]
     for branch in ev["allOf"]:
         t = branch["if"]["properties"]["type"]["const"]
         node = _resolve(schema, branch["then"])
@@ -206,14 +220,17 @@ def template(book: RuleBook, evaluator: Any, target: str, track: str | None = No
     return _render(book, data, records, used, level)
 
 
-def template_data(book: RuleBook, evaluator: Any, target: str, track: str | None = None
-                  ) -> tuple[dict, list[dict], dict[str, list[str]], str]:
+def template_data(
+    book: RuleBook, evaluator: Any, target: str, track: str | None = None
+) -> tuple[dict, list[dict], dict[str, list[str]], str]:
     """The template as a packet (placeholders and all), its records, which criteria each evidence
     type counts toward, and the target level's id."""
     level = book.resolve(target)
     if level is None:
-        raise UsageError(summary=f"--target: unknown level {target!r}{book.level_hint(target)} "
-                                 f"(known: {', '.join(book.ordered_levels())})")
+        raise UsageError(
+            summary=f"--target: unknown level {target!r}{book.level_hint(target)} "
+            f"(known: {', '.join(book.ordered_levels())})"
+        )
     tracks = book.levels[level].tracks
     if track is None:
         track = tracks[0]
@@ -224,10 +241,18 @@ def template_data(book: RuleBook, evaluator: Any, target: str, track: str | None
     ladder = book.tracks[track]
     below = [lv for lv in ladder if book.levels[lv].order < book.levels[level].order]
     current = below[-1] if below else EXTERNAL
-    data: dict[str, Any] = {"schema_version": 1,
-                            "candidate": {"id": "emp-0000", "name": "Firstname Lastname", "track": track,
-                                          "current_level": current, "target_level": level},
-                            "period": dict(PERIOD), "evidence": []}
+    data: dict[str, Any] = {
+        "schema_version": 1,
+        "candidate": {
+            "id": "emp-0000",
+            "name": "Firstname Lastname",
+            "track": track,
+            "current_level": current,
+            "target_level": level,
+        },
+        "period": dict(PERIOD),
+        "evidence": [],
+    }
     records = _records(book, evaluator, data)
     criteria = book.criteria(level)
     used: dict[str, list[str]] = {}
@@ -278,7 +303,9 @@ def _records(book: RuleBook, evaluator: Any, data: dict) -> list[dict]:
 
 
 def _scalar(v: Any) -> str:
-    return yaml.safe_dump(v, default_flow_style=True, allow_unicode=True, width=10_000).strip().removesuffix("...").strip()
+    return (
+        yaml.safe_dump(v, default_flow_style=True, allow_unicode=True, width=10_000).strip().removesuffix("...").strip()
+    )
 
 
 def _line(indent: str, key: str, value: Any, comment: str) -> str:
@@ -296,30 +323,35 @@ def _render(book: RuleBook, data: dict, records: list[dict], used: dict[str, lis
     schema = book.packet_schema.data
     defs = schema["$defs"]
     cand = _resolve(schema, schema["properties"]["candidate"])
-    out = [f"# A packet template for {level} ({book.levels[level].title}), {data['candidate']['track']} track.",
-           "# Every value below is an example: replace each with the candidate's own evidence, delete records",
-           "# that do not apply, add more of any type. Titles, notes and quotes are free text. Until the",
-           "# placeholder name and ids and every 'Example:' title are replaced, `ladder validate` refuses it.",
-           "# Check it with `ladder validate FILE` and evaluate it with `ladder evaluate FILE`.",
-           "# Field reference: docs/packets.md. The as-of date is period.end.",
-           "schema_version: 1", "candidate:"]
+    out = [
+        f"# A packet template for {level} ({book.levels[level].title}), {data['candidate']['track']} track.",
+        "# Every value below is an example: replace each with the candidate's own evidence, delete records",
+        "# that do not apply, add more of any type. Titles, notes and quotes are free text. Until the",
+        "# placeholder name and ids and every 'Example:' title are replaced, `ladder validate` refuses it.",
+        "# Check it with `ladder validate FILE` and evaluate it with `ladder evaluate FILE`.",
+        "# Field reference: docs/packets.md. The as-of date is period.end.",
+        "schema_version: 1",
+        "candidate:",
+    ]
     for k, sub in cand["properties"].items():
         hint = _hint(schema, sub, k in cand.get("required", []))
         if k in data["candidate"]:
             out.append(_line("  ", k, data["candidate"][k], hint))
         else:
             out.append(f"  # {k}: ".ljust(44) + f" # {hint}")
-    out += ["period:", _line("  ", "start", data["period"]["start"], "required: YYYY-MM-DD"),
-            _line("  ", "end", data["period"]["end"], "required: YYYY-MM-DD, the as-of date (not after today)"),
-            "evidence:"]
+    out += [
+        "period:",
+        _line("  ", "start", data["period"]["start"], "required: YYYY-MM-DD"),
+        _line("  ", "end", data["period"]["end"], "required: YYYY-MM-DD, the as-of date (not after today)"),
+        "evidence:",
+    ]
     listed: set[str] = set()
     for r in records:
         t = r["type"]
         node = _resolve(schema, defs[t])
         req = set(node.get("required", []))
         props = node["properties"]
-        out.append(f"  # {t}: " + (f"counts toward {', '.join(used[t])}" if used.get(t) else
-                                    "more recent evidence"))
+        out.append(f"  # {t}: " + (f"counts toward {', '.join(used[t])}" if used.get(t) else "more recent evidence"))
         lead = "  - "
         for k in _order(props, r):
             sub, hint = props[k], _hint(schema, props[k], k in req)
@@ -329,8 +361,9 @@ def _render(book: RuleBook, data: dict, records: list[dict], used: dict[str, lis
                 out += _nested(schema, _resolve(schema, sub), [v], "      ", "      ")
             elif isinstance(v, list) and v and isinstance(v[0], dict):
                 out.append(f"{lead}{k}:".ljust(44) + f" # {hint}")
-                out += _nested(schema, _resolve(schema, _resolve(schema, sub).get("items", {})), v, "      - ",
-                               "        ")
+                out += _nested(
+                    schema, _resolve(schema, _resolve(schema, sub).get("items", {})), v, "      - ", "        "
+                )
             else:
                 out.append(_line(lead, k, v, hint))
             lead = "    "
@@ -356,6 +389,9 @@ def _nested(schema: dict, node: dict, items: list[dict], first: str, rest: str) 
             if k in item:
                 out.append(_line(lead, k, item[k], _hint(schema, sub, k in req)))
                 lead = rest
-        out += [f"{rest}# {k}: ".ljust(44) + f" # {_hint(schema, sub, k in req)}"
-                for k, sub in node.get("properties", {}).items() if k not in item]
+        out += [
+            f"{rest}# {k}: ".ljust(44) + f" # {_hint(schema, sub, k in req)}"
+            for k, sub in node.get("properties", {}).items()
+            if k not in item
+        ]
     return out

@@ -1,5 +1,6 @@
 """Rule tooling: lint (beyond what loading rejects), show (the ladder as documentation) and
 test (golden verdicts for the fixtures, with a per-criterion diff and a coverage report)."""
+
 from __future__ import annotations
 
 import json
@@ -76,8 +77,10 @@ def policy_numbers(cond: dict) -> list[str]:
         out.append(f"distinct {cond['distinct']['field']} min {cond['distinct']['min']}")
     if "mean" in cond:
         m = cond["mean"]
-        out.append(f"mean {m['field']} {'gte' if 'gte' in m else 'gt'} {m.get('gte', m.get('gt'))} over "
-                   f"{m['min_records']} records")
+        out.append(
+            f"mean {m['field']} {'gte' if 'gte' in m else 'gt'} {m.get('gte', m.get('gt'))} over "
+            f"{m['min_records']} records"
+        )
     if "min_people" in cond:
         out.append(f"min_people {cond['min_people']}")
     if "linked_to" in cond:  # the clause's own numbers (a predicate, its window)
@@ -91,19 +94,33 @@ def basis_problems(book: RuleBook) -> list[Problem]:
     criterion without such a number is a warning."""
     out: list[Problem] = []
     if book.label_policy_numbers and book.default_window and book.default_window[1] != "policy":
-        out.append(Problem(book.ladder_file, "/default_window_days",
-                           f"default_window_days {book.default_window[0]}: a number the guide does not give; label it "
-                           "default_window_basis: policy with a default_window_note", kind="lint",
-                           line=book.ladder_lines.get("default_window_days")))
+        out.append(
+            Problem(
+                book.ladder_file,
+                "/default_window_days",
+                f"default_window_days {book.default_window[0]}: a number the guide does not give; label it "
+                "default_window_basis: policy with a default_window_note",
+                kind="lint",
+                line=book.ladder_lines.get("default_window_days"),
+            )
+        )
     for lv in book.ordered_levels():
         lr = book.level_rules[lv]
         if book.label_policy_numbers and lr.policy.basis != "policy":
-            out.append(Problem(lr.file, "/policy", f"{lv}: the policy block's numbers (min_supporting, "
-                               "sufficient_evidence) are not in the guide; label them basis: policy with a "
-                               "basis_note", kind="lint"))
+            out.append(
+                Problem(
+                    lr.file,
+                    "/policy",
+                    f"{lv}: the policy block's numbers (min_supporting, "
+                    "sufficient_evidence) are not in the guide; label them basis: policy with a "
+                    "basis_note",
+                    kind="lint",
+                )
+            )
         for c in lr.criteria:
-            out += _number_labels(c, "criterion", book.label_policy_numbers,
-                                  partial(_warning, c, "label-without-number"))
+            out += _number_labels(
+                c, "criterion", book.label_policy_numbers, partial(_warning, c, "label-without-number")
+            )
     return out
 
 
@@ -112,12 +129,19 @@ def _number_labels(x: Criterion, noun: str, required: bool, warning: Callable[[s
     without the label (when the ladder requires labels), `warning(message)` for a label without one."""
     nums = policy_numbers(x.condition)
     if nums and x.basis != "policy" and required:
-        return [Problem(x.file, "", f"{x.id}: {', '.join(nums)}: a number the guide does not give; label the {noun} "
-                        "basis: policy with a basis_note", line=x.line, kind="lint")]
+        return [
+            Problem(
+                x.file,
+                "",
+                f"{x.id}: {', '.join(nums)}: a number the guide does not give; label the {noun} "
+                "basis: policy with a basis_note",
+                line=x.line,
+                kind="lint",
+            )
+        ]
     if not nums and x.basis == "policy":
         return [warning(f"{x.id} is labelled basis: policy but holds no number")]
     return []
-
 
 
 def _warning(c: Criterion, code: str, message: str) -> Problem:
@@ -185,7 +209,7 @@ def _bound_implies(a: dict, op: str, x: Any) -> bool:
         test = {"gt": lambda v: v > x, "gte": lambda v: v >= x, "lt": lambda v: v < x, "lte": lambda v: v <= x}[op]
         return len(nums) == len(vals) and all(test(v) for v in nums)
     lower = op in ("gt", "gte")
-    for aop in (("gt", "gte") if lower else ("lt", "lte")):
+    for aop in ("gt", "gte") if lower else ("lt", "lte"):
         y = a.get(aop)
         if isinstance(y, bool) or not isinstance(y, (int, float)):
             continue
@@ -214,7 +238,8 @@ def _pred_implies(a: Any, b: Any) -> bool:
         elif op in ("contains", "contains_any"):
             wanted = {_vkey(x) for x in (v if op == "contains_any" else [v])}
             ok = ("contains" in a and _vkey(a["contains"]) in wanted) or (
-                bool(a.get("contains_any")) and {_vkey(x) for x in a["contains_any"]} <= wanted)
+                bool(a.get("contains_any")) and {_vkey(x) for x in a["contains_any"]} <= wanted
+            )
         else:
             ok = False
         if not ok:
@@ -243,14 +268,16 @@ def _counts_every_record_of(lo: dict, hi: dict) -> bool:
         return False
     lo_items = item_clauses(lo)
     for hb in item_clauses(hi):
-        if not any(la["field"] == hb["field"] and _where_implies(la.get("where", {}), hb.get("where", {}))
-                   for la in lo_items):
+        if not any(
+            la["field"] == hb["field"] and _where_implies(la.get("where", {}), hb.get("where", {})) for la in lo_items
+        ):
             return False
     if hi.get("unflagged") and not lo.get("unflagged"):
         return False
     if ("regularly" in lo or "regularly" in hi) and (
-            {k: v for k, v in lo.get("regularly", {}).items() if k != "min_periods"}
-            != {k: v for k, v in hi.get("regularly", {}).items() if k != "min_periods"}):
+        {k: v for k, v in lo.get("regularly", {}).items() if k != "min_periods"}
+        != {k: v for k, v in hi.get("regularly", {}).items() if k != "min_periods"}
+    ):
         return False
     w_lo, w_hi = _leaf_window(lo), _leaf_window(hi)
     if w_hi is not None and (w_lo is None or w_lo[1] > w_hi[1] or (w_lo[0], w_hi[0]) == ("days", "period")):
@@ -273,8 +300,16 @@ def lint(book: RuleBook) -> list[Problem]:
     out: list[Problem] = basis_problems(book) + schema_agreement(book)
     for lv, lr in book.level_rules.items():
         if len(lr.criteria) < MIN_CRITERIA_PER_LEVEL:
-            out.append(Problem(lr.file, "/criteria", f"{lv} has {len(lr.criteria)} criteria; a level should have at "
-                               f"least {MIN_CRITERIA_PER_LEVEL}", line=lr.line, severity="warning", kind="lint"))
+            out.append(
+                Problem(
+                    lr.file,
+                    "/criteria",
+                    f"{lv} has {len(lr.criteria)} criteria; a level should have at least {MIN_CRITERIA_PER_LEVEL}",
+                    line=lr.line,
+                    severity="warning",
+                    kind="lint",
+                )
+            )
         seen: dict[str, str] = {}
         for c in lr.criteria:
             key = json.dumps(c.condition, sort_keys=True)
@@ -289,20 +324,38 @@ def lint(book: RuleBook) -> list[Problem]:
                     if not (d_hi and d_lo and _counts_alike(c, below) and d_hi[1] < d_lo[1]):
                         continue
                     if _counts_every_record_of(below.condition, c.condition):  # fewer of the same records
-                        out.append(_warning(c, "demands-less", f"{c.id} asks for {d_hi[1]} {d_hi[0]} record(s) but "
-                                            f"the level below asks for {d_lo[1]} ({below.id}); a higher level should "
-                                            f"not demand less ({track} track)"))
+                        out.append(
+                            _warning(
+                                c,
+                                "demands-less",
+                                f"{c.id} asks for {d_hi[1]} {d_hi[0]} record(s) but "
+                                f"the level below asks for {d_lo[1]} ({below.id}); a higher level should "
+                                f"not demand less ({track} track)",
+                            )
+                        )
                     elif not _counts_every_record_of(c.condition, below.condition):  # neither way provable
-                        out.append(_note(c, "demands-less", f"{c.id} asks for {d_hi[1]} {d_hi[0]} record(s) and the "
-                                         f"level below {d_lo[1]} ({below.id}), under conditions lint cannot compare; "
-                                         f"it cannot tell whether the higher level demands less ({track} track)"))
+                        out.append(
+                            _note(
+                                c,
+                                "demands-less",
+                                f"{c.id} asks for {d_hi[1]} {d_hi[0]} record(s) and the "
+                                f"level below {d_lo[1]} ({below.id}), under conditions lint cannot compare; "
+                                f"it cannot tell whether the higher level demands less ({track} track)",
+                            )
+                        )
                     # else: fewer records of a provably stricter kind, a trade lint does not judge
             required_hi = {c.aspect for c in book.criteria(hi) if c.required and c.aspect}
             for below in book.criteria(lo):
                 if below.required and below.aspect and below.aspect not in required_hi:
                     for c in (c for c in book.criteria(hi) if c.aspect == below.aspect):
-                        out.append(_warning(c, "required-below", f"{below.aspect} is required at {lo} ({below.id}) "
-                                            f"but only supporting at {hi} ({c.id}; {track} track)"))
+                        out.append(
+                            _warning(
+                                c,
+                                "required-below",
+                                f"{below.aspect} is required at {lo} ({below.id}) "
+                                f"but only supporting at {hi} ({c.id}; {track} track)",
+                            )
+                        )
     return _acknowledged(book, _unique(out))
 
 
@@ -320,16 +373,23 @@ def _acknowledged(book: RuleBook, problems: list[Problem]) -> list[Problem]:
         if len(parts) == 3 and parts[2] in acks and parts[1] in acks[parts[2]].acknowledge:
             used.add((parts[2], parts[1]))
             why = acks[parts[2]].acknowledge[parts[1]]
-            p = Problem(p.source, p.path, f"{p.message}; acknowledged: {why}", p.line, p.column, "lint",
-                        "acknowledged")
+            p = Problem(p.source, p.path, f"{p.message}; acknowledged: {why}", p.line, p.column, "lint", "acknowledged")
         elif len(parts) == 3:
             p = Problem(p.source, p.path, p.message, p.line, p.column, "lint", p.severity)
         out.append(p)
     for cid, c in acks.items():
         for code in c.acknowledge:
             if (cid, code) not in used:
-                out.append(Problem(c.file, "", f"{cid} acknowledges a {code} warning that lint does not raise; "
-                                   "remove the acknowledgement", line=c.line, severity="warning", kind="lint"))
+                out.append(
+                    Problem(
+                        c.file,
+                        "",
+                        f"{cid} acknowledges a {code} warning that lint does not raise; remove the acknowledgement",
+                        line=c.line,
+                        severity="warning",
+                        kind="lint",
+                    )
+                )
     return out
 
 
@@ -342,20 +402,39 @@ def schema_agreement(book: RuleBook) -> list[Problem]:
     validator = jsonschema_rs.validator_for(book.packet_schema.data)
 
     def packet(**cand: str) -> dict:
-        return {"schema_version": 1, "candidate": {"id": "lint", **cand},
-                "period": {"start": "2025-01-01", "end": "2025-01-02"}, "evidence": []}
+        return {
+            "schema_version": 1,
+            "candidate": {"id": "lint", **cand},
+            "period": {"start": "2025-01-01", "end": "2025-01-02"},
+            "evidence": [],
+        }
+
     out = []
     for lv in book.ordered_levels():
         for name in (lv, *book.levels[lv].aliases):
             if not validator.is_valid(packet(current_level=name)):
                 what = "level id" if name == lv else f"alias of {lv}"
-                out.append(Problem(book.ladder_file, "", f"the packet schema rejects {name!r} ({what}) as a "
-                                   "candidate's current_level: no packet could name it", kind="lint",
-                                   line=book.ladder_lines.get(f"level:{lv}")))
+                out.append(
+                    Problem(
+                        book.ladder_file,
+                        "",
+                        f"the packet schema rejects {name!r} ({what}) as a "
+                        "candidate's current_level: no packet could name it",
+                        kind="lint",
+                        line=book.ladder_lines.get(f"level:{lv}"),
+                    )
+                )
     for track in book.tracks:
         if not validator.is_valid(packet(current_level=book.tracks[track][0], track=track)):
-            out.append(Problem(book.ladder_file, "", f"the packet schema rejects the track {track!r}: no packet "
-                               "could name it", kind="lint", line=book.ladder_lines.get(f"track:{track}")))
+            out.append(
+                Problem(
+                    book.ladder_file,
+                    "",
+                    f"the packet schema rejects the track {track!r}: no packet could name it",
+                    kind="lint",
+                    line=book.ladder_lines.get(f"track:{track}"),
+                )
+            )
     return out
 
 
@@ -365,16 +444,35 @@ def lint_paths(book: RuleBook, paths: PathBook) -> list[Problem]:
     out: list[Problem] = []
     for p in paths.paths.values():
         if book.label_policy_numbers and p.min_supporting and p.basis != "policy":
-            out.append(Problem(p.file, "/policy", f"{p.id}: the policy's min_supporting is not in the guide; label "
-                               "it basis: policy with a basis_note", kind="lint"))
+            out.append(
+                Problem(
+                    p.file,
+                    "/policy",
+                    f"{p.id}: the policy's min_supporting is not in the guide; label "
+                    "it basis: policy with a basis_note",
+                    kind="lint",
+                )
+            )
         seen: dict[str, str] = {}
         for s in p.signals:
-            out += _number_labels(s, "signal", book.label_policy_numbers,
-                                  partial(Problem, s.file, "", line=s.line, severity="warning", kind="lint"))
+            out += _number_labels(
+                s,
+                "signal",
+                book.label_policy_numbers,
+                partial(Problem, s.file, "", line=s.line, severity="warning", kind="lint"),
+            )
             key = json.dumps(s.condition, sort_keys=True)
             if key in seen:
-                out.append(Problem(s.file, "", f"{s.id} has the same condition as {seen[key]}", line=s.line,
-                                   severity="warning", kind="lint"))
+                out.append(
+                    Problem(
+                        s.file,
+                        "",
+                        f"{s.id} has the same condition as {seen[key]}",
+                        line=s.line,
+                        severity="warning",
+                        kind="lint",
+                    )
+                )
             seen[key] = s.id
     return out
 
@@ -406,8 +504,9 @@ def engine_check(book: RuleBook) -> list[Problem]:
             plan = compile_path(book, (lv,))
             eng.ensure(plan)
         except Exception as exc:  # noqa: BLE001 - report, do not crash
-            out.append(Problem(book.level_rules[lv].file, "", f"the rules engine rejected this level: {exc}",
-                               kind="engine"))
+            out.append(
+                Problem(book.level_rules[lv].file, "", f"the rules engine rejected this level: {exc}", kind="engine")
+            )
     return out
 
 
@@ -416,11 +515,27 @@ def show_dict(book: RuleBook, level: str | None = None, paths: PathBook | None =
     """The levels (or one), and with `paths` the adjacent paths after them."""
     out = _levels_dict(book, level)
     if paths is not None and paths.paths:
-        out["paths"] = [{"id": p.id, "title": p.title, "source": p.source,
-                         "policy": {"min_supporting": p.min_supporting, **_basis(p)},
-                         "signals": [{"id": s.id, "title": s.title, "source": s.source, "required": s.required,
-                                      "evidence_types": s.evidence_types, "needs": describe(s.condition),
-                                      **_basis(s)} for s in p.signals]} for p in paths.paths.values()]
+        out["paths"] = [
+            {
+                "id": p.id,
+                "title": p.title,
+                "source": p.source,
+                "policy": {"min_supporting": p.min_supporting, **_basis(p)},
+                "signals": [
+                    {
+                        "id": s.id,
+                        "title": s.title,
+                        "source": s.source,
+                        "required": s.required,
+                        "evidence_types": s.evidence_types,
+                        "needs": describe(s.condition),
+                        **_basis(s),
+                    }
+                    for s in p.signals
+                ],
+            }
+            for p in paths.paths.values()
+        ]
         out["paths_version"] = paths.version
     return out
 
@@ -432,21 +547,42 @@ def _levels_dict(book: RuleBook, level: str | None = None) -> dict:
             continue
         L = book.levels[lv]
         pol = book.level_rules[lv].policy
-        levels.append({
-            "id": lv, "title": L.title, "order": L.order, "tracks": list(L.tracks), "aliases": list(L.aliases),
-            "guide_level": L.guide_level,
-            "policy": {"min_supporting": pol.min_supporting,
-                       **({"min_supporting_per_aspect": dict(pol.per_aspect)} if pol.per_aspect else {}),
-                       "sufficient_evidence": {"min_records": pol.min_records, "within_days": pol.within_days},
-                       **_basis(pol)},
-            "criteria": [{"id": c.id, "title": c.title, "source": c.source, "required": c.required,
-                          "evidence_types": c.evidence_types, "needs": describe(c.condition), **_basis(c),
-                          **_window(book, c)}
-                         for c in book.criteria(lv)]})
+        levels.append(
+            {
+                "id": lv,
+                "title": L.title,
+                "order": L.order,
+                "tracks": list(L.tracks),
+                "aliases": list(L.aliases),
+                "guide_level": L.guide_level,
+                "policy": {
+                    "min_supporting": pol.min_supporting,
+                    **({"min_supporting_per_aspect": dict(pol.per_aspect)} if pol.per_aspect else {}),
+                    "sufficient_evidence": {"min_records": pol.min_records, "within_days": pol.within_days},
+                    **_basis(pol),
+                },
+                "criteria": [
+                    {
+                        "id": c.id,
+                        "title": c.title,
+                        "source": c.source,
+                        "required": c.required,
+                        "evidence_types": c.evidence_types,
+                        "needs": describe(c.condition),
+                        **_basis(c),
+                        **_window(book, c),
+                    }
+                    for c in book.criteria(lv)
+                ],
+            }
+        )
     out: dict[str, Any] = {"rules_version": book.version, "levels": levels}
     if book.default_window and book.default_window[1] == "policy":
-        out["default_window"] = {"days": book.default_window[0], "basis": "policy",
-                                 "basis_note": book.default_window[2]}
+        out["default_window"] = {
+            "days": book.default_window[0],
+            "basis": "policy",
+            "basis_note": book.default_window[2],
+        }
     return out
 
 
@@ -483,10 +619,14 @@ def show_text(book: RuleBook, level: str | None = None, markdown: bool = False, 
 
 def _md_row(x: dict, *more: str) -> str:
     """A criterion's or a path signal's markdown table row: id and title, kind, needs, then `more`."""
-    kind = _md(_kind(x)) + (f"<br>policy: {_md(x['basis_note'])}" if x["basis"] == "policy" else "") + (
-        f"<br>policy: default window {x['window']['days']} days" if "window" in x else "")
-    return f"| **{_md(x['id'])}**<br>{_md(x['title'])} | {kind} | {_md(x['needs'])} |" + \
-        "".join(f" {_md(m)} |" for m in more)
+    kind = (
+        _md(_kind(x))
+        + (f"<br>policy: {_md(x['basis_note'])}" if x["basis"] == "policy" else "")
+        + (f"<br>policy: default window {x['window']['days']} days" if "window" in x else "")
+    )
+    return f"| **{_md(x['id'])}**<br>{_md(x['title'])} | {kind} | {_md(x['needs'])} |" + "".join(
+        f" {_md(m)} |" for m in more
+    )
 
 
 def _text_item(x: dict, *more: str) -> list[str]:
@@ -504,14 +644,25 @@ def _text_item(x: dict, *more: str) -> list[str]:
 def _paths_text(d: dict, markdown: bool) -> str:
     out = []
     if markdown:
-        out += ["# Adjacent career paths", "", "A fit of strong, some or none: a career-conversation aid, never a "
-                f"promotion verdict. Paths version `{d['paths_version']}`.", ""]
+        out += [
+            "# Adjacent career paths",
+            "",
+            "A fit of strong, some or none: a career-conversation aid, never a "
+            f"promotion verdict. Paths version `{d['paths_version']}`.",
+            "",
+        ]
         for p in d["paths"]:
             pol = p["policy"]
-            out += [f"## {_md(p['id'])} — {_md(p['title'])}", "", f"Source: {_md(p['source'])}. Strong: every required "
-                    f"signal and at least {pol['min_supporting']} supporting; some: any signal."
-                    + (f" Policy: {_md(pol['basis_note'])}" if pol.get("basis_note") else ""), "",
-                    "| Signal | Kind | Needs |", "|---|---|---|"]
+            out += [
+                f"## {_md(p['id'])} — {_md(p['title'])}",
+                "",
+                f"Source: {_md(p['source'])}. Strong: every required "
+                f"signal and at least {pol['min_supporting']} supporting; some: any signal."
+                + (f" Policy: {_md(pol['basis_note'])}" if pol.get("basis_note") else ""),
+                "",
+                "| Signal | Kind | Needs |",
+                "|---|---|---|",
+            ]
             out += [_md_row(s) for s in p["signals"]]
             out.append("")
         return "\n".join(out)
@@ -520,8 +671,10 @@ def _paths_text(d: dict, markdown: bool) -> str:
     for p in d["paths"]:
         pol = p["policy"]
         out.append(f"{p['id']} · {p['title']} (source: {p['source']})")
-        out.append(f"  strong: all required + {pol['min_supporting']} supporting · some: any signal"
-                   + (" (policy)" if pol["basis"] == "policy" else ""))
+        out.append(
+            f"  strong: all required + {pol['min_supporting']} supporting · some: any signal"
+            + (" (policy)" if pol["basis"] == "policy" else "")
+        )
         for s in p["signals"]:
             out += _text_item(s)
         out.append("")
@@ -535,33 +688,48 @@ def _levels_text(d: dict, markdown: bool) -> str:
         out += ["# The ladder's criteria", "", f"Rules version `{d['rules_version']}`", ""]
         if "default_window" in d:
             w = d["default_window"]
-            out += [f"Default window: {w['days']} days, inside the period, for every criterion without a window of its "
-                    f"own. Policy: {_md(w['basis_note'])}", ""]
+            out += [
+                f"Default window: {w['days']} days, inside the period, for every criterion without a window of its "
+                f"own. Policy: {_md(w['basis_note'])}",
+                "",
+            ]
         for L in d["levels"]:
             p = L["policy"]
-            out += [f"## {_md(L['id'])} — {_md(L['title'])} ({_md(L['guide_level'])}; tracks: "
-                    f"{_md(', '.join(L['tracks']))})", "",
-                    f"Ready when every required criterion is met and at least {p['min_supporting']} supporting "
-                    f"ones{_per_aspect_words(p)}; insufficient evidence when fewer than "
-                    f"{p['sufficient_evidence']['min_records']} records "
-                    f"are dated within {p['sufficient_evidence']['within_days']} days of the as-of date."
-                    + (f" Policy: {_md(p['basis_note'])}" if p.get("basis_note") else ""), "",
-                    "| Criterion | Kind | Needs | Source |", "|---|---|---|---|"]
+            out += [
+                f"## {_md(L['id'])} — {_md(L['title'])} ({_md(L['guide_level'])}; tracks: "
+                f"{_md(', '.join(L['tracks']))})",
+                "",
+                f"Ready when every required criterion is met and at least {p['min_supporting']} supporting "
+                f"ones{_per_aspect_words(p)}; insufficient evidence when fewer than "
+                f"{p['sufficient_evidence']['min_records']} records "
+                f"are dated within {p['sufficient_evidence']['within_days']} days of the as-of date."
+                + (f" Policy: {_md(p['basis_note'])}" if p.get("basis_note") else ""),
+                "",
+                "| Criterion | Kind | Needs | Source |",
+                "|---|---|---|---|",
+            ]
             out += [_md_row(c, c["source"]) for c in L["criteria"]]
             out.append("")
         return "\n".join(out)
     if "default_window" in d:
         w = d["default_window"]
-        out += [f"default window: {w['days']} days, inside the period, for every criterion without its own (policy: "
-                f"{w['basis_note']})", ""]
+        out += [
+            f"default window: {w['days']} days, inside the period, for every criterion without its own (policy: "
+            f"{w['basis_note']})",
+            "",
+        ]
     for L in d["levels"]:
         p = L["policy"]
-        out.append(f"{L['id']} · {L['title']} ({L['guide_level']}; tracks: {', '.join(L['tracks'])}; "
-                   f"aliases: {', '.join(L['aliases']) or '-'})")
-        out.append(f"  ready: all required + {p['min_supporting']} supporting{_per_aspect_words(p)} · insufficient "
-                   f"evidence below "
-                   f"{p['sufficient_evidence']['min_records']} records in {p['sufficient_evidence']['within_days']} days"
-                   + (" (policy)" if p["basis"] == "policy" else ""))
+        out.append(
+            f"{L['id']} · {L['title']} ({L['guide_level']}; tracks: {', '.join(L['tracks'])}; "
+            f"aliases: {', '.join(L['aliases']) or '-'})"
+        )
+        out.append(
+            f"  ready: all required + {p['min_supporting']} supporting{_per_aspect_words(p)} · insufficient "
+            f"evidence below "
+            f"{p['sufficient_evidence']['min_records']} records in {p['sufficient_evidence']['within_days']} days"
+            + (" (policy)" if p["basis"] == "policy" else "")
+        )
         if p.get("basis_note"):
             out.append(f"  policy: {p['basis_note']}")
         for c in L["criteria"]:
@@ -639,8 +807,9 @@ def _signal_statuses(p: dict) -> dict[str, tuple[str, list[str]]]:
 BESIDE = Path("<beside>")  # snapshots of mismatches go beside their golden (the default)
 
 
-def _check_golden(gp: Path, new: dict, update: bool, differ, name: str = "",
-                  new_dir: Path | None = BESIDE) -> tuple[str, list[str]]:
+def _check_golden(
+    gp: Path, new: dict, update: bool, differ, name: str = "", new_dir: Path | None = BESIDE
+) -> tuple[str, list[str]]:
     """(pass | updated | fail, diff lines) for one golden file; a mismatch writes NAME.new beside
     it (or into `new_dir`; None: nowhere), or with `update` rewrites it. `name` names the file in
     the messages (the paths golden)."""
@@ -661,7 +830,8 @@ def _check_golden(gp: Path, new: dict, update: bool, differ, name: str = "",
             return "updated", d
         if new_dir is not None:
             (Path(str(gp) + ".new") if new_dir == BESIDE else new_dir / (gp.name + ".new")).write_text(
-                text, encoding="utf-8")
+                text, encoding="utf-8"
+            )
         return "fail", d
     if update:
         gp.parent.mkdir(parents=True, exist_ok=True)
@@ -673,8 +843,14 @@ def _check_golden(gp: Path, new: dict, update: bool, differ, name: str = "",
 _WORST = ("pass", "updated", "fail")
 
 
-def run_tests(book: RuleBook, fixtures: list[Path], expected_dir: Path, update: bool,
-              paths: PathBook | None = None, new_dir: Path | None = BESIDE) -> list[CaseResult]:
+def run_tests(
+    book: RuleBook,
+    fixtures: list[Path],
+    expected_dir: Path,
+    update: bool,
+    paths: PathBook | None = None,
+    new_dir: Path | None = BESIDE,
+) -> list[CaseResult]:
     """Each fixture's verdict against NAME.golden, and with adjacent paths its fit against
     NAME.paths.golden (both without the rules or paths version, which every edit changes)."""
     ev = Evaluator(book)
@@ -716,8 +892,9 @@ def paths_golden_path(fixture: Path, expected_dir: Path) -> Path:
     return expected_dir / (fixture.stem + ".paths.golden")
 
 
-def coverage(book: RuleBook, results: list[CaseResult], criteria: list[Criterion] | None = None
-             ) -> dict[str, dict[str, int]]:
+def coverage(
+    book: RuleBook, results: list[CaseResult], criteria: list[Criterion] | None = None
+) -> dict[str, dict[str, int]]:
     """How many fixtures meet and leave unmet each criterion (default: the book's; or the adjacent
     paths' signals)."""
     cov = {c.id: {"met": 0, "unmet": 0} for c in (book.all_criteria() if criteria is None else criteria)}
@@ -728,8 +905,9 @@ def coverage(book: RuleBook, results: list[CaseResult], criteria: list[Criterion
     return cov
 
 
-def tests_text(results: list[CaseResult], cov: dict[str, dict[str, int]],
-               signal_cov: dict[str, dict[str, int]] | None = None) -> str:
+def tests_text(
+    results: list[CaseResult], cov: dict[str, dict[str, int]], signal_cov: dict[str, dict[str, int]] | None = None
+) -> str:
     out = []
     for r in results:
         out.append(f"{r.status.upper():7} {r.fixture}")
@@ -739,26 +917,33 @@ def tests_text(results: list[CaseResult], cov: dict[str, dict[str, int]],
     for what, c in [("criteria", cov)] + ([("adjacent-path signals", signal_cov)] if signal_cov else []):
         never_met = [k for k, v in c.items() if not v["met"]]
         never_unmet = [k for k, v in c.items() if not v["unmet"]]
-        out.append(f"coverage: {len(c) - len(set(never_met) | set(never_unmet))} of {len(c)} {what} are both met "
-                   "and unmet by some fixture")
+        out.append(
+            f"coverage: {len(c) - len(set(never_met) | set(never_unmet))} of {len(c)} {what} are both met "
+            "and unmet by some fixture"
+        )
         if never_met:
             out.append("  never met by any fixture: " + ", ".join(never_met))
         if never_unmet:
             out.append("  never unmet by any fixture: " + ", ".join(never_unmet))
-    out.append(f"{n['pass']} passed, {n['fail'] + n['error']} failed" + (f", {n['updated']} updated" if n["updated"]
-                                                                           else ""))
+    out.append(
+        f"{n['pass']} passed, {n['fail'] + n['error']} failed" + (f", {n['updated']} updated" if n["updated"] else "")
+    )
     return "\n".join(out)
 
 
 def junit_xml(results: list[CaseResult]) -> str:
     fails = sum(r.status in ("fail", "error") for r in results)
-    out = ['<?xml version="1.0" encoding="UTF-8"?>',
-           f'<testsuite name="ladder rules test" tests="{len(results)}" failures="{fails}" errors="0">']
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<testsuite name="ladder rules test" tests="{len(results)}" failures="{fails}" errors="0">',
+    ]
     for r in results:
         name = quoteattr(os.path.basename(r.fixture))
         if r.status in ("fail", "error"):
-            out.append(f'  <testcase classname="fixtures" name={name}><failure message="verdict differs from golden">'
-                       f'{escape(chr(10).join(r.diff))}</failure></testcase>')
+            out.append(
+                f'  <testcase classname="fixtures" name={name}><failure message="verdict differs from golden">'
+                f"{escape(chr(10).join(r.diff))}</failure></testcase>"
+            )
         else:
             out.append(f'  <testcase classname="fixtures" name={name}/>')
     out.append("</testsuite>")
@@ -769,5 +954,15 @@ def default_fixtures(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*") if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
 
 
-__all__ = ["RulesError", "coverage", "default_fixtures", "engine_check", "junit_xml", "lint", "run_tests",
-           "show_dict", "show_text", "tests_text"]
+__all__ = [
+    "RulesError",
+    "coverage",
+    "default_fixtures",
+    "engine_check",
+    "junit_xml",
+    "lint",
+    "run_tests",
+    "show_dict",
+    "show_text",
+    "tests_text",
+]

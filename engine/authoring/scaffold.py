@@ -2,6 +2,7 @@
 
 The pack is plain files (ladder.yaml, one level file, an empty vocabulary file, one fixture with
 its expected verdict and its golden, a README); nothing here is needed to use it afterwards."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -220,25 +221,36 @@ def init_pack(directory: str, bundled: bool = False, source: str | None = None) 
             if not src.is_dir():
                 raise UsageError(summary=f"--rules {source}: no such rules folder")
             load_rules(src)  # a pack that does not load is not copied (its errors, exit 4)
-        files = {Path("rules") / p.relative_to(src): p.read_text(encoding="utf-8")
-                 for p in sorted(src.rglob("*")) if p.suffix in (".yaml", ".yml") and p.is_file()}
+        files = {
+            Path("rules") / p.relative_to(src): p.read_text(encoding="utf-8")
+            for p in sorted(src.rglob("*"))
+            if p.suffix in (".yaml", ".yml") and p.is_file()
+        }
         beside = src.parent / "schemas" / "packet.schema.json"
         if source is not None and beside.is_file():
             files[Path("schemas") / "packet.schema.json"] = beside.read_text(encoding="utf-8")
-        readme = BUNDLED_README if source is None else BUNDLED_README.replace(
-            "# The bundled ladder, copied to be changed", "# A rules pack, copied to be changed").replace(
-            "`rules/` is ladder's own ladder as this version ships it", "`rules/` is a copy of {src}").replace(
-            "{src}", str(source))
+        readme = (
+            BUNDLED_README
+            if source is None
+            else BUNDLED_README.replace(
+                "# The bundled ladder, copied to be changed", "# A rules pack, copied to be changed"
+            )
+            .replace("`rules/` is ladder's own ladder as this version ships it", "`rules/` is a copy of {src}")
+            .replace("{src}", str(source))
+        )
         files[Path("README.md")] = readme.replace("{d}", str(d))
     else:
-        files = {Path("rules") / "ladder.yaml": LADDER, Path("rules") / "pm-1.yaml": LEVEL,
-                 Path("rules") / "vocabulary.yaml": VOCABULARY, fixture: FIXTURE,
-                 Path("README.md"): README.replace("{d}", str(d))}
+        files = {
+            Path("rules") / "ladder.yaml": LADDER,
+            Path("rules") / "pm-1.yaml": LEVEL,
+            Path("rules") / "vocabulary.yaml": VOCABULARY,
+            fixture: FIXTURE,
+            Path("README.md"): README.replace("{d}", str(d)),
+        }
     tmp: Path | None = None
     try:
         d.absolute().parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{d.absolute().name}.ladder-", suffix=".partial",
-                                    dir=d.absolute().parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{d.absolute().name}.ladder-", suffix=".partial", dir=d.absolute().parent))
         for f, text in files.items():
             (tmp / f).parent.mkdir(parents=True, exist_ok=True)
             (tmp / f).write_text(text, encoding="utf-8")
@@ -258,8 +270,9 @@ def init_pack(directory: str, bundled: bool = False, source: str | None = None) 
         os.rename(tmp, d)  # onto an empty folder too; one that filled up meanwhile fails (ENOTEMPTY)
         tmp = None
     except OSError as exc:
-        raise OutputError(summary=f"cannot write the pack into {d}: {exc.strerror or exc}; nothing was "
-                                  "written there") from None
+        raise OutputError(
+            summary=f"cannot write the pack into {d}: {exc.strerror or exc}; nothing was written there"
+        ) from None
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)

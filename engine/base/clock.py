@@ -5,6 +5,7 @@ a period long past is warned about. The day travels explicitly with the rest of 
 checked against (engine.org.anchors.Anchors.today): the command line reads the clock once (or
 takes `--today DATE`) and hands the day on; batch workers get it in their options, a replay
 (reverify) the day each verdict line recorded. There is no process-wide day to set or restore."""
+
 from __future__ import annotations
 
 import datetime as dt

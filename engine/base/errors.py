@@ -2,6 +2,7 @@
 
 Errors carry fields; messages are built from them so reporters never parse strings.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -122,8 +123,13 @@ class Interrupted(LadderError):
 
     def __init__(self, done: int | None = None, total: int | None = None):
         """done: packets finished before the interrupt, for a command that writes them (batch)."""
-        super().__init__(summary="interrupted" if done is None else f"interrupted after {done}" +
-                         (f" of {total}" if total else "") + " packet(s); no output file was written")
+        super().__init__(
+            summary="interrupted"
+            if done is None
+            else f"interrupted after {done}"
+            + (f" of {total}" if total else "")
+            + " packet(s); no output file was written"
+        )
         self.done = done
 
 
@@ -139,6 +145,9 @@ def first_problem(problems: list[dict]) -> str:
     if not problems:
         return ""
     p = problems[0]
-    return (f"line {p['line']}: " if p.get("line") is not None else "") + \
-        (f"{p['path']}: " if p.get("path") else "") + str(p.get("message", "")) + \
-        (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+    return (
+        (f"line {p['line']}: " if p.get("line") is not None else "")
+        + (f"{p['path']}: " if p.get("path") else "")
+        + str(p.get("message", ""))
+        + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+    )

@@ -9,6 +9,7 @@ inert; the renderers call it where their text leaves them, never piecemeal.
 
 It imports nothing from the engine, so every floor of it may use it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterable
 # a C0 control (never raw in JSON, which escapes them itself), `\u202e` for the rest (so a JSON line
 # printed to a terminal stays valid JSON).
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
-_UNSAFE = "".join(chr(c) for c in range(0x20)) + "\x7f" + "".join(chr(c) for c in range(0x80, 0xa0)) + _BIDI
+_UNSAFE = "".join(chr(c) for c in range(0x20)) + "\x7f" + "".join(chr(c) for c in range(0x80, 0xA0)) + _BIDI
 _UNSAFE_RX = re.compile("[" + re.escape(_UNSAFE) + "]")
 _UNSAFE_KEEP_NL_RX = re.compile("[" + re.escape(_UNSAFE.replace("\n", "")) + "]")
 
@@ -50,6 +51,7 @@ class TermText(str):
 class Paint:
     """A piece of a line the program itself colours (a verdict word, a check mark). Its text is
     escaped like any other before the colour is put around it."""
+
     __slots__ = ("text", "style")
 
     def __init__(self, text: str, **style) -> None:
@@ -148,7 +150,9 @@ _MD_BLOCK = re.compile(r"^(\s*)(?:([#>+=-])|(\d+)([.)]))")
 def markdown(text: object) -> str:
     """Free text for one markdown table cell, list item or heading: shown, never acting."""
     t = _MD_SPECIAL.sub(r"\\\1", terminal(_MD_BREAK.sub(" ", str(text)), newlines=False))
-    return _MD_BLOCK.sub(lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)), t)
+    return _MD_BLOCK.sub(
+        lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)), t
+    )
 
 
 def markdown_code(text: object) -> str:
@@ -165,8 +169,9 @@ def markdown_code(text: object) -> str:
 # blocks inline handlers; a name is checked, so a renderer cannot slip one in); an attribute that
 # holds a URL takes only a same-page fragment or an https: URL (`safe_url`), never javascript:.
 _ATTR_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
-_URL_ATTRS = frozenset({"href", "src", "action", "formaction", "poster", "cite", "background", "srcset",
-                        "data", "ping", "xlink:href"})
+_URL_ATTRS = frozenset(
+    {"href", "src", "action", "formaction", "poster", "cite", "background", "srcset", "data", "ping", "xlink:href"}
+)
 _FRAGMENT = re.compile(r"^#[A-Za-z0-9_.:-]*$")
 _NAMES_SEEN: set[str] = set()  # attribute names already checked (html_attr)
 
@@ -241,5 +246,8 @@ def html_csp(script: str | None, style: str) -> str:
     """The page's Content-Security-Policy: nothing is fetched, nothing is submitted, no <base>, and
     the only script and style that run are the page's own, named by hash (an injected <script>,
     <style>, event handler, style attribute or javascript: URL is blocked)."""
-    return ("default-src 'none'; script-src " + (csp_hash(script) if script is not None else "'none'")
-            + f"; style-src {csp_hash(style)}; base-uri 'none'; form-action 'none'")
+    return (
+        "default-src 'none'; script-src "
+        + (csp_hash(script) if script is not None else "'none'")
+        + f"; style-src {csp_hash(style)}; base-uri 'none'; form-action 'none'"
+    )

@@ -4,6 +4,7 @@ documents for a batch; one YAML or JSON packet for validate and evaluate).
 Sources are streamed: nothing holds a whole batch. Every input yields exactly one Item, even
 when it cannot be read (the item then carries the problem), so a batch accounts for every packet.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -64,8 +65,10 @@ class Selection:
         out = []
         if self.from_subfolders:
             n = sum(self.from_subfolders.values())
-            out.append(f"{n} file(s) came from subfolders (folders are read with their subfolders; --exclude GLOB "
-                       "leaves some out): " + ", ".join(f"{d}/ {k}" for d, k in sorted(self.from_subfolders.items())))
+            out.append(
+                f"{n} file(s) came from subfolders (folders are read with their subfolders; --exclude GLOB "
+                "leaves some out): " + ", ".join(f"{d}/ {k}" for d, k in sorted(self.from_subfolders.items()))
+            )
         if self.excluded:
             out.append(f"{self.excluded} file(s) left out by --exclude {' '.join(self.exclude)}")
         return out
@@ -103,8 +106,9 @@ def _count_packet_files(folder: str) -> int:
 STDIN = "<stdin>"
 
 
-def iter_inputs(paths: list[str], stdin=None, one_packet: bool = False,
-                selection: Selection | None = None) -> Iterator[Item]:
+def iter_inputs(
+    paths: list[str], stdin=None, one_packet: bool = False, selection: Selection | None = None
+) -> Iterator[Item]:
     """Every input's items. `-` is stdin: with one_packet (validate, evaluate) the whole of it is
     one YAML or JSON packet; else JSONL, or YAML documents separated by `---` lines. `selection`:
     --exclude globs to apply, and the tally of what was read (Selection)."""
@@ -154,8 +158,16 @@ def visible(path: str) -> str:
 def _file_items(path: str) -> Iterator[Item]:
     shown = visible(path)
     if shown != path:  # its source could be written nowhere (JSONL, CSV, HTML are UTF-8): one error line
-        yield Item(shown, "problem", problem=Problem(shown, "", "the file name is not UTF-8 (its bytes are shown "
-                                                     "escaped); rename the file to read it", kind="encoding"))
+        yield Item(
+            shown,
+            "problem",
+            problem=Problem(
+                shown,
+                "",
+                "the file name is not UTF-8 (its bytes are shown escaped); rename the file to read it",
+                kind="encoding",
+            ),
+        )
         return
     if path.lower().endswith(".jsonl"):
         try:
@@ -170,8 +182,11 @@ def _file_items(path: str) -> Iterator[Item]:
             try:
                 yield from _lines(fh, path)
             except OSError as exc:
-                yield Item(path, "problem", problem=Problem(path, "", f"read failed part-way: {exc.strerror or exc}",
-                                                            kind="io"))
+                yield Item(
+                    path,
+                    "problem",
+                    problem=Problem(path, "", f"read failed part-way: {exc.strerror or exc}", kind="io"),
+                )
         return
     yield Item(path, "file")
 
@@ -186,8 +201,15 @@ def _lines(fh, name: str) -> Iterator[Item]:
                 more = fh.readline(MAX_LINE_BYTES)
                 if not more or more.endswith(b"\n"):
                     break
-            yield Item(f"{name}:{n}", "problem", line=n, file=name, problem=Problem(
-                name, "", f"line is longer than the limit of {MAX_LINE_BYTES} bytes", line=n, kind="io"))
+            yield Item(
+                f"{name}:{n}",
+                "problem",
+                line=n,
+                file=name,
+                problem=Problem(
+                    name, "", f"line is longer than the limit of {MAX_LINE_BYTES} bytes", line=n, kind="io"
+                ),
+            )
             continue
         if not raw.strip():
             continue  # blank lines are not packets
@@ -201,8 +223,11 @@ def stdin_packet(fh=None) -> Item:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
     if len(raw) > STDIN_MAX:
-        return Item(STDIN, "problem", problem=Problem(STDIN, "", f"more than {STDIN_MAX} bytes on stdin: not a packet",
-                                                      kind="io"))
+        return Item(
+            STDIN,
+            "problem",
+            problem=Problem(STDIN, "", f"more than {STDIN_MAX} bytes on stdin: not a packet", kind="io"),
+        )
     return Item(STDIN, "doc", payload=raw, line=1, file=STDIN)
 
 
@@ -250,8 +275,15 @@ def _yaml_documents(fh) -> Iterator[Item]:
         doc.append(raw)
         size += len(raw)
         if size > MAX_LINE_BYTES:
-            yield Item(f"{STDIN}:{start}", "problem", line=start, file=STDIN, problem=Problem(
-                STDIN, "", f"document is longer than the limit of {MAX_LINE_BYTES} bytes", line=start, kind="io"))
+            yield Item(
+                f"{STDIN}:{start}",
+                "problem",
+                line=start,
+                file=STDIN,
+                problem=Problem(
+                    STDIN, "", f"document is longer than the limit of {MAX_LINE_BYTES} bytes", line=start, kind="io"
+                ),
+            )
             doc, skipping = [], True
     if doc and b"".join(doc).strip():
         yield Item(f"{STDIN}:{start}", "doc", payload=b"".join(doc), line=start, file=STDIN)
@@ -281,14 +313,18 @@ def load_item(item: Item, max_bytes: int) -> Document:
     raw = item.payload if isinstance(item.payload, bytes) else str(item.payload).encode()
     if item.kind == "doc":
         if len(raw) > max_bytes:
-            raise ParseFailure(Problem(item.file, "", f"packet is larger than the limit of {max_bytes} bytes",
-                                       line=item.line, kind="io"))
+            raise ParseFailure(
+                Problem(
+                    item.file, "", f"packet is larger than the limit of {max_bytes} bytes", line=item.line, kind="io"
+                )
+            )
         text = decode(raw, item.file)
         fmt = "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
         return parse_text(text, item.file, fmt, line_offset=item.line - 1)
     if len(raw) > max_bytes:
-        raise ParseFailure(Problem(item.file, "", f"packet is larger than the limit of {max_bytes} bytes",
-                                   line=item.line, kind="io"))
+        raise ParseFailure(
+            Problem(item.file, "", f"packet is larger than the limit of {max_bytes} bytes", line=item.line, kind="io")
+        )
     try:
         text = decode(raw, item.file)
     except ParseFailure as exc:

@@ -3,6 +3,7 @@
 Safe YAML only, duplicate keys are errors (a silently dropped value is lost evidence),
 dates stay strings (the schema checks them), and only JSON types come out.
 """
+
 from __future__ import annotations
 
 import json
@@ -92,8 +93,7 @@ def _json_pairs(pairs: list[tuple[str, Any]]) -> dict:
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"{text[:20]}{'…' if len(text) > 20 else ''} is beyond the range of a number "
-                         "(±1.8e308)")
+        raise ValueError(f"{text[:20]}{'…' if len(text) > 20 else ''} is beyond the range of a number (±1.8e308)")
     return value
 
 
@@ -174,12 +174,24 @@ def decode(raw: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ParseFailure(
-            Problem(source, "", f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-                    "save the file as UTF-8", line=line, kind="encoding")
+            Problem(
+                source,
+                "",
+                f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
+                line=line,
+                kind="encoding",
+            )
         ) from None
     if "\x00" in text:
-        raise ParseFailure(Problem(source, "", "binary data (NUL bytes), not a YAML or JSON document",
-                                   line=text[: text.index("\x00")].count("\n") + 1, kind="encoding"))
+        raise ParseFailure(
+            Problem(
+                source,
+                "",
+                "binary data (NUL bytes), not a YAML or JSON document",
+                line=text[: text.index("\x00")].count("\n") + 1,
+                kind="encoding",
+            )
+        )
     return text.replace("\r\n", "\n")
 
 
@@ -225,26 +237,55 @@ FAST_JSON_MAX = 1024 * 1024
 
 def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None, fast: bool = True) -> Document:
     if not text.strip():
-        raise ParseFailure(Problem(source, "", "empty document: expected a mapping (a packet, or a rules file)",
-                                   line=line_offset + 1 if line_offset is not None else None, kind="parse"))
+        raise ParseFailure(
+            Problem(
+                source,
+                "",
+                "empty document: expected a mapping (a packet, or a rules file)",
+                line=line_offset + 1 if line_offset is not None else None,
+                kind="parse",
+            )
+        )
     if fmt == "json" and fast and len(text) <= FAST_JSON_MAX and (data := _fast_json(text)) is not _SLOW:
         return Document(source, data, text, fmt, line_offset, exact=False)
     if fmt == "json":
         try:
-            data = json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_bad_constant,
-                              parse_float=_finite_float)
+            data = json.loads(
+                text, object_pairs_hook=_json_pairs, parse_constant=_bad_constant, parse_float=_finite_float
+            )
         except _DupJSON as exc:
             doc = Document(source, None, text, fmt, line_offset)
-            raise ParseFailure(Problem(source, "", f"duplicate key {_key(exc.key)} (the earlier value would be lost)",
-                                       line=_first_dup_line(text, exc.key, doc), kind="parse")) from None
+            raise ParseFailure(
+                Problem(
+                    source,
+                    "",
+                    f"duplicate key {_key(exc.key)} (the earlier value would be lost)",
+                    line=_first_dup_line(text, exc.key, doc),
+                    kind="parse",
+                )
+            ) from None
         except json.JSONDecodeError as exc:
-            raise ParseFailure(Problem(source, "", f"not valid JSON: {exc.msg} (column {exc.colno})",
-                                       line=exc.lineno + (line_offset or 0), kind="parse")) from None
+            raise ParseFailure(
+                Problem(
+                    source,
+                    "",
+                    f"not valid JSON: {exc.msg} (column {exc.colno})",
+                    line=exc.lineno + (line_offset or 0),
+                    kind="parse",
+                )
+            ) from None
         except RecursionError:
             raise ParseFailure(Problem(source, "", f"nested deeper than {MAX_DEPTH} levels", kind="parse")) from None
         except ValueError as exc:  # NaN/Infinity, integers too long to convert
-            raise ParseFailure(Problem(source, "", f"not valid JSON: {_value_error(exc)}", kind="parse",
-                                       line=line_offset + 1 if line_offset is not None else None)) from None
+            raise ParseFailure(
+                Problem(
+                    source,
+                    "",
+                    f"not valid JSON: {_value_error(exc)}",
+                    kind="parse",
+                    line=line_offset + 1 if line_offset is not None else None,
+                )
+            ) from None
     else:
         try:
             if len(text) > 2 * MAX_EVENTS:  # an event takes at least two characters: smaller texts are fine
@@ -256,27 +297,51 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None,
                 second = loader.get_node() if loader.check_data() else None
             finally:
                 loader.dispose()
-            if second is not None and not (isinstance(second, yaml.ScalarNode)
-                                           and second.tag == "tag:yaml.org,2002:null"):
-                raise ParseFailure(Problem(source, "", "several YAML documents in one file; put one packet per file",
-                                           line=second.start_mark.line + 1 + (line_offset or 0), kind="parse"))
+            if second is not None and not (
+                isinstance(second, yaml.ScalarNode) and second.tag == "tag:yaml.org,2002:null"
+            ):
+                raise ParseFailure(
+                    Problem(
+                        source,
+                        "",
+                        "several YAML documents in one file; put one packet per file",
+                        line=second.start_mark.line + 1 + (line_offset or 0),
+                        kind="parse",
+                    )
+                )
         except ParseFailure:
             raise
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             what = _capped(exc.problem or "invalid YAML")
             if isinstance(exc, yaml.constructor.ConstructorError) and "could not determine a constructor" in what:
-                what = "YAML tags that construct objects are not allowed (" + _tag(what.split("for the tag", 1)[-1]) + ")"
-            raise ParseFailure(Problem(source, "", f"not valid YAML: {what}",
-                                       line=(mark.line + 1 + (line_offset or 0)) if mark else None,
-                                       column=(mark.column + 1) if mark else None, kind="parse")) from None
+                what = (
+                    "YAML tags that construct objects are not allowed (" + _tag(what.split("for the tag", 1)[-1]) + ")"
+                )
+            raise ParseFailure(
+                Problem(
+                    source,
+                    "",
+                    f"not valid YAML: {what}",
+                    line=(mark.line + 1 + (line_offset or 0)) if mark else None,
+                    column=(mark.column + 1) if mark else None,
+                    kind="parse",
+                )
+            ) from None
         except yaml.YAMLError as exc:
             raise ParseFailure(Problem(source, "", f"not valid YAML: {_capped(str(exc))}", kind="parse")) from None
         except RecursionError:
             raise ParseFailure(Problem(source, "", f"nested deeper than {MAX_DEPTH} levels", kind="parse")) from None
         except ValueError as exc:  # an integer of thousands of digits: int() refuses it (CVE-2020-10735 limit)
-            raise ParseFailure(Problem(source, "", f"not valid YAML: {_value_error(exc)}", kind="parse",
-                                       line=line_offset + 1 if line_offset is not None else None)) from None
+            raise ParseFailure(
+                Problem(
+                    source,
+                    "",
+                    f"not valid YAML: {_value_error(exc)}",
+                    kind="parse",
+                    line=line_offset + 1 if line_offset is not None else None,
+                )
+            ) from None
     doc = Document(source, data, text, fmt, line_offset)
     if _ESCAPED_SURROGATE.search(text):
         _refuse_lone_surrogates(doc)
@@ -318,11 +383,20 @@ def _refuse_lone_surrogates(doc: Document) -> None:
     path = path[:-1] if key else path
     # Locating composes the text with libyaml, which refuses the escape: compose a copy with each
     # surrogate escape made a CJK character's (\ud8xx -> \u4exx: same length, same lines).
-    where = Document(doc.source, None, _ESCAPED_SURROGATE.sub(lambda m: m.group(0)[:-2] + "4e", doc.text), doc.fmt,
-                     doc.line_offset)
-    raise ParseFailure(Problem(doc.source, path, f"{'a field name' if key else 'the text'} holds a lone UTF-16 "
-                               "surrogate escape (\\ud800-\\udfff), which is not a character: write the character "
-                               "itself, or remove the escape", line=where.locate(path), kind="encoding"))
+    where = Document(
+        doc.source, None, _ESCAPED_SURROGATE.sub(lambda m: m.group(0)[:-2] + "4e", doc.text), doc.fmt, doc.line_offset
+    )
+    raise ParseFailure(
+        Problem(
+            doc.source,
+            path,
+            f"{'a field name' if key else 'the text'} holds a lone UTF-16 "
+            "surrogate escape (\\ud800-\\udfff), which is not a character: write the character "
+            "itself, or remove the escape",
+            line=where.locate(path),
+            kind="encoding",
+        )
+    )
 
 
 def _count_events(text: str, source: str, line_offset: int | None) -> None:
@@ -334,9 +408,16 @@ def _count_events(text: str, source: str, line_offset: int | None) -> None:
             parser.get_event()
             n += 1
             if n > MAX_EVENTS:
-                raise ParseFailure(Problem(source, "", f"document too large: more than {MAX_EVENTS} YAML values, "
-                                           "keys and brackets (a packet holds at most 500 evidence records)",
-                                           line=line_offset + 1 if line_offset is not None else None, kind="parse"))
+                raise ParseFailure(
+                    Problem(
+                        source,
+                        "",
+                        f"document too large: more than {MAX_EVENTS} YAML values, "
+                        "keys and brackets (a packet holds at most 500 evidence records)",
+                        line=line_offset + 1 if line_offset is not None else None,
+                        kind="parse",
+                    )
+                )
     finally:
         parser.dispose()
 
@@ -375,8 +456,9 @@ def _first_dup_line(text: str, key: str, doc: Document) -> int | None:
         node = stack.pop()
         if isinstance(node, yaml.MappingNode):
             names = [k.value for k, _ in node.value]
-            repeats += [k.start_mark.line + 1 for i, (k, _) in enumerate(node.value) if k.value == key
-                        and key in names[:i]]
+            repeats += [
+                k.start_mark.line + 1 for i, (k, _) in enumerate(node.value) if k.value == key and key in names[:i]
+            ]
             stack += [v for _, v in node.value]
         elif isinstance(node, yaml.SequenceNode):
             stack += node.value
@@ -395,36 +477,64 @@ def check_tree(doc: Document) -> None:
     while stack:
         value, path, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise ParseFailure(Problem(doc.source, path, f"nested deeper than {MAX_DEPTH} levels", kind="parse",
-                                       line=doc.locate(path)))
+            raise ParseFailure(
+                Problem(doc.source, path, f"nested deeper than {MAX_DEPTH} levels", kind="parse", line=doc.locate(path))
+            )
         if isinstance(value, (dict, list)):
             # children are counted before they are stacked: a list of 2.4M zeros once stacked
             # 2.4M (value, path, depth) tuples, 300 MB, before the count stopped it
             nodes += len(value)
             if nodes > MAX_NODES:
-                raise ParseFailure(Problem(doc.source, "", f"document too large: more than {MAX_NODES} values"
-                                           + (" (YAML aliases expanding?)" if doc.fmt == "yaml" else ""),
-                                           kind="parse"))
+                raise ParseFailure(
+                    Problem(
+                        doc.source,
+                        "",
+                        f"document too large: more than {MAX_NODES} values"
+                        + (" (YAML aliases expanding?)" if doc.fmt == "yaml" else ""),
+                        kind="parse",
+                    )
+                )
         if isinstance(value, dict):
             for k, v in value.items():
                 if not isinstance(k, str):
-                    raise ParseFailure(Problem(doc.source, path, f"mapping key {_key(k)} must be a string",
-                                               line=doc.locate(path), kind="parse"))
+                    raise ParseFailure(
+                        Problem(
+                            doc.source,
+                            path,
+                            f"mapping key {_key(k)} must be a string",
+                            line=doc.locate(path),
+                            kind="parse",
+                        )
+                    )
                 stack.append((v, f"{path}/{_escape(k)}", depth + 1))
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 stack.append((v, f"{path}/{i}", depth + 1))
         elif isinstance(value, float):
             if not math.isfinite(value):
-                raise ParseFailure(Problem(doc.source, path, "not a finite number (NaN and Infinity are not allowed; "
-                                           "a number beyond ±1.8e308 overflows to Infinity)",
-                                           line=doc.locate(path), kind="parse"))
+                raise ParseFailure(
+                    Problem(
+                        doc.source,
+                        path,
+                        "not a finite number (NaN and Infinity are not allowed; "
+                        "a number beyond ±1.8e308 overflows to Infinity)",
+                        line=doc.locate(path),
+                        kind="parse",
+                    )
+                )
         elif value is None or isinstance(value, (str, int, bool)):
             pass
         else:
-            raise ParseFailure(Problem(doc.source, path, f"a {type(value).__name__} value is not allowed here; "
-                                       "use plain strings, numbers, lists and mappings",
-                                       line=doc.locate(path), kind="parse"))
+            raise ParseFailure(
+                Problem(
+                    doc.source,
+                    path,
+                    f"a {type(value).__name__} value is not allowed here; "
+                    "use plain strings, numbers, lists and mappings",
+                    line=doc.locate(path),
+                    kind="parse",
+                )
+            )
 
 
 def _escape(key: str) -> str:
@@ -448,8 +558,11 @@ def open_input(path: str | os.PathLike) -> BinaryIO:
         if stat.S_ISFIFO(mode):
             os.set_blocking(fd, True)
         elif not stat.S_ISREG(mode):
-            raise ParseFailure(Problem(src, "", "not a regular file (a socket or device); pass packet files, "
-                                       "or - for stdin", kind="io"))
+            raise ParseFailure(
+                Problem(
+                    src, "", "not a regular file (a socket or device); pass packet files, or - for stdin", kind="io"
+                )
+            )
     except BaseException:
         fh.close()
         raise
@@ -471,13 +584,18 @@ def read_bytes(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> b
     except OSError as exc:
         raise ParseFailure(Problem(src, "", f"cannot read: {exc.strerror or exc}", kind="io")) from None
     if len(raw) > max_bytes:
-        raise ParseFailure(Problem(src, "", f"file is larger than the limit of {max_bytes} bytes "
-                                   "(raise it with --max-bytes)", kind="io"))
+        raise ParseFailure(
+            Problem(
+                src, "", f"file is larger than the limit of {max_bytes} bytes (raise it with --max-bytes)", kind="io"
+            )
+        )
     return raw
 
 
-LEAVES_PACK = ("a symbolic link that leads out of the rules pack's folder; a pack's files must be inside it "
-               "(the link was not followed): copy the file into the pack instead")
+LEAVES_PACK = (
+    "a symbolic link that leads out of the rules pack's folder; a pack's files must be inside it "
+    "(the link was not followed): copy the file into the pack instead"
+)
 
 
 def inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:

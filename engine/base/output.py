@@ -21,6 +21,7 @@ link such as /dev/stdout, is written through, as `cmd > /dev/null` would: the ou
 a temporary file until complete, then written into the target as it is, never replaced by a
 rename. A folder is a usage error (check_outputs).
 """
+
 from __future__ import annotations
 
 import os
@@ -81,8 +82,12 @@ def _remove_if_abandoned(path: str) -> int | None:
         return None
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1 or st.st_uid != os.getuid() \
-                or stat.S_IMODE(st.st_mode) != 0o600:
+        if (
+            not stat.S_ISREG(st.st_mode)
+            or st.st_nlink != 1
+            or st.st_uid != os.getuid()
+            or stat.S_IMODE(st.st_mode) != 0o600
+        ):
             return None
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -109,8 +114,11 @@ def human_size(n: int) -> str:
 
 def leftover_note(target: str, removed: list[tuple[str, int]]) -> list[str]:
     """What the user is told about removed leftovers (stderr)."""
-    return [f"{target}: removed {os.path.basename(p)} ({human_size(size)}), left by an earlier run that was "
-            "killed before it finished" for p, size in removed]
+    return [
+        f"{target}: removed {os.path.basename(p)} ({human_size(size)}), left by an earlier run that was "
+        "killed before it finished"
+        for p, size in removed
+    ]
 
 
 def _writes_through(path: str) -> bool:
@@ -165,8 +173,9 @@ def check_outputs(outputs: Sequence[tuple[str, str | None]], inputs: list[tuple[
     the same file, or an output naming a file the command reads. `outputs` are (option, path),
     `inputs` (how to name it, path); `-` and None are skipped. The same file: the same resolved
     path, or the same device and inode (a hard link, a path through another link)."""
-    seen: list[tuple[str, str, bool, tuple]] = [(role, p, False, _identity(p)) for role, p in inputs
-                                                if p and p != "-" and not os.path.isdir(p)]
+    seen: list[tuple[str, str, bool, tuple]] = [
+        (role, p, False, _identity(p)) for role, p in inputs if p and p != "-" and not os.path.isdir(p)
+    ]
     for role, p in outputs:
         if not p or p == "-":
             continue
@@ -177,10 +186,13 @@ def check_outputs(outputs: Sequence[tuple[str, str | None]], inputs: list[tuple[
             if me[0] != them[0] and (me[1] is None or me[1] != them[1]):
                 continue
             if is_output:
-                raise UsageError(summary=f"{other} and {role} name the same file ({p}): one would overwrite "
-                                         "the other; give each output its own file")
-            raise UsageError(summary=f"{role} {p} is {other} ({q}): writing it would replace what is read; "
-                                     "give another file")
+                raise UsageError(
+                    summary=f"{other} and {role} name the same file ({p}): one would overwrite "
+                    "the other; give each output its own file"
+                )
+            raise UsageError(
+                summary=f"{role} {p} is {other} ({q}): writing it would replace what is read; give another file"
+            )
         seen.append((role, p, True, me))
 
 
@@ -219,8 +231,9 @@ class AtomicWriter:
 
     def _failed(self, exc: OSError) -> OutputError:
         if self.stdout:
-            return OutputError(summary=f"cannot write to standard output: {exc.strerror or exc}; the output is "
-                               "incomplete")
+            return OutputError(
+                summary=f"cannot write to standard output: {exc.strerror or exc}; the output is incomplete"
+            )
         return OutputError(summary=f"{self.path}: cannot write: {exc.strerror or exc}; nothing was written there")
 
     def write(self, text: str) -> None:
@@ -278,8 +291,9 @@ class AtomicWriter:
             except BrokenPipeError:
                 raise
             except OSError as exc:
-                raise OutputError(summary=f"{self.path}: cannot write: {exc.strerror or exc}; the output is "
-                                  "incomplete") from None
+                raise OutputError(
+                    summary=f"{self.path}: cannot write: {exc.strerror or exc}; the output is incomplete"
+                ) from None
         finally:
             self.abort()
 

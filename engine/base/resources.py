@@ -5,6 +5,7 @@ top-level rules/ and schemas/ folders. Both are found without depending on the w
 and whichever name this package was imported under (`ladder.engine` installed, `engine` in a
 checkout).
 """
+
 from __future__ import annotations
 
 import json

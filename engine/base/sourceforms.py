@@ -7,6 +7,7 @@ spaces and case included, is itself. Matching splits the form at its stars and f
 in turn, leftmost first (enough, since a star only asks for some text): linear in the lengths
 of the form and the source, never a search through alternatives.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,7 +60,7 @@ def forms_for(pattern: str) -> list[str] | None:
             end = body.find(")", i)
             if end < 0:
                 return None
-            inner = body[i + 1:end]
+            inner = body[i + 1 : end]
             if inner.startswith("?:"):
                 inner = inner[2:]
             alts: list[str] = []
@@ -74,16 +75,16 @@ def forms_for(pattern: str) -> list[str] | None:
             end = body.find("]", i + 2)
             if end < 0:
                 return None
-            members = _class_members(body[i + 1:end])
+            members = _class_members(body[i + 1 : end])
             i = end + 1
-            if members is None or len(members) > _SMALL_CLASS or body[i:i + 1] in ("+", "*"):
+            if members is None or len(members) > _SMALL_CLASS or body[i : i + 1] in ("+", "*"):
                 seq.append([_WILD])
-                i += body[i:i + 1] in ("+", "*")
+                i += body[i : i + 1] in ("+", "*")
             else:
                 seq.append(members)
-        elif ch == "." or (ch == "\\" and body[i + 1:i + 2] in ("w", "W", "s", "S", "d", "D")):
+        elif ch == "." or (ch == "\\" and body[i + 1 : i + 2] in ("w", "W", "s", "S", "d", "D")):
             i += 1 if ch == "." else 2
-            if body[i:i + 1] in ("+", "*"):
+            if body[i : i + 1] in ("+", "*"):
                 i += 1
             seq.append([_WILD])
         elif ch == "\\" and i + 1 < len(body) and not body[i + 1].isalnum():
@@ -94,7 +95,7 @@ def forms_for(pattern: str) -> list[str] | None:
         else:
             seq.append([ch])
             i += 1
-        if body[i:i + 1] in ("+", "*", "?", "{"):  # a quantifier on something that is not a wildcard
+        if body[i : i + 1] in ("+", "*", "?", "{"):  # a quantifier on something that is not a wildcard
             return None
     out = [""]
     for alts in seq:
@@ -132,11 +133,15 @@ def _class_members(spec: str) -> list[str] | None:
 
 def retired_pattern_message(pattern: object) -> str:
     """What to write instead of ladder.yaml's `source_pattern`, as exactly as the pattern allows."""
-    head = ("source_pattern (a regular expression) is no longer read: a rule pack holds no regular expressions. "
-            "Delete it and list the allowed forms of a source as source_forms, where * stands for any text "
-            "(one or more characters)")
+    head = (
+        "source_pattern (a regular expression) is no longer read: a rule pack holds no regular expressions. "
+        "Delete it and list the allowed forms of a source as source_forms, where * stands for any text "
+        "(one or more characters)"
+    )
     forms = forms_for(pattern) if isinstance(pattern, str) else None
     if forms:
         return f"{head}; for this pattern write: source_forms: {json.dumps(forms, ensure_ascii=False)}"
-    return (f"{head}, one form for each alternative of the pattern, e.g. source_forms: "
-            '["Level * · *", "Closing principles · *"] (docs/rules.md, Bring your own ladder, step 3)')
+    return (
+        f"{head}, one form for each alternative of the pattern, e.g. source_forms: "
+        '["Level * · *", "Closing principles · *"] (docs/rules.md, Bring your own ladder, step 3)'
+    )

@@ -1,4 +1,5 @@
 """'Did you mean' hints for misspelt level ids, fields and evidence types."""
+
 from __future__ import annotations
 
 import difflib

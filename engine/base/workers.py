@@ -19,6 +19,7 @@ that raises, stops the run with the worker's traceback (a bug, not a crash to re
 A worker never outlives its parent, ignores Ctrl-C (the parent stops the pool itself) and obeys
 SIGTERM only from its parent: see _worker_signals.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -146,8 +147,13 @@ def _reply(conn: Connection, status: str, payload: Any) -> None:
     conn.send_bytes(data)
 
 
-def _worker_main(conn: Connection, forker: tuple[int, bool], initializer: Callable[..., None], initargs: tuple,
-                 task: Callable[[list], list]) -> None:
+def _worker_main(
+    conn: Connection,
+    forker: tuple[int, bool],
+    initializer: Callable[..., None],
+    initargs: tuple,
+    task: Callable[[list], list],
+) -> None:
     for other in _PARENT_ENDS:  # inherited over fork: holding them would keep a sibling's pipe open
         other.close()
     _worker_signals(*forker)
@@ -215,8 +221,9 @@ def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list]:
         yield chunk
 
 
-def in_order(pool: WorkerPool, items: Iterable[Any], emit: Callable[[Any], None], chunk: int = CHUNK,
-             live: bool = False) -> None:
+def in_order(
+    pool: WorkerPool, items: Iterable[Any], emit: Callable[[Any], None], chunk: int = CHUNK, live: bool = False
+) -> None:
     """Stream items through the pool in chunks, a bounded window read ahead (memory stays flat),
     calling emit(result) once per item, in input order; the pool is closed however this ends.
 
@@ -286,14 +293,23 @@ class WorkerPool:
     """`jobs` worker processes, each running initializer(*initargs) once and then task(chunk) for
     each chunk it is sent. run() streams chunks through them and emits every result in input order."""
 
-    def __init__(self, jobs: int, initializer: Callable[..., None], initargs: tuple, task: Callable[[list], list],
-                 crashed: Callable[[Any], Any]):
+    def __init__(
+        self,
+        jobs: int,
+        initializer: Callable[..., None],
+        initargs: tuple,
+        task: Callable[[list], list],
+        crashed: Callable[[Any], Any],
+    ):
         self.jobs = max(1, jobs)
         self.initializer, self.initargs, self.task, self.crashed = initializer, initargs, task, crashed
         # fork where there is one: the pool relies on it (at-fork signal handling, closing inherited
         # pipe ends), and a forkserver worker's parent is the server, not us (_die_with_parent)
-        self.ctx = (multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods()
-                    else multiprocessing.get_context("spawn"))
+        self.ctx = (
+            multiprocessing.get_context("fork")
+            if "fork" in multiprocessing.get_all_start_methods()
+            else multiprocessing.get_context("spawn")
+        )
         self.stillborn = 0  # workers in a row that died before they were ready
         self.workers: list[_Worker] = []
 
@@ -308,8 +324,12 @@ class WorkerPool:
         _FORKING = True
         try:
             mine, theirs = self.ctx.Pipe(duplex=True)
-            proc = self.ctx.Process(target=_worker_main, name="ladder-worker", daemon=True,
-                                    args=(theirs, forker, self.initializer, self.initargs, self.task))
+            proc = self.ctx.Process(
+                target=_worker_main,
+                name="ladder-worker",
+                daemon=True,
+                args=(theirs, forker, self.initializer, self.initargs, self.task),
+            )
             _PARENT_ENDS.append(mine)  # listed before the fork: the worker closes its copy of our end too
             try:
                 proc.start()
@@ -418,8 +438,10 @@ class WorkerPool:
         if not w.ready:
             self.stillborn += 1
             if self.stillborn >= MAX_STILLBORN:
-                raise WorkerError(f"{MAX_STILLBORN} worker processes in a row died while starting "
-                                  f"(last exit status {w.proc.exitcode})")
+                raise WorkerError(
+                    f"{MAX_STILLBORN} worker processes in a row died while starting "
+                    f"(last exit status {w.proc.exitcode})"
+                )
         part = w.part
         if part is None:
             return
@@ -428,7 +450,7 @@ class WorkerPool:
         at = slot.parts.index(part)
         if len(part.items) > 1:
             singles = [_Part([item], slot) for item in part.items]
-            slot.parts[at:at + 1] = singles
+            slot.parts[at : at + 1] = singles
             todo.extendleft(reversed(singles))
         elif part.deaths >= 2:
             part.results = [self.crashed(part.items[0])]

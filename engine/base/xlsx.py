@@ -12,6 +12,7 @@ A cell holding a formula is reported (FormulaCell); the caller refuses it. Memor
 each part's declared size is checked before it is unpacked (zipfile never unpacks more than that),
 at most MAX_UNPACKED bytes in all, and only the cells that hold a value are kept.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,18 +30,39 @@ _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id
 _ROW, _C, _V, _F, _IS, _T, _R, _SI = (_MAIN + x for x in ("row", "c", "v", "f", "is", "t", "r", "si"))
 
 # the number formats Excel has built in that are dates or times (openpyxl's BUILTIN_FORMATS)
-_BUILTIN = {14: "mm-dd-yy", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy", 18: "h:mm AM/PM", 19: "h:mm:ss AM/PM",
-            20: "h:mm", 21: "h:mm:ss", 22: "m/d/yy h:mm", 45: "mm:ss", 46: "[h]:mm:ss", 47: "mmss.0",
-            2: "0.00", 4: "#,##0.00", 7: '"$"#,##0.00_);("$"#,##0.00)', 8: '"$"#,##0.00_);[Red]("$"#,##0.00)',
-            10: "0.00%", 11: "0.00E+00", 39: "#,##0.00_);(#,##0.00)", 40: "#,##0.00_);[Red](#,##0.00)",
-            43: r'_(* #,##0.00_);_(* \(#,##0.00\);_(* "-"??_);_(@_)',
-            44: r'_("$"* #,##0.00_)_("$"* \(#,##0.00\)_("$"* "-"??_)_(@_)', 48: "##0.0E+0"}
+_BUILTIN = {
+    14: "mm-dd-yy",
+    15: "d-mmm-yy",
+    16: "d-mmm",
+    17: "mmm-yy",
+    18: "h:mm AM/PM",
+    19: "h:mm:ss AM/PM",
+    20: "h:mm",
+    21: "h:mm:ss",
+    22: "m/d/yy h:mm",
+    45: "mm:ss",
+    46: "[h]:mm:ss",
+    47: "mmss.0",
+    2: "0.00",
+    4: "#,##0.00",
+    7: '"$"#,##0.00_);("$"#,##0.00)',
+    8: '"$"#,##0.00_);[Red]("$"#,##0.00)',
+    10: "0.00%",
+    11: "0.00E+00",
+    39: "#,##0.00_);(#,##0.00)",
+    40: "#,##0.00_);[Red](#,##0.00)",
+    43: r'_(* #,##0.00_);_(* \(#,##0.00\);_(* "-"??_);_(@_)',
+    44: r'_("$"* #,##0.00_)_("$"* \(#,##0.00\)_("$"* "-"??_)_(@_)',
+    48: "##0.0E+0",
+}
 # (the other built-in formats have neither a date part nor a "."; only those two things matter here)
 _STRIP = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')  # quoted text, [Red], [$-409] ...
 _DATE = re.compile(r"(?<![_\\])[dmhysDMHYS]")
 _TIMEDELTA = re.compile(r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.I)
-_ISO = re.compile(r"(?P<date>(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2}))?T?"
-                  r"(?P<time>(?P<hour>\d{2}):(?P<minute>\d{2})(:(?P<second>\d{2})(?P<microsecond>\.\d{1,3})?)?)?Z?")
+_ISO = re.compile(
+    r"(?P<date>(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2}))?T?"
+    r"(?P<time>(?P<hour>\d{2}):(?P<minute>\d{2})(:(?P<second>\d{2})(?P<microsecond>\.\d{1,3})?)?)?Z?"
+)
 _ISO_DURATION = re.compile(r"PT((?P<hours>\d+)H)?((?P<minutes>\d+)M)?((?P<seconds>\d+(\.\d{1,3})?)S)?")
 _COLUMN = re.compile(r"\$?([A-Za-z]{1,3})")
 _GENERAL = (False, False, False)  # a cell without a style: neither a date nor a format with "."
@@ -159,8 +181,7 @@ def _styles(book: _Book, name: str | None) -> list[tuple[bool, bool, bool]]:
     for i in ids:
         fmt = custom.get(i, _BUILTIN.get(i, "General"))
         first = fmt.split(";")[0]
-        out.append((_DATE.search(_STRIP.sub("", first)) is not None, _TIMEDELTA.search(first) is not None,
-                    "." in fmt))
+        out.append((_DATE.search(_STRIP.sub("", first)) is not None, _TIMEDELTA.search(first) is not None, "." in fmt))
     return out
 
 
@@ -203,8 +224,9 @@ def _from_iso(text: str) -> Any:
     raise ValueError("not an ISO 8601 date")
 
 
-def _sheet(book: _Book, name: str, title: str, strings: list[str], styles: list[tuple[bool, bool, bool]],
-           epoch: dt.datetime) -> Sheet:
+def _sheet(
+    book: _Book, name: str, title: str, strings: list[str], styles: list[tuple[bool, bool, bool]], epoch: dt.datetime
+) -> Sheet:
     rows: Sheet = []
     last = row_no = 0
     columns: dict[str, int] = {}  # "AB" -> 28, worked out once a sheet
@@ -295,8 +317,7 @@ def read_workbook(path: str) -> dict[str, Sheet]:
     """Each worksheet by its name (as written), in the workbook's order; chart sheets left out."""
     with zipfile.ZipFile(path) as zf:
         book = _Book(zf)
-        main = next((target for _, typ, target in book.rels("") if typ.endswith("/officeDocument")),
-                    "xl/workbook.xml")
+        main = next((target for _, typ, target in book.rels("") if typ.endswith("/officeDocument")), "xl/workbook.xml")
         rels = book.rels(main)
         by_id = {rid: target for rid, _, target in rels}
         kind = {target: typ.rsplit("/", 1)[-1] for _, typ, target in rels}

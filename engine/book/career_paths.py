@@ -6,6 +6,7 @@ language (docs/rules.md), which engine.book.compiler compiles and engine.core.fi
 loaded only when asked for (`ladder paths`, `--paths`, `rules lint|show|test`): a promotion
 verdict never depends on them, and a broken profile never stops one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -91,8 +92,15 @@ def build_paths(docs: dict[str, Document], book: RuleBook, directory: str = "") 
     problems: list[Problem] = []
     for doc in docs.values():
         if not isinstance(doc.data, dict):
-            problems.append(Problem(doc.source, "", "a path file must be a mapping (path, title, source, policy, "
-                                    "signals)", line=doc.locate(""), kind="rules"))
+            problems.append(
+                Problem(
+                    doc.source,
+                    "",
+                    "a path file must be a mapping (path, title, source, policy, signals)",
+                    line=doc.locate(""),
+                    kind="rules",
+                )
+            )
         else:
             problems += _schema_problems(doc, "paths")
     if problems:
@@ -130,19 +138,45 @@ def build_paths(docs: dict[str, Document], book: RuleBook, directory: str = "") 
                 problems.append(Problem(doc.source, path, msg, line=doc.locate(path), kind=kind))
             base = scales_as_lists(sg["condition"], checker.types)  # as for a criterion (engine.book.rules)
             cond = base if window is None else with_default_window(base, window)
-            signals.append(Criterion(sg["id"], pid, sg["title"], sg["source"], sg["required"], cond, None,
-                                     sg.get("rationale"), doc.source, doc.locate(ptr), sg.get("basis"),
-                                     sg.get("basis_note")))
+            signals.append(
+                Criterion(
+                    sg["id"],
+                    pid,
+                    sg["title"],
+                    sg["source"],
+                    sg["required"],
+                    cond,
+                    None,
+                    sg.get("rationale"),
+                    doc.source,
+                    doc.locate(ptr),
+                    sg.get("basis"),
+                    sg.get("basis_note"),
+                )
+            )
         pol = data["policy"]
         supporting = sum(1 for s in signals if not s.required)
         if pol["min_supporting"] > supporting:
-            bad("/policy/min_supporting", f"asks for {pol['min_supporting']} supporting signals but the path has "
-                f"only {supporting}")
+            bad(
+                "/policy/min_supporting",
+                f"asks for {pol['min_supporting']} supporting signals but the path has only {supporting}",
+            )
         if pol["min_supporting"] == 0 and not any(s.required for s in signals):
-            bad("/policy/min_supporting", "with no required signal and min_supporting 0 a packet with no "
-                "evidence would be a strong fit: mark a signal required or raise min_supporting")
-        paths[pid] = AdjacentPath(pid, data["title"], data["source"], pol["min_supporting"], tuple(signals),
-                                  doc.source, pol.get("basis"), pol.get("basis_note"))
+            bad(
+                "/policy/min_supporting",
+                "with no required signal and min_supporting 0 a packet with no "
+                "evidence would be a strong fit: mark a signal required or raise min_supporting",
+            )
+        paths[pid] = AdjacentPath(
+            pid,
+            data["title"],
+            data["source"],
+            pol["min_supporting"],
+            tuple(signals),
+            doc.source,
+            pol.get("basis"),
+            pol.get("basis_note"),
+        )
     if problems:
         raise RulesError(problems)
     raw = {pid: docs_data for pid, docs_data in sorted((d.data["path"], d.data) for d in docs.values())}

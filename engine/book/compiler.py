@@ -22,6 +22,7 @@ A node inside a composite asserts a $part fact when it fires, which is what its 
 Only literal tests, $iany over literals, and a gate are emitted: the memory-safe subset of the
 engine (docs/engine.md). Dates arrive as integer day counts (`age_days`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -106,7 +107,7 @@ def _conjunctions(terms: list[dict]) -> list[list[dict]]:
 
 
 def _any_item(field: str, inner: list[dict]) -> dict:
-    """"Some item of the list satisfies every test", with no `$or` inside `$iany`.
+    """ "Some item of the list satisfies every test", with no `$or` inside `$iany`.
 
     durable_rules 2.0.28 compiles an `$or` to a forward node whose operand it never initialises
     (rete.c createForwardAlpha), and createAlpha then reads that operand when the `$or` is the
@@ -134,12 +135,13 @@ TAGGED = "$in"  # the _kind of the fact a linked_to clause's node asserts per re
 def link_patterns(clause_node: int) -> list[dict]:
     """What a leaf with linked_to adds to its record pattern `e0`: a link fact from that record (l)
     to a record the clause's node matched (m). Equality joins only: the engine's safe subset."""
-    return [{"l": {"$and": [{KIND: LINK}, {"from": {"e0": "eid"}}]}},
-            {"m": {"$and": [{KIND: TAGGED}, {"node": clause_node}, {"rec": {"l": "to"}}]}}]
+    return [
+        {"l": {"$and": [{KIND: LINK}, {"from": {"e0": "eid"}}]}},
+        {"m": {"$and": [{KIND: TAGGED}, {"node": clause_node}, {"rec": {"l": "to"}}]}},
+    ]
 
 
 BASE_FIELDS = frozenset({KIND, "eid", "type", "age_days"})  # every fact: identity, type, recency
-
 
 
 @dataclass(frozen=True)
@@ -164,12 +166,22 @@ def fields_read(criteria: Iterable[Criterion], people: Mapping[str, str] = PERSO
     links: set[str] = set()
     for cr in criteria:
         _fields(cr.condition, keep, item_keep, periods, links, people)
-    return Reads({t: frozenset(v) for t, v in keep.items()}, {k: frozenset(v) for k, v in item_keep.items()},
-                 {t: frozenset(v) for t, v in periods.items()}, frozenset(links))
+    return Reads(
+        {t: frozenset(v) for t, v in keep.items()},
+        {k: frozenset(v) for k, v in item_keep.items()},
+        {t: frozenset(v) for t, v in periods.items()},
+        frozenset(links),
+    )
 
 
-def _fields(cond: dict, keep_by_type: dict[str, set[str]], item_keep: dict[str, set[str]],
-            periods: dict[str, set[int]], links: set[str], people: Mapping[str, str]) -> None:
+def _fields(
+    cond: dict,
+    keep_by_type: dict[str, set[str]],
+    item_keep: dict[str, set[str]],
+    periods: dict[str, set[int]],
+    links: set[str],
+    people: Mapping[str, str],
+) -> None:
     if "evidence" not in cond:
         for sub in parts(cond):
             _fields(sub, keep_by_type, item_keep, periods, links, people)
@@ -293,12 +305,16 @@ class _Builder:
         return idx
 
     def _count_parts(self, idx: int, need: int) -> None:
-        self.rules[f"n{idx}"] = {"all": [{"p": {"$and": [{KIND: "$part"}, {"parent": idx}]}}], "count": need,
-                                 "run": f"mark:{idx}"}
+        self.rules[f"n{idx}"] = {
+            "all": [{"p": {"$and": [{KIND: "$part"}, {"parent": idx}]}}],
+            "count": need,
+            "run": f"mark:{idx}",
+        }
 
 
-def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]],
-                    people: Mapping[str, str] = PERSON_FIELD) -> Ruleset:
+def compile_signals(
+    groups: list[tuple[str, tuple[Criterion, ...]]], people: Mapping[str, str] = PERSON_FIELD
+) -> Ruleset:
     """The adjacent paths' signals (engine.book.career_paths), each group a path id and its signals, as one
     ruleset: a tree of nodes per signal exactly as for a criterion, no sufficiency policy (a path
     is a fit, not a verdict on enough evidence). Named `ladder-paths:<ids>#<sha256>`. `people`: the
@@ -319,8 +335,9 @@ def compile_signals(groups: list[tuple[str, tuple[Criterion, ...]]],
     return Ruleset(f"ladder-paths:{'+'.join(ids)}#{digest}", ids, b.nodes, roots, {}, b.rules, signals)
 
 
-def compile_path(book: RuleBook, path: tuple[str, ...], carried: tuple[str, ...] = (),
-                 given: frozenset[str] = frozenset()) -> Ruleset:
+def compile_path(
+    book: RuleBook, path: tuple[str, ...], carried: tuple[str, ...] = (), given: frozenset[str] = frozenset()
+) -> Ruleset:
     """`path` lists every level judged, lowest first; those in `carried` (the levels below the
     promotion a higher level includes) contribute their required criteria only: no supporting
     threshold and no sufficiency policy of their own (the promotion's levels have those).
@@ -339,8 +356,9 @@ def compile_path(book: RuleBook, path: tuple[str, ...], carried: tuple[str, ...]
                     criteria.append(cr)
             continue
         pol = lr.policy
-        suff[lv] = b.add({"evidence": "*", "within_days": pol.within_days, "min_count": pol.min_records}, None, lv,
-                         None)
+        suff[lv] = b.add(
+            {"evidence": "*", "within_days": pol.within_days, "min_count": pol.min_records}, None, lv, None
+        )
         for cr in lr.criteria:
             roots[cr.id] = b.given(cr.id, lv) if cr.id in given else b.add(cr.condition, cr.id, lv, None)
             criteria.append(cr)

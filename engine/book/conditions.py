@@ -3,6 +3,7 @@
 Kept apart from engine.book.rules so that engine.book.fields (which engine.book.rules imports) can walk
 conditions too.
 """
+
 from __future__ import annotations
 
 COMPOSITES = ("all_of", "any_of", "of")  # the keys whose value is a list of conditions

@@ -3,6 +3,7 @@
 A predicate on a field or a value that no valid packet can have is an authoring error: it
 would silently never match. So the rules are checked against schemas/packet.schema.json.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,10 @@ from .operators import OPERATORS, ops_of
 from .schema import PacketSchema, bundled_packet_schema
 
 # A criterion must never gate on time served (the guide: impact, not titles or the clock).
-TENURE_RE = re.compile(r"tenure|in_level|in_role|in_position|years_|_years|time_in|months_in|since_promot|hire_date|"
-                       r"start_date|seniority|service")
+TENURE_RE = re.compile(
+    r"tenure|in_level|in_role|in_position|years_|_years|time_in|months_in|since_promot|hire_date|"
+    r"start_date|seniority|service"
+)
 # Whose record it is, for `min_people`: the bundled evidence types that name another person, and where.
 # A pack's own types say it in vocabulary.yaml (`person:`), marked on the type's schema node with
 # PERSON_MARK; person_fields gives a packet schema's whole table.
@@ -148,8 +151,12 @@ class FieldChecker:
         for key in ("all_of", "any_of", "of"):
             if key in cond:
                 if key == "of" and cond["at_least"] > len(cond["of"]):
-                    yield (f"{ptr}/at_least", f"at_least {cond['at_least']} of {len(cond['of'])} conditions can never "
-                           f"be met: use 1..{len(cond['of'])}", "rules")
+                    yield (
+                        f"{ptr}/at_least",
+                        f"at_least {cond['at_least']} of {len(cond['of'])} conditions can never "
+                        f"be met: use 1..{len(cond['of'])}",
+                        "rules",
+                    )
                 for i, sub in enumerate(cond[key]):
                     yield from self.check_condition(sub, f"{ptr}/{key}/{i}")
                 return
@@ -161,12 +168,19 @@ class FieldChecker:
         for fname, pred in cond.get("where", {}).items():
             fp = f"{ptr}/where/{fname}"
             if fname == LINK_FIELD:
-                yield (fp, f"{LINK_FIELD} names the records a record builds on; a rule follows it with linked_to "
-                       "(a clause the named records must match), not with where", "rules")
+                yield (
+                    fp,
+                    f"{LINK_FIELD} names the records a record builds on; a rule follows it with linked_to "
+                    "(a clause the named records must match), not with where",
+                    "rules",
+                )
                 continue
             if TENURE_RE.search(fname):
-                yield (fp, f"{fname!r} gates on tenure or time in level; the ladder measures impact, "
-                       "not the clock", "tenure")
+                yield (
+                    fp,
+                    f"{fname!r} gates on tenure or time in level; the ladder measures impact, not the clock",
+                    "tenure",
+                )
                 continue
             yield from self._check_pred(fields, etype, fname, pred, fp)
         clauses = item_clauses(cond)
@@ -175,13 +189,16 @@ class FieldChecker:
             f = fields.get(ai["field"])
             if f is None or f.type != "object-list":
                 lists = [k for k, v in fields.items() if v.type == "object-list"]
-                yield (f"{at}/field", f"{etype} has no list of records called {ai['field']!r}"
-                       + (f" (it has: {', '.join(lists)})" if lists else ""), "rules")
+                yield (
+                    f"{at}/field",
+                    f"{etype} has no list of records called {ai['field']!r}"
+                    + (f" (it has: {', '.join(lists)})" if lists else ""),
+                    "rules",
+                )
             else:
                 kids = dict(f.children)
                 for fname, pred in ai["where"].items():
-                    yield from self._check_pred(kids, f"{etype}.{ai['field']}[]", fname, pred,
-                                                f"{at}/where/{fname}")
+                    yield from self._check_pred(kids, f"{etype}.{ai['field']}[]", fname, pred, f"{at}/where/{fname}")
         if "regularly" in cond:
             yield from _check_regularly(cond["regularly"], f"{ptr}/regularly")
         for agg in ("distinct", "mean"):
@@ -200,20 +217,32 @@ class FieldChecker:
         if "linked_to" in cond:
             lp = f"{ptr}/linked_to"
             if LINK_FIELD not in fields:
-                yield (lp, f"{etype} records cannot name records they build on (the packet schema gives {etype} no "
-                       f"{LINK_FIELD} field), so linked_to could never hold", "rules")
+                yield (
+                    lp,
+                    f"{etype} records cannot name records they build on (the packet schema gives {etype} no "
+                    f"{LINK_FIELD} field), so linked_to could never hold",
+                    "rules",
+                )
             yield from self.check_condition(cond["linked_to"], lp)
         if "min_people" in cond and etype not in self.people:
-            yield (f"{ptr}/min_people", f"min_people counts the people a record names; {etype} names none "
-                   f"(it applies to: {', '.join(sorted(self.people))}; a pack's own type names its person with "
-                   "person: in vocabulary.yaml)", "rules")
+            yield (
+                f"{ptr}/min_people",
+                f"min_people counts the people a record names; {etype} names none "
+                f"(it applies to: {', '.join(sorted(self.people))}; a pack's own type names its person with "
+                "person: in vocabulary.yaml)",
+                "rules",
+            )
 
     def _check_pred(self, fields: dict[str, Field], where: str, fname: str, pred, fp: str):
         f = fields.get(fname)
         if f is None or _free_text(fname, f):
             readable = [k for k, v in fields.items() if not _free_text(k, v)]
-            yield (fp, f"{where} has no field {fname!r}{did_you_mean(fname, readable)}"
-                   + (" (free text is not matched by rules)" if f is not None or fname in FREE_TEXT else ""), "rules")
+            yield (
+                fp,
+                f"{where} has no field {fname!r}{did_you_mean(fname, readable)}"
+                + (" (free text is not matched by rules)" if f is not None or fname in FREE_TEXT else ""),
+                "rules",
+            )
             return
         for op, val in ops_of(pred):
             vals = val if isinstance(val, list) else [val]
@@ -237,17 +266,29 @@ class FieldChecker:
                 elif f.type in ("number", "integer") and (isinstance(val, bool) or not isinstance(val, (int, float))):
                     yield (fp, f"{op} compares numbers; {where}.{fname} is a number, not {brief_value(val)}", "rules")
                 elif f.type not in ("number", "integer"):
-                    yield (fp, f"{op} compares numbers; {where}.{fname} is {f.type}"
-                           + (" (or the members of a scale: a field whose values are ordered is declared "
-                              "type: scale in vocabulary.yaml)" if f.type == "string" else ""), "rules")
+                    yield (
+                        fp,
+                        f"{op} compares numbers; {where}.{fname} is {f.type}"
+                        + (
+                            " (or the members of a scale: a field whose values are ordered is declared "
+                            "type: scale in vocabulary.yaml)"
+                            if f.type == "string"
+                            else ""
+                        ),
+                        "rules",
+                    )
                 continue
             yield from self._check_values(f, where, fname, vals, fp)
         if f.scale is not None and isinstance(pred, dict) and sum(op in pred for op in (*ORDER_OPS, "in")) > 1:
             got = _where_as_lists({fname: pred}, {fname: f})[fname]
             if isinstance(got, dict) and got.get("in") == []:
-                yield (fp, f"{where}.{fname}: no member of the scale {f.scale} satisfies all of "
-                       f"{', '.join(f'{op} {v}' for op, v in pred.items())} (lowest first: "
-                       f"{', '.join(f.enum or ())})", "rules")
+                yield (
+                    fp,
+                    f"{where}.{fname}: no member of the scale {f.scale} satisfies all of "
+                    f"{', '.join(f'{op} {v}' for op, v in pred.items())} (lowest first: "
+                    f"{', '.join(f.enum or ())})",
+                    "rules",
+                )
 
     def _check_values(self, f: Field, where: str, fname: str, vals: list, fp: str):
         for v in vals:
@@ -258,10 +299,17 @@ class FieldChecker:
             elif f.type == "string" and not isinstance(v, str):
                 yield (fp, f"{where}.{fname} is text, not {v!r}", "rules")
             elif f.enum is not None and v not in f.enum:
-                yield (fp, f"{v!r} can never occur in {where}.{fname}{did_you_mean(v, f.enum)} "
-                       f"(allowed: {listing(f.enum)})", "rules")
-            elif (fname.split(".")[-1] in ("level", "levels") and f.enum is None and isinstance(v, str)
-                  and v not in self.level_ids):
+                yield (
+                    fp,
+                    f"{v!r} can never occur in {where}.{fname}{did_you_mean(v, f.enum)} (allowed: {listing(f.enum)})",
+                    "rules",
+                )
+            elif (
+                fname.split(".")[-1] in ("level", "levels")
+                and f.enum is None
+                and isinstance(v, str)
+                and v not in self.level_ids
+            ):
                 yield (fp, f"unknown level {v!r}{did_you_mean(v, self.level_ids)}; use canonical level ids", "rules")
 
 
@@ -269,13 +317,20 @@ def _check_scale(f: Field, where: str, fname: str, op: str, val: object, fp: str
     """An order comparison on a scale field: its value is a member, and some member satisfies it."""
     members = f.enum or ()
     if not isinstance(val, str) or val not in members:
-        yield (fp, f"{op} on {where}.{fname} compares members of the scale {f.scale}; {brief_value(val)} is not one"
-               f"{did_you_mean(val, members) if isinstance(val, str) else ''} (lowest first: {', '.join(members)})",
-               "rules")
+        yield (
+            fp,
+            f"{op} on {where}.{fname} compares members of the scale {f.scale}; {brief_value(val)} is not one"
+            f"{did_you_mean(val, members) if isinstance(val, str) else ''} (lowest first: {', '.join(members)})",
+            "rules",
+        )
     elif not scale_members(members, op, val):
         end = "top" if op == "gt" else "bottom"
-        yield (fp, f"{op} {val} can never hold: {val} is the {end} of the scale {f.scale} "
-               f"(lowest first: {', '.join(members)})", "rules")
+        yield (
+            fp,
+            f"{op} {val} can never hold: {val} is the {end} of the scale {f.scale} "
+            f"(lowest first: {', '.join(members)})",
+            "rules",
+        )
 
 
 def brief_value(v: object) -> str:
@@ -286,7 +341,7 @@ def brief_value(v: object) -> str:
 def scale_members(members: tuple | list, op: str, val: str) -> list:
     """The members of a scale (lowest first) that satisfy `op val`, in the scale's order."""
     i = list(members).index(val)
-    return list({"gte": members[i:], "gt": members[i + 1:], "lte": members[:i + 1], "lt": members[:i]}[op])
+    return list({"gte": members[i:], "gt": members[i + 1 :], "lte": members[: i + 1], "lt": members[:i]}[op])
 
 
 def scales_as_lists(cond: dict, types: dict[str, dict[str, Field]]) -> dict:
@@ -359,9 +414,15 @@ MAX_REGULAR_SPAN = 3660  # days: the longest window any condition may look back 
 def _check_regularly(reg: dict, ptr: str) -> Iterator[tuple[str, str, str]]:
     """`regularly` holds numbers the schema cannot relate to one another."""
     if reg["min_periods"] > reg["periods"]:
-        yield (f"{ptr}/min_periods", f"min_periods {reg['min_periods']} of {reg['periods']} periods can never be met: "
-               f"use 1..{reg['periods']}", "rules")
+        yield (
+            f"{ptr}/min_periods",
+            f"min_periods {reg['min_periods']} of {reg['periods']} periods can never be met: use 1..{reg['periods']}",
+            "rules",
+        )
     span = reg["periods"] * reg["of_days"]
     if span > MAX_REGULAR_SPAN:
-        yield (ptr, f"{reg['periods']} periods of {reg['of_days']} days look back {span} days; at most "
-               f"{MAX_REGULAR_SPAN}", "rules")
+        yield (
+            ptr,
+            f"{reg['periods']} periods of {reg['of_days']} days look back {span} days; at most {MAX_REGULAR_SPAN}",
+            "rules",
+        )

@@ -6,6 +6,7 @@ person under several relationships (one voice), and claims far from plausible. E
 warning is located by JSON path and line, names fields, never echoes free text, and is shown in
 every output format.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,10 +23,34 @@ from .outcomes import has_phrase, metric_keys, norm_title, words_key
 
 # -- the pack's integrity policy (ladder.yaml `integrity:`; docs/rules.md, "Integrity policy") -----
 SCOPES = ("feature", "product-area", "cross-team", "portfolio", "company")  # narrowest first
-DEFAULT_WORDS = ("revenue", "gmv", "mrr", "arr", "bookings", "conversion", "retention",
-                 "activation", "satisfaction", "nps", "csat", "engagement", "adoption", "arpu", "ltv",
-                 "signup", "signups", "sign up", "sign ups", "active users", "dau",
-                 "mau", "wau", "margin", "profit", "win rate")
+DEFAULT_WORDS = (
+    "revenue",
+    "gmv",
+    "mrr",
+    "arr",
+    "bookings",
+    "conversion",
+    "retention",
+    "activation",
+    "satisfaction",
+    "nps",
+    "csat",
+    "engagement",
+    "adoption",
+    "arpu",
+    "ltv",
+    "signup",
+    "signups",
+    "sign up",
+    "sign ups",
+    "active users",
+    "dau",
+    "mau",
+    "wau",
+    "margin",
+    "profit",
+    "win rate",
+)
 DEFAULT_ONCE = ("shipped_outcome", "decision", "org_initiative")
 
 
@@ -58,9 +83,10 @@ def default_policy(level_orders: dict[str, int]) -> IntegrityPolicy:
     lowest orders are early (8 or more reports, a portfolio or company P&L are far above them),
     no track is known to have no direct reports, and the default words and once-only types."""
     early = sorted(set(level_orders.values()))[:2]
-    return IntegrityPolicy(levels=tuple((lv, 7, "cross-team") for lv, o in sorted(level_orders.items())
-                                        if o in early),
-                           words=_phrases(DEFAULT_WORDS))
+    return IntegrityPolicy(
+        levels=tuple((lv, 7, "cross-team") for lv, o in sorted(level_orders.items()) if o in early),
+        words=_phrases(DEFAULT_WORDS),
+    )
 
 
 def policy_from(block: dict | None, level_orders: dict[str, int]) -> IntegrityPolicy:
@@ -72,19 +98,25 @@ def policy_from(block: dict | None, level_orders: dict[str, int]) -> IntegrityPo
     mat = block.get("materiality", {})
     plaus = block.get("plausibility")
     return IntegrityPolicy(
-        relative=float(mat.get("relative", base.relative)), from_zero=float(mat.get("from_zero", base.from_zero)),
+        relative=float(mat.get("relative", base.relative)),
+        from_zero=float(mat.get("from_zero", base.from_zero)),
         restated_days=int(block.get("restatement", {}).get("within_days", base.restated_days)),
-        levels=base.levels if plaus is None or "levels" not in plaus else tuple(
+        levels=base.levels
+        if plaus is None or "levels" not in plaus
+        else tuple(
             (lv, int(v.get("max_reports", 10**9)), v.get("max_pl_scope", "company"))
-            for lv, v in sorted(plaus["levels"].items())),
+            for lv, v in sorted(plaus["levels"].items())
+        ),
         no_reports_tracks=frozenset((plaus or {}).get("no_reports_tracks", base.no_reports_tracks)),
         words=_phrases(block["higher_is_better"]["words"]) if "higher_is_better" in block else base.words,
         once=frozenset(block["does_not_recur"]["types"]) if "does_not_recur" in block else base.once,
-        who_may_verify={k: v for k, v in block.get("who_may_verify", {}).items() if k not in ("basis", "rationale")})
+        who_may_verify={k: v for k, v in block.get("who_may_verify", {}).items() if k not in ("basis", "rationale")},
+    )
 
 
-def policy_problems(doc: Document, level_orders: dict[str, int], tracks: set[str], types: set[str]
-                    ) -> tuple[IntegrityPolicy, list[Problem]]:
+def policy_problems(
+    doc: Document, level_orders: dict[str, int], tracks: set[str], types: set[str]
+) -> tuple[IntegrityPolicy, list[Problem]]:
     """ladder.yaml's `integrity:` block (its shape is checked by schemas/ladder.schema.json) as a
     policy, and what the schema cannot check: the levels, tracks and evidence types it names exist."""
     from ..base.suggest import did_you_mean
@@ -93,8 +125,16 @@ def policy_problems(doc: Document, level_orders: dict[str, int], tracks: set[str
     out = []
 
     def bad(ptr: str, what: str, name: str, known) -> None:
-        out.append(Problem(doc.source, ptr, f"unknown {what} {name!r}{did_you_mean(name, sorted(known))}",
-                           line=doc.locate(ptr), kind="rules"))
+        out.append(
+            Problem(
+                doc.source,
+                ptr,
+                f"unknown {what} {name!r}{did_you_mean(name, sorted(known))}",
+                line=doc.locate(ptr),
+                kind="rules",
+            )
+        )
+
     plaus = (block or {}).get("plausibility", {})
     for lv in plaus.get("levels", {}):
         if lv not in level_orders:
@@ -118,7 +158,7 @@ def says_higher_is_better(policy: IntegrityPolicy, name: Any) -> bool:
 def _says(phrases: tuple[tuple[str, ...], ...], name: str) -> bool:
     words = words_key(name)
     if "per" in words:
-        words = words[:words.index("per")]
+        words = words[: words.index("per")]
     present = set(words)
     return any(p[0] in present and has_phrase(words, p) for p in phrases)
 
@@ -132,11 +172,23 @@ def direction_problems(doc: Document, policy: IntegrityPolicy) -> list[Problem]:
         if type(ev) is not dict or not isinstance(ev.get("metrics"), list) or ev.get("verified_by"):
             continue
         for j, m in enumerate(ev["metrics"]):
-            if isinstance(m, dict) and m.get("higher_is_better") is False and says_higher_is_better(policy, m.get("name")):
+            if (
+                isinstance(m, dict)
+                and m.get("higher_is_better") is False
+                and says_higher_is_better(policy, m.get("name"))
+            ):
                 ptr = f"/evidence/{i}/metrics/{j}/higher_is_better"
-                out.append(Problem(doc.source, ptr, "false for a metric whose name says higher is better (the "
-                                   "ladder's integrity.higher_is_better words): write true, or have someone "
-                                   "confirm the record with verified_by", line=doc.locate(ptr), kind="semantic"))
+                out.append(
+                    Problem(
+                        doc.source,
+                        ptr,
+                        "false for a metric whose name says higher is better (the "
+                        "ladder's integrity.higher_is_better words): write true, or have someone "
+                        "confirm the record with verified_by",
+                        line=doc.locate(ptr),
+                        kind="semantic",
+                    )
+                )
     return out
 
 
@@ -171,8 +223,12 @@ def _feedback(warn, ptr, ev, voices, ctx, i) -> None:
     if who is not None:
         prev = voices.setdefault(who, (rel, i))
         if prev[0] != rel:
-            warn(f"{ptr}/from", f"the same person (from.id) is given as {prev[0]} at /evidence/{prev[1]} "
-                 f"and as {rel} here: one person is one voice", about_record=False)
+            warn(
+                f"{ptr}/from",
+                f"the same person (from.id) is given as {prev[0]} at /evidence/{prev[1]} "
+                f"and as {rel} here: one person is one voice",
+                about_record=False,
+            )
 
 
 @dataclass(frozen=True)
@@ -189,14 +245,20 @@ def _leadership(warn, ptr, ev, voices, ctx: _Ctx, i) -> None:
     if ctx.track in ctx.policy.no_reports_tracks and reports:
         warn(ptr, "direct reports on the individual-contributor track: check the track or the record")
     elif limit is not None and reports > limit[0]:
-        warn(ptr, f"{reports} people reporting is far above {ctx.current} (policy: at most {limit[0]}): check the record")
+        warn(
+            ptr, f"{reports} people reporting is far above {ctx.current} (policy: at most {limit[0]}): check the record"
+        )
 
 
 def _ownership(warn, ptr, ev, voices, ctx: _Ctx, i) -> None:
     limit = ctx.policy.by_level.get(ctx.current)
     scope = ev.get("scope")
-    if limit is not None and ev.get("area") == "p-and-l" and scope in SCOPES and \
-            SCOPES.index(scope) > SCOPES.index(limit[1]):
+    if (
+        limit is not None
+        and ev.get("area") == "p-and-l"
+        and scope in SCOPES
+        and SCOPES.index(scope) > SCOPES.index(limit[1])
+    ):
         warn(ptr, f"owning a {scope} P&L is far above {ctx.current} (policy: up to {limit[1]} scope): check the record")
 
 
@@ -205,12 +267,18 @@ def _mentoring(warn, ptr, ev, voices, ctx: _Ctx, i) -> None:
     end = ctx.end
     elapsed = (end.year - began.year) * 12 + end.month - began.month + 1
     if ev["months"] > elapsed:
-        warn(f"{ptr}/months", f"{ev['months']} months of mentoring, but it began {elapsed} month(s) before "
-             "the period ends")
+        warn(
+            f"{ptr}/months",
+            f"{ev['months']} months of mentoring, but it began {elapsed} month(s) before the period ends",
+        )
 
 
-_PLAUSIBILITY = {"stakeholder_feedback": _feedback, "people_leadership": _leadership,
-                 "business_ownership": _ownership, "mentoring": _mentoring}
+_PLAUSIBILITY = {
+    "stakeholder_feedback": _feedback,
+    "people_leadership": _leadership,
+    "business_ownership": _ownership,
+    "mentoring": _mentoring,
+}
 
 
 def _num(v: Any) -> bool:
@@ -233,19 +301,32 @@ def _metric_warnings(warn, ptr: str, ev: dict, ms: list, policy: IntegrityPolicy
         base, res = m.get("baseline"), m.get("result")
         if res != base and _num(base) and _num(res):
             if base == 0 and abs(res) < policy.from_zero:
-                warn(f"{ptr}/metrics/{j}", f"moved from 0 to less than {policy.from_zero:g}, the least a change "
-                     "from 0 must reach to count as moved (policy)")
+                warn(
+                    f"{ptr}/metrics/{j}",
+                    f"moved from 0 to less than {policy.from_zero:g}, the least a change "
+                    "from 0 must reach to count as moved (policy)",
+                )
             elif base != 0 and abs(res - base) < policy.relative * abs(base):
-                warn(f"{ptr}/metrics/{j}", f"moved {abs(res - base) / abs(base):.2%} of its baseline, below the "
-                     f"{policy.relative:.0%} a change must reach to count as moved (policy)")
+                warn(
+                    f"{ptr}/metrics/{j}",
+                    f"moved {abs(res - base) / abs(base):.2%} of its baseline, below the "
+                    f"{policy.relative:.0%} a change must reach to count as moved (policy)",
+                )
         if m.get("higher_is_better") is False and says_higher_is_better(policy, m.get("name")):
             # (without verified_by this is an error: engine.core.evidence; confirmed, the committee still looks)
-            warn(f"{ptr}/metrics/{j}/higher_is_better", "false for a metric of a kind that is better higher (its "
-                 "name): check it")
+            warn(
+                f"{ptr}/metrics/{j}/higher_is_better",
+                "false for a metric of a kind that is better higher (its name): check it",
+            )
 
 
-_WHY = {"m": "the same metrics, in other units, within the restatement window (policy)", "t": "the same title", "d": "the same title and date",
-        "c": "the same content", "p": "numbers that chain: one outcome in phases"}
+_WHY = {
+    "m": "the same metrics, in other units, within the restatement window (policy)",
+    "t": "the same title",
+    "d": "the same title and date",
+    "c": "the same content",
+    "p": "numbers that chain: one outcome in phases",
+}
 
 
 @lru_cache(maxsize=4096)
@@ -314,8 +395,9 @@ def _repeats(evidence: list[dict], policy: IntegrityPolicy | None = None) -> tup
     return [root(i) for i in range(len(evidence))], why
 
 
-def repeat_groups(evidence: list[dict], groups: list[int] | None = None,
-                  policy: IntegrityPolicy | None = None) -> dict[str, str]:
+def repeat_groups(
+    evidence: list[dict], groups: list[int] | None = None, policy: IntegrityPolicy | None = None
+) -> dict[str, str]:
     """Records that repeat one another (see _repeats), as evidence id -> the group's label (the
     least id in it); records that repeat nothing are left out. The engine counts a group once
     (engine.core.facts, engine.core.firing)."""
@@ -327,9 +409,9 @@ def repeat_groups(evidence: list[dict], groups: list[int] | None = None,
     return {eid: min(ids) for ids in members.values() if len(ids) > 1 for eid in ids}
 
 
-def integrity_warnings(doc: Document, track: str | None, current: str, end: dt.date,
-                       policy: IntegrityPolicy | None = None
-                       ) -> tuple[list[Problem], frozenset[str], dict[str, str]]:
+def integrity_warnings(
+    doc: Document, track: str | None, current: str, end: dt.date, policy: IntegrityPolicy | None = None
+) -> tuple[list[Problem], frozenset[str], dict[str, str]]:
     """The warnings for a valid packet, in evidence order, and the ids of the records flagged by a
     warning about the record itself (an implausible claim, a metric that barely moved or runs the
     wrong way): what an `unflagged` condition leaves out. A repeat or a voice given under two
@@ -343,8 +425,9 @@ def integrity_warnings(doc: Document, track: str | None, current: str, end: dt.d
     evidence = doc.data["evidence"]
 
     def warn(pointer: str, message: str, about_record: bool = True) -> None:
-        out.append(Problem(doc.source, pointer, message, line=doc.locate(pointer), kind="integrity",
-                           severity="warning"))
+        out.append(
+            Problem(doc.source, pointer, message, line=doc.locate(pointer), kind="integrity", severity="warning")
+        )
         if about_record:
             flagged.add(evidence[int(pointer.split("/")[2])]["id"])
 
@@ -355,8 +438,12 @@ def integrity_warnings(doc: Document, track: str | None, current: str, end: dt.d
         etype = ev["type"]
         ms = ev.get("metrics")
         if i in why:
-            warn(f"/evidence/{i}", f"repeats the {etype} at /evidence/{groups[i]} ({why[i]}): is it the same "
-                 "record twice? It counts once.", about_record=False)
+            warn(
+                f"/evidence/{i}",
+                f"repeats the {etype} at /evidence/{groups[i]} ({why[i]}): is it the same "
+                "record twice? It counts once.",
+                about_record=False,
+            )
         if etype in _PLAUSIBILITY:
             _PLAUSIBILITY[etype](warn, f"/evidence/{i}", ev, voices, ctx, i)
         if ms:

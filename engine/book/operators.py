@@ -7,6 +7,7 @@ The engine decides met or unmet; `test` is used only to explain afterwards (whic
 near-miss record failed) and must mean exactly what `pattern` means on the engine: tests compare
 the two on every kind of value.
 """
+
 from __future__ import annotations
 
 import operator as _op
@@ -80,41 +81,89 @@ def _eq_tester(arg: Any) -> Callable[[Any], bool]:
 
 def _compare(sym: str, cmp: Callable[[Any, Any], bool], engine_op: str) -> Operator:
     low, strict = engine_op in ("$gt", "$gte"), engine_op in ("$gt", "$lt")
-    return Operator(engine_op[1:], "number", lambda k, a: {engine_op: {k: a}},
-                    lambda a: (lambda v: type(v) in _NUM and cmp(v, a)),
-                    lambda f, a: f"{f} {sym} {fmt(a)}", lambda a: f"{sym} {fmt(a)}",
-                    lambda a: Need(low=a, strict=strict) if low else Need(high=a, strict=strict))
+    return Operator(
+        engine_op[1:],
+        "number",
+        lambda k, a: {engine_op: {k: a}},
+        lambda a: lambda v: type(v) in _NUM and cmp(v, a),
+        lambda f, a: f"{f} {sym} {fmt(a)}",
+        lambda a: f"{sym} {fmt(a)}",
+        lambda a: Need(low=a, strict=strict) if low else Need(high=a, strict=strict),
+    )
 
 
-OPERATORS: dict[str, Operator] = {o.name: o for o in [
-    Operator("eq", "value", lambda k, a: {k: a}, _eq_tester, lambda f, a: f"{f} is {fmt(a)}", fmt,
-             lambda a: Need(values=(a,))),
-    Operator("ne", "value", lambda k, a: {"$or": [{"$nex": {k: 1}}, {"$neq": {k: a}}]},
-             lambda a: (lambda v: v is MISSING or v != a), lambda f, a: f"{f} is not {fmt(a)}",
-             lambda a: "not " + fmt(a), lambda a: Need(absent=True)),
-    Operator("in", "value", lambda k, a: {k: a[0]} if len(a) == 1 else {"$or": [{k: x} for x in a]},
-             lambda a: (lambda v: v is not MISSING and v in a), lambda f, a: f"{f} is {fmt_or(a)}", fmt_or,
-             lambda a: Need(values=tuple(a))),
-    Operator("not_in", "value",
-             lambda k, a: {"$or": [{"$nex": {k: 1}}, {"$and": [{"$neq": {k: x}} for x in a]}]},
-             lambda a: (lambda v: v is MISSING or v not in a), lambda f, a: f"{f} is not {fmt_or(a)}",
-             lambda a: "not " + fmt_or(a), lambda a: Need(absent=True)),
-    _compare(">", _op.gt, "$gt"),
-    _compare("≥", _op.ge, "$gte"),
-    _compare("<", _op.lt, "$lt"),
-    _compare("≤", _op.le, "$lte"),
-    Operator("exists", "any", lambda k, a: {"$ex" if a else "$nex": {k: 1}},
-             lambda a: (lambda v: (v is not MISSING) == a),
-             lambda f, a: f"{f} is given" if a else f"{f} is not given",
-             lambda a: "to be given" if a else "to be absent", lambda a: Need(present=bool(a))),
-    Operator("contains", "list", lambda k, a: {"$iany": {k: {"$i": a}}},
-             lambda a: (lambda v: isinstance(v, list) and a in v), lambda f, a: f"{f} include {fmt(a)}",
-             lambda a: "to include " + fmt(a), lambda a: Need(items=(a,))),
-    Operator("contains_any", "list", lambda k, a: {"$or": [{"$iany": {k: {"$i": x}}} for x in a]},
-             lambda a: (lambda v: isinstance(v, list) and any(x in v for x in a)),
-             lambda f, a: f"{f} include {fmt_or(a)}", lambda a: "to include " + fmt_or(a),
-             lambda a: Need(one_of=tuple(a))),
-]}
+OPERATORS: dict[str, Operator] = {
+    o.name: o
+    for o in [
+        Operator(
+            "eq",
+            "value",
+            lambda k, a: {k: a},
+            _eq_tester,
+            lambda f, a: f"{f} is {fmt(a)}",
+            fmt,
+            lambda a: Need(values=(a,)),
+        ),
+        Operator(
+            "ne",
+            "value",
+            lambda k, a: {"$or": [{"$nex": {k: 1}}, {"$neq": {k: a}}]},
+            lambda a: lambda v: v is MISSING or v != a,
+            lambda f, a: f"{f} is not {fmt(a)}",
+            lambda a: "not " + fmt(a),
+            lambda a: Need(absent=True),
+        ),
+        Operator(
+            "in",
+            "value",
+            lambda k, a: {k: a[0]} if len(a) == 1 else {"$or": [{k: x} for x in a]},
+            lambda a: lambda v: v is not MISSING and v in a,
+            lambda f, a: f"{f} is {fmt_or(a)}",
+            fmt_or,
+            lambda a: Need(values=tuple(a)),
+        ),
+        Operator(
+            "not_in",
+            "value",
+            lambda k, a: {"$or": [{"$nex": {k: 1}}, {"$and": [{"$neq": {k: x}} for x in a]}]},
+            lambda a: lambda v: v is MISSING or v not in a,
+            lambda f, a: f"{f} is not {fmt_or(a)}",
+            lambda a: "not " + fmt_or(a),
+            lambda a: Need(absent=True),
+        ),
+        _compare(">", _op.gt, "$gt"),
+        _compare("≥", _op.ge, "$gte"),
+        _compare("<", _op.lt, "$lt"),
+        _compare("≤", _op.le, "$lte"),
+        Operator(
+            "exists",
+            "any",
+            lambda k, a: {"$ex" if a else "$nex": {k: 1}},
+            lambda a: lambda v: (v is not MISSING) == a,
+            lambda f, a: f"{f} is given" if a else f"{f} is not given",
+            lambda a: "to be given" if a else "to be absent",
+            lambda a: Need(present=bool(a)),
+        ),
+        Operator(
+            "contains",
+            "list",
+            lambda k, a: {"$iany": {k: {"$i": a}}},
+            lambda a: lambda v: isinstance(v, list) and a in v,
+            lambda f, a: f"{f} include {fmt(a)}",
+            lambda a: "to include " + fmt(a),
+            lambda a: Need(items=(a,)),
+        ),
+        Operator(
+            "contains_any",
+            "list",
+            lambda k, a: {"$or": [{"$iany": {k: {"$i": x}}} for x in a]},
+            lambda a: lambda v: isinstance(v, list) and any(x in v for x in a),
+            lambda f, a: f"{f} include {fmt_or(a)}",
+            lambda a: "to include " + fmt_or(a),
+            lambda a: Need(one_of=tuple(a)),
+        ),
+    ]
+}
 
 
 def ops_of(pred: Any) -> list[tuple[str, Any]]:

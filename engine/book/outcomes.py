@@ -9,6 +9,7 @@ folding, and the confusable skeleton of Unicode Technical Standard #39 as ICU co
 (a Cyrillic "е" in a Latin title is the Latin "e"): a title changed by a look-alike letter is
 not a new title.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -68,7 +69,7 @@ def words_key(text: Any) -> tuple[str, ...]:
 
 def has_phrase(words: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
-    return bool(n) and any(words[i:i + n] == phrase for i in range(len(words) - n + 1))
+    return bool(n) and any(words[i : i + n] == phrase for i in range(len(words) - n + 1))
 
 
 # -- metrics -------------------------------------------------------------------------------------
@@ -163,12 +164,19 @@ class SharedOutcomes:
         shared = [(fp, sorted(by)) for fp, by in sorted(self.shared.items()) if len(by) > 1]
         if not shared:
             return []
-        lines = [f"{len(shared)} outcome(s) claimed by more than one candidate (co-owners are real; the committee "
-                 "decides), flagged on each of their lines (\"shared_outcomes\"):"]
-        return lines + [f"  outcome {fp}: {', '.join(cids[:MAX_NAMED])}"
-                        + (f" and {len(cids) - MAX_NAMED} more" if len(cids) > MAX_NAMED else "")
-                        for fp, cids in shared[:limit]] + \
-            ([f"  ... and {len(shared) - limit} more outcome(s)"] if len(shared) > limit else [])
+        lines = [
+            f"{len(shared)} outcome(s) claimed by more than one candidate (co-owners are real; the committee "
+            'decides), flagged on each of their lines ("shared_outcomes"):'
+        ]
+        return (
+            lines
+            + [
+                f"  outcome {fp}: {', '.join(cids[:MAX_NAMED])}"
+                + (f" and {len(cids) - MAX_NAMED} more" if len(cids) > MAX_NAMED else "")
+                for fp, cids in shared[:limit]
+            ]
+            + ([f"  ... and {len(shared) - limit} more outcome(s)"] if len(shared) > limit else [])
+        )
 
 
 MAX_NAMED = 10  # other candidates named on a line per shared outcome; the rest are counted
@@ -194,7 +202,7 @@ class _Flags:
         out = []
         for eid, fp in sorted(got):
             names = self.names[fp]
-            others = [c for c in names[:MAX_NAMED + 1] if c != cid][:MAX_NAMED]
+            others = [c for c in names[: MAX_NAMED + 1] if c != cid][:MAX_NAMED]
             flag: dict[str, Any] = {"evidence": eid, "outcome": fp, "also_claimed_by": others}
             if len(names) - 1 > MAX_NAMED:
                 flag["and_more"] = len(names) - 1 - MAX_NAMED

@@ -4,6 +4,7 @@ Everything here is checked before use: each file against its JSON Schema, then t
 structure and each criterion's predicates against the evidence schema. A broken rule is a
 RulesError (exit 4) with file:line problems, never a surprise at evaluation time.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,6 +32,7 @@ from .schema import PacketSchema, bundled_packet_schema, canonical_json, packet_
 from .vocabulary import extend, vocabulary_doc
 
 EXTERNAL = "external"
+
 
 @dataclass(frozen=True)
 class Level:
@@ -208,8 +210,13 @@ class RuleBook:
 
     def lateral(self, current: str, target: str) -> bool:
         """A move to another level of the same order (on another track: a track's order climbs)."""
-        return (current != EXTERNAL and current != target and current in self.levels and target in self.levels
-                and self.levels[current].order == self.levels[target].order)
+        return (
+            current != EXTERNAL
+            and current != target
+            and current in self.levels
+            and target in self.levels
+            and self.levels[current].order == self.levels[target].order
+        )
 
     def own_track(self, declared: str, current: str, judged: str) -> str:
         """The track a candidate is on now: the one the packet declares (or infers) when the
@@ -309,8 +316,9 @@ def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
         e = stack.pop()
         stack.extend(e.context or [])
         deeper = len(e.absolute_path) > len(best.absolute_path)
-        if e.validator == "additionalProperties" and (deeper or (
-                best.validator == "type" and len(e.absolute_path) == len(best.absolute_path))):
+        if e.validator == "additionalProperties" and (
+            deeper or (best.validator == "type" and len(e.absolute_path) == len(best.absolute_path))
+        ):
             best = e
         elif e.validator in ("type", "minimum", "maximum") and deeper and isinstance(e.validator_value, (str, int)):
             best = e
@@ -322,17 +330,21 @@ def _deepest(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
 # Keys of one condition that cannot go together, and what to write instead.
 _EXCLUSIVE = {
     ("distinct", "min_count"): "distinct already needs as many records as different values; use distinct alone, "
-                               "or an all_of of two conditions",
+    "or an all_of of two conditions",
     ("mean", "min_count"): "mean counts its records with its own min_records; use that",
     ("distinct", "mean"): "write an all_of of two conditions, one with each",
     ("any_time", "within_days"): "any_time sets no window at all; within_days sets one: keep one",
-    **{("regularly", k): why for k, why in (
-        ("within_days", "regularly sets its own window (periods x of_days): keep one"),
-        ("any_time", "regularly sets its own window (periods x of_days): keep one"),
-        ("min_count", "regularly counts periods, not records; write an all_of of two conditions, one with each"),
-        ("distinct", "write an all_of of two conditions, one with each"),
-        ("mean", "write an all_of of two conditions, one with each"),
-        ("min_people", "write an all_of of two conditions, one with each"))},
+    **{
+        ("regularly", k): why
+        for k, why in (
+            ("within_days", "regularly sets its own window (periods x of_days): keep one"),
+            ("any_time", "regularly sets its own window (periods x of_days): keep one"),
+            ("min_count", "regularly counts periods, not records; write an all_of of two conditions, one with each"),
+            ("distinct", "write an all_of of two conditions, one with each"),
+            ("mean", "write an all_of of two conditions, one with each"),
+            ("min_people", "write an all_of of two conditions, one with each"),
+        )
+    },
 }
 
 
@@ -377,14 +389,16 @@ def _schema_message(err: jsonschema.ValidationError, path: list[str]) -> str:
         return f"{err.instance!r} is not {err.schema['description']}"
     if err.validator == "type" and err.validator_value == "array" and not isinstance(err.instance, (list, dict)):
         key = path[-1] if path else "this"
-        return (f"{key} needs a list, not a single value: write {key}: [{err.instance}]")
+        return f"{key} needs a list, not a single value: write {key}: [{err.instance}]"
     if err.validator == "type" and err.validator_value == "array" and isinstance(err.instance, dict):
         key = path[-1] if path else "this"
         return f"{key} needs a list, not a single mapping: begin each of its entries with '- '"
     if err.validator == "type" and isinstance(err.instance, list) and len(path) >= 2 and path[-2] == "where":
         vals = listing(str(v) if len(str(v)) <= 60 else brief(v) for v in err.instance)
-        return (f"a list is not a value to compare: write {path[-1]}: {{in: [{vals}]}} (one of these values), or "
-                f"{{contains_any: [{vals}]}} for a list field")
+        return (
+            f"a list is not a value to compare: write {path[-1]}: {{in: [{vals}]}} (one of these values), or "
+            f"{{contains_any: [{vals}]}} for a list field"
+        )
     if err.validator == "type" and err.validator_value == "object" and not isinstance(err.instance, dict):
         key = path[-1] if path else "this"
         keys = ", ".join(err.schema.get("properties", {})) or "name: value"
@@ -444,8 +458,15 @@ def _source_forms(ladder_doc: Document, history: bool = False) -> tuple[list[str
     history (an audit's revisions), where it is ignored: a source's form never changes a verdict."""
     data = ladder_doc.data
     if "source_pattern" in data and not history:
-        return None, [Problem(ladder_doc.source, "/source_pattern", retired_pattern_message(data["source_pattern"]),
-                              line=ladder_doc.locate("/source_pattern"), kind="rules")]
+        return None, [
+            Problem(
+                ladder_doc.source,
+                "/source_pattern",
+                retired_pattern_message(data["source_pattern"]),
+                line=ladder_doc.locate("/source_pattern"),
+                kind="rules",
+            )
+        ]
     return data.get("source_forms"), []
 
 
@@ -455,12 +476,22 @@ def _includes_problems(doc: Document, lv: str, inc: str | None, levels: dict[str
         return []
     line = doc.locate("/includes")
     if inc not in levels:
-        return [Problem(doc.source, "/includes", f"unknown level {inc!r}{did_you_mean(inc, levels)}", line=line,
-                        kind="rules")]
+        return [
+            Problem(
+                doc.source, "/includes", f"unknown level {inc!r}{did_you_mean(inc, levels)}", line=line, kind="rules"
+            )
+        ]
     me, low = levels[lv], levels[inc]
     if low.order >= me.order or not set(low.tracks) & set(me.tracks):
-        return [Problem(doc.source, "/includes", f"level {inc!r} is not below {lv!r} on a track they share: a level "
-                        "includes the level beneath it", line=line, kind="rules")]
+        return [
+            Problem(
+                doc.source,
+                "/includes",
+                f"level {inc!r} is not below {lv!r} on a track they share: a level includes the level beneath it",
+                line=line,
+                kind="rules",
+            )
+        ]
     return []
 
 
@@ -472,16 +503,27 @@ def _per_aspect_problems(doc: Document, per_aspect: dict[str, int], crits: list[
         if n > len(have):
             ptr = f"/policy/min_supporting_per_aspect/{aspect}"
             aspects = sorted({c.aspect for c in crits if not c.required and c.aspect})
-            out.append(Problem(doc.source, ptr, f"asks for {n} supporting {aspect} criteria but the level has "
-                               f"{len(have)}" + (f" ({listing(have)})" if have else
-                                                 f"{did_you_mean(aspect, aspects)} (supporting aspects here: "
-                                                 f"{listing(aspects) or 'none'})"),
-                               line=doc.locate(ptr), kind="rules"))
+            out.append(
+                Problem(
+                    doc.source,
+                    ptr,
+                    f"asks for {n} supporting {aspect} criteria but the level has "
+                    f"{len(have)}"
+                    + (
+                        f" ({listing(have)})"
+                        if have
+                        else f"{did_you_mean(aspect, aspects)} (supporting aspects here: {listing(aspects) or 'none'})"
+                    ),
+                    line=doc.locate(ptr),
+                    kind="rules",
+                )
+            )
     return out
 
 
-def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None,
-                   history: bool = False) -> RuleBook:
+def build_rulebook(
+    docs: dict[str, Document], directory: str, packet_schema: PacketSchema | None = None, history: bool = False
+) -> RuleBook:
     """Check and build a rule book. Criteria are checked against `packet_schema` (default: the
     bundled one), which is also what packets evaluated with this book are checked against.
     `history`: the pack as it was at a revision, written before ladder.yaml's source_pattern was
@@ -490,8 +532,9 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
     problems: list[Problem] = []
     ladder_doc = docs.pop("ladder.yaml", None)
     if ladder_doc is None:
-        raise RulesError([Problem(f"{directory}/ladder.yaml", "", "missing: it lists the levels and tracks",
-                                  kind="rules")])
+        raise RulesError(
+            [Problem(f"{directory}/ladder.yaml", "", "missing: it lists the levels and tracks", kind="rules")]
+        )
     problems += _schema_problems(ladder_doc, "ladder")
     vocab_doc, vocab_problems = vocabulary_doc(docs, directory)
     problems += vocab_problems + (_schema_problems(vocab_doc, "vocabulary") if vocab_doc else [])
@@ -515,38 +558,85 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
         ptr = f"/levels/{i}"
         for name in [lv["id"], *lv.get("aliases", [])]:
             if name in names or name == EXTERNAL:
-                problems.append(Problem(ladder_doc.source, ptr, f"level id or alias {name!r} is used twice",
-                                        line=ladder_doc.locate(ptr), kind="rules"))
+                problems.append(
+                    Problem(
+                        ladder_doc.source,
+                        ptr,
+                        f"level id or alias {name!r} is used twice",
+                        line=ladder_doc.locate(ptr),
+                        kind="rules",
+                    )
+                )
             names[name] = lv["id"]
-        levels[lv["id"]] = Level(lv["id"], lv["title"], lv["guide_level"], lv["order"],
-                                 tuple(lv.get("aliases", [])), tuple(track_of.get(lv["id"], [])))
+        levels[lv["id"]] = Level(
+            lv["id"],
+            lv["title"],
+            lv["guide_level"],
+            lv["order"],
+            tuple(lv.get("aliases", [])),
+            tuple(track_of.get(lv["id"], [])),
+        )
     for tname, members in lad["tracks"].items():
         ptr = f"/tracks/{tname}"
         seen: set[str] = set()
         prev = 0
         for lv in members:
             if lv not in levels:
-                problems.append(Problem(ladder_doc.source, ptr, f"unknown level {lv!r}{did_you_mean(lv, levels)}",
-                                        line=ladder_doc.locate(ptr), kind="rules"))
+                problems.append(
+                    Problem(
+                        ladder_doc.source,
+                        ptr,
+                        f"unknown level {lv!r}{did_you_mean(lv, levels)}",
+                        line=ladder_doc.locate(ptr),
+                        kind="rules",
+                    )
+                )
                 continue
             if lv in seen:
-                problems.append(Problem(ladder_doc.source, ptr, f"level {lv!r} appears twice: the track has a cycle",
-                                        line=ladder_doc.locate(ptr), kind="rules"))
+                problems.append(
+                    Problem(
+                        ladder_doc.source,
+                        ptr,
+                        f"level {lv!r} appears twice: the track has a cycle",
+                        line=ladder_doc.locate(ptr),
+                        kind="rules",
+                    )
+                )
             elif levels[lv].order <= prev:
-                problems.append(Problem(ladder_doc.source, ptr,
-                                        f"level {lv!r} (order {levels[lv].order}) does not rise above the level "
-                                        f"before it (order {prev}): the track must climb", line=ladder_doc.locate(ptr),
-                                        kind="rules"))
+                problems.append(
+                    Problem(
+                        ladder_doc.source,
+                        ptr,
+                        f"level {lv!r} (order {levels[lv].order}) does not rise above the level "
+                        f"before it (order {prev}): the track must climb",
+                        line=ladder_doc.locate(ptr),
+                        kind="rules",
+                    )
+                )
             seen.add(lv)
             prev = max(prev, levels[lv].order)
     default_track = lad.get("default_track", next(iter(lad["tracks"])))
     if default_track not in lad["tracks"]:
-        problems.append(Problem(ladder_doc.source, "/default_track", f"unknown track {default_track!r}",
-                                line=ladder_doc.locate("/default_track"), kind="rules"))
+        problems.append(
+            Problem(
+                ladder_doc.source,
+                "/default_track",
+                f"unknown track {default_track!r}",
+                line=ladder_doc.locate("/default_track"),
+                kind="rules",
+            )
+        )
     for lv in levels.values():
         if not lv.tracks:
-            problems.append(Problem(ladder_doc.source, "/levels", f"level {lv.id!r} is on no track", kind="rules",
-                                    line=ladder_doc.locate("/levels")))
+            problems.append(
+                Problem(
+                    ladder_doc.source,
+                    "/levels",
+                    f"level {lv.id!r} is on no track",
+                    kind="rules",
+                    line=ladder_doc.locate("/levels"),
+                )
+            )
     if vocab_doc is not None:  # the pack's own words, before any criterion is checked against them
         packet_schema, vocab_problems = extend(packet_schema, vocab_doc)
         if vocab_problems:
@@ -555,8 +645,9 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
     packet_schema = specialise(packet_schema, list(names), list(lad["tracks"]))
     source_forms, source_problem = _source_forms(ladder_doc, history)
     problems += source_problem
-    integrity, integrity_problems = policy_problems(ladder_doc, {lv.id: lv.order for lv in levels.values()},
-                                                    set(lad["tracks"]), set(evidence_fields(packet_schema)))
+    integrity, integrity_problems = policy_problems(
+        ladder_doc, {lv.id: lv.order for lv in levels.values()}, set(lad["tracks"]), set(evidence_fields(packet_schema))
+    )
     problems += integrity_problems
 
     # -- level files ------------------------------------------------------------------------
@@ -568,50 +659,115 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
         data = doc.data
         lv = data["level"]
         if lv not in levels:
-            problems.append(Problem(doc.source, "/level", f"unknown level {lv!r}{did_you_mean(lv, levels)}",
-                                    line=doc.locate("/level"), kind="rules"))
+            problems.append(
+                Problem(
+                    doc.source,
+                    "/level",
+                    f"unknown level {lv!r}{did_you_mean(lv, levels)}",
+                    line=doc.locate("/level"),
+                    kind="rules",
+                )
+            )
             continue
         if lv in level_rules:
-            problems.append(Problem(doc.source, "/level", f"level {lv!r} already has a file "
-                                    f"({level_rules[lv].file})", line=doc.locate("/level"), kind="rules"))
+            problems.append(
+                Problem(
+                    doc.source,
+                    "/level",
+                    f"level {lv!r} already has a file ({level_rules[lv].file})",
+                    line=doc.locate("/level"),
+                    kind="rules",
+                )
+            )
             continue
         crits = []
         for i, c in enumerate(data["criteria"]):
             ptr = f"/criteria/{i}"
             if c["id"] in crit_seen:
-                problems.append(Problem(doc.source, f"{ptr}/id", f"duplicate criterion id {c['id']!r} "
-                                        f"(also in {crit_seen[c['id']]})", line=doc.locate(f"{ptr}/id"), kind="rules"))
+                problems.append(
+                    Problem(
+                        doc.source,
+                        f"{ptr}/id",
+                        f"duplicate criterion id {c['id']!r} (also in {crit_seen[c['id']]})",
+                        line=doc.locate(f"{ptr}/id"),
+                        kind="rules",
+                    )
+                )
             crit_seen[c["id"]] = doc.source
             if source_forms is not None and not matches_any(source_forms, c["source"]):
                 example = lad.get("source_example")
-                problems.append(Problem(doc.source, f"{ptr}/source", f"source {c['source']!r} is not in this ladder's "
-                                        "form for sources (ladder.yaml source_forms)"
-                                        + (f"; e.g. {example!r}" if example else ""),
-                                        line=doc.locate(f"{ptr}/source"), kind="rules"))
+                problems.append(
+                    Problem(
+                        doc.source,
+                        f"{ptr}/source",
+                        f"source {c['source']!r} is not in this ladder's "
+                        "form for sources (ladder.yaml source_forms)" + (f"; e.g. {example!r}" if example else ""),
+                        line=doc.locate(f"{ptr}/source"),
+                        kind="rules",
+                    )
+                )
             if not c["id"].startswith(lv + "."):
-                problems.append(Problem(doc.source, f"{ptr}/id", f"criterion id must start with '{lv}.'",
-                                        line=doc.locate(f"{ptr}/id"), kind="rules"))
+                problems.append(
+                    Problem(
+                        doc.source,
+                        f"{ptr}/id",
+                        f"criterion id must start with '{lv}.'",
+                        line=doc.locate(f"{ptr}/id"),
+                        kind="rules",
+                    )
+                )
             for path, msg, kind in checker.check_condition(c["condition"], f"{ptr}/condition"):
                 problems.append(Problem(doc.source, path, msg, line=doc.locate(path), kind=kind))
             # an order comparison on a scale field is decided as the `in` list of the members it allows
             base = scales_as_lists(c["condition"], checker.types)
             cond = base if window is None else with_default_window(base, window)
-            crits.append(Criterion(c["id"], lv, c["title"], c["source"], c["required"], cond,
-                                   c.get("aspect"), c.get("rationale"), doc.source, doc.locate(ptr),
-                                   c.get("basis"), c.get("basis_note"), dict(c.get("acknowledge", {})),
-                                   window if cond is not base and uses_default_window(cond) else None))
+            crits.append(
+                Criterion(
+                    c["id"],
+                    lv,
+                    c["title"],
+                    c["source"],
+                    c["required"],
+                    cond,
+                    c.get("aspect"),
+                    c.get("rationale"),
+                    doc.source,
+                    doc.locate(ptr),
+                    c.get("basis"),
+                    c.get("basis_note"),
+                    dict(c.get("acknowledge", {})),
+                    window if cond is not base and uses_default_window(cond) else None,
+                )
+            )
         pol = data["policy"]
         supporting = sum(1 for c in crits if not c.required)
         if pol["min_supporting"] > supporting:
-            problems.append(Problem(doc.source, "/policy/min_supporting",
-                                    f"asks for {pol['min_supporting']} supporting criteria but the level has only "
-                                    f"{supporting}", line=doc.locate("/policy/min_supporting"), kind="rules"))
+            problems.append(
+                Problem(
+                    doc.source,
+                    "/policy/min_supporting",
+                    f"asks for {pol['min_supporting']} supporting criteria but the level has only {supporting}",
+                    line=doc.locate("/policy/min_supporting"),
+                    kind="rules",
+                )
+            )
         per_aspect = pol.get("min_supporting_per_aspect", {})
         problems += _per_aspect_problems(doc, per_aspect, crits)
-        level_rules[lv] = LevelRules(lv, Policy(pol["min_supporting"], pol["sufficient_evidence"]["min_records"],
-                                                pol["sufficient_evidence"]["within_days"], pol.get("basis"),
-                                                pol.get("basis_note"), tuple(sorted(per_aspect.items()))),
-                                     tuple(crits), doc.source, doc.locate("/criteria"), data.get("includes"))
+        level_rules[lv] = LevelRules(
+            lv,
+            Policy(
+                pol["min_supporting"],
+                pol["sufficient_evidence"]["min_records"],
+                pol["sufficient_evidence"]["within_days"],
+                pol.get("basis"),
+                pol.get("basis_note"),
+                tuple(sorted(per_aspect.items())),
+            ),
+            tuple(crits),
+            doc.source,
+            doc.locate("/criteria"),
+            data.get("includes"),
+        )
         problems += _includes_problems(doc, lv, data.get("includes"), levels)
     for lv in levels:
         if lv not in level_rules:
@@ -619,8 +775,10 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
     if problems:
         raise RulesError(problems)
 
-    raw = {"ladder": lad, "levels": {lv: docs_data for lv, docs_data in
-                                     sorted((d.data["level"], d.data) for d in docs.values())}}
+    raw = {
+        "ladder": lad,
+        "levels": {lv: docs_data for lv, docs_data in sorted((d.data["level"], d.data) for d in docs.values())},
+    }
     if vocab_doc is not None:  # (only then: a pack without one keeps its rules_version)
         raw["vocabulary"] = vocab_doc.data
     version = "sha256:" + hashlib.sha256(canonical_json(raw).encode()).hexdigest()
@@ -628,7 +786,18 @@ def build_rulebook(docs: dict[str, Document], directory: str, packet_schema: Pac
     lines = {f"level:{lv['id']}": ladder_doc.locate(f"/levels/{i}") for i, lv in enumerate(lad["levels"])}
     lines.update({f"track:{t}": ladder_doc.locate(f"/tracks/{t}") for t in lad["tracks"]})
     lines["default_window_days"] = ladder_doc.locate("/default_window_days")
-    return RuleBook(levels, tracks, default_track, level_rules, version, directory, raw, packet_schema,
-                    bool(lad.get("label_policy_numbers", False)), ladder_doc.source, lines, integrity,
-                    None if window is None else (window, lad.get("default_window_basis"),
-                                                 lad.get("default_window_note")))
+    return RuleBook(
+        levels,
+        tracks,
+        default_track,
+        level_rules,
+        version,
+        directory,
+        raw,
+        packet_schema,
+        bool(lad.get("label_policy_numbers", False)),
+        ladder_doc.source,
+        lines,
+        integrity,
+        None if window is None else (window, lad.get("default_window_basis"), lad.get("default_window_note")),
+    )

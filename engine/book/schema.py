@@ -3,6 +3,7 @@
 A rule book carries its packet schema: the bundled one, or in an audit the schemas/ folder as it
 is at that revision, so each revision judges packets by its own schema.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,8 +47,10 @@ def bundled_packet_schema() -> PacketSchema:
 
 def read_packet_schema(raw: bytes, source: str) -> PacketSchema:
     """A packet schema from its bytes: JSON, an object, and a valid JSON Schema; else RulesError."""
+
     def bad(message: str) -> RulesError:
         return RulesError([Problem(source, "", message, kind="rules")])
+
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -101,8 +104,11 @@ def specialise(schema: PacketSchema, level_names: list[str], tracks: list[str]) 
     import copy
 
     data = copy.deepcopy(schema.data)
-    pattern = BUNDLED_LEVEL_PATTERN if all(re.fullmatch(BUNDLED_LEVEL_PATTERN, n) for n in level_names) \
+    pattern = (
+        BUNDLED_LEVEL_PATTERN
+        if all(re.fullmatch(BUNDLED_LEVEL_PATTERN, n) for n in level_names)
         else PACK_LEVEL_PATTERN
+    )
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
@@ -113,6 +119,7 @@ def specialise(schema: PacketSchema, level_names: list[str], tracks: list[str]) 
         elif isinstance(node, list):
             for v in node:
                 walk(v)
+
     walk(data)
     track = data.get("properties", {}).get("candidate", {}).get("properties", {}).get("track")
     if isinstance(track, dict) and "enum" in track:

@@ -7,6 +7,7 @@ additions: a packet valid under the bundled schema stays valid under the extende
 to an existing type are optional, values are only ever added), and a pack without the file keeps
 the bundled schema byte for byte.
 """
+
 from __future__ import annotations
 
 import copy
@@ -30,8 +31,16 @@ FACT_KEYS = frozenset({"eid", "age_days", "before_start", "improved"})
 BOUND = 10**15  # numbers stay well inside what the engine holds exactly (as the bundled metrics do)
 # A person id, as the packet schema's own person ids (from.id, mentee.id, verified_by) are written.
 ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-_KEYS_OF = {"id": set(), "string": {"values"}, "scale": {"scale"}, "list": {"values", "max_items"}, "integer": {"minimum", "maximum"},
-            "number": {"minimum", "maximum"}, "boolean": set(), "text": {"max_length"}}
+_KEYS_OF = {
+    "id": set(),
+    "string": {"values"},
+    "scale": {"scale"},
+    "list": {"values", "max_items"},
+    "integer": {"minimum", "maximum"},
+    "number": {"minimum", "maximum"},
+    "boolean": set(),
+    "text": {"max_length"},
+}
 _COMMON_KEYS = {"type", "description", "required"}
 
 Report = Callable[[str, str], None]
@@ -42,14 +51,23 @@ def vocabulary_doc(docs: dict[str, Document], directory: str) -> tuple[Document 
     empty file (comments only, as `ladder init` writes it) declares nothing."""
     found = [docs.pop(n) for n in FILE_NAMES if n in docs]
     if len(found) > 1:
-        return None, [Problem(f"{directory}/vocabulary.yml", "", "both vocabulary.yaml and vocabulary.yml: keep one",
-                              kind="rules")]
+        return None, [
+            Problem(
+                f"{directory}/vocabulary.yml", "", "both vocabulary.yaml and vocabulary.yml: keep one", kind="rules"
+            )
+        ]
     doc = found[0] if found else None
     if doc is None or doc.data is None:
         return None, []
     if not isinstance(doc.data, dict):
-        return None, [Problem(doc.source, "", "the vocabulary file must be a mapping starting with "
-                              "vocabulary_version: 1", kind="rules")]
+        return None, [
+            Problem(
+                doc.source,
+                "",
+                "the vocabulary file must be a mapping starting with vocabulary_version: 1",
+                kind="rules",
+            )
+        ]
     return doc, []
 
 
@@ -69,16 +87,20 @@ def extend(schema: PacketSchema, doc: Document) -> tuple[PacketSchema, list[Prob
     for etype, body in vocab.get("extend", {}).items():
         ptr = f"/extend/{etype}"
         if etype not in nodes:
-            bad(ptr, f"unknown evidence type {etype!r}{did_you_mean(etype, nodes)} (extend: adds to the packet "
-                f"schema's types: {listing(nodes)}; a type of the pack's own goes under types:)")
+            bad(
+                ptr,
+                f"unknown evidence type {etype!r}{did_you_mean(etype, nodes)} (extend: adds to the packet "
+                f"schema's types: {listing(nodes)}; a type of the pack's own goes under types:)",
+            )
             continue
         for fname, decl in body.get("fields", {}).items():
             _extend_field(data, nodes[etype], etype, fname, decl, f"{ptr}/fields/{fname}", bad, scales)
         if "person" in body:
             have = nodes[etype].get(PERSON_MARK) or PERSON_FIELD.get(etype)
             if have:
-                bad(f"{ptr}/person", f"{etype} names its person in {have} already: a record is from or about one "
-                    "person")
+                bad(
+                    f"{ptr}/person", f"{etype} names its person in {have} already: a record is from or about one person"
+                )
             else:
                 _person(data, nodes[etype], etype, body["person"], f"{ptr}/person", bad)
     for etype, body in vocab.get("types", {}).items():
@@ -100,8 +122,11 @@ def _person(data: dict, node: dict, etype: str, dotted: str, ptr: str, bad: Repo
     top, _, sub = dotted.partition(".")
     props = node.get("properties", {})
     if top in ENVELOPE:
-        bad(ptr, f"{top!r} is a field every record has; the person a record is from or about is one of "
-            f"{etype}'s own fields (declared type: id)")
+        bad(
+            ptr,
+            f"{top!r} is a field every record has; the person a record is from or about is one of "
+            f"{etype}'s own fields (declared type: id)",
+        )
         return
     field = props.get(top)
     if field is not None and sub:
@@ -109,14 +134,20 @@ def _person(data: dict, node: dict, etype: str, dotted: str, ptr: str, bad: Repo
         field = inner.get("properties", {}).get(sub) if inner.get("type") == "object" and "." not in sub else None
     if field is None:
         names = [k for k, v in props.items() if k not in ENVELOPE] + [
-            f"{k}.{c}" for k, v in props.items() if k not in ENVELOPE
-            for c in _resolve(data, v).get("properties", {})]
-        bad(ptr, f"person names {dotted!r}, which is no field of {etype}{did_you_mean(dotted, names)} (declare it "
-            "under fields: with type: id)")
+            f"{k}.{c}" for k, v in props.items() if k not in ENVELOPE for c in _resolve(data, v).get("properties", {})
+        ]
+        bad(
+            ptr,
+            f"person names {dotted!r}, which is no field of {etype}{did_you_mean(dotted, names)} (declare it "
+            "under fields: with type: id)",
+        )
         return
     if not is_id(data, field):
-        bad(ptr, f"person names {etype}.{dotted}, a {kind_of(data, field)} field; the person a record is from or "
-            "about is named by an id field (type: id)")
+        bad(
+            ptr,
+            f"person names {etype}.{dotted}, a {kind_of(data, field)} field; the person a record is from or "
+            "about is named by an id field (type: id)",
+        )
         return
     node[PERSON_MARK] = dotted
 
@@ -159,8 +190,11 @@ def _scales(declared: dict[str, list[str]], bad: Report) -> dict[str, list[str]]
                 ok = False
             seen.add(m)
         if len(seen) < 2:
-            bad(ptr, f"scale {name} has {len(seen)} member{'s' if len(seen) != 1 else ''}: a scale orders at least "
-                "two values, lowest first")
+            bad(
+                ptr,
+                f"scale {name} has {len(seen)} member{'s' if len(seen) != 1 else ''}: a scale orders at least "
+                "two values, lowest first",
+            )
             ok = False
         out[name] = list(members) if ok else []
     return out
@@ -199,8 +233,9 @@ def kind_of(data: dict, node: dict) -> str:
     return {"string": "text", "object": "mapping"}.get(t or "", t or "any value")
 
 
-def _extend_field(data: dict, node: dict, etype: str, fname: str, decl: dict, ptr: str, bad: Report,
-                  scales: dict[str, list[str]]) -> None:
+def _extend_field(
+    data: dict, node: dict, etype: str, fname: str, decl: dict, ptr: str, bad: Report, scales: dict[str, list[str]]
+) -> None:
     """A new optional field of a bundled type, or more values for one of its enum fields. A dotted
     name (`from.counterpart`) is a field of one of the type's object fields (a feedback giver, a
     mentee), added in a copy of that object's definition, so another type sharing it is unchanged."""
@@ -210,15 +245,20 @@ def _extend_field(data: dict, node: dict, etype: str, fname: str, decl: dict, pt
         inner = _resolve(data, props[parent]) if parent in props else None
         if inner is None or inner.get("type") != "object" or "." in child:
             objects = sorted(k for k, v in props.items() if _resolve(data, v).get("type") == "object")
-            bad(ptr, f"{etype} has no object field {parent!r} to add {child!r} to"
-                + (f" (its object fields: {', '.join(objects)})" if objects else " (it has no object fields)"))
+            bad(
+                ptr,
+                f"{etype} has no object field {parent!r} to add {child!r} to"
+                + (f" (its object fields: {', '.join(objects)})" if objects else " (it has no object fields)"),
+            )
             return
         props[parent] = copy.deepcopy(inner)
         _extend_field(data, props[parent], f"{etype}.{parent}", child, decl, ptr, bad, scales)
         return
     if decl.get("required"):
-        bad(f"{ptr}/required", "a field added to an existing evidence type stays optional: packets written "
-            "without it must stay valid")
+        bad(
+            f"{ptr}/required",
+            "a field added to an existing evidence type stays optional: packets written without it must stay valid",
+        )
     if fname not in props:
         built = _new_field(fname, decl, ptr, bad, scales)
         if built is not None:
@@ -232,13 +272,18 @@ def _extend_field(data: dict, node: dict, etype: str, fname: str, decl: dict, pt
     elif have != want:
         bad(f"{ptr}/type", f"{etype}.{fname} is already a field of type {have}; it cannot be redefined as {want}")
     elif have not in ("string", "list"):
-        bad(ptr, f"{etype}.{fname} is already a {have} field; only a field with a fixed list of values can be "
-            "extended (by more values:)")
+        bad(
+            ptr,
+            f"{etype}.{fname} is already a {have} field; only a field with a fixed list of values can be "
+            "extended (by more values:)",
+        )
     else:
         extra = sorted(set(decl) - {"type", "values", "description"})
         if extra:
-            bad(f"{ptr}/{extra[0]}", f"{extra[0]} cannot change on the existing field {etype}.{fname}; only "
-                "values: can be added")
+            bad(
+                f"{ptr}/{extra[0]}",
+                f"{extra[0]} cannot change on the existing field {etype}.{fname}; only values: can be added",
+            )
         props[fname] = _more_values(data, props[fname], decl.get("values", []), f"{etype}.{fname}", ptr, bad)
 
 
@@ -266,18 +311,25 @@ def reserved_names() -> frozenset[str]:
     return FACT_KEYS | FREE_TEXT_KEYS | {n for n in FREE_TEXT if "." not in n}
 
 
-def _new_field(fname: str, decl: dict, ptr: str, bad: Report, scales: dict[str, list[str]],
-               nested: bool = False) -> dict | None:
+def _new_field(
+    fname: str, decl: dict, ptr: str, bad: Report, scales: dict[str, list[str]], nested: bool = False
+) -> dict | None:
     """The JSON Schema of a declared field, or None when the declaration is wrong (reported).
     `nested`: a field of an object field of a new type (`by.id`), where only the names free text
     takes everywhere are kept (`id` names a person there, as in from.id)."""
     if fname in (FACT_KEYS | FREE_TEXT_KEYS if nested else reserved_names()):
-        bad(ptr, f"{fname!r} is a name ladder keeps for free text or for its own facts; a rule could never "
-            "read it: choose another name")
+        bad(
+            ptr,
+            f"{fname!r} is a name ladder keeps for free text or for its own facts; a rule could never "
+            "read it: choose another name",
+        )
         return None
     if TENURE_RE.search(fname):
-        bad(ptr, f"{fname!r} reads as tenure or time in level; the ladder measures impact, not the clock, so "
-            "no rule may use it")
+        bad(
+            ptr,
+            f"{fname!r} reads as tenure or time in level; the ladder measures impact, not the clock, so "
+            "no rule may use it",
+        )
         return None
     t = decl["type"]
     wrong = sorted(set(decl) - _KEYS_OF[t] - _COMMON_KEYS)
@@ -286,12 +338,18 @@ def _new_field(fname: str, decl: dict, ptr: str, bad: Report, scales: dict[str, 
     if t == "scale":
         name = decl.get("scale")
         if name is None:
-            bad(ptr, "a scale field names its scale: {type: scale, scale: NAME}, NAME one of the scales: "
-                "declared at the top of the file")
+            bad(
+                ptr,
+                "a scale field names its scale: {type: scale, scale: NAME}, NAME one of the scales: "
+                "declared at the top of the file",
+            )
             wrong.append("scale")
         elif name not in scales:
-            bad(f"{ptr}/scale", f"unknown scale {name!r}{did_you_mean(name, scales)} (scales declared: "
-                f"{listing(scales) or 'none'}; declare it under scales: at the top of the file, lowest first)")
+            bad(
+                f"{ptr}/scale",
+                f"unknown scale {name!r}{did_you_mean(name, scales)} (scales declared: "
+                f"{listing(scales) or 'none'}; declare it under scales: at the top of the file, lowest first)",
+            )
             wrong.append("scale")
         elif not scales[name]:
             wrong.append("scale")  # the scale itself is wrong, and reported
@@ -320,8 +378,12 @@ def _field_schema(decl: dict, lo: float, hi: float, scales: dict[str, list[str]]
     elif t == "string":
         out = {"type": "string", "enum": list(decl["values"])}
     elif t == "list":
-        out = {"type": "array", "maxItems": decl.get("max_items", len(decl["values"])), "uniqueItems": True,
-               "items": {"type": "string", "enum": list(decl["values"])}}
+        out = {
+            "type": "array",
+            "maxItems": decl.get("max_items", len(decl["values"])),
+            "uniqueItems": True,
+            "items": {"type": "string", "enum": list(decl["values"])},
+        }
     elif t in ("integer", "number"):
         out = {"type": t, "minimum": lo, "maximum": hi}
     elif t == "text":
@@ -333,8 +395,9 @@ def _field_schema(decl: dict, lo: float, hi: float, scales: dict[str, list[str]]
     return out
 
 
-def _add_type(data: dict, nodes: dict[str, dict], etype: str, body: dict, ptr: str, bad: Report,
-              scales: dict[str, list[str]]) -> None:
+def _add_type(
+    data: dict, nodes: dict[str, dict], etype: str, body: dict, ptr: str, bad: Report, scales: dict[str, list[str]]
+) -> None:
     """A new evidence type: the fields every record has (taken from the bundled types, so they are
     checked alike), its own fields, and one more branch of the evidence dispatch."""
     props: dict[str, Any] = {"type": {"const": etype}}
@@ -367,27 +430,42 @@ def _add_type(data: dict, nodes: dict[str, dict], etype: str, body: dict, ptr: s
     data["$defs"][etype] = node
     ev = data["$defs"]["evidence"]
     ev["properties"]["type"]["enum"].append(etype)
-    ev["allOf"].append({"if": {"properties": {"type": {"const": etype}}, "required": ["type"]},
-                        "then": {"$ref": f"#/$defs/{etype}"}})
+    ev["allOf"].append(
+        {"if": {"properties": {"type": {"const": etype}}, "required": ["type"]}, "then": {"$ref": f"#/$defs/{etype}"}}
+    )
     nodes[etype] = node
 
 
-def _add_object_field(props: dict, required: list[str], declared: dict, fname: str, decl: dict, ptr: str,
-                      bad: Report, scales: dict[str, list[str]]) -> None:
+def _add_object_field(
+    props: dict,
+    required: list[str],
+    declared: dict,
+    fname: str,
+    decl: dict,
+    ptr: str,
+    bad: Report,
+    scales: dict[str, list[str]],
+) -> None:
     """`by.id` on a new type: a field of its object field `by` (made when its first field is declared).
     The object is required when one of its fields is; it holds nothing undeclared, and no free text
     (the engine's facts carry an object a rule reads whole)."""
     parent, child = fname.split(".", 1)
     if parent in declared:
-        bad(ptr, f"{parent!r} is declared as a field of its own; {fname} would make it an object: declare only "
-            f"{parent}.<name> fields")
+        bad(
+            ptr,
+            f"{parent!r} is declared as a field of its own; {fname} would make it an object: declare only "
+            f"{parent}.<name> fields",
+        )
         return
     if parent in reserved_names() or TENURE_RE.search(parent):
         _new_field(parent, {"type": "boolean"}, ptr, bad, scales)  # says why the name cannot be used
         return
     if decl["type"] == "text":
-        bad(f"{ptr}/type", f"{fname}: a field of an object field is never free text (rules read the object "
-            f"whole); declare free text as a field of the record, {child}: {{type: text}}")
+        bad(
+            f"{ptr}/type",
+            f"{fname}: a field of an object field is never free text (rules read the object "
+            f"whole); declare free text as a field of the record, {child}: {{type: text}}",
+        )
         return
     built = _new_field(child, decl, ptr, bad, scales, nested=True)
     if built is None:

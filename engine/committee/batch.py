@@ -5,6 +5,7 @@ engine's C core can segfault) takes no packet with it: the packets it held are r
 one on a fresh worker, and a packet that kills a worker twice is reported as an error line.
 Memory stays flat: inputs are streamed and only a bounded window of packets is in flight.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,10 +47,16 @@ class BatchOptions:
 
 def line_options(opts: BatchOptions, anchors: Any) -> dict:
     """A verdict line's `options`: what it was made with, so `ladder reverify` replays it exactly."""
-    return {"target": opts.target, "track": opts.track, "paths": opts.paths, "plan": opts.plan,
-            "redact": opts.redact, "today": opts.today,
-            "people": anchors.people.digest if anchors.people is not None else None,
-            "cycles": anchors.calendar.digest if anchors.calendar is not None else None}
+    return {
+        "target": opts.target,
+        "track": opts.track,
+        "paths": opts.paths,
+        "plan": opts.plan,
+        "redact": opts.redact,
+        "today": opts.today,
+        "people": anchors.people.digest if anchors.people is not None else None,
+        "cycles": anchors.calendar.digest if anchors.calendar is not None else None,
+    }
 
 
 @dataclass
@@ -84,10 +91,17 @@ def _init_worker(opts: BatchOptions) -> None:
     from ..org.anchors import load_anchors
 
     # once per worker, as of the parent's day (checked by the parent first)
-    anchors = load_anchors(book, opts.people, opts.cycles,
-                           today=dt.date.fromisoformat(opts.today) if opts.today is not None else None)
-    _WORKER.update(opts=opts, book=book, evaluator=Evaluator(book), assessor=None, anchors=anchors,
-                   options=line_options(opts, anchors))
+    anchors = load_anchors(
+        book, opts.people, opts.cycles, today=dt.date.fromisoformat(opts.today) if opts.today is not None else None
+    )
+    _WORKER.update(
+        opts=opts,
+        book=book,
+        evaluator=Evaluator(book),
+        assessor=None,
+        anchors=anchors,
+        options=line_options(opts, anchors),
+    )
     if opts.paths and not opts.validate_only:
         from ..book.career_paths import load_paths
         from ..core.career_fit import PathAssessor
@@ -96,8 +110,9 @@ def _init_worker(opts: BatchOptions) -> None:
 
 
 def error_outcome(item: Item, kind: str, problems: list[dict], cid: str | None) -> Outcome:
-    line = dumps({"source": item.shown, "candidate": {"id": cid} if cid else None,
-                  "error": {"kind": kind, "problems": problems}})
+    line = dumps(
+        {"source": item.shown, "candidate": {"id": cid} if cid else None, "error": {"kind": kind, "problems": problems}}
+    )
     return Outcome(line, False, cid, source=item.shown, reason=first_problem(problems))
 
 
@@ -106,8 +121,9 @@ def process_item(item: Item) -> Outcome:
     if opts.validate_only:
         problems = validate_item(item, _WORKER["book"], opts.max_bytes, _WORKER["anchors"])
         return Outcome("", not problems, None, source=item.source, problems=problems, kind=item.kind)
-    r = pipeline.run(item, _WORKER["evaluator"], opts.target, opts.max_bytes, opts.track, _WORKER["anchors"],
-                     with_plan=opts.plan)
+    r = pipeline.run(
+        item, _WORKER["evaluator"], opts.target, opts.max_bytes, opts.track, _WORKER["anchors"], with_plan=opts.plan
+    )
     v = r.verdict
     if v is None:
         return error_outcome(item, r.kind, [p.as_dict() for p in r.problems], r.candidate)
@@ -124,8 +140,19 @@ def process_item(item: Item) -> Outcome:
     if opts.titles and not opts.redact and r.packet is not None:
         titles = {e["id"]: [e.get("type"), e.get("date"), e.get("title")] for e in r.packet.evidence}
     claims = fingerprints(r.packet.evidence, _WORKER["book"].integrity.once) if r.packet is not None else []
-    return Outcome(dumps(d), True, v.candidate_id, v.current_level, v.target_level, v.verdict, d["unmet"],
-                   item.shown, warnings=len(v.warnings), titles=titles, claims=claims)
+    return Outcome(
+        dumps(d),
+        True,
+        v.candidate_id,
+        v.current_level,
+        v.target_level,
+        v.verdict,
+        d["unmet"],
+        item.shown,
+        warnings=len(v.warnings),
+        titles=titles,
+        claims=claims,
+    )
 
 
 def validate_item(item: Item, book: Any, max_bytes: int, anchors: Any = None) -> list:
@@ -147,16 +174,23 @@ def _process_chunk(items: list[Item]) -> list[Outcome]:
 
 
 # -- parent side ------------------------------------------------------------------------------
-CRASH_MESSAGE = ("the rules engine crashed on this packet (twice); it was not evaluated. Please report it with "
-                 "the packet's shape, not its content")
+CRASH_MESSAGE = (
+    "the rules engine crashed on this packet (twice); it was not evaluated. Please report it with "
+    "the packet's shape, not its content"
+)
 
 
 def _crash_outcome(item: Item) -> Outcome:
     return error_outcome(item, "crash", [{"path": "", "message": CRASH_MESSAGE}], None)
 
 
-def run_batch(paths: list[str], opts: BatchOptions, emit: Callable[[Outcome], None], stdin=None,
-              selection: Selection | None = None) -> None:
+def run_batch(
+    paths: list[str],
+    opts: BatchOptions,
+    emit: Callable[[Outcome], None],
+    stdin=None,
+    selection: Selection | None = None,
+) -> None:
     """Evaluate every input, calling emit(outcome) once per packet, in input order (`selection`:
     --exclude globs, and the tally of the files read: engine.base.inputs.Selection)."""
     from ..core.firing import preload
@@ -215,19 +249,25 @@ class Summary:
     def text(self, streamed: bool = False) -> str:
         """The run's summary for stderr. `streamed` (`--out -`): lines went out as they were decided,
         so a repeated candidate is flagged only on its later lines and shared outcomes only here."""
-        lines = [f"{self.total} packet(s): " + ", ".join(
-            f"{self.by_verdict[k]} {k}" for k in ("ready", "not_ready", "insufficient_evidence")) +
-            f", {self.invalid} could not be evaluated"]
+        lines = [
+            f"{self.total} packet(s): "
+            + ", ".join(f"{self.by_verdict[k]} {k}" for k in ("ready", "not_ready", "insufficient_evidence"))
+            + f", {self.invalid} could not be evaluated"
+        ]
         if self.repeated:
             extra = sum(len(v) - 1 for v in self.repeated.values())
-            lines.append(f"{len(self.repeated)} candidate id(s) in more than one input, counted once (by the first "
-                         f"evaluated); {extra} later input(s) left out of the verdict counts, flagged "
-                         + ("on each later line, as streamed (\"also_in\"):" if streamed else "on every line (\"also_in\"):"))
-            lines += [f"  {cid}: {', '.join(srcs)}" for cid, srcs in list(self.repeated.items())[:self.MAX_FAILED]]
+            lines.append(
+                f"{len(self.repeated)} candidate id(s) in more than one input, counted once (by the first "
+                f"evaluated); {extra} later input(s) left out of the verdict counts, flagged "
+                + ('on each later line, as streamed ("also_in"):' if streamed else 'on every line ("also_in"):')
+            )
+            lines += [f"  {cid}: {', '.join(srcs)}" for cid, srcs in list(self.repeated.items())[: self.MAX_FAILED]]
         shared = self.outcomes.text(self.MAX_FAILED)
         if shared and streamed:
-            shared[0] = shared[0].replace("flagged on each of their lines", "named here only (streamed lines cannot "
-                                          "know a later claim; --out FILE flags each line)")
+            shared[0] = shared[0].replace(
+                "flagged on each of their lines",
+                "named here only (streamed lines cannot know a later claim; --out FILE flags each line)",
+            )
         lines += shared
         if self.failed:
             lines.append("could not be evaluated:")
@@ -235,8 +275,10 @@ class Summary:
             if self.invalid > len(self.failed):
                 lines.append(f"  ... and {self.invalid - len(self.failed)} more (each has an error line)")
         if self.warned:
-            lines.append(f"{self.warned} packet(s) carry {self.warnings} integrity warning(s) for the committee "
-                         "to look at (each verdict line lists them under \"warnings\")")
+            lines.append(
+                f"{self.warned} packet(s) carry {self.warnings} integrity warning(s) for the committee "
+                'to look at (each verdict line lists them under "warnings")'
+            )
         if self.by_target:
             lines.append("by target level: " + ", ".join(f"{k} {v}" for k, v in sorted(self.by_target.items())))
         if self.unmet:
@@ -244,8 +286,6 @@ class Summary:
             top = sorted(self.unmet.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
             lines += [f"  {n:>6}  {cid}" for cid, n in top]
         return terminal_lines(lines)  # each line escaped whole: sources and ids come from files
-
-
 
 
 class Progress:
@@ -268,8 +308,7 @@ class Progress:
             eta = (self.total - self.done) / rate if rate else 0
             bar_w = 24
             filled = int(bar_w * self.done / self.total)
-            msg = (f"\r[{'#' * filled}{'.' * (bar_w - filled)}] {self.done}/{self.total} "
-                   f"{rate:,.0f}/s ETA {eta:,.0f}s ")
+            msg = f"\r[{'#' * filled}{'.' * (bar_w - filled)}] {self.done}/{self.total} {rate:,.0f}/s ETA {eta:,.0f}s "
         else:
             msg = f"\r{self.done} done {rate:,.0f}/s "
         self.stream.write(msg)

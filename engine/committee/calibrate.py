@@ -10,6 +10,7 @@ Agreement pairs each verdict with one decision: ready with promoted, not_ready w
 not_promoted, insufficient_evidence with deferred (too little evidence to judge now, and a
 decision put off, are the same call). Kappa is Cohen's over that 3 x 3 table.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -55,7 +56,8 @@ class Calibration:
     tool_unmet: Counter = field(default_factory=Counter)  # criterion -> candidates the tool left it unmet
     paths: Counter = field(default_factory=Counter)  # path (levels) -> candidates: who was assessed on what
     groups: dict[str, dict[str, dict[str, dict[str, int]]]] = field(
-        default_factory=lambda: {"level": {}, "track": {}, "org": {}})
+        default_factory=lambda: {"level": {}, "track": {}, "org": {}}
+    )
     without_decision: int = 0
     without_verdict: int = 0
     not_evaluated: int = 0
@@ -73,8 +75,13 @@ class Calibration:
             self.more_problems += 1
 
 
-def calibrate(book: RuleBook, results_path: str, decisions_path: str | None, cycle: str | None = None,
-              packets: list[str] | tuple[str, ...] = ()) -> Calibration:
+def calibrate(
+    book: RuleBook,
+    results_path: str,
+    decisions_path: str | None,
+    cycle: str | None = None,
+    packets: list[str] | tuple[str, ...] = (),
+) -> Calibration:
     """`decisions_path` (a decisions file) and/or `packets` (whose `committee:` sections are
     decisions too; a file's row for the same candidate and cycle comes first)."""
     rows: list = []
@@ -127,22 +134,46 @@ def calibrate(book: RuleBook, results_path: str, decisions_path: str | None, cyc
         for crit, value in d.overrides:
             tool = override_status(crit, s, level_of)
             if tool is None:
-                cal.problem(Problem(d.source, "overrides", f"{crit!r} was not assessed for {d.candidate!r} "
-                                    f"(target {s.target}, {results_path}:{item.number})", line=d.line,
-                                    kind="decisions"))
+                cal.problem(
+                    Problem(
+                        d.source,
+                        "overrides",
+                        f"{crit!r} was not assessed for {d.candidate!r} "
+                        f"(target {s.target}, {results_path}:{item.number})",
+                        line=d.line,
+                        kind="decisions",
+                    )
+                )
             elif tool == value:
-                cal.notes.append(Problem(d.source, "overrides", f"{crit}={value} agrees with the tool "
-                                         f"({results_path}:{item.number}): not counted as an override",
-                                         line=d.line, kind="decisions", severity="warning"))
+                cal.notes.append(
+                    Problem(
+                        d.source,
+                        "overrides",
+                        f"{crit}={value} agrees with the tool "
+                        f"({results_path}:{item.number}): not counted as an override",
+                        line=d.line,
+                        kind="decisions",
+                        severity="warning",
+                    )
+                )
             else:
                 cal.overrides.setdefault(crit, Counter())[value] += 1
                 counted.append(f"{crit} -> {value}")
         if counted or PAIRED[s.verdict] != d.decision:
-            cal.disagreements.append({"candidate": s.candidate, "cycle": s.cycle, "target": s.target,
-                                      "rules_said": s.verdict, "committee_decided": d.decision,
-                                      "overrides": counted, "reason": d.reason, "decided_on": d.decided_on,
-                                      "decided_by": d.decided_by,
-                                      "decision_line": d.line})
+            cal.disagreements.append(
+                {
+                    "candidate": s.candidate,
+                    "cycle": s.cycle,
+                    "target": s.target,
+                    "rules_said": s.verdict,
+                    "committee_decided": d.decision,
+                    "overrides": counted,
+                    "reason": d.reason,
+                    "decided_on": d.decided_on,
+                    "decided_by": d.decided_by,
+                    "decision_line": d.line,
+                }
+            )
     cal.disagreements.sort(key=lambda r: (r["candidate"], r["cycle"] or ""))
     cal.without_verdict = sum(1 for d in matcher.rows() if (d.source, d.line) not in used)
     return cal
@@ -160,9 +191,17 @@ def criteria_rows(cal: Calibration, book: RuleBook) -> list[dict]:
     for crit, c in cal.overrides.items():
         assessed = _assessed(cal, level_of.get(crit, crit.split(".", 1)[0]))
         unmet = cal.tool_unmet[crit]
-        rows.append({"id": crit, "level": level_of.get(crit), "overridden_to_met": c["met"],
-                     "overridden_to_unmet": c["unmet"], "assessed": assessed, "tool_met": assessed - unmet,
-                     "tool_unmet": unmet})
+        rows.append(
+            {
+                "id": crit,
+                "level": level_of.get(crit),
+                "overridden_to_met": c["met"],
+                "overridden_to_unmet": c["unmet"],
+                "assessed": assessed,
+                "tool_met": assessed - unmet,
+                "tool_unmet": unmet,
+            }
+        )
     rows.sort(key=lambda r: (-(r["overridden_to_met"] + r["overridden_to_unmet"]), r["id"]))
     return rows
 
@@ -180,8 +219,9 @@ def group_rows(cal: Calibration) -> dict[str, list[dict]]:
             if n < SUPPRESS_BELOW:
                 rows.append({"id": key, "suppressed": True})
             else:
-                rows.append({"id": key, "candidates": n, "agreement": agree, "kappa": kappa,
-                             "matrix": _suppressed(groups[key])})
+                rows.append(
+                    {"id": key, "candidates": n, "agreement": agree, "kappa": kappa, "matrix": _suppressed(groups[key])}
+                )
         out[dim] = rows
     return out
 
@@ -198,10 +238,19 @@ def suggestions(cal: Calibration, book: RuleBook, rows: list[dict]) -> list[dict
             copy, rel = "ladder init COPY --bundled", f"COPY/rules/{Path(file).name}"
             how = "ladder audit --rules COPY/rules --base HEAD --packets PACKETS"
         else:
-            how = "ladder audit --base HEAD --packets PACKETS" + (f" --rules {_rel(str(Path(file).parent))}"
-                                                                  if file and not _bundled(file) else "")
-        out.append({"id": r["id"], "overrides": r["overridden_to_met"] + r["overridden_to_unmet"],
-                    "committee_says": way, "copy_first": copy, "rules_file": rel, "try": how})
+            how = "ladder audit --base HEAD --packets PACKETS" + (
+                f" --rules {_rel(str(Path(file).parent))}" if file and not _bundled(file) else ""
+            )
+        out.append(
+            {
+                "id": r["id"],
+                "overrides": r["overridden_to_met"] + r["overridden_to_unmet"],
+                "committee_says": way,
+                "copy_first": copy,
+                "rules_file": rel,
+                "try": how,
+            }
+        )
     return out
 
 
@@ -232,14 +281,27 @@ def _rel(file: str) -> str:
 def as_dict(cal: Calibration, book: RuleBook) -> dict:
     n, agree, kappa = agreement(cal.matrix)
     rows = criteria_rows(cal, book)
-    return {"results": cal.results, "decisions": cal.decisions, "cycle": cal.cycle,
-            "candidates": n, "matrix": cal.matrix, "agreement": agree, "kappa": kappa,
-            "pairs": PAIRED, "criteria": rows, "groups": group_rows(cal),
-            "disagreed_most": suggestions(cal, book, rows), "disagreements": cal.disagreements,
-            "unmatched": {"verdicts_without_decision": cal.without_decision,
-                          "decisions_without_verdict": cal.without_verdict,
-                          "not_evaluated": cal.not_evaluated, "duplicate_verdicts": cal.duplicates},
-            "suppressed_below": SUPPRESS_BELOW}
+    return {
+        "results": cal.results,
+        "decisions": cal.decisions,
+        "cycle": cal.cycle,
+        "candidates": n,
+        "matrix": cal.matrix,
+        "agreement": agree,
+        "kappa": kappa,
+        "pairs": PAIRED,
+        "criteria": rows,
+        "groups": group_rows(cal),
+        "disagreed_most": suggestions(cal, book, rows),
+        "disagreements": cal.disagreements,
+        "unmatched": {
+            "verdicts_without_decision": cal.without_decision,
+            "decisions_without_verdict": cal.without_verdict,
+            "not_evaluated": cal.not_evaluated,
+            "duplicate_verdicts": cal.duplicates,
+        },
+        "suppressed_below": SUPPRESS_BELOW,
+    }
 
 
 # -- reporters ------------------------------------------------------------------------------------
@@ -254,20 +316,28 @@ def _cell(n: int | None) -> str:
 
 
 def render_text(d: dict) -> str:
-    out = [f"calibration: {d['results']} against {d['decisions']}" + (f" (cycle {d['cycle']})" if d["cycle"] else ""),
-           f"{d['candidates']} candidate(s) with a verdict and a decision; agreement {_f(d['agreement'], True)}, "
-           f"Cohen's kappa {_f(d['kappa'])}", ""]
+    out = [
+        f"calibration: {d['results']} against {d['decisions']}" + (f" (cycle {d['cycle']})" if d["cycle"] else ""),
+        f"{d['candidates']} candidate(s) with a verdict and a decision; agreement {_f(d['agreement'], True)}, "
+        f"Cohen's kappa {_f(d['kappa'])}",
+        "",
+    ]
     out += _table_text(d["matrix"])
     u = d["unmatched"]
-    out += ["", f"not paired: {u['verdicts_without_decision']} verdict(s) without a decision, "
-            f"{u['decisions_without_verdict']} decision(s) without a verdict, {u['not_evaluated']} packet(s) not "
-            f"evaluated, {u['duplicate_verdicts']} repeated verdict(s)"]
+    out += [
+        "",
+        f"not paired: {u['verdicts_without_decision']} verdict(s) without a decision, "
+        f"{u['decisions_without_verdict']} decision(s) without a verdict, {u['not_evaluated']} packet(s) not "
+        f"evaluated, {u['duplicate_verdicts']} repeated verdict(s)",
+    ]
     out += ["", "overrides by criterion (the committee judged it met / unmet against the tool):"]
     if not d["criteria"]:
         out.append("  none")
     for r in d["criteria"]:
-        out.append(f"  {r['id']}: to met {r['overridden_to_met']} of {r['tool_unmet']} unmet, to unmet "
-                   f"{r['overridden_to_unmet']} of {r['tool_met']} met")
+        out.append(
+            f"  {r['id']}: to met {r['overridden_to_met']} of {r['tool_unmet']} unmet, to unmet "
+            f"{r['overridden_to_unmet']} of {r['tool_met']} met"
+        )
     for dim, rows in d["groups"].items():
         if not rows:
             continue
@@ -276,20 +346,30 @@ def render_text(d: dict) -> str:
             if r.get("suppressed"):
                 out.append(f"  {r['id']}: fewer than {d['suppressed_below']} candidates")
             else:
-                out.append(f"  {r['id']}: {r['candidates']} candidates, agreement {_f(r['agreement'], True)}, "
-                           f"kappa {_f(r['kappa'])}")
+                out.append(
+                    f"  {r['id']}: {r['candidates']} candidates, agreement {_f(r['agreement'], True)}, "
+                    f"kappa {_f(r['kappa'])}"
+                )
     if d["disagreements"]:
-        out += ["", "where the committee decided otherwise (candidate: rules said -> committee decided; overrides; reason):"]
-        out += [f"  {r['candidate']} ({r['target']}): {r['rules_said']} -> {r['committee_decided']}"
-                + (f" (by {r['decided_by']})" if r.get("decided_by") else "")
-                + (f"; {', '.join(r['overrides'])}" if r["overrides"] else "")
-                + (f"; reason: {r['reason']}" if r["reason"] else "") for r in d["disagreements"]]
+        out += [
+            "",
+            "where the committee decided otherwise (candidate: rules said -> committee decided; overrides; reason):",
+        ]
+        out += [
+            f"  {r['candidate']} ({r['target']}): {r['rules_said']} -> {r['committee_decided']}"
+            + (f" (by {r['decided_by']})" if r.get("decided_by") else "")
+            + (f"; {', '.join(r['overrides'])}" if r["overrides"] else "")
+            + (f"; reason: {r['reason']}" if r["reason"] else "")
+            for r in d["disagreements"]
+        ]
     if d["disagreed_most"]:
         out += ["", "disagreed with most (candidates for a rule change):"]
         for s in d["disagreed_most"]:
             copy = f"copy the ladder (`{s['copy_first']}`, then commit the copy), " if s["copy_first"] else ""
-            out.append(f"  {s['id']}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}; {copy}edit "
-                       f"it in {s['rules_file']}, then `{s['try']}` lists whose verdict the change flips")
+            out.append(
+                f"  {s['id']}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}; {copy}edit "
+                f"it in {s['rules_file']}, then `{s['try']}` lists whose verdict the change flips"
+            )
     return terminal_lines(out)  # each line escaped whole: group ids and sources come from files
 
 
@@ -303,41 +383,66 @@ def _table_text(m: dict) -> list[str]:
 
 
 def render_markdown(d: dict) -> str:
-    out = [f"## Calibration: {d['candidates']} candidates" + (f", cycle {d['cycle']}" if d["cycle"] else ""), "",
-           f"Agreement **{_f(d['agreement'], True)}**, Cohen's kappa **{_f(d['kappa'])}** (ready pairs with "
-           "promoted, not ready with not promoted, insufficient evidence with deferred).", "",
-           "| tool \\ committee | " + " | ".join(DECISIONS) + " |", "|---|" + "---:|" * len(DECISIONS)]
+    out = [
+        f"## Calibration: {d['candidates']} candidates" + (f", cycle {d['cycle']}" if d["cycle"] else ""),
+        "",
+        f"Agreement **{_f(d['agreement'], True)}**, Cohen's kappa **{_f(d['kappa'])}** (ready pairs with "
+        "promoted, not ready with not promoted, insufficient evidence with deferred).",
+        "",
+        "| tool \\ committee | " + " | ".join(DECISIONS) + " |",
+        "|---|" + "---:|" * len(DECISIONS),
+    ]
     out += [f"| {v} | " + " | ".join(_cell(d["matrix"][v][x]) for x in DECISIONS) + " |" for v in VERDICTS]
     out += ["", "### Overrides by criterion", ""]
     if d["criteria"]:
         out += ["| criterion | to met | tool unmet | to unmet | tool met |", "|---|---:|---:|---:|---:|"]
-        out += [f"| {_code(r['id'])} | {r['overridden_to_met']} | {r['tool_unmet']} | {r['overridden_to_unmet']} | "
-                f"{r['tool_met']} |" for r in d["criteria"]]
+        out += [
+            f"| {_code(r['id'])} | {r['overridden_to_met']} | {r['tool_unmet']} | {r['overridden_to_unmet']} | "
+            f"{r['tool_met']} |"
+            for r in d["criteria"]
+        ]
     else:
         out.append("None.")
     for dim, rows in d["groups"].items():
         if rows:
             out += ["", f"### By {dim}", "", "| " + dim + " | candidates | agreement | kappa |", "|---|---:|---:|---:|"]
-            out += [f"| {_md(r['id'])} | <{d['suppressed_below']} | | |" if r.get("suppressed") else
-                    f"| {_md(r['id'])} | {r['candidates']} | {_f(r['agreement'], True)} | {_f(r['kappa'])} |"
-                    for r in rows]
+            out += [
+                f"| {_md(r['id'])} | <{d['suppressed_below']} | | |"
+                if r.get("suppressed")
+                else f"| {_md(r['id'])} | {r['candidates']} | {_f(r['agreement'], True)} | {_f(r['kappa'])} |"
+                for r in rows
+            ]
     if d["disagreements"]:
-        out += ["", "### Where the committee decided otherwise", "",
-                "| candidate | target | rules said | committee decided | overrides | reason |", "|---|---|---|---|---|---|"]
-        out += [f"| {_md(r['candidate'])} | {_md(r['target'])} | {r['rules_said']} | {r['committee_decided']}"
-                + (f" (by {_md(r['decided_by'])})" if r.get("decided_by") else "") + " | "
-                f"{_md(', '.join(r['overrides']))} | {_md(r['reason'])} |" for r in d["disagreements"]]
+        out += [
+            "",
+            "### Where the committee decided otherwise",
+            "",
+            "| candidate | target | rules said | committee decided | overrides | reason |",
+            "|---|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {_md(r['candidate'])} | {_md(r['target'])} | {r['rules_said']} | {r['committee_decided']}"
+            + (f" (by {_md(r['decided_by'])})" if r.get("decided_by") else "")
+            + " | "
+            f"{_md(', '.join(r['overrides']))} | {_md(r['reason'])} |"
+            for r in d["disagreements"]
+        ]
     if d["disagreed_most"]:
         out += ["", "### Disagreed with most", ""]
-        out += [f"1. {_code(s['id'])}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}. "
-                + (f"Copy the ladder with {_code(s['copy_first'])} and commit the copy; " if s["copy_first"] else "")
-                + f"Edit it in {_code(s['rules_file'])}, then run {_code(s['try'])}." for s in d["disagreed_most"]]
+        out += [
+            f"1. {_code(s['id'])}: overridden {s['overrides']} time(s), mostly to {s['committee_says']}. "
+            + (f"Copy the ladder with {_code(s['copy_first'])} and commit the copy; " if s["copy_first"] else "")
+            + f"Edit it in {_code(s['rules_file'])}, then run {_code(s['try'])}."
+            for s in d["disagreed_most"]
+        ]
     return "\n".join(out) + "\n"
 
 
-_CAL_CSS = ("body{font:15px/1.4 system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse;"
-            "margin:.5em 0}td,th{border:1px solid #999;padding:.2em .6em;text-align:right}"
-            "th[scope=row],td:first-child{text-align:left}") + charts.CSS
+_CAL_CSS = (
+    "body{font:15px/1.4 system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse;"
+    "margin:.5em 0}td,th{border:1px solid #999;padding:.2em .6em;text-align:right}"
+    "th[scope=row],td:first-child{text-align:left}"
+) + charts.CSS
 
 
 def _charts(d: dict) -> dict[str, str]:
@@ -345,22 +450,51 @@ def _charts(d: dict) -> dict[str, str]:
     agreement matrix as a heat map (the agreeing pairs outlined), the overrides per criterion as
     bars to met and to unmet, and the agreement per group with its count (suppressed groups
     written as such, as in the table)."""
-    matrix = charts.heatmap(list(VERDICTS), list(DECISIONS), [[d["matrix"][v][x] for x in DECISIONS] for v in VERDICTS],
-                            "Tool verdict (rows) against the committee's decision (columns); agreeing pairs outlined",
-                            diagonal=[(i, DECISIONS.index(PAIRED[v])) for i, v in enumerate(VERDICTS)], shown=_cell)
-    overrides = charts.diverging([(r["id"], r["overridden_to_unmet"], r["overridden_to_met"]) for r in d["criteria"]],
-                                 "Overrides per criterion: to unmet (left), to met (right)",
-                                 ("to_unmet", "to unmet"), ("to_met", "to met")) if d["criteria"] else ""
+    matrix = charts.heatmap(
+        list(VERDICTS),
+        list(DECISIONS),
+        [[d["matrix"][v][x] for x in DECISIONS] for v in VERDICTS],
+        "Tool verdict (rows) against the committee's decision (columns); agreeing pairs outlined",
+        diagonal=[(i, DECISIONS.index(PAIRED[v])) for i, v in enumerate(VERDICTS)],
+        shown=_cell,
+    )
+    overrides = (
+        charts.diverging(
+            [(r["id"], r["overridden_to_unmet"], r["overridden_to_met"]) for r in d["criteria"]],
+            "Overrides per criterion: to unmet (left), to met (right)",
+            ("to_unmet", "to unmet"),
+            ("to_met", "to met"),
+        )
+        if d["criteria"]
+        else ""
+    )
     groups = []
     for dim, rs in d["groups"].items():
         if rs:
-            groups.append(charts.bars(
-                [(r["id"], None, "share", f"fewer than {d['suppressed_below']}") if r.get("suppressed") else
-                 (r["id"], None if r["agreement"] is None else round(r["agreement"] * 100, 1), "share",
-                  f"{_f(r['agreement'], True)} of {r['candidates']}") for r in rs],
-                f"Agreement by {dim} (groups under {d['suppressed_below']} not shown)", 100, (), kind="agreement"))
-    return {"matrix": charts.figure_row([matrix]), "overrides": charts.figure_row([overrides]),
-            "groups": charts.figure_row(groups)}
+            groups.append(
+                charts.bars(
+                    [
+                        (r["id"], None, "share", f"fewer than {d['suppressed_below']}")
+                        if r.get("suppressed")
+                        else (
+                            r["id"],
+                            None if r["agreement"] is None else round(r["agreement"] * 100, 1),
+                            "share",
+                            f"{_f(r['agreement'], True)} of {r['candidates']}",
+                        )
+                        for r in rs
+                    ],
+                    f"Agreement by {dim} (groups under {d['suppressed_below']} not shown)",
+                    100,
+                    (),
+                    kind="agreement",
+                )
+            )
+    return {
+        "matrix": charts.figure_row([matrix]),
+        "overrides": charts.figure_row([overrides]),
+        "groups": charts.figure_row(groups),
+    }
 
 
 def render_html(d: dict) -> str:
@@ -369,56 +503,94 @@ def render_html(d: dict) -> str:
     own style (by sha256)."""
     from ..base.escape import html_attr, html_csp, html_text as e
 
-    rows = "".join(f'<tr><th scope="row">{e(v)}</th>' + "".join(f"<td>{e(_cell(d['matrix'][v][x]))}</td>"
-                                                                 for x in DECISIONS) + "</tr>" for v in VERDICTS)
-    crit = "".join(f"<tr><td><code>{e(r['id'])}</code></td><td>{e(r['overridden_to_met'])}</td>"
-                   f"<td>{e(r['tool_unmet'])}</td><td>{e(r['overridden_to_unmet'])}</td><td>{e(r['tool_met'])}</td></tr>"
-                   for r in d["criteria"])
+    rows = "".join(
+        f'<tr><th scope="row">{e(v)}</th>'
+        + "".join(f"<td>{e(_cell(d['matrix'][v][x]))}</td>" for x in DECISIONS)
+        + "</tr>"
+        for v in VERDICTS
+    )
+    crit = "".join(
+        f"<tr><td><code>{e(r['id'])}</code></td><td>{e(r['overridden_to_met'])}</td>"
+        f"<td>{e(r['tool_unmet'])}</td><td>{e(r['overridden_to_unmet'])}</td><td>{e(r['tool_met'])}</td></tr>"
+        for r in d["criteria"]
+    )
     groups = ""
     for dim, rs in d["groups"].items():
         if not rs:
             continue
-        body = "".join(f'<tr><td>{e(r["id"])}</td><td colspan="3">fewer than {e(d["suppressed_below"])}</td></tr>'
-                       if r.get("suppressed") else
-                       f"<tr><td>{e(r['id'])}</td><td>{e(r['candidates'])}</td><td>{e(_f(r['agreement'], True))}</td>"
-                       f"<td>{e(_f(r['kappa']))}</td></tr>" for r in rs)
-        groups += (f"<h2>By {e(dim)}</h2><table><thead><tr><th>{e(dim)}</th><th>candidates</th><th>agreement</th>"
-                   f"<th>kappa</th></tr></thead><tbody>{body}</tbody></table>")
+        body = "".join(
+            f'<tr><td>{e(r["id"])}</td><td colspan="3">fewer than {e(d["suppressed_below"])}</td></tr>'
+            if r.get("suppressed")
+            else f"<tr><td>{e(r['id'])}</td><td>{e(r['candidates'])}</td><td>{e(_f(r['agreement'], True))}</td>"
+            f"<td>{e(_f(r['kappa']))}</td></tr>"
+            for r in rs
+        )
+        groups += (
+            f"<h2>By {e(dim)}</h2><table><thead><tr><th>{e(dim)}</th><th>candidates</th><th>agreement</th>"
+            f"<th>kappa</th></tr></thead><tbody>{body}</tbody></table>"
+        )
     figs = _charts(d)
-    dis = "".join(f"<tr><td>{e(r['candidate'])}</td><td>{e(r['target'])}</td><td>{e(r['rules_said'])}</td>"
-                  f"<td>{e(r['committee_decided'])}{e(' (by ' + r['decided_by'] + ')' if r.get('decided_by') else '')}</td><td>{e(', '.join(r['overrides']))}</td><td>{e(r['reason'])}</td>"
-                  "</tr>" for r in d["disagreements"])
-    sugg = "".join(f"<li><code>{e(s['id'])}</code>: overridden {e(s['overrides'])} time(s), mostly to "
-                   f"{e(s['committee_says'])}. "
-                   + (f"Copy the ladder with <code>{e(s['copy_first'])}</code> and commit the copy. "
-                      if s["copy_first"] else "") + f"Edit it in <code>{e(s['rules_file'])}</code>, then run "
-                   f"<code>{e(s['try'])}</code>.</li>" for s in d["disagreed_most"])
-    return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            f'<meta http-equiv="Content-Security-Policy"{html_attr("content", html_csp(None, _CAL_CSS))}>'
-            f"<title>ladder calibration</title><style>{_CAL_CSS}</style></head><body>{charts.DEFS}"
-            f"<h1>Calibration: {e(d['candidates'])} candidates{e(', cycle ' + d['cycle']) if d['cycle'] else ''}</h1>"
-            f"<p>Agreement <strong>{e(_f(d['agreement'], True))}</strong>, Cohen's kappa <strong>{e(_f(d['kappa']))}"
-            "</strong> (ready pairs with promoted, not ready with not promoted, insufficient evidence with deferred).</p>"
-            "<table><thead><tr><th>tool \\ committee</th>" + "".join(f"<th>{e(x)}</th>" for x in DECISIONS) +
-            f"</tr></thead><tbody>{rows}</tbody></table>{figs['matrix']}<h2>Overrides by criterion</h2>" +
-            (f"<table><thead><tr><th>criterion</th><th>to met</th><th>tool unmet</th><th>to unmet</th>"
-             f"<th>tool met</th></tr></thead><tbody>{crit}</tbody></table>{figs['overrides']}" if crit else "<p>None.</p>")
-            + groups + figs["groups"] +
-            ("<h2>Where the committee decided otherwise</h2><table><thead><tr><th>candidate</th><th>target</th>"
-             "<th>rules said</th><th>committee decided</th><th>overrides</th><th>reason</th></tr></thead>"
-             f"<tbody>{dis}</tbody></table>" if dis else "") +
-            (f"<h2>Disagreed with most</h2><ol>{sugg}</ol>" if sugg else "") + "</body></html>\n")
+    dis = "".join(
+        f"<tr><td>{e(r['candidate'])}</td><td>{e(r['target'])}</td><td>{e(r['rules_said'])}</td>"
+        f"<td>{e(r['committee_decided'])}{e(' (by ' + r['decided_by'] + ')' if r.get('decided_by') else '')}</td><td>{e(', '.join(r['overrides']))}</td><td>{e(r['reason'])}</td>"
+        "</tr>"
+        for r in d["disagreements"]
+    )
+    sugg = "".join(
+        f"<li><code>{e(s['id'])}</code>: overridden {e(s['overrides'])} time(s), mostly to "
+        f"{e(s['committee_says'])}. "
+        + (f"Copy the ladder with <code>{e(s['copy_first'])}</code> and commit the copy. " if s["copy_first"] else "")
+        + f"Edit it in <code>{e(s['rules_file'])}</code>, then run "
+        f"<code>{e(s['try'])}</code>.</li>"
+        for s in d["disagreed_most"]
+    )
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy"{html_attr("content", html_csp(None, _CAL_CSS))}>'
+        f"<title>ladder calibration</title><style>{_CAL_CSS}</style></head><body>{charts.DEFS}"
+        f"<h1>Calibration: {e(d['candidates'])} candidates{e(', cycle ' + d['cycle']) if d['cycle'] else ''}</h1>"
+        f"<p>Agreement <strong>{e(_f(d['agreement'], True))}</strong>, Cohen's kappa <strong>{e(_f(d['kappa']))}"
+        "</strong> (ready pairs with promoted, not ready with not promoted, insufficient evidence with deferred).</p>"
+        "<table><thead><tr><th>tool \\ committee</th>"
+        + "".join(f"<th>{e(x)}</th>" for x in DECISIONS)
+        + f"</tr></thead><tbody>{rows}</tbody></table>{figs['matrix']}<h2>Overrides by criterion</h2>"
+        + (
+            f"<table><thead><tr><th>criterion</th><th>to met</th><th>tool unmet</th><th>to unmet</th>"
+            f"<th>tool met</th></tr></thead><tbody>{crit}</tbody></table>{figs['overrides']}"
+            if crit
+            else "<p>None.</p>"
+        )
+        + groups
+        + figs["groups"]
+        + (
+            "<h2>Where the committee decided otherwise</h2><table><thead><tr><th>candidate</th><th>target</th>"
+            "<th>rules said</th><th>committee decided</th><th>overrides</th><th>reason</th></tr></thead>"
+            f"<tbody>{dis}</tbody></table>"
+            if dis
+            else ""
+        )
+        + (f"<h2>Disagreed with most</h2><ol>{sugg}</ol>" if sugg else "")
+        + "</body></html>\n"
+    )
 
 
 RENDER = {"text": render_text, "json": dumps, "markdown": render_markdown, "html": render_html}
 
 
-def execute(book: RuleBook, results_path: str, decisions_path: str | None, fmt: str = "text",
-            cycle: str | None = None, packets: list[str] | tuple[str, ...] = ()) -> Outcome:
+def execute(
+    book: RuleBook,
+    results_path: str,
+    decisions_path: str | None,
+    fmt: str = "text",
+    cycle: str | None = None,
+    packets: list[str] | tuple[str, ...] = (),
+) -> Outcome:
     """The figures; exit 3 when a line or row had to be left out."""
     if decisions_path is None and not packets:
-        raise UsageError(summary="calibrate needs the committee's decisions: --decisions FILE, or the packets "
-                                 "whose committee: sections hold them (--packets)")
+        raise UsageError(
+            summary="calibrate needs the committee's decisions: --decisions FILE, or the packets "
+            "whose committee: sections hold them (--packets)"
+        )
     cal = calibrate(book, results_path, decisions_path, cycle, packets)
     d = as_dict(cal, book)
     err = problems_text(cal.problems, cal.more_problems)

@@ -9,6 +9,7 @@ escaped yet); `markdown` and `html` render it, every value through engine.base.e
 The output is a pure function of the inputs: no clock (`--today` only decides the one check that
 reads it), no randomness, the same bytes for the same files.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -94,9 +95,16 @@ def _record(r: dict, redact: bool) -> str:
     return head + (f"; confirmed by {r['verified_by']}" if r.get("verified_by") else "; not confirmed by anyone else")
 
 
-_GIVER = {"manager": "their manager", "skip-level": "their manager's manager", "peer": "a peer",
-          "direct-report": "a direct report", "cross-functional": "a cross-functional partner",
-          "executive": "an executive", "customer": "a customer", "partner": "a partner"}
+_GIVER = {
+    "manager": "their manager",
+    "skip-level": "their manager's manager",
+    "peer": "a peer",
+    "direct-report": "a direct report",
+    "cross-functional": "a cross-functional partner",
+    "executive": "an executive",
+    "customer": "a customer",
+    "partner": "a partner",
+}
 
 
 def _words(x: object) -> str:
@@ -109,50 +117,124 @@ _RELATION = {
     "skip-level": ("your manager's manager", "leaders two levels above you"),
     "peer": ("a fellow PM you worked with this half", "fellow PMs you worked with this half"),
     "direct-report": ("someone who reports to you", "people who report to you"),
-    "cross-functional": ("a cross-functional partner you worked with this half",
-                         "cross-functional partners you worked with this half"),
+    "cross-functional": (
+        "a cross-functional partner you worked with this half",
+        "cross-functional partners you worked with this half",
+    ),
     "executive": ("an executive who has seen your work", "executives who have seen your work"),
     "customer": ("a customer you worked with", "customers you worked with"),
     "partner": ("a partner you worked with", "partners you worked with"),
 }
-_SCOPE = {"feature": "a feature", "product-area": "a piece of work for your product area",
-          "cross-team": "a piece of work that spans several teams", "portfolio": "work across a portfolio of products",
-          "company": "a company-wide piece of work"}
-_SCOPE_AT = {"feature": "", "product-area": " for your product area", "cross-team": " across several teams",
-             "portfolio": " across a portfolio", "company": " for the whole company"}
+_SCOPE = {
+    "feature": "a feature",
+    "product-area": "a piece of work for your product area",
+    "cross-team": "a piece of work that spans several teams",
+    "portfolio": "work across a portfolio of products",
+    "company": "a company-wide piece of work",
+}
+_SCOPE_AT = {
+    "feature": "",
+    "product-area": " for your product area",
+    "cross-team": " across several teams",
+    "portfolio": " across a portfolio",
+    "company": " for the whole company",
+}
 _ROLE_DO = {"led": "Lead", "co-led": "Co-lead", "contributed": "Contribute to"}
-_ARTIFACT = {"user-stories": "a set of user stories", "spec": "a spec", "prd": "a product requirements document",
-             "tickets": "a set of tickets", "status-update": "a status update", "roadmap": "a roadmap",
-             "strategy": "a strategy", "vision": "a vision document", "narrative": "a written narrative",
-             "decision-record": "a decision record", "technical-design": "a technical design",
-             "research-report": "a research report", "playbook": "a playbook", "framework": "a framework",
-             "talk": "a talk", "article": "an article", "board-deck": "a board deck",
-             "operating-plan": "an operating plan", "business-case": "a business case", "postmortem": "a postmortem",
-             "positioning": "a positioning document"}
-_AUDIENCE = {"team": "your team", "cross-functional": "cross-functional partners", "leadership": "leadership",
-             "executive": "the executive team", "board": "the board", "company": "the whole company",
-             "external": "people outside the company"}
-_FORUM = {"leadership-review": "a leadership review", "exec-team": "an executive team meeting", "board": "a board meeting",
-          "investors": "an investor meeting", "analysts": "an analyst briefing", "press": "a press briefing",
-          "partners": "a partner meeting", "customer-executives": "a meeting with customer executives",
-          "all-hands": "an all-hands"}
+_ARTIFACT = {
+    "user-stories": "a set of user stories",
+    "spec": "a spec",
+    "prd": "a product requirements document",
+    "tickets": "a set of tickets",
+    "status-update": "a status update",
+    "roadmap": "a roadmap",
+    "strategy": "a strategy",
+    "vision": "a vision document",
+    "narrative": "a written narrative",
+    "decision-record": "a decision record",
+    "technical-design": "a technical design",
+    "research-report": "a research report",
+    "playbook": "a playbook",
+    "framework": "a framework",
+    "talk": "a talk",
+    "article": "an article",
+    "board-deck": "a board deck",
+    "operating-plan": "an operating plan",
+    "business-case": "a business case",
+    "postmortem": "a postmortem",
+    "positioning": "a positioning document",
+}
+_AUDIENCE = {
+    "team": "your team",
+    "cross-functional": "cross-functional partners",
+    "leadership": "leadership",
+    "executive": "the executive team",
+    "board": "the board",
+    "company": "the whole company",
+    "external": "people outside the company",
+}
+_FORUM = {
+    "leadership-review": "a leadership review",
+    "exec-team": "an executive team meeting",
+    "board": "a board meeting",
+    "investors": "an investor meeting",
+    "analysts": "an analyst briefing",
+    "press": "a press briefing",
+    "partners": "a partner meeting",
+    "customer-executives": "a meeting with customer executives",
+    "all-hands": "an all-hands",
+}
 _PART = {"led": "Lead the discussion at", "presented": "Present at", "advised": "Advise", "attended": "Take part in"}
-_LEARN = {"technical": "a technical subject", "domain": "your product's domain", "business": "a business subject",
-          "craft": "a part of the product craft", "leadership": "a leadership skill"}
-_FORM = {"deep-dive": "with a deep dive", "course": "through a course", "shadowing": "by shadowing someone who does it",
-         "certification": "by earning a certification", "teaching": "by teaching it", "writing": "by writing about it"}
-_RISK = {"blocker": "a blocker", "risk": "a risk", "misalignment": "a misalignment between teams",
-         "bottleneck": "an organisational bottleneck", "systemic-issue": "a systemic issue"}
-_REACH = {"team": "your team", "several-teams": "several teams", "product-org": "the product organisation",
-          "company": "the whole company"}
-_ACTIVITY = {"managing": "Manage", "hiring": "Hire for the team", "coaching": "Coach",
-             "performance-management": "Run performance reviews for", "career-development": "Develop the careers of",
-             "team-structure": "Shape the team structure for", "goal-setting": "Set goals with",
-             "succession": "Build a succession plan for"}
-_AREA = {"p-and-l": "a P&L", "budget": "a budget", "pricing": "pricing", "revenue": "a revenue target",
-         "growth": "a growth target", "retention": "retention", "market-expansion": "a market expansion",
-         "unit-economics": "unit economics", "fundraising": "fundraising", "partnership": "a partnership",
-         "cost": "a cost target"}
+_LEARN = {
+    "technical": "a technical subject",
+    "domain": "your product's domain",
+    "business": "a business subject",
+    "craft": "a part of the product craft",
+    "leadership": "a leadership skill",
+}
+_FORM = {
+    "deep-dive": "with a deep dive",
+    "course": "through a course",
+    "shadowing": "by shadowing someone who does it",
+    "certification": "by earning a certification",
+    "teaching": "by teaching it",
+    "writing": "by writing about it",
+}
+_RISK = {
+    "blocker": "a blocker",
+    "risk": "a risk",
+    "misalignment": "a misalignment between teams",
+    "bottleneck": "an organisational bottleneck",
+    "systemic-issue": "a systemic issue",
+}
+_REACH = {
+    "team": "your team",
+    "several-teams": "several teams",
+    "product-org": "the product organisation",
+    "company": "the whole company",
+}
+_ACTIVITY = {
+    "managing": "Manage",
+    "hiring": "Hire for the team",
+    "coaching": "Coach",
+    "performance-management": "Run performance reviews for",
+    "career-development": "Develop the careers of",
+    "team-structure": "Shape the team structure for",
+    "goal-setting": "Set goals with",
+    "succession": "Build a succession plan for",
+}
+_AREA = {
+    "p-and-l": "a P&L",
+    "budget": "a budget",
+    "pricing": "pricing",
+    "revenue": "a revenue target",
+    "growth": "a growth target",
+    "retention": "retention",
+    "market-expansion": "a market expansion",
+    "unit-economics": "unit economics",
+    "fundraising": "fundraising",
+    "partnership": "a partnership",
+    "cost": "a cost target",
+}
 _NUMBER = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
@@ -183,9 +265,16 @@ def plan_sentence(r: dict, book: RuleBook, n: int = 1) -> str:
     confirm = " Ask someone who saw it to confirm it in writing." if r.get("verified_by") else ""
     if t == "stakeholder_feedback":
         frm = got if isinstance(got := r.get("from"), dict) else {}
-        one, many = _RELATION.get(str(frm.get("relationship")), ("a colleague you worked with", "colleagues you worked with"))
-        who = one if n == 1 else f"{_NUMBER.get(n, str(n))} different {many.removeprefix('your ')}" \
-            if not many.startswith("your ") else f"{_NUMBER.get(n, str(n))} of {many}"
+        one, many = _RELATION.get(
+            str(frm.get("relationship")), ("a colleague you worked with", "colleagues you worked with")
+        )
+        who = (
+            one
+            if n == 1
+            else f"{_NUMBER.get(n, str(n))} different {many.removeprefix('your ')}"
+            if not many.startswith("your ")
+            else f"{_NUMBER.get(n, str(n))} of {many}"
+        )
         themes = [_words(x) for x in r.get("themes") or []]
         on = f"on your {_join(themes)}" if themes else "on how you worked together"
         s = f"Ask {who} for written feedback {on}"
@@ -214,17 +303,21 @@ def plan_sentence(r: dict, book: RuleBook, n: int = 1) -> str:
             how.append("changing the plan when the data says so")
         if r.get("ambiguity") == "high":
             how.append("where the problem is still unclear")
-        s += (", " + ", ".join(how) if how else "")
+        s += ", " + ", ".join(how) if how else ""
         m = _metrics(r)
         return s + (f", and {m}" if m else "") + "." + confirm + times
     if t == "artifact":
-        verb = {"led": "Write and own", "co-led": "Co-write", "contributed": "Contribute to"}.get(str(r.get("role")), "Write")
+        verb = {"led": "Write and own", "co-led": "Co-write", "contributed": "Contribute to"}.get(
+            str(r.get("role")), "Write"
+        )
         s = f"{verb} {_ARTIFACT.get(str(r.get('kind')), 'a ' + _words(r.get('kind')))}{_SCOPE_AT.get(str(r.get('scope')), '')}"
         if r.get("audience"):
             s += f" for {_AUDIENCE.get(str(r['audience']), _words(r['audience']))}"
         after = []
         if r.get("adopted"):
-            after.append(f"that {r['teams']} teams adopt" if r.get("teams") else "that other people use to guide their work")
+            after.append(
+                f"that {r['teams']} teams adopt" if r.get("teams") else "that other people use to guide their work"
+            )
         elif r.get("teams"):
             after.append(f"that {r['teams']} teams use")
         if r.get("praised"):
@@ -232,8 +325,11 @@ def plan_sentence(r: dict, book: RuleBook, n: int = 1) -> str:
         return s + (" " + " and ".join(after) if after else "") + "." + confirm + times
     if t == "decision":
         stakes = f"{r['stakes']}-stakes " if r.get("stakes") in ("medium", "high") else ""
-        kind = {"say-no": "decision to say no", "prioritisation": "prioritisation call", "trade-off": "trade-off decision"}.get(
-            str(r.get("kind")), f"{_words(r.get('kind'))} decision")
+        kind = {
+            "say-no": "decision to say no",
+            "prioritisation": "prioritisation call",
+            "trade-off": "trade-off decision",
+        }.get(str(r.get("kind")), f"{_words(r.get('kind'))} decision")
         article = "an" if (stakes or kind)[:1] in "aeiou" else "a"
         s = f"{'Lead' if r.get('role') == 'led' else 'Make'} {article} {stakes}{kind}{_SCOPE_AT.get(str(r.get('scope')), '')}"
         how = []
@@ -274,8 +370,11 @@ def plan_sentence(r: dict, book: RuleBook, n: int = 1) -> str:
     if t == "people_leadership":
         act = str(r.get("activity"))
         levels = [_level_name(book, lv) for lv in r.get("levels") or []]
-        whom = (f"product managers at the {_join(levels)} level{'s' if len(levels) > 1 else ''}" if levels
-                else "the product managers you lead")
+        whom = (
+            f"product managers at the {_join(levels)} level{'s' if len(levels) > 1 else ''}"
+            if levels
+            else "the product managers you lead"
+        )
         s = f"{_ACTIVITY.get(act, _words(act).capitalize() + ' for')} {whom}"
         if act == "hiring":
             s = "Hire for the team" + (f": {r['hires']} hire(s)" if r.get("hires") else "")
@@ -305,7 +404,8 @@ def plan_sentence(r: dict, book: RuleBook, n: int = 1) -> str:
         if r.get("self_initiated"):
             s += " that you start yourself"
         s += {"adopted": ", and see it adopted", "piloted": ", and pilot it", "proposed": ", and propose it"}.get(
-            str(r.get("adoption")), "")
+            str(r.get("adoption")), ""
+        )
         if r.get("bottleneck_removed"):
             s += ", removing a bottleneck"
         return s + "." + confirm + times
@@ -319,8 +419,10 @@ def plan_sentence(r: dict, book: RuleBook, n: int = 1) -> str:
             s += ", and use it to change a product decision"
         return s + "." + confirm + times
     if t == "business_ownership":
-        s = (f"Take {'named ' if r.get('accountable') else ''}ownership of {_AREA.get(str(r.get('area')), _words(r.get('area')))}"
-             f"{_SCOPE_AT.get(str(r.get('scope')), '')}")
+        s = (
+            f"Take {'named ' if r.get('accountable') else ''}ownership of {_AREA.get(str(r.get('area')), _words(r.get('area')))}"
+            f"{_SCOPE_AT.get(str(r.get('scope')), '')}"
+        )
         if r.get("outcome") == "target-met":
             s += " and meet its target"
         m = _metrics(r)
@@ -373,16 +475,21 @@ def _decision_items(rows: list, v: Verdict, redact: bool) -> list[Item]:
     out = []
     for d in rows:
         differs = d["about"] and _PAIRED.get(v.verdict) != d["decision"]
-        lines = [(f"decided on {d['decided_on']}" if d.get("decided_on") else "no date given")
-                 + (f" by {d['decided_by']}" if d.get("decided_by") else "")]
+        lines = [
+            (f"decided on {d['decided_on']}" if d.get("decided_on") else "no date given")
+            + (f" by {d['decided_by']}" if d.get("decided_by") else "")
+        ]
         if d["overrides"]:
-            lines.append("criteria judged differently from the rules: "
-                         + ", ".join(f"{c} → {val}" for c, val in d["overrides"]))
+            lines.append(
+                "criteria judged differently from the rules: " + ", ".join(f"{c} → {val}" for c, val in d["overrides"])
+            )
         if d.get("reason"):
             lines.append("reason: " + (_REDACTED if redact else d["reason"]))
         if differs:
-            lines.append(f"the rules said {_LABEL[v.verdict]}, which pairs with "
-                         f"{_PAIRED[v.verdict].replace('_', ' ')}: the committee decided otherwise")
+            lines.append(
+                f"the rules said {_LABEL[v.verdict]}, which pairs with "
+                f"{_PAIRED[v.verdict].replace('_', ' ')}: the committee decided otherwise"
+            )
         head = (f"{d['cycle']}: " if d["cycle"] else "") + d["decision"].replace("_", " ")
         out.append(Item(head, d["where"], lines, differs))
     return out
@@ -398,19 +505,35 @@ def _decisions(book: RuleBook, files: tuple[str, ...], packet: Packet) -> tuple[
     for f in files:
         got = load_decisions(f, book)
         problems += got.problems
-        rows += [{"cycle": d.cycle, "decision": d.decision, "decided_on": d.decided_on, "reason": d.reason,
-                  "decided_by": d.decided_by,
-                  "overrides": list(d.overrides), "where": f"{d.source}:{d.line}"}
-                 for d in got.rows if d.candidate == packet.candidate_id]
+        rows += [
+            {
+                "cycle": d.cycle,
+                "decision": d.decision,
+                "decided_on": d.decided_on,
+                "reason": d.reason,
+                "decided_by": d.decided_by,
+                "overrides": list(d.overrides),
+                "where": f"{d.source}:{d.line}",
+            }
+            for d in got.rows
+            if d.candidate == packet.candidate_id
+        ]
     rows.sort(key=lambda d: (d["cycle"], d["decided_on"], d["where"]))
     for d in rows:  # about this verdict: its packet's cycle, or the one decision when the packet names none
         d["about"] = d["cycle"] == packet.cycle if packet.cycle else len(rows) == 1
     com = packet.data.get("committee") if isinstance(packet.data, dict) else None
     if isinstance(com, dict) and com.get("decision"):
-        rows.append({"cycle": packet.cycle, "decision": str(com["decision"]), "decided_on": com.get("decided_on"),
-                     "reason": str(com.get("reason") or "").strip(),
-                     "overrides": parse_overrides(str(com.get("overrides") or ""))[0],
-                     "where": f"{packet.source}: committee", "about": True})
+        rows.append(
+            {
+                "cycle": packet.cycle,
+                "decision": str(com["decision"]),
+                "decided_on": com.get("decided_on"),
+                "reason": str(com.get("reason") or "").strip(),
+                "overrides": parse_overrides(str(com.get("overrides") or ""))[0],
+                "where": f"{packet.source}: committee",
+                "about": True,
+            }
+        )
     return rows, problems
 
 
@@ -434,8 +557,14 @@ def _history(files: tuple[str, ...], cid: str) -> tuple[list[Item], list[Problem
             if isinstance(d, Problem):
                 problems.append(d)
                 continue
-            when = " · ".join(x for x in (f"cycle {s.cycle}" if s.cycle else "",
-                                          f"as of {d.get('as_of')}" if isinstance(d.get("as_of"), str) else "") if x)
+            when = " · ".join(
+                x
+                for x in (
+                    f"cycle {s.cycle}" if s.cycle else "",
+                    f"as of {d.get('as_of')}" if isinstance(d.get("as_of"), str) else "",
+                )
+                if x
+            )
             lines = [str(d.get("headline", "")), f"{s.current} → {s.target}" + (f" · {when}" if when else "")]
             if s.gaps:
                 lines.append("required criteria open: " + ", ".join(sorted(s.gaps)))
@@ -452,7 +581,9 @@ def _paths(report: PathsReport, packet: Packet, redact: bool) -> list[Item]:
             lines.append(f"shows {s.title}: " + "; ".join(_cite(packet, s.evidence, redact)))
         missing = [s for s in p.signals if not s.met]
         if missing:
-            lines.append("still missing: " + "; ".join(s.title + (" (required)" if s.required else "") for s in missing))
+            lines.append(
+                "still missing: " + "; ".join(s.title + (" (required)" if s.required else "") for s in missing)
+            )
         word = "no" if p.fit == NONE else p.fit
         out.append(Item(p.title, f"{word} fit, {p.met_count} of {len(p.signals)} signals", lines))
     return out
@@ -462,9 +593,16 @@ def _cite(packet: Packet, ids: list[str], redact: bool) -> list[str]:
     return [_record(packet.by_id[i], redact) if i in packet.by_id else i for i in ids]
 
 
-def build(book: RuleBook, path: str, redact: bool = False, with_plan: bool = True,
-          decisions: tuple[str, ...] = (), history: tuple[str, ...] = (),
-          max_bytes: int = DEFAULT_MAX_BYTES, today: dt.date | None = None) -> Case:
+def build(
+    book: RuleBook,
+    path: str,
+    redact: bool = False,
+    with_plan: bool = True,
+    decisions: tuple[str, ...] = (),
+    history: tuple[str, ...] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    today: dt.date | None = None,
+) -> Case:
     """Evaluate the packet (as of `today`; None: the system's day) and gather its case. Raises EvidenceError (a bad packet, exit 3),
     UsageError (a results file that is not there, exit 2), EngineError (a bug); problems in
     decisions or results files are returned in `problems`, the case still built without them."""
@@ -472,8 +610,13 @@ def build(book: RuleBook, path: str, redact: bool = False, with_plan: bool = Tru
     from ..core.career_fit import assessor_for
 
     assessor = assessor_for(book)  # a broken path profile: exit 4 before any work
-    v, packet = pipeline.run(stdin_packet() if path == "-" else path, Evaluator(book), max_bytes=max_bytes,
-                             anchors=for_book(book, today), with_plan=with_plan).verdict_or_raise()
+    v, packet = pipeline.run(
+        stdin_packet() if path == "-" else path,
+        Evaluator(book),
+        max_bytes=max_bytes,
+        anchors=for_book(book, today),
+        with_plan=with_plan,
+    ).verdict_or_raise()
     fits = pipeline.fit(packet, assessor)
     if isinstance(fits, pipeline.Result):
         raise EngineError(fits.problems)
@@ -482,18 +625,27 @@ def build(book: RuleBook, path: str, redact: bool = False, with_plan: bool = Tru
     who = f"{name} ({v.candidate_id})" if name else v.candidate_id
     target = _level_name(book, v.target_level)
     current = "external candidate" if v.current_level == "external" else _level_name(book, v.current_level)
-    facts = [("Candidate", who), ("Level", f"{current} ({v.current_level}) → {target} ({v.target_level})"),
-             ("Track", f"{v.from_track} → {v.track}" if v.move else v.track)]
+    facts = [
+        ("Candidate", who),
+        ("Level", f"{current} ({v.current_level}) → {target} ({v.target_level})"),
+        ("Track", f"{v.from_track} → {v.track}" if v.move else v.track),
+    ]
     facts += [(k, str(x)) for k, x in (("Org", v.org), ("Manager", v.manager), ("Cycle", v.cycle)) if x]
     facts += [("Period", f"{packet.start} to {packet.end} (as of {v.as_of})")]
     if len(v.path) > 1:
         facts.append(("Levels assessed", ", ".join(v.path)))
 
     subject = name or v.candidate_id
-    word = {READY: "is ready", "not_ready": "is not yet ready",
-            INSUFFICIENT: "cannot be judged yet (too little recent evidence)"}[v.verdict]
-    detail = v.headline.split(": ", 1)[1] if v.headline.startswith(("ready for", "not ready for")) and ": " in v.headline \
+    word = {
+        READY: "is ready",
+        "not_ready": "is not yet ready",
+        INSUFFICIENT: "cannot be judged yet (too little recent evidence)",
+    }[v.verdict]
+    detail = (
+        v.headline.split(": ", 1)[1]
+        if v.headline.startswith(("ready for", "not ready for")) and ": " in v.headline
         else v.headline
+    )
     sentence = f"{subject} {word} for {target}: {detail}."
 
     met: list[Item] = []
@@ -520,10 +672,25 @@ def build(book: RuleBook, path: str, redact: bool = False, with_plan: bool = Tru
     hist, hp = _history(history, v.candidate_id) if history else ([], [])
     footer = [f"rules {v.rules_version}", f"packet {v.packet_sha256}", f"paths {fits.paths_version}"]
     footer += [f"not checked: {n}" for n in (v.checked or {}).get("not_checked", [])]
-    return Case(f"Promotion case: {who}", facts, v.verdict, sentence, met, open_req, open_sup, plan, plan_note,
-                _paths(fits, packet, redact), "a career-conversation aid, never a promotion verdict",
-                _decision_items(rows, v, redact), hist, bool(history), footer, problems + hp,
-                verdict_dict(v)["levels"])
+    return Case(
+        f"Promotion case: {who}",
+        facts,
+        v.verdict,
+        sentence,
+        met,
+        open_req,
+        open_sup,
+        plan,
+        plan_note,
+        _paths(fits, packet, redact),
+        "a career-conversation aid, never a promotion verdict",
+        _decision_items(rows, v, redact),
+        hist,
+        bool(history),
+        footer,
+        problems + hp,
+        verdict_dict(v)["levels"],
+    )
 
 
 # -- markdown ------------------------------------------------------------------------------------------------
@@ -552,14 +719,19 @@ def markdown(case: Case) -> str:
         if case.plan_note:
             out += [_md(case.plan_note), ""]
         else:
-            out += ["Each step below, done and recorded, is part of one plan that the rules show makes the "
-                    "candidate ready:", ""]
+            out += [
+                "Each step below, done and recorded, is part of one plan that the rules show makes the "
+                "candidate ready:",
+                "",
+            ]
             out += [f"{i}. {_md(s)}" for i, s in enumerate(case.plan, 1)] + [""]
     out += ["## Adjacent career paths", "", f"*{_md(case.paths_note.capitalize())}; strongest first.*", ""]
     out += _md_items(case.paths, "No adjacent paths are defined.")
     out += ["## Committee decisions", ""] + _md_items(case.decisions, "No decision recorded for this candidate.")
     if case.history_given:
-        out += ["## History", ""] + _md_items(case.history, "No earlier verdict for this candidate in the results given.")
+        out += ["## History", ""] + _md_items(
+            case.history, "No earlier verdict for this candidate in the results given."
+        )
     out += ["---", ""] + [f"- {_md(x)}" for x in case.footer]
     return "\n".join(out).rstrip() + "\n"
 
@@ -603,42 +775,62 @@ def _html_items(items: list[Item], empty: str, cls: str) -> str:
 
 
 def html(case: Case) -> str:
-    parts = ['<!doctype html><html lang="en"><head><meta charset="utf-8">',
-             f'<meta http-equiv="Content-Security-Policy" content="{h(CSP)}">',
-             '<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="generator" content="ladder">',
-             f"<title>{h(case.title)}</title><style>{_CSS}</style></head><body>",
-             f"<header><h1>{h(case.title)}</h1><dl class=\"facts\">"
-             + "".join(f"<dt>{h(k)}</dt><dd>{h(val)}</dd>" for k, val in case.facts) + "</dl>",
-             f'<p class="verdict {h(case.verdict)}"><b>{h(_LABEL[case.verdict])}</b> — {h(case.sentence)}</p>'
-             + (criteria_meters(case.levels) if case.levels else "") + "</header>",
-             "<main>",
-             f"<h2>What is met ({len(case.met)})</h2>" + _html_items(case.met, "No criterion is met yet.", "met"),
-             f"<h2>What is open: required ({len(case.open_required)})</h2>"
-             + _html_items(case.open_required, "Every required criterion is met.", "open"),
-             f"<h2>What is open: supporting ({len(case.open_supporting)})</h2>"
-             + _html_items(case.open_supporting, "Every supporting criterion is met.", "open sup")]
+    parts = [
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{h(CSP)}">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="generator" content="ladder">',
+        f"<title>{h(case.title)}</title><style>{_CSS}</style></head><body>",
+        f'<header><h1>{h(case.title)}</h1><dl class="facts">'
+        + "".join(f"<dt>{h(k)}</dt><dd>{h(val)}</dd>" for k, val in case.facts)
+        + "</dl>",
+        f'<p class="verdict {h(case.verdict)}"><b>{h(_LABEL[case.verdict])}</b> — {h(case.sentence)}</p>'
+        + (criteria_meters(case.levels) if case.levels else "")
+        + "</header>",
+        "<main>",
+        f"<h2>What is met ({len(case.met)})</h2>" + _html_items(case.met, "No criterion is met yet.", "met"),
+        f"<h2>What is open: required ({len(case.open_required)})</h2>"
+        + _html_items(case.open_required, "Every required criterion is met.", "open"),
+        f"<h2>What is open: supporting ({len(case.open_supporting)})</h2>"
+        + _html_items(case.open_supporting, "Every supporting criterion is met.", "open sup"),
+    ]
     if case.plan is not None:
         parts.append("<h2>Development plan</h2>")
         if case.plan_note:
             parts.append(f'<p class="note">{h(case.plan_note)}</p>')
         else:
-            parts.append("<p>Each step below, done and recorded, is part of one plan that the rules show makes the "
-                         'candidate ready:</p><ol class="plan">' + "".join(f"<li>{h(s)}</li>" for s in case.plan) + "</ol>")
-    parts.append(f'<h2>Adjacent career paths</h2><p class="note">{h(case.paths_note.capitalize())}; strongest first.</p>'
-                 + _html_items(case.paths, "No adjacent paths are defined.", "paths"))
-    parts.append("<h2>Committee decisions</h2>"
-                 + _html_items(case.decisions, "No decision recorded for this candidate.", "dec"))
+            parts.append(
+                "<p>Each step below, done and recorded, is part of one plan that the rules show makes the "
+                'candidate ready:</p><ol class="plan">' + "".join(f"<li>{h(s)}</li>" for s in case.plan) + "</ol>"
+            )
+    parts.append(
+        f'<h2>Adjacent career paths</h2><p class="note">{h(case.paths_note.capitalize())}; strongest first.</p>'
+        + _html_items(case.paths, "No adjacent paths are defined.", "paths")
+    )
+    parts.append(
+        "<h2>Committee decisions</h2>" + _html_items(case.decisions, "No decision recorded for this candidate.", "dec")
+    )
     if case.history_given:
-        parts.append("<h2>History</h2>" + _html_items(case.history, "No earlier verdict for this candidate in the "
-                                                      "results given.", "hist"))
+        parts.append(
+            "<h2>History</h2>"
+            + _html_items(case.history, "No earlier verdict for this candidate in the results given.", "hist")
+        )
     parts.append("</main><footer>" + "<br>".join(h(x) for x in case.footer) + "</footer></body></html>\n")
     return "".join(parts)
 
 
 # -- the command ---------------------------------------------------------------------------------------------
-def execute(book: RuleBook, path: str, fmt: str = "html", out: str = "-", decisions: tuple[str, ...] = (),
-            history: tuple[str, ...] = (), redact: bool = False, with_plan: bool = True,
-            max_bytes: int = DEFAULT_MAX_BYTES, today: dt.date | None = None) -> Outcome:
+def execute(
+    book: RuleBook,
+    path: str,
+    fmt: str = "html",
+    out: str = "-",
+    decisions: tuple[str, ...] = (),
+    history: tuple[str, ...] = (),
+    redact: bool = False,
+    with_plan: bool = True,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    today: dt.date | None = None,
+) -> Outcome:
     """`ladder case`: the page to `out` (atomic; `-`: stdout). A problem in a decisions or results
     file is named on stderr and the page is still written without it (exit 3); a bad packet is
     exit 3 with nothing written; a results file that is not there, exit 2."""
@@ -647,8 +839,12 @@ def execute(book: RuleBook, path: str, fmt: str = "html", out: str = "-", decisi
 
     if fmt not in FORMATS:
         raise UsageError(summary=f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    check_outputs([("--out", out)], [("PACKET", path)] + [("a --decisions file", f) for f in decisions]
-                  + [("a --history file", f) for f in history])
+    check_outputs(
+        [("--out", out)],
+        [("PACKET", path)]
+        + [("a --decisions file", f) for f in decisions]
+        + [("a --history file", f) for f in history],
+    )
     case = build(book, path, redact, with_plan, decisions, history, max_bytes, today)
     text = html(case) if fmt == "html" else markdown(case)
     err = problems_text(case.problems)
@@ -666,4 +862,6 @@ def execute(book: RuleBook, path: str, fmt: str = "html", out: str = "-", decisi
         w.commit()
     except OSError as exc:
         raise OutputError(summary=f"cannot write {out}: {exc.strerror or exc}") from None
-    return Outcome("", code, "\n".join(x for x in (f"{out}: the case of {case.title.removeprefix('Promotion case: ')}", err) if x))
+    return Outcome(
+        "", code, "\n".join(x for x in (f"{out}: the case of {case.title.removeprefix('Promotion case: ')}", err) if x)
+    )

@@ -10,6 +10,7 @@ With the committee's decisions (`--decisions FILE`, the files calibrate reads), 
 shows the decision made on the old verdict; a candidate promoted then whose new packet still
 gives the old current level counts as moved up (promoted) and is flagged: the packet is stale.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -27,8 +28,20 @@ from .decisions import Decision, Matcher, from_packets, load_decisions
 RANK = {INSUFFICIENT: 0, NOT_READY: 1, READY: 2}
 UP, SAME, DOWN, NEW, LEFT = "up", "stayed", "fell_back", "new", "left"
 FORMATS = ("text", "json", "markdown", "csv")
-CSV_HEADER = ["candidate_id", "movement", "old_verdict", "new_verdict", "old_current_level", "new_current_level",
-              "old_target_level", "new_target_level", "closed", "opened", "old_line", "new_line"]
+CSV_HEADER = [
+    "candidate_id",
+    "movement",
+    "old_verdict",
+    "new_verdict",
+    "old_current_level",
+    "new_current_level",
+    "old_target_level",
+    "new_target_level",
+    "closed",
+    "opened",
+    "old_line",
+    "new_line",
+]
 
 
 @dataclass
@@ -45,14 +58,25 @@ class Change:
 
     def as_dict(self) -> dict:
         o, n = self.old, self.new
-        out = {"candidate": self.candidate, "movement": self.movement,
-               "old": _side(o), "new": _side(n), "closed": self.closed, "opened": self.opened,
-               "criteria_compared": self.compared}
+        out = {
+            "candidate": self.candidate,
+            "movement": self.movement,
+            "old": _side(o),
+            "new": _side(n),
+            "closed": self.closed,
+            "opened": self.opened,
+            "criteria_compared": self.compared,
+        }
         if self.decision is not None:
             d = self.decision
-            out["decision"] = {"cycle": d.cycle, "decision": d.decision, "decided_on": d.decided_on,
-                               "reason": d.reason, "overrides": [f"{c}={v}" for c, v in d.overrides],
-                               "decided_by": d.decided_by}
+            out["decision"] = {
+                "cycle": d.cycle,
+                "decision": d.decision,
+                "decided_on": d.decided_on,
+                "reason": d.reason,
+                "overrides": [f"{c}={v}" for c, v in d.overrides],
+                "decided_by": d.decided_by,
+            }
         if self.flags:
             out["flags"] = self.flags
         return out
@@ -75,10 +99,18 @@ class Cohort:
 
     def as_dict(self) -> dict:
         c = self.counts
-        out = {"moved_up": c[UP], "stayed": c[SAME], "fell_back": c[DOWN], "new": c[NEW], "left": c[LEFT],
-               "closed": c["closed"], "opened": c["opened"], "rules_changed": self.rules_changed,
-               "not_evaluated": {"old": self.not_evaluated["old"], "new": self.not_evaluated["new"]},
-               "duplicates": {"old": self.duplicates["old"], "new": self.duplicates["new"]}}
+        out = {
+            "moved_up": c[UP],
+            "stayed": c[SAME],
+            "fell_back": c[DOWN],
+            "new": c[NEW],
+            "left": c[LEFT],
+            "closed": c["closed"],
+            "opened": c["opened"],
+            "rules_changed": self.rules_changed,
+            "not_evaluated": {"old": self.not_evaluated["old"], "new": self.not_evaluated["new"]},
+            "duplicates": {"old": self.duplicates["old"], "new": self.duplicates["new"]},
+        }
         if self.decisions is not None:
             out["with_decision"] = c["decided"]
             out["promoted_still_claiming_old_level"] = c["stale"]
@@ -114,8 +146,16 @@ def _read(path: str, side: str, cohort: Cohort) -> Iterator[Summary]:
             cohort.not_evaluated[side] += 1
         elif s.candidate in seen:
             cohort.duplicates[side] += 1
-            cohort.problems.append(Problem(path, "/candidate/id", f"{s.candidate!r} appears again (counted once, "
-                                           "at its first line)", line=s.line, kind="results", severity="warning"))
+            cohort.problems.append(
+                Problem(
+                    path,
+                    "/candidate/id",
+                    f"{s.candidate!r} appears again (counted once, at its first line)",
+                    line=s.line,
+                    kind="results",
+                    severity="warning",
+                )
+            )
         else:
             seen.add(s.candidate)
             yield s
@@ -156,8 +196,10 @@ def _decided(c: Change, o: Summary, n: Summary, cohort: Cohort, old_path: str) -
     cohort.counts["decided"] += 1
     if d.decision == "promoted" and n.current == o.current:
         c.movement = UP
-        c.flags.append(f"promoted in {d.cycle} (decided {d.decided_on}), but the new packet still gives "
-                       f"{o.current} as the current level: a stale packet")
+        c.flags.append(
+            f"promoted in {d.cycle} (decided {d.decided_on}), but the new packet still gives "
+            f"{o.current} as the current level: a stale packet"
+        )
         cohort.counts["stale"] += 1
 
 
@@ -170,9 +212,20 @@ def render_csv(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
     yield csv_text([CSV_HEADER + (DECISION_COLUMNS if with_d else [])])
     for c in items:
         o, n = c.old, c.new
-        row = [c.candidate, c.movement, o.verdict if o else "", n.verdict if n else "", o.current if o else "",
-               n.current if n else "", o.target if o else "", n.target if n else "", ";".join(c.closed),
-               ";".join(c.opened), str(o.line) if o else "", str(n.line) if n else ""]
+        row = [
+            c.candidate,
+            c.movement,
+            o.verdict if o else "",
+            n.verdict if n else "",
+            o.current if o else "",
+            n.current if n else "",
+            o.target if o else "",
+            n.target if n else "",
+            ";".join(c.closed),
+            ";".join(c.opened),
+            str(o.line) if o else "",
+            str(n.line) if n else "",
+        ]
         if with_d:
             d = c.decision
             row += [d.cycle if d else "", d.decision if d else "", d.reason if d else "", "; ".join(c.flags)]
@@ -210,23 +263,38 @@ def _committee(c: Change) -> str:
     d = c.decision
     if d is None:
         return ""
-    return (f"; committee {d.cycle}: {d.decision.replace('_', ' ')}" + (f" by {d.decided_by}" if d.decided_by else "")
-            + (f" ({d.reason})" if d.reason else "")
-            + "".join(f"; FLAG: {f}" for f in c.flags))
+    return (
+        f"; committee {d.cycle}: {d.decision.replace('_', ' ')}"
+        + (f" by {d.decided_by}" if d.decided_by else "")
+        + (f" ({d.reason})" if d.reason else "")
+        + "".join(f"; FLAG: {f}" for f in c.flags)
+    )
 
 
 def _summary_lines(cohort: Cohort) -> list[str]:
     d = cohort.as_dict()
-    return [f"{d['moved_up']} moved up, {d['stayed']} stayed, {d['fell_back']} fell back; {d['new']} new, "
-            f"{d['left']} not in the new results",
-            f"{d['closed']} unmet criteria closed, {d['opened']} opened"
-            + (f"; {d['rules_changed']} candidate(s) judged under different rules in the two files"
-               if d["rules_changed"] else "")
-            + (f"; not evaluated: {d['not_evaluated']['old']} old, {d['not_evaluated']['new']} new"
-               if any(d["not_evaluated"].values()) else "")] + (
-        [f"{d['with_decision']} candidate(s) with a committee decision on the old verdict; "
-         f"{d['promoted_still_claiming_old_level']} promoted but still giving the old current level (flagged)"]
-        if "with_decision" in d else [])
+    return [
+        f"{d['moved_up']} moved up, {d['stayed']} stayed, {d['fell_back']} fell back; {d['new']} new, "
+        f"{d['left']} not in the new results",
+        f"{d['closed']} unmet criteria closed, {d['opened']} opened"
+        + (
+            f"; {d['rules_changed']} candidate(s) judged under different rules in the two files"
+            if d["rules_changed"]
+            else ""
+        )
+        + (
+            f"; not evaluated: {d['not_evaluated']['old']} old, {d['not_evaluated']['new']} new"
+            if any(d["not_evaluated"].values())
+            else ""
+        ),
+    ] + (
+        [
+            f"{d['with_decision']} candidate(s) with a committee decision on the old verdict; "
+            f"{d['promoted_still_claiming_old_level']} promoted but still giving the old current level (flagged)"
+        ]
+        if "with_decision" in d
+        else []
+    )
 
 
 def _changed(c: Change) -> bool:
@@ -243,8 +311,12 @@ def render_text(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
         elif not _changed(c):
             unchanged += 1
         else:
-            yield terminal_lines([f"{c.candidate}: {c.movement.replace('_', ' ')}: {_verdicts(c)}{_criteria(c)}"
-                                  f"{_committee(c)}"]) + "\n"
+            yield (
+                terminal_lines(
+                    [f"{c.candidate}: {c.movement.replace('_', ' ')}: {_verdicts(c)}{_criteria(c)}{_committee(c)}"]
+                )
+                + "\n"
+            )
     if unchanged:
         yield f"{unchanged} candidate(s) with the same verdict and the same unmet criteria\n"
     if left:
@@ -254,8 +326,10 @@ def render_text(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
 
 def render_markdown(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
     with_d = cohort.decisions is not None
-    yield ("## Since the last cycle\n\n| candidate | movement | then | now | closed | opened |"
-           + (" committee | flags |\n|---|---|---|---|---|---|---|---|\n" if with_d else "\n|---|---|---|---|---|---|\n"))
+    yield (
+        "## Since the last cycle\n\n| candidate | movement | then | now | closed | opened |"
+        + (" committee | flags |\n|---|---|---|---|---|---|---|---|\n" if with_d else "\n|---|---|---|---|---|---|\n")
+    )
     unchanged, left = 0, []
     for c in items:
         if c.movement == LEFT:
@@ -265,13 +339,20 @@ def render_markdown(items: Iterator[Change], cohort: Cohort) -> Iterator[str]:
             unchanged += 1
             continue
         o, n = c.old, c.new
-        cells = [c.candidate, c.movement.replace('_', ' '), f'{o.verdict} ({o.target})' if o else '',
-                 f'{n.verdict} ({n.target})' if n else '', ', '.join(c.closed),
-                 ', '.join(c.opened) if c.compared or not (o and n) else 'other levels: not compared']
+        cells = [
+            c.candidate,
+            c.movement.replace("_", " "),
+            f"{o.verdict} ({o.target})" if o else "",
+            f"{n.verdict} ({n.target})" if n else "",
+            ", ".join(c.closed),
+            ", ".join(c.opened) if c.compared or not (o and n) else "other levels: not compared",
+        ]
         if with_d:
             d = c.decision
-            cells += [f"{d.cycle}: {d.decision.replace('_', ' ')}" + (f" ({d.reason})" if d.reason else "")
-                      if d else "", "; ".join(c.flags)]
+            cells += [
+                f"{d.cycle}: {d.decision.replace('_', ' ')}" + (f" ({d.reason})" if d.reason else "") if d else "",
+                "; ".join(c.flags),
+            ]
         yield "| " + " | ".join(_md(x) for x in cells) + " |\n"
     yield "\n" + (f"{unchanged} candidate(s) unchanged.\n\n" if unchanged else "")
     if left:
@@ -285,8 +366,15 @@ RENDER = {"text": render_text, "json": render_json, "markdown": render_markdown,
 class Streamed(Outcome):
     """Output made while the input is read; exit_code and stderr are known once it is consumed."""
 
-    def __init__(self, book: RuleBook, old: str, new: str, fmt: str, decisions: tuple[str, ...] = (),
-                 packets: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        book: RuleBook,
+        old: str,
+        new: str,
+        fmt: str,
+        decisions: tuple[str, ...] = (),
+        packets: tuple[str, ...] = (),
+    ):
         self.cohort = Cohort()
         if decisions or packets:
             rows = []
@@ -317,6 +405,12 @@ class Streamed(Outcome):
         self.stderr = problems_text([p for p in self.cohort.problems])
 
 
-def execute(book: RuleBook, old: str, new: str, fmt: str = "text", decisions: tuple[str, ...] = (),
-            packets: tuple[str, ...] = ()) -> Outcome:
+def execute(
+    book: RuleBook,
+    old: str,
+    new: str,
+    fmt: str = "text",
+    decisions: tuple[str, ...] = (),
+    packets: tuple[str, ...] = (),
+) -> Outcome:
     return Streamed(book, old, new, fmt, tuple(decisions), tuple(packets))

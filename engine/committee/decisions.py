@@ -6,6 +6,7 @@ located by file, line and column name. `check_against_results` adds what only th
 know: that each candidate has one, and that each override contradicts what the tool found.
 Reasons are free text about a person: never echoed in a message.
 """
+
 from __future__ import annotations
 
 import csv
@@ -68,8 +69,14 @@ def _show(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return f"a {len(value)}-character text"
-    return {bool: "true/false", int: "a number", float: "a number", list: "a list", dict: "a mapping",
-            type(None): "nothing"}.get(type(value), "a value")
+    return {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "nothing",
+    }.get(type(value), "a value")
 
 
 def parse_overrides(text: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -95,8 +102,9 @@ def _row_schema_ok(row: dict) -> bool:
     global _ROW_VALIDATOR
     if _ROW_VALIDATOR is None:
         schema = load_schema("decisions")
-        _ROW_VALIDATOR = jsonschema_rs.validator_for({"$schema": schema["$schema"], "$defs": schema["$defs"],
-                                                      "$ref": "#/$defs/decision"}, validate_formats=True)
+        _ROW_VALIDATOR = jsonschema_rs.validator_for(
+            {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/decision"}, validate_formats=True
+        )
     return _ROW_VALIDATOR.is_valid(row)
 
 
@@ -109,11 +117,18 @@ class _Checker:
 
     def add(self, line: int | None, path: str, message: str, severity: str = "error") -> None:
         if len(self.out.problems) < MAX_PROBLEMS:
-            self.out.problems.append(Problem(self.out.source, path, message, line=line, kind="decisions",
-                                             severity=severity))
+            self.out.problems.append(
+                Problem(self.out.source, path, message, line=line, kind="decisions", severity=severity)
+            )
         elif len(self.out.problems) == MAX_PROBLEMS:
-            self.out.problems.append(Problem(self.out.source, "", f"more than {MAX_PROBLEMS} problems; only the "
-                                             "first are listed", kind="decisions"))
+            self.out.problems.append(
+                Problem(
+                    self.out.source,
+                    "",
+                    f"more than {MAX_PROBLEMS} problems; only the first are listed",
+                    kind="decisions",
+                )
+            )
 
     def row(self, row: dict, line: int, at: Any) -> None:
         """Check one row (column -> value); `at(column)` gives (line, path) for a problem."""
@@ -132,16 +147,21 @@ class _Checker:
         for col in ("cycle", "candidate_id", "decision", "decided_on", "reason", "overrides", "decided_by"):
             v = row.get(col)
             if v is not None and not isinstance(v, str):
-                bad(col, f"must be text, not {_show(v) if col != 'reason' else 'a ' + type(v).__name__}"
-                    + (" (quote it: '2026-06-30')" if col == "decided_on" else ""))
+                bad(
+                    col,
+                    f"must be text, not {_show(v) if col != 'reason' else 'a ' + type(v).__name__}"
+                    + (" (quote it: '2026-06-30')" if col == "decided_on" else ""),
+                )
         cycle, cid, dec, day = (got if isinstance(got := row.get(c), str) else "" for c in REQUIRED)
         by = got if isinstance(got := row.get("decided_by"), str) else ""
         for col, v in (("cycle", cycle), ("candidate_id", cid), ("decided_by", by)):
             if v and not _ID.fullmatch(v):
                 bad(col, f"{_show(v)} is not a valid id: 1-64 letters, digits, '.', '_' or '-'")
         if dec and dec not in DECISIONS:
-            bad("decision", f"{_show(dec)} is not a decision{did_you_mean(dec, DECISIONS)} "
-                f"(one of: {', '.join(DECISIONS)})")
+            bad(
+                "decision",
+                f"{_show(dec)} is not a decision{did_you_mean(dec, DECISIONS)} (one of: {', '.join(DECISIONS)})",
+            )
         if day:
             if not _DATE.fullmatch(day):
                 bad("decided_on", f"{_show(day)} is not a date in the form YYYY-MM-DD")
@@ -165,18 +185,32 @@ class _Checker:
                     bad("overrides", f"{crit!r} is overridden twice in one row")
                 seen.add(crit)
                 if self.known is not None and crit not in self.known:
-                    bad("overrides", f"unknown criterion {crit!r}{did_you_mean(crit, self.known)} "
-                        "(ladder rules show lists them)")
+                    bad(
+                        "overrides",
+                        f"unknown criterion {crit!r}{did_you_mean(crit, self.known)} (ladder rules show lists them)",
+                    )
         if cycle and cid:
             first = self.seen.setdefault((cycle, cid), line)
             if first != line:
                 bad("candidate_id", f"{cid!r} already has a decision for cycle {cycle!r} at line {first}")
         if len(self.out.problems) == before and not _row_schema_ok(
-                {k: v for k, v in row.items() if v not in (None, "") or k in REQUIRED}):
+            {k: v for k, v in row.items() if v not in (None, "") or k in REQUIRED}
+        ):
             bad("", "does not match schemas/decisions.schema.json")
         if len(self.out.problems) == before:
-            self.out.rows.append(Decision(cycle, cid, dec, day, tuple(pairs), line, self.out.source,
-                                          reason.strip() if isinstance(reason, str) else "", by))
+            self.out.rows.append(
+                Decision(
+                    cycle,
+                    cid,
+                    dec,
+                    day,
+                    tuple(pairs),
+                    line,
+                    self.out.source,
+                    reason.strip() if isinstance(reason, str) else "",
+                    by,
+                )
+            )
 
 
 def load_decisions(path: str, book: RuleBook | None = None) -> Decisions:
@@ -247,8 +281,11 @@ def _read_yaml(text: str, path: str, chk: _Checker) -> None:
     if isinstance(rows, dict) and set(rows) == {"decisions"}:
         rows, prefix = rows["decisions"], "/decisions"
     if not isinstance(rows, list):
-        chk.add(doc.locate(""), "", "a decisions file is a list of decisions (or a mapping with `decisions:`), "
-                "one per candidate per cycle")
+        chk.add(
+            doc.locate(""),
+            "",
+            "a decisions file is a list of decisions (or a mapping with `decisions:`), one per candidate per cycle",
+        )
         return
     for i, row in enumerate(rows):
         ptr = f"{prefix}/{i}"
@@ -260,8 +297,9 @@ def _read_yaml(text: str, path: str, chk: _Checker) -> None:
             if all(isinstance(x, str) for x in items):
                 row = {**row, "overrides": "; ".join(items)}
         line = doc.locate(ptr) or 0
-        chk.row(row, line, lambda col, ptr=ptr: (doc.locate(f"{ptr}/{col}" if col else ptr),
-                                                 f"{ptr}/{col}" if col else ptr))
+        chk.row(
+            row, line, lambda col, ptr=ptr: (doc.locate(f"{ptr}/{col}" if col else ptr), f"{ptr}/{col}" if col else ptr)
+        )
 
 
 # -- against the verdicts ------------------------------------------------------------------------
@@ -275,9 +313,13 @@ def from_packet(doc: Document, book: RuleBook | None = None) -> Decisions:
     com, cand = data.get("committee"), data.get("candidate")
     if not isinstance(com, dict) or not isinstance(cand, dict) or not cand.get("cycle"):
         return chk.out
-    row = {"cycle": cand.get("cycle"), "candidate_id": cand.get("id"),
-           **{k: v for k, v in com.items() if k in COLUMNS and k not in ("cycle", "candidate_id")}}
+    row = {
+        "cycle": cand.get("cycle"),
+        "candidate_id": cand.get("id"),
+        **{k: v for k, v in com.items() if k in COLUMNS and k not in ("cycle", "candidate_id")},
+    }
     where = {"cycle": "/candidate/cycle", "candidate_id": "/candidate/id"}
+
     def at(col: str) -> tuple[int | None, str]:
         ptr = where.get(col, f"/committee/{col}" if col else "/committee")
         return doc.locate(ptr), ptr
@@ -286,8 +328,9 @@ def from_packet(doc: Document, book: RuleBook | None = None) -> Decisions:
     return chk.out
 
 
-def from_packets(paths: list[str] | tuple[str, ...], book: RuleBook | None = None,
-                 max_bytes: int = 5 * 1024 * 1024) -> Decisions:
+def from_packets(
+    paths: list[str] | tuple[str, ...], book: RuleBook | None = None, max_bytes: int = 5 * 1024 * 1024
+) -> Decisions:
     """The `committee:` sections of every packet of `paths` (files, folders, JSONL), as
     decisions (from_packet); a packet that cannot be read is left to the commands that evaluate it."""
     from ..base.inputs import iter_inputs
@@ -331,12 +374,15 @@ class Matcher:
             return next((d for d in found if d.cycle == want), None)
         if len(found) == 1:
             return found[0]
-        return (f"candidate {cid!r} has decisions in several cycles ({', '.join(sorted(d.cycle for d in found))}) "
-                "and the verdict names none: pass --cycle")
+        return (
+            f"candidate {cid!r} has decisions in several cycles ({', '.join(sorted(d.cycle for d in found))}) "
+            "and the verdict names none: pass --cycle"
+        )
 
 
-def check_against_results(decisions: Decisions, results_path: str, book: RuleBook | None,
-                          cycle: str | None = None) -> list[Problem]:
+def check_against_results(
+    decisions: Decisions, results_path: str, book: RuleBook | None, cycle: str | None = None
+) -> list[Problem]:
     """Problems only the verdicts reveal: a decision for a candidate with no verdict, an override
     of a criterion the candidate was not assessed on, an override the tool already agrees with.
     Reads the results once, keeping only the lines of candidates with a decision."""
@@ -366,17 +412,38 @@ def check_against_results(decisions: Decisions, results_path: str, book: RuleBoo
         for crit, value in d.overrides:
             tool = override_status(crit, s, level_of)
             if tool is None:
-                out.append(Problem(d.source, "overrides", f"{crit!r} was not assessed for {d.candidate!r} "
-                                   f"(target {s.target}, {results_path}:{item.number})", line=d.line,
-                                   kind="decisions"))
+                out.append(
+                    Problem(
+                        d.source,
+                        "overrides",
+                        f"{crit!r} was not assessed for {d.candidate!r} "
+                        f"(target {s.target}, {results_path}:{item.number})",
+                        line=d.line,
+                        kind="decisions",
+                    )
+                )
             elif tool == value:
-                out.append(Problem(d.source, "overrides", f"{crit}={value} agrees with the tool's verdict "
-                                   f"({results_path}:{item.number}): not an override", line=d.line,
-                                   kind="decisions"))
+                out.append(
+                    Problem(
+                        d.source,
+                        "overrides",
+                        f"{crit}={value} agrees with the tool's verdict "
+                        f"({results_path}:{item.number}): not an override",
+                        line=d.line,
+                        kind="decisions",
+                    )
+                )
     for d in decisions.rows:
         if d.line not in matched and (cycle is None or d.cycle == cycle):
-            out.append(Problem(d.source, "candidate_id", f"no verdict for {d.candidate!r} in {results_path}",
-                               line=d.line, kind="decisions"))
+            out.append(
+                Problem(
+                    d.source,
+                    "candidate_id",
+                    f"no verdict for {d.candidate!r} in {results_path}",
+                    line=d.line,
+                    kind="decisions",
+                )
+            )
     return sorted(out, key=lambda p: (p.source != decisions.source, p.source, p.line or 0))
 
 

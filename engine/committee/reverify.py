@@ -13,6 +13,7 @@ the run, and a recorded verdict shows its packet passed that check on the day it
 reverify judges every packet as of a day no period ends after (the anchors' `today`), and
 the stale-period warning as of the day its line recorded.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,7 +36,13 @@ from ..outputs.report import dumps, verdict_dict
 from ..outputs.results import iter_lines, parse, read_verdict_at
 
 REPLAYS, DIFFERS, CHANGED, UNRECORDED, UNREADABLE, NO_HASH = (
-    "replays", "differs", "packet_changed", "no_verdict", "unreadable", "no_hash")
+    "replays",
+    "differs",
+    "packet_changed",
+    "no_verdict",
+    "unreadable",
+    "no_hash",
+)
 FAILING = (DIFFERS, CHANGED, UNREADABLE, NO_HASH)
 
 
@@ -94,8 +101,16 @@ def index(path: str) -> Index:
         raw = bytes(item.raw) if "source" not in d and "also_in" not in d else comparable(d)
         plan = "plan" in d or "plan_note" in d or d["verdict"] == "ready"
         opts = got if isinstance(got := d.get("options"), dict) else None
-        e = Entry(item.number, item.offset, hashlib.sha256(raw).digest(), d["target_level"],
-                  "name" not in d["candidate"], plan, cid, opts)
+        e = Entry(
+            item.number,
+            item.offset,
+            hashlib.sha256(raw).digest(),
+            d["target_level"],
+            "name" not in d["candidate"],
+            plan,
+            cid,
+            opts,
+        )
         idx.by_hash.setdefault(sha, []).append(e)
         idx.by_candidate.setdefault(cid, []).append(item.number)
     return idx
@@ -113,8 +128,12 @@ class Check:
     problem: str = ""
 
     def as_dict(self) -> dict:
-        d: dict[str, Any] = {"source": self.source, "status": self.status, "candidate": self.candidate,
-                             "packet_sha256": self.sha}
+        d: dict[str, Any] = {
+            "source": self.source,
+            "status": self.status,
+            "candidate": self.candidate,
+            "packet_sha256": self.sha,
+        }
         if self.lines:
             d["lines"] = [{"line": n, "replays": ok, "changes": ch} for n, ok, ch in self.lines]
         if self.problem:
@@ -126,19 +145,38 @@ class Check:
 _STATE: dict[str, Any] = {}
 
 
-def _setup(book: RuleBook | None, rules_dir: str | None, idx: Index, results: str, max_bytes: int,
-           people: str | None = None, cycles: str | None = None) -> None:
+def _setup(
+    book: RuleBook | None,
+    rules_dir: str | None,
+    idx: Index,
+    results: str,
+    max_bytes: int,
+    people: str | None = None,
+    cycles: str | None = None,
+) -> None:
     from ..book.rules import load_rules
     from ..core.evaluator import Evaluator
     from ..org.anchors import load_anchors
 
     book = book or load_rules(rules_dir)
-    _STATE.update(book=book, evaluator=Evaluator(book), index=idx, results=results, max_bytes=max_bytes,
-                  anchors=load_anchors(book, people, cycles, today=dt.date.max))
+    _STATE.update(
+        book=book,
+        evaluator=Evaluator(book),
+        index=idx,
+        results=results,
+        max_bytes=max_bytes,
+        anchors=load_anchors(book, people, cycles, today=dt.date.max),
+    )
 
 
-def _init_worker(rules_dir: str | None, idx: Index, results: str, max_bytes: int, people: str | None = None,
-                 cycles: str | None = None) -> None:
+def _init_worker(
+    rules_dir: str | None,
+    idx: Index,
+    results: str,
+    max_bytes: int,
+    people: str | None = None,
+    cycles: str | None = None,
+) -> None:
     _setup(None, rules_dir, idx, results, max_bytes, people, cycles)
 
 
@@ -147,8 +185,11 @@ def check_item(item: Item) -> Check:
     doc = pipeline.load(item, st["max_bytes"])
     if isinstance(doc, pipeline.Result):
         p = doc.problems[0] if doc.problems else None
-        return Check(item.source, UNREADABLE, problem=(f"line {p.line}: " if p and p.line else "")
-                     + (p.message if p else "cannot be read"))
+        return Check(
+            item.source,
+            UNREADABLE,
+            problem=(f"line {p.line}: " if p and p.line else "") + (p.message if p else "cannot be read"),
+        )
     try:
         sha = packet_sha256(doc.data)
     except (TypeError, ValueError):  # not a packet at all (a top-level list of odd values)
@@ -172,8 +213,10 @@ def _replay(doc: Any, e: Entry, st: dict) -> tuple[bool, list[str]]:
     given = anchors.checked()
     for key, flag in (("people", "--people"), ("cycles", "--cycles")):
         if e.options is not None and o.get(key) != given[key]:
-            return False, [f"made with {key} {o.get(key) or 'none'}; given {given[key] or 'none'}: replay with the "
-                           f"same {flag} FILE"]
+            return False, [
+                f"made with {key} {o.get(key) or 'none'}; given {given[key] or 'none'}: replay with the "
+                f"same {flag} FILE"
+            ]
     if isinstance(o.get("today"), str):  # the day it was made: the stale-period warning depends on it
         try:
             anchors = dataclasses.replace(anchors, today=dt.date.fromisoformat(o["today"]))
@@ -220,8 +263,9 @@ def _what_changed(old: dict, new: dict) -> list[str]:
         if old.get(key) != new.get(key):
             out.append(f"{key}: {old.get(key)} -> {new.get(key)}")
     statuses = [line.strip() for line in diff_verdicts(old, new)]
-    return out + (statuses or ["the verdict's text differs (the same statuses: an explanation, plan, warning or "
-                               "field changed)"])
+    return out + (
+        statuses or ["the verdict's text differs (the same statuses: an explanation, plan, warning or field changed)"]
+    )
 
 
 def _chunk(items: list[Item]) -> list[Check]:
@@ -233,8 +277,15 @@ def _crashed(item: Item) -> Check:
 
 
 # -- parent side ------------------------------------------------------------------------------------
-def run(book: RuleBook, results: str, packets: list[str], max_bytes: int, jobs: int, people: str | None = None,
-        cycles: str | None = None) -> tuple[Index, list[Check]]:
+def run(
+    book: RuleBook,
+    results: str,
+    packets: list[str],
+    max_bytes: int,
+    jobs: int,
+    people: str | None = None,
+    cycles: str | None = None,
+) -> tuple[Index, list[Check]]:
     idx = index(results)
     checks: list[Check] = []
     try:
@@ -244,8 +295,9 @@ def run(book: RuleBook, results: str, packets: list[str], max_bytes: int, jobs: 
             _setup(book, None, idx, results, max_bytes, people, cycles)
             checks = [check_item(i) for i in iter_inputs(packets)]
         else:
-            pool = WorkerPool(jobs, _init_worker, (book.directory, idx, results, max_bytes, people, cycles),
-                              _chunk, _crashed)
+            pool = WorkerPool(
+                jobs, _init_worker, (book.directory, idx, results, max_bytes, people, cycles), _chunk, _crashed
+            )
             in_order(pool, iter_inputs(packets), checks.append)
     finally:
         _STATE.clear()
@@ -254,12 +306,16 @@ def run(book: RuleBook, results: str, packets: list[str], max_bytes: int, jobs: 
             continue
         if c.candidate in idx.by_candidate:
             c.status = CHANGED
-            c.problem = (f"no verdict for this packet's content; {results} has one for {c.candidate} at line(s) "
-                         f"{', '.join(map(str, idx.by_candidate[c.candidate][:5]))}: the packet changed since")
+            c.problem = (
+                f"no verdict for this packet's content; {results} has one for {c.candidate} at line(s) "
+                f"{', '.join(map(str, idx.by_candidate[c.candidate][:5]))}: the packet changed since"
+            )
         elif c.candidate in idx.unhashed:
             c.status = NO_HASH
-            c.problem = (f"{results} line(s) {', '.join(map(str, idx.unhashed[c.candidate][:5]))} for {c.candidate} "
-                         "carry no packet_sha256 (made by an older ladder): run ladder batch again to record one")
+            c.problem = (
+                f"{results} line(s) {', '.join(map(str, idx.unhashed[c.candidate][:5]))} for {c.candidate} "
+                "carry no packet_sha256 (made by an older ladder): run ladder batch again to record one"
+            )
     return idx, checks
 
 
@@ -282,13 +338,25 @@ def _lines(idx: Index, checks: list[Check], results: str) -> Iterator[str]:
 def summary(idx: Index, checks: list[Check]) -> dict:
     n = {s: sum(c.status == s for c in checks) for s in (REPLAYS, DIFFERS, CHANGED, UNRECORDED, UNREADABLE, NO_HASH)}
     checked_lines = {n_ for c in checks for n_, _, _ in c.lines}
-    return {"packets": len(checks), **n, "verdict_lines": idx.verdicts,
-            "lines_not_checked": idx.verdicts - len(checked_lines),
-            "ok": not any(c.status in FAILING for c in checks)}
+    return {
+        "packets": len(checks),
+        **n,
+        "verdict_lines": idx.verdicts,
+        "lines_not_checked": idx.verdicts - len(checked_lines),
+        "ok": not any(c.status in FAILING for c in checks),
+    }
 
 
-def execute(book: RuleBook, results: str, packets: list[str], fmt: str = "text", max_bytes: int = 5 * 1024 * 1024,
-            jobs: int = 1, people: str | None = None, cycles: str | None = None) -> Outcome:
+def execute(
+    book: RuleBook,
+    results: str,
+    packets: list[str],
+    fmt: str = "text",
+    max_bytes: int = 5 * 1024 * 1024,
+    jobs: int = 1,
+    people: str | None = None,
+    cycles: str | None = None,
+) -> Outcome:
     idx, checks = run(book, results, packets, max_bytes, jobs, people, cycles)
     s = summary(idx, checks)
     code = EXIT_OK if s["ok"] else EXIT_FAILURES
@@ -296,13 +364,17 @@ def execute(book: RuleBook, results: str, packets: list[str], fmt: str = "text",
     if fmt == "json":
         return Outcome(dumps({**s, "packets_checked": [c.as_dict() for c in checks if c.status != REPLAYS]}), code, err)
     out = list(_lines(idx, checks, results))
-    out.append(f"{s[REPLAYS]} of {s['packets']} packet(s) replay their recorded verdict"
-               + (f"; {s[DIFFERS]} do not" if s[DIFFERS] else "")
-               + (f"; {s[CHANGED]} changed since their verdict" if s[CHANGED] else "")
-               + (f"; {s[UNREADABLE]} cannot be read" if s[UNREADABLE] else "")
-               + (f"; {s[NO_HASH]} with no packet_sha256 to check" if s[NO_HASH] else "")
-               + (f"; {s[UNRECORDED]} have no recorded verdict" if s[UNRECORDED] else ""))
+    out.append(
+        f"{s[REPLAYS]} of {s['packets']} packet(s) replay their recorded verdict"
+        + (f"; {s[DIFFERS]} do not" if s[DIFFERS] else "")
+        + (f"; {s[CHANGED]} changed since their verdict" if s[CHANGED] else "")
+        + (f"; {s[UNREADABLE]} cannot be read" if s[UNREADABLE] else "")
+        + (f"; {s[NO_HASH]} with no packet_sha256 to check" if s[NO_HASH] else "")
+        + (f"; {s[UNRECORDED]} have no recorded verdict" if s[UNRECORDED] else "")
+    )
     if s["lines_not_checked"]:
-        out.append(f"{s['lines_not_checked']} of {s['verdict_lines']} verdict line(s) in {results} had no packet "
-                   "given to check them")
+        out.append(
+            f"{s['lines_not_checked']} of {s['verdict_lines']} verdict line(s) in {results} had no packet "
+            "given to check them"
+        )
     return Outcome(terminal_lines(out), code, err)

@@ -5,6 +5,7 @@ only counts them against the profile's policy: `strong` when every required sign
 `min_supporting` supporting ones are met, `some` when any signal is, `none` otherwise. A
 career-conversation aid, never a promotion verdict: nothing here touches a Verdict.
 """
+
 from __future__ import annotations
 
 from ..book.career_paths import AdjacentPath, PathBook, load_paths
@@ -49,14 +50,32 @@ class PathAssessor:
             for s in p.signals:
                 idx = roots[s.id]
                 met = idx in marked
-                results.append(SignalResult(s.id, s.title, s.source, s.required, met,
-                                            cited(ruleset, fr, idx) if met else partial(ruleset, fr, idx),
-                                            needs[s.id], s.basis, s.basis_note))
+                results.append(
+                    SignalResult(
+                        s.id,
+                        s.title,
+                        s.source,
+                        s.required,
+                        met,
+                        cited(ruleset, fr, idx) if met else partial(ruleset, fr, idx),
+                        needs[s.id],
+                        s.basis,
+                        s.basis_note,
+                    )
+                )
             fits.append(PathFit(p.id, p.title, p.source, fit(p, results), results, p.min_supporting))
         # strongest first; among equals the one with more signals met; then by id (deterministic)
         fits.sort(key=lambda f: (FITS.index(f.fit), -f.met_count, f.id))
-        return PathsReport(packet.candidate_id, packet.name, packet.current, packet.from_track or packet.track,
-                           packet.end, fits, self.paths.version, packet.source)
+        return PathsReport(
+            packet.candidate_id,
+            packet.name,
+            packet.current,
+            packet.from_track or packet.track,
+            packet.end,
+            fits,
+            self.paths.version,
+            packet.source,
+        )
 
 
 def assessor_for(book: RuleBook) -> PathAssessor:

@@ -1,4 +1,5 @@
 """From a checked packet to a verdict: compile (cached), fire, read what fired, explain."""
+
 from __future__ import annotations
 
 from ..base.errors import UsageError
@@ -20,7 +21,9 @@ class Evaluator:
         self._rulesets: dict[tuple[tuple[str, ...], tuple[str, ...], frozenset[str]], Ruleset] = {}
         self._carried: dict[tuple[str, str, str], tuple[str, ...]] = {}
 
-    def ruleset(self, path: tuple[str, ...], carried: tuple[str, ...] = (), given: frozenset[str] = frozenset()) -> Ruleset:
+    def ruleset(
+        self, path: tuple[str, ...], carried: tuple[str, ...] = (), given: frozenset[str] = frozenset()
+    ) -> Ruleset:
         """The compiled ruleset of a path (`given`: criteria whose status is given, see evaluate_known)."""
         ruleset = self._rulesets.get((path, carried, given))
         if ruleset is None:
@@ -38,8 +41,10 @@ class Evaluator:
         """The levels this book judges the packet at (skip-level: every level in between)."""
         if packet.ladder != self.book.ladder_version:
             # Level ids were resolved, and the packet checked, with another ladder or schema.
-            raise UsageError(summary=f"{packet.source}: the packet was checked with another ladder or packet "
-                             "schema than these rules use; check it with these rules")
+            raise UsageError(
+                summary=f"{packet.source}: the packet was checked with another ladder or packet "
+                "schema than these rules use; check it with these rules"
+            )
         carried = self.carried(packet)
         return carried + tuple(self.book.path(packet.track, packet.current, packet.target))
 
@@ -108,45 +113,132 @@ class Evaluator:
         for cr in ruleset.criteria:
             idx = ruleset.roots[cr.id]
             if not explain:
-                results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required,
-                                               "met" if idx in fr.marked else "unmet", [], "", aspect=cr.aspect,
-                                               window=cr.window))
+                results.append(
+                    CriterionResult(
+                        cr.id,
+                        cr.level,
+                        cr.title,
+                        cr.source,
+                        cr.required,
+                        "met" if idx in fr.marked else "unmet",
+                        [],
+                        "",
+                        aspect=cr.aspect,
+                        window=cr.window,
+                    )
+                )
             elif idx in fr.marked:
                 ids = cited(ruleset, fr, idx)
                 by_id = packet.by_id
-                results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "met", ids,
-                                               f"met by {', '.join(ids)}" if ids else "met", found=ids,
-                                               basis=cr.basis, basis_note=cr.basis_note, aspect=cr.aspect,
-                                               verified=any("verified_by" in by_id[i] for i in ids),
-                                               window=cr.window))
+                results.append(
+                    CriterionResult(
+                        cr.id,
+                        cr.level,
+                        cr.title,
+                        cr.source,
+                        cr.required,
+                        "met",
+                        ids,
+                        f"met by {', '.join(ids)}" if ids else "met",
+                        found=ids,
+                        basis=cr.basis,
+                        basis_note=cr.basis_note,
+                        aspect=cr.aspect,
+                        verified=any("verified_by" in by_id[i] for i in ids),
+                        window=cr.window,
+                    )
+                )
             else:
                 if grouped is None:
                     grouped = by_type(facts)
                 reason, misses = unmet_reason(ruleset, fr, idx, grouped)
                 ids = partial(ruleset, fr, idx)
-                results.append(CriterionResult(cr.id, cr.level, cr.title, cr.source, cr.required, "unmet", ids,
-                                               reason, found=ids, misses=misses, basis=cr.basis,
-                                               basis_note=cr.basis_note, aspect=cr.aspect, window=cr.window))
+                results.append(
+                    CriterionResult(
+                        cr.id,
+                        cr.level,
+                        cr.title,
+                        cr.source,
+                        cr.required,
+                        "unmet",
+                        ids,
+                        reason,
+                        found=ids,
+                        misses=misses,
+                        basis=cr.basis,
+                        basis_note=cr.basis_note,
+                        aspect=cr.aspect,
+                        window=cr.window,
+                    )
+                )
         levels = []
         for lv, lv_verdict, (req_met, req, sup_met, sup) in self._levels(ruleset, fr):
             pol = self.book.level_rules[lv].policy
             if lv in ruleset.carried:  # required criteria only: nothing supporting, no evidence policy of its own
-                levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, 0, 0, 0, 0, 0,
-                                          pol.within_days, carried=True))
+                levels.append(
+                    LevelResult(
+                        lv,
+                        self.book.levels[lv].title,
+                        lv_verdict,
+                        req_met,
+                        req,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        pol.within_days,
+                        carried=True,
+                    )
+                )
                 continue
             # the records the engine counted (a record entered twice is one), as the verdict counted them
             node = ruleset.sufficiency[lv]
             recent = fr.aggs.get(node, {}).get("n", len(fr.found.get(node, [])))
-            levels.append(LevelResult(lv, self.book.levels[lv].title, lv_verdict, req_met, req, sup_met, sup,
-                                      pol.min_supporting, recent, pol.min_records, pol.within_days,
-                                      _aspects(ruleset, fr, lv), basis=pol.basis, basis_note=pol.basis_note))
+            levels.append(
+                LevelResult(
+                    lv,
+                    self.book.levels[lv].title,
+                    lv_verdict,
+                    req_met,
+                    req,
+                    sup_met,
+                    sup,
+                    pol.min_supporting,
+                    recent,
+                    pol.min_records,
+                    pol.within_days,
+                    _aspects(ruleset, fr, lv),
+                    basis=pol.basis,
+                    basis_note=pol.basis_note,
+                )
+            )
         overall = _overall([lr.verdict for lr in levels])
         # Required gaps first: the smallest set of things to close.
-        v = Verdict(packet.candidate_id, packet.name, packet.track, packet.current, packet.target, list(ruleset.path),
-                    overall, "", levels, results, self.book.version, packet.end, packet.source, fr.actions,
-                    packet.warnings, packet_sha256=packet.sha256, schema_version=self.book.packet_schema.version,
-                    org=packet.org, cycle=packet.cycle, manager=packet.manager, from_track=packet.from_track,
-                    lateral=self.book.lateral(packet.current, packet.target))
+        v = Verdict(
+            packet.candidate_id,
+            packet.name,
+            packet.track,
+            packet.current,
+            packet.target,
+            list(ruleset.path),
+            overall,
+            "",
+            levels,
+            results,
+            self.book.version,
+            packet.end,
+            packet.source,
+            fr.actions,
+            packet.warnings,
+            packet_sha256=packet.sha256,
+            schema_version=self.book.packet_schema.version,
+            org=packet.org,
+            cycle=packet.cycle,
+            manager=packet.manager,
+            from_track=packet.from_track,
+            lateral=self.book.lateral(packet.current, packet.target),
+        )
         if explain:
             v.headline = headline(v)
         if any(c.window for c in results):
@@ -180,8 +272,13 @@ class Evaluator:
             # each per-aspect threshold is an engine node: met when its rule fired
             aspects_met = all(ruleset.aspects[(lv, a)] in fr.marked for a, _ in pol.per_aspect)
             supporting_ok = sup_met >= pol.min_supporting and aspects_met
-            out.append((lv, _level_verdict(ruleset.sufficiency[lv] in fr.marked, req_met == req, supporting_ok),
-                        (req_met, req, sup_met, sup)))
+            out.append(
+                (
+                    lv,
+                    _level_verdict(ruleset.sufficiency[lv] in fr.marked, req_met == req, supporting_ok),
+                    (req_met, req, sup_met, sup),
+                )
+            )
         return out
 
 
@@ -210,8 +307,10 @@ def _overall(level_verdicts: list[str]) -> str:
 
 def headline(v: Verdict) -> str:
     if v.move and v.lateral:  # not a promotion: say so before anything else
-        return (f"lateral move from {v.current_level} ({v.from_track} track) to {v.target_level} ({v.track} "
-                f"track), judged on {v.target_level}'s criteria: " + _headline(v))
+        return (
+            f"lateral move from {v.current_level} ({v.from_track} track) to {v.target_level} ({v.track} "
+            f"track), judged on {v.target_level}'s criteria: " + _headline(v)
+        )
     return _headline(v)
 
 
@@ -220,23 +319,29 @@ def _headline(v: Verdict) -> str:
     if v.verdict == INSUFFICIENT:
         lows = [lr for lr in v.levels if lr.verdict == INSUFFICIENT]
         lr = lows[0]
-        return (f"insufficient evidence to judge {target}: {lr.recent_records} record(s) dated within "
-                f"{lr.recent_window_days} days of {v.as_of}; at least {lr.recent_needed} needed")
+        return (
+            f"insufficient evidence to judge {target}: {lr.recent_records} record(s) dated within "
+            f"{lr.recent_window_days} days of {v.as_of}; at least {lr.recent_needed} needed"
+        )
     req_total = sum(lr.required_total for lr in v.levels)
     req_met = sum(lr.required_met for lr in v.levels)
     if not req_total:  # a pack whose levels here have supporting criteria only: its pass mark is the count
         return _supporting_only_headline(v)
     if v.verdict == READY:
-        return (f"ready for {target}: all {req_total} required criteria met, and "
-                f"{sum(lr.supporting_met for lr in v.levels)} supporting "
-                f"(at least {sum(lr.supporting_needed for lr in v.levels)} needed)")
+        return (
+            f"ready for {target}: all {req_total} required criteria met, and "
+            f"{sum(lr.supporting_met for lr in v.levels)} supporting "
+            f"(at least {sum(lr.supporting_needed for lr in v.levels)} needed)"
+        )
     parts = []
     if req_met < req_total:
         parts.append(f"{req_total - req_met} of {req_total} required criteria open")
     short = [lr for lr in v.levels if lr.supporting_met < lr.supporting_needed]
     for lr in short:
-        parts.append(f"{lr.id} needs {lr.supporting_needed - lr.supporting_met} more supporting "
-                     f"criteria ({lr.supporting_met} of {lr.supporting_needed} met)")
+        parts.append(
+            f"{lr.id} needs {lr.supporting_needed - lr.supporting_met} more supporting "
+            f"criteria ({lr.supporting_met} of {lr.supporting_needed} met)"
+        )
     return f"not ready for {target}: " + "; ".join(parts + _aspects_short(v))
 
 
@@ -245,8 +350,10 @@ def _supporting_only_headline(v: Verdict) -> str:
     of how many, against how many are needed (`8 of 10 supporting criteria met, 6 needed`), per
     level when the path has several, instead of "all 0 required criteria met"."""
     judged = [lr for lr in v.levels if not lr.carried]  # a carried level has no criteria here
-    figures = [(lr.id, f"{lr.supporting_met} of {lr.supporting_total} supporting criteria met, "
-                       f"{lr.supporting_needed} needed") for lr in judged]
+    figures = [
+        (lr.id, f"{lr.supporting_met} of {lr.supporting_total} supporting criteria met, {lr.supporting_needed} needed")
+        for lr in judged
+    ]
     if v.verdict == READY:
         words = [f"{lv}: {f}" if len(figures) > 1 else f for lv, f in figures]
         return f"ready for {v.target_level}: " + "; ".join(words)
@@ -259,6 +366,8 @@ def _aspects_short(v: Verdict) -> list[str]:
     parts = []
     for lr in v.levels:
         for a in lr.aspects_short:
-            parts.append(f"{lr.id} needs {a['needed'] - a['met']} more supporting {a['aspect']} "
-                         f"criteria ({a['met']} of {a['needed']} met)")
+            parts.append(
+                f"{lr.id} needs {a['needed'] - a['met']} more supporting {a['aspect']} "
+                f"criteria ({a['met']} of {a['needed']} met)"
+            )
     return parts

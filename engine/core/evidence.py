@@ -3,6 +3,7 @@
 `check_document` returns a Packet ready to evaluate, or raises EvidenceError listing every
 problem, each located by file, line and JSON path. Messages name fields, never echo free text.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,7 +38,9 @@ MAX_PROBLEMS = 500  # per packet: enough to fix it by; a hostile packet must not
 # Beside every anchored pattern of schemas/*.json: Python's `$` (jsonschema) also matches before a
 # final newline, Rust's (jsonschema-rs) does not; with this both refuse "id\n" alike.
 NO_LINE_BREAK = {"pattern": "\\n"}
-_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # ids as docs/packets.md gives them; fullmatch ($ allows a final "\n")
+_ID_RE = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+)  # ids as docs/packets.md gives them; fullmatch ($ allows a final "\n")
 _TOKEN = re.compile(r"[A-Za-z0-9._:+@/\\-]+")
 
 
@@ -88,7 +91,9 @@ class Packet:
     manager: str | None = None  # candidate.manager: the summary CSV and cohort views by manager
     data: Any = field(default=None, repr=False, compare=False)  # the whole document, for the hash
     from_track: str = ""  # the track the candidate is on now; differs from `track` on a move between tracks
-    checked: dict | None = None  # engine.org.anchors: what the packet was checked against (the verdict's checked_against)
+    checked: dict | None = (
+        None  # engine.org.anchors: what the packet was checked against (the verdict's checked_against)
+    )
     today: dt.date | None = None  # the day of the run it was checked as of (Anchors.today): a plan is checked alike
 
     @cached_property
@@ -113,19 +118,32 @@ class _Dispatching:
         ev = schema.get("$defs", {}).get("evidence", {})
         branches = ev.get("allOf", [])
         types = ev.get("properties", {}).get("type", {}).get("enum", [])
-        shaped = (schema.get("properties", {}).get("evidence", {}).get("items") == {"$ref": "#/$defs/evidence"}
-                  and set(ev) == {"type", "required", "properties", "allOf"} and ev["type"] == "object"
-                  and ev["required"] == ["type"] and len(branches) == len(types) and all(
-                      b == {"if": {"properties": {"type": {"const": t}}, "required": ["type"]},
-                            "then": {"$ref": f"#/$defs/{t}"}} for b, t in zip(branches, types)))
+        shaped = (
+            schema.get("properties", {}).get("evidence", {}).get("items") == {"$ref": "#/$defs/evidence"}
+            and set(ev) == {"type", "required", "properties", "allOf"}
+            and ev["type"] == "object"
+            and ev["required"] == ["type"]
+            and len(branches) == len(types)
+            and all(
+                b
+                == {
+                    "if": {"properties": {"type": {"const": t}}, "required": ["type"]},
+                    "then": {"$ref": f"#/$defs/{t}"},
+                }
+                for b, t in zip(branches, types)
+            )
+        )
         if not shaped:
             return
-        outer = {**schema, "properties": {**schema["properties"],
-                                          "evidence": {**schema["properties"]["evidence"], "items": True}}}
+        outer = {
+            **schema,
+            "properties": {**schema["properties"], "evidence": {**schema["properties"]["evidence"], "items": True}},
+        }
         self.whole = jsonschema_rs.validator_for(outer, validate_formats=True)
         base = {k: schema[k] for k in ("$schema", "$defs") if k in schema}
-        self.by_type = {t: jsonschema_rs.validator_for({**base, "$ref": f"#/$defs/{t}"}, validate_formats=True)
-                        for t in types}
+        self.by_type = {
+            t: jsonschema_rs.validator_for({**base, "$ref": f"#/$defs/{t}"}, validate_formats=True) for t in types
+        }
 
     def is_valid(self, data: Any) -> bool:
         if not self.whole.is_valid(data):
@@ -150,11 +168,13 @@ def _fast_validator(schema: PacketSchema | None = None) -> Any:
 
 def _slow_validator(schema: PacketSchema | None = None) -> Any:
     """jsonschema over a packet schema: the definition of validity, and its explanations."""
+
     def build(s: dict) -> Any:
         import jsonschema
 
         cls = jsonschema.validators.validator_for(s)
         return cls(s, format_checker=cls.FORMAT_CHECKER)
+
     return _cached("slow", schema or bundled_packet_schema(), build)
 
 
@@ -181,20 +201,27 @@ def schema_problems(doc: Document, schema: PacketSchema | None = None) -> list[P
     if isinstance(data, dict) and isinstance(data.get("evidence"), list) and cap and len(data["evidence"]) > cap:
         # Thousands of records would take jsonschema seconds to explain one by one: say the list
         # is too long, and explain only the records within the cap (bounded time for any packet).
-        out.append(Problem(doc.source, "/evidence", f"has more than {cap} items", line=doc.locate("/evidence"),
-                           kind="schema"))
+        out.append(
+            Problem(doc.source, "/evidence", f"has more than {cap} items", line=doc.locate("/evidence"), kind="schema")
+        )
         data = {**data, "evidence": data["evidence"][:cap]}
     # (the records within the cap are often fine: then the fast validator says so)
-    errors = [] if out and _fast_validator(schema).is_valid(data) else \
-        list(itertools.islice(_slow_validator(schema).iter_errors(data), MAX_PROBLEMS + 1))
+    errors = (
+        []
+        if out and _fast_validator(schema).is_valid(data)
+        else list(itertools.islice(_slow_validator(schema).iter_errors(data), MAX_PROBLEMS + 1))
+    )
     if not errors and not out:  # the two validators disagree: trust the definition (jsonschema)
         return []
     for err in _flatten(errors):
         pointer = "".join(f"/{_esc(p)}" for p in err.absolute_path)
         if err.validator == "required" and isinstance(err.instance, dict):
             # one problem per missing field (the set below merges jsonschema's per-field errors)
-            msgs = [f"missing required field {k!r}{_allowed(schema.data, err.schema, k)}"
-                    for k in err.validator_value if k not in err.instance]
+            msgs = [
+                f"missing required field {k!r}{_allowed(schema.data, err.schema, k)}"
+                for k in err.validator_value
+                if k not in err.instance
+            ]
         else:
             msgs = [_message(err)]
         out.extend(Problem(doc.source, pointer, m, line=doc.locate(pointer), kind="schema") for m in msgs)
@@ -212,8 +239,12 @@ def _allowed(root: dict, node: dict, key: str) -> str:
 
 
 def _too_many(doc: Document) -> Problem:
-    return Problem(doc.source, "", f"more than {MAX_PROBLEMS} problems; only the first are listed: fix them and "
-                   "check again", kind="schema")
+    return Problem(
+        doc.source,
+        "",
+        f"more than {MAX_PROBLEMS} problems; only the first are listed: fix them and check again",
+        kind="schema",
+    )
 
 
 def _esc(p: Any) -> str:
@@ -238,8 +269,18 @@ def _flatten(errors: list[jsonschema.ValidationError]) -> list[jsonschema.Valida
     return out
 
 
-_CURLY = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"',
-                       "\u2018": "'", "\u2019": "'", "\u201a": "'"})
+_CURLY = str.maketrans(
+    {
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+    }
+)
 _MAX_WORDS = 3  # more words than a value of a non-free-text field has: likely a sentence about someone
 
 
@@ -272,9 +313,14 @@ def _show(value: Any, path: list) -> str:
 
 
 # Fields a first-time author writes where the packet has them elsewhere.
-_WHERE_INSTEAD = {"as_of": " (the as-of date is period.end)", "asof": " (the as-of date is period.end)",
-                  "as-of": " (the as-of date is period.end)", "start": " (it belongs under period:)",
-                  "end": " (it belongs under period:)", "level": " (current_level or target_level, under candidate:)"}
+_WHERE_INSTEAD = {
+    "as_of": " (the as-of date is period.end)",
+    "asof": " (the as-of date is period.end)",
+    "as-of": " (the as-of date is period.end)",
+    "start": " (it belongs under period:)",
+    "end": " (it belongs under period:)",
+    "level": " (current_level or target_level, under candidate:)",
+}
 
 
 _CANDIDATE_KEYS = frozenset({"id", "name", "track", "current_level", "target_level", "org", "manager", "cycle"})
@@ -288,8 +334,15 @@ def _misplaced(key: str, path: list) -> str:
 
 
 _NUMBER_WITH_UNIT = re.compile(r"[-+]?[$€£]?\d[\d,]*(\.\d+)?\s*(%|[a-zA-Z$€£]{1,5})?")
-_TYPE_NAMES = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
-               "object": "a mapping", "array": "a list", "null": "null"}
+_TYPE_NAMES = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
 
 
 def _message(err: jsonschema.ValidationError) -> str:
@@ -305,14 +358,23 @@ def _message(err: jsonschema.ValidationError) -> str:
         extra = sorted(k for k in inst if k not in allowed and not any(rx.search(k) for rx in patterns))
         # name the first few: a mapping of 100k unknown keys must not make a megabyte message
         more = f"; and {len(extra) - _MAX_LISTED} more unknown fields" if len(extra) > _MAX_LISTED else ""
-        return "; ".join(f"unknown field {_show(k, ['k'])}{_misplaced(k, path) or did_you_mean(unquoted(k), allowed)}"
-                         for k in extra[:_MAX_LISTED]) + more
+        return (
+            "; ".join(
+                f"unknown field {_show(k, ['k'])}{_misplaced(k, path) or did_you_mean(unquoted(k), allowed)}"
+                for k in extra[:_MAX_LISTED]
+            )
+            + more
+        )
     if v == "enum":  # a list's item is named by its list: 'tv' is not allowed for platforms
         where = next((str(p) for p in reversed(path) if not isinstance(p, int)), "value")
         if where == "type" and len(path) >= 2:
-            return f"unknown evidence type {_show(inst, path)}{did_you_mean(unquoted(inst), vv)} (known: {', '.join(vv)})"
-        return (f"{_show(inst, path)} is not allowed for {where}{did_you_mean(unquoted(inst), vv)} "
-                f"(one of: {', '.join(map(str, vv))})")
+            return (
+                f"unknown evidence type {_show(inst, path)}{did_you_mean(unquoted(inst), vv)} (known: {', '.join(vv)})"
+            )
+        return (
+            f"{_show(inst, path)} is not allowed for {where}{did_you_mean(unquoted(inst), vv)} "
+            f"(one of: {', '.join(map(str, vv))})"
+        )
     if v == "const":
         return f"must be {vv!r}, not {_show(inst, path)}"
     if v == "type":
@@ -328,12 +390,16 @@ def _message(err: jsonschema.ValidationError) -> str:
             return f"{_show(inst, path)} is not a date in the form YYYY-MM-DD"
         if path and str(path[-1]) in ("current_level", "target_level", "level") or path[-2:-1] == ["levels"]:
             if "0-9" in str(vv):  # a pack whose level ids have digits (engine.book.schema.specialise)
-                return f"{_show(inst, path)} is not a level id: use lower-case letters, digits and '-', starting " \
-                       "with a letter"
+                return (
+                    f"{_show(inst, path)} is not a level id: use lower-case letters, digits and '-', starting "
+                    "with a letter"
+                )
             return f"{_show(inst, path)} is not a level id: use lower-case letters and '-' (e.g. senior-pm)"
         if path and str(path[-1]) == "id" or (len(path) >= 2 and str(path[-2]) in ("candidate", "mentee", "from")):
-            return (f"{_show(inst, path)} is not a valid id: use 1-64 letters, digits, '.', '_' or '-', "
-                    "starting with a letter or digit")
+            return (
+                f"{_show(inst, path)} is not a valid id: use 1-64 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
         return f"{_show(inst, path)} does not have the expected form"
     if v == "maxLength":
         return f"is longer than {vv} characters"
@@ -371,8 +437,31 @@ def _year_zero(value: Any) -> bool:
 
 
 _PERSON_TYPES = frozenset({"mentoring", "stakeholder_feedback", "people_leadership"})  # name other people
-_PLACEHOLDERS = frozenset({"tbd", "tbc", "todo", "to do", "n/a", "na", "none", "x", "xx", "xxx", "test", "placeholder",
-                           "title", "untitled", "lorem ipsum", "asdf", "foo", "bar", "-", "?", "..."})
+_PLACEHOLDERS = frozenset(
+    {
+        "tbd",
+        "tbc",
+        "todo",
+        "to do",
+        "n/a",
+        "na",
+        "none",
+        "x",
+        "xx",
+        "xxx",
+        "test",
+        "placeholder",
+        "title",
+        "untitled",
+        "lorem ipsum",
+        "asdf",
+        "foo",
+        "bar",
+        "-",
+        "?",
+        "...",
+    }
+)
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -408,8 +497,7 @@ def _template_person(pid: Any) -> bool:
     return key == person_key(TEMPLATE_ID) or _TEMPLATE_PERSON.fullmatch(key) is not None
 
 
-def template_problems(data: dict, add: Callable[[str, str], None],
-                      people: Mapping[str, str] = PERSON_FIELD) -> None:
+def template_problems(data: dict, add: Callable[[str, str], None], people: Mapping[str, str] = PERSON_FIELD) -> None:
     """The template's placeholders (`ladder new`) left in a packet: its name, ids and example titles.
     `people`: the rule book's person fields (RuleBook.people): a pack's own person ids are checked too."""
     cand = got if isinstance(got := data.get("candidate"), dict) else {}
@@ -445,9 +533,15 @@ def _at(ev: dict, dotted: str) -> Any:
     return cur
 
 
-def semantic_problems(doc: Document, book: RuleBook, target_override: str | None = None,
-                      track_override: str | None = None, need_target: bool = True,
-                      template: bool = False, today: dt.date | None = None) -> tuple[list[Problem], dict]:
+def semantic_problems(
+    doc: Document,
+    book: RuleBook,
+    target_override: str | None = None,
+    track_override: str | None = None,
+    need_target: bool = True,
+    template: bool = False,
+    today: dt.date | None = None,
+) -> tuple[list[Problem], dict]:
     """Checks the schema cannot express. Defensive about types: the schema may have failed too.
     The overrides (--target, --track) stand in for the packet's own values.
 
@@ -473,8 +567,11 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
         add("/period/start", f"period starts ({start}) after it ends ({end})")
     today = today or clock.today()
     if end and end > today:
-        add("/period/end", f"the period ends on {end}, after today ({today}): evidence cannot be dated in "
-            "the future (use --today DATE to replay a cycle as of another day)")
+        add(
+            "/period/end",
+            f"the period ends on {end}, after today ({today}): evidence cannot be dated in "
+            "the future (use --today DATE to replay a cycle as of another day)",
+        )
     ctx["end"] = end
 
     cand = got if isinstance(got := data.get("candidate"), dict) else {}
@@ -485,15 +582,21 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
     if isinstance(cur_raw, str):
         current = EXTERNAL if cur_raw.strip().lower() == EXTERNAL else book.resolve(cur_raw)
         if current is None:
-            add("/candidate/current_level", f"unknown level {_show(cur_raw, ['level'])}{book.level_hint(cur_raw)} "
-                f"(known: {', '.join(book.ordered_levels())}, or external)")
+            add(
+                "/candidate/current_level",
+                f"unknown level {_show(cur_raw, ['level'])}{book.level_hint(cur_raw)} "
+                f"(known: {', '.join(book.ordered_levels())}, or external)",
+            )
     tgt_raw = target_override if target_override is not None else cand.get("target_level")
     tgt_ptr = "/candidate/target_level"
     if isinstance(tgt_raw, str):
         target = book.resolve(tgt_raw)
         if target is None:
-            add(tgt_ptr if target_override is None else "", f"unknown target level {_show(tgt_raw, ['level'])}"
-                f"{book.level_hint(tgt_raw)} (known: {', '.join(book.ordered_levels())})")
+            add(
+                tgt_ptr if target_override is None else "",
+                f"unknown target level {_show(tgt_raw, ['level'])}"
+                f"{book.level_hint(tgt_raw)} (known: {', '.join(book.ordered_levels())})",
+            )
     track_raw = track_override if track_override is not None else cand.get("track")
     track_ptr = "/candidate/track" if track_override is None else ""
     track = track_raw if isinstance(track_raw, str) and track_raw in book.tracks else None
@@ -509,24 +612,33 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
             else:
                 target = book.next_level(track, current)
                 if target is None and need_target:
-                    add("/candidate/current_level", f"{current} is the top of the {track} track; "
-                        "give a target_level on another track")
+                    add(
+                        "/candidate/current_level",
+                        f"{current} is the top of the {track} track; give a target_level on another track",
+                    )
         if target is not None:
             # A move between tracks (docs/packets.md, `candidate.track`) is judged on the target's track; the
             # declared track is then the one the candidate is on now.
             declared = track
             if track not in book.levels[target].tracks:
                 if track_override is not None:  # --track names the track to judge on: it must hold the target
-                    add(track_ptr, f"{target} is not on the {track} track "
-                        f"(it is on: {', '.join(book.levels[target].tracks)})")
+                    add(
+                        track_ptr,
+                        f"{target} is not on the {track} track (it is on: {', '.join(book.levels[target].tracks)})",
+                    )
                 else:
                     track = book.levels[target].tracks[0]
             from_track = book.own_track(declared, current, track)
             if current != EXTERNAL and (target == current or book.levels[target].order < book.levels[current].order):
-                add(tgt_ptr if target_override is None else "",
+                add(
+                    tgt_ptr if target_override is None else "",
                     f"target {target} is not above the current level {current}"
-                    + ("" if target == current else " (a move to another track is to a level of the same order "
-                       "or above)"))
+                    + (
+                        ""
+                        if target == current
+                        else " (a move to another track is to a level of the same order or above)"
+                    ),
+                )
     ctx.update(track=track, current=current, target=target, cid=cid, from_track=from_track)
     if not template:
         template_problems(data, add, book.people)
@@ -542,29 +654,38 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
         eid = ev.get("id")
         if type(eid) is str:
             if eid in seen:
-                add(f"/evidence/{i}/id", f"evidence id {_show(eid, ['id'])} is used twice "
-                    f"(first at /evidence/{seen[eid]})")
+                add(
+                    f"/evidence/{i}/id",
+                    f"evidence id {_show(eid, ['id'])} is used twice (first at /evidence/{seen[eid]})",
+                )
             else:
                 seen[eid] = i
         day = ev.get("date")
         if _year_zero(day):
             add(f"/evidence/{i}/date", _YEAR_ZERO)
         if type(day) is str and day > late and (d := _date(day)) and end is not None and d > end:
-            add(f"/evidence/{i}/date", f"dated {d}, after the period ends ({end}); evidence from the future "
-                "cannot count")
+            add(
+                f"/evidence/{i}/date",
+                f"dated {d}, after the period ends ({end}); evidence from the future cannot count",
+            )
         if me and person_key(ev.get("verified_by")) == me:
             add(f"/evidence/{i}/verified_by", "a record cannot be verified by the candidate; name who confirms it")
         if ev.get("planned") is True:
-            add(f"/evidence/{i}/planned", "a planned record (from ladder's plan) is advice, not evidence: replace "
-                "it with the real record")
+            add(
+                f"/evidence/{i}/planned",
+                "a planned record (from ladder's plan) is advice, not evidence: replace it with the real record",
+            )
         if _placeholder(ev.get("title")):
             add(f"/evidence/{i}/title", "placeholder text, not a title: say what the work was")
         etype = ev.get("type")
         pf = book.people.get(etype) if isinstance(etype, str) else None
         if pf is not None and etype not in PERSON_FIELD and me and person_key(_at(ev, pf)) == me:
             # a pack's own person field (vocabulary.yaml person:), as feedback's giver below
-            add(f"/evidence/{i}/{pf.replace('.', '/')}", f"the candidate's own id: {etype} names in {pf} the person "
-                "the record is from or about, never the candidate (self-assessment is not evidence)")
+            add(
+                f"/evidence/{i}/{pf.replace('.', '/')}",
+                f"the candidate's own id: {etype} names in {pf} the person "
+                "the record is from or about, never the candidate (self-assessment is not evidence)",
+            )
         if not isinstance(etype, str) or etype not in _PERSON_TYPES:
             continue
         ptr = f"/evidence/{i}"
@@ -575,8 +696,11 @@ def semantic_problems(doc: Document, book: RuleBook, target_override: str | None
                 if canon is None:
                     add(f"{ptr}/mentee/level", f"unknown level {_show(lvl, ['level'])}{book.level_hint(lvl)}")
                 elif target_order is not None and book.levels[canon].order >= target_order:
-                    add(f"{ptr}/mentee/level", f"mentee level {canon} is not below the target level {target}; "
-                        "mentoring counts when the mentee is more junior")
+                    add(
+                        f"{ptr}/mentee/level",
+                        f"mentee level {canon} is not below the target level {target}; "
+                        "mentoring counts when the mentee is more junior",
+                    )
             if me and person_key(ev["mentee"].get("id")) == me:
                 add(f"{ptr}/mentee/id", "the candidate cannot mentor themselves")
         if etype == "stakeholder_feedback" and isinstance(ev.get("from"), dict):
@@ -608,15 +732,24 @@ def about_problems(evidence: list, ids: dict[str, int], add: Callable[[str, str]
             elif ref in first:
                 add(ptr, f"about names {ref!r} twice (also at /evidence/{i}/about/{first[ref]})")
             elif ref not in ids:
-                add(ptr, f"about names {ref!r}, which is no record of this packet (about takes the ids of records "
-                    f"in the same packet){did_you_mean(ref, ids)}")
+                add(
+                    ptr,
+                    f"about names {ref!r}, which is no record of this packet (about takes the ids of records "
+                    f"in the same packet){did_you_mean(ref, ids)}",
+                )
             first.setdefault(ref, j)
 
 
-def check_document(doc: Document, book: RuleBook, target_override: str | None = None,
-                   normalised: bool = True, track_override: str | None = None,
-                   need_target: bool = True, anchors: Anchors | None = None,
-                   template: bool = False) -> Packet | None:
+def check_document(
+    doc: Document,
+    book: RuleBook,
+    target_override: str | None = None,
+    normalised: bool = True,
+    track_override: str | None = None,
+    need_target: bool = True,
+    anchors: Anchors | None = None,
+    template: bool = False,
+) -> Packet | None:
     """Validate one parsed packet against this book's ladder and packet schema, or raise
     EvidenceError with every problem. The Packet holds validated data only: the engine's facts
     belong to the rule book that fires them (engine.core.facts).
@@ -624,11 +757,26 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
     normalised=False only validates (what `ladder validate` needs) and returns None. `anchors`
     (engine.org.anchors: a people directory, a cycle calendar) default to the pack's own."""
     if not isinstance(doc.data, dict):
-        kind = {list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false",
-                type(None): "nothing"}.get(type(doc.data), "a value")
-        raise EvidenceError([Problem(doc.source, "", f"a packet must be a mapping with schema_version, candidate, "
-                                     f"period and evidence; this document is {kind}", line=doc.locate(""),
-                                     kind="schema")])
+        kind = {
+            list: "a list",
+            str: "text",
+            int: "a number",
+            float: "a number",
+            bool: "true/false",
+            type(None): "nothing",
+        }.get(type(doc.data), "a value")
+        raise EvidenceError(
+            [
+                Problem(
+                    doc.source,
+                    "",
+                    f"a packet must be a mapping with schema_version, candidate, "
+                    f"period and evidence; this document is {kind}",
+                    line=doc.locate(""),
+                    kind="schema",
+                )
+            ]
+        )
     try:
         problems = schema_problems(doc, book.packet_schema)
     except ParseFailure as exc:  # nested too deep, or too large, to be a packet at all
@@ -652,10 +800,26 @@ def check_document(doc: Document, book: RuleBook, target_override: str | None = 
     stays = ctx["track"] if ctx["from_track"] == ctx["track"] else None
     warnings, flagged, repeats = integrity_warnings(doc, stays, ctx["current"], ctx["end"], book.integrity)
     warnings += anchors.warnings(doc, ctx)
-    return Packet(doc.source, cand["id"], cand.get("name"), ctx["track"], ctx["current"], ctx["target"],
-                  data["period"]["start"], data["period"]["end"], data["evidence"],
-                  {ev["id"]: ev for ev in data["evidence"]}, book.ladder_version, warnings,
-                  repeats, flagged, org=cand.get("org"), cycle=cand.get("cycle"), manager=cand.get("manager"), data=data,
-                  from_track=ctx["from_track"], checked=anchors.checked(), today=anchors.today)
-
-
+    return Packet(
+        doc.source,
+        cand["id"],
+        cand.get("name"),
+        ctx["track"],
+        ctx["current"],
+        ctx["target"],
+        data["period"]["start"],
+        data["period"]["end"],
+        data["evidence"],
+        {ev["id"]: ev for ev in data["evidence"]},
+        book.ladder_version,
+        warnings,
+        repeats,
+        flagged,
+        org=cand.get("org"),
+        cycle=cand.get("cycle"),
+        manager=cand.get("manager"),
+        data=data,
+        from_track=ctx["from_track"],
+        checked=anchors.checked(),
+        today=anchors.today,
+    )

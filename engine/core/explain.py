@@ -4,6 +4,7 @@ Met or unmet is decided by the engine (engine.core.firing). This module only exp
 what a criterion needs, what the engine found, and the nearest misses with the exact
 predicate each record failed. It never changes a status.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -63,8 +64,7 @@ def _describe(cond: dict) -> str:
     elif "mean" in cond:
         m = cond["mean"]
         op = "≥" if "gte" in m else ">"
-        head = (f"at least {m['min_records']} {label} record(s) with mean {m['field']} {op} "
-                f"{m.get('gte', m.get('gt'))}")
+        head = f"at least {m['min_records']} {label} record(s) with mean {m['field']} {op} {m.get('gte', m.get('gt'))}"
     elif ("min_people" in cond and n == 1) or "regularly" in cond:
         head = f"{label} records"
     else:
@@ -76,8 +76,13 @@ def _describe(cond: dict) -> str:
         tail.append("where " + " and ".join(describe_pred(f, p) for f, p in cond["where"].items()))
     clauses = item_clauses(cond)
     if clauses:  # several: each holds on some entry of this one record
-        tail.append("with " + " and ".join(f"a {ai['field']} entry where " + " and ".join(
-            describe_pred(f, p) for f, p in ai["where"].items()) for ai in clauses))
+        tail.append(
+            "with "
+            + " and ".join(
+                f"a {ai['field']} entry where " + " and ".join(describe_pred(f, p) for f, p in ai["where"].items())
+                for ai in clauses
+            )
+        )
     if cond.get("unflagged"):
         tail.append("carrying no integrity warning (or confirmed by verified_by)")
     if "within_days" in cond:
@@ -88,8 +93,10 @@ def _describe(cond: dict) -> str:
         tail.append("dated any time")
     elif "regularly" in cond:
         reg = cond["regularly"]
-        tail.append(f"dated in at least {reg['min_periods']} of the last {reg['periods']} periods of "
-                    f"{reg['of_days']} days before the as-of date")
+        tail.append(
+            f"dated in at least {reg['min_periods']} of the last {reg['periods']} periods of "
+            f"{reg['of_days']} days before the as-of date"
+        )
     if "linked_to" in cond:
         each = "each " if n > 1 or "min_people" in cond or "distinct" in cond or "mean" in cond else ""
         return " ".join([head, *tail]) + f", {each}building on {describe(cond['linked_to'])} (named in its about)"
@@ -112,9 +119,11 @@ def _checks(cond: dict) -> list[tuple]:
     hit = _CHECKS.get(id(cond))
     if hit is not None and hit[0] is cond:
         return hit[1]
-    out = [(fname, None if "." in fname else fname, tuple(fname.split(".")), _want(op, arg), _tester(op, arg))
-           for fname, pred in cond.get("where", {}).items()
-           for op, arg in ops_of(pred)]
+    out = [
+        (fname, None if "." in fname else fname, tuple(fname.split(".")), _want(op, arg), _tester(op, arg))
+        for fname, pred in cond.get("where", {}).items()
+        for op, arg in ops_of(pred)
+    ]
     if len(_CHECKS) > 10_000:  # pragma: no mutate - a cache bound, not behaviour
         _CHECKS.clear()  # pragma: no mutate - a cache bound, not behaviour
     _CHECKS[id(cond)] = (cond, out)
@@ -152,9 +161,14 @@ def failed_predicates(fact: dict, cond: dict) -> list[tuple]:
         out.append(("flagged",))
     for ai in item_clauses(cond):
         items = fact.get(ai["field"]) or []
-        ok = any(all(_holds(field_value(it, f), op, arg)
-                     for f, p in ai["where"].items()
-                     for op, arg in (p if isinstance(p, dict) else {"eq": p}).items()) for it in items)
+        ok = any(
+            all(
+                _holds(field_value(it, f), op, arg)
+                for f, p in ai["where"].items()
+                for op, arg in (p if isinstance(p, dict) else {"eq": p}).items()
+            )
+            for it in items
+        )
         if not ok:
             out.append(("item", ai, bool(items)))
     return out
@@ -163,8 +177,11 @@ def failed_predicates(fact: dict, cond: dict) -> list[tuple]:
 def _words(f: tuple) -> str:
     if f[0] == "pred":
         _, fname, wanted, val = f
-        shown = "missing" if val is _MISSING else (
-            ", ".join(map(_fmt, val)) or "empty" if isinstance(val, list) else _fmt(val))
+        shown = (
+            "missing"
+            if val is _MISSING
+            else (", ".join(map(_fmt, val)) or "empty" if isinstance(val, list) else _fmt(val))
+        )
         return f"{fname} is {shown}; needs {wanted}"
     if f[0] == "age":
         return f"dated {f[1]} days before the as-of date; needs within {f[2]}"
@@ -290,8 +307,15 @@ def unmet_reason(ruleset: Ruleset, fr: Firing, idx: int, facts: dict[str, list[d
         misses.sort(key=lambda m: (len(m.failed), m.evidence))
         return "needs one of: " + " | ".join(parts), misses[:MAX_MISSES]
     linked = set(fr.found.get(idx, [])) if node.link is not None else None
-    return _leaf_reason(cond, fr.found.get(idx, []), fr.aggs.get(idx, {}), facts, node.kind == "agg", linked,
-                        (node.agg or {}).get("people_field"))
+    return _leaf_reason(
+        cond,
+        fr.found.get(idx, []),
+        fr.aggs.get(idx, {}),
+        facts,
+        node.kind == "agg",
+        linked,
+        (node.agg or {}).get("people_field"),
+    )
 
 
 def _least_reason(ruleset: Ruleset, fr: Firing, node: Node, facts: dict[str, list[dict]]) -> tuple[str, list[Miss]]:
@@ -307,8 +331,11 @@ def _least_reason(ruleset: Ruleset, fr: Firing, node: Node, facts: dict[str, lis
     misses.sort(key=lambda m: (len(m.failed), m.evidence))
     ids = sorted({e for c in met for e in cited(ruleset, fr, c)})
     got = f"{len(met)} met" + (f" (by {_ids(ids)})" if ids else "")
-    return (f"needs at least {node.need} of its {len(node.children)} parts; {got}; still needs "
-            f"{node.need - len(met)} more of: " + " | ".join(parts_), misses[:MAX_MISSES])
+    return (
+        f"needs at least {node.need} of its {len(node.children)} parts; {got}; still needs "
+        f"{node.need - len(met)} more of: " + " | ".join(parts_),
+        misses[:MAX_MISSES],
+    )
 
 
 def _still(cond: dict, vals: dict, found: list[str], facts: dict[str, list[dict]]) -> str:
@@ -321,14 +348,20 @@ def _still(cond: dict, vals: dict, found: list[str], facts: dict[str, list[dict]
         if vals.get("distinct", 0) < want:
             pool = facts.get(cond["evidence"], [])
             ids = set(found)
-            has = sorted({_fmt(v) for f in pool if f.get("eid") in ids and (v := field_value(f, fname)) is not _MISSING})
-            wants.append(f"{want - vals.get('distinct', 0)} more different {fname} value(s)"
-                         + (f" (has: {', '.join(has)})" if has else ""))
+            has = sorted(
+                {_fmt(v) for f in pool if f.get("eid") in ids and (v := field_value(f, fname)) is not _MISSING}
+            )
+            wants.append(
+                f"{want - vals.get('distinct', 0)} more different {fname} value(s)"
+                + (f" (has: {', '.join(has)})" if has else "")
+            )
     elif "regularly" in cond:
         reg = cond["regularly"]
         if vals.get("distinct", 0) < reg["min_periods"]:
-            wants.append(f"records in {reg['min_periods'] - vals.get('distinct', 0)} more of the {reg['periods']} "
-                         f"periods (none yet in: {_empty_periods(cond, found, facts)})")
+            wants.append(
+                f"records in {reg['min_periods'] - vals.get('distinct', 0)} more of the {reg['periods']} "
+                f"periods (none yet in: {_empty_periods(cond, found, facts)})"
+            )
     elif "mean" not in cond and vals.get("n", 0) < cond.get("min_count", 1):
         wants.append(f"{cond['min_count'] - vals.get('n', 0)} more record(s)")
     if "min_people" in cond and vals.get("people", 0) < cond["min_people"]:
@@ -354,16 +387,25 @@ def _period_words(k: int, days: int) -> str:
 def _empty_periods(cond: dict, found: list[str], facts: dict[str, list[dict]]) -> str:
     reg = cond["regularly"]
     have = _periods_of(cond, found, facts)
-    return ", ".join(_period_words(k, reg["of_days"]) for k in range(reg["periods"]) if k not in have) + \
-        " before the as-of date"
+    return (
+        ", ".join(_period_words(k, reg["of_days"]) for k in range(reg["periods"]) if k not in have)
+        + " before the as-of date"
+    )
 
 
 def _person_named(fact: dict, person_field: str) -> bool:
     return _lookup(fact, tuple(person_field.split("."))) is not _MISSING
 
 
-def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list[dict]], agg: bool = False,
-                 linked: set[str] | None = None, person_field: str | None = None) -> tuple[str, list[Miss]]:
+def _leaf_reason(
+    cond: dict,
+    found: list[str],
+    vals: dict,
+    facts: dict[str, list[dict]],
+    agg: bool = False,
+    linked: set[str] | None = None,
+    person_field: str | None = None,
+) -> tuple[str, list[Miss]]:
     """`person_field`: for a min_people leaf, the field its records name their person in (the
     compiled aggregate's people_field: engine.book.compiler)."""
     need = describe(cond)
@@ -372,13 +414,19 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list
             got = f"found {vals.get('distinct', 0)} different {cond['distinct']['field']} values across {_ids(found)}"
         elif "regularly" in cond:
             days = cond["regularly"]["of_days"]
-            got = f"found records in {vals.get('distinct', 0)} of the periods (" + "; ".join(
-                f"{_period_words(k, days)}: {', '.join(sorted(ids))}"
-                for k, ids in sorted(_periods_of(cond, found, facts).items())) + ")"
+            got = (
+                f"found records in {vals.get('distinct', 0)} of the periods ("
+                + "; ".join(
+                    f"{_period_words(k, days)}: {', '.join(sorted(ids))}"
+                    for k, ids in sorted(_periods_of(cond, found, facts).items())
+                )
+                + ")"
+            )
         elif "mean" in cond:
             mean = vals.get("mean")
-            got = f"found {len(found)} ({_ids(found)})" + (f", mean {cond['mean']['field']} {mean:g}"
-                                                           if mean is not None else "")
+            got = f"found {len(found)} ({_ids(found)})" + (
+                f", mean {cond['mean']['field']} {mean:g}" if mean is not None else ""
+            )
         else:
             got = f"found {len(found)} ({_ids(found)})"
         if vals.get("n", len(found)) < len(found):  # engine.book.integrity.repeat_groups
@@ -391,8 +439,10 @@ def _leaf_reason(cond: dict, found: list[str], vals: dict, facts: dict[str, list
         if linked is not None:  # a linked leaf: say which records match all but the link
             alone = sorted(f["eid"] for f in facts.get(cond["evidence"], []) if not failed_predicates(f, cond))
             if alone:
-                got += (f" that builds on one: {len(alone)} {_label(cond['evidence'])} record(s) match otherwise "
-                        f"({_ids(alone)}), but none names such a record in its about")
+                got += (
+                    f" that builds on one: {len(alone)} {_label(cond['evidence'])} record(s) match otherwise "
+                    f"({_ids(alone)}), but none names such a record in its about"
+                )
     misses = nearest_misses(facts, cond, linked)
     reason = f"needs {need}; {got}"
     same_type = facts.get(cond["evidence"], [])  # a leaf: nearest_misses read it too

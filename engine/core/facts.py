@@ -5,6 +5,7 @@ personal data and no rule may read it), integer day counts, canonical level ids,
 derived `improved` flag. What a fact carries depends on the rule book, so facts are built for one
 book and never reused for another (an audit fires each revision's facts under its own rules).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,8 +42,15 @@ def build_facts_without(packet: Packet, book: RuleBook, path: tuple[str, ...], k
     type and age); its fields are the ones the remaining criteria read."""
     if not known:
         return build_facts(packet, book, path)
-    return _build(packet, book, _copy_recipe(book, path + ("$without",) + tuple(sorted(known)),
-                                           lambda: [c for lv in path for c in book.criteria(lv) if c.id not in known]))
+    return _build(
+        packet,
+        book,
+        _copy_recipe(
+            book,
+            path + ("$without",) + tuple(sorted(known)),
+            lambda: [c for lv in path for c in book.criteria(lv) if c.id not in known],
+        ),
+    )
 
 
 def build_facts_for(packet: Packet, book: RuleBook, key: tuple[str, ...], criteria: Iterable[Criterion]) -> list[dict]:
@@ -94,14 +102,20 @@ def _build(packet: Packet, book: RuleBook, copy_recipe: _CopyRecipe, read_only: 
     if links:  # one link fact per id a record's about names, for the types some linked_to follows
         for ev in packet.evidence:
             if ev["type"] in links and ev.get("about"):
-                facts += [{"_kind": LINK, "from": ev["id"], "to": to}
-                          for to in dict.fromkeys(ev["about"]) if to != ev["id"]]
+                facts += [
+                    {"_kind": LINK, "from": ev["id"], "to": to} for to in dict.fromkeys(ev["about"]) if to != ev["id"]
+                ]
     return facts
 
 
 _NESTED = frozenset({"metrics", "mentee", "from", "levels"})  # fields build_facts rewrites, not copies
-_CopyRecipe = tuple[dict[str, tuple[tuple[str, ...], bool]], tuple[str, ...], bool,
-                  dict[str, tuple[tuple[int, str], ...]], frozenset[str]]
+_CopyRecipe = tuple[
+    dict[str, tuple[tuple[str, ...], bool]],
+    tuple[str, ...],
+    bool,
+    dict[str, tuple[tuple[int, str], ...]],
+    frozenset[str],
+]
 _COPY_RECIPES: dict[tuple[str, tuple[str, ...]], _CopyRecipe] = {}
 
 
@@ -122,8 +136,11 @@ def _copy_recipe(book: RuleBook, path: tuple[str, ...], criteria: Callable[[], I
             _COPY_RECIPES.clear()  # pragma: no mutate - a cache bound, not behaviour
         recipe = _COPY_RECIPES[key] = (
             {t: (tuple(sorted(keep - skip)), bool(keep & _NESTED)) for t, keep in reads.by_type.items()},
-            tuple(sorted(metric_keep - {"name", "unit", "improved"})), "improved" in metric_keep,
-            {t: tuple((d, period_field(d)) for d in sorted(ds)) for t, ds in reads.periods.items()}, reads.links)
+            tuple(sorted(metric_keep - {"name", "unit", "improved"})),
+            "improved" in metric_keep,
+            {t: tuple((d, period_field(d)) for d in sorted(ds)) for t, ds in reads.periods.items()},
+            reads.links,
+        )
     return recipe
 
 
@@ -131,8 +148,7 @@ def _metric(m: dict, keys: tuple[str, ...], improved: bool, policy: IntegrityPol
     out = {k: m[k] for k in keys if k in m}  # (name and unit are free text: never copied)
     if improved and "baseline" in m and "result" in m:
         # moved in the right direction, by at least the pack's materiality (engine.book.integrity.moved)
-        out["improved"] = moved(m["baseline"], m["result"], m.get("higher_is_better", True),
-                                policy or _DEFAULT_POLICY)
+        out["improved"] = moved(m["baseline"], m["result"], m.get("higher_is_better", True), policy or _DEFAULT_POLICY)
     return out
 
 

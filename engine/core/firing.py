@@ -11,6 +11,7 @@ delete_state), minus the per-action Closure/Content/timer plumbing that is half 
 (docs/engine.md). There are no background threads: everything runs inside
 `fire`, synchronously, so results are deterministic.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,10 +41,13 @@ def check_durable_rules() -> None:
     if installed == DURABLE_RULES:
         return
     found = f"durable_rules {installed} is installed" if installed else "durable_rules is not installed"
-    raise DependencyError(summary=(
-        f"{found}, but ladder needs durable_rules {DURABLE_RULES}: it drives that version's C core directly "
-        f"and relies on its exact behaviour. Fix: pip install 'durable-rules=={DURABLE_RULES}' (in the "
-        f"environment ladder is installed in), or reinstall ladder."))
+    raise DependencyError(
+        summary=(
+            f"{found}, but ladder needs durable_rules {DURABLE_RULES}: it drives that version's C core directly "
+            f"and relies on its exact behaviour. Fix: pip install 'durable-rules=={DURABLE_RULES}' (in the "
+            f"environment ladder is installed in), or reinstall ladder."
+        )
+    )
 
 
 check_durable_rules()  # at import, before the C core is loaded: never drive another version
@@ -64,6 +68,7 @@ def _load_core() -> None:
         import durable_rules_engine
 
         _dre = durable_rules_engine
+
 
 # Every fact goes into the engine as JSON and every consequence comes back as JSON; orjson does
 # both several times faster than the json module (the engine takes any valid JSON text).
@@ -162,18 +167,22 @@ class RulesEngine:
                 assert_fact({KIND: "$part", "node": idx, "parent": parent})
 
         if verb == "tag":  # a linked_to clause's node: tag each record it matched, for the leaves that link to it
+
             def tag(fr: Firing, message: str, assert_fact: Callable[[dict], None]) -> None:
                 new = sorted(set(_ids(message)) - set(fr.found.get(idx, ())))
                 fr.found[idx] = sorted({*fr.found.get(idx, ()), *new})
                 for eid in new:
                     assert_fact({KIND: TAGGED, "node": idx, "rec": eid})
+
             return tag
         if linked and verb in ("hit", "collect"):
             return _linked_action(idx, verb, agg, mark)
         if verb == "hit":
+
             def hit(fr: Firing, message: str, assert_fact: Callable[[dict], None]) -> None:
                 fr.found[idx] = sorted(set(_ids(message)))
                 mark(fr, assert_fact)
+
             return hit
         if verb == "collect":
             assert agg is not None
@@ -191,6 +200,7 @@ class RulesEngine:
                     values = _figures(facts, agg)
                 fr.aggs[idx] = values
                 assert_fact({KIND: "$agg", "node": idx, **values})
+
             return collect
         if verb == "mark":
             return lambda fr, message, assert_fact: mark(fr, assert_fact)
@@ -219,8 +229,9 @@ class RulesEngine:
                     for f in facts:
                         del f["sid"]
                 self._drive(reg, _check(_dre.assert_facts(h, payload), ruleset.name), fr, assert_fact)
-            self._drive(reg, _check(_dre.assert_fact(h, _dumps({"sid": sid, KIND: "$go"})), ruleset.name), fr,
-                        assert_fact)
+            self._drive(
+                reg, _check(_dre.assert_fact(h, _dumps({"sid": sid, KIND: "$go"})), ruleset.name), fr, assert_fact
+            )
             return fr
         finally:
             # At most 1,024 live sessions per ruleset: always delete. (The compiled `ack` rule
@@ -271,13 +282,15 @@ def _figures(facts: dict[str, dict], agg: dict) -> dict[str, Any]:
     return values
 
 
-def _linked_action(idx: int, verb: str, agg: dict | None, mark: Callable[[Firing, Callable[[dict], None]], None]
-                   ) -> Action:
+def _linked_action(
+    idx: int, verb: str, agg: dict | None, mark: Callable[[Firing, Callable[[dict], None]], None]
+) -> Action:
     """The consequence of a leaf with linked_to. Its matches are join tuples (a record, a link from
     it, the clause's tag on the link's target), which the engine may hand over in several calls
     (cap: a record naming several matched records is several tuples): each call adds to what
     the leaf found, and an aggregate asserts its figures again only when they changed. Records
     are counted, never tuples: one record linked to three matches is one record."""
+
     def linked(fr: Firing, message: str, assert_fact: Callable[[dict], None]) -> None:
         pairs = fr.links.setdefault(idx, {})
         pool = fr.pool.setdefault(idx, {})
@@ -300,6 +313,7 @@ def _linked_action(idx: int, verb: str, agg: dict | None, mark: Callable[[Firing
         if key not in fr.asserted:  # the same fact twice is refused by the engine
             fr.asserted.add(key)
             assert_fact(fact)
+
     return linked
 
 

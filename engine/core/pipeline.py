@@ -7,6 +7,7 @@ Every command that evaluates packets (evaluate, batch, rules test, audit) goes t
 what a packet gets cannot differ between them. Each stage either hands on a value or stops with
 located problems; `run` never raises for a bad packet (one packet must not stop a batch).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -63,15 +64,25 @@ def load(item: Item | str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Documen
         return Result(source, problems=[exc.problem], kind=exc.problem.kind)
 
 
-def check(doc: Document, book: RuleBook, target: str | None = None, track: str | None = None,
-          need_target: bool = True, anchors: Anchors | None = None) -> Packet | Result:
+def check(
+    doc: Document,
+    book: RuleBook,
+    target: str | None = None,
+    track: str | None = None,
+    need_target: bool = True,
+    anchors: Anchors | None = None,
+) -> Packet | Result:
     """Document -> packet checked against the book's ladder and packet schema, or its problems.
     need_target=False: a packet with no level to be promoted to is fine (`ladder paths`)."""
     try:
         packet = check_document(doc, book, target, track_override=track, need_target=need_target, anchors=anchors)
     except LadderError as exc:
-        return Result(doc.source, problems=exc.problems or [Problem(doc.source, "", str(exc))], kind=INVALID,
-                      candidate=candidate_id(doc.data))
+        return Result(
+            doc.source,
+            problems=exc.problems or [Problem(doc.source, "", str(exc))],
+            kind=INVALID,
+            candidate=candidate_id(doc.data),
+        )
     except Exception as exc:  # noqa: BLE001 - one packet must not stop the others
         return _internal(doc.source, exc, "checking", candidate_id(doc.data))
     assert packet is not None
@@ -79,8 +90,14 @@ def check(doc: Document, book: RuleBook, target: str | None = None, track: str |
 
 
 def _internal(source: str, exc: Exception, stage: str, cid: str | None) -> Result:
-    return Result(source, problems=[Problem(source, "", f"internal error ({type(exc).__name__}) while {stage}; "
-                                            "please report it", kind=INTERNAL)], kind=INTERNAL, candidate=cid)
+    return Result(
+        source,
+        problems=[
+            Problem(source, "", f"internal error ({type(exc).__name__}) while {stage}; please report it", kind=INTERNAL)
+        ],
+        kind=INTERNAL,
+        candidate=cid,
+    )
 
 
 def evaluate(packet: Packet, evaluator: Evaluator, explain: bool = True, known: dict[str, str] | None = None) -> Result:
@@ -91,8 +108,12 @@ def evaluate(packet: Packet, evaluator: Evaluator, explain: bool = True, known: 
         v = evaluator.evaluate(packet, explain) if known is None else evaluator.evaluate_known(packet, known)
         return Result(packet.source, v, packet, candidate=packet.candidate_id)
     except LadderError as exc:
-        return Result(packet.source, problems=exc.problems or [Problem(packet.source, "", str(exc))], kind=INVALID,
-                      candidate=packet.candidate_id)
+        return Result(
+            packet.source,
+            problems=exc.problems or [Problem(packet.source, "", str(exc))],
+            kind=INVALID,
+            candidate=packet.candidate_id,
+        )
     except Exception as exc:  # noqa: BLE001 - one packet must not stop the others
         return _internal(packet.source, exc, "evaluating", packet.candidate_id)
 
@@ -116,9 +137,15 @@ def fit(packet: Packet, assessor: PathAssessor) -> PathsReport | Result:
         return _internal(packet.source, exc, "assessing the adjacent paths", packet.candidate_id)
 
 
-def run(item: Item | str | Path, evaluator: Evaluator, target: str | None = None,
-        max_bytes: int = DEFAULT_MAX_BYTES, track: str | None = None, anchors: Anchors | None = None,
-        with_plan: bool = False) -> Result:
+def run(
+    item: Item | str | Path,
+    evaluator: Evaluator,
+    target: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    track: str | None = None,
+    anchors: Anchors | None = None,
+    with_plan: bool = False,
+) -> Result:
     """The whole path for one input (`anchors`: engine.org.anchors, default the pack's own;
     `with_plan`: a not-ready verdict gets its plan)."""
     doc = load(item, max_bytes)

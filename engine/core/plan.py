@@ -18,6 +18,7 @@ no proved plan is found within the bounds, there is no plan and a note says why.
 The plan is built greedily from the cheapest way to close each gap; it is not searched for a
 global minimum.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -70,7 +71,9 @@ class _Synth:
         self.titles = {(ev["type"], norm_title(ev.get("title"))) for ev in packet.evidence}
         self.n_rec = self.n_person = 0
         self.probe = False
-        self.free: dict[tuple[str, str], set[str]] = {}  # (type, title) -> fields given only because the schema requires them
+        self.free: dict[
+            tuple[str, str], set[str]
+        ] = {}  # (type, title) -> fields given only because the schema requires them
         target_order = book.levels[packet.target].order
         # mentees must be more junior than the target (engine.core.evidence): lowest level first
         self.below = [lv for lv in book.ordered_levels() if book.levels[lv].order < target_order]
@@ -122,8 +125,9 @@ class _Synth:
             cur = self._resolve(cur.get("properties", {}).get(part, {}))
         return cur
 
-    def value(self, prop: dict, preds: list[tuple[str, Any]], required: bool, fname: str,
-              prefer_max: bool = False) -> Any:
+    def value(
+        self, prop: dict, preds: list[tuple[str, Any]], required: bool, fname: str, prefer_max: bool = False
+    ) -> Any:
         """A value of the field's schema type satisfying every predicate (MISSING: leave it out).
         How each operator is satisfied is the operator table's (engine.book.operators, `need`)."""
         needs = [OPERATORS[op].need(arg) for op, arg in preds]
@@ -154,7 +158,7 @@ class _Synth:
 
     @staticmethod
     def _number(prop: dict, preds: list[tuple[str, Any]], needs: list[Need], typ: str, prefer_max: bool) -> Any:
-        lo, hi = prop.get("minimum", -10**6), prop.get("maximum", 10**6)
+        lo, hi = prop.get("minimum", -(10**6)), prop.get("maximum", 10**6)
         step = 1 if typ == "integer" else 0.5
         for n in needs:
             if n.low is not None:
@@ -200,8 +204,12 @@ class _Synth:
         preds: dict[str, list] = {}
         for fname, pred in cond.get("where", {}).items():
             preds.setdefault(fname, []).extend(ops_of(pred))
-        rec: dict[str, Any] = {"id": self.new_id(), "type": etype, "date": self.end.isoformat(),
-                               "title": self.title(etype, title)}
+        rec: dict[str, Any] = {
+            "id": self.new_id(),
+            "type": etype,
+            "date": self.end.isoformat(),
+            "title": self.title(etype, title),
+        }
         nested: dict[str, dict] = {}
         for fname, ps in preds.items():
             if fname in fixed:
@@ -277,8 +285,9 @@ def _needs(s: _Synth, cond: dict, grouped: dict[str, list[dict]], title: str) ->
     if "all_of" in cond:
         return [r for c in cond["all_of"] for r in _needs(s, c, grouped, title)]
     if "at_least" in cond:
-        return _cheapest(s, cond["at_least"], [lambda c=c: _needs(s, c, grouped, title) for c in cond["of"]],
-                         "at_least")
+        return _cheapest(
+            s, cond["at_least"], [lambda c=c: _needs(s, c, grouped, title) for c in cond["of"]], "at_least"
+        )
     if "any_of" in cond:
         best: list[dict] | None = None
         why = "no alternative can be met"
@@ -313,7 +322,9 @@ def _needs(s: _Synth, cond: dict, grouped: dict[str, list[dict]], title: str) ->
             fname = cond["distinct"]["field"]
             seen = {field_value(f, fname) for f in matching} | {field_value(r, fname) for r in recs}
             preds = ops_of(cond.get("where", {}).get(fname, {}))
-            allowed = [v for v in s.prop(cond["evidence"], fname).get("enum", []) if all(holds(v, o, a) for o, a in preds)]
+            allowed = [
+                v for v in s.prop(cond["evidence"], fname).get("enum", []) if all(holds(v, o, a) for o, a in preds)
+            ]
             fresh = [v for v in allowed if v not in seen] + allowed
             recs += [s.record(cond, title, {fname: fresh[k % len(fresh)]} if fresh else None) for k in range(extra)]
         else:
@@ -359,8 +370,10 @@ def _leaf_needs(s: _Synth, cond: dict, matching: list[dict], title: str) -> list
         have = {f["age_days"] // reg["of_days"] for f in matching}
         empty = [k for k in range(reg["periods"]) if k not in have]
         k = reg["min_periods"] - len(have)
-        return [s.record(cond, title, {"date": (s.end - dt.timedelta(days=p * reg["of_days"])).isoformat()})
-                for p in empty[:max(k, 0)]]
+        return [
+            s.record(cond, title, {"date": (s.end - dt.timedelta(days=p * reg["of_days"])).isoformat()})
+            for p in empty[: max(k, 0)]
+        ]
     if "distinct" in cond:
         fname, want = cond["distinct"]["field"], cond["distinct"]["min"]
         have = {field_value(f, fname) for f in matching} - {MISSING, None}
@@ -404,17 +417,26 @@ def _with(packet: Packet, records: list[dict], book: Any) -> Packet:
     """The packet with the records appended, checked as any packet is (raises LadderError); a
     record's `planned` marker is left out (the plan is proved as the real records it stands for)."""
     records = [{k: v for k, v in r.items() if k != "planned"} if "planned" in r else r for r in records]
-    cand: dict[str, Any] = {"id": packet.candidate_id, "current_level": packet.current,
-                            "target_level": packet.target, "track": packet.from_track or packet.track}
+    cand: dict[str, Any] = {
+        "id": packet.candidate_id,
+        "current_level": packet.current,
+        "target_level": packet.target,
+        "track": packet.from_track or packet.track,
+    }
     if packet.name:
         cand["name"] = packet.name
     version = packet.data.get("schema_version", 1) if isinstance(packet.data, dict) else 1
-    data = {"schema_version": version, "candidate": cand, "period": {"start": packet.start, "end": packet.end},
-            "evidence": list(packet.evidence) + records}
+    data = {
+        "schema_version": version,
+        "candidate": cand,
+        "period": {"start": packet.start, "end": packet.end},
+        "evidence": list(packet.evidence) + records,
+    }
     # template=True: the people a plan invents are named plan-person-N, a placeholder no packet may
     # keep (engine.core.evidence.template_problems); the packet's own data passed every check already
-    checked = check_document(Document(packet.source, data, "{}", "json"), book, template=True,
-                             anchors=for_book(book, packet.today))
+    checked = check_document(
+        Document(packet.source, data, "{}", "json"), book, template=True, anchors=for_book(book, packet.today)
+    )
     assert checked is not None
     return checked
 
@@ -454,8 +476,9 @@ def _new_warnings(packet: Packet, combined: Packet) -> list:
     return [w for w in combined.warnings if (w.path, w.message) not in had]
 
 
-def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict,
-           facts: list[dict] | None = None) -> list[dict]:
+def _round(
+    s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict, facts: list[dict] | None = None
+) -> list[dict]:
     """The records to add for what is still open, built so that none is redundant: each open
     criterion is read against the packet's facts AND the records already planned in this round
     (a record planned for one criterion that also closes a later one leaves that one nothing to
@@ -490,15 +513,22 @@ def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict,
                 except _NoPlan as exc:
                     raise _NoPlan(f"required criterion {c.id} cannot be met by added evidence: {exc}") from None
         for a in lr.aspects_short:  # a competency short of its own threshold: its cheapest open criteria
-            open_ = [c for c in v.criteria if c.level == lr.id and not c.required and not c.met
-                     and c.aspect == a["aspect"]]
-            planned(_cheapest(s, a["needed"] - a["met"], [option(c) for c in open_],
-                              f"{lr.id}'s {a['aspect']} criteria"))
+            open_ = [
+                c for c in v.criteria if c.level == lr.id and not c.required and not c.met and c.aspect == a["aspect"]
+            ]
+            planned(
+                _cheapest(s, a["needed"] - a["met"], [option(c) for c in open_], f"{lr.id}'s {a['aspect']} criteria")
+            )
         short = lr.supporting_needed - lr.supporting_met
         if short > 0:
-            planned(_cheapest(s, short, [option(c) for c in v.criteria
-                                         if c.level == lr.id and not c.required and not c.met],
-                              f"{lr.id}'s supporting criteria"))
+            planned(
+                _cheapest(
+                    s,
+                    short,
+                    [option(c) for c in v.criteria if c.level == lr.id and not c.required and not c.met],
+                    f"{lr.id}'s supporting criteria",
+                )
+            )
     # recent evidence: each level's window must hold enough records it can use (the types its
     # criteria read, as engine.book.compiler's sufficiency rule counts them), counting those added
     for lr in v.levels:
@@ -506,10 +536,16 @@ def _round(s: _Synth, evaluator: Evaluator, combined: Packet, v: Verdict,
             continue
         pol = book.level_rules[lr.id].policy
         usable = book.level_rules[lr.id].usable_types
-        recent = len({f.get("_grp", f["eid"]) for f in facts  # repeats count once, as the engine counts
-                      if f.get("type") in usable and f["age_days"] <= pol.within_days})  # (a link fact has no type)
-        recent += sum(1 for r in add if r["type"] in usable
-                      and (s.end - dt.date.fromisoformat(r["date"])).days <= pol.within_days)
+        recent = len(
+            {
+                f.get("_grp", f["eid"])
+                for f in facts  # repeats count once, as the engine counts
+                if f.get("type") in usable and f["age_days"] <= pol.within_days
+            }
+        )  # (a link fact has no type)
+        recent += sum(
+            1 for r in add if r["type"] in usable and (s.end - dt.date.fromisoformat(r["date"])).days <= pol.within_days
+        )
         filler = "learning" if "learning" in usable else ("artifact" if "artifact" in usable else sorted(usable)[0])
         for _ in range(pol.min_records - recent):
             add.append(s.record({"evidence": filler, "where": {}}, f"recent evidence for {book.levels[lr.id].title}"))
@@ -561,8 +597,10 @@ def _make_plan(evaluator: Evaluator, packet: Packet, verdict: Verdict) -> tuple[
             try:
                 combined = _with(packet, plan, evaluator.book)
             except LadderError as exc:
-                raise _NoPlan("the records that would close the gaps do not make a valid packet: "
-                              + "; ".join(p.message for p in exc.problems[:3])) from None
+                raise _NoPlan(
+                    "the records that would close the gaps do not make a valid packet: "
+                    + "; ".join(p.message for p in exc.problems[:3])
+                ) from None
             if new := _new_warnings(packet, combined):
                 raise _NoPlan("the records that would close the gaps raise an integrity warning: " + new[0].message)
             if evaluator.status(combined) == READY:
@@ -598,8 +636,9 @@ class _Reading:
         key = (r["id"], r["title"])
         got = self.mine.get(key)
         if got is None:
-            got = self.mine[key] = build_facts(dataclasses.replace(self.packet, evidence=[r], by_id={}),
-                                               self.book, self.path)
+            got = self.mine[key] = build_facts(
+                dataclasses.replace(self.packet, evidence=[r], by_id={}), self.book, self.path
+            )
         return got
 
     def covers(self, records: list[dict]) -> bool:
@@ -632,8 +671,9 @@ class _Reading:
             if not all(closed(c) for c in mine if c.required):
                 return False
             for a in lr.aspects_short:
-                if not _enough(closed, [c for c in mine if not c.required and c.aspect == a["aspect"]],
-                               a["needed"] - a["met"]):
+                if not _enough(
+                    closed, [c for c in mine if not c.required and c.aspect == a["aspect"]], a["needed"] - a["met"]
+                ):
                     return False
             if not _enough(closed, [c for c in mine if not c.required], lr.supporting_needed - lr.supporting_met):
                 return False
@@ -642,8 +682,9 @@ class _Reading:
                 continue
             pol = self.book.level_rules[lr.id].policy
             usable = self.book.level_rules[lr.id].usable_types
-            recent = len({f.get("_grp", f["eid"]) for f in facts
-                          if f.get("type") in usable and f["age_days"] <= pol.within_days})
+            recent = len(
+                {f.get("_grp", f["eid"]) for f in facts if f.get("type") in usable and f["age_days"] <= pol.within_days}
+            )
             if recent < pol.min_records:
                 return False
         return True
@@ -665,7 +706,7 @@ def _reduce(reading: _Reading, plan: list[dict]) -> list[dict]:
     """Leave out, last first, each record the others make unneeded."""
     i = len(plan) - 1
     while i >= 0 and len(plan) > 1:
-        trial = plan[:i] + plan[i + 1:]
+        trial = plan[:i] + plan[i + 1 :]
         if reading.covers(trial):
             plan = trial
         i -= 1
@@ -683,7 +724,7 @@ def _merge(reading: _Reading, plan: list[dict]) -> list[dict]:
             if m is None:
                 continue
             tries += 1
-            trial = [dict(r) for r in plan[:i]] + [m] + [dict(r) for r in plan[i + 1:j] + plan[j + 1:]]
+            trial = [dict(r) for r in plan[:i]] + [m] + [dict(r) for r in plan[i + 1 : j] + plan[j + 1 :]]
             if reading.covers(trial):
                 hit = trial
                 break
@@ -706,7 +747,7 @@ def _minimise(evaluator: Evaluator, packet: Packet, combined: Packet, plan: list
     n_before = len(plan)
     i = len(plan) - 1
     while i >= 0:
-        trial = plan[:i] + plan[i + 1:]
+        trial = plan[:i] + plan[i + 1 :]
         fewer = dataclasses.replace(combined, evidence=list(packet.evidence) + trial, by_id={})
         if evaluator.status(fewer) == READY:
             plan = trial
@@ -740,8 +781,11 @@ def _merged(a: dict, b: dict, free: dict[tuple[str, str], set[str]]) -> dict | N
             continue
         elif isinstance(va, list) and isinstance(vb, list):
             out[k] = va + [x for x in vb if x not in va]
-        elif isinstance(va, dict) and isinstance(vb, dict) and \
-                {k2: v for k2, v in va.items() if k2 != "id"} == {k2: v for k2, v in vb.items() if k2 != "id"}:
+        elif (
+            isinstance(va, dict)
+            and isinstance(vb, dict)
+            and {k2: v for k2, v in va.items() if k2 != "id"} == {k2: v for k2, v in vb.items() if k2 != "id"}
+        ):
             out[k] = va
         else:
             return None

@@ -1,4 +1,5 @@
 """Verdicts are values. Rendering them is engine.outputs.report's job."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -143,8 +144,9 @@ class PathFit:
     @property
     def missing(self) -> list[str]:
         """The signals not met: required ones first, each in the profile's order."""
-        return [s.id for s in self.signals if not s.met and s.required] + \
-            [s.id for s in self.signals if not s.met and not s.required]
+        return [s.id for s in self.signals if not s.met and s.required] + [
+            s.id for s in self.signals if not s.met and not s.required
+        ]
 
     @property
     def met_count(self) -> int:

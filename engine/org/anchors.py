@@ -6,6 +6,7 @@ engine.core.evidence.check_document with each packet.
 Every verdict says what it was checked against (`checked_against`: the directory's and the
 calendar's digests, or a plain sentence saying what was not checked).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -49,10 +50,13 @@ class Anchors:
 
     def checked(self) -> dict:
         """The verdict's `checked_against`."""
-        d: dict[str, Any] = {"people": self.people.digest if self.people else None,
-                             "cycles": self.calendar.digest if self.calendar else None}
-        notes = ([NOT_CHECKED_PEOPLE] if self.people is None else []) + \
-            ([NOT_CHECKED_CYCLES] if self.calendar is None else [])
+        d: dict[str, Any] = {
+            "people": self.people.digest if self.people else None,
+            "cycles": self.calendar.digest if self.calendar else None,
+        }
+        notes = ([NOT_CHECKED_PEOPLE] if self.people is None else []) + (
+            [NOT_CHECKED_CYCLES] if self.calendar is None else []
+        )
         if notes:
             d["not_checked"] = notes
         return d
@@ -73,8 +77,13 @@ def for_book(book: Any, today: dt.date | None = None) -> Anchors:
     return dataclasses.replace(got, today=today or clock.today())
 
 
-def load_anchors(book: Any, people: str | None = None, cycles: str | None = None,
-                 require_people: bool = False, today: dt.date | None = None) -> Anchors:
+def load_anchors(
+    book: Any,
+    people: str | None = None,
+    cycles: str | None = None,
+    require_people: bool = False,
+    today: dt.date | None = None,
+) -> Anchors:
     """The anchors of a run: --people, --cycles (else the pack's calendar), the pack's policy, the
     day of the run (--today; None: the system's day).
     A directory the pack or --require-people makes mandatory, and missing: UsageError (exit 2)."""
@@ -82,6 +91,9 @@ def load_anchors(book: Any, people: str | None = None, cycles: str | None = None
     if people is None and (require_people or base.policy.required):
         why = "--require-people" if require_people else "this rules pack (ladder.yaml people: required: true)"
         raise UsageError(summary=f"{why} makes a people directory mandatory: give --people FILE")
-    return Anchors(load_directory(people, book) if people is not None else None,
-                   load_calendar(cycles) if cycles is not None else base.calendar, base.policy,
-                   today or clock.today())
+    return Anchors(
+        load_directory(people, book) if people is not None else None,
+        load_calendar(cycles) if cycles is not None else base.calendar,
+        base.policy,
+        today or clock.today(),
+    )

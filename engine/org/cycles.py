@@ -6,6 +6,7 @@ must end inside that cycle. Without one (or for a packet naming no cycle), a per
 more than STALE_DAYS before the day of the run is a warning that names the gap: a cycle's
 evidence moved back years is no longer passed off as this cycle's.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -77,8 +78,9 @@ def calendar_of(rows: Any, source: str, locate, prefix: str = "") -> Calendar:
     if probs:
         raise DirectoryError(probs)
     canon = [{"id": k, "start": s.isoformat(), "end": e.isoformat()} for k, (s, e) in sorted(cycles.items())]
-    return Calendar(source, "sha256:" + hashlib.sha256(orjson.dumps(canon, option=orjson.OPT_SORT_KEYS)).hexdigest(),
-                    cycles)
+    return Calendar(
+        source, "sha256:" + hashlib.sha256(orjson.dumps(canon, option=orjson.OPT_SORT_KEYS)).hexdigest(), cycles
+    )
 
 
 def load_calendar(path: str) -> Calendar:
@@ -106,9 +108,11 @@ def pack_calendar(book: Any) -> Calendar | None:
     def locate(ptr: str) -> int | None:  # only for a message: read ladder.yaml again then
         try:
             from ..base.loader import load_file
+
             return load_file(book.ladder_file).locate(ptr)
         except Exception:  # noqa: BLE001 - a message without a line is still a message
             return None
+
     try:
         return calendar_of(rows, book.ladder_file or "ladder.yaml", locate, "/cycles")
     except DirectoryError as exc:
@@ -125,17 +129,31 @@ def cycle_problems(doc: Any, cal: Calendar) -> list[Problem]:
     out = []
     if cyc not in cal.cycles:
         known = sorted(cal.cycles)
-        out.append(Problem(doc.source, "/candidate/cycle", f"{cyc!r} is not a cycle of the calendar ({cal.source}; "
-                           f"known: {', '.join(known[-10:])}{', ...' if len(known) > 10 else ''})",
-                           line=doc.locate("/candidate/cycle"), kind="cycles"))
+        out.append(
+            Problem(
+                doc.source,
+                "/candidate/cycle",
+                f"{cyc!r} is not a cycle of the calendar ({cal.source}; "
+                f"known: {', '.join(known[-10:])}{', ...' if len(known) > 10 else ''})",
+                line=doc.locate("/candidate/cycle"),
+                kind="cycles",
+            )
+        )
         return out
     period = got if isinstance(got := data.get("period"), dict) else {}
     end = _date(period.get("end"))
     start, stop = cal.cycles[cyc]
     if end is not None and not start <= end <= stop:
-        out.append(Problem(doc.source, "/period/end", f"the period ends on {end}, outside cycle {cyc} ({start} to "
-                           f"{stop}): evidence for this cycle ends inside it", line=doc.locate("/period/end"),
-                           kind="cycles"))
+        out.append(
+            Problem(
+                doc.source,
+                "/period/end",
+                f"the period ends on {end}, outside cycle {cyc} ({start} to "
+                f"{stop}): evidence for this cycle ends inside it",
+                line=doc.locate("/period/end"),
+                kind="cycles",
+            )
+        )
     return out
 
 
@@ -149,6 +167,12 @@ def stale_warning(doc: Any, end: dt.date | None, today: dt.date) -> Problem | No
     days = (today - end).days
     gap = f"{days // 365} year(s) and {days % 365} day(s)" if days >= 365 else f"{days} day(s)"
     named = f" for cycle {cyc}" if isinstance(cyc, str) else ""
-    return Problem(doc.source, "/period/end", f"the period{named} ended on {end}, {gap} before the day of the run "
-                   f"({today}): is this the right period? (a cycle calendar, --cycles FILE, checks it)",
-                   line=doc.locate("/period/end"), kind="cycles", severity="warning")
+    return Problem(
+        doc.source,
+        "/period/end",
+        f"the period{named} ended on {end}, {gap} before the day of the run "
+        f"({today}): is this the right period? (a cycle calendar, --cycles FILE, checks it)",
+        line=doc.locate("/period/end"),
+        kind="cycles",
+        severity="warning",
+    )

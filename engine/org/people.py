@@ -8,6 +8,7 @@ once (dicts keyed by engine.book.fields.person_key), so checking a packet costs 
 
 Messages name ids, levels, tracks and columns, never a person's name or other free text.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,8 +39,18 @@ DEFAULT_VERIFIERS = ("manager-chain", "at-or-above-target")
 # Feedback relationships outside the company: their givers are not in the directory (policy).
 # mentor, instructor and reference: someone who knew the candidate outside the company (a bootcamp
 # instructor, a former colleague giving a reference), for an external candidate above all
-DEFAULT_EXTERNAL = ("customer", "partner", "investor", "board", "analyst", "press", "vendor", "mentor", "instructor",
-                    "reference")
+DEFAULT_EXTERNAL = (
+    "customer",
+    "partner",
+    "investor",
+    "board",
+    "analyst",
+    "press",
+    "vendor",
+    "mentor",
+    "instructor",
+    "reference",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +107,11 @@ class Policy:
 
 def policy_of(book: RuleBook) -> Policy:
     pol = (book.raw.get("ladder") or {}).get("people") or {}
-    return Policy(bool(pol.get("required", False)), tuple(pol.get("verifiers", DEFAULT_VERIFIERS)),
-                  frozenset(pol.get("external_relationships", DEFAULT_EXTERNAL)))
+    return Policy(
+        bool(pol.get("required", False)),
+        tuple(pol.get("verifiers", DEFAULT_VERIFIERS)),
+        frozenset(pol.get("external_relationships", DEFAULT_EXTERNAL)),
+    )
 
 
 class DirectoryError(UsageError):
@@ -135,20 +149,40 @@ def _rows(path: str) -> tuple[list[Any], Any, str]:
             rows.append(row)
             lines.append(reader.line_num)
         if header is None:
-            raise DirectoryError([Problem(path, "", "empty: a directory needs a header line (id,name,level,track,"
-                                          "manager,org,status) and a row per person", line=1, kind="people")])
+            raise DirectoryError(
+                [
+                    Problem(
+                        path,
+                        "",
+                        "empty: a directory needs a header line (id,name,level,track,"
+                        "manager,org,status) and a row per person",
+                        line=1,
+                        kind="people",
+                    )
+                ]
+            )
         dup = sorted({h for h in header if h and header.count(h) > 1})
         if dup:
-            raise DirectoryError([Problem(path, "", f"the header names column {dup[0]!r} twice", line=1,
-                                          kind="people")])
+            raise DirectoryError(
+                [Problem(path, "", f"the header names column {dup[0]!r} twice", line=1, kind="people")]
+            )
         if "id" not in header:
-            raise DirectoryError([Problem(path, "", "the header has no id column (columns: "
-                                          + ", ".join(COLUMNS) + ")", line=1, kind="people")])
+            raise DirectoryError(
+                [
+                    Problem(
+                        path,
+                        "",
+                        "the header has no id column (columns: " + ", ".join(COLUMNS) + ")",
+                        line=1,
+                        kind="people",
+                    )
+                ]
+            )
 
         def locate(ptr: str) -> int | None:
             parts = ptr.split("/")
-            return lines[int(parts[1])] if len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(lines) \
-                else 1
+            return lines[int(parts[1])] if len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(lines) else 1
+
         return rows, locate, "csv"
     try:
         doc = parse_text(text, path, guess_format(path, text))
@@ -159,8 +193,17 @@ def _rows(path: str) -> tuple[list[Any], Any, str]:
     if isinstance(data, dict) and set(data) == {"people"}:
         data, prefix = data["people"], "/people"
     if not isinstance(data, list):
-        raise DirectoryError([Problem(path, "", "a people directory is a list of people (or a CSV file with a "
-                                      "header)", line=doc.locate(""), kind="people")])
+        raise DirectoryError(
+            [
+                Problem(
+                    path,
+                    "",
+                    "a people directory is a list of people (or a CSV file with a header)",
+                    line=doc.locate(""),
+                    kind="people",
+                )
+            ]
+        )
     return data, (lambda ptr: doc.locate(prefix + ptr)), doc.fmt
 
 
@@ -203,10 +246,20 @@ def load_directory(path: str, book: RuleBook) -> Directory:
         if raw.lower() == EXTERNAL:
             return "", False, "external is not a role: give the person's level or role"
         if not _ROLE_RE.match(raw):
-            return "", False, "is neither a ladder level nor a role id (lower-case letters, digits and '-', e.g. engineer)"
+            return (
+                "",
+                False,
+                "is neither a ladder level nor a role id (lower-case letters, digits and '-', e.g. engineer)",
+            )
         if did_you_mean(raw, levels):
-            return "", False, (f"{raw!r} is not a level of this ladder{did_you_mean(raw, levels)} (a role off the "
-                               "ladder is fine, but this looks like a misspelt level)")
+            return (
+                "",
+                False,
+                (
+                    f"{raw!r} is not a level of this ladder{did_you_mean(raw, levels)} (a role off the "
+                    "ladder is fine, but this looks like a misspelt level)"
+                ),
+            )
         return raw, False, ""
 
     for i, row in enumerate(rows):
@@ -234,14 +287,19 @@ def load_directory(path: str, book: RuleBook) -> Directory:
             add(f"{ptr}/id", "missing: every person needs an id")
             continue
         if not _ID_RE.match(pid):
-            add(f"{ptr}/id", "is not a valid id: use 1-64 letters, digits, '.', '_' or '-', starting with a letter "
-                "or digit")
+            add(
+                f"{ptr}/id",
+                "is not a valid id: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+            )
             continue
         key = person_key(pid)
         assert key is not None
         if key in people:
-            add(f"{ptr}/id", f"{pid!r} is the same person as {people[key].id!r} at row {people[key].row + 1} "
-                "(ids that differ only in case or separators are one person)")
+            add(
+                f"{ptr}/id",
+                f"{pid!r} is the same person as {people[key].id!r} at row {people[key].row + 1} "
+                "(ids that differ only in case or separators are one person)",
+            )
             continue
         lvl_raw = vals.get("level")
         level, on_ladder = "", False
@@ -257,8 +315,11 @@ def load_directory(path: str, book: RuleBook) -> Directory:
         track = vals.get("track")
         if track is not None:
             if track not in book.tracks:
-                add(f"{ptr}/track", f"unknown track {track!r}{did_you_mean(track, book.tracks)} (this ladder's "
-                    f"tracks: {', '.join(book.tracks)})")
+                add(
+                    f"{ptr}/track",
+                    f"unknown track {track!r}{did_you_mean(track, book.tracks)} (this ladder's "
+                    f"tracks: {', '.join(book.tracks)})",
+                )
                 track = None
             elif on_ladder and level not in book.tracks[track]:
                 add(f"{ptr}/track", f"{level} is not on the {track} track")
@@ -278,8 +339,7 @@ def load_directory(path: str, book: RuleBook) -> Directory:
                 mkey = None
             else:
                 managers.append((i, mgr, mkey))
-        people[key] = Person(pid, key, level, on_ladder, track, mkey, mgr if mkey else None, vals.get("org"),
-                             status, i)
+        people[key] = Person(pid, key, level, on_ladder, track, mkey, mgr if mkey else None, vals.get("org"), status, i)
         more = {k: v for k, v in vals.items() if k not in _KNOWN} if len(vals) > len(_KNOWN & vals.keys()) else None
         if more:
             extra[key] = more
@@ -325,13 +385,19 @@ def check_file(path: str, book: RuleBook) -> Outcome:
     d = load_directory(path, book)
     roles = sum(not p.on_ladder for p in d.people.values())
     left = sum(p.status == "left" for p in d.people.values())
-    return Outcome((f"{path}: ok ({len(d)} people: {len(d) - roles} on the ladder, {roles} in other roles, {left} left; "
-            f"{d.digest})"), 0)
+    return Outcome(
+        (
+            f"{path}: ok ({len(d)} people: {len(d) - roles} on the ladder, {roles} in other roles, {left} left; "
+            f"{d.digest})"
+        ),
+        0,
+    )
 
 
 # -- checking a packet ------------------------------------------------------------------------------
-def packet_problems(doc: Any, book: RuleBook, ctx: dict, d: Directory, pol: Policy,
-                    track_override: str | None = None) -> list[Problem]:
+def packet_problems(
+    doc: Any, book: RuleBook, ctx: dict, d: Directory, pol: Policy, track_override: str | None = None
+) -> list[Problem]:
     """What the directory contradicts in a packet: each located, naming ids and fields only."""
     data = doc.data if isinstance(doc.data, dict) else {}
     out: list[Problem] = []
@@ -349,30 +415,49 @@ def packet_problems(doc: Any, book: RuleBook, ctx: dict, d: Directory, pol: Poli
     if me is not None:
         if current is not None:
             if me.on_ladder and current == EXTERNAL:
-                add("/candidate/current_level", f"external, but {where} lists {cid} at {me.level}: an internal "
-                    f"candidate is not external; write current_level: {me.level}")
+                add(
+                    "/candidate/current_level",
+                    f"external, but {where} lists {cid} at {me.level}: an internal "
+                    f"candidate is not external; write current_level: {me.level}",
+                )
             elif me.on_ladder and current != me.level:
-                add("/candidate/current_level", f"{current}, but {where} lists {cid} at {me.level}: write "
-                    f"current_level: {me.level}, or correct the directory")
+                add(
+                    "/candidate/current_level",
+                    f"{current}, but {where} lists {cid} at {me.level}: write "
+                    f"current_level: {me.level}, or correct the directory",
+                )
             elif not me.on_ladder and me.level and current != EXTERNAL:
-                add("/candidate/current_level", f"{current}, but {where} lists {cid} as {me.level}, off the "
-                    "ladder: write current_level: external")
+                add(
+                    "/candidate/current_level",
+                    f"{current}, but {where} lists {cid} as {me.level}, off the ladder: write current_level: external",
+                )
         declared = cand.get("track") if isinstance(cand.get("track"), str) else None
         if me.track and track_override is None:
             if declared is not None and declared != me.track:
-                add("/candidate/track", f"{declared}, but {where} lists {cid} on the {me.track} track: write "
-                    f"track: {me.track}")
+                add(
+                    "/candidate/track",
+                    f"{declared}, but {where} lists {cid} on the {me.track} track: write track: {me.track}",
+                )
             elif declared is None and ctx.get("from_track") and ctx["from_track"] != me.track:
-                add("/candidate", f"no track given (read as {ctx['from_track']}), but {where} lists {cid} on the "
-                    f"{me.track} track: add track: {me.track}")
+                add(
+                    "/candidate",
+                    f"no track given (read as {ctx['from_track']}), but {where} lists {cid} on the "
+                    f"{me.track} track: add track: {me.track}",
+                )
         mgr = cand.get("manager")
         if isinstance(mgr, str) and person_key(mgr) != me.manager:
-            add("/candidate/manager", f"{mgr!r}, but {where} gives {cid}'s manager as "
-                + (repr(me.manager_id) if me.manager_id else "no one"))
+            add(
+                "/candidate/manager",
+                f"{mgr!r}, but {where} gives {cid}'s manager as "
+                + (repr(me.manager_id) if me.manager_id else "no one"),
+            )
     chain = d.chain(me.key) if me is not None else ()
     evidence = got if isinstance(got := data.get("evidence"), list) else []
-    mentees = {person_key(ev["mentee"].get("id")) for ev in evidence if isinstance(ev, dict)
-               and ev.get("type") == "mentoring" and isinstance(ev.get("mentee"), dict)} - {None}
+    mentees = {
+        person_key(ev["mentee"].get("id"))
+        for ev in evidence
+        if isinstance(ev, dict) and ev.get("type") == "mentoring" and isinstance(ev.get("mentee"), dict)
+    } - {None}
     order = book.levels[target].order if target in book.levels else None
     for i, ev in enumerate(evidence):
         if not isinstance(ev, dict):
@@ -391,30 +476,54 @@ def packet_problems(doc: Any, book: RuleBook, ctx: dict, d: Directory, pol: Poli
     return out
 
 
-def _giver(add, ptr: str, fr: dict, d: Directory, me: Person | None, chain: tuple, pol: Policy, where: str,
-           outsider: bool = False) -> None:
+def _giver(
+    add,
+    ptr: str,
+    fr: dict,
+    d: Directory,
+    me: Person | None,
+    chain: tuple,
+    pol: Policy,
+    where: str,
+    outsider: bool = False,
+) -> None:
     fid, rel = fr.get("id"), fr.get("relationship")
     if not isinstance(fid, str) or not isinstance(rel, str):
         return
     g = d.get(fid)
     if rel in pol.external:
         if g is not None:
-            add(f"{ptr}/relationship", f"{rel}, but {fid} is in {where}: a colleague is not a {rel}; give their "
-                "relationship to the candidate")
+            add(
+                f"{ptr}/relationship",
+                f"{rel}, but {fid} is in {where}: a colleague is not a {rel}; give their relationship to the candidate",
+            )
         return
     if g is None:
         if outsider:
             return  # an external candidate's referees worked with them elsewhere: no directory lists them
-        add(f"{ptr}/id", f"{fid!r} is not in {where}: check the id (a giver outside the company is a "
-            f"{' or '.join(sorted(pol.external & {'customer', 'partner'}))})")
+        add(
+            f"{ptr}/id",
+            f"{fid!r} is not in {where}: check the id (a giver outside the company is a "
+            f"{' or '.join(sorted(pol.external & {'customer', 'partner'}))})",
+        )
         return
     if me is None or g.key == me.key:
         return
     _relationship(add, ptr, fid, rel, g, d, me, chain, where)
 
 
-def _pack_person(add, ptr: str, ev: dict, person: str, d: Directory, me: Person | None, chain: tuple, pol: Policy,
-                 where: str, outsider: bool) -> None:
+def _pack_person(
+    add,
+    ptr: str,
+    ev: dict,
+    person: str,
+    d: Directory,
+    me: Person | None,
+    chain: tuple,
+    pol: Policy,
+    where: str,
+    outsider: bool,
+) -> None:
     """The person a pack's own type names (vocabulary.yaml `person:`, e.g. an assessment's by.id), as a
     feedback giver: in the directory, unless the record says they are from outside the company (a
     `relationship` beside the id with a value of ladder.yaml people.external_relationships; then
@@ -430,8 +539,10 @@ def _pack_person(add, ptr: str, ev: dict, person: str, d: Directory, me: Person 
     g = d.get(pid)
     if rel is not None and rel in pol.external:
         if g is not None:
-            add(f"{base}/relationship", f"{rel}, but {pid} is in {where}: a colleague is not a {rel}; give their "
-                "relationship to the candidate")
+            add(
+                f"{base}/relationship",
+                f"{rel}, but {pid} is in {where}: a colleague is not a {rel}; give their relationship to the candidate",
+            )
         return
     if g is None:
         if not outsider:  # an external candidate's people worked with them elsewhere: no directory lists them
@@ -441,25 +552,33 @@ def _pack_person(add, ptr: str, ev: dict, person: str, d: Directory, me: Person 
         _relationship(add, base, pid, rel, g, d, me, chain, where)
 
 
-def _relationship(add, ptr: str, fid: str, rel: str, g: Person, d: Directory, me: Person, chain: tuple,
-                  where: str) -> None:
+def _relationship(
+    add, ptr: str, fid: str, rel: str, g: Person, d: Directory, me: Person, chain: tuple, where: str
+) -> None:
     """A relationship to the candidate that the directory's manager lines contradict."""
     in_chain = g.key in chain
     reports = me.key in d.chain(g.key)
     if rel == "manager" and not in_chain:
         add(f"{ptr}/relationship", f"manager, but {fid} is not in the candidate's manager chain in {where}")
     elif rel == "skip-level" and (not in_chain or chain[:1] == (g.key,)):
-        add(f"{ptr}/relationship", f"skip-level, but {fid} is " + ("the candidate's direct manager" if in_chain else
-            "not in the candidate's manager chain") + f" in {where}")
+        add(
+            f"{ptr}/relationship",
+            f"skip-level, but {fid} is "
+            + ("the candidate's direct manager" if in_chain else "not in the candidate's manager chain")
+            + f" in {where}",
+        )
     elif rel == "direct-report" and g.manager != me.key:
         add(f"{ptr}/relationship", f"direct-report, but {fid} does not report to the candidate in {where}")
     elif rel == "peer" and (in_chain or reports):
-        add(f"{ptr}/relationship", f"peer, but {fid} is " + ("in the candidate's manager chain" if in_chain else
-            "in the candidate's reporting line") + f" in {where}: a peer is neither")
+        add(
+            f"{ptr}/relationship",
+            f"peer, but {fid} is "
+            + ("in the candidate's manager chain" if in_chain else "in the candidate's reporting line")
+            + f" in {where}: a peer is neither",
+        )
 
 
-def _mentee(add, ptr: str, ev: dict, d: Directory, me: Person | None, chain: tuple, book: RuleBook,
-            where: str) -> None:
+def _mentee(add, ptr: str, ev: dict, d: Directory, me: Person | None, chain: tuple, book: RuleBook, where: str) -> None:
     mid = ev["mentee"].get("id")
     if not isinstance(mid, str):
         return
@@ -476,8 +595,11 @@ def _mentee(add, ptr: str, ev: dict, d: Directory, me: Person | None, chain: tup
         return
     if not m.on_ladder:
         if ev["mentee"].get("discipline") in (None, "product"):
-            add(f"{ptr}/level", f"{said}, but {where} lists {mid} as {m.level}, off the ladder: give their "
-                "discipline (and no ladder level counts them as a PM)")
+            add(
+                f"{ptr}/level",
+                f"{said}, but {where} lists {mid} as {m.level}, off the ladder: give their "
+                "discipline (and no ladder level counts them as a PM)",
+            )
         return
     promoted = ev.get("outcome") == "promoted" and book.levels[m.level].order > book.levels[said].order
     if m.level != said and not promoted:
@@ -486,8 +608,20 @@ def _mentee(add, ptr: str, ev: dict, d: Directory, me: Person | None, chain: tup
         add(f"{ptr}/level", f"{mid} was at {said}, not below the candidate ({me.level}): a mentee is more junior")
 
 
-def _verifier(add, ptr: str, vb: str, d: Directory, me: Person | None, chain: tuple, mentees: set,
-              pol: Policy, order: int | None, target: str | None, where: str, book: RuleBook) -> None:
+def _verifier(
+    add,
+    ptr: str,
+    vb: str,
+    d: Directory,
+    me: Person | None,
+    chain: tuple,
+    mentees: set,
+    pol: Policy,
+    order: int | None,
+    target: str | None,
+    where: str,
+    book: RuleBook,
+) -> None:
     v = d.get(vb)
     if v is None:
         add(ptr, f"{vb!r} is not in {where}: name a person in the directory who confirms the record")
@@ -502,14 +636,22 @@ def _verifier(add, ptr: str, vb: str, d: Directory, me: Person | None, chain: tu
         return  # engine.org.people.verifier_problems_without_directory says so already
     elif "anyone" not in pol.verifiers:
         ok = ("manager-chain" in pol.verifiers and v.key in chain) or (
-            "at-or-above-target" in pol.verifiers and order is not None and v.on_ladder
-            and book.levels[v.level].order >= order)
+            "at-or-above-target" in pol.verifiers
+            and order is not None
+            and v.on_ladder
+            and book.levels[v.level].order >= order
+        )
         if not ok:
-            who = " or ".join({"manager-chain": "in the candidate's manager chain",
-                               "at-or-above-target": f"at or above {target}"}[w] for w in pol.verifiers
-                              if w != "anyone")
-            add(ptr, f"{vb} may not confirm this record: a verifier is {who or 'named by the pack'} "
-                f"in {where} (ladder.yaml people.verifiers)")
+            who = " or ".join(
+                {"manager-chain": "in the candidate's manager chain", "at-or-above-target": f"at or above {target}"}[w]
+                for w in pol.verifiers
+                if w != "anyone"
+            )
+            add(
+                ptr,
+                f"{vb} may not confirm this record: a verifier is {who or 'named by the pack'} "
+                f"in {where} (ladder.yaml people.verifiers)",
+            )
 
 
 def verifier_problems_without_directory(doc: Any) -> list[Problem]:
@@ -523,8 +665,11 @@ def verifier_problems_without_directory(doc: Any) -> list[Problem]:
             continue
         if ev.get("type") == "mentoring" and isinstance(ev.get("mentee"), dict):
             mentees.add(person_key(ev["mentee"].get("id")))
-        if ev.get("type") == "stakeholder_feedback" and isinstance(ev.get("from"), dict) \
-                and ev["from"].get("relationship") == "direct-report":
+        if (
+            ev.get("type") == "stakeholder_feedback"
+            and isinstance(ev.get("from"), dict)
+            and ev["from"].get("relationship") == "direct-report"
+        ):
             reports.add(person_key(ev["from"].get("id")))
     mentees.discard(None)
     reports.discard(None)
@@ -534,10 +679,24 @@ def verifier_problems_without_directory(doc: Any) -> list[Problem]:
             k = person_key(ev["verified_by"])
             ptr = f"/evidence/{i}/verified_by"
             if k in mentees:
-                out.append(Problem(doc.source, ptr, "names a mentee of this packet: a mentee cannot confirm their "
-                                   "mentor's record", line=doc.locate(ptr), kind="semantic"))
+                out.append(
+                    Problem(
+                        doc.source,
+                        ptr,
+                        "names a mentee of this packet: a mentee cannot confirm their mentor's record",
+                        line=doc.locate(ptr),
+                        kind="semantic",
+                    )
+                )
             elif k in reports:
-                out.append(Problem(doc.source, ptr, "names a direct report of the candidate (their feedback in this "
-                                   "packet): a report cannot confirm their manager's record", line=doc.locate(ptr),
-                                   kind="semantic"))
+                out.append(
+                    Problem(
+                        doc.source,
+                        ptr,
+                        "names a direct report of the candidate (their feedback in this "
+                        "packet): a report cannot confirm their manager's record",
+                        line=doc.locate(ptr),
+                        kind="semantic",
+                    )
+                )
     return out

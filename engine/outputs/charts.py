@@ -15,6 +15,7 @@ once and hands them to both), so a chart can never say something its table does 
 Every value from a file (a group name, a criterion id) reaches the SVG through engine.base.escape.
 The output is a pure function of the figures: no clock, no randomness.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -31,15 +32,17 @@ _LABEL_CHARS = 32
 
 # The patterns, once per page (an SVG of no size: a pattern inside display:none does not paint).
 # Their ids are the page's own (no value from a file makes an id that starts with `pt-`).
-DEFS = ('<svg class="chart-defs" width="0" height="0" aria-hidden="true" focusable="false"><defs>'
-        '<pattern id="pt-hatch" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)">'
-        '<rect width="6" height="6" fill="#f6d3d3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#a4161a" '
-        'stroke-width="3"/></pattern>'
-        '<pattern id="pt-dots" patternUnits="userSpaceOnUse" width="5" height="5">'
-        '<rect width="5" height="5" fill="#fbeecb"/><circle cx="2.5" cy="2.5" r="1.3" fill="#8a5a00"/></pattern>'
-        '<pattern id="pt-cross" patternUnits="userSpaceOnUse" width="6" height="6">'
-        '<rect width="6" height="6" fill="#dde6f3"/><path d="M0 0L6 6M6 0L0 6" stroke="#0b4f9c" stroke-width="1"/>'
-        '</pattern></defs></svg>')
+DEFS = (
+    '<svg class="chart-defs" width="0" height="0" aria-hidden="true" focusable="false"><defs>'
+    '<pattern id="pt-hatch" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)">'
+    '<rect width="6" height="6" fill="#f6d3d3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#a4161a" '
+    'stroke-width="3"/></pattern>'
+    '<pattern id="pt-dots" patternUnits="userSpaceOnUse" width="5" height="5">'
+    '<rect width="5" height="5" fill="#fbeecb"/><circle cx="2.5" cy="2.5" r="1.3" fill="#8a5a00"/></pattern>'
+    '<pattern id="pt-cross" patternUnits="userSpaceOnUse" width="6" height="6">'
+    '<rect width="6" height="6" fill="#dde6f3"/><path d="M0 0L6 6M6 0L0 6" stroke="#0b4f9c" stroke-width="1"/>'
+    "</pattern></defs></svg>"
+)
 
 CSS = """
 .charts{display:flex;flex-wrap:wrap;gap:.5em 2em;align-items:flex-start}
@@ -60,13 +63,15 @@ svg.mt .lab{text-anchor:end}.cand figure.chart{margin:.3em 0}.cand figure.chart 
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= _LABEL_CHARS else label[:_LABEL_CHARS - 1] + "…"
+    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
 
 
 def _svg(width: int, height: int, label: str, title: str, desc: str, body: str, kind: str) -> str:
-    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img"'
-            f'{attr("aria-label", label)}{attr("data-chart", kind)}><title>{e(title)}</title><desc>{e(desc)}</desc>'
-            f"{body}</svg>")
+    return (
+        f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img"'
+        f"{attr('aria-label', label)}{attr('data-chart', kind)}><title>{e(title)}</title><desc>{e(desc)}</desc>"
+        f"{body}</svg>"
+    )
 
 
 def figure(svg: str, caption: str) -> str:
@@ -82,26 +87,37 @@ def figure_row(figures: Sequence[str]) -> str:
 def _legend(series: Sequence[tuple[str, str]], y: int = 4) -> str:
     out, x = [], _W_LABEL
     for key, label in series:
-        out.append(f'<rect x="{x}" y="{y}" width="14" height="12"{attr("class", "s-" + key)}/>'
-                   f'<text x="{x + 18}" y="{y + 10}" class="lab">{e(label)}</text>')
+        out.append(
+            f'<rect x="{x}" y="{y}" width="14" height="12"{attr("class", "s-" + key)}/>'
+            f'<text x="{x + 18}" y="{y + 10}" class="lab">{e(label)}</text>'
+        )
         x += 26 + 7 * len(label)
     return "".join(out)
 
 
 def _row_label(y: int, label: str, sub: str = "") -> str:
-    return (f'<text x="{_W_LABEL - 6}" y="{y + 13}" text-anchor="end" class="lab">{e(_short(label))}'
-            f"<title>{e(label)}</title></text>" + (f'<text x="{_W_LABEL - 6}" y="{y + 25}" text-anchor="end" '
-                                                   f'class="sub">{e(sub)}</text>' if sub else ""))
+    return (
+        f'<text x="{_W_LABEL - 6}" y="{y + 13}" text-anchor="end" class="lab">{e(_short(label))}'
+        f"<title>{e(label)}</title></text>"
+        + (f'<text x="{_W_LABEL - 6}" y="{y + 25}" text-anchor="end" class="sub">{e(sub)}</text>' if sub else "")
+    )
 
 
 def _bar(x: float, y: int, w: float, series: str, group: str, value: object, tip: str, h: int = _ROW) -> str:
-    return (f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{h}"{attr("class", "s-" + series)}'
-            f'{attr("data-series", series)}{attr("data-group", group)}{attr("data-value", value)}>'
-            f"<title>{e(tip)}</title></rect>")
+    return (
+        f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{h}"{attr("class", "s-" + series)}'
+        f"{attr('data-series', series)}{attr('data-group', group)}{attr('data-value', value)}>"
+        f"<title>{e(tip)}</title></rect>"
+    )
 
 
-def stacked(rows: Sequence[tuple[str, Sequence[int]]], series: Sequence[tuple[str, str]], caption: str,
-            unit: str = "candidates", kind: str = "stacked") -> str:
+def stacked(
+    rows: Sequence[tuple[str, Sequence[int]]],
+    series: Sequence[tuple[str, str]],
+    caption: str,
+    unit: str = "candidates",
+    kind: str = "stacked",
+) -> str:
     """Horizontal stacked bars: one per group, one segment per series; the total after the bar."""
     top = max((sum(v) for _, v in rows), default=0) or 1
     h = _TOP + len(rows) * (_ROW + _GAP)
@@ -120,8 +136,14 @@ def stacked(rows: Sequence[tuple[str, Sequence[int]]], series: Sequence[tuple[st
     return figure(_svg(_WIDTH, h, caption, caption, desc, "".join(body), kind), caption)
 
 
-def bars(rows: Sequence[tuple[str, float | None, str, str]], caption: str, top: float,
-         series: Sequence[tuple[str, str]], kind: str = "bars", sub: Sequence[str] = ()) -> str:
+def bars(
+    rows: Sequence[tuple[str, float | None, str, str]],
+    caption: str,
+    top: float,
+    series: Sequence[tuple[str, str]],
+    kind: str = "bars",
+    sub: Sequence[str] = (),
+) -> str:
     """Horizontal bars, one per row: (label, value or None when not shown, series, the figure as
     written after the bar). `top` is the value of a full bar. `sub`: a second line under each label."""
     step = _ROW + _GAP + (12 if sub else 0)
@@ -140,8 +162,13 @@ def bars(rows: Sequence[tuple[str, float | None, str, str]], caption: str, top: 
     return figure(_svg(_WIDTH, h, caption, caption, desc, "".join(body), kind), caption)
 
 
-def diverging(rows: Sequence[tuple[str, int, int]], caption: str, left: tuple[str, str], right: tuple[str, str],
-              kind: str = "diverging") -> str:
+def diverging(
+    rows: Sequence[tuple[str, int, int]],
+    caption: str,
+    left: tuple[str, str],
+    right: tuple[str, str],
+    kind: str = "diverging",
+) -> str:
     """Bars to the left (`left` series) and right (`right` series) of a centre line, per row."""
     top = max((max(a, b) for _, a, b in rows), default=0) or 1
     half = _W_BAR / 2
@@ -160,16 +187,24 @@ def diverging(rows: Sequence[tuple[str, int, int]], caption: str, left: tuple[st
     return figure(_svg(_WIDTH + 20, h, caption, caption, desc, "".join(body), kind), caption)
 
 
-def heatmap(rows: Sequence[str], cols: Sequence[str], cells: Sequence[Sequence[int | None]], caption: str,
-            diagonal: Sequence[tuple[int, int]] = (), shown: Callable[[int | None], str] = str,
-            kind: str = "heatmap") -> str:
+def heatmap(
+    rows: Sequence[str],
+    cols: Sequence[str],
+    cells: Sequence[Sequence[int | None]],
+    caption: str,
+    diagonal: Sequence[tuple[int, int]] = (),
+    shown: Callable[[int | None], str] = str,
+    kind: str = "heatmap",
+) -> str:
     """A matrix as shaded cells, each with its figure written in it (`shown(n)`; None is a cell
     not shown). Cells on `diagonal` (the pairs that agree) are outlined."""
     cw, ch, lw, th = 110, 34, 170, 22
     top = max((n for r in cells for n in r if n is not None), default=0) or 1
     w, h = lw + cw * len(cols), th + ch * len(rows)
-    body = [f'<text x="{lw + i * cw + cw / 2:.0f}" y="15" text-anchor="middle" class="lab">{e(c)}</text>'
-            for i, c in enumerate(cols)]
+    body = [
+        f'<text x="{lw + i * cw + cw / 2:.0f}" y="15" text-anchor="middle" class="lab">{e(c)}</text>'
+        for i, c in enumerate(cols)
+    ]
     agree = set(diagonal)
     for r, label in enumerate(rows):
         y = th + r * ch
@@ -178,14 +213,17 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], cells: Sequence[Sequence[i
             x = lw + c * cw
             shade = 0 if not n else 1 + min(3, int(4 * n / (top + 1)))
             cls = f"hc h{shade}" + (" hd" if (r, c) in agree else "")
-            body.append(f'<rect x="{x}" y="{y}" width="{cw}" height="{ch}"{attr("class", cls)}'
-                        f'{attr("data-group", label)}{attr("data-series", cols[c])}'
-                        f'{attr("data-value", "" if n is None else n)}><title>{e(label)} / {e(cols[c])}: '
-                        f"{e(shown(n))}</title></rect>"
-                        f'<text x="{x + cw / 2:.0f}" y="{y + ch / 2 + 5:.0f}" text-anchor="middle"'
-                        f'{attr("class", "hl" if shade >= 3 else "lab")}>{e(shown(n))}</text>')
-    desc = "; ".join(f"{label}: " + ", ".join(f"{shown(n)} {c}" for c, n in zip(cols, cells[r]))
-                     for r, label in enumerate(rows))
+            body.append(
+                f'<rect x="{x}" y="{y}" width="{cw}" height="{ch}"{attr("class", cls)}'
+                f"{attr('data-group', label)}{attr('data-series', cols[c])}"
+                f"{attr('data-value', '' if n is None else n)}><title>{e(label)} / {e(cols[c])}: "
+                f"{e(shown(n))}</title></rect>"
+                f'<text x="{x + cw / 2:.0f}" y="{y + ch / 2 + 5:.0f}" text-anchor="middle"'
+                f"{attr('class', 'hl' if shade >= 3 else 'lab')}>{e(shown(n))}</text>"
+            )
+    desc = "; ".join(
+        f"{label}: " + ", ".join(f"{shown(n)} {c}" for c, n in zip(cols, cells[r])) for r, label in enumerate(rows)
+    )
     return figure(_svg(w, h, caption, caption, desc, "".join(body), kind), caption)
 
 
@@ -200,13 +238,17 @@ def meters(rows: Sequence[tuple[str, str, int, int]], label: str, caption: str) 
     for i, (name, key, met, needed) in enumerate(rows):
         y = 1 + i * step
         w = bw * min(met, needed) / needed if needed else (bw if met else 0)
-        body.append(f'<text x="{lw - 5}" y="{y + 10}" class="lab">{e(name)}</text><rect x="{lw}" y="{y}" width="{bw}" '
-                    f'height="12" class="trk"/><rect x="{lw}" y="{y}" width="{w:.0f}" height="12" class="s-met"'
-                    f'{attr("data-series", key)}{attr("data-value", met)}{attr("data-needed", needed)}/><text x="{lw + bw + 5}" y="{y + 10}" '
-                    f'class="num">{met} of {needed}</text>')
-    return (f'<figure class="chart"><figcaption>{e(caption)}</figcaption><svg width="{lw + bw + 70}" '
-            f'height="{2 + len(rows) * step}" role="img" class="mt"{attr("aria-label", label)} data-chart="meters">'
-            f'{"".join(body)}</svg></figure>')
+        body.append(
+            f'<text x="{lw - 5}" y="{y + 10}" class="lab">{e(name)}</text><rect x="{lw}" y="{y}" width="{bw}" '
+            f'height="12" class="trk"/><rect x="{lw}" y="{y}" width="{w:.0f}" height="12" class="s-met"'
+            f'{attr("data-series", key)}{attr("data-value", met)}{attr("data-needed", needed)}/><text x="{lw + bw + 5}" y="{y + 10}" '
+            f'class="num">{met} of {needed}</text>'
+        )
+    return (
+        f'<figure class="chart"><figcaption>{e(caption)}</figcaption><svg width="{lw + bw + 70}" '
+        f'height="{2 + len(rows) * step}" role="img" class="mt"{attr("aria-label", label)} data-chart="meters">'
+        f"{''.join(body)}</svg></figure>"
+    )
 
 
 def criteria_meters(levels: Sequence[dict]) -> str:
@@ -221,7 +263,13 @@ def criteria_meters(levels: Sequence[dict]) -> str:
         if lv.get("carried"):  # a level below the promotion: its required criteria only, nothing to draw else
             continue
         rows.append((pre + "supporting", "supporting", int(lv["supporting_met"]), int(lv["supporting_needed"])))
-        rows += [(f"{pre}{a['aspect']} (aspect)", "supporting", int(a["met"]), int(a["needed"])) for a in lv.get("aspects", [])]
+        rows += [
+            (f"{pre}{a['aspect']} (aspect)", "supporting", int(a["met"]), int(a["needed"]))
+            for a in lv.get("aspects", [])
+        ]
     path = ", ".join(str(lv["id"]) for lv in levels)
-    return meters(rows, f"Criteria met against needed, {path}",
-                  "Criteria met against needed (required: all; supporting: the number needed)")
+    return meters(
+        rows,
+        f"Criteria met against needed, {path}",
+        "Criteria met against needed (required: all; supporting: the number needed)",
+    )

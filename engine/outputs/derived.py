@@ -5,6 +5,7 @@ and the flag on every line of a candidate id that more than one input names.
 Deriving everything from the lines, after the run, keeps the CSV and the report saying exactly
 what the JSONL says, and lets a repeated candidate be flagged on its first line too.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,12 +26,51 @@ try:
 except ImportError:  # not POSIX: engine.base.output takes no locks either
     fcntl = None  # type: ignore[assignment]
 
-SUMMARY_HEADER = ["candidate_id", "name", "source", "org", "manager", "cycle", "track", "current_level",
-                  "target_level", "as_of", "verdict", "required_met", "required_total", "supporting_met",
-                  "supporting_needed", "supporting_short", "required_gaps", "supporting_gaps", "warnings", "also_in",
-                  "invalid_reason", "rules_version", "numbers_basis", "plan_records", "warning_text", "paths_fit"]
-CRITERIA_HEADER = ["candidate_id", "source", "org", "cycle", "track", "target_level", "verdict", "criterion_id",
-                   "level", "required", "status", "evidence_count", "verified", "basis", "basis_note"]
+SUMMARY_HEADER = [
+    "candidate_id",
+    "name",
+    "source",
+    "org",
+    "manager",
+    "cycle",
+    "track",
+    "current_level",
+    "target_level",
+    "as_of",
+    "verdict",
+    "required_met",
+    "required_total",
+    "supporting_met",
+    "supporting_needed",
+    "supporting_short",
+    "required_gaps",
+    "supporting_gaps",
+    "warnings",
+    "also_in",
+    "invalid_reason",
+    "rules_version",
+    "numbers_basis",
+    "plan_records",
+    "warning_text",
+    "paths_fit",
+]
+CRITERIA_HEADER = [
+    "candidate_id",
+    "source",
+    "org",
+    "cycle",
+    "track",
+    "target_level",
+    "verdict",
+    "criterion_id",
+    "level",
+    "required",
+    "status",
+    "evidence_count",
+    "verified",
+    "basis",
+    "basis_note",
+]
 INVALID = "invalid"  # the verdict column of a packet that could not be evaluated
 ALSO_IN = "also_in"  # a line's key: the other inputs naming the same candidate id
 SHARED = "shared_outcomes"  # a line's key: its outcomes another candidate claims too (engine.book.outcomes)
@@ -45,28 +85,48 @@ def summary_row(d: dict) -> list[Any]:
     c = _cand(d)
     also = ";".join(d.get(ALSO_IN, []))
     if "error" in d:
-        row = [c.get("id"), "", d.get("source"), "", "", "", "", "", "", "", INVALID] + [""] * 8 + \
-            [also, first_problem((d.get("error") or {}).get("problems") or []), "", "", "", "", ""]
+        row = (
+            [c.get("id"), "", d.get("source"), "", "", "", "", "", "", "", INVALID]
+            + [""] * 8
+            + [also, first_problem((d.get("error") or {}).get("problems") or []), "", "", "", "", ""]
+        )
         return row
     levels = d.get("levels", [])
     short = [g for g in d.get("supporting_gaps", [])]
     plan = d.get("plan")
     warnings = d.get("warnings", [])
-    row = [c.get("id"), c.get("name"), d.get("source"), c.get("org"), c.get("manager"), c.get("cycle"), d.get("track"),
-           d.get("current_level"), d.get("target_level"), d.get("as_of"), d.get("verdict"),
-           sum(lv["required_met"] for lv in levels), sum(lv["required_total"] for lv in levels),
-           # every supporting criterion met, as text and JSON count them (not capped at what is needed)
-           sum(lv["supporting_met"] for lv in levels),
-           sum(lv["supporting_needed"] for lv in levels), supporting_short(short),
-           ";".join(dict.fromkeys(d.get("gaps", []))), ";".join(dict.fromkeys(cid for g in short for cid in g["closest"])),
-           len(warnings), also, "", d.get("rules_version"),
-           # "policy": supporting_needed and the evidence needed are the ladder's numbers, not the guide's
-           "policy" if any(lv.get("basis") == "policy" for lv in levels) else "",
-           # records the plan would add (empty: no plan was made or needed; "none found": no plan within the bounds)
-           "" if "plan" not in d else ("none found" if plan is None else len(plan)),
-           " | ".join(f"{w.get('path', '')}: {w.get('message', '')}" for w in warnings),
-           # batch --paths: each adjacent path's fit, strongest first (empty without --paths)
-           "; ".join(f"{p.get('id')}={p.get('fit')}" for p in d.get("paths") or [] if isinstance(p, dict))]
+    row = [
+        c.get("id"),
+        c.get("name"),
+        d.get("source"),
+        c.get("org"),
+        c.get("manager"),
+        c.get("cycle"),
+        d.get("track"),
+        d.get("current_level"),
+        d.get("target_level"),
+        d.get("as_of"),
+        d.get("verdict"),
+        sum(lv["required_met"] for lv in levels),
+        sum(lv["required_total"] for lv in levels),
+        # every supporting criterion met, as text and JSON count them (not capped at what is needed)
+        sum(lv["supporting_met"] for lv in levels),
+        sum(lv["supporting_needed"] for lv in levels),
+        supporting_short(short),
+        ";".join(dict.fromkeys(d.get("gaps", []))),
+        ";".join(dict.fromkeys(cid for g in short for cid in g["closest"])),
+        len(warnings),
+        also,
+        "",
+        d.get("rules_version"),
+        # "policy": supporting_needed and the evidence needed are the ladder's numbers, not the guide's
+        "policy" if any(lv.get("basis") == "policy" for lv in levels) else "",
+        # records the plan would add (empty: no plan was made or needed; "none found": no plan within the bounds)
+        "" if "plan" not in d else ("none found" if plan is None else len(plan)),
+        " | ".join(f"{w.get('path', '')}: {w.get('message', '')}" for w in warnings),
+        # batch --paths: each adjacent path's fit, strongest first (empty without --paths)
+        "; ".join(f"{p.get('id')}={p.get('fit')}" for p in d.get("paths") or [] if isinstance(p, dict)),
+    ]
     return row
 
 
@@ -88,15 +148,32 @@ def criteria_rows(d: dict) -> Iterator[list[Any]]:
     if "error" in d:
         return
     c = _cand(d)
-    head = [c.get("id"), d.get("source"), c.get("org"), c.get("cycle"), d.get("track"), d.get("target_level"),
-            d.get("verdict")]
+    head = [
+        c.get("id"),
+        d.get("source"),
+        c.get("org"),
+        c.get("cycle"),
+        d.get("track"),
+        d.get("target_level"),
+        d.get("verdict"),
+    ]
     for cr in d.get("criteria", []):
         # basis "policy" also for a criterion that relies on the ladder's default window (its "window")
         basis = "policy" if cr.get("window") else cr.get("basis", "")
-        yield [x for x in head + [cr["id"], cr["level"], cr["required"], cr["status"],
-                                             len(cr.get("evidence", [])), cr.get("verified", ""), basis,
-                                             cr.get("basis_note") or (f"default window {cr['window']['days']} days"
-                                                                      if cr.get("window") else "")]]
+        yield [
+            x
+            for x in head
+            + [
+                cr["id"],
+                cr["level"],
+                cr["required"],
+                cr["status"],
+                len(cr.get("evidence", [])),
+                cr.get("verified", ""),
+                basis,
+                cr.get("basis_note") or (f"default window {cr['window']['days']} days" if cr.get("window") else ""),
+            ]
+        ]
 
 
 def flag_repeats(d: dict, repeated: dict[str, list[str]], shared: Any = None) -> dict:
@@ -125,8 +202,15 @@ def splice_also_in(line: str, source: str, earlier: list[str]) -> str:
     if not line.startswith(head):
         d = orjson.loads(line)
         return orjson.dumps(flag_repeats(d, {str((d.get("candidate") or {}).get("id")): earlier + [source]})).decode()
-    return head + '"' + ALSO_IN + '":' + orjson.dumps([s for s in earlier if s != source] or earlier).decode() + "," \
-        + line[len(head):]
+    return (
+        head
+        + '"'
+        + ALSO_IN
+        + '":'
+        + orjson.dumps([s for s in earlier if s != source] or earlier).decode()
+        + ","
+        + line[len(head) :]
+    )
 
 
 class Stream(AtomicWriter):
@@ -200,8 +284,9 @@ class Spool(AtomicWriter):
         except BrokenPipeError:
             raise
         except OSError as exc:  # as engine.base.output says it for stdout (a full disk: exit 74)
-            raise OutputError(summary=f"cannot write to standard output: {exc.strerror or exc}; the output is "
-                              "incomplete") from None
+            raise OutputError(
+                summary=f"cannot write to standard output: {exc.strerror or exc}; the output is incomplete"
+            ) from None
         finally:
             os.unlink(self.tmp)
             self.tmp = None
@@ -214,9 +299,16 @@ def _relock(w: AtomicWriter) -> None:
         fcntl.lockf(w.fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: AtomicWriter | None,
-           criteria: AtomicWriter | None, report: Any | None, titles: list | None,
-           shared: Any = None, lines: list | None = None) -> AtomicWriter:
+def derive(
+    writer: AtomicWriter,
+    repeated: dict[str, list[str]],
+    summary: AtomicWriter | None,
+    criteria: AtomicWriter | None,
+    report: Any | None,
+    titles: list | None,
+    shared: Any = None,
+    lines: list | None = None,
+) -> AtomicWriter:
     """Read the finished JSONL back once: write the CSVs and feed the report (engine.outputs.report_html
     .Report) from its lines. Returns the writer holding the lines to keep: `writer`, or a new one
     with every repeated candidate flagged (the caller aborts the old one).
@@ -236,8 +328,11 @@ def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: Atomic
             w.write(csv_line(header))
         tables.append(w)
     flag = bool(repeated or shared)
-    flagged = (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path, writer.private)) \
-        if flag and not stream else writer
+    flagged = (
+        (Spool() if isinstance(writer, Spool) else AtomicWriter(writer.path, writer.private))
+        if flag and not stream
+        else writer
+    )
     try:
         assert writer.tmp is not None  # a file's lines, or a stream's kept copy
         with open(writer.tmp, "rb") as fh:
@@ -249,7 +344,7 @@ def derive(writer: AtomicWriter, repeated: dict[str, list[str]], summary: Atomic
                     if cid is None or cid not in repeated:
                         head = b'{"source":' + orjson.dumps(src) + b","
                         if claims and raw.startswith(head):
-                            raw = head + b'"' + SHARED.encode() + b'":' + orjson.dumps(claims) + b"," + raw[len(head):]
+                            raw = head + b'"' + SHARED.encode() + b'":' + orjson.dumps(claims) + b"," + raw[len(head) :]
                         flagged.write(raw.decode())
                         continue
                 d = orjson.loads(raw)

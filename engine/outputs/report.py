@@ -1,4 +1,5 @@
 """Reporters: verdicts and problems as json, text or markdown. Pure functions of values."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -46,8 +47,16 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
     unmet_required: list[str] = []
     unmet_supporting: list[str] = []
     for c in v.criteria:
-        d: dict[str, Any] = {"id": c.id, "level": c.level, "title": c.title, "required": c.required,
-                             "status": c.status, "evidence": c.evidence, "reason": c.reason, "source": c.source}
+        d: dict[str, Any] = {
+            "id": c.id,
+            "level": c.level,
+            "title": c.title,
+            "required": c.required,
+            "status": c.status,
+            "evidence": c.evidence,
+            "reason": c.reason,
+            "source": c.source,
+        }
         d["basis"] = c.basis or "guide"
         if c.basis_note:
             d["basis_note"] = c.basis_note
@@ -78,8 +87,11 @@ def verdict_dict(v: Verdict, redact: bool = False) -> dict:
         "warnings": [w.as_dict() for w in v.warnings],
         **_plan_keys(v),
         "checked_against": v.checked or _unchecked(),
-        **({"default_window": {"days": dw[0], "basis": "policy", "basis_note": dw[2]}}
-           if (dw := v.default_window) and _labelled_window(v) else {}),
+        **(
+            {"default_window": {"days": dw[0], "basis": "policy", "basis_note": dw[2]}}
+            if (dw := v.default_window) and _labelled_window(v)
+            else {}
+        ),
         "rules_version": v.rules_version,
         "schema_version": v.schema_version,
         "packet_sha256": v.packet_sha256,
@@ -107,23 +119,30 @@ def window_line(v: Verdict) -> str | None:
     if v.default_window is None or not _labelled_window(v):
         return None
     days, _, note = v.default_window
-    return (f"policy: evidence counts when dated inside the period and within {days} days of the as-of date "
-            f"wherever a criterion gives no window of its own ({note})")
+    return (
+        f"policy: evidence counts when dated inside the period and within {days} days of the as-of date "
+        f"wherever a criterion gives no window of its own ({note})"
+    )
 
 
 def level_figures(lr: LevelResult) -> str:
     """A level's counts in words; a number that is the ladder's own choice says "policy" beside it."""
     if lr.carried:
-        return (f"required {lr.required_met}/{lr.required_total} · included: its required criteria only, "
-                f"with current evidence (a level below the promotion)")
+        return (
+            f"required {lr.required_met}/{lr.required_total} · included: its required criteria only, "
+            f"with current evidence (a level below the promotion)"
+        )
     pol = ", policy" if lr.basis == "policy" else ""
-    return (f"required {lr.required_met}/{lr.required_total} · supporting {lr.supporting_met}/{lr.supporting_total} "
-            f"(needs {lr.supporting_needed}{pol}) · recent evidence {lr.recent_records} (needs {lr.recent_needed} "
-            f"within {lr.recent_window_days} days{pol})")
+    return (
+        f"required {lr.required_met}/{lr.required_total} · supporting {lr.supporting_met}/{lr.supporting_total} "
+        f"(needs {lr.supporting_needed}{pol}) · recent evidence {lr.recent_records} (needs {lr.recent_needed} "
+        f"within {lr.recent_window_days} days{pol})"
+    )
 
 
 def _unchecked() -> dict:
     from ..org.anchors import UNCHECKED
+
     return UNCHECKED
 
 
@@ -186,7 +205,7 @@ def _val(x: Any) -> str:
 
 
 def plan_lines(v: Verdict) -> list[str]:
-    """"What would make this ready": one line per planned record, or why there is no plan."""
+    """ "What would make this ready": one line per planned record, or why there is no plan."""
     if not v.planned:
         return []
     if v.plan is None:
@@ -203,14 +222,29 @@ def _supporting_shortfall(v: Verdict) -> list[dict]:
         if more > 0:
             open_ = [c for c in v.criteria if c.level == lr.id and not c.required and not c.met]
             open_.sort(key=lambda c: -len(c.found))  # stable: rule order among equals
-            out.append({"level": lr.id, "needed": lr.supporting_needed, "met": lr.supporting_met, "more": more,
-                        "closest": [c.id for c in open_[:max(more, 3)]]})
+            out.append(
+                {
+                    "level": lr.id,
+                    "needed": lr.supporting_needed,
+                    "met": lr.supporting_met,
+                    "more": more,
+                    "closest": [c.id for c in open_[: max(more, 3)]],
+                }
+            )
         for a in lr.aspects_short:
             more = a["needed"] - a["met"]
             open_ = [c for c in _open_of_aspect(v, lr.id, a["aspect"])]
             open_.sort(key=lambda c: -len(c.found))
-            out.append({"level": lr.id, "aspect": a["aspect"], "needed": a["needed"], "met": a["met"], "more": more,
-                        "closest": [c.id for c in open_[:max(more, 3)]]})
+            out.append(
+                {
+                    "level": lr.id,
+                    "aspect": a["aspect"],
+                    "needed": a["needed"],
+                    "met": a["met"],
+                    "more": more,
+                    "closest": [c.id for c in open_[: max(more, 3)]],
+                }
+            )
     return out
 
 
@@ -235,17 +269,19 @@ def _cite(v_evidence: dict[str, dict], ids: list[str], redact: bool) -> str:
     return ", ".join(out)
 
 
-def verdict_text(v: Verdict, evidence: dict[str, dict] | None = None, redact: bool = False,
-                 style: Callable[..., str] | None = None) -> str:
+def verdict_text(
+    v: Verdict, evidence: dict[str, dict] | None = None, redact: bool = False, style: Callable[..., str] | None = None
+) -> str:
     """The verdict for a terminal. Every line is escaped whole where it leaves (escape.terminal_lines):
     a title or name from the packet can neither start a line nor move the cursor; colours, when
     `style` is given, come only from the Paint pieces below."""
     evidence = evidence or {}
     who = v.candidate_id + (f" ({v.name})" if v.name and not redact else "")
-    lines: list[Line] = [f"{who} · {_track_text(v)} · {v.current_level} → {v.target_level} · as of {v.as_of}",
-                         (Paint(v.verdict.upper().replace("_", " "), fg=_COLOUR.get(v.verdict, "red"), bold=True),
-                          f" — {v.headline}"),
-                         ""]
+    lines: list[Line] = [
+        f"{who} · {_track_text(v)} · {v.current_level} → {v.target_level} · as of {v.as_of}",
+        (Paint(v.verdict.upper().replace("_", " "), fg=_COLOUR.get(v.verdict, "red"), bold=True), f" — {v.headline}"),
+        "",
+    ]
     for lr in v.levels:
         lines.append((Paint(f"{lr.id} · {lr.title}", bold=True), f": {lr.verdict} · {level_figures(lr)}"))
         if lr.basis_note and not lr.carried:
@@ -291,8 +327,10 @@ def _self_declared(v: Verdict) -> list[str]:
     own = [c.id for c in v.criteria if c.met and not c.verified]
     if not own:
         return []
-    return [f"Met on self-declared records only (no verified_by): {len(own)} of "
-            f"{sum(c.met for c in v.criteria)} met criteria"]
+    return [
+        f"Met on self-declared records only (no verified_by): {len(own)} of "
+        f"{sum(c.met for c in v.criteria)} met criteria"
+    ]
 
 
 def _warning_text(w: Problem) -> str:
@@ -315,21 +353,29 @@ def _supporting_gaps(v: Verdict) -> list[str]:
             out.append(f"{lr.id} needs {short} more supporting criteria, from: {', '.join(open_)}")
         for a in lr.aspects_short:
             open_ = [c.id for c in _open_of_aspect(v, lr.id, a["aspect"])]
-            out.append(f"{lr.id} needs {a['needed'] - a['met']} more supporting {a['aspect']} criteria "
-                       f"({a['met']} of {a['needed']} met), from: {', '.join(open_)}")
+            out.append(
+                f"{lr.id} needs {a['needed'] - a['met']} more supporting {a['aspect']} criteria "
+                f"({a['met']} of {a['needed']} met), from: {', '.join(open_)}"
+            )
     return out
 
 
 def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact: bool = False) -> str:
     evidence = evidence or {}
     who = v.candidate_id + (f" ({_md(v.name)})" if v.name and not redact else "")
-    out = [f"## Promotion readiness: {who}", "",
-           f"**{v.verdict.replace('_', ' ').capitalize()}** — {_md(v.headline)}", "",
-           f"- Track: {_track_text(v).removesuffix(' track')}; {v.current_level} → {v.target_level} "
-           f"(levels assessed: {', '.join(v.path)})",
-           f"- As of: {v.as_of}", f"- Rules: `{v.rules_version}`",
-           *([f"- {_md(window_line(v))}"] if window_line(v) else []),
-           *[f"- Not checked: {_md(n)}" for n in not_checked(v)], ""]
+    out = [
+        f"## Promotion readiness: {who}",
+        "",
+        f"**{v.verdict.replace('_', ' ').capitalize()}** — {_md(v.headline)}",
+        "",
+        f"- Track: {_track_text(v).removesuffix(' track')}; {v.current_level} → {v.target_level} "
+        f"(levels assessed: {', '.join(v.path)})",
+        f"- As of: {v.as_of}",
+        f"- Rules: `{v.rules_version}`",
+        *([f"- {_md(window_line(v))}"] if window_line(v) else []),
+        *[f"- Not checked: {_md(n)}" for n in not_checked(v)],
+        "",
+    ]
     gaps = [c for c in v.criteria if not c.met and c.required]
     if gaps:
         out += ["### Required gaps to close first", ""]
@@ -349,8 +395,14 @@ def verdict_markdown(v: Verdict, evidence: dict[str, dict] | None = None, redact
         figures = level_figures(lr)
         if lr.basis_note and not lr.carried:
             figures += f" · policy: {lr.basis_note}"
-        out += [f"### {lr.id} · {_md(lr.title)} — {lr.verdict}", "", _md(figures[0].upper() + figures[1:]), "",
-                "| | Criterion | Kind | Evidence / what is missing | Source |", "|---|---|---|---|---|"]
+        out += [
+            f"### {lr.id} · {_md(lr.title)} — {lr.verdict}",
+            "",
+            _md(figures[0].upper() + figures[1:]),
+            "",
+            "| | Criterion | Kind | Evidence / what is missing | Source |",
+            "|---|---|---|---|---|",
+        ]
         for c in _by_kind(v, lr.id):
             detail = _md(_cite(evidence, c.evidence, redact) if c.met else c.reason)
             if not c.met and c.misses:
@@ -375,16 +427,32 @@ def paths_list(r: PathsReport) -> list[dict]:
     # `met`: each met signal's id and the records it cites; `missing` names the others. What a
     # signal is and needs belongs to the rules (`ladder rules show`; text and markdown output),
     # the same for every packet, so a batch line does not repeat it.
-    return [{"id": p.id, "title": p.title, "fit": p.fit, "evidence": p.evidence, "missing": p.missing,
-             "met": {s.id: s.evidence for s in p.signals if s.met}} for p in r.paths]
+    return [
+        {
+            "id": p.id,
+            "title": p.title,
+            "fit": p.fit,
+            "evidence": p.evidence,
+            "missing": p.missing,
+            "met": {s.id: s.evidence for s in p.signals if s.met},
+        }
+        for p in r.paths
+    ]
 
 
 def paths_dict(r: PathsReport, redact: bool = False) -> dict:
     cand: dict[str, Any] = {"id": r.candidate_id}
     if r.name and not redact:
         cand["name"] = r.name
-    return {"candidate": cand, "current_level": r.current_level, "track": r.track, "as_of": r.as_of,
-            "note": PATHS_NOTE, "paths": paths_list(r), "paths_version": r.paths_version}
+    return {
+        "candidate": cand,
+        "current_level": r.current_level,
+        "track": r.track,
+        "as_of": r.as_of,
+        "note": PATHS_NOTE,
+        "paths": paths_list(r),
+        "paths_version": r.paths_version,
+    }
 
 
 def paths_json(r: PathsReport, redact: bool = False) -> str:
@@ -403,15 +471,23 @@ def _fit_word(p: PathFit) -> str:
 _FIT_COLOUR = {STRONG: "green", SOME: "yellow"}
 
 
-def paths_text(r: PathsReport, evidence: dict[str, dict] | None = None, redact: bool = False,
-               style: Callable[..., str] | None = None) -> str:
+def paths_text(
+    r: PathsReport,
+    evidence: dict[str, dict] | None = None,
+    redact: bool = False,
+    style: Callable[..., str] | None = None,
+) -> str:
     evidence = evidence or {}
     who = r.candidate_id + (f" ({r.name})" if r.name and not redact else "")
-    lines: list[Line] = [f"Adjacent paths for {who} · {r.current_level} on the {r.track} track · as of {r.as_of}",
-                         f"({PATHS_NOTE}; strongest first)", ""]
+    lines: list[Line] = [
+        f"Adjacent paths for {who} · {r.current_level} on the {r.track} track · as of {r.as_of}",
+        f"({PATHS_NOTE}; strongest first)",
+        "",
+    ]
     for p in r.paths:
-        lines.append((Paint(f"{p.id} · {p.title}", bold=True), ": ",
-                      Paint(_fit_word(p), fg=_FIT_COLOUR.get(p.fit, "red"))))
+        lines.append(
+            (Paint(f"{p.id} · {p.title}", bold=True), ": ", Paint(_fit_word(p), fg=_FIT_COLOUR.get(p.fit, "red")))
+        )
         for s in p.signals:
             tag = ("required" if s.required else "supporting") + (" · policy" if s.basis == "policy" else "")
             lines.append(("  ", Paint(_MARK[s.met], fg="green" if s.met else "red"), f" [{tag}] {s.id} — {s.title}"))
@@ -419,8 +495,10 @@ def paths_text(r: PathsReport, evidence: dict[str, dict] | None = None, redact: 
                 lines.append(f"      shown by {_cite(evidence, s.evidence, redact)}")
             else:
                 lines.append(f"      needs {s.needs}" + (f"; found {', '.join(s.evidence)}" if s.evidence else ""))
-        lines.append(f"  source: {p.source}" + (f" · strong: every required signal and {p.min_supporting} "
-                                                 "supporting" if p.min_supporting else ""))
+        lines.append(
+            f"  source: {p.source}"
+            + (f" · strong: every required signal and {p.min_supporting} supporting" if p.min_supporting else "")
+        )
         lines.append("")
     lines.append(f"paths {r.paths_version}")
     return terminal_lines(lines, style)
@@ -429,20 +507,35 @@ def paths_text(r: PathsReport, evidence: dict[str, dict] | None = None, redact: 
 def paths_markdown(r: PathsReport, evidence: dict[str, dict] | None = None, redact: bool = False) -> str:
     evidence = evidence or {}
     who = r.candidate_id + (f" ({_md(r.name)})" if r.name and not redact else "")
-    out = [f"## Adjacent paths: {who}", "", f"*{PATHS_NOTE.capitalize()}.* {r.current_level} on the {r.track} "
-           f"track, as of {r.as_of}; strongest first.", "",
-           "| Path | Fit | Evidence | Missing |", "|---|---|---|---|"]
+    out = [
+        f"## Adjacent paths: {who}",
+        "",
+        f"*{PATHS_NOTE.capitalize()}.* {r.current_level} on the {r.track} track, as of {r.as_of}; strongest first.",
+        "",
+        "| Path | Fit | Evidence | Missing |",
+        "|---|---|---|---|",
+    ]
     for p in r.paths:
-        out.append(f"| **{p.id}**<br>{_md(p.title)} | {_fit_word(p)} | {_md(_cite(evidence, p.evidence, redact)) or '-'}"
-                   f" | {', '.join(p.missing) or '-'} |")
+        out.append(
+            f"| **{p.id}**<br>{_md(p.title)} | {_fit_word(p)} | {_md(_cite(evidence, p.evidence, redact)) or '-'}"
+            f" | {', '.join(p.missing) or '-'} |"
+        )
     out.append("")
     for p in r.paths:
-        out += [f"### {p.id} · {_md(p.title)} — {p.fit}", "", f"Source: {_md(p.source)}", "",
-                "| | Signal | Kind | Evidence / what is missing |", "|---|---|---|---|"]
+        out += [
+            f"### {p.id} · {_md(p.title)} — {p.fit}",
+            "",
+            f"Source: {_md(p.source)}",
+            "",
+            "| | Signal | Kind | Evidence / what is missing |",
+            "|---|---|---|---|",
+        ]
         for s in p.signals:
             detail = _cite(evidence, s.evidence, redact) if s.met else "needs " + s.needs
-            out.append(f"| {_MARK[s.met]} | **{s.id}**<br>{_md(s.title)} | "
-                       f"{'required' if s.required else 'supporting'} | {_md(detail)} |")
+            out.append(
+                f"| {_MARK[s.met]} | **{s.id}**<br>{_md(s.title)} | "
+                f"{'required' if s.required else 'supporting'} | {_md(detail)} |"
+            )
         out.append("")
     out.append(f"Paths version `{r.paths_version}`")
     return "\n".join(out).rstrip() + "\n"
@@ -474,8 +567,13 @@ def diff_verdicts(old: dict, new: dict) -> list[str]:
 
 
 # What a criterion's golden entry holds, in the words a diff uses for it.
-_FIELD_WORDS = {"title": "title", "reason": "explanation", "required": "required/supporting", "level": "level",
-                "misses": "nearest misses"}
+_FIELD_WORDS = {
+    "title": "title",
+    "reason": "explanation",
+    "required": "required/supporting",
+    "level": "level",
+    "misses": "nearest misses",
+}
 
 
 def _what_changed(a: dict, b: dict) -> list[str]:

@@ -16,6 +16,7 @@ candidates the page took 30 s to load without it and about 3.5 s with it (bench/
 and keeps each candidate's section already rendered, so a 10,000-line cycle is never held as
 parsed JSON. The output is a pure function of the lines in order: no clock, no randomness.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,7 @@ e = html_text  # text content (and the tests' way to find it)
 
 
 def _pol(lv: dict) -> str:
-    """", policy" beside a level's own numbers when the ladder labels them its choice."""
+    """ ", policy" beside a level's own numbers when the ladder labels them its choice."""
     return ", policy" if lv.get("basis") == "policy" else ""
 
 
@@ -75,15 +76,23 @@ class _Row:
 
 
 class Report:
-    def __init__(self, redact: bool = False, titled: bool = True, level_order: list[str] | tuple = (),
-                 charts: bool = True, decisions: Any = None, directory: Any = None):
+    def __init__(
+        self,
+        redact: bool = False,
+        titled: bool = True,
+        level_order: list[str] | tuple = (),
+        charts: bool = True,
+        decisions: Any = None,
+        directory: Any = None,
+    ):
         self.redact = redact
         # engine.org.people.Directory (report --people): its further columns (location, ...) become
         # cohort groups beside level, track, org and manager, and it gives a candidate's manager
         # where the verdict line has none
         self.directory = directory
-        self.group_columns: tuple[str, ...] = tuple(sorted({c for more in directory.extra.values() for c in more})) \
-            if directory is not None else ()
+        self.group_columns: tuple[str, ...] = (
+            tuple(sorted({c for more in directory.extra.values() for c in more})) if directory is not None else ()
+        )
         self.decisions = decisions  # engine.committee.decisions.Matcher (report --decisions), or None
         self._last_decision: str | None = None
         self.decided: Counter[str] = Counter()  # decision -> candidates shown with it
@@ -168,8 +177,22 @@ class Report:
         # ready first; then the fewest required criteria open, the fewest supporting short, and
         # insufficient evidence after not ready at equal distance (there is more to gather)
         key = (0 if verdict == "ready" else 1, open_required, short, rank, n)
-        row = _Row(n, key, cid, name, verdict, level, str(d.get("track", "")), str(cand.get("org") or ""),
-                   shape, "".join(codes), open_required, short, (0, 0), str(cand.get("manager") or ""))
+        row = _Row(
+            n,
+            key,
+            cid,
+            name,
+            verdict,
+            level,
+            str(d.get("track", "")),
+            str(cand.get("org") or ""),
+            shape,
+            "".join(codes),
+            open_required,
+            short,
+            (0, 0),
+            str(cand.get("manager") or ""),
+        )
         if self.directory is not None:
             me = self.directory.get(cid)
             if me is not None:
@@ -217,10 +240,15 @@ class Report:
         return e(r.cid) + (f' <span class="nm">{e(r.name)}</span>' if r.name else "")
 
     def _attrs(self, r: _Row) -> str:
-        return (attr("data-level", r.level) + attr("data-track", r.track) + attr("data-verdict", r.verdict)
-                + (attr("data-org", r.org) if r.org else "") + attr("data-id", r.cid.lower())
-                + (attr("data-name", r.name.lower()) if r.name else "")
-                + attr("data-k", f"{r.key[0]}.{r.key[1]:04d}.{r.key[2]:04d}.{r.key[3]}.{r.n:07d}"))
+        return (
+            attr("data-level", r.level)
+            + attr("data-track", r.track)
+            + attr("data-verdict", r.verdict)
+            + (attr("data-org", r.org) if r.org else "")
+            + attr("data-id", r.cid.lower())
+            + (attr("data-name", r.name.lower()) if r.name else "")
+            + attr("data-k", f"{r.key[0]}.{r.key[1]:04d}.{r.key[2]:04d}.{r.key[3]}.{r.n:07d}")
+        )
 
     def _cite(self, ids: list[str], titles: dict | None, a: str) -> str:
         if not titles:  # no appendix to link to
@@ -254,30 +282,41 @@ class Report:
         over = "; overrides: " + ", ".join(f"{c} → {v}" for c, v in got.overrides) if got.overrides else ""
         reason = "" if self.redact or not got.reason else f" — {got.reason}"
         by = f" by {got.decided_by}" if got.decided_by else ""
-        return (f'<p class="dec{" differs" if differs else ""}"><b>Committee {e(got.cycle)}: '
-                f"{e(got.decision.replace('_', ' '))}</b> (decided {e(got.decided_on)}{e(by)}"
-                f"{', not what the rules said' if differs else ''}){e(over)}{e(reason)}</p>")
+        return (
+            f'<p class="dec{" differs" if differs else ""}"><b>Committee {e(got.cycle)}: '
+            f"{e(got.decision.replace('_', ' '))}</b> (decided {e(got.decided_on)}{e(by)}"
+            f"{', not what the rules said' if differs else ''}){e(over)}{e(reason)}</p>"
+        )
 
     def _section(self, d: dict, r: _Row, titles: dict | None, needs: dict[str, str]) -> str:
         a = f"c{r.n}"
         cand = d.get("candidate") or {}
-        facts = [f"{e(d.get('track'))} track", f"{e(d.get('current_level'))} → {e(d.get('target_level'))}",
-                 f"as of {e(d.get('as_of'))}"]
+        facts = [
+            f"{e(d.get('track'))} track",
+            f"{e(d.get('current_level'))} → {e(d.get('target_level'))}",
+            f"as of {e(d.get('as_of'))}",
+        ]
         for k in ("org", "manager", "cycle"):
             if cand.get(k):
                 facts.append(f"{k} {e(cand[k])}")
         if d.get("also_in"):
             facts.append("<strong>also in " + e(", ".join(d["also_in"])) + "</strong>")
         decided = self._decision(r.cid, cand.get("cycle"), r.verdict)
-        out = [f'<section class="cand"{attr("id", a)}{attr("data-verdict", r.verdict)}>',
-               f"<h3>{self._who(r)} <span{attr('class', 'v ' + r.verdict)}>{e(_LABEL.get(r.verdict, r.verdict))}"
-               f'</span></h3><p class="hl">{e(d.get("headline"))}</p><p class="facts">{" · ".join(facts)} · source '
-               f"<code>{e(d.get('source', ''))}</code></p>" + decided]
+        out = [
+            f'<section class="cand"{attr("id", a)}{attr("data-verdict", r.verdict)}>',
+            f"<h3>{self._who(r)} <span{attr('class', 'v ' + r.verdict)}>{e(_LABEL.get(r.verdict, r.verdict))}"
+            f'</span></h3><p class="hl">{e(d.get("headline"))}</p><p class="facts">{" · ".join(facts)} · source '
+            f"<code>{e(d.get('source', ''))}</code></p>" + decided,
+        ]
         fits = d.get("paths")
         if isinstance(fits, list) and fits:  # batch --paths: the adjacent paths' fit, strongest first
-            out.append('<p class="paths">Adjacent paths: ' + ", ".join(
-                f"{e(p.get('title') or p.get('id'))} <b>{e(p.get('fit'))}</b>" for p in fits if isinstance(p, dict))
-                + "</p>")
+            out.append(
+                '<p class="paths">Adjacent paths: '
+                + ", ".join(
+                    f"{e(p.get('title') or p.get('id'))} <b>{e(p.get('fit'))}</b>" for p in fits if isinstance(p, dict)
+                )
+                + "</p>"
+            )
             for p in fits:
                 if isinstance(p, dict) and p.get("fit") in ("strong", "some", "none"):
                     self.path_fits.setdefault(str(p.get("id")), Counter())[str(p["fit"])] += 1
@@ -285,11 +324,17 @@ class Report:
         if self.charts and levels:
             out.append(self._meters(levels))
         if len(levels) > 1 or r.verdict == "insufficient_evidence":  # else the headline says it
-            out.append('<ul class="lv">' + "".join(
-                f"<li>{e(lv['id'])}: {e(_LABEL.get(lv['verdict'], lv['verdict']))} · required "
-                f"{lv['required_met']}/{lv['required_total']} · supporting {lv['supporting_met']} (needs "
-                f"{lv['supporting_needed']}{_pol(lv)}) · recent evidence {lv['recent_records']} (needs "
-                f"{lv['recent_needed']}{_pol(lv)})</li>" for lv in levels) + "</ul>")
+            out.append(
+                '<ul class="lv">'
+                + "".join(
+                    f"<li>{e(lv['id'])}: {e(_LABEL.get(lv['verdict'], lv['verdict']))} · required "
+                    f"{lv['required_met']}/{lv['required_total']} · supporting {lv['supporting_met']} (needs "
+                    f"{lv['supporting_needed']}{_pol(lv)}) · recent evidence {lv['recent_records']} (needs "
+                    f"{lv['recent_needed']}{_pol(lv)})</li>"
+                    for lv in levels
+                )
+                + "</ul>"
+            )
         # Criterion titles and what each criterion needs are in the level's key, once: at 10,000
         # candidates, repeating them made a 72 MB page. A section says what is particular to the
         # candidate: what was found, what is still missing, the nearest misses, the evidence cited.
@@ -303,48 +348,73 @@ class Report:
         if detail:
             out.append('<h4>Not met</h4><ul class="crit u">')
             for c in detail:
-                miss = "".join(f"<br><small>nearest: {e(m['evidence'])}: {e('; '.join(m['failed']))}</small>"
-                               for m in c.get("nearest_misses", [])[:1])
-                out.append(f"<li{attr('class', 'req') if c.get('required') else ''}><b>{e(c['id'])}</b>"
-                           "<br>"
-                           f"<small>{e(self._found(c, needs))}</small>{miss}")
+                miss = "".join(
+                    f"<br><small>nearest: {e(m['evidence'])}: {e('; '.join(m['failed']))}</small>"
+                    for m in c.get("nearest_misses", [])[:1]
+                )
+                out.append(
+                    f"<li{attr('class', 'req') if c.get('required') else ''}><b>{e(c['id'])}</b>"
+                    "<br>"
+                    f"<small>{e(self._found(c, needs))}</small>{miss}"
+                )
             out.append("</ul>")
         if rest:
             out.append('<p class="rest">Also not met (supporting): ' + ", ".join(e(c["id"]) for c in rest) + "</p>")
         if met:
             own = sum(1 for c in met if not c.get("verified", True))
-            out.append("<h4>Met</h4>" + (f'<p class="rest">{own} of {len(met)} on self-declared records only (no '
-                                         "verified_by)</p>" if own else "") + '<ul class="crit m">')
+            out.append(
+                "<h4>Met</h4>"
+                + (
+                    f'<p class="rest">{own} of {len(met)} on self-declared records only (no verified_by)</p>'
+                    if own
+                    else ""
+                )
+                + '<ul class="crit m">'
+            )
             out += [f"<li><b>{e(c['id'])}</b> {self._cite(c.get('evidence', []), titles, a)}" for c in met]
             out.append("</ul>")
         gaps, sup = d.get("gaps", []), d.get("supporting_gaps", [])
         if gaps or sup:  # the required ones are listed above, marked required
-            out.append(f"<p><b>Gaps to close:</b> {len(gaps)} required" + "".join(
-                f"; {e(g['level'])} needs {g['more']} more supporting" + (f" {e(g['aspect'])}" if "aspect" in g else "")
-                + f", closest: {e(', '.join(g['closest']))}"
-                for g in sup) + "</p>")
+            out.append(
+                f"<p><b>Gaps to close:</b> {len(gaps)} required"
+                + "".join(
+                    f"; {e(g['level'])} needs {g['more']} more supporting"
+                    + (f" {e(g['aspect'])}" if "aspect" in g else "")
+                    + f", closest: {e(', '.join(g['closest']))}"
+                    for g in sup
+                )
+                + "</p>"
+            )
         if "plan" in d:
             if d["plan"] is None:
                 out.append(f"<h4>Plan</h4><p>No plan found: {e(d.get('plan_note'))}</p>")
             else:
-                out.append(f"<h4>What would make this ready ({len(d['plan'])} record(s) to add)</h4><ol class=\"plan\">")
-                out += [f"<li>{e(p.get('type'))}, dated {e(p.get('date'))}: {e(plan_fields(p))}</li>"
-                        for p in d["plan"]]
+                out.append(f'<h4>What would make this ready ({len(d["plan"])} record(s) to add)</h4><ol class="plan">')
+                out += [
+                    f"<li>{e(p.get('type'))}, dated {e(p.get('date'))}: {e(plan_fields(p))}</li>" for p in d["plan"]
+                ]
                 out.append("</ol>")
         warns = d.get("warnings", [])
         if warns:
-            out.append(f"<h4>Warnings for the committee ({len(warns)})</h4><ul class=\"warn\">")
-            out += [f"<li>{'line ' + e(w['line']) + ': ' if w.get('line') is not None else ''}"
-                    f"<code>{e(w.get('path'))}</code> {e(w.get('message'))}</li>" for w in warns]
+            out.append(f'<h4>Warnings for the committee ({len(warns)})</h4><ul class="warn">')
+            out += [
+                f"<li>{'line ' + e(w['line']) + ': ' if w.get('line') is not None else ''}"
+                f"<code>{e(w.get('path'))}</code> {e(w.get('message'))}</li>"
+                for w in warns
+            ]
             out.append("</ul>")
         ids = list(titles) if titles else []  # without titles the appendix would only repeat the ids cited
         if ids:
-            out.append(f'<details class="ev"><summary>Evidence ({len(ids)} record(s))</summary><table><thead><tr>'
-                       '<th scope="col">id<th scope="col">type<th scope="col">date<th scope="col">title</thead><tbody>')
+            out.append(
+                f'<details class="ev"><summary>Evidence ({len(ids)} record(s))</summary><table><thead><tr>'
+                '<th scope="col">id<th scope="col">type<th scope="col">date<th scope="col">title</thead><tbody>'
+            )
             for i in ids:
                 t = titles.get(i) if titles else None
-                out.append(f"<tr{attr('id', html_id(a, i))}><td>{e(i)}<td>{e(t[0]) if t else ''}<td>{e(t[1]) if t else ''}"
-                           f"<td>{e(t[2]) if t else ''}")
+                out.append(
+                    f"<tr{attr('id', html_id(a, i))}><td>{e(i)}<td>{e(t[0]) if t else ''}<td>{e(t[1]) if t else ''}"
+                    f"<td>{e(t[2]) if t else ''}"
+                )
             out.append("</tbody></table></details>")
         out.append("</section>")
         return "".join(out)
@@ -388,9 +458,14 @@ class Report:
                 if status != "met":
                     unmet[cid] += 1
         top = sorted(unmet.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_UNMET]
-        return {"candidates": len(rows), "verdicts": [verdicts[v] for v in VERDICT_ORDER], "by": by,
-                "readiness": readiness, "unmet": [(cid, required[cid], n, assessed[cid]) for cid, n in top],
-                "groups": groups_out}
+        return {
+            "candidates": len(rows),
+            "verdicts": [verdicts[v] for v in VERDICT_ORDER],
+            "by": by,
+            "readiness": readiness,
+            "unmet": [(cid, required[cid], n, assessed[cid]) for cid, n in top],
+            "groups": groups_out,
+        }
 
     def _counts(self, fig: dict) -> str:
         parts = [f"<li><b>{n}</b> {e(_LABEL[v])}" for v, n in zip(VERDICT_ORDER, fig["verdicts"])]
@@ -398,35 +473,54 @@ class Report:
             parts.append(f"<li><b>{len(self.errors)}</b> could not be evaluated")
         out = [f'<ul class="counts">{"".join(parts)}</ul>']
         if self.decisions is not None:  # report --decisions: what the committee decided, in the same words
-            out.append('<p class="dec">Committee decisions: ' + ", ".join(
-                f"{n} {e(k.replace('_', ' '))}" for k, n in sorted(self.decided.items())) + "</p>")
+            out.append(
+                '<p class="dec">Committee decisions: '
+                + ", ".join(f"{n} {e(k.replace('_', ' '))}" for k, n in sorted(self.decided.items()))
+                + "</p>"
+            )
         for dim, groups in fig["by"].items():
-            cells = "".join(f'<tr><th scope="row">{e(k)}' + "".join(f"<td>{n}" for n in counts) + f"<td>{sum(counts)}"
-                            for k, counts in groups)
-            out.append(f'<table class="by"><caption>By {dim}</caption><thead><tr><th scope="col">{dim}' +
-                       "".join(f'<th scope="col">{e(_LABEL[v])}' for v in VERDICT_ORDER) +
-                       f'<th scope="col">all</thead><tbody>{cells}</tbody></table>')
+            cells = "".join(
+                f'<tr><th scope="row">{e(k)}' + "".join(f"<td>{n}" for n in counts) + f"<td>{sum(counts)}"
+                for k, counts in groups
+            )
+            out.append(
+                f'<table class="by"><caption>By {dim}</caption><thead><tr><th scope="col">{dim}'
+                + "".join(f'<th scope="col">{e(_LABEL[v])}' for v in VERDICT_ORDER)
+                + f'<th scope="col">all</thead><tbody>{cells}</tbody></table>'
+            )
         for dim, groups in fig["readiness"].items():
-            cells = "".join(f'<tr><th scope="row">{e(g)}<td>{n}' + (
-                f'<td colspan="2">fewer than {SUPPRESS_BELOW}' if ready is None else f"<td>{ready}<td>{share:.1f}%")
-                for g, n, ready, share in groups)
-            out.append(f'<table class="by rd"><caption>Readiness by {dim}</caption><thead><tr><th scope="col">{dim}'
-                       f'<th scope="col">candidates<th scope="col">ready<th scope="col">share ready</thead>'
-                       f"<tbody>{cells}</tbody></table>")
+            cells = "".join(
+                f'<tr><th scope="row">{e(g)}<td>{n}'
+                + (f'<td colspan="2">fewer than {SUPPRESS_BELOW}' if ready is None else f"<td>{ready}<td>{share:.1f}%")
+                for g, n, ready, share in groups
+            )
+            out.append(
+                f'<table class="by rd"><caption>Readiness by {dim}</caption><thead><tr><th scope="col">{dim}'
+                f'<th scope="col">candidates<th scope="col">ready<th scope="col">share ready</thead>'
+                f"<tbody>{cells}</tbody></table>"
+            )
         out.append(_impact_tables(fig["groups"]))
         if self.path_fits:
-            cells = "".join(f'<tr><th scope="row"><code>{e(pid)}</code>'
-                            + "".join(f"<td>{fits[f]}" for f in ("strong", "some", "none"))
-                            for pid, fits in sorted(self.path_fits.items()))
-            out.append('<table class="by"><caption>Adjacent paths: fit across the cohort (batch --paths)</caption>'
-                       '<thead><tr><th scope="col">path<th scope="col">strong<th scope="col">some<th scope="col">none'
-                       f"</thead><tbody>{cells}</tbody></table>")
+            cells = "".join(
+                f'<tr><th scope="row"><code>{e(pid)}</code>'
+                + "".join(f"<td>{fits[f]}" for f in ("strong", "some", "none"))
+                for pid, fits in sorted(self.path_fits.items())
+            )
+            out.append(
+                '<table class="by"><caption>Adjacent paths: fit across the cohort (batch --paths)</caption>'
+                '<thead><tr><th scope="col">path<th scope="col">strong<th scope="col">some<th scope="col">none'
+                f"</thead><tbody>{cells}</tbody></table>"
+            )
         if fig["unmet"]:
-            cells = "".join(f"<tr><th scope=\"row\"><code>{e(cid)}</code><td>{'required' if req else 'supporting'}"
-                            f"<td>{n}<td>{of}" for cid, req, n, of in fig["unmet"])
-            out.append('<table class="by un"><caption>Most often unmet</caption><thead><tr><th scope="col">criterion'
-                       '<th scope="col">kind<th scope="col">unmet<th scope="col">of candidates assessed</thead>'
-                       f"<tbody>{cells}</tbody></table>")
+            cells = "".join(
+                f'<tr><th scope="row"><code>{e(cid)}</code><td>{"required" if req else "supporting"}<td>{n}<td>{of}'
+                for cid, req, n, of in fig["unmet"]
+            )
+            out.append(
+                '<table class="by un"><caption>Most often unmet</caption><thead><tr><th scope="col">criterion'
+                '<th scope="col">kind<th scope="col">unmet<th scope="col">of candidates assessed</thead>'
+                f"<tbody>{cells}</tbody></table>"
+            )
         if self.charts:
             out.append(self._cohort_charts(fig))
         return "".join(out)
@@ -436,31 +530,46 @@ class Report:
         for dim, groups in fig["by"].items():
             out.append(charts.stacked(groups, charts.VERDICT_SERIES, f"Verdicts by {dim}", kind="verdicts"))
         for dim, groups in fig["readiness"].items():
-            out.append(charts.bars(
-                [(g, share, "share", f"fewer than {SUPPRESS_BELOW}" if share is None else f"{share:.1f}% of {n}")
-                 for g, n, ready, share in groups], f"Share ready by {dim} (groups under {SUPPRESS_BELOW} not shown)",
-                100, (), kind="readiness"))
+            out.append(
+                charts.bars(
+                    [
+                        (g, share, "share", f"fewer than {SUPPRESS_BELOW}" if share is None else f"{share:.1f}% of {n}")
+                        for g, n, ready, share in groups
+                    ],
+                    f"Share ready by {dim} (groups under {SUPPRESS_BELOW} not shown)",
+                    100,
+                    (),
+                    kind="readiness",
+                )
+            )
         if fig["unmet"]:
-            out.append(charts.bars([(cid, n, "required" if req else "supporting", f"{n} of {of}")
-                                    for cid, req, n, of in fig["unmet"]], "Most often unmet criteria",
-                                   max(n for _, _, n, _ in fig["unmet"]),
-                                   (("required", "required"), ("supporting", "supporting")), kind="unmet"))
+            out.append(
+                charts.bars(
+                    [(cid, n, "required" if req else "supporting", f"{n} of {of}") for cid, req, n, of in fig["unmet"]],
+                    "Most often unmet criteria",
+                    max(n for _, _, n, _ in fig["unmet"]),
+                    (("required", "required"), ("supporting", "supporting")),
+                    kind="unmet",
+                )
+            )
         out.append("</div>")
         return "".join(out)
 
     def _policy(self, cid: str) -> str:
-        """" policy: note" in a criterion's key entry when a number in it is the ladder's choice."""
+        """ " policy: note" in a criterion's key entry when a number in it is the ladder's choice."""
         if cid not in self.policy:
             return ""
         note = self.policy[cid]
-        return " <i class=\"pol\">policy" + (f": {e(note)}" if note else " (default window)") + "</i>"
+        return ' <i class="pol">policy' + (f": {e(note)}" if note else " (default window)") + "</i>"
 
     def _matrix(self, level: str, rows: list[_Row]) -> str:
         cols = list(self.criteria.get(level, {}).items())
         own = level + "."
-        head = "".join(f"<th scope=\"col\" class=\"c\"{attr('title', f'{cid}: {t}')}><a{attr('href', '#' + html_id('k', level, i + 1))}>"
-                       f"{i + 1}</a>{'<sup>*</sup>' if req else ''} <span>{e(cid.removeprefix(own))}</span>"
-                       for i, (cid, (t, req)) in enumerate(cols))
+        head = "".join(
+            f'<th scope="col" class="c"{attr("title", f"{cid}: {t}")}><a{attr("href", "#" + html_id("k", level, i + 1))}>'
+            f"{i + 1}</a>{'<sup>*</sup>' if req else ''} <span>{e(cid.removeprefix(own))}</span>"
+            for i, (cid, (t, req)) in enumerate(cols)
+        )
         body = []
         for r in rows:
             cells = []
@@ -473,23 +582,31 @@ class Report:
                     cells.append('<td class="y">✓')
                 else:
                     cells.append(f"<td{attr('class', 'r' if st[1] else 'n')}>✗")
-            body.append(f"<tr{self._attrs(r)}><th scope=\"row\"><a{attr('href', f'#c{r.n}')}>{self._who(r)}</a>"
-                        f"<td{attr('class', 'v ' + r.verdict)}>{e(_LABEL.get(r.verdict, r.verdict))}"
-                        f"<td>{r.open_required}<td>{r.short}{''.join(cells)}")
-        legend = "".join(f"<li{attr('id', html_id('k', level, i + 1))}><code>{e(cid)}</code> {e(t)}{' <i>(required)</i>' if req else ''}"
-                         + self._policy(cid)
-                         + (f"<br><small>{e(self.needs[cid])}</small>" if cid in self.needs else "")
-                         for i, (cid, (t, req)) in enumerate(cols))
+            body.append(
+                f'<tr{self._attrs(r)}><th scope="row"><a{attr("href", f"#c{r.n}")}>{self._who(r)}</a>'
+                f"<td{attr('class', 'v ' + r.verdict)}>{e(_LABEL.get(r.verdict, r.verdict))}"
+                f"<td>{r.open_required}<td>{r.short}{''.join(cells)}"
+            )
+        legend = "".join(
+            f"<li{attr('id', html_id('k', level, i + 1))}><code>{e(cid)}</code> {e(t)}{' <i>(required)</i>' if req else ''}"
+            + self._policy(cid)
+            + (f"<br><small>{e(self.needs[cid])}</small>" if cid in self.needs else "")
+            for i, (cid, (t, req)) in enumerate(cols)
+        )
         dw, window = self.default_window, ""
         if dw:
-            window = (f"<p class=\"rest\">policy (default window): evidence counts within {e(dw.get('days'))} days of "
-                      f"the as-of date wherever a criterion gives no window of its own ({e(dw.get('basis_note'))})</p>")
-        return ('<div class="mxk"><div class="wrap"><table class="mx"><caption>Candidates × criteria (✓ met, ✗ open; * required; '
-                'sorted by closeness to ready)</caption><thead><tr><th scope="col">candidate<th scope="col">verdict'
-                '<th scope="col" title="required criteria open">req. open<th scope="col" '
-                f'title="supporting criteria short">supp. short{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
-                f"<details class=\"key\" open><summary>Criteria key ({len(cols)})</summary><ol>{legend}</ol>{window}"
-                "</details></div>")
+            window = (
+                f'<p class="rest">policy (default window): evidence counts within {e(dw.get("days"))} days of '
+                f"the as-of date wherever a criterion gives no window of its own ({e(dw.get('basis_note'))})</p>"
+            )
+        return (
+            '<div class="mxk"><div class="wrap"><table class="mx"><caption>Candidates × criteria (✓ met, ✗ open; * required; '
+            'sorted by closeness to ready)</caption><thead><tr><th scope="col">candidate<th scope="col">verdict'
+            '<th scope="col" title="required criteria open">req. open<th scope="col" '
+            f'title="supporting criteria short">supp. short{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
+            f'<details class="key" open><summary>Criteria key ({len(cols)})</summary><ol>{legend}</ol>{window}'
+            "</details></div>"
+        )
 
     def render(self) -> str:
         return "".join(self.render_chunks())
@@ -505,36 +622,57 @@ class Report:
         repeated = sorted(k for k, n in self.seen.items() if n > 1)
         opts = {dim: sorted({getattr(r, dim) for r in rows if getattr(r, dim)}) for dim in ("level", "track", "org")}
         filters = "".join(
-            f"<label>{label} <select{attr('data-f', dim)}><option value=\"\">all</option>" +
-            "".join(f"<option{attr('value', v)}>{e(_LABEL.get(v, v))}</option>" for v in values) + "</select></label>"
-            for dim, label, values in (("level", "Target level", opts["level"]), ("track", "Track", opts["track"]),
-                                       ("verdict", "Verdict", [v for v in VERDICT_ORDER
-                                                               if any(r.verdict == v for r in rows)]),
-                                       ("org", "Org", opts["org"])) if values)
-        parts = [_HEAD_START + e(title) + _HEAD_END, '<a class="skip" href="#main">Skip to the candidates</a>',
-                 f"<header><h1>{e(title)}</h1><p>{len(rows) + len(self.errors)} packet(s), {len(rows)} evaluated"
-                 f"{', ' + str(len(set(r.cid for r in rows))) + ' candidate(s)' if repeated else ''}. Rules "
-                 + ", ".join(f"<code>{e(v[:19])}…</code>" for v in sorted(self.rules)) +
-                 (". Names and evidence titles left out (--redact)." if self.redact else
-                  "" if self.titled else ". Evidence titles not shown: give the packets too (ladder report RESULTS.jsonl PACKET...).")
-                 + "</p></header>",
-                 f'<nav class="ctl" aria-label="Filter and sort">{filters}<label>Find <input type="search" data-q '
-                 'placeholder="id or name"></label><label>Sort <select data-sort><option value="k">closeness to ready'
-                 f'</option><option value="id">candidate id</option>{"" if self.redact else """<option value="name">name</option>"""}'
-                 f'</select></label><output aria-live="polite" data-shown>{len(rows)} of {len(rows)} shown</output></nav>',
-                 "<h2>Cohort</h2>", self._counts(self.cohort())]
+            f'<label>{label} <select{attr("data-f", dim)}><option value="">all</option>'
+            + "".join(f"<option{attr('value', v)}>{e(_LABEL.get(v, v))}</option>" for v in values)
+            + "</select></label>"
+            for dim, label, values in (
+                ("level", "Target level", opts["level"]),
+                ("track", "Track", opts["track"]),
+                ("verdict", "Verdict", [v for v in VERDICT_ORDER if any(r.verdict == v for r in rows)]),
+                ("org", "Org", opts["org"]),
+            )
+            if values
+        )
+        parts = [
+            _HEAD_START + e(title) + _HEAD_END,
+            '<a class="skip" href="#main">Skip to the candidates</a>',
+            f"<header><h1>{e(title)}</h1><p>{len(rows) + len(self.errors)} packet(s), {len(rows)} evaluated"
+            f"{', ' + str(len(set(r.cid for r in rows))) + ' candidate(s)' if repeated else ''}. Rules "
+            + ", ".join(f"<code>{e(v[:19])}…</code>" for v in sorted(self.rules))
+            + (
+                ". Names and evidence titles left out (--redact)."
+                if self.redact
+                else ""
+                if self.titled
+                else ". Evidence titles not shown: give the packets too (ladder report RESULTS.jsonl PACKET...)."
+            )
+            + "</p></header>",
+            f'<nav class="ctl" aria-label="Filter and sort">{filters}<label>Find <input type="search" data-q '
+            'placeholder="id or name"></label><label>Sort <select data-sort><option value="k">closeness to ready'
+            f'</option><option value="id">candidate id</option>{"" if self.redact else """<option value="name">name</option>"""}'
+            f'</select></label><output aria-live="polite" data-shown>{len(rows)} of {len(rows)} shown</output></nav>',
+            "<h2>Cohort</h2>",
+            self._counts(self.cohort()),
+        ]
         if repeated:
-            parts.append('<p class="warn">Candidate id(s) in more than one input (each has a section; check which '
-                         "packet is current): " + ", ".join(f"<code>{e(c)}</code>" for c in repeated) + "</p>")
+            parts.append(
+                '<p class="warn">Candidate id(s) in more than one input (each has a section; check which '
+                "packet is current): " + ", ".join(f"<code>{e(c)}</code>" for c in repeated) + "</p>"
+            )
         if self.errors:
-            parts.append(f'<details class="errs" open><summary>Could not be evaluated ({len(self.errors)})</summary><ul>'
-                         + "".join(f"<li><code>{e(s)}</code>: {e(p)}" for s, p in self.errors) + "</ul></details>")
+            parts.append(
+                f'<details class="errs" open><summary>Could not be evaluated ({len(self.errors)})</summary><ul>'
+                + "".join(f"<li><code>{e(s)}</code>: {e(p)}" for s, p in self.errors)
+                + "</ul></details>"
+            )
         parts.append('<main id="main" tabindex="-1">')
         yield "".join(parts)
         for lv in levels:
             mine = [r for r in rows if r.level == lv]
-            yield (f"<section class=\"grp\"{attr('data-level', lv)}><h2>{e(lv)} · {e(self.level_titles.get(lv, ''))}"
-                   f" <small>({len(mine)})</small></h2>{self._matrix(lv, mine)}<div class=\"secs\">")
+            yield (
+                f'<section class="grp"{attr("data-level", lv)}><h2>{e(lv)} · {e(self.level_titles.get(lv, ""))}'
+                f' <small>({len(mine)})</small></h2>{self._matrix(lv, mine)}<div class="secs">'
+            )
             held: list[str] = []
             for r in mine:
                 held.append(self._section_of(r))
@@ -547,9 +685,21 @@ class Report:
 
 FOUR_FIFTHS = Fraction(4, 5)  # a group's rate under 4/5 of the highest group's: the adverse-impact rule of thumb
 GROUP_DIMS = (("target level", "level"), ("track", "track"), ("org", "org"), ("manager", "manager"))
-GROUP_COLUMNS = ["dimension", "group", "candidates", "ready", "share_ready", "ready_ratio_to_highest",
-                 "ready_below_four_fifths", "decided", "promoted", "share_promoted", "promoted_ratio_to_highest",
-                 "promoted_below_four_fifths", "suppressed"]
+GROUP_COLUMNS = [
+    "dimension",
+    "group",
+    "candidates",
+    "ready",
+    "share_ready",
+    "ready_ratio_to_highest",
+    "ready_below_four_fifths",
+    "decided",
+    "promoted",
+    "share_promoted",
+    "promoted_ratio_to_highest",
+    "promoted_below_four_fifths",
+    "suppressed",
+]
 
 
 def cohort_groups(rows: list, with_decisions: bool, columns: tuple[str, ...] = ()) -> list[dict]:
@@ -605,18 +755,29 @@ def _impact_tables(groups: list[dict]) -> str:
         cells = []
         for g in rows:
             if g.get("suppressed"):
-                cells.append(f'<tr><th scope="row">{e(g["group"])}<td>{g["candidates"]}'
-                             f'<td colspan="{6 if promo else 3}">fewer than {SUPPRESS_BELOW}')
+                cells.append(
+                    f'<tr><th scope="row">{e(g["group"])}<td>{g["candidates"]}'
+                    f'<td colspan="{6 if promo else 3}">fewer than {SUPPRESS_BELOW}'
+                )
                 continue
-            cell = f'<tr><th scope="row">{e(g["group"])}<td>{g["candidates"]}<td>{100 * g["share_ready"]:.1f}%' + _ratio(g, "ready")
+            cell = (
+                f'<tr><th scope="row">{e(g["group"])}<td>{g["candidates"]}<td>{100 * g["share_ready"]:.1f}%'
+                + _ratio(g, "ready")
+            )
             if promo:
-                cell += (f"<td>{g['decided']}" + (f"<td>{100 * g['share_promoted']:.1f}%" + _ratio(g, "promoted")
-                                                   if "share_promoted" in g else f'<td colspan="2">fewer than {SUPPRESS_BELOW} decided'))
+                cell += f"<td>{g['decided']}" + (
+                    f"<td>{100 * g['share_promoted']:.1f}%" + _ratio(g, "promoted")
+                    if "share_promoted" in g
+                    else f'<td colspan="2">fewer than {SUPPRESS_BELOW} decided'
+                )
             cells.append(cell)
-        head = ('<th scope="col">candidates<th scope="col">share ready<th scope="col">vs highest'
-                + ('<th scope="col">decided<th scope="col">share promoted<th scope="col">vs highest' if promo else ""))
-        out.append(f'<table class="by ai"><caption>Rates by {e(dim)}, against the highest group (under 4/5 flagged)'
-                   f'</caption><thead><tr><th scope="col">{e(dim)}{head}</thead><tbody>{"".join(cells)}</tbody></table>')
+        head = '<th scope="col">candidates<th scope="col">share ready<th scope="col">vs highest' + (
+            '<th scope="col">decided<th scope="col">share promoted<th scope="col">vs highest' if promo else ""
+        )
+        out.append(
+            f'<table class="by ai"><caption>Rates by {e(dim)}, against the highest group (under 4/5 flagged)'
+            f'</caption><thead><tr><th scope="col">{e(dim)}{head}</thead><tbody>{"".join(cells)}</tbody></table>'
+        )
     return "".join(out)
 
 
@@ -624,17 +785,29 @@ def _ratio(g: dict, key: str) -> str:
     r = g.get(f"{key}_ratio_to_highest")
     if r is None:
         return "<td>n/a"
-    return f"<td>{r:.2f}" + (" <b class=\"ai-low\">below 4/5</b>" if g[f"{key}_below_four_fifths"] else "")
+    return f"<td>{r:.2f}" + (' <b class="ai-low">below 4/5</b>' if g[f"{key}_below_four_fifths"] else "")
 
 
 def groups_csv_rows(groups: list[dict]) -> list[list[str]]:
     """The same figures as CSV rows (GROUP_COLUMNS), shares and ratios to four places."""
     out = []
     for g in groups:
-        out.append([g["dimension"], g["group"], str(g["candidates"])] + [
-            ("" if g.get(k) is None else f"{g[k]:.4f}" if isinstance(g[k], float) else
-             ("true" if g[k] else "false") if isinstance(g[k], bool) else str(g[k]))
-            for k in GROUP_COLUMNS[3:-1]] + ["true" if g.get("suppressed") else "false"])
+        out.append(
+            [g["dimension"], g["group"], str(g["candidates"])]
+            + [
+                (
+                    ""
+                    if g.get(k) is None
+                    else f"{g[k]:.4f}"
+                    if isinstance(g[k], float)
+                    else ("true" if g[k] else "false")
+                    if isinstance(g[k], bool)
+                    else str(g[k])
+                )
+                for k in GROUP_COLUMNS[3:-1]
+            ]
+            + ["true" if g.get("suppressed") else "false"]
+        )
     return out
 
 
@@ -716,9 +889,10 @@ window.addEventListener('afterprint',function(){
 """
 _CSS += charts.CSS
 CSP = html_csp(_JS, _CSS)
-_HEAD_START = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
-               f'<meta http-equiv="Content-Security-Policy"{attr("content", CSP)}>'
-               '<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="generator" content="ladder">'
-               "<title>")
+_HEAD_START = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    f'<meta http-equiv="Content-Security-Policy"{attr("content", CSP)}>'
+    '<meta name="viewport" content="width=device-width,initial-scale=1"><meta name="generator" content="ladder">'
+    "<title>"
+)
 _HEAD_END = "</title><style>" + _CSS + "</style></head><body>" + charts.DEFS
-

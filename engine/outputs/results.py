@@ -6,6 +6,7 @@ number, byte offset and bytes) and, on demand, a `Summary` of the verdict: the f
 cohort commands need. A line that is neither a verdict nor an error line is a located problem
 (`results.jsonl:7: /verdict: ...`), never an exception.
 """
+
 from __future__ import annotations
 
 import sys
@@ -39,7 +40,7 @@ class Line:
     @property
     def raw(self) -> memoryview:
         """The line's bytes, without its line ending."""
-        return memoryview(self.buf)[self.start:self.end]
+        return memoryview(self.buf)[self.start : self.end]
 
     @property
     def where(self) -> str:
@@ -80,8 +81,9 @@ def iter_lines(path: str) -> Iterator[Line | Problem]:
     except FileNotFoundError:
         raise UsageError([Problem(path, "", "no such file", kind="io")]) from None
     except IsADirectoryError:
-        raise UsageError([Problem(path, "", "is a folder; pass a results file (JSONL, as ladder batch --out writes)",
-                                  kind="io")]) from None
+        raise UsageError(
+            [Problem(path, "", "is a folder; pass a results file (JSONL, as ladder batch --out writes)", kind="io")]
+        ) from None
     except OSError as exc:
         raise UsageError([Problem(path, "", f"cannot read: {exc.strerror or exc}", kind="io")]) from None
     with fh:
@@ -107,8 +109,9 @@ def _cut(fh, path: str) -> Iterator[Line | Problem]:
             number += not skipping
             if skipping or nl - pos > MAX_LINE_BYTES:
                 if not skipping:
-                    yield Problem(path, "", f"line is longer than the limit of {MAX_LINE_BYTES} bytes", line=number,
-                                  kind="io")
+                    yield Problem(
+                        path, "", f"line is longer than the limit of {MAX_LINE_BYTES} bytes", line=number, kind="io"
+                    )
                 skipping = nl == size and bool(chunk)  # the long line goes on in the next chunk
                 pos = nl + 1
                 continue
@@ -202,14 +205,30 @@ def _summary(d: dict, number: int) -> Summary:
         req = {c["id"] for c in d["criteria"] if c.get("required") is True}
         gaps = [c for c in unmet if c in req]
     rv = d.get("rules_version")
-    return Summary(cand["id"], cand.get("org"), cand.get("cycle"), _intern(d["track"]), _intern(d["current_level"]),
-                   _intern(d["target_level"]), tuple(map(_intern, d["path"])), _intern(d["verdict"]), _ids(unmet),
-                   _ids(gaps), _intern(rv) if isinstance(rv, str) else "", number)
+    return Summary(
+        cand["id"],
+        cand.get("org"),
+        cand.get("cycle"),
+        _intern(d["track"]),
+        _intern(d["current_level"]),
+        _intern(d["target_level"]),
+        tuple(map(_intern, d["path"])),
+        _intern(d["verdict"]),
+        _ids(unmet),
+        _ids(gaps),
+        _intern(rv) if isinstance(rv, str) else "",
+        number,
+    )
 
 
 _SOURCE = b'{"source":'
-_HEAD, _HEADLINE, _UNMET, _SUP, _RULES = (b'{"candidate":', b',"headline":', b'],"unmet":[',
-                                          b'],"supporting_gaps":', b',"rules_version":"')
+_HEAD, _HEADLINE, _UNMET, _SUP, _RULES = (
+    b'{"candidate":',
+    b',"headline":',
+    b'],"unmet":[',
+    b'],"supporting_gaps":',
+    b',"rules_version":"',
+)
 
 
 def _fast(line: Line) -> Summary | None:
@@ -224,22 +243,49 @@ def _fast(line: Line) -> Summary | None:
         return None
     try:
         head = orjson.loads(buf[a:i] + b"}")  # candidate, track, levels, path, as_of, verdict
-        lists = orjson.loads(b"{" + buf[j + 2:k + 1] + b"}")  # unmet, gaps
-        rv = orjson.loads(b"{" + buf[r + 1:z]).get("rules_version")
+        lists = orjson.loads(b"{" + buf[j + 2 : k + 1] + b"}")  # unmet, gaps
+        rv = orjson.loads(b"{" + buf[r + 1 : z]).get("rules_version")
     except orjson.JSONDecodeError:
         return None
     cand, unmet, gaps, path = head.get("candidate"), lists.get("unmet"), lists.get("gaps"), head.get("path")
-    track, cur, tgt, verdict = head.get("track"), head.get("current_level"), head.get("target_level"), head.get("verdict")
-    if not (type(cand) is dict and type(cand.get("id")) is str and len(lists) == 2 and type(unmet) is list
-            and type(gaps) is list and type(path) is list and type(track) is str and type(cur) is str
-            and type(tgt) is str and verdict in VERDICTS and type(rv) is str
-            and type(cand.get("org", "")) is str and type(cand.get("cycle", "")) is str):
+    track, cur, tgt, verdict = (
+        head.get("track"),
+        head.get("current_level"),
+        head.get("target_level"),
+        head.get("verdict"),
+    )
+    if not (
+        type(cand) is dict
+        and type(cand.get("id")) is str
+        and len(lists) == 2
+        and type(unmet) is list
+        and type(gaps) is list
+        and type(path) is list
+        and type(track) is str
+        and type(cur) is str
+        and type(tgt) is str
+        and verdict in VERDICTS
+        and type(rv) is str
+        and type(cand.get("org", "")) is str
+        and type(cand.get("cycle", "")) is str
+    ):
         return None
     it = sys.intern  # ids repeat on every line: one copy each (and a TypeError for anything but text)
     try:
-        return Summary(cand["id"], cand.get("org"), cand.get("cycle"), it(track), it(cur), it(tgt),
-                       tuple(map(it, path)), it(verdict), frozenset(map(it, unmet)), frozenset(map(it, gaps)), it(rv),
-                       line.number)
+        return Summary(
+            cand["id"],
+            cand.get("org"),
+            cand.get("cycle"),
+            it(track),
+            it(cur),
+            it(tgt),
+            tuple(map(it, path)),
+            it(verdict),
+            frozenset(map(it, unmet)),
+            frozenset(map(it, gaps)),
+            it(rv),
+            line.number,
+        )
     except TypeError:  # a list holding something other than ids: the whole parse says what
         return None
 
@@ -262,4 +308,3 @@ def problems_text(problems: list[Problem], more: int = 0) -> str:
     if extra > 0:
         lines.append(f"... and {extra} more problem(s)")
     return "\n".join(lines)
-

@@ -16,6 +16,7 @@ with `'` loses that one apostrophe: export writes one before any text a spreadsh
 formula, and before text that starts with an apostrophe, so a round trip gives back every value.
 Problems name the file, the sheet, the row and the column, never the cell's text.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,8 +32,18 @@ from ..base.errors import Outcome, Problem
 
 EVIDENCE, CANDIDATES = "evidence", "candidates"
 _HEAD = ("candidate_id", "id", "type", "date", "title")
-_CAND_HEAD = ("candidate_id", "name", "track", "current_level", "target_level", "org", "manager", "cycle",
-              "period.start", "period.end")
+_CAND_HEAD = (
+    "candidate_id",
+    "name",
+    "track",
+    "current_level",
+    "target_level",
+    "org",
+    "manager",
+    "cycle",
+    "period.start",
+    "period.end",
+)
 _INDEXED = re.compile(r"^([a-z_]+)\.([1-9][0-9]{0,2})\.([A-Za-z_][A-Za-z0-9_-]*)$")
 
 
@@ -114,8 +125,16 @@ def _xlsx_sheets(path: Path) -> dict[str, Table]:
         sheets = xlsx.read_workbook(str(path))
     except xlsx.FormulaCell as f:
         where = f"sheet {f.sheet}, row {f.row}, column {xlsx.column_letter(f.column)}"
-        raise SheetError([Problem(str(path), "", f"{where}: a formula; ladder reads values and never evaluates "
-                                  "formulas (paste the value instead)", kind="sheet")]) from None
+        raise SheetError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    f"{where}: a formula; ladder reads values and never evaluates formulas (paste the value instead)",
+                    kind="sheet",
+                )
+            ]
+        ) from None
     out: dict[str, Table] = {}
     for title, rows in sheets.items():
         out[title.strip().lower()] = rows
@@ -146,8 +165,9 @@ class _Where:
         self.problems: list[Problem] = []
 
     def bad(self, row: int, column: str, what: str) -> None:
-        self.problems.append(Problem(self.file, "",
-                                     f"sheet {self.sheet}, row {row}, column {column}: {what}", kind="sheet"))
+        self.problems.append(
+            Problem(self.file, "", f"sheet {self.sheet}, row {row}, column {column}: {what}", kind="sheet")
+        )
 
 
 def _text(v: Any) -> str:
@@ -214,8 +234,9 @@ def read_tables(path: str, candidates: str | None = None) -> tuple[dict[str, Tab
     return tables, files
 
 
-def packets_from_tables(tables: dict[str, Table], files: dict[str, str], cols: Columns
-                        ) -> tuple[dict[str, dict], dict[str, dict[int, tuple[str, str, int]]], list[Problem]]:
+def packets_from_tables(
+    tables: dict[str, Table], files: dict[str, str], cols: Columns
+) -> tuple[dict[str, dict], dict[str, dict[int, tuple[str, str, int]]], list[Problem]]:
     """(candidate id -> packet, candidate id -> evidence index -> (file, sheet, row), problems)."""
     problems: list[Problem] = []
     packets: dict[str, dict] = {}
@@ -291,7 +312,11 @@ def packets_from_tables(tables: dict[str, Table], files: dict[str, str], cols: C
             m = _INDEXED.match(col)
             name, sub = (m.group(1), m.group(3)) if m else col.partition(".")[::2]
             spec = fields.get(name)
-            if spec is None or spec[0] not in ("object", "objects") or (sub not in spec[1] and not sub.startswith("x-")):
+            if (
+                spec is None
+                or spec[0] not in ("object", "objects")
+                or (sub not in spec[1] and not sub.startswith("x-"))
+            ):
                 w.bad(n, col, f"not a field of {t} (docs/packets.md lists its fields)")
                 continue
             if (spec[0] == "objects") != bool(m):
@@ -344,9 +369,14 @@ def import_sheet(book, path: str, out: str, candidates: str | None = None) -> Ou
     written = 0
     for cid, pkt in packets.items():
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", cid):
-            problems.append(Problem(files.get(CANDIDATES, path), "",
-                                    "sheet candidates: a candidate_id that is not an id (letters, digits, . _ -)",
-                                    kind="sheet"))
+            problems.append(
+                Problem(
+                    files.get(CANDIDATES, path),
+                    "",
+                    "sheet candidates: a candidate_id that is not an id (letters, digits, . _ -)",
+                    kind="sheet",
+                )
+            )
             continue
         target = dest / f"{cid}.json"
         # checked as one line of JSON: a problem is located by its sheet row, not a line of the file
@@ -372,19 +402,24 @@ def _locate(p: Problem, cid: str, rows: dict[int, tuple[str, str, int]], files: 
         if not col:  # a required field left empty: the message names it
             m = re.search(r"missing required field '([A-Za-z0-9_.-]+)'", p.message)
             col = m.group(1) if m else "(the row)"
-        return Problem(file, "", f"sheet {sheet}, row {row}, column {col}: {p.message}",
-                       kind="sheet")
+        return Problem(file, "", f"sheet {sheet}, row {row}, column {col}: {p.message}", kind="sheet")
     head = parts[0] if parts else ""
     rest = ".".join(parts[1:])
-    col = {"candidate": rest or "candidate_id", "period": "period." + rest if rest else "period.start",
-           "committee": "committee." + rest, "evidence": "(the evidence rows)"}.get(head, head or "(the row)")
+    col = {
+        "candidate": rest or "candidate_id",
+        "period": "period." + rest if rest else "period.start",
+        "committee": "committee." + rest,
+        "evidence": "(the evidence rows)",
+    }.get(head, head or "(the row)")
     file, sheet, row = rows.get(-1, (files.get(CANDIDATES, ""), CANDIDATES, 0))
     return Problem(file, "", f"sheet {sheet}, row {row}, column {col}: {p.message}", kind="sheet")
 
 
 # -- writing ---------------------------------------------------------------------------------------
-_X_TEXT = ("an x- field is one cell of text in a spreadsheet (it has no declared type): a number, true/false, "
-           "a mapping or a list would not come back as it was; write it as text")
+_X_TEXT = (
+    "an x- field is one cell of text in a spreadsheet (it has no declared type): a number, true/false, "
+    "a mapping or a list would not come back as it was; write it as text"
+)
 
 
 def _flat(prefix: str, v: Any, out: dict[str, Any], where: str) -> None:
@@ -392,8 +427,16 @@ def _flat(prefix: str, v: Any, out: dict[str, Any], where: str) -> None:
         raise SheetError([Problem(where, prefix, _X_TEXT, kind="sheet")])
     if isinstance(v, dict):
         if not v:
-            raise SheetError([Problem(where, prefix, "an empty mapping, which the spreadsheet layout cannot hold "
-                                      "(leave the field out)", kind="sheet")])
+            raise SheetError(
+                [
+                    Problem(
+                        where,
+                        prefix,
+                        "an empty mapping, which the spreadsheet layout cannot hold (leave the field out)",
+                        kind="sheet",
+                    )
+                ]
+            )
         for k, x in v.items():
             _flat(f"{prefix}.{k}", x, out, where)
     elif isinstance(v, list):
@@ -402,12 +445,29 @@ def _flat(prefix: str, v: Any, out: dict[str, Any], where: str) -> None:
                 _flat(f"{prefix}.{i}", x, out, where)
         elif all(not isinstance(x, (dict, list)) for x in v):
             if any(isinstance(x, str) and (";" in x or x != x.strip() or not x) for x in v):
-                raise SheetError([Problem(where, prefix, "a list item holds ';' or spaces at its ends, which the "
-                                          "spreadsheet layout cannot keep", kind="sheet")])
+                raise SheetError(
+                    [
+                        Problem(
+                            where,
+                            prefix,
+                            "a list item holds ';' or spaces at its ends, which the spreadsheet layout cannot keep",
+                            kind="sheet",
+                        )
+                    ]
+                )
             out[prefix] = ";".join(_text(x) for x in v) if v else ";"  # ";" is an empty list, an empty cell none
         else:
-            raise SheetError([Problem(where, prefix, "a list the spreadsheet layout cannot hold (a list of "
-                                      "values, or of mappings, is; a mix or a list of lists is not)", kind="sheet")])
+            raise SheetError(
+                [
+                    Problem(
+                        where,
+                        prefix,
+                        "a list the spreadsheet layout cannot hold (a list of "
+                        "values, or of mappings, is; a mix or a list of lists is not)",
+                        kind="sheet",
+                    )
+                ]
+            )
     else:
         out[prefix] = v
 
@@ -433,9 +493,17 @@ def tables_from_packets(packets: list[tuple[str, dict]], cols: Columns) -> tuple
             if k.rsplit(".", 1)[-1].startswith("x-") and not isinstance(v, str):
                 raise SheetError([Problem(source, k, _X_TEXT, kind="sheet")])
             if isinstance(v, (dict, list)):
-                raise SheetError([Problem(source, k, "a value the spreadsheet layout cannot hold (a packet's or "
-                                          "candidate's own field is one cell: text, a number, true or false)",
-                                          kind="sheet")])
+                raise SheetError(
+                    [
+                        Problem(
+                            source,
+                            k,
+                            "a value the spreadsheet layout cannot hold (a packet's or "
+                            "candidate's own field is one cell: text, a number, true or false)",
+                            kind="sheet",
+                        )
+                    ]
+                )
         cand_rows.append(row)
         for i, ev in enumerate(pkt.get("evidence", [])):
             r: dict[str, Any] = {"candidate_id": row["candidate_id"]}
@@ -450,8 +518,9 @@ def tables_from_packets(packets: list[tuple[str, dict]], cols: Columns) -> tuple
     return _table(ev_rows, ev_cols, len(_HEAD), subs), _table(cand_rows, list(_CAND_HEAD), 1)
 
 
-def _table(rows: list[dict[str, Any]], first: list[str], always: int, subs: dict[str, list[str]] | None = None
-           ) -> list[list[Any]]:
+def _table(
+    rows: list[dict[str, Any]], first: list[str], always: int, subs: dict[str, list[str]] | None = None
+) -> list[list[Any]]:
     """Rows as a table: the `first` columns in their order (the first `always` of them even when
     empty; a field of mappings as its sub-columns, numbered ones in number order), then any other
     column (x-...) by name."""
@@ -461,8 +530,9 @@ def _table(rows: list[dict[str, Any]], first: list[str], always: int, subs: dict
     def _natural(k: str) -> list:  # metrics.2.kind after metrics.1.unit; sub-fields in the schema's order
         parts = k.split(".")
         order = subs.get(parts[0], [])
-        return [(0, int(x), "") if x.isdigit() else (1, order.index(x) if x in order else len(order), x)
-                for x in parts[1:]]
+        return [
+            (0, int(x), "") if x.isdigit() else (1, order.index(x) if x in order else len(order), x) for x in parts[1:]
+        ]
 
     head: list[str] = []
     for i, c in enumerate(first):
@@ -521,8 +591,7 @@ def _stable_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def export_packets(book, inputs: list[str], out: str, fmt: str | None = None, max_bytes: int = 0
-                   ) -> Outcome:
+def export_packets(book, inputs: list[str], out: str, fmt: str | None = None, max_bytes: int = 0) -> Outcome:
     """`ladder export`: packets -> the spreadsheet layout. OUT.xlsx: one workbook (sheets evidence
     and candidates); OUT.csv: the evidence file, and the candidates beside it as OUT-candidates.csv."""
     from ..base.errors import EXIT_INVALID_PACKET, EXIT_OK, UsageError
@@ -555,8 +624,10 @@ def export_packets(book, inputs: list[str], out: str, fmt: str | None = None, ma
         try:
             write_xlsx({EVIDENCE: ev, CANDIDATES: cands}, dest)
         except IllegalCharacterError:
-            raise UsageError(summary=f"{out}: a text field holds a control character that an .xlsx file cannot "
-                                     "hold; export to .csv instead") from None
+            raise UsageError(
+                summary=f"{out}: a text field holds a control character that an .xlsx file cannot "
+                "hold; export to .csv instead"
+            ) from None
         note = f"{out}: {len(ev) - 1} evidence row(s), {len(cands) - 1} candidate(s)"
     elif kind == "csv":
         cpath = dest.with_name(dest.stem + "-candidates.csv")
@@ -585,13 +656,14 @@ def write_template(book, data: dict, out: str, fmt: str) -> str:
         return f"{out}: a template with {len(ev) - 1} example evidence row(s) and 1 example candidate"
     write_csv(ev, dest)
     write_csv(cands, cpath)
-    return (f"{out}: a template with {len(ev) - 1} example evidence row(s); {cpath}: 1 example candidate")
+    return f"{out}: a template with {len(ev) - 1} example evidence row(s); {cpath}: 1 example candidate"
 
 
 def layout_reference() -> list[str]:
     """The spreadsheet layout, as a section of docs/packets.md (engine.authoring.packets.field_reference)."""
     return [
-        "## Evidence from a spreadsheet", "",
+        "## Evidence from a spreadsheet",
+        "",
         "`ladder import FILE --out DIR` turns a spreadsheet into one packet per candidate (JSON, each checked as "
         "`ladder validate` checks it); `ladder export PACKET... --out FILE` writes packets back in the same layout, "
         "and a round trip gives every packet back unchanged (a test holds it on generated packets). What the "
@@ -603,27 +675,33 @@ def layout_reference() -> list[str]:
         "writes it beside the first, as `NAME-candidates.csv`). `examples/cycle-2026-h1/` holds a 30-candidate "
         "cycle in both forms. `ladder new --target LEVEL --format xlsx --out template.xlsx` (or `--format csv`) "
         "writes a template with one example row per record the level's criteria use; like the YAML template, its "
-        "placeholder name and ids and its `Example:` titles are refused on import until replaced.", "",
-        "**The `evidence` sheet**: one row per evidence record.", "",
-        "| column | |", "|---|---|",
+        "placeholder name and ids and its `Example:` titles are refused on import until replaced.",
+        "",
+        "**The `evidence` sheet**: one row per evidence record.",
+        "",
+        "| column | |",
+        "|---|---|",
         "| `candidate_id` | the candidate the record belongs to (a row of the candidates sheet) |",
         "| `id` | the record's id, unique for the candidate; left empty, `ev-01`, `ev-02`, ... in row order |",
         "| `type`, `date`, `title` | as in every record (above) |",
         "| the type's fields | one column each, named as above: `role`, `scope`, `rating`, `months`, ... |",
         "| a field of a mapping | `from.relationship`, `from.id`, `mentee.level` |",
         "| each of a list of mappings | numbered from 1: `metrics.1.name`, `metrics.1.kind`, `metrics.2.name`, ... |",
-        "| a list of words | in one cell, separated by `;`: `alignment; influence` (`;` alone is an empty list) |", "",
+        "| a list of words | in one cell, separated by `;`: `alignment; influence` (`;` alone is an empty list) |",
+        "",
         "**The `candidates` sheet**: one row per candidate: `candidate_id`, and the `candidate` fields above "
         "(`name`, `track`, `current_level`, `target_level`, `org`, `manager`, `cycle`, `x-...`), `period.start`, "
         "`period.end`, `notes`, and `committee.decision`, `committee.decided_on`, `committee.reason`, "
-        "`committee.overrides`.", "",
+        "`committee.overrides`.",
+        "",
         "An empty cell is a field left out. What a cell holds comes from the schema above: a whole number, a "
         "number, `true`/`false`, a list; everything else is text, dates as `YYYY-MM-DD` (a date cell of a "
         "workbook is read as its date). Cells are read as the values they hold and never evaluated: a workbook "
         "cell holding a formula is refused (paste its value), and text that looks like a formula is text. In a "
         "CSV one leading `'` is dropped: export writes one before text a spreadsheet would run (`=`, `+`, `-`, "
         "`@`) and before text that starts with `'`. A problem names the file, the sheet, the row and the "
-        "column, never the cell's text, and the exit code is 3 (the valid packets are still written):", "",
+        "column, never the cell's text, and the exit code is 3 (the valid packets are still written):",
+        "",
         "```console",
         "$ ladder import evidence.csv --candidates candidates.csv --out packets/",
         "evidence.csv: sheet evidence, row 6, column rating: is not a whole number",
@@ -631,4 +709,6 @@ def layout_reference() -> list[str]:
         "candidates.csv: sheet candidates, row 4, column current_level: unknown level 'senior-pn'; did you mean "
         "'senior-pm'? (known: associate-pm, mid-pm, senior-pm, director, principal-pm, vp, or external)",
         "packets/: 28 packet(s) written, 2 with problems",
-        "```", ""]
+        "```",
+        "",
+    ]
