@@ -90,7 +90,7 @@ def test_min_count_is_met_by_exactly_that_many(count, met, run_cli, tmp_path):
     c = _criterion(_evaluate(run_cli, _rules(tmp_path, edit)), "mid-pm.ships-reliably")
     assert c["status"] == ("met" if met else "unmet")
     if not met:
-        assert c["reason"].endswith("found 3 (ev-01, ev-02, ev-08); still needs 1 more record(s)")
+        assert c["reason"].endswith("found 3 (ev-01, ev-02, ev-08); still needs 1 more record")
 
 
 @pytest.mark.parametrize("drop, needed, verdict", [(None, 5, "ready"), ("ev-05", 5, "not_ready"),
@@ -117,4 +117,4 @@ def test_min_supporting_is_met_by_exactly_that_many(drop, needed, verdict, run_c
         assert v["supporting_gaps"][0]["more"] == 1
         assert v["supporting_gaps"][0]["closest"][0] == "mid-pm.technical-curiosity"
         # every required criterion is met: the headline names only the supporting shortfall
-        assert v["headline"] == "not ready for mid-pm: mid-pm needs 1 more supporting criteria (4 of 5 met)"
+        assert v["headline"] == "not ready for mid-pm: mid-pm needs 1 more supporting criterion (4 of 5 met)"

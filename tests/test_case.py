@@ -101,7 +101,7 @@ def test_what_is_open_says_what_was_found(run_cli):
     md = case(run_cli, CASPIAN, "--format", "markdown").stdout
     req = section(md, "What is open: required")
     assert "**Keeps people in several roles aligned, as their feedback shows** — required · senior-pm · senior-pm.aligns-teams" in req
-    assert "still needs 1 more different from.relationship value(s)" in req
+    assert "still needs 1 more different from.relationship value" in req
     assert "  - found ev-07: feedback from their manager (Director of Product, Logistics)" in req
     assert "  - nearest: ev-09: rating is 3; needs ≥ 4" in req
     sup = section(md, "What is open: supporting")

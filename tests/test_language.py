@@ -104,7 +104,7 @@ def test_at_least_explains_what_is_met_and_what_is_still_needed(lang):
     assert c["reason"] == (
         "needs at least 2 of its 3 parts; 1 met (by b1); still needs 1 more of: "
         "a mentoring record where formal is true; found none | "
-        "at least 2 org initiative records where kind is process; found 1 (c1x); still needs 1 more record(s)")
+        "at least 2 org initiative records where kind is process; found 1 (c1x); still needs 1 more record")
     assert c["nearest_misses"] == [{"evidence": "m1", "failed": ["formal is false; needs true"]}]
     assert c["evidence"] == ["b1", "c1x"]  # what the engine found towards it
 
@@ -232,11 +232,11 @@ def test_per_aspect_threshold_exactly_met_and_one_short(tmp_path):
     assert verdict_dict(v)["levels"][-1]["aspects"] == [{"aspect": "discovery", "needed": 2, "met": 2}]
     v = judge(rules, rec("d0", "discovery", method="survey"), rec("s", "shipped_outcome"))
     assert v.verdict == "not_ready"  # min_supporting 1 is met twice over; discovery is one short
-    assert v.headline == "not ready for probe: probe needs 1 more supporting discovery criteria (1 of 2 met)"
+    assert v.headline == "not ready for probe: probe needs 1 more supporting discovery criterion (1 of 2 met)"
     d = verdict_dict(v)
     assert d["supporting_gaps"] == [{"level": "probe", "aspect": "discovery", "needed": 2, "met": 1, "more": 1,
                                      "closest": ["probe.d1", "probe.d2"]}]
-    assert ("probe needs 1 more supporting discovery criteria (1 of 2 met), from: probe.d1, probe.d2"
+    assert ("probe needs 1 more supporting discovery criterion (1 of 2 met), from: probe.d1, probe.d2"
             in verdict_text(v))
 
 
@@ -341,3 +341,13 @@ def test_rules_show_words_every_construct(tmp_path, run_cli):
     assert ("with a metrics entry where kind is user and improved is true and a metrics entry where kind is "
             "business and improved is true") in show
     assert "dated in at least 3 of the last 4 periods of 91 days before the as-of date" in show
+
+
+def test_counted_nouns_agree_with_their_number():
+    """The program's own sentences: "1 more record", never "1 more record(s)" or "1 more records"."""
+    from engine.base.words import counted
+
+    assert [counted(n, "more record", "more records") for n in (0, 1, 2)] == [
+        "0 more records", "1 more record", "2 more records"]
+    assert counted(1, "person", "different people") == "1 person"
+    assert counted(3, "person", "different people") == "3 different people"

@@ -268,7 +268,7 @@ def test_an_aggregate_short_of_linked_records_counts_them(book, ev):
     got = run(book, ev, research("d1"), vision("a1", ["d1"]), vision("a2"))["two"]
     assert got["reason"].startswith("needs at least 2 artifact records where kind is vision, each building on a "
                                     "discovery record where method is user-interviews (named in its about); "
-                                    "found 1 (a1); still needs 1 more record(s)")
+                                    "found 1 (a1); still needs 1 more record")
     assert got["nearest_misses"][0]["evidence"] == "a2"
 
 

@@ -429,7 +429,7 @@ def test_a_supporting_only_level_short_of_an_aspect_says_which(tmp_path):
     data = packet([rec("a", "risk_raised", teams=3)])
     v = ev.evaluate(check_document(Document("p.json", data, json.dumps(data), "json"), book))
     ev.close()
-    assert v.headline == "not ready for probe: probe needs 1 more supporting craft criteria (0 of 1 met)"
+    assert v.headline == "not ready for probe: probe needs 1 more supporting craft criterion (0 of 1 met)"
 
 
 def test_cli_evaluate_with_custom_rules(tmp_path, run_cli):

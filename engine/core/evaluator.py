@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..base.errors import UsageError
+from ..base.words import counted
 from ..book.compiler import KIND, Ruleset, compile_path
 from ..book.rules import RuleBook
 from .evidence import Packet
@@ -339,8 +340,9 @@ def _headline(v: Verdict) -> str:
     short = [lr for lr in v.levels if lr.supporting_met < lr.supporting_needed]
     for lr in short:
         parts.append(
-            f"{lr.id} needs {lr.supporting_needed - lr.supporting_met} more supporting "
-            f"criteria ({lr.supporting_met} of {lr.supporting_needed} met)"
+            f"{lr.id} needs "
+            + counted(lr.supporting_needed - lr.supporting_met, "more supporting criterion", "more supporting criteria")
+            + f" ({lr.supporting_met} of {lr.supporting_needed} met)"
         )
     return f"not ready for {target}: " + "; ".join(parts + _aspects_short(v))
 
@@ -367,7 +369,12 @@ def _aspects_short(v: Verdict) -> list[str]:
     for lr in v.levels:
         for a in lr.aspects_short:
             parts.append(
-                f"{lr.id} needs {a['needed'] - a['met']} more supporting {a['aspect']} "
-                f"criteria ({a['met']} of {a['needed']} met)"
+                f"{lr.id} needs "
+                + counted(
+                    a["needed"] - a["met"],
+                    f"more supporting {a['aspect']} criterion",
+                    f"more supporting {a['aspect']} criteria",
+                )
+                + f" ({a['met']} of {a['needed']} met)"
             )
     return parts

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..base.words import counted
 from ..book.compiler import LINK, Node, Ruleset
 from ..book.conditions import item_clauses
 from ..book.operators import MISSING as _MISSING, OPERATORS, fmt as _fmt, holds as _holds, ops_of
@@ -352,7 +353,9 @@ def _still(cond: dict, vals: dict, found: list[str], facts: dict[str, list[dict]
                 {_fmt(v) for f in pool if f.get("eid") in ids and (v := field_value(f, fname)) is not _MISSING}
             )
             wants.append(
-                f"{want - vals.get('distinct', 0)} more different {fname} value(s)"
+                counted(
+                    want - vals.get("distinct", 0), f"more different {fname} value", f"more different {fname} values"
+                )
                 + (f" (has: {', '.join(has)})" if has else "")
             )
     elif "regularly" in cond:
@@ -363,9 +366,11 @@ def _still(cond: dict, vals: dict, found: list[str], facts: dict[str, list[dict]
                 f"periods (none yet in: {_empty_periods(cond, found, facts)})"
             )
     elif "mean" not in cond and vals.get("n", 0) < cond.get("min_count", 1):
-        wants.append(f"{cond['min_count'] - vals.get('n', 0)} more record(s)")
+        wants.append(counted(cond["min_count"] - vals.get("n", 0), "more record", "more records"))
     if "min_people" in cond and vals.get("people", 0) < cond["min_people"]:
-        wants.append(f"{cond['min_people'] - vals.get('people', 0)} more different people")
+        wants.append(
+            counted(cond["min_people"] - vals.get("people", 0), "more different person", "more different people")
+        )
     return "; still needs " + " and ".join(wants) if wants else ""
 
 
@@ -411,7 +416,15 @@ def _leaf_reason(
     need = describe(cond)
     if agg and found:
         if "distinct" in cond:
-            got = f"found {vals.get('distinct', 0)} different {cond['distinct']['field']} values across {_ids(found)}"
+            got = (
+                "found "
+                + counted(
+                    vals.get("distinct", 0),
+                    f"{cond['distinct']['field']} value",
+                    f"different {cond['distinct']['field']} values",
+                )
+                + f" across {_ids(found)}"
+            )
         elif "regularly" in cond:
             days = cond["regularly"]["of_days"]
             got = (
@@ -432,7 +445,7 @@ def _leaf_reason(
         if vals.get("n", len(found)) < len(found):  # engine.book.integrity.repeat_groups
             got += f", which count as {vals['n']}: some repeat one another"
         if "min_people" in cond:
-            got += f", from {vals.get('people', 0)} different people"
+            got += ", from " + counted(vals.get("people", 0), "person", "different people")
         got += _still(cond, vals, found, facts)
     else:
         got = "found none"

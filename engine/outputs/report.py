@@ -9,6 +9,7 @@ import orjson
 
 from ..base.errors import Problem
 from ..base.escape import Line, Paint, markdown as _md, terminal_lines
+from ..base.words import counted
 from ..core.verdict import (
     INSUFFICIENT,
     NONE,
@@ -350,12 +351,18 @@ def _supporting_gaps(v: Verdict) -> list[str]:
         short = lr.supporting_needed - lr.supporting_met
         if short > 0:
             open_ = [c.id for c in v.criteria if c.level == lr.id and not c.required and not c.met]
-            out.append(f"{lr.id} needs {short} more supporting criteria, from: {', '.join(open_)}")
+            more = counted(short, "more supporting criterion", "more supporting criteria")
+            out.append(f"{lr.id} needs {more}, from: {', '.join(open_)}")
         for a in lr.aspects_short:
             open_ = [c.id for c in _open_of_aspect(v, lr.id, a["aspect"])]
             out.append(
-                f"{lr.id} needs {a['needed'] - a['met']} more supporting {a['aspect']} criteria "
-                f"({a['met']} of {a['needed']} met), from: {', '.join(open_)}"
+                f"{lr.id} needs "
+                + counted(
+                    a["needed"] - a["met"],
+                    f"more supporting {a['aspect']} criterion",
+                    f"more supporting {a['aspect']} criteria",
+                )
+                + f" ({a['met']} of {a['needed']} met), from: {', '.join(open_)}"
             )
     return out
 
