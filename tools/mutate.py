@@ -2,8 +2,11 @@
 """A small mutation run: does the test suite notice a realistic one-line bug?
 
     python tools/mutate.py --list                         # every mutant, nothing run
+    python tools/mutate.py --list --tests --module plan   # ... and the tests each would run
+    python tools/mutate.py --all --jobs 2 --table docs/development.md   # every module, smallest first
     python tools/mutate.py --sample 40 --seed 1           # 40 mutants of engine/, tests run
-    python tools/mutate.py --module engine/explain.py     # every mutant of one module
+    python tools/mutate.py --module explain               # every mutant of one module (a path or a
+                                                          # name found anywhere under engine/)
     python tools/mutate.py --only explain.py:133:cmp      # one mutant, to see it die
 
 Mutations, made on the syntax tree one at a time (each is one small edit a person could make):
@@ -21,24 +24,55 @@ Mutations, made on the syntax tree one at a time (each is one small edit a perso
   range   a loop bound off by one: `range(n)` -> `range(1, n)`, `range(a, b)` -> `range(a + 1, b)`
           and `range(a, b - 1)`
 
+Which tests judge a mutant: those that ran its line. A coverage map (.mutate/coverage-map.json,
+git-ignored) is built by running the whole test suite once under coverage.py with each test as
+its own context (tools/mutate_plugin.py), over engine/**/*.py and cli.py: for each (file, line),
+the node ids of the tests that executed it, and each test's time. The processes a test starts are
+traced too: CLI subprocesses through COVERAGE_PROCESS_START (coverage's .pth), the engine's forked
+workers through `concurrency = multiprocessing`, each under the starting test's id (`context =
+${MUTATE_TEST}`, set before each test). A process started with `python -I` or with an
+environment that drops those variables is not traced (its lines count for no test). The map is
+kept while engine/, cli.py, the conftests and pyproject.toml are unchanged; a test file added or
+changed since is re-run alone under coverage and merged in (so a new test kills its mutants at
+once); any other change runs the whole suite again. A test that fails in that run is left out.
+
+A mutant runs only the tests that covered its statement's lines, all of them, fastest first, -x.
+A mutant no test reaches is "not covered": it counts as survived and is listed as such. A mutant
+at import time (module or class level, a default value, a decorator) ran in whichever test
+imported the module first, which says nothing about who depends on it; such a mutant is judged by
+the tests that ran the function or class around it, and by the tests that ran any line of engine/
+or cli.py naming what it assigns (a constant's readers, followed through other import-time
+assignments three deep); when neither finds a test, by every test that ran a line of the module's
+functions. That is a superset of the tests that can see the edit, bounded by the module.
+Limits: a value computed once and cached (lru_cache, a module- or session-scoped fixture) counts
+for the test that computed it first, so a test that reads it later is not selected; a survivor
+is worth a second look with `--only` before it is called a gap.
+
 Each mutant is written into a scratch copy of the repository (the working tree is never touched;
-`--jobs N` runs N copies side by side) and the tests that cover its module run there, its own
-first, stopping at the first failure (-x) and given a time limit (a mutant that hangs the tests counts as killed: a user would notice too). The score
-is killed / (killed + survived). Survivors are printed with file, line and the edit, to be killed
-with a test or listed with why they are equivalent. Not part of CI's required run: it takes about
-half a minute per mutant on a 2-core machine. Lines marked `# pragma: no mutate` are skipped.
+`--jobs N` runs N copies side by side). In each copy a test server (`--serve`) has imported
+pytest and the engine's dependencies once; a mutant's tests run in a fork of it (pytest.main,
+-x, a time limit of 60 s + 3 x the tests' time in the map, or --timeout if that is longer), so a
+mutant costs its tests plus the import of engine/ and the test files: about a second for most
+that are killed (a survivor runs every test that covers it, which can be minutes). A mutant
+that hangs the tests counts as killed (a user would notice too). The score is killed / (killed +
+survived). Survivors are printed with file, line and the edit, to be killed with a test or listed
+with why they are equivalent. Lines marked `# pragma: no mutate` are skipped. `--all` runs every
+module of engine/, smallest first, and prints each module's line as it finishes (with --table,
+its row is written then: a run cut short keeps the modules it finished).
 
 `--cache FILE` makes a run incremental: a mutant's outcome is kept under a key made of its
 mutated source and the content of the tests it ran, the rules and the schemas, and reused while
 they are unchanged (an edit elsewhere in engine/ does not invalidate it: re-run without the cache
-before quoting a score). `--table FILE` writes the per-module scores between the markers
-`<!-- mutation-table -->` and `<!-- /mutation-table -->` of FILE (docs/development.md).
+before quoting a score). `--table FILE` writes a row per module run whole (mutants, killed,
+survived, not covered, score, date, commit) between the markers `<!-- mutation-table -->` and
+`<!-- /mutation-table -->` of FILE (docs/development.md); the rows of other modules stay.
 """
 from __future__ import annotations
 
 import argparse
 import ast
 import copy
+import functools
 import os
 import random
 import re
@@ -606,6 +640,7 @@ def _forked_pytest(args: list[str], env: dict[str, str], timeout: float, bytecod
     pid = os.fork()
     if pid == 0:  # the child: never returns
         code = 70
+        err = os.dup(2)  # the server's log, for a run that cannot start
         try:
             os.setpgid(0, 0)
             null = os.open(os.devnull, os.O_RDWR)
@@ -622,8 +657,10 @@ def _forked_pytest(args: list[str], env: dict[str, str], timeout: float, bytecod
                 repo = Path.cwd()
                 names = [n for n, mod in list(sys.modules.items()) if mod is not None and _external(n, mod, repo)]
                 Path(env["MUTATE_MODULES"]).write_text(json.dumps(sorted(names)), encoding="utf-8")
-        except BaseException:  # noqa: BLE001 - any escape is a failed run
-            pass
+        except BaseException:  # noqa: BLE001 - any escape is a failed run, logged
+            import traceback
+
+            os.write(err, traceback.format_exc().encode())
         finally:
             os._exit(code)
     deadline = time.monotonic() + timeout
@@ -642,6 +679,18 @@ def _forked_pytest(args: list[str], env: dict[str, str], timeout: float, bytecod
         time.sleep(0.01)
 
 
+def _plugin_packages() -> set[str]:
+    """The top-level names of the distributions that are pytest plugins (hypothesis...): pytest
+    rewrites their asserts as it starts, and warns (an error here) when one is already imported."""
+    import importlib.metadata
+
+    names: set[str] = set()
+    for dist in importlib.metadata.distributions():
+        if any(ep.group == "pytest11" for ep in dist.entry_points):
+            names |= {Path(str(f)).parts[0].removesuffix(".py") for f in dist.files or []}
+    return names
+
+
 def serve() -> int:
     """`--serve`: the per-job test server, run in a scratch copy. It reads one JSON request a line:
     {"preload": [module names]} imports them (pytest, the engine's dependencies: what a mutant's
@@ -652,13 +701,14 @@ def serve() -> int:
     import importlib
     import json
 
+    _plugin_packages = functools.cache(globals()["_plugin_packages"])
     reply = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # anything printed by an import goes to stderr, not into the answers
     for line in sys.stdin:
         req = json.loads(line)
         if "preload" in req:
             loaded = 0
-            for name in req["preload"]:
+            for name in [n for n in req["preload"] if n.split(".")[0] not in _plugin_packages()]:
                 try:
                     importlib.import_module(name)
                     loaded += 1
@@ -793,7 +843,7 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                 for p, q in aside:
                     p.rename(q)
                 target.write_text(source, encoding="utf-8")
-                limit = min(timeout, 60 + 5 * selector.seconds(ids))
+                limit = max(timeout, 60 + 3 * selector.seconds(ids))  # never less than the tests need
                 t0 = time.monotonic()
                 try:
                     rc = server.ask({"args": ["-x", "-q", "-p", "no:cacheprovider", "-p", "mutate_plugin", *files],
@@ -919,8 +969,8 @@ def main() -> int:
     ap.add_argument("--only", action="append", help="run the mutant with this key (file:line:kind[:n])")
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     ap.add_argument("--tests", action="store_true", help="with --list: the tests each mutant would run")
-    ap.add_argument("--timeout", type=float, default=300.0, help="most seconds before a mutant's tests count as "
-                    "hung (less for a mutant whose tests are quick: 60 s + 5 x their time in the coverage run)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds before a mutant's tests count as hung; "
+                    "more for a mutant whose tests are slow: 60 s + 3 x their time in the coverage run")
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--jobs", type=int, default=1, help="mutants run side by side, each in its own scratch copy")
     ap.add_argument("--cache", type=Path, help="a JSON file of earlier outcomes, read and updated (incremental)")
@@ -958,7 +1008,7 @@ def main() -> int:
         print(f"{len(chosen)} of {len(every)} mutants")
         return 0
     print(f"{len(chosen)} of {len(every)} mutants of {len(files)} file(s); tests per mutant: those covering its "
-          f"line, fastest first, -x; time limit at most {args.timeout:.0f}s", flush=True)
+          f"line, fastest first, -x; time limit at least {args.timeout:.0f}s", flush=True)
     import json
 
     cache = json.loads(args.cache.read_text(encoding="utf-8")) if args.cache and args.cache.exists() else {}
