@@ -770,6 +770,21 @@ class Outcome:
     incomplete: list[Mutant] = field(default_factory=list)  # survived, but some selected ids were not collected
 
 
+def stages(ids: list[str], sizes: tuple[int, ...] = (2, 6)) -> list[list[str]]:
+    """The selected tests (fastest first) in runs of growing width: those in the first 2 test files
+    to appear, then those in the next 6, then the rest. Collecting a test file costs as much as many
+    quick tests, and most mutants die in the first run; a survivor pays one more fork per stage."""
+    files = list(dict.fromkeys(t.split("::")[0] for t in ids))
+    out, start = [], 0
+    for size in [*sizes, len(files)]:
+        group = set(files[start:start + size])
+        start += size
+        part = [t for t in ids if t.split("::")[0] in group]
+        if part:
+            out.append(part)
+    return out
+
+
 def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, python: str, jobs: int = 1,
         cache: dict | None = None, module_done=None) -> Outcome:
     """Run every mutant against the tests `selector` picks for it. `jobs` scratch copies, each with
@@ -790,6 +805,7 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
         pending[m.file] = pending.get(m.file, 0) + 1
     done = [0]
     errors: list[BaseException] = []
+    stop = threading.Event()
 
     def record(m: Mutant, verdict: str, took: float | None, ntests: int) -> None:
         with lock:
@@ -815,6 +831,8 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
         scratch = server = None
         try:
             while True:
+                if stop.is_set():
+                    return
                 try:
                     n, (m, source) = todo.get_nowait()
                 except queue.Empty:
@@ -832,9 +850,7 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                     server = _Server(python, scratch, repo)
                 select = scratch / "select.json"
                 missing = Path(str(select) + ".missing")
-                select.write_text(json.dumps(ids), encoding="utf-8")
                 missing.unlink(missing_ok=True)
-                files = list(dict.fromkeys(t.split("::")[0] for t in ids))
                 target = repo / m.file
                 original = target.read_bytes()
                 st = target.stat()
@@ -843,11 +859,16 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                 for p, q in aside:
                     p.rename(q)
                 target.write_text(source, encoding="utf-8")
-                limit = max(timeout, 60 + 3 * selector.seconds(ids))  # never less than the tests need
                 t0 = time.monotonic()
                 try:
-                    rc = server.ask({"args": ["-x", "-q", "-p", "no:cacheprovider", "-p", "mutate_plugin", *files],
-                                     "env": {"MUTATE_SELECT": str(select)}, "timeout": limit})["rc"]
+                    for part in stages(ids):
+                        select.write_text(json.dumps(part), encoding="utf-8")
+                        files = list(dict.fromkeys(t.split("::")[0] for t in part))
+                        limit = max(timeout, 60 + 3 * selector.seconds(part))  # never less than the tests need
+                        rc = server.ask({"args": ["-x", "-q", "-p", "no:cacheprovider", "-p", "mutate_plugin", *files],
+                                         "env": {"MUTATE_SELECT": str(select)}, "timeout": limit})["rc"]
+                        if rc not in (0, 5):
+                            break
                 finally:
                     target.write_bytes(original)
                     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # the original's bytecode is valid again
@@ -876,8 +897,16 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
     threads = [threading.Thread(target=worker) for _ in range(max(1, jobs))]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.5)
+    except KeyboardInterrupt:  # (or SIGTERM) the mutants under way finish, no new one starts
+        stop.set()
+        print("interrupted: finishing the mutants under way", flush=True)
+        for t in threads:
+            t.join()
+        raise
     if errors:
         raise errors[0]
     order = {m.long_key: i for i, (m, _) in enumerate(mutants)}
@@ -1030,6 +1059,12 @@ def main() -> int:
         if args.cache:
             args.cache.write_text(json.dumps(cache, indent=0, sort_keys=True), encoding="utf-8")
 
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    import signal
+
+    signal.signal(signal.SIGTERM, interrupt)
     t0 = time.monotonic()
     try:
         out = run(chosen, selector, args.timeout, args.python, args.jobs, cache, module_done)
