@@ -109,6 +109,10 @@ class Where:
     in_body: bool
     around: tuple[int, int] | None = None
     names: tuple[str, ...] = ()
+    # in a body: the module-level function or method it is in, with no function or lambda between
+    # (qualified name, first line of its code: its first decorator or `def`, its body's first and
+    # last lines); None otherwise
+    func: tuple[str, int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -305,13 +309,23 @@ def _where(nodes: tuple) -> Where:
     end = (body[0].lineno - 1) if isinstance(body, list) and body and not isinstance(stmt, ast.ClassDef) \
         else stmt.end_lineno
     span = (min(line, stmt.lineno), max(line, end or line))
+    lambdas = [n for n in nodes if isinstance(n, ast.Lambda)]
+    if lambdas and any(s is stmt for s in stmts) and nodes.index(lambdas[-1]) > nodes.index(stmt):
+        span = (lambdas[-1].body.lineno, lambdas[-1].body.end_lineno)  # the lambda's lines, not its statement's
     around = None
+    funcs = [i for i, n in enumerate(nodes) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))]
+    func = None
+    if len(funcs) == 1 and isinstance(nodes[funcs[0]], (ast.FunctionDef, ast.AsyncFunctionDef)) and all(
+            isinstance(n, (ast.Module, ast.ClassDef)) for n in nodes[:funcs[0]]):
+        f = nodes[funcs[0]]
+        qual = ".".join(n.name for n in nodes[1:funcs[0] + 1])
+        func = (qual, min([d.lineno for d in f.decorator_list] + [f.lineno]), f.body[0].lineno, f.end_lineno)
     for i in range(len(nodes) - 1, -1, -1):
         n = nodes[i]
         child = nodes[i + 1] if i + 1 < len(nodes) else None
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if child is not None and any(child is c for c in n.body):
-                return Where(span, True)
+                return Where(span, True, func=func)
             around = around or (n.body[0].lineno, n.end_lineno)  # a default or decorator: its function
         elif isinstance(n, ast.Lambda) and child is n.body:
             return Where(span, True)
@@ -452,6 +466,33 @@ def build_map(python: str, files: list[Path] | None = None) -> dict:
             "failed": sorted(failed), "lines": lines}
 
 
+def import_time_lines(python: str) -> dict[str, list[int]]:
+    """The lines of engine/ and cli.py that run when every module is imported (nothing else): a
+    few seconds under coverage. A function that runs then (to build a table of closures, say)
+    keeps what it made with the original code in a collected session, so its mutants are judged
+    the slow way (see Selector.patchable). Engine code that tests run while they are collected (to
+    make parameters) is not counted: those stay as the original code made them, the tests' oracle."""
+    import coverage
+
+    data_dir = STATE / "import-cov"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    rc = _rcfile(data_dir / ".coverage")
+    env = _tools_env({})
+    subprocess.run([python, "-m", "coverage", "run", f"--rcfile={rc}", str(ROOT / "tools" / "mutate.py"),
+                    "--import-all"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=False)
+    subprocess.run([python, "-m", "coverage", "combine", f"--rcfile={rc}", "-q"], cwd=ROOT, env=env, check=True)
+    data = coverage.CoverageData(basename=str(data_dir / ".coverage"))
+    data.read()
+    out = {}
+    for f in data.measured_files():
+        try:
+            out[_rel(f)] = sorted(data.lines(f) or [])
+        except ValueError:
+            continue
+    return out
+
+
 def _merge(old: dict, new: dict, replaced: set[str]) -> dict:
     """`old` without the tests of the files in `replaced`, plus `new`."""
     keep = [i for i, t in enumerate(old["ids"]) if t.split("::")[0] not in replaced]
@@ -486,11 +527,14 @@ def coverage_map(python: str, path: Path = MAP, rebuild: bool = False) -> dict:
         changed = sorted(f for f in tests if old["tests"].get(f) != tests[f])
         gone = {f for f in old["tests"] if f not in tests}
         if not changed and not gone:
+            if "at_import" not in old:
+                old["at_import"] = import_time_lines(python)
+                path.write_text(json.dumps(old, separators=(",", ":")), encoding="utf-8")
             return old
         print(f"coverage map: {len(changed)} test file(s) new or changed, {len(gone)} removed", flush=True)
         got = _merge(old, build_map(python, [ROOT / f for f in changed]) if changed else
                      {"ids": [], "durations": [], "failed": [], "lines": {}}, set(changed) | gone)
-    got.update(code=key, tests=tests)
+    got.update(code=key, tests=tests, at_import=import_time_lines(python))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(got, separators=(",", ":")), encoding="utf-8")
     if got["failed"]:
@@ -517,6 +561,7 @@ class Selector:
         self.ids: list[str] = cmap["ids"]
         self.durations: list[float] = cmap["durations"]
         self.lines = {f: {int(ln): xs for ln, xs in per.items()} for f, per in cmap["lines"].items()}
+        self.at_import = {f: set(xs) for f, xs in cmap.get("at_import", {}).items()}
         self._shape: dict[str, tuple[set[int], dict[int, tuple[str, ...]], list[str]]] = {}
         self._named: dict[str, set[int]] = {}
 
@@ -588,6 +633,17 @@ class Selector:
             if not got:
                 got = self.covering(m.file, body)
         return [self.ids[i] for i in sorted(got, key=lambda i: (self.durations[i], self.ids[i]))]
+
+    def patchable(self, m: Mutant) -> bool:
+        """Whether `m` can be judged by putting its function's new code in place in a collected
+        session: it is in a module-level function or method (no closure between), and that function
+        did not run at import or collection time (what it made then, a table of closures, say,
+        would keep the original code)."""
+        if m.where is None or m.where.func is None:
+            return False
+        _, _, a, b = m.where.func
+        early = self.at_import.get(m.file, set())
+        return not any(ln in early for ln in range(a, b + 1))
 
     def seconds(self, ids: list[str]) -> float:
         where = {t: i for i, t in enumerate(self.ids)}
@@ -761,6 +817,55 @@ class _Server:
         self.log.close()
 
 
+def _dotted(rel: str) -> str:
+    """engine/audit/run.py -> engine.audit.run; engine/audit/__init__.py -> engine.audit."""
+    parts = list(Path(rel).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+class _Session:
+    """A pytest session that collected every test once and runs each mutant's in a fork, with the
+    mutated function's code put in place (tools/mutate_plugin.py, MUTATE_SERVE)."""
+
+    def __init__(self, python: str, scratch: Path, repo: Path):
+        import json
+
+        req_r, self.req_w = os.pipe()
+        self.rep_r, rep_w = os.pipe()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MUTATE_", "COVERAGE_"))}
+        env.update(PYTHONPATH=os.pathsep.join([str(repo), str(repo / "tools")]), PYTHONDONTWRITEBYTECODE="1",
+                   MUTATE_SERVE=f"{req_r},{rep_w}")
+        self.log = open(scratch / "session.log", "w")  # noqa: SIM115 - closed in close()
+        self.proc = subprocess.Popen([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "mutate_plugin",
+                                      "tests"], cwd=repo, env=env, stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT, pass_fds=(req_r, rep_w))
+        os.close(req_r)
+        os.close(rep_w)
+        self.replies = os.fdopen(self.rep_r, "r", encoding="utf-8")
+        line = self.replies.readline()
+        if not line:
+            raise RuntimeError(f"the test session did not start (see {scratch / 'session.log'})")
+        self.size = json.loads(line)["ready"]
+
+    def ask(self, req: dict) -> dict:
+        import json
+
+        os.write(self.req_w, (json.dumps(req) + "\n").encode())
+        line = self.replies.readline()
+        if not line:
+            raise RuntimeError("the test session stopped (see its session.log)")
+        return json.loads(line)
+
+    def close(self) -> None:
+        os.close(self.req_w)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.replies.close()
+        self.log.close()
+
+
 @dataclass
 class Outcome:
     killed: list[Mutant] = field(default_factory=list)
@@ -786,7 +891,7 @@ def stages(ids: list[str], sizes: tuple[int, ...] = (2, 6)) -> list[list[str]]:
 
 
 def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, python: str, jobs: int = 1,
-        cache: dict | None = None, module_done=None) -> Outcome:
+        cache: dict | None = None, module_done=None, fast: bool = True) -> Outcome:
     """Run every mutant against the tests `selector` picks for it. `jobs` scratch copies, each with
     its test server, run side by side; a mutant whose key is in `cache` is not run again.
     `module_done(file, outcome)` is called as each module's last mutant is judged."""
@@ -828,7 +933,7 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                 module_done(m.file, out)
 
     def worker() -> None:
-        scratch = server = None
+        scratch = server = session = None
         try:
             while True:
                 if stop.is_set():
@@ -848,6 +953,8 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                 if server is None:
                     scratch, repo = _scratch()
                     server = _Server(python, scratch, repo)
+                    if fast:
+                        session = _Session(python, scratch, repo)
                 select = scratch / "select.json"
                 missing = Path(str(select) + ".missing")
                 missing.unlink(missing_ok=True)
@@ -860,22 +967,32 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                     p.rename(q)
                 target.write_text(source, encoding="utf-8")
                 t0 = time.monotonic()
+                rc, lost = 99, False
                 try:
-                    for part in stages(ids):
-                        select.write_text(json.dumps(part), encoding="utf-8")
-                        files = list(dict.fromkeys(t.split("::")[0] for t in part))
-                        limit = max(timeout, 60 + 3 * selector.seconds(part))  # never less than the tests need
-                        rc = server.ask({"args": ["-x", "-q", "-p", "no:cacheprovider", "-p", "mutate_plugin", *files],
-                                         "env": {"MUTATE_SELECT": str(select)}, "timeout": limit})["rc"]
-                        if rc not in (0, 5):
-                            break
+                    if session is not None and selector.patchable(m):
+                        qual, first, _, _ = m.where.func
+                        rc = session.ask({"patch": {"module": _dotted(m.file), "file": str(target), "source": source,
+                                                    "qualname": qual, "first": first},
+                                          "ids": ids, "timeout": max(timeout, 60 + 3 * selector.seconds(ids))})["rc"]
+                        if rc == 98:
+                            rc, lost = 0, True
+                    if rc == 99:  # the slow way: a fresh import of everything, in stages
+                        for part in stages(ids):
+                            select.write_text(json.dumps(part), encoding="utf-8")
+                            files = list(dict.fromkeys(t.split("::")[0] for t in part))
+                            limit = max(timeout, 60 + 3 * selector.seconds(part))  # never less than the tests need
+                            rc = server.ask({"args": ["-x", "-q", "-p", "no:cacheprovider", "-p", "mutate_plugin",
+                                                      *files],
+                                             "env": {"MUTATE_SELECT": str(select)}, "timeout": limit})["rc"]
+                            if rc not in (0, 5):
+                                break
+                        lost = missing.exists()
                 finally:
                     target.write_bytes(original)
                     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # the original's bytecode is valid again
                     for p, q in aside:
                         q.rename(p)
                 took = time.monotonic() - t0
-                lost = missing.exists()
                 verdict = ("timeout" if rc == -1 else "survived (incomplete)" if rc in (0, 5) and lost
                            else "survived" if rc in (0, 5) else "killed")
                 with lock:
@@ -889,8 +1006,9 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                 except queue.Empty:
                     break
         finally:
-            if server is not None:
-                server.close()
+            for s in (session, server):
+                if s is not None:
+                    s.close()
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
 
@@ -989,6 +1107,16 @@ def resolve_module(name: str) -> list[Path]:
 def main() -> int:
     if sys.argv[1:] == ["--serve"]:
         return serve()
+    if sys.argv[1:] == ["--import-all"]:  # see import_time_lines
+        import importlib
+
+        sys.path.insert(0, str(ROOT))
+        for f in sources():
+            try:
+                importlib.import_module(_dotted(_rel(f)))
+            except Exception:  # noqa: BLE001 - a module that cannot be imported alone
+                pass
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--module", action="append", help="a module to mutate: a path, or a name found under engine/ "
                     "(repeatable; default: engine/**/*.py)")
@@ -1006,6 +1134,8 @@ def main() -> int:
     ap.add_argument("--table", type=Path, help="write the per-module scores into this markdown file")
     ap.add_argument("--map", type=Path, default=MAP, help="the coverage map (built or updated when stale)")
     ap.add_argument("--rebuild-map", action="store_true", help="run the whole suite under coverage again")
+    ap.add_argument("--slow", action="store_true", help="every mutant in a fresh interpreter (no code patching in "
+                    "a collected session): to confirm a survivor")
     args = ap.parse_args()
     if args.module:
         files = [f for m in args.module for f in resolve_module(m)]
@@ -1067,7 +1197,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, interrupt)
     t0 = time.monotonic()
     try:
-        out = run(chosen, selector, args.timeout, args.python, args.jobs, cache, module_done)
+        out = run(chosen, selector, args.timeout, args.python, args.jobs, cache, module_done, fast=not args.slow)
     finally:
         if args.cache:
             args.cache.write_text(json.dumps(cache, indent=0, sort_keys=True), encoding="utf-8")
