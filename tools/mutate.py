@@ -36,7 +36,8 @@ kept while engine/, cli.py, the conftests and pyproject.toml are unchanged; a te
 changed since is re-run alone under coverage and merged in (so a new test kills its mutants at
 once); any other change runs the whole suite again. A test that fails in that run is left out.
 
-A mutant runs only the tests that covered its statement's lines, all of them, fastest first, -x.
+A mutant runs only the tests that covered its statement's lines, all of them, -x: first those that
+killed other mutants of its module in this run (most kills first), then fastest first.
 A mutant no test reaches is "not covered": it counts as survived and is listed as such. A mutant
 at import time (module or class level, a default value, a decorator) ran in whichever test
 imported the module first, which says nothing about who depends on it; such a mutant is judged by
@@ -911,6 +912,7 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
     done = [0]
     errors: list[BaseException] = []
     stop = threading.Event()
+    killers: dict[str, dict[str, int]] = {}  # per module: test id -> mutants it killed in this run
 
     def record(m: Mutant, verdict: str, took: float | None, ntests: int) -> None:
         with lock:
@@ -947,6 +949,9 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                     record(m, "not covered", 0.0, 0)
                     continue
                 key = _cache_key(m, source, ids)
+                with lock:  # the tests that killed this module's mutants so far first, then fastest first
+                    seen = killers.get(m.file, {})
+                    ids = sorted(ids, key=lambda t: -seen.get(t, 0))
                 if key in cache:
                     record(m, {1: "killed", -1: "timeout"}.get(cache[key], "survived"), None, len(ids))
                     continue
@@ -958,6 +963,8 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                 select = scratch / "select.json"
                 missing = Path(str(select) + ".missing")
                 missing.unlink(missing_ok=True)
+                killer = scratch / "killer"
+                killer.unlink(missing_ok=True)
                 target = repo / m.file
                 original = target.read_bytes()
                 st = target.stat()
@@ -973,7 +980,8 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                         qual, first, _, _ = m.where.func
                         rc = session.ask({"patch": {"module": _dotted(m.file), "file": str(target), "source": source,
                                                     "qualname": qual, "first": first},
-                                          "ids": ids, "timeout": max(timeout, 60 + 3 * selector.seconds(ids))})["rc"]
+                                          "ids": ids, "timeout": max(timeout, 60 + 3 * selector.seconds(ids)),
+                                          "env": {"MUTATE_KILLER": str(killer)}})["rc"]
                         if rc == 98:
                             rc, lost = 0, True
                     if rc == 99:  # the slow way: a fresh import of everything, in stages
@@ -983,7 +991,8 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                             limit = max(timeout, 60 + 3 * selector.seconds(part))  # never less than the tests need
                             rc = server.ask({"args": ["-x", "-q", "-p", "no:cacheprovider", "-p", "mutate_plugin",
                                                       *files],
-                                             "env": {"MUTATE_SELECT": str(select)}, "timeout": limit})["rc"]
+                                             "env": {"MUTATE_SELECT": str(select), "MUTATE_KILLER": str(killer)},
+                                             "timeout": limit})["rc"]
                             if rc not in (0, 5):
                                 break
                         lost = missing.exists()
@@ -997,6 +1006,9 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                            else "survived" if rc in (0, 5) else "killed")
                 with lock:
                     cache[key] = {"killed": 1, "timeout": -1}.get(verdict, 0)
+                    if verdict == "killed" and killer.exists():
+                        by = killer.read_text(encoding="utf-8")
+                        killers.setdefault(m.file, {})[by] = killers.get(m.file, {}).get(by, 0) + 1
                 record(m, verdict, took, len(ids))
         except BaseException as e:  # noqa: BLE001 - reported after the other workers stop
             errors.append(e)

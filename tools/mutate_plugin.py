@@ -48,6 +48,10 @@ def pytest_runtest_logreport(report):
     if report.failed:
         _FAILED.add(report.nodeid)
         _FAILED_NOW.append(report.nodeid)
+        killer = os.environ.get("MUTATE_KILLER")  # the first test a mutant failed, for the runner's order
+        if killer and not os.path.exists(killer):
+            with open(killer, "w", encoding="utf-8") as f:
+                f.write(report.nodeid)
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -173,6 +177,7 @@ def _serve_session(session) -> None:
                 for fd in (0, 1, 2):
                     os.dup2(null, fd)
                 sys.dont_write_bytecode = True
+                os.environ.update(req.get("env", {}))
                 code = 99
                 if patch(**req["patch"]):
                     code = _run_items(session, req["ids"])
