@@ -1,0 +1,34 @@
+"""Killed mutants of engine/outcomes.py (tools/mutate.py): a pack's two-word direction phrases
+("win rate", "active users") count only as the whole phrase, in order, wherever it stands in the
+metric's name."""
+from __future__ import annotations
+
+import pytest
+
+
+def _policy():
+    from engine.integrity import DEFAULT_WORDS, IntegrityPolicy, _phrases
+
+    return IntegrityPolicy(words=_phrases(DEFAULT_WORDS))
+
+
+@pytest.mark.parametrize("name, says", [
+    ("win rate", True),                # the whole name is the phrase
+    ("enterprise win rate", True),     # the phrase ends the name
+    ("weekly active users", True),
+    ("active incidents", False),       # the phrase's first word alone is not the phrase
+    ("users made active", False),      # its words apart and out of order are not the phrase
+    ("rate of wins", False),
+])
+def test_a_two_word_direction_phrase_counts_only_whole_and_in_order(name, says):
+    from engine.integrity import says_higher_is_better
+
+    assert says_higher_is_better(_policy(), name) is says
+
+
+def test_a_phrase_longer_than_the_name_or_empty_is_not_found():
+    from engine.outcomes import has_phrase
+
+    assert has_phrase(("win", "rate"), ("win", "rate"))
+    assert not has_phrase(("rate",), ("win", "rate"))
+    assert not has_phrase(("win", "rate"), ())
