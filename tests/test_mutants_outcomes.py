@@ -32,3 +32,23 @@ def test_a_phrase_longer_than_the_name_or_empty_is_not_found():
     assert has_phrase(("win", "rate"), ("win", "rate"))
     assert not has_phrase(("rate",), ("win", "rate"))
     assert not has_phrase(("win", "rate"), ())
+
+
+def test_the_same_launch_titled_in_other_case_and_spacing_is_one_shared_outcome():
+    from engine.outcomes import SharedOutcomes, fingerprints
+
+    once = frozenset({"shipped_outcome"})
+    shared = SharedOutcomes()
+    shared.add("ada", fingerprints([{"id": "e1", "type": "shipped_outcome", "title": "Checkout Redesign"}], once))
+    shared.add("bo", fingerprints([{"id": "e7", "type": "shipped_outcome", "title": "checkout   redesign."}], once))
+    flags = shared.flags()
+    assert [f["also_claimed_by"] for f in flags.get("ada")] == [["bo"]]
+    assert [f["evidence"] for f in flags.get("bo")] == ["e7"]
+
+
+def test_a_record_without_a_title_has_no_fingerprint():
+    from engine.outcomes import fingerprints
+
+    got = fingerprints([{"id": "e1", "type": "shipped_outcome"}, {"id": "e2", "type": "shipped_outcome", "title": "X"}],
+                       frozenset({"shipped_outcome"}))
+    assert [eid for eid, _ in got] == ["e2"]
