@@ -52,3 +52,24 @@ def test_a_record_without_a_title_has_no_fingerprint():
     got = fingerprints([{"id": "e1", "type": "shipped_outcome"}, {"id": "e2", "type": "shipped_outcome", "title": "X"}],
                        frozenset({"shipped_outcome"}))
     assert [eid for eid, _ in got] == ["e2"]
+
+
+def _from_zero(result_a, result_b) -> list[dict]:
+    a = {"id": "a", "type": "shipped_outcome", "date": "2026-03-01", "title": "Referral program",
+         "metrics": [{"kind": "business", "baseline": 0, "result": result_a}]}
+    b = {"id": "b", "type": "shipped_outcome", "date": "2026-03-03", "title": "Partner launch",
+         "metrics": [{"kind": "business", "baseline": 0, "result": result_b}]}
+    return [a, b]
+
+
+def test_two_launches_that_each_moved_a_metric_from_zero_are_two_outcomes():
+    """0 -> 500 and 0 -> 73 within days are other figures, not one launch restated."""
+    from engine.integrity import repeat_groups
+
+    assert repeat_groups(_from_zero(500, 73), policy=_policy()) == {}
+
+
+def test_a_metric_from_zero_restated_in_other_units_is_one_outcome():
+    from engine.integrity import repeat_groups
+
+    assert repeat_groups(_from_zero(2.1, 210), policy=_policy()) == {"a": "a", "b": "a"}
