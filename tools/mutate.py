@@ -873,7 +873,7 @@ class Outcome:
     survived: list[Mutant] = field(default_factory=list)  # including the uncovered
     timed_out: list[Mutant] = field(default_factory=list)  # killed by the time limit
     uncovered: list[Mutant] = field(default_factory=list)  # no test runs the line
-    incomplete: list[Mutant] = field(default_factory=list)  # survived, but some selected ids were not collected
+    incomplete: list[Mutant] = field(default_factory=list)  # survived, but not every covering test ran
 
 
 def stages(ids: list[str], sizes: tuple[int, ...] = (2, 6)) -> list[list[str]]:
@@ -892,7 +892,7 @@ def stages(ids: list[str], sizes: tuple[int, ...] = (2, 6)) -> list[list[str]]:
 
 
 def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, python: str, jobs: int = 1,
-        cache: dict | None = None, module_done=None, fast: bool = True) -> Outcome:
+        cache: dict | None = None, module_done=None, fast: bool = True, max_test_seconds: float = 0) -> Outcome:
     """Run every mutant against the tests `selector` picks for it. `jobs` scratch copies, each with
     its test server, run side by side; a mutant whose key is in `cache` is not run again.
     `module_done(file, outcome)` is called as each module's last mutant is judged."""
@@ -948,6 +948,10 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                 if not ids:
                     record(m, "not covered", 0.0, 0)
                     continue
+                skipped = 0
+                if max_test_seconds:  # leave out the slowest tests (the fastest one always runs)
+                    kept = [t for t in ids[1:] if selector.seconds([t]) <= max_test_seconds]
+                    skipped, ids = len(ids) - 1 - len(kept), ids[:1] + kept
                 key = _cache_key(m, source, ids)
                 with lock:  # the tests that killed this module's mutants so far first, then fastest first
                     seen = killers.get(m.file, {})
@@ -1002,7 +1006,7 @@ def run(mutants: list[tuple[Mutant, str]], selector: Selector, timeout: float, p
                     for p, q in aside:
                         q.rename(p)
                 took = time.monotonic() - t0
-                verdict = ("timeout" if rc == -1 else "survived (incomplete)" if rc in (0, 5) and lost
+                verdict = ("timeout" if rc == -1 else "survived (incomplete)" if rc in (0, 5) and (lost or skipped)
                            else "survived" if rc in (0, 5) else "killed")
                 with lock:
                     cache[key] = {"killed": 1, "timeout": -1}.get(verdict, 0)
@@ -1146,6 +1150,9 @@ def main() -> int:
     ap.add_argument("--table", type=Path, help="write the per-module scores into this markdown file")
     ap.add_argument("--map", type=Path, default=MAP, help="the coverage map (built or updated when stale)")
     ap.add_argument("--rebuild-map", action="store_true", help="run the whole suite under coverage again")
+    ap.add_argument("--max-test-seconds", type=float, default=0, help="leave out of each mutant's tests those that "
+                    "took longer than this in the coverage run (a survivor is then marked incomplete; default: "
+                    "none left out)")
     ap.add_argument("--slow", action="store_true", help="every mutant in a fresh interpreter (no code patching in "
                     "a collected session): to confirm a survivor")
     args = ap.parse_args()
@@ -1209,7 +1216,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, interrupt)
     t0 = time.monotonic()
     try:
-        out = run(chosen, selector, args.timeout, args.python, args.jobs, cache, module_done, fast=not args.slow)
+        out = run(chosen, selector, args.timeout, args.python, args.jobs, cache, module_done, fast=not args.slow,
+                  max_test_seconds=args.max_test_seconds)
     finally:
         if args.cache:
             args.cache.write_text(json.dumps(cache, indent=0, sort_keys=True), encoding="utf-8")
@@ -1224,7 +1232,7 @@ def main() -> int:
         print(f"{len(out.timed_out)} of them by the time limit (a hang, or a busy machine; re-run with "
               f"--only and a longer --timeout to tell): " + ", ".join(m.key for m in out.timed_out))
     if out.incomplete:
-        print("survived, but some of their tests were not collected in the mutant's run: "
+        print("survived, but not every test covering them ran (not collected, or --max-test-seconds): "
               + ", ".join(m.key for m in out.incomplete))
     if survived:
         print("survivors:")
