@@ -73,3 +73,39 @@ def test_a_metric_from_zero_restated_in_other_units_is_one_outcome():
     from engine.integrity import repeat_groups
 
     assert repeat_groups(_from_zero(2.1, 210), policy=_policy()) == {"a": "a", "b": "a"}
+
+
+def _claims(pairs):
+    from engine.outcomes import SharedOutcomes, fingerprints
+
+    once = frozenset({"shipped_outcome"})
+    shared, fp = SharedOutcomes(), {}
+    for cid, title in pairs:
+        got = fingerprints([{"id": f"{cid}-1", "type": "shipped_outcome", "title": title}], once)
+        fp[title] = got[0][1]
+        shared.add(cid, got)
+    return shared, fp
+
+
+def test_the_batch_summary_names_each_shared_outcome_and_its_candidates_in_sorted_order():
+    shared, fp = _claims([("zoe", "Checkout redesign"), ("ada", "Checkout redesign"), ("mo", "Search revamp"),
+                          ("bo", "Search revamp"), ("cy", "Solo launch")])
+    lines = shared.text(limit=10)
+    assert lines[0].startswith("2 outcome(s) claimed by more than one candidate")
+    want = sorted([(fp["Checkout redesign"], "ada, zoe"), (fp["Search revamp"], "bo, mo")])
+    assert lines[1:] == [f"  outcome {f}: {names}" for f, names in want]
+    # the same claims in another order: the same lines
+    again, _ = _claims([("bo", "Search revamp"), ("mo", "Search revamp"), ("ada", "Checkout redesign"),
+                        ("cy", "Solo launch"), ("zoe", "Checkout redesign")])
+    assert again.text(limit=10) == lines
+
+
+def test_the_batch_summary_counts_what_it_does_not_name():
+    from engine.outcomes import MAX_NAMED
+
+    many = [(f"pm{k:02d}", "Checkout redesign") for k in range(MAX_NAMED + 2)]
+    shared, fp = _claims(many + [("x1", "Search revamp"), ("x2", "Search revamp")])
+    line = next(x for x in shared.text(limit=5) if fp["Checkout redesign"] in x)
+    assert line.endswith(" and 2 more") and line.count(", ") == MAX_NAMED - 1
+    lines = shared.text(limit=1)
+    assert len(lines) == 3 and lines[2] == "  ... and 1 more outcome(s)"
