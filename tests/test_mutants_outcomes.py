@@ -109,3 +109,18 @@ def test_the_batch_summary_counts_what_it_does_not_name():
     assert line.endswith(" and 2 more") and line.count(", ") == MAX_NAMED - 1
     lines = shared.text(limit=1)
     assert len(lines) == 3 and lines[2] == "  ... and 1 more outcome(s)"
+
+
+def test_a_line_names_at_most_max_named_other_claimants_sorted_and_counts_the_rest():
+    from engine.outcomes import MAX_NAMED
+
+    names = [f"pm{k:02d}" for k in range(MAX_NAMED + 3)]  # 13 claimants: each line has 12 others
+    shared, fp = _claims([(c, "Checkout redesign") for c in reversed(names)])
+    flags = shared.flags()
+    first = flags.get("pm00")
+    assert first == [{"evidence": "pm00-1", "outcome": fp["Checkout redesign"],
+                      "also_claimed_by": names[1:MAX_NAMED + 1], "and_more": 2}]
+    last = flags.get(names[-1])[0]
+    assert last["also_claimed_by"] == names[:MAX_NAMED] and last["and_more"] == 2
+    few, fp2 = _claims([("bo", "Search revamp"), ("ada", "Search revamp")])
+    assert few.flags().get("bo") == [{"evidence": "bo-1", "outcome": fp2["Search revamp"], "also_claimed_by": ["ada"]}]
