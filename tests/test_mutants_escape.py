@@ -1,0 +1,29 @@
+"""Killed mutants of engine/escape.py (tools/mutate.py): a piece the program colours is escaped
+like any other text, line breaks included, and markdown shows a terminal control sequence from a
+file as text."""
+from __future__ import annotations
+
+
+def test_a_painted_piece_is_escaped_before_its_colour_is_put_around_it():
+    from engine.escape import Paint, terminal_lines
+
+    shown = terminal_lines([("verdict: ", Paint("ready\x1b[2J\nFORGED", fg="green"))], style=None)
+    assert "\x1b" not in shown and "\n" not in shown
+    assert shown == "verdict: ready\\x1b[2J\\x0aFORGED"
+
+
+def test_a_painted_piece_is_escaped_inside_the_style_too():
+    from engine.escape import Paint, terminal_lines
+
+    def style(text, **kw):
+        return f"<{kw['fg']}>{text}</>"
+
+    assert terminal_lines([(Paint("a\rb", fg="red"),)], style=style) == "<red>a\\x0db</>"
+
+
+def test_markdown_shows_a_control_sequence_as_text():
+    from engine.escape import markdown
+
+    got = markdown("Checkout\x1b[31m redesign\x07")
+    assert "\x1b" not in got and "\x07" not in got
+    assert "\\x1b" in got and "\\x07" in got
