@@ -27,3 +27,23 @@ def test_markdown_shows_a_control_sequence_as_text():
     got = markdown("Checkout\x1b[31m redesign\x07")
     assert "\x1b" not in got and "\x07" not in got
     assert "\\x1b" in got and "\\x07" in got
+
+
+def test_an_inline_code_span_shows_a_control_sequence_as_text():
+    from engine.escape import markdown_code
+
+    got = markdown_code("rules/\x1b]8;;evil\x07ladder.yaml")
+    assert "\x1b" not in got and "\x07" not in got and got.startswith("`") and got.endswith("`")
+
+
+def test_every_url_attribute_refuses_a_script_url():
+    import pytest
+
+    from engine.escape import html_attr
+
+    for name in ("href", "src", "action", "formaction", "poster", "cite", "background", "srcset", "data", "ping"):
+        with pytest.raises(ValueError, match="only a same-page fragment or an https: URL"):
+            html_attr(name, "javascript:alert(1)")
+        assert html_attr(name, "https://example.org/x") == f' {name}="https://example.org/x"'
+    with pytest.raises(ValueError):  # a namespaced name is never written, URL or not
+        html_attr("xlink:href", "javascript:alert(1)")
