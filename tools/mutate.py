@@ -54,7 +54,9 @@ Each mutant is written into a scratch copy of the repository (the working tree i
 pytest and the engine's dependencies once; a mutant's tests run in a fork of it (pytest.main,
 -x, a time limit of 60 s + 3 x the tests' time in the map, or --timeout if that is longer), so a
 mutant costs its tests plus the import of engine/ and the test files: about a second for most
-that are killed (a survivor runs every test that covers it, which can be minutes). A mutant
+that are killed (a survivor runs every test that covers it, which can be minutes: a few slow tests
+that cover much of the engine make most of a full run's time; `--max-test-seconds S` leaves the
+tests slower than S out, and a survivor is then reported as incomplete). A mutant
 that hangs the tests counts as killed (a user would notice too). The score is killed / (killed +
 survived). Survivors are printed with file, line and the edit, to be killed with a test or listed
 with why they are equivalent. Lines marked `# pragma: no mutate` are skipped. `--all` runs every
