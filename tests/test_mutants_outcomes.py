@@ -124,3 +124,34 @@ def test_a_line_names_at_most_max_named_other_claimants_sorted_and_counts_the_re
     assert last["also_claimed_by"] == names[:MAX_NAMED] and last["and_more"] == 2
     few, fp2 = _claims([("bo", "Search revamp"), ("ada", "Search revamp")])
     assert few.flags().get("bo") == [{"evidence": "bo-1", "outcome": fp2["Search revamp"], "also_claimed_by": ["ada"]}]
+
+
+def test_a_line_names_ten_other_claimants_and_counts_only_beyond_them():
+    from engine.outcomes import MAX_NAMED
+
+    assert MAX_NAMED == 10  # the documented number of other claimants named on a line
+    eleven = [f"pm{k:02d}" for k in range(11)]  # each line has exactly ten others: all named, none counted
+    shared, fp = _claims([(c, "Checkout redesign") for c in eleven])
+    flag = shared.flags().get("pm00")[0]
+    assert flag["also_claimed_by"] == eleven[1:] and "and_more" not in flag
+    ten = eleven[:10]
+    shared, fp = _claims([(c, "Checkout redesign") for c in ten])
+    assert shared.text(limit=5)[1] == f"  outcome {fp['Checkout redesign']}: " + ", ".join(ten)
+
+
+def test_the_summary_says_more_outcomes_only_when_there_are_more():
+    shared, _ = _claims([("a", "One"), ("b", "One"), ("c", "Two"), ("d", "Two")])
+    assert len(shared.text(limit=2)) == 3
+    assert shared.text(limit=1)[-1] == "  ... and 1 more outcome(s)"
+
+
+def test_a_candidates_flags_are_in_evidence_order():
+    from engine.outcomes import SharedOutcomes, fingerprints
+
+    once = frozenset({"shipped_outcome"})
+    shared = SharedOutcomes()
+    shared.add("bo", fingerprints([{"id": "b1", "type": "shipped_outcome", "title": "Zeta"},
+                                   {"id": "b2", "type": "shipped_outcome", "title": "Alpha"}], once))
+    shared.add("ada", fingerprints([{"id": "e9", "type": "shipped_outcome", "title": "Zeta"},
+                                    {"id": "e2", "type": "shipped_outcome", "title": "Alpha"}], once))
+    assert [f["evidence"] for f in shared.flags().get("ada")] == ["e2", "e9"]
