@@ -55,6 +55,11 @@ def test_each_operator_makes_its_slip(kind, edit):
     assert edit in _edits()[kind]
 
 
+def test_every_mutant_has_its_own_key():
+    keys = [m.key for m, _ in mutate.mutants_of(Path("engine/example.py"), SRC + "y = a - b if a < b < c else 0\n")]
+    assert len(keys) == len(set(keys))
+
+
 def test_a_line_marked_no_mutate_has_no_mutants():
     src = SRC.replace("LIMIT = 5", "LIMIT = 5  # pragma: no mutate")
     assert not [m for m, _ in mutate.mutants_of(Path("engine/example.py"), src) if m.line == 1]

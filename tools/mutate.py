@@ -294,8 +294,8 @@ def mutants_of(path: Path, src: str | None = None) -> list[tuple[Mutant, str]]:
             mutated = _splice(src, node, new_node)
         except Exception:  # noqa: BLE001 - an edit that cannot be written is no mutant
             continue
-        k = per_line.get((line, kind), 0)
-        per_line[(line, kind)] = k + 1
+        k = per_line.get((line, kind.rstrip("0123456789")), 0)  # keys are unique per (line, operator)
+        per_line[(line, kind.rstrip("0123456789"))] = k + 1
         before = lines[line - 1].strip()
         after = _line_after(kind, new_node, before)
         out.append((Mutant(rel, line, kind.rstrip("0123456789"), k, before, after, _where(nodes)), mutated))
