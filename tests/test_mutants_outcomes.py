@@ -155,3 +155,10 @@ def test_a_candidates_flags_are_in_evidence_order():
     shared.add("ada", fingerprints([{"id": "e9", "type": "shipped_outcome", "title": "Zeta"},
                                     {"id": "e2", "type": "shipped_outcome", "title": "Alpha"}], once))
     assert [f["evidence"] for f in shared.flags().get("ada")] == ["e2", "e9"]
+
+
+def test_one_claimant_beyond_the_ten_named_is_counted():
+    twelve = [f"pm{k:02d}" for k in range(12)]  # each line: eleven others, ten named, one counted
+    shared, _ = _claims([(c, "Checkout redesign") for c in twelve])
+    flag = shared.flags().get("pm00")[0]
+    assert flag["also_claimed_by"] == twelve[1:11] and flag["and_more"] == 1
