@@ -1,5 +1,6 @@
-"""tools/mutate.py makes the slips it promises: each operator, on a small module, gives the edit a
-person would make, and the mutated source is still Python."""
+"""tools/mutate.py makes the slips it promises and judges each by the tests that run it: each
+operator, on a small module, gives the edit a person would make (still Python); the coverage map
+picks the tests that ran a mutant's line and no others; the table keeps the rows of modules not run."""
 from __future__ import annotations
 
 import sys
@@ -45,14 +46,115 @@ def _edits() -> dict[str, list[str]]:
     ("drop", "return sorted((out)), terminal(text)"),
     ("drop", "return (set(out)), terminal(text)"),
     ("drop", "return sorted(set(out)), (text)"),
+    ("stmt", "pass"),
+    ("ret", "return None"),
+    ("bool", "if (xs[i] >= LIMIT or xs[i] in {1, 2, 3}):"),
+    ("sort", "return (list(set(out))), terminal(text)"),
 ])
 def test_each_operator_makes_its_slip(kind, edit):
     assert edit in _edits()[kind]
 
 
-def test_per_module_scores_and_the_table():
+def test_every_mutant_has_its_own_key():
+    keys = [m.key for m, _ in mutate.mutants_of(Path("engine/example.py"), SRC + "y = a - b if a < b < c else 0\n")]
+    assert len(keys) == len(set(keys))
+
+
+def test_a_line_marked_no_mutate_has_no_mutants():
+    src = SRC.replace("LIMIT = 5", "LIMIT = 5  # pragma: no mutate")
+    assert not [m for m, _ in mutate.mutants_of(Path("engine/example.py"), src) if m.line == 1]
+
+
+# A module, a second module reading its constant, and a map: which test ran which line.
+MOD = '''\
+LIMIT = 5
+WIDE = LIMIT * 2
+
+
+def small(x):
+    return x < LIMIT
+
+
+def wide(x):
+    return x < WIDE
+
+
+def unused(x):
+    return x + 1
+
+
+def tagged(x, sep=","):
+    return sep.join(x)
+'''
+OTHER = '''\
+from .mod import LIMIT
+
+
+def over(x):
+    return x > LIMIT
+'''
+
+
+@pytest.fixture
+def selector(tmp_path):
+    (tmp_path / "engine").mkdir()
+    (tmp_path / "engine" / "mod.py").write_text(MOD)
+    (tmp_path / "engine" / "other.py").write_text(OTHER)
+    ids = ["t::slow_small", "t::fast_small", "t::wide", "t::over", "t::import", "t::tagged"]
+    cmap = {"ids": ids, "durations": [2.0, 0.1, 0.5, 0.3, 0.2, 0.4],
+            "lines": {"engine/mod.py": {"1": [4], "2": [4], "6": [0, 1], "10": [2], "18": [5]},
+                      "engine/other.py": {"1": [4], "5": [3]}}}
+    return mutate.Selector(cmap, root=tmp_path)
+
+
+def _mutant(line: int, kind: str, src: str = MOD, name: str = "engine/mod.py"):
+    return next(m for m, _ in mutate.mutants_of(Path(name), src) if m.line == line and m.kind == kind)
+
+
+def test_a_mutant_in_a_function_runs_the_tests_that_ran_its_line_fastest_first(selector):
+    assert selector.select(_mutant(6, "cmp")) == ["t::fast_small", "t::slow_small"]
+    assert selector.select(_mutant(10, "cmp")) == ["t::wide"]
+
+
+def test_a_line_no_test_ran_is_not_covered(selector):
+    assert selector.select(_mutant(14, "arith")) == []
+
+
+def test_a_module_constant_runs_the_tests_that_read_it_in_any_module_not_the_importer(selector):
+    # LIMIT is read by small() here and over() in other.py, and through WIDE by wide()
+    assert selector.select(_mutant(1, "const")) == ["t::fast_small", "t::over", "t::wide", "t::slow_small"]
+    # WIDE = LIMIT * 2: only wide() reads WIDE
+    assert selector.select(_mutant(2, "arith")) == ["t::wide"]
+
+
+def test_a_default_value_runs_the_tests_of_its_function(selector):
+    m = next(m for m, _ in mutate.mutants_of(Path("engine/mod.py"), MOD.replace('sep=","', "sep=3")) if m.line == 17)
+    assert not m.where.in_body
+    assert selector.select(m) == ["t::tagged"]
+
+
+def test_maps_merge_a_rerun_test_file():
+    old = {"ids": ["a.py::x", "b.py::y"], "durations": [1.0, 2.0], "failed": [],
+           "lines": {"engine/m.py": {"3": [0, 1], "4": [1]}}}
+    new = {"ids": ["b.py::z"], "durations": [0.5], "failed": [], "lines": {"engine/m.py": {"4": [0]}}}
+    got = mutate._merge(old, new, {"b.py"})
+    assert got["ids"] == ["a.py::x", "b.py::z"]
+    assert got["lines"] == {"engine/m.py": {"3": [0], "4": [1]}}
+
+
+def test_per_module_scores_and_the_table(tmp_path):
     k = mutate.Mutant("engine/a.py", 3, "cmp", 0, "x < 1", "x <= 1")
     s = mutate.Mutant("engine/a.py", 4, "drop", 0, "e(x)", "x")
     per = mutate.scores([k], [s])
     assert per == {"engine/a.py": (1, 2)}
-    assert "| `engine/a.py` | 1 | 2 | 50.0 % | 4:drop |" in mutate.table(per, [s])
+    assert "| `engine/a.py` | 2 | 1 | 1 | 1 | 50.0 % | 2026-12-06 | abc |" in mutate.table(per, [s], [s], "2026-12-06",
+                                                                                         "abc")
+    doc = tmp_path / "d.md"
+    doc.write_text("intro\n<!-- mutation-table -->\n<!-- /mutation-table -->\nafter\n")
+    mutate.write_table(doc, mutate.table_row("engine/b.py", 3, 4, 0, "d1", "c1"))
+    mutate.write_table(doc, mutate.table_row("engine/a.py", 1, 2, 1, "d2", "c2"))
+    mutate.write_table(doc, mutate.table_row("engine/b.py", 4, 4, 0, "d3", "c3"))
+    text = doc.read_text()
+    assert text.startswith("intro\n<!-- mutation-table -->\n| module |") and text.endswith("<!-- /mutation-table -->\nafter\n")
+    assert "| `engine/a.py` | 2 | 1 | 1 | 1 | 50.0 % | d2 | c2 |" in text
+    assert "| `engine/b.py` | 4 | 4 | 0 | 0 | 100.0 % | d3 | c3 |" in text and "d1" not in text
