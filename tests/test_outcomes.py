@@ -288,3 +288,28 @@ def test_the_same_outcome_claimed_by_two_candidates_is_flagged_on_both_and_count
     # one candidate alone, in two inputs: also_in, never a shared outcome
     run_cli("batch", src, src, "--out", out, *TODAY)
     assert all("shared_outcomes" not in json.loads(x) for x in out.read_text(encoding="utf-8").splitlines())
+
+
+def test_shared_outcome_flags_do_not_depend_on_the_order_of_the_inputs():
+    """A candidate who entered one launch twice, and another who claims it too: each of the first
+    candidate's records is flagged whichever packet the batch reads first (before, the repeat was
+    flagged only when the other claimant came first)."""
+    import itertools
+
+    from engine.book.outcomes import SharedOutcomes
+
+    packets = [("emp-a", [("ev-1", "fp-launch"), ("ev-2", "fp-launch"), ("ev-3", "fp-other")]),
+               ("emp-b", [("ev-9", "fp-launch")]),
+               ("emp-c", [("ev-4", "fp-other"), ("ev-5", "fp-solo")])]
+    seen = set()
+    for order in itertools.permutations(packets):
+        so = SharedOutcomes()
+        for cid, claims in order:
+            so.add(cid, claims)
+        flags = so.flags()
+        seen.add(tuple((cid, tuple(sorted((f["evidence"], f["outcome"]) for f in flags.get(cid) or [])))
+                       for cid in ("emp-a", "emp-b", "emp-c")))
+    assert len(seen) == 1
+    (got,) = seen
+    assert got == (("emp-a", (("ev-1", "fp-launch"), ("ev-2", "fp-launch"), ("ev-3", "fp-other"))),
+                   ("emp-b", (("ev-9", "fp-launch"),)), ("emp-c", (("ev-4", "fp-other"),)))

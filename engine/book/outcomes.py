@@ -141,6 +141,8 @@ class SharedOutcomes:
 
     def __init__(self) -> None:
         self.first: dict[str, tuple[str, str]] = {}  # fingerprint -> (candidate id, evidence id)
+        # fingerprint -> the first candidate's further records of it (a repeat): rare, so kept apart
+        self.again: dict[str, list[str]] = {}
         self.shared: dict[str, dict[str, list[str]]] = {}  # fingerprint -> candidate id -> evidence ids
 
     def add(self, cid: str, claims: list[tuple[str, str]]) -> None:
@@ -150,8 +152,15 @@ class SharedOutcomes:
                 self.first[fp] = (cid, eid)
                 continue
             if first[0] == cid and fp not in self.shared:
-                continue  # one candidate's own (a repeat, or the same candidate in two inputs: also_in)
-            ids = self.shared.setdefault(fp, {first[0]: [first[1]]}).setdefault(cid, [])
+                # one candidate's own (a repeat, or the same candidate in two inputs: also_in): not
+                # shared yet, but kept, so that a later claimant flags every record of it, as it would
+                # had it come first (the flags do not depend on the order of the inputs)
+                if eid != first[1] and eid not in (again := self.again.setdefault(fp, [])):
+                    again.append(eid)
+                continue
+            if fp not in self.shared:
+                self.shared[fp] = {first[0]: [first[1], *self.again.pop(fp, [])]}
+            ids = self.shared[fp].setdefault(cid, [])
             if eid not in ids:
                 ids.append(eid)
 
