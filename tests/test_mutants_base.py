@@ -1,0 +1,47 @@
+"""Killed mutants of engine/base/suggest.py (tools/mutate.py): a "did you mean" hint names the option
+a misspelt id differs from only by case when there is exactly one such, else the nearest by
+spelling as written, then ignoring case; and no hint when nothing is near."""
+from __future__ import annotations
+
+
+def test_the_one_option_equal_but_for_case_is_named_before_a_nearer_spelling():
+    from engine.base.suggest import closest
+
+    # 'rICK' is nearer as written (three letters of four), 'rice' is the same word in other case
+    assert closest("rICE", ["rice", "rICK"]) == "rice"
+    assert closest("rICE", ["rICK", "rice"]) == "rice"
+
+
+def test_two_options_equal_but_for_case_fall_back_to_the_nearest_spelling():
+    from engine.base.suggest import closest
+
+    assert closest("RICE", ["rice", "Rice", "RICF"]) == "RICF"
+
+
+def test_an_option_spelt_exactly_is_not_a_case_hint_but_still_the_nearest():
+    from engine.base.suggest import closest
+
+    assert closest("rICK", ["rice", "rICK"]) == "rICK"
+
+
+def test_the_nearest_ignoring_case_is_found_when_nothing_is_near_as_written():
+    from engine.base.suggest import closest
+
+    assert closest("RICES", ["rice", "Risk"]) == "rice"
+    assert closest("RICES", ["Risk", "rice"]) == "rice"
+    assert closest("zzz", ["rice", "Risk"]) is None
+
+
+def test_did_you_mean_is_a_clause_or_nothing():
+    from engine.base.suggest import did_you_mean
+
+    assert did_you_mean("RICES", ["rice"]) == "; did you mean 'rice'?"
+    assert did_you_mean("zzz", ["rice"]) == ""
+
+
+def test_the_clock_reads_the_system_day():
+    import datetime as dt
+
+    from engine.base.clock import today
+
+    assert today() == dt.date.today()
