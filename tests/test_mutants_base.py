@@ -45,3 +45,29 @@ def test_the_clock_reads_the_system_day():
     from engine.base.clock import today
 
     assert today() == dt.date.today()
+
+
+def test_duplicate_options_are_one_option():
+    from engine.base.suggest import closest
+
+    assert closest("RICE", ["rice", "rice", "RICF"]) == "rice"
+
+
+def test_the_hint_ignoring_case_names_the_option_as_the_pack_spells_it():
+    from engine.base.suggest import closest
+
+    assert closest("rices", ["RICE"]) == "RICE"
+
+
+def test_among_options_equal_but_for_case_the_hint_is_the_first_in_sorted_order():
+    """The same hint on every run, whatever order the options come in (set order varies by run)."""
+    import difflib
+    import itertools
+
+    from engine.base.suggest import closest
+
+    for base, word in (("rice", "RIces"), ("risk", "RIsks"), ("dark", "DAfks")):
+        variants = ["".join(c) for c in itertools.product(*[(ch, ch.upper()) for ch in base])]
+        far = [v for v in variants if difflib.SequenceMatcher(None, word, v).ratio() < 0.6]
+        assert len(far) > 5
+        assert closest(word, far) == sorted(far)[0], (word, far)
