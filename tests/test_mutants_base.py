@@ -71,3 +71,14 @@ def test_among_options_equal_but_for_case_the_hint_is_the_first_in_sorted_order(
         far = [v for v in variants if difflib.SequenceMatcher(None, word, v).ratio() < 0.6]
         assert len(far) > 5
         assert closest(word, far) == sorted(far)[0], (word, far)
+
+
+def test_a_problems_file_name_is_one_line_of_visible_text():
+    """errors.py:27: a file name may hold any byte but / and NUL; where a problem is located is
+    shown with its control characters and line feeds escaped, so it can neither act on a terminal
+    nor start a forged line of its own."""
+    from engine.base.errors import Problem
+
+    p = Problem(source="evil\n\x1b[2Jx.json", path="/a", message="m", line=3)
+    assert p.location() == "evil\\x0a\\x1b[2Jx.json:3"
+    assert "\n" not in str(p) and "\x1b" not in str(p)
