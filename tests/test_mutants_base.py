@@ -82,3 +82,35 @@ def test_a_problems_file_name_is_one_line_of_visible_text():
     p = Problem(source="evil\n\x1b[2Jx.json", path="/a", message="m", line=3)
     assert p.location() == "evil\\x0a\\x1b[2Jx.json:3"
     assert "\n" not in str(p) and "\x1b" not in str(p)
+
+
+def test_each_error_class_carries_its_documented_exit_code():
+    """errors.py:49-53: the exit codes a script tells failures apart by (README, "Exit codes")."""
+    from engine.base import errors
+
+    assert errors.LadderError().exit_code == 2
+    assert errors.UsageError().exit_code == 2
+    assert errors.EvidenceError().exit_code == 3
+    assert errors.RulesError().exit_code == 4
+    assert errors.EngineError().exit_code == 70
+    assert errors.DependencyError().exit_code == 70
+    assert errors.OutputError().exit_code == 74
+    assert errors.Interrupted().exit_code == 130
+    assert errors.EXIT_READER_GONE == 141
+
+
+def test_an_error_with_problems_shows_them_rather_than_its_summary():
+    """errors.py:83: the summary stands alone only when there is no problem to show."""
+    from engine.base.errors import LadderError, Problem
+
+    p = Problem(source="a.json", path="/x", message="bad")
+    assert str(LadderError(problems=[p], summary="the packet is invalid")) == "a.json: /x: bad"
+    assert str(LadderError(summary="the packet is invalid")) == "the packet is invalid"
+    assert str(LadderError()) == ""
+
+
+def test_the_first_problem_of_none_is_nothing():
+    from engine.base.errors import first_problem
+
+    assert first_problem([]) == ""
+    assert first_problem([{"message": "m"}]) == "m"
