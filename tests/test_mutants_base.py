@@ -114,3 +114,5 @@ def test_the_first_problem_of_none_is_nothing():
 
     assert first_problem([]) == ""
     assert first_problem([{"message": "m"}]) == "m"
+    two = [{"line": 3, "path": "/evidence/0/role", "message": "m"}, {"message": "n"}]
+    assert first_problem(two) == "line 3: /evidence/0/role: m (and 1 more)"
