@@ -24,7 +24,7 @@ from ..book.rules import RuleBook
 from ..outputs import charts
 from ..outputs.report import SUPPRESS_BELOW, dumps
 from ..outputs.results import VERDICTS, iter_lines, problems_text, summarise
-from .decisions import DECISIONS, Matcher, from_packets, load_decisions, override_status
+from .decisions import DECISIONS, Matcher, from_packets, load_decisions, not_assessed, override_status
 
 PAIRED = dict(zip(VERDICTS, DECISIONS))  # ready->promoted, not_ready->not_promoted, insufficient->deferred
 TOP = 5
@@ -134,16 +134,7 @@ def calibrate(
         for crit, value in d.overrides:
             tool = override_status(crit, s, level_of)
             if tool is None:
-                cal.problem(
-                    Problem(
-                        d.source,
-                        "overrides",
-                        f"{crit!r} was not assessed for {d.candidate!r} "
-                        f"(target {s.target}, {results_path}:{item.number})",
-                        line=d.line,
-                        kind="decisions",
-                    )
-                )
+                cal.problem(not_assessed(d, crit, s.target, results_path, item.number))
             elif tool == value:
                 cal.notes.append(
                     Problem(

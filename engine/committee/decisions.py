@@ -412,16 +412,7 @@ def check_against_results(
         for crit, value in d.overrides:
             tool = override_status(crit, s, level_of)
             if tool is None:
-                out.append(
-                    Problem(
-                        d.source,
-                        "overrides",
-                        f"{crit!r} was not assessed for {d.candidate!r} "
-                        f"(target {s.target}, {results_path}:{item.number})",
-                        line=d.line,
-                        kind="decisions",
-                    )
-                )
+                out.append(not_assessed(d, crit, s.target, results_path, item.number))
             elif tool == value:
                 out.append(
                     Problem(
@@ -453,3 +444,15 @@ def override_status(crit: str, s: Any, level_of: dict[str, str]) -> str | None:
         return "unmet"
     level = level_of.get(crit) or crit.split(".", 1)[0]
     return "met" if level in s.path else None
+
+
+def not_assessed(d: Decision, crit: str, target: str, results_path: str, number: int) -> Problem:
+    """An override of a criterion the verdict (line `number` of the results file) did not assess:
+    calibrate and `validate --decisions --results` say it in the same words."""
+    return Problem(
+        d.source,
+        "overrides",
+        f"{crit!r} was not assessed for {d.candidate!r} (target {target}, {results_path}:{number})",
+        line=d.line,
+        kind="decisions",
+    )
