@@ -20,7 +20,7 @@ from ..core.evaluator import Evaluator
 from ..core.evidence import Packet
 from ..core.pipeline import Result
 from ..core.verdict import Verdict
-from ..org.anchors import for_book
+from ..org.anchors import Anchors, for_book
 from .diff import RuleDiff, diff_rules, diff_schemas
 from .result import AuditResult, InvalidPacket, PacketChange, Side, StatusChange, Tally, _level_changes
 
@@ -146,7 +146,9 @@ class _Pairer:
         self, base: RuleBook | None, head: RuleBook, max_bytes: int, reuse: bool = False, today: dt.date | None = None
     ):
         self.base, self.head, self.max_bytes = base, head, max_bytes
-        self.today = today or clock.today()
+        # what every packet is checked against under each book, built once (the pack's own, as of the day)
+        day = today or clock.today()
+        self.anchors = (for_book(base, day) if base is not None else None, for_book(head, day))
         self.ident = Identity.of(diff_rules(base, head))
         self.explain = not reuse  # the fast audit makes verdicts without explanations (it never shows them)
         if base is None:  # a new pack: every packet is judged under the head only
@@ -164,7 +166,7 @@ class _Pairer:
 
     def row(self, item: Item) -> _Row:
         if self.base is None:
-            return _new_row(item, self.head, self.ev_head, self.max_bytes, self.explain, self.today)
+            return _new_row(item, self.head, self.ev_head, self.max_bytes, self.explain, self.anchors[1])
         b, h = _pair(
             item,
             self.base,
@@ -176,7 +178,7 @@ class _Pairer:
             self.max_bytes,
             self if self.reuse else None,
             self.explain,
-            self.today,
+            self.anchors,
         )
         return _compare(item, b, h, self.ident)
 
@@ -307,17 +309,18 @@ def _pair(
     max_bytes: int,
     reuse: _Pairer | None = None,
     explain: bool = True,
-    today: dt.date | None = None,
+    anchors: tuple[Anchors | None, Anchors | None] = (None, None),
 ) -> tuple[Result, Result]:
     """One packet through the pipeline under both books: parsed once; checked once when the
     books check alike (same ladder and packet schema); evaluated under each book (facts built
     for it), or once when `reuse` says the head would judge it exactly as the base
-    (path_unchanged), or under the head for only the criteria that differ (known)."""
+    (path_unchanged), or under the head for only the criteria that differ (known). `anchors`: what
+    each book checks a packet against (None: the pack's own, as of the system's day)."""
     doc = pipeline.load(item, max_bytes)
     if isinstance(doc, Result):
         return doc, doc
-    pb = pipeline.check(doc, base, anchors=for_book(base, today))
-    ph = pb if same_ladder else pipeline.check(doc, head, anchors=for_book(head, today))
+    pb = pipeline.check(doc, base, anchors=anchors[0])
+    ph = pb if same_ladder else pipeline.check(doc, head, anchors=anchors[1])
     ob = pipeline.evaluate(pb, ev_base, explain) if isinstance(pb, Packet) else pb
     if ph is pb and same_rules:
         return ob, ob
@@ -344,12 +347,12 @@ class _Row:
 
 
 def _new_row(
-    item: Item, head: RuleBook, ev: Evaluator, max_bytes: int, explain: bool = True, today: dt.date | None = None
+    item: Item, head: RuleBook, ev: Evaluator, max_bytes: int, explain: bool = True, anchors: Anchors | None = None
 ) -> _Row:
     """A packet under a pack the base does not have: its head verdict, and every criterion on its
     path as an added criterion's outcome."""
     doc = pipeline.load(item, max_bytes)
-    ph = doc if isinstance(doc, Result) else pipeline.check(doc, head, anchors=for_book(head, today))
+    ph = doc if isinstance(doc, Result) else pipeline.check(doc, head, anchors=anchors)
     oh = pipeline.evaluate(ph, ev, explain) if isinstance(ph, Packet) else ph
     v = oh.verdict
     if v is None:
