@@ -12,28 +12,51 @@ import sys
 import pytest
 from conftest import FIXTURES, ROOT
 
+from engine.base import resources
 from engine.core import firing
 from engine.base.errors import DependencyError, LadderError
 
 
 def _pretend(monkeypatch: pytest.MonkeyPatch, version: str | None) -> None:
-    """Make importlib.metadata report `version` for durable_rules (None: not installed)."""
-    real = importlib.metadata.version
+    """Make the engine read `version` as durable_rules' installed version (None: not installed)."""
+    real = resources.installed_version
 
-    def version_of(name: str) -> str:
-        if name != "durable_rules":
-            return real(name)
-        if version is None:
-            raise importlib.metadata.PackageNotFoundError(name)
-        return version
+    def version_of(dist: str, module: str) -> str | None:
+        return version if dist == "durable_rules" else real(dist, module)
 
-    monkeypatch.setattr(firing.metadata, "version", version_of)
+    monkeypatch.setattr(resources, "installed_version", version_of)
 
 
 def test_the_installed_version_is_the_one_driven():
     assert firing.DURABLE_RULES == "2.0.28"
     assert importlib.metadata.version("durable_rules") == firing.DURABLE_RULES
+    assert resources.installed_version("durable_rules", "durable_rules_engine") == firing.DURABLE_RULES
     firing.check_durable_rules()  # no error
+
+
+@pytest.mark.parametrize(("dist", "module"), [("durable_rules", "durable_rules_engine"), ("click", "click"),
+                                              ("PyYAML", "yaml"), ("orjson", "orjson")])
+def test_the_version_read_beside_a_module_is_importlib_metadatas(dist, module):
+    # the fast read (the METADATA beside a module or package) and the standard one agree, for a
+    # C extension module and for packages
+    assert resources.installed_version(dist, module) == importlib.metadata.version(dist)
+
+
+def test_the_version_is_read_from_the_headers_of_the_one_dist_info_beside_the_module(tmp_path, monkeypatch):
+    (tmp_path / "fake_core.py").write_text("")
+    info = tmp_path / "fake_dist-9.8.7.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake_dist\nVersion: 9.8.7\n\nVersion: 1.0 (a body)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert resources.installed_version("fake_dist", "fake_core") == "9.8.7"
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake_dist\n\nVersion: 1.0 (a body, not a header)\n")
+    # no Version header: asked of importlib.metadata, which finds the same dist-info and no version
+    assert resources.installed_version("fake_dist", "fake_core") is None
+
+
+def test_a_distribution_not_installed_has_no_version():
+    assert resources.installed_version("no_such_dist_anywhere", "no_such_module_anywhere") is None
+    assert resources.installed_version("no_such_dist_anywhere", "click") is None
 
 
 @pytest.mark.parametrize("version", ["2.0.27", "2.0.29", "2.1.0", "3.0.0", "2.0.28.post1"])
@@ -55,9 +78,10 @@ def test_a_missing_durable_rules_is_refused(monkeypatch):
 
 
 _WRONG_VERSION = """
-import importlib.metadata as m, sys
-real = m.version
-m.version = lambda name: "2.1.0" if name == "durable_rules" else real(name)
+import sys
+import engine.base.resources as r
+real = r.installed_version
+r.installed_version = lambda dist, module: "2.1.0" if dist == "durable_rules" else real(dist, module)
 """
 
 

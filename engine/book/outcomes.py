@@ -45,15 +45,16 @@ def _title_key(t: str) -> str | None:
     return sk or None
 
 
-@lru_cache(maxsize=256)
-def _ascii_char(c: str) -> str:
-    return _spoof().getSkeleton(0, c)
+# TR39's skeleton of every ASCII character whose skeleton is not itself, as ICU's SpoofChecker gives
+# it (tests/test_outcomes_ascii.py holds each of the 128 against ICU): an all-ASCII title, the usual
+# case, is folded without loading ICU.
+ASCII_SKELETONS = {'"': "''", "%": "\u00ba/\u2080", "0": "O", "1": "l", "I": "l", "`": "'", "m": "rn", "|": "l"}
+_ASCII_TABLE = str.maketrans(ASCII_SKELETONS)
 
 
 def _ascii_skeleton(t: str) -> str:
-    """TR39's skeleton of an ASCII text, a character at a time (ICU maps few ASCII letters: l, m, 0, 1...),
-    so an all-ASCII title, the usual case, costs a dictionary look-up per letter."""
-    return _plain("".join(_ascii_char(c) for c in t))
+    """TR39's skeleton of an ASCII text (ICU maps few ASCII characters: l, m, 0, 1...), a character at a time."""
+    return _plain(t.translate(_ASCII_TABLE))
 
 
 def norm_title(t: Any) -> str | None:

@@ -18,11 +18,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 import orjson
 
+from ..base import resources
 from ..base.errors import DependencyError
 from ..book.compiler import KIND, TAGGED, Ruleset
 from ..book.fields import person_key
@@ -34,10 +34,7 @@ DURABLE_RULES = "2.0.28"
 
 def check_durable_rules() -> None:
     """Refuse any durable_rules but DURABLE_RULES (DependencyError says what to install)."""
-    try:
-        installed: str | None = metadata.version("durable_rules")
-    except metadata.PackageNotFoundError:
-        installed = None
+    installed = resources.installed_version("durable_rules", "durable_rules_engine")
     if installed == DURABLE_RULES:
         return
     found = f"durable_rules {installed} is installed" if installed else "durable_rules is not installed"
