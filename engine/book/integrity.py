@@ -211,12 +211,6 @@ def effective_date(ev: dict, start: str) -> str:
     return day
 
 
-def _metric_key(ms: list) -> tuple:
-    """The metric values of a record, whatever their order (numbers compare by value)."""
-    keys = [(str(m.get("kind")), m.get("baseline"), m.get("result"), m.get("higher_is_better", True)) for m in ms]
-    return tuple(keys) if len(keys) == 1 else tuple(sorted(keys, key=repr))
-
-
 def _feedback(warn, ptr, ev, voices, ctx, i) -> None:
     who = person_key(ev["from"].get("id"))
     rel = ev["from"]["relationship"]

@@ -19,7 +19,7 @@ from typing import Any
 from ..base.errors import EvidenceError, first_problem
 from ..base.escape import terminal_lines
 from ..base.inputs import Item, Selection, iter_inputs, redacted
-from ..base.loader import ParseFailure
+from ..base.loader import DEFAULT_MAX_BYTES, ParseFailure
 from ..base.workers import WorkerPool, in_order
 from ..book.outcomes import SharedOutcomes, fingerprints
 from ..core import pipeline
@@ -31,7 +31,7 @@ class BatchOptions:
     rules_dir: str | None = None
     target: str | None = None
     jobs: int = 1
-    max_bytes: int = 5 * 1024 * 1024
+    max_bytes: int = DEFAULT_MAX_BYTES
     redact: bool = False
     validate_only: bool = False  # `ladder validate` on a large input: check, do not evaluate
     plan: bool = True  # a not-ready verdict carries its plan (engine.core.plan); --no-plan leaves it out

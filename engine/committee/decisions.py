@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema_rs
 
 from ..base.errors import Problem
-from ..base.loader import Document, ParseFailure, check_tree, decode, parse_text, read_bytes
+from ..base.loader import DEFAULT_MAX_BYTES, Document, ParseFailure, check_tree, decode, parse_text, read_bytes
 from ..base.resources import load_schema
 from ..base.suggest import did_you_mean
 from ..book.rules import RuleBook
@@ -329,7 +329,7 @@ def from_packet(doc: Document, book: RuleBook | None = None) -> Decisions:
 
 
 def from_packets(
-    paths: list[str] | tuple[str, ...], book: RuleBook | None = None, max_bytes: int = 5 * 1024 * 1024
+    paths: list[str] | tuple[str, ...], book: RuleBook | None = None, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Decisions:
     """The `committee:` sections of every packet of `paths` (files, folders, JSONL), as
     decisions (from_packet); a packet that cannot be read is left to the commands that evaluate it."""

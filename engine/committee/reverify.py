@@ -28,6 +28,7 @@ import orjson
 from ..base.errors import EXIT_FAILURES, EXIT_OK, LadderError, Outcome, Problem
 from ..base.escape import terminal_lines
 from ..base.inputs import Item, iter_inputs
+from ..base.loader import DEFAULT_MAX_BYTES
 from ..base.workers import WorkerPool, in_order
 from ..book.rules import RuleBook
 from ..core import pipeline
@@ -352,7 +353,7 @@ def execute(
     results: str,
     packets: list[str],
     fmt: str = "text",
-    max_bytes: int = 5 * 1024 * 1024,
+    max_bytes: int = DEFAULT_MAX_BYTES,
     jobs: int = 1,
     people: str | None = None,
     cycles: str | None = None,
