@@ -159,3 +159,37 @@ def test_a_packet_the_rules_no_longer_accept_does_not_replay(batches, tmp_path):
     out = reverify.execute(kestrel, str(batches["plan"]), [str(THREE[0])])
     assert out.exit_code == 1
     assert "the packet is now invalid: " in out.stdout, out.stdout
+
+
+def test_a_mixed_run_counts_each_outcome_once_in_its_summary(batches, tmp_path):
+    rows = _lines(batches["plan"])
+    caspian, noor, hollis = rows
+    noor = {**noor, "verdict": "not_ready"}  # tampered: does not replay
+    hollis_old = {k: v for k, v in hollis.items() if k != "packet_sha256"}  # made before hashes
+    f = _write(tmp_path / "mixed.jsonl", [caspian, noor, hollis_old])
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(THREE[0].read_text(encoding="utf-8").replace("rating: 3", "rating: 4"), encoding="utf-8")
+    unreadable = tmp_path / "unreadable.yaml"
+    unreadable.write_text("candidate: [\n", encoding="utf-8")
+    other = FIXTURES / "wren-halloway-external-to-associate-not-ready.yaml"
+    packets = [THREE[0], THREE[1], changed, unreadable, THREE[2], other]
+    text, code = _run(f, packets)
+    assert code == 1
+    assert text.splitlines()[-2:] == [
+        "1 of 6 packet(s) replay their recorded verdict; 1 do not; 1 changed since their verdict; "
+        "1 cannot be read; 1 with no packet_sha256 to check; 1 have no recorded verdict",
+        f"1 of 3 verdict line(s) in {f} had no packet given to check them"]  # the line made before hashes
+    d = json.loads(reverify.execute(BOOK, str(f), [str(p) for p in packets], fmt="json").stdout)
+    assert [c["status"] for c in d["packets_checked"]] == [
+        "differs", "packet_changed", "unreadable", "no_hash", "no_verdict"]  # the one that replays is left out
+    assert (d["replays"], d["differs"], d["packet_changed"], d["unreadable"], d["no_hash"], d["no_verdict"]) == (
+        1, 1, 1, 1, 1, 1)
+    assert d["ok"] is False and d["verdict_lines"] == 3 and d["lines_not_checked"] == 1
+
+
+def test_at_most_a_hundred_broken_lines_are_told(batches, tmp_path):
+    f = _write(tmp_path / "broken.jsonl", [_lines(batches["plan"])[0]] + ["{broken"] * 101)
+    out = reverify.execute(BOOK, str(f), [str(THREE[0])])
+    assert out.exit_code == 0
+    told = out.stderr.splitlines()
+    assert len(told) == 100 and told[0].startswith(f"{f}:2") and told[-1].startswith(f"{f}:101")
