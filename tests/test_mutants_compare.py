@@ -77,3 +77,102 @@ def test_the_command_line_offers_exactly_the_formats_the_engine_renders(command,
     [fmt] = [p for p in main.commands[command].params if p.name == "fmt"]
     assert isinstance(fmt.type, click.Choice)
     assert tuple(fmt.type.choices) == tuple(engine_formats) == tuple(renderers)
+
+
+# -- every line of a cohort's comparison ---------------------------------------------------------
+def _cohort(t):
+    from test_committee import _verdict, _write_csv, _write_jsonl
+
+    A, M, D = "senior-pm.aligns-teams", "senior-pm.moves-key-metrics", "senior-pm.area-direction"
+    old = _write_jsonl(t / "old.jsonl", [
+        _verdict("emp-a", "not_ready", unmet=[A, M]),  # closes both: up
+        _verdict("emp-b", "ready"),  # opens one: fell back (the committee did not promote)
+        _verdict("emp-c", "not_ready", unmet=[A]),  # the same: unchanged
+        _verdict("emp-d", "ready"),  # promoted by the committee, still mid-pm in the new packet: flagged
+        _verdict("emp-e", "not_ready", unmet=[D]),  # not in the new results
+        _verdict("emp-g", "not_ready", unmet=[A]),  # judged for another level next time
+        _verdict("emp-a", "ready"),  # a second line: counted once, warned
+        {"source": "x.yaml", "error": "invalid packet", "problems": []},  # not evaluated
+    ])
+    new = _write_jsonl(t / "new.jsonl", [
+        _verdict("emp-a", "ready"),
+        _verdict("emp-b", "not_ready", unmet=[D]),
+        _verdict("emp-c", "not_ready", unmet=[A]),
+        _verdict("emp-d", "ready", rules="sha256:r2"),  # under other rules
+        _verdict("emp-g", "not_ready", target="director", unmet=["director.x"], criteria=["director.x"]),
+        _verdict("emp-f", "insufficient_evidence", current="senior-pm", target="director", criteria=["director.x"]),
+    ])
+    dec = _write_csv(t / "d.csv", [("2026-h1", "emp-d", "promoted", "2026-07-01", "Ready.", ""),
+                                  ("2026-h1", "emp-b", "not_promoted", "2026-07-02", "", "")])
+    return old, new, dec
+
+
+EXPECTED = {
+    ('markdown', False): (
+        '## Since the last cycle\n'
+        '\n'
+        '| candidate | movement | then | now | closed | opened |\n'
+        '|---|---|---|---|---|---|\n'
+        '| emp-a | up | not_ready (senior-pm) | ready (senior-pm) | senior-pm.aligns-teams, senior-pm.moves-key-metrics |  |\n'
+        '| emp-b | fell back | ready (senior-pm) | not_ready (senior-pm) |  | senior-pm.area-direction |\n'
+        '| emp-g | stayed | not_ready (senior-pm) | not_ready (director) |  | other levels: not compared |\n'
+        '| emp-f | new |  | insufficient_evidence (director) |  |  |\n'
+        '\n'
+        '2 candidate(s) unchanged.\n'
+        '\n'
+        'Not in the new results (1): emp-e.\n'
+        '\n'
+        '- 1 moved up, 3 stayed, 1 fell back; 1 new, 1 not in the new results\n'
+        '- 2 unmet criteria closed, 1 opened; 1 candidate(s) judged under different rules in the two files; not evaluated: 1 old, 0 new\n'
+    ),
+    ('markdown', True): (
+        '## Since the last cycle\n'
+        '\n'
+        '| candidate | movement | then | now | closed | opened | committee | flags |\n'
+        '|---|---|---|---|---|---|---|---|\n'
+        '| emp-a | up | not_ready (senior-pm) | ready (senior-pm) | senior-pm.aligns-teams, senior-pm.moves-key-metrics |  |  |  |\n'
+        '| emp-b | fell back | ready (senior-pm) | not_ready (senior-pm) |  | senior-pm.area-direction | 2026-h1: not promoted |  |\n'
+        '| emp-d | up | ready (senior-pm) | ready (senior-pm) |  |  | 2026-h1: promoted (Ready.) | promoted in 2026-h1 (decided 2026-07-01), but the new packet still gives mid-pm as the current level: a stale packet |\n'
+        '| emp-g | stayed | not_ready (senior-pm) | not_ready (director) |  | other levels: not compared |  |  |\n'
+        '| emp-f | new |  | insufficient_evidence (director) |  |  |  |  |\n'
+        '\n'
+        '1 candidate(s) unchanged.\n'
+        '\n'
+        'Not in the new results (1): emp-e.\n'
+        '\n'
+        '- 2 moved up, 2 stayed, 1 fell back; 1 new, 1 not in the new results\n'
+        '- 2 unmet criteria closed, 1 opened; 1 candidate(s) judged under different rules in the two files; not evaluated: 1 old, 0 new\n'
+        '- 2 candidate(s) with a committee decision on the old verdict; 1 promoted but still giving the old current level (flagged)\n'
+    ),
+    ('text', False): (
+        'emp-a: up: not_ready for senior-pm -> ready for senior-pm; closed senior-pm.aligns-teams, senior-pm.moves-key-metrics\n'
+        'emp-b: fell back: ready for senior-pm -> not_ready for senior-pm; opened senior-pm.area-direction\n'
+        'emp-g: stayed: not_ready for senior-pm -> not_ready for director; judged for other levels, criteria not compared\n'
+        'emp-f: new: (not in the old results) -> insufficient_evidence for director\n'
+        '2 candidate(s) with the same verdict and the same unmet criteria\n'
+        '1 candidate(s) not in the new results: emp-e\n'
+        '1 moved up, 3 stayed, 1 fell back; 1 new, 1 not in the new results\n'
+        '2 unmet criteria closed, 1 opened; 1 candidate(s) judged under different rules in the two files; not evaluated: 1 old, 0 new\n'
+    ),
+    ('text', True): (
+        'emp-a: up: not_ready for senior-pm -> ready for senior-pm; closed senior-pm.aligns-teams, senior-pm.moves-key-metrics\n'
+        'emp-b: fell back: ready for senior-pm -> not_ready for senior-pm; opened senior-pm.area-direction; committee 2026-h1: not promoted\n'
+        'emp-d: up: ready for senior-pm -> ready for senior-pm; committee 2026-h1: promoted (Ready.); FLAG: promoted in 2026-h1 (decided 2026-07-01), but the new packet still gives mid-pm as the current level: a stale packet\n'
+        'emp-g: stayed: not_ready for senior-pm -> not_ready for director; judged for other levels, criteria not compared\n'
+        'emp-f: new: (not in the old results) -> insufficient_evidence for director\n'
+        '1 candidate(s) with the same verdict and the same unmet criteria\n'
+        '1 candidate(s) not in the new results: emp-e\n'
+        '2 moved up, 2 stayed, 1 fell back; 1 new, 1 not in the new results\n'
+        '2 unmet criteria closed, 1 opened; 1 candidate(s) judged under different rules in the two files; not evaluated: 1 old, 0 new\n'
+        '2 candidate(s) with a committee decision on the old verdict; 1 promoted but still giving the old current level (flagged)\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("fmt, with_decisions", sorted(EXPECTED))
+def test_every_line_of_a_cohorts_comparison(tmp_path, fmt, with_decisions):
+    old, new, dec = _cohort(tmp_path)
+    out = compare.execute(BOOK, str(old), str(new), fmt, decisions=(str(dec),) if with_decisions else ())
+    assert "".join(out.stdout) == EXPECTED[(fmt, with_decisions)].replace("{dir}", str(tmp_path))
+    assert out.exit_code == 0
+    assert out.stderr == f"{old}:7: /candidate/id: 'emp-a' appears again (counted once, at its first line)"
