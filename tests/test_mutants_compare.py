@@ -176,3 +176,18 @@ def test_every_line_of_a_cohorts_comparison(tmp_path, fmt, with_decisions):
     assert "".join(out.stdout) == EXPECTED[(fmt, with_decisions)].replace("{dir}", str(tmp_path))
     assert out.exit_code == 0
     assert out.stderr == f"{old}:7: /candidate/id: 'emp-a' appears again (counted once, at its first line)"
+
+
+def test_the_json_says_whose_criteria_were_compared(tmp_path):
+    import json
+
+    old, new, dec = _cohort(tmp_path)
+    d = json.loads("".join(compare.execute(BOOK, str(old), str(new), "json").stdout))
+    assert {c["candidate"]: (c["movement"], c["criteria_compared"]) for c in d["candidates"]} == {
+        "emp-a": ("up", True), "emp-b": ("fell_back", True), "emp-c": ("stayed", True), "emp-d": ("stayed", True),
+        "emp-g": ("stayed", False),  # judged for another level
+        "emp-f": ("new", False), "emp-e": ("left", False)}  # one side only: nothing to compare
+    assert [c["candidate"] for c in d["candidates"]] == ["emp-a", "emp-b", "emp-c", "emp-d", "emp-g", "emp-f",
+                                                         "emp-e"]  # the new file's order, then the leavers
+    assert d["cohort"] == {"moved_up": 1, "stayed": 3, "fell_back": 1, "new": 1, "left": 1, "closed": 2, "opened": 1,
+                           "rules_changed": 1, "not_evaluated": {"old": 1, "new": 0}, "duplicates": {"old": 1, "new": 0}}
