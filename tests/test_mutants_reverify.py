@@ -158,7 +158,16 @@ def test_a_packet_the_rules_no_longer_accept_does_not_replay(batches, tmp_path):
     kestrel = load_rules(str(ROOT / "examples" / "kestrel" / "rules"))
     out = reverify.execute(kestrel, str(batches["plan"]), [str(THREE[0])])
     assert out.exit_code == 1
-    assert "the packet is now invalid: " in out.stdout, out.stdout
+    # the first of its problems, located
+    assert out.stdout.splitlines()[1] == (
+        f"    the packet is now invalid: {THREE[0]}:8: /candidate/current_level: unknown level 'mid-level-pm' "
+        "(known: product-l1, product-l2, product-l3, product-l4, or external)"), out.stdout
+
+
+def test_a_packet_that_cannot_be_opened_says_so_without_a_line(batches, tmp_path):
+    text, code = _run(batches["plan"], [tmp_path / "nope.yaml"])
+    assert code == 1
+    assert text.splitlines()[0] == f"{tmp_path / 'nope.yaml'}: no such file"
 
 
 def test_a_mixed_run_counts_each_outcome_once_in_its_summary(batches, tmp_path):
