@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import FIXTURES  # noqa: F401 - the conftest puts tests/ on the path
+import pytest
+
+from conftest import ROOT
 from test_committee import _verdict, _write_csv, _write_jsonl
 
 from engine.book.rules import load_rules
@@ -116,3 +118,127 @@ def test_the_most_disagreed_list_stops_at_its_number(tmp_path):
     d = calibrate.as_dict(calibrate.calibrate(BOOK, str(res), str(dec)), BOOK)
     assert [r["id"] for r in d["criteria"]] == crits[::-1]  # most overridden first
     assert [(s["id"], s["overrides"]) for s in d["disagreed_most"]] == [(crits[k], k + 1) for k in (6, 5, 4, 3, 2)]
+
+
+# -- every line of the text and markdown reports -----------------------------------------------------
+COHORT = [  # (id, tool verdict, decision, org, unmet, overrides)
+    ("c01", "ready", "promoted", "north", (), ""), ("c02", "ready", "promoted", "north", (), ""),
+    ("c03", "ready", "promoted", "north", (), ""), ("c04", "ready", "promoted", "north", (), ""),
+    ("c05", "ready", "not_promoted", "north", (), "senior-pm.moves-key-metrics=unmet"),
+    ("c06", "not_ready", "not_promoted", "north", ("senior-pm.aligns-teams",), ""),
+    ("c07", "not_ready", "not_promoted", "north", ("senior-pm.aligns-teams",), ""),
+    ("c08", "not_ready", "not_promoted", "south", ("senior-pm.aligns-teams",), ""),
+    ("c09", "not_ready", "promoted", "south", ("senior-pm.aligns-teams",), "senior-pm.aligns-teams=met"),
+    ("c10", "not_ready", "deferred", "south", ("senior-pm.aligns-teams", "senior-pm.moves-key-metrics"), ""),
+    ("c11", "insufficient_evidence", "deferred", "south", ("senior-pm.aligns-teams",), ""),
+    ("c12", "insufficient_evidence", "not_promoted", "south", ("senior-pm.area-direction",), ""),
+    ("c13", "ready", "promoted", "east", (), ""),
+]
+
+
+def _cohort(t):
+    res = _write_jsonl(t / "r.jsonl", [_verdict(c, tv, org=o, unmet=u) for c, tv, _, o, u, _ in COHORT])
+    dec = _write_csv(t / "d.csv", [("2026-h1", c, d, "2026-07-01", "Said so." if c in ("c09", "c12") else "", ov)
+                                   for c, _, d, _, _, ov in COHORT])
+    return res, dec
+
+
+EXPECTED = {
+    'markdown': (
+        '## Calibration: 13 candidates, cycle 2026-h1\n'
+        '\n'
+        "Agreement **69.2%**, Cohen's kappa **0.5000** (ready pairs with promoted, not ready with not promoted, insufficient evidence with deferred).\n"
+        '\n'
+        '| tool \\ committee | promoted | not_promoted | deferred |\n'
+        '|---|---:|---:|---:|\n'
+        '| ready | 5 | 1 | 0 |\n'
+        '| not_ready | 1 | 3 | 1 |\n'
+        '| insufficient_evidence | 0 | 1 | 1 |\n'
+        '\n'
+        '### Overrides by criterion\n'
+        '\n'
+        '| criterion | to met | tool unmet | to unmet | tool met |\n'
+        '|---|---:|---:|---:|---:|\n'
+        '| `senior-pm.aligns-teams` | 1 | 6 | 0 | 7 |\n'
+        '| `senior-pm.moves-key-metrics` | 0 | 1 | 1 | 12 |\n'
+        '\n'
+        '### By level\n'
+        '\n'
+        '| level | candidates | agreement | kappa |\n'
+        '|---|---:|---:|---:|\n'
+        '| senior-pm | 13 | 69.2% | 0.5000 |\n'
+        '\n'
+        '### By track\n'
+        '\n'
+        '| track | candidates | agreement | kappa |\n'
+        '|---|---:|---:|---:|\n'
+        '| management | 13 | 69.2% | 0.5000 |\n'
+        '\n'
+        '### By org\n'
+        '\n'
+        '| org | candidates | agreement | kappa |\n'
+        '|---|---:|---:|---:|\n'
+        '| east | <5 | | |\n'
+        '| north | 7 | 85.7% | 0.6957 |\n'
+        '| south | 5 | 40.0% | 0.0000 |\n'
+        '\n'
+        '### Where the committee decided otherwise\n'
+        '\n'
+        '| candidate | target | rules said | committee decided | overrides | reason |\n'
+        '|---|---|---|---|---|---|\n'
+        '| c05 | senior-pm | ready | not_promoted | senior-pm.moves-key-metrics -\\> unmet |  |\n'
+        '| c09 | senior-pm | not_ready | promoted | senior-pm.aligns-teams -\\> met | Said so. |\n'
+        '| c10 | senior-pm | not_ready | deferred |  |  |\n'
+        '| c12 | senior-pm | insufficient_evidence | not_promoted |  | Said so. |\n'
+        '\n'
+        '### Disagreed with most\n'
+        '\n'
+        '1. `senior-pm.aligns-teams`: overridden 1 time(s), mostly to met. Edit it in `rules/senior-pm.yaml`, then run `ladder audit --base HEAD --packets PACKETS`.\n'
+        '1. `senior-pm.moves-key-metrics`: overridden 1 time(s), mostly to unmet. Edit it in `rules/senior-pm.yaml`, then run `ladder audit --base HEAD --packets PACKETS`.\n'
+    ),
+    'text': (
+        'calibration: {dir}/r.jsonl against {dir}/d.csv (cycle 2026-h1)\n'
+        "13 candidate(s) with a verdict and a decision; agreement 69.2%, Cohen's kappa 0.5000\n"
+        '\n'
+        '  tool \\ committee           promoted  not_promoted      deferred\n'
+        '  ready                             5             1             0\n'
+        '  not_ready                         1             3             1\n'
+        '  insufficient_evidence             0             1             1\n'
+        '\n'
+        'not paired: 0 verdict(s) without a decision, 0 decision(s) without a verdict, 0 packet(s) not evaluated, 0 repeated verdict(s)\n'
+        '\n'
+        'overrides by criterion (the committee judged it met / unmet against the tool):\n'
+        '  senior-pm.aligns-teams: to met 1 of 6 unmet, to unmet 0 of 7 met\n'
+        '  senior-pm.moves-key-metrics: to met 0 of 1 unmet, to unmet 1 of 12 met\n'
+        '\n'
+        'by level (groups and cells under 5 candidates suppressed):\n'
+        '  senior-pm: 13 candidates, agreement 69.2%, kappa 0.5000\n'
+        '\n'
+        'by track (groups and cells under 5 candidates suppressed):\n'
+        '  management: 13 candidates, agreement 69.2%, kappa 0.5000\n'
+        '\n'
+        'by org (groups and cells under 5 candidates suppressed):\n'
+        '  east: fewer than 5 candidates\n'
+        '  north: 7 candidates, agreement 85.7%, kappa 0.6957\n'
+        '  south: 5 candidates, agreement 40.0%, kappa 0.0000\n'
+        '\n'
+        'where the committee decided otherwise (candidate: rules said -> committee decided; overrides; reason):\n'
+        '  c05 (senior-pm): ready -> not_promoted; senior-pm.moves-key-metrics -> unmet\n'
+        '  c09 (senior-pm): not_ready -> promoted; senior-pm.aligns-teams -> met; reason: Said so.\n'
+        '  c10 (senior-pm): not_ready -> deferred\n'
+        '  c12 (senior-pm): insufficient_evidence -> not_promoted; reason: Said so.\n'
+        '\n'
+        'disagreed with most (candidates for a rule change):\n'
+        '  senior-pm.aligns-teams: overridden 1 time(s), mostly to met; edit it in rules/senior-pm.yaml, then `ladder audit --base HEAD --packets PACKETS` lists whose verdict the change flips\n'
+        '  senior-pm.moves-key-metrics: overridden 1 time(s), mostly to unmet; edit it in rules/senior-pm.yaml, then `ladder audit --base HEAD --packets PACKETS` lists whose verdict the change flips'
+    ),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(EXPECTED))
+def test_every_line_of_the_report(tmp_path, monkeypatch, fmt):
+    monkeypatch.chdir(ROOT)  # rule files are named relative to the working directory
+    res, dec = _cohort(tmp_path)
+    out = calibrate.execute(BOOK, str(res), str(dec), fmt, cycle="2026-h1")
+    assert out.stdout == EXPECTED[fmt].replace("{dir}", str(tmp_path))
+    assert out.exit_code == 0 and out.stderr == ""
