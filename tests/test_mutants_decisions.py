@@ -1,0 +1,60 @@
+"""Decisions files, held to what they promise: overrides parsed part by part, unknown columns
+named with a suggestion, extension columns kept out of the way, problems capped at 500 and the
+rest said in one line.
+
+Written against the survivors of a mutation run of engine/committee/decisions.py
+(docs/development.md).
+"""
+from __future__ import annotations
+
+from engine.book.rules import load_rules
+from engine.committee.decisions import MAX_PROBLEMS, load_decisions, parse_overrides
+
+BOOK = load_rules(None)
+HEADER = "cycle,candidate_id,decision,decided_on,reason,overrides\n"
+
+
+def test_overrides_are_parsed_part_by_part_and_a_malformed_part_is_never_a_pair():
+    pairs, bad = parse_overrides("a.b=maybe; c.d=met;; e.f = unmet; =met; g.h; i.j=met=unmet")
+    assert pairs == [("c.d", "met"), ("e.f", "unmet")]
+    assert bad == ["'a.b=maybe' is not criterion-id=met or criterion-id=unmet",
+                   "'=met' is not criterion-id=met or criterion-id=unmet",
+                   "'g.h' is not criterion-id=met or criterion-id=unmet",
+                   "'i.j=met=unmet' is not criterion-id=met or criterion-id=unmet"]
+
+
+def test_an_unknown_key_in_a_yaml_row_is_named_with_a_suggestion_and_x_keys_are_allowed(tmp_path):
+    p = tmp_path / "d.yaml"
+    p.write_text("decisions:\n  - cycle: 2026-h1\n    candidate_id: c1\n    decision: promoted\n"
+                 "    decided_on: 2026-07-01\n    decidd_by: chair-1\n    x-note: kept out of the way\n",
+                 encoding="utf-8")
+    d = load_decisions(str(p), BOOK)
+    assert [str(x) for x in d.problems] == [
+        f"{p}:6: /decisions/0/decidd_by: unknown column 'decidd_by'; did you mean 'decided_by'?"]
+    assert d.errors == d.problems and d.rows == []
+    p.write_text("decisions:\n  - cycle: 2026-h1\n    candidate_id: c1\n    decision: promoted\n"
+                 "    decided_on: 2026-07-01\n    x-note: kept out of the way\n", encoding="utf-8")
+    d = load_decisions(str(p), BOOK)
+    assert d.problems == [] and d.errors == [] and [r.candidate for r in d.rows] == ["c1"]
+
+
+def test_problems_stop_at_the_cap_with_one_line_saying_so(tmp_path):
+    for rows, listed in ((MAX_PROBLEMS, MAX_PROBLEMS), (MAX_PROBLEMS + 1, MAX_PROBLEMS + 1),
+                         (MAX_PROBLEMS + 40, MAX_PROBLEMS + 1)):
+        p = tmp_path / "d.csv"
+        p.write_text(HEADER + "".join(f"2026-h1,c{k},maybe,2026-07-01,,\n" for k in range(rows)), encoding="utf-8")
+        d = load_decisions(str(p), BOOK)
+        assert len(d.problems) == listed, rows
+        if rows > MAX_PROBLEMS:
+            assert str(d.problems[-1]) == f"{p}: more than {MAX_PROBLEMS} problems; only the first are listed"
+            assert all("maybe" in str(x) or "decision" in str(x) for x in d.problems[:-1])
+        else:
+            assert "more than" not in str(d.problems[-1])
+
+
+def test_a_date_that_is_no_calendar_day_is_refused(tmp_path):
+    p = tmp_path / "d.csv"
+    p.write_text(HEADER + "2026-h1,c1,promoted,2026-02-30,,\n2026-h1,c2,promoted,2026-02-28,,\n", encoding="utf-8")
+    d = load_decisions(str(p), BOOK)
+    assert [r.candidate for r in d.rows] == ["c2"]
+    assert [str(x) for x in d.problems] == [f"{p}:2: decided_on: '2026-02-30' is not a real calendar date"]
