@@ -7,6 +7,8 @@ Written against the survivors of a mutation run of engine/committee/decisions.py
 """
 from __future__ import annotations
 
+import pytest
+
 from engine.book.rules import load_rules
 from engine.committee.decisions import MAX_PROBLEMS, load_decisions, parse_overrides
 
@@ -58,3 +60,25 @@ def test_a_date_that_is_no_calendar_day_is_refused(tmp_path):
     d = load_decisions(str(p), BOOK)
     assert [r.candidate for r in d.rows] == ["c2"]
     assert [str(x) for x in d.problems] == [f"{p}:2: decided_on: '2026-02-30' is not a real calendar date"]
+
+
+
+
+
+@pytest.mark.parametrize("col, value, message", [
+    ("cycle", "2026", "cycle: must be text, not a number"),
+    ("candidate_id", "[c1]", "candidate_id: must be text, not a list"),
+    ("decision", "{a: 1}", "decision: must be text, not a mapping"),
+    ("decided_on", "20260701", "decided_on: must be text, not a number (quote it: '2026-06-30')"),
+    ("reason", "5", "reason: must be text, not a int"),
+    ("overrides", "true", "overrides: must be text, not true/false"),
+    ("decided_by", "1.5", "decided_by: must be text, not a number"),
+])
+def test_each_column_must_be_text(tmp_path, col, value, message):
+    row = {"cycle": "2026-h1", "candidate_id": "c1", "decision": "promoted", "decided_on": "2026-07-01"}
+    row[col] = value
+    p = tmp_path / "d.yaml"
+    p.write_text("decisions:\n  - " + "\n    ".join(f"{k}: {v}" for k, v in row.items()) + "\n", encoding="utf-8")
+    d = load_decisions(str(p), BOOK)
+    assert d.rows == []
+    assert any(str(x).endswith(f"/decisions/0/{message}") for x in d.problems), [str(x) for x in d.problems]
