@@ -191,3 +191,25 @@ def test_the_json_says_whose_criteria_were_compared(tmp_path):
                                                          "emp-e"]  # the new file's order, then the leavers
     assert d["cohort"] == {"moved_up": 1, "stayed": 3, "fell_back": 1, "new": 1, "left": 1, "closed": 2, "opened": 1,
                            "rules_changed": 1, "not_evaluated": {"old": 1, "new": 0}, "duplicates": {"old": 1, "new": 0}}
+
+
+def test_a_candidate_who_stayed_but_closed_a_criterion_is_listed(tmp_path):
+    from test_committee import _verdict, _write_jsonl
+
+    A, M = "senior-pm.aligns-teams", "senior-pm.moves-key-metrics"
+    old = _write_jsonl(tmp_path / "old.jsonl", [_verdict("emp-h", "not_ready", unmet=[A, M])])
+    new = _write_jsonl(tmp_path / "new.jsonl", [_verdict("emp-h", "not_ready", unmet=[A])])
+    text = "".join(compare.execute(BOOK, str(old), str(new), "text").stdout)
+    assert text.splitlines()[0] == (
+        "emp-h: stayed: not_ready for senior-pm -> not_ready for senior-pm; closed senior-pm.moves-key-metrics")
+
+
+def test_markdown_cells_and_the_leavers_line_escape_what_the_results_say(tmp_path):
+    from test_committee import _verdict, _write_jsonl
+
+    old = _write_jsonl(tmp_path / "old.jsonl", [_verdict("emp|x<b>", "not_ready"), _verdict("gone*<i>", "ready")])
+    new = _write_jsonl(tmp_path / "new.jsonl", [_verdict("emp|x<b>", "ready")])
+    md = "".join(compare.execute(BOOK, str(old), str(new), "markdown").stdout)
+    assert "| emp\\|x\\<b\\> | up |" in md
+    assert "Not in the new results (1): gone\\*\\<i\\>.\n" in md
+    assert "<b>" not in md and "<i>" not in md
