@@ -82,3 +82,50 @@ def test_each_column_must_be_text(tmp_path, col, value, message):
     d = load_decisions(str(p), BOOK)
     assert d.rows == []
     assert any(str(x).endswith(f"/decisions/0/{message}") for x in d.problems), [str(x) for x in d.problems]
+
+
+def _csv(tmp_path, text: str):
+    p = tmp_path / "d.csv"
+    p.write_text(text, encoding="utf-8")
+    return p, load_decisions(str(p), BOOK)
+
+
+def test_a_reason_of_4000_characters_is_kept_and_one_more_is_refused(tmp_path):
+    p, d = _csv(tmp_path, HEADER + f"2026-h1,c1,promoted,2026-07-01,{'r' * 4000},\n"
+                                   f"2026-h1,c2,promoted,2026-07-01,{'r' * 4001},\n")
+    assert [r.candidate for r in d.rows] == ["c1"]
+    assert [str(x) for x in d.problems] == [f"{p}:3: reason: is longer than 4000 characters"]
+
+
+def test_an_override_twice_in_a_row_or_of_an_unknown_criterion_is_refused(tmp_path):
+    p, d = _csv(tmp_path, HEADER + "2026-h1,c1,promoted,2026-07-01,,senior-pm.aligns-teams=met;"
+                                   "senior-pm.aligns-teams=unmet\n"
+                                   "2026-h1,c2,promoted,2026-07-01,,senior-pm.align-teams=met\n")
+    assert d.rows == []
+    assert [str(x) for x in d.problems] == [
+        f"{p}:2: overrides: 'senior-pm.aligns-teams' is overridden twice in one row",
+        f"{p}:3: overrides: unknown criterion 'senior-pm.align-teams'; did you mean 'senior-pm.aligns-teams'? "
+        "(ladder rules show lists them)"]
+
+
+def test_a_second_decision_for_one_candidate_and_cycle_names_the_first(tmp_path):
+    p, d = _csv(tmp_path, HEADER + "2026-h1,c1,promoted,2026-07-01,,\n2026-h2,c1,promoted,2026-12-01,,\n"
+                                   "2026-h1,c1,deferred,2026-07-02,,\n")
+    assert [(r.cycle, r.candidate) for r in d.rows] == [("2026-h1", "c1"), ("2026-h2", "c1")]
+    assert [str(x) for x in d.problems] == [
+        f"{p}:4: candidate_id: 'c1' already has a decision for cycle '2026-h1' at line 2"]
+
+
+@pytest.mark.parametrize("text, problems", [
+    ("", ["{p}:1: no header row: the first line names the columns (cycle, candidate_id, decision, decided_on, "
+          "reason, overrides, decided_by)"]),
+    ("cycle,candidate_id,decision\n", ["{p}:1: decided_on: missing column 'decided_on'"]),
+    ("cycle,candidate_id,decision,decided_on,cycle\n", ["{p}:1: cycle: column 'cycle' appears twice"]),
+    ("cycle,candidate_id,decision,decided_on,x-a,x-b\n2026-h1,c1,promoted,2026-07-01,1,2\n", []),
+    (HEADER + "2026-h1,c1,promoted\n", ["{p}:2: 3 cells for 6 columns"]),
+    (HEADER + '2026-h1,c1,promoted,2026-07-01,"open quote,\n', ["{p}:2: not valid CSV: unexpected end of data"]),
+    (HEADER + "\n  ,,,,,\n2026-h1,c1,promoted,2026-07-01,,\n", []),  # blank rows are skipped
+])
+def test_the_header_and_the_shape_of_each_row(tmp_path, text, problems):
+    p, d = _csv(tmp_path, text)
+    assert [str(x) for x in d.problems] == [m.format(p=p) for m in problems]
