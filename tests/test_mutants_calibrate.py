@@ -242,3 +242,20 @@ def test_every_line_of_the_report(tmp_path, monkeypatch, fmt):
     out = calibrate.execute(BOOK, str(res), str(dec), fmt, cycle="2026-h1")
     assert out.stdout == EXPECTED[fmt].replace("{dir}", str(tmp_path))
     assert out.exit_code == 0 and out.stderr == ""
+
+
+def test_every_text_the_files_give_reaches_the_html_page_escaped(tmp_path):
+    # a results file and a decisions file may be written by someone who wants a different outcome:
+    # the target level and org (results) and the reason (decisions) are theirs to write
+    rows = [_line(f"c{k}", "not_ready" if k == 0 else "ready", target="<i>t</i>", org="<u>o</u>",
+                  unmet=[A] if k == 0 else (), criteria=[A]) for k in range(6)]
+    res = _write_jsonl(tmp_path / "r.jsonl", rows)
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", f"c{k}", "promoted", "2026-07-01",
+                                          "<b>said</b> & done" if k == 0 else "", f"{A}=met" if k == 0 else "")
+                                         for k in range(6)])
+    page = calibrate.execute(BOOK, str(res), str(dec), "html").stdout
+    for raw, shown in (("<i>t</i>", "&lt;i&gt;t&lt;/i&gt;"), ("<u>o</u>", "&lt;u&gt;o&lt;/u&gt;"),
+                       ("<b>said</b> & done", "&lt;b&gt;said&lt;/b&gt; &amp; done")):
+        assert raw not in page
+        assert shown in page, raw
+    assert "<td>c0</td><td>&lt;i&gt;t&lt;/i&gt;</td><td>not_ready</td><td>promoted</td>" in page
