@@ -259,3 +259,67 @@ def test_every_text_the_files_give_reaches_the_html_page_escaped(tmp_path):
         assert raw not in page
         assert shown in page, raw
     assert "<td>c0</td><td>&lt;i&gt;t&lt;/i&gt;</td><td>not_ready</td><td>promoted</td>" in page
+
+
+def test_an_empty_calibration_says_n_a_and_lists_no_groups(tmp_path):
+    res = _write_jsonl(tmp_path / "r.jsonl", [_line("c1", "ready")])
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", "c2", "promoted", "2026-07-01", "", "")])
+    text = calibrate.execute(BOOK, str(res), str(dec)).stdout
+    assert "0 candidate(s) with a verdict and a decision; agreement n/a, Cohen's kappa n/a" in text
+    assert "overrides by criterion (the committee judged it met / unmet against the tool):\n  none" in text
+    assert "by level" not in text and "by org" not in text
+
+
+def test_disagreements_are_listed_by_candidate_whatever_the_results_order(tmp_path):
+    res = _write_jsonl(tmp_path / "r.jsonl", [_line(c, "ready") for c in ("c3", "c1", "c2")])
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", c, "not_promoted", "2026-07-01", "", "") for c in ("c2", "c3", "c1")])
+    d = calibrate.as_dict(calibrate.calibrate(BOOK, str(res), str(dec)), BOOK)
+    assert [x["candidate"] for x in d["disagreements"]] == ["c1", "c2", "c3"]
+
+
+def test_a_note_for_an_override_the_tool_agrees_with_is_located_in_the_decisions_file(tmp_path):
+    res = _write_jsonl(tmp_path / "r.jsonl", [_line("c1", "ready")])
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", "c1", "promoted", "2026-07-01", "", f"{A}=met")])
+    [note] = calibrate.calibrate(BOOK, str(res), str(dec)).notes
+    assert str(note) == f"{dec}:2: overrides: {A}=met agrees with the tool ({res}:1): not counted as an override"
+
+
+def test_cells_under_five_are_suppressed_and_five_is_shown(tmp_path):
+    from engine.outputs.report import SUPPRESS_BELOW
+
+    assert SUPPRESS_BELOW == 5
+    # org north: 5 ready-promoted and 4 not_ready-not_promoted; org south: 6 ready-promoted
+    rows = [_line(f"n{k}", "ready", org="north") for k in range(5)]
+    rows += [_line(f"m{k}", "not_ready", org="north", unmet=[A]) for k in range(4)]
+    rows += [_line(f"s{k}", "ready", org="south") for k in range(6)]
+    res = _write_jsonl(tmp_path / "r.jsonl", rows)
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", r["candidate"]["id"], "promoted" if r["verdict"] == "ready"
+                                          else "not_promoted", "2026-07-01", "", "") for r in rows])
+    groups = {g["id"]: g for g in calibrate.as_dict(calibrate.calibrate(BOOK, str(res), str(dec)), BOOK)["groups"]["org"]}
+    north = groups["north"]["matrix"]
+    assert north["ready"]["promoted"] == 5 and north["not_ready"]["not_promoted"] is None
+    assert north["ready"]["deferred"] == 0  # an empty cell names nobody: shown
+    assert groups["south"]["matrix"]["ready"]["promoted"] == 6
+
+
+def test_a_tie_between_overrides_to_met_and_to_unmet_reads_as_met(tmp_path):
+    res = _write_jsonl(tmp_path / "r.jsonl", [_line("c1", "not_ready", unmet=[A]), _line("c2", "ready")])
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", "c1", "promoted", "2026-07-01", "", f"{A}=met"),
+                                         ("2026-h1", "c2", "not_promoted", "2026-07-01", "", f"{A}=unmet")])
+    d = calibrate.as_dict(calibrate.calibrate(BOOK, str(res), str(dec)), BOOK)
+    assert [(s["id"], s["overrides"], s["committee_says"]) for s in d["disagreed_most"]] == [(A, 2, "met")]
+
+
+def test_markdown_escapes_what_the_files_give_and_the_page_labels_each_groups_bar(tmp_path):
+    rows = [_line(f"c{k}", "not_ready" if k == 0 else "ready", target="<i>t</i>", org="<u>o</u>" if k else "|x|",
+                  unmet=[A] if k == 0 else (), criteria=[A]) for k in range(6)]
+    res = _write_jsonl(tmp_path / "r.jsonl", rows)
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", f"c{k}", "promoted", "2026-07-01",
+                                          "<b>said</b>" if k == 0 else "", f"{A}=met" if k == 0 else "")
+                                         for k in range(6)])
+    md = calibrate.execute(BOOK, str(res), str(dec), "markdown").stdout
+    assert "| c0 | \\<i\\>t\\</i\\> | not_ready | promoted |" in md
+    assert "| \\|x\\| | <5 | | |" in md  # a suppressed group, its name escaped
+    assert "| \\<b\\>said\\</b\\> |" in md
+    page = calibrate.execute(BOOK, str(res), str(dec), "html").stdout
+    assert "100.0% of 5" in page  # the org group's bar: its agreement of its candidates
