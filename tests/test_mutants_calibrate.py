@@ -268,6 +268,8 @@ def test_an_empty_calibration_says_n_a_and_lists_no_groups(tmp_path):
     assert "0 candidate(s) with a verdict and a decision; agreement n/a, Cohen's kappa n/a" in text
     assert "overrides by criterion (the committee judged it met / unmet against the tool):\n  none" in text
     assert "by level" not in text and "by org" not in text
+    page = calibrate.execute(BOOK, str(res), str(dec), "html").stdout
+    assert "<h2>By " not in page and "Calibration: 0 candidates" in page
 
 
 def test_disagreements_are_listed_by_candidate_whatever_the_results_order(tmp_path):
