@@ -129,3 +129,25 @@ def test_a_second_decision_for_one_candidate_and_cycle_names_the_first(tmp_path)
 def test_the_header_and_the_shape_of_each_row(tmp_path, text, problems):
     p, d = _csv(tmp_path, text)
     assert [str(x) for x in d.problems] == [m.format(p=p) for m in problems]
+
+
+def test_a_missing_value_is_named_whether_left_out_or_left_empty(tmp_path):
+    p, d = _csv(tmp_path, HEADER + "2026-h1,c1,,2026-07-01,,\n")
+    assert [str(x) for x in d.problems] == [f"{p}:2: decision: missing decision"]
+    y = tmp_path / "d.yaml"
+    y.write_text("decisions:\n  - cycle: 2026-h1\n    candidate_id: c1\n    decision: promoted\n", encoding="utf-8")
+    d = load_decisions(str(y), BOOK)
+    assert [x.message for x in d.problems] == ["missing decided_on"]
+
+
+def test_rows_without_a_cycle_are_not_taken_for_one_candidates_second_decision(tmp_path):
+    p, d = _csv(tmp_path, HEADER + ",c1,promoted,2026-07-01,,\n,c1,deferred,2026-07-01,,\n")
+    assert [str(x) for x in d.problems] == [f"{p}:2: cycle: missing cycle", f"{p}:3: cycle: missing cycle"]
+
+
+def test_a_header_that_is_not_csv_and_repeated_columns_in_order(tmp_path):
+    p, d = _csv(tmp_path, '"cycle,candidate_id\n')
+    assert [str(x) for x in d.problems] == [f"{p}:1: not valid CSV: unexpected end of data"]
+    p, d = _csv(tmp_path, "decision,cycle,candidate_id,decision,decided_on,cycle\n")
+    assert [str(x) for x in d.problems] == [f"{p}:1: cycle: column 'cycle' appears twice",
+                                            f"{p}:1: decision: column 'decision' appears twice"]
