@@ -325,3 +325,14 @@ def test_markdown_escapes_what_the_files_give_and_the_page_labels_each_groups_ba
     assert "| \\<b\\>said\\</b\\> |" in md
     page = calibrate.execute(BOOK, str(res), str(dec), "html").stdout
     assert "100.0% of 5" in page  # the org group's bar: its agreement of its candidates
+
+
+def test_an_override_of_a_criterion_the_verdict_did_not_assess_is_refused_where_it_was_written(tmp_path):
+    res = _write_jsonl(tmp_path / "r.jsonl", [_line("c1", "ready")])  # judged for senior-pm
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", "c1", "promoted", "2026-07-01", "",
+                                          "director.drives-business-growth=met")])
+    cal = calibrate.calibrate(BOOK, str(res), str(dec))
+    assert [str(p) for p in cal.problems] == [
+        f"{dec}:2: overrides: 'director.drives-business-growth' was not assessed for 'c1' (target senior-pm, "
+        f"{res}:1)"]
+    assert calibrate.as_dict(cal, BOOK)["criteria"] == []
