@@ -203,21 +203,24 @@ def test_decisions_schema_agrees_with_the_example_file():
 
 
 # -- calibrate -----------------------------------------------------------------------------------------
+COHORT_12 = [  # (id, tool verdict, decision, org, unmet, overrides)
+    ("c01", "ready", "promoted", "north", (), ""), ("c02", "ready", "promoted", "north", (), ""),
+    ("c03", "ready", "promoted", "north", (), ""), ("c04", "ready", "promoted", "north", (), ""),
+    ("c05", "ready", "not_promoted", "north", (), "senior-pm.moves-key-metrics=unmet"),
+    ("c06", "not_ready", "not_promoted", "north", ("senior-pm.aligns-teams",), ""),
+    ("c07", "not_ready", "not_promoted", "north", ("senior-pm.aligns-teams",), ""),
+    ("c08", "not_ready", "not_promoted", "south", ("senior-pm.aligns-teams",), ""),
+    ("c09", "not_ready", "promoted", "south", ("senior-pm.aligns-teams",), "senior-pm.aligns-teams=met"),
+    ("c10", "not_ready", "deferred", "south", ("senior-pm.aligns-teams", "senior-pm.moves-key-metrics"), ""),
+    ("c11", "insufficient_evidence", "deferred", "south", ("senior-pm.aligns-teams",), ""),
+    ("c12", "insufficient_evidence", "not_promoted", "south", ("senior-pm.area-direction",), ""),
+]
+
+
 @pytest.fixture
 def cohort(tmp_path) -> tuple[Path, Path]:
     """Twelve candidates whose matrix and kappa are worked out by hand below."""
-    v = [  # (id, tool verdict, decision, org, unmet, overrides)
-        ("c01", "ready", "promoted", "north", (), ""), ("c02", "ready", "promoted", "north", (), ""),
-        ("c03", "ready", "promoted", "north", (), ""), ("c04", "ready", "promoted", "north", (), ""),
-        ("c05", "ready", "not_promoted", "north", (), "senior-pm.moves-key-metrics=unmet"),
-        ("c06", "not_ready", "not_promoted", "north", ("senior-pm.aligns-teams",), ""),
-        ("c07", "not_ready", "not_promoted", "north", ("senior-pm.aligns-teams",), ""),
-        ("c08", "not_ready", "not_promoted", "south", ("senior-pm.aligns-teams",), ""),
-        ("c09", "not_ready", "promoted", "south", ("senior-pm.aligns-teams",), "senior-pm.aligns-teams=met"),
-        ("c10", "not_ready", "deferred", "south", ("senior-pm.aligns-teams", "senior-pm.moves-key-metrics"), ""),
-        ("c11", "insufficient_evidence", "deferred", "south", ("senior-pm.aligns-teams",), ""),
-        ("c12", "insufficient_evidence", "not_promoted", "south", ("senior-pm.area-direction",), ""),
-    ]
+    v = COHORT_12
     res = _write_jsonl(tmp_path / "r.jsonl", [_verdict(c, t, org=o, unmet=u) for c, t, _, o, u, _ in v])
     dec = _write_csv(tmp_path / "d.csv", [("2026-h1", c, d, "2026-07-01", "", ov) for c, _, d, _, _, ov in v])
     return res, dec

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from conftest import ROOT
-from test_committee import _verdict, _write_csv, _write_jsonl
+from test_committee import COHORT_12, _verdict, _write_csv, _write_jsonl
 
 from engine.book.rules import load_rules
 from engine.committee import calibrate
@@ -121,19 +121,7 @@ def test_the_most_disagreed_list_stops_at_its_number(tmp_path):
 
 
 # -- every line of the text and markdown reports -----------------------------------------------------
-COHORT = [  # (id, tool verdict, decision, org, unmet, overrides)
-    ("c01", "ready", "promoted", "north", (), ""), ("c02", "ready", "promoted", "north", (), ""),
-    ("c03", "ready", "promoted", "north", (), ""), ("c04", "ready", "promoted", "north", (), ""),
-    ("c05", "ready", "not_promoted", "north", (), "senior-pm.moves-key-metrics=unmet"),
-    ("c06", "not_ready", "not_promoted", "north", ("senior-pm.aligns-teams",), ""),
-    ("c07", "not_ready", "not_promoted", "north", ("senior-pm.aligns-teams",), ""),
-    ("c08", "not_ready", "not_promoted", "south", ("senior-pm.aligns-teams",), ""),
-    ("c09", "not_ready", "promoted", "south", ("senior-pm.aligns-teams",), "senior-pm.aligns-teams=met"),
-    ("c10", "not_ready", "deferred", "south", ("senior-pm.aligns-teams", "senior-pm.moves-key-metrics"), ""),
-    ("c11", "insufficient_evidence", "deferred", "south", ("senior-pm.aligns-teams",), ""),
-    ("c12", "insufficient_evidence", "not_promoted", "south", ("senior-pm.area-direction",), ""),
-    ("c13", "ready", "promoted", "east", (), ""),
-]
+COHORT = [*COHORT_12, ("c13", "ready", "promoted", "east", (), "")]  # test_committee's twelve and one more
 
 
 def _cohort(t):
