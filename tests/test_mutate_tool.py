@@ -127,6 +127,30 @@ def test_a_module_constant_runs_the_tests_that_read_it_in_any_module_not_the_imp
     assert selector.select(_mutant(2, "arith")) == ["t::wide"]
 
 
+def test_a_module_constant_runs_the_tests_whose_own_code_names_it(selector):
+    # a test can read a constant without running a line of engine/ that does: held equal to a
+    # copy kept elsewhere, say; it is selected when its own code names the constant and its file
+    # names the module (and a test in a file about another module is not)
+    tests = selector.root / "tests"
+    tests.mkdir()
+    (tests / "test_mod.py").write_text(
+        "from engine import mod\n\n\ndef test_limit_is_the_documented_one():\n    assert mod.LIMIT == 5\n\n\n"
+        "def test_small():\n    assert mod.small(1)\n"
+    )
+    (tests / "test_elsewhere.py").write_text("LIMIT = 3\n\n\ndef test_own_limit():\n    assert LIMIT == 3\n")
+    selector.ids += ["tests/test_mod.py::test_limit_is_the_documented_one", "tests/test_mod.py::test_small",
+                     "tests/test_elsewhere.py::test_own_limit"]
+    selector.durations += [0.05, 0.05, 0.05]
+    selector.__init__({"ids": selector.ids, "durations": selector.durations,
+                       "lines": {f: {str(k): v for k, v in per.items()} for f, per in selector.lines.items()}},
+                      root=selector.root)
+    got = selector.select(_mutant(1, "const"))
+    assert got[0] == "tests/test_mod.py::test_limit_is_the_documented_one"
+    assert "tests/test_mod.py::test_small" not in got and "tests/test_elsewhere.py::test_own_limit" not in got
+    # a mutant in a function body is judged by coverage alone
+    assert selector.select(_mutant(6, "cmp")) == ["t::fast_small", "t::slow_small"]
+
+
 def test_a_default_value_runs_the_tests_of_its_function(selector):
     m = next(m for m, _ in mutate.mutants_of(Path("engine/mod.py"), MOD.replace('sep=","', "sep=3")) if m.line == 17)
     assert not m.where.in_body

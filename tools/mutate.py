@@ -567,6 +567,11 @@ class Selector:
         self.at_import = {f: set(xs) for f, xs in cmap.get("at_import", {}).items()}
         self._shape: dict[str, tuple[set[int], dict[int, tuple[str, ...]], list[str]]] = {}
         self._named: dict[str, set[int]] = {}
+        self._tests: list[tuple[str, str, list[tuple[str, int, int]]]] | None = None
+        self._by_test: dict[tuple[str, str], list[int]] = {}
+        for i, node in enumerate(self.ids):
+            path, _, rest = node.partition("::")
+            self._by_test.setdefault((path, rest.split("[", 1)[0].rsplit("::", 1)[-1]), []).append(i)
 
     def shape(self, rel: str) -> tuple[set[int], dict[int, tuple[str, ...]], list[str]]:
         """(lines inside function bodies, the names assigned at import time on each line, the text)."""
@@ -622,6 +627,40 @@ class Selector:
             todo = more
         return out
 
+    def tests(self) -> list[tuple[str, str, list[tuple[str, int, int]]]]:
+        """Each test file: (its path, its text, its test functions with their first and last line)."""
+        if self._tests is None:
+            self._tests = []
+            for path in test_files(self.root):
+                text = path.read_text(encoding="utf-8")
+                try:
+                    tree = ast.parse(text)
+                except SyntaxError:
+                    continue
+                funcs = [(n.name, n.lineno, n.end_lineno or n.lineno) for n in ast.walk(tree)
+                         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
+                self._tests.append((_rel(path, self.root), text, funcs))
+        return self._tests
+
+    def _tests_naming(self, rel: str, names: tuple[str, ...]) -> set[int]:
+        """The tests whose own code names a constant of `rel` (an ALL_CAPS name), in a test file that
+        names the module: a test can read a constant without running a line of engine/ that does
+        (compare.FORMATS held equal to the command line's own list, say)."""
+        consts = [n for n in names if len(n) > 1 and n.isupper()]
+        if not consts:
+            return set()
+        stem = re.compile(rf"\b{re.escape(Path(rel).stem)}\b")
+        word = re.compile("|".join(rf"\b{re.escape(n)}\b" for n in consts))
+        out: set[int] = set()
+        for path, text, funcs in self.tests():
+            if not stem.search(text) or not word.search(text):
+                continue
+            lines = text.splitlines()
+            for name, a, b in funcs:
+                if any(word.search(line) for line in lines[a - 1 : b]):
+                    out.update(self._by_test.get((path, name), ()))
+        return out
+
     def select(self, m: Mutant) -> list[str]:
         """The node ids to run for `m`, fastest first; [] when no test runs its line."""
         w = m.where or Where((m.line, m.line), True)
@@ -632,7 +671,7 @@ class Selector:
             got = set()
             if w.around:
                 got |= self.covering(m.file, [ln for ln in range(w.around[0], w.around[1] + 1) if ln in body])
-            got |= self._by_names(w.names)
+            got |= self._by_names(w.names) | self._tests_naming(m.file, w.names)
             if not got:
                 got = self.covering(m.file, body)
         return [self.ids[i] for i in sorted(got, key=lambda i: (self.durations[i], self.ids[i]))]
