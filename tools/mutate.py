@@ -43,8 +43,10 @@ at import time (module or class level, a default value, a decorator) ran in whic
 imported the module first, which says nothing about who depends on it; such a mutant is judged by
 the tests that ran the function or class around it, and by the tests that ran any line of engine/
 or cli.py naming what it assigns (a constant's readers, followed through other import-time
-assignments three deep); when neither finds a test, by every test that ran a line of the module's
-functions. That is a superset of the tests that can see the edit, bounded by the module.
+assignments three deep), and by the tests whose own code names an ALL_CAPS constant it assigns in
+a test file that names the module (a test can hold a constant equal to a copy kept elsewhere
+without running a line that reads it); when none of these finds a test, by every test that ran a
+line of the module's functions. That is a superset of the tests that can see the edit, bounded by the module.
 Limits: a value computed once and cached (lru_cache, a module- or session-scoped fixture) counts
 for the test that computed it first, so a test that reads it later is not selected; a survivor
 is worth a second look with `--only` before it is called a gap.
