@@ -324,3 +324,13 @@ def test_an_override_of_a_criterion_the_verdict_did_not_assess_is_refused_where_
         f"{dec}:2: overrides: 'director.drives-business-growth' was not assessed for 'c1' (target senior-pm, "
         f"{res}:1)"]
     assert calibrate.as_dict(cal, BOOK)["criteria"] == []
+
+
+def test_a_candidate_id_that_markdown_would_read_as_emphasis_is_escaped_in_the_table(tmp_path):
+    # a valid id ("a._b_.c": letters, '.', '_') whose underscores stand beside punctuation would
+    # render as emphasis on a pull-request page; the disagreements table escapes it
+    res = _write_jsonl(tmp_path / "r.jsonl", [_line("a._b_.c", "not_ready", unmet=[A])])
+    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", "a._b_.c", "promoted", "2026-07-01", "", "")])
+    md = calibrate.execute(BOOK, str(res), str(dec), "markdown").stdout
+    assert "| a.\\_b\\_.c | " in md
+    assert "a._b_.c" not in md
