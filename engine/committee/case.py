@@ -513,7 +513,7 @@ def _decisions(book: RuleBook, files: tuple[str, ...], packet: Packet) -> tuple[
                 "reason": d.reason,
                 "decided_by": d.decided_by,
                 "overrides": list(d.overrides),
-                "where": f"{d.source}:{d.line}",
+                "where": d.where,
             }
             for d in got.rows
             if d.candidate == packet.candidate_id
