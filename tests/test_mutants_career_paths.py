@@ -110,8 +110,6 @@ def test_min_supporting_zero_needs_a_required_signal(tmp_path):
         f"partnerships.yaml:{line}: /policy/min_supporting: with no required signal and min_supporting 0 a packet "
         "with no evidence would be a strong fit: mark a signal required or raise min_supporting"]
     # one supporting signal asked for, none required: allowed (the policy can be met, and asks for something)
-    (rules / "paths" / "partnerships.yaml").write_text(
-        text.replace("required: true", "required: false"), encoding="utf-8")
     _edit(rules, "partnerships.yaml", "min_supporting: 0", "min_supporting: 1")
     assert load_paths(load_rules(rules)).paths["partnerships"].min_supporting == 1
 
