@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import orjson
 
@@ -145,7 +146,7 @@ def _bad(line: Line, path: str, message: str) -> Problem:
     return Problem(line.source, path, message, line=line.number, kind="results")
 
 
-def _is_ids(v: object) -> bool:
+def _is_ids(v: object) -> TypeGuard[list[str]]:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
 
