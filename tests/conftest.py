@@ -1,6 +1,7 @@
 """Shared test helpers: where the fixtures live, and one way to run the CLI."""
 from __future__ import annotations
 
+import signal
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli import main
+
+# A shell without job control starts a background command (`pytest ... &`, a CI step, a tool that
+# runs the suite) with SIGINT ignored, and a process started from it inherits that: the Ctrl-C tests
+# would then signal a process that cannot hear it, and the batch would simply finish. What the tests
+# start gets SIGINT as a command started from a terminal has it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

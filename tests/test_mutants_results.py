@@ -233,3 +233,46 @@ def test_problems_are_listed_up_to_the_cap_and_the_rest_counted():
     capped = results_mod.problems_text(ps[: results_mod.MAX_PROBLEMS], more=4).splitlines()
     assert len(capped) == results_mod.MAX_PROBLEMS + 1 and capped[-1] == "... and 4 more problem(s)"
     assert results_mod.MAX_PROBLEMS == 100
+
+
+# -- a results file that cannot be read ------------------------------------------------------------------
+def _usage_error(path) -> list[str]:
+    with pytest.raises(results_mod.UsageError) as exc:
+        list(results_mod.iter_lines(str(path)))
+    return [str(p) for p in exc.value.problems]
+
+
+def test_a_results_file_that_cannot_be_opened_says_why_by_its_path(tmp_path, monkeypatch):
+    assert _usage_error(tmp_path / "gone.jsonl") == [f"{tmp_path / 'gone.jsonl'}: no such file"]
+    assert _usage_error(tmp_path) == [
+        f"{tmp_path}: is a folder; pass a results file (JSONL, as ladder batch --out writes)"]
+
+    def refused(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(results_mod, "open_input", refused)
+    assert _usage_error(tmp_path / "r.jsonl") == [f"{tmp_path / 'r.jsonl'}: cannot read: Permission denied"]
+
+
+def test_a_read_that_fails_part_way_is_a_problem_after_the_lines_read_before(tmp_path, monkeypatch):
+    import io
+
+    class Failing(io.BytesIO):
+        def read(self, n=-1):
+            got = super().read(n)
+            if not got:
+                raise OSError(5, "Input/output error")
+            return got
+
+    monkeypatch.setattr(results_mod, "open_input", lambda path: Failing(b'{"a":1}\n{"b":2}\n'))
+    got = list(results_mod.iter_lines("r.jsonl"))
+    assert [bytes(x.raw) for x in got[:2]] == [b'{"a":1}', b'{"b":2}']
+    assert [str(x) for x in got[2:]] == ["r.jsonl: read failed part-way: Input/output error"]
+    assert got[2].kind == "io"
+
+
+def test_statuses_are_each_criterions_met_or_unmet():
+    d = _batch_line()
+    got = results_mod.statuses(d)
+    assert got == {c["id"]: c["status"] for c in d["criteria"]} and set(got.values()) <= {"met", "unmet"}
+    assert sorted(k for k, v in got.items() if v == "unmet") == sorted(d["unmet"])
