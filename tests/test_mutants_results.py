@@ -136,6 +136,8 @@ def test_a_line_as_batch_writes_it_takes_the_fast_path_and_gives_the_whole_parse
     fast = results_mod._fast(line)
     assert fast is not None and fast == _reference_summary(line)
     assert fast.line == 7 and fast.candidate == _batch_line()["candidate"]["id"]
+    # a line made from bytes alone: the whole of them, at the start of a file of its own
+    assert (line.source, line.number, line.offset, bytes(line.raw)) == ("r.jsonl", 7, 0, _batch_bytes())
 
 
 # -- what the whole parse says of each broken line ---------------------------------------------------------
