@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 from click.testing import CliRunner
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cli import main
@@ -56,6 +56,8 @@ FILES = st.lists(st.sampled_from([b"a", b"b", b" ", b"\t", b"\r", b"\n", b"\n", 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=FILES, chunk=st.integers(1, 12), limit=st.integers(1, 10))
+@example(parts=[b"\n", b"a", b"b", b"\r"], chunk=12, limit=10)  # an empty first line, a CR last in the chunk
+@example(parts=[b"a", b"b", b"\r", b"\n", b"\r", b"\n"], chunk=3, limit=3)  # a CRLF line cut by the chunk
 def test_the_chunked_reader_cuts_every_file_as_split_does(tmp_path, monkeypatch, parts, chunk, limit):
     monkeypatch.setattr(results_mod, "CHUNK", chunk)
     monkeypatch.setattr(results_mod, "MAX_LINE_BYTES", limit)
