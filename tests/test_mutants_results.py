@@ -233,6 +233,7 @@ def test_problems_are_listed_up_to_the_cap_and_the_rest_counted():
     text = results_mod.problems_text(ps)
     assert len(text.splitlines()) == results_mod.MAX_PROBLEMS + 1
     assert text.splitlines()[-1] == "... and 2 more problem(s)"
+    assert results_mod.problems_text(ps[: results_mod.MAX_PROBLEMS + 1]).splitlines()[-1] == "... and 1 more problem(s)"
     # a caller that kept only the first 100 says how many it dropped
     capped = results_mod.problems_text(ps[: results_mod.MAX_PROBLEMS], more=4).splitlines()
     assert len(capped) == results_mod.MAX_PROBLEMS + 1 and capped[-1] == "... and 4 more problem(s)"
