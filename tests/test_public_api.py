@@ -21,3 +21,19 @@ def test_the_audit_package_exports_every_name_it_gathers_from_its_modules():
     public = {n for n, v in vars(engine.audit).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)}
     assert sorted(engine.audit.__all__) == sorted(public)
     assert all(getattr(engine.audit, n) is not None for n in engine.audit.__all__)
+
+
+def test_each_name_is_loaded_from_its_module_on_first_use_and_kept(monkeypatch):
+    import importlib
+
+    for name, where in engine._WHERE.items():
+        monkeypatch.delitem(vars(engine), name, raising=False)  # as if never used in this process
+        real = getattr(importlib.import_module(f"engine.{where}"), name)
+        assert getattr(engine, name) is real
+        assert vars(engine)[name] is real  # kept: the next look-up is a plain attribute
+    try:
+        engine.no_such_name  # noqa: B018
+    except AttributeError as exc:
+        assert str(exc) == "module 'engine' has no attribute 'no_such_name'"
+    else:
+        raise AssertionError("an unknown name must be an AttributeError")
