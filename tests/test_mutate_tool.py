@@ -137,15 +137,20 @@ def test_a_module_constant_runs_the_tests_whose_own_code_names_it(selector):
         "from engine import mod\n\n\ndef test_limit_is_the_documented_one():\n    assert mod.LIMIT == 5\n\n\n"
         "def test_small():\n    assert mod.small(1)\n"
     )
+    (tests / "test_params.py").write_text(
+        "import pytest\nfrom engine import mod\n\n\n@pytest.mark.parametrize('limit', [mod.LIMIT])\n"
+        "def test_given(limit):\n    assert limit\n"
+    )
     (tests / "test_elsewhere.py").write_text("LIMIT = 3\n\n\ndef test_own_limit():\n    assert LIMIT == 3\n")
     selector.ids += ["tests/test_mod.py::test_limit_is_the_documented_one", "tests/test_mod.py::test_small",
-                     "tests/test_elsewhere.py::test_own_limit"]
-    selector.durations += [0.05, 0.05, 0.05]
+                     "tests/test_elsewhere.py::test_own_limit",
+                     "tests/test_params.py::test_given[5]"]
+    selector.durations += [0.05, 0.05, 0.05, 0.06]
     selector.__init__({"ids": selector.ids, "durations": selector.durations,
                        "lines": {f: {str(k): v for k, v in per.items()} for f, per in selector.lines.items()}},
                       root=selector.root)
     got = selector.select(_mutant(1, "const"))
-    assert got[0] == "tests/test_mod.py::test_limit_is_the_documented_one"
+    assert got[:2] == ["tests/test_mod.py::test_limit_is_the_documented_one", "tests/test_params.py::test_given[5]"]
     assert "tests/test_mod.py::test_small" not in got and "tests/test_elsewhere.py::test_own_limit" not in got
     # a mutant in a function body is judged by coverage alone
     assert selector.select(_mutant(6, "cmp")) == ["t::fast_small", "t::slow_small"]

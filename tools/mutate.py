@@ -630,7 +630,8 @@ class Selector:
         return out
 
     def tests(self) -> list[tuple[str, str, list[tuple[str, int, int]]]]:
-        """Each test file: (its path, its text, its test functions with their first and last line)."""
+        """Each test file: (its path, its text, its test functions with their first line, decorators
+        included (a parametrize list), and their last)."""
         if self._tests is None:
             self._tests = []
             for path in test_files(self.root):
@@ -639,7 +640,8 @@ class Selector:
                     tree = ast.parse(text)
                 except SyntaxError:
                     continue
-                funcs = [(n.name, n.lineno, n.end_lineno or n.lineno) for n in ast.walk(tree)
+                funcs = [(n.name, min([n.lineno, *(d.lineno for d in n.decorator_list)]), n.end_lineno or n.lineno)
+                         for n in ast.walk(tree)
                          if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")]
                 self._tests.append((_rel(path, self.root), text, funcs))
         return self._tests
