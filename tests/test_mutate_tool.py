@@ -156,6 +156,20 @@ def test_a_module_constant_runs_the_tests_whose_own_code_names_it(selector):
     assert selector.select(_mutant(6, "cmp")) == ["t::fast_small", "t::slow_small"]
 
 
+def test_a_packages_all_runs_the_tests_that_name_it_and_the_package(tmp_path):
+    (tmp_path / "engine" / "pkg").mkdir(parents=True)
+    init = '__all__ = [\n    "a",\n    "b",\n]\n'
+    (tmp_path / "engine" / "pkg" / "__init__.py").write_text(init)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_api.py").write_text(
+        "from engine import pkg\n\n\ndef test_exports():\n    assert pkg.__all__ == ['a', 'b']\n")
+    (tmp_path / "tests" / "test_other.py").write_text("def test_all():\n    assert __all__\n")
+    sel = mutate.Selector({"ids": ["tests/test_api.py::test_exports", "tests/test_other.py::test_all"],
+                           "durations": [0.1, 0.1], "lines": {}}, root=tmp_path)
+    m = next(m for m, _ in mutate.mutants_of(Path("engine/pkg/__init__.py"), init) if m.kind == "member")
+    assert sel.select(m) == ["tests/test_api.py::test_exports"]
+
+
 def test_a_default_value_runs_the_tests_of_its_function(selector):
     m = next(m for m, _ in mutate.mutants_of(Path("engine/mod.py"), MOD.replace('sep=","', "sep=3")) if m.line == 17)
     assert not m.where.in_body

@@ -647,13 +647,15 @@ class Selector:
         return self._tests
 
     def _tests_naming(self, rel: str, names: tuple[str, ...]) -> set[int]:
-        """The tests whose own code names a constant of `rel` (an ALL_CAPS name), in a test file that
-        names the module: a test can read a constant without running a line of engine/ that does
-        (compare.FORMATS held equal to the command line's own list, say)."""
-        consts = [n for n in names if len(n) > 1 and n.isupper()]
+        """The tests whose own code names a constant of `rel` (an ALL_CAPS name, or `__all__`), in a
+        test file that names the module (a package by its own name): a test can read a constant
+        without running a line of engine/ that does (compare.FORMATS held equal to the command
+        line's own list, say; a package's `__all__` held equal to what it exports)."""
+        consts = [n for n in names if len(n) > 1 and (n.isupper() or n == "__all__")]
         if not consts:
             return set()
-        stem = re.compile(rf"\b{re.escape(Path(rel).stem)}\b")
+        module = Path(rel).parent.name if Path(rel).stem == "__init__" else Path(rel).stem  # a package by its name
+        stem = re.compile(rf"\b{re.escape(module)}\b")
         word = re.compile("|".join(rf"\b{re.escape(n)}\b" for n in consts))
         out: set[int] = set()
         for path, text, funcs in self.tests():
