@@ -168,6 +168,10 @@ def test_a_packages_all_runs_the_tests_that_name_it_and_the_package(tmp_path):
                            "durations": [0.1, 0.1], "lines": {}}, root=tmp_path)
     m = next(m for m, _ in mutate.mutants_of(Path("engine/pkg/__init__.py"), init) if m.kind == "member")
     assert sel.select(m) == ["tests/test_api.py::test_exports"]
+    # a test that runs no line of engine/ (the package was imported before it ran) is in no map:
+    # it is selected by its node id all the same
+    sel = mutate.Selector({"ids": ["tests/test_other.py::test_all"], "durations": [0.1], "lines": {}}, root=tmp_path)
+    assert sel.select(m) == ["tests/test_api.py::test_exports"]
 
 
 def test_a_default_value_runs_the_tests_of_its_function(selector):

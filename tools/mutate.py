@@ -664,7 +664,11 @@ class Selector:
             lines = text.splitlines()
             for name, a, b in funcs:
                 if any(word.search(line) for line in lines[a - 1 : b]):
-                    out.update(self._by_test.get((path, name), ()))
+                    if (path, name) not in self._by_test:  # it ran no line of engine/: not in the map
+                        self.ids.append(f"{path}::{name}")  # (every parametrisation of it)
+                        self.durations.append(0.0)
+                        self._by_test[(path, name)] = [len(self.ids) - 1]
+                    out.update(self._by_test[(path, name)])
         return out
 
     def select(self, m: Mutant) -> list[str]:
