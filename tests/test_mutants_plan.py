@@ -1,0 +1,215 @@
+"""Plans (engine.core.plan) as a person reads them: the records planned for a mean, a level short
+of an aspect's or the window's records, a plan that cannot be proved, and the ids and titles a plan
+gives; each test pins what a slip there would change. Written against the survivors of a mutation
+run (docs/development.md).
+
+The packets are fictional candidates entering the ladder at associate-pm (target as of their
+period's end); the rule packs are the bundled rules copied to tmp_path with associate-pm.yaml
+edited as data.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from engine.base.loader import Document
+from engine.book.rules import load_rules
+from engine.core import plan as P
+from engine.core.evaluator import Evaluator
+from engine.core.evidence import check_document
+from engine.core.verdict import READY
+
+END = "2026-02-28"
+
+# Odalys Brackenridge, external candidate for associate-pm. With the bundled rules she meets
+# writes-stories (ev-02), learns-the-product (ev-03), guided-research (ev-01) and
+# works-with-makers (ev-04: a cross-functional colleague rating 3); curiosity-noticed (a rating of
+# 4 or more with a curiosity theme) is open.
+BASE = {
+    "schema_version": 1,
+    "candidate": {"id": "cand-ext-9001", "name": "Odalys Brackenridge", "current_level": "external",
+                  "target_level": "associate-pm"},
+    "period": {"start": "2025-03-01", "end": END},
+    "evidence": [
+        {"id": "ev-01", "type": "discovery", "date": "2025-04-22", "title": "Interviews with ferry passengers",
+         "method": "user-interviews", "role": "led", "scope": "product-area", "participants": 9,
+         "finding": "validated"},
+        {"id": "ev-02", "type": "artifact", "date": "2025-08-04", "title": "PRD for timetable alerts",
+         "kind": "prd", "role": "led", "scope": "feature", "audience": "cross-functional"},
+        {"id": "ev-03", "type": "learning", "date": "2025-12-02", "title": "How harbour booking systems work",
+         "area": "domain", "form": "deep-dive"},
+        {"id": "ev-04", "type": "stakeholder_feedback", "date": "2026-01-20",
+         "from": {"id": "ref-6101", "relationship": "cross-functional"}, "rating": 3},
+        {"id": "ev-05", "type": "stakeholder_feedback", "date": "2026-01-27",
+         "from": {"id": "ref-6102", "relationship": "peer"}, "rating": 2},
+    ],
+}
+
+
+def _pack(tmp_path, edit) -> Evaluator:
+    """An evaluator of the bundled rules with associate-pm.yaml edited (as data) by `edit`."""
+    d = tmp_path / "pack"
+    shutil.copytree(ROOT / "rules", d / "rules")
+    shutil.copytree(ROOT / "schemas", d / "schemas")
+    f = d / "rules" / "associate-pm.yaml"
+    data = yaml.safe_load(f.read_text(encoding="utf-8"))
+    edit(data)
+    f.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return Evaluator(load_rules(d / "rules"))
+
+
+def _criterion(data: dict, cid: str) -> dict:
+    return next(c for c in data["criteria"] if c["id"] == f"associate-pm.{cid}")
+
+
+def _packet(ev: Evaluator, evidence=None, drop=(), **period):
+    data = copy.deepcopy(BASE)
+    data["evidence"] = [e for e in data["evidence"] if e["id"] not in drop] + list(evidence or [])
+    data["period"].update(period)
+    return check_document(Document("p.json", data, json.dumps(data), "json"), ev.book)
+
+
+def _plan(ev: Evaluator, packet, firings: list | None = None):
+    """make_plan for the packet's verdict; `firings` collects one entry per engine firing."""
+    v = ev.evaluate(packet)
+    assert v.verdict != READY
+    if firings is not None:
+        status = ev.status
+        ev.status = lambda p: firings.append(1) or status(p)  # (this evaluator only: a fresh one per test)
+    return P.make_plan(ev, packet, v)
+
+
+def _brief(records) -> list[tuple]:
+    """(id, type, title) of each planned record."""
+    return [(r["id"], r["type"], r["title"]) for r in records]
+
+
+# -- a mean lifted to its threshold (plan._leaf_needs) ------------------------------------------
+CURIOSITY = "Planned: A manager or peer has seen curiosity and follow-through in action"
+
+
+def _mean(tmp_path, **mean) -> Evaluator:
+    """curiosity-noticed as the mean rating of the feedback (ev-04 rates 3, ev-05 rates 2)."""
+    where = mean.pop("where", None)
+
+    def edit(d):
+        cond = {"evidence": "stakeholder_feedback", "mean": {"field": "rating", **mean}}
+        if where:
+            cond["where"] = where
+        _criterion(d, "curiosity-noticed")["condition"] = cond
+
+    return _pack(tmp_path, edit)
+
+
+def test_a_mean_is_lifted_with_top_ratings_until_it_reaches_gte_exactly(tmp_path):
+    """(3 + 2 + 5k) / (2 + k) ≥ 4 first holds at k = 3, exactly 4: three records rated 5, each
+    from a new person."""
+    ev = _mean(tmp_path, gte=4, min_records=2)
+    recs, note = _plan(ev, _packet(ev))
+    assert note is None
+    assert recs == [
+        {"id": f"plan-0{i}", "type": "stakeholder_feedback", "date": END,
+         "title": CURIOSITY + ("" if i == 1 else f" ({i})"), "rating": 5,
+         "from": {"id": f"plan-person-0{i}", "relationship": "manager"}, "planned": True}
+        for i in (1, 2, 3)
+    ]
+
+
+def test_a_mean_that_must_exceed_gt_takes_one_more_record_than_reaching_it(tmp_path):
+    """gt 4: three records make the mean exactly 4, which is not more than 4; four make 25/6."""
+    ev = _mean(tmp_path, gt=4, min_records=2)
+    recs, note = _plan(ev, _packet(ev))
+    assert note is None and [r["rating"] for r in recs] == [5, 5, 5, 5]
+
+
+def test_a_mean_already_high_enough_is_topped_up_to_exactly_min_records(tmp_path):
+    """The mean 2.5 already passes gte 2; min_records 6 asks for four more records, not five."""
+    ev = _mean(tmp_path, gte=2, min_records=6)
+    recs, note = _plan(ev, _packet(ev))
+    assert note is None and [r["rating"] for r in recs] == [5, 5, 5, 5]
+
+
+def test_a_mean_is_lifted_with_the_highest_value_its_where_allows(tmp_path):
+    """where rating < 5: the planned ratings are 4 (the highest integer below 5), and
+    (3 + 2 + 4k) / (2 + k) ≥ 3.5 first holds at k = 4, exactly 3.5."""
+    ev = _mean(tmp_path, gte=3.5, min_records=2, where={"rating": {"lt": 5}})
+    recs, note = _plan(ev, _packet(ev))
+    assert note is None and [r["rating"] for r in recs] == [4, 4, 4, 4]
+
+
+def test_a_mean_needing_exactly_mean_bound_records_is_planned(tmp_path):
+    """MEAN_BOUND (40) is how many records a plan may add to lift a mean: (5 + 5k) / (2 + k)
+    reaches 4.88 at k = 40 (4.8809...), not at 39 (4.8780...)."""
+    assert P.MEAN_BOUND == 40
+    ev = _mean(tmp_path, gte=4.88, min_records=2)
+    recs, note = _plan(ev, _packet(ev))
+    assert note is None and len(recs) == 40 and {r["rating"] for r in recs} == {5}
+
+
+def test_a_mean_needing_one_more_than_mean_bound_gets_no_plan_and_says_why(tmp_path):
+    """4.881 needs 41 records (4.8837...): no plan, and the note names the mean and the bound."""
+    ev = _mean(tmp_path, gte=4.881, min_records=2)
+    assert _plan(ev, _packet(ev)) == (
+        None,
+        "required criterion associate-pm.curiosity-noticed cannot be met by added evidence: "
+        "the mean rating cannot reach its threshold within 40 records",
+    )
+
+
+def test_a_mean_whose_where_excludes_a_value_still_plans_records_carrying_the_field(tmp_path):
+    """where rating ≠ 1 (an absent rating would satisfy it): each planned record must carry its
+    rating all the same, for the mean to count it."""
+    ev = _mean(tmp_path, gte=4, min_records=2, where={"rating": {"ne": 1}})
+    recs, note = _plan(ev, _packet(ev))
+    assert note is None and [r["rating"] for r in recs] == [5, 5, 5]
+
+
+def test_a_mean_over_a_field_without_a_small_scale_is_lifted_with_its_maximum(tmp_path):
+    """A mean over participants (ev-01 has 9) is lifted by one record with the schema's maximum,
+    not by its minimum (0), which could never lift it."""
+    def edit(d):
+        _criterion(d, "curiosity-noticed")["condition"] = {
+            "evidence": "discovery", "mean": {"field": "participants", "gte": 20, "min_records": 2}}
+
+    ev = _pack(tmp_path, edit)
+    recs, note = _plan(ev, _packet(ev))
+    assert note is None and [(r["type"], r["participants"]) for r in recs] == [("discovery", 10_000_000)]
+
+
+def test_a_mean_already_met_inside_all_of_adds_nothing(tmp_path):
+    """all_of [the mean rating ≥ 2 over 2 records (met: 2.5), a technical learning record]: the
+    plan is the learning record alone."""
+    def edit(d):
+        _criterion(d, "curiosity-noticed")["condition"] = {"all_of": [
+            {"evidence": "stakeholder_feedback", "mean": {"field": "rating", "gte": 2, "min_records": 2}},
+            {"evidence": "learning", "where": {"area": {"in": ["technical"]}}},
+        ]}
+
+    ev = _pack(tmp_path, edit)
+    recs, note = _plan(ev, _packet(ev))
+    assert note is None and [(r["type"], r.get("area")) for r in recs] == [("learning", "technical")]
+
+
+@pytest.mark.parametrize("extra, fits", [(21, True), (22, False)])
+def test_a_plan_of_exactly_max_records_is_given_and_one_more_is_not(tmp_path, extra, fits):
+    """MAX_RECORDS (60): 39 feedback records for a mean (min_records 41; the mean itself already
+    passes) and `extra` learning records for learns-the-product (min_count extra + 1)."""
+    assert P.MAX_RECORDS == 60
+
+    def edit(d):
+        _criterion(d, "curiosity-noticed")["condition"] = {
+            "evidence": "stakeholder_feedback", "mean": {"field": "rating", "gte": 2, "min_records": 41}}
+        _criterion(d, "learns-the-product")["condition"]["min_count"] = extra + 1
+
+    ev = _pack(tmp_path, edit)
+    recs, note = _plan(ev, _packet(ev))
+    if fits:
+        assert note is None
+        assert [r["type"] for r in recs] == ["learning"] * 21 + ["stakeholder_feedback"] * 39
+    else:
+        assert (recs, note) == (None, "more than 60 records would be needed")
