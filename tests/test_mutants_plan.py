@@ -213,3 +213,53 @@ def test_a_plan_of_exactly_max_records_is_given_and_one_more_is_not(tmp_path, ex
         assert [r["type"] for r in recs] == ["learning"] * 21 + ["stakeholder_feedback"] * 39
     else:
         assert (recs, note) == (None, "more than 60 records would be needed")
+
+
+# -- a level short of an aspect's supporting criteria (plan._round, _Reading.covers) -----------
+CURIOUS = {"id": "ev-06", "type": "stakeholder_feedback", "date": "2026-02-02",
+           "from": {"id": "ref-6103", "relationship": "manager"}, "rating": 4, "themes": ["technical-curiosity"]}
+SHIPPED = {"id": "ev-07", "type": "shipped_outcome", "date": "2025-11-03", "title": "Live departure boards",
+           "role": "contributed", "scope": "feature"}
+
+
+def _delivery(d, needed=2):
+    """Two delivery criteria must be met: supports-delivery and a new one, a PRD written for
+    executives (which writes-stories would take too); a documentation criterion asks for user
+    stories."""
+    d["policy"]["min_supporting_per_aspect"] = {"delivery": needed}
+    d["criteria"].append({
+        "id": "associate-pm.prd-for-executives", "title": "Has written a PRD executives read",
+        "source": "Level 1 · Core responsibilities", "required": False, "aspect": "delivery",
+        "condition": {"evidence": "artifact", "where": {"kind": {"in": ["prd"]}, "audience": {"in": ["executive"]}}},
+    })
+    d["criteria"].append({  # another aspect's: the user stories planned for writes-stories would meet it
+        "id": "associate-pm.user-stories", "title": "Has written user stories",
+        "source": "Level 1 · Core responsibilities", "required": False, "aspect": "documentation",
+        "condition": {"evidence": "artifact", "where": {"kind": {"in": ["user-stories"]}}},
+    })
+
+
+def test_a_level_short_of_an_aspect_gets_one_record_closing_it_and_the_open_required_criterion(tmp_path):
+    """writes-stories (required) is open (ev-02 left out) and delivery has 1 of its 2 criteria
+    (ev-07). The planner first plans user stories for writes-stories, then the PRD for executives;
+    the PRD closes writes-stories too, so the stories are left out: one record, proved by one
+    firing (the user stories would meet another aspect's criterion, not delivery's)."""
+    ev = _pack(tmp_path, _delivery)
+    firings: list = []
+    recs, note = _plan(ev, _packet(ev, [CURIOUS, SHIPPED], drop={"ev-02"}), firings)
+    assert note is None
+    assert recs == [{"id": "plan-01", "type": "artifact", "date": END, "title": "Planned: Has written a PRD executives read",
+                     "kind": "prd", "audience": "executive", "planned": True}]
+    assert len(firings) == 1
+
+
+def test_an_aspect_whose_open_criterion_cannot_be_met_gets_no_plan_and_says_why(tmp_path):
+    """The PRD for executives asks for a kind that is prd and not prd: delivery's one open
+    criterion cannot be met, so no plan, and the note says which criteria fell short."""
+    def edit(d):
+        _delivery(d)
+        _criterion(d, "prd-for-executives")["condition"]["where"]["kind"] = {"in": ["prd"], "ne": "prd"}
+
+    ev = _pack(tmp_path, edit)
+    recs, note = _plan(ev, _packet(ev, [CURIOUS, SHIPPED], drop={"ev-02"}))
+    assert (recs, note) == (None, "associate-pm's delivery criteria: 1 needed, only 0 can be met by added evidence")
