@@ -51,12 +51,12 @@ BASE = {
 }
 
 
-def _pack(tmp_path, edit) -> Evaluator:
-    """An evaluator of the bundled rules with associate-pm.yaml edited (as data) by `edit`."""
+def _pack(tmp_path, edit, level: str = "associate-pm") -> Evaluator:
+    """An evaluator of the bundled rules with LEVEL.yaml edited (as data) by `edit`."""
     d = tmp_path / "pack"
     shutil.copytree(ROOT / "rules", d / "rules")
     shutil.copytree(ROOT / "schemas", d / "schemas")
-    f = d / "rules" / "associate-pm.yaml"
+    f = d / "rules" / f"{level}.yaml"
     data = yaml.safe_load(f.read_text(encoding="utf-8"))
     edit(data)
     f.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -64,7 +64,7 @@ def _pack(tmp_path, edit) -> Evaluator:
 
 
 def _criterion(data: dict, cid: str) -> dict:
-    return next(c for c in data["criteria"] if c["id"] == f"associate-pm.{cid}")
+    return next(c for c in data["criteria"] if c["id"] == f"{data['level']}.{cid}")
 
 
 def _packet(ev: Evaluator, evidence=None, drop=(), **period):
@@ -263,3 +263,38 @@ def test_an_aspect_whose_open_criterion_cannot_be_met_gets_no_plan_and_says_why(
     ev = _pack(tmp_path, edit)
     recs, note = _plan(ev, _packet(ev, [CURIOUS, SHIPPED], drop={"ev-02"}))
     assert (recs, note) == (None, "associate-pm's delivery criteria: 1 needed, only 0 can be met by added evidence")
+
+
+# -- what a planned record holds (plan._Synth) --------------------------------------------------
+def _required(tmp_path, cond: dict, level: str = "associate-pm") -> Evaluator:
+    """The level with one more required criterion, `cond`."""
+    def edit(d):
+        d["criteria"].append({"id": f"{level}.extra", "title": "Extra", "source": "Level 1 · Core responsibilities",
+                              "required": True, "aspect": "extra", "condition": cond})
+
+    return _pack(tmp_path, edit, level)
+
+
+def _one(ev, packet=None) -> dict:
+    """The plan's one record for the extra criterion (curiosity-noticed met by ev-06)."""
+    recs, note = _plan(ev, packet or _packet(ev, [CURIOUS]))
+    assert note is None and len(recs) == 1, (recs, note)
+    return {k: v for k, v in recs[0].items() if k not in ("id", "date", "title", "planned")}
+
+
+def test_a_field_that_must_not_be_given_is_left_out(tmp_path):
+    ev = _required(tmp_path, {"evidence": "learning", "where": {"area": {"in": ["technical"]}, "form": {"exists": False}}})
+    assert _one(ev) == {"type": "learning", "area": "technical"}
+
+
+@pytest.mark.parametrize("pred, want", [({"gt": 50}, 51), ({"gte": 50}, 50), ({"lt": 5}, 0), ({"gt": 50, "lt": 52}, 51)])
+def test_a_number_without_a_small_scale_is_the_least_that_satisfies(tmp_path, pred, want):
+    """participants (0 to 10,000,000; ev-01 has 9): the least value satisfying the bounds, strict
+    ones by a step."""
+    ev = _required(tmp_path, {"evidence": "discovery", "where": {"participants": pred}})
+    assert _one(ev)["participants"] == want
+
+
+def test_a_list_that_must_be_given_holds_its_first_allowed_value(tmp_path):
+    ev = _required(tmp_path, {"evidence": "learning", "where": {"themes": {"exists": True}}})
+    assert _one(ev) == {"type": "learning", "area": "technical", "themes": ["documentation"]}
