@@ -298,3 +298,45 @@ def test_a_number_without_a_small_scale_is_the_least_that_satisfies(tmp_path, pr
 def test_a_list_that_must_be_given_holds_its_first_allowed_value(tmp_path):
     ev = _required(tmp_path, {"evidence": "learning", "where": {"themes": {"exists": True}}})
     assert _one(ev) == {"type": "learning", "area": "technical", "themes": ["documentation"]}
+
+
+def test_a_metric_field_an_absent_value_satisfies_is_left_out_of_the_item(tmp_path):
+    """any_item metrics where improved and kind ≠ quality: the planned metric moves up (baseline
+    to twice it) and gives no kind, which satisfies ≠ quality already."""
+    ev = _required(tmp_path, {"evidence": "shipped_outcome", "any_item": {
+        "field": "metrics", "where": {"improved": True, "kind": {"ne": "quality"}}}})
+    rec = _one(ev)
+    assert rec["metrics"] == [{"baseline": 101, "result": 202, "higher_is_better": True}]
+
+
+# Linnea Quillfeather, associate PM, ready for mid-pm with the bundled rules (fixture).
+LINNEA = ROOT / "fixtures" / "linnea-quillfeather-apm-to-mid-ready.yaml"
+
+
+def _linnea(ev: Evaluator):
+    from engine.base.loader import load_file
+
+    return check_document(load_file(LINNEA), ev.book)
+
+
+def test_a_list_of_levels_that_must_be_given_names_the_lowest_level_below_the_target(tmp_path):
+    ev = _required(tmp_path, {"evidence": "people_leadership", "where": {"levels": {"exists": True}}}, "mid-pm")
+    assert _one(ev, _linnea(ev))["levels"] == ["associate-pm"]
+
+
+def test_records_that_would_raise_an_integrity_warning_are_no_plan_and_the_note_quotes_it(tmp_path):
+    """8 reports is far above associate-pm (the ladder's plausibility policy: at most 7)."""
+    ev = _required(tmp_path, {"evidence": "people_leadership", "where": {"reports": {"gte": 8}}}, "mid-pm")
+    assert _plan(ev, _linnea(ev)) == (None, "the records that would close the gaps raise an integrity warning: "
+                                      "8 people reporting is far above associate-pm (policy: at most 7): check the record")
+
+
+def test_records_that_would_not_make_a_valid_packet_are_no_plan_and_the_note_names_three_problems(tmp_path):
+    """A pack that asks for four learning records confirmed by emp-1187, its head of learning,
+    say: for emp-1187's own packet (Linnea's) every planned record would be verified by the
+    candidate, which no packet may hold. The note quotes the first three of the four problems."""
+    ev = _required(tmp_path, {"evidence": "learning", "where": {"verified_by": {"eq": "emp-1187"}},
+                              "min_count": 4}, "mid-pm")
+    problem = "a record cannot be verified by the candidate; name who confirms it"
+    assert _plan(ev, _linnea(ev)) == (
+        None, "the records that would close the gaps do not make a valid packet: " + "; ".join([problem] * 3))
