@@ -340,3 +340,46 @@ def test_records_that_would_not_make_a_valid_packet_are_no_plan_and_the_note_nam
     problem = "a record cannot be verified by the candidate; name who confirms it"
     assert _plan(ev, _linnea(ev)) == (
         None, "the records that would close the gaps do not make a valid packet: " + "; ".join([problem] * 3))
+
+
+# -- the fallback minimiser (plan._minimise): drop each record whose removal still gives ready --
+NEEDED = {"id": "plan-02", "type": "stakeholder_feedback", "date": END, "title": "Planned: curiosity seen",
+          "from": {"id": "plan-person-01", "relationship": "manager"}, "rating": 5, "themes": ["initiative"]}
+
+
+def _spare(n: int) -> dict:
+    return {"id": f"plan-0{n}", "type": "learning", "date": END, "title": f"Planned: spare {n}", "area": "craft"}
+
+
+def _minimised(plan: list[dict], ev: Evaluator | None = None):
+    """_minimise over a proved plan for Odalys (bundled rules: only curiosity-noticed is open,
+    which NEEDED closes); the firings it made."""
+    ev = ev or Evaluator(load_rules())
+    packet = _packet(ev)
+    combined = P._with(packet, plan, ev.book)
+    assert ev.status(combined) == READY
+    firings: list = []
+    status = ev.status
+    ev.status = lambda p: firings.append(1) or status(p)
+    return P._minimise(ev, packet, combined, copy.deepcopy(plan)), len(firings)
+
+
+def test_the_fallback_keeps_a_one_record_plan_without_firing():
+    """Without its one record the packet is the one found not ready: nothing to fire."""
+    assert _minimised([dict(NEEDED, id="plan-01")]) == ([dict(NEEDED, id="plan-01")], 0)
+
+
+@pytest.mark.parametrize("order", [(1, "n"), ("n", 1), (1, "n", 3), (1, 3, "n"), ("n", 1, 3)])
+def test_the_fallback_drops_every_record_not_needed_and_numbers_the_rest_again(order):
+    """Whatever the order, only the needed record is left, numbered plan-01 and proved: one
+    firing per record tried, and one for the proof."""
+    plan = [NEEDED if x == "n" else _spare(x) for x in order]
+    assert _minimised(plan) == ([dict(NEEDED, id="plan-01")], len(plan) + 1)
+
+
+def test_the_fallback_keeps_a_plan_with_nothing_to_drop_as_it_is_without_proving_it_again(tmp_path):
+    """Two records both needed (the spare one for a level asking for 7 recent records; Odalys
+    has 5): one firing per record tried, none to prove the same plan again."""
+    ev = _pack(tmp_path, lambda d: d["policy"]["sufficient_evidence"].update(min_records=7))
+    plan = [_spare(1), NEEDED]
+    assert _minimised(plan, ev) == ([_spare(1), NEEDED], 2)
