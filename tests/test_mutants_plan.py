@@ -383,3 +383,42 @@ def test_the_fallback_keeps_a_plan_with_nothing_to_drop_as_it_is_without_proving
     ev = _pack(tmp_path, lambda d: d["policy"]["sufficient_evidence"].update(min_records=7))
     plan = [_spare(1), NEEDED]
     assert _minimised(plan, ev) == ([_spare(1), NEEDED], 2)
+
+
+# -- merging, ids, and what make_plan always returns ----------------------------------------------
+def test_two_feedback_records_from_the_same_kind_of_person_are_merged_into_one(tmp_path):
+    """curiosity-noticed and a required collaboration feedback: one record says both (their
+    givers differ only in the invented id)."""
+    ev = _required(tmp_path, {"evidence": "stakeholder_feedback", "where": {"themes": {"contains": "collaboration"}}})
+    recs, note = _plan(ev, _packet(ev))
+    assert note is None
+    assert [{k: v for k, v in r.items() if k not in ("title", "date")} for r in recs] == [
+        {"id": "plan-01", "type": "stakeholder_feedback", "themes": ["technical-curiosity", "collaboration"],
+         "rating": 5, "from": {"id": "plan-person-01", "relationship": "manager"}, "planned": True}]
+
+
+def test_plan_ids_skip_only_the_ids_the_packet_uses(tmp_path):
+    """Odalys's ev-05 is called plan-01: the plan's record is plan-02."""
+    ev = Evaluator(load_rules())
+    data = copy.deepcopy(BASE)
+    data["evidence"][4]["id"] = "plan-01"
+    packet = check_document(Document("p.json", data, json.dumps(data), "json"), ev.book)
+    recs, note = _plan(ev, packet)
+    assert note is None and [r["id"] for r in recs] == ["plan-02"]
+
+
+def test_a_ready_verdict_has_the_empty_plan():
+    ev = Evaluator(load_rules())
+    packet = _packet(ev, [CURIOUS])
+    v = ev.evaluate(packet)
+    assert v.verdict == READY and P.make_plan(ev, packet, v) == ([], None)
+
+
+def test_an_error_while_planning_is_a_note_not_an_exception(monkeypatch):
+    ev = Evaluator(load_rules())
+
+    def broken(*a, **k):
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(P, "_round", broken)
+    assert _plan(ev, _packet(ev)) == (None, "internal error (ZeroDivisionError) while planning; please report it")
