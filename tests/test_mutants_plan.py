@@ -10,6 +10,7 @@ edited as data.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import shutil
 
@@ -422,3 +423,17 @@ def test_an_error_while_planning_is_a_note_not_an_exception(monkeypatch):
 
     monkeypatch.setattr(P, "_round", broken)
     assert _plan(ev, _packet(ev)) == (None, "internal error (ZeroDivisionError) while planning; please report it")
+
+
+@pytest.mark.parametrize("of_days, ages", [(90, [90, 180]), (30, [0, 30])])
+def test_regular_records_are_planned_in_the_latest_empty_periods(tmp_path, of_days, ages):
+    """learns-the-product in 3 of the last 4 periods of `of_days` days; ev-03 (88 days old) is in
+    period 0 of 90 days, or period 2 of 30: the plan fills the latest empty ones."""
+    def edit(d):
+        _criterion(d, "learns-the-product")["condition"]["regularly"] = {
+            "of_days": of_days, "periods": 4, "min_periods": 3}
+
+    ev = _pack(tmp_path, edit)
+    recs, note = _plan(ev, _packet(ev, [CURIOUS]))
+    end = dt.date.fromisoformat(END)
+    assert note is None and [(end - dt.date.fromisoformat(r["date"])).days for r in recs] == ages
