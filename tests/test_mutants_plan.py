@@ -437,3 +437,14 @@ def test_regular_records_are_planned_in_the_latest_empty_periods(tmp_path, of_da
     recs, note = _plan(ev, _packet(ev, [CURIOUS]))
     end = dt.date.fromisoformat(END)
     assert note is None and [(end - dt.date.fromisoformat(r["date"])).days for r in recs] == ages
+
+
+def test_a_record_without_the_distinct_field_brings_no_value_of_it(tmp_path):
+    """learns-the-product in 2 different forms: ev-03 is a deep-dive and ev-08 gives no form, so
+    one more is planned, in the first form not seen yet."""
+    ev = _pack(tmp_path, lambda d: _criterion(d, "learns-the-product")["condition"].update(
+        distinct={"field": "form", "min": 2}))
+    formless = {"id": "ev-08", "type": "learning", "date": "2026-01-05", "title": "Ferry engine basics",
+                "area": "technical"}
+    recs, note = _plan(ev, _packet(ev, [CURIOUS, formless]))
+    assert note is None and [(r["type"], r["area"], r["form"]) for r in recs] == [("learning", "technical", "course")]
