@@ -141,3 +141,13 @@ def test_a_period_more_than_a_year_old_is_warned_with_its_age(days, gap):
     else:
         assert w.message.startswith(f"the period for cycle c00 ended on 2025-01-01, {gap} before the day of the run")
         assert w.severity == "warning"
+
+
+@pytest.mark.parametrize(("days", "gap"), [(40, "40 day(s)"), (364, "364 day(s)"), (365, "1 year(s) and 0 day(s)"),
+                                           (729, "1 year(s) and 364 day(s)"), (730, "2 year(s) and 0 day(s)")])
+def test_under_a_shorter_stale_policy_the_age_is_told_in_days_below_a_year(monkeypatch, days, gap):
+    # STALE_DAYS is policy: a pack that warns after 30 days tells a younger age in days
+    monkeypatch.setattr(cycles, "STALE_DAYS", 30)
+    end = D(2025, 1, 1)
+    w = cycles.stale_warning(_doc("c00", "2025-01-01"), end, end + dt.timedelta(days=days))
+    assert w.message.startswith(f"the period for cycle c00 ended on 2025-01-01, {gap} before the day of the run")
