@@ -448,3 +448,23 @@ def test_a_record_without_the_distinct_field_brings_no_value_of_it(tmp_path):
                 "area": "technical"}
     recs, note = _plan(ev, _packet(ev, [CURIOUS, formless]))
     assert note is None and [(r["type"], r["area"], r["form"]) for r in recs] == [("learning", "technical", "course")]
+
+
+# -- titles of records left out are given back (plan._release) ----------------------------------
+TWO = {"evidence": "learning", "where": {"form": {"in": ["course"]}}, "min_count": 2}  # two records
+ONE = {"evidence": "artifact", "where": {"kind": {"in": ["spec"]}}}  # one record (Odalys has no spec)
+LEAF = {"evidence": "learning", "where": {"form": {"in": ["shadowing"]}}}
+
+
+@pytest.mark.parametrize("choice", [
+    {"any_of": [TWO, ONE]}, {"any_of": [ONE, TWO]}, {"at_least": 1, "of": [TWO, ONE]}, {"at_least": 1, "of": [ONE, TWO]}])
+def test_the_titles_of_records_left_out_are_given_back_to_the_next_record(tmp_path, choice):
+    """all_of [one of (two courses, one spec), a shadowing]: the spec is cheaper, so the two
+    courses' titles are given back whichever alternative comes first, and the shadowing takes the
+    first one again."""
+    ev = _required(tmp_path, {"all_of": [choice, LEAF]})
+    recs, note = _plan(ev, _packet(ev, [CURIOUS]))
+    assert note is None
+    assert [(r["id"], r["type"], r["title"], r.get("kind"), r.get("form")) for r in recs] == [
+        ("plan-01", "artifact", "Planned: Extra", "spec", None),
+        ("plan-02", "learning", "Planned: Extra", None, "shadowing")]
