@@ -468,3 +468,37 @@ def test_the_titles_of_records_left_out_are_given_back_to_the_next_record(tmp_pa
     assert [(r["id"], r["type"], r["title"], r.get("kind"), r.get("form")) for r in recs] == [
         ("plan-01", "artifact", "Planned: Extra", "spec", None),
         ("plan-02", "learning", "Planned: Extra", None, "shadowing")]
+
+
+# -- min_people with distinct: each person added brings a value not seen yet where any is left --
+def _people(tmp_path, relationships: list[str], people: int) -> Evaluator:
+    """A required feedback criterion: rated 4 or more by `people` people in 2 different
+    relationships among `relationships` (Odalys's ev-06, from her manager, matches)."""
+    return _required(tmp_path, {"evidence": "stakeholder_feedback",
+                                "where": {"rating": {"gte": 4}, "from.relationship": {"in": relationships}},
+                                "distinct": {"field": "from.relationship", "min": 2}, "min_people": people})
+
+
+def _givers(recs) -> list[tuple]:
+    return [(r["id"], r["from"]["id"], r["from"]["relationship"]) for r in recs]
+
+
+def test_people_added_for_min_people_bring_relationships_not_seen_yet(tmp_path):
+    """4 people in 2 relationships: the manager is there; the second relationship is a peer;
+    the two more people are cross-functional and an executive, the allowed relationships neither
+    the packet nor the plan has yet, in the schema's order."""
+    ev = _people(tmp_path, ["manager", "peer", "cross-functional", "executive"], 4)
+    recs, note = _plan(ev, _packet(ev, [CURIOUS]))
+    assert note is None
+    assert _givers(recs) == [("plan-01", "plan-person-01", "peer"), ("plan-02", "plan-person-02", "cross-functional"),
+                             ("plan-03", "plan-person-03", "executive")]
+
+
+def test_people_added_for_min_people_repeat_the_allowed_relationships_in_turn_once_all_are_seen(tmp_path):
+    """5 people, only a manager or a peer allowed: after the peer the distinct values are used
+    up, so the three more people are a manager, a peer and a manager again."""
+    ev = _people(tmp_path, ["manager", "peer"], 5)
+    recs, note = _plan(ev, _packet(ev, [CURIOUS]))
+    assert note is None
+    assert _givers(recs) == [("plan-01", "plan-person-01", "peer"), ("plan-02", "plan-person-02", "manager"),
+                             ("plan-03", "plan-person-03", "peer"), ("plan-04", "plan-person-04", "manager")]
