@@ -502,3 +502,12 @@ def test_people_added_for_min_people_repeat_the_allowed_relationships_in_turn_on
     assert note is None
     assert _givers(recs) == [("plan-01", "plan-person-01", "peer"), ("plan-02", "plan-person-02", "manager"),
                              ("plan-03", "plan-person-03", "peer"), ("plan-04", "plan-person-04", "manager")]
+
+
+# -- later rounds read the packet with the records added so far (plan._round) ----------------------
+def test_a_mentoring_that_must_be_newer_than_its_months_allow_gets_no_plan_after_every_round(tmp_path):
+    """mid-pm asks for 6 months of mentoring begun within 30 days: a planned mentoring begins 5
+    months before the period ends, so each round's packet, read again with the records added so
+    far, is still not ready, and after the last round there is no plan."""
+    ev = _required(tmp_path, {"evidence": "mentoring", "where": {"months": {"gte": 6}}, "within_days": 30}, "mid-pm")
+    assert _plan(ev, _linnea(ev)) == (None, "no ready plan found in 3 rounds of added evidence")
