@@ -448,3 +448,66 @@ def test_a_record_without_the_distinct_field_brings_no_value_of_it(tmp_path):
                 "area": "technical"}
     recs, note = _plan(ev, _packet(ev, [CURIOUS, formless]))
     assert note is None and [(r["type"], r["area"], r["form"]) for r in recs] == [("learning", "technical", "course")]
+
+
+# -- titles of records left out are given back (plan._release) ----------------------------------
+TWO = {"evidence": "learning", "where": {"form": {"in": ["course"]}}, "min_count": 2}  # two records
+ONE = {"evidence": "artifact", "where": {"kind": {"in": ["spec"]}}}  # one record (Odalys has no spec)
+LEAF = {"evidence": "learning", "where": {"form": {"in": ["shadowing"]}}}
+
+
+@pytest.mark.parametrize("choice", [
+    {"any_of": [TWO, ONE]}, {"any_of": [ONE, TWO]}, {"at_least": 1, "of": [TWO, ONE]}, {"at_least": 1, "of": [ONE, TWO]}])
+def test_the_titles_of_records_left_out_are_given_back_to_the_next_record(tmp_path, choice):
+    """all_of [one of (two courses, one spec), a shadowing]: the spec is cheaper, so the two
+    courses' titles are given back whichever alternative comes first, and the shadowing takes the
+    first one again."""
+    ev = _required(tmp_path, {"all_of": [choice, LEAF]})
+    recs, note = _plan(ev, _packet(ev, [CURIOUS]))
+    assert note is None
+    assert [(r["id"], r["type"], r["title"], r.get("kind"), r.get("form")) for r in recs] == [
+        ("plan-01", "artifact", "Planned: Extra", "spec", None),
+        ("plan-02", "learning", "Planned: Extra", None, "shadowing")]
+
+
+# -- min_people with distinct: each person added brings a value not seen yet where any is left --
+def _people(tmp_path, relationships: list[str], people: int) -> Evaluator:
+    """A required feedback criterion: rated 4 or more by `people` people in 2 different
+    relationships among `relationships` (Odalys's ev-06, from her manager, matches)."""
+    return _required(tmp_path, {"evidence": "stakeholder_feedback",
+                                "where": {"rating": {"gte": 4}, "from.relationship": {"in": relationships}},
+                                "distinct": {"field": "from.relationship", "min": 2}, "min_people": people})
+
+
+def _givers(recs) -> list[tuple]:
+    return [(r["id"], r["from"]["id"], r["from"]["relationship"]) for r in recs]
+
+
+def test_people_added_for_min_people_bring_relationships_not_seen_yet(tmp_path):
+    """4 people in 2 relationships: the manager is there; the second relationship is a peer;
+    the two more people are cross-functional and an executive, the allowed relationships neither
+    the packet nor the plan has yet, in the schema's order."""
+    ev = _people(tmp_path, ["manager", "peer", "cross-functional", "executive"], 4)
+    recs, note = _plan(ev, _packet(ev, [CURIOUS]))
+    assert note is None
+    assert _givers(recs) == [("plan-01", "plan-person-01", "peer"), ("plan-02", "plan-person-02", "cross-functional"),
+                             ("plan-03", "plan-person-03", "executive")]
+
+
+def test_people_added_for_min_people_repeat_the_allowed_relationships_in_turn_once_all_are_seen(tmp_path):
+    """5 people, only a manager or a peer allowed: after the peer the distinct values are used
+    up, so the three more people are a manager, a peer and a manager again."""
+    ev = _people(tmp_path, ["manager", "peer"], 5)
+    recs, note = _plan(ev, _packet(ev, [CURIOUS]))
+    assert note is None
+    assert _givers(recs) == [("plan-01", "plan-person-01", "peer"), ("plan-02", "plan-person-02", "manager"),
+                             ("plan-03", "plan-person-03", "peer"), ("plan-04", "plan-person-04", "manager")]
+
+
+# -- later rounds read the packet with the records added so far (plan._round) ----------------------
+def test_a_mentoring_that_must_be_newer_than_its_months_allow_gets_no_plan_after_every_round(tmp_path):
+    """mid-pm asks for 6 months of mentoring begun within 30 days: a planned mentoring begins 5
+    months before the period ends, so each round's packet, read again with the records added so
+    far, is still not ready, and after the last round there is no plan."""
+    ev = _required(tmp_path, {"evidence": "mentoring", "where": {"months": {"gte": 6}}, "within_days": 30}, "mid-pm")
+    assert _plan(ev, _linnea(ev)) == (None, "no ready plan found in 3 rounds of added evidence")
