@@ -232,15 +232,23 @@ def test_every_line_of_the_report(tmp_path, monkeypatch, fmt):
     assert out.exit_code == 0 and out.stderr == ""
 
 
-def test_every_text_the_files_give_reaches_the_html_page_escaped(tmp_path):
-    # a results file and a decisions file may be written by someone who wants a different outcome:
-    # the target level and org (results) and the reason (decisions) are theirs to write
-    rows = [_line(f"c{k}", "not_ready" if k == 0 else "ready", target="<i>t</i>", org="<u>o</u>",
+def _hostile_cohort(tmp_path, first_org: str, reason: str):
+    """Six candidates whose files carry markup: target "<i>t</i>", org "<u>o</u>" (the first
+    candidate's `first_org`), and the one overridden decision's `reason`; c0 not ready, decided
+    promoted with A overridden to met."""
+    rows = [_line(f"c{k}", "not_ready" if k == 0 else "ready", target="<i>t</i>", org="<u>o</u>" if k else first_org,
                   unmet=[A] if k == 0 else (), criteria=[A]) for k in range(6)]
     res = _write_jsonl(tmp_path / "r.jsonl", rows)
     dec = _write_csv(tmp_path / "d.csv", [("2026-h1", f"c{k}", "promoted", "2026-07-01",
-                                          "<b>said</b> & done" if k == 0 else "", f"{A}=met" if k == 0 else "")
+                                          reason if k == 0 else "", f"{A}=met" if k == 0 else "")
                                          for k in range(6)])
+    return res, dec
+
+
+def test_every_text_the_files_give_reaches_the_html_page_escaped(tmp_path):
+    # a results file and a decisions file may be written by someone who wants a different outcome:
+    # the target level and org (results) and the reason (decisions) are theirs to write
+    res, dec = _hostile_cohort(tmp_path, "<u>o</u>", "<b>said</b> & done")
     page = calibrate.execute(BOOK, str(res), str(dec), "html").stdout
     for raw, shown in (("<i>t</i>", "&lt;i&gt;t&lt;/i&gt;"), ("<u>o</u>", "&lt;u&gt;o&lt;/u&gt;"),
                        ("<b>said</b> & done", "&lt;b&gt;said&lt;/b&gt; &amp; done")):
@@ -301,12 +309,7 @@ def test_a_tie_between_overrides_to_met_and_to_unmet_reads_as_met(tmp_path):
 
 
 def test_markdown_escapes_what_the_files_give_and_the_page_labels_each_groups_bar(tmp_path):
-    rows = [_line(f"c{k}", "not_ready" if k == 0 else "ready", target="<i>t</i>", org="<u>o</u>" if k else "|x|",
-                  unmet=[A] if k == 0 else (), criteria=[A]) for k in range(6)]
-    res = _write_jsonl(tmp_path / "r.jsonl", rows)
-    dec = _write_csv(tmp_path / "d.csv", [("2026-h1", f"c{k}", "promoted", "2026-07-01",
-                                          "<b>said</b>" if k == 0 else "", f"{A}=met" if k == 0 else "")
-                                         for k in range(6)])
+    res, dec = _hostile_cohort(tmp_path, "|x|", "<b>said</b>")
     md = calibrate.execute(BOOK, str(res), str(dec), "markdown").stdout
     assert "| c0 | \\<i\\>t\\</i\\> | not_ready | promoted |" in md
     assert "| \\|x\\| | <5 | | |" in md  # a suppressed group, its name escaped

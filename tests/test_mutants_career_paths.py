@@ -22,9 +22,10 @@ def _problems(rules) -> list[str]:
     return [f"{p.source.rsplit('/', 1)[-1]}:{p.line}: {p.path}: {p.message}" for p in exc.value.problems]
 
 
-def _line_of(rules, name: str, text: str) -> int:
+def _line_of(rules, name: str, text: str, nth: int = 0) -> int:
+    """The line number of the nth line (from 0) of a path file holding `text`."""
     lines = (rules / "paths" / name).read_text(encoding="utf-8").splitlines()
-    return next(i for i, ln in enumerate(lines, 1) if text in ln)
+    return [i for i, ln in enumerate(lines, 1) if text in ln][nth]
 
 
 def test_a_path_file_that_is_not_a_mapping_is_refused_by_name(tmp_path):
@@ -74,8 +75,7 @@ def test_a_signal_id_given_twice_names_the_file_that_has_it(tmp_path):
     rules = _pack(tmp_path)
     _edit(rules, "partnerships.yaml", "id: partnerships.commercial-instinct", "id: partnerships.communicates-clearly")
     first = _line_of(rules, "partnerships.yaml", "id: partnerships.communicates-clearly")
-    second = [i for i, ln in enumerate((rules / "paths" / "partnerships.yaml").read_text().splitlines(), 1)
-              if "id: partnerships.communicates-clearly" in ln][1]
+    second = _line_of(rules, "partnerships.yaml", "id: partnerships.communicates-clearly", nth=1)
     assert first < second
     assert _problems(rules) == [
         f"partnerships.yaml:{second}: /signals/1/id: duplicate id 'partnerships.communicates-clearly' "

@@ -17,13 +17,7 @@ from conftest import FIXTURES
 def setup():
     book = load_rules()
     packet = check_document(load_file(FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml"), book)
-    path = tuple(packet.path) if hasattr(packet, "path") else ("mid-pm", "senior-pm")
-    return book, packet, path
-
-
-def _fresh(monkeypatch, fn, *args):
-    monkeypatch.setattr(facts, "_COPY_RECIPES", {})
-    return fn(*args)
+    return book, packet, ("mid-pm", "senior-pm")  # the fixture's path: mid-pm, up for senior-pm
 
 
 def test_with_nothing_known_the_facts_are_the_whole_paths(setup):

@@ -46,7 +46,8 @@ or cli.py naming what it assigns (a constant's readers, followed through other i
 assignments three deep), and by the tests whose own code names an ALL_CAPS constant it assigns in
 a test file that names the module (a test can hold a constant equal to a copy kept elsewhere
 without running a line that reads it); when none of these finds a test, by every test that ran a
-line of the module's functions. That is a superset of the tests that can see the edit, bounded by the module.
+line of the module's functions. That is a superset of the tests that can see the edit, bounded by
+the module.
 Limits: a value computed once and cached (lru_cache, a module- or session-scoped fixture) counts
 for the test that computed it first, so a test that reads it later is not selected; a survivor
 is worth a second look with `--only` before it is called a gap.
