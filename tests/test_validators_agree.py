@@ -86,3 +86,19 @@ def _mutate(data: dict, rng: random.Random) -> dict:
     else:
         ev["date"] = rng.choice(["2026-02-29", "2024-02-29", "26-01-01", "2025-1-1"])
     return d
+
+
+def test_a_types_validator_is_built_when_a_record_of_it_is_first_met():
+    """One packet (a cold `ladder evaluate`) builds the validators of the types it holds, not all
+    of them; a type no validator exists for is invalid without building anything."""
+    from engine.book.schema import bundled_packet_schema
+    from engine.core.evidence import _Dispatching
+
+    v = _Dispatching(bundled_packet_schema().data)
+    assert v.by_type == {}
+    packet = load_file(FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml").data
+    held = {ev["type"] for ev in packet["evidence"]}
+    assert v.is_valid(packet)
+    assert set(v.by_type) == held and len(held) < len(v._types)
+    assert not v.is_valid({**packet, "evidence": [{**packet["evidence"][0], "type": "no-such-type"}]})
+    assert set(v.by_type) == held

@@ -141,12 +141,17 @@ class Document:
 
 def line_index(text: str) -> dict[tuple[str, ...], int]:
     """Map each path in a YAML/JSON text to the 1-based line its value starts on."""
-    out: dict[tuple[str, ...], int] = {}
     try:
         # libyaml when present: the pure-Python composer takes seconds on a 5 MB packet
         node = yaml.compose(text, Loader=_BaseLoader)
     except Exception:  # noqa: BLE001 - locating is best effort; the real error is reported elsewhere
-        return out
+        return {}
+    return _node_lines(node)
+
+
+def _node_lines(node: Any) -> dict[tuple[str, ...], int]:
+    """line_index of a composed node (before it is constructed: merge keys rewrite the tree)."""
+    out: dict[tuple[str, ...], int] = {}
     stack: list[tuple[Any, tuple[str, ...]]] = [(node, ())] if node is not None else []
     count = 0
     while stack and count < MAX_NODES:
@@ -235,7 +240,13 @@ _SLOW = object()
 FAST_JSON_MAX = 1024 * 1024
 
 
-def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None, fast: bool = True) -> Document:
+def parse_text(
+    text: str, source: str, fmt: str, line_offset: int | None = None, fast: bool = True, lines: bool = False
+) -> Document:
+    """`text` parsed (ParseFailure, located, if it is not one document of its format). `lines`: a
+    YAML text's line numbers are indexed from the very node tree its data is built from, for a
+    document that will locate many paths (a rules file), instead of composing it again later."""
+    index: dict[tuple[str, ...], int] | None = None
     if not text.strip():
         raise ParseFailure(
             Problem(
@@ -292,7 +303,9 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None,
                 _count_events(text, source, line_offset)
             loader = _Loader(text)
             try:
-                data = loader.get_data() if loader.check_data() else None
+                node = loader.get_node() if loader.check_node() else None
+                index = _node_lines(node) if lines and node is not None else None
+                data = loader.construct_document(node) if node is not None else None
                 # a second document is an error unless it is empty (a trailing `---`); its node gives the line
                 second = loader.get_node() if loader.check_data() else None
             finally:
@@ -343,6 +356,8 @@ def parse_text(text: str, source: str, fmt: str, line_offset: int | None = None,
                 )
             ) from None
     doc = Document(source, data, text, fmt, line_offset)
+    if index is not None:
+        doc._lines = index
     if _ESCAPED_SURROGATE.search(text):
         _refuse_lone_surrogates(doc)
     if fmt == "yaml":
@@ -612,7 +627,7 @@ def load_pack_file(path: str | os.PathLike, pack: str | os.PathLike, max_bytes: 
         raise ParseFailure(Problem(str(path), "", LEAVES_PACK, kind="rules"))
     src = str(path)
     text = decode(read_bytes(os.path.realpath(path), max_bytes), src)
-    return parse_text(text, src, guess_format(src, text))
+    return parse_text(text, src, guess_format(src, text), lines=True)  # a rules file locates every criterion
 
 
 def load_file(path: str | os.PathLike, max_bytes: int = DEFAULT_MAX_BYTES) -> Document:

@@ -113,7 +113,6 @@ class _Dispatching:
     schema's shape is checked when this is built; any other shape validates as one whole."""
 
     def __init__(self, schema: dict):
-        self.whole = jsonschema_rs.validator_for(schema, validate_formats=True)
         self.by_type: dict[str, Any] | None = None
         ev = schema.get("$defs", {}).get("evidence", {})
         branches = ev.get("allOf", [])
@@ -134,16 +133,27 @@ class _Dispatching:
             )
         )
         if not shaped:
+            self.whole = jsonschema_rs.validator_for(schema, validate_formats=True)
             return
         outer = {
             **schema,
             "properties": {**schema["properties"], "evidence": {**schema["properties"]["evidence"], "items": True}},
         }
         self.whole = jsonschema_rs.validator_for(outer, validate_formats=True)
-        base = {k: schema[k] for k in ("$schema", "$defs") if k in schema}
-        self.by_type = {
-            t: jsonschema_rs.validator_for({**base, "$ref": f"#/$defs/{t}"}, validate_formats=True) for t in types
-        }
+        # A type's validator is built when a record of that type is first met: one packet (a cold
+        # `ladder evaluate`) uses a few of the types, and each build costs about half a millisecond.
+        self._base = {k: schema[k] for k in ("$schema", "$defs") if k in schema}
+        self._types = frozenset(types)
+        self.by_type = {}
+
+    def _for_type(self, t: str) -> Any:
+        assert self.by_type is not None
+        v = self.by_type.get(t)
+        if v is None and t in self._types:
+            v = self.by_type[t] = jsonschema_rs.validator_for(
+                {**self._base, "$ref": f"#/$defs/{t}"}, validate_formats=True
+            )
+        return v
 
     def is_valid(self, data: Any) -> bool:
         if not self.whole.is_valid(data):
@@ -152,7 +162,11 @@ class _Dispatching:
             return True
         by_type = self.by_type
         for ev in data["evidence"]:  # the outer schema made this a list, and `data` a mapping
-            v = by_type.get(t) if isinstance(ev, dict) and isinstance(t := ev.get("type"), str) else None
+            if not isinstance(ev, dict) or not isinstance(t := ev.get("type"), str):
+                return False
+            v = by_type.get(t)
+            if v is None:
+                v = self._for_type(t)
             if v is None or not v.is_valid(ev):
                 return False
         return True
