@@ -16,9 +16,25 @@ from engine.base.loader import ParseFailure, load_file
 from conftest import FIXTURES, INVALID, bench_generator
 
 
+def _paths():
+    """The fast validator both ways it checks a packet: by the whole schema (the first WARM
+    packets of a run) and by each record's type (every packet after them)."""
+    from engine.book.schema import bundled_packet_schema
+    from engine.core.evidence import _Dispatching
+
+    whole, by_type = _Dispatching(bundled_packet_schema().data), _Dispatching(bundled_packet_schema().data)
+    whole.WARM, by_type.WARM = 10**9, 0
+    return whole, by_type
+
+
+WHOLE, BY_TYPE = _paths()
+
+
 def _agree(data) -> tuple[bool, bool]:
-    fast = _fast_validator().is_valid(data)
     slow = not any(True for _ in _slow_validator().iter_errors(data))
+    fast = WHOLE.is_valid(data)
+    assert BY_TYPE.is_valid(data) == fast, "the fast validator's two paths disagree"
+    assert _fast_validator().is_valid(data) == fast
     return fast, slow
 
 
@@ -89,14 +105,16 @@ def _mutate(data: dict, rng: random.Random) -> dict:
 
 
 def test_a_types_validator_is_built_when_a_record_of_it_is_first_met():
-    """One packet (a cold `ladder evaluate`) builds the validators of the types it holds, not all
-    of them; a type no validator exists for is invalid without building anything."""
+    """A cold `ladder evaluate` checks its one packet by the whole schema and builds no per-type
+    validator; from the WARM+1st packet on, the validators of the types met are built, not all."""
     from engine.book.schema import bundled_packet_schema
     from engine.core.evidence import _Dispatching
 
     v = _Dispatching(bundled_packet_schema().data)
-    assert v.by_type == {}
     packet = load_file(FIXTURES / "noor-ashgrove-mid-to-senior-ready.yaml").data
+    for _ in range(_Dispatching.WARM):
+        assert v.is_valid(packet)
+    assert v.by_type == {} and v._outer is None
     held = {ev["type"] for ev in packet["evidence"]}
     assert v.is_valid(packet)
     assert set(v.by_type) == held and len(held) < len(v._types)

@@ -438,7 +438,7 @@ def _leaf_reason(
         elif "mean" in cond:
             mean = vals.get("mean")
             got = f"found {len(found)} ({_ids(found)})" + (
-                f", mean {cond['mean']['field']} {mean:g}" if mean is not None else ""
+                f", mean {cond['mean']['field']} {_mean(mean)}" if mean is not None else ""
             )
         else:
             got = f"found {len(found)} ({_ids(found)})"
@@ -464,3 +464,10 @@ def _leaf_reason(
     elif not found and not misses and cond.get("evidence") not in (None, "*"):
         reason += f" (no {_label(cond['evidence'])} records in the packet)"
     return reason, misses
+
+
+def _mean(mean: float) -> str:
+    """A mean as the engine judged it (engine.core.firing rounds it to six decimal places): 1.499996
+    is not shown as 1.5 beside a threshold of 1.5 it does not reach."""
+    shown = f"{mean:.6f}".rstrip("0").rstrip(".")
+    return "0" if shown == "-0" else shown
