@@ -151,6 +151,8 @@ def test_a_command_that_fires_loads_the_c_core():
     status, modules = _probe("evaluate", packet)
     assert status.startswith("LOADED"), status
     assert "jsonschema" not in modules  # a valid packet under the bundled rules never needs it
+    # nor a did-you-mean (difflib) or a CSV people directory (csv): imported when one is needed
+    assert not modules & {"difflib", "csv"}, sorted(modules & {"difflib", "csv"})
     status, _ = _probe("new", "--target", "senior-pm")
     assert status == "LOADED 0", status
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
 def closest(word: str, options: Iterable[str]) -> str | None:
     """The option nearest `word`: the one it equals but for case (`'RICE'` -> `'rice'`) when there
     is exactly one, else the nearest by spelling, compared as written and then ignoring case."""
+    import difflib  # only a misspelling needs it: a command that finds none never loads it
+
     opts = sorted({str(o) for o in options})
     word = str(word)
     same = [o for o in opts if o.casefold() == word.casefold()]

@@ -11,7 +11,6 @@ Messages name ids, levels, tracks and columns, never a person's name or other fr
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import re
@@ -131,6 +130,8 @@ def _rows(path: str) -> tuple[list[Any], Any, str]:
         prob = getattr(exc, "problem", None)
         raise DirectoryError([prob] if prob else [], summary=f"{path}: cannot be read") from None
     if path.lower().endswith(".csv") or (guess_format(path, text) != "json" and _looks_csv(text)):
+        import csv  # only a CSV directory needs it (a cold `ladder evaluate` reads none)
+
         reader = csv.reader(io.StringIO(text, newline=""))
         header: list[str] | None = None
         rows: list[Any] = []
