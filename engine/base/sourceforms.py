@@ -73,7 +73,7 @@ def forms_for(pattern: str) -> list[str] | None:
             i = end + 1
         elif ch == "[":
             end = body.find("]", i + 2)
-            if end < 0:
+            if end < 0 or "\\" in body[i + 1 : end]:  # an escape may hide the class's real end: give up
                 return None
             members = _class_members(body[i + 1 : end])
             i = end + 1
