@@ -3,6 +3,8 @@ MAX_FAILED, and what a redacted run's workers send back. Written against the sur
 mutation run (docs/development.md)."""
 from __future__ import annotations
 
+import types
+
 import pytest
 
 from engine.committee import batch
@@ -75,6 +77,16 @@ def test_shared_outcomes_are_said_to_be_named_here_only_when_streamed():
     assert streamed[i + 1:] == _shared_summary().text().splitlines()[i + 1:]  # the lines under it unchanged
 
 
+def _clock(monkeypatch, times):
+    """batch's clock (only batch's) reads these times in turn, then stays at the last."""
+    left = list(times)
+
+    def monotonic():
+        return left.pop(0) if len(left) > 1 else left[0]
+
+    monkeypatch.setattr(batch, "time", types.SimpleNamespace(monotonic=monotonic))
+
+
 class _Stream:
     def __init__(self):
         self.calls: list[str] = []
@@ -87,8 +99,7 @@ class _Stream:
 
 
 def test_the_progress_bar_draws_at_most_ten_times_a_second_and_always_the_last(monkeypatch):
-    clock = iter([100.0, 100.5, 100.55, 100.7, 100.71])
-    monkeypatch.setattr(batch.time, "monotonic", lambda: next(clock))
+    _clock(monkeypatch, [100.0, 100.5, 100.55, 100.7, 100.71])
     out = _Stream()
     bar = batch.Progress(True, 4, out)  # started at 100.0
     bar.tick()  # 100.5: 1 of 4 in 0.5 s
@@ -105,15 +116,14 @@ def test_the_progress_bar_draws_at_most_ten_times_a_second_and_always_the_last(m
 
 
 def test_a_bar_without_a_total_counts_and_a_disabled_one_says_nothing(monkeypatch):
-    clock = iter([10.0, 11.0, 11.05, 12.0])
-    monkeypatch.setattr(batch.time, "monotonic", lambda: next(clock))
+    _clock(monkeypatch, [10.0, 11.0, 11.05, 12.0])
     out = _Stream()
     bar = batch.Progress(True, None, out)  # started at 10.0
     bar.tick()  # 11.0: one in 1 s
     bar.tick()  # 11.05: too soon
     bar.tick()  # 12.0: three in 2 s
     assert out.calls == ["\r1 done 1/s ", "<flush>", "\r3 done 2/s ", "<flush>"]
-    monkeypatch.setattr(batch.time, "monotonic", lambda: 50.0)
+    _clock(monkeypatch, [50.0])
     quiet = _Stream()
     off = batch.Progress(False, 3, quiet)
     off.tick()

@@ -78,7 +78,7 @@ def test_an_error_line_is_never_flagged_with_shared_outcomes():
     err = {"source": "p.yaml", "candidate": {"id": "c1"}, "error": {"problems": []}}
     assert flag_repeats(err, {}, {"c1": [["e1", "c2"]]}) is err
     ok = _verdict()
-    assert list(flag_repeats(ok, {}, {"c1": [["e1", "c2"]]})) [:2] == ["source", "shared_outcomes"]
+    assert list(flag_repeats(ok, {}, {"c1": [["e1", "c2"]]}))[:2] == ["source", "shared_outcomes"]
 
 
 def test_also_in_names_the_other_inputs_or_the_same_file_named_twice():
