@@ -2,7 +2,8 @@
 
 The goldens (fixtures/expected/) compare parsed JSON, so they cannot see key order, spacing,
 line order or the text and markdown layouts. These files can: `ladder evaluate` in each format
-must print exactly tests/exact/<fixture>.<json|txt|md>, byte for byte. After a deliberate change,
+must print exactly tests/exact/<fixture>.<json|txt|md>, byte for byte, and `ladder new` exactly
+tests/exact/new-<level>.yaml. After a deliberate change,
 rewrite them with LADDER_UPDATE_EXACT=1 and review the diff like code.
 
 The README's worked example is checked against the real output too, line for line.
@@ -26,6 +27,18 @@ FORMATS = {"json": "json", "txt": "text", "md": "markdown"}
 def test_evaluate_prints_exactly_these_bytes(name, fmt, run_cli):
     out = run_cli("evaluate", FIXTURES / f"{name}.yaml", "--format", FORMATS[fmt]).stdout
     path = EXACT / f"{name}.{fmt}"
+    if os.environ.get("LADDER_UPDATE_EXACT"):
+        path.write_text(out, encoding="utf-8")
+    assert out == path.read_text(encoding="utf-8"), f"{path.name} differs (LADDER_UPDATE_EXACT=1 rewrites it)"
+
+
+@pytest.mark.parametrize("args", [["--target", "senior-pm"], ["--target", "principal-pm", "--track", "ic"]],
+                         ids=["senior-pm", "principal-pm-ic"])
+def test_new_prints_exactly_this_template(args, run_cli):
+    """`ladder new`'s template as a user sees it: every field's comment, its column, the records
+    and their order (tests/exact/new-<level>.yaml)."""
+    out = run_cli("new", *args).stdout
+    path = EXACT / f"new-{args[1]}{'-' + args[3] if len(args) > 2 else ''}.yaml"
     if os.environ.get("LADDER_UPDATE_EXACT"):
         path.write_text(out, encoding="utf-8")
     assert out == path.read_text(encoding="utf-8"), f"{path.name} differs (LADDER_UPDATE_EXACT=1 rewrites it)"

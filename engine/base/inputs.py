@@ -192,9 +192,8 @@ def _file_items(path: str) -> Iterator[Item]:
 
 
 def _lines(fh, name: str) -> Iterator[Item]:
+    fh = _bytes(fh)
     for n, raw in enumerate(iter(lambda: fh.readline(MAX_LINE_BYTES + 1), b""), start=1):
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8", "surrogateescape")
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
             # skip the rest of an oversized line, then report it as one packet
             while True:
@@ -235,9 +234,8 @@ def _stream(fh) -> Iterator[Item]:
     """Batch's stdin: JSONL when the first non-blank line starts with `{`, else YAML documents
     (`cat packet.yaml | ladder batch -` is one packet, not one JSON error per YAML line)."""
     head: list[bytes] = []
+    fh = _bytes(fh)
     for raw in iter(lambda: fh.readline(MAX_LINE_BYTES + 1), b""):
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8", "surrogateescape")
         head.append(raw)
         if raw.strip():
             break
@@ -247,8 +245,14 @@ def _stream(fh) -> Iterator[Item]:
     yield from _yaml_documents(_Replay(head, fh))
 
 
+def _bytes(fh):
+    """`fh` read as bytes: a text stream (a test harness's stdin) ends with "", not b"", so a loop
+    waiting for b"" would never end on one."""
+    return fh if isinstance(fh, _Replay) else _Replay([], fh)
+
+
 class _Replay:
-    """A file's first lines (already read) followed by the rest of it."""
+    """A file's first lines (already read) followed by the rest of it, as bytes whatever the file."""
 
     def __init__(self, head: list[bytes], fh):
         self.head, self.fh = list(head), fh
