@@ -263,8 +263,6 @@ class FieldChecker:
                     yield from _check_scale(f, where, fname, op, val, fp)
                 elif f.type in ("number", "integer") and (isinstance(val, bool) or not isinstance(val, (int, float))):
                     yield (fp, f"{op} compares numbers; {where}.{fname} is a number, not {brief_value(val)}", "rules")
-                elif f.type in ("number", "integer") and (isinstance(val, bool) or not isinstance(val, (int, float))):
-                    yield (fp, f"{op} compares numbers; {where}.{fname} is a number, not {brief_value(val)}", "rules")
                 elif f.type not in ("number", "integer"):
                     yield (
                         fp,
