@@ -296,3 +296,70 @@ def test_the_schema_beside_a_nested_rules_folder(tmp_path):
     assert g._schema_path(g.RulesLocation("t", "packs/acme/rules", "w")) == "packs/acme/schemas/packet.schema.json"
     assert g._schema_path(g.RulesLocation("t", "rules", "w")) == "schemas/packet.schema.json"
     assert g._schema_path(g.RulesLocation("t", ".", "w")) == "schemas/packet.schema.json"
+
+
+def test_the_repository_of_a_folder_that_no_longer_exists_is_found_from_its_parents(repo):
+    assert g.repository_top(str(repo / "gone" / "deeper")) == os.path.realpath(repo)
+
+
+def test_uncommitted_names_a_renamed_file_once_and_a_one_character_name(repo):
+    run(repo, "mv", "rules/mid-pm.yaml", "rules/mid-pm-renamed.yaml")  # -z: "R  new\0old\0"
+    assert g.uncommitted(loc(repo)) == ["rules/mid-pm-renamed.yaml"]
+    (repo / "a").write_text("x", encoding="utf-8")  # "?? a": four bytes in all
+    top = g.RulesLocation(os.path.realpath(repo), ".", os.path.realpath(repo))
+    assert "a" in g.uncommitted(top)
+
+
+def test_only_yaml_and_yml_files_of_the_folder_are_rule_files(repo):
+    (repo / "rules" / "README.md").write_text("# not a rule file\n", encoding="utf-8")
+    (repo / "rules" / "folder.yaml").mkdir()
+    (repo / "rules" / "folder.yaml" / "x.txt").write_text("x", encoding="utf-8")
+    (repo / "rules" / "mid-pm.yaml").rename(repo / "rules" / "mid-pm.yml")
+    commit(repo, "a .yml level, a README and a folder named like a rule file")
+    assert sorted(read_at(repo).levels) == sorted(load_bundled_levels())
+
+
+def test_a_folder_without_rule_files_names_the_revision_commit_and_folder(repo):
+    for f in (repo / "rules").glob("*.yaml"):
+        f.unlink()
+    (repo / "rules" / "README.md").write_text("nothing here\n", encoding="utf-8")
+    sha = commit(repo, "no rule files")
+    with pytest.raises(g.RevisionRulesError) as e:
+        read_at(repo)
+    assert str(e.value) == f"rules at HEAD ({sha[:12]}), rules/: no rule files (*.yaml) in the folder at this revision"
+
+
+def test_rules_at_the_top_of_the_repository_are_named_dot_slash(tmp_path):
+    root = tmp_path / "flat"
+    shutil.copytree(ROOT / "rules", root)
+    run(root, "init", "-q", "-b", "main")
+    (root / "ladder.yaml").unlink()
+    sha = commit(root, "no ladder")
+    with pytest.raises(g.RevisionRulesError) as e:
+        g.rules_at(g.RulesLocation(os.path.realpath(root), ".", os.path.realpath(root)), "HEAD", sha)
+    assert str(e.value).startswith(f"rules at HEAD ({sha[:12]}), ./: the rules are invalid")
+
+
+@pytest.mark.parametrize("link", [False, True])
+def test_a_failing_cat_file_is_located_at_the_rule_file(repo, monkeypatch, link):
+    if link:
+        (repo / "rules" / "shared").mkdir()
+        shutil.move(repo / "rules" / "mid-pm.yaml", repo / "rules" / "shared" / "m.src")
+        run(repo, "add", "-A")
+        link_blob(repo, "rules/mid-pm.yaml", "shared/m.src")
+        run(repo, "commit", "-q", "-m", "a link")
+    sha = run(repo, "rev-parse", "HEAD")
+    real = g._git
+    mid = run(repo, "rev-parse", "HEAD:rules/mid-pm.yaml")
+
+    def failing(top, *args):
+        if args[:2] == ("cat-file", "blob") and args[2] == mid:
+            return subprocess.CompletedProcess(args, 128, b"", b"fatal: object gone\n")
+        return real(top, *args)
+
+    monkeypatch.setattr(g, "_git", failing)
+    with pytest.raises(g.RevisionRulesError) as e:
+        g.rules_at(loc(repo), "HEAD", sha)
+    (p,) = e.value.problems
+    assert (p.source, p.path, p.message, p.kind) == ("HEAD:rules/mid-pm.yaml", "",
+                                                     "git cat-file failed: fatal: object gone", "io")
