@@ -261,3 +261,97 @@ def test_the_subfolder_tally_is_told_in_order_whatever_order_the_folders_are_giv
     keys = [f"{tmp_path}/alpha/sub", f"{tmp_path}/zeta/sub"]
     assert list(sel.as_dict()["from_subfolders"]) == keys
     assert sel.lines()[0].endswith(": " + ", ".join(f"{k}/ 1" for k in keys))
+
+
+# -- the survivors of the run at a08cebb that the tests above left -------------------------------------------
+def test_a_line_three_times_the_limit_is_one_problem_and_the_next_line_is_read():
+    long = b"a" * (3 * MAX_LINE_BYTES) + b"\n"
+    items = _jsonl(long, b'{"next": 1}\n')
+    assert [(i.kind, i.line) for i in items] == [("problem", 1), ("line", 2)]
+    assert (items[0].problem.source, items[0].problem.path, items[0].problem.line) == ("big.jsonl", "", 1)
+
+
+def test_an_oversized_stdin_is_one_problem_located_at_stdin():
+    item = stdin_packet(io.BytesIO(b"a" * (STDIN_MAX + 1)))
+    assert (item.problem.source, item.problem.path, item.problem.kind) == ("<stdin>", "", "io")
+
+
+def test_a_syntax_error_in_a_stdin_packet_is_on_the_line_it_is_on():
+    from engine.base.inputs import load_item
+    from engine.base.loader import ParseFailure
+
+    item = stdin_packet(io.BytesIO(b"a: 1\nb: 2\nb: 3\n"))  # a duplicate key, on line 3
+    assert item.line == 1
+    with pytest.raises(ParseFailure) as err:
+        load_item(item, 1000)
+    assert err.value.problem.line == 3
+
+
+def _stdin(data: bytes) -> list:
+    return list(inputs._stream(io.BytesIO(data)))
+
+
+def test_stdin_jsonl_is_one_item_a_line_and_its_first_line_is_bounded_too():
+    assert [(i.kind, i.line) for i in _stdin(b'\n{"a": 1}\n{"b": 2}\n')] == [("line", 2), ("line", 3)]
+    over = b'{"x": "' + b"a" * (MAX_LINE_BYTES - 8) + b'"}\n'
+    assert [(i.kind, i.line) for i in _stdin(over + b'{"b": 2}\n')] == [("problem", 1), ("line", 2)]
+    exact = b'{"x": "' + b"a" * (MAX_LINE_BYTES - 9) + b'"}\n'
+    [item] = _stdin(exact)
+    assert item.kind == "line" and item.payload == exact
+
+
+def test_stdin_yaml_documents_end_at_three_dashes_or_three_dots_and_blank_ones_are_no_packet():
+    items = _stdin(b"a: 1\n...\n\n  \n---\nb: 2\n---\n---\nc: 3\n")
+    assert [(i.kind, i.line, i.payload) for i in items] == [
+        ("doc", 1, b"a: 1\n"), ("doc", 6, b"b: 2\n"), ("doc", 9, b"c: 3\n")]
+
+
+def test_a_later_stdin_document_of_exactly_the_limit_is_read():
+    line = b"k: " + b"a" * 1020 + b"\n"
+    doc = line * (MAX_LINE_BYTES // 1024)
+    items = list(_yaml_documents(io.BytesIO(b"first: 1\n---\n" + doc + b"---\nlast: 1\n")))
+    assert [(i.kind, len(i.payload)) for i in items] == [("doc", 9), ("doc", MAX_LINE_BYTES), ("doc", 8)]
+
+
+def test_after_an_oversized_document_its_rest_is_skipped_to_the_next_separator():
+    line = b"k: " + b"a" * 1020 + b"\n"
+    big = line * (MAX_LINE_BYTES // 1024 + 3)  # three lines past the limit
+    items = list(_yaml_documents(io.BytesIO(big + b"---\nlast: 1\n")))
+    assert [(i.kind, i.line) for i in items] == [("problem", 1), ("doc", MAX_LINE_BYTES // 1024 + 5)]
+    assert (items[0].problem.source, items[0].problem.path, items[0].problem.line) == ("<stdin>", "", 1)
+
+
+def test_a_syntax_error_in_a_later_stdin_document_is_on_its_line_of_stdin():
+    from engine.base.inputs import load_item
+    from engine.base.loader import ParseFailure
+
+    items = _stdin(b"a: 1\n---\nb: 2\nb: 3\n")  # a duplicate key, on line 4 of stdin
+    with pytest.raises(ParseFailure) as err:
+        load_item(items[1], 1000)
+    assert (err.value.problem.source, err.value.problem.line) == ("<stdin>", 4)
+
+
+def test_a_file_named_on_the_command_line_is_excluded_by_the_same_glob(tmp_path):
+    (tmp_path / "skip1.yaml").write_text("x: 1\n")
+    (tmp_path / "keep.yaml").write_text("x: 1\n")
+    sel = inputs.Selection(exclude=("skip*",))
+    got = list(iter_inputs([str(tmp_path / "skip1.yaml"), str(tmp_path / "keep.yaml")], selection=sel))
+    assert [i.source for i in got] == [str(tmp_path / "keep.yaml")] and sel.excluded == 1
+
+
+def test_stdin_as_one_packet_from_a_text_stream_is_its_utf8_bytes():
+    item = stdin_packet(io.StringIO("name: Zoë\n"))
+    assert item.kind == "doc" and item.payload == "name: Zoë\n".encode()
+
+
+def test_a_blank_last_stdin_document_is_no_packet():
+    assert [(i.kind, i.line) for i in _stdin(b"a: 1\n---\n\n  \n")] == [("doc", 1)]
+
+
+def test_a_jsonl_line_over_the_limit_is_located_in_its_file():
+    from engine.base.inputs import load_item
+    from engine.base.loader import ParseFailure
+
+    with pytest.raises(ParseFailure) as err:
+        load_item(_item("line", b'{"a": 1}\n'), 5)
+    assert (err.value.problem.source, err.value.problem.path) == ("f.jsonl", "")
