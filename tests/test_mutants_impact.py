@@ -115,3 +115,19 @@ def test_an_audit_frees_the_engine_rulesets_of_both_books(head, monkeypatch):
     closed.clear()
     audit_mod.assess(head, load_rules(ROOT / "examples" / "kestrel" / "rules"), iter_inputs([READY]))
     assert len(closed) == 2 and closed[0] is not closed[1]  # two books: both evaluators
+
+
+def _verdict(*criteria):
+    return SimpleNamespace(criteria=[SimpleNamespace(id=i, status=s, required=r) for i, s, r in criteria])
+
+
+def test_a_renamed_criterion_carries_its_old_id_only_when_the_base_judged_it():
+    ident = impact.Identity(renamed=(("a.old", "a.new"),))
+    head = _verdict(("a.new", "met", True))
+    judged = impact._status_changes(_verdict(("a.old", "unmet", True)), head, ident)
+    assert judged == [StatusChange("a.new", "unmet", "met", True, True, old_id="a.old")]
+    not_judged = impact._status_changes(_verdict(), head, ident)
+    assert not_judged == [StatusChange("a.new", None, "met", None, True, old_id="")]
+    # a criterion only the base has is compared with nothing, under its own id
+    gone = impact._status_changes(_verdict(("b.x", "met", False)), _verdict(), ident)
+    assert gone == [StatusChange("b.x", "met", None, False, None, old_id="")]
