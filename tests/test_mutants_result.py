@@ -112,6 +112,124 @@ def test_a_cause_label_shows_at_most_two_fields_and_counts_the_rest():
     assert cause_label(r, ("criterion:a.x",)) == "criterion a.x: f0: 0 -> 1; f1: 1 -> 2; and 3 more changes"
     r1 = result(RuleDiff(criteria=[CriterionChange("a.x", "a", "changed", fields=fields[:3])]))
     assert cause_label(r1, ("criterion:a.x",), arrow="→") == "criterion a.x: f0: 0 → 1; f1: 1 → 2; and 1 more change"
+    r4 = result(RuleDiff(criteria=[CriterionChange("a.x", "a", "changed", fields=fields[:4])]))
+    assert cause_label(r4, ("criterion:a.x",)).endswith("; and 2 more changes")
     r2 = result(RuleDiff(criteria=[CriterionChange("a.x", "a", "changed", fields=fields[:2])]))
     assert cause_label(r2, ("criterion:a.x", "other")) == ("criterion a.x: f0: 0 -> 1; f1: 1 -> 2 + no rule change "
                                                            "the audit can name")
+
+
+# -- the rest of the first run's survivors -----------------------------------------------------------------
+def test_a_status_change_says_a_change_of_kind_too():
+    c = StatusChange("a.x", "met", "met", True, False, old_id="a.w")
+    assert c.text() == "a.x (was a.w): met, required -> supporting"
+    assert c.as_dict() == {"id": "a.x", "base": "met", "head": "met", "renamed_from": "a.w",
+                           "required": {"base": True, "head": False}}
+
+
+def test_an_aspect_threshold_only_one_side_has_is_named_absent():
+    b = {**FIG, "aspects": [{"aspect": "craft", "needed": 1, "met": 0}]}
+    h = {**FIG, "aspects": [{"aspect": "scope", "needed": 2, "met": 2}]}
+    assert LevelChange("senior-pm", b, h).text() == (
+        "senior-pm: needed (absent) -> 2 in aspect scope; met (absent) -> 2 in aspect scope; "
+        "needed 1 -> (absent) in aspect craft; met 0 -> (absent) in aspect craft")
+
+
+@pytest.mark.parametrize("key, old, new, shown", [
+    ("required_met", 2, 1, "required 2/2 -> 1/2"), ("required_total", 2, 3, "required 2/2 -> 2/3"),
+    ("supporting_needed", 2, 4, "supporting 3/5 (needs 2) -> 3/5 (needs 4)"),
+    ("supporting_met", 3, 4, "supporting 3/5 (needs 2) -> 4/5 (needs 2)"),
+    ("supporting_total", 5, 6, "supporting 3/5 (needs 2) -> 3/6 (needs 2)"),
+    ("recent_records", 4, 0, "recent 4 records (needs 1 within 365 days) -> 0 records (needs 1 within 365 days)"),
+    ("recent_needed", 1, 2, "recent 4 records (needs 1 within 365 days) -> 4 records (needs 2 within 365 days)"),
+    ("recent_window_days", 365, 180, "recent 4 records (needs 1 within 365 days) -> 4 records (needs 1 within 180 days)"),
+])
+def test_each_figure_that_changed_is_shown(key, old, new, shown):
+    assert LevelChange("l", {**FIG, key: old}, {**FIG, key: new}).text() == f"l: {shown}"
+
+
+def test_levels_only_the_base_judged_follow_the_heads():
+    from types import SimpleNamespace as N
+
+    from engine.audit.result import _FIGURES, _level_changes
+
+    def lr(i, verdict):
+        return N(id=i, aspects=[], **{k: (verdict if k == "verdict" else 1) for k in _FIGURES})
+
+    a = N(levels=[lr("x", "ready"), lr("gone", "ready")])
+    b = N(levels=[lr("x", "not_ready")])
+    assert [c.id for c in _level_changes(a, b)] == ["x", "gone"]
+
+
+def test_an_invalid_packet_counts_its_other_problems():
+    from engine.audit.result import InvalidPacket
+    from engine.base.errors import Problem
+
+    p = Problem("f.yaml", "", "bad")
+    assert InvalidPacket("f.yaml", None, p, 1).text() == str(p)
+    assert InvalidPacket("f.yaml", None, p, 2).text() == f"{p} (and 1 more)"
+    assert InvalidPacket("f.yaml", None, p, 3).text() == f"{p} (and 2 more)"
+
+
+def test_a_side_is_labelled_by_revision_and_commit_or_as_the_working_tree():
+    from engine.audit.result import WORKING_TREE
+
+    assert Side("main", "0123456789abcdef", "v").label() == "main (0123456789ab)"
+    assert Side(None, "0123456789abcdef", "v").label() == WORKING_TREE
+    assert Side("main", None, "v").label() == WORKING_TREE
+
+
+def test_a_packet_judged_for_another_target_says_so_and_an_invalid_one_has_no_levels():
+    d = pc(base_target="mid-pm").as_dict()
+    assert d["base_target_level"] == "mid-pm" and "levels" in d
+    assert "base_target_level" not in pc().as_dict()
+
+
+def test_outcome_rows_cover_added_and_removed_criteria_and_whole_levels():
+    from collections import Counter
+
+    diff = RuleDiff(criteria=[CriterionChange("a.x", "a", "added", required=True),
+                              CriterionChange("a.y", "a", "removed", required=False),
+                              CriterionChange("a.z", "a", "changed")],
+                    level_contents={"vp": {"change": "added", "criteria": ["vp.1"]}})
+    r = result(diff, outcomes={"a.x": Counter(met=2, unmet=1)})
+    assert r.outcome_rows() == [
+        {"id": "a.x", "level": "a", "change": "added", "met": 2, "unmet": 1},
+        {"id": "a.y", "level": "a", "change": "removed", "met": 0, "unmet": 0},
+        {"id": "vp.1", "level": "vp", "change": "added", "met": 0, "unmet": 0}]
+
+
+def test_status_changes_by_criterion_most_first_then_by_id():
+    changes = [[StatusChange("c", "met", "unmet")], [StatusChange("b", "met", "unmet")], [StatusChange("b", "met", "unmet"), StatusChange("a", "met", "unmet")],
+               [StatusChange("c", "met", "unmet"), StatusChange("c", "met", "met", True, False)]]
+    r = result(status_only=[pc("not_ready", "not_ready", criteria=cs) for cs in changes])
+    assert r.status_by_criterion() == [("b", 2), ("c", 2), ("a", 1)]
+
+
+def test_causes_of_equal_rank_follow_the_rule_diffs_order_not_the_alphabet():
+    diff = RuleDiff(criteria=[CriterionChange("z.req", "z", "changed"), CriterionChange("a.req", "a", "changed")])
+    p = pc(criteria=[StatusChange("a.req", "met", "unmet", True, True), StatusChange("z.req", "met", "unmet", True, True)])
+    assert flip_causes(result(diff), p) == ("criterion:z.req", "criterion:a.req")
+
+
+def test_a_criterion_of_a_level_added_or_removed_traces_to_that_level():
+    diff = RuleDiff(levels_added=["vp"], criteria=[CriterionChange("s.req", "s", "changed")],
+                    level_contents={"vp": {"change": "added", "criteria": ["vp.1"]}})
+    p = pc(criteria=[StatusChange("s.req", "met", "unmet", False, False), StatusChange("vp.1", None, "unmet", None, True)])
+    assert flip_causes(result(diff), p) == ("level:vp", "criterion:s.req")
+
+
+@pytest.mark.parametrize("base, head, pushing", [
+    ("ready", "not_ready", ["now-unmet", "gone-met", "new-unmet", "now-supporting"]),  # unmet now, or a met one gone
+    ("not_ready", "ready", ["now-met", "gone-unmet", "new-met", "now-supporting", "now-required"]),
+])
+def test_a_flip_traces_only_to_the_criteria_that_push_its_way(base, head, pushing):
+    from engine.audit.result import _towards
+
+    every = [StatusChange("now-unmet", "met", "unmet"), StatusChange("gone-met", "met", None),
+             StatusChange("now-met", "unmet", "met"), StatusChange("gone-unmet", "unmet", None),
+             StatusChange("new-unmet", None, "unmet"), StatusChange("new-met", None, "met"),
+             StatusChange("now-supporting", "unmet", "unmet", True, False),
+             StatusChange("now-required", "met", "met", False, True)]
+    got = [c.id for c in _towards(pc(base, head, criteria=every))]
+    assert sorted(got) == sorted(pushing)
