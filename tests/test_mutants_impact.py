@@ -131,3 +131,16 @@ def test_a_renamed_criterion_carries_its_old_id_only_when_the_base_judged_it():
     # a criterion only the base has is compared with nothing, under its own id
     gone = impact._status_changes(_verdict(("b.x", "met", False)), _verdict(), ident)
     assert gone == [StatusChange("b.x", "met", None, False, None, old_id="")]
+
+
+def test_the_sides_given_are_the_sides_reported_and_levels_only_the_base_has_come_last(head):
+    from engine.audit.result import Side
+
+    kestrel = load_rules(ROOT / "examples" / "kestrel" / "rules")
+    res = audit_mod.assess(kestrel, head, iter_inputs([]), base_side=Side("main", "a" * 40, kestrel.version),
+                           head_side=Side(None, None, head.version))
+    assert (res.base.rev, res.base.commit, res.head.rev) == ("main", "a" * 40, None)
+    only_base = [lv for lv in kestrel.ordered_levels() if lv not in head.levels]
+    assert only_base and res.level_order == head.ordered_levels() + only_base
+    plain = audit_mod.assess(kestrel, head, iter_inputs([]))
+    assert (plain.base.rev, plain.base.version, plain.head.version) == (None, kestrel.version, head.version)
