@@ -36,3 +36,15 @@ def test_an_error_line_without_a_source_is_named_by_its_place_among_the_lines(ru
     finally:
         r.close()
     assert "<li><code>line 2</code>: " in html and "<li><code>line 3</code>: " in html
+
+
+def test_the_title_names_each_cycle_of_the_verdicts_once(run_cli):
+    line = verdict_line(run_cli, "noor-ashgrove-mid-to-senior-ready.yaml")
+    r = Report()
+    for cycle in ("2026-h2", "2026-h1", "2026-h2"):
+        r.add({**line, "candidate": {**line["candidate"], "cycle": cycle}})
+    try:
+        html = r.render()
+    finally:
+        r.close()
+    assert "<h1>Promotion cycle 2026-h1, 2026-h2</h1>" in html
