@@ -485,18 +485,26 @@ _PLACEHOLDERS = frozenset(
     }
 )
 _LETTER = re.compile(r"[^\W\d_]")
+_TRAILING = ".!?:;,-_ "  # taken off a title's ends before it is compared with the placeholder words
+_SPACE_RUN = re.compile(r"\s\s|[^\S ]")  # two spaces in a row, or a tab or line break: collapsed to one
 
 
 def _placeholder(text: Any) -> bool:
     """Text that stands in for a title (TBD, x, lorem ipsum..., or no letters at all)."""
     if type(text) is not str:
         return False
-    if len(text) > 11:  # longer than every placeholder word: only lorem ipsum or no letters left
-        first = text[0]
-        if first.isalpha() and first not in "lL":  # a real title, the usual case: decided at once
-            return False
-        return not _LETTER.search(text) or text.lstrip()[:11].casefold() == "lorem ipsum"
-    t = " ".join(text.strip().casefold().split()).strip(".!?:;,-_ ")
+    # The usual case, decided at once: a title that starts with a letter (not lorem ipsum's) and
+    # stays longer than every placeholder word once its trailing punctuation is taken off, with no
+    # run of spaces to collapse. Anything else is normalised below ("  Placeholder. " is one).
+    if (
+        len(text) > 11
+        and text[0].isalpha()
+        and text[0] not in "lL"
+        and len(text.rstrip(_TRAILING)) > 11
+        and not _SPACE_RUN.search(text)
+    ):
+        return False
+    t = " ".join(text.strip().casefold().split()).strip(_TRAILING)
     return not _LETTER.search(text) or t in _PLACEHOLDERS or t.startswith("lorem ipsum") or len(t) < 2
 
 
